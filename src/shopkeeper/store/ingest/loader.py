@@ -1,0 +1,314 @@
+"""Load files into the warehouse: stage, type, check, quarantine and write, all or nothing.
+
+For every file: rows read = rows loaded + rows quarantined. A whole call (one file or a folder
+of them) is one transaction, so an error or a kill mid-way leaves the warehouse as it was. A file
+whose bytes and mapping were loaded before is skipped, so loading it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import signal
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shopkeeper import __version__
+from shopkeeper.errors import SourceNotFound, UnknownPresetError
+from shopkeeper.store.ingest import presets as preset_registry
+from shopkeeper.store.ingest import readers
+from shopkeeper.store.ingest.compile import Compiled, compile_mapping, lit, q
+from shopkeeper.store.ingest.mapping import Mapping
+from shopkeeper.store.warehouse import Warehouse
+
+ProgressFn = Callable[[str, float | None], None]
+FAULT_ENV = "SHOPKEEPER_TEST_FAULT"  # test hook: 'kill-before-commit' or 'error-after-insert'
+
+
+@dataclass
+class FileReport:
+    path: str
+    mapping: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    table_rows: dict[str, int] = field(default_factory=dict)
+    encoding: str | None = None
+    skipped: str | None = None  # why the file was not loaded again
+
+
+@dataclass
+class LoadReport:
+    load_id: str | None
+    files: list[FileReport]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def table_rows(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.files:
+            for t, n in f.table_rows.items():
+                out[t] = out.get(t, 0) + n
+        return out
+
+
+def expand_sources(paths: Sequence[str | Path]) -> list[Path]:
+    """Files to load: the given files, and the readable files inside given folders."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(f for f in p.iterdir() if f.suffix.lower() in readers.FORMATS)
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise SourceNotFound("no such file or folder", path=p)
+    if not files:
+        raise SourceNotFound("no loadable files (.csv, .xlsx, .parquet, .jsonl) found",
+                             path=", ".join(map(str, paths)))
+    return files
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def ingest(
+    warehouse: Warehouse,
+    paths: Sequence[str | Path],
+    *,
+    preset: str | None = None,
+    mapping: Mapping | None = None,
+    encoding: str | None = None,
+    default_currency: str = "USD",
+    force: bool = False,
+    generated: bool = False,
+    source_label: str | None = None,
+    progress: ProgressFn | None = None,
+) -> LoadReport:
+    """Load files (or folders of files) into ``warehouse`` as one all-or-nothing load.
+
+    ``mapping`` maps every file; otherwise ``preset`` names a preset or a family of presets
+    (e.g. ``olist``), and without either each file's preset is recognised from its columns.
+    ``generated`` marks the data as synthetic; ``source_label`` replaces the file path in
+    lineage columns (the demo uses ``generated:…``).
+    """
+    files = expand_sources(paths)
+    candidates = [mapping] if mapping else preset_registry.candidates(preset)
+    load_id = "L" + uuid.uuid4().hex[:12]
+    con = warehouse.connection
+    reports: list[FileReport] = []
+    started = datetime.now(UTC)
+    with warehouse.transaction():
+        for n, path in enumerate(files):
+            reports.append(
+                _load_file(warehouse, path, f"stg{n}_{load_id}", load_id, candidates,
+                           encoding, default_currency, force, source_label, progress)
+            )
+        loaded = [r for r in reports if r.skipped is None]
+        if loaded:
+            totals = LoadReport(load_id, loaded)
+            con.execute(
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
+                [load_id, source_label or ", ".join(map(str, paths)),
+                 preset or (mapping.name if mapping else "auto"),
+                 totals.rows_read, totals.rows_loaded, totals.rows_quarantined,
+                 json.dumps(totals.table_rows), generated, started, __version__],
+            )
+        _fault("kill-before-commit")
+    return LoadReport(load_id if any(r.skipped is None for r in reports) else None, reports)
+
+
+def _fault(point: str) -> None:
+    if os.environ.get(FAULT_ENV) == point:
+        if point.startswith("kill"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise RuntimeError(f"injected fault at {point}")
+
+
+def _choose(staged: readers.StagedFile, candidates: list[Mapping]) -> tuple[Mapping, dict[str, str]]:
+    best = None
+    near: list[tuple[int, str, list[str]]] = []
+    for m in candidates:
+        resolved, missing = m.resolve(staged.columns)
+        pattern_hit = bool(m.source.file_pattern and fnmatch.fnmatch(staged.path.name.lower(),
+                                                                      m.source.file_pattern.lower()))
+        if missing:
+            near.append((len(resolved), m.name, missing))
+            continue
+        score = (len(resolved) + (1000 if pattern_hit else 0), -len(m.all_columns()))
+        if best is None or score > best[0]:
+            best = (score, m, resolved)
+    if best is not None:
+        return best[1], best[2]
+    if len(candidates) == 1:
+        from shopkeeper.errors import MissingColumnsError
+
+        raise MissingColumnsError(path=staged.path, missing=near[0][2], found=staged.columns,
+                                  mapping=candidates[0].name)
+    near.sort(reverse=True)
+    hint = "; ".join(f"{name} lacks {missing[:4]}" for _, name, missing in near[:3])
+    raise UnknownPresetError(
+        f"no preset matches this file's columns {staged.columns[:10]} (closest: {hint}). "
+        "Write a mapping file and pass --mapping (see docs/ingest.md)",
+        path=staged.path,
+    )
+
+
+def _load_file(warehouse, path, name, load_id, candidates, encoding, default_currency, force,
+               source_label, progress) -> FileReport:
+    con = warehouse.connection
+    digest = sha256_of(path)
+    single = candidates[0] if len(candidates) == 1 else None
+    opts = single.source if single else None
+    fmt = readers.detect_format(path, opts.format if opts else None)
+    header_names = set().union(*(m.known_names() for m in candidates))
+    if progress:
+        progress(f"reading {path.name}", None)
+    staged = readers.stage(
+        con, path, name=name, fmt=fmt,
+        encoding=encoding or (opts.encoding if opts else "auto"),
+        delimiter=opts.delimiter if opts else None,
+        sheet=opts.sheet if opts else None,
+        header_row=opts.header_row if opts else None,
+        header_names=header_names, progress=progress,
+    )
+    mapping, resolved = _choose(staged, candidates)
+    source_file = f"{source_label}/{path.name}" if source_label else str(path.resolve())
+    report = FileReport(str(path), mapping.name, encoding=staged.encoding)
+    fingerprint = mapping.fingerprint()
+    previous = con.execute(
+        "SELECT load_id FROM load_files WHERE sha256 = ? AND mapping_sha256 = ? LIMIT 1",
+        [digest, fingerprint],
+    ).fetchone()
+    if previous and not force:
+        report.skipped = f"already loaded by load {previous[0]} (use --force to load it again)"
+        _drop(con, staged)
+        return report
+    con.execute("DELETE FROM quarantine WHERE source_file = ?", [source_file])
+
+    if progress:
+        progress(f"checking {path.name}", None)
+    tz = mapping.source.timezone or warehouse.timezone
+    con.execute(f"SET TimeZone = {lit(tz)}")
+    compiled = compile_mapping(mapping, staged, resolved, default_currency)
+    typed = f"{name}_typed"
+    con.execute(f"CREATE TEMP TABLE {q(typed)} AS {compiled.select_sql}")
+    con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
+    _flag_duplicates(con, typed, compiled)
+
+    for ct in compiled.tables:
+        if progress:
+            progress(f"loading {ct.table.name}", None)
+        report.table_rows[ct.table.name] = report.table_rows.get(ct.table.name, 0) + _write_table(
+            con, typed, ct, load_id, source_file
+        )
+        _fault("error-after-insert")
+
+    bad = con.execute(
+        f"""INSERT INTO quarantine
+        SELECT {lit(load_id)}, {lit(source_file)}, t._row, NULL, t._column, t._reason,
+               json_merge_patch(to_json(s), '{"_row": null}'), current_timestamp
+        FROM {q(typed)} t JOIN (SELECT {staged.row_expr} AS _row, * FROM {q(name)}) s USING (_row)
+        WHERE t._reason IS NOT NULL"""
+    ).fetchone()[0]
+    for rej in staged.rejects:
+        con.execute(
+            "INSERT INTO quarantine VALUES (?, ?, ?, NULL, NULL, ?, to_json(?::VARCHAR), current_timestamp)",
+            [load_id, source_file, rej.row, rej.reason, rej.raw],
+        )
+    report.rows_quarantined = bad + len(staged.rejects)
+    report.rows_read = staged.rows_read
+    report.rows_loaded = staged.rows - bad
+    con.execute(
+        "INSERT INTO load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, source_file, digest, mapping.name, fingerprint, report.rows_read,
+         report.rows_loaded, report.rows_quarantined],
+    )
+    con.execute(f"DROP TABLE {q(typed)}")
+    _drop(con, staged)
+    return report
+
+
+def _drop(con, staged: readers.StagedFile) -> None:
+    for suffix in ("", "_gaps", "_rows"):
+        con.execute(f"DROP TABLE IF EXISTS {q(staged.table + suffix)}")
+
+
+def _key_sql(ct) -> list[str]:
+    return [ct.values[k] for k in ct.table.key]
+
+
+def _flag_duplicates(con, typed: str, compiled: Compiled) -> None:
+    """Quarantine the second and later rows that repeat a key of a one-row-per-record table."""
+    for ct in compiled.tables:
+        if ct.mapping.grain != "row" or not ct.table.key:
+            continue
+        keys = _key_sql(ct)
+        key_list = ", ".join(keys)
+        dups = f"{typed}_dups"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {q(dups)} AS
+            SELECT {key_list}, min(_row) AS first_row FROM {q(typed)}
+            WHERE _reason IS NULL AND {ct.in_alias} GROUP BY ALL HAVING count(*) > 1"""
+        )
+        if con.execute(f"SELECT count(*) FROM {q(dups)}").fetchone()[0]:
+            shown = " || ', ' || ".join(f"CAST(t.{k} AS VARCHAR)" for k in keys)
+            names = ", ".join(ct.table.key)
+            join = " AND ".join(f"t.{k} = d.{k}" for k in keys)
+            con.execute(
+                f"""UPDATE {q(typed)} t SET
+                    _reason = {lit(ct.table.name + ': duplicate key (' + names + ') = (')} || {shown}
+                              || '); first seen at row ' || d.first_row,
+                    _column = {lit(ct.table.key[0])}
+                FROM {q(dups)} d
+                WHERE {join} AND t._row <> d.first_row AND t._reason IS NULL AND t.{ct.in_alias}"""
+            )
+        con.execute(f"DROP TABLE {q(dups)}")
+
+
+def _write_table(con, typed: str, ct, load_id: str, source_file: str) -> int:
+    cols = list(ct.values)
+    target = q(ct.table.name)
+    select = ", ".join(f"{ct.values[c]} AS {q(c)}" for c in cols)
+    rows = f"SELECT {select}, _row FROM {q(typed)} WHERE _reason IS NULL AND {ct.in_alias}"
+    if ct.mapping.grain == "dedupe":
+        keys = ", ".join(q(k) for k in ct.table.key)
+        rows += f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _row) = 1"
+    target_has_rows = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)").fetchone()[0]
+    if target_has_rows:
+        new = f"{typed}_{ct.table.name}_new"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {q(new)} AS {rows}")
+        match = " AND ".join(f"{target}.{q(k)} = n.{q(k)}" for k in ct.table.key)
+        if ct.on_conflict == "replace":
+            con.execute(f"DELETE FROM {target} USING {q(new)} n WHERE {match}")
+        else:
+            con.execute(f"DELETE FROM {q(new)} n WHERE EXISTS (SELECT 1 FROM {target} WHERE {match})")
+        rows = f"SELECT * FROM {q(new)}"
+    column_list = ", ".join(q(c) for c in cols) + ", _load_id, _source_file, _source_row"
+    written = con.execute(
+        f"INSERT INTO {target} ({column_list}) SELECT * EXCLUDE (_row), {lit(load_id)}, "
+        f"{lit(source_file)}, _row FROM ({rows})"
+    ).fetchone()[0]
+    if target_has_rows:
+        con.execute(f"DROP TABLE {q(new)}")
+    return int(written)

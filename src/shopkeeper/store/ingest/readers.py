@@ -1,0 +1,400 @@
+"""Readers: put one source file into a DuckDB temp table, keeping every row's number.
+
+Every reader produces a table of the file's own columns plus a way to know each row's number as a
+spreadsheet shows it (CSV and Excel: the header is row 1 unless it sits lower; Parquet and JSON
+lines: the record or line number). Rows the parser itself cannot read (a CSV line with too many
+fields, a broken JSON line) are returned as rejects so that nothing read is ever lost.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from shopkeeper.errors import EmptyFileError, EncodingError, UnreadableFileError
+
+FORMATS = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
+    ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+}
+HEADER_SCAN_ROWS = 30
+_CHUNK = 1 << 22
+
+ProgressFn = Callable[[str, float | None], None]
+
+
+@dataclass
+class Reject:
+    """A row the parser could not read at all."""
+
+    row: int
+    reason: str
+    raw: str
+
+
+@dataclass
+class StagedFile:
+    """A source file staged in DuckDB as ``table``; ``row_expr`` gives each row's number."""
+
+    path: Path
+    format: str
+    table: str
+    columns: list[str]
+    types: dict[str, str]
+    rows: int
+    row_expr: str
+    rejects: list[Reject] = field(default_factory=list)
+    encoding: str | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows + len(self.rejects)
+
+
+def detect_format(path: Path, declared: str | None = None) -> str:
+    if declared:
+        return declared
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise UnreadableFileError(
+            f"unknown file type {path.suffix!r}; use .csv, .xlsx, .parquet or .jsonl "
+            "(or set source.format in a mapping)",
+            path=path,
+        )
+    return fmt
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    name: str,
+    fmt: str,
+    encoding: str = "auto",
+    delimiter: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    header_names: set[str] | None = None,
+    progress: ProgressFn | None = None,
+) -> StagedFile:
+    """Stage ``path`` as temp table ``name``. ``header_names`` helps find a header below a preamble."""
+    if path.stat().st_size == 0:
+        raise EmptyFileError("the file is empty (0 bytes); export it again", path=path)
+    if fmt == "csv":
+        return _stage_csv(con, path, name, encoding, delimiter, header_row, header_names or set(), progress)
+    if fmt == "excel":
+        return _stage_excel(con, path, name, sheet, header_row, header_names or set())
+    if fmt == "parquet":
+        return _stage_parquet(con, path, name)
+    if fmt == "jsonl":
+        return _stage_jsonl(con, path, name, encoding)
+    raise UnreadableFileError(f"unsupported format {fmt!r}", path=path)
+
+
+# -- CSV ------------------------------------------------------------------------------------
+def _stage_csv(con, path, name, encoding, delimiter, header_row, header_names, progress) -> StagedFile:
+    used_encoding, utf8_path, cleanup = _as_utf8(path, encoding, progress)
+    try:
+        head_lines = _head_lines(utf8_path)
+        if not any(line.strip() for line in head_lines):
+            raise EmptyFileError("the file has no header row", path=path)
+        delim = delimiter or _sniff_delimiter(head_lines)
+        parsed = list(csv.reader(head_lines[:HEADER_SCAN_ROWS], delimiter=delim))
+        header_idx = (header_row - 1) if header_row else _find_header(parsed, header_names)
+        if header_idx >= len(parsed):
+            raise EmptyFileError(f"no header at row {header_idx + 1}", path=path)
+        columns = _clean_header(parsed[header_idx])
+        rejects_table, rejects_scan = f"{name}_rejects", f"{name}_scans"
+        col_types = "{" + ", ".join(f"'{_sql_str(c)}': 'VARCHAR'" for c in columns) + "}"
+        con.execute(
+            f"""
+            CREATE TEMP TABLE "{name}" AS SELECT * FROM read_csv(
+                '{_sql_str(str(utf8_path))}', columns = {col_types}, auto_detect = false,
+                header = false, skip = {header_idx + 1}, delim = '{_sql_str(delim)}',
+                quote = '"', escape = '"', store_rejects = true,
+                rejects_table = '{rejects_table}', rejects_scan = '{rejects_scan}',
+                max_line_size = 16777216, encoding = 'utf-8'
+            )"""
+        )
+        rejects = [
+            Reject(int(line), f"malformed CSV row: {msg}", raw)
+            for line, msg, raw in con.execute(
+                f"SELECT line, error_message, csv_line FROM {rejects_table} ORDER BY line"
+            ).fetchall()
+        ]
+        rows, base = _count_and_base(con, name)
+        first_data_row = header_idx + 2
+        row_expr = f"(rowid - {base} + {first_data_row})"
+        if rejects:
+            row_expr = _row_expr_around_rejects(con, name, base, first_data_row,
+                                                [r.row for r in rejects])
+        con.execute(f"DROP TABLE IF EXISTS {rejects_table}")
+        con.execute(f"DROP TABLE IF EXISTS {rejects_scan}")
+    except duckdb.Error as exc:
+        raise UnreadableFileError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=path) from exc
+    finally:
+        cleanup()
+    return StagedFile(path, "csv", name, columns, dict.fromkeys(columns, "VARCHAR"), rows,
+                      row_expr, rejects, used_encoding)
+
+
+def _count_and_base(con, name: str) -> tuple[int, int]:
+    """Row count and first rowid: rowids of a table created in an open transaction start high."""
+    rows, base = con.execute(f'SELECT count(*), coalesce(min(rowid), 0) FROM "{name}"').fetchone()
+    return int(rows), int(base)
+
+
+def _row_expr_around_rejects(con, name: str, base: int, first: int, rejected: list[int]) -> str:
+    """Row numbers when the parser skipped some rows: accepted rows fill the remaining slots."""
+    gaps = sorted(r - first - i for i, r in enumerate(sorted(rejected)))
+    values = ", ".join(f"({g}, {i + 1})" for i, g in enumerate(gaps))
+    con.execute(f"CREATE TEMP TABLE \"{name}_gaps\" AS SELECT * FROM (VALUES {values}) v(g, n)")
+    con.execute(
+        f"""CREATE TEMP TABLE "{name}_rows" AS
+        SELECT s.rowid AS k, s.rowid - {base} + {first} + coalesce(max(g.n), 0) AS r
+        FROM "{name}" s LEFT JOIN "{name}_gaps" g ON g.g <= s.rowid - {base} GROUP BY s.rowid"""
+    )
+    return f'(SELECT r FROM "{name}_rows" WHERE k = rowid)'
+
+
+def _as_utf8(path: Path, encoding: str, progress: ProgressFn | None):
+    """Return (encoding used, a UTF-8 file to read, cleanup). Transcodes GBK & co. to a temp file."""
+    enc = encoding.lower().replace("_", "-")
+    if enc in {"auto", "utf-8", "utf8", "utf-8-sig"}:
+        bad = _first_invalid(path, "utf-8")
+        if bad is None:
+            return "utf-8", path, lambda: None
+        if enc != "auto":
+            raise EncodingError(path=path, encoding="utf-8", line=bad[0], byte=bad[1])
+        if _first_invalid(path, "gb18030") is None:
+            enc = "gb18030"
+        else:
+            raise EncodingError(
+                path=path, encoding="utf-8", line=bad[0], byte=bad[1],
+                hint="it is not GB18030/GBK either; pass the right --encoding (e.g. latin-1, big5)",
+            )
+    try:
+        codecs.lookup(enc)
+    except LookupError:
+        raise EncodingError(path=path, encoding=enc, line=0, byte=0,
+                            hint=f"unknown encoding {encoding!r}") from None
+    bad = _first_invalid(path, enc)
+    if bad is not None:
+        raise EncodingError(path=path, encoding=enc, line=bad[0], byte=bad[1],
+                            hint="pass the right --encoding, or 'auto'")
+    fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="shopkeeper-")
+    total = path.stat().st_size
+    done = 0
+    with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+        decoder = codecs.getincrementaldecoder(enc)()
+        while chunk := src.read(_CHUNK):
+            dst.write(decoder.decode(chunk).encode("utf-8"))
+            done += len(chunk)
+            if progress:
+                progress(f"transcoding {enc}", done / total)
+        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    return enc, Path(tmp), lambda: os.unlink(tmp)
+
+
+def _first_invalid(path: Path, encoding: str) -> tuple[int, int] | None:
+    """(row, byte offset) of the first byte sequence invalid in ``encoding``, or None."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset, newlines = 0, 0
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            final = not chunk
+            try:
+                decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                pos = max(exc.start, 0)
+                return newlines + chunk[:pos].count(b"\n") + 1, offset + pos
+            if final:
+                return None
+            offset += len(chunk)
+            newlines += chunk.count(b"\n")
+
+
+def _head_lines(path: Path) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        text = fh.read(1 << 16)
+    lines = text.splitlines(keepends=True)
+    if len(text) == 1 << 16 and len(lines) > 1:
+        lines = lines[:-1]  # the last one may be cut
+    return lines
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    sample = "".join(lines[:HEADER_SCAN_ROWS])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _find_header(rows: list[list[str]], names: set[str]) -> int:
+    """The row that names the most known columns; else the first row with two or more cells."""
+    wanted = {n.strip().lower() for n in names}
+    best, best_hits = None, 0
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        hits = sum(1 for cell in row if cell.strip().lstrip("\ufeff").lower() in wanted)
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best is not None:
+        return best
+    for i, row in enumerate(rows):
+        if sum(1 for cell in row if str(cell).strip()) >= 2:
+            return i
+    return 0
+
+
+def _clean_header(cells: Iterable[object]) -> list[str]:
+    out: list[str] = []
+    for i, cell in enumerate(cells):
+        name = ("" if cell is None else str(cell)).strip().lstrip("\ufeff").strip()
+        name = name or f"column_{i + 1}"
+        base, n = name, 2
+        while name in out:
+            name, n = f"{base}_{n}", n + 1
+        out.append(name)
+    return out
+
+
+def _sql_str(value: str) -> str:
+    return value.replace("'", "''")
+
+
+# -- Excel ----------------------------------------------------------------------------------
+def _stage_excel(con, path, name, sheet, header_row, header_names) -> StagedFile:
+    import openpyxl
+
+    if path.suffix.lower() == ".xls":
+        raise UnreadableFileError(
+            "legacy .xls files are not supported; save the sheet as .xlsx or .csv", path=path
+        )
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many unrelated types for corrupt files
+        raise UnreadableFileError(f"cannot open as an Excel workbook: {exc}", path=path) from exc
+    try:
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif isinstance(sheet, int):
+            ws = wb.worksheets[sheet]
+        else:
+            if sheet not in wb.sheetnames:
+                raise UnreadableFileError(f"no sheet {sheet!r}; sheets are {wb.sheetnames}", path=path)
+            ws = wb[sheet]
+        rows = [[_excel_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    if not rows:
+        raise EmptyFileError("the sheet is empty", path=path)
+    as_text = [[c or "" for c in r] for r in rows[:HEADER_SCAN_ROWS]]
+    header_idx = (header_row - 1) if header_row else _find_header(as_text, header_names)
+    columns = _clean_header(rows[header_idx])
+    data = rows[header_idx + 1 :]
+    width = len(columns)
+    numbers, body = [], []
+    for i, r in enumerate(data, start=header_idx + 2):
+        if not any(c not in (None, "") for c in r):
+            continue  # blank spreadsheet rows are not records
+        numbers.append(i)
+        body.append((list(r) + [None] * width)[:width])
+    arrays = {"_row": pa.array(numbers, pa.int64())}
+    for j, col in enumerate(columns):
+        arrays[col] = pa.array([r[j] for r in body], pa.string())
+    return _register(con, path, "excel", name, pa.table(arrays), columns)
+
+
+def _excel_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _register(con, path, fmt, name, table: pa.Table, columns: list[str]) -> StagedFile:
+    view = f"{name}_arrow"
+    con.register(view, table)
+    con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM "{view}"')
+    con.unregister(view)
+    types = {c: "VARCHAR" for c in columns}
+    return StagedFile(path, fmt, name, columns, types, table.num_rows, "_row")
+
+
+# -- Parquet --------------------------------------------------------------------------------
+def _stage_parquet(con, path, name) -> StagedFile:
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE \"{name}\" AS SELECT * FROM read_parquet('{_sql_str(str(path))}')"
+        )
+    except duckdb.Error as exc:
+        raise UnreadableFileError(
+            f"cannot read as Parquet (truncated or not Parquet?): {str(exc).splitlines()[0]}",
+            path=path,
+        ) from exc
+    described = con.execute(f'DESCRIBE "{name}"').fetchall()
+    columns = [r[0] for r in described]
+    rows, base = _count_and_base(con, name)
+    return StagedFile(path, "parquet", name, columns, {r[0]: r[1] for r in described}, rows,
+                      f"(rowid - {base} + 1)")
+
+
+# -- JSON lines -----------------------------------------------------------------------------
+def _stage_jsonl(con, path, name, encoding) -> StagedFile:
+    enc = "utf-8-sig" if encoding.lower() in {"auto", "utf-8", "utf8"} else encoding
+    records: list[tuple[int, dict]] = []
+    rejects: list[Reject] = []
+    try:
+        with open(path, encoding=enc, newline="") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    rejects.append(Reject(lineno, f"malformed JSON: {exc.msg} at column {exc.colno}", line.rstrip("\n")))
+                    continue
+                if not isinstance(obj, dict):
+                    rejects.append(Reject(lineno, "a JSON line must be an object", line.rstrip("\n")))
+                    continue
+                records.append((lineno, obj))
+    except UnicodeDecodeError as exc:
+        raise EncodingError(path=path, encoding=enc, line=0, byte=exc.start) from exc
+    if not records and not rejects:
+        raise EmptyFileError("the file has no JSON records", path=path)
+    columns: list[str] = []
+    for _, obj in records:
+        columns += [k for k in obj if k not in columns]
+    arrays = {"_row": pa.array([n for n, _ in records], pa.int64())}
+    for col in columns:
+        arrays[col] = pa.array([_json_text(obj.get(col)) for _, obj in records], pa.string())
+    staged = _register(con, path, "jsonl", name, pa.table(arrays), columns)
+    staged.rejects = rejects
+    return staged
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

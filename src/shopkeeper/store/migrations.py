@@ -1,0 +1,105 @@
+"""Schema migrations: registered functions, each applied with its own record in one transaction.
+
+Add a migration by appending a decorated function with the next version number. Never edit one
+that has shipped: warehouses in the field have already run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+
+from shopkeeper.errors import SchemaVersionError
+from shopkeeper.store import schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[duckdb.DuckDBPyConnection], None]
+
+
+MIGRATIONS: list[Migration] = []
+
+
+def migration(version: int, name: str) -> Callable:
+    def register(fn: Callable[[duckdb.DuckDBPyConnection], None]) -> Callable:
+        if any(m.version == version for m in MIGRATIONS):
+            raise ValueError(f"migration version {version} is registered twice")
+        MIGRATIONS.append(Migration(version, name, fn))
+        MIGRATIONS.sort(key=lambda m: m.version)
+        return fn
+
+    return register
+
+
+@migration(1, "canonical schema, loads, load_files and quarantine")
+def _initial(con: duckdb.DuckDBPyConnection) -> None:
+    for table in schema.TABLES:
+        con.execute(schema.create_table_sql(table))
+    con.execute(
+        """
+        CREATE TABLE loads (
+            load_id VARCHAR PRIMARY KEY, source VARCHAR, preset VARCHAR,
+            rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+            table_counts JSON, is_generated BOOLEAN DEFAULT false,
+            started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, shopkeeper_version VARCHAR
+        )"""
+    )
+    con.execute(
+        """
+        CREATE TABLE load_files (
+            load_id VARCHAR, source_file VARCHAR, sha256 VARCHAR, mapping VARCHAR,
+            mapping_sha256 VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT
+        )"""
+    )
+    con.execute(
+        """
+        CREATE TABLE quarantine (
+            load_id VARCHAR, source_file VARCHAR, source_row BIGINT, target_table VARCHAR,
+            column_name VARCHAR, reason VARCHAR, raw JSON, quarantined_at TIMESTAMPTZ
+        )"""
+    )
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ)"
+    )
+    row = con.execute("SELECT max(version) FROM _migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[Migration]:
+    """Apply every pending migration; returns those applied."""
+    version = current_version(con)
+    latest = MIGRATIONS[-1].version
+    if version > latest:
+        raise SchemaVersionError(
+            f"this warehouse is at schema version {version} but this Shopkeeper knows only up to "
+            f"{latest}; upgrade Shopkeeper (pip install -U shopkeeper)"
+        )
+    applied = []
+    for m in MIGRATIONS:
+        if m.version <= version:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            m.apply(con)
+            con.execute(
+                "INSERT INTO _migrations VALUES (?, ?, current_timestamp)", [m.version, m.name]
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(m)
+    return applied
+
+
+def latest_version() -> int:
+    return MIGRATIONS[-1].version

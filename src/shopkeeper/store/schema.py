@@ -1,0 +1,479 @@
+"""The canonical schema: every table and column a store's data is loaded into.
+
+This registry is the single source of truth. It generates the DDL (through migrations), the
+ingestion checks (required values, types, ranges, allowed values, keys) and ``docs/schema.md``
+(``python -m shopkeeper.store.schema > docs/schema.md``; a test fails when they drift apart).
+
+Conventions: ids are strings; money is ``DECIMAL(18,4)`` next to a ``currency`` column (ISO 4217);
+timestamps are ``TIMESTAMPTZ``; free-form extras go in a JSON ``attributes`` column. Every
+canonical table also has the lineage columns ``_load_id``, ``_source_file`` and ``_source_row``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MONEY = "DECIMAL(18,4)"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column and the rule a loaded value must satisfy."""
+
+    name: str
+    type: str
+    doc: str
+    required: bool = False
+    key: bool = False
+    check: str | None = None  # SQL predicate over the value written as {v}
+    check_reason: str | None = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """The conversion family used when parsing raw text into this column."""
+        t = self.type.upper()
+        if t.startswith("DECIMAL") or t == "DOUBLE":
+            return "number"
+        if t in {"INTEGER", "BIGINT"}:
+            return "integer"
+        if t == "TIMESTAMPTZ":
+            return "timestamp"
+        if t == "DATE":
+            return "date"
+        if t == "BOOLEAN":
+            return "boolean"
+        if t == "JSON":
+            return "json"
+        return "text"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One canonical table."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    generated_in_demo: bool = False
+    extra_doc: str = ""
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.key)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+LINEAGE = (
+    Column("_load_id", "VARCHAR", "The load that wrote this row (see `loads`)."),
+    Column("_source_file", "VARCHAR", "File the row came from; `generated:…` for generated data."),
+    Column("_source_row", "BIGINT", "Row number in that file, as a spreadsheet shows it (header = 1)."),
+)
+
+
+def _id(name: str, doc: str, *, key: bool = False, required: bool = False) -> Column:
+    return Column(name, "VARCHAR", doc, required=required or key, key=key)
+
+
+def _money(name: str, doc: str, *, required: bool = False, nonneg: bool = True) -> Column:
+    return Column(
+        name,
+        MONEY,
+        doc,
+        required=required,
+        check="{v} >= 0" if nonneg else None,
+        check_reason="must be zero or more" if nonneg else None,
+    )
+
+
+def _currency(required: bool = True) -> Column:
+    return Column(
+        "currency",
+        "VARCHAR",
+        "ISO 4217 code of every amount in the row (defaults to the source's or the config's).",
+        required=required,
+        check="regexp_full_match({v}, '[A-Z]{3}')",
+        check_reason="must be a 3-letter ISO 4217 code",
+    )
+
+
+def _ts(name: str, doc: str, *, required: bool = False) -> Column:
+    return Column(name, "TIMESTAMPTZ", doc, required=required)
+
+
+def _attributes(doc: str = "Free-form extra fields from the source, as JSON.") -> Column:
+    return Column("attributes", "JSON", doc)
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "products",
+        "One sellable item (a SKU or variant).",
+        (
+            _id("product_id", "The SKU / variant id used by order lines.", key=True),
+            _id("parent_id", "Groups variants of one product (Shopify handle, Taobao item id)."),
+            Column("title", "VARCHAR", "Product title as listed."),
+            Column("description", "VARCHAR", "Long description (plain text or HTML)."),
+            Column("category", "VARCHAR", "Category id or name (see `categories`)."),
+            Column("brand", "VARCHAR", "Brand or vendor."),
+            _money("price", "Current list price."),
+            _money("unit_cost", "Standard unit cost (COGS), if the merchant keeps one here."),
+            _currency(required=False),
+            Column("status", "VARCHAR", "active, draft or archived.",
+                   choices=("active", "draft", "archived")),
+            _ts("created_at", "When the product was first listed."),
+            _attributes("Free-form product attributes (material, size, colour, options…)."),
+        ),
+    ),
+    Table(
+        "categories",
+        "Category names and translations.",
+        (
+            _id("category_id", "Category id as used in `products.category`.", key=True),
+            Column("name", "VARCHAR", "Name in the source language."),
+            Column("name_en", "VARCHAR", "English name."),
+            _id("parent_id", "Parent category, if hierarchical."),
+        ),
+    ),
+    Table(
+        "product_media",
+        "Images and other media of a product (Shopify image rows).",
+        (
+            _id("parent_id", "Product (`products.parent_id`) the image belongs to.", key=True),
+            Column("position", "INTEGER", "Display order, 1 first.", key=True, required=True),
+            Column("url", "VARCHAR", "Image URL.", required=True),
+            Column("alt_text", "VARCHAR", "Alt text."),
+        ),
+    ),
+    Table(
+        "customers",
+        "A buyer. Personal data stays in the merchant's own warehouse.",
+        (
+            _id("customer_id", "Customer id (platform member name, email hash, CustomerID…).",
+                key=True),
+            Column("name", "VARCHAR", "Display name."),
+            Column("email", "VARCHAR", "Email address."),
+            Column("phone", "VARCHAR", "Phone number."),
+            Column("country", "VARCHAR", "Country name or ISO code."),
+            Column("region", "VARCHAR", "State / province."),
+            Column("city", "VARCHAR", "City."),
+            Column("postal_code", "VARCHAR", "Postal code."),
+            _ts("created_at", "First seen / registration time."),
+            _attributes(),
+        ),
+    ),
+    Table(
+        "orders",
+        "One order (invoice). Amounts are order-level totals.",
+        (
+            _id("order_id", "Order or invoice number.", key=True),
+            _id("customer_id", "Buyer; empty for guest checkouts."),
+            Column("channel", "VARCHAR", "Sales channel or platform (online_store, taobao, olist…)."),
+            Column("status", "VARCHAR", "Normalised status.",
+                   choices=("pending", "paid", "shipped", "completed", "cancelled", "refunded",
+                            "partially_refunded", "unknown")),
+            _ts("ordered_at", "When the order was placed.", required=True),
+            _ts("paid_at", "When payment was approved."),
+            _ts("shipped_at", "When the order was handed to the carrier."),
+            _ts("delivered_at", "When the buyer received it."),
+            _ts("promised_at", "Delivery date promised to the buyer."),
+            _currency(),
+            _money("subtotal_amount", "Sum of line amounts before order-level discounts."),
+            _money("discount_amount", "Order-level discounts."),
+            _money("shipping_amount", "Shipping charged to the buyer."),
+            _money("tax_amount", "Taxes."),
+            _money("total_amount", "What the buyer paid."),
+            Column("country", "VARCHAR", "Ship-to country."),
+            Column("region", "VARCHAR", "Ship-to state / province."),
+            Column("city", "VARCHAR", "Ship-to city."),
+            _attributes(),
+        ),
+    ),
+    Table(
+        "order_lines",
+        "One product line of an order.",
+        (
+            _id("order_id", "Order (`orders.order_id`).", key=True),
+            Column("line_number", "INTEGER", "Line position within the order, 1 first.",
+                   key=True, required=True, check="{v} >= 1", check_reason="must be 1 or more"),
+            _id("product_id", "Product (`products.product_id`).", required=True),
+            Column("title", "VARCHAR", "Product title at the time of sale."),
+            Column("quantity", "INTEGER", "Units sold.", required=True,
+                   check="{v} > 0", check_reason="must be more than 0 for an order line "
+                   "(returns belong in refunds)"),
+            _money("unit_price", "Price per unit charged.", required=True),
+            _money("discount_amount", "Discount on this line."),
+            _money("line_amount", "quantity × unit_price − discount."),
+            _money("shipping_amount", "Freight charged for this line (marketplaces)."),
+            _currency(),
+            _id("seller_id", "Marketplace seller (`sellers.seller_id`)."),
+            _attributes(),
+        ),
+    ),
+    Table(
+        "payments",
+        "Payments of an order (several per order on marketplaces).",
+        (
+            _id("order_id", "Order paid.", key=True),
+            Column("sequence", "INTEGER", "Payment number within the order.", key=True,
+                   required=True),
+            Column("method", "VARCHAR", "credit_card, boleto, voucher, alipay…"),
+            Column("installments", "INTEGER", "Number of instalments.",
+                   check="{v} >= 0", check_reason="must be zero or more"),
+            _money("amount", "Amount paid.", required=True),
+            _currency(),
+            _ts("paid_at", "When paid."),
+        ),
+    ),
+    Table(
+        "refunds",
+        "Money or goods going back: refunds, returns and cancellations.",
+        (
+            _id("refund_id", "Refund / return / cancellation id.", key=True),
+            _id("order_id", "Original order, if known."),
+            _id("product_id", "Product returned, if line-level."),
+            _id("customer_id", "Buyer."),
+            Column("quantity", "INTEGER", "Units returned (positive).",
+                   check="{v} >= 0", check_reason="must be zero or more"),
+            _money("amount", "Amount refunded (positive).", required=True),
+            _currency(),
+            _ts("refunded_at", "When the refund or cancellation happened.", required=True),
+            Column("kind", "VARCHAR", "refund, return or cancellation.", required=True,
+                   choices=("refund", "return", "cancellation")),
+            Column("reason", "VARCHAR", "Reason given."),
+            Column("status", "VARCHAR", "requested, approved, completed or rejected.",
+                   choices=("requested", "approved", "completed", "rejected")),
+            _attributes(),
+        ),
+    ),
+    Table(
+        "inventory_snapshots",
+        "Stock on hand per SKU and location at a point in time.",
+        (
+            _id("product_id", "Product.", key=True),
+            Column("location", "VARCHAR", "Warehouse / store; 'default' if only one.", key=True,
+                   required=True),
+            _ts("snapshot_at", "When the stock was counted.", required=True),
+            Column("on_hand", "INTEGER", "Units physically available.", required=True,
+                   check="{v} >= 0", check_reason="must be zero or more"),
+            Column("on_order", "INTEGER", "Units ordered from suppliers, not yet received.",
+                   check="{v} >= 0", check_reason="must be zero or more"),
+            Column("reserved", "INTEGER", "Units allocated to open orders.",
+                   check="{v} >= 0", check_reason="must be zero or more"),
+        ),
+        generated_in_demo=True,
+        extra_doc="Key: (`product_id`, `location`, `snapshot_at`).",
+    ),
+    Table(
+        "suppliers",
+        "Who the merchant buys stock from.",
+        (
+            _id("supplier_id", "Supplier id.", key=True),
+            Column("name", "VARCHAR", "Supplier name.", required=True),
+            Column("country", "VARCHAR", "Country."),
+            Column("contact_email", "VARCHAR", "Purchasing contact."),
+            _currency(required=False),
+            _attributes(),
+        ),
+        generated_in_demo=True,
+    ),
+    Table(
+        "sku_suppliers",
+        "The supplier(s) of each SKU with lead time, minimum order and unit cost.",
+        (
+            _id("product_id", "Product.", key=True),
+            _id("supplier_id", "Supplier.", key=True),
+            _money("unit_cost", "Purchase price per unit.", required=True),
+            _currency(),
+            Column("lead_time_days", "DOUBLE", "Mean days from purchase order to stock.",
+                   required=True, check="{v} >= 0", check_reason="must be zero or more"),
+            Column("lead_time_std_days", "DOUBLE", "Standard deviation of the lead time.",
+                   check="{v} >= 0", check_reason="must be zero or more"),
+            Column("moq", "INTEGER", "Minimum order quantity.",
+                   check="{v} >= 1", check_reason="must be 1 or more"),
+            Column("order_multiple", "INTEGER", "Order in multiples of this (case pack).",
+                   check="{v} >= 1", check_reason="must be 1 or more"),
+            Column("is_primary", "BOOLEAN", "The default supplier for this SKU."),
+        ),
+        generated_in_demo=True,
+    ),
+    Table(
+        "sellers",
+        "Marketplace sellers (Olist).",
+        (
+            _id("seller_id", "Seller id.", key=True),
+            Column("name", "VARCHAR", "Seller name."),
+            Column("city", "VARCHAR", "City."),
+            Column("region", "VARCHAR", "State / province."),
+            Column("postal_code", "VARCHAR", "Postal code (prefix)."),
+            Column("country", "VARCHAR", "Country."),
+        ),
+    ),
+    Table(
+        "expenses",
+        "Money spent to run the store: ads, platform fees, logistics, …",
+        (
+            _id("expense_id", "Expense id.", key=True),
+            Column("incurred_on", "DATE", "Day the cost belongs to.", required=True),
+            Column("category", "VARCHAR", "Kind of cost.", required=True,
+                   choices=("ads", "platform_fee", "payment_fee", "logistics", "packaging",
+                            "staff", "rent", "software", "other")),
+            Column("channel", "VARCHAR", "Ad network or platform (google_ads, tmall, …)."),
+            _money("amount", "Amount spent.", required=True, nonneg=False),
+            _currency(),
+            _id("product_id", "Product the cost is attributed to, if any."),
+            _id("order_id", "Order the cost is attributed to, if any."),
+            Column("description", "VARCHAR", "Free text."),
+            _attributes("Campaign metrics and other extras (impressions, clicks, …)."),
+        ),
+        generated_in_demo=True,
+    ),
+    Table(
+        "reviews",
+        "A customer review of a product or an order.",
+        (
+            _id("review_id", "Review id.", key=True),
+            _id("product_id", "Product reviewed (empty for order-level reviews)."),
+            _id("order_id", "Order reviewed."),
+            _id("customer_id", "Reviewer."),
+            Column("rating", "INTEGER", "Stars, 1 to 5.", check="{v} BETWEEN 1 AND 5",
+                   check_reason="must be between 1 and 5"),
+            Column("title", "VARCHAR", "Review title."),
+            Column("body", "VARCHAR", "Review text."),
+            Column("language", "VARCHAR", "Language code (zh, en, pt, …)."),
+            _ts("created_at", "When the review was written.", required=True),
+            Column("reply", "VARCHAR", "The merchant's published reply."),
+            _ts("replied_at", "When the merchant replied."),
+            _attributes(),
+        ),
+        generated_in_demo=True,
+    ),
+    Table(
+        "events",
+        "Behaviour events: views, add-to-cart, purchases, searches.",
+        (
+            _id("event_id", "Event id.", key=True),
+            _id("customer_id", "Customer, if known."),
+            _id("session_id", "Session."),
+            _id("product_id", "Product, if any."),
+            Column("event_type", "VARCHAR", "What happened.", required=True,
+                   choices=("view", "cart", "purchase", "search", "wishlist")),
+            _ts("occurred_at", "When.", required=True),
+            Column("query", "VARCHAR", "Search text for search events."),
+            Column("channel", "VARCHAR", "app, web, mini-program, …"),
+            _attributes(),
+        ),
+    ),
+    Table(
+        "knowledge_documents",
+        "FAQ entries, policies and product Q&A used by customer service.",
+        (
+            _id("doc_id", "Document id.", key=True),
+            Column("kind", "VARCHAR", "faq, policy, product_qa or guide.", required=True,
+                   choices=("faq", "policy", "product_qa", "guide")),
+            Column("title", "VARCHAR", "Title or question."),
+            Column("body", "VARCHAR", "Text or answer.", required=True),
+            Column("language", "VARCHAR", "Language code."),
+            _id("product_id", "Product, for product Q&A."),
+            _ts("updated_at", "Last change."),
+            _attributes(),
+        ),
+    ),
+    Table(
+        "geolocations",
+        "Postal-code coordinates (Olist geolocation).",
+        (
+            Column("postal_code", "VARCHAR", "Postal code (prefix).", key=True, required=True),
+            Column("lat", "DOUBLE", "Latitude.", key=True, required=True,
+                   check="{v} BETWEEN -90 AND 90", check_reason="must be between -90 and 90"),
+            Column("lng", "DOUBLE", "Longitude.", key=True, required=True,
+                   check="{v} BETWEEN -180 AND 180", check_reason="must be between -180 and 180"),
+            Column("city", "VARCHAR", "City."),
+            Column("region", "VARCHAR", "State / province."),
+            Column("country", "VARCHAR", "Country."),
+        ),
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def get_table(name: str) -> Table:
+    """The canonical table called ``name``; the error lists the valid names."""
+    try:
+        return TABLES_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown table {name!r}; canonical tables are {sorted(TABLES_BY_NAME)}") from None
+
+
+def create_table_sql(table: Table) -> str:
+    cols = [f'"{c.name}" {c.type}' for c in (*table.columns, *LINEAGE)]
+    return f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
+
+
+def to_markdown() -> str:
+    """``docs/schema.md``, generated from this registry."""
+    out = [
+        "# The canonical schema",
+        "",
+        "<!-- Generated by `python -m shopkeeper.store.schema > docs/schema.md`; do not edit. -->",
+        "",
+        __doc__.split("\n\n", 1)[1].strip(),
+        "",
+        "Rows that fail a rule in the *Rule* column are not loaded: they go to `quarantine` with the",
+        "file, row, column and reason. Tables marked *generated in the demo* are filled by the demo",
+        "store with synthetic data (their `_source_file` starts with `generated:` and their load has",
+        "`loads.is_generated = true`); everything else in the demo is real UCI Online Retail data.",
+        "",
+    ]
+    for t in TABLES:
+        out += [f"## `{t.name}`", "", t.doc + (" *Generated in the demo.*" if t.generated_in_demo else ""), ""]
+        out += [f"Key: ({', '.join(f'`{k}`' for k in t.key)})." if not t.extra_doc else t.extra_doc, ""]
+        out += ["| column | type | rule | meaning |", "|---|---|---|---|"]
+        for c in t.columns:
+            rule = []
+            if c.key:
+                rule.append("key")
+            if c.required:
+                rule.append("required")
+            if c.choices:
+                rule.append("one of " + ", ".join(c.choices))
+            if c.check_reason:
+                rule.append(c.check_reason.split(" (")[0])
+            out.append(f"| `{c.name}` | {c.type} | {'; '.join(rule)} | {c.doc} |")
+        out.append("")
+    out += [
+        "## Lineage columns (every table above)",
+        "",
+        "| column | type | meaning |",
+        "|---|---|---|",
+        *[f"| `{c.name}` | {c.type} | {c.doc} |" for c in LINEAGE],
+        "",
+        "## System tables",
+        "",
+        "| table | what it holds |",
+        "|---|---|",
+        "| `_migrations` | Applied schema migrations: `version`, `name`, `applied_at`. |",
+        "| `loads` | One row per load: `load_id`, `source`, `preset`, `rows_read`, `rows_loaded`, "
+        "`rows_quarantined`, `table_counts` (JSON), `is_generated`, `started_at`, `finished_at`. |",
+        "| `load_files` | One row per file of a load: `load_id`, `source_file`, `sha256`, "
+        "`mapping`, the three row counts. A file whose hash and mapping were loaded before is "
+        "skipped, so loading the same file twice changes nothing. |",
+        "| `quarantine` | Every rejected row: `load_id`, `source_file`, `source_row`, "
+        "`target_table`, `column_name`, `reason`, `raw` (the row as JSON), `quarantined_at`. |",
+        "",
+    ]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(to_markdown(), end="")

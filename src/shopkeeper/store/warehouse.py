@@ -1,0 +1,244 @@
+"""The warehouse: the one place that opens, migrates and queries the store's database.
+
+Capabilities never open DuckDB themselves; they ask a :class:`Warehouse` for data. That keeps a
+later PostgreSQL or Spark backend a change here only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from shopkeeper.errors import ReadOnlyQueryError, WarehouseError
+from shopkeeper.store import migrations, schema
+from shopkeeper.store.config import Settings
+
+_READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
+
+# Columns that tell when a table's rows happened, for `status`.
+TIME_COLUMNS = {
+    "orders": "ordered_at",
+    "refunds": "refunded_at",
+    "inventory_snapshots": "snapshot_at",
+    "expenses": "incurred_on",
+    "reviews": "created_at",
+    "events": "occurred_at",
+    "payments": "paid_at",
+}
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    name: str
+    rows: int
+    first: datetime | None = None
+    last: datetime | None = None
+    generated_rows: int = 0
+
+
+@dataclass(frozen=True)
+class WarehouseStatus:
+    path: str
+    schema_version: int
+    tables: list[TableStatus]
+    loads: int
+    quarantined_rows: int
+    quarantine_by_reason: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+class Warehouse:
+    """A DuckDB warehouse file holding one store's data, migrated to the current schema.
+
+    Use as a context manager, or call :meth:`close`. ``read_only=True`` opens the file without
+    write access (several readers may share it; it must already exist).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+        threads: int = 0,
+        timezone: str = "UTC",
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.timezone = timezone
+        config: dict[str, Any] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        if read_only and not self.path.exists():
+            raise WarehouseError(
+                f"no warehouse at {self.path}; run 'shopkeeper init' or 'shopkeeper demo' first"
+            )
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            raise WarehouseError(
+                f"cannot open warehouse {self.path}: {str(exc).splitlines()[0]} "
+                "(is another shopkeeper command writing to it?)"
+            ) from exc
+        self._con.execute(f"SET TimeZone = '{timezone}'")
+        if not read_only:
+            migrations.migrate(self._con)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, read_only: bool = False) -> Warehouse:
+        return cls(
+            settings.warehouse,
+            read_only=read_only,
+            memory_limit=settings.memory_limit,
+            threads=settings.threads,
+            timezone=settings.timezone,
+        )
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The raw DuckDB connection, for store-internal code (ingestion, generators)."""
+        return self._con
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: commit on success, roll back on any error or interrupt."""
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            yield self._con
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    # -- reading --------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        """Run SQL and return all rows as tuples."""
+        return self._con.execute(sql, params or []).fetchall()
+
+    def query_df(self, sql: str, params: Sequence[Any] | None = None):
+        """Run SQL and return a pandas DataFrame."""
+        return self._con.execute(sql, params or []).df()
+
+    def read_only_query(self, sql: str, limit: int | None = None) -> tuple[list[str], list[tuple]]:
+        """Run user-supplied SQL that may only read; returns (column names, rows).
+
+        Refuses anything but SELECT / EXPLAIN / read PRAGMAs, whatever the connection allows.
+        """
+        try:
+            statements = duckdb.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise ReadOnlyQueryError(f"cannot parse SQL: {str(exc).splitlines()[0]}") from exc
+        if len(statements) != 1:
+            raise ReadOnlyQueryError(f"give exactly one statement (got {len(statements)})")
+        kind = statements[0].type.name
+        if kind not in _READ_ONLY_STATEMENTS:
+            raise ReadOnlyQueryError(
+                f"only read-only queries are allowed here (got {kind}); use 'shopkeeper ingest' "
+                "to change data"
+            )
+        try:
+            rel = self._con.sql(sql)
+            if rel is None:
+                return [], []
+            rows = rel.fetchmany(limit) if limit else rel.fetchall()
+            return list(rel.columns), rows
+        except duckdb.Error as exc:
+            raise WarehouseError(f"query failed: {str(exc).splitlines()[0]}") from exc
+
+    def table_names(self) -> list[str]:
+        return [t.name for t in schema.TABLES]
+
+    def count(self, table: str) -> int:
+        schema.get_table(table)
+        return int(self._con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+    def status(self) -> WarehouseStatus:
+        """Tables with row counts and date ranges, loads, and a quarantine summary."""
+        tables = []
+        for t in schema.TABLES:
+            time_col = TIME_COLUMNS.get(t.name)
+            span = f', min("{time_col}"), max("{time_col}")' if time_col else ", NULL, NULL"
+            rows, first, last, generated = self._con.execute(
+                f"SELECT count(*){span}, count(*) FILTER (WHERE _source_file LIKE 'generated:%') "
+                f'FROM "{t.name}"'
+            ).fetchone()
+            tables.append(TableStatus(t.name, rows, first, last, generated))
+        loads = self._con.execute("SELECT count(*) FROM loads").fetchone()[0]
+        quarantined = self._con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        by_reason = self._con.execute(
+            """
+            SELECT source_file, regexp_replace(reason, '''[^'']*''|\\d+', '…', 'g') AS kind,
+                   count(*) AS n
+            FROM quarantine GROUP BY ALL ORDER BY n DESC LIMIT 10
+            """
+        ).fetchall()
+        return WarehouseStatus(
+            str(self.path),
+            migrations.current_version(self._con) if not self.read_only else self._version(),
+            tables,
+            loads,
+            quarantined,
+            by_reason,
+        )
+
+    def _version(self) -> int:
+        return int(self._con.execute("SELECT max(version) FROM _migrations").fetchone()[0] or 0)
+
+    def quarantine(
+        self, *, load_id: str | None = None, source_file: str | None = None, limit: int | None = 50
+    ) -> tuple[list[str], list[tuple]]:
+        """Rejected rows, newest load first."""
+        where, params = [], []
+        if load_id:
+            where.append("load_id = ?")
+            params.append(load_id)
+        if source_file:
+            where.append("source_file LIKE ?")
+            params.append(f"%{source_file}%")
+        sql = (
+            "SELECT load_id, source_file, source_row, target_table, column_name, reason, raw "
+            "FROM quarantine"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY quarantined_at DESC, source_file, source_row"
+            + (f" LIMIT {int(limit)}" if limit else "")
+        )
+        rel = self._con.execute(sql, params)
+        return [d[0] for d in rel.description], rel.fetchall()
+
+    def export_quarantine(
+        self, path: str | Path, *, load_id: str | None = None, source_file: str | None = None
+    ) -> int:
+        """Write rejected rows to CSV, XLSX or Parquet (by extension); returns the row count."""
+        columns, rows = self.quarantine(load_id=load_id, source_file=source_file, limit=None)
+        import pandas as pd
+
+        df = pd.DataFrame(rows, columns=columns)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        suffix = path.suffix.lower()
+        if suffix == ".xlsx":
+            df.to_excel(path, index=False)
+        elif suffix == ".parquet":
+            df.to_parquet(path, index=False)
+        else:
+            df.to_csv(path, index=False, encoding="utf-8-sig")
+        return len(df)
