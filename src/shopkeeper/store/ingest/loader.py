@@ -227,7 +227,7 @@ def _load_file(warehouse, path, name, load_id, candidates, encoding, default_cur
     bad = con.execute(
         f"""INSERT INTO quarantine
         SELECT {lit(load_id)}, {lit(source_file)}, t._row, NULL, t._column, t._reason,
-               json_merge_patch(to_json(s), '{"_row": null}'), current_timestamp
+               json_merge_patch(to_json(s), '{{"_row": null}}'), current_timestamp
         FROM {q(typed)} t JOIN (SELECT {staged.row_expr} AS _row, * FROM {q(name)}) s USING (_row)
         WHERE t._reason IS NOT NULL"""
     ).fetchone()[0]
