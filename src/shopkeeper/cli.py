@@ -296,7 +296,8 @@ def demo() -> None:
     with _progress() as bar:
         report = store.run_demo(
             settings, progress=_RichProgress(bar),
-            on_step=lambda r: err_console.print(f"[green]✓[/] {r.name} ({r.seconds:.1f}s): {r.summary}"),
+            on_step=lambda r: err_console.print(f"[green]✓[/] {r.name} ({r.seconds:.1f}s): {r.summary}",
+                                               soft_wrap=True),
         )
     _print_status(report.status)
     console.print(f"\nwarehouse: {report.status.path}")

@@ -156,11 +156,11 @@ class Warehouse:
                 "to change data"
             )
         try:
-            rel = self._con.sql(sql)
-            if rel is None:
+            cursor = self._con.execute(sql)
+            if cursor.description is None:
                 return [], []
-            rows = rel.fetchmany(limit) if limit else rel.fetchall()
-            return list(rel.columns), rows
+            rows = cursor.fetchmany(limit) if limit else cursor.fetchall()
+            return [d[0] for d in cursor.description], rows
         except duckdb.Error as exc:
             raise WarehouseError(f"query failed: {str(exc).splitlines()[0]}") from exc
 

@@ -71,9 +71,14 @@ class _Compiler:
             return None
         return q(actual), self.staged.types.get(actual, "VARCHAR").upper()
 
-    def substitute(self, sql: str, where: str) -> str:
+    def substitute(self, sql: str, where: str, optional: bool = False) -> str:
+        """Replace {logical} placeholders by trimmed text; in an optional field a column the
+        file lacks reads as NULL (so ``coalesce({a}, {b})`` can fall back)."""
+
         def repl(m):
             ref = self.col(m.group(1))
+            if ref is None and optional:
+                return "CAST(NULL AS VARCHAR)"
             if ref is None:
                 raise InvalidMappingError(
                     f"{where} uses column {{{m.group(1)}}}, which this file lacks",
@@ -117,7 +122,8 @@ class _Compiler:
             text = self.text_of(src, srctype)
             typed_src = src if srctype != "VARCHAR" else None
         else:
-            text = f"nullif(trim(CAST(({self.substitute(spec.expr, column.name)}) AS VARCHAR)), '')"
+            expr = self.substitute(spec.expr, column.name, optional=spec.optional)
+            text = f"nullif(trim(CAST(({expr}) AS VARCHAR)), '')"
             typed_src = None
         if spec.map:
             cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in spec.map.items())
@@ -168,12 +174,16 @@ class _Compiler:
         checks: list[tuple[str, str, str]] = []  # (condition, reason SQL, column label)
         in_aliases = []
         for i, tm in enumerate(self.mapping.tables):
+            if tm.optional and any(c not in self.resolved for c in tm.needed_columns()):
+                continue  # an optional table whose columns this file lacks
             table = schema.get_table(tm.table)
             where = self.substitute(tm.where, f"tables[{i}].where") if tm.where else "true"
             in_alias = self.alias(f"coalesce(({where}), false)")
             in_aliases.append(in_alias)
             fields = dict(tm.fields)
-            if "currency" in table.column_names and "currency" not in fields:
+            given = fields.get("currency")
+            absent = given is not None and given.column is not None and given.column not in self.resolved
+            if "currency" in table.column_names and (given is None or absent):
                 fields["currency"] = FieldSpec(value=self.mapping.source.currency or self.default_currency)
             values: dict[str, str] = {}
             for cname in table.column_names:
@@ -215,7 +225,7 @@ class _Compiler:
                     ))
             on_conflict = "replace" if tm.grain == "row" else "keep"
             tables.append(CompiledTable(tm, table, in_alias, values, on_conflict))
-        any_in = " OR ".join(in_aliases)
+        any_in = " OR ".join(in_aliases) or "false"
         reason_cases = [f"WHEN NOT ({any_in}) THEN 'row matches no target table of mapping ' || "
                         f"{lit(self.mapping.name)}"]
         column_cases = ["WHEN NOT (" + any_in + ") THEN NULL"]

@@ -155,6 +155,8 @@ def _choose(staged: readers.StagedFile, candidates: list[Mapping]) -> tuple[Mapp
         if missing:
             near.append((len(resolved), m.name, missing))
             continue
+        if m.family == "canonical" and not pattern_hit and len(resolved) < 0.8 * len(staged.columns):
+            continue  # schema-named files are recognised by name, or by nearly all their columns
         score = (len(resolved) + (1000 if pattern_hit else 0), -len(m.all_columns()))
         if best is None or score > best[0]:
             best = (score, m, resolved)
@@ -228,7 +230,8 @@ def _load_file(warehouse, path, name, load_id, candidates, encoding, default_cur
         f"""INSERT INTO quarantine
         SELECT {lit(load_id)}, {lit(source_file)}, t._row, NULL, t._column, t._reason,
                json_merge_patch(to_json(s), '{{"_row": null}}'), current_timestamp
-        FROM {q(typed)} t JOIN (SELECT {staged.row_expr} AS _row, * FROM {q(name)}) s USING (_row)
+        FROM {q(typed)} t JOIN (SELECT {staged.row_expr} AS _row, {staged.source_columns_sql} FROM {q(name)}) s
+            USING (_row)
         WHERE t._reason IS NOT NULL"""
     ).fetchone()[0]
     for rej in staged.rejects:
@@ -250,8 +253,7 @@ def _load_file(warehouse, path, name, load_id, candidates, encoding, default_cur
 
 
 def _drop(con, staged: readers.StagedFile) -> None:
-    for suffix in ("", "_gaps", "_rows"):
-        con.execute(f"DROP TABLE IF EXISTS {q(staged.table + suffix)}")
+    con.execute(f"DROP TABLE IF EXISTS {q(staged.table)}")
 
 
 def _key_sql(ct) -> list[str]:

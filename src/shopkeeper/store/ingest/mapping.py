@@ -56,7 +56,11 @@ class FieldSpec(BaseModel):
     )
     format: str | list[str] | None = None
     map: dict[str, str] | None = None
-    optional: bool = False
+    optional: bool = Field(
+        default=False,
+        description="The source columns may be missing: a missing column reads as NULL (in an "
+        "expr, each missing {placeholder} is NULL).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
@@ -89,6 +93,26 @@ class TableMapping(BaseModel):
     fields: dict[str, FieldSpec]
     where: str | None = None
     grain: Literal["row", "dedupe"] = "row"
+    optional: bool = Field(
+        default=False,
+        description="Fill this table only from files that have every column it needs (those of "
+        "its where and of its non-optional fields); skip it for other files.",
+    )
+
+    def needed_columns(self) -> list[str]:
+        """Logical source columns this table cannot do without."""
+        out = PLACEHOLDER.findall(self.where) if self.where else []
+        for spec in self.fields.values():
+            if not spec.optional:
+                out += spec.referenced()
+        return list(dict.fromkeys(out))
+
+    def referenced_columns(self) -> list[str]:
+        """Every logical source column this table reads (where included)."""
+        out = PLACEHOLDER.findall(self.where) if self.where else []
+        for spec in self.fields.values():
+            out += spec.referenced()
+        return list(dict.fromkeys(out))
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -167,20 +191,14 @@ class Mapping(BaseModel):
         """Logical source columns the file must have."""
         out: list[str] = []
         for tm in self.tables:
-            for spec in tm.fields.values():
-                if not spec.optional:
-                    out += [c for c in spec.referenced() if c not in out]
-        if self.tables:
-            for tm in self.tables:
-                if tm.where:
-                    out += [c for c in PLACEHOLDER.findall(tm.where) if c not in out]
+            if not tm.optional:
+                out += [c for c in tm.needed_columns() if c not in out]
         return out
 
     def all_columns(self) -> list[str]:
         out: list[str] = []
         for tm in self.tables:
-            for spec in tm.fields.values():
-                out += [c for c in spec.referenced() if c not in out]
+            out += [c for c in tm.referenced_columns() if c not in out]
         return out
 
     def known_names(self) -> set[str]:
@@ -232,7 +250,8 @@ def mapping_from_dict(data: dict[str, Any], *, origin: str | Path = "<mapping>")
 def canonical_mapping(table: schema.Table) -> Mapping:
     """Columns named exactly like the canonical table (what ``shopkeeper generate`` writes)."""
     fields = {
-        c.name: FieldSpec(column=c.name, optional=not (c.key or c.required)) for c in table.columns
+        c.name: FieldSpec(column=c.name, optional=c.name == "currency" or not (c.key or c.required))
+        for c in table.columns
     }
     return Mapping(
         name=f"canonical_{table.name}",

@@ -58,6 +58,11 @@ class StagedFile:
     encoding: str | None = None
 
     @property
+    def source_columns_sql(self) -> str:
+        """The file's own columns, without the row-number column some readers add."""
+        return "* EXCLUDE (_row)" if self.row_expr == "_row" else "*"
+
+    @property
     def rows_read(self) -> int:
         return self.rows + len(self.rejects)
 
@@ -130,15 +135,16 @@ def _stage_csv(con, path, name, encoding, delimiter, header_row, header_names, p
         rejects = [
             Reject(int(line), f"malformed CSV row: {msg}", raw)
             for line, msg, raw in con.execute(
-                f"SELECT line, error_message, csv_line FROM {rejects_table} ORDER BY line"
+                f"SELECT line, first(error_message ORDER BY column_idx), first(csv_line) "
+                f"FROM {rejects_table} GROUP BY line ORDER BY line"
             ).fetchall()
         ]
         rows, base = _count_and_base(con, name)
         first_data_row = header_idx + 2
         row_expr = f"(rowid - {base} + {first_data_row})"
         if rejects:
-            row_expr = _row_expr_around_rejects(con, name, base, first_data_row,
-                                                [r.row for r in rejects])
+            row_expr = _number_rows_around_rejects(con, name, base, first_data_row,
+                                                   [r.row for r in rejects])
         con.execute(f"DROP TABLE IF EXISTS {rejects_table}")
         con.execute(f"DROP TABLE IF EXISTS {rejects_scan}")
     except duckdb.Error as exc:
@@ -155,17 +161,19 @@ def _count_and_base(con, name: str) -> tuple[int, int]:
     return int(rows), int(base)
 
 
-def _row_expr_around_rejects(con, name: str, base: int, first: int, rejected: list[int]) -> str:
-    """Row numbers when the parser skipped some rows: accepted rows fill the remaining slots."""
+def _number_rows_around_rejects(con, name: str, base: int, first: int, rejected: list[int]) -> str:
+    """Give each row its number when the parser skipped some: accepted rows fill the other slots."""
     gaps = sorted(r - first - i for i, r in enumerate(sorted(rejected)))
     values = ", ".join(f"({g}, {i + 1})" for i, g in enumerate(gaps))
-    con.execute(f"CREATE TEMP TABLE \"{name}_gaps\" AS SELECT * FROM (VALUES {values}) v(g, n)")
     con.execute(
-        f"""CREATE TEMP TABLE "{name}_rows" AS
-        SELECT s.rowid AS k, s.rowid - {base} + {first} + coalesce(max(g.n), 0) AS r
-        FROM "{name}" s LEFT JOIN "{name}_gaps" g ON g.g <= s.rowid - {base} GROUP BY s.rowid"""
+        f"""CREATE TEMP TABLE "{name}_numbered" AS
+        SELECT s.*, s.rowid - {base} + {first} + (
+            SELECT count(*) FROM (VALUES {values}) g(gap, n) WHERE g.gap <= s.rowid - {base}) AS _row
+        FROM "{name}" s ORDER BY s.rowid"""
     )
-    return f'(SELECT r FROM "{name}_rows" WHERE k = rowid)'
+    con.execute(f'DROP TABLE "{name}"')
+    con.execute(f'ALTER TABLE "{name}_numbered" RENAME TO "{name}"')
+    return "_row"
 
 
 def _as_utf8(path: Path, encoding: str, progress: ProgressFn | None):

@@ -1,0 +1,30 @@
+"""Shared fixtures: a fresh warehouse per test, and the real data sets beside the repo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shopkeeper.store.warehouse import Warehouse
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_file(relative: str) -> Path:
+    """A file under ../shared/data, or skip the test naming the file it wanted."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"real data file {path} is not available")
+    return path
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path):
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        yield wh
+
+
+@pytest.fixture
+def warehouse_path(tmp_path: Path) -> Path:
+    return tmp_path / "w.duckdb"
