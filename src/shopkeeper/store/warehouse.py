@@ -90,6 +90,8 @@ class Warehouse:
                 "(is another shopkeeper command writing to it?)"
             ) from exc
         self._con.execute(f"SET TimeZone = '{timezone}'")
+        # progress is polled by the ingestion (query_progress), never printed by DuckDB itself
+        self._con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
         if not read_only:
             migrations.migrate(self._con)
 

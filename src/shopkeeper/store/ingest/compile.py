@@ -192,6 +192,9 @@ class _Compiler:
                 column = table.column(cname)
                 spec = fields[cname]
                 typed_sql, raw_sql = self.value(spec, column)
+                if cname == "currency" and spec.value is None:  # a blank currency is the default
+                    default = self.mapping.source.currency or self.default_currency
+                    typed_sql = f"coalesce(upper({typed_sql}), {lit(default)})"
                 v = self.alias(typed_sql)
                 values[cname] = v
                 label = self.resolved.get(spec.column, f"{tm.table}.{cname}") if spec.column else f"{tm.table}.{cname}"

@@ -214,7 +214,8 @@ def _load_file(warehouse, path, name, load_id, candidates, encoding, default_cur
     con.execute(f"SET TimeZone = {lit(tz)}")
     compiled = compile_mapping(mapping, staged, resolved, default_currency)
     typed = f"{name}_typed"
-    con.execute(f"CREATE TEMP TABLE {q(typed)} AS {compiled.select_sql}")
+    readers.execute(con, f"CREATE TEMP TABLE {q(typed)} AS {compiled.select_sql}",
+                    f"checking {path.name}", progress)
     con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
     _flag_duplicates(con, typed, compiled)
 

@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,28 @@ class StagedFile:
     @property
     def rows_read(self) -> int:
         return self.rows + len(self.rejects)
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, label: str,
+            progress: ProgressFn | None) -> duckdb.DuckDBPyConnection:
+    """Run one statement; while it runs, report DuckDB's own progress (0..1) under ``label``."""
+    if progress is None:
+        return con.execute(sql)
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.2):
+            pct = con.query_progress()
+            if pct >= 0:
+                progress(label, min(pct, 100.0) / 100)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        return con.execute(sql)
+    finally:
+        done.set()
+        watcher.join()
 
 
 def detect_format(path: Path, declared: str | None = None) -> str:
@@ -122,7 +145,7 @@ def _stage_csv(con, path, name, encoding, delimiter, header_row, header_names, p
         columns = _clean_header(parsed[header_idx])
         rejects_table, rejects_scan = f"{name}_rejects", f"{name}_scans"
         col_types = "{" + ", ".join(f"'{_sql_str(c)}': 'VARCHAR'" for c in columns) + "}"
-        con.execute(
+        execute(con,
             f"""
             CREATE TEMP TABLE "{name}" AS SELECT * FROM read_csv(
                 '{_sql_str(str(utf8_path))}', columns = {col_types}, auto_detect = false,
@@ -130,7 +153,8 @@ def _stage_csv(con, path, name, encoding, delimiter, header_row, header_names, p
                 quote = '"', escape = '"', store_rejects = true,
                 rejects_table = '{rejects_table}', rejects_scan = '{rejects_scan}',
                 max_line_size = 16777216, encoding = 'utf-8'
-            )"""
+            )""",
+            f"reading {path.name}", progress,
         )
         rejects = [
             Reject(int(line), f"malformed CSV row: {msg}", raw)
