@@ -40,7 +40,7 @@ def test_every_preset_is_documented():
 
 def test_store_exports_match_all():
     public = {n for n in dir(store) if not n.startswith("_")}
-    modules = {"config", "demo", "ingest", "migrations", "schema", "warehouse", "complements",
+    modules = {"config", "demo", "migrations", "schema", "warehouse", "complements",
                "generate"}
     assert public - modules == set(store.__all__)
 
