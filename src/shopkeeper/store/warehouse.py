@@ -188,7 +188,9 @@ class Warehouse:
         quarantined = self._con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
         by_reason = self._con.execute(
             """
-            SELECT source_file, regexp_replace(reason, '''[^'']*''|\\d+', '…', 'g') AS kind,
+            SELECT source_file,
+                   regexp_replace(reason, '''[^'']*''|\\(got [^)]*\\)|= \\(.*\\)|row \\d+',
+                                  '…', 'g') AS kind,
                    count(*) AS n
             FROM quarantine GROUP BY ALL ORDER BY n DESC LIMIT 10
             """
