@@ -355,3 +355,31 @@ def test_every_products_row_feeds_a_table(warehouse, tmp_path):
         "UNION ALL SELECT _source_row FROM product_media)"
     )[0][0]
     assert fed == 6
+
+
+def test_catalogue_replaces_products_made_from_orders(warehouse, tmp_path):
+    """A folder with both exports: orders load first (alphabetical), the catalogue wins anyway."""
+    _write(tmp_path / "orders_export_1.csv", ORDER_COLUMNS, ORDER_ROWS)
+    _write(tmp_path / "products_export_1.csv", PRODUCT_COLUMNS, PRODUCT_ROWS)
+    report = ingest(warehouse, [tmp_path], preset="shopify")
+    assert [(Path(f.path).name, f.mapping) for f in report.files] == [
+        ("orders_export_1.csv", "shopify_orders"), ("products_export_1.csv", "shopify_products"),
+    ]
+    assert warehouse.query(
+        "SELECT parent_id, title, price, unit_cost, status, _source_file LIKE '%products_export_1.csv' "
+        "FROM products WHERE product_id = 'TEE-M-BLK'"
+    ) == [("classic-tee", "Classic Tee - M / Black", Decimal("20"), Decimal("7.5"), "active", True)]
+    # products only seen in orders stay; the catalogue adds its own
+    assert warehouse.count("products") == 5 + 3  # 5 from orders + TEE-S-BLK, classic-tee/L/Black, mug
+
+
+def test_repeated_sku_in_a_catalogue_is_quarantined(warehouse, tmp_path):
+    rows = PRODUCT_ROWS[:4] + [_product("classic-tee", **{
+        "Option1 Value": "XL", "Option2 Value": "Black", "Variant SKU": "TEE-M-BLK",
+        "Variant Price": "24.00"})]
+    path = _write(tmp_path / "products_export_1.csv", PRODUCT_COLUMNS, rows)
+    report = ingest(warehouse, [path], preset="shopify_products")
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (5, 4, 1)
+    assert _quarantine(warehouse) == [
+        (6, "product_id", "products: duplicate key (product_id) = (TEE-M-BLK); first seen at row 3")
+    ]

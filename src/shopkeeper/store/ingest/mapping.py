@@ -23,6 +23,11 @@ A mapping is a TOML or YAML file (the built-in presets are TOML files in ``prese
 ``grain = "row"`` (the default) means each source row gives one row of the table, so a key seen
 twice in one file is a duplicate and is quarantined. ``grain = "dedupe"`` means many source rows
 describe the same entity (an order repeated on each of its lines): the first row per key wins.
+
+A field with ``optional = true`` may read columns the file lacks: they read as NULL (in an
+``expr`` each missing ``{placeholder}`` is NULL, so ``coalesce({sku}, {item_id})`` falls back). A
+table with ``optional = true`` is filled only from files that have every column its ``where`` and
+its non-optional fields need (e.g. refunds from a ``Refunded Amount`` column some exports lack).
 """
 
 from __future__ import annotations
