@@ -262,7 +262,8 @@ TABLES: tuple[Table, ...] = (
             _id("product_id", "Product.", key=True),
             Column("location", "VARCHAR", "Warehouse / store; 'default' if only one.", key=True,
                    required=True),
-            _ts("snapshot_at", "When the stock was counted.", required=True),
+            Column("snapshot_at", "TIMESTAMPTZ", "When the stock was counted.", key=True,
+                   required=True),
             Column("on_hand", "INTEGER", "Units physically available.", required=True,
                    check="{v} >= 0", check_reason="must be zero or more"),
             Column("on_order", "INTEGER", "Units ordered from suppliers, not yet received.",
@@ -271,7 +272,6 @@ TABLES: tuple[Table, ...] = (
                    check="{v} >= 0", check_reason="must be zero or more"),
         ),
         generated_in_demo=True,
-        extra_doc="Key: (`product_id`, `location`, `snapshot_at`).",
     ),
     Table(
         "suppliers",
