@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import signal
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -79,8 +80,10 @@ def expand_sources(paths: Sequence[str | Path]) -> list[Path]:
         else:
             raise SourceNotFound("no such file or folder", path=p)
     if not files:
-        raise SourceNotFound("no loadable files (.csv, .xlsx, .parquet, .jsonl) found",
-                             path=", ".join(map(str, paths)))
+        raise SourceNotFound(
+            "no loadable files (.csv, .xlsx, .parquet, .jsonl) found",
+            path=", ".join(map(str, paths)),
+        )
     return files
 
 
@@ -121,18 +124,36 @@ def ingest(
     with warehouse.transaction():
         for n, path in enumerate(files):
             reports.append(
-                _load_file(warehouse, path, f"stg{n}_{load_id}", load_id, candidates,
-                           encoding, default_currency, force, source_label, progress)
+                _load_file(
+                    warehouse,
+                    path,
+                    f"stg{n}_{load_id}",
+                    load_id,
+                    candidates,
+                    encoding,
+                    default_currency,
+                    force,
+                    source_label,
+                    progress,
+                )
             )
         loaded = [r for r in reports if r.skipped is None]
         if loaded:
             totals = LoadReport(load_id, loaded)
             con.execute(
                 "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
-                [load_id, source_label or ", ".join(map(str, paths)),
-                 preset or (mapping.name if mapping else "auto"),
-                 totals.rows_read, totals.rows_loaded, totals.rows_quarantined,
-                 json.dumps(totals.table_rows), generated, started, __version__],
+                [
+                    load_id,
+                    source_label or ", ".join(map(str, paths)),
+                    preset or (mapping.name if mapping else "auto"),
+                    totals.rows_read,
+                    totals.rows_loaded,
+                    totals.rows_quarantined,
+                    json.dumps(totals.table_rows),
+                    generated,
+                    started,
+                    __version__,
+                ],
             )
         _fault("kill-before-commit")
     return LoadReport(load_id if any(r.skipped is None for r in reports) else None, reports)
@@ -145,17 +166,25 @@ def _fault(point: str) -> None:
         raise RuntimeError(f"injected fault at {point}")
 
 
-def _choose(staged: readers.StagedFile, candidates: list[Mapping]) -> tuple[Mapping, dict[str, str]]:
+def _choose(
+    staged: readers.StagedFile, candidates: list[Mapping]
+) -> tuple[Mapping, dict[str, str]]:
     best = None
     near: list[tuple[int, str, list[str]]] = []
     for m in candidates:
         resolved, missing = m.resolve(staged.columns)
-        pattern_hit = bool(m.source.file_pattern and fnmatch.fnmatch(staged.path.name.lower(),
-                                                                      m.source.file_pattern.lower()))
+        pattern_hit = bool(
+            m.source.file_pattern
+            and fnmatch.fnmatch(staged.path.name.lower(), m.source.file_pattern.lower())
+        )
         if missing:
             near.append((len(resolved), m.name, missing))
             continue
-        if m.family == "canonical" and not pattern_hit and len(resolved) < 0.8 * len(staged.columns):
+        if (
+            m.family == "canonical"
+            and not pattern_hit
+            and len(resolved) < 0.8 * len(staged.columns)
+        ):
             continue  # schema-named files are recognised by name, or by nearly all their columns
         score = (len(resolved) + (1000 if pattern_hit else 0), -len(m.all_columns()))
         if best is None or score > best[0]:
@@ -165,8 +194,9 @@ def _choose(staged: readers.StagedFile, candidates: list[Mapping]) -> tuple[Mapp
     if len(candidates) == 1:
         from shopkeeper.errors import MissingColumnsError
 
-        raise MissingColumnsError(path=staged.path, missing=near[0][2], found=staged.columns,
-                                  mapping=candidates[0].name)
+        raise MissingColumnsError(
+            path=staged.path, missing=near[0][2], found=staged.columns, mapping=candidates[0].name
+        )
     near.sort(reverse=True)
     hint = "; ".join(f"{name} lacks {missing[:4]}" for _, name, missing in near[:3])
     raise UnknownPresetError(
@@ -176,28 +206,66 @@ def _choose(staged: readers.StagedFile, candidates: list[Mapping]) -> tuple[Mapp
     )
 
 
-def _load_file(warehouse, path, name, load_id, candidates, encoding, default_currency, force,
-               source_label, progress) -> FileReport:
+class _Background:
+    """Run ``fn(*args)`` in a thread; ``result()`` waits for it and re-raises its error."""
+
+    def __init__(self, fn: Callable, *args: object) -> None:
+        self._value: object = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable, args: tuple) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _load_file(
+    warehouse,
+    path,
+    name,
+    load_id,
+    candidates,
+    encoding,
+    default_currency,
+    force,
+    source_label,
+    progress,
+) -> FileReport:
     con = warehouse.connection
-    digest = sha256_of(path)
+    hashing = _Background(sha256_of, path)  # hashlib releases the GIL: overlap it with staging
     single = candidates[0] if len(candidates) == 1 else None
     opts = single.source if single else None
     fmt = readers.detect_format(path, opts.format if opts else None)
     header_names = set().union(*(m.known_names() for m in candidates))
     if progress:
         progress(f"reading {path.name}", None)
+    con.execute("RESET preserve_insertion_order")  # staging relies on file order for row numbers
     staged = readers.stage(
-        con, path, name=name, fmt=fmt,
+        con,
+        path,
+        name=name,
+        fmt=fmt,
         encoding=encoding or (opts.encoding if opts else "auto"),
         delimiter=opts.delimiter if opts else None,
         sheet=opts.sheet if opts else None,
         header_row=opts.header_row if opts else None,
-        header_names=header_names, progress=progress,
+        header_names=header_names,
+        progress=progress,
     )
     mapping, resolved = _choose(staged, candidates)
     source_file = f"{source_label}/{path.name}" if source_label else str(path.resolve())
     report = FileReport(str(path), mapping.name, encoding=staged.encoding)
     fingerprint = mapping.fingerprint()
+    digest = hashing.result()
     previous = con.execute(
         "SELECT load_id FROM load_files WHERE sha256 = ? AND mapping_sha256 = ? LIMIT 1",
         [digest, fingerprint],
@@ -214,8 +282,14 @@ def _load_file(warehouse, path, name, load_id, candidates, encoding, default_cur
     con.execute(f"SET TimeZone = {lit(tz)}")
     compiled = compile_mapping(mapping, staged, resolved, default_currency)
     typed = f"{name}_typed"
-    readers.execute(con, f"CREATE TEMP TABLE {q(typed)} AS {compiled.select_sql}",
-                    f"checking {path.name}", progress)
+    # Rows carry their number in _row from here on, so DuckDB may reorder them freely.
+    con.execute("SET preserve_insertion_order = false")
+    readers.execute(
+        con,
+        f"CREATE TEMP TABLE {q(typed)} AS {compiled.select_sql}",
+        f"checking {path.name}",
+        progress,
+    )
     con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
     _flag_duplicates(con, typed, compiled)
 
@@ -227,14 +301,16 @@ def _load_file(warehouse, path, name, load_id, candidates, encoding, default_cur
         )
         _fault("error-after-insert")
 
-    bad = con.execute(
-        f"""INSERT INTO quarantine
+    bad = con.execute(f"SELECT count(*) FROM {q(typed)} WHERE _reason IS NOT NULL").fetchone()[0]
+    if bad:
+        con.execute(
+            f"""INSERT INTO quarantine
         SELECT {lit(load_id)}, {lit(source_file)}, t._row, NULL, t._column, t._reason,
                json_merge_patch(to_json(s), '{{"_row": null}}'), current_timestamp
         FROM {q(typed)} t JOIN (SELECT {staged.row_expr} AS _row, {staged.source_columns_sql} FROM {q(name)}) s
             USING (_row)
         WHERE t._reason IS NOT NULL"""
-    ).fetchone()[0]
+        )
     for rej in staged.rejects:
         con.execute(
             "INSERT INTO quarantine VALUES (?, ?, ?, NULL, NULL, ?, to_json(?::VARCHAR), current_timestamp)",
@@ -245,11 +321,20 @@ def _load_file(warehouse, path, name, load_id, candidates, encoding, default_cur
     report.rows_loaded = staged.rows - bad
     con.execute(
         "INSERT INTO load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, source_file, digest, mapping.name, fingerprint, report.rows_read,
-         report.rows_loaded, report.rows_quarantined],
+        [
+            load_id,
+            source_file,
+            digest,
+            mapping.name,
+            fingerprint,
+            report.rows_read,
+            report.rows_loaded,
+            report.rows_quarantined,
+        ],
     )
     con.execute(f"DROP TABLE {q(typed)}")
     _drop(con, staged)
+    con.execute("RESET preserve_insertion_order")
     return report
 
 
@@ -268,6 +353,12 @@ def _flag_duplicates(con, typed: str, compiled: Compiled) -> None:
             continue
         keys = _key_sql(ct)
         key_list = ", ".join(keys)
+        distinct = con.execute(
+            f"SELECT count(*) - count(DISTINCT ({key_list})) FROM {q(typed)} "
+            f"WHERE _reason IS NULL AND {ct.in_alias}"
+        ).fetchone()[0]
+        if not distinct:
+            continue
         dups = f"{typed}_dups"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {q(dups)} AS
@@ -280,7 +371,7 @@ def _flag_duplicates(con, typed: str, compiled: Compiled) -> None:
             join = " AND ".join(f"t.{k} = d.{k}" for k in keys)
             con.execute(
                 f"""UPDATE {q(typed)} t SET
-                    _reason = {lit(ct.table.name + ': duplicate key (' + names + ') = (')} || {shown}
+                    _reason = {lit(ct.table.name + ": duplicate key (" + names + ") = (")} || {shown}
                               || '); first seen at row ' || d.first_row,
                     _column = {lit(ct.table.key[0])}
                 FROM {q(dups)} d
@@ -297,7 +388,9 @@ def _write_table(con, typed: str, ct, load_id: str, source_file: str) -> int:
     if ct.mapping.grain == "dedupe":
         keys = ", ".join(q(k) for k in ct.table.key)
         rows += f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _row) = 1"
-    target_has_rows = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)").fetchone()[0]
+    target_has_rows = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)"
+    ).fetchone()[0]
     if target_has_rows:
         new = f"{typed}_{ct.table.name}_new"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {q(new)} AS {rows}")
@@ -305,7 +398,9 @@ def _write_table(con, typed: str, ct, load_id: str, source_file: str) -> int:
         if ct.on_conflict == "replace":
             con.execute(f"DELETE FROM {target} USING {q(new)} n WHERE {match}")
         else:
-            con.execute(f"DELETE FROM {q(new)} n WHERE EXISTS (SELECT 1 FROM {target} WHERE {match})")
+            con.execute(
+                f"DELETE FROM {q(new)} n WHERE EXISTS (SELECT 1 FROM {target} WHERE {match})"
+            )
         rows = f"SELECT * FROM {q(new)}"
     column_list = ", ".join(q(c) for c in cols) + ", _load_id, _source_file, _source_row"
     written = con.execute(

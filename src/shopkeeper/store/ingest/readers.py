@@ -131,21 +131,48 @@ def stage(
 
 
 # -- CSV ------------------------------------------------------------------------------------
+class _NotUtf8(Exception):
+    """The optimistic UTF-8 read met bytes that are not UTF-8."""
+
+
+_UTF8_NAMES = {"auto", "utf-8", "utf8", "utf-8-sig"}
+
+
 def _stage_csv(con, path, name, encoding, delimiter, header_row, header_names, progress) -> StagedFile:
+    if encoding.lower().replace("_", "-") in _UTF8_NAMES:
+        # Most files are UTF-8: let DuckDB's reader find out, and only scan in Python if not.
+        try:
+            return _stage_utf8_csv(con, path, path, "utf-8", name, delimiter, header_row,
+                                   header_names, progress)
+        except _NotUtf8:
+            pass
     used_encoding, utf8_path, cleanup = _as_utf8(path, encoding, progress)
     try:
+        return _stage_utf8_csv(con, path, utf8_path, used_encoding, name, delimiter, header_row,
+                               header_names, progress)
+    finally:
+        cleanup()
+
+
+def _stage_utf8_csv(con, path, utf8_path, used_encoding, name, delimiter, header_row,
+                    header_names, progress) -> StagedFile:
+    try:
         head_lines = _head_lines(utf8_path)
-        if not any(line.strip() for line in head_lines):
-            raise EmptyFileError("the file has no header row", path=path)
-        delim = delimiter or _sniff_delimiter(head_lines)
-        parsed = list(csv.reader(head_lines[:HEADER_SCAN_ROWS], delimiter=delim))
-        header_idx = (header_row - 1) if header_row else _find_header(parsed, header_names)
-        if header_idx >= len(parsed):
-            raise EmptyFileError(f"no header at row {header_idx + 1}", path=path)
-        columns = _clean_header(parsed[header_idx])
-        rejects_table, rejects_scan = f"{name}_rejects", f"{name}_scans"
-        col_types = "{" + ", ".join(f"'{_sql_str(c)}': 'VARCHAR'" for c in columns) + "}"
-        execute(con,
+    except UnicodeDecodeError:
+        raise _NotUtf8 from None
+    if not any(line.strip() for line in head_lines):
+        raise EmptyFileError("the file has no header row", path=path)
+    delim = delimiter or _sniff_delimiter(head_lines)
+    parsed = list(csv.reader(head_lines[:HEADER_SCAN_ROWS], delimiter=delim))
+    header_idx = (header_row - 1) if header_row else _find_header(parsed, header_names)
+    if header_idx >= len(parsed):
+        raise EmptyFileError(f"no header at row {header_idx + 1}", path=path)
+    columns = _clean_header(parsed[header_idx])
+    rejects_table, rejects_scan = f"{name}_rejects", f"{name}_scans"
+    col_types = "{" + ", ".join(f"'{_sql_str(c)}': 'VARCHAR'" for c in columns) + "}"
+    try:
+        execute(
+            con,
             f"""
             CREATE TEMP TABLE "{name}" AS SELECT * FROM read_csv(
                 '{_sql_str(str(utf8_path))}', columns = {col_types}, auto_detect = false,
@@ -156,25 +183,25 @@ def _stage_csv(con, path, name, encoding, delimiter, header_row, header_names, p
             )""",
             f"reading {path.name}", progress,
         )
-        rejects = [
-            Reject(int(line), f"malformed CSV row: {msg}", raw)
-            for line, msg, raw in con.execute(
-                f"SELECT line, first(error_message ORDER BY column_idx), first(csv_line) "
-                f"FROM {rejects_table} GROUP BY line ORDER BY line"
-            ).fetchall()
-        ]
+        found = con.execute(
+            f"SELECT line, first(error_message ORDER BY column_idx), first(csv_line), "
+            f"bool_or(error_type = 'INVALID UNICODE') "
+            f"FROM {rejects_table} GROUP BY line ORDER BY line"
+        ).fetchall()
+        con.execute(f"DROP TABLE IF EXISTS {rejects_table}")
+        con.execute(f"DROP TABLE IF EXISTS {rejects_scan}")
+        if any(bad_unicode for *_, bad_unicode in found):
+            con.execute(f'DROP TABLE "{name}"')
+            raise _NotUtf8
+        rejects = [Reject(int(line), f"malformed CSV row: {msg}", raw) for line, msg, raw, _ in found]
         rows, base = _count_and_base(con, name)
         first_data_row = header_idx + 2
         row_expr = f"(rowid - {base} + {first_data_row})"
         if rejects:
             row_expr = _number_rows_around_rejects(con, name, base, first_data_row,
                                                    [r.row for r in rejects])
-        con.execute(f"DROP TABLE IF EXISTS {rejects_table}")
-        con.execute(f"DROP TABLE IF EXISTS {rejects_scan}")
     except duckdb.Error as exc:
         raise UnreadableFileError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=path) from exc
-    finally:
-        cleanup()
     return StagedFile(path, "csv", name, columns, dict.fromkeys(columns, "VARCHAR"), rows,
                       row_expr, rejects, used_encoding)
 
