@@ -80,3 +80,37 @@ def test_raw_online_retail_turns_cancellations_into_refunds(warehouse):
     assert column == "Quantity"
     assert reason.startswith("order_lines.quantity must be more than 0") and "(got -10)" in reason
     assert '"InvoiceNo":"536589"' in raw
+
+
+def test_online_retail_ii_spelling_in_excel_loads_the_same(warehouse, tmp_path):
+    """Online Retail II ships as .xlsx with Invoice/Price/Customer ID and real datetime cells."""
+    import openpyxl
+
+    path = shared_file(RAW)
+    rows = duckdb.connect().execute(
+        f"SELECT InvoiceNo, StockCode, Description, Quantity, "
+        f"strptime(InvoiceDate, '%m/%d/%y %H:%M'), UnitPrice, CustomerID, Country "
+        f"FROM '{path}' LIMIT 300"
+    ).fetchall()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Year 2010-2011"
+    ws.append(["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price",
+               "Customer ID", "Country"])
+    for r in rows:
+        ws.append([*r[:6], float(r[6]) if r[6] is not None else None, r[7]])
+    xlsx = tmp_path / "online_retail_II.xlsx"
+    wb.save(xlsx)
+    report = ingest(warehouse, [xlsx], default_currency="GBP")
+    f = report.files[0]
+    assert f.mapping == "uci_online_retail"
+    cancellations = sum(1 for r in rows if r[0].startswith("C"))
+    negatives = sum(1 for r in rows if not r[0].startswith("C") and r[3] <= 0)
+    assert f.rows_read == 300 and f.rows_quarantined == negatives
+    assert warehouse.count("refunds") == cancellations
+    assert warehouse.count("order_lines") == 300 - cancellations - negatives
+    # Excel floats like 17850.0 become the id '17850', and the datetime cell keeps its minute
+    assert warehouse.query(
+        "SELECT customer_id, strftime(ordered_at AT TIME ZONE 'Europe/London', '%Y-%m-%d %H:%M') "
+        "FROM orders WHERE order_id = '536365'"
+    ) == [("17850", "2010-12-01 08:26")]

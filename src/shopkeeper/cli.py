@@ -157,6 +157,9 @@ def ingest(
         table.add_row(Path(f.path).name, f.mapping, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
                       f"{f.rows_quarantined:,}", tables)
     console.print(table)
+    if report.load_id is None:
+        console.print("nothing changed: every file was loaded before (use --force to load again)")
+        return
     console.print(f"rows read {report.rows_read:,} = loaded {report.rows_loaded:,} + "
                   f"quarantined {report.rows_quarantined:,}")
     if report.rows_quarantined:
