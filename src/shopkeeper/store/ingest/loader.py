@@ -121,41 +121,45 @@ def ingest(
     con = warehouse.connection
     reports: list[FileReport] = []
     started = datetime.now(UTC)
-    with warehouse.transaction():
-        for n, path in enumerate(files):
-            reports.append(
-                _load_file(
-                    warehouse,
-                    path,
-                    f"stg{n}_{load_id}",
-                    load_id,
-                    candidates,
-                    encoding,
-                    default_currency,
-                    force,
-                    source_label,
-                    progress,
+    try:
+        with warehouse.transaction():
+            for n, path in enumerate(files):
+                reports.append(
+                    _load_file(
+                        warehouse,
+                        path,
+                        f"stg{n}_{load_id}",
+                        load_id,
+                        candidates,
+                        encoding,
+                        default_currency,
+                        force,
+                        source_label,
+                        progress,
+                    )
                 )
-            )
-        loaded = [r for r in reports if r.skipped is None]
-        if loaded:
-            totals = LoadReport(load_id, loaded)
-            con.execute(
-                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
-                [
-                    load_id,
-                    source_label or ", ".join(map(str, paths)),
-                    preset or (mapping.name if mapping else "auto"),
-                    totals.rows_read,
-                    totals.rows_loaded,
-                    totals.rows_quarantined,
-                    json.dumps(totals.table_rows),
-                    generated,
-                    started,
-                    __version__,
-                ],
-            )
-        _fault("kill-before-commit")
+            loaded = [r for r in reports if r.skipped is None]
+            if loaded:
+                totals = LoadReport(load_id, loaded)
+                con.execute(
+                    "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
+                    [
+                        load_id,
+                        source_label or ", ".join(map(str, paths)),
+                        preset or (mapping.name if mapping else "auto"),
+                        totals.rows_read,
+                        totals.rows_loaded,
+                        totals.rows_quarantined,
+                        json.dumps(totals.table_rows),
+                        generated,
+                        started,
+                        __version__,
+                    ],
+                )
+            _fault("kill-before-commit")
+    finally:  # session settings are not transactional: restore them whatever happened
+        con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
+        con.execute("RESET preserve_insertion_order")
     return LoadReport(load_id if any(r.skipped is None for r in reports) else None, reports)
 
 
@@ -334,7 +338,6 @@ def _load_file(
     )
     con.execute(f"DROP TABLE {q(typed)}")
     _drop(con, staged)
-    con.execute("RESET preserve_insertion_order")
     return report
 
 
