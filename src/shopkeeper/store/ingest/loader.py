@@ -120,24 +120,12 @@ def ingest(
     load_id = "L" + uuid.uuid4().hex[:12]
     con = warehouse.connection
     reports: list[FileReport] = []
+    options = _Options(candidates, encoding, default_currency, force, source_label, progress)
     started = datetime.now(UTC)
     try:
         with warehouse.transaction():
             for n, path in enumerate(files):
-                reports.append(
-                    _load_file(
-                        warehouse,
-                        path,
-                        f"stg{n}_{load_id}",
-                        load_id,
-                        candidates,
-                        encoding,
-                        default_currency,
-                        force,
-                        source_label,
-                        progress,
-                    )
-                )
+                reports.append(_load_file(warehouse, path, f"stg{n}_{load_id}", load_id, options))
             loaded = [r for r in reports if r.skipped is None]
             if loaded:
                 totals = LoadReport(load_id, loaded)
@@ -232,18 +220,27 @@ class _Background:
         return self._value
 
 
+@dataclass(frozen=True)
+class _Options:
+    """What one ingest() call applies to each of its files."""
+
+    candidates: list[Mapping]
+    encoding: str | None
+    default_currency: str
+    force: bool
+    source_label: str | None
+    progress: ProgressFn | None
+
+
 def _load_file(
-    warehouse,
-    path,
-    name,
-    load_id,
-    candidates,
-    encoding,
-    default_currency,
-    force,
-    source_label,
-    progress,
+    warehouse: Warehouse, path: Path, name: str, load_id: str, options: _Options
 ) -> FileReport:
+    candidates, encoding, progress = options.candidates, options.encoding, options.progress
+    force, source_label, default_currency = (
+        options.force,
+        options.source_label,
+        options.default_currency,
+    )
     con = warehouse.connection
     hashing = _Background(sha256_of, path)  # hashlib releases the GIL: overlap it with staging
     single = candidates[0] if len(candidates) == 1 else None
