@@ -166,9 +166,6 @@ class Warehouse:
         except duckdb.Error as exc:
             raise WarehouseError(f"query failed: {str(exc).splitlines()[0]}") from exc
 
-    def table_names(self) -> list[str]:
-        return [t.name for t in schema.TABLES]
-
     def count(self, table: str) -> int:
         schema.get_table(table)
         return int(self._con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
@@ -197,7 +194,7 @@ class Warehouse:
         ).fetchall()
         return WarehouseStatus(
             str(self.path),
-            migrations.current_version(self._con) if not self.read_only else self._version(),
+            self._version(),
             tables,
             loads,
             quarantined,

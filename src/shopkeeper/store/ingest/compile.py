@@ -8,7 +8,7 @@ vectorised pass rather than a Python loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from shopkeeper.errors import InvalidMappingError
 from shopkeeper.store import schema
@@ -47,7 +47,6 @@ class CompiledTable:
 class Compiled:
     select_sql: str
     tables: list[CompiledTable]
-    aliases: dict[str, str] = field(default_factory=dict)
 
 
 class _Compiler:
@@ -118,9 +117,8 @@ class _Compiler:
             ref = self.col(spec.column)
             if ref is None:
                 return f"CAST(NULL AS {column.type})", None
-            src, srctype = ref
-            text = self.text_of(src, srctype)
-            typed_src = src if srctype != "VARCHAR" else None
+            text = self.text_of(*ref)
+            typed_src = ref if ref[1] != "VARCHAR" else None
         else:
             expr = self.substitute(spec.expr, column.name, optional=spec.optional)
             text = f"nullif(trim(CAST(({expr}) AS VARCHAR)), '')"
@@ -131,20 +129,19 @@ class _Compiler:
             typed_src = None
         return self.convert(text, typed_src, column, spec), text
 
-    def convert(self, text: str, typed_src: str | None, column: schema.Column,
+    def convert(self, text: str, typed_src: tuple[str, str] | None, column: schema.Column,
                 spec: FieldSpec) -> str:
+        """Text (or a typed, non-text source column: its SQL and type) to the column's type."""
         kind, target = column.kind, column.type
-        srctype = None
-        if typed_src is not None:
-            srctype = self.staged.types.get(typed_src.strip('"').replace('""', '"'), "").upper()
         if kind == "text":
             return text
         if kind == "json":
             return f"CASE WHEN json_valid({text}) THEN CAST({text} AS JSON) END"
-        if typed_src is not None and srctype not in ("VARCHAR", ""):
+        if typed_src is not None:
+            src, srctype = typed_src
             if kind == "integer" and srctype in _FLOAT_TYPES:
-                return f"CASE WHEN {typed_src} = trunc({typed_src}) THEN TRY_CAST({typed_src} AS {target}) END"
-            return f"TRY_CAST({typed_src} AS {target})"
+                return f"CASE WHEN {src} = trunc({src}) THEN TRY_CAST({src} AS {target}) END"
+            return f"TRY_CAST({src} AS {target})"
         if kind == "integer":
             return (f"coalesce(TRY_CAST({text} AS {target}), CASE WHEN regexp_full_match({text}, "
                     f"'[+-]?[0-9]+\\.0*') THEN TRY_CAST(split_part({text}, '.', 1) AS {target}) END)")
@@ -247,7 +244,7 @@ class _Compiler:
                f"CASE {' '.join(column_cases)} END AS _column"]
         )
         sql = f"SELECT {outer}\nFROM (SELECT {inner}\nFROM {q(self.staged.table)})"
-        return Compiled(sql, tables, dict(self.exprs))
+        return Compiled(sql, tables)
 
 
 def compile_mapping(mapping: Mapping, staged: StagedFile, resolved: dict[str, str],

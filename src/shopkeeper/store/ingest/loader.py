@@ -235,12 +235,7 @@ class _Options:
 def _load_file(
     warehouse: Warehouse, path: Path, name: str, load_id: str, options: _Options
 ) -> FileReport:
-    candidates, encoding, progress = options.candidates, options.encoding, options.progress
-    force, source_label, default_currency = (
-        options.force,
-        options.source_label,
-        options.default_currency,
-    )
+    candidates, progress = options.candidates, options.progress
     con = warehouse.connection
     hashing = _Background(sha256_of, path)  # hashlib releases the GIL: overlap it with staging
     single = candidates[0] if len(candidates) == 1 else None
@@ -255,7 +250,7 @@ def _load_file(
         path,
         name=name,
         fmt=fmt,
-        encoding=encoding or (opts.encoding if opts else "auto"),
+        encoding=options.encoding or (opts.encoding if opts else "auto"),
         delimiter=opts.delimiter if opts else None,
         sheet=opts.sheet if opts else None,
         header_row=opts.header_row if opts else None,
@@ -263,7 +258,8 @@ def _load_file(
         progress=progress,
     )
     mapping, resolved = _choose(staged, candidates)
-    source_file = f"{source_label}/{path.name}" if source_label else str(path.resolve())
+    label = options.source_label
+    source_file = f"{label}/{path.name}" if label else str(path.resolve())
     report = FileReport(str(path), mapping.name, encoding=staged.encoding)
     fingerprint = mapping.fingerprint()
     digest = hashing.result()
@@ -271,7 +267,7 @@ def _load_file(
         "SELECT load_id FROM load_files WHERE sha256 = ? AND mapping_sha256 = ? LIMIT 1",
         [digest, fingerprint],
     ).fetchone()
-    if previous and not force:
+    if previous and not options.force:
         report.skipped = f"already loaded by load {previous[0]} (use --force to load it again)"
         _drop(con, staged)
         return report
@@ -281,7 +277,7 @@ def _load_file(
         progress(f"checking {path.name}", None)
     tz = mapping.source.timezone or warehouse.timezone
     con.execute(f"SET TimeZone = {lit(tz)}")
-    compiled = compile_mapping(mapping, staged, resolved, default_currency)
+    compiled = compile_mapping(mapping, staged, resolved, options.default_currency)
     typed = f"{name}_typed"
     # Rows carry their number in _row from here on, so DuckDB may reorder them freely.
     con.execute("SET preserve_insertion_order = false")
