@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -340,6 +341,170 @@ def generate(
                                   default_currency=settings.currency, progress=_RichProgress(bar))
         console.print(f"loaded: rows read {report.rows_read:,} = loaded {report.rows_loaded:,} + "
                       f"quarantined {report.rows_quarantined:,}")
+
+
+_LEVEL = typer.Option(help="sku, sku_channel, category or total.")
+_FREQ = typer.Option(help="D (day), W (week) or M (month).")
+
+
+def _run_forecast(kind: str, level: str, freq: str, horizon: int | None, models: str,
+                  windows: int, cutoff: str | None, hierarchy: bool, products: str | None):
+    from shopkeeper import forecast
+
+    chosen = "auto" if models == "auto" else [m.strip() for m in models.split(",")]
+    settings = _settings()
+    with store.Warehouse.from_settings(settings) as wh, _progress() as bar:
+        return forecast.forecast_demand(
+            wh, level=level, freq=freq, horizon=horizon, models=chosen, n_windows=windows,
+            cutoff=cutoff, hierarchy=hierarchy, kind=kind,
+            products=[p.strip() for p in products.split(",")] if products else None,
+            n_jobs=settings.threads or os.cpu_count() or 1, progress=_RichProgress(bar),
+        )
+
+
+def _print_leaderboard(run) -> None:
+    board = run.leaderboard()
+    table = Table(title=f"backtest: {run.series.n_series:,} series, "
+                  f"{run.params['n_windows']} windows (run {run.run_id})")
+    cols = ["model", "series", "rmse", "mase", "rmsse", "bias", "coverage_80", "chosen_for"]
+    for c in cols:
+        table.add_column(c, justify="left" if c == "model" else "right")
+    for row in board.itertuples(index=False):
+        rec = row._asdict()
+        table.add_row(*[rec[c] if c == "model" else f"{rec[c]:,.3f}" if isinstance(rec[c], float)
+                        and c not in ("series", "chosen_for") else f"{int(rec[c]):,}"
+                        for c in cols])
+    console.print(table)
+
+
+@app.command("forecast")
+@handle_errors
+def forecast_cmd(
+    level: Annotated[str, _LEVEL] = "sku",
+    freq: Annotated[str, _FREQ] = "D",
+    horizon: Annotated[int | None, typer.Option(help="Periods ahead (default 28 days, 12 "
+                       "weeks or 6 months).")] = None,
+    models: Annotated[str, typer.Option(help="'auto', or comma-separated models: "
+                      "auto_ets, dynamic_theta, tsb, lightgbm, ensemble …")] = "auto",
+    windows: Annotated[int, typer.Option(help="Backtest windows (rolling origins).")] = 2,
+    cutoff: Annotated[str | None, typer.Option(help="Use data up to this date (YYYY-MM-DD); "
+                      "default: the last order.")] = None,
+    hierarchy: Annotated[bool, typer.Option(help="Forecast SKUs, categories and the total "
+                         "and reconcile them so they add up.")] = False,
+    products: Annotated[str | None, typer.Option(help="Only these SKUs (comma-separated).")] = None,
+    chart: Annotated[str | None, typer.Option(help="Also write an HTML chart for this SKU.")] = None,
+) -> None:
+    """Forecast demand per series with intervals, choosing each series' model by backtest.
+
+    The run (forecasts, backtest scores, chosen models and why) is stored in the warehouse.
+
+    Example: shopkeeper forecast --level sku --freq D --horizon 28 --chart 85123A
+    """
+    run = _run_forecast("forecast", level, freq, horizon, models, windows, cutoff, hierarchy,
+                        products)
+    _print_leaderboard(run)
+    fc = run.forecasts
+    console.print(f"run {run.run_id}: {run.series.n_series:,} series, {len(fc):,} forecast rows "
+                  f"from {fc['ds'].min():%Y-%m-%d} to {fc['ds'].max():%Y-%m-%d}, data up to "
+                  f"{run.series.cutoff} ({run.result.seconds:.1f}s)")
+    if chart:
+        from shopkeeper import inventory
+
+        with store.Warehouse.from_settings(_settings()) as wh:
+            out = _settings().output_dir / f"chart-{chart}.html"
+            console.print(f"chart: {inventory.chart_sku(wh, chart, str(out))}")
+    console.print("next: shopkeeper plan · shopkeeper sql \"SELECT * FROM model_choices LIMIT 5\"")
+
+
+@app.command()
+@handle_errors
+def backtest(
+    level: Annotated[str, _LEVEL] = "sku",
+    freq: Annotated[str, _FREQ] = "D",
+    horizon: Annotated[int | None, typer.Option(help="Periods per window.")] = None,
+    models: Annotated[str, typer.Option(help="'auto' or comma-separated models.")] = "auto",
+    windows: Annotated[int, typer.Option(help="Backtest windows (rolling origins).")] = 3,
+    cutoff: Annotated[str | None, typer.Option(help="Use data up to this date.")] = None,
+    products: Annotated[str | None, typer.Option(help="Only these SKUs (comma-separated).")] = None,
+) -> None:
+    """Score every candidate model by rolling-origin backtest: MAE, RMSE, MASE, RMSSE, bias
+    and interval coverage, and show which model each series would get.
+
+    Example: shopkeeper backtest --freq W --windows 4
+    """
+    run = _run_forecast("backtest", level, freq, horizon, models, windows, cutoff, False,
+                        products)
+    _print_leaderboard(run)
+    console.print(f"stored as backtest run {run.run_id}: see backtest_scores and model_choices")
+
+
+@app.command()
+@handle_errors
+def plan(
+    review_days: Annotated[float, typer.Option(help="Days between reviews (R).")] = 7.0,
+    service: Annotated[str | None, typer.Option(help="Cycle service levels by ABC or ABC×XYZ "
+                       "class, e.g. 'A=0.98,B=0.95,C=0.9,AZ=0.95'.")] = None,
+    fill_rate: Annotated[float | None, typer.Option(help="Plan for this fill rate instead "
+                         "(share of demand met from stock, e.g. 0.97).")] = None,
+    budget: Annotated[float | None, typer.Option(help="Spend at most this much (in the "
+                      "suppliers' currency).")] = None,
+    ordering_cost: Annotated[float, typer.Option(help="Fixed cost per purchase order line "
+                             "(turns on EOQ lot sizes).")] = 0.0,
+    holding_rate: Annotated[float, typer.Option(help="Yearly holding cost as a share of "
+                            "unit cost.")] = 0.25,
+    export: Annotated[Path | None, typer.Option(help="Write the plan to .csv or .xlsx.")] = None,
+    chart: Annotated[str | None, typer.Option(help="Write an HTML chart for this SKU: history, "
+                     "forecast and simulated stock.")] = None,
+    approve: Annotated[str | None, typer.Option(help="Approve this draft plan id instead.")] = None,
+    by: Annotated[str, typer.Option(help="Who approves (with --approve).")] = "",
+    limit: Annotated[int, typer.Option(help="Order lines to show.")] = 15,
+) -> None:
+    """Draft a replenishment plan from the latest daily SKU forecast: per SKU the reorder
+    point, safety stock, order quantity (MOQ and case packs respected), supplier and
+    order-by date; plus dead and slow stock. Nothing is ordered: a person approves.
+
+    Example: shopkeeper plan --budget 20000 --export plan.xlsx
+    """
+    from shopkeeper import inventory
+
+    with store.Warehouse.from_settings(_settings()) as wh:
+        if approve:
+            if not by:
+                raise typer.BadParameter("--by NAME is required with --approve")
+            inventory.approve_plan(wh, approve, by)
+            console.print(f"plan {approve} approved by {by}")
+            return
+        levels = dict(inventory.DEFAULT_SERVICE_LEVELS)
+        for item in (service or "").split(","):
+            if item.strip():
+                key, _, value = item.partition("=")
+                levels[key.strip().upper()] = float(value)
+        settings = inventory.PlanSettings(
+            review_days=review_days, service_levels=levels, fill_rate_target=fill_rate,
+            budget=budget, ordering_cost=ordering_cost, holding_rate=holding_rate)
+        result = inventory.make_plan(wh, settings)
+        if chart:
+            out = _settings().output_dir / f"chart-{chart}.html"
+            console.print(f"chart: {inventory.chart_sku(wh, chart, str(out), plan=result)}")
+    orders = result.orders.sort_values("order_value", ascending=False)
+    table = Table(title=f"draft plan {result.plan_id}: {len(orders):,} of {len(result.lines):,} "
+                  f"SKUs to order, {result.order_value:,.2f} {result.currency}")
+    cols = ["product_id", "supplier_id", "abc", "on_hand", "reorder_point", "suggested_qty",
+            "order_value", "order_by"]
+    for c in cols:
+        table.add_column(c, justify="right" if c not in ("product_id", "supplier_id", "abc",
+                                                           "order_by") else "left")
+    for rec in orders.head(limit).to_dict("records"):
+        table.add_row(*[f"{rec[c]:,.1f}" if isinstance(rec[c], float) else str(rec[c])
+                        for c in cols])
+    console.print(table)
+    excess = result.excess
+    if len(excess):
+        console.print(f"excess stock: {len(excess):,} SKUs ({(excess['status'] == 'dead').sum():,} "
+                      f"dead), {excess['excess_value'].sum():,.2f} {result.currency} tied up")
+    if export:
+        console.print(f"wrote {result.export(str(export))}")
+    console.print(f"approve with: shopkeeper plan --approve {result.plan_id} --by NAME")
 
 
 def main() -> None:

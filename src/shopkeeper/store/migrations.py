@@ -65,6 +65,12 @@ def _initial(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+@migration(2, "results tables: forecast runs, forecasts, backtest scores, model choices, plans")
+def _results(con: duckdb.DuckDBPyConnection) -> None:
+    for name in schema.RESULT_TABLES:
+        con.execute(schema.create_result_table_sql(name))
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

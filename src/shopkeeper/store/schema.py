@@ -407,6 +407,72 @@ TABLES: tuple[Table, ...] = (
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 
+# Tables the capabilities write (forecasts, plans…): name -> (what it holds, column DDL).
+RESULT_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "forecast_runs": (
+        "One row per forecast or backtest run: what was forecast, up to which date, with which "
+        "settings, how long it took.",
+        (
+            "run_id VARCHAR PRIMARY KEY", "kind VARCHAR", "created_at TIMESTAMPTZ",
+            "level VARCHAR", "freq VARCHAR", "horizon INTEGER", "cutoff DATE",
+            "n_series INTEGER", "n_windows INTEGER", "params JSON", "duration_s DOUBLE",
+            "shopkeeper_version VARCHAR",
+        ),
+    ),
+    "forecasts": (
+        "Point forecasts with 80% and 95% intervals per series and period; `yhat_base` is the "
+        "forecast before hierarchical reconciliation.",
+        (
+            "run_id VARCHAR", "unique_id VARCHAR", "ds DATE", "model VARCHAR", "yhat DOUBLE",
+            "lo_80 DOUBLE", "hi_80 DOUBLE", "lo_95 DOUBLE", "hi_95 DOUBLE",
+            "yhat_base DOUBLE",
+        ),
+    ),
+    "backtest_scores": (
+        "Rolling-origin backtest accuracy of every candidate model per series (MAE, RMSE, "
+        "MASE, RMSSE, WAPE, bias, interval coverage).",
+        (
+            "run_id VARCHAR", "unique_id VARCHAR", "model VARCHAR", "mae DOUBLE", "rmse DOUBLE",
+            "mase DOUBLE", "rmsse DOUBLE", "wape DOUBLE", "bias DOUBLE",
+            "coverage_80 DOUBLE", "coverage_95 DOUBLE",
+        ),
+    ),
+    "model_choices": (
+        "The model chosen for each series, its demand class (ADI, CV²) and why it was chosen.",
+        (
+            "run_id VARCHAR", "unique_id VARCHAR", "demand_class VARCHAR", "adi DOUBLE",
+            "cv2 DOUBLE", "n_obs INTEGER", "model VARCHAR", "reason VARCHAR",
+        ),
+    ),
+    "replenishment_plans": (
+        "One row per replenishment plan: a draft until a person approves it.",
+        (
+            "plan_id VARCHAR PRIMARY KEY", "created_at TIMESTAMPTZ", "forecast_run_id VARCHAR",
+            "status VARCHAR", "params JSON", "order_value DOUBLE", "currency VARCHAR",
+            "approved_at TIMESTAMPTZ", "approved_by VARCHAR",
+        ),
+    ),
+    "plan_lines": (
+        "Per SKU: stock, forecast over lead time plus review period, safety stock, reorder "
+        "point, suggested order with its supplier and order-by date.",
+        (
+            "plan_id VARCHAR", "product_id VARCHAR", "supplier_id VARCHAR", "abc VARCHAR",
+            "xyz VARCHAR", "service_level DOUBLE", "on_hand DOUBLE", "on_order DOUBLE",
+            "lead_time_days DOUBLE", "review_days DOUBLE", "demand_per_day DOUBLE",
+            "forecast_protection DOUBLE", "safety_stock DOUBLE", "reorder_point DOUBLE",
+            "order_up_to DOUBLE", "suggested_qty DOUBLE", "unit_cost DOUBLE",
+            "order_value DOUBLE", "order_by DATE", "days_of_cover DOUBLE",
+            "expected_fill_rate DOUBLE", "note VARCHAR",
+        ),
+    ),
+}
+
+
+def create_result_table_sql(name: str) -> str:
+    _doc, columns = RESULT_TABLES[name]
+    return f"CREATE TABLE {name} ({', '.join(columns)})"
+
+
 def get_table(name: str) -> Table:
     """The canonical table called ``name``; the error lists the valid names."""
     try:
@@ -471,7 +537,18 @@ def to_markdown() -> str:
         "| `quarantine` | Every rejected row: `load_id`, `source_file`, `source_row`, "
         "`target_table`, `column_name`, `reason`, `raw` (the row as JSON), `quarantined_at`. |",
         "",
+        "## Results tables",
+        "",
+        "What the capabilities compute is stored next to the data it came from, so every number "
+        "in a report can be traced to the run that produced it.",
+        "",
+        "| table | what it holds |",
+        "|---|---|",
     ]
+    for name, (doc, columns) in RESULT_TABLES.items():
+        cols = ", ".join(f"`{c.split()[0]}`" for c in columns)
+        out.append(f"| `{name}` | {doc} Columns: {cols}. |")
+    out.append("")
     return "\n".join(out)
 
 

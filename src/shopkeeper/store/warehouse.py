@@ -131,6 +131,19 @@ class Warehouse:
             raise
         self._con.execute("COMMIT")
 
+    def insert_df(self, table: str, df: Any) -> int:
+        """Append a DataFrame to ``table``, matching columns by name; returns rows written.
+
+        Call it inside :meth:`transaction` to make several writes all-or-nothing.
+        """
+        view = f"_insert_{table}"
+        self._con.register(view, df)
+        try:
+            self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+        finally:
+            self._con.unregister(view)
+        return len(df)
+
     # -- reading --------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         """Run SQL and return all rows as tuples."""

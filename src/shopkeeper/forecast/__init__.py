@@ -1,0 +1,47 @@
+"""Demand forecasting: series from the warehouse, backtested model choice, coherent forecasts.
+
+The public entry module of the capability; faces and ``inventory`` import from here only.
+
+>>> run = forecast_demand(warehouse, level="sku", freq="D", horizon=28)   # doctest: +SKIP
+>>> run.forecasts.head()                                                   # doctest: +SKIP
+"""
+
+from shopkeeper.forecast.auto import AutoForecaster, ForecastResult
+from shopkeeper.forecast.classify import CLASSES, classify_demand
+from shopkeeper.forecast.hierarchy import RECONCILERS, hierarchy_frames, reconcile
+from shopkeeper.forecast.metrics import METRICS, accuracy
+from shopkeeper.forecast.models import ALL_MODELS, AUTO_POOLS
+from shopkeeper.forecast.runs import (
+    DEFAULT_HORIZON,
+    ForecastRun,
+    forecast_demand,
+    latest_run_id,
+    load_choices,
+    load_forecasts,
+)
+from shopkeeper.forecast.series import FREQS, LEVELS, DemandSeries, SeriesError, build_series
+
+__all__ = [
+    "ALL_MODELS",
+    "AUTO_POOLS",
+    "CLASSES",
+    "DEFAULT_HORIZON",
+    "FREQS",
+    "LEVELS",
+    "METRICS",
+    "RECONCILERS",
+    "AutoForecaster",
+    "DemandSeries",
+    "ForecastResult",
+    "ForecastRun",
+    "SeriesError",
+    "accuracy",
+    "build_series",
+    "classify_demand",
+    "forecast_demand",
+    "hierarchy_frames",
+    "latest_run_id",
+    "load_choices",
+    "load_forecasts",
+    "reconcile",
+]

@@ -1,0 +1,126 @@
+"""Forecast accuracy: MAE, RMSE, MASE, RMSSE, WAPE, bias and interval coverage.
+
+Point metrics come from utilsforecast. MASE and RMSSE are scaled by the in-sample (seasonal)
+naive error of the history before the first backtest cut-off, so no test data leaks into them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+import pandas as pd
+from utilsforecast import losses
+from utilsforecast.evaluation import evaluate
+
+ID_COLS = ("unique_id", "ds", "cutoff", "y")
+METRICS = ("mae", "rmse", "mase", "rmsse", "wape", "bias")
+
+
+def model_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in ID_COLS and "-lo-" not in c and "-hi-" not in c]
+
+
+def accuracy(
+    df: pd.DataFrame,
+    train_df: pd.DataFrame,
+    season_length: int,
+    models: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Per series and model: MAE, RMSE, MASE, RMSSE, WAPE and bias (forecast minus actual).
+
+    ``df`` holds ``unique_id, ds, y`` and one column per model; ``train_df`` the history
+    that scales MASE (seasonal naive) and RMSSE (one-step naive).
+    """
+    models = list(models or model_columns(df))
+    frame = df[["unique_id", "ds", "y", *models]].dropna(subset=["y"])
+    frame = frame.astype({m: "float64" for m in models})
+    wide = evaluate(
+        frame,
+        metrics=[
+            losses.mae,
+            losses.rmse,
+            partial(losses.mase, seasonality=season_length),
+            partial(losses.rmsse, seasonality=1),
+            losses.wape,
+            losses.bias,
+        ],
+        models=models,
+        train_df=train_df[["unique_id", "ds", "y"]],
+    )
+    long = wide.melt(id_vars=["unique_id", "metric"], var_name="model")
+    out = long.pivot_table(index=["unique_id", "model"], columns="metric", values="value",
+                           dropna=False).reset_index()
+    out.columns.name = None
+    out = out.replace([np.inf, -np.inf], np.nan).dropna(subset=["mae"])
+    return out[["unique_id", "model", *METRICS]].reset_index(drop=True)
+
+
+def score_backtest(
+    backtest: pd.DataFrame,
+    history: pd.DataFrame,
+    season_length: int,
+    levels: Sequence[int] = (80, 95),
+) -> pd.DataFrame:
+    """Accuracy of every candidate over all backtest windows, plus conformal coverage."""
+    cols = ["unique_id", "model", *METRICS, *[f"coverage_{lv}" for lv in levels]]
+    if len(backtest) == 0:
+        return pd.DataFrame(columns=cols)
+    models = model_columns(backtest)
+    train = history[history["unique_id"].isin(backtest["unique_id"].unique())]
+    scores = accuracy(backtest.drop(columns="cutoff"), train, season_length, models)
+    if levels:
+        scores = scores.merge(_coverage(backtest, models, levels), on=["unique_id", "model"],
+                              how="left")
+    return scores[cols]
+
+
+def _coverage(backtest: pd.DataFrame, models: list[str], levels: Sequence[int]) -> pd.DataFrame:
+    """Leave-one-window-out conformal coverage: each window judged by the others' errors."""
+    long = backtest.melt(id_vars=list(ID_COLS), value_vars=models, var_name="model",
+                         value_name="yhat").dropna(subset=["yhat"])
+    long["err"] = (long["yhat"] - long["y"]).abs()
+    cutoffs = long["cutoff"].unique()
+    out = long[["unique_id", "model"]].drop_duplicates().reset_index(drop=True)
+    if len(cutoffs) < 2:
+        for level in levels:
+            out[f"coverage_{level}"] = np.nan
+        return out
+    for level in levels:
+        hits = []
+        for cutoff in cutoffs:
+            rest = long[long["cutoff"] != cutoff]
+            width = _quantile(rest, level).rename("width")
+            held = long[long["cutoff"] == cutoff].join(width, on=["unique_id", "model"])
+            hits.append(held.assign(hit=held["err"] <= held["width"]))
+        share = pd.concat(hits).groupby(["unique_id", "model"])["hit"].mean()
+        out = out.join(share.rename(f"coverage_{level}"), on=["unique_id", "model"])
+    return out
+
+
+def _quantile(long: pd.DataFrame, level: int) -> pd.Series:
+    """Finite-sample conformal quantile of absolute errors per (unique_id, model)."""
+    grouped = long.groupby(["unique_id", "model"])["err"]
+    n = grouped.transform("size").to_numpy()
+    q = np.minimum(1.0, np.ceil((n + 1) * level / 100) / n)
+    ranked = long.assign(q=q, rank=grouped.rank(method="first", pct=True).to_numpy())
+    # the smallest error whose empirical CDF reaches q
+    ranked = ranked[ranked["rank"] >= ranked["q"] - 1e-12]
+    return ranked.groupby(["unique_id", "model"])["err"].min()
+
+
+def conformal_halfwidth(
+    backtest: pd.DataFrame, chosen: pd.Series, levels: Sequence[int]
+) -> dict[int, pd.Series]:
+    """Interval half-widths per series from the chosen model's backtest errors."""
+    if len(backtest) == 0:
+        return {level: pd.Series(dtype="float64") for level in levels}
+    models = [m for m in chosen.unique() if m in backtest.columns]
+    long = backtest.melt(id_vars=list(ID_COLS), value_vars=models, var_name="model",
+                         value_name="yhat").dropna(subset=["yhat"])
+    long = long[long["model"].to_numpy() == long["unique_id"].map(chosen).to_numpy()]
+    long["err"] = (long["yhat"] - long["y"]).abs()
+    return {
+        level: _quantile(long, level).reset_index(level="model", drop=True) for level in levels
+    }

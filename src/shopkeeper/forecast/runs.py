@@ -1,0 +1,170 @@
+"""Forecast and backtest runs over the warehouse: build series, forecast, store the results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from shopkeeper import __version__
+from shopkeeper.forecast.auto import AutoForecaster, ForecastResult, ProgressFn
+from shopkeeper.forecast.hierarchy import hierarchy_frames, reconcile
+from shopkeeper.forecast.series import DemandSeries, SeriesError, build_series
+from shopkeeper.store import Warehouse
+
+DEFAULT_HORIZON = {"D": 28, "W": 12, "M": 6}
+DEFAULT_INPUT_SIZE = {"D": 365, "W": 156, "M": None}
+
+
+@dataclass
+class ForecastRun:
+    """A stored run: its id and settings, the series it used and what it produced."""
+
+    run_id: str
+    kind: str
+    series: DemandSeries
+    result: ForecastResult
+    params: dict = field(default_factory=dict)
+
+    @property
+    def forecasts(self) -> pd.DataFrame:
+        return self.result.forecasts
+
+    def leaderboard(self) -> pd.DataFrame:
+        """Mean backtest accuracy per model over all series, best RMSSE first."""
+        scores = self.result.scores
+        if scores.empty:
+            return scores
+        board = scores.groupby("model").agg(
+            series=("unique_id", "nunique"),
+            **{m: (m, "mean") for m in ("mae", "rmse", "mase", "rmsse", "bias")},
+            **{c: (c, "mean") for c in scores.columns if c.startswith("coverage_")},
+        )
+        chosen = self.result.choices["model"].value_counts().rename("chosen_for")
+        return board.join(chosen).fillna({"chosen_for": 0}).sort_values("rmsse").reset_index()
+
+
+def forecast_demand(
+    warehouse: Warehouse,
+    *,
+    level: str = "sku",
+    freq: str = "D",
+    horizon: int | None = None,
+    models: str | list[str] = "auto",
+    n_windows: int = 2,
+    cutoff: dt.date | str | None = None,
+    history_days: int | None = None,
+    products: list[str] | None = None,
+    hierarchy: bool = False,
+    reconciler: str = "mint_wls",
+    n_jobs: int = 1,
+    save: bool = True,
+    progress: ProgressFn | None = None,
+    kind: str = "forecast",
+) -> ForecastRun:
+    """Forecast demand from the warehouse's orders and store the run.
+
+    ``hierarchy=True`` forecasts SKUs, categories and the total together and reconciles them
+    (``level`` must be "sku"). Returns the run; with ``save`` it is also written to the
+    ``forecast_runs``, ``forecasts``, ``backtest_scores`` and ``model_choices`` tables.
+    """
+    horizon = horizon or DEFAULT_HORIZON.get(freq, 28)
+    series = build_series(
+        warehouse, level=level, freq=freq, cutoff=cutoff, history_days=history_days,
+        products=products,
+    )
+    df = series.df
+    s_df = tags = None
+    if hierarchy:
+        df, s_df, tags = hierarchy_frames(series)
+    forecaster = AutoForecaster(
+        horizon,
+        freq=series.pandas_freq,
+        season_length=series.season_length,
+        models=models,
+        n_windows=n_windows,
+        input_size=DEFAULT_INPUT_SIZE.get(freq),
+        lgbm_input_size=2 * DEFAULT_INPUT_SIZE[freq] if DEFAULT_INPUT_SIZE.get(freq) else None,
+        n_jobs=n_jobs,
+    )
+    result = forecaster.fit(df, progress=progress).result_
+    if hierarchy:
+        result.forecasts = reconcile(result.forecasts, s_df, tags, reconciler)
+    params = {
+        "models": models, "n_windows": n_windows, "history_days": history_days,
+        "hierarchy": hierarchy, "reconciler": reconciler if hierarchy else None,
+        "input_size": forecaster.input_size, "lgbm_input_size": forecaster.lgbm_input_size,
+        "products": products,
+    }
+    run = ForecastRun(uuid.uuid4().hex[:12], kind, series, result, params)
+    if save:
+        save_run(warehouse, run, level="hierarchy" if hierarchy else level, horizon=horizon)
+    return run
+
+
+def save_run(warehouse: Warehouse, run: ForecastRun, *, level: str, horizon: int) -> None:
+    """Write a run and all its tables in one transaction."""
+    res = run.result
+    meta = pd.DataFrame([{
+        "run_id": run.run_id, "kind": run.kind, "created_at": pd.Timestamp.now(tz="UTC"),
+        "level": level, "freq": run.series.freq, "horizon": horizon,
+        "cutoff": run.series.cutoff, "n_series": len(res.choices),
+        "n_windows": run.params.get("n_windows"), "params": json.dumps(run.params),
+        "duration_s": res.seconds, "shopkeeper_version": __version__,
+    }])
+    forecasts = res.forecasts.assign(run_id=run.run_id)
+    forecasts["ds"] = pd.to_datetime(forecasts["ds"]).dt.date
+    with warehouse.transaction():
+        warehouse.insert_df("forecast_runs", meta)
+        warehouse.insert_df("forecasts", forecasts)
+        warehouse.insert_df("backtest_scores", res.scores.assign(run_id=run.run_id))
+        warehouse.insert_df("model_choices", res.choices.assign(run_id=run.run_id))
+
+
+def latest_run_id(warehouse: Warehouse, *, level: str | None = "sku", freq: str | None = None,
+                  kind: str = "forecast") -> str:
+    """The newest stored run of that level/frequency; a clear error when there is none."""
+    where, params = ["kind = ?"], [kind]
+    if level:
+        where.append("level = ?")
+        params.append(level)
+    if freq:
+        where.append("freq = ?")
+        params.append(freq)
+    rows = warehouse.query(
+        f"SELECT run_id FROM forecast_runs WHERE {' AND '.join(where)} "
+        "ORDER BY created_at DESC LIMIT 1",
+        params,
+    )
+    if not rows:
+        raise SeriesError(
+            f"no stored {kind} run at level {level or 'any'}; run 'shopkeeper forecast' first"
+        )
+    return rows[0][0]
+
+
+def load_forecasts(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
+    """A stored run's forecasts (unique_id, ds, model, yhat, intervals)."""
+    df = warehouse.query_df(
+        "SELECT * EXCLUDE (run_id) FROM forecasts WHERE run_id = ? ORDER BY unique_id, ds",
+        [run_id],
+    )
+    df["ds"] = pd.to_datetime(df["ds"])
+    return df
+
+
+def load_choices(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
+    """A stored run's model choices joined with the chosen model's backtest scores."""
+    return warehouse.query_df(
+        """SELECT c.* EXCLUDE (run_id), s.mae, s.rmse, s.mase, s.rmsse, s.wape, s.bias
+           FROM model_choices c LEFT JOIN backtest_scores s
+             ON s.run_id = c.run_id AND s.unique_id = c.unique_id AND s.model = c.model
+           WHERE c.run_id = ? ORDER BY c.unique_id""",
+        [run_id],
+    )
+
+
+
