@@ -31,6 +31,7 @@ ProgressFn = Callable[[str, float | None], None]
 KEYS = ["unique_id", "ds"]
 NO_DEMAND = "no_demand"
 SHORT = "short"
+SHORT_MODEL = "short_history_average"
 
 
 @dataclass
@@ -123,12 +124,19 @@ class AutoForecaster:
         backtest = pd.concat(cv_parts, ignore_index=True) if cv_parts else _empty_cv()
         candidates = pd.concat(fc_parts, ignore_index=True)
 
-        lgbm_ids = classes.loc[classes["group"].isin(list(catalogue.AUTO_POOLS)), "unique_id"]
+        lgbm_ids = classes.loc[
+            classes["group"].isin(list(catalogue.AUTO_POOLS))
+            & (classes["n_obs"] >= self.horizon * self.n_windows + catalogue.lgbm_warmup(self.season_length)),
+            "unique_id",
+        ]
         if self._wants(catalogue.LGBM) and len(lgbm_ids) > 0:
             report(f"training the global LightGBM model on {len(lgbm_ids):,} series", None)
             cv, fc = self._run_lightgbm(df[df["unique_id"].isin(lgbm_ids)], exog)
             backtest = backtest.merge(cv, on=[*KEYS, "cutoff"], how="left")
             candidates = candidates.merge(fc, on=KEYS, how="left")
+        else:
+            for frame in (backtest, candidates):
+                frame[catalogue.LGBM] = np.nan
 
         report("scoring the backtest and choosing models", None)
         history = df[df["ds"] <= backtest["cutoff"].min()] if len(backtest) else df
@@ -188,7 +196,7 @@ class AutoForecaster:
         return self.models == "auto" or name in self.models
 
     def _pools(self, classes: pd.DataFrame) -> dict[str, list[str]]:
-        pools: dict[str, list[str]] = {NO_DEMAND: [], SHORT: ["historic_average"]}
+        pools: dict[str, list[str]] = {NO_DEMAND: [], SHORT: [SHORT_MODEL]}
         for cls, auto_pool in catalogue.AUTO_POOLS.items():
             if self.models == "auto":
                 pool = list(auto_pool) + list(catalogue.AUTO_EXTRAS_BY_FREQ.get(self.freq[0], ()))
@@ -208,6 +216,8 @@ class AutoForecaster:
         future = _future_frame(sub, self.horizon, self.freq)
         if group == NO_DEMAND:
             return None, future.assign(zero=0.0)
+        if group == SHORT:
+            return None, future.assign(**{SHORT_MODEL: future["unique_id"].map(self._short_rate(sub))})
         m = self.season_length
         sf = StatsForecast(
             models=[catalogue.statistical_model(n, m) for n in names],
@@ -217,8 +227,6 @@ class AutoForecaster:
         )
         fit_df = sub if self.input_size is None else sub.groupby("unique_id").tail(self.input_size)
         fc = sf.forecast(df=fit_df, h=self.horizon)
-        if group == SHORT:
-            return None, fc
         test = self.horizon * self.n_windows
         cv_df = sub if self.input_size is None else sub.groupby("unique_id").tail(
             self.input_size + test
@@ -228,6 +236,12 @@ class AutoForecaster:
             input_size=self.input_size,
         )
         return cv, fc
+
+    def _short_rate(self, sub: pd.DataFrame) -> pd.Series:
+        """Average demand per period, over at least four seasons: one big first order of a new
+        SKU must not become its daily rate."""
+        grouped = sub.groupby("unique_id")["y"]
+        return grouped.sum() / np.maximum(grouped.size(), 4 * self.season_length)
 
     def _run_lightgbm(
         self, df: pd.DataFrame, exog: pd.DataFrame | None
@@ -307,10 +321,11 @@ class AutoForecaster:
             if group == NO_DEMAND:
                 model, reason = "zero", "no demand in the history: forecast is zero"
             elif group == SHORT:
-                model = "historic_average"
+                model = SHORT_MODEL
                 reason = (
                     f"only {rec.n_obs} periods of history, fewer than the "
-                    f"{self._min_backtest_length()} a backtest needs: historic average"
+                    f"{self._min_backtest_length()} a backtest needs: total demand spread over "
+                    f"at least {4 * self.season_length} periods; check before ordering"
                 )
             else:
                 model, reason = self._choose_one(rmse.loc[uid], pools[group], ensembles.get(group))
@@ -324,7 +339,7 @@ class AutoForecaster:
     ) -> tuple[str, str]:
         single = rmse.reindex(pool).dropna()
         if single.empty:
-            return "historic_average", "no candidate produced a backtest: historic average"
+            return pool[0], f"no candidate produced a backtest score: {pool[0]} by default"
         best = str(single.idxmin())
         if members is None or pd.isna(rmse.get(catalogue.ENSEMBLE)):
             return best, f"lowest backtest RMSE ({single[best]:.3g}) of {len(single)} candidates"

@@ -59,6 +59,11 @@ def has_intervals(name: str) -> bool:
                     "dynamic_theta", "auto_arima", "mstl"}
 
 
+def lgbm_warmup(season_length: int) -> int:
+    """Periods of history the LightGBM features need before the first training row."""
+    return 90 + 28 if season_length == 7 else 2 * season_length + 4
+
+
 def lightgbm_forecaster(freq: str, season_length: int, n_jobs: int = 1):
     """mlforecast's MLForecast with one LightGBM model and Shopkeeper's features.
 

@@ -322,6 +322,8 @@ def _notes(lines, raw, moq, pack, plannable, sku) -> list[str]:
                 msg += f"; rounded to packs of {int(pack.iloc[i])}"
             if not sku["counted"].iloc[i]:
                 msg += "; no stock count on record, assumed 0"
+            if sku["model"].iloc[i] == "short_history_average":
+                msg += "; short sales history: check the quantity before ordering"
             notes.append(msg)
         else:
             notes.append("")

@@ -1,0 +1,145 @@
+"""Forecasting: series building, demand classes, edge cases, selection, hierarchy, storage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shopkeeper import forecast
+from tests.forecast_fixtures import START, demand_store
+
+RNG = np.random.default_rng(7)
+
+
+def _long(series: dict[str, np.ndarray]) -> pd.DataFrame:
+    return pd.concat(
+        pd.DataFrame({"unique_id": k, "ds": pd.date_range("2024-01-01", periods=len(v)), "y": v})
+        for k, v in series.items()
+    )
+
+
+def test_demand_classes_on_constructed_series():
+    n = 200
+    smooth = 20 + RNG.normal(0, 2, n).round()
+    erratic = RNG.choice([1, 5, 40], n).astype(float)
+    intermittent = np.where(np.arange(n) % 4 == 0, 10.0, 0.0)
+    lumpy = np.where(np.arange(n) % 4 == 0, RNG.choice([1.0, 30.0], n), 0.0)
+    late = np.concatenate([np.zeros(150), 20 + RNG.normal(0, 1, 50).round()])
+    classes = forecast.classify_demand(_long({
+        "smooth": smooth, "erratic": erratic, "intermittent": intermittent, "lumpy": lumpy,
+        "zeros": np.zeros(n), "late_launch": late,
+    })).set_index("unique_id")
+    assert classes.loc["smooth", "demand_class"] == "smooth"
+    assert classes.loc["erratic", "demand_class"] == "erratic"
+    assert classes.loc["intermittent", "demand_class"] == "intermittent"
+    assert classes.loc["intermittent", "adi"] == pytest.approx(4.0, abs=0.05)
+    assert classes.loc["lumpy", "demand_class"] == "lumpy"
+    assert classes.loc["zeros", "demand_class"] == "no_demand"
+    # zeros before the first sale are not intermittency
+    assert classes.loc["late_launch", "demand_class"] == "smooth"
+
+
+def test_edge_series_get_sensible_forecasts_not_crashes():
+    weekly = np.tile([5, 6, 7, 8, 9, 20, 25], 30).astype(float)
+    df = _long({"regular": weekly, "all_zero": np.zeros(210), "single": np.array([12.0]),
+                "short": np.array([3.0, 0, 4, 5, 0])})
+    result = forecast.AutoForecaster(14, n_windows=2).fit(df).result_
+    fc = result.forecasts.set_index(["unique_id", "ds"]).sort_index()
+    choices = result.choices.set_index("unique_id")
+    assert set(fc.index.get_level_values(0)) == {"regular", "all_zero", "single", "short"}
+    assert (fc.loc["all_zero", "yhat"] == 0).all()
+    assert choices.loc["all_zero", "model"] == "zero"
+    # one order of 12 is spread over four weeks, not repeated every day
+    assert fc.loc["single", "yhat"].iloc[0] == pytest.approx(12 / 28)
+    assert "only 1 periods" in choices.loc["single", "reason"]
+    assert fc.loc["short", "yhat"].iloc[0] == pytest.approx(12 / 28)
+    regular = fc.loc["regular"]
+    assert len(regular) == 14 and np.isfinite(regular["yhat"]).all()
+    # weekly pattern is kept: the weekend peak is forecast above the weekday level
+    assert regular["yhat"].max() > 1.5 * regular["yhat"].min()
+    assert (regular["lo_95"] <= regular["lo_80"]).all() and (regular["hi_80"] <= regular["hi_95"]).all()
+    assert (fc["lo_95"] >= 0).all()
+
+
+def test_gap_in_input_is_a_clear_error():
+    df = _long({"a": np.array([1.0, np.nan, 3.0] * 20)})
+    with pytest.raises(ValueError, match="series 'a' has no value on"):
+        forecast.AutoForecaster(7).fit(df)
+
+
+def test_unknown_model_is_named():
+    with pytest.raises(ValueError, match="unknown model"):
+        forecast.AutoForecaster(7, models=["prophet"]).fit(_long({"a": np.ones(100)}))
+
+
+def test_build_series_fills_gaps_and_imputes_stockouts(warehouse):
+    qty = np.array([5, 0, 5, 5, 5, 5, 5, 0, 0, 5] * 6, dtype=float)
+    # days 30-34 the shelf was empty: zero sales there are censored demand
+    snaps = [{"product_id": "A", "location": "main", "on_hand": 0 if 30 <= d <= 34 else 10,
+              "snapshot_at": START + pd.Timedelta(days=d, hours=23)} for d in range(60)]
+    qty[30:35] = 0
+    demand_store(warehouse, {"A": qty, "B": np.array([0, 0, 2, 0, 3] + [0] * 55, float)},
+                 snapshots=snaps)
+    series = forecast.build_series(warehouse, level="sku", freq="D")
+    df = series.df.set_index(["unique_id", "ds"])
+    a = df.loc["A"]
+    assert len(a) == 60 and a.index.is_monotonic_increasing  # every day present
+    assert (a["y"].iloc[[1, 7, 8]] == 0).all()  # real zero-sale days stay zero
+    assert a["stockout_days"].sum() == 5
+    assert (a["y"].iloc[30:35] > 2).all()  # imputed at the recent in-stock rate (~3.5/day)
+    b = df.loc["B"]
+    assert b.index.min() == START.tz_localize(None) + pd.Timedelta(days=2)  # starts at first sale
+    assert len(b) == 58 and b["y"].sum() == 5
+    weekly = forecast.build_series(warehouse, level="total", freq="W", handle_stockouts=False)
+    assert weekly.df["unique_id"].unique().tolist() == ["total"]
+    assert (weekly.df["ds"].dt.dayofweek == 0).all()  # weeks start on Monday
+    # only complete weeks: 60 days from a Monday = 8 full weeks + 4 days
+    assert len(weekly.df) == 8
+
+
+def test_build_series_without_orders_says_what_to_do(warehouse):
+    with pytest.raises(forecast.SeriesError, match="no order lines"):
+        forecast.build_series(warehouse)
+
+
+def test_forecast_run_is_stored_and_hierarchy_adds_up(warehouse):
+    n = 120
+    t = np.arange(n)
+    series = {
+        "A": (10 + 5 * np.sin(2 * np.pi * t / 7) + RNG.normal(0, 1, n)).round().clip(0),
+        "B": RNG.poisson(3, n).astype(float),
+        "C": np.where(t % 5 == 0, RNG.poisson(8, n), 0).astype(float),
+    }
+    demand_store(warehouse, series, categories={"A": "toys", "B": "toys", "C": "garden"})
+    run = forecast.forecast_demand(warehouse, horizon=14, hierarchy=True)
+    fc = run.forecasts.pivot(index="ds", columns="unique_id", values="yhat")
+    assert set(fc.columns) == {"total", "category:toys", "category:garden", "A", "B", "C"}
+    np.testing.assert_allclose(fc["category:toys"], fc["A"] + fc["B"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(fc["total"], fc["A"] + fc["B"] + fc["C"], rtol=1e-6, atol=1e-6)
+    stored = warehouse.query(
+        "SELECT count(*), count(DISTINCT unique_id) FROM forecasts WHERE run_id = ?",
+        [run.run_id])
+    assert stored == [(6 * 14, 6)]
+    meta = warehouse.query("SELECT level, horizon, n_windows, cutoff FROM forecast_runs")
+    assert meta == [("hierarchy", 14, 2, (START + pd.Timedelta(days=n - 1)).date())]
+    scores = warehouse.query_df("SELECT * FROM backtest_scores WHERE run_id = ?", [run.run_id])
+    assert {"auto_ets", "lightgbm", "ensemble", "tsb"} <= set(scores["model"])
+    assert scores[["mae", "rmse"]].notna().all().all()
+    choices = forecast.load_choices(warehouse, run.run_id)
+    assert choices["reason"].str.len().gt(10).all()
+    assert forecast.latest_run_id(warehouse, level="hierarchy") == run.run_id
+
+
+def test_backtest_scores_match_hand_computation():
+    y = np.tile([2.0, 4.0], 60)
+    result = forecast.AutoForecaster(4, n_windows=2, models=["naive", "seasonal_naive"],
+                                     season_length=2).fit(_long({"a": y})).result_
+    scores = result.scores.set_index("model")
+    # seasonal naive is perfect on a period-2 cycle; naive repeats the last value, so it is
+    # right every other period and 2 off in between
+    assert scores.loc["seasonal_naive", "mae"] == pytest.approx(0.0)
+    assert scores.loc["naive", "mae"] == pytest.approx(1.0)
+    assert scores.loc["naive", "rmse"] == pytest.approx(np.sqrt(2))
+    assert scores.loc["naive", "rmsse"] == pytest.approx(np.sqrt(2) / 2)  # one-step naive error 2
+    assert result.choices["model"].iloc[0] == "seasonal_naive"

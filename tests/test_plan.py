@@ -1,0 +1,115 @@
+"""Replenishment plan: MOQ and packs, budget cap, lead time, approval, export, excess stock."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shopkeeper import forecast, inventory
+from tests.forecast_fixtures import START, demand_store
+
+DAYS = 120
+CUTOFF = START + pd.Timedelta(days=DAYS - 1, hours=23)
+
+
+def _supplier(sku, lead, moq=1, pack=1, cost=4.0):
+    return {"product_id": sku, "supplier_id": f"S-{sku}", "unit_cost": cost, "currency": "EUR",
+            "lead_time_days": lead, "lead_time_std_days": 0.0, "moq": moq,
+            "order_multiple": pack, "is_primary": True}
+
+
+def _stock(sku, on_hand, on_order=0):
+    return {"product_id": sku, "location": "main", "snapshot_at": CUTOFF, "on_hand": on_hand,
+            "on_order": on_order, "reserved": 0}
+
+
+@pytest.fixture
+def planned(warehouse):
+    rng = np.random.default_rng(3)
+    series = {
+        "FAST": rng.poisson(20, DAYS).astype(float),   # 20/day, low stock: must order
+        "PACKS": rng.poisson(5, DAYS).astype(float),   # needs an order rounded to packs of 12
+        "MOQ": rng.poisson(1, DAYS).astype(float),     # small need, MOQ 100
+        "FULL": rng.poisson(2, DAYS).astype(float),    # plenty of stock: no order
+        "DEAD": np.concatenate([[30.0], np.zeros(DAYS - 1)]),  # one sale long ago
+    }
+    demand_store(
+        warehouse, series,
+        suppliers=[_supplier("FAST", 10), _supplier("PACKS", 5, pack=12),
+                   _supplier("MOQ", 3, moq=100), _supplier("FULL", 5), _supplier("DEAD", 5)],
+        stock=[_stock("FAST", 50), _stock("PACKS", 0), _stock("MOQ", 0), _stock("FULL", 500),
+               _stock("DEAD", 40)],
+    )
+    forecast.forecast_demand(warehouse, horizon=28)
+    return warehouse
+
+
+def test_plan_respects_lead_time_moq_and_packs(planned):
+    plan = inventory.make_plan(planned)
+    lines = plan.lines.set_index("product_id")
+    fast = lines.loc["FAST"]
+    # protection interval = lead time 10 + review 7 days at ~20/day
+    assert fast["forecast_protection"] == pytest.approx(17 * 20, rel=0.25)
+    assert fast["reorder_point"] > fast["forecast_protection"] > 0
+    assert fast["suggested_qty"] == pytest.approx(fast["order_up_to"] - 50, abs=1)
+    assert lines.loc["PACKS", "suggested_qty"] % 12 == 0 and lines.loc["PACKS", "suggested_qty"] > 0
+    assert lines.loc["MOQ", "suggested_qty"] == 100
+    assert "MOQ 100" in lines.loc["MOQ", "note"]
+    assert lines.loc["FULL", "suggested_qty"] == 0
+    assert lines.loc["FULL", "order_by"] > plan.created_on  # reorder later, with a date
+    assert (plan.orders["order_by"] == plan.created_on).all()
+    # a longer lead time needs more stock to cover it
+    assert fast["safety_stock"] > lines.loc["PACKS", "safety_stock"]
+    stored = planned.query("SELECT status, round(order_value, 2) FROM replenishment_plans")
+    assert stored == [("draft", round(plan.order_value, 2))]
+    assert planned.query("SELECT count(*) FROM plan_lines") == [(5,)]
+
+
+def test_budget_cap_is_never_exceeded_and_keeps_valid_quantities(planned):
+    full = inventory.make_plan(planned, save=False)
+    budget = full.order_value * 0.4
+    capped = inventory.make_plan(planned, inventory.PlanSettings(budget=budget), save=False)
+    assert 0 < capped.order_value <= budget
+    lines = capped.lines.set_index("product_id")
+    assert lines.loc["PACKS", "suggested_qty"] % 12 == 0
+    assert lines.loc["MOQ", "suggested_qty"] in (0, 100)
+    assert (capped.lines["suggested_qty"] <= full.lines["suggested_qty"]).all()
+    assert capped.lines["note"].str.contains("budget cap").any()
+
+
+def test_higher_service_level_means_more_safety_stock(planned):
+    low = inventory.make_plan(planned, inventory.PlanSettings(
+        service_levels={"A": 0.8, "B": 0.8, "C": 0.8}), save=False)
+    high = inventory.make_plan(planned, inventory.PlanSettings(
+        service_levels={"A": 0.99, "B": 0.99, "C": 0.99}), save=False)
+    assert (high.lines["safety_stock"] >= low.lines["safety_stock"]).all()
+    assert high.lines["safety_stock"].sum() > low.lines["safety_stock"].sum()
+    fill = inventory.make_plan(planned, inventory.PlanSettings(fill_rate_target=0.99), save=False)
+    assert (fill.lines["expected_fill_rate"].dropna() >= 0.98).all()
+
+
+def test_excess_stock_and_approval_and_export(planned, tmp_path):
+    plan = inventory.make_plan(planned)
+    excess = plan.excess.set_index("product_id")
+    assert excess.loc["DEAD", "status"] == "dead"
+    assert excess.loc["DEAD", "stock_value"] == pytest.approx(40 * 4.0)
+    assert excess.loc["FULL", "status"] == "slow"  # 500 units at ~2/day
+    assert "FAST" not in excess.index
+    xlsx = plan.export(str(tmp_path / "plan.xlsx"))
+    sheets = pd.read_excel(xlsx, sheet_name=None)
+    assert set(sheets) == {"plan", "excess stock", "settings"} and len(sheets["plan"]) == 5
+    inventory.approve_plan(planned, plan.plan_id, "ops lead")
+    assert planned.query("SELECT status, approved_by FROM replenishment_plans") == [
+        ("approved", "ops lead")]
+    with pytest.raises(inventory.PlanError, match="not a draft"):
+        inventory.approve_plan(planned, plan.plan_id, "again")
+    html = inventory.chart_sku(planned, "FAST", str(tmp_path / "fast.html"), plan=plan)
+    text = open(html, encoding="utf-8").read()
+    assert "stock on hand under the plan" in text
+    assert "<script src=\"http" not in text and len(text) > 1_000_000  # plotly.js inlined
+
+
+def test_plan_without_forecast_says_what_to_run(warehouse):
+    with pytest.raises(forecast.SeriesError, match="run 'shopkeeper forecast' first"):
+        inventory.make_plan(warehouse)
