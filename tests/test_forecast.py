@@ -104,7 +104,7 @@ def test_build_series_without_orders_says_what_to_do(warehouse):
 
 
 def test_forecast_run_is_stored_and_hierarchy_adds_up(warehouse):
-    n = 120
+    n = 200  # enough history for the LightGBM features too
     t = np.arange(n)
     series = {
         "A": (10 + 5 * np.sin(2 * np.pi * t / 7) + RNG.normal(0, 1, n)).round().clip(0),

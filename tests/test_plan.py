@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,7 +107,7 @@ def test_excess_stock_and_approval_and_export(planned, tmp_path):
     with pytest.raises(inventory.PlanError, match="not a draft"):
         inventory.approve_plan(planned, plan.plan_id, "again")
     html = inventory.chart_sku(planned, "FAST", str(tmp_path / "fast.html"), plan=plan)
-    text = open(html, encoding="utf-8").read()
+    text = Path(html).read_text(encoding="utf-8")
     assert "stock on hand under the plan" in text
     assert "<script src=\"http" not in text and len(text) > 1_000_000  # plotly.js inlined
 
