@@ -31,7 +31,8 @@ def invoke(*args: str):
 def test_every_command_has_help_with_an_example():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("init", "ingest", "status", "quarantine", "demo", "generate", "sql", "presets"):
+    for command in ("init", "ingest", "status", "quarantine", "demo", "generate", "sql", "presets",
+                    "forecast", "backtest", "plan"):
         sub = invoke(command, "--help")
         assert sub.exit_code == 0, command
         assert "Example: shopkeeper" in sub.output, command

@@ -246,3 +246,20 @@ def test_invalid_input_raises_value_error(kwargs, message):
     demand, policy = arguments.pop("demand"), arguments.pop("policy")
     with pytest.raises(ValueError, match=message):
         simulate(demand, policy, **arguments)
+
+
+def test_replanning_schedule_switches_parameters_and_conserves_stock():
+    demand = np.full((2, 20), 4.0)
+    low = PolicyParams.base_stock(S=np.array([10.0, 10.0]))
+    high = PolicyParams.base_stock(S=np.array([30.0, 30.0]))
+    result = simulate(demand, {0: low, 10: high}, lead_time=0, initial_on_hand=10.0)
+    constant = simulate(demand, low, lead_time=0, initial_on_hand=10.0)
+    # the first ten days are identical, then the higher order-up-to level holds more stock
+    np.testing.assert_array_equal(result.trajectory[:, :10], constant.trajectory[:, :10])
+    assert (result.trajectory[:, 12:] > constant.trajectory[:, 12:]).all()
+    np.testing.assert_allclose(
+        result.start_on_hand + result.units_received - result.units_sold, result.end_on_hand)
+    with pytest.raises(ValueError, match="must include period 0"):
+        simulate(demand, {5: low}, lead_time=0)
+    with pytest.raises(ValueError, match="one kind of policy"):
+        simulate(demand, {0: low, 5: PolicyParams.rq(r=1.0, Q=5.0)}, lead_time=0)

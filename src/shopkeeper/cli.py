@@ -467,6 +467,8 @@ def plan(
     """
     from shopkeeper import inventory
 
+    if export and export.suffix not in (".csv", ".xlsx"):
+        raise inventory.PlanError(f"cannot export to {export}: use a .csv or .xlsx file name")
     with store.Warehouse.from_settings(_settings()) as wh:
         if approve:
             if not by:
@@ -478,7 +480,11 @@ def plan(
         for item in (service or "").split(","):
             if item.strip():
                 key, _, value = item.partition("=")
-                levels[key.strip().upper()] = float(value)
+                try:
+                    levels[key.strip().upper()] = float(value)
+                except ValueError:
+                    raise inventory.PlanError(
+                        f"--service {item!r}: write CLASS=LEVEL, e.g. A=0.98") from None
         settings = inventory.PlanSettings(
             review_days=review_days, service_levels=levels, fill_rate_target=fill_rate,
             budget=budget, ordering_cost=ordering_cost, holding_rate=holding_rate)

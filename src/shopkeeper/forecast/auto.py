@@ -44,6 +44,7 @@ class ForecastResult:
     backtest: pd.DataFrame  # unique_id, ds, cutoff, y, one column per candidate
     candidates: pd.DataFrame  # unique_id, ds, one column per candidate (future forecasts)
     seconds: float
+    ensembles: dict[str, list[str]]  # demand group -> the models its ensemble averages
 
 
 class AutoForecaster:
@@ -150,6 +151,7 @@ class AutoForecaster:
             backtest=backtest,
             candidates=candidates,
             seconds=time.perf_counter() - started,
+            ensembles=ensembles,
         )
         report("done", 1.0)
         return self

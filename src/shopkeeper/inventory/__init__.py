@@ -13,6 +13,7 @@ from shopkeeper.inventory.plan import (
     approve_plan,
     chart_sku,
     make_plan,
+    policy_levels,
     simulate_line,
 )
 from shopkeeper.inventory.policies import (
@@ -49,6 +50,7 @@ __all__ = [
     "make_plan",
     "newsvendor_empirical",
     "newsvendor_normal",
+    "policy_levels",
     "reorder_point",
     "rq_policy",
     "safety_factor_for_fill_rate",

@@ -21,10 +21,12 @@ import datetime as dt
 import json
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from shopkeeper import forecast
@@ -231,38 +233,77 @@ def _service_level(abc: pd.Series, xyz: pd.Series, levels: dict[str, float]) -> 
     return pair.fillna(base).astype(float)
 
 
+def policy_levels(
+    paths: Sequence[np.ndarray],
+    sigma_daily: ArrayLike,
+    lead_time_days: ArrayLike,
+    review_days: float,
+    service_level: ArrayLike,
+    *,
+    lead_time_std_days: ArrayLike = 0.0,
+    fill_rate_target: float | None = None,
+    ordering_cost: float = 0.0,
+    holding_per_year: ArrayLike = 0.0,
+) -> pd.DataFrame:
+    """The (R, s, S) levels of each SKU from its daily forecast path (see the module doc).
+
+    ``sigma_daily`` is the one-day forecast error (the backtest RMSE). Returns per SKU:
+    ``demand_per_day, forecast_protection, sigma_protection, safety_stock, reorder_point,
+    order_up_to, lot`` (the typical order size: EOQ, or a review period's demand).
+    """
+    lead = np.asarray(lead_time_days, dtype=float)
+    span = lead + review_days
+    d = np.array([float(np.mean(p)) if len(p) else 0.0 for p in paths]).clip(min=0)
+    span = np.broadcast_to(span, d.shape)
+    protection = np.array([_sum_days(p, t) for p, t in zip(paths, span, strict=True)])
+    sigma_d = np.asarray(sigma_daily, dtype=float)
+    sigma_p = np.sqrt(span * sigma_d**2 + d**2 * np.asarray(lead_time_std_days, dtype=float) ** 2)
+    holding = np.broadcast_to(np.asarray(holding_per_year, dtype=float), d.shape)
+    cycle_q = d * review_days
+    eoq_q = cycle_q
+    if ordering_cost > 0:
+        ok = (holding > 0) & (d > 0)
+        eoq_q = np.where(ok, np.sqrt(2 * ordering_cost * d * 365 / np.where(ok, holding, 1)),
+                         cycle_q)
+    lot = np.maximum(eoq_q, cycle_q)
+    if fill_rate_target is not None:
+        z = np.asarray(policies.safety_factor_for_fill_rate(
+            fill_rate_target, np.maximum(lot, 1e-6), sigma_p))
+    else:
+        z = norm.ppf(np.asarray(service_level, dtype=float))
+    safety = z * sigma_p
+    reorder = protection + safety
+    return pd.DataFrame({
+        "demand_per_day": d, "forecast_protection": protection, "sigma_protection": sigma_p,
+        "safety_stock": safety, "reorder_point": reorder,
+        "order_up_to": reorder + np.maximum(eoq_q - cycle_q, 0), "lot": lot,
+    })
+
+
 def _plan_lines(sku: pd.DataFrame, s: PlanSettings, today: dt.date) -> pd.DataFrame:
     lead = sku["lead_time_days"].astype(float)
     plannable = lead.notna() & sku["supplier_id"].notna()
     lead = lead.fillna(0.0)
     review = s.review_days
-    span = lead + review
-    d = sku["daily"].fillna(0.0).clip(lower=0)
-    protection = np.array([_sum_days(p, t) for p, t in zip(sku["path"], span, strict=True)])
+    paths = [np.asarray(p if p is not None else [], dtype=float) for p in sku["path"]]
+    d_mean = sku["daily"].fillna(0.0).clip(lower=0)
     # backtest RMSE is the one-day forecast error; fall back to Poisson noise
-    sigma_d = sku["rmse"].where(sku["rmse"].notna(), np.sqrt(d)).astype(float)
-    sigma_p = np.sqrt(span * sigma_d**2 + d**2 * sku["lead_time_std_days"].astype(float) ** 2)
+    sigma_d = sku["rmse"].where(sku["rmse"].notna(), np.sqrt(d_mean)).astype(float)
     service = _service_level(sku["abc"], sku["xyz"], s.service_levels)
     unit_cost = sku["unit_cost"].astype(float)
-    holding_per_year = s.holding_rate * unit_cost.fillna(0.0)
-    cycle_q = d * review
-    if s.ordering_cost > 0:
-        eoq_q = np.where(
-            (holding_per_year > 0) & (d > 0),
-            np.sqrt(2 * s.ordering_cost * d * 365 / np.where(holding_per_year > 0, holding_per_year, 1)),
-            cycle_q,
-        )
-    else:
-        eoq_q = cycle_q.to_numpy()
-    lot = np.maximum(eoq_q, cycle_q)
-    if s.fill_rate_target is not None:
-        z = np.asarray(policies.safety_factor_for_fill_rate(
-            s.fill_rate_target, np.maximum(lot, 1e-6), sigma_p))
-    else:
-        z = norm.ppf(service.to_numpy())
-    safety = z * sigma_p
-    reorder = protection + safety
-    up_to = reorder + np.maximum(eoq_q - cycle_q, 0)
+    levels = policy_levels(
+        paths, sigma_d.to_numpy(), lead.to_numpy(), review, service.to_numpy(),
+        lead_time_std_days=sku["lead_time_std_days"].astype(float).to_numpy(),
+        fill_rate_target=s.fill_rate_target, ordering_cost=s.ordering_cost,
+        holding_per_year=(s.holding_rate * unit_cost.fillna(0.0)).to_numpy(),
+    )
+    d = levels["demand_per_day"].to_numpy()
+    protection = levels["forecast_protection"].to_numpy()
+    sigma_p = levels["sigma_protection"].to_numpy()
+    safety = levels["safety_stock"].to_numpy()
+    reorder = levels["reorder_point"].to_numpy()
+    up_to = levels["order_up_to"].to_numpy()
+    lot = levels["lot"].to_numpy()
     position = sku["on_hand"] - sku["reserved"] + sku["on_order"]
     raw = np.where(position <= reorder, up_to - position, 0.0)
     raw = np.where(plannable, raw, 0.0)
@@ -275,7 +316,7 @@ def _plan_lines(sku: pd.DataFrame, s: PlanSettings, today: dt.date) -> pd.DataFr
         for q, k in zip(qty, np.where(qty > 0, 0, days_until), strict=True)
     ]
     available = (sku["on_hand"] - sku["reserved"]).clip(lower=0)
-    fill = policies.fill_rate(reorder.to_numpy(), np.maximum(lot, 1e-6),
+    fill = policies.fill_rate(reorder, np.maximum(lot, 1e-6),
                               protection, np.maximum(sigma_p, 1e-9))
     lines = pd.DataFrame({
         "product_id": sku["product_id"], "title": sku["title"], "supplier_id": sku["supplier_id"],

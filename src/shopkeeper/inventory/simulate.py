@@ -18,6 +18,7 @@ in (fractional demand is fine); only pack sizes round quantities.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -311,7 +312,7 @@ def _default_start(
 
 def simulate(
     demand: ArrayLike,
-    policy: PolicyParams,
+    policy: PolicyParams | Mapping[int, PolicyParams],
     *,
     lead_time: ArrayLike,
     initial_on_hand: ArrayLike | None = None,
@@ -331,6 +332,10 @@ def simulate(
     holding per unit per period, shortage per unit short, ordering per order placed, purchase
     per unit ordered. ``moq`` and ``pack_size`` (None: no constraint) round every order up to
     at least the MOQ and then to whole packs. See the module docstring for the event order.
+
+    ``policy`` may also be a re-planning schedule ``{period: PolicyParams}`` (it must start at
+    period 0, with one kind of policy): from each listed period on, that policy's parameters
+    apply, as when a planner re-runs the forecast and the plan every few weeks.
     """
     d = np.asarray(demand, dtype=float)
     if d.ndim == 1:
@@ -342,7 +347,14 @@ def simulate(
         raise ValueError(f"demand must be finite and >= 0, got {_fmt(bad)}")
     n_sku, periods = d.shape
 
-    plan = _plan(policy, n_sku)
+    schedule = dict(policy) if isinstance(policy, Mapping) else {0: policy}
+    if 0 not in schedule:
+        raise ValueError("a re-planning schedule must include period 0")
+    if len({p.kind for p in schedule.values()}) > 1:
+        raise ValueError("a re-planning schedule must use one kind of policy throughout")
+    plans = {t: _plan(p, n_sku) for t, p in schedule.items()}
+    plan = plans[0]
+    policy = schedule[0]
     lead = _per_sku("lead_time", lead_time, n_sku, "a whole number >= 0").astype(int)
     h = _per_sku("holding_cost", holding_cost, n_sku)
     p = _per_sku("shortage_cost", shortage_cost, n_sku)
@@ -370,6 +382,7 @@ def simulate(
     orders = np.zeros((n_sku, periods))
 
     for t in range(periods):
+        plan = plans.get(t, plan)
         arriving = pipeline[:, t % slots].copy()
         pipeline[:, t % slots] = 0.0
         on_hand += arriving
