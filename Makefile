@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-quick lint bench docs clean
+.PHONY: demo test test-quick lint bench bench-forecast bench-inventory bench-scale docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,17 @@ test-quick: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-bench: $(STAMP)
+bench: $(STAMP) bench-forecast bench-inventory bench-scale
 	$(BIN)/python bench/ingest.py
+
+bench-forecast: $(STAMP)
+	$(BIN)/python bench/forecast_m5.py
+
+bench-inventory: $(STAMP)
+	$(BIN)/python bench/inventory_policies.py
+
+bench-scale: $(STAMP)
+	$(BIN)/python bench/forecast_scale.py
 
 docs: $(STAMP)
 	$(BIN)/python -m shopkeeper.store.schema > docs/schema.md

@@ -35,13 +35,14 @@ def planned(warehouse):
         "MOQ": rng.poisson(1, DAYS).astype(float),     # small need, MOQ 100
         "FULL": rng.poisson(2, DAYS).astype(float),    # plenty of stock: no order
         "DEAD": np.concatenate([[30.0], np.zeros(DAYS - 1)]),  # one sale long ago
+        "NEW": np.concatenate([np.zeros(DAYS - 3), [500.0, 0.0, 20.0]]),  # launched 3 days ago
     }
     demand_store(
         warehouse, series,
         suppliers=[_supplier("FAST", 10), _supplier("PACKS", 5, pack=12),
-                   _supplier("MOQ", 3, moq=100), _supplier("FULL", 5), _supplier("DEAD", 5)],
+                   _supplier("MOQ", 3, moq=100), _supplier("FULL", 5), _supplier("DEAD", 5), _supplier("NEW", 5)],
         stock=[_stock("FAST", 50), _stock("PACKS", 0), _stock("MOQ", 0), _stock("FULL", 500),
-               _stock("DEAD", 40)],
+               _stock("DEAD", 40), _stock("NEW", 0)],
     )
     forecast.forecast_demand(warehouse, horizon=28)
     return warehouse
@@ -65,7 +66,10 @@ def test_plan_respects_lead_time_moq_and_packs(planned):
     assert fast["safety_stock"] > lines.loc["PACKS", "safety_stock"]
     stored = planned.query("SELECT status, round(order_value, 2) FROM replenishment_plans")
     assert stored == [("draft", round(plan.order_value, 2))]
-    assert planned.query("SELECT count(*) FROM plan_lines") == [(5,)]
+    assert planned.query("SELECT count(*) FROM plan_lines") == [(6,)]
+    # three days of sales (one of them a 500-unit order) do not size an automatic order
+    assert lines.loc["NEW", "suggested_qty"] == 0
+    assert "set the quantity by hand" in lines.loc["NEW", "note"]
 
 
 def test_budget_cap_is_never_exceeded_and_keeps_valid_quantities(planned):
@@ -100,7 +104,7 @@ def test_excess_stock_and_approval_and_export(planned, tmp_path):
     assert "FAST" not in excess.index
     xlsx = plan.export(str(tmp_path / "plan.xlsx"))
     sheets = pd.read_excel(xlsx, sheet_name=None)
-    assert set(sheets) == {"plan", "excess stock", "settings"} and len(sheets["plan"]) == 5
+    assert set(sheets) == {"plan", "excess stock", "settings"} and len(sheets["plan"]) == 6
     inventory.approve_plan(planned, plan.plan_id, "ops lead")
     assert planned.query("SELECT status, approved_by FROM replenishment_plans") == [
         ("approved", "ops lead")]

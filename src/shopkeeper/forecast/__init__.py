@@ -6,7 +6,7 @@ The public entry module of the capability; faces and ``inventory`` import from h
 >>> run.forecasts.head()                                                   # doctest: +SKIP
 """
 
-from shopkeeper.forecast.auto import AutoForecaster, ForecastResult
+from shopkeeper.forecast.auto import SHORT_HISTORY_MODEL, AutoForecaster, ForecastResult
 from shopkeeper.forecast.classify import CLASSES, classify_demand
 from shopkeeper.forecast.hierarchy import RECONCILERS, hierarchy_frames, reconcile
 from shopkeeper.forecast.metrics import METRICS, accuracy
@@ -30,6 +30,7 @@ __all__ = [
     "LEVELS",
     "METRICS",
     "RECONCILERS",
+    "SHORT_HISTORY_MODEL",
     "AutoForecaster",
     "DemandSeries",
     "ForecastResult",

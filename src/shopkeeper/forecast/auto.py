@@ -31,7 +31,7 @@ ProgressFn = Callable[[str, float | None], None]
 KEYS = ["unique_id", "ds"]
 NO_DEMAND = "no_demand"
 SHORT = "short"
-SHORT_MODEL = "short_history_average"
+SHORT_HISTORY_MODEL = "short_history_average"
 
 
 @dataclass
@@ -198,7 +198,7 @@ class AutoForecaster:
         return self.models == "auto" or name in self.models
 
     def _pools(self, classes: pd.DataFrame) -> dict[str, list[str]]:
-        pools: dict[str, list[str]] = {NO_DEMAND: [], SHORT: [SHORT_MODEL]}
+        pools: dict[str, list[str]] = {NO_DEMAND: [], SHORT: [SHORT_HISTORY_MODEL]}
         for cls, auto_pool in catalogue.AUTO_POOLS.items():
             if self.models == "auto":
                 pool = list(auto_pool) + list(catalogue.AUTO_EXTRAS_BY_FREQ.get(self.freq[0], ()))
@@ -219,7 +219,7 @@ class AutoForecaster:
         if group == NO_DEMAND:
             return None, future.assign(zero=0.0)
         if group == SHORT:
-            return None, future.assign(**{SHORT_MODEL: future["unique_id"].map(self._short_rate(sub))})
+            return None, future.assign(**{SHORT_HISTORY_MODEL: future["unique_id"].map(self._short_rate(sub))})
         m = self.season_length
         sf = StatsForecast(
             models=[catalogue.statistical_model(n, m) for n in names],
@@ -323,7 +323,7 @@ class AutoForecaster:
             if group == NO_DEMAND:
                 model, reason = "zero", "no demand in the history: forecast is zero"
             elif group == SHORT:
-                model = SHORT_MODEL
+                model = SHORT_HISTORY_MODEL
                 reason = (
                     f"only {rec.n_obs} periods of history, fewer than the "
                     f"{self._min_backtest_length()} a backtest needs: total demand spread over "
