@@ -44,7 +44,7 @@ ORDERING = 1.0
 
 def shopkeeper_schedule(train: pd.DataFrame, review: int, lead: int, jobs: int):
     """Re-planned (R, s, S) policies: {day of the simulation: PolicyParams}."""
-    from shopkeeper.forecast import AutoForecaster
+    from shopkeeper.forecast import SHORT_HISTORY_MODEL, AutoForecaster
     from shopkeeper.inventory import (
         DEFAULT_SERVICE_LEVELS,
         PolicyParams,
@@ -62,7 +62,7 @@ def shopkeeper_schedule(train: pd.DataFrame, review: int, lead: int, jobs: int):
     sigma = np.array([rmse.get((u, m), np.nan) for u, m in chosen.items()])
     rolling = AutoForecaster(BLOCK, models=sorted({m for ms in choose.ensembles.values()
                                                    for m in ms} | set(chosen)
-                                                  - {"ensemble", "zero", "short_history_average"}),
+                                                  - {"ensemble", "zero", SHORT_HISTORY_MODEL}),
                              n_windows=SIM_DAYS // BLOCK, input_size=365, lgbm_input_size=730,
                              n_jobs=jobs).fit(train).result_.backtest
     group = choose.choices.set_index("unique_id")["demand_class"]

@@ -69,7 +69,11 @@ def reconcile(
 ) -> pd.DataFrame:
     """Make ``forecasts`` (unique_id, ds, yhat, lo_*/hi_*) coherent across the hierarchy.
 
-    The base forecast is kept as ``yhat_base``; intervals move with their point forecast.
+    MinTrace can return small negative SKU forecasts; those are set to zero and every level is
+    re-summed from the SKUs, so the result stays coherent and non-negative (hierarchical-
+    forecast's own non-negative MinTrace solves a quadratic programme per period, which takes
+    minutes for a few thousand SKUs). The base forecast is kept as ``yhat_base``; intervals move
+    with their point forecast.
     """
     from hierarchicalforecast.core import HierarchicalReconciliation
     from hierarchicalforecast.methods import BottomUp, MinTrace
@@ -77,8 +81,8 @@ def reconcile(
     if method not in RECONCILERS:
         raise ValueError(f"unknown reconciler {method!r}; choose one of {', '.join(RECONCILERS)}")
     reconciler = {
-        "mint_wls": lambda: MinTrace(method="wls_struct", nonnegative=True),
-        "mint_ols": lambda: MinTrace(method="ols", nonnegative=True),
+        "mint_wls": lambda: MinTrace(method="wls_struct"),
+        "mint_ols": lambda: MinTrace(method="ols"),
         "bottom_up": BottomUp,
     }[method]()
     base = forecasts[["unique_id", "ds", "yhat"]]
@@ -86,10 +90,22 @@ def reconcile(
         Y_hat_df=base, S_df=s_df, tags=tags
     )
     column = next(c for c in out.columns if c.startswith("yhat/"))
-    merged = forecasts.merge(out[["unique_id", "ds", column]], on=["unique_id", "ds"], how="left")
+    coherent = _resum_from_bottom(out[["unique_id", "ds", column]], s_df)
+    merged = forecasts.merge(coherent, on=["unique_id", "ds"], how="left")
     merged["yhat_base"] = merged["yhat"]
-    merged["yhat"] = merged[column].clip(lower=0).fillna(merged["yhat_base"])
+    merged["yhat"] = merged["reconciled"].fillna(merged["yhat_base"])
     shift = merged["yhat"] - merged["yhat_base"]
     for col in [c for c in merged.columns if c.startswith(("lo_", "hi_"))]:
         merged[col] = (merged[col] + shift).clip(lower=0)
-    return merged.drop(columns=column)
+    return merged.drop(columns="reconciled")
+
+
+def _resum_from_bottom(reconciled: pd.DataFrame, s_df: pd.DataFrame) -> pd.DataFrame:
+    """Clip the bottom level at zero and rebuild every level as sums of it (S · bottom)."""
+    value = reconciled.columns[-1]
+    bottom_ids = list(s_df.columns[1:])
+    wide = reconciled.pivot(index="ds", columns="unique_id", values=value)
+    bottom = wide[bottom_ids].clip(lower=0).to_numpy()
+    summing = s_df.set_index("unique_id")[bottom_ids].to_numpy()
+    levels = pd.DataFrame(bottom @ summing.T, index=wide.index, columns=s_df["unique_id"])
+    return levels.reset_index().melt(id_vars="ds", var_name="unique_id", value_name="reconciled")
