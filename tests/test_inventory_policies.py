@@ -232,7 +232,7 @@ def test_newsvendor_empirical_one_series_returns_floats_close_to_normal_answer()
         ),
         (
             lambda: finite_horizon_ss(3, 1, 20, 2, 50, [100, 90], 20),
-            "mean must be a scalar or have 3 values",
+            "mean must be a scalar or have one value per period \\(3\\)",
         ),
         (
             lambda: finite_horizon_ss(3, 1, 20, 2, 50, 100, 20, discount=0),

@@ -284,12 +284,13 @@ def newsvendor_empirical(
     return NewsvendorResult(base_stock=base, critical_ratio=ratio, expected_cost=cost)
 
 
-def _per_row(name: str, value: np.ndarray, rows: int) -> np.ndarray:
+def _per_row(name: str, value: np.ndarray, rows: int, what: str = "one value per row") -> np.ndarray:
+    """A scalar broadcast to ``rows`` values, or exactly ``rows`` values."""
     if value.ndim == 0:
         return np.full(rows, float(value))
     if value.shape != (rows,):
         raise ValueError(
-            f"{name} must be a scalar or have one value per row ({rows}), got shape {value.shape}"
+            f"{name} must be a scalar or have {what} ({rows}), got shape {value.shape}"
         )
     return value
 
@@ -555,16 +556,17 @@ def finite_horizon_ss(
     """
     if isinstance(periods, bool) or not isinstance(periods, int | np.integer) or periods < 1:
         raise ValueError(f"periods must be a positive integer, got {periods!r}")
-    h = _per_period("holding_cost", _positive("holding_cost", holding_cost), periods)
-    p = _per_period("stockout_cost", _positive("stockout_cost", stockout_cost), periods)
-    c = _per_period("purchase_cost", _nonnegative("purchase_cost", purchase_cost), periods)
-    k = _per_period("fixed_cost", _nonnegative("fixed_cost", fixed_cost), periods)
-    mu = _per_period("mean", _nonnegative("mean", mean), periods)
-    sigma = _per_period("sd", _positive("sd", sd), periods)
-    gamma = _per_period(
+    h = _per_row("holding_cost", _positive("holding_cost", holding_cost), periods, "one value per period")
+    p = _per_row("stockout_cost", _positive("stockout_cost", stockout_cost), periods, "one value per period")
+    c = _per_row("purchase_cost", _nonnegative("purchase_cost", purchase_cost), periods, "one value per period")
+    k = _per_row("fixed_cost", _nonnegative("fixed_cost", fixed_cost), periods, "one value per period")
+    mu = _per_row("mean", _nonnegative("mean", mean), periods, "one value per period")
+    sigma = _per_row("sd", _positive("sd", sd), periods, "one value per period")
+    gamma = _per_row(
         "discount",
         _checked("discount", discount, lambda a: (a > 0) & (a <= 1), "in (0, 1]"),
         periods,
+        "one value per period",
     )
     h_end = float(
         h[-1]
@@ -596,16 +598,6 @@ def finite_horizon_ss(
             f"initial_inventory must lie in the DP grid [{x_min}, {x_max}], got {initial_inventory}"
         )
     return SSResult(s=s, S=big_s, cost=float(theta1[start - x_min]))
-
-
-def _per_period(name: str, value: np.ndarray, periods: int) -> np.ndarray:
-    if value.ndim == 0:
-        return np.full(periods, float(value))
-    if value.shape != (periods,):
-        raise ValueError(
-            f"{name} must be a scalar or have {periods} values, got shape {value.shape}"
-        )
-    return value
 
 
 def _ss_dp(
