@@ -99,7 +99,7 @@ def test_build_series_fills_gaps_and_imputes_stockouts(warehouse):
 
 
 def test_build_series_without_orders_says_what_to_do(warehouse):
-    with pytest.raises(forecast.SeriesError, match="no order lines"):
+    with pytest.raises(forecast.ForecastError, match="no order lines"):
         forecast.build_series(warehouse)
 
 

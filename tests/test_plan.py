@@ -117,5 +117,5 @@ def test_excess_stock_and_approval_and_export(planned, tmp_path):
 
 
 def test_plan_without_forecast_says_what_to_run(warehouse):
-    with pytest.raises(forecast.SeriesError, match="run 'shopkeeper forecast' first"):
+    with pytest.raises(forecast.ForecastError, match="run 'shopkeeper forecast' first"):
         inventory.make_plan(warehouse)

@@ -19,7 +19,7 @@ from shopkeeper.forecast.runs import (
     load_choices,
     load_forecasts,
 )
-from shopkeeper.forecast.series import FREQS, LEVELS, DemandSeries, SeriesError, build_series
+from shopkeeper.forecast.series import FREQS, LEVELS, DemandSeries, ForecastError, build_series
 
 __all__ = [
     "ALL_MODELS",
@@ -35,7 +35,7 @@ __all__ = [
     "DemandSeries",
     "ForecastResult",
     "ForecastRun",
-    "SeriesError",
+    "ForecastError",
     "accuracy",
     "build_series",
     "classify_demand",

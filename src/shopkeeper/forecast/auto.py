@@ -26,6 +26,7 @@ import pandas as pd
 from shopkeeper.forecast import models as catalogue
 from shopkeeper.forecast.classify import classify_demand
 from shopkeeper.forecast.metrics import conformal_halfwidth, score_backtest
+from shopkeeper.forecast.series import ForecastError
 
 ProgressFn = Callable[[str, float | None], None]
 KEYS = ["unique_id", "ds"]
@@ -140,7 +141,9 @@ class AutoForecaster:
                 frame[catalogue.LGBM] = np.nan
 
         report("scoring the backtest and choosing models", None)
-        history = df[df["ds"] <= backtest["cutoff"].min()] if len(backtest) else df
+        # MASE/RMSSE scales come from each series' history before its first backtest window
+        first_cutoff = df["unique_id"].map(backtest.groupby("unique_id")["cutoff"].min())
+        history = df[first_cutoff.isna() | (df["ds"] <= first_cutoff)]
         ensembles = self._add_ensembles(backtest, candidates, classes, pools, history)
         scores = score_backtest(backtest, history, self.season_length, self.levels)
         choices = self._choose(classes, scores, pools, ensembles)
@@ -166,22 +169,22 @@ class AutoForecaster:
     def _validate(self, df: pd.DataFrame) -> None:
         missing = {"unique_id", "ds", "y"} - set(df.columns)
         if missing:
-            raise ValueError(f"series need columns unique_id, ds, y; missing {sorted(missing)}")
+            raise ForecastError(f"series need columns unique_id, ds, y; missing {sorted(missing)}")
         if self.horizon < 1:
-            raise ValueError(f"horizon must be at least 1, got {self.horizon}")
+            raise ForecastError(f"horizon must be at least 1, got {self.horizon}")
         if self.n_windows < 1:
-            raise ValueError(f"n_windows must be at least 1, got {self.n_windows}")
+            raise ForecastError(f"n_windows must be at least 1, got {self.n_windows}")
         bad = df["y"].isna() | ~np.isfinite(df["y"].to_numpy(dtype="float64"))
         if bad.any():
             row = df[bad].iloc[0]
-            raise ValueError(
+            raise ForecastError(
                 f"series {row['unique_id']!r} has no value on {row['ds']}: fill gaps "
                 "explicitly (build_series does) before forecasting"
             )
         if not isinstance(self.models, str):
             unknown = set(self.models) - set(catalogue.ALL_MODELS)
             if unknown:
-                raise ValueError(
+                raise ForecastError(
                     f"unknown model(s) {sorted(unknown)}; choose from {', '.join(catalogue.ALL_MODELS)}"
                 )
 

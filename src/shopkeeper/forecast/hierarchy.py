@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shopkeeper.forecast.series import TOTAL_ID, DemandSeries
+from shopkeeper.forecast.series import TOTAL_ID, DemandSeries, ForecastError
 
 CATEGORY_PREFIX = "category:"
 RECONCILERS = ("mint_wls", "mint_ols", "bottom_up")
@@ -22,7 +22,7 @@ def hierarchy_frames(series: DemandSeries) -> tuple[pd.DataFrame, pd.DataFrame, 
     Ids: ``total``, ``category:<name>`` and the SKU's own id.
     """
     if series.level != "sku":
-        raise ValueError("a hierarchy is built from SKU-level series (level='sku')")
+        raise ForecastError("a hierarchy is built from SKU-level series (level='sku')")
     sku = series.df[["unique_id", "ds", "y"]]
     category = sku["unique_id"].map(series.categories).fillna("uncategorised")
     cat = (
@@ -79,7 +79,7 @@ def reconcile(
     from hierarchicalforecast.methods import BottomUp, MinTrace
 
     if method not in RECONCILERS:
-        raise ValueError(f"unknown reconciler {method!r}; choose one of {', '.join(RECONCILERS)}")
+        raise ForecastError(f"unknown reconciler {method!r}; choose one of {', '.join(RECONCILERS)}")
     reconciler = {
         "mint_wls": lambda: MinTrace(method="wls_struct"),
         "mint_ols": lambda: MinTrace(method="ols"),

@@ -12,7 +12,7 @@ import pandas as pd
 from shopkeeper import __version__
 from shopkeeper.forecast.auto import AutoForecaster, ForecastResult, ProgressFn
 from shopkeeper.forecast.hierarchy import hierarchy_frames, reconcile
-from shopkeeper.forecast.series import DemandSeries, SeriesError, build_series
+from shopkeeper.forecast.series import DemandSeries, ForecastError, build_series
 from shopkeeper.store import Warehouse
 
 DEFAULT_HORIZON = {"D": 28, "W": 12, "M": 6}
@@ -140,7 +140,7 @@ def latest_run_id(warehouse: Warehouse, *, level: str | None = "sku", freq: str 
         params,
     )
     if not rows:
-        raise SeriesError(
+        raise ForecastError(
             f"no stored {kind} run at level {level or 'any'}; run 'shopkeeper forecast' first"
         )
     return rows[0][0]

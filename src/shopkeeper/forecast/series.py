@@ -29,7 +29,7 @@ STOCKOUT_WINDOW_DAYS = 28
 TOTAL_ID = "total"
 
 
-class SeriesError(ShopkeeperError):
+class ForecastError(ShopkeeperError, ValueError):
     """The warehouse has no demand to forecast, or the request is invalid."""
 
 
@@ -63,9 +63,9 @@ class DemandSeries:
 
 def check_level_freq(level: str, freq: str) -> None:
     if level not in LEVELS:
-        raise SeriesError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+        raise ForecastError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
     if freq not in FREQS:
-        raise SeriesError(f"unknown frequency {freq!r}; choose one of {', '.join(FREQS)}")
+        raise ForecastError(f"unknown frequency {freq!r}; choose one of {', '.join(FREQS)}")
 
 
 def build_series(
@@ -87,7 +87,7 @@ def build_series(
     check_level_freq(level, freq)
     daily = _daily_sku_demand(warehouse, cutoff, history_days, products)
     if daily.empty:
-        raise SeriesError(
+        raise ForecastError(
             "no sales to forecast: the warehouse has no order lines"
             + (" before the cut-off" if cutoff else "")
             + "; load orders first (shopkeeper ingest …)"
