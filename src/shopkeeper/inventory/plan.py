@@ -305,10 +305,10 @@ def _plan_lines(sku: pd.DataFrame, s: PlanSettings, today: dt.date) -> pd.DataFr
     up_to = levels["order_up_to"].to_numpy()
     lot = levels["lot"].to_numpy()
     position = sku["on_hand"] - sku["reserved"] + sku["on_order"]
-    raw = np.where(position <= reorder, up_to - position, 0.0)
+    need = np.where(position <= reorder, up_to - position, 0.0)
     # a SKU too young to backtest gets levels but no automatic quantity: a person decides
     young = (sku["model"] == forecast.SHORT_HISTORY_MODEL).to_numpy()
-    raw = np.where(plannable & ~young, raw, 0.0)
+    raw = np.where(plannable & ~young, need, 0.0)
     moq = sku["moq"].astype(float).clip(lower=1)
     pack = sku["order_multiple"].astype(float).clip(lower=1)
     qty = np.where(raw > 0, np.ceil(np.maximum(raw, moq) / pack - 1e-9) * pack, 0.0)
@@ -335,7 +335,6 @@ def _plan_lines(sku: pd.DataFrame, s: PlanSettings, today: dt.date) -> pd.DataFr
         "price": sku["price"], "moq": sku["moq"].astype(float),
         "pack": sku["order_multiple"].astype(float),
     })
-    need = np.where(position <= reorder, up_to - position, 0.0)
     lines["note"] = _notes(lines, raw, need, moq, pack, plannable, sku)
     return lines
 
@@ -353,7 +352,7 @@ def _sum_days(path, days: float) -> float:
     return float(total + part * nxt)
 
 
-def _notes(lines, raw, raw_need, moq, pack, plannable, sku) -> list[str]:
+def _notes(lines, raw, need, moq, pack, plannable, sku) -> list[str]:
     notes = []
     for i in range(len(lines)):
         if not plannable.iloc[i]:
@@ -367,7 +366,7 @@ def _notes(lines, raw, raw_need, moq, pack, plannable, sku) -> list[str]:
             if not sku["counted"].iloc[i]:
                 msg += "; no stock count on record, assumed 0"
             notes.append(msg)
-        elif sku["model"].iloc[i] == forecast.SHORT_HISTORY_MODEL and raw_need[i] > 0:
+        elif sku["model"].iloc[i] == forecast.SHORT_HISTORY_MODEL and need[i] > 0:
             notes.append("below reorder point, but the sales history is too short to size an "
                          "order automatically: set the quantity by hand")
         else:
