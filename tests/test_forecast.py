@@ -143,3 +143,18 @@ def test_backtest_scores_match_hand_computation():
     assert scores.loc["naive", "rmse"] == pytest.approx(np.sqrt(2))
     assert scores.loc["naive", "rmsse"] == pytest.approx(np.sqrt(2) / 2)  # one-step naive error 2
     assert result.choices["model"].iloc[0] == "seasonal_naive"
+
+
+def test_closed_weekdays_get_no_demand_and_keep_the_weekly_total(warehouse):
+    days = 210
+    dates = pd.date_range(START.tz_localize(None), periods=days)
+    qty = np.where(dates.dayofweek == 6, 0, RNG.poisson(6, days)).astype(float)  # shut Sundays
+    demand_store(warehouse, {"A": qty})
+    run = forecast.forecast_demand(warehouse, horizon=14)
+    assert run.params["closed_weekdays"] == [6]
+    fc = run.forecasts.set_index("ds")
+    sundays = fc.index.dayofweek == 6
+    assert (fc.loc[sundays, ["yhat", "hi_95"]] == 0).all().all()
+    assert (fc.loc[~sundays, "yhat"] > 0).all()
+    base = run.result.candidates.set_index("ds")[run.result.choices["model"].iloc[0]]
+    assert fc["yhat"].sum() == pytest.approx(base.clip(lower=0).sum(), rel=1e-9)

@@ -12,7 +12,13 @@ import pandas as pd
 from shopkeeper import __version__
 from shopkeeper.forecast.auto import AutoForecaster, ForecastResult, ProgressFn
 from shopkeeper.forecast.hierarchy import hierarchy_frames, reconcile
-from shopkeeper.forecast.series import DemandSeries, ForecastError, build_series
+from shopkeeper.forecast.series import (
+    DemandSeries,
+    ForecastError,
+    apply_closed_weekdays,
+    build_series,
+    closed_weekdays,
+)
 from shopkeeper.store import Warehouse
 
 DEFAULT_HORIZON = {"D": 28, "W": 12, "M": 6}
@@ -91,13 +97,15 @@ def forecast_demand(
         n_jobs=n_jobs,
     )
     result = forecaster.fit(df, progress=progress).result_
+    closed = closed_weekdays(warehouse, series.cutoff) if freq == "D" else []
+    result.forecasts = apply_closed_weekdays(result.forecasts, closed)
     if hierarchy:
         result.forecasts = reconcile(result.forecasts, s_df, tags, reconciler)
     params = {
         "models": models, "n_windows": n_windows, "history_days": history_days,
         "hierarchy": hierarchy, "reconciler": reconciler if hierarchy else None,
         "input_size": forecaster.input_size, "lgbm_input_size": forecaster.lgbm_input_size,
-        "products": products,
+        "products": products, "closed_weekdays": closed,
     }
     run = ForecastRun(uuid.uuid4().hex[:12], kind, series, result, params)
     if save:

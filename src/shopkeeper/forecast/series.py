@@ -233,3 +233,40 @@ def _drop_incomplete_last_period(df: pd.DataFrame, end: pd.Timestamp, freq: str)
     if last_start + offset - pd.Timedelta(days=1) > end:
         df = df[df["ds"] < last_start]
     return df
+
+
+def closed_weekdays(warehouse: Warehouse, cutoff: dt.date, share: float = 0.9) -> list[int]:
+    """Weekdays (Monday = 0) on which the whole store took no order on at least ``share`` of
+    the dates up to ``cutoff``: days it is closed, like Saturdays in UCI Online Retail."""
+    rows = warehouse.query_df(
+        """SELECT CAST(ordered_at AS DATE) AS ds, count(*) AS n FROM orders
+           WHERE coalesce(status, '') <> 'cancelled' AND CAST(ordered_at AS DATE) <= CAST(? AS DATE)
+           GROUP BY 1""",
+        [str(cutoff)],
+    )
+    if rows.empty:
+        return []
+    days = pd.to_datetime(rows["ds"])
+    calendar = pd.date_range(days.min(), days.max())
+    open_days = pd.Series(calendar.isin(days), index=calendar)
+    zero_share = (~open_days).groupby(calendar.dayofweek).mean()
+    return sorted(int(d) for d in zero_share.index[zero_share >= share])
+
+
+def apply_closed_weekdays(forecasts: pd.DataFrame, closed: list[int]) -> pd.DataFrame:
+    """Move each series' forecast demand off closed weekdays onto its open days.
+
+    Models that know the weekday already forecast about zero there; flat ones (the
+    intermittent family) spread the weekly demand over all seven days. Either way the closed
+    days become zero and the open days of the series are scaled so its total is unchanged.
+    """
+    if not closed or len(closed) >= 7:
+        return forecasts
+    out = forecasts.copy()
+    shut = out["ds"].dt.dayofweek.isin(closed)
+    total = out.groupby("unique_id")["yhat"].transform("sum")
+    open_total = out["yhat"].where(~shut, 0.0).groupby(out["unique_id"]).transform("sum")
+    factor = np.where(open_total > 0, total / open_total.where(open_total > 0, 1.0), 1.0)
+    for col in [c for c in out.columns if c == "yhat" or c.startswith(("lo_", "hi_"))]:
+        out[col] = np.where(shut, 0.0, out[col] * factor)
+    return out

@@ -1,0 +1,283 @@
+"""Forecast + replenishment plan at scale: time and memory from 1k to 10k SKUs.
+
+    .venv/bin/python bench/forecast_scale.py [--skus 1000,2500,5000,10000] [--quick]
+                                             [--orders-per-sku 100] [--jobs N]
+
+Data per size: ``generate_store`` (seed 0) writes a synthetic store of ``--skus`` SKUs and
+``--orders-per-sku`` × SKUs orders over 730 days (Zipf-like popularity, so a mix of smooth,
+intermittent and lumpy SKUs; weekly and yearly cycles, promotions, seasonal categories, launches
+and archivals; one supplier row per SKU with a lead time, 25% with a second supplier; one stock
+count per SKU). ``ingest(..., preset="canonical")`` loads it into a fresh warehouse. Generation
+and ingest run in a separate process and are timed apart, outside the measured span.
+
+Measured per size, in a fresh child process (``--one N``) so that peak memory is per size:
+
+* forecast: ``forecast_demand(wh, level="sku", freq="D", horizon=28, n_jobs=--jobs)``: series
+  from the warehouse, demand classes, statistical candidates and the global LightGBM model with a
+  2 × 28-day rolling backtest, model choice per series, saving the run;
+* plan: ``make_plan(wh)`` on that run, saved.
+
+Memory: ``peak_rss_mb`` is the child's ``ru_maxrss`` (the Python process: interpreter, imports,
+DuckDB, pandas, LightGBM threads); ``tree_pss_mb`` is the peak of the proportional set size summed
+over the child and its worker processes (statsforecast's process pool), sampled every 0.2 s
+during the measured span; the memory target is checked against the larger of the two.
+
+Target: 10,000 SKUs in under 600 s and 4,096 MB on 2 cores. The last line of output is the
+figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+TARGET_SKUS = 10_000
+TARGET_SECONDS = 600
+TARGET_MB = 4096
+HORIZON = 28
+DAYS = 730
+RESULT_TAG = "RESULT "
+
+
+# -- memory ------------------------------------------------------------------------------------
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _descendants(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:  # the process ended meanwhile
+            continue
+    return pids
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class _TreeMemory:
+    """Samples the PSS of this process and all its descendants in a background thread."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval, self.peak_mb, self.max_procs = interval, 0.0, 1
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pids = _descendants(os.getpid())
+            self.max_procs = max(self.max_procs, len(pids))
+            self.peak_mb = max(self.peak_mb, sum(_pss_mb(p) for p in pids))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> _TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# -- data --------------------------------------------------------------------------------------
+def _generate_child(skus: int, orders: int, workdir: str, out: mp.Queue) -> None:
+    from shopkeeper.store import Warehouse, ingest
+    from shopkeeper.store.generate import generate_store
+
+    t0 = time.perf_counter()
+    counts = generate_store(Path(workdir) / "files", orders=orders, skus=skus, days=DAYS,
+                            seed=0, fmt="parquet")
+    gen_s = time.perf_counter() - t0
+    with Warehouse(Path(workdir) / "warehouse.duckdb") as wh:
+        t0 = time.perf_counter()
+        report = ingest(wh, [Path(workdir) / "files"], preset="canonical", generated=True,
+                        source_label="generated:bench")
+        ingest_s = time.perf_counter() - t0
+    out.put({"generate_s": gen_s, "ingest_s": ingest_s, "order_lines": counts["order_lines"],
+             "sku_suppliers": counts["sku_suppliers"],
+             "inventory_snapshots": counts["inventory_snapshots"],
+             "quarantined": report.rows_quarantined, "peak_rss_mb": _peak_rss_mb()})
+
+
+def _make_data(skus: int, orders: int, workdir: str) -> dict:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_generate_child, args=(skus, orders, workdir, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    if proc.exitcode:
+        raise RuntimeError(f"data generation failed with exit code {proc.exitcode}")
+    return result
+
+
+# -- one size, in a child process --------------------------------------------------------------
+class _Phases:
+    """Wall time per phase from ``forecast_demand``'s progress reports."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.current = "building series from the warehouse"
+        self.seconds: dict[str, float] = {}
+
+    def report(self, phase: str, fraction: float | None) -> None:
+        label = re.sub(r"forecasting [\d,]+/[\d,]+ series \((.*)\)", r"statistical models (\1)",
+                       phase)
+        label = re.sub(r"on [\d,]+ series", "", label).strip()
+        if label == "done":
+            label = "saving the run"
+        self.close()
+        self.current = label
+
+    def close(self) -> None:
+        now = time.perf_counter()
+        self.seconds[self.current] = self.seconds.get(self.current, 0.0) + now - self.last
+        self.last = now
+
+
+def run_one(skus: int, orders_per_sku: int, jobs: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="shopkeeper-bench-") as workdir:
+        data = _make_data(skus, orders_per_sku * skus, workdir)
+        print(f"  data: {data['order_lines']:,} order lines, {data['sku_suppliers']:,} supplier "
+              f"rows, {data['inventory_snapshots']:,} stock counts; generated in "
+              f"{data['generate_s']:.1f} s, ingested in {data['ingest_s']:.1f} s "
+              f"(not timed; peak RSS {data['peak_rss_mb']:,.0f} MB)", flush=True)
+
+        from shopkeeper.forecast import forecast_demand
+        from shopkeeper.inventory import make_plan
+        from shopkeeper.store import Warehouse
+
+        with Warehouse(Path(workdir) / "warehouse.duckdb") as wh, _TreeMemory() as mem:
+            phases = _Phases()
+            t0 = time.perf_counter()
+            run = forecast_demand(wh, level="sku", freq="D", horizon=HORIZON, n_jobs=jobs,
+                                  progress=phases.report)
+            forecast_s = time.perf_counter() - t0
+            phases.close()
+            t0 = time.perf_counter()
+            plan = make_plan(wh)
+            plan_s = time.perf_counter() - t0
+        choices = run.result.choices
+        return {
+            "skus": skus, "series": int(len(choices)), "forecast_s": forecast_s,
+            "plan_s": plan_s, "total_s": forecast_s + plan_s,
+            "series_per_s": len(choices) / (forecast_s + plan_s),
+            "peak_rss_mb": _peak_rss_mb(), "tree_pss_mb": mem.peak_mb,
+            "max_procs": mem.max_procs,
+            "models": {str(k): int(v) for k, v in choices["model"].value_counts().items()},
+            "classes": {str(k): int(v)
+                        for k, v in choices["demand_class"].value_counts().items()},
+            "phases_s": phases.seconds, "plan_lines": int(len(plan.lines)),
+            "plan_orders": int(len(plan.orders)), "data": data,
+        }
+
+
+def _run_child(skus: int, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", str(skus),
+           "--orders-per-sku", str(args.orders_per_sku), "--jobs", str(args.jobs)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    result = None
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(RESULT_TAG):
+            result = json.loads(line[len(RESULT_TAG):])
+        else:
+            print(line, end="", flush=True)
+    if proc.wait() or result is None:
+        raise RuntimeError(f"benchmark child for {skus} SKUs failed (exit code {proc.returncode})")
+    return result
+
+
+def _print_size(r: dict) -> None:
+    print(f"  {r['series']:,} series: forecast {r['forecast_s']:.1f} s, plan {r['plan_s']:.1f} s, "
+          f"total {r['total_s']:.1f} s, {r['series_per_s']:.1f} series/s; peak RSS "
+          f"{r['peak_rss_mb']:,.0f} MB, process-tree PSS {r['tree_pss_mb']:,.0f} MB "
+          f"({r['max_procs']} processes)")
+    print("  forecast phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["phases_s"].items()))
+    print("  demand classes: " + ", ".join(f"{k} {v}" for k, v in r["classes"].items()))
+    print("  models chosen: " + ", ".join(f"{k} {v}" for k, v in r["models"].items()))
+    print(f"  plan: {r['plan_lines']:,} lines, {r['plan_orders']:,} ordering now", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skus", default="1000,2500,5000,10000",
+                        help="comma-separated SKU counts (default 1000,2500,5000,10000)")
+    parser.add_argument("--quick", action="store_true", help="only 1,000 SKUs")
+    parser.add_argument("--orders-per-sku", type=int, default=100,
+                        help="orders generated per SKU over the two years (default 100)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="n_jobs for forecast_demand (default: all cores)")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child: one size
+    args = parser.parse_args(argv)
+
+    if args.one:
+        result = run_one(args.one, args.orders_per_sku, args.jobs)
+        print(RESULT_TAG + json.dumps(result), flush=True)
+        return 0
+
+    sizes = [1000] if args.quick else sorted({int(s) for s in args.skus.split(",") if s.strip()})
+    print(f"forecast + plan scale benchmark: SKUs {', '.join(f'{s:,}' for s in sizes)} × {DAYS} "
+          f"days, {args.orders_per_sku} orders per SKU, horizon {HORIZON}; {args.jobs} jobs on "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}", flush=True)
+    results = []
+    for skus in sizes:
+        print(f"\n{skus:,} SKUs", flush=True)
+        results.append(_run_child(skus, args))
+        _print_size(results[-1])
+
+    base = results[0]
+    print(f"\n{'skus':>7} {'series':>7} {'forecast_s':>10} {'plan_s':>7} {'total_s':>8} "
+          f"{'series_per_s':>12} {'peak_rss_mb':>11} {'tree_pss_mb':>11} {'time_x':>7} "
+          f"{'skus_x':>6}")
+    for r in results:
+        r["time_ratio"] = r["total_s"] / base["total_s"]
+        r["size_ratio"] = r["skus"] / base["skus"]
+        print(f"{r['skus']:7,} {r['series']:7,} {r['forecast_s']:10.1f} {r['plan_s']:7.1f} "
+              f"{r['total_s']:8.1f} {r['series_per_s']:12.1f} {r['peak_rss_mb']:11,.0f} "
+              f"{r['tree_pss_mb']:11,.0f} {r['time_ratio']:7.2f} {r['size_ratio']:6.1f}")
+    print("(time_x: total time relative to the smallest size; skus_x: size relative to it)")
+
+    target = next((r for r in results if r["skus"] == TARGET_SKUS), None)
+    verdict = None
+    if target is None:
+        print(f"\n{TARGET_SKUS:,}-SKU target not measured (run with {TARGET_SKUS} in --skus)")
+    else:
+        memory = max(target["peak_rss_mb"], target["tree_pss_mb"])
+        verdict = target["total_s"] < TARGET_SECONDS and memory < TARGET_MB
+        print(f"\n{TARGET_SKUS:,} SKUs: {target['total_s']:.1f} s (target < {TARGET_SECONDS} s), "
+              f"{memory:,.0f} MB (target < {TARGET_MB:,} MB): "
+              f"{'met' if verdict else 'NOT met'}")
+    print(json.dumps({"cpus": os.cpu_count(), "jobs": args.jobs,
+                      "orders_per_sku": args.orders_per_sku, "target_met": verdict,
+                      "results": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
