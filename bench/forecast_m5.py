@@ -12,7 +12,8 @@ Methods, run side by side in one process on the same machine:
 * ``auto_ets_365``: statsforecast AutoETS(season_length=7) on the last 365 days (the history
   Shopkeeper's statistical models get);
 * ``auto_ets_full``: AutoETS on all 1,913 days (skip with ``--no-full-ets``, ~100 s);
-* ``shopkeeper``: ``AutoForecaster`` with ``models="auto"``: demand classification, candidate
+* ``shopkeeper``: ``AutoForecaster`` with ``models="auto"`` and ``forecast_demand``'s history
+  defaults (365 days for the statistical models, 400 for LightGBM): demand classification, candidate
   pools per class, the global LightGBM model (with the calendar's SNAP days and events as
   known-in-advance inputs), rolling-origin backtest of ``--windows`` × 28 days, choice per
   series. Its time includes the backtest.
@@ -98,6 +99,7 @@ def main() -> None:
     from statsforecast.models import AutoETS, SeasonalNaive
 
     from shopkeeper.forecast import AutoForecaster
+    from shopkeeper.forecast.runs import DEFAULT_INPUT_SIZE, DEFAULT_LGBM_INPUT_SIZE
 
     train, test, exog = load_m5()
     if args.series:
@@ -119,7 +121,9 @@ def main() -> None:
 
     def shopkeeper() -> pd.DataFrame:
         forecaster = AutoForecaster(HORIZON, freq="D", season_length=7, n_windows=args.windows,
-                                    input_size=365, lgbm_input_size=730, n_jobs=args.jobs)
+                                    input_size=DEFAULT_INPUT_SIZE["D"],
+                                    lgbm_input_size=DEFAULT_LGBM_INPUT_SIZE["D"],
+                                    n_jobs=args.jobs)
         forecaster.fit(train, exog=None if args.no_exog else exog)
         shopkeeper.choices = forecaster.result_.choices  # type: ignore[attr-defined]
         return forecaster.predict()

@@ -85,6 +85,8 @@ class _TreeMemory:
 
     def __init__(self, interval: float = 0.2) -> None:
         self.interval, self.peak_mb, self.max_procs = interval, 0.0, 1
+        self.phase = ""
+        self.phase_peak_mb: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -92,7 +94,9 @@ class _TreeMemory:
         while not self._stop.is_set():
             pids = _descendants(os.getpid())
             self.max_procs = max(self.max_procs, len(pids))
-            self.peak_mb = max(self.peak_mb, sum(_pss_mb(p) for p in pids))
+            mb = sum(_pss_mb(p) for p in pids)
+            self.peak_mb = max(self.peak_mb, mb)
+            self.phase_peak_mb[self.phase] = max(self.phase_peak_mb.get(self.phase, 0.0), mb)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> _TreeMemory:
@@ -138,11 +142,13 @@ def _make_data(skus: int, orders: int, workdir: str) -> dict:
 
 # -- one size, in a child process --------------------------------------------------------------
 class _Phases:
-    """Wall time per phase from ``forecast_demand``'s progress reports."""
+    """Wall time per phase from ``forecast_demand``'s progress reports (and the phase's name
+    for the memory sampler)."""
 
-    def __init__(self) -> None:
+    def __init__(self, mem: _TreeMemory) -> None:
+        self.mem = mem
         self.start = self.last = time.perf_counter()
-        self.current = "building series from the warehouse"
+        self.current = mem.phase = "building series from the warehouse"
         self.seconds: dict[str, float] = {}
 
     def report(self, phase: str, fraction: float | None) -> None:
@@ -152,7 +158,7 @@ class _Phases:
         if label == "done":
             label = "saving the run"
         self.close()
-        self.current = label
+        self.current = self.mem.phase = label
 
     def close(self) -> None:
         now = time.perf_counter()
@@ -173,12 +179,13 @@ def run_one(skus: int, orders_per_sku: int, jobs: int) -> dict:
         from shopkeeper.store import Warehouse
 
         with Warehouse(Path(workdir) / "warehouse.duckdb") as wh, _TreeMemory() as mem:
-            phases = _Phases()
+            phases = _Phases(mem)
             t0 = time.perf_counter()
             run = forecast_demand(wh, level="sku", freq="D", horizon=HORIZON, n_jobs=jobs,
                                   progress=phases.report)
             forecast_s = time.perf_counter() - t0
             phases.close()
+            mem.phase = "make_plan"
             t0 = time.perf_counter()
             plan = make_plan(wh)
             plan_s = time.perf_counter() - t0
@@ -188,7 +195,7 @@ def run_one(skus: int, orders_per_sku: int, jobs: int) -> dict:
             "plan_s": plan_s, "total_s": forecast_s + plan_s,
             "series_per_s": len(choices) / (forecast_s + plan_s),
             "peak_rss_mb": _peak_rss_mb(), "tree_pss_mb": mem.peak_mb,
-            "max_procs": mem.max_procs,
+            "max_procs": mem.max_procs, "phase_pss_mb": mem.phase_peak_mb,
             "models": {str(k): int(v) for k, v in choices["model"].value_counts().items()},
             "classes": {str(k): int(v)
                         for k, v in choices["demand_class"].value_counts().items()},
@@ -219,6 +226,8 @@ def _print_size(r: dict) -> None:
           f"{r['peak_rss_mb']:,.0f} MB, process-tree PSS {r['tree_pss_mb']:,.0f} MB "
           f"({r['max_procs']} processes)")
     print("  forecast phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["phases_s"].items()))
+    print("  peak process-tree PSS per phase: "
+          + ", ".join(f"{k} {v:,.0f} MB" for k, v in r["phase_pss_mb"].items()))
     print("  demand classes: " + ", ".join(f"{k} {v}" for k, v in r["classes"].items()))
     print("  models chosen: " + ", ".join(f"{k} {v}" for k, v in r["models"].items()))
     print(f"  plan: {r['plan_lines']:,} lines, {r['plan_orders']:,} ordering now", flush=True)

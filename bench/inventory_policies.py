@@ -45,6 +45,9 @@ ORDERING = 1.0
 def shopkeeper_schedule(train: pd.DataFrame, review: int, lead: int, jobs: int):
     """Re-planned (R, s, S) policies: {day of the simulation: PolicyParams}."""
     from shopkeeper.forecast import SHORT_HISTORY_MODEL, AutoForecaster
+    from shopkeeper.forecast.runs import DEFAULT_INPUT_SIZE, DEFAULT_LGBM_INPUT_SIZE
+
+    INPUT, LGBM_INPUT = DEFAULT_INPUT_SIZE["D"], DEFAULT_LGBM_INPUT_SIZE["D"]  # noqa: N806
     from shopkeeper.inventory import (
         DEFAULT_SERVICE_LEVELS,
         PolicyParams,
@@ -55,7 +58,7 @@ def shopkeeper_schedule(train: pd.DataFrame, review: int, lead: int, jobs: int):
     days = np.sort(train["ds"].unique())
     start = days[-SIM_DAYS]
     before = train[train["ds"] < start]
-    choose = AutoForecaster(BLOCK, n_windows=2, input_size=365, lgbm_input_size=730,
+    choose = AutoForecaster(BLOCK, n_windows=2, input_size=INPUT, lgbm_input_size=LGBM_INPUT,
                             n_jobs=jobs).fit(before).result_
     chosen = choose.choices.set_index("unique_id")["model"]
     rmse = choose.scores.set_index(["unique_id", "model"])["rmse"]
@@ -63,7 +66,7 @@ def shopkeeper_schedule(train: pd.DataFrame, review: int, lead: int, jobs: int):
     rolling = AutoForecaster(BLOCK, models=sorted({m for ms in choose.ensembles.values()
                                                    for m in ms} | set(chosen)
                                                   - {"ensemble", "zero", SHORT_HISTORY_MODEL}),
-                             n_windows=SIM_DAYS // BLOCK, input_size=365, lgbm_input_size=730,
+                             n_windows=SIM_DAYS // BLOCK, input_size=INPUT, lgbm_input_size=LGBM_INPUT,
                              n_jobs=jobs).fit(train).result_.backtest
     group = choose.choices.set_index("unique_id")["demand_class"]
     for cls, members in choose.ensembles.items():

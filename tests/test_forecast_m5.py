@@ -30,7 +30,7 @@ def test_auto_beats_seasonal_naive_on_held_out_m5_days(m5):
     from shopkeeper.forecast import AutoForecaster
 
     train, test, exog = m5
-    auto = AutoForecaster(28, n_windows=2, input_size=365, lgbm_input_size=730).fit(
+    auto = AutoForecaster(28, n_windows=2, input_size=365, lgbm_input_size=400).fit(
         train, exog=exog)
     ours = score(test, train, auto.predict())
     naive = StatsForecast(models=[SeasonalNaive(7)], freq="D").forecast(df=train, h=28)

@@ -82,61 +82,72 @@ def build_series(
 
     ``cutoff`` defaults to the last order date. ``history_days`` keeps only the most recent
     days. Weekly and monthly series keep complete periods only: a period that the cut-off cuts
-    short would look like a demand drop.
+    short would look like a demand drop. The filling, imputing and summing run in DuckDB, so
+    10,000 SKUs × 2 years never become a per-day Python frame before the final one.
     """
     check_level_freq(level, freq)
-    daily = _daily_sku_demand(warehouse, cutoff, history_days, products)
-    if daily.empty:
+    filters, params = ["coalesce(o.status, '') <> 'cancelled'"], []
+    if cutoff is not None:
+        filters.append("CAST(o.ordered_at AS DATE) <= CAST(? AS DATE)")
+        params.append(str(cutoff))
+    if products:
+        filters.append("l.product_id IN (SELECT unnest(?))")
+        params.append(list(products))
+    where = " AND ".join(filters)
+    last = warehouse.query(
+        f"SELECT max(CAST(o.ordered_at AS DATE)) FROM order_lines l JOIN orders o "
+        f"USING (order_id) WHERE {where}",
+        params,
+    )[0][0]
+    if last is None:
         raise ForecastError(
             "no sales to forecast: the warehouse has no order lines"
             + (" before the cut-off" if cutoff else "")
             + "; load orders first (shopkeeper ingest …)"
         )
-    end = daily["ds"].max() if cutoff is None else pd.Timestamp(cutoff)
-    daily = _fill_gaps(daily, end)
-    if handle_stockouts:
-        daily = _impute_stockouts(daily, _stockout_days(warehouse, end))
-    else:
-        daily["stockout_days"] = 0
-    categories = dict(
-        daily[["product_id", "category"]].drop_duplicates("product_id").itertuples(index=False)
+    end = pd.Timestamp(cutoff if cutoff is not None else last)
+    start = end - pd.Timedelta(days=history_days - 1) if history_days else None
+    unit = FREQS[freq][1]
+    df = warehouse.query_df(
+        _series_sql(where, level, unit, start is not None, handle_stockouts),
+        [*params, *([str(start.date())] if start is not None else []), str(end.date()),
+         str(end.date())],
     )
-    daily["unique_id"] = _level_id(daily, level)
-    trunc = FREQS[freq][1]
-    if trunc != "day":
-        daily["ds"] = daily["ds"].dt.to_period("W-SUN" if trunc == "week" else "M").dt.start_time
-    df = (
-        daily.groupby(["unique_id", "ds"], sort=True, observed=True)
-        .agg(y=("y", "sum"), stockout_days=("stockout_days", "sum"))
-        .reset_index()
-    )
-    if trunc != "day":
+    df["ds"] = pd.to_datetime(df["ds"])
+    df["y"] = df["y"].astype("float64")
+    df["stockout_days"] = df["stockout_days"].astype("int64")
+    if unit != "day":
         df = _drop_incomplete_last_period(df, end, freq)
-    df = df[["unique_id", "ds", "y", "stockout_days"]].reset_index(drop=True)
-    return DemandSeries(df, level, freq, end.date(), categories)
+    categories = dict(warehouse.query(
+        "SELECT product_id, coalesce(category, 'uncategorised') FROM products"))
+    return DemandSeries(df.reset_index(drop=True), level, freq, end.date(), categories)
 
 
-def _daily_sku_demand(
-    warehouse: Warehouse,
-    cutoff: dt.date | str | None,
-    history_days: int | None,
-    products: list[str] | None,
-) -> pd.DataFrame:
-    where = ["coalesce(o.status, '') <> 'cancelled'"]
-    params: list = []
-    if cutoff is not None:
-        where.append("CAST(o.ordered_at AS DATE) <= CAST(? AS DATE)")
-        params.append(str(cutoff))
-    if products:
-        where.append("l.product_id IN (SELECT unnest(?))")
-        params.append(list(products))
+def _series_sql(where: str, level: str, unit: str, since: bool, stockouts: bool) -> str:
+    """One statement: daily SKU × channel demand, gaps filled, stock-outs imputed, summed."""
+    level_id = {
+        "sku": "product_id",
+        "sku_channel": "product_id || ' @ ' || channel",
+        "category": "coalesce(p.category, 'uncategorised')",
+        "total": f"'{TOTAL_ID}'",
+    }[level]
+    out_days = (
+        """SELECT product_id, ds FROM (
+               SELECT product_id, location, CAST(snapshot_at AS DATE) AS ds,
+                      arg_max(on_hand, snapshot_at) AS on_hand
+               FROM inventory_snapshots WHERE CAST(snapshot_at AS DATE) <= CAST(? AS DATE)
+               GROUP BY ALL)
+           GROUP BY ALL HAVING sum(on_hand) <= 0"""
+        if stockouts
+        else "SELECT NULL::VARCHAR AS product_id, NULL::DATE AS ds WHERE CAST(? AS DATE) IS NULL"
+    )
     # a cancelled line is not demand: net line-level cancellations out on the day they happen
-    sql = f"""
+    return f"""
         WITH lines AS (
             SELECT l.product_id, coalesce(o.channel, 'unknown') AS channel,
                    CAST(o.ordered_at AS DATE) AS ds, sum(l.quantity) AS y
             FROM order_lines l JOIN orders o USING (order_id)
-            WHERE {' AND '.join(where)}
+            WHERE {where}
             GROUP BY ALL),
         cancelled AS (
             SELECT r.product_id, coalesce(o.channel, 'unknown') AS channel,
@@ -144,87 +155,38 @@ def _daily_sku_demand(
             FROM refunds r LEFT JOIN orders o USING (order_id)
             WHERE r.kind = 'cancellation' AND r.product_id IS NOT NULL
               AND r.quantity IS NOT NULL
-            GROUP BY ALL)
-        SELECT lines.product_id, lines.channel, lines.ds,
-               greatest(lines.y - coalesce(cancelled.q, 0), 0) AS y,
-               coalesce(p.category, 'uncategorised') AS category
-        FROM lines LEFT JOIN cancelled USING (product_id, channel, ds)
-             LEFT JOIN products p USING (product_id)"""
-    df = warehouse.query_df(sql, params)
-    if df.empty:
-        return df
-    df["ds"] = pd.to_datetime(df["ds"])
-    df["y"] = df["y"].astype("float64")
-    if history_days:
-        start = (pd.Timestamp(cutoff) if cutoff else df["ds"].max()) - pd.Timedelta(
-            days=history_days - 1
-        )
-        df = df[df["ds"] >= start]
-    return df
-
-
-def _fill_gaps(daily: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
-    """One row per product, channel and day from the first sale to ``end``; no sale = 0."""
-    first = daily.groupby(["product_id", "channel"], sort=True)["ds"].min()
-    lengths = ((end - first).dt.days + 1).to_numpy()
-    keys = first.index.to_frame(index=False)
-    grid = keys.loc[keys.index.repeat(lengths)].reset_index(drop=True)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    grid["ds"] = np.repeat(first.to_numpy(), lengths) + pd.to_timedelta(offsets, unit="D")
-    sales = daily.groupby(["product_id", "channel", "ds"], sort=False)["y"].sum()
-    grid = grid.join(sales, on=["product_id", "channel", "ds"])
-    grid["y"] = grid["y"].fillna(0.0)
-    cats = daily.drop_duplicates("product_id").set_index("product_id")["category"]
-    grid["category"] = grid["product_id"].map(cats)
-    return grid
-
-
-def _stockout_days(warehouse: Warehouse, end: pd.Timestamp) -> pd.DataFrame:
-    """(product_id, ds) of days whose last stock count, over all locations, was zero."""
-    return warehouse.query_df(
-        """
-        WITH last_count AS (
-            SELECT product_id, location, CAST(snapshot_at AS DATE) AS ds,
-                   arg_max(on_hand, snapshot_at) AS on_hand
-            FROM inventory_snapshots WHERE CAST(snapshot_at AS DATE) <= CAST(? AS DATE)
-            GROUP BY ALL)
-        SELECT product_id, ds FROM last_count GROUP BY ALL HAVING sum(on_hand) <= 0""",
-        [str(end.date())],
-    )
-
-
-def _impute_stockouts(daily: pd.DataFrame, stockouts: pd.DataFrame) -> pd.DataFrame:
-    daily["stockout_days"] = 0
-    if stockouts.empty:
-        return daily
-    stockouts["ds"] = pd.to_datetime(stockouts["ds"])
-    flagged = pd.MultiIndex.from_frame(stockouts[["product_id", "ds"]])
-    out = pd.MultiIndex.from_frame(daily[["product_id", "ds"]]).isin(flagged)
-    if not out.any():
-        return daily
-    daily = daily.sort_values(["product_id", "channel", "ds"]).reset_index(drop=True)
-    out = pd.MultiIndex.from_frame(daily[["product_id", "ds"]]).isin(flagged)
-    in_stock = daily["y"].where(~out)
-    rate = (
-        in_stock.groupby([daily["product_id"], daily["channel"]])
-        .transform(lambda s: s.shift().rolling(STOCKOUT_WINDOW_DAYS, min_periods=1).mean())
-        .groupby([daily["product_id"], daily["channel"]])
-        .ffill()
-        .fillna(0.0)
-    )
-    daily.loc[out, "y"] = np.maximum(daily.loc[out, "y"], rate[out])
-    daily["stockout_days"] = out.astype(int)
-    return daily
-
-
-def _level_id(daily: pd.DataFrame, level: str) -> pd.Series:
-    if level == "sku":
-        return daily["product_id"]
-    if level == "sku_channel":
-        return daily["product_id"] + " @ " + daily["channel"]
-    if level == "category":
-        return daily["category"]
-    return pd.Series(TOTAL_ID, index=daily.index)
+            GROUP BY ALL),
+        daily AS (
+            SELECT product_id, channel, ds, greatest(y - coalesce(q, 0), 0) AS y
+            FROM lines LEFT JOIN cancelled USING (product_id, channel, ds)
+            {"WHERE ds >= CAST(? AS DATE)" if since else ""}),
+        bounds AS (SELECT product_id, channel, min(ds) AS first FROM daily GROUP BY ALL),
+        grid AS (
+            SELECT product_id, channel,
+                   CAST(unnest(generate_series(first, CAST(? AS DATE), INTERVAL 1 DAY)) AS DATE)
+                       AS ds
+            FROM bounds),
+        out_days AS ({out_days}),
+        filled AS (
+            SELECT g.product_id, g.channel, g.ds, coalesce(d.y, 0) AS y,
+                   o.product_id IS NOT NULL AS stockout
+            FROM grid g LEFT JOIN daily d USING (product_id, channel, ds)
+                 LEFT JOIN out_days o USING (product_id, ds)),
+        censored AS (SELECT DISTINCT product_id FROM out_days),
+        imputed AS (
+            SELECT product_id, channel, ds, stockout, y FROM filled
+            WHERE product_id NOT IN (SELECT product_id FROM censored)
+            UNION ALL
+            SELECT product_id, channel, ds, stockout,
+                   CASE WHEN stockout THEN greatest(y, coalesce(
+                        avg(CASE WHEN NOT stockout THEN y END) OVER recent, 0)) ELSE y END
+            FROM filled WHERE product_id IN (SELECT product_id FROM censored)
+            WINDOW recent AS (PARTITION BY product_id, channel ORDER BY ds
+                              ROWS BETWEEN {STOCKOUT_WINDOW_DAYS} PRECEDING AND 1 PRECEDING))
+        SELECT {level_id} AS unique_id, CAST(date_trunc('{unit}', ds) AS DATE) AS ds,
+               sum(y) AS y, CAST(sum(CAST(stockout AS INTEGER)) AS BIGINT) AS stockout_days
+        FROM imputed i LEFT JOIN products p USING (product_id)
+        GROUP BY ALL ORDER BY unique_id, ds"""
 
 
 def _drop_incomplete_last_period(df: pd.DataFrame, end: pd.Timestamp, freq: str) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from pydantic_settings import (
 from shopkeeper.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "shopkeeper.toml"
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 class Settings(BaseSettings):
@@ -47,7 +48,9 @@ class Settings(BaseSettings):
         description="ISO 4217 currency for amounts that carry none (a preset's own currency wins).",
     )
     memory_limit: str = Field(
-        default="4GB", description="DuckDB memory limit; larger loads spill to disk."
+        default=DEFAULT_MEMORY_LIMIT,
+        description="DuckDB memory limit; larger loads and queries spill to disk. DuckDB keeps "
+        "what it was allowed, so this also bounds the memory a forecast run shares with it.",
     )
     threads: int = Field(default=0, ge=0, description="DuckDB threads; 0 means all cores.")
 

@@ -17,7 +17,7 @@ import duckdb
 
 from shopkeeper.errors import ReadOnlyQueryError, WarehouseError
 from shopkeeper.store import migrations, schema
-from shopkeeper.store.config import Settings
+from shopkeeper.store.config import DEFAULT_MEMORY_LIMIT, Settings
 
 _READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
 
@@ -64,7 +64,7 @@ class Warehouse:
         path: str | Path,
         *,
         read_only: bool = False,
-        memory_limit: str | None = None,
+        memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
         threads: int = 0,
         timezone: str = "UTC",
     ) -> None:
