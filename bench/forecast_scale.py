@@ -22,8 +22,9 @@ DuckDB, pandas, LightGBM threads); ``tree_pss_mb`` is the peak of the proportion
 over the child and its worker processes (statsforecast's process pool), sampled every 0.2 s
 during the measured span; the memory target is checked against the larger of the two.
 
-Target: 10,000 SKUs in under 600 s and 4,096 MB on 2 cores. The last line of output is the
-figures as JSON.
+Target: 10,000 SKUs in under 600 s and 4,096 MB on 2 cores. A size whose forecast or plan
+raises is reported as FAILED (with the step and its traceback) and the others still run; the
+exit code is then 1. The last line of output is the figures as JSON.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import queue as queue_module
 import re
 import resource
 import subprocess
@@ -40,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
 TARGET_SKUS = 10_000
@@ -133,10 +136,15 @@ def _make_data(skus: int, orders: int, workdir: str) -> dict:
     queue = ctx.Queue()
     proc = ctx.Process(target=_generate_child, args=(skus, orders, workdir, queue))
     proc.start()
-    result = queue.get()
+    while True:  # never wait forever on a child that died before answering
+        try:
+            result = queue.get(timeout=1.0)
+            break
+        except queue_module.Empty:
+            if not proc.is_alive():
+                raise RuntimeError(
+                    f"data generation failed with exit code {proc.exitcode}") from None
     proc.join()
-    if proc.exitcode:
-        raise RuntimeError(f"data generation failed with exit code {proc.exitcode}")
     return result
 
 
@@ -181,14 +189,22 @@ def run_one(skus: int, orders_per_sku: int, jobs: int) -> dict:
         with Warehouse(Path(workdir) / "warehouse.duckdb") as wh, _TreeMemory() as mem:
             phases = _Phases(mem)
             t0 = time.perf_counter()
-            run = forecast_demand(wh, level="sku", freq="D", horizon=HORIZON, n_jobs=jobs,
-                                  progress=phases.report)
-            forecast_s = time.perf_counter() - t0
-            phases.close()
-            mem.phase = "make_plan"
-            t0 = time.perf_counter()
-            plan = make_plan(wh)
-            plan_s = time.perf_counter() - t0
+            try:
+                run = forecast_demand(wh, level="sku", freq="D", horizon=HORIZON, n_jobs=jobs,
+                                      progress=phases.report)
+                forecast_s = time.perf_counter() - t0
+                phases.close()
+                mem.phase = "make_plan"
+                t0 = time.perf_counter()
+                plan = make_plan(wh)
+                plan_s = time.perf_counter() - t0
+            except Exception as exc:  # report the failure as a result, go on with other sizes
+                traceback.print_exc()
+                return {"skus": skus, "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
+                        "step": mem.phase, "step_s": time.perf_counter() - phases.last,
+                        "elapsed_s": time.perf_counter() - phases.start,
+                        "peak_rss_mb": _peak_rss_mb(), "tree_pss_mb": mem.peak_mb,
+                        "phases_s": phases.seconds, "data": data}
         choices = run.result.choices
         return {
             "skus": skus, "series": int(len(choices)), "forecast_s": forecast_s,
@@ -221,6 +237,11 @@ def _run_child(skus: int, args: argparse.Namespace) -> dict:
 
 
 def _print_size(r: dict) -> None:
+    if "error" in r:
+        print(f"  FAILED in {r['step']!r} after {r['step_s']:.1f} s ({r['elapsed_s']:.1f} s "
+              f"since the start of forecast_demand; peak RSS {r['peak_rss_mb']:,.0f} MB, "
+              f"process-tree PSS {r['tree_pss_mb']:,.0f} MB): {r['error']}", flush=True)
+        return
     print(f"  {r['series']:,} series: forecast {r['forecast_s']:.1f} s, plan {r['plan_s']:.1f} s, "
           f"total {r['total_s']:.1f} s, {r['series_per_s']:.1f} series/s; peak RSS "
           f"{r['peak_rss_mb']:,.0f} MB, process-tree PSS {r['tree_pss_mb']:,.0f} MB "
@@ -260,11 +281,15 @@ def main(argv: list[str] | None = None) -> int:
         results.append(_run_child(skus, args))
         _print_size(results[-1])
 
-    base = results[0]
+    ok = [r for r in results if "error" not in r]
+    base = ok[0] if ok else None
     print(f"\n{'skus':>7} {'series':>7} {'forecast_s':>10} {'plan_s':>7} {'total_s':>8} "
           f"{'series_per_s':>12} {'peak_rss_mb':>11} {'tree_pss_mb':>11} {'time_x':>7} "
           f"{'skus_x':>6}")
     for r in results:
+        if "error" in r or base is None:
+            print(f"{r['skus']:7,} FAILED in {r['step']!r}: {r['error'][:80]}")
+            continue
         r["time_ratio"] = r["total_s"] / base["total_s"]
         r["size_ratio"] = r["skus"] / base["skus"]
         print(f"{r['skus']:7,} {r['series']:7,} {r['forecast_s']:10.1f} {r['plan_s']:7.1f} "
@@ -276,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     verdict = None
     if target is None:
         print(f"\n{TARGET_SKUS:,}-SKU target not measured (run with {TARGET_SKUS} in --skus)")
+    elif "error" in target:
+        verdict = False
+        print(f"\n{TARGET_SKUS:,} SKUs: FAILED, target NOT met")
     else:
         memory = max(target["peak_rss_mb"], target["tree_pss_mb"])
         verdict = target["total_s"] < TARGET_SECONDS and memory < TARGET_MB
@@ -285,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"cpus": os.cpu_count(), "jobs": args.jobs,
                       "orders_per_sku": args.orders_per_sku, "target_met": verdict,
                       "results": results}))
-    return 0
+    return 1 if len(ok) < len(results) else 0
 
 
 if __name__ == "__main__":

@@ -98,6 +98,26 @@ def test_build_series_fills_gaps_and_imputes_stockouts(warehouse):
     assert len(weekly.df) == 8
 
 
+@pytest.mark.parametrize("level", ["sku", "sku_channel", "category", "total"])
+def test_build_series_in_sku_batches_matches_one_statement(warehouse, monkeypatch, level):
+    rng = np.random.default_rng(3)
+    demand_store(warehouse, {f"S{i}": rng.poisson(1.5, 40).astype(float) for i in range(12)},
+                 categories={f"S{i}": f"c{i % 3}" for i in range(12)})
+    whole = forecast.build_series(warehouse, level=level, freq="D").df
+    monkeypatch.setattr("shopkeeper.forecast.series.GRID_ROWS_PER_BATCH", 100)  # ~5 batches
+    batched = forecast.build_series(warehouse, level=level, freq="D").df
+    pd.testing.assert_frame_equal(batched, whole)
+    assert len(whole) > 0
+
+
+def test_release_memory_keeps_the_limit_and_the_data(warehouse):
+    demand_store(warehouse, {"A": np.ones(30)})
+    limit = warehouse.query("SELECT current_setting('memory_limit')")
+    warehouse.release_memory()
+    assert warehouse.query("SELECT current_setting('memory_limit')") == limit
+    assert warehouse.query("SELECT sum(quantity) FROM order_lines") == [(30,)]
+
+
 def test_build_series_without_orders_says_what_to_do(warehouse):
     with pytest.raises(forecast.ForecastError, match="no order lines"):
         forecast.build_series(warehouse)

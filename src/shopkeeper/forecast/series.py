@@ -26,6 +26,7 @@ FREQS: dict[str, tuple[str, str, int]] = {
     "M": ("MS", "month", 12),
 }
 STOCKOUT_WINDOW_DAYS = 28
+GRID_ROWS_PER_BATCH = 2_000_000
 TOTAL_ID = "total"
 
 
@@ -94,25 +95,37 @@ def build_series(
         filters.append("l.product_id IN (SELECT unnest(?))")
         params.append(list(products))
     where = " AND ".join(filters)
-    last = warehouse.query(
-        f"SELECT max(CAST(o.ordered_at AS DATE)) FROM order_lines l JOIN orders o "
+    last, keys, first = warehouse.query(
+        f"SELECT max(CAST(o.ordered_at AS DATE)), count(DISTINCT (l.product_id, "
+        f"{'o.channel' if level == 'sku_channel' else 'NULL'})), "
+        f"min(CAST(o.ordered_at AS DATE)) FROM order_lines l JOIN orders o "
         f"USING (order_id) WHERE {where}",
         params,
-    )[0][0]
+    )[0]
     if last is None:
         raise ForecastError(
             "no sales to forecast: the warehouse has no order lines"
-            + (" before the cut-off" if cutoff else "")
+            + (" before the cut-off" if cutoff is not None else "")
             + "; load orders first (shopkeeper ingest …)"
         )
     end = pd.Timestamp(cutoff if cutoff is not None else last)
     start = end - pd.Timedelta(days=history_days - 1) if history_days else None
     unit = FREQS[freq][1]
-    df = warehouse.query_df(
-        _series_sql(where, level, unit, start is not None, handle_stockouts),
-        [*params, *([str(start.date())] if start is not None else []), str(end.date()),
-         str(end.date())],
-    )
+    days = (end - max(pd.Timestamp(first), start if start is not None else pd.Timestamp(first))).days
+    # the SKU-day grid is the statement's working set: past a few million rows DuckDB needs
+    # more than its default memory limit, so large stores run as SKU batches
+    batches = max(1, -(-keys * (days + 1) // GRID_ROWS_PER_BATCH))
+    sql = _series_sql(where, level, unit, start is not None, handle_stockouts, batches > 1)
+    frames = []
+    for batch in range(batches):
+        frames.append(warehouse.query_df(sql, [
+            *params, *([batches, batch] if batches > 1 else []),
+            *([str(start.date())] if start is not None else []), str(end.date()), str(end.date()),
+        ]))
+    warehouse.release_memory()  # the forecast that follows needs it more than DuckDB's cache
+    df = pd.concat(frames, ignore_index=True)
+    if batches > 1:
+        df = df.groupby(["unique_id", "ds"], as_index=False, sort=True)[["y", "stockout_days"]].sum()
     df["ds"] = pd.to_datetime(df["ds"])
     df["y"] = df["y"].astype("float64")
     df["stockout_days"] = df["stockout_days"].astype("int64")
@@ -123,8 +136,14 @@ def build_series(
     return DemandSeries(df.reset_index(drop=True), level, freq, end.date(), categories)
 
 
-def _series_sql(where: str, level: str, unit: str, since: bool, stockouts: bool) -> str:
-    """One statement: daily SKU × channel demand, gaps filled, stock-outs imputed, summed."""
+def _series_sql(
+    where: str, level: str, unit: str, since: bool, stockouts: bool, batched: bool = False
+) -> str:
+    """One statement: daily SKU × channel demand, gaps filled, stock-outs imputed, summed.
+
+    ``batched`` adds two parameters (batch count, batch number) that keep one hash-slice of the
+    SKUs.
+    """
     level_id = {
         "sku": "product_id",
         "sku_channel": "product_id || ' @ ' || channel",
@@ -141,16 +160,19 @@ def _series_sql(where: str, level: str, unit: str, since: bool, stockouts: bool)
         if stockouts
         else "SELECT NULL::VARCHAR AS product_id, NULL::DATE AS ds WHERE CAST(? AS DATE) IS NULL"
     )
+    # only the SKU × channel level needs the channel split: everywhere else one row per SKU-day
+    # keeps the day grid (and the memory DuckDB needs for it) a channel-count times smaller
+    channel = "coalesce(o.channel, 'unknown')" if level == "sku_channel" else "'all'"
     # a cancelled line is not demand: net line-level cancellations out on the day they happen
     return f"""
         WITH lines AS (
-            SELECT l.product_id, coalesce(o.channel, 'unknown') AS channel,
+            SELECT l.product_id, {channel} AS channel,
                    CAST(o.ordered_at AS DATE) AS ds, sum(l.quantity) AS y
             FROM order_lines l JOIN orders o USING (order_id)
-            WHERE {where}
+            WHERE {where}{" AND hash(l.product_id) % ? = ?" if batched else ""}
             GROUP BY ALL),
         cancelled AS (
-            SELECT r.product_id, coalesce(o.channel, 'unknown') AS channel,
+            SELECT r.product_id, {channel} AS channel,
                    CAST(r.refunded_at AS DATE) AS ds, sum(r.quantity) AS q
             FROM refunds r LEFT JOIN orders o USING (order_id)
             WHERE r.kind = 'cancellation' AND r.product_id IS NOT NULL

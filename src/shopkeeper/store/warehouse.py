@@ -71,6 +71,7 @@ class Warehouse:
         self.path = Path(path)
         self.read_only = read_only
         self.timezone = timezone
+        self.memory_limit = memory_limit
         config: dict[str, Any] = {}
         if memory_limit:
             config["memory_limit"] = memory_limit
@@ -143,6 +144,22 @@ class Warehouse:
         finally:
             self._con.unregister(view)
         return len(df)
+
+    def release_memory(self) -> None:
+        """Hand the memory DuckDB keeps cached after a big query back to the operating system.
+
+        DuckDB holds on to freed buffers up to its limit; before long work outside SQL (a
+        forecast) that is memory the rest of the process could use. Squeezing the limit for a
+        moment frees it; cached table pages are re-read from the file when next needed.
+        """
+        try:
+            self._con.execute("SET memory_limit = '64MB'")
+        except duckdb.Error:  # pinned data that cannot leave memory: nothing to release
+            return
+        if self.memory_limit:
+            self._con.execute("SET memory_limit = ?", [self.memory_limit])
+        else:
+            self._con.execute("RESET memory_limit")
 
     # -- reading --------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
