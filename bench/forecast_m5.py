@@ -67,16 +67,22 @@ def load_m5(data: Path = DATA) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
 
 
 def score(test: pd.DataFrame, train: pd.DataFrame, forecasts: pd.DataFrame) -> dict[str, float]:
-    """Mean MASE and RMSSE over series, pooled WAPE."""
+    """Mean MASE and RMSSE over series, pooled WAPE; interval coverage where there are intervals."""
     from shopkeeper.forecast import accuracy
 
     frame = test.merge(forecasts, on=["unique_id", "ds"], how="left")
     per_series = accuracy(frame, train, season_length=7, models=["yhat"])
     abs_err = (frame["yhat"] - frame["y"]).abs().sum()
+    coverage = {
+        f"coverage_{level}": float(
+            frame["y"].between(frame[f"lo_{level}"], frame[f"hi_{level}"]).mean())
+        for level in (80, 95) if f"lo_{level}" in frame
+    }
     return {
         "mase": float(per_series["mase"].mean()),
         "rmsse": float(per_series["rmsse"].mean()),
         "wape": float(abs_err / frame["y"].abs().sum()),
+        **coverage,
     }
 
 
@@ -137,7 +143,9 @@ def main() -> None:
         results[name] = {**score(test, train, fc), "seconds": seconds, "series_per_s": n / seconds}
         r = results[name]
         print(f"{name:15s} MASE {r['mase']:.4f}  RMSSE {r['rmsse']:.4f}  WAPE {r['wape']:.4f}  "
-              f"{seconds:7.1f} s  {r['series_per_s']:7.1f} series/s", flush=True)
+              f"{seconds:7.1f} s  {r['series_per_s']:7.1f} series/s"
+              + "".join(f"  {k.replace('_', ' ')}% {v:.1%}" for k, v in r.items()
+                        if k.startswith("coverage")), flush=True)
 
     sk = results["shopkeeper"]
     ets = min((v for k, v in results.items() if k.startswith("auto_ets")), key=lambda v: v["rmsse"])
