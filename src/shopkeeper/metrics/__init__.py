@@ -1,0 +1,30 @@
+"""Business metrics, defined once and computed by one engine for every face.
+
+    from shopkeeper import metrics
+    metrics.query(wh, ["net_revenue", "gross_margin"], by="month", compare="year",
+                  start="2011-01-01", end="2011-11-30").df
+"""
+
+from shopkeeper.metrics.definitions import DIMENSIONS, METRICS, TIME_GRAINS, Dimension, Metric
+from shopkeeper.metrics.engine import (
+    MetricError,
+    MetricQuery,
+    MetricResult,
+    comparison_range,
+    compile_query,
+    query,
+)
+
+__all__ = [
+    "DIMENSIONS",
+    "METRICS",
+    "TIME_GRAINS",
+    "Dimension",
+    "Metric",
+    "MetricError",
+    "MetricQuery",
+    "MetricResult",
+    "compile_query",
+    "comparison_range",
+    "query",
+]

@@ -1,0 +1,165 @@
+"""Every business metric and dimension, defined once.
+
+A *measure* is an additive aggregate over one fact source (order lines, refunds, expenses, or
+customers' orders). A *metric* is what people ask for: either a measure itself or a formula
+over measures (net revenue, margin, AOV …). Finance, the dashboard, ask-your-data and the MCP
+server all read these definitions through :func:`shopkeeper.metrics.query`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """Something to group or filter by. ``sql`` per source; a source without it can't be split."""
+
+    name: str
+    label_en: str
+    label_zh: str
+    sql: dict[str, str]
+    is_time: bool = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A business metric: a measure (``source`` + ``sql`` aggregate) or a ``formula`` over
+    other metrics. ``unit`` is ``money``, ``count``, ``ratio`` or ``number``."""
+
+    name: str
+    label_en: str
+    label_zh: str
+    unit: str
+    higher_is_better: bool
+    description: str
+    source: str | None = None
+    sql: str | None = None
+    formula: str | None = None
+
+    @property
+    def is_measure(self) -> bool:
+        return self.formula is None
+
+
+# -- the fact sources: FROM clause and time column. ``sales`` is one row per order line of an
+# order not cancelled, with its order's fields, category, resolved unit cost, gross value and
+# its share of order-level discounts; ``f`` (first orders) is joined only when a query needs it.
+SOURCES: dict[str, tuple[str, str]] = {
+    "sales": ("sales l", "l.ordered_at"),
+    "refunds": (
+        """refunds r LEFT JOIN orders o USING (order_id)
+           LEFT JOIN products p ON p.product_id = r.product_id""",
+        "r.refunded_at",
+    ),
+    "expenses": ("expenses e LEFT JOIN products p ON p.product_id = e.product_id", "e.incurred_on"),
+}
+# sources computed per customer first, then counted: ``customer_orders`` is sales per group
+# and customer with ``n_orders``
+NESTED_SOURCES = {"customer_orders": "sales"}
+
+_NONE = "'(none)'"
+DIMENSIONS: dict[str, Dimension] = {
+    d.name: d
+    for d in [
+        Dimension("day", "day", "日", {}, is_time=True),
+        Dimension("week", "week (from Monday)", "周", {}, is_time=True),
+        Dimension("month", "month", "月", {}, is_time=True),
+        Dimension("quarter", "quarter", "季度", {}, is_time=True),
+        Dimension("year", "year", "年", {}, is_time=True),
+        Dimension("sku", "SKU", "商品", {
+            "sales": "l.product_id", "refunds": f"coalesce(r.product_id, {_NONE})",
+            "expenses": f"coalesce(e.product_id, {_NONE})"}),
+        Dimension("category", "category", "类目", {
+            "sales": "coalesce(l.category, 'uncategorised')",
+            "refunds": "coalesce(p.category, 'uncategorised')",
+            "expenses": "coalesce(p.category, 'uncategorised')"}),
+        Dimension("channel", "channel", "渠道", {
+            "sales": "coalesce(l.channel, 'unknown')", "refunds": "coalesce(o.channel, 'unknown')",
+            "expenses": "coalesce(e.channel, 'unknown')"}),
+        Dimension("country", "country", "国家/地区", {
+            "sales": f"coalesce(l.country, {_NONE})", "refunds": f"coalesce(o.country, {_NONE})"}),
+        Dimension("region", "region", "区域", {
+            "sales": f"coalesce(l.region, {_NONE})", "refunds": f"coalesce(o.region, {_NONE})"}),
+        Dimension("customer_type", "new or returning customer", "新老客", {
+            "sales": "CASE WHEN l.order_id = f.first_order_id THEN 'new' ELSE 'returning' END"}),
+    ]
+}
+TIME_GRAINS = tuple(name for name, d in DIMENSIONS.items() if d.is_time)
+
+_M = Metric
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        # -- measures ---------------------------------------------------------------------
+        _M("gmv", "GMV", "成交总额", "money", True,
+           "Quantity × unit price of every line of every order not cancelled, before discounts.",
+           source="sales", sql="sum(l.line_gross)"),
+        _M("discounts", "discounts", "折扣", "money", False,
+           "Line discounts plus order-level discounts (spread over the order's lines by value).",
+           source="sales", sql="sum(coalesce(l.discount_amount, 0) + l.order_discount_share)"),
+        _M("refunds", "refunds", "退款", "money", False,
+           "Money paid back: refunds, returns and cancellations after the order was placed, "
+           "on the day they were paid.",
+           source="refunds", sql="sum(coalesce(r.amount, 0))"),
+        _M("cogs", "COGS", "销售成本", "money", False,
+           "Units sold × unit cost (the product's, else its primary supplier's).",
+           source="sales", sql="sum(l.quantity * l.unit_cost)"),
+        _M("units", "units", "件数", "count", True, "Units sold.",
+           source="sales", sql="sum(l.quantity)"),
+        _M("orders", "orders", "订单数", "count", True, "Orders not cancelled.",
+           source="sales", sql="count(DISTINCT l.order_id)"),
+        _M("customers", "customers", "下单客户", "count", True, "Customers who ordered.",
+           source="sales", sql="count(DISTINCT l.customer_id)"),
+        _M("new_customers", "new customers", "新客户", "count", True,
+           "Customers whose first order ever is in the group.",
+           source="sales",
+           sql="count(DISTINCT CASE WHEN l.order_id = f.first_order_id THEN l.customer_id END)"),
+        _M("repeat_customers", "repeat customers", "复购客户", "count", True,
+           "Customers with two or more orders in the group.",
+           source="customer_orders", sql="count(*) FILTER (WHERE n_orders > 1)"),
+        _M("ad_spend", "ad spend", "广告费", "money", False, "Expenses of category 'ads'.",
+           source="expenses", sql="sum(e.amount) FILTER (WHERE e.category = 'ads')"),
+        _M("logistics", "logistics", "物流费", "money", False,
+           "Expenses of category 'logistics' (shipping, fulfilment).",
+           source="expenses", sql="sum(e.amount) FILTER (WHERE e.category = 'logistics')"),
+        _M("fees", "platform and payment fees", "平台及支付费用", "money", False,
+           "Expenses whose category ends in 'fee' or 'fees' (payment_fee, platform_fee …).",
+           source="expenses",
+           sql="sum(e.amount) FILTER (WHERE regexp_matches(e.category, 'fees?$'))"),
+        _M("other_expenses", "other expenses", "其他费用", "money", False,
+           "Every other expense (rent, software, salaries …).",
+           source="expenses",
+           sql="sum(e.amount) FILTER (WHERE e.category NOT IN ('ads', 'logistics') "
+               "AND NOT regexp_matches(e.category, 'fees?$'))"),
+        # -- formulas ---------------------------------------------------------------------
+        _M("net_revenue", "net revenue", "净收入", "money", True,
+           "GMV after discounts and refunds.", formula="gmv - discounts - refunds"),
+        _M("gross_profit", "gross profit", "毛利", "money", True, "Net revenue − COGS.",
+           formula="net_revenue - cogs"),
+        _M("gross_margin", "gross margin", "毛利率", "ratio", True, "Gross profit / net revenue.",
+           formula="gross_profit / nullif(net_revenue, 0)"),
+        _M("contribution", "contribution margin", "边际贡献", "money", True,
+           "Gross profit − fees − logistics − ad spend.",
+           formula="gross_profit - fees - logistics - ad_spend"),
+        _M("contribution_rate", "contribution margin rate", "边际贡献率", "ratio", True,
+           "Contribution / net revenue.", formula="contribution / nullif(net_revenue, 0)"),
+        _M("operating_profit", "operating profit", "经营利润", "money", True,
+           "Contribution − other expenses.", formula="contribution - other_expenses"),
+        _M("aov", "average order value", "客单价", "money", True,
+           "(GMV − discounts) / orders.", formula="(gmv - discounts) / nullif(orders, 0)"),
+        _M("units_per_order", "units per order", "件单价", "number", True, "Units / orders.",
+           formula="units / nullif(orders, 0)"),
+        _M("refund_rate", "refund rate", "退款率", "ratio", False, "Refunds / GMV.",
+           formula="refunds / nullif(gmv, 0)"),
+        _M("returning_customers", "returning customers", "老客户", "count", True,
+           "Customers − new customers.", formula="customers - new_customers"),
+        _M("repeat_purchase_rate", "repeat-purchase rate", "复购率", "ratio", True,
+           "Repeat customers / customers.",
+           formula="repeat_customers / nullif(customers, 0)"),
+        _M("roas", "ROAS", "广告投入产出比", "ratio", True, "(GMV − discounts) / ad spend.",
+           formula="(gmv - discounts) / nullif(ad_spend, 0)"),
+        _M("cac", "customer acquisition cost", "获客成本", "money", False,
+           "Ad spend / new customers.", formula="ad_spend / nullif(new_customers, 0)"),
+    ]
+}

@@ -1,0 +1,322 @@
+"""The one query engine: metrics × dimensions × filters × time range × comparison → SQL → table.
+
+Each fact source is aggregated once, in its own CTE, by the requested dimensions; the CTEs are
+joined on those dimensions and the formula metrics are computed from the measures in the same
+statement. A measure whose source cannot be split by a requested dimension (ad spend by
+country) comes back empty (NULL) and is listed in ``MetricResult.unavailable``, never guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from shopkeeper.errors import ShopkeeperError
+from shopkeeper.metrics.definitions import (
+    DIMENSIONS,
+    METRICS,
+    NESTED_SOURCES,
+    SOURCES,
+    TIME_GRAINS,
+)
+from shopkeeper.store import Warehouse
+
+COMPARISONS = ("previous", "year")
+_ALL = "_all"
+_IDENT = re.compile(r"\b[a-z_]+\b")
+
+
+class MetricError(ShopkeeperError, ValueError):
+    """A metric request names something unknown or asks for something impossible."""
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """What to compute: ``metrics`` by ``by`` (dimensions, at most one time grain), keeping rows
+    where each ``filters`` dimension is one of the given values, for dates ``start``..``end``
+    (inclusive; open when None), optionally against the ``previous`` period or the same period
+    a ``year`` earlier."""
+
+    metrics: tuple[str, ...]
+    by: tuple[str, ...] = ()
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    compare: str | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.metrics if m not in METRICS]
+        if unknown or not self.metrics:
+            raise MetricError(
+                f"unknown metric {', '.join(map(repr, unknown))}; known: {', '.join(METRICS)}"
+                if unknown else "ask for at least one metric")
+        for dim in (*self.by, *self.filters):
+            if dim not in DIMENSIONS:
+                raise MetricError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
+        if len([d for d in self.by if d in TIME_GRAINS]) > 1:
+            raise MetricError("group by at most one time grain (day, week, month, quarter, year)")
+        if any(d in TIME_GRAINS for d in self.filters):
+            raise MetricError("filter time with start and end, not with a time grain")
+        if self.compare is not None and self.compare not in COMPARISONS:
+            raise MetricError(f"compare must be one of {', '.join(COMPARISONS)}")
+        if self.compare and (self.start is None or self.end is None):
+            raise MetricError("a comparison needs both a start and an end date")
+        if self.start and self.end and self.start > self.end:
+            raise MetricError(f"start {self.start} is after end {self.end}")
+
+    @property
+    def grain(self) -> str | None:
+        return next((d for d in self.by if d in TIME_GRAINS), None)
+
+
+@dataclass
+class MetricResult:
+    """The table (dimensions, then one column per metric; with a comparison also
+    ``<metric>_prev``, ``<metric>_change`` and ``<metric>_change_pct``), the SQL that made it,
+    and the metrics that could not be split by the requested dimensions."""
+
+    df: pd.DataFrame
+    query: MetricQuery
+    sql: str
+    unavailable: dict[str, list[str]]
+
+
+def measures_of(metric: str) -> list[str]:
+    """The measures a metric is computed from (itself, for a measure)."""
+    m = METRICS[metric]
+    if m.is_measure:
+        return [metric]
+    out: list[str] = []
+    for name in _IDENT.findall(m.formula or ""):
+        if name in METRICS:
+            out += [x for x in measures_of(name) if x not in out]
+    return out
+
+
+def expand(metric: str) -> str:
+    """The metric's formula written over measure columns only."""
+    m = METRICS[metric]
+    if m.is_measure:
+        return f'"{metric}"'
+    return "(" + _IDENT.sub(
+        lambda t: expand(t.group()) if t.group() in METRICS else t.group(), m.formula or "") + ")"
+
+
+def _dim_sql(dim: str, source: str, time_col: str) -> str | None:
+    if dim == _ALL:
+        return "'all'"
+    d = DIMENSIONS[dim]
+    if d.is_time:
+        return f"CAST(date_trunc('{dim}', CAST({time_col} AS DATE)) AS DATE)"
+    return d.sql.get(source)
+
+
+def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
+    """SQL and parameters for the query's current period, and the unavailable metrics."""
+    dims = list(q.by) or [_ALL]
+    needed = list(dict.fromkeys(x for m in q.metrics for x in measures_of(m)))
+    by_source: dict[str, list[str]] = {}
+    for measure in needed:
+        by_source.setdefault(METRICS[measure].source or "", []).append(measure)
+    split = [d for d in (*dims, *q.filters) if d != _ALL and not DIMENSIONS[d].is_time]
+    missing = {s: [d for d in split if _source_base(s) not in DIMENSIONS[d].sql]
+               for s in by_source}
+    params: list = []
+    ctes = []
+    if any(_source_base(s) == "sales" and not missing[s] for s in by_source):
+        sales_sql, params = _sales_cte(q)
+        ctes.append(sales_sql)
+    if any("f." in (METRICS[m].sql or "") for m in needed) or "customer_type" in split:
+        ctes.append(_FIRST_ORDERS_CTE)
+    joined: list[str] = []
+    for source, measures in by_source.items():
+        if missing[source]:
+            continue
+        base = _source_base(source)
+        from_sql, time_col = SOURCES[base]
+        if base == "sales" and ("f." in " ".join(METRICS[m].sql or "" for m in measures)
+                                or "customer_type" in split):
+            from_sql += " LEFT JOIN first_orders f ON f.customer_id = l.customer_id"
+        where, where_params = _where(q, base, time_col)
+        params += where_params
+        dim_select = ", ".join(f"{_dim_sql(d, base, time_col)} AS \"{d}\"" for d in dims)
+        if source in NESTED_SOURCES:
+            inner = (f"SELECT {dim_select}, l.customer_id, count(DISTINCT l.order_id) AS n_orders "
+                     f"FROM {from_sql} WHERE {where} GROUP BY ALL")
+            body = (f"SELECT {', '.join(chr(34) + d + chr(34) for d in dims)}, "
+                    + ", ".join(f"{METRICS[m].sql} AS \"{m}\"" for m in measures)
+                    + f" FROM ({inner}) GROUP BY ALL")
+        else:
+            body = (f"SELECT {dim_select}, "
+                    + ", ".join(f"{METRICS[m].sql} AS \"{m}\"" for m in measures)
+                    + f" FROM {from_sql} WHERE {where} GROUP BY ALL")
+        ctes.append(f"m_{source} AS ({body})")
+        joined.append(source)
+    dim_cols = ", ".join(f'"{d}"' for d in dims)
+    if joined:
+        ctes.append("keys AS (" + " UNION ".join(
+            f"SELECT {dim_cols} FROM m_{s}" for s in joined) + ")")
+        from_sql = "keys k" + "".join(
+            f" LEFT JOIN m_{s} USING ({dim_cols})" for s in joined)
+    else:
+        from_sql = f"(SELECT {', '.join(f'NULL AS {chr(34)}{d}{chr(34)}' for d in dims)}) k"
+    measure_cols = []
+    for measure in needed:
+        source = METRICS[measure].source or ""
+        value = f'coalesce(m_{source}."{measure}", 0)' if source in joined else "NULL::DOUBLE"
+        measure_cols.append(f'{value} AS "{measure}"')
+    metric_cols = ", ".join(f'{expand(m)} AS "{m}"' for m in q.metrics)
+    sql = (
+        "WITH " + ",\n".join(ctes)
+        + f",\nmeasures AS (SELECT k.{dim_cols.replace(', ', ', k.')}, {', '.join(measure_cols)} "
+        f"FROM {from_sql})\nSELECT {dim_cols}, {metric_cols} FROM measures ORDER BY {dim_cols}"
+    ) if ctes else ""
+    unavailable = {
+        m: sorted({d for x in measures_of(m) for d in missing[METRICS[x].source or ""]})
+        for m in q.metrics
+        if any(missing[METRICS[x].source or ""] for x in measures_of(m))
+    }
+    return sql, params, unavailable
+
+
+def _source_base(source: str) -> str:
+    return NESTED_SOURCES.get(source, source)
+
+
+def _where(q: MetricQuery, source: str, time_col: str) -> tuple[str, list]:
+    clauses, params = ["TRUE"], []
+    if source != "sales":  # the sales CTE applies the date range itself
+        for op, value in ((">=", q.start), ("<=", q.end)):
+            if value is not None:
+                clauses.append(f"CAST({time_col} AS DATE) {op} CAST(? AS DATE)")
+                params.append(str(value))
+    for dim, values in q.filters.items():
+        clauses.append(f"{DIMENSIONS[dim].sql[source]} IN (SELECT unnest(?))")
+        params.append([str(v) for v in values])
+    return " AND ".join(clauses), params
+
+
+_GROSS = "coalesce(l.quantity * l.unit_price, l.line_amount + coalesce(l.discount_amount, 0))"
+
+
+def _sales_cte(q: MetricQuery) -> tuple[str, list]:
+    """Order lines of orders not cancelled in the date range, with what the measures need."""
+    clauses, params = ["coalesce(o.status, '') <> 'cancelled'"], []
+    for op, value in ((">=", q.start), ("<=", q.end)):
+        if value is not None:
+            clauses.append(f"CAST(o.ordered_at AS DATE) {op} CAST(? AS DATE)")
+            params.append(str(value))
+    # order-level discounts are spread over the order's lines by their share of its value
+    return f"""unit_costs AS (
+    SELECT product_id, first(unit_cost ORDER BY is_primary DESC NULLS LAST, unit_cost)
+           AS supplier_cost
+    FROM sku_suppliers GROUP BY product_id),
+order_discounts AS (
+    SELECT o.order_id, any_value(o.discount_amount) / nullif(sum({_GROSS}), 0) AS rate
+    FROM orders o JOIN order_lines l USING (order_id)
+    WHERE coalesce(o.discount_amount, 0) <> 0 GROUP BY o.order_id),
+sales AS (
+    SELECT l.order_id, l.product_id, l.quantity, l.discount_amount, o.customer_id, o.channel,
+           o.ordered_at, o.country, o.region, p.category,
+           coalesce(p.unit_cost, c.supplier_cost) AS unit_cost,
+           {_GROSS} AS line_gross,
+           coalesce(d.rate, 0) * {_GROSS} AS order_discount_share
+    FROM order_lines l JOIN orders o USING (order_id)
+         LEFT JOIN products p USING (product_id) LEFT JOIN unit_costs c USING (product_id)
+         LEFT JOIN order_discounts d USING (order_id)
+    WHERE {" AND ".join(clauses)})""", params
+
+
+_FIRST_ORDERS_CTE = """first_orders AS (
+    SELECT customer_id, arg_min(order_id, ordered_at) AS first_order_id FROM orders
+    WHERE coalesce(status, '') <> 'cancelled' AND customer_id IS NOT NULL GROUP BY customer_id)"""
+
+
+def _as_date(value: dt.date | str | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise MetricError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+
+
+def query(
+    warehouse: Warehouse,
+    metrics: str | Sequence[str],
+    *,
+    by: str | Sequence[str] = (),
+    filters: Mapping[str, str | Sequence[str]] | None = None,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    compare: str | None = None,
+) -> MetricResult:
+    """Compute ``metrics`` from the warehouse; see :class:`MetricQuery` for the arguments."""
+    as_tuple = lambda v: (v,) if isinstance(v, str) else tuple(v)  # noqa: E731
+    q = MetricQuery(
+        metrics=as_tuple(metrics), by=as_tuple(by),
+        filters={k: as_tuple(v) for k, v in (filters or {}).items()},
+        start=_as_date(start), end=_as_date(end), compare=compare,
+    )
+    sql, params, unavailable = compile_query(q)
+    df = _run(warehouse, sql, params, q)
+    if q.compare:
+        df = _with_comparison(warehouse, q, df)
+    return MetricResult(df, q, sql, unavailable)
+
+
+def _run(warehouse: Warehouse, sql: str, params: list, q: MetricQuery) -> pd.DataFrame:
+    df = warehouse.query_df(sql, params)
+    if not q.by:
+        df = df.drop(columns=[_ALL])
+    if q.grain:
+        df[q.grain] = pd.to_datetime(df[q.grain])
+    for m in q.metrics:
+        df[m] = pd.to_numeric(df[m], errors="coerce").astype("float64")
+    return df
+
+
+def comparison_range(q: MetricQuery) -> tuple[dt.date, dt.date, pd.DateOffset]:
+    """The comparison period's dates, and the offset that moves them onto the current ones.
+
+    ``year``: a year earlier. ``previous``: one bucket back when grouped by a time grain;
+    otherwise the period just before, as many whole months as the range when it is whole
+    calendar months (November is compared with October), else as many days.
+    """
+    assert q.start is not None and q.end is not None
+    after_end = pd.Timestamp(q.end) + pd.Timedelta(days=1)
+    if q.compare == "year":
+        offset = pd.DateOffset(years=1)
+    elif q.grain:
+        offset = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1),
+                  "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3),
+                  "year": pd.DateOffset(years=1)}[q.grain]
+    elif q.start.day == 1 and after_end.day == 1:
+        offset = pd.DateOffset(months=(after_end.year - q.start.year) * 12
+                               + after_end.month - q.start.month)
+    else:
+        offset = pd.DateOffset(days=(q.end - q.start).days + 1)
+    return ((pd.Timestamp(q.start) - offset).date(),
+            (after_end - offset - pd.Timedelta(days=1)).date(), offset)
+
+
+def _with_comparison(warehouse: Warehouse, q: MetricQuery, df: pd.DataFrame) -> pd.DataFrame:
+    start, end, offset = comparison_range(q)
+    prev_q = MetricQuery(q.metrics, q.by, q.filters, start, end)
+    sql, params, _ = compile_query(prev_q)
+    prev = _run(warehouse, sql, params, prev_q)
+    if q.grain:
+        prev[q.grain] = prev[q.grain] + offset
+    keys = list(q.by)
+    prev = prev.rename(columns={m: f"{m}_prev" for m in q.metrics})
+    out = df.merge(prev, on=keys, how="left") if keys else pd.concat([df, prev], axis=1)
+    for m in q.metrics:
+        out[f"{m}_prev"] = out[f"{m}_prev"].astype("float64")
+        out[f"{m}_change"] = out[m] - out[f"{m}_prev"]
+        base = out[f"{m}_prev"].abs().where(out[f"{m}_prev"] != 0)
+        out[f"{m}_change_pct"] = out[f"{m}_change"] / base
+    return out
