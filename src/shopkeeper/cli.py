@@ -292,9 +292,8 @@ def metrics_cmd(
 ) -> None:
     """Business metrics by any dimensions, from the one definition finance and reports use.
 
-    Examples: shopkeeper metrics gmv,net_revenue,gross_margin --by month --from 2011-01-01
-    --to 2011-11-30 · shopkeeper metrics aov --by channel --compare year --from 2011-11-01
-    --to 2011-11-30 · shopkeeper metrics list
+    Example: shopkeeper metrics gmv,gross_margin --by month --from 2011-09-01 --to 2011-11-30
+    --compare previous (and shopkeeper metrics list for every definition)
     """
     from shopkeeper import metrics
 
