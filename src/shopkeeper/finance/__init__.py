@@ -1,0 +1,32 @@
+"""Finance: the P&L and KPI pack by period, why a number changed, and what looks wrong.
+
+    from shopkeeper import finance
+    period = finance.last_complete_period(wh, "month")
+    finance.pnl(wh, period)                       # statement with MoM and YoY columns
+    finance.explain_change(wh, period, finance.previous_period(period))
+"""
+
+from shopkeeper.finance.statements import (
+    KPIS,
+    PERIODS,
+    PNL_LINES,
+    Period,
+    kpi_pack,
+    last_complete_period,
+    pnl,
+    previous_period,
+)
+from shopkeeper.finance.variance import Variance, explain_change
+
+__all__ = [
+    "KPIS",
+    "PERIODS",
+    "PNL_LINES",
+    "Period",
+    "Variance",
+    "explain_change",
+    "kpi_pack",
+    "last_complete_period",
+    "pnl",
+    "previous_period",
+]
