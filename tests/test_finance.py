@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from shopkeeper import finance, metrics
@@ -74,3 +75,58 @@ def test_unknown_metric_to_explain(shop):
     p = finance.Period("month", dt.date(2024, 2, 1), dt.date(2024, 2, 29))
     with pytest.raises(metrics.MetricError, match="can explain"):
         finance.explain_change(shop, p, p, metric="orders")
+
+
+def _weekly(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return 200 + 0.2 * t + 40 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 6, n)
+
+
+def test_injected_anomalies_are_found_and_a_clean_series_raises_nothing():
+    from shopkeeper.finance.anomalies import detect_series_anomalies
+
+    ds = pd.date_range("2024-01-01", periods=210, freq="D")
+    clean = _weekly(210, seed=1)
+    dirty = clean.copy()
+    dirty[[90, 150, 200]] += [120.0, -110.0, 90.0]
+    frame = pd.concat([pd.DataFrame({"unique_id": "clean", "ds": ds, "y": clean}),
+                       pd.DataFrame({"unique_id": "dirty", "ds": ds, "y": dirty})])
+    flagged = detect_series_anomalies(frame)
+    found = flagged[flagged["anomaly"]]
+    assert found["unique_id"].eq("dirty").all()
+    assert sorted(found["ds"]) == [ds[90], ds[150], ds[200]]
+    row = found[found["ds"] == ds[150]].iloc[0]
+    assert row["y"] < row["low"] < row["expected"] < row["high"]
+    short = detect_series_anomalies(frame[frame["ds"] < ds[10]])
+    assert not short["anomaly"].any()  # ten days are no baseline
+
+
+def test_store_alert_names_its_size_range_and_driver(warehouse):
+    rng = np.random.default_rng(5)
+    start = pd.Timestamp("2024-01-01 12:00", tz="UTC")
+    orders, lines = [], []
+    for day in range(120):
+        for channel, mean in (("web", 12), ("app", 6)):
+            n = rng.poisson(mean) + (40 if (day == 110 and channel == "app") else 0)
+            for k in range(n):
+                oid = f"{channel}-{day}-{k}"
+                orders.append({"order_id": oid, "ordered_at": start + pd.Timedelta(days=day),
+                               "channel": channel, "status": "completed", "currency": "EUR",
+                               "customer_id": f"c{k}"})
+                lines.append({"order_id": oid, "line_number": 1, "product_id": "A",
+                              "quantity": 1, "unit_price": 10.0, "line_amount": 10.0,
+                              "currency": "EUR"})
+    with warehouse.transaction():
+        warehouse.insert_df("orders", pd.DataFrame(orders))
+        warehouse.insert_df("order_lines", pd.DataFrame(lines))
+    alerts = finance.detect_anomalies(warehouse, "2024-04-01", "2024-04-29",
+                                      names=("net_revenue", "orders"))
+    spike = [a for a in alerts if a.day == dt.date(2024, 4, 20)]
+    assert {a.metric for a in spike} == {"net_revenue", "orders"}
+    revenue = next(a for a in spike if a.metric == "net_revenue")
+    assert revenue.direction == "up" and revenue.actual > revenue.high > revenue.expected
+    assert revenue.size == pytest.approx(revenue.actual - revenue.expected)
+    channel = [d for d in revenue.drivers if d["dimension"] == "channel"]
+    assert channel[0]["group"] == "app" and channel[0]["change"] > 300
+    assert all(a.day == dt.date(2024, 4, 20) for a in alerts)  # nothing else in April

@@ -6,6 +6,7 @@
     finance.explain_change(wh, period, finance.previous_period(period))
 """
 
+from shopkeeper.finance.anomalies import Alert, detect_anomalies
 from shopkeeper.finance.statements import (
     KPIS,
     PERIODS,
@@ -19,6 +20,8 @@ from shopkeeper.finance.statements import (
 from shopkeeper.finance.variance import Variance, explain_change
 
 __all__ = [
+    "Alert",
+    "detect_anomalies",
     "KPIS",
     "PERIODS",
     "PNL_LINES",

@@ -1,0 +1,164 @@
+"""Anomalies in daily metrics: a robust seasonal baseline, and an alert with its likely drivers.
+
+The rule is the one of R's ``forecast::tsoutliers`` (Hyndman): decompose the series with a
+robust STL (statsforecast's MSTL, weekly season), and flag a day whose remainder lies more than
+``threshold`` (3) interquartile ranges outside the remainders' quartiles. Robust fitting and
+quartiles keep one big spike from hiding itself, or from leaking into the same weekday of the
+neighbouring weeks. Every alert says how big it is, the range that was expected, and which
+categories, channels and countries moved most that day against their own same-weekday average
+of the four weeks before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from shopkeeper import metrics
+from shopkeeper.store import Warehouse
+
+DAILY_METRICS = ("net_revenue", "orders", "refund_rate", "gross_margin")
+DRIVER_DIMENSIONS = ("category", "channel", "country")
+DEFAULT_THRESHOLD = 3.0
+DEFAULT_HISTORY_DAYS = 365
+SEASON = 7
+MIN_HISTORY = 4 * SEASON
+
+
+@dataclass
+class Alert:
+    """One anomalous day of one metric."""
+
+    metric: str
+    day: dt.date
+    actual: float
+    expected: float
+    low: float
+    high: float
+    drivers: list[dict] = field(default_factory=list)
+
+    @property
+    def size(self) -> float:
+        """Actual minus expected, in the metric's unit."""
+        return self.actual - self.expected
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.actual > self.expected else "down"
+
+
+def detect_series_anomalies(
+    df: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD, season_length: int = SEASON
+) -> pd.DataFrame:
+    """Flag outliers in long-format series (``unique_id, ds, y``, complete daily rows).
+
+    Returns the rows with ``expected`` (the baseline plus the median remainder), ``low``,
+    ``high`` (the band outside which a day is an anomaly) and ``anomaly``. Series shorter
+    than four seasons are returned unflagged: there is no baseline to judge them by.
+    """
+    from statsforecast import StatsForecast
+    from statsforecast.models import MSTL
+
+    df = df.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    lengths = df.groupby("unique_id")["y"].transform("size")
+    long_enough = df[lengths >= max(MIN_HISTORY, 2 * season_length)]
+    out = df.assign(expected=np.nan, low=np.nan, high=np.nan, anomaly=False)
+    if long_enough.empty:
+        return out
+    # a robust STL, so the spike being looked for does not leak into the weekly pattern
+    sf = StatsForecast(models=[MSTL(season_length=season_length, stl_kwargs={"robust": True})],
+                       freq="D")
+    sf.forecast(df=long_enough[["unique_id", "ds", "y"]], h=1, fitted=True)
+    fitted = sf.forecast_fitted_values()[["unique_id", "ds", "MSTL"]]
+    fitted = fitted.rename(columns={"MSTL": "fit"})
+    merged = out.merge(fitted, on=["unique_id", "ds"], how="left")
+    resid = (merged["y"] - merged["fit"]).groupby(merged["unique_id"])
+    q1, q3 = resid.transform(lambda r: r.quantile(0.25)), resid.transform(lambda r: r.quantile(0.75))
+    spread = q3 - q1
+    merged["expected"] = merged["fit"] + (q1 + q3) / 2
+    merged["low"] = merged["fit"] + q1 - threshold * spread
+    merged["high"] = merged["fit"] + q3 + threshold * spread
+    merged["anomaly"] = merged["fit"].notna() & spread.gt(0) & (
+        (merged["y"] > merged["high"]) | (merged["y"] < merged["low"]))
+    return merged.drop(columns="fit")
+
+
+def daily_metric_series(warehouse: Warehouse, names: tuple[str, ...], start: dt.date,
+                        end: dt.date) -> pd.DataFrame:
+    """Long-format daily values of ``names`` from the first active day; days without sales
+    are 0 for amounts and counts and left out for ratios (a rate of nothing is not a low
+    rate)."""
+    df = metrics.query(warehouse, list(names), by="day", start=start, end=end).df
+    if df.empty:
+        return pd.DataFrame(columns=["unique_id", "ds", "y"])
+    # from the first day with any activity: the days before the store existed are not zeros
+    days = pd.date_range(max(pd.Timestamp(start), df["day"].min()), end, freq="D")
+    frames = []
+    for name in names:
+        s = df.set_index("day")[name].reindex(days)
+        if metrics.METRICS[name].unit != "ratio":
+            s = s.fillna(0.0)
+        frames.append(pd.DataFrame({"unique_id": name, "ds": days, "y": s.to_numpy()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def detect_anomalies(
+    warehouse: Warehouse,
+    start: dt.date | str,
+    end: dt.date | str,
+    *,
+    names: tuple[str, ...] = DAILY_METRICS,
+    threshold: float = DEFAULT_THRESHOLD,
+    history_days: int = DEFAULT_HISTORY_DAYS,
+    drivers: int = 3,
+) -> list[Alert]:
+    """Alerts for days ``start``..``end``, judged against ``history_days`` of baseline before
+    ``end``; each with up to ``drivers`` groups per dimension that moved most that day."""
+    start, end = pd.Timestamp(str(start)).date(), pd.Timestamp(str(end)).date()
+    first = end - dt.timedelta(days=history_days - 1)
+    series = daily_metric_series(warehouse, names, min(first, start), end)
+    judged = []
+    for _, s in series.groupby("unique_id", sort=False):
+        s = s.dropna(subset=["y"])
+        # ratios skip days without sales; the baseline runs over the days that have a value
+        s = s.assign(ds=pd.date_range(s["ds"].min(), periods=len(s), freq="D"), real_ds=s["ds"])
+        flagged = detect_series_anomalies(s[["unique_id", "ds", "y"]])
+        judged.append(flagged.assign(ds=s["real_ds"].to_numpy()))
+    found = pd.concat(judged) if judged else pd.DataFrame(columns=["anomaly"])
+    found = found[found["anomaly"] & (found["ds"].dt.date >= start) & (found["ds"].dt.date <= end)]
+    alerts = [
+        Alert(r.unique_id, r.ds.date(), float(r.y), float(r.expected), float(r.low),
+              float(r.high))
+        for r in found.itertuples()
+    ]
+    for alert in alerts:
+        alert.drivers = likely_drivers(warehouse, alert, n=drivers)
+    return sorted(alerts, key=lambda a: (a.day, a.metric))
+
+
+def likely_drivers(warehouse: Warehouse, alert: Alert, n: int = 3) -> list[dict]:
+    """Groups whose value that day moved most, in the alert's direction, against their own
+    average on the same weekday of the four weeks before."""
+    day = pd.Timestamp(alert.day)
+    weeks_before = [(day - pd.Timedelta(weeks=k)).date() for k in range(1, 5)]
+    out = []
+    for dim in DRIVER_DIMENSIONS:
+        result = metrics.query(warehouse, alert.metric, by=[dim, "day"],
+                               start=weeks_before[-1], end=alert.day)
+        if alert.metric in result.unavailable:
+            continue
+        df = result.df.pivot_table(index=dim, columns="day", values=alert.metric, aggfunc="sum")
+        df.columns = [c.date() for c in df.columns]
+        if metrics.METRICS[alert.metric].unit != "ratio":  # no sales is 0, not unknown
+            df = df.fillna(0.0)
+        today = df.get(alert.day, pd.Series(np.nan, index=df.index))
+        usual = df.reindex(columns=weeks_before).mean(axis=1)
+        moved = (today - usual).dropna().sort_values(ascending=alert.direction == "down")
+        moved = moved[moved > 0] if alert.direction == "up" else moved[moved < 0]
+        out += [{"dimension": dim, "group": str(g), "actual": float(today[g]),
+                 "usual": float(usual[g]), "change": float(c)}
+                for g, c in moved.head(n).items()]
+    return out
