@@ -90,8 +90,12 @@ def previous_period(period: Period) -> Period:
 def _compare_table(warehouse: Warehouse, names: list[str], period: Period) -> pd.DataFrame:
     prev = metrics.query(warehouse, names, start=period.start, end=period.end,
                          compare="previous").df.iloc[0]
-    year = metrics.query(warehouse, names, start=period.start, end=period.end,
-                         compare="year").df.iloc[0]
+    year = metrics.query(warehouse, list(dict.fromkeys([*names, "orders"])),
+                         start=period.start, end=period.end, compare="year").df.iloc[0]
+    if not year["orders_prev"] > 0:  # no sales a year ago: the store's history is shorter
+        year = year.copy()
+        for name in names:
+            year[[f"{name}_prev", f"{name}_change", f"{name}_change_pct"]] = float("nan")
     rows = []
     for name in names:
         rows.append({

@@ -148,7 +148,7 @@ METRICS: dict[str, Metric] = {
            "Contribution − other expenses.", formula="contribution - other_expenses"),
         _M("aov", "average order value", "客单价", "money", True,
            "(GMV − discounts) / orders.", formula="(gmv - discounts) / nullif(orders, 0)"),
-        _M("units_per_order", "units per order", "件单价", "number", True, "Units / orders.",
+        _M("units_per_order", "units per order", "连带率（件/单）", "number", True, "Units / orders.",
            formula="units / nullif(orders, 0)"),
         _M("refund_rate", "refund rate", "退款率", "ratio", False, "Refunds / GMV.",
            formula="refunds / nullif(gmv, 0)"),

@@ -1,0 +1,296 @@
+"""The periodic finance report: P&L, KPIs, why it changed, anomalies, and a written narrative,
+as self-contained HTML, PDF and XLSX."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from shopkeeper import metrics
+from shopkeeper.finance.anomalies import Alert, detect_anomalies
+from shopkeeper.finance.narrative import Fact, Narrative, checked_narrative, fmt
+from shopkeeper.finance.statements import (
+    Period,
+    kpi_pack,
+    last_complete_period,
+    pnl,
+    previous_period,
+)
+from shopkeeper.finance.variance import Variance, explain_change
+from shopkeeper.reports import documents
+from shopkeeper.store import Warehouse
+
+FORMATS = ("html", "pdf", "xlsx")
+WATCH_THRESHOLD = 0.05
+_MONTHS_ZH = "一二三四五六七八九十"
+
+
+@dataclass
+class FinanceReport:
+    """Everything a report shows, computed once; render it with :func:`write_report`."""
+
+    period: Period
+    previous: Period
+    lang: str
+    currency: str
+    pnl: pd.DataFrame
+    kpis: pd.DataFrame
+    variance: Variance
+    alerts: list[Alert]
+    daily: pd.DataFrame
+    facts: dict[str, Fact]
+    narrative: Narrative
+    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+def period_label(period: Period, lang: str) -> str:
+    if lang == "zh":
+        if period.kind == "month":
+            return f"{period.start.year}年{period.start.month}月"
+        if period.kind == "quarter":
+            return f"{period.start.year}年第{(period.start.month - 1) // 3 + 1}季度"
+        return f"{period.start.year}年第{period.start.isocalendar()[1]}周"
+    if period.kind == "month":
+        return f"{period.start:%B %Y}"
+    if period.kind == "quarter":
+        return f"Q{(period.start.month - 1) // 3 + 1} {period.start.year}"
+    return f"the week of {period.start:%d %b %Y}"
+
+
+def build_report(
+    warehouse: Warehouse,
+    period: str | Period = "month",
+    *,
+    lang: str = "en",
+    as_of: dt.date | str | None = None,
+    rewrite: Callable[[str, str], str] | None = None,
+) -> FinanceReport:
+    """Compute the report for the last complete ``period`` (week, month, quarter) up to
+    ``as_of``, or for a given :class:`Period`. ``rewrite`` is an optional model pass over the
+    narrative; its text is kept only if every number in it is a computed fact."""
+    if not isinstance(period, Period):
+        period = last_complete_period(warehouse, period, as_of)
+    previous = previous_period(period)
+    statement = pnl(warehouse, period)
+    kpis = kpi_pack(warehouse, period)
+    variance = explain_change(warehouse, period, previous)
+    alerts = detect_anomalies(warehouse, period.start, period.end)
+    daily = metrics.query(warehouse, ["net_revenue", "gross_profit", "orders"], by="day",
+                          start=previous.start, end=period.end).df
+    currency = _currency(warehouse)
+    facts = report_facts(period, previous, statement, kpis, variance, alerts, currency)
+    narrative = checked_narrative(facts, lang, rewrite)
+    return FinanceReport(period, previous, lang, currency, statement, kpis, variance, alerts,
+                         daily, facts, narrative)
+
+
+def _currency(warehouse: Warehouse) -> str:
+    rows = warehouse.query("SELECT currency, count(*) FROM orders GROUP BY 1 ORDER BY 2 DESC")
+    return str(rows[0][0]) if rows and rows[0][0] else ""
+
+
+def report_facts(period: Period, previous: Period, statement: pd.DataFrame, kpis: pd.DataFrame,
+                 variance: Variance, alerts: list[Alert], currency: str) -> dict[str, Fact]:
+    """The numbers (and names) the narrative may state, each computed, none typed in."""
+    facts: dict[str, Fact] = {"currency": Fact(currency, "text")}
+    for lang in ("en", "zh"):
+        facts[f"_period_label_{lang}"] = Fact(period_label(period, lang), "text")
+        facts[f"_prev_label_{lang}"] = Fact(period_label(previous, lang), "text")
+    facts["period_start"], facts["period_end"] = Fact(period.start, "date"), Fact(period.end, "date")
+    rows = pd.concat([statement, kpis]).drop_duplicates("metric").set_index("metric")
+    for name, row in rows.iterrows():
+        unit = metrics.METRICS[str(name)].unit
+        facts[str(name)] = Fact(float(row["current"]), unit)
+        for col, key in (("previous", "prev"), ("change_pct", "change_pct"),
+                         ("yoy_pct", "yoy_pct")):
+            if pd.notna(row[col]):
+                facts[f"{name}_{key}"] = Fact(float(row[col]),
+                                              "ratio" if key != "prev" else unit)
+    facts["change"] = Fact(variance.change, "money")
+    for effect, amount in variance.effects.itertuples(index=False):
+        facts[f"effect_{effect}"] = Fact(float(amount), "money")
+    # a dimension with a single group (one category, one channel) explains nothing
+    movers = pd.concat([t.rename(columns={dim: "group"}).assign(dimension=dim)
+                        for dim, t in variance.contributions.items() if len(t) > 1]
+                       or [pd.DataFrame(columns=["group", "change"])])
+    movers = movers[movers["change"] != 0]
+    movers = movers.reindex(movers["change"].abs().sort_values(ascending=False).index).head(3)
+    for i, row in enumerate(movers.itertuples()):
+        facts[f"mover_{i}"] = Fact(float(row.change), "money")
+        facts[f"mover_{i}_name"] = Fact(f"{row.group}", "text")
+    facts["anomaly_count"] = Fact(float(len(alerts)), "count")
+    for i, alert in enumerate(sorted(alerts, key=lambda a: -abs(a.size) / max(
+            a.high - a.low, 1e-9))[:3]):
+        m = metrics.METRICS[alert.metric]
+        facts[f"anomaly_{i}_label_en"] = Fact(m.label_en, "text")
+        facts[f"anomaly_{i}_label_zh"] = Fact(m.label_zh, "text")
+        facts[f"anomaly_{i}_unit"] = Fact(m.unit, "text")
+        facts[f"anomaly_{i}_day"] = Fact(alert.day, "date")
+        for key in ("actual", "expected", "low", "high"):
+            facts[f"anomaly_{i}_{key}"] = Fact(getattr(alert, key), m.unit)
+    worse = kpis[kpis["change_pct"].notna()].copy()
+    worse["harm"] = worse["change_pct"].where(~worse["higher_is_better"], -worse["change_pct"])
+    worse = worse[worse["harm"] > WATCH_THRESHOLD].sort_values("harm", ascending=False).head(3)
+    for i, row in enumerate(worse.itertuples()):
+        facts[f"watch_{i}"] = Fact(float(row.change_pct), "ratio")
+        facts[f"watch_{i}_label_en"] = Fact(row.label_en, "text")
+        facts[f"watch_{i}_label_zh"] = Fact(row.label_zh, "text")
+    return facts
+
+
+# -- charts --------------------------------------------------------------------------------------
+def report_charts(report: FinanceReport) -> dict[str, go.Figure]:
+    zh = report.lang == "zh"
+    daily = report.daily.copy()
+    in_period = daily["day"].dt.date >= report.period.start
+    cur, prev = daily[in_period], daily[~in_period]
+    trend = go.Figure()
+    trend.add_trace(go.Scatter(x=cur["day"], y=cur["net_revenue"], mode="lines",
+                               name=period_label(report.period, report.lang),
+                               line={"color": "#1f77b4"}))
+    shift = pd.Timestamp(report.period.start) - pd.Timestamp(report.previous.start)
+    trend.add_trace(go.Scatter(x=prev["day"] + shift, y=prev["net_revenue"], mode="lines",
+                               name=period_label(report.previous, report.lang),
+                               line={"color": "#aaaaaa"}))
+    flagged = [a for a in report.alerts if a.metric == "net_revenue"]
+    if flagged:
+        trend.add_trace(go.Scatter(x=[pd.Timestamp(a.day) for a in flagged],
+                                   y=[a.actual for a in flagged], mode="markers",
+                                   name="异常" if zh else "anomaly",
+                                   marker={"color": "#d62728", "size": 10}))
+    trend.update_layout(title="每日净收入" if zh else "Daily net revenue",
+                        template="plotly_white", height=320, margin={"t": 40, "b": 30})
+
+    v = report.variance
+    steps = [("上期" if zh else "previous", v.total_previous)] + [
+        (_effect_label(e, zh), a) for e, a in v.effects.itertuples(index=False)]
+    bases, running = [], 0.0
+    for i, (_, amount) in enumerate(steps):
+        bases.append(0.0 if i == 0 else (running if amount >= 0 else running + amount))
+        running = amount if i == 0 else running + amount
+    labels = [s for s, _ in steps] + ["本期" if zh else "current"]
+    values = [abs(a) for _, a in steps] + [v.total_current]
+    colors = ["#7f7f7f"] + ["#2ca02c" if a >= 0 else "#d62728" for _, a in steps[1:]] + [
+        "#1f77b4"]
+    bridge = go.Figure(go.Bar(x=labels, y=values, base=bases + [0.0], marker={"color": colors},
+                              name=""))
+    bridge.update_layout(title="净收入变化的来源" if zh else "What moved net revenue",
+                         template="plotly_white", height=320, showlegend=False,
+                         margin={"t": 40, "b": 30})
+
+    movers = v.contributions["sku"].head(10).iloc[::-1]
+    top = go.Figure(go.Bar(x=movers["change"], y=movers["sku"].astype(str), orientation="h",
+                           marker={"color": ["#2ca02c" if c >= 0 else "#d62728"
+                                             for c in movers["change"]]}, name=""))
+    top.update_layout(title="变化最大的商品" if zh else "SKUs that moved most",
+                      template="plotly_white", height=340, showlegend=False,
+                      margin={"t": 40, "b": 30})
+    return {"trend": trend, "bridge": bridge, "movers": top}
+
+
+def _effect_label(effect: str, zh: bool) -> str:
+    return ({"volume": "销量", "mix": "结构", "price": "价格", "refunds": "退款"} if zh else
+            {"volume": "volume", "mix": "mix", "price": "price", "refunds": "refunds"})[effect]
+
+
+# -- writing -------------------------------------------------------------------------------------
+def report_tables(report: FinanceReport) -> dict[str, pd.DataFrame]:
+    """The report's tables as they go to the XLSX."""
+    alerts = pd.DataFrame([{
+        "metric": a.metric, "day": a.day, "actual": a.actual, "expected": a.expected,
+        "low": a.low, "high": a.high, "size": a.size,
+        "drivers": "; ".join(f"{d['dimension']}={d['group']} ({d['change']:+,.2f})"
+                             for d in a.drivers)} for a in report.alerts],
+        columns=["metric", "day", "actual", "expected", "low", "high", "size", "drivers"])
+    daily = report.daily.assign(day=report.daily["day"].dt.date)
+    tables = {"P&L": report.pnl, "KPIs": report.kpis,
+              "variance": report.variance.effects}
+    for dim, t in report.variance.contributions.items():
+        tables[f"by {dim}"] = t
+    tables["anomalies"] = alerts
+    tables["daily"] = daily
+    tables["about"] = pd.DataFrame({
+        "item": ["period", "start", "end", "compared with", "currency", "narrative",
+                 "rejected numbers", "generated at"],
+        "value": [report.period.label, str(report.period.start), str(report.period.end),
+                  report.previous.label, report.currency, report.narrative.path,
+                  ", ".join(report.narrative.rejected_numbers),
+                  report.generated_at.isoformat(timespec="seconds")]})
+    return tables
+
+
+def _context(report: FinanceReport) -> dict:
+    zh = report.lang == "zh"
+
+    def cell(value: float, unit: str) -> str:
+        if pd.isna(value):
+            return ""
+        if unit == "ratio":
+            return f"{value:.1%}"
+        return ("−" if value < 0 else "") + fmt(value, unit)
+
+    def change(value: float) -> str:
+        return "" if pd.isna(value) else f"{value:+.1%}"
+
+    def rows(df: pd.DataFrame) -> list[dict]:
+        out = []
+        for r in df.itertuples():
+            unit = metrics.METRICS[r.metric].unit
+            out.append({"label": r.label_zh if zh else r.label_en,
+                        "indent": getattr(r, "indent", 0), "current": cell(r.current, unit),
+                        "previous": cell(r.previous, unit), "change_pct": change(r.change_pct),
+                        "year_ago": cell(r.year_ago, unit), "yoy_pct": change(r.yoy_pct),
+                        "bold": getattr(r, "indent", 1) == 0})
+        return out
+
+    return {
+        "lang": report.lang, "zh": zh, "title": ("经营报告 · " if zh else "Business report · ")
+        + period_label(report.period, report.lang),
+        "period": report.period, "previous": report.previous, "currency": report.currency,
+        "narrative": report.narrative.text.split("\n\n"), "narrative_path": report.narrative.path,
+        "pnl_rows": rows(report.pnl), "kpi_rows": rows(report.kpis),
+        "alerts": [{"metric": (metrics.METRICS[a.metric].label_zh if zh
+                               else metrics.METRICS[a.metric].label_en),
+                    "day": a.day, "actual": cell(a.actual, metrics.METRICS[a.metric].unit),
+                    "range": f"{cell(a.low, metrics.METRICS[a.metric].unit)} – "
+                             f"{cell(a.high, metrics.METRICS[a.metric].unit)}",
+                    "drivers": ", ".join(f"{d['group']} ({d['change']:+,.2f})"
+                                         for d in a.drivers[:3])} for a in report.alerts],
+        "generated_at": report.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def write_report(report: FinanceReport, out_dir: str | Path,
+                 formats: tuple[str, ...] = FORMATS) -> dict[str, Path]:
+    """Write the report as ``report-<period>-<lang>.<html|pdf|xlsx>`` in ``out_dir`` and a
+    ``.json`` with its facts and the narrative's path. Returns the files by format."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise metrics.MetricError(f"unknown format {unknown[0]!r}; choose from html, pdf, xlsx")
+    out = Path(out_dir)
+    stem = f"report-{report.period.label}-{report.lang}"
+    charts = report_charts(report)
+    context = _context(report)
+    written: dict[str, Path] = {}
+    if "html" in formats:
+        html = documents.render_html("shopkeeper.finance", "report.html", context, charts)
+        written["html"] = documents.write_text(html, out / f"{stem}.html")
+    if "pdf" in formats:
+        html = documents.render_html("shopkeeper.finance", "report.html", context, charts,
+                                     static=True)
+        written["pdf"] = documents.write_pdf(html, out / f"{stem}.pdf")
+    if "xlsx" in formats:
+        written["xlsx"] = documents.write_xlsx(report_tables(report), out / f"{stem}.xlsx")
+    facts = {k: (str(f.value) if isinstance(f.value, dt.date) else f.value)
+             for k, f in report.facts.items()}
+    written["json"] = documents.write_text(json.dumps({
+        "period": report.period.label, "narrative_path": report.narrative.path,
+        "rejected_numbers": report.narrative.rejected_numbers, "narrative": report.narrative.text,
+        "facts": facts}, ensure_ascii=False, indent=1, default=float), out / f"{stem}.json")
+    return written

@@ -1,0 +1,149 @@
+"""Rendering documents: HTML with interactive charts, PDF from the same HTML, XLSX tables.
+
+A document is a Jinja2 template plus a context; charts are plotly figures. The HTML embeds
+plotly.js once (no CDN, works offline). WeasyPrint does not run JavaScript, so the PDF gets the
+same charts drawn as SVG by matplotlib from the figures' own data.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+# CJK first in the list would change Latin glyphs; these are tried in order for each character
+FONT_STACK = ('"DejaVu Sans", "Noto Sans", "WenQuanYi Micro Hei", "Noto Sans CJK SC", '
+              '"Noto Sans SC", "Source Han Sans SC", sans-serif')
+
+
+def _environment(package: str) -> Environment:
+    return Environment(loader=PackageLoader(package, "templates"),
+                       autoescape=select_autoescape(["html"]))
+
+
+def render_html(package: str, template: str, context: dict[str, Any],
+                charts: dict[str, go.Figure], *, static: bool = False) -> str:
+    """The template of ``package/templates`` rendered with ``context``; ``charts`` are
+    available as ``charts[name]``: plotly divs, or inline SVG when ``static`` (for PDF)."""
+    import plotly.offline
+
+    if static:
+        rendered = {name: figure_to_svg(fig) for name, fig in charts.items()}
+        script = ""
+    else:
+        rendered = {name: fig.to_html(full_html=False, include_plotlyjs=False,
+                                      config={"displaylogo": False, "responsive": True})
+                    for name, fig in charts.items()}
+        script = plotly.offline.get_plotlyjs()
+    return _environment(package).get_template(template).render(
+        **context, charts=rendered, plotly_js=script, static=static, font_stack=FONT_STACK)
+
+
+def write_pdf(html: str, path: str | Path) -> Path:
+    """Render ``html`` (use ``static=True`` charts) to a PDF with WeasyPrint."""
+    import weasyprint
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    weasyprint.HTML(string=html).write_pdf(path)
+    return path
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
+    """One sheet per table, with frozen headers and readable column widths."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, df in sheets.items():
+            df.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            sheet.freeze_panes = "A2"
+            for i, col in enumerate(df.columns, start=1):
+                width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)]) + 2
+                sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width, 50)
+    return path
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def figure_to_svg(fig: go.Figure, width: float = 7.0, height: float = 2.8) -> str:
+    """The figure's line and bar traces drawn by matplotlib as an SVG string."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["font.family"] = _chart_fonts()
+    figure, ax = plt.subplots(figsize=(width, height))
+    for trace in fig.data:
+        name = trace.name or None
+        color = _trace_color(trace)
+        if trace.type == "bar":
+            horizontal = trace.orientation == "h"
+            values, labels = (trace.x, trace.y) if horizontal else (trace.y, trace.x)
+            labels = [str(v) for v in labels]
+            base = trace.base if trace.base is not None else 0
+            colors = trace.marker.color if trace.marker and trace.marker.color is not None \
+                else color
+            if horizontal:
+                ax.barh(labels, values, left=base, color=colors, label=name)
+            else:
+                ax.bar(labels, values, bottom=base, color=colors, label=name)
+        elif trace.type == "scatter":
+            style = "o" if trace.mode == "markers" else "-"
+            ax.plot(list(trace.x), list(trace.y), style, color=color, label=name,
+                    markersize=6 if style == "o" else None, linewidth=1.5)
+    title = fig.layout.title.text if fig.layout.title else None
+    if title:
+        ax.set_title(title, fontsize=10)
+    if len([t for t in fig.data if t.name]) > 1:
+        ax.legend(fontsize=7, frameon=False)
+    ax.tick_params(labelsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    figure.autofmt_xdate() if any(t.type == "scatter" for t in fig.data) else None
+    figure.tight_layout()
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    plt.close(figure)
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC")
+
+
+@functools.lru_cache(maxsize=1)
+def _chart_fonts() -> list[str]:
+    """DejaVu Sans for Latin, then the first CJK font the system has (added to matplotlib's
+    list if it was installed after matplotlib built its font cache)."""
+    from matplotlib import font_manager
+
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    if not known & set(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if any(k in path.lower() for k in ("wqy", "notosanscjk", "noto-cjk", "sourcehan")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError):  # a font file matplotlib cannot read
+                    continue
+        known = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *[f for f in CJK_FONTS if f in known]]
+
+
+def _trace_color(trace: Any) -> str | None:
+    if getattr(trace, "line", None) is not None and trace.line.color:
+        return trace.line.color
+    marker = getattr(trace, "marker", None)
+    if marker is not None and isinstance(marker.color, str):
+        return marker.color
+    return None
