@@ -32,7 +32,7 @@ def test_every_command_has_help_with_an_example():
     result = invoke("--help")
     assert result.exit_code == 0
     for command in ("init", "ingest", "status", "quarantine", "demo", "generate", "sql", "presets",
-                    "forecast", "backtest", "plan", "metrics"):
+                    "forecast", "backtest", "plan", "metrics", "report"):
         sub = invoke(command, "--help")
         assert sub.exit_code == 0, command
         assert "Example: shopkeeper" in sub.output, command

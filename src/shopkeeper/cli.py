@@ -268,6 +268,55 @@ def sql(
     console.print(table)
 
 
+@app.command()
+@handle_errors
+def report(
+    period: Annotated[str, typer.Option(help="week, month or quarter: the last complete one.")]
+    = "month",
+    lang: Annotated[str, typer.Option(help="en or zh.")] = "en",
+    as_of: Annotated[str | None, typer.Option(help="Report the last period complete on this "
+                     "date (YYYY-MM-DD); default: the last order date.")] = None,
+    formats: Annotated[str, typer.Option("--format", help="Comma-separated: html, pdf, xlsx.")]
+    = "html,pdf,xlsx",
+    out: Annotated[Path | None, typer.Option(help="Folder for the files (default: the "
+                   "output_dir setting).")] = None,
+    schedule: Annotated[bool, typer.Option(help="Print the cron line that writes this report "
+                        "every period instead (add --install to put it in your crontab).")]
+    = False,
+    install: Annotated[bool, typer.Option(help="With --schedule: add the line to crontab.")]
+    = False,
+) -> None:
+    """Write the finance report for the last complete period: P&L, KPIs, why it changed,
+    anomalies and a narrative, as HTML (interactive charts), PDF and XLSX.
+
+    Example: shopkeeper report --period month --lang zh
+    """
+    from shopkeeper import finance
+
+    if lang not in ("en", "zh"):
+        raise finance.MetricError("--lang must be en or zh")
+    settings = _settings()
+    out_dir = (out or settings.output_dir).resolve()
+    if schedule:
+        line = finance.cron_line(period, lang, out_dir, _split(formats), state.config,
+                                 state.warehouse)
+        if install:
+            finance.install_cron_line(line)
+            console.print(f"installed in your crontab: {line}", highlight=False, markup=False)
+        else:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        return
+    with store.Warehouse.from_settings(settings, read_only=True) as wh, _progress() as bar:
+        task = bar.add_task("computing the report", total=None)
+        built = finance.build_report(wh, period, lang=lang, as_of=as_of)
+        bar.update(task, description="writing " + ", ".join(_split(formats)))
+        files = finance.write_report(built, out_dir, tuple(_split(formats)))
+    console.print("\n\n".join(built.narrative.text.split("\n\n")), highlight=False)
+    console.print(f"\n[dim]narrative: {built.narrative.path}[/]")
+    for kind, path in files.items():
+        console.print(f"{kind}: {path}", highlight=False)
+
+
 def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 

@@ -7,6 +7,13 @@
 """
 
 from shopkeeper.finance.anomalies import Alert, detect_anomalies
+from shopkeeper.finance.report import (
+    FinanceReport,
+    build_report,
+    cron_line,
+    install_cron_line,
+    write_report,
+)
 from shopkeeper.finance.statements import (
     KPIS,
     PERIODS,
@@ -18,8 +25,15 @@ from shopkeeper.finance.statements import (
     previous_period,
 )
 from shopkeeper.finance.variance import Variance, explain_change
+from shopkeeper.metrics import MetricError
 
 __all__ = [
+    "FinanceReport",
+    "MetricError",
+    "build_report",
+    "cron_line",
+    "install_cron_line",
+    "write_report",
     "Alert",
     "detect_anomalies",
     "KPIS",

@@ -119,8 +119,8 @@ def report_facts(period: Period, previous: Period, statement: pd.DataFrame, kpis
     movers = pd.concat([t.rename(columns={dim: "group"}).assign(dimension=dim)
                         for dim, t in variance.contributions.items() if len(t) > 1]
                        or [pd.DataFrame(columns=["group", "change"])])
-    movers = movers[movers["change"] != 0]
-    movers = movers.reindex(movers["change"].abs().sort_values(ascending=False).index).head(3)
+    movers = movers[movers["change"] != 0].reset_index(drop=True)
+    movers = movers.loc[movers["change"].abs().sort_values(ascending=False).index].head(3)
     for i, row in enumerate(movers.itertuples()):
         facts[f"mover_{i}"] = Fact(float(row.change), "money")
         facts[f"mover_{i}_name"] = Fact(f"{row.group}", "text")
@@ -294,3 +294,40 @@ def write_report(report: FinanceReport, out_dir: str | Path,
         "rejected_numbers": report.narrative.rejected_numbers, "narrative": report.narrative.text,
         "facts": facts}, ensure_ascii=False, indent=1, default=float), out / f"{stem}.json")
     return written
+
+
+# -- scheduling ----------------------------------------------------------------------------------
+def cron_line(period: str, lang: str, out_dir: Path, formats: list[str],
+              config: Path | None = None, warehouse: Path | None = None) -> str:
+    """A crontab line that writes the report at 07:00 after each period ends (Mondays for
+    weeks, the 1st for months, the 1st of Jan/Apr/Jul/Oct for quarters)."""
+    import shlex
+    import shutil
+    import sys
+
+    when = {"week": "0 7 * * 1", "month": "0 7 1 * *", "quarter": "0 7 1 1,4,7,10 *"}
+    if period not in when:
+        raise metrics.MetricError("period must be week, month or quarter")
+    exe = shutil.which("shopkeeper") or f"{sys.executable} -m shopkeeper.cli"
+    args = [f"--period {period}", f"--lang {lang}", f"--out {shlex.quote(str(out_dir))}",
+            f"--format {','.join(formats)}"]
+    cfg = "".join(f"--{name} {shlex.quote(str(Path(value).resolve()))} "
+                  for name, value in (("config", config), ("warehouse", warehouse)) if value)
+    return (f"{when[period]} cd {shlex.quote(str(Path.cwd()))} && {exe} {cfg}report "
+            + " ".join(args) + " >> " + shlex.quote(str(out_dir / "report.log")) + " 2>&1")
+
+
+def install_cron_line(line: str) -> None:
+    """Append ``line`` to the user's crontab (once)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("crontab") is None:
+        raise metrics.MetricError("no crontab command on this machine; add the line printed "
+                                  "by 'shopkeeper report --schedule' to your scheduler")
+    current = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+    existing = current.stdout if current.returncode == 0 else ""
+    if line in existing.splitlines():
+        return
+    new = existing + ("" if existing.endswith("\n") or not existing else "\n") + line + "\n"
+    subprocess.run(["crontab", "-"], input=new, text=True, check=True)
