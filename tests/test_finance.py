@@ -102,13 +102,14 @@ def test_injected_anomalies_are_found_and_a_clean_series_raises_nothing():
     assert not short["anomaly"].any()  # ten days are no baseline
 
 
-def test_store_alert_names_its_size_range_and_driver(warehouse):
+def _daily_store(warehouse, spike_day: int | None = 110) -> None:
+    """120 days of web and app orders; on ``spike_day`` the app channel sells 40 more."""
     rng = np.random.default_rng(5)
     start = pd.Timestamp("2024-01-01 12:00", tz="UTC")
     orders, lines = [], []
     for day in range(120):
         for channel, mean in (("web", 12), ("app", 6)):
-            n = rng.poisson(mean) + (40 if (day == 110 and channel == "app") else 0)
+            n = rng.poisson(mean) + (40 if (day == spike_day and channel == "app") else 0)
             for k in range(n):
                 oid = f"{channel}-{day}-{k}"
                 orders.append({"order_id": oid, "ordered_at": start + pd.Timedelta(days=day),
@@ -120,6 +121,10 @@ def test_store_alert_names_its_size_range_and_driver(warehouse):
     with warehouse.transaction():
         warehouse.insert_df("orders", pd.DataFrame(orders))
         warehouse.insert_df("order_lines", pd.DataFrame(lines))
+
+
+def test_store_alert_names_its_size_range_and_driver(warehouse):
+    _daily_store(warehouse)
     alerts = finance.detect_anomalies(warehouse, "2024-04-01", "2024-04-29",
                                       names=("net_revenue", "orders"))
     spike = [a for a in alerts if a.day == dt.date(2024, 4, 20)]
@@ -130,3 +135,23 @@ def test_store_alert_names_its_size_range_and_driver(warehouse):
     channel = [d for d in revenue.drivers if d["dimension"] == "channel"]
     assert channel[0]["group"] == "app" and channel[0]["change"] > 300
     assert all(a.day == dt.date(2024, 4, 20) for a in alerts)  # nothing else in April
+
+
+def test_outlook_forecasts_whole_weeks_and_the_cash_view_adds_up(warehouse):
+    from shopkeeper.finance.outlook import cash_view, revenue_outlook
+
+    _daily_store(warehouse, spike_day=None)
+    as_of = dt.date(2024, 4, 24)  # a Wednesday
+    outlook = revenue_outlook(warehouse, as_of, weeks=4)
+    assert sorted(outlook["metric"].unique()) == ["gross_profit", "net_revenue"]
+    revenue = outlook[outlook["metric"] == "net_revenue"]
+    assert list(revenue["week"].dt.date) == [dt.date(2024, 4, 29) + dt.timedelta(weeks=k)
+                                             for k in range(4)]
+    # about 18 orders a day at 10.00: some 1,260 a week
+    assert revenue["yhat"].between(900, 1600).all()
+    assert (revenue["lo_80"] <= revenue["yhat"]).all() and (revenue["yhat"] <= revenue["hi_80"]).all()
+    purchases = pd.DataFrame({"week": pd.to_datetime(["2024-04-22", "2024-05-06"]),
+                              "purchases": [500.0, 300.0]})
+    cash = cash_view(outlook, purchases)
+    assert cash["purchases"].tolist() == [500.0, 300.0, 0.0, 0.0]  # due now counts in week one
+    assert np.allclose(cash["net"], cash["revenue"] - cash["purchases"])

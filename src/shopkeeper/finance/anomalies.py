@@ -151,6 +151,8 @@ def likely_drivers(warehouse: Warehouse, alert: Alert, n: int = 3) -> list[dict]
         if alert.metric in result.unavailable:
             continue
         df = result.df.pivot_table(index=dim, columns="day", values=alert.metric, aggfunc="sum")
+        if len(df) < 2:  # one category or one channel explains nothing
+            continue
         df.columns = [c.date() for c in df.columns]
         if metrics.METRICS[alert.metric].unit != "ratio":  # no sales is 0, not unknown
             df = df.fillna(0.0)

@@ -122,6 +122,8 @@ _T = {
         "watch": "Watch next: {list}.",
         "watch_item": "{metric} {dir} {pct}",
         "watch_none": "Watch next: nothing worsened by more than 5% on the previous period.",
+        "outlook": "Over the {weeks} weeks from {start}, net revenue is forecast at {cur} {revenue} "
+                   "(80% range {cur} {lo}–{hi}), against {cur} {purchases} of planned purchases.",
     },
     "zh": {
         "headline": "{period}净收入为 {cur} {net_revenue}，较{prev_label}{dir_prev} "
@@ -141,6 +143,8 @@ _T = {
         "watch": "接下来关注：{list}。",
         "watch_item": "{metric}{dir} {pct}",
         "watch_none": "接下来关注：与上期相比，没有指标恶化超过 5%。",
+        "outlook": "自{start}起的 {weeks} 周，预计净收入 {cur} {revenue}（80% 区间 {cur} {lo}–{hi}），"
+                   "计划采购 {cur} {purchases}。",
     },
 }
 
@@ -208,4 +212,9 @@ def template_narrative(facts: dict[str, Fact], lang: str) -> str:
              for i in range(3) if f"watch_{i}" in facts]
     paragraphs.append(t["watch"].format(list=("、" if lang == "zh" else ", ").join(watch))
                       if watch else t["watch_none"])
+    if "outlook_revenue" in facts:
+        paragraphs.append(t["outlook"].format(
+            weeks=fmt(v["outlook_weeks"], "count"), start=_date(v["outlook_start"], lang), cur=cur,
+            revenue=fmt(v["outlook_revenue"], "money"), lo=fmt(v["outlook_lo"], "money"),
+            hi=fmt(v["outlook_hi"], "money"), purchases=fmt(v["outlook_purchases"], "money")))
     return "\n\n".join(paragraphs)

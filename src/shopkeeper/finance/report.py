@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from shopkeeper import metrics
 from shopkeeper.finance.anomalies import Alert, detect_anomalies
 from shopkeeper.finance.narrative import Fact, Narrative, checked_narrative, fmt
+from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
 from shopkeeper.finance.statements import (
     Period,
     kpi_pack,
@@ -44,6 +45,8 @@ class FinanceReport:
     variance: Variance
     alerts: list[Alert]
     daily: pd.DataFrame
+    outlook: pd.DataFrame
+    cash: pd.DataFrame
     facts: dict[str, Fact]
     narrative: Narrative
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
@@ -84,10 +87,32 @@ def build_report(
     daily = metrics.query(warehouse, ["net_revenue", "gross_profit", "orders"], by="day",
                           start=previous.start, end=period.end).df
     currency = _currency(warehouse)
+    today = warehouse.query("SELECT max(CAST(ordered_at AS DATE)) FROM orders WHERE "
+                            "CAST(ordered_at AS DATE) <= CAST(? AS DATE)",
+                            [str(as_of or dt.date.max)])[0][0]
+    outlook = revenue_outlook(warehouse, today)
+    cash = cash_view(outlook, planned_purchases(warehouse))
     facts = report_facts(period, previous, statement, kpis, variance, alerts, currency)
+    facts.update(outlook_facts(cash))
     narrative = checked_narrative(facts, lang, rewrite)
     return FinanceReport(period, previous, lang, currency, statement, kpis, variance, alerts,
-                         daily, facts, narrative)
+                         daily, outlook, cash, facts, narrative)
+
+
+def outlook_facts(cash: pd.DataFrame, weeks: int = 4) -> dict[str, Fact]:
+    """The next ``weeks`` weeks' forecast revenue, its 80% range and planned purchases."""
+    if cash.empty:
+        return {}
+    head = cash.head(weeks)
+    return {
+        "outlook_level": Fact(0.8, "ratio"),
+        "outlook_weeks": Fact(float(len(head)), "count"),
+        "outlook_start": Fact(head["week"].iloc[0].date(), "date"),
+        "outlook_revenue": Fact(float(head["revenue"].sum()), "money"),
+        "outlook_lo": Fact(float(head["revenue_lo_80"].sum()), "money"),
+        "outlook_hi": Fact(float(head["revenue_hi_80"].sum()), "money"),
+        "outlook_purchases": Fact(float(head["purchases"].sum()), "money"),
+    }
 
 
 def _currency(warehouse: Warehouse) -> str:
@@ -191,7 +216,25 @@ def report_charts(report: FinanceReport) -> dict[str, go.Figure]:
     top.update_layout(title="变化最大的商品" if zh else "SKUs that moved most",
                       template="plotly_white", height=340, showlegend=False,
                       margin={"t": 40, "b": 30})
-    return {"trend": trend, "bridge": bridge, "movers": top}
+    charts = {"trend": trend, "bridge": bridge, "movers": top}
+    if not report.cash.empty:
+        c = report.cash
+        ahead = go.Figure()
+        ahead.add_trace(go.Bar(x=c["week"], y=c["purchases"], name="计划采购" if zh else
+                               "planned purchases", marker={"color": "#ff7f0e"}))
+        for col, name, style in (("revenue", "预测净收入" if zh else "forecast net revenue",
+                                  {"color": "#1f77b4", "width": 2}),
+                                 ("revenue_lo_80", "80% 下限" if zh else "80% low",
+                                  {"color": "#9ecae1", "dash": "dot"}),
+                                 ("revenue_hi_80", "80% 上限" if zh else "80% high",
+                                  {"color": "#9ecae1", "dash": "dot"})):
+            ahead.add_trace(go.Scatter(x=c["week"], y=c[col], mode="lines", name=name,
+                                       line=style))
+        ahead.update_layout(title="未来几周：收入预测与采购" if zh else
+                            "Weeks ahead: forecast revenue and purchases",
+                            template="plotly_white", height=320, margin={"t": 40, "b": 30})
+        charts["outlook"] = ahead
+    return charts
 
 
 def _effect_label(effect: str, zh: bool) -> str:
@@ -215,6 +258,8 @@ def report_tables(report: FinanceReport) -> dict[str, pd.DataFrame]:
         tables[f"by {dim}"] = t
     tables["anomalies"] = alerts
     tables["daily"] = daily
+    for name, df in (("outlook", report.outlook), ("cash", report.cash)):
+        tables[name] = df.assign(week=pd.to_datetime(df["week"]).dt.date)
     tables["about"] = pd.DataFrame({
         "item": ["period", "start", "end", "compared with", "currency", "narrative",
                  "rejected numbers", "generated at"],

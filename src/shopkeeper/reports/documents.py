@@ -91,17 +91,22 @@ def figure_to_svg(fig: go.Figure, width: float = 7.0, height: float = 2.8) -> st
         if trace.type == "bar":
             horizontal = trace.orientation == "h"
             values, labels = (trace.x, trace.y) if horizontal else (trace.y, trace.x)
-            labels = [str(v) for v in labels]
+            dates = pd.api.types.is_datetime64_any_dtype(pd.Series(list(labels)))
+            labels = pd.to_datetime(list(labels)) if dates else [str(v) for v in labels]
+            width = {"width": 5.0} if dates else {}  # days, for weekly bars on a date axis
             base = trace.base if trace.base is not None else 0
             colors = trace.marker.color if trace.marker and trace.marker.color is not None \
                 else color
             if horizontal:
                 ax.barh(labels, values, left=base, color=colors, label=name)
             else:
-                ax.bar(labels, values, bottom=base, color=colors, label=name)
+                ax.bar(labels, values, bottom=base, color=colors, label=name, **width)
         elif trace.type == "scatter":
             style = "o" if trace.mode == "markers" else "-"
-            ax.plot(list(trace.x), list(trace.y), style, color=color, label=name,
+            x = list(trace.x)
+            if pd.api.types.is_datetime64_any_dtype(pd.Series(x)):
+                x = pd.to_datetime(x)
+            ax.plot(x, list(trace.y), style, color=color, label=name,
                     markersize=6 if style == "o" else None, linewidth=1.5)
     title = fig.layout.title.text if fig.layout.title else None
     if title:
