@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-quick lint bench bench-forecast bench-inventory bench-scale docs clean
+.PHONY: demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ test-quick: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-bench: $(STAMP) bench-forecast bench-inventory bench-scale
+bench: $(STAMP) bench-forecast bench-inventory bench-scale bench-finance
 	$(BIN)/python bench/ingest.py
 
 bench-forecast: $(STAMP)
@@ -35,6 +35,9 @@ bench-inventory: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(BIN)/python bench/forecast_scale.py
+
+bench-finance: $(STAMP)
+	$(BIN)/python bench/finance.py
 
 docs: $(STAMP)
 	$(BIN)/python -m shopkeeper.store.schema > docs/schema.md

@@ -42,17 +42,18 @@ class Metric:
         return self.formula is None
 
 
-# -- the fact sources: FROM clause and time column. ``sales`` is one row per order line of an
-# order not cancelled, with its order's fields, category, resolved unit cost, gross value and
-# its share of order-level discounts; ``f`` (first orders) is joined only when a query needs it.
-SOURCES: dict[str, tuple[str, str]] = {
-    "sales": ("sales l", "l.ordered_at"),
-    "refunds": (
-        """refunds r LEFT JOIN orders o USING (order_id)
-           LEFT JOIN products p ON p.product_id = r.product_id""",
-        "r.refunded_at",
-    ),
-    "expenses": ("expenses e LEFT JOIN products p ON p.product_id = e.product_id", "e.incurred_on"),
+# -- the fact sources: table, time column, and the joins a measure or dimension may need (made
+# only when the query reads their alias). ``sales`` is one row per order line of an order not
+# cancelled, with its order's fields, category, resolved unit cost, gross value and its share of
+# order-level discounts, built by the engine.
+SOURCES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "sales": ("sales l", "l.ordered_at",
+              {"f": "LEFT JOIN first_orders f ON f.customer_id = l.customer_id"}),
+    "refunds": ("refunds r", "r.refunded_at",
+                {"o": "LEFT JOIN orders o USING (order_id)",
+                 "p": "LEFT JOIN products p ON p.product_id = r.product_id"}),
+    "expenses": ("expenses e", "e.incurred_on",
+                 {"p": "LEFT JOIN products p ON p.product_id = e.product_id"}),
 }
 # sources computed per customer first, then counted: ``customer_orders`` is sales per group
 # and customer with ``n_orders``

@@ -128,19 +128,22 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
     params: list = []
     ctes = []
     if any(_source_base(s) == "sales" and not missing[s] for s in by_source):
-        sales_sql, params = _sales_cte(q)
+        used = " ".join([*(METRICS[m].sql or "" for m in needed),
+                         *(DIMENSIONS[d].sql.get("sales", "") for d in split)])
+        sales_sql, params = _sales_cte(q, used)
         ctes.append(sales_sql)
-    if any("f." in (METRICS[m].sql or "") for m in needed) or "customer_type" in split:
+    if any(re.search(r"\bf\.", METRICS[m].sql or "") for m in needed) or "customer_type" in split:
         ctes.append(_FIRST_ORDERS_CTE)
     joined: list[str] = []
     for source, measures in by_source.items():
         if missing[source]:
             continue
         base = _source_base(source)
-        from_sql, time_col = SOURCES[base]
-        if base == "sales" and ("f." in " ".join(METRICS[m].sql or "" for m in measures)
-                                or "customer_type" in split):
-            from_sql += " LEFT JOIN first_orders f ON f.customer_id = l.customer_id"
+        table, time_col, joins = SOURCES[base]
+        reads = " ".join([*(METRICS[m].sql or "" for m in measures),
+                          *(DIMENSIONS[d].sql.get(base, "") for d in split)])
+        from_sql = " ".join([table, *(join for alias, join in joins.items()
+                                      if re.search(rf"\b{alias}\.", reads))])
         where, where_params = _where(q, base, time_col)
         params += where_params
         dim_select = ", ".join(f"{_dim_sql(d, base, time_col)} AS \"{d}\"" for d in dims)
@@ -157,7 +160,9 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
         ctes.append(f"m_{source} AS ({body})")
         joined.append(source)
     dim_cols = ", ".join(f'"{d}"' for d in dims)
-    if joined:
+    if len(joined) == 1:  # one source: its rows are the keys
+        from_sql = f"m_{joined[0]}"
+    elif joined:
         ctes.append("keys AS (" + " UNION ".join(
             f"SELECT {dim_cols} FROM m_{s}" for s in joined) + ")")
         from_sql = "keys k" + "".join(
@@ -172,7 +177,7 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
     metric_cols = ", ".join(f'{expand(m)} AS "{m}"' for m in q.metrics)
     sql = (
         "WITH " + ",\n".join(ctes)
-        + f",\nmeasures AS (SELECT k.{dim_cols.replace(', ', ', k.')}, {', '.join(measure_cols)} "
+        + f",\nmeasures AS (SELECT {dim_cols}, {', '.join(measure_cols)} "
         f"FROM {from_sql})\nSELECT {dim_cols}, {metric_cols} FROM measures ORDER BY {dim_cols}"
     ) if ctes else ""
     unavailable = {
@@ -203,32 +208,50 @@ def _where(q: MetricQuery, source: str, time_col: str) -> tuple[str, list]:
 _GROSS = "coalesce(l.quantity * l.unit_price, l.line_amount + coalesce(l.discount_amount, 0))"
 
 
-def _sales_cte(q: MetricQuery) -> tuple[str, list]:
-    """Order lines of orders not cancelled in the date range, with what the measures need."""
+def _sales_cte(q: MetricQuery, sql_used: str) -> tuple[str, list]:
+    """Order lines of orders not cancelled in the date range, with what the measures need.
+
+    ``sql_used`` is the measure and dimension SQL that will read the CTE: the product, unit
+    cost and order-discount joins are made only when it reads their columns.
+    """
     clauses, params = ["coalesce(o.status, '') <> 'cancelled'"], []
     for op, value in ((">=", q.start), ("<=", q.end)):
         if value is not None:
             clauses.append(f"CAST(o.ordered_at AS DATE) {op} CAST(? AS DATE)")
             params.append(str(value))
-    # order-level discounts are spread over the order's lines by their share of its value
-    return f"""unit_costs AS (
+    where = " AND ".join(clauses)
+    costs = "unit_cost" in sql_used
+    discounts = "order_discount_share" in sql_used
+    products = costs or "category" in sql_used
+    ctes, columns, joins = [], [], []
+    if costs:
+        ctes.append("""unit_costs AS (
     SELECT product_id, first(unit_cost ORDER BY is_primary DESC NULLS LAST, unit_cost)
            AS supplier_cost
-    FROM sku_suppliers GROUP BY product_id),
+    FROM sku_suppliers GROUP BY product_id)""")
+        columns.append("coalesce(p.unit_cost, c.supplier_cost) AS unit_cost")
+        joins.append("LEFT JOIN unit_costs c USING (product_id)")
+    if products:
+        columns.append("p.category")
+        joins.insert(0, "LEFT JOIN products p USING (product_id)")
+    lines = f"""SELECT l.order_id, l.product_id, l.quantity, l.discount_amount, o.customer_id,
+           o.channel, o.ordered_at, o.country, o.region, o.discount_amount AS order_discount,
+           {", ".join([f"{_GROSS} AS line_gross", *columns])}
+    FROM order_lines l JOIN orders o USING (order_id) {" ".join(joins)}
+    WHERE {where}"""
+    if not discounts:
+        ctes.append(f"sales AS ({lines})")
+        return ",\n".join(ctes), params
+    # order-level discounts are spread over the order's lines by their share of its value; the
+    # lines are read once (a materialised CTE) for both the shares and the measures
+    ctes.append(f"""sales_lines AS MATERIALIZED ({lines}),
 order_discounts AS (
-    SELECT o.order_id, any_value(o.discount_amount) / nullif(sum({_GROSS}), 0) AS rate
-    FROM orders o JOIN order_lines l USING (order_id)
-    WHERE coalesce(o.discount_amount, 0) <> 0 GROUP BY o.order_id),
+    SELECT order_id, any_value(order_discount) / nullif(sum(line_gross), 0) AS rate
+    FROM sales_lines WHERE coalesce(order_discount, 0) <> 0 GROUP BY order_id),
 sales AS (
-    SELECT l.order_id, l.product_id, l.quantity, l.discount_amount, o.customer_id, o.channel,
-           o.ordered_at, o.country, o.region, p.category,
-           coalesce(p.unit_cost, c.supplier_cost) AS unit_cost,
-           {_GROSS} AS line_gross,
-           coalesce(d.rate, 0) * {_GROSS} AS order_discount_share
-    FROM order_lines l JOIN orders o USING (order_id)
-         LEFT JOIN products p USING (product_id) LEFT JOIN unit_costs c USING (product_id)
-         LEFT JOIN order_discounts d USING (order_id)
-    WHERE {" AND ".join(clauses)})""", params
+    SELECT s.*, coalesce(d.rate, 0) * s.line_gross AS order_discount_share
+    FROM sales_lines s LEFT JOIN order_discounts d USING (order_id))""")
+    return ",\n".join(ctes), params
 
 
 _FIRST_ORDERS_CTE = """first_orders AS (
