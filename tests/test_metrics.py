@@ -63,6 +63,13 @@ def test_a_measure_that_cannot_be_split_is_empty_and_said(shop):
     assert r.unavailable == {"ad_spend": ["country"], "roas": ["country"]}
 
 
+def test_nothing_computable_is_empty_not_an_error(shop):
+    r = metrics.query(shop, "ad_spend", by="country")
+    assert r.df.empty and r.unavailable == {"ad_spend": ["country"]}
+    total = metrics.query(shop, "ad_spend", filters={"country": "(none)"}).df
+    assert len(total) == 1 and total["ad_spend"].isna().all()
+
+
 def test_filters_and_customer_type(shop):
     r = metrics.query(shop, ["gmv", "customers"], by="customer_type", filters={"channel": "web"})
     got = r.df.set_index("customer_type")

@@ -104,11 +104,12 @@ def checked_narrative(
 # -- the templates -------------------------------------------------------------------------------
 _T = {
     "en": {
-        "headline": "In {period}, net revenue was {cur} {net_revenue}, {dir_prev} {net_revenue_change_pct} "
-                    "on {prev_label}{yoy}. Gross margin was {gross_margin} and operating profit "
+        "headline": "In {period}, net revenue was {cur} {net_revenue}{vs_prev}{yoy}. Gross margin "
+                    "was {gross_margin} and operating profit "
                     "{cur} {operating_profit_signed}, from {orders} orders at an average of "
                     "{cur} {aov}.",
-        "yoy": " and {dir_yoy} {net_revenue_yoy_pct} on a year earlier",
+        "vs_prev": ", {dir_prev} {net_revenue_change_pct} on {prev_label}",
+        "yoy": ", {dir_yoy} {net_revenue_yoy_pct} on a year earlier",
         "up": "up", "down": "down", "flat": "flat at",
         "why": "Of the {cur} {change} {moved}, volume (units sold) accounts for {cur} "
                "{volume_signed}, mix (which products sold) {cur} {mix_signed}, price "
@@ -126,9 +127,10 @@ _T = {
                    "(80% range {cur} {lo}–{hi}), against {cur} {purchases} of planned purchases.",
     },
     "zh": {
-        "headline": "{period}净收入为 {cur} {net_revenue}，较{prev_label}{dir_prev} "
-                    "{net_revenue_change_pct}{yoy}。毛利率 {gross_margin}，经营利润 {cur} "
+        "headline": "{period}净收入为 {cur} {net_revenue}{vs_prev}{yoy}。毛利率 {gross_margin}，"
+                    "经营利润 {cur} "
                     "{operating_profit_signed}，共 {orders} 笔订单，客单价 {cur} {aov}。",
+        "vs_prev": "，较{prev_label}{dir_prev} {net_revenue_change_pct}",
         "yoy": "，同比{dir_yoy} {net_revenue_yoy_pct}",
         "up": "增长", "down": "下降", "flat": "持平",
         "why": "净收入{moved} {cur} {change}，其中销量（售出件数）贡献 {cur} {volume_signed}，"
@@ -172,11 +174,15 @@ def template_narrative(facts: dict[str, Fact], lang: str) -> str:
     if "net_revenue_yoy_pct" in facts:
         yoy = t["yoy"].format(dir_yoy=word(v["net_revenue_yoy_pct"]),
                               net_revenue_yoy_pct=fmt(v["net_revenue_yoy_pct"], "ratio"))
+    vs_prev = ""  # no comparison when the period before had no sales to compare with
+    if "net_revenue_change_pct" in facts:
+        vs_prev = t["vs_prev"].format(prev_label=str(v["_prev_label_" + lang]),
+                                      dir_prev=word(v["net_revenue_change_pct"]),
+                                      net_revenue_change_pct=fmt(v["net_revenue_change_pct"],
+                                                                 "ratio"))
     paragraphs = [t["headline"].format(
-        period=str(v["_period_label_" + lang]), prev_label=str(v["_prev_label_" + lang]), cur=cur,
-        net_revenue=fmt(v["net_revenue"], "money"),
-        dir_prev=word(v.get("net_revenue_change_pct", 0.0)),
-        net_revenue_change_pct=fmt(v.get("net_revenue_change_pct", 0.0), "ratio"), yoy=yoy,
+        period=str(v["_period_label_" + lang]), cur=cur,
+        net_revenue=fmt(v["net_revenue"], "money"), vs_prev=vs_prev, yoy=yoy,
         gross_margin=fmt(v["gross_margin"], "ratio"),
         operating_profit_signed=_signed(v["operating_profit"], "money"),
         orders=fmt(v["orders"], "count"), aov=fmt(v["aov"], "money"),

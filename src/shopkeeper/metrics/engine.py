@@ -167,19 +167,18 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
             f"SELECT {dim_cols} FROM m_{s}" for s in joined) + ")")
         from_sql = "keys k" + "".join(
             f" LEFT JOIN m_{s} USING ({dim_cols})" for s in joined)
-    else:
-        from_sql = f"(SELECT {', '.join(f'NULL AS {chr(34)}{d}{chr(34)}' for d in dims)}) k"
+    else:  # nothing can be computed: no groups, or for a total one empty row
+        nulls = ", ".join(f'NULL::VARCHAR AS "{d}"' for d in dims)
+        from_sql = f"(SELECT {nulls}{'' if dims == [_ALL] else ' WHERE FALSE'})"
     measure_cols = []
     for measure in needed:
         source = METRICS[measure].source or ""
         value = f'coalesce(m_{source}."{measure}", 0)' if source in joined else "NULL::DOUBLE"
         measure_cols.append(f'{value} AS "{measure}"')
     metric_cols = ", ".join(f'{expand(m)} AS "{m}"' for m in q.metrics)
-    sql = (
-        "WITH " + ",\n".join(ctes)
-        + f",\nmeasures AS (SELECT {dim_cols}, {', '.join(measure_cols)} "
-        f"FROM {from_sql})\nSELECT {dim_cols}, {metric_cols} FROM measures ORDER BY {dim_cols}"
-    ) if ctes else ""
+    ctes.append(f"measures AS (SELECT {dim_cols}, {', '.join(measure_cols)} FROM {from_sql})")
+    sql = ("WITH " + ",\n".join(ctes)
+           + f"\nSELECT {dim_cols}, {metric_cols} FROM measures ORDER BY {dim_cols}")
     unavailable = {
         m: sorted({d for x in measures_of(m) for d in missing[METRICS[x].source or ""]})
         for m in q.metrics
