@@ -10,6 +10,7 @@ import pytest
 
 from shopkeeper import finance, metrics
 from shopkeeper.finance.variance import _volume_mix_price
+from tests.forecast_fixtures import START, demand_store
 
 
 def test_periods(shop):
@@ -155,3 +156,19 @@ def test_outlook_forecasts_whole_weeks_and_the_cash_view_adds_up(warehouse):
     cash = cash_view(outlook, purchases)
     assert cash["purchases"].tolist() == [500.0, 300.0, 0.0, 0.0]  # due now counts in week one
     assert np.allclose(cash["net"], cash["revenue"] - cash["purchases"])
+
+
+def test_sku_anomalies_flag_a_collapse_and_a_spike_but_not_steady_skus(warehouse):
+    from shopkeeper.finance.anomalies import sku_anomalies
+
+    rng = np.random.default_rng(2)
+    days = 9 * 7
+    series = {f"S{i}": rng.poisson(4, days).astype(float) for i in range(6)}
+    series["S0"][-7:] = 0.0  # stopped selling in the last week (a stock-out or a broken listing)
+    series["S1"][-7:] += 30.0  # a spike
+    demand_store(warehouse, series)
+    end = (START + pd.Timedelta(days=days - 1)).date()  # a Sunday: the last week is whole
+    flagged = sku_anomalies(warehouse, finance.Period("week", end - dt.timedelta(days=6), end))
+    assert set(flagged["sku"]) == {"S0", "S1"}
+    row = flagged.set_index("sku").loc["S0"]
+    assert row["actual"] == 0 and row["z"] < -3.5 and row["low"] > 0

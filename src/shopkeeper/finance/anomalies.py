@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from shopkeeper import metrics
+from shopkeeper.finance.statements import Period
 from shopkeeper.store import Warehouse
 
 DAILY_METRICS = ("net_revenue", "orders", "refund_rate", "gross_margin")
@@ -164,3 +165,49 @@ def likely_drivers(warehouse: Warehouse, alert: Alert, n: int = 3) -> list[dict]
                  "usual": float(usual[g]), "change": float(c)}
                 for g, c in moved.head(n).items()]
     return out
+
+
+def sku_anomalies(
+    warehouse: Warehouse,
+    period: Period,
+    *,
+    periods: int = 8,
+    threshold: float = 3.5,
+    min_units: float = 5.0,
+) -> pd.DataFrame:
+    """SKUs whose units sold in ``period`` are out of line with their own recent past.
+
+    The past is the ``periods`` weeks, months or quarters just before; a SKU is flagged by the
+    Hampel rule: more than ``threshold`` robust standard deviations (1.4826 × MAD, at least the
+    Poisson spread √median) from its median, and by at least half of it. Only established SKUs
+    (sold in three of four past periods) are judged, and SKUs selling under ``min_units`` both
+    now and usually are left out. Returns ``sku, actual, expected, low, high, z`` by |z|.
+    """
+    step = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1),
+            "quarter": pd.DateOffset(months=3)}[period.kind]
+    first = (pd.Timestamp(period.start) - periods * step).date()
+    df = metrics.query(warehouse, "units", by=["sku", period.kind], start=first,
+                       end=period.end).df
+    columns = ["sku", "actual", "expected", "low", "high", "z"]
+    if df.empty:
+        return pd.DataFrame(columns=columns)
+    buckets = [(pd.Timestamp(period.start) - k * step) for k in range(periods + 1)]
+    per = df.pivot_table(index="sku", columns=period.kind, values="units", aggfunc="sum",
+                         fill_value=0.0).reindex(columns=buckets, fill_value=0.0)
+    now, past = per[buckets[0]], per[buckets[1:]]
+    median = past.median(axis=1)
+    spread = np.maximum(1.4826 * past.sub(median, axis=0).abs().median(axis=1),
+                        np.sqrt(median.clip(lower=1.0)))
+    out = pd.DataFrame({"sku": per.index, "actual": now.to_numpy(),
+                        "expected": median.to_numpy(),
+                        "low": (median - threshold * spread).clip(lower=0).to_numpy(),
+                        "high": (median + threshold * spread).to_numpy(),
+                        "z": ((now - median) / spread).to_numpy()})
+    busy = (out["actual"] >= min_units) | (out["expected"] >= min_units)
+    # a new or seasonal SKU has no usual level to leave: judge only SKUs that sold in at least
+    # three in four of the past periods, and only changes of at least half their usual level
+    established = ((past > 0).sum(axis=1) >= 0.75 * periods).to_numpy()
+    material = (out["actual"] - out["expected"]).abs() >= 0.5 * out["expected"]
+    flagged = out[busy & established & material & (out["z"].abs() > threshold)]
+    return flagged.reindex(flagged["z"].abs().sort_values(ascending=False).index).reset_index(
+        drop=True)[columns]

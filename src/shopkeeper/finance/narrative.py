@@ -118,6 +118,7 @@ _T = {
         "movers": "The biggest movers were {list}.",
         "mover": "{group} ({sign}{cur} {change})",
         "anomalies_none": "No daily metric left its expected range.",
+        "sku_anomalies": " {n} SKUs sold far outside their usual range (see the SKU table).",
         "anomalies": "{n} unusual days: {list}.",
         "anomaly": "{metric} on {day} was {actual} against an expected {low}–{high}",
         "watch": "Watch next: {list}.",
@@ -140,6 +141,7 @@ _T = {
         "movers": "变化最大的是{list}。",
         "mover": "{group}（{sign}{cur} {change}）",
         "anomalies_none": "各项日指标均在预期范围内。",
+        "sku_anomalies": "另有 {n} 个商品的销量远离常态（见商品表）。",
         "anomalies": "{n} 个异常日：{list}。",
         "anomaly": "{day} {metric}为 {actual}，预期 {low}–{high}",
         "watch": "接下来关注：{list}。",
@@ -213,6 +215,8 @@ def template_narrative(facts: dict[str, Fact], lang: str) -> str:
                 high=fmt(v[f"anomaly_{i}_high"], unit)))
         paragraphs.append(t["anomalies"].format(
             n=fmt(n_alerts, "count"), list=("；" if lang == "zh" else "; ").join(items)))
+    if v.get("sku_anomaly_count", 0) > 0:
+        paragraphs[-1] += t["sku_anomalies"].format(n=fmt(v["sku_anomaly_count"], "count"))
     watch = [t["watch_item"].format(metric=str(v[f"watch_{i}_label_{lang}"]),
                                     dir=word(v[f"watch_{i}"]), pct=fmt(v[f"watch_{i}"], "ratio"))
              for i in range(3) if f"watch_{i}" in facts]

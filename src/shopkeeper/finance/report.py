@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from shopkeeper import metrics
-from shopkeeper.finance.anomalies import Alert, detect_anomalies
+from shopkeeper.finance.anomalies import Alert, detect_anomalies, sku_anomalies
 from shopkeeper.finance.narrative import Fact, Narrative, checked_narrative, fmt
 from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
 from shopkeeper.finance.statements import (
@@ -44,6 +44,7 @@ class FinanceReport:
     kpis: pd.DataFrame
     variance: Variance
     alerts: list[Alert]
+    sku_alerts: pd.DataFrame
     daily: pd.DataFrame
     outlook: pd.DataFrame
     cash: pd.DataFrame
@@ -84,6 +85,7 @@ def build_report(
     kpis = kpi_pack(warehouse, period)
     variance = explain_change(warehouse, period, previous)
     alerts = detect_anomalies(warehouse, period.start, period.end)
+    skus = sku_anomalies(warehouse, period)
     daily = metrics.query(warehouse, ["net_revenue", "gross_profit", "orders"], by="day",
                           start=previous.start, end=period.end).df
     currency = _currency(warehouse)
@@ -94,9 +96,10 @@ def build_report(
     cash = cash_view(outlook, planned_purchases(warehouse))
     facts = report_facts(period, previous, statement, kpis, variance, alerts, currency)
     facts.update(outlook_facts(cash))
+    facts["sku_anomaly_count"] = Fact(float(len(skus)), "count")
     narrative = checked_narrative(facts, lang, rewrite)
     return FinanceReport(period, previous, lang, currency, statement, kpis, variance, alerts,
-                         daily, outlook, cash, facts, narrative)
+                         skus, daily, outlook, cash, facts, narrative)
 
 
 def outlook_facts(cash: pd.DataFrame, weeks: int = 4) -> dict[str, Fact]:
@@ -257,6 +260,7 @@ def report_tables(report: FinanceReport) -> dict[str, pd.DataFrame]:
     for dim, t in report.variance.contributions.items():
         tables[f"by {dim}"] = t
     tables["anomalies"] = alerts
+    tables["SKU anomalies"] = report.sku_alerts
     tables["daily"] = daily
     for name, df in (("outlook", report.outlook), ("cash", report.cash)):
         tables[name] = df.assign(week=pd.to_datetime(df["week"]).dt.date)
@@ -307,6 +311,11 @@ def _context(report: FinanceReport) -> dict:
                              f"{cell(a.high, metrics.METRICS[a.metric].unit)}",
                     "drivers": ", ".join(f"{d['group']} ({d['change']:+,.2f})"
                                          for d in a.drivers[:3])} for a in report.alerts],
+        "sku_alerts": [{"sku": r.sku, "actual": f"{r.actual:,.0f}",
+                        "expected": f"{r.expected:,.0f}",
+                        "range": f"{r.low:,.0f} – {r.high:,.0f}", "z": f"{r.z:+.1f}"}
+                       for r in report.sku_alerts.head(15).itertuples()],
+        "sku_alert_count": len(report.sku_alerts),
         "generated_at": report.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
     }
 
