@@ -6,7 +6,8 @@
     finance.explain_change(wh, period, finance.previous_period(period))
 """
 
-from shopkeeper.finance.anomalies import Alert, detect_anomalies
+from shopkeeper.finance.anomalies import Alert, detect_anomalies, sku_anomalies
+from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
 from shopkeeper.finance.report import (
     FinanceReport,
     build_report,
@@ -46,4 +47,8 @@ __all__ = [
     "last_complete_period",
     "pnl",
     "previous_period",
+    "cash_view",
+    "planned_purchases",
+    "revenue_outlook",
+    "sku_anomalies",
 ]
