@@ -135,30 +135,50 @@ def detect_anomalies(
               float(r.high))
         for r in found.itertuples()
     ]
+    by_metric: dict[str, list[Alert]] = {}
     for alert in alerts:
-        alert.drivers = likely_drivers(warehouse, alert, n=drivers)
+        by_metric.setdefault(alert.metric, []).append(alert)
+    for metric, group in by_metric.items():  # one query per metric and dimension
+        tables = _driver_tables(warehouse, metric, [a.day for a in group])
+        for alert in group:
+            alert.drivers = likely_drivers(warehouse, alert, n=drivers, tables=tables)
     return sorted(alerts, key=lambda a: (a.day, a.metric))
 
 
-def likely_drivers(warehouse: Warehouse, alert: Alert, n: int = 3) -> list[dict]:
-    """Groups whose value that day moved most, in the alert's direction, against their own
-    average on the same weekday of the four weeks before."""
-    day = pd.Timestamp(alert.day)
-    weeks_before = [(day - pd.Timedelta(weeks=k)).date() for k in range(1, 5)]
-    out = []
+def _driver_tables(warehouse: Warehouse, metric: str,
+                   days: list[dt.date]) -> dict[str, pd.DataFrame]:
+    """Per driver dimension: ``metric`` by group (rows) and day (columns), covering the four
+    weeks before each of ``days``; dimensions with one group (or none) are left out."""
+    start = min(days) - dt.timedelta(weeks=4)
+    out = {}
     for dim in DRIVER_DIMENSIONS:
-        result = metrics.query(warehouse, alert.metric, by=[dim, "day"],
-                               start=weeks_before[-1], end=alert.day)
-        if alert.metric in result.unavailable:
+        result = metrics.query(warehouse, metric, by=[dim, "day"], start=start, end=max(days))
+        if metric in result.unavailable:
             continue
-        df = result.df.pivot_table(index=dim, columns="day", values=alert.metric, aggfunc="sum")
+        df = result.df.pivot_table(index=dim, columns="day", values=metric, aggfunc="sum")
         if len(df) < 2:  # one category or one channel explains nothing
             continue
         df.columns = [c.date() for c in df.columns]
-        if metrics.METRICS[alert.metric].unit != "ratio":  # no sales is 0, not unknown
+        if metrics.METRICS[metric].unit != "ratio":  # no sales is 0, not unknown
             df = df.fillna(0.0)
-        today = df.get(alert.day, pd.Series(np.nan, index=df.index))
-        usual = df.reindex(columns=weeks_before).mean(axis=1)
+        out[dim] = df
+    return out
+
+
+def likely_drivers(warehouse: Warehouse, alert: Alert, n: int = 3,
+                   tables: dict[str, pd.DataFrame] | None = None) -> list[dict]:
+    """Groups whose value that day moved most, in the alert's direction, against their own
+    average on the same weekday of the four weeks before. ``tables`` (from one query for many
+    alerts of a metric) saves querying again."""
+    if tables is None:
+        tables = _driver_tables(warehouse, alert.metric, [alert.day])
+    day = pd.Timestamp(alert.day)
+    weeks_before = [(day - pd.Timedelta(weeks=k)).date() for k in range(1, 5)]
+    out = []
+    for dim, df in tables.items():
+        fill = 0.0 if metrics.METRICS[alert.metric].unit != "ratio" else np.nan
+        today = df.get(alert.day, pd.Series(fill, index=df.index))
+        usual = df.reindex(columns=weeks_before, fill_value=fill).mean(axis=1)
         moved = (today - usual).dropna().sort_values(ascending=alert.direction == "down")
         moved = moved[moved > 0] if alert.direction == "up" else moved[moved < 0]
         out += [{"dimension": dim, "group": str(g), "actual": float(today[g]),
