@@ -70,6 +70,15 @@ def test_nothing_computable_is_empty_not_an_error(shop):
     assert len(total) == 1 and total["ad_spend"].isna().all()
 
 
+def test_customer_segment_by_the_orders_place_in_history(shop):
+    got = metrics.query(shop, ["orders", "gmv"], by="customer_segment").df.set_index(
+        "customer_segment")
+    # c1: o1 (1st), o3 (2nd), o5 (3rd); c2: o2 (1st); o4 is cancelled
+    assert got.loc["new", "orders"] == 2 and got.loc["returning", "orders"] == 2
+    assert got.loc["returning", "gmv"] == pytest.approx(61.00)
+    assert "loyal" not in got.index
+
+
 def test_filters_and_customer_type(shop):
     r = metrics.query(shop, ["gmv", "customers"], by="customer_type", filters={"channel": "web"})
     got = r.df.set_index("customer_type")

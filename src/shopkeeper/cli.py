@@ -328,7 +328,7 @@ def metrics_cmd(
         help="Comma-separated metrics, e.g. gmv,net_revenue,aov; 'list' shows them all.")],
     by: Annotated[str, typer.Option(
         help="Comma-separated dimensions: day|week|month|quarter|year, sku, category, channel, "
-             "country, region, customer_type.")] = "",
+             "country, region, customer_type, customer_segment.")] = "",
     where: Annotated[list[str] | None, typer.Option(
         help="Keep only DIM=VALUE[,VALUE…]; repeatable.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")] = None,

@@ -48,7 +48,8 @@ class Metric:
 # order-level discounts, built by the engine.
 SOURCES: dict[str, tuple[str, str, dict[str, str]]] = {
     "sales": ("sales l", "l.ordered_at",
-              {"f": "LEFT JOIN first_orders f ON f.customer_id = l.customer_id"}),
+              {"f": "LEFT JOIN first_orders f ON f.customer_id = l.customer_id",
+               "rk": "LEFT JOIN order_ranks rk ON rk.order_id = l.order_id"}),
     "refunds": ("refunds r", "r.refunded_at",
                 {"o": "LEFT JOIN orders o USING (order_id)",
                  "p": "LEFT JOIN products p ON p.product_id = r.product_id"}),
@@ -84,6 +85,10 @@ DIMENSIONS: dict[str, Dimension] = {
             "sales": f"coalesce(l.region, {_NONE})", "refunds": f"coalesce(o.region, {_NONE})"}),
         Dimension("customer_type", "new or returning customer", "新老客", {
             "sales": "CASE WHEN l.order_id = f.first_order_id THEN 'new' ELSE 'returning' END"}),
+        Dimension("customer_segment", "customer segment (by the order's place in their history)",
+                  "客户分层", {
+            "sales": "CASE WHEN rk.order_rank IS NULL THEN 'guest' WHEN rk.order_rank = 1 "
+                     "THEN 'new' WHEN rk.order_rank <= 4 THEN 'returning' ELSE 'loyal' END"}),
     ]
 }
 TIME_GRAINS = tuple(name for name, d in DIMENSIONS.items() if d.is_time)

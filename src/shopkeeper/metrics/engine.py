@@ -132,8 +132,11 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
                          *(DIMENSIONS[d].sql.get("sales", "") for d in split)])
         sales_sql, params = _sales_cte(q, used)
         ctes.append(sales_sql)
-    if any(re.search(r"\bf\.", METRICS[m].sql or "") for m in needed) or "customer_type" in split:
-        ctes.append(_FIRST_ORDERS_CTE)
+    reads_sales = " ".join([*(METRICS[m].sql or "" for m in needed),
+                            *(DIMENSIONS[d].sql.get("sales", "") for d in split)])
+    for alias, cte in (("f", _FIRST_ORDERS_CTE), ("rk", _ORDER_RANKS_CTE)):
+        if re.search(rf"\b{alias}\.", reads_sales):
+            ctes.append(cte)
     joined: list[str] = []
     for source, measures in by_source.items():
         if missing[source]:
@@ -252,6 +255,12 @@ sales AS (
     FROM sales_lines s LEFT JOIN order_discounts d USING (order_id))""")
     return ",\n".join(ctes), params
 
+
+# a customer's orders numbered in time: 1 is their first order ever, 5 their fifth
+_ORDER_RANKS_CTE = """order_ranks AS (
+    SELECT order_id, row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id)
+           AS order_rank
+    FROM orders WHERE coalesce(status, '') <> 'cancelled' AND customer_id IS NOT NULL)"""
 
 _FIRST_ORDERS_CTE = """first_orders AS (
     SELECT customer_id, arg_min(order_id, ordered_at) AS first_order_id FROM orders
