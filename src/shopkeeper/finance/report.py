@@ -29,7 +29,6 @@ from shopkeeper.store import Warehouse
 
 FORMATS = ("html", "pdf", "xlsx")
 WATCH_THRESHOLD = 0.05
-_MONTHS_ZH = "一二三四五六七八九十"
 
 
 @dataclass

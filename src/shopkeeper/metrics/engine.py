@@ -127,13 +127,12 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
                for s in by_source}
     params: list = []
     ctes = []
-    if any(_source_base(s) == "sales" and not missing[s] for s in by_source):
-        used = " ".join([*(METRICS[m].sql or "" for m in needed),
-                         *(DIMENSIONS[d].sql.get("sales", "") for d in split)])
-        sales_sql, params = _sales_cte(q, used)
-        ctes.append(sales_sql)
+    dim_cols = ", ".join(f'"{d}"' for d in dims)
     reads_sales = " ".join([*(METRICS[m].sql or "" for m in needed),
                             *(DIMENSIONS[d].sql.get("sales", "") for d in split)])
+    if any(_source_base(s) == "sales" and not missing[s] for s in by_source):
+        sales_sql, params = _sales_cte(q, reads_sales)
+        ctes.append(sales_sql)
     for alias, cte in (("f", _FIRST_ORDERS_CTE), ("rk", _ORDER_RANKS_CTE)):
         if re.search(rf"\b{alias}\.", reads_sales):
             ctes.append(cte)
@@ -153,7 +152,7 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
         if source in NESTED_SOURCES:
             inner = (f"SELECT {dim_select}, l.customer_id, count(DISTINCT l.order_id) AS n_orders "
                      f"FROM {from_sql} WHERE {where} GROUP BY ALL")
-            body = (f"SELECT {', '.join(chr(34) + d + chr(34) for d in dims)}, "
+            body = (f"SELECT {dim_cols}, "
                     + ", ".join(f"{METRICS[m].sql} AS \"{m}\"" for m in measures)
                     + f" FROM ({inner}) GROUP BY ALL")
         else:
@@ -162,7 +161,6 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
                     + f" FROM {from_sql} WHERE {where} GROUP BY ALL")
         ctes.append(f"m_{source} AS ({body})")
         joined.append(source)
-    dim_cols = ", ".join(f'"{d}"' for d in dims)
     if len(joined) == 1:  # one source: its rows are the keys
         from_sql = f"m_{joined[0]}"
     elif joined:

@@ -70,6 +70,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
 
 
 def write_text(text: str, path: str | Path) -> Path:
+    """Write UTF-8 text, creating the folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -115,7 +116,8 @@ def figure_to_svg(fig: go.Figure, width: float = 7.0, height: float = 2.8) -> st
         ax.legend(fontsize=7, frameon=False)
     ax.tick_params(labelsize=7)
     ax.spines[["top", "right"]].set_visible(False)
-    figure.autofmt_xdate() if any(t.type == "scatter" for t in fig.data) else None
+    if any(t.type == "scatter" for t in fig.data):
+        figure.autofmt_xdate()
     figure.tight_layout()
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg")
