@@ -143,9 +143,15 @@ def test_outlook_forecasts_whole_weeks_and_the_cash_view_adds_up(warehouse):
 
     _daily_store(warehouse, spike_day=None)
     as_of = dt.date(2024, 4, 24)  # a Wednesday
-    outlook = revenue_outlook(warehouse, as_of, weeks=4)
+    outlook, months = revenue_outlook(warehouse, as_of, weeks=4, months=1)
     assert sorted(outlook["metric"].unique()) == ["gross_profit", "net_revenue"]
     revenue = outlook[outlook["metric"] == "net_revenue"]
+    monthly = months[months["metric"] == "net_revenue"]
+    assert list(monthly["month"].dt.date) == [dt.date(2024, 5, 1)]
+    # May's total is about 31/7 of a forecast week
+    assert monthly["yhat"].iloc[0] == pytest.approx(revenue["yhat"].mean() * 31 / 7, rel=0.1)
+    # 115 days of history cannot back-test three months ahead: the months are left out
+    assert revenue_outlook(warehouse, as_of, weeks=4, months=3)[1].empty
     assert list(revenue["week"].dt.date) == [dt.date(2024, 4, 29) + dt.timedelta(weeks=k)
                                              for k in range(4)]
     # about 18 orders a day at 10.00: some 1,260 a week

@@ -1,9 +1,10 @@
-"""What comes next: net revenue and gross profit forecast for the coming weeks, and the cash view
-of the replenishment plan's purchases against that revenue.
+"""What comes next: net revenue and gross profit forecast for the coming weeks and months, and
+the cash view of the replenishment plan's purchases against that revenue.
 
 The forecast reuses ``shopkeeper.forecast``: the daily series are forecast with the same model
-choice by backtest as demand, then summed to Monday weeks. A week's interval is the sum of its
-days' bounds, which assumes the days' errors move together: a wide, cautious range.
+choice by backtest as demand, then summed to Monday weeks and calendar months. A week's or
+month's interval is the sum of its days' bounds, which assumes the days' errors move together:
+a wide, cautious range.
 """
 
 from __future__ import annotations
@@ -18,29 +19,52 @@ from shopkeeper.store import Warehouse
 
 OUTLOOK_METRICS = ("net_revenue", "gross_profit")
 DEFAULT_WEEKS = 8
+DEFAULT_MONTHS = 3
 HISTORY_DAYS = 365
 
 
-def revenue_outlook(warehouse: Warehouse, as_of: dt.date, weeks: int = DEFAULT_WEEKS,
-                    history_days: int = HISTORY_DAYS) -> pd.DataFrame:
-    """Weekly forecast after ``as_of``: ``metric, week, yhat, lo_80, hi_80, lo_95, hi_95``.
-
-    Empty when there is too little history (under eight weeks) to backtest a model."""
+def revenue_outlook(
+    warehouse: Warehouse,
+    as_of: dt.date,
+    weeks: int = DEFAULT_WEEKS,
+    months: int = DEFAULT_MONTHS,
+    history_days: int = HISTORY_DAYS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The forecast after ``as_of`` for the next ``weeks`` whole Monday weeks and ``months``
+    whole calendar months: two frames, ``metric, week|month, yhat, lo_80, hi_80, lo_95,
+    hi_95``, from one daily forecast. The backtest needs two horizons of history: with less,
+    the months are left out, and with less than that for the weeks, both frames are empty."""
+    value_cols = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
+    empty = (pd.DataFrame(columns=["metric", "week", *value_cols]),
+             pd.DataFrame(columns=["metric", "month", *value_cols]))
     start = as_of - dt.timedelta(days=history_days - 1)
     series = daily_metric_series(warehouse, OUTLOOK_METRICS, start, as_of)
     if series.empty or series.groupby("unique_id").size().min() < 56:
-        return pd.DataFrame(columns=["metric", "week", "yhat", "lo_80", "hi_80", "lo_95",
-                                     "hi_95"])
-    # through the end of the last whole week ahead
-    horizon = weeks * 7 + (6 - as_of.weekday())
+        return empty
+    day = pd.Timestamp(as_of)
+    first_week = day + pd.Timedelta(days=7 - day.weekday())
+    first_month = day + pd.offsets.MonthBegin(1)
+    weeks_end = first_week + pd.Timedelta(weeks=weeks) - pd.Timedelta(days=1)
+    months_end = first_month + pd.DateOffset(months=months) - pd.Timedelta(days=1)
+    # the backtest needs two horizons of history and some to train on: with a short history
+    # the months are left out rather than judged on nothing
+    history = int(series.groupby("unique_id").size().min())
+    horizon = (max(weeks_end, months_end) - day).days
+    if history < 2 * horizon + 28:
+        horizon, months = (weeks_end - day).days, 0
+    if history < 2 * horizon + 28:
+        return empty
     forecaster = AutoForecaster(horizon, freq="D", season_length=7, n_windows=2)
-    daily = forecaster.fit(series).predict()
+    daily = forecaster.fit(series).predict().rename(columns={"unique_id": "metric"})
     daily["week"] = daily["ds"] - pd.to_timedelta(daily["ds"].dt.weekday, unit="D")
-    value_cols = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
-    weekly = daily.groupby(["unique_id", "week"], as_index=False)[value_cols].sum()
-    first_full = pd.Timestamp(as_of) + pd.Timedelta(days=7 - as_of.weekday())
-    weekly = weekly[weekly["week"] >= first_full] if as_of.weekday() != 6 else weekly
-    return weekly.rename(columns={"unique_id": "metric"}).reset_index(drop=True)
+    daily["month"] = daily["ds"].dt.to_period("M").dt.start_time
+    weekly = daily.groupby(["metric", "week"], as_index=False)[value_cols].sum()
+    monthly = daily.groupby(["metric", "month"], as_index=False)[value_cols].sum()
+    weekly = weekly[weekly["week"].between(first_week, first_week + pd.Timedelta(weeks=weeks - 1))]
+    monthly = monthly[monthly["month"].between(first_month,
+                                               first_month + pd.DateOffset(months=months - 1))
+                      & (months > 0)]
+    return weekly.reset_index(drop=True), monthly.reset_index(drop=True)
 
 
 def planned_purchases(warehouse: Warehouse) -> pd.DataFrame:

@@ -46,6 +46,7 @@ class FinanceReport:
     sku_alerts: pd.DataFrame
     daily: pd.DataFrame
     outlook: pd.DataFrame
+    outlook_months: pd.DataFrame
     cash: pd.DataFrame
     facts: dict[str, Fact]
     narrative: Narrative
@@ -91,14 +92,14 @@ def build_report(
     today = warehouse.query("SELECT max(CAST(ordered_at AS DATE)) FROM orders WHERE "
                             "CAST(ordered_at AS DATE) <= CAST(? AS DATE)",
                             [str(as_of or dt.date.max)])[0][0]
-    outlook = revenue_outlook(warehouse, today)
+    outlook, outlook_months = revenue_outlook(warehouse, today)
     cash = cash_view(outlook, planned_purchases(warehouse))
     facts = report_facts(period, previous, statement, kpis, variance, alerts, currency)
     facts.update(outlook_facts(cash))
     facts["sku_anomaly_count"] = Fact(float(len(skus)), "count")
     narrative = checked_narrative(facts, lang, rewrite)
     return FinanceReport(period, previous, lang, currency, statement, kpis, variance, alerts,
-                         skus, daily, outlook, cash, facts, narrative)
+                         skus, daily, outlook, outlook_months, cash, facts, narrative)
 
 
 def outlook_facts(cash: pd.DataFrame, weeks: int = 4) -> dict[str, Fact]:
@@ -261,8 +262,10 @@ def report_tables(report: FinanceReport) -> dict[str, pd.DataFrame]:
     tables["anomalies"] = alerts
     tables["SKU anomalies"] = report.sku_alerts
     tables["daily"] = daily
-    for name, df in (("outlook", report.outlook), ("cash", report.cash)):
-        tables[name] = df.assign(week=pd.to_datetime(df["week"]).dt.date)
+    for name, df, col in (("outlook by week", report.outlook, "week"),
+                          ("outlook by month", report.outlook_months, "month"),
+                          ("cash", report.cash, "week")):
+        tables[name] = df.assign(**{col: pd.to_datetime(df[col]).dt.date})
     tables["about"] = pd.DataFrame({
         "item": ["period", "start", "end", "compared with", "currency", "narrative",
                  "rejected numbers", "generated at"],
@@ -315,6 +318,14 @@ def _context(report: FinanceReport) -> dict:
                         "range": f"{r.low:,.0f} – {r.high:,.0f}", "z": f"{r.z:+.1f}"}
                        for r in report.sku_alerts.head(15).itertuples()],
         "sku_alert_count": len(report.sku_alerts),
+        "months_ahead": [
+            {"month": (f"{r.month.year}年{r.month.month}月" if zh else f"{r.month:%B %Y}"),
+             "metric": metrics.METRICS[r.metric].label_zh if zh else
+             metrics.METRICS[r.metric].label_en,
+             "yhat": fmt(r.yhat, "money"),
+             "range": f"{fmt(r.lo_80, 'money')} – {fmt(r.hi_80, 'money')}"}
+            for r in report.outlook_months.sort_values(["metric", "month"],
+                                                       ascending=[False, True]).itertuples()],
         "generated_at": report.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
     }
 
