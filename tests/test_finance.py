@@ -22,6 +22,8 @@ def test_periods(shop):
                                                   "2024-W08")
     assert finance.previous_period(week).start == dt.date(2024, 2, 12)
     assert finance.previous_period(feb).label == "2023-12"
+    with pytest.raises(metrics.MetricError, match="orders start on 2024-01-05"):
+        finance.last_complete_period(shop, "month", as_of="2023-06-30")
 
 
 def test_pnl_reads_top_down_and_adds_up(shop):

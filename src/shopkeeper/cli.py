@@ -295,6 +295,10 @@ def report(
 
     if lang not in ("en", "zh"):
         raise finance.MetricError("--lang must be en or zh")
+    unknown = [f for f in _split(formats) if f not in finance.FORMATS]
+    if unknown:
+        raise finance.MetricError(f"unknown format {unknown[0]!r}; choose from "
+                                  f"{', '.join(finance.FORMATS)}")
     settings = _settings()
     out_dir = (out or settings.output_dir).resolve()
     if schedule:

@@ -9,6 +9,7 @@
 from shopkeeper.finance.anomalies import Alert, detect_anomalies, sku_anomalies
 from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
 from shopkeeper.finance.report import (
+    FORMATS,
     FinanceReport,
     build_report,
     cron_line,
@@ -29,6 +30,7 @@ from shopkeeper.finance.variance import Variance, explain_change
 from shopkeeper.metrics import MetricError
 
 __all__ = [
+    "FORMATS",
     "FinanceReport",
     "MetricError",
     "build_report",

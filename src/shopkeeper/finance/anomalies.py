@@ -128,7 +128,9 @@ def detect_anomalies(
         s = s.assign(ds=pd.date_range(s["ds"].min(), periods=len(s), freq="D"), real_ds=s["ds"])
         flagged = detect_series_anomalies(s[["unique_id", "ds", "y"]])
         judged.append(flagged.assign(ds=s["real_ds"].to_numpy()))
-    found = pd.concat(judged) if judged else pd.DataFrame(columns=["anomaly"])
+    if not judged:
+        return []
+    found = pd.concat(judged)
     found = found[found["anomaly"] & (found["ds"].dt.date >= start) & (found["ds"].dt.date <= end)]
     alerts = [
         Alert(r.unique_id, r.ds.date(), float(r.y), float(r.expected), float(r.low),

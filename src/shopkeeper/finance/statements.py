@@ -66,16 +66,21 @@ def last_complete_period(warehouse: Warehouse, kind: str = "month",
     the last order date; a period that ends on that date counts as complete)."""
     if kind not in PERIODS:
         raise metrics.MetricError(f"period must be one of {', '.join(PERIODS)}")
+    first, last = warehouse.query(
+        "SELECT min(CAST(ordered_at AS DATE)), max(CAST(ordered_at AS DATE)) FROM orders")[0]
+    if last is None:
+        raise metrics.MetricError("no orders in the warehouse; load some first")
     if as_of is None:
-        last = warehouse.query("SELECT max(CAST(ordered_at AS DATE)) FROM orders")[0][0]
-        if last is None:
-            raise metrics.MetricError("no orders in the warehouse; load some first")
         as_of = last
     day = pd.Timestamp(str(as_of))
     freq = {"week": "W-SUN", "month": "M", "quarter": "Q"}[kind]
     period = day.to_period(freq)
     if period.end_time.normalize() > day:
         period -= 1
+    if period.end_time.date() < first:
+        raise metrics.MetricError(
+            f"no complete {kind} with orders on or before {day.date()}: the orders start on "
+            f"{first}")
     return Period(kind, period.start_time.date(), period.end_time.date())
 
 
