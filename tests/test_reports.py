@@ -103,3 +103,23 @@ def test_html_report_draws_its_charts_in_a_browser(feb_report, tmp_path):
     pixels = np.asarray(Image.open(png).convert("RGB"), dtype=int)
     line_blue = int((np.abs(pixels - [31, 119, 180]).max(axis=2) < 30).sum())
     assert line_blue > 200  # the daily revenue line is on the page
+
+
+def test_a_demand_chart_also_comes_as_png(tmp_path):
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+
+    from shopkeeper import reports
+
+    days = pd.date_range("2024-01-01", periods=60)
+    history = pd.DataFrame({"ds": days[:40], "y": np.arange(40) % 7 + 1.0})
+    future = pd.DataFrame({"ds": days[40:], "yhat": 4.0, "lo_80": 2.0, "hi_80": 6.0,
+                           "lo_95": 1.0, "hi_95": 7.0})
+    stock = pd.DataFrame({"ds": days[40:], "p10": 5.0, "p50": 10.0, "p90": 15.0})
+    png = reports.write_png(reports.demand_chart("A", history, future, stock), tmp_path / "a.png")
+    pixels = np.asarray(Image.open(png).convert("RGB"), dtype=int)
+    assert pixels.shape[0] > 600  # two panels: demand and stock
+    band = (np.abs(pixels - [31, 119, 180]).max(axis=2) < 60).sum()  # forecast line and bands
+    stock_line = (np.abs(pixels - [44, 160, 44]).max(axis=2) < 30).sum()
+    assert band > 500 and stock_line > 100

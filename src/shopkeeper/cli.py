@@ -556,6 +556,7 @@ def forecast_cmd(
                          "and reconcile them so they add up.")] = False,
     products: Annotated[str | None, typer.Option(help="Only these SKUs (comma-separated).")] = None,
     chart: Annotated[str | None, typer.Option(help="Also write an HTML chart for this SKU.")] = None,
+    png: Annotated[bool, typer.Option("--png", help="With --chart: a PNG image too.")] = False,
 ) -> None:
     """Forecast demand per series with intervals, choosing each series' model by backtest.
 
@@ -574,8 +575,9 @@ def forecast_cmd(
         from shopkeeper import inventory
 
         with store.Warehouse.from_settings(_settings()) as wh:
-            out = _settings().output_dir / f"chart-{chart}.html"
-            console.print(f"chart: {inventory.chart_sku(wh, chart, str(out))}")
+            for suffix in ("html", "png") if png else ("html",):
+                out = _settings().output_dir / f"chart-{chart}.{suffix}"
+                console.print(f"chart: {inventory.chart_sku(wh, chart, str(out))}")
     console.print("next: shopkeeper plan · shopkeeper sql \"SELECT * FROM model_choices LIMIT 5\"")
 
 
@@ -618,6 +620,7 @@ def plan(
     export: Annotated[Path | None, typer.Option(help="Write the plan to .csv or .xlsx.")] = None,
     chart: Annotated[str | None, typer.Option(help="Write an HTML chart for this SKU: history, "
                      "forecast and simulated stock.")] = None,
+    png: Annotated[bool, typer.Option("--png", help="With --chart: a PNG image too.")] = False,
     approve: Annotated[str | None, typer.Option(help="Approve this draft plan id instead.")] = None,
     by: Annotated[str, typer.Option(help="Who approves (with --approve).")] = "",
     limit: Annotated[int, typer.Option(help="Order lines to show.")] = 15,
@@ -653,8 +656,9 @@ def plan(
             budget=budget, ordering_cost=ordering_cost, holding_rate=holding_rate)
         result = inventory.make_plan(wh, settings)
         if chart:
-            out = _settings().output_dir / f"chart-{chart}.html"
-            console.print(f"chart: {inventory.chart_sku(wh, chart, str(out), plan=result)}")
+            for suffix in ("html", "png") if png else ("html",):
+                out = _settings().output_dir / f"chart-{chart}.{suffix}"
+                console.print(f"chart: {inventory.chart_sku(wh, chart, str(out), plan=result)}")
     orders = result.orders.sort_values("order_value", ascending=False)
     table = Table(title=f"draft plan {result.plan_id}: {len(orders):,} of {len(result.lines):,} "
                   f"SKUs to order, {result.order_value:,.2f} {result.currency}")

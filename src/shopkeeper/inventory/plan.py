@@ -515,8 +515,9 @@ def simulate_line(
 
 def chart_sku(warehouse: Warehouse, product_id: str, path: str, *, plan: Plan | None = None,
               history_days: int = 180) -> str:
-    """Write an HTML chart for one SKU: sales history, forecast with intervals, and (with a
-    plan) the simulated stock on hand under the plan's policy."""
+    """Write a chart for one SKU: sales history, forecast with intervals, and (with a plan) the
+    simulated stock on hand under the plan's policy. HTML (interactive) unless ``path`` ends
+    in ``.png``."""
     from shopkeeper import reports
 
     run_id = plan.forecast_run_id if plan else forecast.latest_run_id(warehouse, level="sku",
@@ -537,4 +538,6 @@ def chart_sku(warehouse: Warehouse, product_id: str, path: str, *, plan: Plan | 
             stock = sim.assign(ds=fc["ds"].to_numpy()[: len(sim)])
     title = f"{product_id}: forecast run {run_id}"
     fig = reports.demand_chart(title, series.df, fc, stock)
+    if str(path).lower().endswith(".png"):
+        return str(reports.write_png(fig, path))
     return str(reports.write_html(fig, path))

@@ -77,16 +77,21 @@ def write_text(text: str, path: str | Path) -> Path:
     return path
 
 
-def figure_to_svg(fig: go.Figure, width: float = 7.0, height: float = 2.8) -> str:
-    """The figure's line and bar traces drawn by matplotlib as an SVG string."""
+def _draw(fig: go.Figure, width: float, height: float):
+    """The figure's line, band and bar traces drawn by matplotlib, one panel per y axis."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     plt.rcParams["font.family"] = _chart_fonts()
-    figure, ax = plt.subplots(figsize=(width, height))
+    panels = sorted({getattr(t, "yaxis", None) or "y" for t in fig.data},
+                    key=lambda a: int(a[1:] or 1))
+    figure, axes = plt.subplots(len(panels), 1, figsize=(width, height * len(panels)),
+                                sharex=True, squeeze=False)
+    axes_of = {name: axes[i][0] for i, name in enumerate(panels)}
     for trace in fig.data:
+        ax = axes_of[getattr(trace, "yaxis", None) or "y"]
         name = trace.name or None
         color = _trace_color(trace)
         if trace.type == "bar":
@@ -94,36 +99,69 @@ def figure_to_svg(fig: go.Figure, width: float = 7.0, height: float = 2.8) -> st
             values, labels = (trace.x, trace.y) if horizontal else (trace.y, trace.x)
             dates = pd.api.types.is_datetime64_any_dtype(pd.Series(list(labels)))
             labels = pd.to_datetime(list(labels)) if dates else [str(v) for v in labels]
-            width = {"width": 5.0} if dates else {}  # days, for weekly bars on a date axis
+            width_kw = {"width": 5.0} if dates else {}  # days, for weekly bars on a date axis
             base = trace.base if trace.base is not None else 0
             colors = trace.marker.color if trace.marker and trace.marker.color is not None \
                 else color
             if horizontal:
                 ax.barh(labels, values, left=base, color=colors, label=name)
             else:
-                ax.bar(labels, values, bottom=base, color=colors, label=name, **width)
+                ax.bar(labels, values, bottom=base, color=colors, label=name, **width_kw)
         elif trace.type == "scatter":
-            style = "o" if trace.mode == "markers" else "-"
             x = list(trace.x)
             if pd.api.types.is_datetime64_any_dtype(pd.Series(x)):
                 x = pd.to_datetime(x)
+            if trace.fill == "toself":  # an interval band drawn as a closed outline
+                ax.fill(x, list(trace.y), color=_rgba(trace.fillcolor), label=name, linewidth=0)
+                continue
+            style = "o" if trace.mode == "markers" else "-"
             ax.plot(x, list(trace.y), style, color=color, label=name,
                     markersize=6 if style == "o" else None, linewidth=1.5)
     title = fig.layout.title.text if fig.layout.title else None
     if title:
-        ax.set_title(title, fontsize=10)
-    if len([t for t in fig.data if t.name]) > 1:
-        ax.legend(fontsize=7, frameon=False)
-    ax.tick_params(labelsize=7)
-    ax.spines[["top", "right"]].set_visible(False)
+        axes[0][0].set_title(title, fontsize=10)
+    for row in axes:
+        ax = row[0]
+        if len([line for line in ax.get_legend_handles_labels()[1] if line]) > 1:
+            ax.legend(fontsize=7, frameon=False)
+        ax.tick_params(labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
     if any(t.type == "scatter" for t in fig.data):
         figure.autofmt_xdate()
     figure.tight_layout()
+    return figure
+
+
+def figure_to_svg(fig: go.Figure, width: float = 7.0, height: float = 2.8) -> str:
+    """The figure drawn by matplotlib as an SVG string (for PDFs, which run no JavaScript)."""
+    import matplotlib.pyplot as plt
+
+    figure = _draw(fig, width, height)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg")
     plt.close(figure)
     svg = buffer.getvalue()
     return svg[svg.index("<svg"):]
+
+
+def write_png(fig: go.Figure, path: str | Path, width: float = 9.0, height: float = 3.6) -> Path:
+    """The figure as a PNG image (for chat, slides and e-mail), drawn by matplotlib."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure = _draw(fig, width, height)
+    figure.savefig(path, format="png", dpi=130)
+    plt.close(figure)
+    return path
+
+
+def _rgba(color: str | None) -> tuple[float, float, float, float] | str | None:
+    """Plotly's ``rgba(31,119,180,0.2)`` as a matplotlib colour."""
+    if not color or not color.startswith("rgba("):
+        return color
+    r, g, b, a = (float(v) for v in color[5:-1].split(","))
+    return (r / 255, g / 255, b / 255, a)
 
 
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC")
