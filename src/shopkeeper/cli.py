@@ -293,12 +293,7 @@ def report(
     """
     from shopkeeper import finance
 
-    if lang not in ("en", "zh"):
-        raise finance.MetricError("--lang must be en or zh")
-    unknown = [f for f in _split(formats) if f not in finance.FORMATS]
-    if unknown:
-        raise finance.MetricError(f"unknown format {unknown[0]!r}; choose from "
-                                  f"{', '.join(finance.FORMATS)}")
+    finance.check_report_options(lang, tuple(_split(formats)))
     settings = _settings()
     out_dir = (out or settings.output_dir).resolve()
     if schedule:
@@ -315,7 +310,7 @@ def report(
         built = finance.build_report(wh, period, lang=lang, as_of=as_of)
         bar.update(task, description="writing " + ", ".join(_split(formats)))
         files = finance.write_report(built, out_dir, tuple(_split(formats)))
-    console.print("\n\n".join(built.narrative.text.split("\n\n")), highlight=False)
+    console.print(built.narrative.text, highlight=False)
     console.print(f"\n[dim]narrative: {built.narrative.path}[/]")
     for kind, path in files.items():
         console.print(f"{kind}: {path}", highlight=False)

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from shopkeeper import metrics
 from shopkeeper.finance.anomalies import Alert, detect_anomalies, sku_anomalies
-from shopkeeper.finance.narrative import Fact, Narrative, checked_narrative, fmt
+from shopkeeper.finance.narrative import LANGS, Fact, Narrative, checked_narrative, fmt
 from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
 from shopkeeper.finance.statements import (
     Period,
@@ -78,6 +78,7 @@ def build_report(
     """Compute the report for the last complete ``period`` (week, month, quarter) up to
     ``as_of``, or for a given :class:`Period`. ``rewrite`` is an optional model pass over the
     narrative; its text is kept only if every number in it is a computed fact."""
+    check_report_options(lang)
     if not isinstance(period, Period):
         period = last_complete_period(warehouse, period, as_of)
     previous = previous_period(period)
@@ -330,13 +331,21 @@ def _context(report: FinanceReport) -> dict:
     }
 
 
+def check_report_options(lang: str = "en", formats: tuple[str, ...] = FORMATS) -> None:
+    """Refuse an unknown language or format before any work is done."""
+    if lang not in LANGS:
+        raise metrics.MetricError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise metrics.MetricError(f"unknown format {unknown[0]!r}; choose from "
+                                  f"{', '.join(FORMATS)}")
+
+
 def write_report(report: FinanceReport, out_dir: str | Path,
                  formats: tuple[str, ...] = FORMATS) -> dict[str, Path]:
     """Write the report as ``report-<period>-<lang>.<html|pdf|xlsx>`` in ``out_dir`` and a
     ``.json`` with its facts and the narrative's path. Returns the files by format."""
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise metrics.MetricError(f"unknown format {unknown[0]!r}; choose from html, pdf, xlsx")
+    check_report_options(report.lang, formats)
     out = Path(out_dir)
     stem = f"report-{report.period.label}-{report.lang}"
     charts = report_charts(report)

@@ -15,6 +15,7 @@ from shopkeeper import metrics
 from shopkeeper.store import Warehouse
 
 PERIODS = ("week", "month", "quarter")
+_PANDAS_PERIOD = {"week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run Monday–Sunday
 
 # (metric, sign in the statement, indent): the P&L reads top to bottom like an income statement
 PNL_LINES: tuple[tuple[str, int, int], ...] = (
@@ -73,8 +74,7 @@ def last_complete_period(warehouse: Warehouse, kind: str = "month",
     if as_of is None:
         as_of = last
     day = pd.Timestamp(str(as_of))
-    freq = {"week": "W-SUN", "month": "M", "quarter": "Q"}[kind]
-    period = day.to_period(freq)
+    period = day.to_period(_PANDAS_PERIOD[kind])
     if period.end_time.normalize() > day:
         period -= 1
     if period.end_time.date() < first:
@@ -87,8 +87,7 @@ def last_complete_period(warehouse: Warehouse, kind: str = "month",
 def previous_period(period: Period) -> Period:
     """The week, month or quarter just before ``period``."""
     before = pd.Timestamp(period.start) - pd.Timedelta(days=1)
-    freq = {"week": "W-SUN", "month": "M", "quarter": "Q"}[period.kind]
-    p = before.to_period(freq)
+    p = before.to_period(_PANDAS_PERIOD[period.kind])
     return Period(period.kind, p.start_time.date(), p.end_time.date())
 
 

@@ -192,13 +192,21 @@ def _source_base(source: str) -> str:
     return NESTED_SOURCES.get(source, source)
 
 
+def _date_range(q: MetricQuery, time_col: str) -> tuple[list[str], list]:
+    """``time_col`` within the query's dates (inclusive), as clauses and parameters."""
+    clauses, params = [], []
+    for op, value in ((">=", q.start), ("<=", q.end)):
+        if value is not None:
+            clauses.append(f"CAST({time_col} AS DATE) {op} CAST(? AS DATE)")
+            params.append(str(value))
+    return clauses, params
+
+
 def _where(q: MetricQuery, source: str, time_col: str) -> tuple[str, list]:
     clauses, params = ["TRUE"], []
     if source != "sales":  # the sales CTE applies the date range itself
-        for op, value in ((">=", q.start), ("<=", q.end)):
-            if value is not None:
-                clauses.append(f"CAST({time_col} AS DATE) {op} CAST(? AS DATE)")
-                params.append(str(value))
+        dates, params = _date_range(q, time_col)
+        clauses += dates
     for dim, values in q.filters.items():
         clauses.append(f"{DIMENSIONS[dim].sql[source]} IN (SELECT unnest(?))")
         params.append([str(v) for v in values])
@@ -214,12 +222,8 @@ def _sales_cte(q: MetricQuery, sql_used: str) -> tuple[str, list]:
     ``sql_used`` is the measure and dimension SQL that will read the CTE: the product, unit
     cost and order-discount joins are made only when it reads their columns.
     """
-    clauses, params = ["coalesce(o.status, '') <> 'cancelled'"], []
-    for op, value in ((">=", q.start), ("<=", q.end)):
-        if value is not None:
-            clauses.append(f"CAST(o.ordered_at AS DATE) {op} CAST(? AS DATE)")
-            params.append(str(value))
-    where = " AND ".join(clauses)
+    dates, params = _date_range(q, "o.ordered_at")
+    where = " AND ".join(["coalesce(o.status, '') <> 'cancelled'", *dates])
     costs = "unit_cost" in sql_used
     discounts = "order_discount_share" in sql_used
     products = costs or "category" in sql_used
