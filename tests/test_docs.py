@@ -31,6 +31,15 @@ def test_every_command_is_documented():
         assert f"| `{name}` |" in doc, name
 
 
+def test_every_subcommand_is_documented_with_an_example():
+    doc = (ROOT / "docs/cli.md").read_text(encoding="utf-8")
+    for group in app.registered_groups:
+        for command in group.typer_instance.registered_commands:
+            name = f"{group.name} {command.name}"
+            assert f"| `{name}` |" in doc, name
+            assert "Example: shopkeeper " + group.name in command.callback.__doc__, name
+
+
 def test_every_preset_is_documented():
     doc = (ROOT / "docs/presets.md").read_text(encoding="utf-8")
     for preset in store.all_presets().values():

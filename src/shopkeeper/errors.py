@@ -10,6 +10,9 @@ Hierarchy::
     ├── WarehouseError                     the warehouse cannot be opened or queried
     │   ├── SchemaVersionError             the file was written by a newer Shopkeeper
     │   └── ReadOnlyQueryError(ValueError) `shopkeeper sql` was given a write statement
+    ├── LLMError                           a language model call failed
+    │   ├── LLMUnavailableError            the endpoint or model file cannot be reached/loaded
+    │   └── StructuredOutputError          no valid structured reply within the retries
     └── IngestError                        a file cannot be loaded at all (nothing is written)
         ├── SourceNotFound(FileNotFoundError)
         ├── EmptyFileError(ValueError)
@@ -51,6 +54,18 @@ class SchemaVersionError(WarehouseError):
 
 class ReadOnlyQueryError(WarehouseError, ValueError):
     """A query given to the read-only SQL face would change the warehouse."""
+
+
+class LLMError(ShopkeeperError):
+    """A language model call failed (capabilities then fall back to their grounded path)."""
+
+
+class LLMUnavailableError(LLMError):
+    """The configured endpoint is down or the model file cannot be loaded."""
+
+
+class StructuredOutputError(LLMError, ValueError):
+    """The model gave no reply that validates against the schema within the retries."""
 
 
 class IngestError(ShopkeeperError):

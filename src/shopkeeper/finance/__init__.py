@@ -7,6 +7,7 @@
 """
 
 from shopkeeper.finance.anomalies import Alert, detect_anomalies, sku_anomalies
+from shopkeeper.finance.narrative import model_rewriter
 from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
 from shopkeeper.finance.report import (
     FORMATS,
@@ -38,6 +39,7 @@ __all__ = [
     "check_report_options",
     "cron_line",
     "install_cron_line",
+    "model_rewriter",
     "write_report",
     "Alert",
     "detect_anomalies",

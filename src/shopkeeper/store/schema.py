@@ -465,6 +465,27 @@ RESULT_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
             "expected_fill_rate DOUBLE", "note VARCHAR",
         ),
     ),
+    "content_drafts": (
+        "Product copy drafts (title, description, bullets, marketing): the text, how it was "
+        "made (grounded, model, model-repaired, grounded-fallback), the grounding verdict and "
+        "violations, compliance flags, and the review state (draft, approved, rejected).",
+        (
+            "draft_id VARCHAR PRIMARY KEY", "product_id VARCHAR", "source VARCHAR",
+            "facts JSON", "kind VARCHAR", "lang VARCHAR", "platform VARCHAR", "tone VARCHAR",
+            "length VARCHAR", "campaign VARCHAR", "text VARCHAR", "method VARCHAR",
+            "provider VARCHAR", "model VARCHAR", "prompt_version VARCHAR", "grounded BOOLEAN",
+            "violations JSON", "rejected JSON", "compliance JSON", "compliant_text VARCHAR",
+            "coverage DOUBLE", "status VARCHAR", "version INTEGER", "created_at TIMESTAMPTZ",
+            "updated_at TIMESTAMPTZ", "reviewed_by VARCHAR",
+        ),
+    ),
+    "content_draft_history": (
+        "Every change to a copy draft: created, edited, approved, rejected; who and when.",
+        (
+            "draft_id VARCHAR", "version INTEGER", "changed_at TIMESTAMPTZ", "action VARCHAR",
+            "status VARCHAR", "text VARCHAR", "actor VARCHAR", "note VARCHAR",
+        ),
+    ),
 }
 
 

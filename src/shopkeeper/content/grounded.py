@@ -1,0 +1,249 @@
+"""The grounded path: copy assembled from the product's facts with phrase templates.
+
+It needs no model, always works and cannot invent: every slot is a fact, and the template words
+around the slots (``content/templates/LANG.toml``) state no attribute, number or property.
+Which phrase variant is used depends on a hash of the facts, so a product always gets the same
+copy and a catalogue does not read like one sentence repeated.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from shopkeeper.content.facts import ProductFacts, price_text
+from shopkeeper.llm.grounding import load_lexicon
+
+TONES = ("standard", "friendly", "concise")
+LENGTHS = ("short", "medium", "long")
+_DETAIL_ROLES = ("detail", "neck", "sleeve", "hem", "waist", "closure", "length")
+_APPAREL_ROLES = {"noun", "noun2", "neck", "sleeve", "hem", "waist", "closure", "fit"}
+_APPAREL_TYPES = {"上衣", "裙", "裤", "服装", "女装", "男装", "童装", "apparel", "clothing"}
+_CJK_SPACE = re.compile(r"\s+(?=[\u4e00-\u9fff，。、：])|(?<=[\u4e00-\u9fff，。、：])\s+")
+
+
+@functools.lru_cache(maxsize=8)
+def load_templates(lang: str, path: Path | None = None) -> dict:
+    if path is not None:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    source = resources.files("shopkeeper.content").joinpath("templates", f"{lang}.toml")
+    return tomllib.loads(source.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class _Slots:
+    """The facts sorted into the roles the templates use, written in the target language."""
+
+    roles: dict[str, list[str]]
+    others: list[tuple[str, str]]
+    noun: str
+    name: str
+
+
+class GroundedWriter:
+    """Titles, descriptions, bullets and campaign lines from facts alone."""
+
+    def __init__(self, facts: ProductFacts, lang: str, *, tone: str = "standard",
+                 length: str = "medium", templates: Path | None = None) -> None:
+        self.facts, self.lang, self.tone, self.length = facts, lang, tone, length
+        self.t = load_templates(lang, templates)
+        self.slots = self._slots()
+        self.apparel = is_apparel(facts, self.slots)
+        self.p = dict(self.t["phrases"])
+        if not self.apparel:
+            self.p.update(self.t.get("phrases_general", {}))
+        digest = hashlib.sha256(repr(facts.attributes).encode() + facts.title.encode()).digest()
+        self._seed = int.from_bytes(digest[:4], "big")
+
+    # -- facts into roles ---------------------------------------------------------------------
+    def _slots(self) -> _Slots:
+        lexicon = load_lexicon()
+        roles: dict[str, list[str]] = {}
+        others: list[tuple[str, str]] = []
+        for key, value in self.facts.attributes:
+            role = self.t["roles"].get(key) or self.t["roles"].get(key.lower())
+            shown = lexicon.translate(value, self.lang)
+            if role is None:
+                others.append((key, shown))
+            elif shown not in roles.setdefault(role, []):
+                roles[role].append(shown)
+        nouns = roles.get("noun", []) + roles.get("noun2", [])
+        type_nouns = self.t.get("type_nouns", {})
+        types = [type_nouns.get(v, v) for v in roles.get("type", [])]
+        name = self.facts.title or ""
+        noun = (nouns[0] if nouns else types[0] if types else name
+                or ("商品" if self.lang == "zh" else "product"))
+        return _Slots(roles, others, noun, name or noun)
+
+    def _pick(self, key: str, salt: int = 0) -> str:
+        options = self.p[key]
+        return options[(self._seed + salt) % len(options)]
+
+    def _join(self, values: list[str]) -> str:
+        return self.p["list_join"].join(values)
+
+    def _fill(self, template: str, **values: str) -> str:
+        text = " ".join(template.format(**values).split())
+        return text if self.lang == "en" else _CJK_SPACE.sub("", text)
+
+    # -- outputs ------------------------------------------------------------------------------
+    def title(self, max_units: int, count_units) -> str:
+        """Keywords in priority order, as many as fit the platform's limit."""
+        r = self.slots.roles
+        brand = r.get("brand", []) or ([self.facts.brand] if self.facts.brand else [])
+        if self.facts.title:
+            parts = [*brand, self.facts.title]
+            extras = [*r.get("material", []), *r.get("colour", []), *r.get("pattern", []),
+                      *r.get("style", [])]
+        else:
+            parts = [*brand, *r.get("style", []), *r.get("colour", []), *r.get("material", []),
+                     *r.get("pattern", [])]
+            extras = [v for role in (*_DETAIL_ROLES, "fit") for v in r.get(role, [])]
+        sep = self.p["title_separator"]
+        noun = [] if self.facts.title else [self.slots.noun]
+        title = _title_join(_dedupe(parts + noun), sep)
+        for extra in extras:
+            if extra.lower() in title.lower():
+                continue
+            candidate = (_title_join(_dedupe(parts + [extra] + noun), sep)
+                         if not self.facts.title else _title_join([title, extra], sep))
+            if count_units(candidate) <= max_units:
+                if not self.facts.title:
+                    parts.append(extra)
+                title = candidate
+        while count_units(title) > max_units and " " in title:
+            title = title.rsplit(" ", 1)[0]
+        return title if count_units(title) <= max_units else _cut(title, max_units, count_units)
+
+    def description(self) -> str:
+        r, p = self.slots.roles, self.p
+        style, colour = self._join(r.get("style", [])), self._join(r.get("colour", []))
+        key = "opening" if style else "opening_nostyle"
+        clauses = [self._fill(self._pick(key), style=style, noun=self.slots.noun)]
+        if r.get("material"):
+            clauses.append(self._fill(self._pick("material"), material=self._join(r["material"])))
+        if colour:
+            clauses.append(self._fill(self._pick("colour"), colour=colour))
+        sentences = [p["sentence_join"].join(clauses)]
+        nouns = [n for n in r.get("noun", []) + r.get("noun2", []) + r.get("type", [])
+                 if n.lower() not in self.slots.noun.lower()]
+        parts = [("kind", n) for n in nouns[:2]]
+        parts += [(role, v) for role in ("pattern", *_DETAIL_ROLES, "fit") for v in r.get(role, [])]
+        if self.length == "short":
+            parts = parts[:2]
+        phrases = []
+        for i, (role, value) in enumerate(parts):
+            phrase = self._fill(self._pick(role, i), **{role: value, "kind": value})
+            if self.tone != "concise":
+                phrase += p["sentence_join"] + self._pick("adornment", i)
+            phrases.append(phrase)
+        per_sentence = 2 if self.lang == "zh" else 1
+        sentences += [p["sentence_join"].join(phrases[i:i + per_sentence])
+                      for i in range(0, len(phrases), per_sentence)]
+        if self.length != "short":
+            sentences += [f"{k}{'：' if self.lang == 'zh' else ': '}{v}"
+                          for k, v in self.slots.others]
+        if self.length == "long" and (reviews := self._reviews_line()):
+            sentences.append(p["reviews"].format(phrases=reviews))
+        if self.tone != "concise":
+            sentences.append(self._fill(self._pick("closing_style"), style=style) if style
+                             else self._pick("closing"))
+        text = _sentences(sentences, self.lang, p["sentence_end"])
+        if self.tone == "friendly":
+            text += ("" if self.lang == "zh" else " ") + self._pick("friendly")
+        return text
+
+    def bullets(self, n: int = 5) -> list[str]:
+        """Up to ``n`` selling points, one per kind of fact; fewer when the facts run out."""
+        r, p = self.slots.roles, self.p
+        details = [v for role in ("pattern", *_DETAIL_ROLES) for v in r.get(role, [])]
+        out = []
+        if r.get("material"):
+            out.append(p["bullet_material"].format(material=self._join(r["material"])))
+        if details:
+            out.append(p["bullet_design"].format(details=self._join(details)))
+        if r.get("colour"):
+            out.append(p["bullet_colour"].format(colour=self._join(r["colour"])))
+        if r.get("style"):
+            out.append(p["bullet_style"].format(style=self._join(r["style"])))
+        if r.get("fit"):
+            out.append(p["bullet_fit"].format(fit=self._join(r["fit"])))
+        if reviews := self._reviews_line():
+            out.append(p["bullet_reviews"].format(reviews=reviews))
+        out += [p["bullet_other"].format(key=k, value=v) for k, v in self.slots.others]
+        if self.facts.price is not None:
+            out.append(p["bullet_price"].format(
+                price=price_text(self.facts.price, self.facts.currency)))
+        return out[:n]
+
+    def marketing(self, campaign: str) -> str:
+        r = self.slots.roles
+        details = [v for role in ("material", "pattern", *_DETAIL_ROLES) for v in r.get(role, [])]
+        point = self._join(details[:3]) or self._join(r.get("style", [])[:2])
+        price = (self._fill(self.p["price"], price=price_text(self.facts.price,
+                                                               self.facts.currency))
+                 if self.facts.price is not None else "")
+        text = self.p["marketing"].format(campaign=campaign or "", name=self.slots.name,
+                                          point=point, price_line=price)
+        text = text.replace("，。", "。").replace(", .", ".").strip(" ｜:，,")
+        if self.tone == "friendly":
+            text += ("" if self.lang == "zh" else " ") + self._pick("friendly")
+        return text
+
+    def _reviews_line(self) -> str:
+        phrases = [ph.text for ph in self.facts.review_phrases[:3]]
+        if not phrases:
+            return ""
+        quoted = [f"“{ph}”" if self.lang == "zh" else f'"{ph}"' for ph in phrases]
+        line = ("、" if self.lang == "zh" else ", ").join(quoted)
+        if self.facts.rating is not None and self.facts.rated_reviews:
+            rating = self.p["rating"].format(rating=f"{self.facts.rating:.1f}",
+                                             n=self.facts.rated_reviews)
+            line += ("，" if self.lang == "zh" else "; ") + rating
+        return line
+
+
+def is_apparel(facts: ProductFacts, slots: _Slots) -> bool:
+    """Clothing gets the garment phrases (衣身, 穿着); anything else the general ones."""
+    if _APPAREL_ROLES & {r for r, values in slots.roles.items() if values}:
+        return True
+    types = {v.lower() for v in slots.roles.get("type", [])} | {facts.category.lower()}
+    return bool(types & _APPAREL_TYPES)
+
+
+def _title_join(parts: list[str], sep: str) -> str:
+    """Keywords joined; in Chinese titles a space only where Latin meets Chinese between two
+    keywords (never inside one: 'polo领' stays whole)."""
+    out = ""
+    for part in parts:
+        if out and (sep or (out[-1].isascii() and out[-1].isalnum()) != (
+                part[0].isascii() and part[0].isalnum())):
+            out += sep or " "
+        out += part
+    return out
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        if v and not any(v.lower() in o.lower() for o in out):
+            out = [o for o in out if o.lower() not in v.lower()] + [v]
+    return out
+
+
+def _cut(text: str, limit: int, count_units) -> str:
+    while text and count_units(text) > limit:
+        text = text[:-1]
+    return text
+
+
+def _sentences(parts: list[str], lang: str, end: str) -> str:
+    parts = [p.strip().rstrip("。.，,") for p in parts if p.strip()]
+    if lang == "zh":
+        return "".join(p + end for p in parts)
+    return " ".join(p[:1].upper() + p[1:] + end for p in parts)

