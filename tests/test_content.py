@@ -103,13 +103,15 @@ def test_bad_options_are_refused_before_any_work():
 
 
 def test_endpoint_down_falls_back_to_the_grounded_copy(tmp_path):
-    down = LLM(OpenAIProvider(f"http://127.0.0.1:{free_port()}/v1", "m", timeout=2,
+    # no model name either: even asking the endpoint which model it serves fails
+    down = LLM(OpenAIProvider(f"http://127.0.0.1:{free_port()}/v1", "", timeout=2,
                               max_retries=0))
     drafts = generate_copy(parse_attributes(DENIM), CopyOptions(lang="zh"), down)
     grounded = generate_copy(parse_attributes(DENIM), CopyOptions(lang="zh"))
     assert [d.text for d in drafts] == [d.text for d in grounded]
     assert {d.method for d in drafts} == {"grounded-fallback"}
     assert "cannot reach the LLM endpoint" in drafts[0].rejected[0]["problems"][0]
+    assert drafts[0].model == "openai:unknown"
 
 
 def test_compliance_flags_travel_with_the_draft():

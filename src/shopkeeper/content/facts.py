@@ -177,7 +177,8 @@ def product_keywords(wh: Warehouse, product_id: str, *, lang: str = "en", n: int
         "SELECT body FROM reviews WHERE product_id = ? AND rating >= 4 AND body IS NOT NULL",
         [product_id])]
     review_corpus = [r[0] for r in wh.query(
-        "SELECT body FROM reviews WHERE body IS NOT NULL USING SAMPLE 5000 ROWS")]
+        "SELECT body FROM reviews WHERE body IS NOT NULL "
+        "USING SAMPLE reservoir(5000 ROWS) REPEATABLE (7)")]
     return suggest_keywords([facts.title, facts.description], lang=lang, peers=peers,
                             reviews=reviews, corpus=[t for _, t, _ in titles],
                             attributes=dict(facts.attributes), n=n,

@@ -22,6 +22,8 @@ from shopkeeper.llm.grounding import load_lexicon
 TONES = ("standard", "friendly", "concise")
 LENGTHS = ("short", "medium", "long")
 _DETAIL_ROLES = ("detail", "neck", "sleeve", "hem", "waist", "closure", "length")
+_TITLE_PRIORITY = ("material", "colour", "style", "pattern", *_DETAIL_ROLES, "fit")
+_TITLE_ORDER = ("style", "colour", "material", "pattern", *_DETAIL_ROLES, "fit")
 _APPAREL_ROLES = {"noun", "noun2", "neck", "sleeve", "hem", "waist", "closure", "fit"}
 _APPAREL_TYPES = {"上衣", "裙", "裤", "服装", "女装", "男装", "童装", "apparel", "clothing"}
 _CJK_SPACE = re.compile(r"\s+(?=[\u4e00-\u9fff，。、：])|(?<=[\u4e00-\u9fff，。、：])\s+")
@@ -93,29 +95,27 @@ class GroundedWriter:
 
     # -- outputs ------------------------------------------------------------------------------
     def title(self, max_units: int, count_units) -> str:
-        """Keywords in priority order, as many as fit the platform's limit."""
-        r = self.slots.roles
+        """The name (or the product noun) plus as many keywords as fit the platform's limit,
+        most telling first: material, colour, style, pattern, details, fit."""
+        r, sep = self.slots.roles, self.p["title_separator"]
         brand = r.get("brand", []) or ([self.facts.brand] if self.facts.brand else [])
-        if self.facts.title:
-            parts = [*brand, self.facts.title]
-            extras = [*r.get("material", []), *r.get("colour", []), *r.get("pattern", []),
-                      *r.get("style", [])]
-        else:
-            parts = [*brand, *r.get("style", []), *r.get("colour", []), *r.get("material", []),
-                     *r.get("pattern", [])]
-            extras = [v for role in (*_DETAIL_ROLES, "fit") for v in r.get(role, [])]
-        sep = self.p["title_separator"]
-        noun = [] if self.facts.title else [self.slots.noun]
-        title = _title_join(_dedupe(parts + noun), sep)
-        for extra in extras:
-            if extra.lower() in title.lower():
-                continue
-            candidate = (_title_join(_dedupe(parts + [extra] + noun), sep)
-                         if not self.facts.title else _title_join([title, extra], sep))
-            if count_units(candidate) <= max_units:
-                if not self.facts.title:
-                    parts.append(extra)
-                title = candidate
+        chosen: list[tuple[str, str]] = []
+
+        def render(picked: list[tuple[str, str]]) -> str:
+            if self.facts.title:  # the listed name first, keywords after it
+                words = [*brand, self.facts.title, *(v for _, v in picked)]
+            else:  # keyword-stack order: style, colour, material, pattern, details, noun
+                words = [*brand, *(v for role in _TITLE_ORDER for k, v in picked if k == role),
+                         self.slots.noun]
+                if self.lang == "en":  # marketplaces capitalise each word of a title
+                    words = [" ".join(w[:1].upper() + w[1:] for w in v.split()) for v in words]
+            return _title_join(_dedupe(words), sep)
+
+        for role in _TITLE_PRIORITY:
+            for value in r.get(role, []):
+                if count_units(render([*chosen, (role, value)])) <= max_units:
+                    chosen.append((role, value))
+        title = render(chosen)
         while count_units(title) > max_units and " " in title:
             title = title.rsplit(" ", 1)[0]
         return title if count_units(title) <= max_units else _cut(title, max_units, count_units)

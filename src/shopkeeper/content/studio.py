@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field, create_model
 
 from shopkeeper.content.compliance import ComplianceFlag, check_compliance, suggest_fix
-from shopkeeper.content.facts import ProductFacts, price_text
+from shopkeeper.content.facts import ContentError, ProductFacts, price_text
 from shopkeeper.content.grounded import LENGTHS, TONES, GroundedWriter
 from shopkeeper.errors import LLMError
 from shopkeeper.llm import LLM, render_prompt
@@ -85,8 +85,6 @@ class CopyOptions:
 
 def check_options(options: CopyOptions) -> None:
     """Refuse bad options before any work, with the valid choices."""
-    from shopkeeper.content.facts import ContentError
-
     for name, value, valid in (("lang", options.lang, LANGS), ("platform", options.platform,
                                tuple(PLATFORMS)), ("tone", options.tone, TONES),
                                ("length", options.length, LENGTHS)):

@@ -58,7 +58,13 @@ class LLM:
 
     @property
     def label(self) -> str:
-        return f"{self.provider.name}:{self.provider.model}" if self.has_model else "builtin"
+        """``provider:model`` for messages and stored drafts (never raises)."""
+        if not self.has_model:
+            return "builtin"
+        try:
+            return f"{self.provider.name}:{self.provider.model}"
+        except LLMError:  # an endpoint that is down cannot say which model it serves
+            return f"{self.provider.name}:unknown"
 
     def chat(self, messages: list[dict[str, str]] | Prompt, *, task: str = "chat",
              temperature: float = 0.0, max_tokens: int = 512, seed: int = 0,
