@@ -78,6 +78,12 @@ def _content(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(schema.create_result_table_sql(name))
 
 
+@migration(4, "review intelligence: sentiment, aspects and reply drafts")
+def _reviews(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("review_sentiment", "review_aspects", "review_replies"):
+        con.execute(schema.create_result_table_sql(name))
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

@@ -486,6 +486,36 @@ RESULT_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
             "status VARCHAR", "text VARCHAR", "actor VARCHAR", "note VARCHAR",
         ),
     ),
+    "review_sentiment": (
+        "Per review: its detected language, sentiment (positive, negative, neutral) with a "
+        "score, and how it was decided (model, or stars where the language has no text "
+        "model or the review has no text).",
+        (
+            "review_id VARCHAR PRIMARY KEY", "product_id VARCHAR", "created_at TIMESTAMPTZ",
+            "rating INTEGER", "lang VARCHAR", "label VARCHAR", "score DOUBLE",
+            "method VARCHAR", "model VARCHAR", "note VARCHAR", "analyzed_at TIMESTAMPTZ",
+        ),
+    ),
+    "review_aspects": (
+        "Aspect mentions found in reviews (quality, size/fit, logistics, packaging…), each with "
+        "its polarity and the evidence text.",
+        (
+            "review_id VARCHAR", "product_id VARCHAR", "created_at TIMESTAMPTZ",
+            "aspect VARCHAR", "term VARCHAR", "polarity VARCHAR", "score DOUBLE",
+            "span_start INTEGER", "span_end INTEGER", "evidence VARCHAR",
+        ),
+    ),
+    "review_replies": (
+        "Reply drafts for negative reviews, queued for a person to approve; never posted "
+        "automatically. `remedies` are the policy remedies offered, with the policy documents "
+        "that allow them.",
+        (
+            "reply_id VARCHAR PRIMARY KEY", "review_id VARCHAR", "product_id VARCHAR",
+            "lang VARCHAR", "text VARCHAR", "aspect VARCHAR", "remedies JSON",
+            "policy_docs JSON", "method VARCHAR", "status VARCHAR", "created_at TIMESTAMPTZ",
+            "reviewed_by VARCHAR", "reviewed_at TIMESTAMPTZ",
+        ),
+    ),
 }
 
 

@@ -1,0 +1,44 @@
+"""Review intelligence: sentiment, aspects, trends and alerts, summaries and reply drafts, in
+Chinese and English.
+
+    from shopkeeper import reviews
+    reviews.analyze_reviews(wh)                      # language, sentiment, aspects → warehouse
+    reviews.detect_review_alerts(wh)                 # jumps in an aspect's negative share
+    reviews.summarize_product(wh, "85123A", lang="zh")
+    reviews.draft_replies(wh, limit=10)              # queued for approval, never posted
+
+See ``docs/reviews.md``.
+"""
+
+from shopkeeper.reviews.analyze import AnalysisSummary, analyze_reviews, stars_sentiment
+from shopkeeper.reviews.aspects import AspectMention, discover_aspects, extract_aspects
+from shopkeeper.reviews.language import detect_language, is_supported
+from shopkeeper.reviews.replies import (
+    Policy,
+    ReplyDraft,
+    ReplyError,
+    draft_replies,
+    draft_reply,
+    load_policy,
+    remedies_in,
+    reply_queue,
+    set_reply_status,
+)
+from shopkeeper.reviews.report import write_review_report
+from shopkeeper.reviews.sentiment import Sentiment, SentimentModel, default_model
+from shopkeeper.reviews.summary import ProductSummary, summarize_product
+from shopkeeper.reviews.trends import (
+    ReviewAlert,
+    aspect_label,
+    aspect_trends,
+    detect_review_alerts,
+)
+
+__all__ = [
+    "AnalysisSummary", "AspectMention", "Policy", "ProductSummary", "ReplyDraft", "ReplyError",
+    "ReviewAlert", "Sentiment", "SentimentModel", "analyze_reviews", "aspect_label",
+    "aspect_trends", "default_model", "detect_language", "detect_review_alerts",
+    "discover_aspects", "draft_replies", "draft_reply", "extract_aspects", "is_supported",
+    "load_policy", "remedies_in", "reply_queue", "set_reply_status", "stars_sentiment",
+    "summarize_product", "write_review_report",
+]

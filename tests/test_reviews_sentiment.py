@@ -1,0 +1,284 @@
+"""Review sentiment: the shipped models on fixed examples, persistence, dedupe, training, and the
+shipped zh model on the real held-out split."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shopkeeper.errors import ConfigError, SourceNotFound
+from shopkeeper.reviews.sentiment import (
+    MODELS_DIR,
+    Featurizer,
+    Sentiment,
+    SentimentError,
+    SentimentModel,
+    dedupe,
+    default_model,
+    load_corpora,
+    normalize_key,
+    split_holdout,
+    train_model,
+)
+from shopkeeper.reviews.training import (
+    labels_from_ratings,
+    score_labels,
+    train_default_models,
+    train_from_labelled,
+    zh_split,
+)
+from tests.conftest import shared_file
+
+ZH_POSITIVE = ["物流很快，质量很好，非常满意", "宝贝收到了，很好用，好评！", "房间干净，服务热情，下次还来",
+               "性价比很高，推荐购买"]
+ZH_NEGATIVE = ["质量太差了，再也不买了", "垃圾，用了两天就坏了", "客服态度恶劣，退货还不给退",
+               "不推荐，和描述完全不符"]
+ZH_NEGATED = ["不是很好用", "不太好用", "一点也不好", "没有想象中那么好", "不喜欢"]
+EN_POSITIVE = ["Great phone, works perfectly and the battery lasts all day.",
+               "Excellent service, I loved it.", "Highly recommend this product!"]
+EN_NEGATIVE = ["Terrible quality, it broke after two days.", "Waste of money, very disappointed.",
+               "The worst customer service ever."]
+EN_NEGATED = ["not good at all", "This is not a good product.", "I don't like it."]
+
+
+@pytest.fixture(scope="module")
+def zh():
+    return default_model("zh")
+
+
+@pytest.fixture(scope="module")
+def en():
+    return default_model("en")
+
+
+def labels(model, texts):
+    return [s.label for s in model.predict(texts)]
+
+
+def test_shipped_models_load_and_say_what_they_were_trained_on(zh, en):
+    assert (zh.lang, en.lang) == ("zh", "en")
+    assert "online_shopping_10_cats" in zh.trained_on and "seed 0" in zh.trained_on
+    assert "research use" in zh.trained_on and "MIT" in zh.trained_on
+    assert "CC BY 4.0" in en.trained_on
+    assert zh.coef.dtype == np.float32 and zh.featurizer.n_features == 2**20
+    for lang in ("zh", "en"):
+        assert (MODELS_DIR / f"sentiment-{lang}.npz").stat().st_size < 5_000_000
+    assert default_model("zh") is zh  # cached
+
+
+def test_clear_chinese_reviews(zh):
+    assert labels(zh, ZH_POSITIVE) == ["positive"] * len(ZH_POSITIVE)
+    assert labels(zh, ZH_NEGATIVE) == ["negative"] * len(ZH_NEGATIVE)
+    assert all(s.score > 0.8 for s in zh.predict(ZH_POSITIVE))
+    assert all(s.score < 0.2 for s in zh.predict(ZH_NEGATIVE))
+
+
+def test_chinese_negation_is_negative(zh):
+    assert labels(zh, ZH_NEGATED) == ["negative"] * len(ZH_NEGATED)
+    # the negated phrase scores far below the plain one
+    plain, negated = zh.predict_proba(["很好用", "不是很好用"])
+    assert plain > 0.95 and negated < 0.5
+
+
+def test_chinese_lukewarm_is_what_the_corpus_taught(zh):
+    # In online_shopping_10_cats "还行" reviews are mostly labelled positive, so the model leans
+    # positive on it; "一般般" alone is read as negative. Pinned so a change is noticed.
+    luke, ok, meh = zh.predict_proba(["还行吧，一般般", "还行吧", "一般般"])
+    assert 0.5 < luke < 0.97
+    assert ok > 0.9
+    assert meh < 0.3
+
+
+def test_english_reviews_and_negation(en):
+    assert labels(en, EN_POSITIVE) == ["positive"] * len(EN_POSITIVE)
+    assert labels(en, EN_NEGATIVE) == ["negative"] * len(EN_NEGATIVE)
+    assert labels(en, EN_NEGATED) == ["negative"] * len(EN_NEGATED)
+    good, not_good = en.predict_proba(["good", "not good"])
+    assert good > 0.5 > not_good
+
+
+def test_edge_inputs(zh, en):
+    # no n-grams at all: no evidence either way
+    for model in (zh, en):
+        assert model.predict(["", "   ", None]) == [Sentiment("positive", 0.5)] * 3
+        assert model.predict_proba([]).shape == (0,)
+    assert en.predict(["👍👍"])[0].label == "positive"
+    assert zh.predict(["👍👍"])[0].label == "positive"
+    assert zh.predict(["👎"])[0].label == "negative"
+    mixed = zh.predict(["质量很好 but the delivery was slow", "物流太慢了 totally disappointed"])
+    assert [s.label for s in mixed] == ["positive", "negative"]
+    with pytest.raises(SentimentError, match=r"wrap it in a list"):
+        zh.predict("一个字符串")
+
+
+def test_a_very_long_review_is_scored_quickly(zh, en):
+    long_zh = "质量很好，物流很快，" * 1000  # 10,000 characters
+    long_en = "Great quality, fast delivery. " * 340
+    started = time.perf_counter()
+    p_zh, p_en = zh.predict_proba([long_zh])[0], en.predict_proba([long_en])[0]
+    assert time.perf_counter() - started < 5
+    assert len(long_zh) == 10_000 and p_zh > 0.9 and p_en > 0.9
+
+
+def test_unsupported_language_says_what_to_do():
+    with pytest.raises(ConfigError, match=r"available for \['zh', 'en'\], not 'pt'.*detect_language"):
+        default_model("pt")
+
+
+# --------------------------------------------------------------------------- persistence
+
+TOY_TEXTS = ["很好", "非常好", "好用", "满意", "很差", "太差了", "难用", "失望"] * 3
+TOY_LABELS = [1, 1, 1, 1, 0, 0, 0, 0] * 3
+
+
+def test_save_load_round_trip_is_exact(tmp_path, zh):
+    toy = train_model(TOY_TEXTS, TOY_LABELS, "zh", C=1.0, name="toy")
+    probe = ["很好用", "太差了", "", "还行", "质量很好 but slow"]
+    for model in (toy, zh):  # sparse storage (toy) and dense storage (shipped)
+        path = tmp_path / f"{model.name}.npz"
+        model.save(path)
+        loaded = SentimentModel.load(path)
+        assert np.array_equal(loaded.predict_proba(probe), model.predict_proba(probe))
+        assert (loaded.name, loaded.lang, loaded.kind, loaded.trained_on) == \
+            (model.name, model.lang, model.kind, model.trained_on)
+        assert loaded.featurizer == model.featurizer
+    with np.load(tmp_path / "toy.npz", allow_pickle=False) as data:  # no pickled objects
+        assert set(data.files) == {"coef_index", "coef_value", "intercept", "header"}
+
+
+def test_load_refuses_what_is_not_a_model(tmp_path):
+    with pytest.raises(SourceNotFound, match=r"no sentiment model here"):
+        SentimentModel.load(tmp_path / "missing.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(SentimentError, match=r"not a Shopkeeper sentiment model"):
+        SentimentModel.load(bad)
+    np.savez(tmp_path / "other.npz", header=np.array('{"format": "something-else/9"}'))
+    with pytest.raises(SentimentError, match=r"model format 'something-else/9'"):
+        SentimentModel.load(tmp_path / "other.npz")
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_train_model_checks_its_inputs():
+    with pytest.raises(SentimentError, match=r"3 texts but 2 labels"):
+        train_model(["a", "b", "c"], [1, 0], "en")
+    with pytest.raises(SentimentError, match=r"at least 2 positive and 2 negative"):
+        train_model(["好", "很好", "差"], [1, 1, 0], "zh")
+    with pytest.raises(SentimentError, match=r"labels must be 1/0 or positive/negative"):
+        train_model(["a", "b"], ["great", "bad"], "en")
+    with pytest.raises(SentimentError, match=r"unknown sentiment model kind 'svm'"):
+        train_model(TOY_TEXTS, TOY_LABELS, "zh", kind="svm")
+    with pytest.raises(ConfigError, match=r"not 'fr'"):
+        train_model(TOY_TEXTS, TOY_LABELS, "fr")
+
+
+def test_kinds_and_text_labels_train():
+    text_labels = ["positive" if y else "negative" for y in TOY_LABELS]
+    for kind in ("nbsvm", "lr-char", "lr-word"):
+        model = train_model(TOY_TEXTS, text_labels, "zh", kind=kind, C="auto")
+        assert labels(model, ["非常好", "太差了"]) == ["positive", "negative"], kind
+
+
+def test_featurizer_marks_negation_scope():
+    grams = Featurizer("zh").analyze("不是很好用，但是👍")
+    assert {"\x02很", "\x02好", "\x02用"} <= set(grams)
+    assert "\x02但是" not in grams and "\x01赞" in grams  # scope ends at the comma; 👍 → 赞
+    en_grams = Featurizer("en", chars=(2, 5)).analyze("It isn't good. Fine")
+    assert "\x02good" in en_grams and "\x02fine" not in en_grams
+
+
+def test_labels_from_ratings_drops_three_stars():
+    got = labels_from_ratings([5, 4, 3, 2, 1, None, "4"])
+    assert got.tolist() == [1, 1, pd.NA, 0, 0, pd.NA, 1]
+
+
+def test_train_from_labelled_with_stars_and_labels(tmp_path):
+    pos = [f"第{i}次买了，质量很好，很满意" for i in range(20)]
+    neg = [f"第{i}次买了，质量太差，很失望" for i in range(20)]
+    df = pd.DataFrame({"text": pos + neg + ["一般"] * 3, "rating": [5] * 20 + [1] * 20 + [3] * 3})
+    report = train_from_labelled(df, "zh", stars=True, out_dir=tmp_path)
+    held = report.evaluations["zh held-out"]
+    assert held.n == 8 and held.accuracy == 1.0
+    model = SentimentModel.load(tmp_path / "sentiment-zh.npz")
+    assert "star ratings" in model.trained_on and model.metrics["held_out"]["n"] == 8
+    assert "zh held-out" in str(report)
+    labelled = pd.DataFrame({"text": pos + neg, "label": [1] * 20 + [0] * 20})
+    assert train_from_labelled(labelled, "zh").evaluations["zh held-out"].accuracy == 1.0
+    with pytest.raises(SentimentError, match=r"columns are missing: \['label'\]"):
+        train_from_labelled(df, "zh")
+    with pytest.raises(SentimentError, match=r"at least 10 positive and 10 negative"):
+        train_from_labelled(labelled.head(25), "zh")
+
+
+def test_score_labels_confusion_matrix():
+    r = score_labels([1, 1, 0, 0, 1], [0.9, 0.2, 0.1, 0.7, 0.6])
+    assert r.confusion == [[1, 1], [1, 2]]
+    assert r.accuracy == pytest.approx(0.6) and r.precision == pytest.approx(2 / 3)
+    assert r.recall == pytest.approx(2 / 3)
+
+
+# --------------------------------------------------------------------------- dedupe and split
+
+
+def test_normalize_key_ignores_case_space_punctuation_and_width():
+    assert normalize_key("\ufeff很好用！ Great ") == normalize_key("很好用!great") == "很好用great"
+
+
+def test_dedupe_across_corpora_and_conflicts():
+    shopping = pd.DataFrame({"text": ["很好用！", "质量差", "还行", "一般", "  "],
+                             "label": [1, 0, 1, 1, 0], "category": ["手机"] * 5})
+    snownlp = pd.DataFrame({"text": ["很好用", "质量 差。", "还行！", "新的评论"],
+                            "label": [1, 0, 0, 1]})
+    rows, report = dedupe({"zh_shopping": shopping, "zh_snownlp": snownlp})
+    # "还行" has both labels across the corpora: dropped everywhere
+    assert sorted(rows["key"]) == ["一般", "很好用", "新的评论", "质量差"]
+    assert rows.set_index("key").loc["很好用", "corpus"] == "zh_shopping"  # first corpus wins
+    assert report.conflicting == {"zh_shopping": 1, "zh_snownlp": 1}
+    assert report.duplicates == {"zh_shopping": 0, "zh_snownlp": 2}
+    assert report.empty == {"zh_shopping": 1, "zh_snownlp": 0}
+    assert report.rows_out == {"zh_shopping": 3, "zh_snownlp": 1}
+    assert report.conflicting_keys == 1
+
+
+def test_split_is_seeded_and_stratified():
+    df = pd.DataFrame({"text": [f"t{i}" for i in range(100)], "label": [0, 1] * 50,
+                       "category": ["a"] * 50 + ["b"] * 50})
+    a = split_holdout(df, seed=3, stratify=("category", "label"))
+    b = split_holdout(df, seed=3, stratify=("category", "label"))
+    assert a[1].index.tolist() == b[1].index.tolist() and len(a[1]) == 20
+    assert a[1].groupby(["category", "label"]).size().tolist() == [5, 5, 5, 5]
+    assert split_holdout(df, seed=4)[1].index.tolist() != a[1].index.tolist()
+
+
+# --------------------------------------------------------------------------- real corpora
+
+
+def test_shipped_zh_model_on_the_real_held_out_split(zh):
+    shared_file("reviews_zh/ChineseNlpCorpus_online_shopping_10_cats.zip")
+    shared_file("reviews_zh/snownlp_sentiment/pos.txt")
+    data_dir = shared_file("reviews_en/uci_sentiment_labelled_sentences").parents[1]
+    corpora = load_corpora(data_dir)
+    train, test, report = zh_split(corpora, seed=0)
+    assert len(test) == 12497 and report.rows_out == {"zh_shopping": 62483, "zh_snownlp": 7984}
+    assert not set(train["key"]) & set(test["key"])  # nothing held out was trained on
+    result = score_labels(test["label"], zh.predict_proba(test["text"].tolist()))
+    # Measured 0.9388 (docs/reviews_sentiment.md); the 0.955 target is not met by this model.
+    assert result.accuracy >= 0.93
+    assert zh.metrics["held_out"]["accuracy"] == pytest.approx(result.accuracy, abs=1e-9)
+
+
+@pytest.mark.slow
+def test_train_default_models_reproduces_the_shipped_files(tmp_path, zh, en):
+    data_dir = shared_file("reviews_en/uci_sentiment_labelled_sentences").parents[1]
+    report = train_default_models(data_dir, tmp_path, seed=0)
+    for lang, shipped in (("zh", zh), ("en", en)):
+        rebuilt = SentimentModel.load(tmp_path / f"sentiment-{lang}.npz")
+        assert np.array_equal(rebuilt.coef, shipped.coef), lang
+        assert rebuilt.intercept == shipped.intercept and rebuilt.trained_on == shipped.trained_on
+    assert report.evaluations["zh held-out"].accuracy >= 0.93
+    assert report.evaluations["en 10-fold CV"].accuracy >= 0.85
