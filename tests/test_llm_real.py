@@ -84,3 +84,28 @@ def test_finance_narrative_rewrite_keeps_only_supported_text(local, shop, lang):
         assert narrative.rejected_numbers  # the model's text was refused, with the reason
     report = build_report(shop, "month", lang=lang, rewrite=model_rewriter(local))
     assert report.narrative.text == narrative.text  # same prompt, cached reply
+
+
+def test_review_summary_and_reply_model_paths(local, warehouse):
+    from shopkeeper.reviews import (
+        analyze_reviews,
+        draft_reply,
+        load_policy,
+        remedies_in,
+        summarize_product,
+    )
+    from tests.test_reviews import REFUND_ONLY, REVIEWS
+
+    warehouse.insert_df("reviews", REVIEWS)
+    warehouse.insert_df("knowledge_documents", REFUND_ONLY)
+    analyze_reviews(warehouse)
+    summary = summarize_product(warehouse, "P1", lang="en", llm=local)
+    assert summary.method in {"model", "extractive"}
+    if summary.method == "extractive":  # the model's prose was refused, with the reason
+        assert summary.refused
+    policy = load_policy(warehouse)
+    reply = draft_reply("en1", "P1", "The mug arrived broken, the box was crushed.", "en",
+                        "packaging", policy, llm=local)
+    assert remedies_in(reply.text) <= {"refund"}, reply.text
+    if reply.method == "template":
+        assert reply.refused
