@@ -1229,7 +1229,7 @@ def reviews_train(
             report = training.train_from_labelled(df, lang, out_dir=out_dir, seed=seed,
                                                   stars=stars, progress=_RichProgress(bar))
         else:
-            data_dir = data or Path(__file__).resolve().parents[3].parent / "shared" / "data"
+            data_dir = data or Path(__file__).resolve().parents[3] / "shared" / "data"
             report = training.train_default_models(data_dir, out_dir, seed=seed,
                                                    progress=_RichProgress(bar))
     console.print(str(report), highlight=False)
