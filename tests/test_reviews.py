@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from shopkeeper.reviews.language import detect_language
+from shopkeeper.llm.language import detect_language
 from shopkeeper.reviews.replies import (
     ReplyError,
     draft_replies,

@@ -10,9 +10,9 @@ Chinese and English.
 See ``docs/reviews.md``.
 """
 
+from shopkeeper.llm.language import detect_language, is_supported
 from shopkeeper.reviews.analyze import AnalysisSummary, analyze_reviews, stars_sentiment
 from shopkeeper.reviews.aspects import AspectMention, discover_aspects, extract_aspects
-from shopkeeper.reviews.language import detect_language, is_supported
 from shopkeeper.reviews.replies import (
     Policy,
     ReplyDraft,

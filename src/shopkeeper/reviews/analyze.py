@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from shopkeeper.llm.language import detect_language, is_supported
 from shopkeeper.reviews.aspects import extract_aspects
-from shopkeeper.reviews.language import detect_language, is_supported
 from shopkeeper.reviews.sentiment import default_model
 from shopkeeper.store.warehouse import Warehouse
 

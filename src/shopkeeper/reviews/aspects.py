@@ -33,7 +33,7 @@ from types import MappingProxyType
 import numpy as np
 
 from shopkeeper.errors import ConfigError
-from shopkeeper.reviews.language import detect_language
+from shopkeeper.llm.language import detect_language
 
 __all__ = [
     "POLARITIES",

@@ -9,7 +9,6 @@ for a person.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,23 +18,11 @@ import pandas as pd
 from shopkeeper.errors import LLMError, ShopkeeperError
 from shopkeeper.llm import LLM, render_prompt
 from shopkeeper.llm.grounding import Facts, check_grounding
-from shopkeeper.reviews.language import detect_language
+from shopkeeper.llm.language import detect_language
+from shopkeeper.llm.remedies import NEGATION, REMEDY_TERMS, SENTENCE, remedies_in
 from shopkeeper.reviews.trends import aspect_label
 from shopkeeper.store.warehouse import Warehouse
 
-# remedy -> words that name it (English, Chinese)
-REMEDY_TERMS = {
-    "refund": ("refund", "money back", "退款", "退钱"),
-    "replacement": ("replacement", "replace", "new one", "补发", "换新", "重发"),
-    "exchange": ("exchange", "换货", "调换"),
-    "return": ("return", "send it back", "退货", "退回"),
-    "voucher": ("voucher", "coupon", "discount code", "store credit", "优惠券", "代金券",
-                "红包", "返现"),
-    "reship": ("reship", "resend", "send again", "再发"),
-}
-_NEGATION = re.compile(r"\b(?:not|no|cannot|can't|don't|do not|never|won't)\b|不|没有|无法|非",
-                       re.I)
-_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]?")
 # which remedies answer which complaint, best first
 _DEFECT = ("replacement", "refund", "return")
 REMEDIES_FOR = {
@@ -69,17 +56,6 @@ class Policy:
         return None
 
 
-def remedies_in(text: str) -> set[str]:
-    """The remedies a text offers (a remedy mentioned in a negated sentence is not offered)."""
-    found = set()
-    for sentence in _SENTENCE.findall(text):
-        if _NEGATION.search(sentence):
-            continue
-        low = sentence.lower()
-        found |= {r for r, words in REMEDY_TERMS.items() if any(w in low for w in words)}
-    return found
-
-
 def load_policy(wh: Warehouse) -> Policy:
     """Parse the ``policy`` documents into the remedies they allow, sentence by sentence."""
     allowed: dict[str, list[tuple[str, str, str]]] = {}
@@ -88,12 +64,12 @@ def load_policy(wh: Warehouse) -> Policy:
                     "WHERE kind = 'policy' ORDER BY doc_id")
     for doc_id, lang, body in docs:
         lang = lang or detect_language(body)
-        for sentence in (s.strip() for s in _SENTENCE.findall(body)):
+        for sentence in (s.strip() for s in SENTENCE.findall(body)):
             low = sentence.lower()
             for remedy, words in REMEDY_TERMS.items():
                 if not any(w in low for w in words):
                     continue
-                if _NEGATION.search(sentence):  # "cannot be returned" limits, never allows
+                if NEGATION.search(sentence):  # "cannot be returned" limits, never allows
                     refused.add(remedy)
                 else:
                     allowed.setdefault(remedy, []).append((doc_id, lang, sentence))

@@ -387,7 +387,7 @@ def _check_lang(lang: str) -> None:
     if lang not in LANGS:
         raise ConfigError(
             f"sentiment is available for {list(LANGS)}, not {lang!r}; route reviews with "
-            "shopkeeper.reviews.language.detect_language and skip the others"
+            "shopkeeper.llm.language.detect_language and skip the others"
         )
 
 

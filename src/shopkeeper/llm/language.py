@@ -1,4 +1,5 @@
-"""Which language a review is in: zh, en, or another (pt, es, fr, de…), or none at all.
+"""Which language a text (a review, a customer message) is in: zh, en, or another (pt, es,
+fr, de…), or none at all.
 
 Chinese is told by its script. Latin-script text is told by its function words, which are
 distinctive even in a short review ("the", "and", "is" against "não", "muito", "de", "que"):
