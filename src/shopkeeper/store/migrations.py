@@ -84,6 +84,13 @@ def _reviews(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(schema.create_result_table_sql(name))
 
 
+@migration(5, "customer service: knowledge base, conversations, handoffs, return requests")
+def _service(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("kb_chunks", "service_conversations", "service_messages", "service_handoffs",
+                 "return_requests"):
+        con.execute(schema.create_result_table_sql(name))
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

