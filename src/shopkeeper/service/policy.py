@@ -242,10 +242,9 @@ def decide_return(rules: PolicyRules, *, days: int | None, tier: str | None = No
         return Decision(False, "not_returnable", (rule,))
     if days is None:
         return Decision(None, "need_date", needs="order")
-    if damaged and (rule := rules.window("damage_window", tier)):
-        if days <= rule.value:
-            remedies = tuple(r for r in ("replacement", "refund") if r in rules.allowed_remedies)
-            return Decision(True, "damage_in_window", (rule,), remedies or ("refund",))
+    if damaged and (rule := rules.window("damage_window", tier)) and days <= rule.value:
+        remedies = tuple(r for r in ("replacement", "refund") if r in rules.allowed_remedies)
+        return Decision(True, "damage_in_window", (rule,), remedies or ("refund",))
     if exchange and (rule := rules.window("exchange_window", tier)):
         if days <= rule.value:
             return Decision(True, "exchange_in_window", (rule,), ("exchange",))
