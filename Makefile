@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LLM_STAMP := $(VENV)/.llm-stamp
 
-.PHONY: demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews docs clean
+.PHONY: demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ test-quick: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-bench: $(STAMP) bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews
+bench: $(STAMP) bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service
 	$(BIN)/python bench/ingest.py
 
 bench-forecast: $(STAMP)
@@ -54,6 +54,9 @@ bench-content: $(LLM_STAMP)
 bench-reviews: $(STAMP)
 	$(BIN)/python bench/reviews_eval.py
 	$(BIN)/python bench/reviews_absa.py
+
+bench-service: $(LLM_STAMP)
+	$(BIN)/python bench/service_eval.py
 
 docs: $(STAMP)
 	$(BIN)/python -m shopkeeper.store.schema > docs/schema.md

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from shopkeeper.store.warehouse import Warehouse
+from tests.service_fixtures import service_store  # noqa: F401  (the customer-service shop)
 from tests.shop_fixtures import shop  # noqa: F401  (the hand-checkable shop, for any test)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -10,7 +10,8 @@ The public entry of the capability (faces call only this):
   guardrails, handoff), with :meth:`ServiceAgent.reply` and :meth:`ServiceAgent.stream`;
 - :func:`detect_injection`, :class:`PiiGuard`, :func:`redact_pii`: the guardrails;
 - :func:`handoffs`, :func:`close_handoff`, :func:`return_requests`,
-  :func:`decide_return_request`, :func:`conversation_log`: the staff side.
+  :func:`decide_return_request`, :func:`conversation_log`: the staff side;
+- :func:`train_intents`: retrain the intent classifier (examples + JDDC weak labels).
 
 See ``docs/service.md``.
 """
@@ -34,6 +35,7 @@ from shopkeeper.service.tools import (
     decide_return_request,
     return_requests,
 )
+from shopkeeper.service.training import IntentReport, train_intents
 from shopkeeper.service.understand import INTENTS, Understanding, load_intents, understand
 
 __all__ = [
@@ -42,5 +44,5 @@ __all__ = [
     "build_index", "close_handoff", "conversation_log", "decide_return",
     "decide_return_request", "detect_injection", "handoffs", "load_intents",
     "load_policy_rules", "parse_policy", "redact_pii", "return_requests",
-    "shipping_fee_decision", "tokenize", "understand",
+    "shipping_fee_decision", "tokenize", "train_intents", "understand", "IntentReport",
 ]

@@ -55,10 +55,10 @@ _CURRENCY = {"£": "GBP", "$": "USD", "€": "EUR", "¥": "CNY", "￥": "CNY", "
              "pounds": "GBP", "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR"}
 _STATUS = {
     "en": {"pending": "waiting for payment", "paid": "paid and being prepared",
-           "shipped": "shipped", "completed": "delivered", "cancelled": "cancelled",
+           "shipped": "shipped", "completed": "completed", "cancelled": "cancelled",
            "refunded": "refunded", "partially_refunded": "partly refunded",
            "unknown": "being processed"},
-    "zh": {"pending": "待付款", "paid": "已付款，正在备货", "shipped": "已发货", "completed": "已签收",
+    "zh": {"pending": "待付款", "paid": "已付款，正在备货", "shipped": "已发货", "completed": "已完成",
            "cancelled": "已取消", "refunded": "已退款", "partially_refunded": "部分退款",
            "unknown": "处理中"},
 }
@@ -239,6 +239,7 @@ class ServiceAgent:
         self.conversation_id = conversation_id or "CONV-" + uuid.uuid4().hex[:12]
         self.state = _State()
         self._turn_no = 0
+        self._message = ""
 
     # -- public ----------------------------------------------------------------------------
     def reply(self, message: str) -> Turn:
@@ -250,6 +251,7 @@ class ServiceAgent:
             self.state.lang = lang if lang in ("zh", "en") else self.state.lang
         lang = self.state.lang
         self.tools.calls.clear()
+        self._message = message
         turn = self._answer(message, lang)
         self._finish(turn, message, lang)
         turn.latency_ms = (time.perf_counter() - start) * 1000
@@ -588,7 +590,8 @@ class ServiceAgent:
     def _handoff(self, reason: str, lang: str, u: Understanding | None,
                  flags: list[str] | None = None, extra: str | None = None) -> Turn:
         self.state.handed_off = reason
-        summary = summarize(lang, self.state.turns, self.state.facts, reason)
+        summary = summarize(lang, [*self.state.turns, ("customer", self._message)],
+                            self.state.facts, reason)
         if self.record:
             frame = pd.DataFrame([{
                 "handoff_id": "HO-" + uuid.uuid4().hex[:10],
@@ -687,7 +690,6 @@ def _pick_line(order: OrderInfo, message: str):
     words = {w for w in re.findall(r"[a-z]{3,}", message.lower())}
     scored = [(len(words & set(re.findall(r"[a-z]{3,}", line.title.lower()))), line)
               for line in order.lines]
-    scored = [s for s in scored if s[0] > 0]
-    if scored:
-        return max(scored, key=lambda s: s[0])[1]
-    return None
+    best = max((n for n, _ in scored), default=0)
+    winners = [line for n, line in scored if n == best and n > 0]
+    return winners[0] if len(winners) == 1 else None

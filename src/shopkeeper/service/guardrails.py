@@ -37,8 +37,9 @@ _INJECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("prompt_extraction", re.compile(r"(?:系统提示|提示词|你的指令|你的设定|初始指令|内部指令|"
                                      r"把上面的(?:内容|话)|重复.{0,6}(?:指令|提示))")),
     ("authority_claim", re.compile(
-        r"\b(?:i am|i'm|this is|as) (?:an? |the |your )?(?:admin|administrator|developer|"
-        r"system|root|staff member|store owner|manager|supervisor|police|officer)\b|"
+        r"\b(?:i am|i'm|im|this is|as|speaking as) (?:an? |the |your )?(?:[\w-]+ ){0,2}?"
+        r"(?:admin|administrator|developer|sysadmin|root|staff|employee|owner|manager|"
+        r"supervisor|police|officer|moderator)\b|"
         r"\b(?:admin|sudo|root) (?:mode|access|override)\b", re.I)),
     ("authority_claim", re.compile(r"(?:我是|作为)(?:你们的|本店的|店铺的)?(?:管理员|系统管理员|开发者|"
                                    r"开发人员|店长|老板|客服主管|主管|经理|警察|工作人员)")),
@@ -55,6 +56,7 @@ PHONE = re.compile(r"(?<!\d)(?:\+?\d{1,3}[\s-]?)?(?:\(\d{2,4}\)[\s-]?)?\d{3,4}[\
                    r"(?:[\s-]?\d{2,4})?(?!\d)")
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){13,19}(?!\d)")
 _CN_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{3,}")
 
 
@@ -127,7 +129,8 @@ class PiiGuard:
                 continue
             customer_ids.add(str(cid))
             phrases |= {str(v).strip().casefold() for v in (name, email, phone, postal)
-                        if v and len(str(v).strip()) >= 4}
+                        if v and (len(str(v).strip()) >= 4
+                                  or (len(str(v).strip()) >= 2 and _CJK.search(str(v))))}
         for oid, cid in wh.query("SELECT order_id, customer_id FROM orders"):
             if customer_id is not None and str(cid) == str(customer_id):
                 own.add(str(oid))

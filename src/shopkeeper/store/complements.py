@@ -37,21 +37,21 @@ REVIEW_TEMPLATES = {
 # The store's own policy documents (generated: UCI has none), in English and Chinese. Reply
 # drafts and customer service may offer only the remedies these allow.
 POLICY_DOCUMENTS = [
-    ("POL-RETURNS-EN", "policy", "Returns, refunds and damaged items",
-     "Generated policy for the demo store. You can return any item within 30 days of delivery "
+    ("POL-RETURNS-EN", "policy", "Returns, refunds and damaged items (generated for the demo)",
+     "You can return any item within 30 days of delivery "
      "for a refund to the original payment method. If an item arrives damaged or faulty, send "
      "us a photo within 7 days of delivery and we send a free replacement, or a refund if you "
      "prefer. Items in the wrong size or colour can be exchanged within 30 days. Personalised "
      "items cannot be returned. We do not offer discount vouchers as compensation.", "en"),
-    ("POL-RETURNS-ZH", "policy", "退货、退款与破损商品",
-     "演示店铺生成的政策。签收后30天内可退货，退款原路返回。商品到货破损或有质量问题，请在签收后7天内"
+    ("POL-RETURNS-ZH", "policy", "退货、退款与破损商品（演示店铺生成）",
+     "签收后30天内可退货，退款原路返回。商品到货破损或有质量问题，请在签收后7天内"
      "拍照联系我们，我们免费补发新品，您也可以选择退款。尺码或颜色不合适的商品可在30天内换货。定制商品"
      "不支持退货。我们不提供优惠券作为补偿。", "zh"),
-    ("FAQ-SHIPPING-EN", "faq", "How long does delivery take?",
-     "Generated FAQ for the demo store. Orders ship within 2 working days; UK delivery takes "
+    ("FAQ-SHIPPING-EN", "faq", "How long does delivery take? (generated for the demo)",
+     "Orders ship within 2 working days; UK delivery takes "
      "3 to 5 working days. Delivery is free on orders over £50.", "en"),
-    ("FAQ-SHIPPING-ZH", "faq", "多久能收到货？",
-     "演示店铺生成的问答。订单在2个工作日内发货，英国境内3到5个工作日送达。订单金额超过50英镑免运费。", "zh"),
+    ("FAQ-SHIPPING-ZH", "faq", "多久能收到货？（演示店铺生成）",
+     "订单在2个工作日内发货，英国境内3到5个工作日送达。订单金额超过50英镑免运费。", "zh"),
 ]
 
 
