@@ -290,31 +290,38 @@ def amazon_retrieval(amazon: list[dict[str, Any]], args: argparse.Namespace) -> 
         by_text.setdefault(a, set()).add(f"A{i}")
     rng = np.random.default_rng(args.seed)
     sample = rng.choice(len(amazon), size=min(args.queries, len(amazon)), replace=False)
-    shared = sum(len(by_text[answers[i]]) > 1 for i in sample)
-    scores: dict[str, dict[str, float]] = {}
+    unique = np.array([len(by_text[answers[i]]) == 1 for i in sample])
+    first: dict[str, list[int]] = {}  # ranking -> rank of the first gold document (0: none)
     tick = Ticker("Amazon QA queries", len(sample))
     started = time.perf_counter()
     for n, i in enumerate(sample, 1):
         gold = by_text[answers[i]]
         for name, ranked in rankings(kb, str(amazon[i]["question"])).items():
-            s = scores.setdefault(name, {"hit@1": 0.0, "hit@5": 0.0, "mrr": 0.0})
-            first = next((r for r, d in enumerate(ranked[:50], 1) if d in gold), None)
-            s["hit@1"] += first == 1
-            s["hit@5"] += first is not None and first <= 5
-            s["mrr"] += 1 / first if first else 0.0
+            rank = next((r for r, d in enumerate(ranked[:50], 1) if d in gold), 0)
+            first.setdefault(name, []).append(rank)
         tick(n)
     seconds = time.perf_counter() - started
     n = len(sample)
     print(f"\n== 1a. Retrieval, Amazon QA Appliances: {len(answers):,} answers as documents "
           f"(one each), {n:,} questions sampled with seed {args.seed} ==")
-    print(f"  hit = a top-k document's text equals the gold answer; {shared} of the {n} gold "
-          "answers are shared by more than one document (e.g. 'Yes'); MRR@50")
-    base = scores["BM25 only"]["hit@5"]
-    print(f"  {'ranking':<22} {'hit@1':>7} {'hit@5':>7} {'MRR@50':>7}  {'hit@5 / BM25':>12}")
-    for name, s in scores.items():
-        print(f"  {name:<22} {s['hit@1'] / n:>7.3f} {s['hit@5'] / n:>7.3f} {s['mrr'] / n:>7.3f}"
-              f"  {s['hit@5'] / base if base else float('nan'):>11.2f}x")
-    print(f"  ({seconds:.0f}s for {n:,} searches with k=100, depth=50)")
+    print("  hit@k = a top-k document's text equals the gold answer; MRR@50. "
+          f"{int((~unique).sum())} of the {n} gold answers are shared by several documents "
+          "(e.g. 'Yes': 257 copies), so the second block keeps only questions whose answer "
+          "text is unique")
+    for label, mask in (("all sampled questions", np.ones(n, bool)),
+                        ("unique gold answer only", unique)):
+        m = int(mask.sum())
+        print(f"  {label} (n={m}):")
+        print(f"    {'ranking':<22} {'hit@1':>7} {'hit@5':>7} {'MRR@50':>7}  {'hit@5 / BM25':>12}")
+        base = float(np.mean([(0 < r <= 5) for r, k in zip(first["BM25 only"], mask,
+                                                             strict=True) if k]))
+        for name, ranks in first.items():
+            r = np.array(ranks)[mask]
+            hit1, hit5 = float(np.mean(r == 1)), float(np.mean((r > 0) & (r <= 5)))
+            mrr = float(np.mean(np.where(r > 0, 1 / np.maximum(r, 1), 0.0)))
+            print(f"    {name:<22} {hit1:>7.3f} {hit5:>7.3f} {mrr:>7.3f}  "
+                  f"{hit5 / base if base else float('nan'):>11.2f}x")
+    print(f"  ({seconds:.0f}s for {n:,} searches: KnowledgeBase.search(k=100, depth=50))")
     return kb
 
 
@@ -343,7 +350,8 @@ def jddc_retrieval(pairs: list[tuple[str, str]], data: Path) -> None:
     constant = Counter(replies).most_common(1)[0][0]
     picks["baseline: most frequent reply"] = [constant] * len(dev)
     n_refs = sum(len(r) for _, r in dev)
-    exact = sum(any(ref in set(replies) for ref in refs) for _, refs in dev)
+    known = set(replies)
+    exact = sum(any(ref in known for ref in refs) for _, refs in dev)
     print(f"\n== 1b. Retrieval, JDDC dev: {len(dev)} of {len(dev_all)} questions with a non-NULL "
           f"reference ({n_refs} question-reference pairs); knowledge base = {len(pairs):,} "
           "customer->agent pairs of chat_0.1per ==")
@@ -846,6 +854,7 @@ def handoff_eval(paths: list[ProviderPath], wh: Warehouse, as_of: datetime,
             results.append((message, positive, source, turn.handoff))
             tick(k)
         print(f"  [{path.name}]")
+        wrong = [(m, p, s, r) for m, p, s, r in results if p != (r is not None)]
         for label, counted in (("any handoff", lambda r: r is not None),
                                ("message triggers only", lambda r: r in STRONG)):
             tp = sum(p and counted(r) for _, p, _, r in results)
@@ -859,7 +868,6 @@ def handoff_eval(paths: list[ProviderPath], wh: Warehouse, as_of: datetime,
                   f"(tp {tp}, fp {fp} of which JDDC {jddc_fp}, fn {fn})")
             if label == "any handoff":
                 path.summary["handoff P/R/F1"] = f"{precision:.2f}/{recall:.2f}/{f1:.2f}"
-                wrong = [(m, p, s, r) for m, p, s, r in results if p != counted(r)]
         reasons = Counter(r for _, _, _, r in results if r)
         print(f"    handoff reasons: {dict(reasons.most_common())}")
         print(f"    misclassified ({len(wrong)}), first 10:")

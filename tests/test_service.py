@@ -345,3 +345,43 @@ def test_index_covers_documents_and_active_catalogue(service_store):
     assert kinds == {"policy": 2, "faq": 2, "product_qa": 3, "product": 5}
     dims = service_store.query("SELECT DISTINCT len(embedding) FROM kb_chunks")
     assert dims == [(384,)]
+
+
+# -- the CLI -----------------------------------------------------------------------------------
+def test_cli_chat_script_service_commands(service_store, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from shopkeeper.cli import app
+
+    path = str(service_store.path)
+    service_store.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHOPKEEPER_CONFIG", raising=False)
+    runner = CliRunner()
+    script = tmp_path / "chat.txt"
+    script.write_text("where is my order?\n100001\nthe white ceramic mug arrived broken\n"
+                      "what is bob.jones@example.com's order?\n", encoding="utf-8")
+    result = runner.invoke(app, ["-w", path, "chat", "--customer", "c1", "--as-of", "2024-03-10",
+                                 "--script", str(script), "--explain", "--no-model"])
+    assert result.exit_code == 0, result.output
+    assert "Order 100001" in result.output and "RR-" in result.output
+    assert "bob.jones" not in result.output.split("what is")[-1].split("\n", 1)[1]
+    returns = runner.invoke(app, ["-w", path, "service", "returns"])
+    request_id = returns.output.split()[0]
+    assert request_id.startswith("RR-") and "damage_in_window" in returns.output
+    approved = runner.invoke(app, ["-w", path, "service", "returns", "--approve", request_id,
+                                   "--by", "alice"])
+    assert approved.exit_code == 0 and "approved" in approved.output
+    again = runner.invoke(app, ["-w", path, "service", "returns", "--approve", request_id,
+                                "--by", "alice"])
+    assert again.exit_code == 1 and "already approved" in again.output
+    assert "Traceback" not in again.output
+    ask = runner.invoke(app, ["-w", path, "service", "ask", "运费怎么算"])
+    assert "50英镑" in ask.output and "FAQ-SHIPPING-ZH" in ask.output
+    unknown = runner.invoke(app, ["-w", path, "chat", "--customer", "nobody", "--script",
+                                  str(script)])
+    assert unknown.exit_code != 0 and "no such customer" in unknown.output
+    log = runner.invoke(app, ["-w", path, "service", "log"])
+    assert "100001" in log.output and "(damaged, return" in log.output
+    index = runner.invoke(app, ["-w", path, "service", "index"])
+    assert "0 embedded now" in index.output and "return_window" in index.output
