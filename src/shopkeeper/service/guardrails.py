@@ -27,7 +27,10 @@ _INJECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"提示|设定|限制|政策|要求|约束)")),
     ("role_play", re.compile(
         r"\b(?:you are now|from now on,? you|act as|pretend (?:to be|you are)|role[- ]?play|"
-        r"developer mode|jailbreak|\bDAN\b|do anything now|simulate being)\b", re.I)),
+        r"developer mode|jailbreak|\bDAN\b|do anything now|simulate being|let'?s play a game|"
+        r"imagine (?:that )?you|you are (?:a|an) (?:\w+ ){0,3}(?:database|terminal|shell|ai|"
+        r"bot|model|assistant without)|you (?:now )?(?:have|with|without) (?:no|any) (?:rules|restrictions|"
+        r"limits|filters|guardrails))\b", re.I)),
     ("role_play", re.compile(r"(?:你现在是|你现在扮演|从现在起你|扮演|假装你?是|角色扮演|开发者模式|越狱|"
                              r"进入.{0,4}模式)")),
     ("prompt_extraction", re.compile(

@@ -32,7 +32,9 @@ PRIORITY = ("handoff_request", "write_action", "damaged", "exchange", "return_re
             "shipping_fee", "delivery_time", "order_status", "complaint", "product_question",
             "greeting")
 N_FEATURES = 2 ** 16
-ORDER_ID = re.compile(r"(?<![\w@.])(?:[A-Z]{1,3}-?)?\d{5,12}(?![\w@])")
+# ASCII boundaries: an order number written against Chinese text ("订单300001到哪了") or after
+# "No." is still one; a decimal part (12.500000) or an email's digits are not
+ORDER_ID = re.compile(r"(?<![A-Za-z0-9_@])(?<!\d\.)(?:[A-Z]{1,3}-?)?\d{5,12}(?![A-Za-z0-9_@])")
 
 
 @dataclass(frozen=True)
