@@ -1485,6 +1485,121 @@ def service_train_intents(
     console.print(str(report), highlight=False)
 
 
+recommend_app = typer.Typer(help="Recommendations and customer segments: who buys what next, "
+                            "what goes together, who is worth most and who may leave.",
+                            no_args_is_help=True)
+app.add_typer(recommend_app, name="recommend")
+
+
+@recommend_app.command("for-customer")
+@handle_errors
+def recommend_for_customer(
+    customer: Annotated[str, typer.Argument(help="customers.customer_id")],
+    n: Annotated[int, typer.Option("-n", help="How many products.")] = 10,
+    model: Annotated[str, typer.Option(help="TopPop, ItemKNN, EASE, RP3Beta, ALS or BPR.")]
+    = "EASE",
+    margin_floor: Annotated[float | None, typer.Option(help="Only products with at least this "
+                            "gross margin (0.3 = 30%).")] = None,
+    include_out_of_stock: Annotated[bool, typer.Option(help="Also products with no stock.")]
+    = False,
+    consumable: Annotated[list[str] | None, typer.Option(help="A category whose products may "
+                          "be recommended again; repeatable.")] = None,
+    per_category: Annotated[int, typer.Option(help="At most this many per category (0: no "
+                            "limit).")] = 3,
+) -> None:
+    """Products for one customer, trained on the store's purchases, with the reason for each;
+    already-bought (unless consumable) and out-of-stock products left out.
+
+    Example: shopkeeper recommend for-customer 13113 -n 5 --margin-floor 0.3
+    """
+    from shopkeeper import recommend
+
+    rules = recommend.ServingRules(consumable_categories=tuple(consumable or ()),
+                                   in_stock_only=not include_out_of_stock,
+                                   margin_floor=margin_floor,
+                                   max_per_category=per_category or None)
+    with store.Warehouse.from_settings(_settings(), read_only=True) as wh:
+        trained = recommend.train(wh, model=model)
+        picks = recommend.recommend_for_customer(trained, customer, n, rules)
+    if not picks:
+        console.print("nothing to recommend under these rules")
+    for i, r in enumerate(picks, 1):
+        price = f"{r.price:.2f}" if r.price is not None else "-"
+        console.print(f"{i:>2}. {r.product_id} {r.title} · {price} · {r.reason}",
+                      highlight=False, markup=False)
+
+
+@recommend_app.command("similar")
+@handle_errors
+def recommend_similar(
+    sku: Annotated[str, typer.Argument(help="products.product_id")],
+    n: Annotated[int, typer.Option("-n", help="How many products.")] = 10,
+    model: Annotated[str, typer.Option(help="The model for products with buyers.")] = "EASE",
+) -> None:
+    """Products related to one product: by purchases when it has buyers, else by the meaning
+    of titles and descriptions (cold start); plus what is bought together with it.
+
+    Example: shopkeeper recommend similar 85123A -n 5
+    """
+    from shopkeeper import recommend
+
+    with store.Warehouse.from_settings(_settings(), read_only=True) as wh:
+        trained = recommend.train(wh, model=model)
+        similar = recommend.similar_products(trained, sku, n, wh)
+        together = recommend.bought_together(wh, products=[sku], limit=n)
+    for r in similar:
+        console.print(f"{r.product_id} {r.title} · {r.reason}", highlight=False, markup=False)
+    if not together.empty:
+        console.print("\nbought together (support, confidence, lift):")
+        titles = dict(zip(trained.catalogue.index, trained.catalogue["title"], strict=True))
+        for row in together.itertuples():
+            console.print(f"  {row.consequent} {titles.get(row.consequent, '')} · {row.support} "
+                          f"orders · {row.confidence:.0%} · lift {row.lift:.1f}",
+                          highlight=False, markup=False)
+
+
+@recommend_app.command("segments")
+@handle_errors
+def recommend_segments(
+    export: Annotated[Path | None, typer.Option(help="Write an audience (.csv or .xlsx).")]
+    = None,
+    segment: Annotated[str | None, typer.Option(help="Only this segment in the export "
+                       "(e.g. 'at risk').")] = None,
+    min_churn_risk: Annotated[float | None, typer.Option(help="Only customers at least this "
+                              "likely to buy nothing in 90 days.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Date of the analysis (YYYY-MM-DD; "
+                     "default: the last order date).")] = None,
+) -> None:
+    """RFM segments with BG/NBD + Gamma-Gamma lifetime value (12 months) and churn risk; export
+    an audience for a campaign.
+
+    Example: shopkeeper recommend segments --segment "at risk" --export at-risk.xlsx
+    """
+    from shopkeeper import recommend
+
+    with store.Warehouse.from_settings(_settings(), read_only=True) as wh:
+        table, model = recommend.segment_customers(wh, as_of=_as_of(as_of))
+    summary = table.groupby("segment").agg(customers=("customer_id", "size"),
+                                           recency=("recency_days", "median"),
+                                           orders=("frequency", "mean"),
+                                           spend=("monetary", "mean"))
+    if "clv" in table:
+        extra = table.groupby("segment").agg(clv=("clv", "mean"), churn=("churn_risk", "mean"))
+        summary = summary.join(extra)
+    console.print(summary.sort_values("customers", ascending=False).round(2).to_string())
+    if model is not None:
+        p = model.bgnbd
+        console.print(f"BG/NBD on {model.customers:,} customers ({model.repeat_customers:,} "
+                      f"repeat): r={p['r']:.3f} alpha={p['alpha']:.3f} a={p['a']:.3f} "
+                      f"b={p['b']:.3f}", highlight=False)
+    else:
+        console.print("too few customers for a lifetime-value model: RFM only")
+    if export:
+        n = recommend.export_audience(table, export, segment=segment,
+                                      min_churn_risk=min_churn_risk)
+        console.print(f"audience of {n:,} customers: {export}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

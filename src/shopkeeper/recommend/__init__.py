@@ -1,7 +1,16 @@
-"""Recommendations: recommenders over implicit feedback and their evaluation protocol.
+"""Personalisation: recommenders, their evaluation protocol, serving for the store's customers,
+and customer segments with lifetime value.
 
-A placeholder entry module exporting the models and the evaluation helpers; segments, serving
-rules and the shopping guide will join it.
+The public entry of the capability (faces call only this):
+
+- models (``TopPop``, ``ItemKNN``, ``EASE``, ``RP3Beta``, ``ALS``, ``BPR``) with one interface:
+  ``fit(X)``, ``recommend(user_rows, n)``, ``similar_items(item_idx, n)``;
+- the evaluation protocol: splits (temporal, random per user, leave-one-out) and full-ranking
+  metrics (``evaluate``, ``grid_search``);
+- serving for the store: :func:`train`, :func:`recommend_for_customer` (serving rules and
+  explanations), :func:`similar_products` (cold start by content), :func:`bought_together`;
+- segments: :func:`segment_customers` (RFM, BG/NBD + Gamma-Gamma CLV, churn risk),
+  :func:`export_audience`.
 
 >>> model = EASE(l2=200.0).fit(X)                                    # doctest: +SKIP
 >>> items, scores = model.recommend(users, n=10)                     # doctest: +SKIP
@@ -19,23 +28,33 @@ from shopkeeper.recommend.evaluate import (
     temporal_split,
 )
 from shopkeeper.recommend.models import ALS, BPR, EASE, MODELS, SEEN, ItemKNN, RP3Beta, TopPop
+from shopkeeper.recommend.segments import (
+    LifetimeModel,
+    SegmentError,
+    export_audience,
+    fit_bg_nbd,
+    lifetime_value,
+    rfm,
+    segment_customers,
+)
+from shopkeeper.recommend.serving import (
+    Recommendation,
+    RecommendError,
+    ServingRules,
+    ShopRecommender,
+    bought_together,
+    content_similar,
+    recommend_for_customer,
+    shop_interactions,
+    similar_products,
+    train,
+)
 
 __all__ = [
-    "ALS",
-    "BPR",
-    "DEFAULT_METRICS",
-    "EASE",
-    "MODELS",
-    "SEEN",
-    "ItemKNN",
-    "RP3Beta",
-    "Split",
-    "TopPop",
-    "evaluate",
-    "grid_search",
-    "interaction_matrix",
-    "leave_one_out",
-    "random_holdout",
-    "random_split",
-    "temporal_split",
+    "ALS", "BPR", "DEFAULT_METRICS", "EASE", "MODELS", "SEEN", "ItemKNN", "LifetimeModel",
+    "RP3Beta", "RecommendError", "Recommendation", "SegmentError", "ServingRules",
+    "ShopRecommender", "Split", "TopPop", "bought_together", "content_similar", "evaluate",
+    "export_audience", "fit_bg_nbd", "grid_search", "interaction_matrix", "leave_one_out",
+    "lifetime_value", "random_holdout", "random_split", "recommend_for_customer", "rfm",
+    "segment_customers", "shop_interactions", "similar_products", "temporal_split", "train",
 ]
