@@ -119,3 +119,10 @@ def test_bought_together_support_confidence_lift(store):
     # 8 orders; A in 4, C in 3, both in 3 (o2, o3, o7)
     assert ab["support"] == 3 and ab["confidence"] == pytest.approx(3 / 4)
     assert ab["lift"] == pytest.approx(3 * 8 / (4 * 3))
+
+
+def test_store_evaluation_needs_history_before_the_test_weeks(store):
+    from shopkeeper.recommend import evaluate_store
+
+    with pytest.raises(RecommendError, match="cannot split"):
+        evaluate_store(store, test_weeks=1)  # all 8 orders fall within the last week

@@ -1558,6 +1558,26 @@ def recommend_similar(
                           highlight=False, markup=False)
 
 
+@recommend_app.command("evaluate")
+@handle_errors
+def recommend_evaluate(
+    weeks: Annotated[int, typer.Option(help="Test on the last this many weeks.")] = 4,
+) -> None:
+    """Compare the recommenders on the store's own purchases (temporal split, full ranking):
+    NDCG@10, Recall@10/20, HR@10, coverage, popularity bias, training time, speed.
+
+    Example: shopkeeper recommend evaluate --weeks 4
+    """
+    from shopkeeper import recommend
+
+    with store.Warehouse.from_settings(_settings(), read_only=True) as wh, _progress() as bar:
+        bar.add_task("fitting and scoring the models", total=None)
+        table = recommend.evaluate_store(wh, test_weeks=weeks)
+    console.print(table.attrs["protocol"], highlight=False)
+    console.print(f"{table.attrs['test_users']:,} test customers")
+    console.print(table.drop(columns=["params"]).round(4).to_string(index=False))
+
+
 @recommend_app.command("segments")
 @handle_errors
 def recommend_segments(

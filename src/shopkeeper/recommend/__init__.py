@@ -44,6 +44,7 @@ from shopkeeper.recommend.serving import (
     ShopRecommender,
     bought_together,
     content_similar,
+    evaluate_store,
     recommend_for_customer,
     shop_interactions,
     similar_products,
@@ -53,7 +54,7 @@ from shopkeeper.recommend.serving import (
 __all__ = [
     "ALS", "BPR", "DEFAULT_METRICS", "EASE", "MODELS", "SEEN", "ItemKNN", "LifetimeModel",
     "RP3Beta", "RecommendError", "Recommendation", "SegmentError", "ServingRules",
-    "ShopRecommender", "Split", "TopPop", "bought_together", "content_similar", "evaluate",
+    "ShopRecommender", "Split", "TopPop", "bought_together", "content_similar", "evaluate", "evaluate_store",
     "export_audience", "fit_bg_nbd", "grid_search", "interaction_matrix", "leave_one_out",
     "lifetime_value", "random_holdout", "random_split", "recommend_for_customer", "rfm",
     "segment_customers", "shop_interactions", "similar_products", "temporal_split", "train",

@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from shopkeeper.errors import ShopkeeperError
-from shopkeeper.recommend.evaluate import interaction_matrix
+from shopkeeper.recommend.evaluate import evaluate, interaction_matrix, temporal_split
 from shopkeeper.recommend.models import MODELS, Recommender
 from shopkeeper.store.warehouse import Warehouse
 
@@ -288,3 +288,25 @@ def bought_together(wh: Warehouse, *, min_support: int = 20, min_lift: float = 1
                         JOIN item ib ON ib.product_id = p.consequent, n
             WHERE p.support * n.orders / (ia.orders * ib.orders) >= {float(min_lift)}
             ORDER BY lift * confidence DESC, support DESC LIMIT {int(limit)}""", params)
+
+
+def evaluate_store(wh: Warehouse, *, test_weeks: int = 4,
+                   models: Sequence[Recommender] | None = None) -> pd.DataFrame:
+    """Every model on the store's own purchases under a temporal split: train on everything
+    before the last ``test_weeks`` weeks, test on the products each customer bought in them that
+    were new to them; full ranking. The protocol sentence is in ``attrs["protocol"]``."""
+    events = wh.query_df(
+        """SELECT DISTINCT o.customer_id, l.product_id, o.ordered_at FROM order_lines l
+           JOIN orders o USING (order_id)
+           WHERE o.customer_id IS NOT NULL AND coalesce(o.status, '') <> 'cancelled'""")
+    if events.empty:
+        raise RecommendError("no customer purchases to evaluate on")
+    events["ordered_at"] = pd.to_datetime(events["ordered_at"], utc=True).dt.tz_localize(None)
+    cutoff = events["ordered_at"].max().normalize() - pd.Timedelta(weeks=test_weeks)
+    try:
+        split = temporal_split(events, cutoff, "customer_id", "product_id", "ordered_at")
+    except ValueError as exc:
+        raise RecommendError(f"cannot split the store's purchases: {exc}") from None
+    if models is None:
+        models = [MODELS[name]() for name in ("TopPop", "ItemKNN", "EASE", "RP3Beta", "ALS")]
+    return evaluate(models, split)
