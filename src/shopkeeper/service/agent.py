@@ -42,11 +42,16 @@ from shopkeeper.service.understand import (
     IntentSpec,
     Understanding,
     load_intents,
+    order_ids,
     understand,
 )
 from shopkeeper.store.warehouse import Warehouse
 
 MAX_FAILURES = 2
+_GENERAL_QUESTION = re.compile(
+    r"\b(?:policy|policies|how many days|how long do i have|can i (?:return|exchange)|"
+    r"can (?:personali[sz]ed|custom) |do you (?:accept|allow|offer)|is it possible to)\b|"
+    r"政策|规定|几天内|多少天|可以退吗|能退吗|可以换吗|能换吗|可以换货吗|可以退货吗|支持退|怎么退|规则", re.I)
 EMAIL_OR_ID = re.compile(EMAIL.pattern + r"|\d+")
 _MONEY = re.compile(r"([£$€¥￥])\s?(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(英镑|美元|欧元|元|块|pounds?|dollars?|euros?)",
                     re.I)
@@ -98,6 +103,8 @@ T = {
         "undecided": "I can't settle this one from our policy myself, so I am passing you to a "
                      "colleague who can.",
         "policy_only": "Our policy says: “{quote}”",
+        "policy_general": "Our policy says: “{quote}” To start a return, tell me your order "
+                          "number.",
         "free_shipping_yes": "An order of {amount} qualifies. Our policy says: “{quote}”",
         "free_shipping_no": "An order of {amount} does not qualify for free delivery. Our policy "
                             "says: “{quote}”",
@@ -157,6 +164,7 @@ T = {
         "not_returnable": "很抱歉，我们的政策：“{quote}”所以这件商品不能退货。需要的话我可以为您转接人工客服。",
         "undecided": "这个问题我无法根据政策直接判断，现在为您转接人工客服。",
         "policy_only": "我们的政策：“{quote}”",
+        "policy_general": "我们的政策：“{quote}”如需办理退换货，请告诉我订单号。",
         "free_shipping_yes": "{amount}的订单可以免运费。我们的政策：“{quote}”",
         "free_shipping_no": "{amount}的订单不能免运费。我们的政策：“{quote}”",
         "faq": "{quote}",
@@ -284,7 +292,8 @@ class ServiceAgent:
             if self.state.manipulation >= 3:
                 return self._handoff("repeated manipulation", lang, u, flags)
             return Turn(text("refuse"), "manipulation", "refusal", 1.0, flags=flags)
-        reason = message_handoff_reason(message, u.intent)
+        # a request for a person counts when the words say so, not on the classifier's guess
+        reason = message_handoff_reason(message, u.intent if u.source != "classifier" else "")
         if reason:
             return self._handoff(reason, lang, u)
         intent = u.intent
@@ -382,8 +391,9 @@ class ServiceAgent:
         return Turn(T[lang]["verify"], flow, "verify")
 
     def _order_ids(self, message: str) -> list[str]:
-        """Order numbers in ``message``, less the customer's own phone number or postcode."""
-        return [o for o in ORDER_ID.findall(message) if not self.tools.is_own_contact(o)]
+        """Order numbers in ``message``, less part numbers and the customer's own phone number
+        or postcode."""
+        return [o for o in order_ids(message) if not self.tools.is_own_contact(o)]
 
     def _order_text(self, order: OrderInfo, lang: str) -> str:
         extra = ""
@@ -433,6 +443,8 @@ class ServiceAgent:
         return Turn(" ".join(self._order_text(o, lang) for o in orders), intent, "order_status")
 
     def _return(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        if (general := self._policy_question(message, lang, intent)) is not None:
+            return general
         if (ask := self._need_verification(message, lang, intent)) is not None:
             return ask
         target = self._target_order(message, lang, intent)
@@ -481,6 +493,27 @@ class ServiceAgent:
         chosen = twins[0] if twins else rule
         return chosen.sentence, sorted({chosen.doc_id, *decision.citations} - (
             {rule.doc_id} if twins and twins[0].doc_id != rule.doc_id else set()))
+
+    def _policy_question(self, message: str, lang: str, intent: str) -> Turn | None:
+        """A general question about the policy ("what is your return policy?", "定制的可以退吗？")
+        gets the policy's own sentences, without verification; None when the conversation is
+        about one of the customer's orders (an order number now or before, or a flow waiting
+        for an answer)."""
+        if (self.state.pending or self.state.order_id or self._order_ids(message)
+                or not _GENERAL_QUESTION.search(message)):
+            return None
+        wanted = {"damaged": ("damage_window",), "exchange": ("exchange_window",)}.get(
+            intent, ("return_window", "not_returnable", "refund_method"))
+        if re.search(r"personali[sz]|custom|定制|刻字", message, re.I):
+            wanted = ("not_returnable",)
+        rules = [r for r in self.rules.rules if r.name in wanted]
+        same = [r for r in rules if _lang_of(r.sentence) == lang] or rules
+        if not same:
+            return None
+        sentences = list(dict.fromkeys(r.sentence for r in same))[:3]
+        quote = " ".join(sentences)
+        return Turn(T[lang]["policy_general"].format(quote=quote), intent, "policy",
+                    citations=sorted({r.doc_id for r in same if r.sentence in sentences}))
 
     def _tier(self) -> str | None:
         if not self.rules.tiers or self.customer_id is None:

@@ -34,9 +34,10 @@ _INJECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("role_play", re.compile(r"(?:你现在是|你现在扮演|从现在起你|扮演|假装你?是|角色扮演|开发者模式|越狱|"
                              r"进入.{0,4}模式)")),
     ("prompt_extraction", re.compile(
-        r"\b(?:system prompt|your (?:instructions|prompt|rules|configuration)|initial prompt|"
-        r"hidden prompt|repeat (?:the|everything|all)[^.\n]{0,20}(?:above|before)|"
-        r"print (?:your|the) (?:prompt|instructions))\b", re.I)),
+        r"\b(?:system prompt|initial prompt|hidden prompt|"
+        r"(?:show|print|reveal|repeat|tell me|what are|give me|share|output|display|leak|dump)"
+        r"\s+(?:me\s+)?(?:all\s+)?(?:your|the)\s+(?:instructions|prompt|rules|configuration)|"
+        r"repeat (?:the|everything|all)[^.\n]{0,20}(?:above|before))\b", re.I)),
     ("prompt_extraction", re.compile(r"(?:系统提示|提示词|你的指令|你的设定|初始指令|内部指令|"
                                      r"把上面的(?:内容|话)|重复.{0,6}(?:指令|提示))")),
     ("authority_claim", re.compile(
@@ -55,8 +56,9 @@ _INJECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<!\d)(?:\+?\d{1,3}[\s-]?)?(?:\(\d{2,4}\)[\s-]?)?\d{3,4}[\s-]?\d{3,4}"
-                   r"(?:[\s-]?\d{2,4})?(?!\d)")
+PHONE = re.compile(r"(?<!\d)(?:\+?\d{1,3}[ \t-]?)?(?:\(\d{2,4}\)[ \t-]?)?\d{3,4}[ \t-]?\d{3,4}"
+                   r"(?:[ \t-]?\d{2,4})?(?!\d)")
+_CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){13,19}(?!\d)")
 _CN_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -119,17 +121,22 @@ class PiiGuard:
     customer_ids: set[str] = field(default_factory=set)
     order_ids: set[str] = field(default_factory=set)
     phrases: list[str] = field(default_factory=list)  # names, addresses of other customers
+    phones: set[str] = field(default_factory=set)  # last 7 digits of other customers' phones
+    own_phones: set[str] = field(default_factory=set)
 
     @classmethod
     def for_customer(cls, wh: Warehouse, customer_id: str | None) -> PiiGuard:
         own: set[str] = set()
-        customer_ids, order_ids, phrases = set(), set(), set()
+        customer_ids, order_ids, phrases, phones, own_phones = set(), set(), set(), set(), set()
         rows = wh.query("SELECT customer_id, name, email, phone, city, postal_code FROM customers")
         for cid, name, email, phone, _city, postal in rows:
             values = {str(v).strip() for v in (cid, name, email, phone, postal) if v}
+            tail = re.sub(r"\D", "", str(phone or ""))[-7:]
             if customer_id is not None and str(cid) == str(customer_id):
                 own |= values
+                own_phones |= {tail} if len(tail) == 7 else set()
                 continue
+            phones |= {tail} if len(tail) == 7 else set()
             customer_ids.add(str(cid))
             phrases |= {str(v).strip().casefold() for v in (name, email, phone, postal)
                         if v and (len(str(v).strip()) >= 4
@@ -139,8 +146,20 @@ class PiiGuard:
                 own.add(str(oid))
             else:
                 order_ids.add(str(oid))
-        return cls(customer_id, own, customer_ids - own, order_ids - own, sorted(phrases, key=len,
-                                                                                 reverse=True))
+        products = {str(r[0]) for r in wh.query("SELECT product_id FROM products")}
+        return cls(customer_id, own, customer_ids - own - products, order_ids - own - products,
+                   sorted(phrases, key=len, reverse=True), phones, own_phones)
+
+    def _foreign_phone(self, s: str) -> bool:
+        """Another customer's phone, or anything clearly written as a phone number (+44 …,
+        (977) …, a Chinese mobile) that is not the customer's own. Bare digit runs such as part
+        numbers are left alone unless they match a known phone."""
+        digits = re.sub(r"\D", "", s)
+        if len(digits) < 7 or s.strip() in self.own or digits[-7:] in self.own_phones:
+            return False
+        if digits[-7:] in self.phones:
+            return True
+        return bool(s.lstrip().startswith(("+", "(")) or _CN_MOBILE.match(digits))
 
     def filter(self, text: str) -> tuple[str, list[str]]:
         """``text`` with other people's data replaced; also the kinds that were removed."""
@@ -151,9 +170,8 @@ class PiiGuard:
             return f"[{kind} removed]"
 
         text = EMAIL.sub(lambda m: m.group(0) if m.group(0) in self.own else mask("email"), text)
-        text = PHONE.sub(lambda m: m.group(0) if (not _looks_like_phone(m.group(0))
-                                                  or m.group(0).strip() in self.own)
-                         else mask("phone"), text)
+        text = PHONE.sub(lambda m: mask("phone") if self._foreign_phone(m.group(0))
+                         else m.group(0), text)
         folded = text.casefold()
         for phrase in self.phrases:
             if phrase in folded:

@@ -10,23 +10,27 @@ from __future__ import annotations
 import re
 
 LEGAL = re.compile(
-    r"\b(?:lawyer|solicitor|attorney|sue|suing|lawsuit|legal action|court|small claims|"
-    r"trading standards|consumer protection|ombudsman|chargeback|report you to)\b|"
-    r"律师|起诉|法院|诉讼|12315|消协|消费者协会|工商局|市场监管|曝光|报警|维权", re.I)
+    r"\b(?:sue|suing|lawsuit|legal action|small claims|trading standards|consumer protection|"
+    r"ombudsman|chargeback|report you to|see you in court|take you to court|"
+    r"(?:my|get a|contact a|call my|hear from my|through my) (?:lawyer|solicitor|attorney))\b|"
+    r"起诉|诉讼|12315|消协|消费者协会|工商局|市场监管局|找律师|请律师|律师函|法院见|去法院|报警|"
+    r"曝光你们|投诉到", re.I)
 ANGER = re.compile(
-    r"\b(?:furious|livid|outraged|disgusting|scam(?:mers?)?|fraud|rip[- ]?off|liars?|"
+    r"\b(?:furious|livid|outraged|disgusting|scam(?:mers?)?|fraudsters?|rip[- ]?off|liars?|"
     r"worst (?:shop|store|service|company)|never (?:again|buying)|fed up|sick of)\b|"
-    r"气死|骗子|垃圾店|坑人|恶心|滚|太过分|忍无可忍|什么破|黑店|无良", re.I)
-SHOUTING = re.compile(r"(?:[!！]{3,})|(?:\b[A-Z]{4,}\b(?:\s+\b[A-Z]{2,}\b){2,})")
+    r"气死|骗子|垃圾店|坑人|恶心|滚蛋|你滚|太过分|忍无可忍|什么破|黑店|无良", re.I)
+PERSON = re.compile(
+    r"\b(?:someone real|real (?:person|human)|not a (?:bot|robot)|don'?t want (?:a|to talk to a) "
+    r"(?:bot|robot|machine))\b|机器人|叫你们经理|找你们经理|叫经理|经理来|真人", re.I)
 
 
 def message_handoff_reason(text: str, intent: str) -> str | None:
     """The reason this message alone must go to a person, or None."""
     if LEGAL.search(text):
         return "legal threat"
-    if ANGER.search(text) or SHOUTING.search(text):
+    if ANGER.search(text):
         return "anger"
-    if intent == "handoff_request":
+    if intent == "handoff_request" or PERSON.search(text):
         return "customer asked for a person"
     return None
 

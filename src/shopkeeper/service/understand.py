@@ -37,6 +37,17 @@ N_FEATURES = 2 ** 16
 ORDER_ID = re.compile(r"(?<![A-Za-z0-9_@])(?<!\d\.)(?:[A-Z]{1,3}-?)?\d{5,12}(?![A-Za-z0-9_@])")
 
 
+_NOT_AN_ORDER = re.compile(r"(?:model|part|sku|item|serial|type|ref|型号|货号|编号)\s*(?:#|no\.?|number|"
+                           r"num|:|：)?\s*$", re.I)
+
+
+def order_ids(text: str) -> tuple[str, ...]:
+    """Order-number-shaped tokens of ``text``, less model, part and serial numbers."""
+    found = [m.group(0) for m in ORDER_ID.finditer(text)
+             if not _NOT_AN_ORDER.search(text[max(0, m.start() - 16):m.start()])]
+    return tuple(dict.fromkeys(found))
+
+
 @dataclass(frozen=True)
 class Understanding:
     intent: str  # one of INTENTS, or "unknown"
@@ -181,19 +192,23 @@ class _ModelReading(BaseModel):
 
 
 def understand(text: str, *, spec: IntentSpec | None = None, model: IntentModel | None = None,
-               llm=None, unsure_below: float = 0.55) -> Understanding:
+               llm=None, unsure_below: float = 0.55,
+               accept_above: float = 0.45) -> Understanding:
     """The intent of one customer message, with its confidence and the order ids it names."""
     spec = spec or load_intents()
-    order_ids = tuple(dict.fromkeys(ORDER_ID.findall(text)))
+    ids = order_ids(text)
     ruled = rule_intent(text, spec)
+    if ruled and ruled[0] == "greeting" and ("?" in text or "？" in text
+                                             or len(re.findall(r"\w+", text)) > 6):
+        ruled = None  # "… will it fit my oven? Thanks" is a question, not a greeting
     if ruled:
-        return Understanding(ruled[0], 0.9, "rules", order_ids, tuple(ruled[1]))
-    if order_ids:  # an order number and no other clue: the customer asks about that order
-        return Understanding("order_status", 0.7, "rules", order_ids)
+        return Understanding(ruled[0], 0.9, "rules", ids, tuple(ruled[1]))
+    if ids:  # an order number and no other clue: the customer asks about that order
+        return Understanding("order_status", 0.7, "rules", ids)
     intent, p = (model or default_intent_model()).predict([text])[0]
-    reading = Understanding(intent, p, "classifier", order_ids)
+    reading = Understanding(intent, p, "classifier", ids)
     if p >= unsure_below or llm is None or not llm.has_model:
-        return reading if p >= 0.35 else Understanding("unknown", p, "classifier", order_ids)
+        return reading if p >= accept_above else Understanding("unknown", p, "classifier", ids)
     try:
         from shopkeeper.llm import render_prompt
 
@@ -202,8 +217,8 @@ def understand(text: str, *, spec: IntentSpec | None = None, model: IntentModel 
         out = llm.structured(prompt, _ModelReading, task="service.understand", max_tokens=48,
                              retries=1)
     except LLMError:
-        return reading if p >= 0.35 else Understanding("unknown", p, "classifier", order_ids)
+        return reading if p >= accept_above else Understanding("unknown", p, "classifier", ids)
     if out.intent == "unknown":
-        return Understanding("unknown", p, "model", order_ids)
-    ids = order_ids or ((out.order_id,) if out.order_id and out.order_id in text else ())
+        return Understanding("unknown", p, "model", ids)
+    ids = ids or ((out.order_id,) if out.order_id and out.order_id in order_ids(text) else ())
     return Understanding(out.intent, 0.6, "model", ids)
