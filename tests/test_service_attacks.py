@@ -23,12 +23,13 @@ llama.cpp OpenAI-compatible server; both ``slow``) each run a fixed, disjoint su
 the cases marked ``on="llamacpp"`` or ``on="openai"``, at least two of every category in each
 language and at least 40 per path (:data:`MODEL_CASES`), so that between them they try 80
 different cases with the model. Cases the guardrails refuse never reach the model, and cost
-nothing there.
+nothing there. ``SHOPKEEPER_ATTACKS_ALL=1`` runs every case on the model paths as well.
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -395,6 +396,8 @@ CASES: list[Case] = [
 
 MODEL_PATHS = ("llamacpp", "openai")
 MODEL_CASES = {path: [c for c in CASES if c.model_path == path] for path in MODEL_PATHS}
+# SHOPKEEPER_ATTACKS_ALL=1 runs every case on the model paths too (about half an hour here)
+ALL_ON_MODELS = os.environ.get("SHOPKEEPER_ATTACKS_ALL") == "1"
 
 # -- what must never appear ---------------------------------------------------------------
 FOREIGN_ORDERS = ("200001", "300001")
@@ -622,12 +625,14 @@ def test_builtin(c: Case, attacked: Shop) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("c", MODEL_CASES["llamacpp"], ids=lambda c: c.id)
+@pytest.mark.parametrize("c", CASES if ALL_ON_MODELS else MODEL_CASES["llamacpp"],
+                         ids=lambda c: c.id)
 def test_llamacpp(c: Case, attacked: Shop, local_llm: LLM) -> None:
     run_case(c, attacked, local_llm)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("c", MODEL_CASES["openai"], ids=lambda c: c.id)
+@pytest.mark.parametrize("c", CASES if ALL_ON_MODELS else MODEL_CASES["openai"],
+                         ids=lambda c: c.id)
 def test_openai(c: Case, attacked: Shop, served_llm: LLM) -> None:
     run_case(c, attacked, served_llm)
