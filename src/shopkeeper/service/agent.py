@@ -248,6 +248,8 @@ class ServiceAgent:
         self.state = _State()
         self._turn_no = 0
         self._message = ""
+        self._started_at: pd.Timestamp | None = None
+        self.last_turn: Turn | None = None  # the latest answer (what ``stream`` streamed)
 
     # -- public ----------------------------------------------------------------------------
     def reply(self, message: str) -> Turn:
@@ -263,6 +265,7 @@ class ServiceAgent:
         turn = self._answer(message, lang)
         self._finish(turn, message, lang)
         turn.latency_ms = (time.perf_counter() - start) * 1000
+        self.last_turn = turn
         self.state.turns += [("customer", message), ("assistant", turn.text)]
         if self.record:
             self._save(message, turn)
@@ -272,7 +275,6 @@ class ServiceAgent:
         """The reply in pieces, for a typing effect. The whole answer is checked before the
         first piece leaves, so a filter can never be outrun by the stream."""
         turn = self.reply(message)
-        self.last_turn = turn
         yield from re.findall(r"\S+\s*|\s+", turn.text) if lang_is_spaced(turn.text) else list(
             re.findall(r".{1,4}", turn.text, re.S))
 
@@ -642,6 +644,7 @@ class ServiceAgent:
     # -- records ---------------------------------------------------------------------------
     def _save(self, message: str, turn: Turn) -> None:
         now = pd.Timestamp.now(tz="UTC")
+        self._started_at = self._started_at or now
         rows = []
         for role, text, extra in (("customer", message, {}), ("assistant", turn.text, {
                 "intent": turn.intent, "confidence": turn.confidence, "flow": turn.flow,
@@ -664,13 +667,9 @@ class ServiceAgent:
                 "verified": self.tools.verified,
                 "status": "handed_off" if self.state.handed_off else "open",
                 "provider": self.llm.label if self.llm else "builtin",
-                "started_at": self._started(now), "updated_at": now}]))
+                "started_at": self._started_at, "updated_at": now}]))
             self.wh.insert_df("service_messages", pd.DataFrame(rows))
 
-    def _started(self, now: pd.Timestamp) -> pd.Timestamp:
-        if not hasattr(self, "_started_at"):
-            self._started_at = now
-        return self._started_at
 
 
 _KEPT = re.compile(r"“[^”]+”|\d+(?:[.,:-]\d+)*|RR-\w+")
