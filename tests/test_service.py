@@ -416,3 +416,16 @@ def test_part_numbers_are_not_orders_and_are_not_masked(service_store):
     cleaned, removed = PiiGuard.for_customer(service_store, "c1").filter(
         "Fits models FLDB00 2187172 and 297366104.")
     assert removed == [] and "2187172" in cleaned
+
+
+@pytest.mark.parametrize(("text", "offered"), [
+    ("不用担心，我们会给您优惠券。", {"voucher"}),  # 不 of 不用 does not negate the offer
+    ("非常抱歉，我们给您补偿。", {"compensation"}),  # nor 非 of 非常
+    ("我们不提供优惠券作为补偿。", set()),
+    ("尺码或颜色不合适的商品可在30天内换货。", {"exchange"}),
+    ("We do not offer vouchers.", set()),
+])
+def test_remedies_are_read_past_harmless_negation_words(text, offered):
+    from shopkeeper.llm.remedies import remedies_in
+
+    assert remedies_in(text) == offered

@@ -19,8 +19,9 @@ REMEDY_TERMS = {
     "compensation": ("compensation", "compensate", "赔偿", "补偿", "免单"),
     "reship": ("reship", "resend", "send again", "再发"),
 }
-NEGATION = re.compile(r"\b(?:not|no|cannot|can't|don't|do not|never|won't)\b|不|没有|无法|非",
-                      re.I)
+# words that negate an offer; a bare 不 or 非 would not do (不合适 "does not fit", 非常 "very")
+NEGATION = re.compile(r"\b(?:not|no|cannot|can't|don't|do not|never|won't)\b|不支持|不予|不能|不可|"
+                      r"不提供|不接受|不退|不换|不包|不会|不给|无法|没有", re.I)
 SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]?")
 
 

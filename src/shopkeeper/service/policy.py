@@ -19,12 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shopkeeper.llm.remedies import NEGATION as _NEGATION
 from shopkeeper.llm.remedies import REMEDY_TERMS
 from shopkeeper.store.warehouse import Warehouse
 
-# a rule is negated by these (不合适 "does not fit" in a sentence is not a negated rule)
-_NEGATION = re.compile(r"\b(?:not|no|cannot|can't|don't|do not|never|won't)\b|不支持|不予|不能|不可|"
-                       r"不提供|不接受|不退|不换|不包|无法|没有", re.I)
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "fourteen": 14, "thirty": 30,
                  "sixty": 60, "ninety": 90}
