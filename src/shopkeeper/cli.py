@@ -1260,13 +1260,10 @@ def _service_agent(wh: Any, settings: Any, customer: str | None, *, model: bool,
     from shopkeeper import llm as llm_runtime
     from shopkeeper import service
 
-    if not wh.query("SELECT 1 FROM kb_chunks LIMIT 1"):
-        with _progress() as bar:
-            report = service.build_index(wh, progress=_RichProgress(bar))
+    with _progress() as bar:
+        report = service.ensure_index(wh, progress=_RichProgress(bar))
+    if report is not None:
         err_console.print(f"[dim]knowledge index built: {report.chunks:,} chunks[/]")
-    if customer is not None and not wh.query("SELECT 1 FROM customers WHERE customer_id = ?",
-                                             [customer]):
-        raise typer.BadParameter(f"--customer {customer!r}: no such customer in the warehouse")
     return service.ServiceAgent(wh, customer_id=customer, channel=channel,
                                 llm=llm_runtime.get_llm(settings) if model else None,
                                 as_of=_as_of(as_of))
@@ -1599,14 +1596,8 @@ def recommend_segments(
 
     with store.Warehouse.from_settings(_settings(), read_only=True) as wh:
         table, model = recommend.segment_customers(wh, as_of=_as_of(as_of))
-    summary = table.groupby("segment").agg(customers=("customer_id", "size"),
-                                           recency=("recency_days", "median"),
-                                           orders=("frequency", "mean"),
-                                           spend=("monetary", "mean"))
-    if "clv" in table:
-        extra = table.groupby("segment").agg(clv=("clv", "mean"), churn=("churn_risk", "mean"))
-        summary = summary.join(extra)
-    console.print(summary.sort_values("customers", ascending=False).round(2).to_string())
+    summary = recommend.segment_summary(table)
+    console.print(summary.round(2).to_string())
     if model is not None:
         p = model.bgnbd
         console.print(f"BG/NBD on {model.customers:,} customers ({model.repeat_customers:,} "

@@ -36,6 +36,7 @@ from shopkeeper.recommend.segments import (
     lifetime_value,
     rfm,
     segment_customers,
+    segment_summary,
 )
 from shopkeeper.recommend.serving import (
     Recommendation,
@@ -57,5 +58,5 @@ __all__ = [
     "ShopRecommender", "Split", "TopPop", "bought_together", "content_similar", "evaluate", "evaluate_store",
     "export_audience", "fit_bg_nbd", "grid_search", "interaction_matrix", "leave_one_out",
     "lifetime_value", "random_holdout", "random_split", "recommend_for_customer", "rfm",
-    "segment_customers", "shop_interactions", "similar_products", "temporal_split", "train",
+    "segment_customers", "segment_summary", "shop_interactions", "similar_products", "temporal_split", "train",
 ]

@@ -214,6 +214,16 @@ def segment_customers(
     return table.merge(clv[keep], on="customer_id", how="left"), model
 
 
+def segment_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per segment, largest first: customers, median recency, mean orders and spend, and mean
+    CLV and churn risk when the table has them."""
+    aggs = {"customers": ("customer_id", "size"), "recency": ("recency_days", "median"),
+            "orders": ("frequency", "mean"), "spend": ("monetary", "mean")}
+    if "clv" in table:
+        aggs |= {"clv": ("clv", "mean"), "churn": ("churn_risk", "mean")}
+    return table.groupby("segment").agg(**aggs).sort_values("customers", ascending=False)
+
+
 def export_audience(
     table: pd.DataFrame,
     path: Path,

@@ -18,7 +18,14 @@ See ``docs/service.md``.
 
 from shopkeeper.service.agent import ServiceAgent, Turn
 from shopkeeper.service.guardrails import PiiGuard, detect_injection, redact_pii
-from shopkeeper.service.knowledge import Hit, IndexReport, KnowledgeBase, build_index, tokenize
+from shopkeeper.service.knowledge import (
+    Hit,
+    IndexReport,
+    KnowledgeBase,
+    build_index,
+    ensure_index,
+    tokenize,
+)
 from shopkeeper.service.policy import (
     Decision,
     PolicyRules,
@@ -42,7 +49,7 @@ __all__ = [
     "INTENTS", "CustomerTools", "Decision", "Hit", "IndexReport", "KnowledgeBase", "PiiGuard",
     "PolicyRules", "Rule", "ServiceAgent", "ServiceError", "Turn", "Understanding",
     "build_index", "close_handoff", "conversation_log", "decide_return",
-    "decide_return_request", "detect_injection", "handoffs", "load_intents",
+    "decide_return_request", "detect_injection", "ensure_index", "handoffs", "load_intents",
     "load_policy_rules", "parse_policy", "redact_pii", "return_requests",
     "shipping_fee_decision", "tokenize", "train_intents", "understand", "IntentReport",
 ]

@@ -36,7 +36,7 @@ from shopkeeper.service.guardrails import EMAIL, PiiGuard, detect_injection, red
 from shopkeeper.service.handoff import message_handoff_reason, summarize
 from shopkeeper.service.knowledge import Hit, KnowledgeBase
 from shopkeeper.service.policy import Decision, PolicyRules, decide_return, load_policy_rules
-from shopkeeper.service.tools import CustomerTools, OrderInfo
+from shopkeeper.service.tools import CustomerTools, OrderInfo, ServiceError
 from shopkeeper.service.understand import (
     ORDER_ID,
     IntentSpec,
@@ -233,6 +233,9 @@ class ServiceAgent:
                  spec: IntentSpec | None = None, channel: str = "api",
                  as_of: datetime | None = None, record: bool = True,
                  conversation_id: str | None = None) -> None:
+        if customer_id is not None and not wh.query(
+                "SELECT 1 FROM customers WHERE customer_id = ?", [customer_id]):
+            raise ServiceError(f"customer {customer_id!r}: no such customer in the warehouse")
         self.wh = wh
         self.customer_id = customer_id
         self.llm = llm if llm is not None and llm.has_model else None

@@ -168,6 +168,14 @@ def build_index(wh: Warehouse, *, progress: Progress | None = None) -> IndexRepo
     return IndexReport(len(chunks), len(changed), len(gone))
 
 
+def ensure_index(wh: Warehouse, *, progress: Progress | None = None) -> IndexReport | None:
+    """Build the index when the warehouse has none yet (first use); None when it already had
+    one (refresh it with :func:`build_index`)."""
+    if wh.query("SELECT 1 FROM kb_chunks LIMIT 1"):
+        return None
+    return build_index(wh, progress=progress)
+
+
 class KnowledgeBase:
     """Hybrid BM25 + dense retrieval over chunks, fused by reciprocal rank."""
 

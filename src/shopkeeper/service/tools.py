@@ -176,20 +176,18 @@ class CustomerTools:
         if self.kb is None:
             return []
         hits = self.kb.search(query, k=k, kinds=["product"])
-        ids = [(h.chunk.product_id, h.bm25_rank is not None) for h in hits if h.chunk.product_id]
-        out = []
-        for pid, lexical in ids:
-            row = self.wh.query(
-                """SELECT p.product_id, coalesce(p.title, p.product_id), p.price, p.currency,
-                          (SELECT sum(on_hand) FROM inventory_snapshots s
-                           WHERE s.product_id = p.product_id AND s.snapshot_at =
-                             (SELECT max(snapshot_at) FROM inventory_snapshots t
-                              WHERE t.product_id = p.product_id))
-                   FROM products p WHERE p.product_id = ?""", [pid])
-            if row:
-                a, b, c, d, e = row[0]
-                out.append(ProductInfo(str(a), str(b), float(c) if c is not None else None, d,
-                                       int(e) if e is not None else None, lexical))
+        lexical = {h.chunk.product_id: h.bm25_rank is not None for h in hits
+                   if h.chunk.product_id}
+        rows = {str(r[0]): r for r in self.wh.query(
+            """SELECT p.product_id, coalesce(p.title, p.product_id), p.price, p.currency,
+                      (SELECT sum(on_hand) FROM inventory_snapshots s
+                       WHERE s.product_id = p.product_id AND s.snapshot_at =
+                         (SELECT max(snapshot_at) FROM inventory_snapshots t
+                          WHERE t.product_id = p.product_id))
+               FROM products p WHERE p.product_id IN (SELECT unnest(?))""", [list(lexical)])}
+        out = [ProductInfo(str(a), str(b), float(c) if c is not None else None, d,
+                           int(e) if e is not None else None, lexical[pid])
+               for pid in lexical if pid in rows for a, b, c, d, e in [rows[pid]]]
         self._log("search_products", f"{len(out)} products", query=query)
         return out
 
