@@ -136,6 +136,7 @@ from shopkeeper.errors import ShopkeeperError
 from shopkeeper.llm import LLM, Journal, LlamaCppProvider, OpenAIProvider, default_model_path
 from shopkeeper.llm.grounding import Facts, check_grounding
 from shopkeeper.llm.language import detect_language
+from shopkeeper.llm.retrieval import embed_passages, tokenize
 from shopkeeper.service import (
     KnowledgeBase,
     PolicyRules,
@@ -147,7 +148,7 @@ from shopkeeper.service import (
     parse_policy,
     shipping_fee_decision,
 )
-from shopkeeper.service.knowledge import Chunk, embed_passages, tokenize
+from shopkeeper.service.knowledge import Chunk
 from shopkeeper.store.complements import POLICY_DOCUMENTS
 from shopkeeper.store.warehouse import Warehouse
 

@@ -10,9 +10,12 @@ from shopkeeper.recommend import (
     RecommendError,
     ServingRules,
     bought_together,
+    load_recommender,
     recommend_for_customer,
+    save_recommender,
     shop_interactions,
     similar_products,
+    stored_or_trained,
     train,
 )
 
@@ -126,3 +129,44 @@ def test_store_evaluation_needs_history_before_the_test_weeks(store):
 
     with pytest.raises(RecommendError, match="cannot split"):
         evaluate_store(store, test_weeks=1)  # all 8 orders fall within the last week
+
+
+@pytest.mark.parametrize("model", ["TopPop", "ItemKNN", "EASE", "RP3Beta", "ALS", "BPR"])
+def test_a_stored_model_serves_what_the_trained_one_did(store, tmp_path, model):
+    params = {"factors": 4} if model in ("ALS", "BPR") else None
+    trained = train(store, model=model, params=params)
+    path = save_recommender(trained, tmp_path / "rec.npz")
+    loaded = load_recommender(path, store)
+    assert loaded.model == model and loaded.recommender.purchases_until is not None
+    for customer in ("u1", "u2", "u3", "someone-new"):
+        assert recommend_for_customer(loaded.recommender, customer) == \
+            recommend_for_customer(trained, customer)
+    assert similar_products(loaded.recommender, "A", wh=store) == \
+        similar_products(trained, "A", wh=store)
+
+
+def test_a_stored_model_sees_todays_stock_and_says_when_it_is_stale(store, tmp_path):
+    path = save_recommender(train(store, model="EASE"), tmp_path / "rec.npz")
+    rec, fresh = stored_or_trained(store, path)
+    assert "newer orders" not in fresh
+    assert "C" in {r.product_id for r in recommend_for_customer(rec, "u4")}
+    with store.transaction() as con:
+        con.execute("UPDATE inventory_snapshots SET on_hand = 0 WHERE product_id = 'C'")
+        store.insert_df("orders", pd.DataFrame([("o9", "u4", TS("2024-03-01", tz="UTC"),
+                                                 "completed")],
+                                               columns=["order_id", "customer_id",
+                                                        "ordered_at", "status"]))
+    rec, note = stored_or_trained(store, path)
+    assert "1 newer orders" in note
+    assert "C" not in {r.product_id for r in recommend_for_customer(rec, "u4")}
+    _, other = stored_or_trained(store, path, model="TopPop")
+    assert other.startswith("TopPop trained now")
+
+
+def test_a_missing_or_foreign_model_file_is_a_clear_error(store, tmp_path):
+    with pytest.raises(RecommendError, match="recommend train"):
+        load_recommender(tmp_path / "none.npz", store)
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(RecommendError, match="not a Shopkeeper recommender file"):
+        load_recommender(bad, store)

@@ -1488,13 +1488,51 @@ recommend_app = typer.Typer(help="Recommendations and customer segments: who buy
 app.add_typer(recommend_app, name="recommend")
 
 
+@recommend_app.command("train")
+@handle_errors
+def recommend_train(
+    model: Annotated[str, typer.Option(help="TopPop, ItemKNN, EASE, RP3Beta, ALS or BPR "
+                     "('recommend evaluate' compares them on this store).")] = "EASE",
+    half_life: Annotated[float | None, typer.Option(help="Days after which a purchase counts "
+                         "half (time decay); default: no decay.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Learn only from purchases up to this day "
+                     "(YYYY-MM-DD).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Model file (default: "
+                   "MODEL_DIR/recommender.npz, which the other recommend commands use).")]
+    = None,
+) -> None:
+    """Train a recommender on the store's purchases and keep it, so 'recommend for-customer',
+    'recommend similar' and 'guide' serve from it without retraining.
+
+    Example: shopkeeper recommend train --model EASE --half-life 180
+    """
+    import time
+
+    from shopkeeper import recommend
+
+    settings = _settings()
+    path = out or recommend.default_model_path(settings.model_dir)
+    with store.Warehouse.from_settings(settings, read_only=True) as wh:
+        with console.status(f"training {model}…"):
+            start = time.perf_counter()
+            trained = recommend.train(wh, model=model, half_life_days=half_life,
+                                      as_of=_as_of(as_of))
+            seconds = time.perf_counter() - start
+        recommend.save_recommender(trained, path)
+    until = trained.purchases_until
+    console.print(f"{model}: {len(trained.users):,} customers × {len(trained.items):,} products, "
+                  f"{trained.matrix.nnz:,} interactions"
+                  + (f", purchases up to {until:%Y-%m-%d}" if until else "")
+                  + f"; trained in {seconds:.1f} s → {path}", highlight=False, markup=False)
+
+
 @recommend_app.command("for-customer")
 @handle_errors
 def recommend_for_customer(
     customer: Annotated[str, typer.Argument(help="customers.customer_id")],
     n: Annotated[int, typer.Option("-n", help="How many products.")] = 10,
-    model: Annotated[str, typer.Option(help="TopPop, ItemKNN, EASE, RP3Beta, ALS or BPR.")]
-    = "EASE",
+    model: Annotated[str | None, typer.Option(help="Train this model now (TopPop, ItemKNN, "
+                     "EASE, RP3Beta, ALS or BPR) instead of using the stored one.")] = None,
     margin_floor: Annotated[float | None, typer.Option(help="Only products with at least this "
                             "gross margin (0.3 = 30%).")] = None,
     include_out_of_stock: Annotated[bool, typer.Option(help="Also products with no stock.")]
@@ -1515,9 +1553,12 @@ def recommend_for_customer(
                                    in_stock_only=not include_out_of_stock,
                                    margin_floor=margin_floor,
                                    max_per_category=per_category or None)
-    with store.Warehouse.from_settings(_settings(), read_only=True) as wh:
-        trained = recommend.train(wh, model=model)
+    settings = _settings()
+    with store.Warehouse.from_settings(settings, read_only=True) as wh:
+        trained, source = recommend.stored_or_trained(
+            wh, recommend.default_model_path(settings.model_dir), model)
         picks = recommend.recommend_for_customer(trained, customer, n, rules)
+    err_console.print(f"model: {source}", highlight=False, markup=False)
     if not picks:
         console.print("nothing to recommend under these rules")
     for i, r in enumerate(picks, 1):
@@ -1531,7 +1572,8 @@ def recommend_for_customer(
 def recommend_similar(
     sku: Annotated[str, typer.Argument(help="products.product_id")],
     n: Annotated[int, typer.Option("-n", help="How many products.")] = 10,
-    model: Annotated[str, typer.Option(help="The model for products with buyers.")] = "EASE",
+    model: Annotated[str | None, typer.Option(help="Train this model now for products with "
+                     "buyers instead of using the stored one.")] = None,
 ) -> None:
     """Products related to one product: by purchases when it has buyers, else by the meaning
     of titles and descriptions (cold start); plus what is bought together with it.
@@ -1540,10 +1582,13 @@ def recommend_similar(
     """
     from shopkeeper import recommend
 
-    with store.Warehouse.from_settings(_settings(), read_only=True) as wh:
-        trained = recommend.train(wh, model=model)
+    settings = _settings()
+    with store.Warehouse.from_settings(settings, read_only=True) as wh:
+        trained, source = recommend.stored_or_trained(
+            wh, recommend.default_model_path(settings.model_dir), model)
         similar = recommend.similar_products(trained, sku, n, wh)
         together = recommend.bought_together(wh, products=[sku], limit=n)
+    err_console.print(f"model: {source}", highlight=False, markup=False)
     for r in similar:
         console.print(f"{r.product_id} {r.title} · {r.reason}", highlight=False, markup=False)
     if not together.empty:

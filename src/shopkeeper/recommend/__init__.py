@@ -9,6 +9,8 @@ The public entry of the capability (faces call only this):
   metrics (``evaluate``, ``grid_search``);
 - serving for the store: :func:`train`, :func:`recommend_for_customer` (serving rules and
   explanations), :func:`similar_products` (cold start by content), :func:`bought_together`;
+- a stored model: :func:`save_recommender`, :func:`load_recommender`, :func:`stored_or_trained`
+  (``shopkeeper recommend train`` writes it; serving reads it with today's catalogue);
 - segments: :func:`segment_customers` (RFM, BG/NBD + Gamma-Gamma CLV, churn risk),
   :func:`export_audience`.
 
@@ -51,12 +53,21 @@ from shopkeeper.recommend.serving import (
     similar_products,
     train,
 )
+from shopkeeper.recommend.stored import (
+    StoredModel,
+    default_model_path,
+    load_recommender,
+    save_recommender,
+    stored_or_trained,
+)
 
 __all__ = [
     "ALS", "BPR", "DEFAULT_METRICS", "EASE", "MODELS", "SEEN", "ItemKNN", "LifetimeModel",
     "RP3Beta", "RecommendError", "Recommendation", "SegmentError", "ServingRules",
-    "ShopRecommender", "Split", "TopPop", "bought_together", "content_similar", "evaluate", "evaluate_store",
-    "export_audience", "fit_bg_nbd", "grid_search", "interaction_matrix", "leave_one_out",
-    "lifetime_value", "random_holdout", "random_split", "recommend_for_customer", "rfm",
-    "segment_customers", "segment_summary", "shop_interactions", "similar_products", "temporal_split", "train",
+    "ShopRecommender", "Split", "StoredModel", "TopPop", "bought_together", "content_similar",
+    "default_model_path", "evaluate", "evaluate_store", "export_audience", "fit_bg_nbd",
+    "grid_search", "interaction_matrix", "leave_one_out", "lifetime_value", "load_recommender",
+    "random_holdout", "random_split", "recommend_for_customer", "rfm", "save_recommender",
+    "segment_customers", "segment_summary", "shop_interactions", "similar_products",
+    "stored_or_trained", "temporal_split", "train",
 ]

