@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from shopkeeper.errors import LLMUnavailableError
-from shopkeeper.llm import default_model_path
+from shopkeeper.llm import Reply, default_model_path
 
 
 def smollm2_path():
@@ -72,3 +72,18 @@ def llama_server(tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+class ScriptedProvider:
+    """Replies from a list, in order; records what it was asked."""
+
+    name = "scripted"
+    model = "script-1"
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.calls: list[list[dict]] = []
+
+    def complete(self, messages, *, temperature, max_tokens, seed, schema):
+        self.calls.append(messages)
+        return Reply(self.replies.pop(0), 10, 5)

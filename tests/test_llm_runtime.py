@@ -8,24 +8,9 @@ import pytest
 from pydantic import BaseModel
 
 from shopkeeper.errors import ConfigError, LLMUnavailableError, StructuredOutputError
-from shopkeeper.llm import LLM, Journal, OpenAIProvider, Reply, get_llm, parse_json, render_prompt
+from shopkeeper.llm import LLM, Journal, OpenAIProvider, get_llm, parse_json, render_prompt
 from shopkeeper.store.config import Settings
-from tests.llm_fixtures import free_port
-
-
-class ScriptedProvider:
-    """Replies from a list, in order; records what it was asked."""
-
-    name = "scripted"
-    model = "script-1"
-
-    def __init__(self, *replies: str) -> None:
-        self.replies = list(replies)
-        self.calls: list[list[dict]] = []
-
-    def complete(self, messages, *, temperature, max_tokens, seed, schema):
-        self.calls.append(messages)
-        return Reply(self.replies.pop(0), 10, 5)
+from tests.llm_fixtures import ScriptedProvider, free_port
 
 
 class Copy(BaseModel):

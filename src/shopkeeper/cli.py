@@ -10,7 +10,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
@@ -1269,6 +1269,28 @@ def _service_agent(wh: Any, settings: Any, customer: str | None, *, model: bool,
                                 as_of=_as_of(as_of))
 
 
+def _customer_messages(script: Path | None) -> Iterator[str]:
+    """The customer's messages: typed at the prompt, or read from ``script`` (echoed), until
+    'quit' or the end; blank lines skipped."""
+    lines = script.read_text(encoding="utf-8").splitlines() if script else None
+    while True:
+        if lines is None:
+            try:
+                message = console.input("[bold]you>[/] ")
+            except (EOFError, KeyboardInterrupt):
+                return
+        elif lines:
+            message = lines.pop(0)
+            console.print("[bold]you>[/] ", end="")
+            console.print(message, highlight=False, markup=False)
+        else:
+            return
+        if message.strip().lower() in ("quit", "exit", "退出"):
+            return
+        if message.strip():
+            yield message
+
+
 def _print_turn(turn: Any, explain: bool) -> None:
     if explain:
         parts = [f"intent {turn.intent} ({turn.confidence:.2f})", f"flow {turn.flow}",
@@ -1308,30 +1330,63 @@ def chat(
     with store.Warehouse.from_settings(settings) as wh:
         agent = _service_agent(wh, settings, customer, model=model, as_of=as_of,
                                channel="terminal")
-        messages = (script.read_text(encoding="utf-8").splitlines() if script else None)
         console.print(f"[dim]conversation {agent.conversation_id} · customer "
                       f"{customer or '(not signed in)'} · 'quit' to leave[/]")
-        while True:
-            if messages is None:
-                try:
-                    message = console.input("[bold]you>[/] ")
-                except (EOFError, KeyboardInterrupt):
-                    break
-            elif messages:
-                message = messages.pop(0)
-                console.print("[bold]you>[/] ", end="")
-                console.print(message, highlight=False, markup=False)
-            else:
-                break
-            if message.strip().lower() in ("quit", "exit", "退出"):
-                break
-            if not message.strip():
-                continue
+        for message in _customer_messages(script):
             console.print("[bold green]shop>[/] ", end="")
             for piece in agent.stream(message):
                 console.print(piece, end="", highlight=False, markup=False)
             console.print()
             _print_turn(agent.last_turn, explain)
+
+
+@app.command()
+@handle_errors
+def guide(
+    customer: Annotated[str | None, typer.Option("--customer", help="The signed-in customer "
+                        "(customers.customer_id): picks follow their purchases.")] = None,
+    picks: Annotated[int, typer.Option("-n", help="Products per answer.")] = 3,
+    model: Annotated[bool, typer.Option(help="Let the configured model word the suggestions "
+                     "(every answer is still checked against the catalogue).")] = True,
+    script: Annotated[Path | None, typer.Option(help="Read the shopper's messages from this "
+                      "file, one per line, instead of the keyboard.")] = None,
+    explain: Annotated[bool, typer.Option(help="Show what was understood (budget, recipient, "
+                       "occasion, words) and the score of each pick.")] = False,
+) -> None:
+    """Personal shopping guide in the terminal (zh or en): say what you need, e.g. "a gift for
+    my mum under 20 pounds" or "给我妈妈买个200元以内的礼物". It asks when it needs to, and
+    explains every pick with catalogue facts only. Type 'quit' to leave.
+
+    Example: shopkeeper guide --customer 13113
+    """
+    from shopkeeper import llm as llm_runtime
+    from shopkeeper import recommend
+
+    settings = _settings()
+    with store.Warehouse.from_settings(settings, read_only=True) as wh:
+        with _progress() as bar:
+            shopper, note = recommend.open_guide(
+                wh, customer_id=customer, model_dir=settings.model_dir,
+                llm=llm_runtime.get_llm(settings) if model else None, picks=picks,
+                progress=_RichProgress(bar))
+        if note:
+            err_console.print(f"recommender: {note}", style="dim", highlight=False,
+                              markup=False)
+        for message in _customer_messages(script):
+            turn = shopper.reply(message)
+            console.print("[bold green]guide>[/] ", end="")
+            console.print(turn.text, highlight=False, markup=False)
+            if explain:
+                need = turn.need
+                low, high = (f"{v:g}" if v is not None else "" for v in
+                             (need.budget_min, need.budget_max))
+                parts = [f"{turn.method}", f"budget {low}–{high}" if low or high else "no budget",
+                         f"for {need.recipient}", f"occasion {need.occasion}",
+                         f"words {' | '.join(need.wants) or '-'}"]
+                parts += [f"{p.product_id} {p.score:.2f}" for p in turn.picks]
+                parts += turn.flags
+                err_console.print(" · ".join(parts), style="dim", highlight=False,
+                                  markup=False)
 
 
 @service_app.command("index")

@@ -44,6 +44,20 @@ def tokenize(text: str) -> list[str]:
     return [t for t in tokens if t not in _STOP]
 
 
+def product_passage(title: str, category: str | None = None, brand: str | None = None,
+                    price: float | None = None, currency: str | None = None,
+                    description: str | None = None, *, max_chars: int = 400) -> str:
+    """The text that stands for a product in a retrieval index. One format everywhere, so an
+    embedding made by one capability can be reused by another (same text, same hash)."""
+    parts = [str(title)]
+    parts += [f"{label}: {v}" for label, v in (("Category", category), ("Brand", brand)) if v]
+    if price is not None:
+        parts.append(f"Price: {float(price):.2f} {currency or ''}".strip())
+    if description:
+        parts.append(str(description)[:max_chars])
+    return "\n".join(parts)
+
+
 def text_hash(text: str) -> str:
     """A short content hash: re-embed a text only when it changed."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]

