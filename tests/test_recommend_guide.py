@@ -138,6 +138,14 @@ def test_vague_requests_get_a_clarifying_question_then_picks(shop, catalogue):
     assert third.language == "en"
 
 
+def test_a_request_for_someone_else_starts_afresh(shop, catalogue):
+    guide = ShoppingGuide(shop, shop=catalogue)
+    guide.reply("a ceramic tea set for my mum under 200 yuan")
+    turn = guide.reply("and something for my dad?")
+    assert turn.need.recipient == "father" and not turn.need.wants
+    assert not turn.need.has_budget and turn.question and "budget" in turn.question
+
+
 def test_an_answer_of_any_budget_moves_on(shop, catalogue):
     guide = ShoppingGuide(shop, shop=catalogue)
     assert guide.reply("想给爸爸送个礼物").question

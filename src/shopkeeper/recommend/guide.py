@@ -53,11 +53,12 @@ RELEVANCE_WEIGHT = 0.7
 AROUND = 0.2  # "around 20" means 16 to 24
 MAX_PER_CATEGORY = 2
 PERSONAL_FLOOR = 0.75  # "picked for you" only for candidates in the top quarter for this customer
-CANDIDATES = 60
+DEPTH = 60  # each of BM25 and dense retrieval contributes its top 60 before fusion
+POOL_PER_PICK = 4
 
 _CURRENCY_WORDS = {
-    "CNY": r"yuan|rmb|cny|元|块钱|块|¥|￥", "GBP": r"pounds?|gbp|quid|£",
-    "USD": r"dollars?|usd|bucks|\$", "EUR": r"euros?|eur|€"}
+    "CNY": r"yuan|rmb|cny|人民币|元|块钱|块|¥|￥", "GBP": r"pounds?|gbp|quid|英镑|镑|£",
+    "USD": r"dollars?|usd|bucks|美元|美金|\$", "EUR": r"euros?|eur|欧元|€"}
 _CUR = "|".join(_CURRENCY_WORDS.values())
 _AMOUNT = rf"(?P<pre>[£$€¥￥])?\s*(?P<{{n}}>\d+(?:\.\d+)?)\s*(?P<post>{_CUR})?"
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -257,7 +258,8 @@ def _currency(marks: str) -> str | None:
 
 
 def understand(message: str, need: Need | None = None) -> Need:
-    """``need`` updated with what ``message`` says (a new Need when none is given)."""
+    """``need`` updated with what ``message`` says; a new Need when none is given or when the
+    message is for someone else than the request so far ("and for my dad?")."""
     need = need or Need()
     rest = message
     budget = parse_budget(message)
@@ -277,6 +279,12 @@ def understand(message: str, need: Need | None = None) -> Need:
     low = rest.lower()
     for name, (en, zh, *_) in RECIPIENTS.items():
         if re.search(rf"\b(?:{en})\b", low) or any(w in rest for w in zh):
+            if need.recipient not in (None, name):  # someone else: a new request
+                fresh = Need()
+                if budget is not None:
+                    fresh.budget_min, fresh.budget_max = need.budget_min, need.budget_max
+                    fresh.currency = need.currency
+                need = fresh
             need.recipient = name
             break
     for name, (en, zh, _) in OCCASIONS.items():
@@ -422,7 +430,7 @@ class ShoppingGuide:
         if skip and self.need.pending:
             self.need.asked.add(self.need.pending)
         self._messages.append(message)
-        need = understand(message, self.need)
+        need = self.need = understand(message, self.need)
         need.pending = None
         turn = self._clarify(need, lang) or self._recommend(need, lang)
         if self.llm is not None and turn.picks:
@@ -533,16 +541,16 @@ class ShoppingGuide:
         return ok
 
     def _candidates(self, need: Need, *, with_budget: bool = False) -> list[tuple[int, float]]:
-        """(row, relevance) of the products that may be offered, most relevant first, relevance
-        falling from 1 by rank;
-        with no words to search for, every allowed product at relevance 0 (popularity ranks)."""
+        """(row, relevance) of the most relevant products that may be offered (a pool of four
+        per pick, at least 12), relevance falling from 1 by rank, so that the customer's
+        preferences reorder relevant products but never bring in irrelevant ones. With no words
+        to search for: every allowed product at relevance 0 (preference alone ranks)."""
         mask = self._allowed(need, with_budget=with_budget)
         query = self.query(need)
         if not query.strip():
             return [(int(i), 0.0) for i in np.flatnonzero(mask)]
-        hits = self.shop.index.search(query, CANDIDATES, mask=mask, depth=CANDIDATES)
-        if not hits:
-            return []
+        pool = max(POOL_PER_PICK * self.n, 12)
+        hits = self.shop.index.search(query, pool, mask=mask, depth=DEPTH)
         return [(h.index, 1.0 - k / len(hits)) for k, h in enumerate(hits)]
 
     def _personal(self, rows: list[int]) -> tuple[np.ndarray, dict[int, str]]:
@@ -609,8 +617,8 @@ class ShoppingGuide:
         t = T[lang]
         p = self.shop.products
         reasons = []
-        text = set(tokenize(self.shop.passages[i] + " " + " ".join(
-            p["attributes"].iloc[i].values())))
+        text = {re.sub(r"'s$", "", w) for w in tokenize(
+            self.shop.passages[i] + " " + " ".join(p["attributes"].iloc[i].values()))}
         matched = [w for w in sorted(words) if w in text]
         if matched:
             reasons.append(t["matches"].format(words=("、" if lang == "zh" else ", ").join(
