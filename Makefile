@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LLM_STAMP := $(VENV)/.llm-stamp
 
-.PHONY: demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service docs clean
+.PHONY: demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service bench-recommend bench-guide docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ test-quick: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-bench: $(STAMP) bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service
+bench: $(STAMP) bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service bench-recommend
 	$(BIN)/python bench/ingest.py
 
 bench-forecast: $(STAMP)
@@ -57,6 +57,12 @@ bench-reviews: $(STAMP)
 
 bench-service: $(LLM_STAMP)
 	$(BIN)/python bench/service_eval.py
+
+bench-recommend: $(STAMP)
+	$(BIN)/python bench/recommend_eval.py
+
+bench-guide: $(STAMP)  # on the warehouse `make demo` built
+	$(BIN)/python bench/guide_eval.py
 
 docs: $(STAMP)
 	$(BIN)/python -m shopkeeper.store.schema > docs/schema.md

@@ -20,7 +20,7 @@ from shopkeeper.recommend import (
     open_guide,
     train,
 )
-from shopkeeper.recommend.guide import parse_budget, understand
+from shopkeeper.recommend.needs import parse_budget, understand
 from tests.llm_fixtures import ScriptedProvider
 
 TS = pd.Timestamp

@@ -35,12 +35,12 @@ from shopkeeper.recommend.guide import (
     GuideCatalogue,
     GuidePick,
     GuideTurn,
-    Need,
     ShoppingGuide,
     converse,
     open_guide,
 )
 from shopkeeper.recommend.models import ALS, BPR, EASE, MODELS, SEEN, ItemKNN, RP3Beta, TopPop
+from shopkeeper.recommend.needs import Need, parse_budget, understand
 from shopkeeper.recommend.segments import (
     LifetimeModel,
     SegmentError,
@@ -74,7 +74,7 @@ from shopkeeper.recommend.stored import (
 
 __all__ = [
     "ALS", "BPR", "DEFAULT_METRICS", "EASE", "MODELS", "SEEN", "GuideCatalogue", "GuidePick",
-    "GuideTurn", "ItemKNN", "LifetimeModel", "Need", "ShoppingGuide", "converse", "open_guide",
+    "GuideTurn", "ItemKNN", "LifetimeModel", "Need", "ShoppingGuide", "converse", "open_guide", "parse_budget", "understand",
     "RP3Beta", "RecommendError", "Recommendation", "SegmentError", "ServingRules",
     "ShopRecommender", "Split", "StoredModel", "TopPop", "bought_together", "content_similar",
     "default_model_path", "evaluate", "evaluate_store", "export_audience", "fit_bg_nbd",

@@ -3,7 +3,7 @@
 
 A turn goes:
 
-1. **Understand** (rules, zh and en): the budget (under / between / around / over, with the
+1. **Understand** (``needs.py``: rules, zh and en): the budget (under / between / around / over, with the
    currency the customer named), who it is for, the occasion, and the product words left over.
    Slots carry over from turn to turn.
 2. **Ask** when the request is too vague to search (nothing to look for, nobody to buy for), when
@@ -46,99 +46,15 @@ from shopkeeper.llm.retrieval import (
     text_hash,
     tokenize,
 )
+from shopkeeper.recommend.needs import NO_PREFERENCE, OCCASIONS, RECIPIENTS, Need, understand
 from shopkeeper.recommend.serving import RecommendError, ServingRules, ShopRecommender, catalogue
 from shopkeeper.store.warehouse import Warehouse
 
 RELEVANCE_WEIGHT = 0.7
-AROUND = 0.2  # "around 20" means 16 to 24
 MAX_PER_CATEGORY = 2
 PERSONAL_FLOOR = 0.75  # "picked for you" only for candidates in the top quarter for this customer
 DEPTH = 60  # each of BM25 and dense retrieval contributes its top 60 before fusion
 POOL_PER_PICK = 4
-
-_CURRENCY_WORDS = {
-    "CNY": r"yuan|rmb|cny|人民币|元|块钱|块|¥|￥", "GBP": r"pounds?|gbp|quid|英镑|镑|£",
-    "USD": r"dollars?|usd|bucks|美元|美金|\$", "EUR": r"euros?|eur|欧元|€"}
-_CUR = "|".join(_CURRENCY_WORDS.values())
-_AMOUNT = rf"(?P<pre>[£$€¥￥])?\s*(?P<{{n}}>\d+(?:\.\d+)?)\s*(?P<post>{_CUR})?"
-_NUM = r"(\d+(?:\.\d+)?)"
-_BUDGET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("range", re.compile(rf"(?:between\s+|从)?(?P<pre>[£$€¥￥])?\s*{_NUM}\s*(?P<mid>{_CUR})?\s*"
-                         rf"(?:-|–|~|to|and|到|至)\s*[£$€¥￥]?\s*{_NUM}\s*(?P<post>{_CUR})?"
-                         r"(?:\s*(?:之间|以内))?", re.I)),
-    ("max", re.compile(rf"(?:under|below|less than|up to|no more than|not more than|at most|"
-                       rf"max(?:imum)?|within|cheaper than|budget(?: is| of)?:?|不超过|低于|不到|"
-                       rf"少于|最多|预算(?:是|在)?)\s*(?P<pre>[£$€¥￥])?\s*{_NUM}\s*"
-                       rf"(?P<post>{_CUR})?(?:\s*(?:以内|以下|之内))?", re.I)),
-    ("max", re.compile(rf"(?P<pre>[£$€¥￥])?\s*{_NUM}\s*(?P<post>{_CUR})?\s*(?:以内|以下|之内|内|"
-                       r"or less|max\b)", re.I)),
-    ("around", re.compile(rf"(?:around|about|roughly|approximately|~)\s*(?P<pre>[£$€¥￥])?\s*"
-                          rf"{_NUM}\s*(?P<post>{_CUR})?", re.I)),
-    ("around", re.compile(rf"(?P<pre>[£$€¥￥])?\s*{_NUM}\s*(?P<post>{_CUR})?\s*(?:左右|上下)",
-                          re.I)),
-    ("min", re.compile(rf"(?:over|above|more than|at least|超过|高于)\s*(?P<pre>[£$€¥￥])?\s*"
-                       rf"{_NUM}\s*(?P<post>{_CUR})?", re.I)),
-    ("min", re.compile(rf"(?P<pre>[£$€¥￥])?\s*{_NUM}\s*(?P<post>{_CUR})?\s*以上", re.I)),
-    ("amount", re.compile(rf"(?P<pre>[£$€¥￥])\s*{_NUM}|{_NUM}\s*(?P<post>{_CUR})(?![a-z])",
-                          re.I)),
-]
-_BARE_NUMBER = re.compile(r"^\s*[£$€¥￥]?\s*(\d+(?:\.\d+)?)\s*\S{0,4}\s*$")
-_ANY = re.compile(r"^\s*(?:any|anything|whatever|no (?:budget|limit|preference)|doesn'?t matter|"
-                  r"not sure|随便|都行|都可以|不限|无所谓|没有预算|不知道)\W*$", re.I)
-
-# canonical recipient: (English pattern, Chinese words, retrieval hint, en label, zh label)
-RECIPIENTS: dict[str, tuple[str, tuple[str, ...], str, str, str]] = {
-    "mother": (r"mum|mom|mother|mummy|mommy|mama", ("妈妈", "母亲", "老妈", "婆婆", "岳母"),
-               "mum mother 妈妈", "your mother", "妈妈"),
-    "father": (r"dad|father|daddy|papa", ("爸爸", "父亲", "老爸", "公公", "岳父"),
-               "dad father 爸爸", "your father", "爸爸"),
-    "grandparent": (r"grandma|grandmother|granny|nan|nana|grandpa|grandfather|grandparents?",
-                    ("奶奶", "外婆", "姥姥", "爷爷", "外公", "姥爷"),
-                    "grandma grandad 奶奶 爷爷", "your grandparent", "长辈"),
-    "wife": (r"wife", ("老婆", "妻子", "太太", "媳妇"), "wife her 老婆", "your wife", "老婆"),
-    "husband": (r"husband", ("老公", "丈夫"), "husband him 老公", "your husband", "老公"),
-    "girlfriend": (r"girlfriend", ("女朋友", "女友"), "girlfriend her 女朋友", "your girlfriend",
-                   "女朋友"),
-    "boyfriend": (r"boyfriend", ("男朋友", "男友"), "boyfriend him 男朋友", "your boyfriend",
-                  "男朋友"),
-    "baby": (r"baby|newborn|toddler", ("宝宝", "婴儿", "新生儿"), "baby 宝宝",
-             "the baby", "宝宝"),
-    "child": (r"kids?|child|children|son|daughter|boy|girl|nephew|niece",
-              ("孩子", "小孩", "儿子", "女儿", "儿童", "侄子", "外甥"), "children kids 儿童",
-              "the child", "孩子"),
-    "friend": (r"friends?|bestie|mate", ("朋友", "闺蜜", "兄弟"), "friend 朋友",
-               "your friend", "朋友"),
-    "colleague": (r"colleagues?|co-?workers?|boss|team", ("同事", "领导", "老板"),
-                  "colleague office 同事", "your colleague", "同事"),
-    "teacher": (r"teachers?", ("老师",), "teacher 老师", "your teacher", "老师"),
-    "self": (r"myself|for me", ("自己", "自用"), "", "you", "您自己"),
-}
-OCCASIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "birthday": (r"birthday|bday", ("生日",), "birthday 生日"),
-    "christmas": (r"christmas|xmas", ("圣诞",), "christmas 圣诞"),
-    "wedding": (r"wedding|marriage", ("婚礼", "结婚", "新婚"), "wedding 婚礼"),
-    "anniversary": (r"anniversary", ("纪念日",), "anniversary 纪念日"),
-    "housewarming": (r"housewarming|new home", ("乔迁", "新家", "新居"), "home 家居"),
-    "mothers_day": (r"mother'?s day", ("母亲节",), "mother 妈妈"),
-    "valentine": (r"valentine'?s?", ("情人节",), "love heart 爱心"),
-    "gift": (r"gifts?|presents?", ("礼物", "礼品", "送礼", "送给"), "gift 礼物"),
-}
-_GENERIC = {
-    "gift", "gifts", "present", "presents", "want", "wants", "need", "needs", "buy", "buying",
-    "looking", "look", "find", "something", "anything", "some", "any", "nice", "good", "great",
-    "recommend", "recommendation", "suggest", "suggestion", "ideas", "idea", "please", "help",
-    "get", "give", "could", "would", "like", "under", "below", "budget", "around", "about",
-    "between", "less", "than", "more", "over", "up", "max", "within", "cheap", "cheaper",
-    "shopping", "shop", "hi", "hello", "thanks", "ok", "yes", "no", "not", "sure", "whatever",
-    "i'd", "i'm", "i'll", "i've", "we'd", "we're", "im", "id", "let", "show", "see",
-    "her", "him", "them", "she", "he", "who", "which", "one", "new", "special", "lovely",
-    "yuan", "rmb", "pounds", "pound", "gbp", "dollars", "dollar", "usd", "euro", "euros", "quid",
-    "礼物", "礼品", "送礼", "送给", "送", "买", "想", "想要", "给", "一个", "个", "推荐", "什么",
-    "好", "东西", "帮", "帮我", "找", "有没有", "预算", "以内", "以下", "之内", "左右", "元",
-    "块", "块钱", "一些", "一件", "件", "合适", "适合", "可以", "好的", "需要", "挑", "选",
-    "您好", "你好", "谢谢", "随便", "都行", "不限", "特别", "惊喜", "最好", "之间", "到", "便宜",
-    "买个", "买点", "送个", "送点", "我妈", "给我", "一份", "份", "款",
-}
 
 T: dict[str, dict[str, str]] = {
     "en": {
@@ -189,24 +105,6 @@ T: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass
-class Need:
-    """What the customer is looking for, gathered over the conversation."""
-
-    wants: list[str] = field(default_factory=list)  # product words, in the order said
-    recipient: str | None = None
-    occasion: str | None = None
-    budget_min: float | None = None
-    budget_max: float | None = None
-    currency: str | None = None  # the currency the customer named, if any
-    asked: set[str] = field(default_factory=set)
-    pending: str | None = None  # the question the last turn asked
-
-    @property
-    def has_budget(self) -> bool:
-        return self.budget_min is not None or self.budget_max is not None
-
-
 @dataclass(frozen=True)
 class GuidePick:
     product_id: str
@@ -232,80 +130,6 @@ class GuideTurn:
     flags: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # catalogue texts the turn states, and
     #                                                   the budget as the customer gave it
-
-
-def parse_budget(message: str) -> tuple[str, float, float | None, str | None, tuple[int, int]] | None:
-    """The first budget phrase in ``message``: (kind, first amount, second amount, currency,
-    span); kind is range, max, around, min or amount (a bare amount with a currency)."""
-    for kind, pattern in _BUDGET_PATTERNS:
-        m = pattern.search(message)
-        if not m:
-            continue
-        numbers = [float(g) for g in m.groups() if g and re.fullmatch(r"\d+(?:\.\d+)?", g)]
-        if not numbers:
-            continue
-        marks = " ".join(g for g in m.groups() if g and not re.fullmatch(r"\d+(?:\.\d+)?", g))
-        second = numbers[1] if kind == "range" and len(numbers) > 1 else None
-        return kind, numbers[0], second, _currency(marks), m.span()
-    return None
-
-
-def _currency(marks: str) -> str | None:
-    for code, pattern in _CURRENCY_WORDS.items():
-        if re.search(pattern, marks, re.I):
-            return code
-    return None
-
-
-def understand(message: str, need: Need | None = None) -> Need:
-    """``need`` updated with what ``message`` says; a new Need when none is given or when the
-    message is for someone else than the request so far ("and for my dad?")."""
-    need = need or Need()
-    rest = message
-    budget = parse_budget(message)
-    if budget is None and need.pending == "budget":
-        bare = _BARE_NUMBER.match(message)
-        if bare:
-            budget = ("max", float(bare.group(1)), None, _currency(message), bare.span())
-    if budget is not None:
-        kind, first, second, currency, (start, end) = budget
-        need.budget_min, need.budget_max = {
-            "range": (min(first, second or first), max(first, second or first)),
-            "max": (None, first), "amount": (None, first), "min": (first, None),
-            "around": (first * (1 - AROUND), first * (1 + AROUND)),
-        }[kind]
-        need.currency = currency
-        rest = message[:start] + " " + message[end:]
-    low = rest.lower()
-    for name, (en, zh, *_) in RECIPIENTS.items():
-        if re.search(rf"\b(?:{en})\b", low) or any(w in rest for w in zh):
-            if need.recipient not in (None, name):  # someone else: a new request
-                fresh = Need()
-                if budget is not None:
-                    fresh.budget_min, fresh.budget_max = need.budget_min, need.budget_max
-                    fresh.currency = need.currency
-                need = fresh
-            need.recipient = name
-            break
-    for name, (en, zh, _) in OCCASIONS.items():
-        if re.search(rf"\b(?:{en})\b", low) or any(w in rest for w in zh):
-            if name != "gift" or need.occasion is None:
-                need.occasion = name
-            break
-    words = [w for w in (re.sub(r"'s$", "", t) for t in tokenize(rest)) if _is_product_word(w)]
-    if words:
-        need.wants.append(" ".join(words))
-    return need
-
-
-def _is_product_word(token: str) -> bool:
-    if token in _GENERIC or token.isdigit() or len(token) < 2 and not re.match(r"[\u4e00-\u9fff]",
-                                                                               token):
-        return False
-    for en, zh, *_ in (*RECIPIENTS.values(), *OCCASIONS.values()):
-        if re.fullmatch(rf"(?:{en})", token) or token in zh:
-            return False
-    return True
 
 
 @dataclass
@@ -339,7 +163,7 @@ class GuideCatalogue:
         passages = [product_passage(r.title, r.category, r.brand,
                                     None if pd.isna(r.price) else r.price, r.currency,
                                     r.description) for r in rows.itertuples()]
-        vectors = _embeddings(wh, list(rows.index), passages, cache_dir, progress)
+        vectors = _embeddings(wh, passages, cache_dir, progress)
         currencies = rows["currency"].dropna().unique()
         return cls(rows, passages, HybridIndex(passages, vectors),
                    str(currencies[0]) if len(currencies) == 1 else None)
@@ -355,7 +179,7 @@ def _attributes(value: object) -> dict[str, str]:
             if v not in (None, "") and not isinstance(v, dict | list)}
 
 
-def _embeddings(wh: Warehouse, ids: list[str], passages: list[str], cache_dir: Path | None,
+def _embeddings(wh: Warehouse, passages: list[str], cache_dir: Path | None,
                 progress: Progress | None) -> np.ndarray:
     hashes = [text_hash(p) for p in passages]
     known: dict[str, np.ndarray] = {}
@@ -426,7 +250,7 @@ class ShoppingGuide:
         """Answer one customer message: a clarifying question or picks with their reasons."""
         detected = detect_language(message)
         lang = self.language = detected if detected in ("zh", "en") else self.language
-        skip = bool(_ANY.match(message))
+        skip = bool(NO_PREFERENCE.match(message))
         if skip and self.need.pending:
             self.need.asked.add(self.need.pending)
         self._messages.append(message)
