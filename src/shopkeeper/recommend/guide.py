@@ -117,6 +117,7 @@ class GuidePick:
     score: float
     passage: str  # the catalogue text the pick stands on
     bought_with: str | None = None  # the customer's past purchase it is bought together with
+    matched: tuple[str, ...] = ()  # the request's words found in its catalogue text
 
 
 @dataclass
@@ -321,7 +322,8 @@ class ShoppingGuide:
                                           category=category, reasons=_join(p.reasons, lang)))
         sources = [budget, f"{len(picks)} picks"]
         for p in picks:
-            sources += [p.passage, p.title, p.category or "", *p.attributes.values()]
+            sources += [p.passage, p.title, p.category or "", self._money(p.price), *p.matched,
+                        *p.attributes.values()]
             if p.bought_with:
                 sources += [self.passage(p.bought_with),
                             str(self.shop.products["title"].get(p.bought_with, ""))]
@@ -428,25 +430,26 @@ class ShoppingGuide:
                     continue
                 per_category[category] = per_category.get(category, 0) + 1
             pid = str(p.index[i])
-            reasons = self._reasons(i, words, together.get(i), preference[k] >= PERSONAL_FLOOR,
-                                    pid in best_sellers, lang)
+            text = {re.sub(r"'s$", "", w) for w in tokenize(
+                self.shop.passages[i] + " " + " ".join(row["attributes"].values()))}
+            matched = tuple(w for w in sorted(words) if w in text)[:3]
+            reasons = self._reasons(i, matched, together.get(i),
+                                    preference[k] >= PERSONAL_FLOOR, pid in best_sellers, lang)
             picks.append(GuidePick(pid, str(row["title"]), float(row["price"]),
                                    None if pd.isna(row["currency"]) else str(row["currency"]),
                                    category, dict(row["attributes"]), tuple(reasons),
-                                   float(score[k]), self.shop.passages[i], together.get(i)))
+                                   float(score[k]), self.shop.passages[i], together.get(i),
+                                   matched))
         return picks
 
-    def _reasons(self, i: int, words: set[str], with_item: str | None, for_you: bool,
+    def _reasons(self, i: int, matched: tuple[str, ...], with_item: str | None, for_you: bool,
                  best_seller: bool, lang: str) -> list[str]:
         t = T[lang]
         p = self.shop.products
         reasons = []
-        text = {re.sub(r"'s$", "", w) for w in tokenize(
-            self.shop.passages[i] + " " + " ".join(p["attributes"].iloc[i].values()))}
-        matched = [w for w in sorted(words) if w in text]
         if matched:
             reasons.append(t["matches"].format(words=("、" if lang == "zh" else ", ").join(
-                matched[:3])))
+                matched)))
         reasons += [f"{k}: {v}" if lang == "en" else f"{k}：{v}"
                     for k, v in list(p["attributes"].iloc[i].items())[:2]]
         if with_item is not None:
