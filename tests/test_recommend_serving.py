@@ -170,3 +170,25 @@ def test_a_missing_or_foreign_model_file_is_a_clear_error(store, tmp_path):
     bad.write_bytes(b"not a model")
     with pytest.raises(RecommendError, match="not a Shopkeeper recommender file"):
         load_recommender(bad, store)
+
+
+def test_train_then_serve_from_the_command_line(store, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from shopkeeper.cli import app
+
+    path = str(store.path)
+    store.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHOPKEEPER_CONFIG", raising=False)
+    monkeypatch.setenv("SHOPKEEPER_MODEL_DIR", str(tmp_path / "models"))
+    runner = CliRunner()
+    trained = runner.invoke(app, ["-w", path, "recommend", "train", "--model", "ItemKNN"])
+    assert trained.exit_code == 0, trained.output
+    assert "ItemKNN: 5 customers × 6 products" in trained.output
+    assert (tmp_path / "models" / "recommender.npz").exists()
+    served = runner.invoke(app, ["-w", path, "recommend", "for-customer", "u4"])
+    assert served.exit_code == 0, served.output
+    assert "model: ItemKNN from" in served.output and "C Red heart lantern" in served.output
+    unknown = runner.invoke(app, ["-w", path, "recommend", "train", "--model", "Magic"])
+    assert unknown.exit_code != 0 and "unknown model 'Magic'" in unknown.output
