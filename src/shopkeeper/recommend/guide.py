@@ -231,9 +231,11 @@ class ShoppingGuide:
         self.n = picks
         self.need = Need()
         self.history = self._history(wh, customer_id)
-        self._known_customer = bool(
-            recommender is not None and customer_id is not None
-            and (recommender.users == customer_id).any())
+        where = (np.flatnonzero(recommender.users == customer_id)
+                 if recommender is not None and customer_id is not None else [])
+        self._row = int(where[0]) if len(where) else None  # the customer in the recommender
+        self._item_position = ({str(item): i for i, item in enumerate(recommender.items)}
+                               if self._row is not None else {})
         self.turns: list[GuideTurn] = []
         self.language = "en"  # of the conversation so far; a bare "20" keeps it
         self._messages: list[str] = []
@@ -280,10 +282,11 @@ class ShoppingGuide:
             if ranked:
                 prices = self.shop.products["price"].iloc[[i for i, _ in ranked]]
                 low, high = int(prices.to_numpy().argmin()), int(prices.to_numpy().argmax())
+                quoted = [ranked[low][0], ranked[high][0]]
                 return self._ask(need, lang, "budget", t["ask_budget"].format(
                     low=self._money(prices.iloc[low]), high=self._money(prices.iloc[high])),
-                    "budget", [self.shop.passages[ranked[j][0]] for j in (low, high)]
-                    + [str(self.shop.products["title"].iloc[ranked[j][0]]) for j in (low, high)])
+                    "budget", [self.shop.passages[i] for i in quoted]
+                    + [str(self.shop.products["title"].iloc[i]) for i in quoted])
         return None
 
     def _ask(self, need: Need, lang: str, key: str, text: str, pending: str,
@@ -385,14 +388,10 @@ class ShoppingGuide:
         p = self.shop.products
         ids = p.index[rows]
         together: dict[int, str] = {}
-        rec = self.recommender
-        where = np.flatnonzero(rec.users == self.customer_id) if rec is not None and \
-            self.customer_id is not None else np.array([], dtype=int)
-        if rec is not None and len(where):
-            row = int(where[0])
-            position = {str(item): i for i, item in enumerate(rec.items)}
+        rec, row = self.recommender, self._row
+        if rec is not None and row is not None:
             all_scores = rec.model._user_scores(np.array([row]))[0]
-            cols = [position.get(str(pid)) for pid in ids]
+            cols = [self._item_position.get(str(pid)) for pid in ids]
             scores = np.array([all_scores[c] if c is not None else -np.inf for c in cols])
             history = rec.bought[row].indices
             for r, c in zip(rows, cols, strict=True):
@@ -455,7 +454,7 @@ class ShoppingGuide:
         if with_item is not None:
             title = p["title"].get(with_item, with_item)
             reasons.append(t["bought_with"].format(title=title))
-        elif for_you and self._known_customer:
+        elif for_you and self._row is not None:
             reasons.append(t["for_you"])
         if best_seller:
             reasons.append(t["best_seller"])
@@ -563,8 +562,8 @@ def open_guide(wh: Warehouse, *, customer_id: str | None = None, model_dir: Path
         if not known:
             raise RecommendError(f"no customer {customer_id!r} in the warehouse")
         if wh.query("SELECT 1 FROM orders WHERE customer_id IS NOT NULL LIMIT 1"):
-            path = default_model_path(model_dir) if model_dir else Path("/nonexistent")
-            recommender, note = stored_or_trained(wh, path)
+            recommender, note = stored_or_trained(
+                wh, default_model_path(model_dir) if model_dir else None)
     guide = ShoppingGuide(wh, customer_id=customer_id, recommender=recommender, llm=llm,
                           picks=picks, cache_dir=model_dir, progress=progress)
     return guide, note

@@ -121,13 +121,12 @@ def default_model_path(model_dir: Path | str) -> Path:
     return Path(model_dir) / "recommender.npz"
 
 
-def stored_or_trained(wh: Warehouse, path: Path | str, model: str | None = None
+def stored_or_trained(wh: Warehouse, path: Path | str | None, model: str | None = None
                       ) -> tuple[ShopRecommender, str]:
     """The stored model at ``path`` when there is one and no other ``model`` is asked for, else
     a model trained now (EASE by default); with a sentence saying which, and whether newer
     orders have arrived since it was trained."""
-    path = Path(path)
-    if model is None and path.exists():
+    if model is None and path is not None and Path(path).exists():
         stored = load_recommender(path, wh)
         until = stored.recommender.purchases_until
         note = (f"{stored.model} from {path}, trained {stored.trained_at:%Y-%m-%d %H:%M} UTC"
