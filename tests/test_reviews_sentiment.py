@@ -324,3 +324,20 @@ def test_train_default_models_reproduces_the_shipped_files(tmp_path, zh, en):
         assert shipped.trained_on.startswith(rebuilt.trained_on) and rebuilt.e5_coef is None
     assert report.evaluations["zh held-out"].accuracy >= 0.93
     assert report.evaluations["en 10-fold CV"].accuracy >= 0.85
+
+
+def test_cli_reviews_train_on_labelled_reviews_prints_the_evaluation(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from shopkeeper.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHOPKEEPER_CONFIG", raising=False)
+    pos = [f"第{i}次买了，质量很好，很满意" for i in range(20)]
+    neg = [f"第{i}次买了，质量太差，很失望" for i in range(20)]
+    pd.DataFrame({"text": pos + neg, "label": [1] * 20 + [0] * 20}).to_csv("mine.csv", index=False)
+    result = CliRunner().invoke(app, ["reviews", "train", "--labelled", "mine.csv", "--lang", "zh",
+                                      "--out", "models"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "[zh held-out] n=8 accuracy=1.0000" in result.output  # not eaten as markup
+    assert SentimentModel.load(tmp_path / "models" / "sentiment-zh.npz").e5_coef is None

@@ -1240,7 +1240,7 @@ def reviews_train(
             data_dir = data or Path(__file__).resolve().parents[3] / "shared" / "data"
             report = training.train_default_models(data_dir, out_dir, seed=seed, e5=e5,
                                                    progress=_RichProgress(bar))
-    console.print(str(report), highlight=False)
+    console.print(str(report), highlight=False, markup=False)  # "[zh held-out] …"
     console.print(f"models written to {out_dir}")
 
 
