@@ -24,7 +24,7 @@ head is fitted on the same seeded sample of training rows as ``shopkeeper review
 ``--e5-cross`` adds it to the cross-category section (embeds all 62,512 reviews: ~40 minutes,
 or seconds from ``--e5-cache``, a file of embeddings by text hash that a run fills and reuses).
 
-    python bench/reviews_eval.py [--seed 0] [--e5-train 3000] [--e5-test 1500]
+    python bench/reviews_eval.py [--seed 0] [--e5-train 20000] [--e5-test 1500]
                                  [--snownlp-test 1000] [--no-e5] [--no-cross]
                                  [--e5-cross] [--e5-cache FILE]
 """

@@ -43,6 +43,7 @@ from shopkeeper.reviews.sentiment import (
 )
 
 __all__ = [
+    "E5_ROWS",
     "ZH_SPLIT",
     "EvalReport",
     "TrainingReport",
