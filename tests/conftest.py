@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from shopkeeper.store.warehouse import Warehouse
+from tests.money_fixtures import two_currency_shop  # noqa: F401  (two currencies, traps)
 from tests.service_fixtures import service_store  # noqa: F401  (the customer-service shop)
 from tests.shop_fixtures import shop  # noqa: F401  (the hand-checkable shop, for any test)
 

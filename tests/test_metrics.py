@@ -121,13 +121,85 @@ def test_online_retail_gmv_for_november_2011_equals_direct_sql(tmp_path):
                                 compare="previous").df
         # November's previous bucket is all of October, the 31st included
         assert monthly["gmv_prev"].iloc[1] == pytest.approx(monthly["gmv"].iloc[0])
+        # zero-value invoices (stock adjustments, notes with no price) are not sales
         in_warehouse = wh.query(
-            "SELECT sum(l.quantity * l.unit_price), count(DISTINCT order_id), sum(quantity) "
+            "SELECT sum(v), count(*), sum(q) FROM (SELECT l.order_id, "
+            "sum(l.quantity * l.unit_price) AS v, sum(quantity) AS q "
             "FROM order_lines l JOIN orders o USING (order_id) "
-            "WHERE CAST(o.ordered_at AS DATE) BETWEEN DATE '2011-11-01' AND DATE '2011-11-30'")[0]
+            "WHERE CAST(o.ordered_at AS DATE) BETWEEN DATE '2011-11-01' AND DATE '2011-11-30' "
+            "GROUP BY 1 HAVING v <> 0)")[0]
     in_file = duckdb.sql(
-        f"SELECT sum(Quantity * UnitPrice), count(DISTINCT InvoiceNo), sum(Quantity) "
-        f"FROM '{raw}' WHERE InvoiceDate LIKE '2011-11-%'").fetchall()[0]
+        f"SELECT sum(v), count(*), sum(q), count(*) FILTER (WHERE v <> 0) FROM ("
+        f"SELECT InvoiceNo, sum(Quantity * UnitPrice) AS v, sum(Quantity) AS q "
+        f"FROM '{raw}' WHERE InvoiceDate LIKE '2011-11-%' GROUP BY 1) "
+        f"WHERE v <> 0").fetchall()[0]
     assert round(got["gmv"], 2) == round(float(in_warehouse[0]), 2) == round(in_file[0], 2)
-    assert got["orders"] == in_warehouse[1] == in_file[1]
+    assert got["orders"] == in_warehouse[1] == in_file[1] == 2769  # of 2,884 invoices
     assert got["units"] == in_warehouse[2] == in_file[2]
+
+
+# -- money that must not be wrong silently (the two_currency_shop fixture) ----------------------
+def _by_currency(result: metrics.MetricResult) -> dict[str, dict[str, float]]:
+    return result.df.set_index("currency").to_dict("index")
+
+
+def test_two_currencies_are_never_added_together(two_currency_shop):
+    r = metrics.query(two_currency_shop, ["gmv", "net_revenue", "ad_spend", "orders"],
+                      start="2024-03-01", end="2024-03-31")
+    assert "currency" in r.query.by  # split automatically: the store sells in USD and EUR
+    got = _by_currency(r)
+    assert set(got) == {"EUR", "USD"}
+    assert got["USD"]["gmv"] == pytest.approx(150.00)
+    assert got["EUR"]["gmv"] == pytest.approx(200.00)
+    assert got["USD"]["net_revenue"] == pytest.approx(140.00)
+    assert got["EUR"]["ad_spend"] == pytest.approx(30.00)
+    assert "by currency" in r.money
+    # counts alone are not money: no split
+    assert "currency" not in metrics.query(two_currency_shop, "orders").query.by
+
+
+def test_one_currency_only_and_converted_at_the_merchants_rates(two_currency_shop):
+    eur = _one(metrics.query(two_currency_shop, ["gmv", "orders"],
+                             money=metrics.Money("EUR")))
+    assert eur == {"gmv": pytest.approx(200.00), "orders": 1}
+    usd = metrics.Money("USD", {"EUR": 1.10})
+    r = metrics.query(two_currency_shop, ["gmv", "refunds", "cogs", "ad_spend", "orders", "aov"],
+                      money=usd)
+    got = _one(r)
+    assert got["gmv"] == pytest.approx(150.00 + 200.00 * 1.10)
+    assert got["ad_spend"] == pytest.approx(20.00 + 30.00 * 1.10)
+    assert got["cogs"] == pytest.approx(2 * 40.00 + 4 * 40.00)  # P1's USD cost on EUR sales
+    assert got["aov"] == pytest.approx(370.00 / 3)
+    assert r.money == "USD (converted at 1 EUR = 1.1 USD)"
+    with pytest.raises(metrics.MetricError, match="no exchange rate for EUR"):
+        metrics.query(two_currency_shop, "gmv", money=metrics.Money("GBP", {"USD": 0.8}))
+
+
+def test_a_cost_in_another_currency_is_unknown_not_zero(two_currency_shop):
+    got = _by_currency(metrics.query(
+        two_currency_shop, ["cogs", "cost_coverage", "gross_margin", "costed_margin"],
+        by="currency"))
+    # USD: P2 (50.00 of 150.00) has no cost; EUR: P1's cost is in USD, with no rate to convert
+    assert got["USD"]["cost_coverage"] == pytest.approx(100.00 / 150.00)
+    assert got["USD"]["costed_margin"] == pytest.approx((100.00 - 80.00) / 100.00)
+    assert got["EUR"]["cost_coverage"] == pytest.approx(0.0)
+    assert got["EUR"]["cogs"] == pytest.approx(0.0)
+    for currency in ("USD", "EUR"):  # never a 100% margin made of missing costs
+        assert got[currency]["gross_margin"] != got[currency]["gross_margin"]
+
+
+def test_zero_value_orders_are_not_orders(two_currency_shop):
+    usd = _one(metrics.query(two_currency_shop, ["orders", "customers", "units", "aov", "cogs"],
+                             money=metrics.Money("USD")))
+    # z1 (3 units at 0.00, no customer) is a stock adjustment, not a sale
+    assert usd["orders"] == 2 and usd["customers"] == 2 and usd["units"] == 3
+    assert usd["aov"] == pytest.approx(75.00)
+    assert usd["cogs"] == pytest.approx(80.00)
+
+
+def test_refunds_of_cancelled_orders_are_not_subtracted_again(two_currency_shop):
+    eur = _one(metrics.query(two_currency_shop, ["gmv", "refunds", "net_revenue"],
+                             money=metrics.Money("EUR")))
+    # x1 is cancelled (out of GMV): its 80.00 refund must not come off e1's revenue too
+    assert eur == {"gmv": pytest.approx(200.00), "refunds": pytest.approx(0.0),
+                   "net_revenue": pytest.approx(200.00)}

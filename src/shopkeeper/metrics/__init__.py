@@ -10,8 +10,10 @@ from shopkeeper.metrics.engine import (
     MetricError,
     MetricQuery,
     MetricResult,
+    Money,
     comparison_range,
     compile_query,
+    currencies,
     query,
 )
 
@@ -24,7 +26,9 @@ __all__ = [
     "MetricError",
     "MetricQuery",
     "MetricResult",
+    "Money",
     "compile_query",
+    "currencies",
     "comparison_range",
     "query",
 ]

@@ -42,10 +42,21 @@ class Metric:
         return self.formula is None
 
 
+# -- what counts as a sale, stated once.
+# An order is a *sale* when it is not cancelled and has a value: its lines' gross value
+# (quantity × unit price, before discounts) is not zero. A zero-value order (a stock
+# adjustment, a "damaged" note, a free replacement) is not a sale: it counts in no sales
+# measure (orders, customers, units, COGS …), and a customer's first order is their first sale.
+CANCELLED = "cancelled"
+# A refund counts unless its order was cancelled: a cancelled order is already out of GMV, so
+# taking its refund off as well would subtract the same money twice.
+REFUND_COUNTS = f"coalesce(o.status, '') <> '{CANCELLED}'"
+
 # -- the fact sources: table, time column, and the joins a measure or dimension may need (made
-# only when the query reads their alias). ``sales`` is one row per order line of an order not
-# cancelled, with its order's fields, category, resolved unit cost, gross value and its share of
-# order-level discounts, built by the engine.
+# only when the query reads their alias). ``sales`` is one row per order line of a sale (see
+# above), with its order's fields, currency, category, resolved unit cost (NULL when unknown,
+# or in another currency than the line's with no rate to convert it), gross value and its share
+# of order-level discounts, built by the engine.
 SOURCES: dict[str, tuple[str, str, dict[str, str]]] = {
     "sales": ("sales l", "l.ordered_at",
               {"f": "LEFT JOIN first_orders f ON f.customer_id = l.customer_id",
@@ -56,6 +67,8 @@ SOURCES: dict[str, tuple[str, str, dict[str, str]]] = {
     "expenses": ("expenses e", "e.incurred_on",
                  {"p": "LEFT JOIN products p ON p.product_id = e.product_id"}),
 }
+# rows a source always leaves out (its joins are made for them)
+SOURCE_CONDITIONS: dict[str, str] = {"refunds": REFUND_COUNTS}
 # sources computed per customer first, then counted: ``customer_orders`` is sales per group
 # and customer with ``n_orders``
 NESTED_SOURCES = {"customer_orders": "sales"}
@@ -83,6 +96,8 @@ DIMENSIONS: dict[str, Dimension] = {
             "sales": f"coalesce(l.country, {_NONE})", "refunds": f"coalesce(o.country, {_NONE})"}),
         Dimension("region", "region", "区域", {
             "sales": f"coalesce(l.region, {_NONE})", "refunds": f"coalesce(o.region, {_NONE})"}),
+        Dimension("currency", "currency", "币种", {
+            "sales": "l.currency", "refunds": "r.currency", "expenses": "e.currency"}),
         Dimension("customer_type", "new or returning customer", "新老客", {
             "sales": "CASE WHEN l.order_id = f.first_order_id THEN 'new' ELSE 'returning' END"}),
         Dimension("customer_segment", "customer segment (by the order's place in their history)",
@@ -109,13 +124,25 @@ METRICS: dict[str, Metric] = {
            "on the day they were paid.",
            source="refunds", sql="sum(coalesce(r.amount, 0))"),
         _M("cogs", "COGS", "销售成本", "money", False,
-           "Units sold × unit cost (the product's, else its primary supplier's).",
+           "Units sold × unit cost (the product's, else its primary supplier's), over the lines "
+           "whose cost is known: see cost coverage.",
            source="sales", sql="sum(l.quantity * l.unit_cost)"),
+        _M("uncosted_sales", "sales without a known cost", "无成本数据的销售额", "money", False,
+           "GMV − discounts of the lines whose unit cost is unknown (none loaded, or in another "
+           "currency with no exchange rate).",
+           source="sales",
+           sql="sum(l.line_gross - coalesce(l.discount_amount, 0) - l.order_discount_share) "
+               "FILTER (WHERE l.unit_cost IS NULL)"),
+        _M("uncosted_lines", "lines without a known cost", "无成本数据的明细行", "count", False,
+           "Order lines with a value whose unit cost is unknown.",
+           source="sales", sql="count(*) FILTER (WHERE l.unit_cost IS NULL AND l.line_gross <> 0)"),
         _M("units", "units", "件数", "count", True, "Units sold.",
            source="sales", sql="sum(l.quantity)"),
-        _M("orders", "orders", "订单数", "count", True, "Orders not cancelled.",
+        _M("orders", "orders", "订单数", "count", True,
+           "Sales: orders not cancelled and with a value (zero-value orders are not counted).",
            source="sales", sql="count(DISTINCT l.order_id)"),
-        _M("customers", "customers", "下单客户", "count", True, "Customers who ordered.",
+        _M("customers", "customers", "下单客户", "count", True,
+           "Customers with a sale (a zero-value order does not make a customer).",
            source="sales", sql="count(DISTINCT l.customer_id)"),
         _M("new_customers", "new customers", "新客户", "count", True,
            "Customers whose first order ever is in the group.",
@@ -143,13 +170,22 @@ METRICS: dict[str, Metric] = {
            "GMV after discounts and refunds.", formula="gmv - discounts - refunds"),
         _M("gross_profit", "gross profit", "毛利", "money", True, "Net revenue − COGS.",
            formula="net_revenue - cogs"),
-        _M("gross_margin", "gross margin", "毛利率", "ratio", True, "Gross profit / net revenue.",
-           formula="gross_profit / nullif(net_revenue, 0)"),
+        _M("cost_coverage", "cost coverage", "成本覆盖率", "ratio", True,
+           "Share of sales (GMV − discounts) whose unit cost is known.",
+           formula="1 - uncosted_sales / nullif(gmv - discounts, 0)"),
+        _M("gross_margin", "gross margin", "毛利率", "ratio", True,
+           "Gross profit / net revenue; empty (unknown) unless every line's cost is known.",
+           formula="CASE WHEN uncosted_lines = 0 THEN gross_profit / nullif(net_revenue, 0) END"),
+        _M("costed_margin", "gross margin on costed sales", "有成本部分的毛利率", "ratio", True,
+           "(Sales − COGS) / sales over the lines whose cost is known, before refunds.",
+           formula="(gmv - discounts - uncosted_sales - cogs) "
+                   "/ nullif(gmv - discounts - uncosted_sales, 0)"),
         _M("contribution", "contribution margin", "边际贡献", "money", True,
            "Gross profit − fees − logistics − ad spend.",
            formula="gross_profit - fees - logistics - ad_spend"),
         _M("contribution_rate", "contribution margin rate", "边际贡献率", "ratio", True,
-           "Contribution / net revenue.", formula="contribution / nullif(net_revenue, 0)"),
+           "Contribution / net revenue; empty (unknown) unless every line's cost is known.",
+           formula="CASE WHEN uncosted_lines = 0 THEN contribution / nullif(net_revenue, 0) END"),
         _M("operating_profit", "operating profit", "经营利润", "money", True,
            "Contribution − other expenses.", formula="contribution - other_expenses"),
         _M("aov", "average order value", "客单价", "money", True,

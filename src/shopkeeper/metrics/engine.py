@@ -4,6 +4,12 @@ Each fact source is aggregated once, in its own CTE, by the requested dimensions
 joined on those dimensions and the formula metrics are computed from the measures in the same
 statement. A measure whose source cannot be split by a requested dimension (ad spend by
 country) comes back empty (NULL) and is listed in ``MetricResult.unavailable``, never guessed.
+
+Money is never added across currencies. A query reads one of three ways (:class:`Money`): only
+the amounts in one currency; every amount converted into one currency at rates the merchant
+supplied; or, when neither is asked and the store has more than one currency, split by a
+``currency`` dimension added to the query. A unit cost in another currency than its sale, with
+no rate to convert it, is an unknown cost (see ``cost_coverage``), never a zero one.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ import pandas as pd
 
 from shopkeeper.errors import ShopkeeperError
 from shopkeeper.metrics.definitions import (
+    CANCELLED,
     DIMENSIONS,
     METRICS,
     NESTED_SOURCES,
+    SOURCE_CONDITIONS,
     SOURCES,
     TIME_GRAINS,
 )
@@ -32,6 +40,49 @@ _IDENT = re.compile(r"\b[a-z_]+\b")
 
 class MetricError(ShopkeeperError, ValueError):
     """A metric request names something unknown or asks for something impossible."""
+
+
+_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Money:
+    """Which money a query reads. ``Money("EUR")``: only amounts in EUR (orders, refunds,
+    expenses in other currencies are left out). ``Money("USD", {"EUR": 1.08})``: every amount
+    converted into USD, where 1 EUR = 1.08 USD; a currency in the data without a rate is an
+    error, never dropped."""
+
+    currency: str
+    rates: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for code in (self.currency, *self.rates):
+            if not _CODE.match(str(code)):
+                raise MetricError(f"currency must be a 3-letter ISO 4217 code in capitals, "
+                                  f"got {code!r}")
+        for code, rate in self.rates.items():
+            if not (isinstance(rate, int | float) and 0 < float(rate) < float("inf")):
+                raise MetricError(f"exchange rate for {code} must be a positive number, "
+                                  f"got {rate!r}")
+
+    @property
+    def converts(self) -> bool:
+        return any(code != self.currency for code in self.rates)
+
+    def rate_sql(self, column: str) -> str:
+        """SQL for the rate that turns an amount in ``column``'s currency into ``currency``
+        (NULL for a currency without a rate)."""
+        cases = " ".join(f"WHEN '{code}' THEN {float(rate)!r}"
+                         for code, rate in self.rates.items() if code != self.currency)
+        return f"(CASE {column} WHEN '{self.currency}' THEN 1.0 {cases} END)"
+
+    def describe(self) -> str:
+        """How the amounts read, for a report: ``USD (converted at 1 EUR = 1.08 USD)``."""
+        if not self.converts:
+            return self.currency
+        used = ", ".join(f"1 {code} = {float(rate):g} {self.currency}"
+                         for code, rate in sorted(self.rates.items()) if code != self.currency)
+        return f"{self.currency} (converted at {used})"
 
 
 @dataclass(frozen=True)
@@ -47,6 +98,7 @@ class MetricQuery:
     start: dt.date | None = None
     end: dt.date | None = None
     compare: str | None = None
+    money: Money | None = None
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.metrics if m not in METRICS]
@@ -77,12 +129,15 @@ class MetricQuery:
 class MetricResult:
     """The table (dimensions, then one column per metric; with a comparison also
     ``<metric>_prev``, ``<metric>_change`` and ``<metric>_change_pct``), the SQL that made it,
-    and the metrics that could not be split by the requested dimensions."""
+    the metrics that could not be split by the requested dimensions, and the currency of its
+    amounts (``money``: ``EUR``, ``USD (converted at 1 EUR = 1.08 USD)``, ``by currency``, or
+    empty when no amount is asked for)."""
 
     df: pd.DataFrame
     query: MetricQuery
     sql: str
     unavailable: dict[str, list[str]]
+    money: str = ""
 
 
 def measures_of(metric: str) -> list[str]:
@@ -133,9 +188,9 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
     if any(_source_base(s) == "sales" and not missing[s] for s in by_source):
         sales_sql, params = _sales_cte(q, reads_sales)
         ctes.append(sales_sql)
-    for alias, cte in (("f", _FIRST_ORDERS_CTE), ("rk", _ORDER_RANKS_CTE)):
-        if re.search(rf"\b{alias}\.", reads_sales):
-            ctes.append(cte)
+    ranked = [cte for alias, cte in (("f", _FIRST_ORDERS_CTE), ("rk", _ORDER_RANKS_CTE))
+              if re.search(rf"\b{alias}\.", reads_sales)]
+    ctes += [_VALUED_ORDERS_CTE, *ranked] if ranked else []
     joined: list[str] = []
     for source, measures in by_source.items():
         if missing[source]:
@@ -143,7 +198,12 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
         base = _source_base(source)
         table, time_col, joins = SOURCES[base]
         reads = " ".join([*(METRICS[m].sql or "" for m in measures),
-                          *(DIMENSIONS[d].sql.get(base, "") for d in split)])
+                          *(DIMENSIONS[d].sql.get(base, "") for d in split),
+                          SOURCE_CONDITIONS.get(base, "")])
+        if q.money is not None and q.money.converts and base in _CONVERTED:
+            name, alias = table.split()
+            table = (f"(SELECT * REPLACE (amount * {q.money.rate_sql('currency')} AS amount) "
+                     f"FROM {name}) {alias}")
         from_sql = " ".join([table, *(join for alias, join in joins.items()
                                       if re.search(rf"\b{alias}\.", reads))])
         where, where_params = _where(q, base, time_col)
@@ -202,8 +262,13 @@ def _date_range(q: MetricQuery, time_col: str) -> tuple[list[str], list]:
     return clauses, params
 
 
+_CONVERTED = ("refunds", "expenses")  # sources whose ``amount`` a conversion rewrites
+
+
 def _where(q: MetricQuery, source: str, time_col: str) -> tuple[str, list]:
     clauses, params = ["TRUE"], []
+    if source in SOURCE_CONDITIONS:
+        clauses.append(SOURCE_CONDITIONS[source])
     if source != "sales":  # the sales CTE applies the date range itself
         dates, params = _date_range(q, time_col)
         clauses += dates
@@ -214,35 +279,54 @@ def _where(q: MetricQuery, source: str, time_col: str) -> tuple[str, list]:
 
 
 _GROSS = "coalesce(l.quantity * l.unit_price, l.line_amount + coalesce(l.discount_amount, 0))"
+# orders that are sales: not cancelled, and with a value (see definitions.py)
+_SALE = f"coalesce(o.status, '') <> '{CANCELLED}'"
+_VALUED_ORDERS_CTE = f"""valued_orders AS (
+    SELECT l.order_id FROM order_lines l GROUP BY 1 HAVING sum({_GROSS}) <> 0)"""
 
 
 def _sales_cte(q: MetricQuery, sql_used: str) -> tuple[str, list]:
-    """Order lines of orders not cancelled in the date range, with what the measures need.
+    """Order lines of the sales in the date range, with what the measures need.
 
     ``sql_used`` is the measure and dimension SQL that will read the CTE: the product, unit
-    cost and order-discount joins are made only when it reads their columns.
+    cost and order-discount joins are made only when it reads their columns. With a
+    converting :class:`Money`, every amount (prices, discounts, costs) is in its currency.
     """
     dates, params = _date_range(q, "o.ordered_at")
-    where = " AND ".join(["coalesce(o.status, '') <> 'cancelled'", *dates])
+    where = " AND ".join([_SALE, *dates])
     costs = "unit_cost" in sql_used
     discounts = "order_discount_share" in sql_used
     products = costs or "category" in sql_used
+    money = q.money if q.money is not None and q.money.converts else None
+    line_rate = f" * {money.rate_sql('l.currency')}" if money else ""
+    order_rate = f" * {money.rate_sql('o.currency')}" if money else ""
     ctes, columns, joins = [], [], []
     if costs:
         ctes.append("""unit_costs AS (
-    SELECT product_id, first(unit_cost ORDER BY is_primary DESC NULLS LAST, unit_cost)
-           AS supplier_cost
+    SELECT product_id, first(struct_pack(cost := unit_cost, currency := currency)
+                             ORDER BY is_primary DESC NULLS LAST, unit_cost) AS supplier
     FROM sku_suppliers GROUP BY product_id)""")
-        columns.append("coalesce(p.unit_cost, c.supplier_cost) AS unit_cost")
+        own_cur = "coalesce(p.currency, l.currency)"
+        sup_cur = "coalesce(c.supplier.currency, l.currency)"
+        if money:  # both costs converted; a cost in a currency without a rate is unknown
+            cost = (f"coalesce(p.unit_cost * {money.rate_sql(own_cur)}, "
+                    f"c.supplier.cost * {money.rate_sql(sup_cur)})")
+        else:  # a cost counts only in its sale's own currency
+            cost = (f"coalesce(CASE WHEN {own_cur} = l.currency THEN p.unit_cost END, "
+                    f"CASE WHEN {sup_cur} = l.currency THEN c.supplier.cost END)")
+        columns.append(f"{cost} AS unit_cost")
         joins.append("LEFT JOIN unit_costs c USING (product_id)")
     if products:
         columns.append("p.category")
         joins.insert(0, "LEFT JOIN products p USING (product_id)")
-    lines = f"""SELECT l.order_id, l.product_id, l.quantity, l.discount_amount, o.customer_id,
-           o.channel, o.ordered_at, o.country, o.region, o.discount_amount AS order_discount,
-           {", ".join([f"{_GROSS} AS line_gross", *columns])}
+    lines = f"""SELECT l.order_id, l.product_id, l.quantity,
+           l.discount_amount{line_rate} AS discount_amount, o.customer_id, o.channel,
+           o.ordered_at, o.country, o.region, l.currency,
+           o.discount_amount{order_rate} AS order_discount,
+           {", ".join([f"{_GROSS}{line_rate} AS line_gross", *columns])}
     FROM order_lines l JOIN orders o USING (order_id) {" ".join(joins)}
-    WHERE {where}"""
+    WHERE {where}
+    QUALIFY sum({_GROSS}) OVER (PARTITION BY l.order_id) <> 0"""
     if not discounts:
         ctes.append(f"sales AS ({lines})")
         return ",\n".join(ctes), params
@@ -258,15 +342,17 @@ sales AS (
     return ",\n".join(ctes), params
 
 
-# a customer's orders numbered in time: 1 is their first order ever, 5 their fifth
-_ORDER_RANKS_CTE = """order_ranks AS (
+# a customer's sales numbered in time: 1 is their first sale ever, 5 their fifth
+_ORDER_RANKS_CTE = f"""order_ranks AS (
     SELECT order_id, row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id)
            AS order_rank
-    FROM orders WHERE coalesce(status, '') <> 'cancelled' AND customer_id IS NOT NULL)"""
+    FROM orders o SEMI JOIN valued_orders USING (order_id)
+    WHERE {_SALE} AND customer_id IS NOT NULL)"""
 
-_FIRST_ORDERS_CTE = """first_orders AS (
-    SELECT customer_id, arg_min(order_id, ordered_at) AS first_order_id FROM orders
-    WHERE coalesce(status, '') <> 'cancelled' AND customer_id IS NOT NULL GROUP BY customer_id)"""
+_FIRST_ORDERS_CTE = f"""first_orders AS (
+    SELECT customer_id, arg_min(order_id, ordered_at) AS first_order_id
+    FROM orders o SEMI JOIN valued_orders USING (order_id)
+    WHERE {_SALE} AND customer_id IS NOT NULL GROUP BY customer_id)"""
 
 
 def _as_date(value: dt.date | str | None) -> dt.date | None:
@@ -287,19 +373,55 @@ def query(
     start: dt.date | str | None = None,
     end: dt.date | str | None = None,
     compare: str | None = None,
+    money: Money | None = None,
 ) -> MetricResult:
-    """Compute ``metrics`` from the warehouse; see :class:`MetricQuery` for the arguments."""
+    """Compute ``metrics`` from the warehouse; see :class:`MetricQuery` for the arguments and
+    :class:`Money` for ``money``. Without ``money``, a store with more than one currency has
+    its amounts split by a ``currency`` column added to ``by``: they are never added up."""
     as_tuple = lambda v: (v,) if isinstance(v, str) else tuple(v)  # noqa: E731
+    by, filters_ = as_tuple(by), {k: as_tuple(v) for k, v in (filters or {}).items()}
+    names = as_tuple(metrics)
+    described = ""
+    if any(METRICS[m].unit == "money" for n in names if n in METRICS for m in measures_of(n)):
+        found = currencies(warehouse)
+        if money is not None and money.converts:
+            lacking = [c for c in found if c != money.currency and c not in money.rates]
+            if lacking:
+                raise MetricError(
+                    f"no exchange rate for {', '.join(lacking)} into {money.currency}: add it "
+                    f"under [fx_rates] in the config (e.g. {lacking[0]} = 1.08, meaning 1 "
+                    f"{lacking[0]} = 1.08 {money.currency}), or read one currency at a time")
+            described = money.describe()
+        elif money is not None:
+            filters_ = {**filters_, "currency": (money.currency,)}
+            described = money.currency
+        elif len(found) > 1 and "currency" not in by and len(filters_.get("currency", ())) != 1:
+            by = (*by, "currency")
+            described = "by currency"
+        elif "currency" in by:
+            described = "by currency"
+        else:
+            described = (filters_.get("currency") or found or ("",))[0]
     q = MetricQuery(
-        metrics=as_tuple(metrics), by=as_tuple(by),
-        filters={k: as_tuple(v) for k, v in (filters or {}).items()},
-        start=_as_date(start), end=_as_date(end), compare=compare,
+        metrics=names, by=by, filters=filters_,
+        start=_as_date(start), end=_as_date(end), compare=compare, money=money,
     )
     sql, params, unavailable = compile_query(q)
     df = _run(warehouse, sql, params, q)
     if q.compare:
         df = _with_comparison(warehouse, q, df)
-    return MetricResult(df, q, sql, unavailable)
+    return MetricResult(df, q, sql, unavailable, described)
+
+
+def currencies(warehouse: Warehouse) -> list[str]:
+    """The currencies of the store's orders, refunds and expenses, the most used first."""
+    rows = warehouse.query("""
+        SELECT currency FROM (
+            SELECT currency, count(*) AS n FROM orders GROUP BY 1 UNION ALL
+            SELECT currency, count(*) FROM refunds GROUP BY 1 UNION ALL
+            SELECT currency, count(*) FROM expenses GROUP BY 1)
+        WHERE currency IS NOT NULL GROUP BY 1 ORDER BY sum(n) DESC, 1""")
+    return [str(r[0]) for r in rows]
 
 
 def _run(warehouse: Warehouse, sql: str, params: list, q: MetricQuery) -> pd.DataFrame:
@@ -339,7 +461,7 @@ def comparison_range(q: MetricQuery) -> tuple[dt.date, dt.date, pd.DateOffset]:
 
 def _with_comparison(warehouse: Warehouse, q: MetricQuery, df: pd.DataFrame) -> pd.DataFrame:
     start, end, offset = comparison_range(q)
-    prev_q = MetricQuery(q.metrics, q.by, q.filters, start, end)
+    prev_q = MetricQuery(q.metrics, q.by, q.filters, start, end, money=q.money)
     sql, params, _ = compile_query(prev_q)
     prev = _run(warehouse, sql, params, prev_q)
     if q.grain:
