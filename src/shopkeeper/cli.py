@@ -9,7 +9,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from pathlib import Path
@@ -17,8 +20,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from shopkeeper import __version__, store
 from shopkeeper.errors import ShopkeeperError
@@ -33,6 +37,8 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+# a long step off a terminal says it is still working this often (seconds)
+HEARTBEAT_S = 15.0
 
 
 class _State:
@@ -83,23 +89,107 @@ def main_options(
     state.config, state.warehouse, state.debug = config, warehouse, debug
 
 
-class _RichProgress:
-    """Adapts the library's progress callback to a rich progress bar."""
+class _ElapsedColumn(ProgressColumn):
+    """Time since the command started. Not rich's per-task clock: that one stops for good once
+    a step reports 100%, so a later step looked frozen."""
 
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = progress.add_task("starting", total=None)
+    def __init__(self, started: float) -> None:
+        super().__init__()
+        self.started = started
+
+    def render(self, task: Any) -> Text:
+        return Text(_clock(time.perf_counter() - self.started), style="progress.elapsed")
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
+class _Steps:
+    """Signs of life for long work, as the library's ``progress(phase, fraction)`` callback.
+
+    In a terminal: a rich bar whose clock ticks on its own thread. Otherwise (a pipe, a log, cron):
+    one plain line on stderr per finished step, ``[  12.3s] forecasting 3,940/3,940 series
+    (8.1s)``, and a line every ``heartbeat_s`` while a step runs on. Phases that differ only in
+    their numbers (``analysing reviews 0–5,000``, ``5,000–10,000``) are one step.
+    """
+
+    def __init__(self, console: Console, *, live: bool | None = None,
+                 heartbeat_s: float = HEARTBEAT_S) -> None:
+        self.console = console
+        self.live = console.is_terminal if live is None else live
+        self.heartbeat_s = heartbeat_s
+        self._lock = threading.Lock()
+        self._phase: str | None = None
+        self._fraction: float | None = None
+        self._phase_started = self._last_line = self._started = 0.0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> _Steps:
+        self._started = self._phase_started = self._last_line = time.perf_counter()
+        if self.live:
+            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 _ElapsedColumn(self._started), console=self.console,
+                                 transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("starting", total=None)
+        elif self.heartbeat_s > 0:
+            threading.Thread(target=self._heartbeat, daemon=True).start()
+        return self
+
+    def __exit__(self, exc_type: type | None, *exc: object) -> None:
+        self._stop.set()
+        if self.live:
+            self._bar.stop()
+        elif exc_type is None:
+            with self._lock:
+                self._finish_step()
 
     def __call__(self, phase: str, fraction: float | None) -> None:
-        if fraction is None:
-            self.progress.update(self.task, description=phase, total=None)
-        else:
-            self.progress.update(self.task, description=phase, total=1.0, completed=fraction)
+        with self._lock:
+            if self.live:
+                if _step_key(phase) != _step_key(self._phase or ""):
+                    self._bar.reset(self._task)  # a new step starts its own bar and spinner
+                self._bar.update(self._task, description=phase, total=None if fraction is None
+                                 else 1.0, completed=fraction or 0)
+            elif _step_key(phase) != _step_key(self._phase or ""):
+                self._finish_step()
+                self._phase_started = time.perf_counter()
+            self._phase, self._fraction = phase, fraction
+
+    def step(self, phase: str) -> None:
+        """Start a step of the face's own (``computing the report``)."""
+        self(phase, None)
+
+    def _line(self, text: str) -> None:
+        now = time.perf_counter()
+        self._last_line = now
+        self.console.print(f"[{now - self._started:7.1f}s] {text}", markup=False,
+                           highlight=False, soft_wrap=True)
+
+    def _finish_step(self) -> None:
+        if self._phase and self._phase != "done":
+            self._line(f"{self._phase} ({time.perf_counter() - self._phase_started:.1f}s)")
+        self._phase = None
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(min(self.heartbeat_s, 1.0)):
+            with self._lock:
+                if self._phase and time.perf_counter() - self._last_line >= self.heartbeat_s:
+                    done = f", {self._fraction:.0%}" if self._fraction is not None else ""
+                    running = time.perf_counter() - self._phase_started
+                    self._line(f"{self._phase}: still working ({running:.0f}s{done})")
 
 
-def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                    TimeElapsedColumn(), console=err_console, transient=True)
+def _step_key(phase: str) -> str:
+    """A phase without its numbers: ``forecasting 120/3,940 series`` → ``forecasting #/# series``."""
+    return re.sub(r"\d[\d,.]*", "#", phase)
+
+
+def _progress() -> _Steps:
+    """Live progress on stderr for anything that can take more than a couple of seconds."""
+    return _Steps(err_console)
 
 
 @app.command()
@@ -147,7 +237,7 @@ def ingest(
     with store.Warehouse.from_settings(settings) as wh, _progress() as bar:
         report = store.ingest(wh, paths, preset=preset, mapping=chosen, encoding=encoding,
                               default_currency=settings.currency, force=force,
-                              progress=_RichProgress(bar))
+                              progress=bar)
     if json_output:
         console.print_json(json.dumps(_report_dict(report)))
         return
@@ -315,9 +405,9 @@ def report(
         chosen = llm.get_llm(settings)
         rewrite = finance.model_rewriter(chosen) if chosen.has_model else None
     with store.Warehouse.from_settings(settings, read_only=True) as wh, _progress() as bar:
-        task = bar.add_task("computing the report", total=None)
+        bar.step("computing the report")
         built = finance.build_report(wh, period, lang=lang, as_of=as_of, rewrite=rewrite)
-        bar.update(task, description="writing " + ", ".join(_split(formats)))
+        bar.step(f"writing {built.period.label}: " + ", ".join(_split(formats)))
         files = finance.write_report(built, out_dir, tuple(_split(formats)))
     console.print(built.narrative.text, highlight=False)
     console.print(f"\n[dim]narrative: {built.narrative.path}[/]")
@@ -466,7 +556,7 @@ def demo() -> None:
     settings = _settings()
     with _progress() as bar:
         report = store.run_demo(
-            settings, progress=_RichProgress(bar),
+            settings, progress=bar,
             on_step=lambda r: err_console.print(f"[green]✓[/] {r.name} ({r.seconds:.1f}s): {r.summary}",
                                                soft_wrap=True),
         )
@@ -497,7 +587,7 @@ def generate(
     with _progress() as bar:
         counts = generate_store(out, orders=orders, seed=seed,
                                 currencies=[c.strip().upper() for c in currencies.split(",")],
-                                fmt=fmt, progress=_RichProgress(bar))
+                                fmt=fmt, progress=bar)
     for table_name, n in counts.items():
         console.print(f"{table_name}: {n:,} rows")
     console.print(f"wrote {out}")
@@ -505,7 +595,7 @@ def generate(
         settings = _settings()
         with store.Warehouse.from_settings(settings) as wh, _progress() as bar:
             report = store.ingest(wh, [out], preset="canonical", generated=True,
-                                  default_currency=settings.currency, progress=_RichProgress(bar))
+                                  default_currency=settings.currency, progress=bar)
         console.print(f"loaded: rows read {report.rows_read:,} = loaded {report.rows_loaded:,} + "
                       f"quarantined {report.rows_quarantined:,}")
 
@@ -525,7 +615,7 @@ def _run_forecast(kind: str, level: str, freq: str, horizon: int | None, models:
             wh, level=level, freq=freq, horizon=horizon, models=chosen, n_windows=windows,
             cutoff=cutoff, hierarchy=hierarchy, kind=kind,
             products=[p.strip() for p in products.split(",")] if products else None,
-            n_jobs=settings.threads or os.cpu_count() or 1, progress=_RichProgress(bar),
+            n_jobs=settings.threads or os.cpu_count() or 1, progress=bar,
         )
 
 
@@ -834,7 +924,7 @@ def content_generate(
             ids = sku or content.pick_products(wh, category=category, limit=limit)
             with _progress() as bar:
                 results = content.generate_for_products(wh, ids, options, model, save=save,
-                                                        progress=_RichProgress(bar))
+                                                        progress=bar)
     if json_output:
         console.print_json(json.dumps({p: [_draft_dict(d) for d in ds]
                                        for p, ds in results.items()}, ensure_ascii=False))
@@ -1096,7 +1186,7 @@ def reviews_analyze(
 
     with store.Warehouse.from_settings(_settings()) as wh, _progress() as bar:
         summary = reviews.analyze_reviews(wh, product_id=sku, since=since, accurate=accurate,
-                                          progress=_RichProgress(bar))
+                                          progress=bar)
         alerts = reviews.detect_review_alerts(wh)
     console.print(f"{summary.reviews:,} reviews analysed: "
                   + ", ".join(f"{n:,} {lang}" for lang, n in sorted(summary.by_lang.items()))
@@ -1235,11 +1325,11 @@ def reviews_train(
                                      "coalesce(body, '')) AS text, rating FROM reviews")
             report = training.train_from_labelled(df, lang, out_dir=out_dir, seed=seed,
                                                   stars=stars, e5=e5,
-                                                  progress=_RichProgress(bar))
+                                                  progress=bar)
         else:
             data_dir = data or Path(__file__).resolve().parents[3] / "shared" / "data"
             report = training.train_default_models(data_dir, out_dir, seed=seed, e5=e5,
-                                                   progress=_RichProgress(bar))
+                                                   progress=bar)
     console.print(str(report), highlight=False, markup=False)  # "[zh held-out] …"
     console.print(f"models written to {out_dir}")
 
@@ -1268,7 +1358,7 @@ def _service_agent(wh: Any, settings: Any, customer: str | None, *, model: bool,
     from shopkeeper import service
 
     with _progress() as bar:
-        report = service.ensure_index(wh, progress=_RichProgress(bar))
+        report = service.ensure_index(wh, progress=bar)
     if report is not None:
         err_console.print(f"[dim]knowledge index built: {report.chunks:,} chunks[/]")
     return service.ServiceAgent(wh, customer_id=customer, channel=channel,
@@ -1375,7 +1465,7 @@ def guide(
             shopper, note = recommend.open_guide(
                 wh, customer_id=customer, model_dir=settings.model_dir,
                 llm=llm_runtime.get_llm(settings) if model else None, picks=picks,
-                progress=_RichProgress(bar))
+                progress=bar)
         if note:
             err_console.print(f"recommender: {note}", style="dim", highlight=False,
                               markup=False)
@@ -1407,7 +1497,7 @@ def service_index() -> None:
     from shopkeeper import service
 
     with store.Warehouse.from_settings(_settings()) as wh, _progress() as bar:
-        report = service.build_index(wh, progress=_RichProgress(bar))
+        report = service.build_index(wh, progress=bar)
         rules = service.load_policy_rules(wh)
     console.print(f"{report.chunks:,} chunks · {report.embedded:,} embedded now · "
                   f"{report.removed:,} removed")
@@ -1675,7 +1765,7 @@ def recommend_evaluate(
     from shopkeeper import recommend
 
     with store.Warehouse.from_settings(_settings(), read_only=True) as wh, _progress() as bar:
-        bar.add_task("fitting and scoring the models", total=None)
+        bar.step("fitting and scoring the models")
         table = recommend.evaluate_store(wh, test_weeks=weeks)
     console.print(table.attrs["protocol"], highlight=False)
     console.print(f"{table.attrs['test_users']:,} test customers")

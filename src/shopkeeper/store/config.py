@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         "what it was allowed, so this also bounds the memory a forecast run shares with it.",
     )
     threads: int = Field(default=0, ge=0, description="DuckDB threads; 0 means all cores.")
+    lock_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds a command waits while another process writes to the warehouse "
+        "(DuckDB allows one writer or many readers) before it gives up naming that process.",
+    )
     llm_provider: Literal["builtin", "openai", "llamacpp"] = Field(
         default="builtin",
         description="Language model: builtin (none: grounded templates only), openai (any "

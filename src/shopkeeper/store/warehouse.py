@@ -7,6 +7,8 @@ later PostgreSQL or Spark backend a change here only.
 from __future__ import annotations
 
 import contextlib
+import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,11 +17,15 @@ from typing import Any
 
 import duckdb
 
-from shopkeeper.errors import ReadOnlyQueryError, WarehouseError
+from shopkeeper.errors import ReadOnlyQueryError, WarehouseError, WarehouseLockedError
 from shopkeeper.store import migrations, schema
 from shopkeeper.store.config import DEFAULT_MEMORY_LIMIT, Settings
 
 _READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
+# Waiting for a warehouse another process holds: retry after 0.2 s, doubling up to 1 s.
+LOCK_RETRY_FIRST_S = 0.2
+LOCK_RETRY_MAX_S = 1.0
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 # Columns that tell when a table's rows happened, for `status`.
 TIME_COLUMNS = {
@@ -57,6 +63,13 @@ class Warehouse:
 
     Use as a context manager, or call :meth:`close`. ``read_only=True`` opens the file without
     write access (several readers may share it; it must already exist).
+
+    DuckDB lets one process write to the file, or any number of processes read it, never both.
+    So a warehouse that finds the file taken waits up to ``lock_timeout`` seconds, then raises
+    :class:`WarehouseLockedError` naming the process that has it. ``on_demand=True`` holds no
+    connection between uses, for interactive sessions, long jobs and servers: reads open the
+    file read-only when first needed, each :meth:`transaction` opens the writer for just that
+    transaction, and :meth:`release` lets the file go until the next use.
     """
 
     def __init__(
@@ -67,53 +80,130 @@ class Warehouse:
         memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
         threads: int = 0,
         timezone: str = "UTC",
+        lock_timeout: float = 0.0,
+        on_demand: bool = False,
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
         self.timezone = timezone
         self.memory_limit = memory_limit
-        config: dict[str, Any] = {}
-        if memory_limit:
-            config["memory_limit"] = memory_limit
-        if threads:
-            config["threads"] = threads
+        self.threads = threads
+        self.lock_timeout = lock_timeout
+        self.on_demand = on_demand
+        self._open: duckdb.DuckDBPyConnection | None = None
+        self._open_read_only = True
+        self._closed = False
         if read_only and not self.path.exists():
             raise WarehouseError(
                 f"no warehouse at {self.path}; run 'shopkeeper init' or 'shopkeeper demo' first"
             )
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-        except duckdb.IOException as exc:
-            raise WarehouseError(
-                f"cannot open warehouse {self.path}: {str(exc).splitlines()[0]} "
-                "(is another shopkeeper command writing to it?)"
-            ) from exc
-        self._con.execute(f"SET TimeZone = '{timezone}'")
-        # progress is polled by the ingestion (query_progress), never printed by DuckDB itself
-        self._con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
-        if not read_only:
-            migrations.migrate(self._con)
+        if not on_demand:
+            self._attach(read_only=read_only)
+        elif not read_only and not self._is_current():
+            self._attach(read_only=False)  # create or migrate the file once, then let it go
+            self.release()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, read_only: bool = False) -> Warehouse:
+    def from_settings(
+        cls, settings: Settings, *, read_only: bool = False, on_demand: bool = False
+    ) -> Warehouse:
         return cls(
             settings.warehouse,
             read_only=read_only,
             memory_limit=settings.memory_limit,
             threads=settings.threads,
             timezone=settings.timezone,
+            lock_timeout=settings.lock_timeout,
+            on_demand=on_demand,
         )
+
+    # -- opening and letting go -----------------------------------------------------------
+    def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Open the file, waiting (bounded by ``lock_timeout``) while another process has it."""
+        config: dict[str, Any] = {}
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
+        if self.threads:
+            config["threads"] = self.threads
+        deadline = time.monotonic() + self.lock_timeout
+        pause = LOCK_RETRY_FIRST_S
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+                break
+            except duckdb.IOException as exc:
+                holder = _lock_holder(str(exc))
+                if holder is None:
+                    raise WarehouseError(
+                        f"cannot open warehouse {self.path}: {str(exc).splitlines()[0]}"
+                    ) from exc
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    waited = f" (waited {self.lock_timeout:g} s)" if self.lock_timeout else ""
+                    raise WarehouseLockedError(
+                        f"the warehouse {self.path} is in use by {holder}{waited}: try again "
+                        "when it finishes, or raise the lock_timeout setting"
+                    ) from exc
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, LOCK_RETRY_MAX_S)
+        con.execute(f"SET TimeZone = '{self.timezone}'")
+        # progress is polled by the ingestion (query_progress), never printed by DuckDB itself
+        con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+        if not read_only:
+            migrations.migrate(con)
+        return con
+
+    def _attach(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        self.release()
+        self._open, self._open_read_only = self._connect(read_only=read_only), read_only
+        return self._open
+
+    def _is_current(self) -> bool:
+        """Whether the file exists at the latest schema version (so no writer is needed)."""
+        if not self.path.exists():
+            return False
+        con = self._connect(read_only=True)
+        try:
+            return migrations.current_version(con) >= migrations.latest_version()
+        except duckdb.Error:
+            return False
+        finally:
+            con.close()
+
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        if self._open is not None:
+            return self._open
+        if self._closed or not self.on_demand:
+            raise WarehouseError(f"the warehouse {self.path} is closed")
+        return self._attach(read_only=True)  # on demand, reads need no writer
+
+    def release(self) -> None:
+        """Let the file go until the next use (on demand only; a held warehouse keeps it).
+
+        Call it before waiting for a person or a long computation, so other processes can
+        write meanwhile."""
+        if self.on_demand and self._open is not None:
+            self._open.close()
+            self._open = None
 
     # -- plumbing -------------------------------------------------------------------------
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """The raw DuckDB connection, for store-internal code (ingestion, generators)."""
+        """The raw DuckDB connection, for store-internal code (ingestion, generators).
+
+        On demand, this opens the writer and keeps it until :meth:`release`."""
+        if self.on_demand and not self.read_only and self._open_read_only:
+            return self._attach(read_only=False)
         return self._con
 
     def close(self) -> None:
-        self._con.close()
+        if self._open is not None:
+            self._open.close()
+            self._open = None
+        self._closed = True
 
     def __enter__(self) -> Warehouse:
         return self
@@ -123,14 +213,24 @@ class Warehouse:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: commit on success, roll back on any error or interrupt."""
-        self._con.execute("BEGIN TRANSACTION")
+        """All or nothing: commit on success, roll back on any error or interrupt.
+
+        On demand, the writer is opened for this transaction only (waiting for the lock like
+        any opening) and let go when it ends."""
+        brief = self.on_demand and not self.read_only and (
+            self._open is None or self._open_read_only)
+        con = self._attach(read_only=False) if brief else self._con
         try:
-            yield self._con
-        except BaseException:
-            self._con.execute("ROLLBACK")
-            raise
-        self._con.execute("COMMIT")
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            if brief:
+                self.release()
 
     def insert_df(self, table: str, df: Any) -> int:
         """Append a DataFrame to ``table``, matching columns by name; returns rows written.
@@ -273,3 +373,23 @@ class Warehouse:
         else:
             df.to_csv(path, index=False, encoding="utf-8-sig")
         return len(df)
+
+
+def _lock_holder(message: str) -> str | None:
+    """Who holds the file, from DuckDB's lock error ("another shopkeeper process (PID 1234:
+    shopkeeper chat)"); None when the error is not about a lock."""
+    if "Could not set lock on file" not in message:
+        return None
+    found = _LOCK_HOLDER.search(message)
+    pid = found and found["pid"]
+    if not pid:
+        return "another process"
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:  # not Linux, or already gone
+        args = []
+    for i, arg in enumerate(args):
+        if "shopkeeper" in Path(arg).name:
+            command = " ".join(["shopkeeper", *(a for a in args[i + 1:] if a)])
+            return f"another shopkeeper process (PID {pid}: {command[:80]})"
+    return f"another process (PID {pid}, {Path(found['program']).name})"
