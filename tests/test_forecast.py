@@ -52,7 +52,7 @@ def test_edge_series_get_sensible_forecasts_not_crashes():
     assert choices.loc["all_zero", "model"] == "zero"
     # one order of 12 is spread over four weeks, not repeated every day
     assert fc.loc["single", "yhat"].iloc[0] == pytest.approx(12 / 28)
-    assert "only 1 periods" in choices.loc["single", "reason"]
+    assert "too short to backtest: history 1 days" in choices.loc["single", "reason"]
     assert fc.loc["short", "yhat"].iloc[0] == pytest.approx(12 / 28)
     regular = fc.loc["regular"]
     assert len(regular) == 14 and np.isfinite(regular["yhat"]).all()

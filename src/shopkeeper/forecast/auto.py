@@ -10,6 +10,13 @@ it only where its backtest error is ``switch_margin`` lower. The reason is recor
 
 Intervals are conformal: the quantiles of the chosen model's absolute backtest errors. Interval
 coverage in the scores is measured honestly, each window with quantiles from the other windows.
+
+Every series is made regular first: a date missing inside a series' span is a period without
+sales, filled with zero (and said so in its reason). Histories too short for the backtest asked
+are not refused: a series gets as many windows as fit after two seasons of training data, else
+as many as fit without the season, else it is too short to backtest and gets its mean demand
+with an interval from its own spread. ``choices.reason`` says which, per series, and
+``ForecastResult.notes`` sums it up for the run.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -33,6 +41,16 @@ KEYS = ["unique_id", "ds"]
 NO_DEMAND = "no_demand"
 SHORT = "short"
 SHORT_HISTORY_MODEL = "short_history_average"
+# a backtest without the season still needs this much history before its first window
+MIN_TRAIN_PERIODS = 10
+# a short history's demand is spread over at least four weeks: one big first order of a new
+# SKU must not become its daily rate
+SHORT_FLOOR_DAYS = 28
+PERIOD_DAYS = {"D": 1, "W": 7, "M": 30}
+PERIOD_NAMES = {"D": "days", "W": "weeks", "M": "months"}
+# statsforecast calls are sized to report progress about this often
+BATCH_SECONDS = 2.0
+MIN_BATCH = 32
 
 
 @dataclass
@@ -46,6 +64,7 @@ class ForecastResult:
     candidates: pd.DataFrame  # unique_id, ds, one column per candidate (future forecasts)
     seconds: float
     ensembles: dict[str, list[str]]  # demand group -> the models its ensemble averages
+    notes: list[str] = field(default_factory=list)  # what the run did to short or gappy series
 
 
 class AutoForecaster:
@@ -105,34 +124,47 @@ class AutoForecaster:
         started = time.perf_counter()
         report = progress or (lambda phase, fraction: None)
         df = df[["unique_id", "ds", "y"]].sort_values(KEYS).reset_index(drop=True)
-        classes = classify_demand(df)
-        classes["group"] = self._group(classes)
+        df, filled = self._regular(df)
+        classes = self._plan(classify_demand(df))
         pools = self._pools(classes)
 
         total = len(classes)
         done = 0
         cv_parts, fc_parts = [], []
-        for group, ids in classes.groupby("group", sort=False)["unique_id"]:
-            stats_models = [m for m in pools[group] if m in catalogue.STATISTICAL_MODELS]
-            for start in range(0, len(ids), self.batch_size):
-                batch = ids.iloc[start : start + self.batch_size]
+        for (group, season, windows), ids in classes.groupby(
+            ["group", "season", "windows"], sort=False
+        )["unique_id"]:
+            stats_models = [m for m in pools[group] if m in catalogue.STATISTICAL_MODELS
+                            and (season > 1 or m != "mstl")]
+            size = min(self.batch_size, MIN_BATCH) if group in catalogue.AUTO_POOLS else len(ids)
+            start = 0
+            while start < len(ids):
+                batch = ids.iloc[start : start + size]
                 sub = df[df["unique_id"].isin(batch)]
                 report(f"forecasting {done:,}/{total:,} series ({group})", done / total)
-                cv, fc = self._run_statistical(sub, group, stats_models)
+                tick = time.perf_counter()
+                cv, fc = self._run_statistical(sub, group, stats_models, season, windows)
                 if cv is not None:
                     cv_parts.append(cv)
                 fc_parts.append(fc)
                 done += len(batch)
+                start += len(batch)
+                # size the next batch so progress is reported about every BATCH_SECONDS
+                rate = len(batch) / max(time.perf_counter() - tick, 1e-3)
+                size = int(min(self.batch_size, max(MIN_BATCH, rate * BATCH_SECONDS)))
         backtest = pd.concat(cv_parts, ignore_index=True) if cv_parts else _empty_cv()
         candidates = pd.concat(fc_parts, ignore_index=True)
 
         lgbm_ids = classes.loc[
             classes["group"].isin(list(catalogue.AUTO_POOLS))
+            & (classes["season"] == self.season_length)
+            & (classes["windows"] == self.n_windows)
             & (classes["n_obs"] >= self.horizon * self.n_windows + catalogue.lgbm_warmup(self.season_length)),
             "unique_id",
         ]
         if self._wants(catalogue.LGBM) and len(lgbm_ids) > 0:
-            report(f"training the global LightGBM model on {len(lgbm_ids):,} series", None)
+            report(f"LightGBM: {self.n_windows} backtest windows and the final fit on "
+                   f"{len(lgbm_ids):,} series", None)
             cv, fc = self._run_lightgbm(df[df["unique_id"].isin(lgbm_ids)], exog)
             backtest = backtest.merge(cv, on=[*KEYS, "cutoff"], how="left")
             candidates = candidates.merge(fc, on=KEYS, how="left")
@@ -142,19 +174,21 @@ class AutoForecaster:
 
         report("scoring the backtest and choosing models", None)
         # MASE/RMSSE scales come from each series' history before its first backtest window
-        first_cutoff = df["unique_id"].map(backtest.groupby("unique_id")["cutoff"].min())
+        first_cutoff = pd.to_datetime(
+            df["unique_id"].map(backtest.groupby("unique_id")["cutoff"].min()))
         history = df[first_cutoff.isna() | (df["ds"] <= first_cutoff)]
         ensembles = self._add_ensembles(backtest, candidates, classes, pools, history)
         scores = score_backtest(backtest, history, self.season_length, self.levels)
-        choices = self._choose(classes, scores, pools, ensembles)
+        choices = self._choose(classes, scores, pools, ensembles, filled)
         self.result_ = ForecastResult(
-            forecasts=self._final(candidates, backtest, choices),
+            forecasts=self._final(candidates, backtest, choices, df),
             scores=scores,
             choices=choices,
             backtest=backtest,
             candidates=candidates,
             seconds=time.perf_counter() - started,
             ensembles=ensembles,
+            notes=self._notes(classes, filled),
         )
         report("done", 1.0)
         return self
@@ -187,15 +221,77 @@ class AutoForecaster:
                 raise ForecastError(
                     f"unknown model(s) {sorted(unknown)}; choose from {', '.join(catalogue.ALL_MODELS)}"
                 )
+        twice = df.duplicated(KEYS, keep=False)
+        if twice.any():
+            row = df[twice].iloc[0]
+            n = int(((df["unique_id"] == row["unique_id"]) & (df["ds"] == row["ds"])).sum())
+            raise ForecastError(
+                f"series {row['unique_id']!r} has {n} rows on {pd.Timestamp(row['ds']):%Y-%m-%d}: "
+                "sum them to one value per series and period before forecasting"
+            )
+        offset = pd.tseries.frequencies.to_offset(self.freq)
+        for day in pd.DatetimeIndex(df["ds"].unique()):
+            if not offset.is_on_offset(day):
+                row = df[df["ds"] == day].iloc[0]
+                raise ForecastError(
+                    f"series {row['unique_id']!r} has a date {day:%Y-%m-%d} that is not on the "
+                    f"{self.freq} calendar: aggregate to periods of {self.freq} first "
+                    "(build_series does)"
+                )
 
-    def _min_backtest_length(self) -> int:
-        return self.horizon * self.n_windows + 2 * self.season_length
+    def _regular(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+        """Every period from each series' first to last date: missing ones are zero demand.
 
-    def _group(self, classes: pd.DataFrame) -> pd.Series:
-        group = classes["demand_class"].copy()
-        group[classes["n_obs"] < self._min_backtest_length()] = SHORT
-        group[classes["demand_class"] == NO_DEMAND] = NO_DEMAND
-        return group
+        A date with no row in sales data is a period without sales. statsforecast would
+        silently treat the dates around a gap as consecutive, mlforecast refuses them; either
+        way the series must be regular. Returns the filled frame and the number of periods
+        filled per series.
+        """
+        calendar = pd.date_range(df["ds"].min(), df["ds"].max(), freq=self.freq)
+        position = calendar.get_indexer(df["ds"])
+        grouped = pd.Series(position).groupby(df["unique_id"].to_numpy(), sort=True)
+        first, last, size = grouped.min(), grouped.max(), grouped.size()
+        span = (last - first + 1).to_numpy()
+        filled = pd.Series(span - size.to_numpy(), index=size.index, name="filled")
+        if filled.sum() == 0:
+            return df, filled
+        starts = np.repeat(np.cumsum(span) - span, span)
+        steps = np.arange(span.sum()) - starts + np.repeat(first.to_numpy(), span)
+        grid = pd.DataFrame({"unique_id": np.repeat(size.index.to_numpy(), span),
+                             "ds": calendar[steps]})
+        full = grid.merge(df, on=KEYS, how="left")
+        full["y"] = full["y"].fillna(0.0)
+        return full, filled
+
+    def _plan(self, classes: pd.DataFrame) -> pd.DataFrame:
+        """Per series: its ``group`` (demand class, ``short`` or ``no_demand``), the
+        ``season`` its models use and how many backtest ``windows`` fit its history.
+
+        Two seasons of training data before the first window are wanted; without them the
+        models run without the season; with less than ``MIN_TRAIN_PERIODS`` (or a horizon)
+        of training data before one window, the series is too short to backtest.
+        """
+        h, n = self.horizon, classes["n_obs"].to_numpy()
+        seasonal = np.minimum(self.n_windows, (n - 2 * self.season_length) // h)
+        plain = np.minimum(self.n_windows, (n - max(MIN_TRAIN_PERIODS, h)) // h)
+        use_season = (seasonal >= 1) | (self.season_length <= 1)
+        windows = np.where(use_season, seasonal, plain).clip(min=0)
+        short = windows < 1
+        group = np.where(classes["demand_class"] == NO_DEMAND, NO_DEMAND,
+                         np.where(short, SHORT, classes["demand_class"]))
+        return classes.assign(
+            group=group,
+            season=np.where(use_season | short, self.season_length, 1),
+            windows=np.where(group == NO_DEMAND, 0, windows),
+        )
+
+    def _units(self) -> str:
+        return PERIOD_NAMES.get(self.freq[0], "periods")
+
+    def _short_floor(self) -> int:
+        """Periods a short history's demand is spread over at least (four weeks' worth)."""
+        days = PERIOD_DAYS.get(self.freq[0])
+        return math.ceil(SHORT_FLOOR_DAYS / days) if days else 4 * self.season_length
 
     def _wants(self, name: str) -> bool:
         return self.models == "auto" or name in self.models
@@ -214,7 +310,7 @@ class AutoForecaster:
         return pools
 
     def _run_statistical(
-        self, sub: pd.DataFrame, group: str, names: list[str]
+        self, sub: pd.DataFrame, group: str, names: list[str], m: int, windows: int
     ) -> tuple[pd.DataFrame | None, pd.DataFrame]:
         from statsforecast import StatsForecast
 
@@ -223,7 +319,6 @@ class AutoForecaster:
             return None, future.assign(zero=0.0)
         if group == SHORT:
             return None, future.assign(**{SHORT_HISTORY_MODEL: future["unique_id"].map(self._short_rate(sub))})
-        m = self.season_length
         sf = StatsForecast(
             models=[catalogue.statistical_model(n, m) for n in names],
             freq=self.freq,
@@ -232,21 +327,34 @@ class AutoForecaster:
         )
         fit_df = sub if self.input_size is None else sub.groupby("unique_id").tail(self.input_size)
         fc = sf.forecast(df=fit_df, h=self.horizon)
-        test = self.horizon * self.n_windows
+        test = self.horizon * windows
         cv_df = sub if self.input_size is None else sub.groupby("unique_id").tail(
             self.input_size + test
         )
         cv = sf.cross_validation(
-            df=cv_df, h=self.horizon, n_windows=self.n_windows, step_size=self.horizon,
+            df=cv_df, h=self.horizon, n_windows=windows, step_size=self.horizon,
             input_size=self.input_size,
         )
         return cv, fc
 
     def _short_rate(self, sub: pd.DataFrame) -> pd.Series:
-        """Average demand per period, over at least four seasons: one big first order of a new
-        SKU must not become its daily rate."""
+        """Average demand per period, over at least four weeks' worth of periods: one big
+        first order of a new SKU must not become its daily rate."""
         grouped = sub.groupby("unique_id")["y"]
-        return grouped.sum() / np.maximum(grouped.size(), 4 * self.season_length)
+        return grouped.sum() / np.maximum(grouped.size(), self._short_floor())
+
+    def _spread_halfwidth(self, history: pd.DataFrame, level: int) -> pd.Series:
+        """Interval half-widths from each series' own spread (normal quantile times the
+        standard deviation, over the same padded periods as the short-history rate): the
+        interval of a series without backtest errors to take quantiles of. Unit demand varies
+        at least as much as a Poisson count, so the variance is never below the mean: one
+        observation is no evidence of a steady rate."""
+        grouped = history.groupby("unique_id")["y"]
+        n = np.maximum(grouped.size(), self._short_floor())
+        mean = grouped.sum() / n
+        var = ((history["y"] ** 2).groupby(history["unique_id"]).sum() / n - mean**2).clip(lower=0)
+        var = np.maximum(var, mean)
+        return NormalDist().inv_cdf(0.5 + level / 200) * np.sqrt(var)
 
     def _run_lightgbm(
         self, df: pd.DataFrame, exog: pd.DataFrame | None
@@ -318,8 +426,10 @@ class AutoForecaster:
         scores: pd.DataFrame,
         pools: dict[str, list[str]],
         ensembles: dict[str, list[str]],
+        filled: pd.Series,
     ) -> pd.DataFrame:
         rmse = scores.pivot(index="unique_id", columns="model", values="rmse")
+        units, m, h = self._units(), self.season_length, self.horizon
         rows = []
         for rec in classes.itertuples(index=False):
             uid, group = rec.unique_id, rec.group
@@ -327,17 +437,56 @@ class AutoForecaster:
                 model, reason = "zero", "no demand in the history: forecast is zero"
             elif group == SHORT:
                 model = SHORT_HISTORY_MODEL
+                need = min(2 * m, max(MIN_TRAIN_PERIODS, h)) + h
                 reason = (
-                    f"only {rec.n_obs} periods of history, fewer than the "
-                    f"{self._min_backtest_length()} a backtest needs: total demand spread over "
-                    f"at least {4 * self.season_length} periods; check before ordering"
+                    f"too short to backtest: history {rec.n_obs} {units} < {need} (training "
+                    f"data plus one {h}-{units[:-1]} window); mean demand over "
+                    f"max({rec.n_obs}, {self._short_floor()}) {units}, interval from its "
+                    "spread; check before ordering"
                 )
             else:
-                model, reason = self._choose_one(rmse.loc[uid], pools[group], ensembles.get(group))
+                scored = rmse.loc[uid] if uid in rmse.index else pd.Series(dtype="float64")
+                model, reason = self._choose_one(scored, pools[group], ensembles.get(group))
+                if rec.season != m:
+                    reason += (f"; without the season of {m} {units} (history {rec.n_obs} "
+                               f"< 2 seasons + a {h}-{units[:-1]} window)")
+                if rec.windows < self.n_windows:
+                    reason += (f"; {rec.windows} backtest window{'s' * (rec.windows > 1)} of the "
+                               f"{self.n_windows} asked (history {rec.n_obs} {units})")
+            gaps = int(filled.get(uid, 0))
+            if gaps:
+                reason += f"; {gaps} missing date{'s' * (gaps > 1)} filled with 0 (no sales)"
             rows.append((uid, rec.demand_class, rec.adi, rec.cv2, rec.n_obs, model, reason))
         return pd.DataFrame(
             rows, columns=["unique_id", "demand_class", "adi", "cv2", "n_obs", "model", "reason"]
         )
+
+    def _notes(self, classes: pd.DataFrame, filled: pd.Series) -> list[str]:
+        """One line per kind of adjustment the run made, with its series count."""
+        units, notes = self._units(), []
+        gappy = filled[filled > 0]
+        if len(gappy):
+            notes.append(f"{len(gappy):,} series had {int(gappy.sum()):,} missing dates inside "
+                         "their history, filled with 0 (no row means no sales)")
+        live = classes[classes["group"] != NO_DEMAND]
+        short = live["group"] == SHORT
+        plain = ~short & (live["season"] != self.season_length)
+        fewer = ~short & (live["windows"] < self.n_windows)
+        if plain.any():
+            notes.append(f"{int(plain.sum()):,} series forecast without the season of "
+                         f"{self.season_length} {units}: history shorter than 2 seasons + a window")
+        if fewer.any():
+            notes.append(f"{int(fewer.sum()):,} series backtested on fewer backtest windows than "
+                         f"the {self.n_windows} asked: history too short")
+        if short.any():
+            notes.append(f"{int(short.sum()):,} series too short to backtest: mean demand, "
+                         "interval from their spread (see model_choices.reason)")
+        if len(live) and short.all():
+            longest = int(live["n_obs"].max())
+            notes.append(f"no series is long enough to backtest one {self.horizon}-{units[:-1]} "
+                         f"window (the longest has {longest} {units}): use a shorter horizon "
+                         "or a finer frequency")
+        return notes
 
     def _choose_one(
         self, rmse: pd.Series, pool: list[str], members: list[str] | None
@@ -360,7 +509,8 @@ class AutoForecaster:
         )
 
     def _final(
-        self, candidates: pd.DataFrame, backtest: pd.DataFrame, choices: pd.DataFrame
+        self, candidates: pd.DataFrame, backtest: pd.DataFrame, choices: pd.DataFrame,
+        history: pd.DataFrame,
     ) -> pd.DataFrame:
         chosen = choices.set_index("unique_id")["model"]
         model = candidates["unique_id"].map(chosen)
@@ -370,7 +520,10 @@ class AutoForecaster:
         out = candidates[KEYS].assign(model=model.to_numpy(), yhat=np.clip(np.nan_to_num(yhat), 0, None))
         widths = conformal_halfwidth(backtest, chosen, self.levels)
         for level in self.levels:
-            half = out["unique_id"].map(widths[level]).fillna(0.0).to_numpy()
+            # a series without backtest errors gets an interval from its own spread
+            spread = self._spread_halfwidth(history, level)
+            half = (out["unique_id"].map(widths[level])
+                    .fillna(out["unique_id"].map(spread)).fillna(0.0).to_numpy())
             out[f"lo_{level}"] = np.clip(out["yhat"] - half, 0, None)
             out[f"hi_{level}"] = out["yhat"] + half
         return out
@@ -386,7 +539,10 @@ def _future_frame(df: pd.DataFrame, horizon: int, freq: str) -> pd.DataFrame:
 
 
 def _empty_cv() -> pd.DataFrame:
-    return pd.DataFrame(columns=["unique_id", "ds", "cutoff", "y"])
+    return pd.DataFrame({"unique_id": pd.Series(dtype="object"),
+                         "ds": pd.Series(dtype="datetime64[ns]"),
+                         "cutoff": pd.Series(dtype="datetime64[ns]"),
+                         "y": pd.Series(dtype="float64")})
 
 
 def horizon_periods(days: int, freq: str) -> int:

@@ -26,6 +26,8 @@ FREQS: dict[str, tuple[str, str, int]] = {
     "M": ("MS", "month", 12),
 }
 STOCKOUT_WINDOW_DAYS = 28
+# a weekday is judged closed only after it has been seen this many times
+CLOSED_MIN_WEEKS = 4
 GRID_ROWS_PER_BATCH = 2_000_000
 TOTAL_ID = "total"
 
@@ -131,6 +133,11 @@ def build_series(
     df["stockout_days"] = df["stockout_days"].astype("int64")
     if unit != "day":
         df = _drop_incomplete_last_period(df, end, freq)
+        if df.empty:
+            raise ForecastError(
+                f"no complete {unit} of sales up to {end.date()}: the history is shorter than "
+                f"one {unit}; forecast by day (--freq D) or wait for more sales"
+            )
     categories = dict(warehouse.query(
         "SELECT product_id, coalesce(category, 'uncategorised') FROM products"))
     return DemandSeries(df.reset_index(drop=True), level, freq, end.date(), categories)
@@ -221,7 +228,10 @@ def _drop_incomplete_last_period(df: pd.DataFrame, end: pd.Timestamp, freq: str)
 
 def closed_weekdays(warehouse: Warehouse, cutoff: dt.date, share: float = 0.9) -> list[int]:
     """Weekdays (Monday = 0) on which the whole store took no order on at least ``share`` of
-    the dates up to ``cutoff``: days it is closed, like Saturdays in UCI Online Retail."""
+    the dates up to ``cutoff``: days it is closed, like Saturdays in UCI Online Retail.
+
+    A weekday seen fewer than ``CLOSED_MIN_WEEKS`` times is not judged: one quiet Sunday in a
+    store's first week does not close every Sunday to come."""
     rows = warehouse.query_df(
         """SELECT CAST(ordered_at AS DATE) AS ds, count(*) AS n FROM orders
            WHERE coalesce(status, '') <> 'cancelled' AND CAST(ordered_at AS DATE) <= CAST(? AS DATE)
@@ -233,7 +243,8 @@ def closed_weekdays(warehouse: Warehouse, cutoff: dt.date, share: float = 0.9) -
     days = pd.to_datetime(rows["ds"])
     calendar = pd.date_range(days.min(), days.max())
     open_days = pd.Series(calendar.isin(days), index=calendar)
-    zero_share = (~open_days).groupby(calendar.dayofweek).mean()
+    by_weekday = (~open_days).groupby(calendar.dayofweek)
+    zero_share = by_weekday.mean()[by_weekday.size() >= CLOSED_MIN_WEEKS]
     return sorted(int(d) for d in zero_share.index[zero_share >= share])
 
 
