@@ -208,7 +208,8 @@ def test_orders_statuses_amounts_and_times(warehouse, tmp_path):
          Decimal("0"), Decimal("30"), "CA", None, 4),
         ("#1003", "bob@example.com", "pending", datetime(2024, 3, 8, 17, 30, tzinfo=UTC), "USD",
          Decimal("20"), None, None, None, Decimal("20"), None, None, 5),
-        ("#1004", "carol@example.com", "cancelled", datetime(2024, 3, 9, 16, 0, tzinfo=UTC),
+        # paid, then cancelled and refunded in full: a sale refunded once, not a cancellation
+        ("#1004", "carol@example.com", "refunded", datetime(2024, 3, 9, 16, 0, tzinfo=UTC),
          "USD", Decimal("15"), None, None, None, Decimal("15"), None, None, 7),
         ("#1005", None, "completed", datetime(2024, 3, 10, 14, 0, tzinfo=UTC), "USD",
          Decimal("6"), None, None, None, Decimal("6"), None, None, 8),

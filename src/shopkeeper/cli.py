@@ -254,6 +254,8 @@ def ingest(
         return
     console.print(f"rows read {report.rows_read:,} = loaded {report.rows_loaded:,} + "
                   f"quarantined {report.rows_quarantined:,}")
+    for note in report.notes():
+        console.print(note, markup=False)
     if report.rows_quarantined:
         console.print("see the rejected rows with: shopkeeper quarantine"
                       + (f" --load {report.load_id}" if report.load_id else ""))
@@ -289,6 +291,7 @@ def _print_status(st: store.WarehouseStatus) -> None:
         table.add_row(t.name, f"{t.rows:,}", f"{t.generated_rows:,}" if t.generated_rows else "",
                       str(t.first or "")[:10], str(t.last or "")[:10])
     console.print(table)
+    console.print(f"time zone: {st.timezone[0]} ({st.timezone[1]})", markup=False)
     console.print(f"quarantined rows: {st.quarantined_rows:,}")
     if st.quarantine_by_reason:
         q = Table(title="most common rejections")

@@ -45,8 +45,11 @@ class Settings(BaseSettings):
         "train').",
     )
     timezone: str = Field(
-        default="UTC",
-        description="IANA time zone for timestamps that carry none (a preset's own zone wins).",
+        default="",
+        description="IANA time zone of the store, e.g. 'Asia/Shanghai': where its days, weeks "
+        "and months begin, and the zone of timestamps that carry none (a preset's own zone "
+        "wins). Empty: the zone the first load detected (a preset's, or the UTC offset in the "
+        "export's timestamps), else UTC; 'shopkeeper status' shows it.",
     )
     currency: str = Field(
         default="USD",
@@ -107,7 +110,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        if value not in zoneinfo.available_timezones():
+        if value and value not in zoneinfo.available_timezones():
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai'")
         return value
 

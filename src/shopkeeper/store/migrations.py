@@ -91,6 +91,19 @@ def _service(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(schema.create_result_table_sql(name))
 
 
+@migration(6, "store settings (the time zone), rejected order headers, load notes")
+def _store_settings(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE TABLE store_settings (key VARCHAR PRIMARY KEY, value VARCHAR, source VARCHAR, "
+        "set_at TIMESTAMPTZ)"
+    )
+    con.execute(
+        "CREATE TABLE rejected_orders (order_id VARCHAR, load_id VARCHAR, source_file VARCHAR, "
+        "source_row BIGINT, reason VARCHAR)"
+    )
+    con.execute("ALTER TABLE loads ADD COLUMN notes JSON")
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

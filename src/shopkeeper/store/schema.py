@@ -28,6 +28,8 @@ class Column:
     check: str | None = None  # SQL predicate over the value written as {v}
     check_reason: str | None = None
     choices: tuple[str, ...] = ()
+    # a moment something happened: quarantined when after the load (plus a day) or before 1990
+    plausible_time: bool = False
 
     @property
     def kind(self) -> str:
@@ -106,8 +108,15 @@ def _currency(required: bool = True) -> Column:
     )
 
 
-def _ts(name: str, doc: str, *, required: bool = False) -> Column:
-    return Column(name, "TIMESTAMPTZ", doc, required=required)
+def _ts(name: str, doc: str, *, required: bool = False, happened: bool = False) -> Column:
+    """A timestamp; ``happened``: the moment something took place, so never in the future."""
+    return Column(name, "TIMESTAMPTZ", doc, required=required, plausible_time=happened)
+
+
+# Dates outside [EARLIEST_DATE, the load + FUTURE_TOLERANCE] are typos or placeholders (Excel's
+# 1899-12-30, a 2031 for 2021): one of them would take over every "latest period" report.
+EARLIEST_DATE = "1990-01-01"
+FUTURE_TOLERANCE = "1 day"
 
 
 def _attributes(doc: str = "Free-form extra fields from the source, as JSON.") -> Column:
@@ -178,13 +187,17 @@ TABLES: tuple[Table, ...] = (
             _id("order_id", "Order or invoice number.", key=True),
             _id("customer_id", "Buyer; empty for guest checkouts."),
             Column("channel", "VARCHAR", "Sales channel or platform (online_store, taobao, olist…)."),
-            Column("status", "VARCHAR", "Normalised status.",
+            Column("status", "VARCHAR", "Normalised status. `cancelled`: never paid, or voided "
+                   "before any money moved: out of GMV, and no refund. A paid order is never "
+                   "`cancelled`, whatever happened later: it stays in GMV, and money paid back is "
+                   "a row of `refunds` (status `refunded` or `partially_refunded`), subtracted "
+                   "once.",
                    choices=("pending", "paid", "shipped", "completed", "cancelled", "refunded",
                             "partially_refunded", "unknown")),
-            _ts("ordered_at", "When the order was placed.", required=True),
-            _ts("paid_at", "When payment was approved."),
-            _ts("shipped_at", "When the order was handed to the carrier."),
-            _ts("delivered_at", "When the buyer received it."),
+            _ts("ordered_at", "When the order was placed.", required=True, happened=True),
+            _ts("paid_at", "When payment was approved.", happened=True),
+            _ts("shipped_at", "When the order was handed to the carrier.", happened=True),
+            _ts("delivered_at", "When the buyer received it.", happened=True),
             _ts("promised_at", "Delivery date promised to the buyer."),
             _currency(),
             _money("subtotal_amount", "Sum of line amounts before order-level discounts."),
@@ -231,7 +244,7 @@ TABLES: tuple[Table, ...] = (
                    check="{v} >= 0", check_reason="must be zero or more"),
             _money("amount", "Amount paid.", required=True),
             _currency(),
-            _ts("paid_at", "When paid."),
+            _ts("paid_at", "When paid.", happened=True),
         ),
     ),
     Table(
@@ -246,7 +259,8 @@ TABLES: tuple[Table, ...] = (
                    check="{v} >= 0", check_reason="must be zero or more"),
             _money("amount", "Amount refunded (positive).", required=True),
             _currency(),
-            _ts("refunded_at", "When the refund or cancellation happened.", required=True),
+            _ts("refunded_at", "When the refund or cancellation happened.", required=True,
+                happened=True),
             Column("kind", "VARCHAR", "refund, return or cancellation.", required=True,
                    choices=("refund", "return", "cancellation")),
             Column("reason", "VARCHAR", "Reason given."),
@@ -350,7 +364,7 @@ TABLES: tuple[Table, ...] = (
             Column("title", "VARCHAR", "Review title."),
             Column("body", "VARCHAR", "Review text."),
             Column("language", "VARCHAR", "Language code (zh, en, pt, …)."),
-            _ts("created_at", "When the review was written.", required=True),
+            _ts("created_at", "When the review was written.", required=True, happened=True),
             Column("reply", "VARCHAR", "The merchant's published reply."),
             _ts("replied_at", "When the merchant replied."),
             _attributes(),
@@ -367,7 +381,7 @@ TABLES: tuple[Table, ...] = (
             _id("product_id", "Product, if any."),
             Column("event_type", "VARCHAR", "What happened.", required=True,
                    choices=("view", "cart", "purchase", "search", "wishlist")),
-            _ts("occurred_at", "When.", required=True),
+            _ts("occurred_at", "When.", required=True, happened=True),
             Column("query", "VARCHAR", "Search text for search events."),
             Column("channel", "VARCHAR", "app, web, mini-program, …"),
             _attributes(),
@@ -613,6 +627,8 @@ def to_markdown() -> str:
                 rule.append("one of " + ", ".join(c.choices))
             if c.check_reason:
                 rule.append(c.check_reason.split(" (")[0])
+            if c.plausible_time:
+                rule.append(f"from {EARLIEST_DATE} to a day after the load")
             out.append(f"| `{c.name}` | {c.type} | {'; '.join(rule)} | {c.doc} |")
         out.append("")
     out += [

@@ -20,6 +20,7 @@ import duckdb
 from shopkeeper.errors import ReadOnlyQueryError, WarehouseError, WarehouseLockedError
 from shopkeeper.store import migrations, schema
 from shopkeeper.store.config import DEFAULT_MEMORY_LIMIT, Settings
+from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
 
 _READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
 # Waiting for a warehouse another process holds: retry after 0.2 s, doubling up to 1 s.
@@ -56,6 +57,7 @@ class WarehouseStatus:
     loads: int
     quarantined_rows: int
     quarantine_by_reason: list[tuple[str, str, int]] = field(default_factory=list)
+    timezone: tuple[str, str] = ("UTC", "default")  # the store's zone and where it came from
 
 
 class Warehouse:
@@ -79,13 +81,14 @@ class Warehouse:
         read_only: bool = False,
         memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
         threads: int = 0,
-        timezone: str = "UTC",
+        timezone: str | None = None,
         lock_timeout: float = 0.0,
         on_demand: bool = False,
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        self.timezone = timezone
+        self.configured_timezone = timezone or None  # else the zone the warehouse recorded
+        self.timezone = timezone or DEFAULT_TIMEZONE
         self.memory_limit = memory_limit
         self.threads = threads
         self.lock_timeout = lock_timeout
@@ -148,11 +151,14 @@ class Warehouse:
                     ) from exc
                 time.sleep(min(pause, left))
                 pause = min(pause * 2, LOCK_RETRY_MAX_S)
-        con.execute(f"SET TimeZone = '{self.timezone}'")
         # progress is polled by the ingestion (query_progress), never printed by DuckDB itself
         con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
         if not read_only:
             migrations.migrate(con)
+        # every day, week and month boundary is the store's midnight, not UTC's
+        stored = stored_timezone(con)
+        self.timezone = self.configured_timezone or (stored[0] if stored else DEFAULT_TIMEZONE)
+        con.execute(f"SET TimeZone = '{self.timezone}'")
         return con
 
     def _attach(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -329,7 +335,17 @@ class Warehouse:
             loads,
             quarantined,
             by_reason,
+            self.timezone_origin(),
         )
+
+    def timezone_origin(self) -> tuple[str, str]:
+        """The store's time zone and where it came from (the settings, a load, the default)."""
+        if self.configured_timezone:
+            return self.configured_timezone, "set in the settings"
+        stored = stored_timezone(self._con)
+        if stored is not None:
+            return stored
+        return self.timezone, "the default: no setting, and no load has told it yet"
 
     def _version(self) -> int:
         return int(self._con.execute("SELECT max(version) FROM _migrations").fetchone()[0] or 0)

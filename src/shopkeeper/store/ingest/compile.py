@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 from shopkeeper.errors import InvalidMappingError
 from shopkeeper.store import schema
-from shopkeeper.store.ingest.mapping import PLACEHOLDER, FieldSpec, Mapping, TableMapping
+from shopkeeper.store.ingest.mapping import (
+    PLACEHOLDER,
+    DuplicateRule,
+    FieldSpec,
+    Mapping,
+    TableMapping,
+)
 from shopkeeper.store.ingest.readers import StagedFile
 
 _FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
@@ -35,18 +41,29 @@ def lit(value: object) -> str:
 
 
 @dataclass
+class LineIdentity:
+    """Aliases that tell two rows of one file apart (see ``DuplicateRule``)."""
+
+    group: str  # rows are compared within this group (the order)
+    identity: str  # a hash of what makes the line itself
+    line_id: str | None  # names the line uniquely where not NULL: any repeat is a duplicate
+
+
+@dataclass
 class CompiledTable:
     mapping: TableMapping
     table: schema.Table
     in_alias: str
     values: dict[str, str]  # canonical column -> alias in the typed table
     on_conflict: str
+    lines: LineIdentity | None = None
 
 
 @dataclass
 class Compiled:
     select_sql: str
     tables: list[CompiledTable]
+    offset_alias: str | None = None  # the UTC offset written in orders.ordered_at, if any
 
 
 class _Compiler:
@@ -56,6 +73,7 @@ class _Compiler:
         self.default_currency = default_currency
         self.exprs: dict[str, str] = {}  # SQL -> alias, so shared values are computed once
         self.raws: dict[str, str] = {}
+        self.offset_alias: str | None = None
 
     def alias(self, sql: str, prefix: str = "v") -> str:
         pool = self.exprs if prefix == "v" else self.raws
@@ -223,8 +241,14 @@ class _Compiler:
                         f"CAST({v} AS VARCHAR) || ')'",
                         label,
                     ))
+                if column.plausible_time:
+                    checks += self.time_checks(in_alias, v, name, label)
+                if (tm.table, cname) == ("orders", "ordered_at") and raw_sql is not None:
+                    self.offset_alias = self.alias(
+                        f"nullif(regexp_extract({raw_sql}, '([+-][0-9]{{2}}:?[0-9]{{2}}|Z)$', 1), '')")
             on_conflict = "replace" if tm.grain == "row" else "keep"
-            tables.append(CompiledTable(tm, table, in_alias, values, on_conflict))
+            tables.append(CompiledTable(tm, table, in_alias, values, on_conflict,
+                                        self.line_identity(tm, values)))
         any_in = " OR ".join(in_aliases) or "false"
         reason_cases = [f"WHEN NOT ({any_in}) THEN 'row matches no target table of mapping ' || "
                         f"{lit(self.mapping.name)}"]
@@ -244,7 +268,46 @@ class _Compiler:
                f"CASE {' '.join(column_cases)} END AS _column"]
         )
         sql = f"SELECT {outer}\nFROM (SELECT {inner}\nFROM {q(self.staged.table)})"
-        return Compiled(sql, tables)
+        return Compiled(sql, tables, self.offset_alias)
+
+    def time_checks(self, in_alias: str, v: str, name: str, label: str) -> list[tuple[str, str, str]]:
+        """A moment that has not happened yet, or before any store sold online, is not data."""
+        shown = f"CAST({v} AS VARCHAR)"
+        return [
+            (f"{in_alias} AND {v} > current_timestamp + INTERVAL {schema.FUTURE_TOLERANCE}",
+             f"{lit(name + ' is in the future (after the load plus one day): ')} || {shown}",
+             label),
+            (f"{in_alias} AND {v} < TIMESTAMPTZ {lit(schema.EARLIEST_DATE)}",
+             f"{lit(name + ' is before ' + schema.EARLIEST_DATE)} || ', earlier than any store "
+             f"could have sold online: ' || {shown}",
+             label),
+        ]
+
+    def line_identity(self, tm: TableMapping, values: dict[str, str]) -> LineIdentity | None:
+        """How rows of this table are told apart: the mapping's rule; for order lines without
+        one, the whole source row within its order."""
+        rule = tm.duplicates
+        if rule is None and tm.table != "order_lines":
+            return None
+        rule = rule or DuplicateRule()
+        if rule.within is not None:
+            group = self.alias(self.substitute(rule.within, f"{tm.table}.duplicates", optional=True))
+        elif "order_id" in values:
+            group = values["order_id"]
+        else:
+            return None
+        if rule.identity is not None:
+            parts = [self.substitute(e, f"{tm.table}.duplicates", optional=True)
+                     for e in rule.identity]
+        else:
+            parts = [self.text_of(q(c), self.staged.types.get(c, "VARCHAR").upper())
+                     for c in self.staged.columns]
+        identity = self.alias(f"hash({', '.join(f'CAST(({p}) AS VARCHAR)' for p in parts)})")
+        line_id = None
+        if rule.line_id is not None:
+            line_id = self.alias(self.substitute(rule.line_id, f"{tm.table}.duplicates",
+                                                 optional=True))
+        return LineIdentity(group, identity, line_id)
 
 
 def compile_mapping(mapping: Mapping, staged: StagedFile, resolved: dict[str, str],

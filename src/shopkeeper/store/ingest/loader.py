@@ -3,6 +3,12 @@
 For every file: rows read = rows loaded + rows quarantined. A whole call (one file or a folder
 of them) is one transaction, so an error or a kill mid-way leaves the warehouse as it was. A file
 whose bytes and mapping were loaded before is skipped, so loading it again changes nothing.
+
+Rows that read fine can still be wrong, and are quarantined with the reason: a line the file
+repeats (a re-download appended to the export) or that another file loaded already, a date in
+the future or before 1990, and the lines, payments and refunds of an order whose header was
+rejected. Orders whose lines are all zero-priced (stock adjustments, notes) load but are counted
+in the report. The first load that can tell the store's time zone records it.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from shopkeeper.store.ingest import presets as preset_registry
 from shopkeeper.store.ingest import readers
 from shopkeeper.store.ingest.compile import Compiled, compile_mapping, lit, q
 from shopkeeper.store.ingest.mapping import Mapping
+from shopkeeper.store.timezone import record_timezone, zone_for_offset
 from shopkeeper.store.warehouse import Warehouse
 
 ProgressFn = Callable[[str, float | None], None]
@@ -41,12 +48,47 @@ class FileReport:
     table_rows: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
     skipped: str | None = None  # why the file was not loaded again
+    duplicates: int = 0  # rows quarantined as lines repeated in the file or loaded before
+    orphans: int = 0  # rows quarantined because their order header was rejected
+    zero_value_orders: int = 0  # orders whose lines are all zero-priced: loaded, not sales
+    source_file: str | None = field(default=None, repr=False)  # as lineage columns name it
+    detected_timezone: tuple[str, str] | None = field(default=None, repr=False)
 
 
 @dataclass
 class LoadReport:
     load_id: str | None
     files: list[FileReport]
+    timezone: tuple[str, str] | None = None  # the store zone this load recorded, and whence
+
+    @property
+    def duplicates(self) -> int:
+        return sum(f.duplicates for f in self.files)
+
+    @property
+    def orphans(self) -> int:
+        return sum(f.orphans for f in self.files)
+
+    @property
+    def zero_value_orders(self) -> int:
+        return sum(f.zero_value_orders for f in self.files)
+
+    def notes(self) -> list[str]:
+        """What the merchant should know about this load beyond its counts, one line each."""
+        out = []
+        if self.duplicates:
+            out.append(f"{self.duplicates:,} rows repeat a line of the same file or of an earlier "
+                       "load: quarantined, each line is loaded once")
+        if self.orphans:
+            out.append(f"{self.orphans:,} rows belong to an order whose header was rejected: "
+                       "quarantined with it")
+        if self.zero_value_orders:
+            out.append(f"{self.zero_value_orders:,} orders have no value (every line priced 0): "
+                       "kept, excluded from order counts")
+        if self.timezone:
+            out.append(f"the store's time zone is now {self.timezone[0]} ({self.timezone[1]}); "
+                       "set timezone in shopkeeper.toml to choose another")
+        return out
 
     @property
     def rows_read(self) -> int:
@@ -119,18 +161,28 @@ def ingest(
     candidates = [mapping] if mapping else preset_registry.candidates(preset)
     load_id = "L" + uuid.uuid4().hex[:12]
     con = warehouse.connection
+    previous_timezone = warehouse.timezone
     reports: list[FileReport] = []
     options = _Options(candidates, encoding, default_currency, force, source_label, progress)
     started = datetime.now(UTC)
+    detected: tuple[str, str] | None = None
     try:
         with warehouse.transaction():
             for n, path in enumerate(files):
-                reports.append(_load_file(warehouse, path, f"stg{n}_{load_id}", load_id, options))
+                report = _load_file(warehouse, path, f"stg{n}_{load_id}", load_id, options)
+                reports.append(report)
+                if report.skipped is None and detected is None:
+                    detected = _record_timezone(warehouse, report)
             loaded = [r for r in reports if r.skipped is None]
             if loaded:
+                _quarantine_orphans(con, load_id, loaded)
                 totals = LoadReport(load_id, loaded)
+                notes = {"duplicates": totals.duplicates, "orphans": totals.orphans,
+                         "zero_value_orders": totals.zero_value_orders}
+                if detected:
+                    notes["timezone"] = list(detected)
                 con.execute(
-                    "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
+                    "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?)",
                     [
                         load_id,
                         source_label or ", ".join(map(str, paths)),
@@ -142,13 +194,19 @@ def ingest(
                         generated,
                         started,
                         __version__,
+                        json.dumps(notes),
                     ],
                 )
             _fault("kill-before-commit")
+    except BaseException:
+        if detected and not warehouse.configured_timezone:
+            warehouse.timezone = previous_timezone  # the record was rolled back with the load
+        raise
     finally:  # session settings are not transactional: restore them whatever happened
         con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
         con.execute("RESET preserve_insertion_order")
-    return LoadReport(load_id if any(r.skipped is None for r in reports) else None, reports)
+    return LoadReport(load_id if any(r.skipped is None for r in reports) else None, reports,
+                      detected)
 
 
 def _fault(point: str) -> None:
@@ -260,7 +318,7 @@ def _load_file(
     mapping, resolved = _choose(staged, candidates)
     label = options.source_label
     source_file = f"{label}/{path.name}" if label else str(path.resolve())
-    report = FileReport(str(path), mapping.name, encoding=staged.encoding)
+    report = FileReport(str(path), mapping.name, encoding=staged.encoding, source_file=source_file)
     fingerprint = mapping.fingerprint()
     digest = hashing.result()
     previous = con.execute(
@@ -288,7 +346,12 @@ def _load_file(
         progress,
     )
     con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
+    _record_rejected_orders(con, typed, compiled, load_id, source_file)
     _flag_duplicates(con, typed, compiled)
+    report.duplicates = _flag_repeated_lines(con, typed, compiled)
+    report.duplicates += _flag_loaded_lines(con, typed, compiled, source_file)
+    report.zero_value_orders = _zero_value_orders(con, typed, compiled)
+    report.detected_timezone = _detect_timezone(con, typed, compiled, mapping, path)
 
     for ct in compiled.tables:
         if progress:
@@ -406,3 +469,229 @@ def _write_table(con, typed: str, ct, load_id: str, source_file: str) -> int:
     if target_has_rows:
         con.execute(f"DROP TABLE {q(new)}")
     return int(written)
+
+
+def _table(compiled: Compiled, name: str):
+    return next((ct for ct in compiled.tables if ct.table.name == name), None)
+
+
+def _record_rejected_orders(con, typed: str, compiled: Compiled, load_id: str,
+                            source_file: str) -> None:
+    """Remember the orders whose header row was rejected, so their lines can follow them."""
+    orders = _table(compiled, "orders")
+    if orders is None:
+        return
+    order_id = orders.values["order_id"]
+    con.execute(
+        f"""INSERT INTO rejected_orders
+        SELECT {order_id}, {lit(load_id)}, {lit(source_file)}, min(_row), arg_min(_reason, _row)
+        FROM {q(typed)} WHERE _reason IS NOT NULL AND {orders.in_alias} AND {order_id} IS NOT NULL
+        GROUP BY ALL"""
+    )
+
+
+def _flag_repeated_lines(con, typed: str, compiled: Compiled) -> int:
+    """Quarantine the rows that repeat a line earlier in the same file; returns how many.
+
+    Rows are compared within their order. A row with a line id (a sub-order number) repeats
+    any earlier row with the same id. Without one, two equal lines in one run of the
+    order's rows are two real lines (the same SKU twice); the k-th such line in a later run of
+    that order (the file holds the order twice) repeats the k-th of the first run.
+    """
+    flagged = 0
+    for ct in compiled.tables:
+        if ct.lines is None:
+            continue
+        g, lid = ct.lines.group, ct.lines.line_id or "NULL"
+        i = f"CASE WHEN {lid} IS NULL THEN {ct.lines.identity} ELSE hash({lid}) END"
+        nth = ("CASE WHEN lid THEN 1 ELSE "
+               "row_number() OVER (PARTITION BY g, i, lid, run ORDER BY _row) END")
+        dups = f"{typed}_repeats"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {q(dups)} AS
+            WITH rows AS (
+                SELECT _row, {g} AS g, {i} AS i, {lid} IS NOT NULL AS lid,
+                       CASE WHEN {g} IS DISTINCT FROM lag({g}) OVER (ORDER BY _row) THEN 1 ELSE 0
+                       END AS starts
+                FROM {q(typed)} WHERE _reason IS NULL AND {ct.in_alias}),
+            runs AS (SELECT *, sum(starts) OVER (ORDER BY _row) AS run FROM rows),
+            numbered AS (SELECT _row, g, i, lid, {nth} AS nth FROM runs)
+            SELECT _row, first_row FROM (
+                SELECT _row, min(_row) OVER (PARTITION BY g, i, lid, nth) AS first_row
+                FROM numbered)
+            WHERE _row <> first_row"""
+        )
+        n = con.execute(f"SELECT count(*) FROM {q(dups)}").fetchone()[0]
+        if n:
+            con.execute(
+                f"""UPDATE {q(typed)} t SET
+                    _reason = {lit(ct.table.name + ": duplicate of row ")} || d.first_row
+                              || ' of the same file',
+                    _column = NULL
+                FROM {q(dups)} d WHERE t._row = d._row"""
+            )
+        con.execute(f"DROP TABLE {q(dups)}")
+        flagged += n
+    return flagged
+
+
+_LINE_CONTENT = ("order_id", "product_id", "quantity", "unit_price")
+
+
+def _flag_loaded_lines(con, typed: str, compiled: Compiled, source_file: str) -> int:
+    """Quarantine order lines that another file loaded already; returns how many.
+
+    A line whose key (order, line number) is already in the warehouse replaces that row, as an
+    updated export should. A line with a new key that equals (same product, quantity and unit
+    price; the k-th such line of the order) a line another file loaded, which this file does
+    not replace, would be the same line twice: it is quarantined naming where it came from.
+    """
+    ct = _table(compiled, "order_lines")
+    if ct is None or not all(c in ct.values for c in (*_LINE_CONTENT, "line_number")):
+        return 0
+    if not con.execute("SELECT count(*) FROM (SELECT 1 FROM order_lines WHERE _source_file <> ? "
+                       "LIMIT 1)", [source_file]).fetchone()[0]:
+        return 0
+    content = ", ".join(_LINE_CONTENT)
+    new_cols = ", ".join(f"{ct.values[c]} AS {c}" for c in (*_LINE_CONTENT, "line_number"))
+    found = f"{typed}_loaded"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {q(found)} AS
+        WITH new AS (
+            SELECT _row, {new_cols} FROM {q(typed)} WHERE _reason IS NULL AND {ct.in_alias}),
+        old AS (
+            SELECT l.* FROM order_lines l SEMI JOIN new USING (order_id)
+            WHERE l._source_file <> {lit(source_file)}),
+        kept AS (
+            SELECT *, row_number() OVER (PARTITION BY {content}
+                                         ORDER BY _source_file, _source_row) AS nth
+            FROM old o WHERE NOT EXISTS (SELECT 1 FROM new n WHERE n.order_id = o.order_id
+                                         AND n.line_number = o.line_number)),
+        added AS (
+            SELECT *, row_number() OVER (PARTITION BY {content} ORDER BY _row) AS nth
+            FROM new n WHERE NOT EXISTS (SELECT 1 FROM old o WHERE o.order_id = n.order_id
+                                         AND o.line_number = n.line_number))
+        SELECT a._row, k._source_file, k._source_row
+        FROM added a JOIN kept k USING ({content}, nth)"""
+    )
+    n = con.execute(f"SELECT count(*) FROM {q(found)}").fetchone()[0]
+    if n:
+        con.execute(
+            f"""UPDATE {q(typed)} t SET
+                _reason = 'order_lines: already loaded from ' || f._source_file || ' row '
+                          || f._source_row,
+                _column = NULL
+            FROM {q(found)} f WHERE t._row = f._row"""
+        )
+    con.execute(f"DROP TABLE {q(found)}")
+    return int(n)
+
+
+def _zero_value_orders(con, typed: str, compiled: Compiled) -> int:
+    """Orders of this file whose loaded lines are all worth nothing (stock adjustments, notes).
+
+    They load (the stock moved), but by the metrics' definition they are not sales."""
+    ct = _table(compiled, "order_lines")
+    if ct is None:
+        return 0
+    v = ct.values
+    qty, price = v.get("quantity", "NULL"), v.get("unit_price", "NULL")
+    amount = v.get("line_amount", "NULL")
+    return int(con.execute(
+        f"""SELECT count(*) FROM (
+            SELECT {v['order_id']} FROM {q(typed)} WHERE _reason IS NULL AND {ct.in_alias}
+            GROUP BY ALL HAVING sum(abs(coalesce({qty} * {price}, {amount}, 0))) = 0)"""
+    ).fetchone()[0])
+
+
+def _detect_timezone(con, typed: str, compiled: Compiled, mapping: Mapping,
+                     path: Path) -> tuple[str, str] | None:
+    """The store's time zone as this file tells it: its preset's zone, else the UTC offset most
+    of its order times carry."""
+    if mapping.source.timezone:
+        return mapping.source.timezone, f"from preset {mapping.name} ({path.name})"
+    if compiled.offset_alias is None:
+        return None
+    row = con.execute(
+        f"SELECT {compiled.offset_alias}, count(*) AS n FROM {q(typed)} "
+        f"WHERE _reason IS NULL AND {compiled.offset_alias} IS NOT NULL "
+        "GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"
+    ).fetchone()
+    if row is None or (zone := zone_for_offset(row[0])) is None:
+        return None
+    offset = row[0] if row[0] in ("Z", "z") else f"{row[0][:3]}:{row[0][-2:]}"
+    return zone, f"detected from {offset} offsets in {path.name}"
+
+
+def _record_timezone(warehouse: Warehouse, report: FileReport) -> tuple[str, str] | None:
+    """Make a detected zone the store's when none is recorded yet (a setting still wins)."""
+    if report.detected_timezone is None:
+        return None
+    zone, source = report.detected_timezone
+    if not record_timezone(warehouse.connection, zone, source):
+        return None
+    if not warehouse.configured_timezone:
+        warehouse.timezone = zone
+        warehouse.connection.execute(f"SET TimeZone = {lit(zone)}")
+    return zone, source
+
+
+_ORDER_CHILDREN = ("order_lines", "payments", "refunds")
+
+
+def _quarantine_orphans(con, load_id: str, reports: list[FileReport]) -> None:
+    """Move this load's lines, payments and refunds of orders whose header was rejected (in this
+    load or an earlier one) and that have no header to quarantine, with the header's reason.
+
+    The row goes to quarantine as the canonical values it loaded as; its file's counts move
+    from loaded to quarantined."""
+    header = """(SELECT order_id, arg_min(source_file, source_row) AS header_file,
+                        min(source_row) AS header_row, arg_min(reason, source_row) AS reason
+                 FROM rejected_orders GROUP BY order_id)"""
+    parts = [
+        f"""SELECT {lit(t)} AS tbl, x.order_id, x._source_file, x._source_row,
+                   to_json(x) AS raw, h.header_file, h.header_row, h.reason
+            FROM {t} x JOIN {header} h USING (order_id)
+            WHERE x._load_id = {lit(load_id)}
+              AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = x.order_id)"""
+        for t in _ORDER_CHILDREN
+    ]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _orphans AS {' UNION ALL '.join(parts)}")
+    if not con.execute("SELECT count(*) FROM _orphans").fetchone()[0]:
+        con.execute("DROP TABLE _orphans")
+        return
+    con.execute(
+        f"""INSERT INTO quarantine
+        SELECT {lit(load_id)}, _source_file, _source_row, first(tbl ORDER BY tbl), NULL,
+               'order header ' || order_id || ' rejected ('
+               || CASE WHEN header_file = _source_file THEN ''
+                       ELSE regexp_extract(header_file, '[^/\\\\]+$') || ' ' END
+               || 'row ' || header_row || '): ' || reason,
+               first(raw ORDER BY tbl), current_timestamp
+        FROM _orphans GROUP BY _source_file, _source_row, order_id, header_file, header_row,
+                               reason"""
+    )
+    by_file = {r.source_file: r for r in reports}
+    for source_file, rows in con.execute(
+        "SELECT _source_file, count(DISTINCT _source_row) FROM _orphans GROUP BY 1"
+    ).fetchall():
+        report = by_file[source_file]
+        report.orphans += rows
+        report.rows_loaded -= rows
+        report.rows_quarantined += rows
+        con.execute(
+            "UPDATE load_files SET rows_loaded = ?, rows_quarantined = ? "
+            "WHERE load_id = ? AND source_file = ?",
+            [report.rows_loaded, report.rows_quarantined, load_id, source_file],
+        )
+    for table, source_file, rows in con.execute(
+        "SELECT tbl, _source_file, count(*) FROM _orphans GROUP BY ALL"
+    ).fetchall():
+        by_file[source_file].table_rows[table] -= rows
+        con.execute(
+            f"DELETE FROM {table} x USING _orphans o WHERE o.tbl = {lit(table)} "
+            "AND x._load_id = ? AND x._source_file = o._source_file "
+            "AND x._source_row = o._source_row AND x.order_id = o.order_id",
+            [load_id],
+        )
+    con.execute("DROP TABLE _orphans")

@@ -21,7 +21,9 @@ A mapping is a TOML or YAML file (the built-in presets are TOML files in ``prese
     channel = { value = "taobao" }                          # a constant
 
 ``grain = "row"`` (the default) means each source row gives one row of the table, so a key seen
-twice in one file is a duplicate and is quarantined. ``grain = "dedupe"`` means many source rows
+twice in one file is a duplicate and is quarantined. ``[tables.duplicates]`` says when two rows
+are the same line although their keys differ (order lines are numbered by position, so a
+re-download appended to the export gives new numbers): see :class:`DuplicateRule`. ``grain = "dedupe"`` means many source rows
 describe the same entity (an order repeated on each of its lines): the first row per key wins.
 
 A field with ``optional = true`` may read columns the file lacks: they read as NULL (in an
@@ -91,6 +93,35 @@ class FieldSpec(BaseModel):
         return []
 
 
+class DuplicateRule(BaseModel):
+    """When two rows of one file are the same line: the export repeated it (a re-download
+    appended to the first one), so the later row is quarantined as a duplicate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    within: str | None = Field(
+        default=None,
+        description="SQL over source columns: rows are compared within this group. Default: "
+        "the table's order_id field.",
+    )
+    identity: list[str] | None = Field(
+        default=None,
+        description="SQL over source columns that together make the line (a missing column "
+        "reads as NULL). Default: every column of the row.",
+    )
+    line_id: str | None = Field(
+        default=None,
+        description="SQL over source columns naming each line uniquely (a sub-order id): a row "
+        "that has one repeats any earlier row with the same. Rows without one are compared by "
+        "identity: two equal lines side by side in one order are two real lines (the same SKU "
+        "twice), and only a repeat in a later run of the order's rows is a duplicate.",
+    )
+
+    def referenced(self) -> list[str]:
+        return PLACEHOLDER.findall(
+            " ".join([self.within or "", self.line_id or "", *(self.identity or [])]))
+
+
 class TableMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -98,6 +129,7 @@ class TableMapping(BaseModel):
     fields: dict[str, FieldSpec]
     where: str | None = None
     grain: Literal["row", "dedupe"] = "row"
+    duplicates: DuplicateRule | None = None
     optional: bool = Field(
         default=False,
         description="Fill this table only from files that have every column it needs (those of "
@@ -113,10 +145,12 @@ class TableMapping(BaseModel):
         return list(dict.fromkeys(out))
 
     def referenced_columns(self) -> list[str]:
-        """Every logical source column this table reads (where included)."""
+        """Every logical source column this table reads (where and duplicates included)."""
         out = PLACEHOLDER.findall(self.where) if self.where else []
         for spec in self.fields.values():
             out += spec.referenced()
+        if self.duplicates is not None:
+            out += self.duplicates.referenced()
         return list(dict.fromkeys(out))
 
     @field_validator("fields", mode="before")
