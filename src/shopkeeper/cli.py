@@ -637,6 +637,13 @@ def _print_leaderboard(run) -> None:
     console.print(table)
 
 
+def _print_notes(run) -> None:
+    """What the run did to short or gappy series, one line each (details per series are in
+    model_choices.reason)."""
+    for note in run.result.notes:
+        console.print(f"note: {note}", highlight=False, soft_wrap=True)
+
+
 @app.command("forecast")
 @handle_errors
 def forecast_cmd(
@@ -652,29 +659,41 @@ def forecast_cmd(
     hierarchy: Annotated[bool, typer.Option(help="Forecast SKUs, categories and the total "
                          "and reconcile them so they add up.")] = False,
     products: Annotated[str | None, typer.Option(help="Only these SKUs (comma-separated).")] = None,
-    chart: Annotated[str | None, typer.Option(help="Also write an HTML chart for this SKU.")] = None,
+    chart: Annotated[str | None, typer.Option(help="Only write an HTML chart for this SKU, "
+                     "from the stored forecast (forecasting that SKU alone if none has it).")
+                     ] = None,
     png: Annotated[bool, typer.Option("--png", help="With --chart: a PNG image too.")] = False,
 ) -> None:
     """Forecast demand per series with intervals, choosing each series' model by backtest.
 
     The run (forecasts, backtest scores, chosen models and why) is stored in the warehouse.
+    With --chart SKU nothing is forecast again: the chart is drawn from the stored run.
 
-    Example: shopkeeper forecast --level sku --freq D --horizon 28 --chart 85123A
+    Example: shopkeeper forecast --level sku --freq D --horizon 28 && shopkeeper forecast --chart 85123A
     """
+    if chart:
+        from shopkeeper import forecast
+
+        settings = _settings()
+        paths = [settings.output_dir / f"chart-{chart}.{suffix}"
+                 for suffix in (("html", "png") if png else ("html",))]
+        with store.Warehouse.from_settings(settings, on_demand=True) as wh, _progress() as bar:
+            drawn = forecast.chart_forecast(wh, chart, paths, freq=freq, horizon=horizon,
+                                            progress=bar)
+        console.print(f"no stored forecast of {chart}: forecast {chart} alone (run "
+                      f"{drawn.run_id})" if drawn.forecast_now
+                      else f"from stored forecast run {drawn.run_id}")
+        for path in drawn.paths:
+            console.print(f"chart: {path}")
+        return
     run = _run_forecast("forecast", level, freq, horizon, models, windows, cutoff, hierarchy,
                         products)
     _print_leaderboard(run)
+    _print_notes(run)
     fc = run.forecasts
     console.print(f"run {run.run_id}: {run.series.n_series:,} series, {len(fc):,} forecast rows "
                   f"from {fc['ds'].min():%Y-%m-%d} to {fc['ds'].max():%Y-%m-%d}, data up to "
                   f"{run.series.cutoff} ({run.result.seconds:.1f}s)")
-    if chart:
-        from shopkeeper import inventory
-
-        with store.Warehouse.from_settings(_settings()) as wh:
-            for suffix in ("html", "png") if png else ("html",):
-                out = _settings().output_dir / f"chart-{chart}.{suffix}"
-                console.print(f"chart: {inventory.chart_sku(wh, chart, str(out))}")
     console.print("next: shopkeeper plan · shopkeeper sql \"SELECT * FROM model_choices LIMIT 5\"")
 
 
@@ -697,6 +716,7 @@ def backtest(
     run = _run_forecast("backtest", level, freq, horizon, models, windows, cutoff, False,
                         products)
     _print_leaderboard(run)
+    _print_notes(run)
     console.print(f"stored as backtest run {run.run_id}: see backtest_scores and model_choices")
 
 

@@ -7,6 +7,7 @@ The public entry module of the capability; faces and ``inventory`` import from h
 """
 
 from shopkeeper.forecast.auto import SHORT_HISTORY_MODEL, AutoForecaster, ForecastResult
+from shopkeeper.forecast.chart import ForecastChart, chart_forecast, stored_run_with
 from shopkeeper.forecast.classify import CLASSES, classify_demand
 from shopkeeper.forecast.hierarchy import RECONCILERS, hierarchy_frames, reconcile
 from shopkeeper.forecast.metrics import METRICS, accuracy
@@ -33,11 +34,13 @@ __all__ = [
     "SHORT_HISTORY_MODEL",
     "AutoForecaster",
     "DemandSeries",
+    "ForecastChart",
     "ForecastResult",
     "ForecastRun",
     "ForecastError",
     "accuracy",
     "build_series",
+    "chart_forecast",
     "classify_demand",
     "forecast_demand",
     "hierarchy_frames",
@@ -45,4 +48,5 @@ __all__ = [
     "load_choices",
     "load_forecasts",
     "reconcile",
+    "stored_run_with",
 ]

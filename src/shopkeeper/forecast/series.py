@@ -104,6 +104,12 @@ def build_series(
         f"USING (order_id) WHERE {where}",
         params,
     )[0]
+    if last is None and products:
+        raise ForecastError(
+            f"no sales of {', '.join(products)}"
+            + (f" up to {cutoff}" if cutoff is not None else "")
+            + ": check the SKU id (shopkeeper sql \"SELECT product_id FROM products\")"
+        )
     if last is None:
         raise ForecastError(
             "no sales to forecast: the warehouse has no order lines"
