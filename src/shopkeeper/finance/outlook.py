@@ -13,6 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
+from shopkeeper import metrics
 from shopkeeper.finance.anomalies import daily_metric_series
 from shopkeeper.forecast import AutoForecaster
 from shopkeeper.store import Warehouse
@@ -29,16 +30,18 @@ def revenue_outlook(
     weeks: int = DEFAULT_WEEKS,
     months: int = DEFAULT_MONTHS,
     history_days: int = HISTORY_DAYS,
+    money: metrics.Money | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The forecast after ``as_of`` for the next ``weeks`` whole Monday weeks and ``months``
     whole calendar months: two frames, ``metric, week|month, yhat, lo_80, hi_80, lo_95,
     hi_95``, from one daily forecast. The backtest needs two horizons of history: with less,
-    the months are left out, and with less than that for the weeks, both frames are empty."""
+    the months are left out, and with less than that for the weeks, both frames are empty.
+    ``money``: which currency, when the store has several."""
     value_cols = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
     empty = (pd.DataFrame(columns=["metric", "week", *value_cols]),
              pd.DataFrame(columns=["metric", "month", *value_cols]))
     start = as_of - dt.timedelta(days=history_days - 1)
-    series = daily_metric_series(warehouse, OUTLOOK_METRICS, start, as_of)
+    series = daily_metric_series(warehouse, OUTLOOK_METRICS, start, as_of, money)
     if series.empty or series.groupby("unique_id").size().min() < 56:
         return empty
     day = pd.Timestamp(as_of)
@@ -67,20 +70,31 @@ def revenue_outlook(
     return weekly.reset_index(drop=True), monthly.reset_index(drop=True)
 
 
-def planned_purchases(warehouse: Warehouse) -> pd.DataFrame:
+def planned_purchases(warehouse: Warehouse,
+                      money: metrics.Money | None = None) -> pd.DataFrame:
     """Purchases of the latest replenishment plan by Monday week of their order-by date:
-    ``week, purchases, plan_id, status``. Empty when no plan was made."""
+    ``week, purchases, plan_id, status, currency``. Empty when no plan was made, and, with
+    ``money``, when the plan's currency is neither ``money``'s nor convertible at its rates
+    (purchases in one currency are never set against revenue in another)."""
     rows = warehouse.query_df(
-        """WITH latest AS (SELECT plan_id, status FROM replenishment_plans
+        """WITH latest AS (SELECT plan_id, status, currency FROM replenishment_plans
                            ORDER BY created_at DESC LIMIT 1)
            SELECT CAST(date_trunc('week', l.order_by) AS DATE) AS week,
                   sum(l.order_value) AS purchases, any_value(p.plan_id) AS plan_id,
-                  any_value(p.status) AS status
+                  any_value(p.status) AS status, any_value(p.currency) AS currency
            FROM plan_lines l JOIN latest p USING (plan_id)
            WHERE l.suggested_qty > 0 AND l.order_by IS NOT NULL
            GROUP BY 1 ORDER BY 1""")
     rows["week"] = pd.to_datetime(rows["week"])
-    return rows
+    if money is None or rows.empty:
+        return rows
+    plan_currency = str(rows["currency"].iloc[0] or money.currency)
+    if plan_currency == money.currency:
+        return rows
+    if money.converts and plan_currency in money.rates:
+        return rows.assign(purchases=rows["purchases"] * float(money.rates[plan_currency]),
+                           currency=money.currency)
+    return rows.iloc[0:0]
 
 
 def cash_view(outlook: pd.DataFrame, purchases: pd.DataFrame) -> pd.DataFrame:

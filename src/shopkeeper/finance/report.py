@@ -13,13 +13,21 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from shopkeeper import metrics
-from shopkeeper.finance.anomalies import Alert, detect_anomalies, sku_anomalies
+from shopkeeper.finance.anomalies import (
+    DAILY_METRICS,
+    Alert,
+    Finding,
+    check_anomalies,
+    sku_anomalies,
+)
 from shopkeeper.finance.narrative import LANGS, Fact, Narrative, checked_narrative, fmt
 from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
 from shopkeeper.finance.statements import (
     Period,
     kpi_pack,
+    last_activity_day,
     last_complete_period,
+    one_money,
     pnl,
     previous_period,
 )
@@ -50,6 +58,9 @@ class FinanceReport:
     cash: pd.DataFrame
     facts: dict[str, Fact]
     narrative: Narrative
+    findings: list[Finding] = field(default_factory=list)
+    money: str = ""  # the amounts' currency, and the rates used: "USD (converted at …)"
+    other_currencies: list[str] = field(default_factory=list)  # reported apart, not added
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -67,6 +78,38 @@ def period_label(period: Period, lang: str) -> str:
     return f"the week of {period.start:%d %b %Y}"
 
 
+def report_money(warehouse: Warehouse, report_currency: str = "",
+                 fx_rates: dict[str, float] | None = None) -> list[metrics.Money]:
+    """How the store's money is reported: with ``fx_rates``, one report with every amount
+    converted into ``report_currency`` (default: the most used currency); else one report per
+    currency the store sells in (never added up)."""
+    found = metrics.currencies(warehouse)
+    if fx_rates:
+        return [metrics.Money((report_currency or (found[0] if found else "USD")).upper(),
+                              {k.upper(): float(r) for k, r in fx_rates.items()})]
+    return [metrics.Money(c) for c in found]
+
+
+def build_reports(
+    warehouse: Warehouse,
+    period: str | Period = "month",
+    *,
+    lang: str = "en",
+    as_of: dt.date | str | None = None,
+    rewrite: Callable[[str, str], str] | None = None,
+    report_currency: str = "",
+    fx_rates: dict[str, float] | None = None,
+) -> list[FinanceReport]:
+    """The report of each of :func:`report_money`'s views: one converted report, or one per
+    currency; see :func:`build_report`."""
+    views = report_money(warehouse, report_currency, fx_rates)
+    if not views:
+        raise metrics.MetricError("no orders in the warehouse; load some first")
+    return [build_report(warehouse, period, lang=lang, as_of=as_of, rewrite=rewrite,
+                         money=money if len(views) > 1 or money.converts else None)
+            for money in views]
+
+
 def build_report(
     warehouse: Warehouse,
     period: str | Period = "month",
@@ -74,33 +117,59 @@ def build_report(
     lang: str = "en",
     as_of: dt.date | str | None = None,
     rewrite: Callable[[str, str], str] | None = None,
+    money: metrics.Money | None = None,
 ) -> FinanceReport:
     """Compute the report for the last complete ``period`` (week, month, quarter) up to
     ``as_of``, or for a given :class:`Period`. ``rewrite`` is an optional model pass over the
-    narrative; its text is kept only if every number in it is a computed fact."""
+    narrative; its text is kept only if every number in it is a computed fact. ``money``:
+    one currency, or every amount converted at given rates (needed when the store sells in
+    several currencies: see :func:`build_reports`)."""
     check_report_options(lang)
+    money = one_money(warehouse, money)
     if not isinstance(period, Period):
         period = last_complete_period(warehouse, period, as_of)
     previous = previous_period(period)
-    statement = pnl(warehouse, period)
-    kpis = kpi_pack(warehouse, period)
-    variance = explain_change(warehouse, period, previous)
-    alerts = detect_anomalies(warehouse, period.start, period.end)
+    statement = pnl(warehouse, period, money)
+    kpis = kpi_pack(warehouse, period, money)
+    variance = explain_change(warehouse, period, previous, money=money)
+    check = check_anomalies(warehouse, period.start, period.end, money=money)
     skus = sku_anomalies(warehouse, period)
     daily = metrics.query(warehouse, ["net_revenue", "gross_profit", "orders"], by="day",
-                          start=previous.start, end=period.end).df
-    currency = _currency(warehouse)
-    today = warehouse.query("SELECT max(CAST(ordered_at AS DATE)) FROM orders WHERE "
-                            "CAST(ordered_at AS DATE) <= CAST(? AS DATE)",
-                            [str(as_of or dt.date.max)])[0][0]
-    outlook, outlook_months = revenue_outlook(warehouse, today)
-    cash = cash_view(outlook, planned_purchases(warehouse))
-    facts = report_facts(period, previous, statement, kpis, variance, alerts, currency)
+                          start=previous.start, end=period.end, money=money).df
+    currency = money.currency if money else _currency(warehouse)
+    others = ([c for c in metrics.currencies(warehouse) if c != currency]
+              if money is not None and not money.converts else [])
+    last_day = last_activity_day(warehouse)
+    today = min(last_day, pd.Timestamp(str(as_of)).date()) if as_of and last_day else last_day
+    outlook, outlook_months = revenue_outlook(warehouse, today, money=money)
+    cash = cash_view(outlook, planned_purchases(warehouse, money))
+    facts = report_facts(period, previous, statement, kpis, variance, check.alerts, currency)
     facts.update(outlook_facts(cash))
     facts["sku_anomaly_count"] = Fact(float(len(skus)), "count")
+    facts.update(finding_facts(check.findings))
+    unjudged = {f.metric for f in check.findings if f.kind in ("cannot_compute", "short_history")}
+    facts["judged_count"] = Fact(float(len(DAILY_METRICS) - len(unjudged)), "count")
+    if money is not None and money.converts:
+        facts["fx_rates"] = Fact(money.describe().split("converted at ", 1)[1].rstrip(")"),
+                                 "text")
+    if others:
+        facts["other_currencies"] = Fact(", ".join(others), "text")
     narrative = checked_narrative(facts, lang, rewrite)
-    return FinanceReport(period, previous, lang, currency, statement, kpis, variance, alerts,
-                         skus, daily, outlook, outlook_months, cash, facts, narrative)
+    return FinanceReport(period, previous, lang, currency, statement, kpis, variance,
+                         check.alerts, skus, daily, outlook, outlook_months, cash, facts,
+                         narrative, check.findings,
+                         money.describe() if money else currency, others)
+
+
+def finding_facts(findings: list[Finding]) -> dict[str, Fact]:
+    """What the anomaly check could not judge, by metric label and kind (no numbers)."""
+    facts: dict[str, Fact] = {}
+    for i, f in enumerate(findings):
+        m = metrics.METRICS[f.metric]
+        facts[f"finding_{i}_kind"] = Fact(f.kind, "text")
+        facts[f"finding_{i}_label_en"] = Fact(m.label_en, "text")
+        facts[f"finding_{i}_label_zh"] = Fact(m.label_zh, "text")
+    return facts
 
 
 def outlook_facts(cash: pd.DataFrame, weeks: int = 4) -> dict[str, Fact]:
@@ -135,6 +204,8 @@ def report_facts(period: Period, previous: Period, statement: pd.DataFrame, kpis
     rows = pd.concat([statement, kpis]).drop_duplicates("metric").set_index("metric")
     for name, row in rows.iterrows():
         unit = metrics.METRICS[str(name)].unit
+        if pd.isna(row["current"]):  # cannot be known (a margin without costs): not a fact
+            continue
         facts[str(name)] = Fact(float(row["current"]), unit)
         for col, key in (("previous", "prev"), ("change_pct", "change_pct"),
                          ("yoy_pct", "yoy_pct")):
@@ -261,6 +332,10 @@ def report_tables(report: FinanceReport) -> dict[str, pd.DataFrame]:
     for dim, t in report.variance.contributions.items():
         tables[f"by {dim}"] = t
     tables["anomalies"] = alerts
+    tables["not judged"] = pd.DataFrame(
+        [{"metric": f.metric, "kind": f.kind, "reason": f.reason_en,
+          "days": ", ".join(map(str, f.days))} for f in report.findings],
+        columns=["metric", "kind", "reason", "days"])
     tables["SKU anomalies"] = report.sku_alerts
     tables["daily"] = daily
     for name, df, col in (("outlook by week", report.outlook, "week"),
@@ -268,10 +343,12 @@ def report_tables(report: FinanceReport) -> dict[str, pd.DataFrame]:
                           ("cash", report.cash, "week")):
         tables[name] = df.assign(**{col: pd.to_datetime(df[col]).dt.date})
     tables["about"] = pd.DataFrame({
-        "item": ["period", "start", "end", "compared with", "currency", "narrative",
-                 "rejected numbers", "generated at"],
+        "item": ["period", "start", "end", "compared with", "currency", "money",
+                 "other currencies (reported apart)", "narrative", "rejected numbers",
+                 "generated at"],
         "value": [report.period.label, str(report.period.start), str(report.period.end),
-                  report.previous.label, report.currency, report.narrative.path,
+                  report.previous.label, report.currency, report.money,
+                  ", ".join(report.other_currencies), report.narrative.path,
                   ", ".join(report.narrative.rejected_numbers),
                   report.generated_at.isoformat(timespec="seconds")]})
     return tables
@@ -283,9 +360,7 @@ def _context(report: FinanceReport) -> dict:
     def cell(value: float, unit: str) -> str:
         if pd.isna(value):
             return ""
-        if unit == "ratio":
-            return f"{value:.1%}"
-        return ("−" if value < 0 else "") + fmt(value, unit)
+        return fmt(value, unit)
 
     def change(value: float) -> str:
         return "" if pd.isna(value) else f"{value:+.1%}"
@@ -305,6 +380,10 @@ def _context(report: FinanceReport) -> dict:
         "lang": report.lang, "zh": zh, "title": ("经营报告 · " if zh else "Business report · ")
         + period_label(report.period, report.lang),
         "period": report.period, "previous": report.previous, "currency": report.currency,
+        "money": report.money, "other_currencies": ", ".join(report.other_currencies),
+        "findings": [{"metric": (metrics.METRICS[f.metric].label_zh if zh
+                                 else metrics.METRICS[f.metric].label_en),
+                      "reason": f.reason_zh if zh else f.reason_en} for f in report.findings],
         "narrative": report.narrative.text.split("\n\n"), "narrative_path": report.narrative.path,
         "pnl_rows": rows(report.pnl), "kpi_rows": rows(report.kpis),
         "alerts": [{"metric": (metrics.METRICS[a.metric].label_zh if zh
@@ -348,6 +427,8 @@ def write_report(report: FinanceReport, out_dir: str | Path,
     check_report_options(report.lang, formats)
     out = Path(out_dir)
     stem = f"report-{report.period.label}-{report.lang}"
+    if report.other_currencies:  # one report per currency: each file says which
+        stem += f"-{report.currency}"
     charts = report_charts(report)
     context = _context(report)
     written: dict[str, Path] = {}

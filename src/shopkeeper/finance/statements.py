@@ -15,6 +15,12 @@ from shopkeeper import metrics
 from shopkeeper.store import Warehouse
 
 PERIODS = ("week", "month", "quarter")
+# an order dated after today (plus this many days, for time zones) is not real activity yet
+FUTURE_TOLERANCE_DAYS = 1
+# the last order days, when this many days or more after the rest and holding this share of
+# the orders or less, are stray dates (a typo, a test order), not where the store's history ends
+STRAY_GAP_DAYS = 60
+STRAY_SHARE = 0.01
 _PANDAS_PERIOD = {"week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run Monday–Sunday
 
 # (metric, sign in the statement, indent): the P&L reads top to bottom like an income statement
@@ -24,6 +30,7 @@ PNL_LINES: tuple[tuple[str, int, int], ...] = (
     ("refunds", -1, 1),
     ("net_revenue", 1, 0),
     ("cogs", -1, 1),
+    ("cost_coverage", 1, 1),
     ("gross_profit", 1, 0),
     ("gross_margin", 1, 1),
     ("fees", -1, 1),
@@ -35,7 +42,7 @@ PNL_LINES: tuple[tuple[str, int, int], ...] = (
     ("operating_profit", 1, 0),
 )
 KPIS = (
-    "net_revenue", "gross_margin", "orders", "units", "aov", "units_per_order", "customers",
+    "net_revenue", "gross_margin", "costed_margin", "cost_coverage", "orders", "units", "aov", "units_per_order", "customers",
     "new_customers", "returning_customers", "repeat_purchase_rate", "refund_rate", "ad_spend",
     "roas", "cac",
 )
@@ -61,15 +68,42 @@ class Period:
         return f"{self.start} – {self.end}"
 
 
+def last_activity_day(warehouse: Warehouse, today: dt.date | None = None) -> dt.date | None:
+    """The last day of real trading: the last order date, leaving out dates after ``today``
+    (default: the clock's) and a stray tail: last days at least ``STRAY_GAP_DAYS`` after the
+    rest that hold at most ``STRAY_SHARE`` of the orders. None when there are no orders."""
+    limit = (today or dt.date.today()) + dt.timedelta(days=FUTURE_TOLERANCE_DAYS)
+    rows = warehouse.query(
+        """SELECT CAST(ordered_at AS DATE) AS day, count(*) AS n,
+                  sum(count(*)) OVER () AS total
+           FROM orders WHERE CAST(ordered_at AS DATE) <= CAST(? AS DATE)
+           GROUP BY 1 ORDER BY 1""", [str(limit)])
+    if not rows:
+        return None
+    days = [r[0] for r in rows]
+    counts = [int(r[1]) for r in rows]
+    total = int(rows[0][2])
+    end, tail = len(days), 0
+    # walk back while the tail is tiny: everything after a long gap in it is stray
+    for i in range(len(days) - 1, 0, -1):
+        tail += counts[i]
+        if tail > STRAY_SHARE * total:
+            break
+        if (days[i] - days[i - 1]).days >= STRAY_GAP_DAYS:
+            end = i
+    return days[end - 1]
+
+
 def last_complete_period(warehouse: Warehouse, kind: str = "month",
                          as_of: dt.date | str | None = None) -> Period:
     """The last whole week (Monday–Sunday), month or quarter on or before ``as_of`` (default:
-    the last order date; a period that ends on that date counts as complete)."""
+    the last day of real activity, see :func:`last_activity_day`; a period that ends on that
+    date counts as complete)."""
     if kind not in PERIODS:
         raise metrics.MetricError(f"period must be one of {', '.join(PERIODS)}")
-    first, last = warehouse.query(
-        "SELECT min(CAST(ordered_at AS DATE)), max(CAST(ordered_at AS DATE)) FROM orders")[0]
-    if last is None:
+    first = warehouse.query("SELECT min(CAST(ordered_at AS DATE)) FROM orders")[0][0]
+    last = last_activity_day(warehouse)
+    if first is None or last is None:
         raise metrics.MetricError("no orders in the warehouse; load some first")
     if as_of is None:
         as_of = last
@@ -91,11 +125,28 @@ def previous_period(period: Period) -> Period:
     return Period(period.kind, p.start_time.date(), p.end_time.date())
 
 
-def _compare_table(warehouse: Warehouse, names: list[str], period: Period) -> pd.DataFrame:
+def one_money(warehouse: Warehouse, money: metrics.Money | None) -> metrics.Money | None:
+    """``money``, or None for a store with one currency; a store with several must say which
+    (a finance table of a single row cannot add currencies up)."""
+    if money is not None:
+        return money
+    found = metrics.currencies(warehouse)
+    if len(found) > 1:
+        raise metrics.MetricError(
+            f"the store sells in {', '.join(found)}: report one currency at a time "
+            f"(money=metrics.Money('{found[0]}')) or convert with exchange rates "
+            "(fx_rates in the config)")
+    return None
+
+
+def _compare_table(warehouse: Warehouse, names: list[str], period: Period,
+                   money: metrics.Money | None = None) -> pd.DataFrame:
+    money = one_money(warehouse, money)
     prev = metrics.query(warehouse, names, start=period.start, end=period.end,
-                         compare="previous").df.iloc[0]
+                         compare="previous", money=money).df.iloc[0]
     year = metrics.query(warehouse, list(dict.fromkeys([*names, "orders"])),
-                         start=period.start, end=period.end, compare="year").df.iloc[0]
+                         start=period.start, end=period.end, compare="year",
+                         money=money).df.iloc[0]
     if not year["orders_prev"] > 0:  # no sales a year ago: the store's history is shorter
         year = year.copy()
         for name in names:
@@ -115,11 +166,14 @@ def _compare_table(warehouse: Warehouse, names: list[str], period: Period) -> pd
     return pd.DataFrame(rows)
 
 
-def pnl(warehouse: Warehouse, period: Period) -> pd.DataFrame:
+def pnl(warehouse: Warehouse, period: Period,
+        money: metrics.Money | None = None) -> pd.DataFrame:
     """The P&L for ``period``: one row per line (``metric``, ``label_en``, ``label_zh``,
     ``sign``, ``indent``) with current, previous, change, change %, year-ago and YoY values.
-    Costs are positive numbers; ``sign`` says whether the line is added or taken away."""
-    table = _compare_table(warehouse, [m for m, _, _ in PNL_LINES], period)
+    Costs are positive numbers; ``sign`` says whether the line is added or taken away. COGS is
+    followed by its cost coverage; gross margin is empty when some sales have no known cost.
+    ``money``: which currency (needed when the store has several; see metrics.Money)."""
+    table = _compare_table(warehouse, [m for m, _, _ in PNL_LINES], period, money)
     layout = pd.DataFrame(PNL_LINES, columns=["metric", "sign", "indent"])
     out = layout.merge(table, on="metric")
     out.insert(1, "label_en", out["metric"].map(lambda m: metrics.METRICS[m].label_en))
@@ -127,10 +181,11 @@ def pnl(warehouse: Warehouse, period: Period) -> pd.DataFrame:
     return out
 
 
-def kpi_pack(warehouse: Warehouse, period: Period) -> pd.DataFrame:
+def kpi_pack(warehouse: Warehouse, period: Period,
+             money: metrics.Money | None = None) -> pd.DataFrame:
     """The KPIs for ``period`` with the same comparison columns as :func:`pnl`, plus the
     unit and whether a rise is good news."""
-    out = _compare_table(warehouse, list(KPIS), period)
+    out = _compare_table(warehouse, list(KPIS), period, money)
     out.insert(1, "label_en", out["metric"].map(lambda m: metrics.METRICS[m].label_en))
     out.insert(2, "label_zh", out["metric"].map(lambda m: metrics.METRICS[m].label_zh))
     out["unit"] = out["metric"].map(lambda m: metrics.METRICS[m].unit)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from shopkeeper import metrics
-from shopkeeper.finance.statements import Period
+from shopkeeper.finance.statements import Period, one_money
 from shopkeeper.store import Warehouse
 
 EXPLAINABLE = ("net_revenue", "gross_profit")
@@ -66,14 +66,17 @@ def explain_change(
     previous: Period,
     metric: str = "net_revenue",
     dimensions: tuple[str, ...] = DEFAULT_DIMENSIONS,
+    money: metrics.Money | None = None,
 ) -> Variance:
-    """Decompose the change of ``metric`` (net revenue or gross profit) between two periods."""
+    """Decompose the change of ``metric`` (net revenue or gross profit) between two periods,
+    in one currency (``money``; needed when the store has several)."""
     if metric not in EXPLAINABLE:
         raise metrics.MetricError(
             f"can explain {', '.join(EXPLAINABLE)}; not {metric!r}")
+    money = one_money(warehouse, money)
     needed = ["gmv", "discounts", "cogs", "refunds", "units"]
-    cur = _by_sku(warehouse, needed, current)
-    prev = _by_sku(warehouse, needed, previous)
+    cur = _by_sku(warehouse, needed, current, money)
+    prev = _by_sku(warehouse, needed, previous, money)
     both = cur.join(prev, how="outer", lsuffix="_1", rsuffix="_0").fillna(0.0)
     value = {
         k: both[f"gmv_{k}"] - both[f"discounts_{k}"]
@@ -86,13 +89,15 @@ def explain_change(
     effects = pd.DataFrame(
         [*effects.items(), ("refunds", refunds_change)], columns=["effect", "amount"])
     totals = {k: float(value[k].sum() - both[f"refunds_{k}"].sum()) for k in ("0", "1")}
-    contributions = {d: _contributions(warehouse, metric, d, current, previous)
+    contributions = {d: _contributions(warehouse, metric, d, current, previous, money)
                      for d in dimensions}
     return Variance(metric, current, previous, totals["1"], totals["0"], effects, contributions)
 
 
-def _by_sku(warehouse: Warehouse, names: list[str], period: Period) -> pd.DataFrame:
-    df = metrics.query(warehouse, names, by="sku", start=period.start, end=period.end).df
+def _by_sku(warehouse: Warehouse, names: list[str], period: Period,
+            money: metrics.Money | None) -> pd.DataFrame:
+    df = metrics.query(warehouse, names, by="sku", start=period.start, end=period.end,
+                       money=money).df
     return df.set_index("sku")[names]
 
 
@@ -117,9 +122,11 @@ def _volume_mix_price(q0: np.ndarray, q1: np.ndarray, v0: np.ndarray,
 
 
 def _contributions(warehouse: Warehouse, metric: str, dim: str, current: Period,
-                   previous: Period) -> pd.DataFrame:
-    cur = metrics.query(warehouse, metric, by=dim, start=current.start, end=current.end).df
-    prev = metrics.query(warehouse, metric, by=dim, start=previous.start, end=previous.end).df
+                   previous: Period, money: metrics.Money | None) -> pd.DataFrame:
+    cur = metrics.query(warehouse, metric, by=dim, start=current.start, end=current.end,
+                        money=money).df
+    prev = metrics.query(warehouse, metric, by=dim, start=previous.start, end=previous.end,
+                         money=money).df
     out = (cur.set_index(dim)[[metric]].rename(columns={metric: "current"})
            .join(prev.set_index(dim)[[metric]].rename(columns={metric: "previous"}), how="outer")
            .fillna(0.0))
