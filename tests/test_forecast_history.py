@@ -196,3 +196,18 @@ def test_every_length_from_1_to_400_days(freq, gaps):
                                      n_windows=2).fit(df).result_
     assert_sane(result, df, horizon, alias)
 
+
+
+def test_a_run_reports_every_step_with_counts(warehouse):
+    rng = np.random.default_rng(4)
+    demand_store(warehouse, {f"S{i:02d}": rng.poisson(4, 120).astype(float) for i in range(40)})
+    phases: list[str] = []
+    run = forecast.forecast_demand(warehouse, horizon=7, models=["naive", "window_average"],
+                                   progress=lambda phase, fraction: phases.append(phase))
+    assert phases[0] == "reading demand series from the warehouse"
+    batches = [p for p in phases if p.startswith("forecasting ")]
+    assert batches[0] == "forecasting 0/40 series (smooth)" and len(batches) >= 2
+    for step in ("scoring the backtest of 40 series", "choosing a model for each of 40 series",
+                 f"storing run {run.run_id}: 280 forecast rows"):
+        assert step in phases
+    assert phases[-1] == "done"

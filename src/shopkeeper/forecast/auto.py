@@ -172,14 +172,18 @@ class AutoForecaster:
             for frame in (backtest, candidates):
                 frame[catalogue.LGBM] = np.nan
 
-        report("scoring the backtest and choosing models", None)
+        scored = backtest["unique_id"].nunique()
+        report(f"ranking models per demand class on {scored:,} backtested series", None)
         # MASE/RMSSE scales come from each series' history before its first backtest window
         first_cutoff = pd.to_datetime(
             df["unique_id"].map(backtest.groupby("unique_id")["cutoff"].min()))
         history = df[first_cutoff.isna() | (df["ds"] <= first_cutoff)]
         ensembles = self._add_ensembles(backtest, candidates, classes, pools, history)
+        report(f"scoring the backtest of {scored:,} series", None)
         scores = score_backtest(backtest, history, self.season_length, self.levels)
+        report(f"choosing a model for each of {total:,} series", None)
         choices = self._choose(classes, scores, pools, ensembles, filled)
+        report(f"intervals for {total:,} series", None)
         self.result_ = ForecastResult(
             forecasts=self._final(candidates, backtest, choices, df),
             scores=scores,

@@ -80,6 +80,8 @@ def forecast_demand(
     ``forecast_runs``, ``forecasts``, ``backtest_scores`` and ``model_choices`` tables.
     """
     horizon = horizon or DEFAULT_HORIZON.get(freq, 28)
+    report = progress or (lambda phase, fraction: None)
+    report("reading demand series from the warehouse", None)
     series = build_series(
         warehouse, level=level, freq=freq, cutoff=cutoff, history_days=history_days,
         products=products,
@@ -99,9 +101,11 @@ def forecast_demand(
         n_jobs=n_jobs,
     )
     result = forecaster.fit(df, progress=progress).result_
+    report("checking for weekdays the store is closed", None)
     closed = closed_weekdays(warehouse, series.cutoff) if freq == "D" else []
     result.forecasts = apply_closed_weekdays(result.forecasts, closed)
     if hierarchy:
+        report(f"reconciling {len(s_df):,} series so every level adds up ({reconciler})", None)
         result.forecasts = reconcile(result.forecasts, s_df, tags, reconciler)
     params = {
         "models": models, "n_windows": n_windows, "history_days": history_days,
@@ -111,7 +115,9 @@ def forecast_demand(
     }
     run = ForecastRun(uuid.uuid4().hex[:12], kind, series, result, params)
     if save:
+        report(f"storing run {run.run_id}: {len(result.forecasts):,} forecast rows", None)
         save_run(warehouse, run, level="hierarchy" if hierarchy else level, horizon=horizon)
+    report("done", 1.0)
     return run
 
 
