@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from shopkeeper import finance, metrics
+from shopkeeper.finance.narrative import checked_narrative, unsupported_numbers
 from shopkeeper.finance.variance import _volume_mix_price
 from tests.forecast_fixtures import START, demand_store
 
@@ -180,3 +181,142 @@ def test_sku_anomalies_flag_a_collapse_and_a_spike_but_not_steady_skus(warehouse
     assert set(flagged["sku"]) == {"S0", "S1"}
     row = flagged.set_index("sku").loc["S0"]
     assert row["actual"] == 0 and row["z"] < -3.5 and row["low"] > 0
+
+
+# -- money that must not be wrong silently -----------------------------------------------------
+MARCH = finance.Period("month", dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+
+
+def test_default_period_ignores_a_stray_far_future_order(shop):
+    shop.insert_df("orders", pd.DataFrame([{
+        "order_id": "typo", "customer_id": "c1", "status": "completed", "currency": "EUR",
+        "ordered_at": pd.Timestamp("2031-06-15 10:00", tz="UTC")}]))
+    shop.insert_df("order_lines", pd.DataFrame([{
+        "order_id": "typo", "line_number": 1, "product_id": "A", "quantity": 1,
+        "unit_price": 10.0, "line_amount": 10.0, "currency": "EUR"}]))
+    assert finance.last_complete_period(shop, "month").label == "2024-01"
+    report = finance.build_report(shop, "month")
+    assert report.period.label == "2024-01" and "nan" not in report.narrative.text
+
+
+def test_stray_tail_after_a_long_gap_is_not_the_end_of_history(warehouse):
+    _daily_store(warehouse, spike_day=None)  # Jan–Apr 2024, about 18 orders a day
+    warehouse.insert_df("orders", pd.DataFrame([{
+        "order_id": "late", "status": "completed", "currency": "EUR",
+        "ordered_at": pd.Timestamp("2024-11-20 10:00", tz="UTC")}]))
+    assert finance.statements.last_activity_day(warehouse) == dt.date(2024, 4, 29)
+
+
+def test_the_narrative_of_a_fall_keeps_its_signs_in_both_languages(shop):
+    feb = finance.Period("month", dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    en = finance.build_report(shop, feb, lang="en")
+    zh = finance.build_report(shop, feb, lang="zh")
+    assert en.facts["net_revenue_change_pct"].value < 0  # 35.00 after January's 90.00
+    assert "down 61.1% on January 2024" in en.narrative.text
+    assert "fell by EUR 55.00" in en.narrative.text
+    assert "Operating profit was EUR −53.60" in en.narrative.text
+    assert "较2024年1月下降 61.1%" in zh.narrative.text and "净收入减少 EUR 55.00" in zh.narrative.text
+    assert "经营利润 EUR −53.60" in zh.narrative.text
+    for report in (en, zh):
+        assert unsupported_numbers(report.narrative.text, report.facts) == []
+    # a rewrite that turns the fall into a rise, or drops a minus sign, is refused
+    for lang, report, lie in (
+            ("en", en, en.narrative.text.replace("down 61.1%", "up 61.1%")),
+            ("en", en, en.narrative.text.replace("EUR −53.60", "EUR 53.60")),
+            ("en", en, en.narrative.text.replace("down 61.1%", "61.1%")),
+            ("zh", zh, zh.narrative.text.replace("下降 61.1%", "增长 61.1%"))):
+        checked = checked_narrative(report.facts, lang, lambda t, lang, lie=lie: lie)
+        assert checked.path == "template" and checked.rejected_numbers, lie
+    kept = checked_narrative(en.facts, "en", lambda t, lang: t.replace(
+        "down 61.1%", "a 61.1% drop").replace("EUR −53.60", "a loss of EUR 53.60"))
+    assert kept.path == "model"
+
+
+def test_a_negative_value_is_written_with_its_minus_sign():
+    from shopkeeper.finance.narrative import fmt, magnitude
+
+    assert fmt(-1234.5, "money") == "−1,234.50" and fmt(-0.123, "ratio") == "−12.3%"
+    assert magnitude(-0.123, "ratio") == "12.3%"
+
+
+def test_missing_costs_are_stated_not_turned_into_a_margin(two_currency_shop):
+    report = finance.build_report(two_currency_shop, MARCH, money=metrics.Money("USD"))
+    pnl = report.pnl.set_index("metric")["current"]
+    assert np.isnan(pnl["gross_margin"])
+    assert pnl["cost_coverage"] == pytest.approx(100.00 / 150.00)
+    text = report.narrative.text
+    assert "Cost is known for only 66.7% of sales" in text
+    assert "margin was 20.0%" in text and "Gross margin was" not in text
+    zh = finance.build_report(two_currency_shop, MARCH, lang="zh", money=metrics.Money("USD"))
+    assert "仅 66.7% 的销售额有成本数据，无法计算毛利率" in zh.narrative.text
+    eur = finance.build_report(two_currency_shop, MARCH, money=metrics.Money("EUR"))
+    assert "No sale has a known cost" in eur.narrative.text  # P1's cost is in USD
+
+
+def test_two_currencies_give_two_reports_or_one_converted_at_stated_rates(two_currency_shop,
+                                                                          tmp_path):
+    with pytest.raises(metrics.MetricError, match="sells in USD, EUR|sells in EUR, USD"):
+        finance.build_report(two_currency_shop, MARCH)
+    reports = finance.build_reports(two_currency_shop, MARCH)
+    by_currency = {r.currency: r for r in reports}
+    assert set(by_currency) == {"USD", "EUR"}
+    assert by_currency["USD"].pnl.set_index("metric").loc["gmv", "current"] == pytest.approx(150)
+    assert by_currency["EUR"].pnl.set_index("metric").loc["gmv", "current"] == pytest.approx(200)
+    assert "covers the sales in EUR only" in by_currency["EUR"].narrative.text
+    files = [finance.write_report(r, tmp_path, ("xlsx",))["xlsx"].name for r in reports]
+    assert sorted(files) == ["report-2024-03-en-EUR.xlsx", "report-2024-03-en-USD.xlsx"]
+    [converted] = finance.build_reports(two_currency_shop, MARCH, report_currency="USD",
+                                        fx_rates={"EUR": 1.10})
+    assert converted.pnl.set_index("metric").loc["gmv", "current"] == pytest.approx(370.00)
+    assert converted.money == "USD (converted at 1 EUR = 1.1 USD)"
+    assert "converted to USD at the configured rates: 1 EUR = 1.1 USD" in converted.narrative.text
+    about = dict(finance.report.report_tables(converted)["about"].to_numpy())
+    assert about["money"] == "USD (converted at 1 EUR = 1.1 USD)"
+
+
+def test_a_degenerate_band_flags_nothing():
+    from shopkeeper.finance.anomalies import detect_series_anomalies
+
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    rng = np.random.default_rng(0)
+    y = 1.0 + rng.normal(0, 1e-9, 120)  # a margin of 100% every day, to rounding noise
+    y[110] = 1.0 + 1e-6
+    flagged = detect_series_anomalies(pd.DataFrame({"unique_id": "m", "ds": ds, "y": y}))
+    assert not flagged["anomaly"].any()
+
+
+def _costed_refunds(warehouse, big_refund_day: int = 110) -> None:
+    """A unit cost for A, small refunds most days, and one refund bigger than the day's sales."""
+    rng = np.random.default_rng(9)
+    warehouse.insert_df("products", pd.DataFrame([{"product_id": "A", "title": "A",
+                                                   "unit_cost": 4.0, "currency": "EUR"}]))
+    start = pd.Timestamp("2024-01-01 15:00", tz="UTC")
+    rows = [{"refund_id": f"r{day}", "order_id": f"web-{day}-0", "currency": "EUR",
+             "amount": 250.0 if day == big_refund_day else float(rng.integers(0, 30)),
+             "refunded_at": start + pd.Timedelta(days=day), "kind": "return",
+             "status": "completed"} for day in range(120)]
+    warehouse.insert_df("refunds", pd.DataFrame(rows))
+
+
+def test_an_impossible_margin_is_a_data_problem_not_an_anomaly(warehouse):
+    _daily_store(warehouse, spike_day=None)
+    _costed_refunds(warehouse)
+    check = finance.check_anomalies(warehouse, "2024-04-01", "2024-04-29")
+    assert not [a for a in check.alerts if a.metric == "gross_margin"]
+    [problem] = [f for f in check.findings if f.metric == "gross_margin"]
+    assert problem.kind == "implausible" and problem.days == [dt.date(2024, 4, 20)]
+    assert problem.values[0] > 1 and "a data problem" in problem.reason_en
+    assert "数据问题" in problem.reason_zh
+
+
+def test_a_margin_without_costs_cannot_be_computed_and_is_said_so(warehouse):
+    _daily_store(warehouse, spike_day=None)  # product A has no cost anywhere
+    check = finance.check_anomalies(warehouse, "2024-04-01", "2024-04-29")
+    assert not [a for a in check.alerts if a.metric == "gross_margin"]
+    [missing] = [f for f in check.findings if f.metric == "gross_margin"]
+    assert missing.kind == "cannot_compute"
+    assert missing.reason_en == ("gross margin cannot be computed: cost is known for only 0.0% "
+                                 "of sales; load unit costs (products.unit_cost or "
+                                 "sku_suppliers) to compute it")
+    short = finance.check_anomalies(warehouse, "2024-01-10", "2024-01-20", names=("orders",))
+    assert [f.kind for f in short.findings] == ["short_history"] and not short.alerts

@@ -6,16 +6,25 @@
     finance.explain_change(wh, period, finance.previous_period(period))
 """
 
-from shopkeeper.finance.anomalies import Alert, detect_anomalies, sku_anomalies
+from shopkeeper.finance.anomalies import (
+    Alert,
+    AnomalyCheck,
+    Finding,
+    check_anomalies,
+    detect_anomalies,
+    sku_anomalies,
+)
 from shopkeeper.finance.narrative import model_rewriter
 from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
 from shopkeeper.finance.report import (
     FORMATS,
     FinanceReport,
     build_report,
+    build_reports,
     check_report_options,
     cron_line,
     install_cron_line,
+    report_money,
     write_report,
 )
 from shopkeeper.finance.statements import (
@@ -24,6 +33,7 @@ from shopkeeper.finance.statements import (
     PNL_LINES,
     Period,
     kpi_pack,
+    last_activity_day,
     last_complete_period,
     pnl,
     previous_period,
@@ -36,12 +46,17 @@ __all__ = [
     "FinanceReport",
     "MetricError",
     "build_report",
+    "build_reports",
+    "report_money",
     "check_report_options",
     "cron_line",
     "install_cron_line",
     "model_rewriter",
     "write_report",
     "Alert",
+    "AnomalyCheck",
+    "Finding",
+    "check_anomalies",
     "detect_anomalies",
     "KPIS",
     "PERIODS",
@@ -50,6 +65,7 @@ __all__ = [
     "Variance",
     "explain_change",
     "kpi_pack",
+    "last_activity_day",
     "last_complete_period",
     "pnl",
     "previous_period",
