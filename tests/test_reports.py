@@ -123,3 +123,38 @@ def test_a_demand_chart_also_comes_as_png(tmp_path):
     band = (np.abs(pixels - [31, 119, 180]).max(axis=2) < 60).sum()  # forecast line and bands
     stock_line = (np.abs(pixels - [44, 160, 44]).max(axis=2) < 30).sum()
     assert band > 500 and stock_line > 100
+
+
+def test_cli_keeps_currencies_apart_or_converts_at_the_configured_rates(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from shopkeeper.cli import app
+    from shopkeeper.store import Warehouse
+    from tests.money_fixtures import two_currency_shop
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("SHOPKEEPER_CONFIG", "SHOPKEEPER_FX_RATES", "SHOPKEEPER_REPORT_CURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        two_currency_shop.__wrapped__(wh)
+
+    def invoke(*args: str):
+        result = CliRunner().invoke(app, ["--warehouse", "w.duckdb", *args],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert invoke("metrics", "gmv,orders", "--csv").splitlines() == [
+        "currency,gmv,orders", "EUR,200.0,1.0", "USD,150.0,2.0"]
+    report = ("report", "--as-of", "2024-03-31", "--format", "xlsx", "--out", "out",
+              "--no-model")
+    out = invoke(*report)
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.xlsx")) == [
+        "report-2024-03-en-EUR.xlsx", "report-2024-03-en-USD.xlsx"]
+    assert "amounts: EUR" in out and "amounts: USD" in out
+    (tmp_path / "shopkeeper.toml").write_text('report_currency = "USD"\n'
+                                              "fx_rates = { EUR = 1.10 }\n")
+    out = invoke(*report)
+    assert (tmp_path / "out" / "report-2024-03-en.xlsx").exists()
+    assert "amounts: USD (converted at 1 EUR = 1.1 USD)" in out
+    assert invoke("metrics", "gmv", "--csv").splitlines() == ["gmv", "370.0"]

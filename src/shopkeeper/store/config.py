@@ -55,6 +55,17 @@ class Settings(BaseSettings):
         default="USD",
         description="ISO 4217 currency for amounts that carry none (a preset's own currency wins).",
     )
+    report_currency: str = Field(
+        default="",
+        description="Currency that reports and metrics convert every amount into, at fx_rates; "
+        "empty: the store's most used currency.",
+    )
+    fx_rates: dict[str, float] = Field(
+        default={},
+        description="Exchange rates into report_currency, e.g. fx_rates = { EUR = 1.08 } (1 EUR "
+        "= 1.08 of it); reports say which rates they used. Empty: a store selling in several "
+        "currencies is reported one currency at a time, never added up.",
+    )
     memory_limit: str = Field(
         default=DEFAULT_MEMORY_LIMIT,
         description="DuckDB memory limit; larger loads and queries spill to disk. DuckDB keeps "
@@ -120,6 +131,23 @@ class Settings(BaseSettings):
         if len(value) != 3 or not value.isalpha():
             raise ValueError(f"currency must be a 3-letter ISO 4217 code, got {value!r}")
         return value.upper()
+
+    @field_validator("report_currency")
+    @classmethod
+    def _report_currency_code(cls, value: str) -> str:
+        if value and (len(value) != 3 or not value.isalpha()):
+            raise ValueError(f"report_currency must be a 3-letter ISO 4217 code, got {value!r}")
+        return value.upper()
+
+    @field_validator("fx_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        for code, rate in value.items():
+            if len(code) != 3 or not code.isalpha():
+                raise ValueError(f"fx_rates: {code!r} is not a 3-letter ISO 4217 code")
+            if not 0 < rate < float("inf"):
+                raise ValueError(f"fx_rates: the rate for {code} must be positive, got {rate}")
+        return {code.upper(): rate for code, rate in value.items()}
 
     @classmethod
     def settings_customise_sources(
