@@ -119,6 +119,9 @@ def test_dates_off_the_calendar_are_a_clear_error():
                        "y": 1.0})  # Wednesdays, for weeks that start on Monday
     with pytest.raises(forecast.ForecastError, match="series 'a'.*2024-01-03.*W-MON"):
         forecast.AutoForecaster(4, freq="W-MON", season_length=52).fit(df)
+    noon = pd.DataFrame({"unique_id": "a", "ds": pd.to_datetime(["2024-01-01 12:00"]), "y": 1.0})
+    with pytest.raises(forecast.ForecastError, match="2024-01-01 12:00:00 that is not on the D"):
+        forecast.AutoForecaster(4).fit(noon)
     twice = pd.DataFrame({"unique_id": "a", "ds": pd.to_datetime(["2024-01-01"] * 2), "y": 1.0})
     with pytest.raises(forecast.ForecastError, match="series 'a' has 2 rows on 2024-01-01"):
         forecast.AutoForecaster(4).fit(twice)

@@ -234,11 +234,13 @@ class AutoForecaster:
                 "sum them to one value per series and period before forecasting"
             )
         offset = pd.tseries.frequencies.to_offset(self.freq)
+        whole_days = self.freq[0] in PERIOD_DAYS
         for day in pd.DatetimeIndex(df["ds"].unique()):
-            if not offset.is_on_offset(day):
+            if not offset.is_on_offset(day) or (whole_days and day != day.normalize()):
                 row = df[df["ds"] == day].iloc[0]
+                shown = f"{day:%Y-%m-%d}" if day == day.normalize() else str(day)
                 raise ForecastError(
-                    f"series {row['unique_id']!r} has a date {day:%Y-%m-%d} that is not on the "
+                    f"series {row['unique_id']!r} has a date {shown} that is not on the "
                     f"{self.freq} calendar: aggregate to periods of {self.freq} first "
                     "(build_series does)"
                 )
