@@ -154,7 +154,7 @@ class _Steps:
                 self._bar.update(self._task, description=phase, total=None if fraction is None
                                  else 1.0, completed=fraction or 0)
             elif _step_key(phase) != _step_key(self._phase or ""):
-                self._finish_step()
+                self._finish_step(phase)
                 self._phase_started = time.perf_counter()
             self._phase, self._fraction = phase, fraction
 
@@ -168,9 +168,13 @@ class _Steps:
         self.console.print(f"[{now - self._started:7.1f}s] {text}", markup=False,
                            highlight=False, soft_wrap=True)
 
-    def _finish_step(self) -> None:
-        if self._phase and self._phase != "done":
-            self._line(f"{self._phase} ({time.perf_counter() - self._phase_started:.1f}s)")
+    def _finish_step(self, following: str = "") -> None:
+        """The line for the step that just ended; none for "done", nor for a step whose own
+        phases follow (``forecast demand`` → ``forecast demand: loading``)."""
+        phase = self._phase
+        if phase and phase != "done" and not phase.endswith(": done") \
+                and not following.startswith(f"{phase}: "):
+            self._line(f"{phase} ({time.perf_counter() - self._phase_started:.1f}s)")
         self._phase = None
 
     def _heartbeat(self) -> None:
@@ -409,21 +413,13 @@ def report(
         rewrite = finance.model_rewriter(chosen) if chosen.has_model else None
     with store.Warehouse.from_settings(settings, read_only=True) as wh, _progress() as bar:
         bar.step("computing the report")
-        # one report per currency, or one converted at the configured fx_rates
-        reports = finance.build_reports(wh, period, lang=lang, as_of=as_of, rewrite=rewrite,
-                                        report_currency=settings.report_currency,
-                                        fx_rates=settings.fx_rates)
-        written = []
-        for built in reports:
-            bar.step(f"writing {built.period.label} ({built.currency}): "
-                     + ", ".join(_split(formats)))
-            written.append((built, finance.write_report(built, out_dir, tuple(_split(formats)))))
-    for built, files in written:
-        console.print(built.narrative.text, highlight=False)
-        console.print(f"\n[dim]amounts: {built.money}; narrative: {built.narrative.path}[/]",
-                      highlight=False)
-        for kind, path in files.items():
-            console.print(f"{kind}: {path}", highlight=False)
+        built = finance.build_report(wh, period, lang=lang, as_of=as_of, rewrite=rewrite)
+        bar.step(f"writing {built.period.label}: " + ", ".join(_split(formats)))
+        files = finance.write_report(built, out_dir, tuple(_split(formats)))
+    console.print(built.narrative.text, highlight=False)
+    console.print(f"\n[dim]narrative: {built.narrative.path}[/]")
+    for kind, path in files.items():
+        console.print(f"{kind}: {path}", highlight=False)
 
 
 def _split(value: str | None) -> list[str]:
@@ -470,11 +466,8 @@ def metrics_cmd(
             raise metrics.MetricError(f"--where {item!r}: write DIM=VALUE[,VALUE…]")
         filters[dim.strip()] = _split(values)
     with store.Warehouse.from_settings(_settings(), read_only=True) as wh:
-        settings = _settings()
-        target = settings.report_currency or (metrics.currencies(wh) or ["USD"])[0]
-        money = metrics.Money(target, settings.fx_rates) if settings.fx_rates else None
         result = metrics.query(wh, _split(names), by=_split(by), filters=filters, start=start,
-                               end=end, compare=compare, money=money)
+                               end=end, compare=compare)
     df = result.df
     if csv:
         df.to_csv(sys.stdout, index=False)
@@ -489,8 +482,6 @@ def metrics_cmd(
     for row in df.itertuples(index=False):
         table.add_row(*[_format_cell(col, v) for col, v in zip(df.columns, row, strict=True)])
     console.print(table)
-    if result.money:  # which currency the amounts are in, and any rates used
-        err_console.print(f"amounts: {result.money}", highlight=False, markup=False)
     for metric, dims in result.unavailable.items():
         err_console.print(f"{metric}: not available by {', '.join(dims)} (its source has no such "
                           "field), left empty")
@@ -626,7 +617,8 @@ def _run_forecast(kind: str, level: str, freq: str, horizon: int | None, models:
 
     chosen = "auto" if models == "auto" else [m.strip() for m in models.split(",")]
     settings = _settings()
-    with store.Warehouse.from_settings(settings) as wh, _progress() as bar:
+    # on demand: the series are read, the file let go while models fit, the run written at the end
+    with store.Warehouse.from_settings(settings, on_demand=True) as wh, _progress() as bar:
         return forecast.forecast_demand(
             wh, level=level, freq=freq, horizon=horizon, models=chosen, n_windows=windows,
             cutoff=cutoff, hierarchy=hierarchy, kind=kind,
@@ -765,7 +757,7 @@ def plan(
 
     if export and export.suffix not in (".csv", ".xlsx"):
         raise inventory.PlanError(f"cannot export to {export}: use a .csv or .xlsx file name")
-    with store.Warehouse.from_settings(_settings()) as wh:
+    with store.Warehouse.from_settings(_settings(), on_demand=True) as wh, _progress() as bar:
         if approve:
             if not by:
                 raise typer.BadParameter("--by NAME is required with --approve")
@@ -784,8 +776,10 @@ def plan(
         settings = inventory.PlanSettings(
             review_days=review_days, service_levels=levels, fill_rate_target=fill_rate,
             budget=budget, ordering_cost=ordering_cost, holding_rate=holding_rate)
+        bar.step("drafting the plan")
         result = inventory.make_plan(wh, settings)
         if chart:
+            bar.step(f"charting {chart}")
             for suffix in ("html", "png") if png else ("html",):
                 out = _settings().output_dir / f"chart-{chart}.{suffix}"
                 console.print(f"chart: {inventory.chart_sku(wh, chart, str(out), plan=result)}")
@@ -949,7 +943,7 @@ def content_generate(
         raise typer.BadParameter("give exactly one of --sku, --attributes, --category or --all")
     settings = _settings()
     model = llm.get_llm(settings, provider=provider)
-    with store.Warehouse.from_settings(settings) as wh:
+    with store.Warehouse.from_settings(settings, on_demand=True) as wh:
         if attributes:
             facts = content.parse_attributes(attributes)
             drafts = content.generate_copy(facts, options, model)
@@ -1220,7 +1214,9 @@ def reviews_analyze(
     """
     from shopkeeper import reviews
 
-    with store.Warehouse.from_settings(_settings()) as wh, _progress() as bar:
+    # on demand: the reviews are read, the file let go while they are scored, the results
+    # written in one short transaction at the end
+    with store.Warehouse.from_settings(_settings(), on_demand=True) as wh, _progress() as bar:
         summary = reviews.analyze_reviews(wh, product_id=sku, since=since, accurate=accurate,
                                           progress=bar)
         alerts = reviews.detect_review_alerts(wh)
@@ -1297,7 +1293,7 @@ def reviews_replies(
     from shopkeeper import reviews
 
     settings = _settings()
-    with store.Warehouse.from_settings(settings) as wh:
+    with store.Warehouse.from_settings(settings, on_demand=True) as wh:
         if approve or reject:
             if approve:
                 reviews.set_reply_status(wh, approve, "approved", actor=by)
@@ -1460,7 +1456,9 @@ def chat(
     Example: shopkeeper chat --customer 17850 --as-of 2011-12-09 --explain
     """
     settings = _settings()
-    with store.Warehouse.from_settings(settings) as wh:
+    # on demand: each turn reads, then writes its log in a short transaction, and the file is
+    # let go while the customer types, so every other command can run meanwhile
+    with store.Warehouse.from_settings(settings, on_demand=True) as wh:
         agent = _service_agent(wh, settings, customer, model=model, as_of=as_of,
                                channel="terminal")
         console.print(f"[dim]conversation {agent.conversation_id} · customer "
@@ -1496,30 +1494,30 @@ def guide(
     from shopkeeper import recommend
 
     settings = _settings()
-    with store.Warehouse.from_settings(settings, read_only=True) as wh:
-        with _progress() as bar:
-            shopper, note = recommend.open_guide(
-                wh, customer_id=customer, model_dir=settings.model_dir,
-                llm=llm_runtime.get_llm(settings) if model else None, picks=picks,
-                progress=bar)
-        if note:
-            err_console.print(f"recommender: {note}", style="dim", highlight=False,
+    # the guide reads all it needs up front; the file is let go before the shopper types
+    with store.Warehouse.from_settings(settings, read_only=True) as wh, _progress() as bar:
+        shopper, note = recommend.open_guide(
+            wh, customer_id=customer, model_dir=settings.model_dir,
+            llm=llm_runtime.get_llm(settings) if model else None, picks=picks,
+            progress=bar)
+    if note:
+        err_console.print(f"recommender: {note}", style="dim", highlight=False,
+                          markup=False)
+    for message in _customer_messages(script):
+        turn = shopper.reply(message)
+        console.print("[bold green]guide>[/] ", end="")
+        console.print(turn.text, highlight=False, markup=False)
+        if explain:
+            need = turn.need
+            low, high = (f"{v:g}" if v is not None else "" for v in
+                         (need.budget_min, need.budget_max))
+            parts = [f"{turn.method}", f"budget {low}–{high}" if low or high else "no budget",
+                     f"for {need.recipient}", f"occasion {need.occasion}",
+                     f"words {' | '.join(need.wants) or '-'}"]
+            parts += [f"{p.product_id} {p.score:.2f}" for p in turn.picks]
+            parts += turn.flags
+            err_console.print(" · ".join(parts), style="dim", highlight=False,
                               markup=False)
-        for message in _customer_messages(script):
-            turn = shopper.reply(message)
-            console.print("[bold green]guide>[/] ", end="")
-            console.print(turn.text, highlight=False, markup=False)
-            if explain:
-                need = turn.need
-                low, high = (f"{v:g}" if v is not None else "" for v in
-                             (need.budget_min, need.budget_max))
-                parts = [f"{turn.method}", f"budget {low}–{high}" if low or high else "no budget",
-                         f"for {need.recipient}", f"occasion {need.occasion}",
-                         f"words {' | '.join(need.wants) or '-'}"]
-                parts += [f"{p.product_id} {p.score:.2f}" for p in turn.picks]
-                parts += turn.flags
-                err_console.print(" · ".join(parts), style="dim", highlight=False,
-                                  markup=False)
 
 
 @service_app.command("index")
@@ -1532,7 +1530,7 @@ def service_index() -> None:
     """
     from shopkeeper import service
 
-    with store.Warehouse.from_settings(_settings()) as wh, _progress() as bar:
+    with store.Warehouse.from_settings(_settings(), on_demand=True) as wh, _progress() as bar:
         report = service.build_index(wh, progress=bar)
         rules = service.load_policy_rules(wh)
     console.print(f"{report.chunks:,} chunks · {report.embedded:,} embedded now · "
@@ -1558,7 +1556,7 @@ def service_ask(
     Example: shopkeeper service ask "how long does delivery take?"
     """
     settings = _settings()
-    with store.Warehouse.from_settings(settings) as wh:
+    with store.Warehouse.from_settings(settings, on_demand=True) as wh:
         agent = _service_agent(wh, settings, customer, model=model, as_of=as_of, channel="cli")
         turn = agent.reply(message)
     console.print(turn.text, highlight=False, markup=False)
@@ -1578,7 +1576,7 @@ def service_handoffs(
     """
     from shopkeeper import service
 
-    with store.Warehouse.from_settings(_settings()) as wh:
+    with store.Warehouse.from_settings(_settings(), on_demand=True) as wh:
         if close:
             service.close_handoff(wh, close, by)
             console.print(f"closed {close}")
@@ -1608,7 +1606,7 @@ def service_returns(
     """
     from shopkeeper import service
 
-    with store.Warehouse.from_settings(_settings()) as wh:
+    with store.Warehouse.from_settings(_settings(), on_demand=True) as wh:
         if approve or reject:
             service.decide_return_request(wh, approve or reject,
                                           "approved" if approve else "rejected", by)
@@ -1694,18 +1692,17 @@ def recommend_train(
 
     Example: shopkeeper recommend train --model EASE --half-life 180
     """
-    import time
-
     from shopkeeper import recommend
 
     settings = _settings()
     path = out or recommend.default_model_path(settings.model_dir)
-    with store.Warehouse.from_settings(settings, read_only=True) as wh:
-        with console.status(f"training {model}…"):
-            start = time.perf_counter()
-            trained = recommend.train(wh, model=model, half_life_days=half_life,
-                                      as_of=_as_of(as_of))
-            seconds = time.perf_counter() - start
+    with store.Warehouse.from_settings(settings, read_only=True) as wh, _progress() as bar:
+        bar.step(f"training {model}")
+        start = time.perf_counter()
+        trained = recommend.train(wh, model=model, half_life_days=half_life,
+                                  as_of=_as_of(as_of))
+        seconds = time.perf_counter() - start
+        bar.step(f"saving {path.name}")
         recommend.save_recommender(trained, path)
     until = trained.purchases_until
     console.print(f"{model}: {len(trained.users):,} customers × {len(trained.items):,} products, "

@@ -3,7 +3,9 @@
 Reviews in a language with a text model (zh, en) are scored by the shipped model and searched
 for aspects. Others (Olist's Portuguese, say) get their sentiment from the stars and the note
 "language not supported for text analysis", never a guess from a model that cannot read them.
-Re-running replaces the rows of the reviews it covers, in one transaction.
+Re-running replaces the rows of the reviews it covers, in one transaction. The reviews are read
+first and the results written at the end, so a warehouse opened on demand is not held (not even
+for reading) while the models score, which can take minutes in accurate mode.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def analyze_reviews(wh: Warehouse, *, product_id: str | None = None, since: str 
         "SELECT review_id, product_id, created_at, rating, "
         "trim(coalesce(title, '') || ' ' || coalesce(body, '')) AS text "
         f"FROM reviews {where} ORDER BY created_at, review_id", params)
+    wh.release()  # scoring can take minutes (accurate mode): hold no connection meanwhile
     summary = AnalysisSummary(reviews=len(reviews))
     sentiment_rows: list[dict] = []
     aspect_rows: list[dict] = []
@@ -96,6 +99,9 @@ def analyze_reviews(wh: Warehouse, *, product_id: str | None = None, since: str 
                         "polarity": m.polarity, "score": m.score, "span_start": m.start,
                         "span_end": m.end, "evidence": m.evidence})
     summary.aspect_mentions = len(aspect_rows)
+    if progress:
+        progress(f"storing {len(sentiment_rows):,} sentiments and {len(aspect_rows):,} aspect "
+                 "mentions", None)
     _store(wh, reviews["review_id"].tolist(), sentiment_rows, aspect_rows)
     if progress:
         progress("done", 1.0)

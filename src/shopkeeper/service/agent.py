@@ -253,6 +253,7 @@ class ServiceAgent:
         self._message = ""
         self._started_at: pd.Timestamp | None = None
         self.last_turn: Turn | None = None  # the latest answer (what ``stream`` streamed)
+        wh.release()
 
     # -- public ----------------------------------------------------------------------------
     def reply(self, message: str) -> Turn:
@@ -272,6 +273,7 @@ class ServiceAgent:
         self.state.turns += [("customer", message), ("assistant", turn.text)]
         if self.record:
             self._save(message, turn)
+        self.wh.release()  # hold no connection while the customer types (a no-op unless on demand)
         return turn
 
     def stream(self, message: str) -> Iterator[str]:

@@ -243,6 +243,9 @@ class Warehouse:
 
         Call it inside :meth:`transaction` to make several writes all-or-nothing.
         """
+        if self._needs_writer():  # on demand and outside a transaction: a brief one of its own
+            with self.transaction():
+                return self.insert_df(table, df)
         view = f"_insert_{table}"
         self._con.register(view, df)
         try:
@@ -251,13 +254,30 @@ class Warehouse:
             self._con.unregister(view)
         return len(df)
 
+    def _needs_writer(self, sql: str | None = None) -> bool:
+        """On demand with no writer open: whether ``sql`` (or an insert, without it) writes."""
+        if not self.on_demand or self.read_only or (
+                self._open is not None and not self._open_read_only):
+            return False
+        if sql is None:
+            return True
+        try:
+            kinds = {statement.type.name for statement in duckdb.extract_statements(sql)}
+        except duckdb.Error:  # let the query itself say what is wrong
+            return False
+        return not kinds <= _READ_ONLY_STATEMENTS
+
     def release_memory(self) -> None:
         """Hand the memory DuckDB keeps cached after a big query back to the operating system.
 
         DuckDB holds on to freed buffers up to its limit; before long work outside SQL (a
         forecast) that is memory the rest of the process could use. Squeezing the limit for a
         moment frees it; cached table pages are re-read from the file when next needed.
+        On demand, the connection is closed instead, which frees it all and lets the file go.
         """
+        if self.on_demand:
+            self.release()
+            return
         try:
             self._con.execute("SET memory_limit = '64MB'")
         except duckdb.Error:  # pinned data that cannot leave memory: nothing to release
@@ -270,10 +290,16 @@ class Warehouse:
     # -- reading --------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         """Run SQL and return all rows as tuples."""
+        if self._needs_writer(sql):
+            with self.transaction() as con:
+                return con.execute(sql, params or []).fetchall()
         return self._con.execute(sql, params or []).fetchall()
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None):
         """Run SQL and return a pandas DataFrame."""
+        if self._needs_writer(sql):
+            with self.transaction() as con:
+                return con.execute(sql, params or []).df()
         return self._con.execute(sql, params or []).df()
 
     def read_only_query(self, sql: str, limit: int | None = None) -> tuple[list[str], list[tuple]]:
