@@ -119,3 +119,40 @@ def test_excess_stock_and_approval_and_export(planned, tmp_path):
 def test_plan_without_forecast_says_what_to_run(warehouse):
     with pytest.raises(forecast.ForecastError, match="run 'shopkeeper forecast' first"):
         inventory.make_plan(warehouse)
+
+
+@pytest.fixture
+def bare(warehouse):
+    """Sales and a forecast, but no suppliers and no stock counts: a plain Shopify export."""
+    rng = np.random.default_rng(4)
+    demand_store(warehouse, {"A": rng.poisson(6, DAYS).astype(float),
+                             "B": rng.poisson(3, DAYS).astype(float)})
+    forecast.forecast_demand(warehouse, horizon=28)
+    return warehouse
+
+
+def test_a_plan_without_suppliers_or_stock_says_what_is_missing_and_how_to_load_it(bare):
+    plan = inventory.make_plan(bare, save=False)
+    assert plan.orders.empty  # nothing can be ordered without a supplier
+    assert plan.gaps == [
+        "no suppliers loaded: no SKU has a supplier with a lead time, so nothing can be "
+        "ordered; load sku_suppliers (product_id, supplier_id, unit_cost, lead_time_days) "
+        "with 'shopkeeper ingest' (see docs/inventory.md)",
+        "no stock levels loaded: stock is taken as 0 for every SKU; load a stock snapshot "
+        "(inventory_snapshots: product_id, location, snapshot_at, on_hand) with 'shopkeeper "
+        "ingest' (see docs/inventory.md)",
+    ]
+
+
+def test_plan_cli_prints_why_the_plan_is_empty(bare, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from shopkeeper.cli import app
+
+    bare.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHOPKEEPER_CONFIG", raising=False)
+    result = CliRunner().invoke(app, ["--warehouse", str(tmp_path / "w.duckdb"), "plan"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "no suppliers loaded" in result.output and "no stock levels loaded" in result.output

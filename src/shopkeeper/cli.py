@@ -413,13 +413,21 @@ def report(
         rewrite = finance.model_rewriter(chosen) if chosen.has_model else None
     with store.Warehouse.from_settings(settings, read_only=True) as wh, _progress() as bar:
         bar.step("computing the report")
-        built = finance.build_report(wh, period, lang=lang, as_of=as_of, rewrite=rewrite)
-        bar.step(f"writing {built.period.label}: " + ", ".join(_split(formats)))
-        files = finance.write_report(built, out_dir, tuple(_split(formats)))
-    console.print(built.narrative.text, highlight=False)
-    console.print(f"\n[dim]narrative: {built.narrative.path}[/]")
-    for kind, path in files.items():
-        console.print(f"{kind}: {path}", highlight=False)
+        # one report per currency, or one converted at the configured fx_rates
+        reports = finance.build_reports(wh, period, lang=lang, as_of=as_of, rewrite=rewrite,
+                                        report_currency=settings.report_currency,
+                                        fx_rates=settings.fx_rates)
+        written = []
+        for built in reports:
+            bar.step(f"writing {built.period.label} ({built.currency}): "
+                     + ", ".join(_split(formats)))
+            written.append((built, finance.write_report(built, out_dir, tuple(_split(formats)))))
+    for built, files in written:
+        console.print(built.narrative.text, highlight=False)
+        console.print(f"\n[dim]amounts: {built.money}; narrative: {built.narrative.path}[/]",
+                      highlight=False)
+        for kind, path in files.items():
+            console.print(f"{kind}: {path}", highlight=False)
 
 
 def _split(value: str | None) -> list[str]:
@@ -466,8 +474,11 @@ def metrics_cmd(
             raise metrics.MetricError(f"--where {item!r}: write DIM=VALUE[,VALUE…]")
         filters[dim.strip()] = _split(values)
     with store.Warehouse.from_settings(_settings(), read_only=True) as wh:
+        settings = _settings()
+        target = settings.report_currency or (metrics.currencies(wh) or ["USD"])[0]
+        money = metrics.Money(target, settings.fx_rates) if settings.fx_rates else None
         result = metrics.query(wh, _split(names), by=_split(by), filters=filters, start=start,
-                               end=end, compare=compare)
+                               end=end, compare=compare, money=money)
     df = result.df
     if csv:
         df.to_csv(sys.stdout, index=False)
@@ -482,6 +493,8 @@ def metrics_cmd(
     for row in df.itertuples(index=False):
         table.add_row(*[_format_cell(col, v) for col, v in zip(df.columns, row, strict=True)])
     console.print(table)
+    if result.money:  # which currency the amounts are in, and any rates used
+        err_console.print(f"amounts: {result.money}", highlight=False, markup=False)
     for metric, dims in result.unavailable.items():
         err_console.print(f"{metric}: not available by {', '.join(dims)} (its source has no such "
                           "field), left empty")
@@ -783,6 +796,8 @@ def plan(
             for suffix in ("html", "png") if png else ("html",):
                 out = _settings().output_dir / f"chart-{chart}.{suffix}"
                 console.print(f"chart: {inventory.chart_sku(wh, chart, str(out), plan=result)}")
+    for gap in result.gaps:  # what the plan lacks, and how to load it
+        err_console.print(gap, style="yellow", markup=False, highlight=False)
     orders = result.orders.sort_values("order_value", ascending=False)
     table = Table(title=f"draft plan {result.plan_id}: {len(orders):,} of {len(result.lines):,} "
                   f"SKUs to order, {result.order_value:,.2f} {result.currency}")

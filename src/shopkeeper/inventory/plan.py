@@ -69,6 +69,7 @@ class Plan:
     lines: pd.DataFrame
     excess: pd.DataFrame
     settings: PlanSettings
+    gaps: list[str] = field(default_factory=list)  # missing inputs, and how to load them
 
     @property
     def orders(self) -> pd.DataFrame:
@@ -119,7 +120,7 @@ def make_plan(
         lines = _apply_budget(lines, settings.budget)
     currency = _currency(warehouse)
     plan = Plan(uuid.uuid4().hex[:12], run_id, today, currency, lines,
-                _excess(sku, lines, settings, today), settings)
+                _excess(sku, lines, settings, today), settings, _gaps(sku, lines))
     if save:
         save_plan(warehouse, plan)
     return plan
@@ -135,6 +136,38 @@ def _check(settings: PlanSettings) -> None:
         raise PlanError(f"review period must be positive, got {settings.review_days} days")
     if settings.budget is not None and settings.budget < 0:
         raise PlanError(f"budget must be zero or more, got {settings.budget}")
+
+
+_HOW_TO_LOAD = "with 'shopkeeper ingest' (see docs/inventory.md)"
+NO_SUPPLIERS = ("no suppliers loaded: no SKU has a supplier with a lead time, so nothing can be "
+                "ordered; load sku_suppliers (product_id, supplier_id, unit_cost, "
+                f"lead_time_days) {_HOW_TO_LOAD}")
+NO_STOCK = ("no stock levels loaded: stock is taken as 0 for every SKU; load a stock snapshot "
+            f"(inventory_snapshots: product_id, location, snapshot_at, on_hand) {_HOW_TO_LOAD}")
+
+
+def _gaps(sku: pd.DataFrame, lines: pd.DataFrame) -> list[str]:
+    """What the plan is missing, said once for the whole plan, with how to load it: a plan
+    that orders nothing for want of suppliers must not look like a plan with nothing to
+    order."""
+    gaps = []
+    plannable = lines["supplier_id"].notna() & sku["lead_time_days"].notna()
+    if not plannable.any():
+        gaps.append(NO_SUPPLIERS)
+    elif not plannable.all():
+        gaps.append(f"{int((~plannable).sum()):,} of {len(lines):,} SKUs have no supplier or "
+                    "lead time and are not planned (e.g. "
+                    f"{', '.join(map(str, lines.loc[~plannable, 'product_id'].head(3)))}); "
+                    f"add them to sku_suppliers {_HOW_TO_LOAD}")
+    counted = sku["counted"].astype(bool)
+    if not counted.any():
+        gaps.append(NO_STOCK)
+    elif not counted.all():
+        gaps.append(f"{int((~counted).sum()):,} of {len(lines):,} SKUs have no stock count "
+                    "and are taken as 0 (e.g. "
+                    f"{', '.join(map(str, lines.loc[~counted, 'product_id'].head(3)))}); add "
+                    f"them to the stock snapshot {_HOW_TO_LOAD}")
+    return gaps
 
 
 def _currency(warehouse: Warehouse) -> str:
