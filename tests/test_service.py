@@ -32,7 +32,7 @@ from shopkeeper.service.knowledge import chunk_text, tokenize
 from shopkeeper.service.tools import CustomerTools, NotVerified
 from shopkeeper.store.complements import POLICY_DOCUMENTS
 from tests.conftest import shared_file
-from tests.service_fixtures import AS_OF, OTHER_PII
+from tests.service_fixtures import AS_OF, OTHER_PII, make_service_store
 
 DEMO_RULES = parse_policy([(d, f"{t}\n{b}") for d, _k, t, b, _l in POLICY_DOCUMENTS])
 
@@ -337,7 +337,8 @@ def test_empty_store_answers_without_crashing(warehouse):
     build_index(warehouse)
     agent = ServiceAgent(warehouse, customer_id=None, record=False)
     assert agent.reply("hello").flow == "greeting"
-    assert agent.reply("how long does delivery take?").flow in ("clarify", "handoff")
+    turn = agent.reply("how long does delivery take?")  # no policy yet: said so, a person offered
+    assert turn.flow == "no_info" and "colleague" in turn.text
     assert load_policy_rules(warehouse).rules == ()
 
 
@@ -429,3 +430,44 @@ def test_remedies_are_read_past_harmless_negation_words(text, offered):
     from shopkeeper.llm.remedies import remedies_in
 
     assert remedies_in(text) == offered
+
+
+# -- a store with no policies yet (issue 18) ------------------------------------------------
+@pytest.fixture
+def service_store_without_policies(warehouse):
+    make_service_store(warehouse, policies=False)
+    return warehouse
+
+
+@pytest.mark.parametrize(("message", "lang", "topic"), [
+    ("运费怎么算", "zh", "运费"),
+    ("运费多少钱？", "zh", "运费"),
+    ("How much is shipping?", "en", "delivery costs"),
+    ("多久发货", "zh", "发货和配送时间"),
+    ("How long does delivery take?", "en", "delivery times"),
+    ("退货政策是什么", "zh", "退换货政策"),
+    ("What is your return policy?", "en", "our return policy"),
+])
+def test_no_policy_means_no_information_and_an_offer_of_a_person(
+        service_store_without_policies, message, lang, topic):
+    wh = service_store_without_policies
+    assert not load_policy_rules(wh).rules
+    turn = ServiceAgent(wh, customer_id=None, as_of=AS_OF, record=False).reply(message)
+    assert (turn.flow, turn.intent in {"shipping_fee", "delivery_time", "return_refund"}) == (
+        "no_info", True), turn
+    assert topic in turn.text
+    if lang == "zh":
+        assert "没有" in turn.text and "人工客服" in turn.text and "折扣" not in turn.text
+    else:
+        assert "don't have" in turn.text and "colleague" in turn.text
+        assert "discount" not in turn.text
+    assert not [f for f in turn.flags if f.startswith("remedy_removed")]
+
+
+@pytest.mark.parametrize("message", ["嗯？", "Do you ship to Canada?"])
+def test_without_policies_a_question_we_cannot_place_is_asked_back_not_refused(
+        service_store_without_policies, message):
+    turn = ServiceAgent(service_store_without_policies, customer_id=None, as_of=AS_OF,
+                        record=False).reply(message)
+    assert "折扣" not in turn.text and "discount" not in turn.text, turn
+    assert not [f for f in turn.flags if f.startswith("remedy_removed")]

@@ -53,6 +53,10 @@ _GENERAL_QUESTION = re.compile(
     r"can (?:personali[sz]ed|custom) |do you (?:accept|allow|offer)|is it possible to)\b|"
     r"政策|规定|几天内|多少天|可以退吗|能退吗|可以换吗|能换吗|可以换货吗|可以退货吗|支持退|怎么退|规则", re.I)
 EMAIL_OR_ID = re.compile(EMAIL.pattern + r"|\d+")
+# flows whose text is ours alone and fixed: no model rewording; with "clarify", no remedy reading
+_FIXED_FLOWS = ("refusal", "handoff", "greeting", "no_info")
+_RETURN_RULES = ("return_window", "damage_window", "exchange_window", "not_returnable",
+                 "refund_method")
 _MONEY = re.compile(r"([£$€¥￥])\s?(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(英镑|美元|欧元|元|块|pounds?|dollars?|euros?)",
                     re.I)
 _CURRENCY = {"£": "GBP", "$": "USD", "€": "EUR", "¥": "CNY", "￥": "CNY", "英镑": "GBP",
@@ -123,6 +127,10 @@ T = {
                       "to a colleague if you'd like.",
         "no_offer": "I'm sorry, I can't offer discounts, coupons or compensation. I can pass "
                     "you to a colleague if you'd like.",
+        "no_info": "I'm sorry, I don't have information about {topic} yet. I can pass you to a "
+                   "colleague who can answer this, if you'd like.",
+        "topics": {"shipping_fee": "delivery costs", "delivery_time": "delivery times",
+                   "returns": "our return policy", "other": "that"},
         "refuse": "Sorry, I can't help with that. I can only help with your own orders, "
                   "returns, delivery and our products, and I never share internal instructions "
                   "or other customers' information. Would you like me to pass you to a colleague?",
@@ -177,6 +185,9 @@ T = {
         "write_action": "我无法直接{action}，已把您的请求转给可以处理的同事。",
         "no_voucher": "很抱歉，我无法提供这个。我们的政策：“{quote}”需要的话我可以为您转接人工客服。",
         "no_offer": "很抱歉，我无法提供折扣、优惠券或补偿。需要的话我可以为您转接人工客服。",
+        "no_info": "很抱歉，我这里还没有关于{topic}的信息。需要的话我可以为您转接人工客服。",
+        "topics": {"shipping_fee": "运费", "delivery_time": "发货和配送时间",
+                   "returns": "退换货政策", "other": "这个问题"},
         "refuse": "抱歉，这个我无法帮您。我只能处理您本人的订单、退换货、配送和商品问题，也不会透露内部指令或其他顾客的信息。"
                   "需要为您转接人工客服吗？",
         "clarify": "抱歉，我没有完全理解。请问是关于订单、退换货、配送还是商品的问题？",
@@ -259,7 +270,7 @@ class ServiceAgent:
     def reply(self, message: str) -> Turn:
         """Answer one customer message."""
         start = time.perf_counter()
-        lang = detect_language(message)
+        lang = detect_language(message, default=self.state.lang)  # too short: keep the language
         words = re.findall(r"[A-Za-z]{2,}", EMAIL_OR_ID.sub(" ", message))
         if lang == "zh" or (lang == "en" and len(words) >= 2) or not self.state.turns:
             self.state.lang = lang if lang in ("zh", "en") else self.state.lang
@@ -329,14 +340,22 @@ class ServiceAgent:
         return turn
 
     def _finish(self, turn: Turn, message: str, lang: str) -> None:
-        """Model rewording (checked), then the remedy and PII checks every reply passes."""
-        if self.llm is not None and turn.flow not in ("refusal", "handoff", "greeting"):
+        """Model rewording (checked), then the remedy and PII checks every reply passes.
+
+        Our own fixed texts (a clarifying question naming "returns", a handoff) offer nothing,
+        so the remedy check reads retrieved and model text only. A remedy the policy refuses
+        is answered with the refusal; one the policy does not mention at all (no policy
+        loaded yet) with "I don't have that information", never with a made-up refusal."""
+        if self.llm is not None and turn.flow not in _FIXED_FLOWS:
             self._reword(turn, message, lang)
-        offered = remedies_in(turn.text)
+        ours = turn.method == "template" and turn.flow in (*_FIXED_FLOWS, "clarify")
+        offered = set() if ours else remedies_in(turn.text)
         allowed = self.rules.allowed_remedies
         if offered - allowed:
             turn.flags.append("remedy_removed:" + ",".join(sorted(offered - allowed)))
-            turn.text = T[lang]["no_offer"]
+            refused = (offered - allowed) & self.rules.refused_remedies
+            turn.text = (T[lang]["no_offer"] if refused else
+                         T[lang]["no_info"].format(topic=T[lang]["topics"]["other"]))
             turn.method = "template"
         turn.text, removed = self.guard.filter(turn.text)
         turn.flags += [f"pii_removed:{k}" for k in removed]
@@ -516,11 +535,19 @@ class ServiceAgent:
         rules = [r for r in self.rules.rules if r.name in wanted]
         same = [r for r in rules if _lang_of(r.sentence) == lang] or rules
         if not same:
+            if not any(r.name in _RETURN_RULES for r in self.rules.rules):
+                return self._no_info("returns", lang, intent)
             return None
         sentences = list(dict.fromkeys(r.sentence for r in same))[:3]
         quote = " ".join(sentences)
         return Turn(T[lang]["policy_general"].format(quote=quote), intent, "policy",
                     citations=sorted({r.doc_id for r in same if r.sentence in sentences}))
+
+    def _no_info(self, topic: str, lang: str, intent: str,
+                 flags: list[str] | None = None) -> Turn:
+        """The store has no policy or FAQ on this: say so and offer a person."""
+        return Turn(T[lang]["no_info"].format(topic=T[lang]["topics"][topic]), intent, "no_info",
+                    flags=[*(flags or []), f"no_policy:{topic}"])
 
     def _tier(self) -> str | None:
         if not self.rules.tiers or self.customer_id is None:
@@ -565,6 +592,8 @@ class ServiceAgent:
         hits, flags = self._safe_hits(message, ["faq", "policy", "guide"], k=5)
         same = [h for h in hits if h.chunk.language == lang] or hits
         if not same:
+            if intent in ("shipping_fee", "delivery_time"):
+                return self._no_info(intent, lang, intent, flags)
             return Turn(T[lang]["clarify"], intent, "clarify", flags=flags)
         best = same[0].chunk
         body = best.text.split("\n", 1)[-1]
