@@ -79,3 +79,20 @@ def test_the_terminal_clock_keeps_ticking_after_a_step_reaches_100_percent():
         time.sleep(1.1)
         later = str(clock.render(steps._bar.tasks[0]))
     assert first != later, (first, later)
+
+
+def test_demo_steps_print_their_phases_then_their_result_in_order():
+    steps, out = _plain()
+    with steps:
+        steps("forecast demand", None)
+        steps("forecast demand: forecasting 10/20 series", 0.5)
+        steps("forecast demand: forecasting 20/20 series", 1.0)
+        steps.note("[green]✓[/] forecast demand (1.0s): 20 SKUs", step="forecast demand")
+        steps("monthly finance report", None)
+        steps.note("[green]✓[/] monthly finance report (2.0s): net revenue", step="monthly "
+                   "finance report")
+    lines = [re.sub(r"^\[\s*\d+\.\ds\] ", "", x) for x in out.getvalue().splitlines()]
+    assert [re.sub(r" \(\d+\.\ds\)$", "", x) for x in lines] == [
+        "forecast demand: forecasting 20/20 series",
+        "✓ forecast demand (1.0s): 20 SKUs",
+        "✓ monthly finance report (2.0s): net revenue"]

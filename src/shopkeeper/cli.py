@@ -162,6 +162,18 @@ class _Steps:
         """Start a step of the face's own (``computing the report``)."""
         self(phase, None)
 
+    def note(self, text: str, *, step: str | None = None) -> None:
+        """Print the result of ``step`` (markup allowed) after the line of the phase that just
+        ended, which the note replaces when it is the step itself."""
+        with self._lock:
+            if self.live:
+                self.console.print(text, soft_wrap=True, highlight=False)
+                return
+            if self._phase != step:
+                self._finish_step()
+            self._phase = None
+            self._line(Text.from_markup(text).plain)
+
     def _line(self, text: str) -> None:
         now = time.perf_counter()
         self._last_line = now
@@ -577,8 +589,8 @@ def demo() -> None:
     with _progress() as bar:
         report = store.run_demo(
             settings, progress=bar,
-            on_step=lambda r: err_console.print(f"[green]✓[/] {r.name} ({r.seconds:.1f}s): {r.summary}",
-                                               soft_wrap=True),
+            on_step=lambda r: bar.note(f"[green]✓[/] {r.name} ({r.seconds:.1f}s): {r.summary}",
+                                       step=r.name),
         )
     _print_status(report.status)
     console.print(f"\nwarehouse: {report.status.path}")
