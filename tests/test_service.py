@@ -28,7 +28,7 @@ from shopkeeper.service import (
     shipping_fee_decision,
     understand,
 )
-from shopkeeper.service.knowledge import chunk_text, tokenize
+from shopkeeper.service.knowledge import chunk_text, document_chunks, tokenize
 from shopkeeper.service.tools import CustomerTools, NotVerified
 from shopkeeper.store.complements import POLICY_DOCUMENTS
 from tests.conftest import shared_file
@@ -471,3 +471,19 @@ def test_without_policies_a_question_we_cannot_place_is_asked_back_not_refused(
                         record=False).reply(message)
     assert "折扣" not in turn.text and "discount" not in turn.text, turn
     assert not [f for f in turn.flags if f.startswith("remedy_removed")]
+
+
+def test_a_product_title_too_short_to_tell_takes_the_store_language(warehouse):
+    import pandas as pd
+
+    docs = pd.DataFrame([("FAQ-1", "faq", "发货", "下单后48小时内发货，顺丰包邮。", "zh", None),
+                         ("FAQ-2", "faq", "退货", "签收后七天内可以无理由退货。", "zh", None)],
+                        columns=["doc_id", "kind", "title", "body", "language", "product_id"])
+    products = pd.DataFrame([("P1", "iPhone 15", "active"), ("P2", "白色陶瓷杯", "active"),
+                             ("P3", "Waterproof hiking boots for men", "active")],
+                            columns=["product_id", "title", "status"])
+    with warehouse.transaction():
+        warehouse.insert_df("knowledge_documents", docs)
+        warehouse.insert_df("products", products)
+    langs = {c.doc_id: c.language for c in document_chunks(warehouse) if c.kind == "product"}
+    assert langs == {"product:P1": "zh", "product:P2": "zh", "product:P3": "en"}

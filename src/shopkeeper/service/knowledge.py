@@ -83,6 +83,10 @@ def document_chunks(wh: Warehouse) -> list[Chunk]:
             chunks.append(Chunk(f"{doc_id}#{n}", kind, str(doc_id), title, text,
                                 lang or detect_language(text),
                                 str(product_id) if product_id else None))
+    # the store's language: what most of its documents are written in (a title such as
+    # "iPhone 15" is too short to tell, and takes it)
+    langs = [c.language for c in chunks if c.language in ("zh", "en")]
+    store_lang = max(("en", "zh"), key=langs.count) if langs else "en"
     products = wh.query(
         "SELECT product_id, coalesce(title, product_id), category, brand, price, currency, "
         "description FROM products WHERE coalesce(status, 'active') = 'active' ORDER BY product_id")
@@ -90,7 +94,8 @@ def document_chunks(wh: Warehouse) -> list[Chunk]:
         text = product_passage(title, category, brand, price, currency, description,
                                max_chars=CHUNK_CHARS)
         chunks.append(Chunk(f"product:{pid}", "product", f"product:{pid}", str(title), text,
-                            detect_language(str(title)) or "en", str(pid)))
+                            detect_language(str(title), default=store_lang) or store_lang,
+                            str(pid)))
     return chunks
 
 
