@@ -262,7 +262,8 @@ def test_two_currencies_give_two_reports_or_one_converted_at_stated_rates(two_cu
     assert set(by_currency) == {"USD", "EUR"}
     assert by_currency["USD"].pnl.set_index("metric").loc["gmv", "current"] == pytest.approx(150)
     assert by_currency["EUR"].pnl.set_index("metric").loc["gmv", "current"] == pytest.approx(200)
-    assert "covers the sales in EUR only" in by_currency["EUR"].narrative.text
+    assert "covers the sales in EUR only; amounts in USD are never added in" in by_currency[
+        "EUR"].narrative.text
     files = [finance.write_report(r, tmp_path, ("xlsx",))["xlsx"].name for r in reports]
     assert sorted(files) == ["report-2024-03-en-EUR.xlsx", "report-2024-03-en-USD.xlsx"]
     [converted] = finance.build_reports(two_currency_shop, MARCH, report_currency="USD",
@@ -320,3 +321,16 @@ def test_a_margin_without_costs_cannot_be_computed_and_is_said_so(warehouse):
                                  "sku_suppliers) to compute it")
     short = finance.check_anomalies(warehouse, "2024-01-10", "2024-01-20", names=("orders",))
     assert [f.kind for f in short.findings] == ["short_history"] and not short.alerts
+
+
+def test_a_currency_without_money_in_the_period_gets_no_report(two_currency_shop):
+    two_currency_shop.insert_df("orders", pd.DataFrame([{
+        "order_id": "g1", "customer_id": "c9", "status": "completed", "currency": "GBP",
+        "ordered_at": pd.Timestamp("2023-01-10 10:00", tz="UTC")}]))
+    two_currency_shop.insert_df("order_lines", pd.DataFrame([{
+        "order_id": "g1", "line_number": 1, "product_id": "P1", "quantity": 1,
+        "unit_price": 5.0, "line_amount": 5.0, "currency": "GBP"}]))
+    assert {r.currency for r in finance.build_reports(two_currency_shop, MARCH)} == {"USD", "EUR"}
+    idle = finance.build_report(two_currency_shop, MARCH, money=metrics.Money("GBP"))
+    assert idle.facts["net_revenue"].value == 0 and "nan" not in idle.narrative.text
+    assert unsupported_numbers(idle.narrative.text, idle.facts) == []

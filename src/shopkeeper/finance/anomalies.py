@@ -145,7 +145,9 @@ def daily_metric_series(warehouse: Warehouse, names: tuple[str, ...], start: dt.
     df = metrics.query(warehouse, list(names), by="day", start=start, end=end,
                        money=one_money(warehouse, money)).df
     if df.empty:
-        return pd.DataFrame(columns=["unique_id", "ds", "y"])
+        return pd.DataFrame({"unique_id": pd.Series(dtype=str),
+                             "ds": pd.Series(dtype="datetime64[ns]"),
+                             "y": pd.Series(dtype=float)})
     # from the first day with any activity: the days before the store existed are not zeros
     days = pd.date_range(max(pd.Timestamp(start), df["day"].min()), end, freq="D")
     frames = []

@@ -193,18 +193,18 @@ def model_rewriter(llm: LLM) -> Callable[[str, str], str]:
 # -- the templates -------------------------------------------------------------------------------
 _T = {
     "en": {
-        "headline": "In {period}, net revenue was {cur} {net_revenue}{vs_prev}{yoy}. {margin} "
-                    "Operating profit was {cur} {operating_profit}, from {orders} orders at an "
-                    "average of {cur} {aov}.",
+        "headline": "In {period}, net revenue was {cur} {net_revenue}{vs_prev}{yoy}. {margin}"
+                    "Operating profit was {cur} {operating_profit}, from {orders} orders{aov}.",
+        "aov": " at an average of {cur} {aov}",
         "vs_prev": ", {dir_prev} {net_revenue_change_pct} on {prev_label}",
         "yoy": ", {dir_yoy} {net_revenue_yoy_pct} on a year earlier",
         "up": "up", "down": "down", "flat": "flat at",
-        "margin": "Gross margin was {gross_margin}.",
+        "margin": "Gross margin was {gross_margin}. ",
         "margin_partial": "Cost is known for only {cost_coverage} of sales, so gross margin "
                           "cannot be computed and the profit lines leave out the unknown costs "
-                          "(on the sales with a known cost, the margin was {costed_margin}).",
+                          "(on the sales with a known cost, the margin was {costed_margin}). ",
         "margin_none": "No sale has a known cost, so gross margin cannot be computed and the "
-                       "profit lines leave out the cost of goods.",
+                       "profit lines leave out the cost of goods. ",
         "why": "Net revenue {moved} by {cur} {change}: volume (units sold) accounts for {cur} "
                "{volume_signed}, mix (which products sold) {cur} {mix_signed}, price "
                "{cur} {price_signed} and refunds {cur} {refunds_signed}.",
@@ -226,12 +226,13 @@ _T = {
                    "(80% range {cur} {lo}–{hi}), against {cur} {purchases} of planned purchases.",
         "converted": "Amounts in other currencies are converted to {cur} at the configured "
                      "rates: {rates}.",
-        "one_of": "This report covers the sales in {cur} only; the store also sells in {others}, "
-                  "reported apart (set fx_rates to convert).",
+        "one_of": "This report covers the sales in {cur} only; amounts in {others} are never "
+                  "added in (each currency is reported on its own; set fx_rates to convert).",
     },
     "zh": {
         "headline": "{period}净收入为 {cur} {net_revenue}{vs_prev}{yoy}。{margin}"
-                    "经营利润 {cur} {operating_profit}，共 {orders} 笔订单，客单价 {cur} {aov}。",
+                    "经营利润 {cur} {operating_profit}，共 {orders} 笔订单{aov}。",
+        "aov": "，客单价 {cur} {aov}",
         "vs_prev": "，较{prev_label}{dir_prev} {net_revenue_change_pct}",
         "yoy": "，同比{dir_yoy} {net_revenue_yoy_pct}",
         "up": "增长", "down": "下降", "flat": "持平",
@@ -259,8 +260,8 @@ _T = {
         "outlook": "自{start}起的 {weeks} 周，预计净收入 {cur} {revenue}（80% 区间 {cur} {lo}–{hi}），"
                    "计划采购 {cur} {purchases}。",
         "converted": "其他币种的金额已按配置的汇率换算为 {cur}：{rates}。",
-        "one_of": "本报告只含以 {cur} 结算的销售；本店另有以 {others} 结算的销售，分开报告"
-                  "（配置 fx_rates 可换算合并）。",
+        "one_of": "本报告只含以 {cur} 结算的销售；以 {others} 结算的金额不计入本报告"
+                  "（每种币种单独报告；配置 fx_rates 可换算合并）。",
     },
 }
 
@@ -280,7 +281,10 @@ def _known(facts: dict[str, Fact], key: str) -> bool:
 
 
 def _margin_sentence(facts: dict[str, Fact], t: dict[str, str]) -> str:
-    """Gross margin when every cost is known; else how much is known, never a made-up margin."""
+    """Gross margin when every cost is known; else how much is known, never a made-up margin
+    (and nothing when there were no sales)."""
+    if not _known(facts, "gross_margin") and not facts["orders"].value:
+        return ""
     if _known(facts, "gross_margin"):
         return t["margin"].format(gross_margin=fmt(float(facts["gross_margin"].value), "ratio"))
     coverage = float(facts["cost_coverage"].value) if _known(facts, "cost_coverage") else 0.0
@@ -321,7 +325,8 @@ def template_narrative(facts: dict[str, Fact], lang: str) -> str:
         period=str(v["_period_label_" + lang]), cur=cur,
         net_revenue=money("net_revenue"), vs_prev=vs_prev, yoy=yoy,
         margin=_margin_sentence(facts, t), operating_profit=money("operating_profit"),
-        orders=fmt(v["orders"], "count"), aov=money("aov"),
+        orders=fmt(v["orders"], "count"),
+        aov=t["aov"].format(cur=cur, aov=money("aov")) if _known(facts, "aov") else "",
     )]
     if "fx_rates" in facts:
         paragraphs[0] += (" " if lang == "en" else "") + t["converted"].format(
@@ -329,7 +334,7 @@ def template_narrative(facts: dict[str, Fact], lang: str) -> str:
     if "other_currencies" in facts:
         paragraphs[0] += (" " if lang == "en" else "") + t["one_of"].format(
             cur=cur, others=str(v["other_currencies"]))
-    if "change" in facts:
+    if "change" in facts and (v["change"] or "mover_0" in facts):  # nothing moved: no "why"
         why = t["why"].format(
             cur=cur, change=magnitude(v["change"], "money"),
             moved=t["rose"] if v["change"] >= 0 else t["fell"],

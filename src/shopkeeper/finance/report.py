@@ -105,6 +105,15 @@ def build_reports(
     views = report_money(warehouse, report_currency, fx_rates)
     if not views:
         raise metrics.MetricError("no orders in the warehouse; load some first")
+    if len(views) > 1:  # a currency with no money moving in the period gets no report
+        if not isinstance(period, Period):
+            period = last_complete_period(warehouse, period, as_of)
+        active = metrics.query(
+            warehouse, ["gmv", "refunds", "ad_spend", "fees", "logistics", "other_expenses"],
+            by="currency", start=previous_period(period).start, end=period.end).df
+        moving = set(active.loc[active.drop(columns="currency").fillna(0).ne(0).any(axis=1),
+                                "currency"])
+        views = [m for m in views if m.currency in moving] or views[:1]
     return [build_report(warehouse, period, lang=lang, as_of=as_of, rewrite=rewrite,
                          money=money if len(views) > 1 or money.converts else None)
             for money in views]
@@ -234,6 +243,7 @@ def report_facts(period: Period, previous: Period, statement: pd.DataFrame, kpis
         facts[f"anomaly_{i}_day"] = Fact(alert.day, "date")
         for key in ("actual", "expected", "low", "high"):
             facts[f"anomaly_{i}_{key}"] = Fact(getattr(alert, key), m.unit)
+    facts["watch_threshold"] = Fact(WATCH_THRESHOLD, "ratio")
     worse = kpis[kpis["change_pct"].notna()].copy()
     worse["harm"] = worse["change_pct"].where(~worse["higher_is_better"], -worse["change_pct"])
     worse = worse[worse["harm"] > WATCH_THRESHOLD].sort_values("harm", ascending=False).head(3)
