@@ -4,14 +4,21 @@ writes, so the assertions are about what Shopkeeper guarantees around it."""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import threading
+import time
+
 import pytest
 from pydantic import BaseModel
 
 from shopkeeper.content import CopyOptions, ProductFacts, generate_copy, parse_attributes
+from shopkeeper.errors import LLMError, LLMUnavailableError
 from shopkeeper.finance import build_report
 from shopkeeper.finance.narrative import checked_narrative, model_rewriter
 from shopkeeper.llm import LLM, Journal, LlamaCppProvider, OpenAIProvider
-from tests.llm_fixtures import llama_server, smollm2_path  # noqa: F401
+from tests.llm_fixtures import llama_server, running_llama_server, smollm2_path  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -109,3 +116,80 @@ def test_review_summary_and_reply_model_paths(local, warehouse):
     assert remedies_in(reply.text) <= {"refund"}, reply.text
     if reply.method == "template":
         assert reply.refused
+
+
+# -- a model process that dies mid-answer (issue 18: llama.cpp segfaulted on an AVX-512 Xeon) ---
+STORY = [{"role": "user", "content": "Write a long story about a copper kettle, in ten "
+          "chapters, each of them long."}]
+
+
+def _kill_when_busy(pid_of, busy, seconds: float = 60.0) -> int:
+    """Wait until a request is in flight, give the model a moment to start answering, then
+    kill its process with SIGSEGV, as the native crash did. Returns the pid killed."""
+    deadline = time.monotonic() + seconds
+    while not (busy() and pid_of()):
+        assert time.monotonic() < deadline, "the request never started"
+        time.sleep(0.02)
+    time.sleep(0.5)
+    pid = pid_of()
+    os.kill(pid, signal.SIGSEGV)
+    return pid
+
+
+def test_local_model_killed_mid_answer_falls_back_with_one_line(tmp_path, caplog):
+    # its own worker (another context size), so the shared one the other tests use is untouched
+    provider = LlamaCppProvider(smollm2_path(), n_ctx=1024)
+    llm = LLM(provider, Journal(tmp_path))
+    try:
+        llm.chat([{"role": "user", "content": "Name one colour."}], max_tokens=4)  # loaded
+        worker = provider.worker
+        result: dict = {}
+        caller = threading.Thread(target=lambda: result.update(drafts=generate_copy(
+            KETTLE, CopyOptions(kinds=("description",), lang="en"), llm)))
+        with caplog.at_level(logging.WARNING, logger="shopkeeper.llm"):
+            caller.start()
+            _kill_when_busy(lambda: worker.pid, worker._lock.locked)
+            caller.join(60)
+        assert not caller.is_alive()
+        (draft,) = result["drafts"]  # the caller lives on, with the grounded text
+        line = ("the local model crashed: killed by signal SIGSEGV; falling back to the "
+                "builtin path")
+        assert draft.method == "grounded-fallback" and draft.text and draft.report.ok
+        assert draft.rejected[0]["problems"] == [line]
+        assert [r.getMessage() for r in caplog.records] == [line]
+        # the next call starts the model again (once) and answers
+        assert llm.chat([{"role": "user", "content": "Name one fruit."}], max_tokens=8).text
+    finally:
+        provider.worker.close()
+
+
+def test_llama_server_killed_mid_answer_falls_back_with_one_line(tmp_path, caplog):
+    with running_llama_server(tmp_path) as (base, proc):
+        served = LLM(OpenAIProvider(base, "smollm2", timeout=60, max_retries=1),
+                     Journal(tmp_path / "llm"))
+        served.chat([{"role": "user", "content": "Name one colour."}], max_tokens=4)
+        outcome: dict = {}
+
+        def ask() -> None:
+            try:
+                outcome["reply"] = served.chat(STORY, max_tokens=512)
+            except LLMError as exc:
+                outcome["error"] = exc
+
+        caller = threading.Thread(target=ask)
+        with caplog.at_level(logging.WARNING, logger="shopkeeper.llm"):
+            caller.start()
+            _kill_when_busy(lambda: proc.pid if proc.poll() is None else None,
+                            caller.is_alive)
+            caller.join(60)
+        assert not caller.is_alive() and "reply" not in outcome
+        error = outcome["error"]
+        assert isinstance(error, LLMUnavailableError)
+        assert str(error).startswith(f"the LLM endpoint {base} stopped answering (")
+        assert str(error).endswith("the server may have crashed); falling back to the builtin "
+                                   "path")
+        assert "\n" not in str(error)
+        assert [r.getMessage() for r in caplog.records] == [str(error)]
+        # a capability on the dead server keeps its grounded text
+        drafts = generate_copy(KETTLE, CopyOptions(kinds=("title",), lang="en"), served)
+        assert drafts[0].method == "grounded-fallback" and drafts[0].report.ok

@@ -2,7 +2,7 @@
 prompt templates as files, and the grounding check that keeps invented facts out.
 
 Providers: ``builtin`` (no model: capabilities take their grounded path), ``openai`` (any
-OpenAI-compatible endpoint) and ``llamacpp`` (a GGUF file in process). See ``docs/llm.md``.
+OpenAI-compatible endpoint) and ``llamacpp`` (a GGUF file, run in a worker process). See ``docs/llm.md``.
 """
 
 from shopkeeper.llm.journal import Journal
