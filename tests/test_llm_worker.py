@@ -5,6 +5,7 @@ model, so they run without the [llm] extra; test_llm_real.py kills the real mode
 
 from __future__ import annotations
 
+import _thread
 import logging
 import os
 import signal
@@ -116,6 +117,20 @@ def test_a_worker_too_slow_is_stopped_and_the_call_falls_back():
             ask(provider, "slow")
         assert time.monotonic() - started < 10
         assert provider.worker.pid is None  # the stuck worker was killed
+    finally:
+        provider.worker.close()
+
+
+def test_ctrl_c_mid_answer_stops_the_worker_without_counting_a_failure():
+    provider = EchoWorkerProvider(delay=2)
+    try:
+        ask(provider, "warm up")
+        threading.Timer(0.5, _thread.interrupt_main).start()
+        with pytest.raises(KeyboardInterrupt):
+            ask(provider, "interrupted")
+        assert provider.worker.pid is None and provider.worker.failures == 0
+        # the next call gets its own reply, not the interrupted one's
+        assert ask(provider, "next") == "next"
     finally:
         provider.worker.close()
 

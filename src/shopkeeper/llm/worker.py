@@ -73,7 +73,19 @@ class LocalWorker:
                 self._proc.stdin.flush()
             except (BrokenPipeError, OSError):
                 raise self._failed(self._how_it_ended()) from None
-            return _unpack(self._next_line(self.timeout))
+            try:
+                reply = self._next_line(self.timeout)
+            except BaseException as exc:  # Ctrl-C mid-answer: the reply would come to nobody
+                if not isinstance(exc, LLMError):
+                    self._kill()
+                raise
+            return _unpack(reply)
+
+    def _kill(self) -> None:
+        """Stop a worker that is busy for nobody (not a failure: the next call restarts it)."""
+        if self._proc is not None:
+            self._proc.kill()
+        self.close()
 
     def close(self) -> None:
         """Stop the worker: end its input, then terminate it if it lingers."""
@@ -136,8 +148,8 @@ class LocalWorker:
 
     def _failed(self, how: str, *, kill: bool = False) -> LLMUnavailableError:
         """Count a failure, log its one line and return the error to raise."""
-        if kill and self._proc is not None:
-            self._proc.kill()
+        if kill:
+            self._kill()
         self.close()
         self.failures += 1
         self.last_failure = how
@@ -188,6 +200,7 @@ def _close_all() -> None:
 # -- the child side -------------------------------------------------------------------------
 def serve(backend_spec: str, options: dict[str, Any]) -> int:
     """Load the backend, then answer one JSON line per request until stdin ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # whatever native code prints goes to stderr, never into the replies
     sys.stdout = sys.stderr
