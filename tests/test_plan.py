@@ -156,3 +156,22 @@ def test_plan_cli_prints_why_the_plan_is_empty(bare, tmp_path, monkeypatch):
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "no suppliers loaded" in result.output and "no stock levels loaded" in result.output
+
+
+def test_order_values_in_two_currencies_are_not_added_together(warehouse):
+    rng = np.random.default_rng(3)
+    usd = dict(_supplier("B", 5), currency="USD")
+    demand_store(warehouse, {"A": rng.poisson(20, DAYS).astype(float),
+                             "B": rng.poisson(20, DAYS).astype(float)},
+                 suppliers=[_supplier("A", 5), usd], stock=[_stock("A", 0), _stock("B", 0)])
+    forecast.forecast_demand(warehouse, horizon=28)
+    plan = inventory.make_plan(warehouse, save=False)
+    lines = plan.lines.set_index("product_id")
+    assert lines.loc["A", "currency"] == "EUR" and lines.loc["B", "currency"] == "USD"
+    assert lines.loc["B", "order_value"] > 0
+    assert plan.order_value == pytest.approx(lines.loc["A", "order_value"])  # EUR only
+    assert plan.order_values == {"EUR": pytest.approx(lines.loc["A", "order_value"]),
+                                 "USD": pytest.approx(lines.loc["B", "order_value"])}
+    assert any("suppliers quote in EUR, USD" in gap for gap in plan.gaps)
+    with pytest.raises(inventory.PlanError, match="budget .* one currency"):
+        inventory.make_plan(warehouse, inventory.PlanSettings(budget=100.0), save=False)

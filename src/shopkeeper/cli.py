@@ -812,7 +812,8 @@ def plan(
         err_console.print(gap, style="yellow", markup=False, highlight=False)
     orders = result.orders.sort_values("order_value", ascending=False)
     table = Table(title=f"draft plan {result.plan_id}: {len(orders):,} of {len(result.lines):,} "
-                  f"SKUs to order, {result.order_value:,.2f} {result.currency}")
+                  "SKUs to order, " + ", ".join(  # one total per currency, never added
+                      f"{value:,.2f} {code}" for code, value in result.order_values.items()))
     cols = ["product_id", "supplier_id", "abc", "on_hand", "reorder_point", "suggested_qty",
             "order_value", "order_by"]
     for c in cols:
@@ -825,7 +826,10 @@ def plan(
     excess = result.excess
     if len(excess):
         console.print(f"excess stock: {len(excess):,} SKUs ({(excess['status'] == 'dead').sum():,} "
-                      f"dead), {excess['excess_value'].sum():,.2f} {result.currency} tied up")
+                      "dead), " + ", ".join(
+                          f"{value:,.2f} {code}" for code, value in excess.groupby(
+                              excess["currency"].fillna(result.currency))["excess_value"]
+                          .sum().items()) + " tied up")
     if export:
         console.print(f"wrote {result.export(str(export))}")
     console.print(f"approve with: shopkeeper plan --approve {result.plan_id} --by NAME")

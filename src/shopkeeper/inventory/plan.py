@@ -78,7 +78,14 @@ class Plan:
 
     @property
     def order_value(self) -> float:
-        return float(self.lines["order_value"].sum())
+        """What the plan orders, in ``currency`` (lines in other currencies: ``order_values``)."""
+        return self.order_values.get(self.currency, 0.0)
+
+    @property
+    def order_values(self) -> dict[str, float]:
+        """What the plan orders per currency of the suppliers' costs: never added together."""
+        by = self.lines.groupby(self.lines["currency"].fillna(self.currency))["order_value"].sum()
+        return {str(c): float(v) for c, v in by.items()} or {self.currency: 0.0}
 
     def export(self, path: str) -> str:
         """Write the plan to CSV (lines only) or XLSX (plan, excess stock, settings)."""
@@ -116,11 +123,17 @@ def make_plan(
     if sku.empty:
         raise PlanError(f"forecast run {run_id} has no SKUs to plan")
     lines = _plan_lines(sku, settings, today)
-    if settings.budget is not None:
-        lines = _apply_budget(lines, settings.budget)
     currency = _currency(warehouse)
+    currencies = sorted(lines["currency"].dropna().unique())
+    if settings.budget is not None:
+        if len(currencies) > 1:
+            raise PlanError(f"a budget cap needs costs in one currency; the suppliers quote in "
+                            f"{', '.join(currencies)}: plan without --budget, or load the "
+                            "costs in one currency")
+        lines = _apply_budget(lines, settings.budget)
     plan = Plan(uuid.uuid4().hex[:12], run_id, today, currency, lines,
-                _excess(sku, lines, settings, today), settings, _gaps(sku, lines))
+                _excess(sku, lines, settings, today), settings,
+                _gaps(sku, lines, currencies))
     if save:
         save_plan(warehouse, plan)
     return plan
@@ -146,7 +159,7 @@ NO_STOCK = ("no stock levels loaded: stock is taken as 0 for every SKU; load a s
             f"(inventory_snapshots: product_id, location, snapshot_at, on_hand) {_HOW_TO_LOAD}")
 
 
-def _gaps(sku: pd.DataFrame, lines: pd.DataFrame) -> list[str]:
+def _gaps(sku: pd.DataFrame, lines: pd.DataFrame, currencies: list[str]) -> list[str]:
     """What the plan is missing, said once for the whole plan, with how to load it: a plan
     that orders nothing for want of suppliers must not look like a plan with nothing to
     order."""
@@ -167,12 +180,16 @@ def _gaps(sku: pd.DataFrame, lines: pd.DataFrame) -> list[str]:
                     "and are taken as 0 (e.g. "
                     f"{', '.join(map(str, lines.loc[~counted, 'product_id'].head(3)))}); add "
                     f"them to the stock snapshot {_HOW_TO_LOAD}")
+    if len(currencies) > 1:
+        gaps.append(f"the suppliers quote in {', '.join(currencies)}: each line's order value is "
+                    "in its own currency (the currency column), and totals are given per "
+                    "currency, never added together")
     return gaps
 
 
 def _currency(warehouse: Warehouse) -> str:
     row = warehouse.query(
-        "SELECT currency FROM sku_suppliers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        "SELECT currency FROM sku_suppliers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
     )
     return row[0][0] if row else ""
 
@@ -204,7 +221,7 @@ def _sku_facts(
             SELECT product_id, arg_min(supplier_id, (NOT coalesce(is_primary, false), unit_cost))
                        AS supplier_id,
                    arg_min(struct_pack(unit_cost, lead_time_days, lead_time_std_days, moq,
-                                       order_multiple),
+                                       order_multiple, currency),
                            (NOT coalesce(is_primary, false), unit_cost)) AS terms
             FROM sku_suppliers GROUP BY 1),
         sales AS (
@@ -230,6 +247,8 @@ def _sku_facts(
                coalesce(stock.reserved, 0) AS reserved, stock.product_id IS NOT NULL AS counted,
                supplier.supplier_id,
                CAST(coalesce(supplier.terms.unit_cost, p.unit_cost) AS DOUBLE) AS unit_cost,
+               CASE WHEN supplier.terms.unit_cost IS NOT NULL THEN supplier.terms.currency
+                    ELSE p.currency END AS cost_currency,
                supplier.terms.lead_time_days AS lead_time_days,
                coalesce(supplier.terms.lead_time_std_days, 0) AS lead_time_std_days,
                coalesce(supplier.terms.moq, 1) AS moq,
@@ -362,6 +381,7 @@ def _plan_lines(sku: pd.DataFrame, s: PlanSettings, today: dt.date) -> pd.DataFr
         "safety_stock": safety, "reorder_point": reorder, "order_up_to": up_to,
         "inventory_position": position.astype(float), "suggested_qty": qty,
         "unit_cost": unit_cost, "order_value": qty * unit_cost.fillna(0.0),
+        "currency": sku["cost_currency"],
         "order_by": order_by,
         "days_of_cover": np.where(d > 0, available / np.where(d > 0, d, 1), np.nan),
         "expected_fill_rate": np.clip(fill, 0, 1), "sigma_protection": sigma_p,
@@ -468,6 +488,7 @@ def _excess(
         "days_of_cover": np.where(np.isfinite(cover), cover, np.nan),
         "days_since_last_sale": idle, "excess_units": excess_units,
         "excess_value": excess_units * sku["unit_cost"].fillna(0),
+        "currency": sku["cost_currency"],
         "status": np.select([dead, slow], ["dead", "slow"], ""),
     })
     out["suggestion"] = np.select(
