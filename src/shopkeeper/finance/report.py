@@ -135,6 +135,8 @@ def build_report(
     several currencies: see :func:`build_reports`)."""
     check_report_options(lang)
     money = one_money(warehouse, money)
+    if money is None and (code := _currency(warehouse)):  # one currency: read it by name
+        money = metrics.Money(code)
     if not isinstance(period, Period):
         period = last_complete_period(warehouse, period, as_of)
     previous = previous_period(period)
