@@ -308,6 +308,9 @@ def test_an_impossible_margin_is_a_data_problem_not_an_anomaly(warehouse):
     assert problem.kind == "implausible" and problem.days == [dt.date(2024, 4, 20)]
     assert problem.values[0] > 1 and "a data problem" in problem.reason_en
     assert "数据问题" in problem.reason_zh
+    # the refund that day is a real spike; its expected range stops at what a rate can be
+    [refund] = [a for a in check.alerts if a.metric == "refund_rate"]
+    assert refund.day == dt.date(2024, 4, 20) and refund.low == 0.0 < refund.high < refund.actual
 
 
 def test_a_margin_without_costs_cannot_be_computed_and_is_said_so(warehouse):

@@ -223,11 +223,12 @@ def check_anomalies(
         return AnomalyCheck([], findings)
     found = pd.concat(judged)
     found = found[found["anomaly"] & (found["ds"].dt.date >= start) & (found["ds"].dt.date <= end)]
-    alerts = [
-        Alert(r.unique_id, r.ds.date(), float(r.y), float(r.expected), float(r.low),
-              float(r.high))
-        for r in found.itertuples()
-    ]
+    alerts = []
+    for r in found.itertuples():  # the range within what the metric can be (no −4 orders)
+        low, high = PLAUSIBLE.get(str(r.unique_id), (-math.inf, math.inf))
+        alerts.append(Alert(str(r.unique_id), r.ds.date(), float(r.y),
+                            float(np.clip(r.expected, low, high)), float(np.clip(r.low, low, high)),
+                            float(np.clip(r.high, low, high))))
     by_metric: dict[str, list[Alert]] = {}
     for alert in alerts:
         by_metric.setdefault(alert.metric, []).append(alert)

@@ -172,7 +172,7 @@ METRICS: dict[str, Metric] = {
            formula="net_revenue - cogs"),
         _M("cost_coverage", "cost coverage", "成本覆盖率", "ratio", True,
            "Share of sales (GMV − discounts) whose unit cost is known.",
-           formula="1 - uncosted_sales / nullif(gmv - discounts, 0)"),
+           formula="greatest(0.0, least(1.0, 1 - uncosted_sales / nullif(gmv - discounts, 0)))"),
         _M("gross_margin", "gross margin", "毛利率", "ratio", True,
            "Gross profit / net revenue; empty (unknown) unless every line's cost is known.",
            formula="CASE WHEN uncosted_lines = 0 THEN gross_profit / nullif(net_revenue, 0) END"),
