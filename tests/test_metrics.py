@@ -115,7 +115,7 @@ def test_online_retail_gmv_for_november_2011_equals_direct_sql(tmp_path):
     raw = demo_data_files()[0]
     with Warehouse(tmp_path / "w.duckdb") as wh:
         ingest(wh, [raw], preset="uci_online_retail", default_currency="GBP")
-        got = _one(metrics.query(wh, ["gmv", "orders", "units"],
+        got = _one(metrics.query(wh, ["gmv", "orders", "units", "aov"],
                                  start="2011-11-01", end="2011-11-30"))
         monthly = metrics.query(wh, "gmv", by="month", start="2011-10-01", end="2011-11-30",
                                 compare="previous").df
@@ -136,6 +136,8 @@ def test_online_retail_gmv_for_november_2011_equals_direct_sql(tmp_path):
     assert round(got["gmv"], 2) == round(float(in_warehouse[0]), 2) == round(in_file[0], 2)
     assert got["orders"] == in_warehouse[1] == in_file[1] == 2769  # of 2,884 invoices
     assert got["units"] == in_warehouse[2] == in_file[2]
+    # AOV over sales only: zero-value invoices no longer pull it down
+    assert got["aov"] == pytest.approx(in_file[0] / in_file[1], abs=0.005)
 
 
 # -- money that must not be wrong silently (the two_currency_shop fixture) ----------------------
