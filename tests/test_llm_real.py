@@ -123,14 +123,14 @@ STORY = [{"role": "user", "content": "Write a long story about a copper kettle, 
           "chapters, each of them long."}]
 
 
-def _kill_when_busy(pid_of, busy, seconds: float = 60.0) -> int:
-    """Wait until a request is in flight, give the model a moment to start answering, then
-    kill its process with SIGSEGV, as the native crash did. Returns the pid killed."""
+def _kill_when_busy(pid_of, busy, after: float, seconds: float = 60.0) -> int:
+    """Wait until a request is in flight, give the model ``after`` seconds to start answering,
+    then kill its process with SIGSEGV, as the native crash did. Returns the pid killed."""
     deadline = time.monotonic() + seconds
     while not (busy() and pid_of()):
         assert time.monotonic() < deadline, "the request never started"
-        time.sleep(0.02)
-    time.sleep(0.5)
+        time.sleep(0.01)
+    time.sleep(after)
     pid = pid_of()
     os.kill(pid, signal.SIGSEGV)
     return pid
@@ -148,7 +148,8 @@ def test_local_model_killed_mid_answer_falls_back_with_one_line(tmp_path, caplog
             KETTLE, CopyOptions(kinds=("description",), lang="en"), llm)))
         with caplog.at_level(logging.WARNING, logger="shopkeeper.llm"):
             caller.start()
-            _kill_when_busy(lambda: worker.pid, worker._lock.locked)
+            # a copy request takes SmolLM2 0.7 s or more here: 0.1 s in, it is mid-answer
+            _kill_when_busy(lambda: worker.pid, worker._lock.locked, after=0.1)
             caller.join(60)
         assert not caller.is_alive()
         (draft,) = result["drafts"]  # the caller lives on, with the grounded text
@@ -180,7 +181,7 @@ def test_llama_server_killed_mid_answer_falls_back_with_one_line(tmp_path, caplo
         with caplog.at_level(logging.WARNING, logger="shopkeeper.llm"):
             caller.start()
             _kill_when_busy(lambda: proc.pid if proc.poll() is None else None,
-                            caller.is_alive)
+                            caller.is_alive, after=0.5)  # a 512-token story takes seconds
             caller.join(60)
         assert not caller.is_alive() and "reply" not in outcome
         error = outcome["error"]

@@ -1,9 +1,9 @@
 """Local generation in a child process, so that a native crash never takes down the caller.
 
 llama.cpp is C++: a fault in it (a SIGSEGV on a CPU code path, an abort on a damaged file) kills
-the process it runs in. The ``llamacpp`` provider therefore runs the model in a worker process,
-``python -m shopkeeper.llm.worker BACKEND OPTIONS``, and sends it one JSON line per request; the
-worker answers with one JSON line per reply. When the worker dies (killed by a signal, or the
+the process it runs in. The ``llamacpp`` provider therefore runs the model in a worker process
+(a ``python -c`` that calls :func:`serve` with BACKEND and OPTIONS) and sends it one JSON line
+per request; the worker answers with one JSON line per reply. When the worker dies (killed by a signal, or the
 pipe ends) or does not answer within the timeout, the call raises
 :class:`~shopkeeper.errors.LLMUnavailableError` and logs one line, such as "the local model
 crashed: killed by signal SIGSEGV; falling back to the builtin path". Capabilities catch it and
@@ -113,8 +113,7 @@ class LocalWorker:
                                       f"{self.last_failure}); staying on the builtin path")
         self._lines = queue.Queue()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "shopkeeper.llm.worker", self.backend,
-             json.dumps(self.options)],
+            [sys.executable, "-c", _CHILD, self.backend, json.dumps(self.options)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8",
             bufsize=1)  # stderr is shared: the model's own messages go where ours go
         threading.Thread(target=_pump, args=(self._proc.stdout, self._lines), daemon=True,
@@ -189,6 +188,9 @@ def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
 
 
 _LIVE: set[LocalWorker] = set()
+# what the child runs (not ``-m shopkeeper.llm.worker``: the package imports this module first)
+_CHILD = ("import json, sys; from shopkeeper.llm.worker import serve; "
+          "sys.exit(serve(sys.argv[1], json.loads(sys.argv[2])))")
 
 
 @atexit.register
@@ -229,6 +231,3 @@ def serve(backend_spec: str, options: dict[str, Any]) -> int:
             send({"error": f"{type(exc).__name__}: {exc}"})
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(serve(sys.argv[1], json.loads(sys.argv[2])))
