@@ -13,6 +13,7 @@ in the report. The first load that can tell the store's time zone records it.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import json
@@ -24,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+import duckdb
 
 from shopkeeper import __version__
 from shopkeeper.errors import SourceNotFound, UnknownPresetError
@@ -160,14 +163,15 @@ def ingest(
     files = expand_sources(paths)
     candidates = [mapping] if mapping else preset_registry.candidates(preset)
     load_id = "L" + uuid.uuid4().hex[:12]
-    con = warehouse.connection
     previous_timezone = warehouse.timezone
     reports: list[FileReport] = []
     options = _Options(candidates, encoding, default_currency, force, source_label, progress)
     started = datetime.now(UTC)
     detected: tuple[str, str] | None = None
+    con = None
     try:
-        with warehouse.transaction():
+        # on demand, the transaction opens the writer and lets it go at the end: use its connection
+        with warehouse.transaction() as con:
             for n, path in enumerate(files):
                 report = _load_file(warehouse, path, f"stg{n}_{load_id}", load_id, options)
                 reports.append(report)
@@ -203,8 +207,10 @@ def ingest(
             warehouse.timezone = previous_timezone  # the record was rolled back with the load
         raise
     finally:  # session settings are not transactional: restore them whatever happened
-        con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
-        con.execute("RESET preserve_insertion_order")
+        with contextlib.suppress(duckdb.ConnectionException):  # closed with its transaction
+            if con is not None:
+                con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
+                con.execute("RESET preserve_insertion_order")
     return LoadReport(load_id if any(r.skipped is None for r in reports) else None, reports,
                       detected)
 
