@@ -146,6 +146,9 @@ def test_cli_keeps_currencies_apart_or_converts_at_the_configured_rates(tmp_path
 
     assert invoke("metrics", "gmv,orders", "--csv").splitlines() == [
         "currency,gmv,orders", "EUR,200.0,1.0", "USD,150.0,2.0"]
+    margin = invoke("metrics", "gross_margin,cost_coverage")
+    assert "amounts: by currency" in margin
+    assert "gross_margin: empty where some sales have no known unit cost" in margin
     report = ("report", "--as-of", "2024-03-31", "--format", "xlsx", "--out", "out",
               "--no-model")
     out = invoke(*report)

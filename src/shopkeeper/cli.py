@@ -507,6 +507,11 @@ def metrics_cmd(
     console.print(table)
     if result.money:  # which currency the amounts are in, and any rates used
         err_console.print(f"amounts: {result.money}", highlight=False, markup=False)
+    for margin in ("gross_margin", "contribution_rate"):
+        if margin in result.query.metrics and result.df[margin].isna().any():
+            err_console.print(f"{margin}: empty where some sales have no known unit cost (none "
+                              "loaded, or in another currency with no fx_rates); see the "
+                              "cost_coverage metric", highlight=False, markup=False)
     for metric, dims in result.unavailable.items():
         err_console.print(f"{metric}: not available by {', '.join(dims)} (its source has no such "
                           "field), left empty")
