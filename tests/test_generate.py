@@ -98,6 +98,16 @@ def test_refunds_follow_orders_and_returns_are_about_five_percent(store):
     assert too_much == 0
 
 
+def test_a_paid_order_cancelled_with_money_back_is_refunded_not_cancelled(store):
+    """The one rule of docs/presets.md: a cancelled order is out of GMV and has no refund, so a
+    refund row never belongs to one (it would be subtracted twice)."""
+    _, _, wh = store
+    assert wh.query("SELECT count(*) FROM refunds r JOIN orders o USING (order_id) "
+                    "WHERE o.status = 'cancelled'")[0][0] == 0
+    assert wh.query("SELECT count(*) FROM refunds r JOIN orders o USING (order_id) "
+                    "WHERE r.kind = 'cancellation' AND o.status = 'refunded'")[0][0] > 0
+
+
 def test_ratings_are_lower_for_returned_lines(store):
     _, _, wh = store
     returned, kept = wh.query(

@@ -725,6 +725,9 @@ class _Store:
         keep = c_at <= now
         cancelled, c_at = cancelled[keep], c_at[keep]
         nc = len(cancelled)
+        # paid, then cancelled with the money back: a sale refunded in full, never 'cancelled'
+        # (that would take it out of GMV and subtract its refund as well)
+        self.o_status[cancelled] = 5
         self.r = {
             "order": np.concatenate([o[lines], cancelled]),
             "line": np.concatenate([lines, np.full(nc, -1)]),
