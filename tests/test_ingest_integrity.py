@@ -110,6 +110,11 @@ def test_lines_of_a_rejected_header_are_quarantined_with_it(warehouse):
          + " (expected %Y-%m-%d %H:%M:%S %z or %Y-%m-%dT%H:%M:%S%z)"),
     ]
     assert report.rows_read == report.rows_loaded + report.rows_quarantined
+    before = _quarantine(warehouse), _lines(warehouse)
+    again = ingest(warehouse, [DATA / "orders_export_rejected_header.csv"],
+                   preset="shopify_orders", force=True)
+    assert (again.rows_loaded, again.rows_quarantined) == (2, 2)
+    assert (_quarantine(warehouse), _lines(warehouse)) == before
 
 
 def test_olist_items_and_payments_of_a_rejected_order_leave_with_it(warehouse):

@@ -336,6 +336,7 @@ def _load_file(
         _drop(con, staged)
         return report
     con.execute("DELETE FROM quarantine WHERE source_file = ?", [source_file])
+    con.execute("DELETE FROM rejected_orders WHERE source_file = ?", [source_file])
 
     if progress:
         progress(f"checking {path.name}", None)
