@@ -5,6 +5,7 @@ rejected order, and days cut at the wrong midnight. Fixtures: tests/data/ (see i
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -46,6 +47,10 @@ def test_a_redownload_appended_to_the_export_loads_each_line_once(warehouse):
         (10, "order_lines: duplicate of row 4 of the same file"),
     ]
     assert metrics.query(warehouse, ["units", "orders"]).df.iloc[0].tolist() == [7.0, 3.0]
+    notes = json.loads(warehouse.query("SELECT notes FROM loads")[0][0])
+    assert (notes["duplicates"], notes["orphans"]) == (3, 0)
+    assert report.notes()[0] == ("3 rows repeat a line of the same file or of an earlier load: "
+                                 "quarantined, each line is loaded once")
 
 
 def test_lines_already_loaded_from_another_file_are_quarantined(warehouse, tmp_path):
@@ -182,6 +187,8 @@ def test_status_shows_the_time_zone(tmp_path, monkeypatch):
     runner = CliRunner()
     result = runner.invoke(app, ["ingest", str(DATA / "taobao_closed_refunded.csv")])
     assert result.exit_code == 0, result.output
+    assert "the store's time zone is now Asia/Shanghai (from preset taobao_orders" in \
+        " ".join(result.output.split())
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
     assert "time zone: Asia/Shanghai (from preset taobao_orders" in result.output
