@@ -200,3 +200,27 @@ def test_offsets_name_a_zone(offset, zone):
     from shopkeeper.store.timezone import zone_for_offset
 
     assert zone_for_offset(offset) == zone
+
+
+def test_a_mapping_with_a_line_id_quarantines_any_repeat(warehouse, tmp_path):
+    from shopkeeper.store.ingest.mapping import load_mapping
+
+    mapping = tmp_path / "erp.toml"
+    mapping.write_text('''name = "erp"
+[[tables]]
+table = "order_lines"
+duplicates = { line_id = "{Sub Order No}" }
+[tables.fields]
+order_id = "Order No"
+line_number = { expr = "row_number() OVER (PARTITION BY {Order No} ORDER BY rowid)" }
+product_id = "SKU"
+quantity = "Qty"
+unit_price = "Price"
+attributes = { columns = ["Sub Order No"] }
+''')
+    export = tmp_path / "erp.csv"
+    export.write_text("Order No,Sub Order No,SKU,Qty,Price\n"
+                      "E1,E1-1,TEE,1,20\nE1,E1-1,TEE,1,20\nE1,E1-2,TEE,1,20\n")
+    report = ingest(warehouse, [export], mapping=load_mapping(mapping))
+    assert (report.rows_loaded, report.rows_quarantined, report.duplicates) == (2, 1, 1)
+    assert _quarantine(warehouse) == [(3, "order_lines: duplicate of row 2 of the same file")]
