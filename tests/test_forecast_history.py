@@ -218,3 +218,21 @@ def test_a_run_reports_every_step_with_counts(warehouse):
                  f"storing run {run.run_id}: 280 forecast rows"):
         assert step in phases
     assert phases[-1] == "done"
+
+
+@pytest.mark.parametrize(("models", "freq"), [(["lightgbm"], "D"), (["mstl"], "W"),
+                                              (["mstl", "lightgbm", "ensemble"], "W")])
+def test_models_that_cannot_forecast_a_series_fall_back_to_its_mean(models, freq):
+    alias, season, horizon = FREQ[freq]
+    df = _store([_periods(400, freq), _periods(60, freq)], freq, gaps=True)
+    result = forecast.AutoForecaster(horizon, freq=alias, season_length=season,
+                                     models=models).fit(df).result_
+    assert_sane(result, df, horizon, alias)
+    fallback = result.choices[result.choices["reason"].str.contains("gives no forecast")]
+    assert len(fallback) >= 1 and (fallback["model"] == forecast.SHORT_HISTORY_MODEL).all()
+    assert (result.forecasts["yhat"] > 0).all()  # a selling SKU is never forecast zero by default
+
+
+def test_an_ensemble_of_nothing_is_refused():
+    with pytest.raises(forecast.ForecastError, match="name at least two besides it"):
+        forecast.AutoForecaster(7, models=["ensemble"]).fit(_store([100], "D", gaps=False))

@@ -161,7 +161,7 @@ class AutoForecaster:
             classes["group"].isin(list(catalogue.AUTO_POOLS))
             & (classes["season"] == self.season_length)
             & (classes["windows"] == self.n_windows)
-            & (classes["n_obs"] >= self.horizon * self.n_windows + catalogue.lgbm_warmup(self.season_length)),
+            & (classes["n_obs"] >= self._lgbm_length()),
             "unique_id",
         ]
         if self._wants(catalogue.LGBM) and len(lgbm_ids) > 0:
@@ -184,7 +184,11 @@ class AutoForecaster:
         report(f"scoring the backtest of {scored:,} series", None)
         scores = score_backtest(backtest, history, self.season_length, self.levels)
         report(f"choosing a model for each of {total:,} series", None)
-        choices = self._choose(classes, scores, pools, ensembles, filled)
+        # every series can fall back to its mean demand where no model asked for forecasts it
+        # (LightGBM alone on series too short for its features)
+        candidates[SHORT_HISTORY_MODEL] = candidates["unique_id"].map(self._short_rate(df))
+        forecastable = candidates.drop(columns=KEYS).notna().groupby(candidates["unique_id"]).all()
+        choices = self._choose(classes, scores, pools, ensembles, filled, forecastable)
         report(f"intervals for {total:,} series", None)
         self.result_ = ForecastResult(
             forecasts=self._final(candidates, backtest, choices, df),
@@ -226,6 +230,11 @@ class AutoForecaster:
             if unknown:
                 raise ForecastError(
                     f"unknown model(s) {sorted(unknown)}; choose from {', '.join(catalogue.ALL_MODELS)}"
+                )
+            if not set(self.models) - {catalogue.ENSEMBLE}:
+                raise ForecastError(
+                    "the ensemble averages other models: name at least two besides it, "
+                    "e.g. auto_ets,tsb,ensemble"
                 )
         twice = df.duplicated(KEYS, keep=False)
         if twice.any():
@@ -293,6 +302,10 @@ class AutoForecaster:
             windows=np.where(group == NO_DEMAND, 0, windows),
         )
 
+    def _lgbm_length(self) -> int:
+        """Periods of history LightGBM needs: its features' warm-up plus the backtest."""
+        return self.horizon * self.n_windows + catalogue.lgbm_warmup(self.season_length)
+
     def _units(self) -> str:
         return PERIOD_NAMES.get(self.freq[0], "periods")
 
@@ -327,6 +340,8 @@ class AutoForecaster:
             return None, future.assign(zero=0.0)
         if group == SHORT:
             return None, future.assign(**{SHORT_HISTORY_MODEL: future["unique_id"].map(self._short_rate(sub))})
+        if not names:  # only LightGBM (or MSTL on series too short for its season) was asked
+            return None, future
         sf = StatsForecast(
             models=[catalogue.statistical_model(n, m) for n in names],
             freq=self.freq,
@@ -435,6 +450,7 @@ class AutoForecaster:
         pools: dict[str, list[str]],
         ensembles: dict[str, list[str]],
         filled: pd.Series,
+        forecastable: pd.DataFrame,
     ) -> pd.DataFrame:
         rmse = scores.pivot(index="unique_id", columns="model", values="rmse")
         units, m, h = self._units(), self.season_length, self.horizon
@@ -455,6 +471,12 @@ class AutoForecaster:
             else:
                 scored = rmse.loc[uid] if uid in rmse.index else pd.Series(dtype="float64")
                 model, reason = self._choose_one(scored, pools[group], ensembles.get(group))
+                if model not in forecastable.columns or not forecastable.at[uid, model]:
+                    why = (f"LightGBM needs {self._lgbm_length()} {units} of history"
+                           if model == catalogue.LGBM else "too little history for it")
+                    reason = (f"{model} gives no forecast for this series ({why}): mean demand "
+                              "over its history instead")
+                    model = SHORT_HISTORY_MODEL
                 if rec.season != m:
                     reason += (f"; without the season of {m} {units} (history {rec.n_obs} "
                                f"< 2 seasons + a {h}-{units[:-1]} window)")
