@@ -175,3 +175,18 @@ def test_order_values_in_two_currencies_are_not_added_together(warehouse):
     assert any("suppliers quote in EUR, USD" in gap for gap in plan.gaps)
     with pytest.raises(inventory.PlanError, match="budget .* one currency"):
         inventory.make_plan(warehouse, inventory.PlanSettings(budget=100.0), save=False)
+
+
+def test_a_cancelled_order_does_not_make_steady_demand_look_erratic(warehouse):
+    rng = np.random.default_rng(5)
+    demand_store(warehouse, {"A": rng.poisson(20, DAYS).astype(float)},
+                 suppliers=[_supplier("A", 5)], stock=[_stock("A", 100)])
+    warehouse.insert_df("orders", pd.DataFrame([{
+        "order_id": "big", "status": "cancelled", "currency": "EUR", "channel": "web",
+        "ordered_at": START + pd.Timedelta(days=DAYS - 10, hours=12)}]))
+    warehouse.insert_df("order_lines", pd.DataFrame([{
+        "order_id": "big", "line_number": 1, "product_id": "A", "quantity": 5000,
+        "unit_price": 10.0, "line_amount": 50000.0, "currency": "EUR"}]))
+    forecast.forecast_demand(warehouse, horizon=28)
+    plan = inventory.make_plan(warehouse, save=False)
+    assert plan.lines.set_index("product_id").loc["A", "xyz"] == "X"  # ~20 a day, every week

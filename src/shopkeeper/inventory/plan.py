@@ -237,6 +237,7 @@ def _sku_facts(
             FROM order_lines l JOIN orders o USING (order_id)
             WHERE CAST(o.ordered_at AS DATE) > CAST(? AS DATE) - INTERVAL 182 DAY
               AND CAST(o.ordered_at AS DATE) <= CAST(? AS DATE)
+              AND coalesce(o.status, '') <> 'cancelled'
             GROUP BY ALL),
         xyz AS (
             SELECT product_id, sqrt(sum(q * q) / 26 - pow(sum(q) / 26, 2)) / (sum(q) / 26) AS cv
