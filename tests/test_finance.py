@@ -271,8 +271,11 @@ def test_two_currencies_give_two_reports_or_one_converted_at_stated_rates(two_cu
     assert converted.pnl.set_index("metric").loc["gmv", "current"] == pytest.approx(370.00)
     assert converted.money == "USD (converted at 1 EUR = 1.1 USD)"
     assert "converted to USD at the configured rates: 1 EUR = 1.1 USD" in converted.narrative.text
-    about = dict(finance.report.report_tables(converted)["about"].to_numpy())
+    tables = finance.report.report_tables(converted)
+    about = dict(tables["about"].to_numpy())
     assert about["money"] == "USD (converted at 1 EUR = 1.1 USD)"
+    pnl = tables["P&L"].set_index("metric")  # every money line says its currency
+    assert pnl.loc["gmv", "currency"] == "USD" and pnl.loc["gross_margin", "currency"] == ""
 
 
 def test_a_degenerate_band_flags_nothing():

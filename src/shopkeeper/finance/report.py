@@ -339,8 +339,13 @@ def report_tables(report: FinanceReport) -> dict[str, pd.DataFrame]:
                              for d in a.drivers)} for a in report.alerts],
         columns=["metric", "day", "actual", "expected", "low", "high", "size", "drivers"])
     daily = report.daily.assign(day=report.daily["day"].dt.date)
-    tables = {"P&L": report.pnl, "KPIs": report.kpis,
-              "variance": report.variance.effects}
+    def with_currency(df: pd.DataFrame) -> pd.DataFrame:
+        """Each money row says its currency (ratios and counts have none)."""
+        money = df["metric"].map(lambda m: metrics.METRICS[m].unit == "money")
+        return df.assign(currency=money.map({True: report.currency, False: ""}))
+
+    tables = {"P&L": with_currency(report.pnl), "KPIs": with_currency(report.kpis),
+              "variance": report.variance.effects.assign(currency=report.currency)}
     for dim, t in report.variance.contributions.items():
         tables[f"by {dim}"] = t
     tables["anomalies"] = alerts
