@@ -161,8 +161,7 @@ def build_report(
     unjudged = {f.metric for f in check.findings if f.kind in ("cannot_compute", "short_history")}
     facts["judged_count"] = Fact(float(len(DAILY_METRICS) - len(unjudged)), "count")
     if money is not None and money.converts:
-        facts["fx_rates"] = Fact(money.describe().split("converted at ", 1)[1].rstrip(")"),
-                                 "text")
+        facts["fx_rates"] = Fact(money.rates_text(), "text")
     if others:
         facts["other_currencies"] = Fact(", ".join(others), "text")
     narrative = checked_narrative(facts, lang, rewrite)

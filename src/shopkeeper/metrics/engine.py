@@ -76,13 +76,16 @@ class Money:
                          for code, rate in self.rates.items() if code != self.currency)
         return f"(CASE {column} WHEN '{self.currency}' THEN 1.0 {cases} END)"
 
+    def rates_text(self) -> str:
+        """The rates, as a report states them: ``1 EUR = 1.08 USD, 1 GBP = 1.27 USD``."""
+        return ", ".join(f"1 {code} = {float(rate):g} {self.currency}"
+                         for code, rate in sorted(self.rates.items()) if code != self.currency)
+
     def describe(self) -> str:
         """How the amounts read, for a report: ``USD (converted at 1 EUR = 1.08 USD)``."""
         if not self.converts:
             return self.currency
-        used = ", ".join(f"1 {code} = {float(rate):g} {self.currency}"
-                         for code, rate in sorted(self.rates.items()) if code != self.currency)
-        return f"{self.currency} (converted at {used})"
+        return f"{self.currency} (converted at {self.rates_text()})"
 
 
 @dataclass(frozen=True)
