@@ -337,6 +337,9 @@ def test_a_currency_without_money_in_the_period_gets_no_report(two_currency_shop
         "order_id": "g1", "line_number": 1, "product_id": "P1", "quantity": 1,
         "unit_price": 5.0, "line_amount": 5.0, "currency": "GBP"}]))
     assert {r.currency for r in finance.build_reports(two_currency_shop, MARCH)} == {"USD", "EUR"}
+    february = finance.Period("month", dt.date(2023, 2, 1), dt.date(2023, 2, 28))
+    [only] = finance.build_reports(two_currency_shop, february)  # only GBP moved, in January
+    assert only.currency == "GBP" and only.other_currencies == ["USD", "EUR"]
     idle = finance.build_report(two_currency_shop, MARCH, money=metrics.Money("GBP"))
     assert idle.facts["net_revenue"].value == 0 and "nan" not in idle.narrative.text
     assert unsupported_numbers(idle.narrative.text, idle.facts) == []

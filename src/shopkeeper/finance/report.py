@@ -105,7 +105,8 @@ def build_reports(
     views = report_money(warehouse, report_currency, fx_rates)
     if not views:
         raise metrics.MetricError("no orders in the warehouse; load some first")
-    if len(views) > 1:  # a currency with no money moving in the period gets no report
+    several = len(views) > 1
+    if several:  # a currency with no money moving in the period gets no report
         if not isinstance(period, Period):
             period = last_complete_period(warehouse, period, as_of)
         active = metrics.query(
@@ -115,7 +116,7 @@ def build_reports(
                                 "currency"])
         views = [m for m in views if m.currency in moving] or views[:1]
     return [build_report(warehouse, period, lang=lang, as_of=as_of, rewrite=rewrite,
-                         money=money if len(views) > 1 or money.converts else None)
+                         money=money if several or money.converts else None)
             for money in views]
 
 
