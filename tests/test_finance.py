@@ -207,6 +207,20 @@ def test_stray_tail_after_a_long_gap_is_not_the_end_of_history(warehouse):
     assert finance.statements.last_activity_day(warehouse) == dt.date(2024, 4, 29)
 
 
+def test_a_trickle_of_late_orders_is_not_the_default_period(warehouse):
+    _daily_store(warehouse, spike_day=None)  # Jan–Apr 2024, about 18 orders a day
+    late = [("may", "2024-05-10"), ("jun", "2024-06-20"), ("jul", "2024-07-02")]
+    warehouse.insert_df("orders", pd.DataFrame([{
+        "order_id": oid, "status": "completed", "currency": "EUR", "channel": "web",
+        "ordered_at": pd.Timestamp(f"{day} 10:00", tz="UTC")} for oid, day in late]))
+    warehouse.insert_df("order_lines", pd.DataFrame([{
+        "order_id": oid, "line_number": 1, "product_id": "A", "quantity": 1,
+        "unit_price": 10.0, "line_amount": 10.0, "currency": "EUR"} for oid, _ in late]))
+    assert finance.last_complete_period(warehouse, "month").label == "2024-04"
+    # asked for explicitly, a thin month is still reported
+    assert finance.last_complete_period(warehouse, "month", as_of="2024-06-30").label == "2024-06"
+
+
 def test_the_narrative_of_a_fall_keeps_its_signs_in_both_languages(shop):
     feb = finance.Period("month", dt.date(2024, 2, 1), dt.date(2024, 2, 29))
     en = finance.build_report(shop, feb, lang="en")

@@ -185,6 +185,7 @@ def test_a_cost_in_another_currency_is_unknown_not_zero(two_currency_shop):
     assert got["USD"]["cost_coverage"] == pytest.approx(100.00 / 150.00)
     assert got["USD"]["costed_margin"] == pytest.approx((100.00 - 80.00) / 100.00)
     assert got["EUR"]["cost_coverage"] == pytest.approx(0.0)
+    assert got["EUR"]["costed_margin"] != got["EUR"]["costed_margin"]  # no costed sale: unknown
     assert got["EUR"]["cogs"] == pytest.approx(0.0)
     for currency in ("USD", "EUR"):  # never a 100% margin made of missing costs
         assert got[currency]["gross_margin"] != got[currency]["gross_margin"]

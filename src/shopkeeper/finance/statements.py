@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from shopkeeper import metrics
@@ -21,6 +22,10 @@ FUTURE_TOLERANCE_DAYS = 1
 # the orders or less, are stray dates (a typo, a test order), not where the store's history ends
 STRAY_GAP_DAYS = 60
 STRAY_SHARE = 0.01
+# by default, a period with fewer orders than this share of the median of the periods before it
+# is the trickle after the store's data ends (late stragglers, test orders), not its last period
+THIN_SHARE = 0.1
+THIN_LOOKBACK = 6
 _PANDAS_PERIOD = {"week": "W-SUN", "month": "M", "quarter": "Q"}  # weeks run Monday–Sunday
 
 # (metric, sign in the statement, indent): the P&L reads top to bottom like an income statement
@@ -96,18 +101,19 @@ def last_activity_day(warehouse: Warehouse, today: dt.date | None = None) -> dt.
 
 def last_complete_period(warehouse: Warehouse, kind: str = "month",
                          as_of: dt.date | str | None = None) -> Period:
-    """The last whole week (Monday–Sunday), month or quarter on or before ``as_of`` (default:
-    the last day of real activity, see :func:`last_activity_day`; a period that ends on that
-    date counts as complete)."""
+    """The last whole week (Monday–Sunday), month or quarter on or before ``as_of`` (a period
+    that ends on that date counts as complete). By default ``as_of`` is the last day of real
+    activity (:func:`last_activity_day`), and a thin last period, with fewer sales than
+    ``THIN_SHARE`` of the median of the ``THIN_LOOKBACK`` periods before it, is passed over
+    for the one before: a trickle of late orders is not the store's last month."""
     if kind not in PERIODS:
         raise metrics.MetricError(f"period must be one of {', '.join(PERIODS)}")
     first = warehouse.query("SELECT min(CAST(ordered_at AS DATE)) FROM orders")[0][0]
     last = last_activity_day(warehouse)
     if first is None or last is None:
         raise metrics.MetricError("no orders in the warehouse; load some first")
-    if as_of is None:
-        as_of = last
-    day = pd.Timestamp(str(as_of))
+    default = as_of is None
+    day = pd.Timestamp(str(last if default else as_of))
     period = day.to_period(_PANDAS_PERIOD[kind])
     if period.end_time.normalize() > day:
         period -= 1
@@ -115,7 +121,29 @@ def last_complete_period(warehouse: Warehouse, kind: str = "month",
         raise metrics.MetricError(
             f"no complete {kind} with orders on or before {day.date()}: the orders start on "
             f"{first}")
+    if default:
+        period = _skip_thin(warehouse, period, first)
     return Period(kind, period.start_time.date(), period.end_time.date())
+
+
+def _skip_thin(warehouse: Warehouse, period: pd.Period, first: dt.date) -> pd.Period:
+    """``period``, or the last one before it that is not a thin trickle (see
+    :func:`last_complete_period`)."""
+    start = (period - THIN_LOOKBACK * 2).start_time.date()
+    rows = warehouse.query(
+        "SELECT CAST(ordered_at AS DATE), count(*) FROM orders WHERE coalesce(status, '') <> "
+        "'cancelled' AND CAST(ordered_at AS DATE) BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) "
+        "GROUP BY 1", [str(start), str(period.end_time.date())])
+    counts: dict[pd.Period, int] = {}
+    for day, n in rows:
+        key = pd.Timestamp(day).to_period(period.freq)
+        counts[key] = counts.get(key, 0) + int(n)
+    while period.start_time.date() > first:
+        usual = float(np.median([counts.get(period - k, 0) for k in range(1, THIN_LOOKBACK + 1)]))
+        if usual == 0 or counts.get(period, 0) >= THIN_SHARE * usual:
+            break
+        period -= 1
+    return period
 
 
 def previous_period(period: Period) -> Period:

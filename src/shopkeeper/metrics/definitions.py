@@ -127,12 +127,11 @@ METRICS: dict[str, Metric] = {
            "Units sold × unit cost (the product's, else its primary supplier's), over the lines "
            "whose cost is known: see cost coverage.",
            source="sales", sql="sum(l.quantity * l.unit_cost)"),
-        _M("uncosted_sales", "sales without a known cost", "无成本数据的销售额", "money", False,
-           "GMV − discounts of the lines whose unit cost is unknown (none loaded, or in another "
-           "currency with no exchange rate).",
+        _M("costed_sales", "sales with a known cost", "有成本数据的销售额", "money", True,
+           "GMV − discounts of the lines whose unit cost is known.",
            source="sales",
            sql="sum(l.line_gross - coalesce(l.discount_amount, 0) - l.order_discount_share) "
-               "FILTER (WHERE l.unit_cost IS NULL)"),
+               "FILTER (WHERE l.unit_cost IS NOT NULL)"),
         _M("uncosted_lines", "lines without a known cost", "无成本数据的明细行", "count", False,
            "Order lines with a value whose unit cost is unknown.",
            source="sales", sql="count(*) FILTER (WHERE l.unit_cost IS NULL AND l.line_gross <> 0)"),
@@ -170,16 +169,18 @@ METRICS: dict[str, Metric] = {
            "GMV after discounts and refunds.", formula="gmv - discounts - refunds"),
         _M("gross_profit", "gross profit", "毛利", "money", True, "Net revenue − COGS.",
            formula="net_revenue - cogs"),
+        _M("uncosted_sales", "sales without a known cost", "无成本数据的销售额", "money", False,
+           "GMV − discounts of the lines whose unit cost is unknown (none loaded, or in another "
+           "currency with no exchange rate).", formula="gmv - discounts - costed_sales"),
         _M("cost_coverage", "cost coverage", "成本覆盖率", "ratio", True,
            "Share of sales (GMV − discounts) whose unit cost is known.",
-           formula="greatest(0.0, least(1.0, 1 - uncosted_sales / nullif(gmv - discounts, 0)))"),
+           formula="greatest(0.0, least(1.0, costed_sales / nullif(gmv - discounts, 0)))"),
         _M("gross_margin", "gross margin", "毛利率", "ratio", True,
            "Gross profit / net revenue; empty (unknown) unless every line's cost is known.",
            formula="CASE WHEN uncosted_lines = 0 THEN gross_profit / nullif(net_revenue, 0) END"),
         _M("costed_margin", "gross margin on costed sales", "有成本部分的毛利率", "ratio", True,
            "(Sales − COGS) / sales over the lines whose cost is known, before refunds.",
-           formula="(gmv - discounts - uncosted_sales - cogs) "
-                   "/ nullif(gmv - discounts - uncosted_sales, 0)"),
+           formula="(costed_sales - cogs) / nullif(costed_sales, 0)"),
         _M("contribution", "contribution margin", "边际贡献", "money", True,
            "Gross profit − fees − logistics − ad spend.",
            formula="gross_profit - fees - logistics - ad_spend"),
