@@ -177,6 +177,18 @@ def test_order_values_in_two_currencies_are_not_added_together(warehouse):
         inventory.make_plan(warehouse, inventory.PlanSettings(budget=100.0), save=False)
 
 
+
+def test_a_sku_without_any_cost_does_not_count_as_a_second_currency(warehouse):
+    rng = np.random.default_rng(3)
+    demand_store(warehouse, {"A": rng.poisson(20, DAYS).astype(float),
+                             "B": rng.poisson(20, DAYS).astype(float)},
+                 suppliers=[_supplier("A", 5)], stock=[_stock("A", 0), _stock("B", 0)])
+    warehouse.query("UPDATE products SET unit_cost = NULL, currency = 'BRL' WHERE product_id = 'B'")
+    forecast.forecast_demand(warehouse, horizon=28)
+    plan = inventory.make_plan(warehouse, inventory.PlanSettings(budget=10_000.0), save=False)
+    assert list(plan.order_values) == ["EUR"]
+
+
 def test_a_cancelled_order_does_not_make_steady_demand_look_erratic(warehouse):
     rng = np.random.default_rng(5)
     demand_store(warehouse, {"A": rng.poisson(20, DAYS).astype(float)},

@@ -249,7 +249,7 @@ def _sku_facts(
                supplier.supplier_id,
                CAST(coalesce(supplier.terms.unit_cost, p.unit_cost) AS DOUBLE) AS unit_cost,
                CASE WHEN supplier.terms.unit_cost IS NOT NULL THEN supplier.terms.currency
-                    ELSE p.currency END AS cost_currency,
+                    WHEN p.unit_cost IS NOT NULL THEN p.currency END AS cost_currency,
                supplier.terms.lead_time_days AS lead_time_days,
                coalesce(supplier.terms.lead_time_std_days, 0) AS lead_time_std_days,
                coalesce(supplier.terms.moq, 1) AS moq,
