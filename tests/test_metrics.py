@@ -164,6 +164,8 @@ def test_one_currency_only_and_converted_at_the_merchants_rates(two_currency_sho
     eur = _one(metrics.query(two_currency_shop, ["gmv", "orders"],
                              money=metrics.Money("EUR")))
     assert eur == {"gmv": pytest.approx(200.00), "orders": 1}
+    assert _one(metrics.query(two_currency_shop, "units", money=metrics.Money("EUR"))) == {
+        "units": 4}  # a count alone is read in the one currency too
     usd = metrics.Money("USD", {"EUR": 1.10})
     r = metrics.query(two_currency_shop, ["gmv", "refunds", "cogs", "ad_spend", "orders", "aov"],
                       money=usd)

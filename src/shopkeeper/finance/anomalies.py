@@ -339,6 +339,7 @@ def sku_anomalies(
     periods: int = 8,
     threshold: float = 3.5,
     min_units: float = 5.0,
+    money: metrics.Money | None = None,
 ) -> pd.DataFrame:
     """SKUs whose units sold in ``period`` are out of line with their own recent past.
 
@@ -347,12 +348,13 @@ def sku_anomalies(
     Poisson spread √median) from its median, and by at least half of it. Only established SKUs
     (sold in three of four past periods) are judged, and SKUs selling under ``min_units`` both
     now and usually are left out. Returns ``sku, actual, expected, low, high, z`` by |z|.
+    ``money``: judge only the sales in its currency (a report of one currency).
     """
     step = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1),
             "quarter": pd.DateOffset(months=3)}[period.kind]
     first = (pd.Timestamp(period.start) - periods * step).date()
     df = metrics.query(warehouse, "units", by=["sku", period.kind], start=first,
-                       end=period.end).df
+                       end=period.end, money=money).df
     columns = ["sku", "actual", "expected", "low", "high", "z"]
     if df.empty:
         return pd.DataFrame(columns=columns)

@@ -145,7 +145,7 @@ def build_report(
     kpis = kpi_pack(warehouse, period, money)
     variance = explain_change(warehouse, period, previous, money=money)
     check = check_anomalies(warehouse, period.start, period.end, money=money)
-    skus = sku_anomalies(warehouse, period)
+    skus = sku_anomalies(warehouse, period, money=money)
     daily = metrics.query(warehouse, ["net_revenue", "gross_profit", "orders"], by="day",
                           start=previous.start, end=period.end, money=money).df
     currency = money.currency if money else _currency(warehouse)

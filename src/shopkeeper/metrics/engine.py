@@ -393,8 +393,10 @@ def query(
     by, filters_ = as_tuple(by), {k: as_tuple(v) for k, v in (filters or {}).items()}
     names = as_tuple(metrics)
     described = ""
+    if money is not None and not money.converts:  # one currency: its orders only, counts too
+        filters_ = {**filters_, "currency": (money.currency,)}
     if any(METRICS[m].unit == "money" for n in names if n in METRICS for m in measures_of(n)):
-        found = currencies(warehouse)
+        found = currencies(warehouse) if money is None or money.converts else []
         if money is not None and money.converts:
             lacking = [c for c in found if c != money.currency and c not in money.rates]
             if lacking:
@@ -404,7 +406,6 @@ def query(
                     f"{lacking[0]} = 1.08 {money.currency}), or read one currency at a time")
             described = money.describe()
         elif money is not None:
-            filters_ = {**filters_, "currency": (money.currency,)}
             described = money.currency
         elif len(found) > 1 and "currency" not in by and len(filters_.get("currency", ())) != 1:
             by = (*by, "currency")
