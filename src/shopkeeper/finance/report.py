@@ -354,11 +354,12 @@ def report_tables(report: FinanceReport) -> dict[str, pd.DataFrame]:
           "days": ", ".join(map(str, f.days))} for f in report.findings],
         columns=["metric", "kind", "reason", "days"])
     tables["SKU anomalies"] = report.sku_alerts
-    tables["daily"] = daily
+    tables["daily"] = daily.assign(currency=report.currency)
     for name, df, col in (("outlook by week", report.outlook, "week"),
                           ("outlook by month", report.outlook_months, "month"),
                           ("cash", report.cash, "week")):
-        tables[name] = df.assign(**{col: pd.to_datetime(df[col]).dt.date})
+        tables[name] = df.assign(**{col: pd.to_datetime(df[col]).dt.date},
+                                 currency=report.currency)
     tables["about"] = pd.DataFrame({
         "item": ["period", "start", "end", "compared with", "currency", "money",
                  "other currencies (reported apart)", "narrative", "rejected numbers",
