@@ -178,3 +178,30 @@ def test_closed_weekdays_get_no_demand_and_keep_the_weekly_total(warehouse):
     assert (fc.loc[~sundays, "yhat"] > 0).all()
     base = run.result.candidates.set_index("ds")[run.result.choices["model"].iloc[0]]
     assert fc["yhat"].sum() == pytest.approx(base.clip(lower=0).sum(), rel=1e-9)
+
+
+def test_mase_of_a_history_shorter_than_its_season_is_scaled_by_the_one_step_naive():
+    """A year of weekly history has no seasonal naive error at season 52: MASE must fall back to
+    the one-step scale instead of coming out NaN for every series (as the README's weekly
+    backtest on the demo showed)."""
+    from shopkeeper.forecast.metrics import score_backtest
+
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2024-01-07", periods=40, freq="W")
+    history = pd.DataFrame({"unique_id": "A", "ds": ds[:36], "y": rng.poisson(5, 36)})
+    backtest = pd.DataFrame({"unique_id": "A", "ds": ds[36:], "cutoff": ds[35],
+                             "y": rng.poisson(5, 4).astype(float), "m": 5.0})
+    scores = score_backtest(backtest, history, season_length=52, levels=())
+    assert np.isfinite(scores["mase"]).all() and (scores["mase"] > 0).all()
+    one_step = np.abs(np.diff(history["y"])).mean()
+    expected = np.abs(backtest["y"] - 5.0).mean() / one_step
+    assert scores["mase"].iloc[0] == pytest.approx(expected)
+
+
+def test_auto_arima_joins_only_the_smooth_pool_on_weekly_data():
+    """AutoARIMA is fitted per series and window: on every erratic and lumpy SKU of a store it
+    turned the README's weekly backtest into an hour; the intermittent models cover those."""
+    auto = forecast.AutoForecaster(horizon=4, freq="W", season_length=52)
+    pools = auto._pools(pd.DataFrame())
+    assert "auto_arima" in pools["smooth"]
+    assert all("auto_arima" not in pools[c] for c in ("erratic", "intermittent", "lumpy"))

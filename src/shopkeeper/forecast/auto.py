@@ -321,7 +321,9 @@ class AutoForecaster:
         pools: dict[str, list[str]] = {NO_DEMAND: [], SHORT: [SHORT_HISTORY_MODEL]}
         for cls, auto_pool in catalogue.AUTO_POOLS.items():
             if self.models == "auto":
-                pool = list(auto_pool) + list(catalogue.AUTO_EXTRAS_BY_FREQ.get(self.freq[0], ()))
+                pool = list(auto_pool)
+                if cls in catalogue.AUTO_EXTRAS_CLASSES:
+                    pool += catalogue.AUTO_EXTRAS_BY_FREQ.get(self.freq[0], ())
                 pool.append(catalogue.LGBM)
                 if self.freq == "D" and (self.input_size or 0) >= 730:
                     pool.append("mstl")

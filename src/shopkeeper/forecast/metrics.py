@@ -1,7 +1,8 @@
 """Forecast accuracy: MAE, RMSE, MASE, RMSSE, WAPE, bias and interval coverage.
 
 Point metrics come from utilsforecast. MASE and RMSSE are scaled by the in-sample (seasonal)
-naive error of the history before the first backtest cut-off, so no test data leaks into them.
+naive error of the history before the first backtest cut-off, so no test data leaks into them;
+a series whose history holds one season or less scales MASE by the one-step naive error.
 """
 
 from __future__ import annotations
@@ -69,7 +70,17 @@ def score_backtest(
         return pd.DataFrame(columns=cols)
     models = model_columns(backtest)
     train = history[history["unique_id"].isin(backtest["unique_id"].unique())]
-    scores = accuracy(backtest.drop(columns="cutoff"), train, season_length, models)
+    # a history of one season or less has no seasonal naive error to scale MASE by: such
+    # series are scaled by the one-step naive error, as RMSSE always is
+    lengths = train.groupby("unique_id").size()
+    seasonal = backtest["unique_id"].map(lengths).fillna(0) > season_length
+    parts = [
+        accuracy(backtest[rows].drop(columns="cutoff"),
+                 train[train["unique_id"].isin(backtest.loc[rows, "unique_id"])], season, models)
+        for rows, season in ((seasonal, season_length), (~seasonal, 1))
+        if rows.any()
+    ]
+    scores = pd.concat(parts, ignore_index=True)
     if levels:
         scores = scores.merge(_coverage(backtest, models, levels), on=["unique_id", "model"],
                               how="left")
