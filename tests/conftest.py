@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +34,17 @@ def warehouse(tmp_path: Path):
 @pytest.fixture
 def warehouse_path(tmp_path: Path) -> Path:
     return tmp_path / "w.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The demo store, built once per session by a real `shopkeeper demo` subprocess with no
+    terminal: its folder and the finished process. Building it takes minutes, so the demo test
+    and the README tour share it; the tour changes it (it loads more data), so it runs last."""
+    folder = tmp_path_factory.mktemp("demo")
+    exe = Path(sys.executable).with_name("shopkeeper")
+    env = {k: v for k, v in os.environ.items() if k != "SHOPKEEPER_CONFIG"}
+    built = subprocess.run([str(exe), "demo"], cwd=folder, env={**env, "COLUMNS": "120"},
+                           capture_output=True, text=True, timeout=1800)
+    assert built.returncode == 0, built.stderr[-3000:] + built.stdout[-3000:]
+    return folder, built

@@ -104,10 +104,9 @@ def test_real_subprocess_prints_one_line_and_debug_prints_traceback(workdir):
 
 
 @pytest.mark.slow
-def test_demo_builds_the_store_and_is_repeatable(workdir):
-    result = invoke("demo")
-    assert result.exit_code == 0, result.output
-    assert "warehouse: shopkeeper-data/warehouse.duckdb" in result.output
+def test_demo_builds_the_store_and_is_repeatable(demo_store, monkeypatch):
+    workdir, built = demo_store
+    assert "warehouse: shopkeeper-data/warehouse.duckdb" in built.stdout
     assert (workdir / "shopkeeper-data/out/quarantine.csv").exists()
     with Warehouse(workdir / "shopkeeper-data/warehouse.duckdb", read_only=True) as wh:
         assert wh.count("order_lines") == 531_282
@@ -116,6 +115,8 @@ def test_demo_builds_the_store_and_is_repeatable(workdir):
         assert generated[0][0] == wh.count("reviews") > 0
         assert wh.query("SELECT count(*) FROM loads WHERE is_generated")[0][0] == 1
         before = {t.name: t.rows for t in wh.status().tables}
+    monkeypatch.chdir(workdir)
+    monkeypatch.delenv("SHOPKEEPER_CONFIG", raising=False)
     again = invoke("demo")
     assert "already loaded (nothing changed)" in again.output
     with Warehouse(workdir / "shopkeeper-data/warehouse.duckdb", read_only=True) as wh:

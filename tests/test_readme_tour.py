@@ -3,7 +3,8 @@
 The commands are read from README.md itself, so a documented command can never crash unnoticed.
 Lines that name the reader's own files (an Olist folder, a Taobao export, an ERP file with its
 mapping, a draft id) run against small stand-ins this module writes; every other line runs as
-written, in order, in one store, each as a real subprocess with no terminal (as in a script).
+written, in order, in one store (the session's demo store: the tour changes it, so it runs last), each
+as a real subprocess with no terminal (as in a script).
 A README line that this module neither runs as written nor knows how to stand in for fails.
 """
 
@@ -126,11 +127,8 @@ def _run(args: list[str], cwd: Path, stdin: str = "") -> subprocess.CompletedPro
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("tour")
-    built = _run(["demo"], folder)
-    assert built.returncode == 0, built.stderr[-3000:] + built.stdout[-3000:]
-    return folder
+def demo_dir(demo_store) -> Path:
+    return demo_store[0]
 
 
 def test_the_tour_is_found_and_every_line_is_runnable():
