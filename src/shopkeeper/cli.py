@@ -485,10 +485,9 @@ def metrics_cmd(
         if not sep or not values:
             raise metrics.MetricError(f"--where {item!r}: write DIM=VALUE[,VALUE…]")
         filters[dim.strip()] = _split(values)
-    with store.Warehouse.from_settings(_settings(), read_only=True) as wh:
-        settings = _settings()
-        target = settings.report_currency or (metrics.currencies(wh) or ["USD"])[0]
-        money = metrics.Money(target, settings.fx_rates) if settings.fx_rates else None
+    settings = _settings()
+    with store.Warehouse.from_settings(settings, read_only=True) as wh:
+        money = metrics.converted_money(wh, settings.report_currency, settings.fx_rates)
         result = metrics.query(wh, _split(names), by=_split(by), filters=filters, start=start,
                                end=end, compare=compare, money=money)
     df = result.df
@@ -831,10 +830,8 @@ def plan(
     excess = result.excess
     if len(excess):
         console.print(f"excess stock: {len(excess):,} SKUs ({(excess['status'] == 'dead').sum():,} "
-                      "dead), " + ", ".join(
-                          f"{value:,.2f} {code}" for code, value in excess.groupby(
-                              excess["currency"].fillna(result.currency))["excess_value"]
-                          .sum().items()) + " tied up")
+                      "dead), " + ", ".join(f"{value:,.2f} {code}" for code, value
+                                           in result.excess_values.items()) + " tied up")
     if export:
         console.print(f"wrote {result.export(str(export))}")
     console.print(f"approve with: shopkeeper plan --approve {result.plan_id} --by NAME")

@@ -83,11 +83,8 @@ def report_money(warehouse: Warehouse, report_currency: str = "",
     """How the store's money is reported: with ``fx_rates``, one report with every amount
     converted into ``report_currency`` (default: the most used currency); else one report per
     currency the store sells in (never added up)."""
-    found = metrics.currencies(warehouse)
-    if fx_rates:
-        return [metrics.Money((report_currency or (found[0] if found else "USD")).upper(),
-                              {k.upper(): float(r) for k, r in fx_rates.items()})]
-    return [metrics.Money(c) for c in found]
+    converted = metrics.converted_money(warehouse, report_currency, fx_rates)
+    return [converted] if converted else [metrics.Money(c) for c in metrics.currencies(warehouse)]
 
 
 def build_reports(

@@ -87,6 +87,12 @@ class Plan:
         by = self.lines.groupby(self.lines["currency"].fillna(self.currency))["order_value"].sum()
         return {str(c): float(v) for c, v in by.items()} or {self.currency: 0.0}
 
+    @property
+    def excess_values(self) -> dict[str, float]:
+        """Stock value tied up in excess per currency of the suppliers' costs."""
+        by = self.excess.groupby(self.excess["currency"].fillna(self.currency))["excess_value"].sum()
+        return {str(c): float(v) for c, v in by.items()}
+
     def export(self, path: str) -> str:
         """Write the plan to CSV (lines only) or XLSX (plan, excess stock, settings)."""
         if path.endswith(".xlsx"):

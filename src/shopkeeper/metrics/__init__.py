@@ -13,6 +13,7 @@ from shopkeeper.metrics.engine import (
     Money,
     comparison_range,
     compile_query,
+    converted_money,
     currencies,
     query,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "MetricResult",
     "Money",
     "compile_query",
+    "converted_money",
     "currencies",
     "comparison_range",
     "query",

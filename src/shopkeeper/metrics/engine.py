@@ -436,6 +436,17 @@ def currencies(warehouse: Warehouse) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def converted_money(warehouse: Warehouse, report_currency: str = "",
+                    fx_rates: dict[str, float] | None = None) -> Money | None:
+    """Every amount converted into ``report_currency`` (default: the store's most used
+    currency) at ``fx_rates``; None without rates (amounts then stay in their own currency)."""
+    if not fx_rates:
+        return None
+    found = currencies(warehouse)
+    return Money((report_currency or (found[0] if found else "USD")).upper(),
+                 {k.upper(): float(r) for k, r in fx_rates.items()})
+
+
 def _run(warehouse: Warehouse, sql: str, params: list, q: MetricQuery) -> pd.DataFrame:
     df = warehouse.query_df(sql, params)
     if not q.by:
