@@ -205,6 +205,22 @@ class Warehouse:
             return self._attach(read_only=False)
         return self._con
 
+    def shared(self) -> Warehouse:
+        """Another handle on this open database, for another thread (a server's request or job).
+
+        It wraps a DuckDB cursor: its own transactions over the same database instance, so a
+        reader never waits for a writer (DuckDB's MVCC) and no second process needs the file
+        lock. Close it when done; closing it leaves this warehouse open. Needs a held warehouse
+        (not on demand)."""
+        if self.on_demand or self._open is None:
+            raise WarehouseError(f"the warehouse {self.path} is not held open: cannot share it")
+        other = object.__new__(Warehouse)
+        other.__dict__.update(self.__dict__)
+        other._open = self._open.cursor()
+        other._open.execute(f"SET TimeZone = '{self.timezone}'")
+        other._closed = False
+        return other
+
     def close(self) -> None:
         if self._open is not None:
             self._open.close()
