@@ -1392,7 +1392,7 @@ def reviews_train(
                                                   stars=stars, e5=e5,
                                                   progress=bar)
         else:
-            data_dir = data or Path(__file__).resolve().parents[3] / "shared" / "data"
+            data_dir = data or Path(__file__).resolve().parents[4] / "shared" / "data"
             report = training.train_default_models(data_dir, out_dir, seed=seed, e5=e5,
                                                    progress=bar)
     console.print(str(report), highlight=False, markup=False)  # "[zh held-out] …"
@@ -1695,7 +1695,7 @@ def service_train_intents(
     from shopkeeper import service
 
     settings = _settings()
-    data_dir = data or Path(__file__).resolve().parents[3] / "shared" / "data"
+    data_dir = data or Path(__file__).resolve().parents[4] / "shared" / "data"
     report = service.train_intents(data_dir, out or settings.output_dir / "service-models"
                                     / "intents.npz", seed=seed)
     console.print(str(report), highlight=False)
@@ -1877,7 +1877,3 @@ def recommend_segments(
 def main() -> None:
     """Console-script entry point."""
     app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
