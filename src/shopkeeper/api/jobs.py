@@ -1,0 +1,219 @@
+"""Long work as background jobs: forecasts, plans, reports, review analysis, ingestion.
+
+huey (SQLite storage beside the warehouse) queues the jobs; its consumer runs as threads inside
+the server process, so a job writes through the server's own open warehouse (its own cursor)
+and no second process ever needs DuckDB's file lock. Each job's state, progress and outcome are
+rows of the warehouse's ``jobs`` table, so they survive a page reload and are kept afterwards.
+A job that was queued or running when the server stopped is marked failed at the next start,
+never lost silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from huey import SqliteHuey
+from huey.consumer import Consumer
+from pydantic import BaseModel
+
+from shopkeeper import accounts, store
+
+log = logging.getLogger("shopkeeper.jobs")
+Progress = Callable[[str, float | None], None]
+
+
+@dataclass
+class JobContext:
+    """What a job function gets: its own warehouse handle, its parameters, a progress callback
+    (the library's ``progress(phase, fraction)``), the server's settings and who started it."""
+
+    wh: store.Warehouse
+    params: dict[str, Any]
+    progress: Progress
+    settings: store.Settings
+    actor: str
+
+
+JobFunction = Callable[[JobContext], dict[str, Any]]
+PROGRESS_EVERY_S = 0.5
+
+KINDS: dict[str, tuple[JobFunction, Any]] = {}
+
+
+def job_kind(name: str, permission: Any) -> Callable[[JobFunction], JobFunction]:
+    """Register a job: ``fn(ctx: JobContext) -> result dict`` (JSON-able) and the permission
+    needed to start it."""
+
+    def register(fn: JobFunction) -> JobFunction:
+        KINDS[name] = (fn, permission)
+        return fn
+
+    return register
+
+
+class Job(BaseModel):
+    """One piece of background work and what became of it."""
+
+    job_id: str
+    kind: str
+    status: str  # queued | running | done | failed
+    progress: float | None = None
+    phase: str | None = None
+    params: dict[str, Any] = {}
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+_COLUMNS = ("job_id, kind, status, progress, phase, params, result, error, created_by, "
+            "created_at, started_at, finished_at")
+
+
+def _job(row: tuple) -> Job:
+    values = dict(zip([c.strip() for c in _COLUMNS.split(",")], row, strict=True))
+    for key in ("params", "result"):
+        values[key] = json.loads(values[key]) if values[key] else ({} if key == "params" else None)
+    return Job(**values)
+
+
+class _QuietConsumer(Consumer):
+    """huey's consumer without its signal handlers: the web server owns SIGINT and SIGTERM."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+class JobRunner:
+    """Queues jobs on huey and runs them on ``workers`` threads of this process."""
+
+    def __init__(self, wh: store.Warehouse, settings: store.Settings, data_dir: Path, *,
+                 workers: int = 2) -> None:
+        self.wh = wh
+        self.settings = settings
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.huey = SqliteHuey(name="shopkeeper", filename=str(data_dir / "jobs.sqlite3"),
+                               results=False)
+        self.workers = workers
+        self._run_task = self.huey.task(name="shopkeeper.job")(self._run)
+        self._consumer: Consumer | None = None
+
+    # -- life --------------------------------------------------------------------------------
+    def start(self) -> int:
+        """Mark jobs a previous server left unfinished as failed, then start the workers.
+        Returns how many were marked."""
+        now = datetime.now(UTC)
+        with self._session() as wh, wh.transaction() as con:
+            stale = con.execute("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
+                                ).fetchone()[0]
+            con.execute("UPDATE jobs SET status = 'failed', finished_at = ?, error = "
+                        "'interrupted: the server stopped before this job finished' "
+                        "WHERE status IN ('queued', 'running')", [now])
+        self.huey.flush()  # their queue entries went with them
+        self._consumer = _QuietConsumer(self.huey, workers=self.workers, worker_type="thread",
+                                        periodic=True, check_worker_health=False,
+                                        initial_delay=0.05, max_delay=0.5)
+        self._consumer.start()
+        return int(stale)
+
+    def stop(self) -> None:
+        if self._consumer is not None:
+            self._consumer.stop(graceful=False)
+            self._consumer = None
+
+    def _session(self):
+        from contextlib import closing
+
+        return closing(self.wh.shared())
+
+    # -- work --------------------------------------------------------------------------------
+    def submit(self, kind: str, params: dict[str, Any], principal_name: str) -> Job:
+        if kind not in KINDS:
+            raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(sorted(KINDS))}")
+        job_id = uuid.uuid4().hex[:16]
+        now = datetime.now(UTC)
+        with self._session() as wh:
+            with wh.transaction() as con:
+                con.execute(f"INSERT INTO jobs ({_COLUMNS}) VALUES (?, ?, 'queued', NULL, NULL, "
+                            "?, NULL, NULL, ?, ?, NULL, NULL)",
+                            [job_id, kind, json.dumps(params, default=str), principal_name, now])
+            accounts.record(wh, principal_name, f"job.start:{kind}", f"job:{job_id}",
+                            after=params, via="web")
+        self._run_task(job_id)
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> Job:
+        with self._session() as wh:
+            rows = wh.query(f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ?", [job_id])
+        if not rows:
+            raise LookupError(f"no job {job_id}")
+        return _job(rows[0])
+
+    def list(self, *, limit: int = 50, offset: int = 0, kind: str | None = None,
+             status: str | None = None) -> list[Job]:
+        where, params = [], []
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        sql = (f"SELECT {_COLUMNS} FROM jobs" + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY created_at DESC LIMIT ? OFFSET ?")
+        with self._session() as wh:
+            return [_job(r) for r in wh.query(sql, [*params, limit, offset])]
+
+    def wait(self, job_id: str, timeout: float = 60.0) -> Job:
+        """Block until the job ends (for tests and scripts)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get(job_id)
+            if job.status in ("done", "failed") or time.monotonic() > deadline:
+                return job
+            time.sleep(0.05)
+
+    def _run(self, job_id: str) -> None:
+        with self._session() as wh:
+            job = _job(wh.query(f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ?", [job_id])[0])
+            if job.status != "queued":
+                return
+            fn, _ = KINDS[job.kind]
+            self._update(wh, job_id, status="running", started_at=datetime.now(UTC))
+            last = [0.0]
+            lock = threading.Lock()
+
+            def progress(phase: str, fraction: float | None) -> None:
+                now = time.monotonic()
+                with lock:
+                    if now - last[0] < PROGRESS_EVERY_S and fraction not in (0.0, 1.0):
+                        return
+                    last[0] = now
+                self._update(wh, job_id, phase=phase[:200], progress=fraction)
+
+            try:
+                result = fn(JobContext(wh, job.params, progress, self.settings, job.created_by))
+            except Exception as exc:  # a job's failure is its outcome, kept for the user
+                log.exception("job %s (%s) failed", job_id, job.kind)
+                self._update(wh, job_id, status="failed", error=str(exc).splitlines()[0][:500]
+                             if str(exc) else type(exc).__name__, finished_at=datetime.now(UTC))
+                return
+            self._update(wh, job_id, status="done", progress=1.0, phase="done",
+                         result=json.dumps(result or {}, default=str),
+                         finished_at=datetime.now(UTC))
+
+    @staticmethod
+    def _update(wh: store.Warehouse, job_id: str, **values: Any) -> None:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        with wh.transaction() as con:
+            con.execute(f"UPDATE jobs SET {sets} WHERE job_id = ?", [*values.values(), job_id])

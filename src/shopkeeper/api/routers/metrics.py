@@ -1,0 +1,107 @@
+"""Business metrics by any dimension and period: the one definition every face uses."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from shopkeeper import accounts, metrics, store
+from shopkeeper.api.app import settings as server_settings
+from shopkeeper.api.app import warehouse
+from shopkeeper.api.security import Principal, requires
+
+router = APIRouter(tags=["metrics"])
+P = accounts.Permission
+Wh = Annotated[store.Warehouse, Depends(warehouse)]
+
+
+class MetricInfo(BaseModel):
+    name: str
+    label_en: str
+    label_zh: str
+    unit: str
+    higher_is_better: bool
+    description: str
+
+
+class MetricTable(BaseModel):
+    """Rows of dimension values and metric values; ``<metric>_prev`` and ``_change_pct`` with
+    a comparison."""
+
+    metrics: list[str]
+    by: list[str]
+    columns: list[str]
+    rows: list[list[Any]]
+    money: str | None = Field(default=None, description="Currency of the amounts, and any "
+                              "exchange rates used.")
+    unavailable: dict[str, list[str]] = {}
+
+
+@router.get("/metrics/definitions", summary="Every metric: label, unit, definition",
+            response_model=list[MetricInfo])
+def definitions(_: Principal = requires(P.METRICS_READ)) -> list[MetricInfo]:
+    return [MetricInfo(name=m.name, label_en=m.label_en, label_zh=m.label_zh, unit=m.unit,
+                       higher_is_better=m.higher_is_better, description=m.description)
+            for m in metrics.METRICS.values()]
+
+
+@router.get("/metrics/dimensions", summary="Dimensions to slice metrics by")
+def dimensions(_: Principal = requires(P.METRICS_READ)) -> list[str]:
+    return list(metrics.DIMENSIONS)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def run_query(wh: store.Warehouse, settings: store.Settings, names: list[str], by: list[str],
+              filters: dict[str, list[str]], start: str | None, end: str | None,
+              compare: str | None) -> MetricTable:
+    """A metric query with the store's money rules, shaped for JSON."""
+    key = f"metrics:{names}:{by}:{sorted(filters.items())}:{start}:{end}:{compare}"
+
+    def compute() -> MetricTable:
+        money = metrics.converted_money(wh, settings.report_currency, settings.fx_rates)
+        result = metrics.query(wh, names, by=by, filters=filters, start=start, end=end,
+                               compare=compare, money=money)
+        df = result.df
+        return MetricTable(metrics=list(result.query.metrics), by=list(result.query.by),
+                           columns=[str(c) for c in df.columns],
+                           rows=[[_clean(v) for v in row] for row in df.itertuples(index=False)],
+                           money=str(result.money) if result.money else None,
+                           unavailable={k: list(v) for k, v in result.unavailable.items()})
+
+    return metrics.cached(wh, key, compute)
+
+
+@router.get("/metrics", summary="Query metrics × dimensions × period, with a comparison",
+            response_model=MetricTable)
+def query(wh: Wh, settings: Annotated[store.Settings, Depends(server_settings)],
+          names: Annotated[str, Query(alias="metrics", max_length=500,
+                                      description="Comma-separated, e.g. net_revenue,orders")],
+          by: Annotated[str, Query(max_length=200, description="Comma-separated dimensions, "
+                                   "e.g. month,channel")] = "",
+          where: Annotated[list[str] | None, Query(max_length=500, description="DIM=V1,V2; "
+                                                   "repeatable")] = None,
+          start: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+          end: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+          compare: Literal["previous", "year"] | None = None,
+          _: Principal = requires(P.METRICS_READ)) -> MetricTable:
+    filters: dict[str, list[str]] = {}
+    for item in where or []:
+        dim, sep, values = item.partition("=")
+        if not sep or not values:
+            raise metrics.MetricError(f"where {item!r}: write DIM=VALUE[,VALUE…]")
+        filters[dim.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    split = [n.strip() for n in names.split(",") if n.strip()]
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    return run_query(wh, settings, split, dims, filters, start, end, compare)
