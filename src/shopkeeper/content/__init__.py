@@ -27,6 +27,11 @@ from shopkeeper.content.facts import (
 )
 from shopkeeper.content.grounded import LENGTHS, TONES, GroundedWriter
 from shopkeeper.content.keywords import Keyword, suggest_keywords
+from shopkeeper.content.overview import (
+    PendingDraft,
+    PendingDrafts,
+    pending_drafts,
+)
 from shopkeeper.content.studio import (
     KINDS,
     PLATFORMS,
@@ -38,6 +43,9 @@ from shopkeeper.content.studio import (
 )
 
 __all__ = [
+    "PendingDraft",
+    "PendingDrafts",
+    "pending_drafts",
     "KINDS", "LENGTHS", "PLATFORMS", "STATUSES", "TONES", "ComplianceFlag", "ContentError",
     "CopyOptions", "Draft", "GroundedWriter", "Keyword", "ProductFacts", "ReviewPhrase",
     "check_compliance", "check_options", "checked_draft", "draft_history", "edit_draft",

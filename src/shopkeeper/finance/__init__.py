@@ -16,6 +16,18 @@ from shopkeeper.finance.anomalies import (
 )
 from shopkeeper.finance.narrative import model_rewriter
 from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
+from shopkeeper.finance.overview import (
+    AnomalyAlert,
+    AnomalyFinding,
+    CurrencyTiles,
+    KpiTile,
+    KpiTiles,
+    RecentAnomalies,
+    SparkPoint,
+    kpi_tiles,
+    recent_anomalies,
+    tile_period,
+)
 from shopkeeper.finance.report import (
     FORMATS,
     FinanceReport,
@@ -42,6 +54,16 @@ from shopkeeper.finance.variance import Variance, explain_change
 from shopkeeper.metrics import MetricError
 
 __all__ = [
+    "AnomalyAlert",
+    "AnomalyFinding",
+    "CurrencyTiles",
+    "KpiTile",
+    "KpiTiles",
+    "RecentAnomalies",
+    "SparkPoint",
+    "kpi_tiles",
+    "recent_anomalies",
+    "tile_period",
     "FORMATS",
     "FinanceReport",
     "MetricError",

@@ -4,6 +4,14 @@ The public entry module of the capability. It consumes ``forecast``'s output (th
 sanctioned capability-to-capability dependency in the house).
 """
 
+from shopkeeper.inventory.overview import (
+    PendingPlanLine,
+    PendingPlanLines,
+    StockoutAlert,
+    StockoutAlerts,
+    pending_plan_lines,
+    stockout_alerts,
+)
 from shopkeeper.inventory.plan import (
     DEFAULT_SERVICE_LEVELS,
     Plan,
@@ -33,6 +41,12 @@ from shopkeeper.inventory.policies import (
 from shopkeeper.inventory.simulate import PolicyParams, SimulationResult, simulate
 
 __all__ = [
+    "PendingPlanLine",
+    "PendingPlanLines",
+    "StockoutAlert",
+    "StockoutAlerts",
+    "pending_plan_lines",
+    "stockout_alerts",
     "DEFAULT_SERVICE_LEVELS",
     "Plan",
     "PlanError",

@@ -5,6 +5,7 @@
                   start="2011-01-01", end="2011-11-30").df
 """
 
+from shopkeeper.metrics.cache import cached, clear_cache, data_version
 from shopkeeper.metrics.definitions import DIMENSIONS, METRICS, TIME_GRAINS, Dimension, Metric
 from shopkeeper.metrics.engine import (
     MetricError,
@@ -28,9 +29,12 @@ __all__ = [
     "MetricQuery",
     "MetricResult",
     "Money",
+    "cached",
+    "clear_cache",
     "compile_query",
     "converted_money",
     "currencies",
+    "data_version",
     "comparison_range",
     "query",
 ]

@@ -13,6 +13,14 @@ See ``docs/reviews.md``.
 from shopkeeper.llm.language import detect_language, is_supported
 from shopkeeper.reviews.analyze import AnalysisSummary, analyze_reviews, stars_sentiment
 from shopkeeper.reviews.aspects import AspectMention, discover_aspects, extract_aspects
+from shopkeeper.reviews.overview import (
+    PendingReplies,
+    PendingReply,
+    ReviewAlertItem,
+    ReviewAlerts,
+    pending_replies,
+    recent_alerts,
+)
 from shopkeeper.reviews.replies import (
     Policy,
     ReplyDraft,
@@ -35,6 +43,12 @@ from shopkeeper.reviews.trends import (
 )
 
 __all__ = [
+    "PendingReplies",
+    "PendingReply",
+    "ReviewAlertItem",
+    "ReviewAlerts",
+    "pending_replies",
+    "recent_alerts",
     "AnalysisSummary", "AspectMention", "Policy", "ProductSummary", "ReplyDraft", "ReplyError",
     "ReviewAlert", "Sentiment", "SentimentModel", "analyze_reviews", "aspect_label",
     "aspect_trends", "default_model", "detect_language", "detect_review_alerts",

@@ -26,6 +26,14 @@ from shopkeeper.service.knowledge import (
     ensure_index,
     tokenize,
 )
+from shopkeeper.service.overview import (
+    OpenHandoff,
+    OpenHandoffs,
+    PendingReturn,
+    PendingReturns,
+    open_handoffs,
+    pending_returns,
+)
 from shopkeeper.service.policy import (
     Decision,
     PolicyRules,
@@ -46,6 +54,12 @@ from shopkeeper.service.training import IntentReport, train_intents
 from shopkeeper.service.understand import INTENTS, Understanding, load_intents, understand
 
 __all__ = [
+    "OpenHandoff",
+    "OpenHandoffs",
+    "PendingReturn",
+    "PendingReturns",
+    "open_handoffs",
+    "pending_returns",
     "INTENTS", "CustomerTools", "Decision", "Hit", "IndexReport", "KnowledgeBase", "PiiGuard",
     "PolicyRules", "Rule", "ServiceAgent", "ServiceError", "Turn", "Understanding",
     "build_index", "close_handoff", "conversation_log", "decide_return",

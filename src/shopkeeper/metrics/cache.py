@@ -1,0 +1,102 @@
+"""Aggregates computed once per load and invalidated by the next one, not once per request.
+
+A dashboard served to many people asks the same questions of the same data over and over. The
+answers change only when data is written, so they are kept in a small process-wide LRU keyed by
+(warehouse file, :func:`data_version`, key). The version is read from the warehouse on every
+call (a catalog lookup and the tiny ``loads`` table), so a load by this process or any other
+invalidates every answer at once. Concurrent callers asking for the same missing key wait for
+one computation instead of each running it.
+
+    from shopkeeper import metrics
+    tiles = metrics.cached(wh, "finance.kpi_tiles:month", lambda: compute(wh))
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from shopkeeper.store import TABLES, Warehouse
+
+T = TypeVar("T")
+MAX_ENTRIES = 256
+
+# the store's loaded tables (not results: a chat turn or a draft must not invalidate the KPIs)
+_LOADED = tuple(t.name for t in TABLES)
+
+
+def data_version(wh: Warehouse) -> str:
+    """A text that changes whenever loaded data changes: the loads (count, latest finish and
+    load id, written in the same transaction as the load's rows: ingestion, the demo and the
+    generator all go through it) plus the row counts DuckDB keeps in its catalog for the loaded
+    tables, so rows inserted outside a load (a test, a script) count too (rows deleted or
+    updated outside a load do not: DuckDB's estimate keeps them). Cheap: no table is scanned."""
+    loads = wh.query("SELECT count(*), max(finished_at), arg_max(load_id, finished_at) "
+                     "FROM loads")[0]
+    sizes = wh.query(
+        "SELECT coalesce(sum(estimated_size), 0), count(*) FROM duckdb_tables() "
+        "WHERE schema_name = 'main' AND table_name IN (SELECT unnest(?))", [list(_LOADED)])[0]
+    finished = loads[1].isoformat() if loads[1] is not None else "-"
+    return f"{loads[0]}:{finished}:{loads[2] or '-'}:{sizes[0]}"
+
+
+class _Cache:
+    """A bounded LRU with one lock per key being computed."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._values: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._computing: dict[tuple, threading.Lock] = {}
+        self.computed = 0  # how many times a value was computed (for tests and benchmarks)
+
+    def get(self, key: tuple, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            key_lock = self._computing.setdefault(key, threading.Lock())
+        with key_lock:  # one caller computes; the others wait here, then find the value
+            with self._lock:
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key]
+            try:
+                value = compute()
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+            with self._lock:
+                self.computed += 1
+                self._values[key] = value
+                self._values.move_to_end(key)
+                while len(self._values) > self.max_entries:
+                    self._values.popitem(last=False)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+CACHE = _Cache()
+
+
+def cached(wh: Warehouse, key: str, compute: Callable[[], T]) -> T:
+    """``compute()``'s value for ``key`` on this warehouse's current data, computed once per
+    data version (see :func:`data_version`) and shared by every caller in the process; treat it
+    as read-only. ``key`` must name everything the value depends on besides loaded data (the
+    function, its arguments, and a stamp of any result table it reads)."""
+    path = str(Path(wh.path).resolve())
+    return CACHE.get((path, data_version(wh), key), compute)
+
+
+def clear_cache() -> None:
+    """Forget every cached value (tests; memory)."""
+    CACHE.clear()
