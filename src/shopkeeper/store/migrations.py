@@ -104,6 +104,14 @@ def _store_settings(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE loads ADD COLUMN notes JSON")
 
 
+@migration(7, "workspace: users, API tokens, web sessions, setup secrets, audit log, jobs, "
+               "idempotency keys")
+def _workspace(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("users", "api_tokens", "web_sessions", "setup_secrets", "audit_log", "jobs",
+                 "idempotency_keys"):
+        con.execute(schema.create_app_table_sql(name))
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

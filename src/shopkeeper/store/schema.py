@@ -580,6 +580,76 @@ RESULT_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+# Tables the workspace itself keeps (accounts, sessions, the audit log, background jobs): not
+# store data, so never exported with it. name -> (what it holds, column DDL).
+APP_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "users": (
+        "People who can sign in: their role (owner, analyst, operator, agent, viewer), whether "
+        "they are disabled, their language, and an argon2 hash of their password (never the "
+        "password).",
+        (
+            "user_id VARCHAR PRIMARY KEY", "username VARCHAR UNIQUE", "display_name VARCHAR",
+            "role VARCHAR", "password_hash VARCHAR", "disabled BOOLEAN", "lang VARCHAR",
+            "created_at TIMESTAMPTZ",
+        ),
+    ),
+    "api_tokens": (
+        "Bearer tokens for the REST API and MCP: read or write scope, expiry and revocation. "
+        "Only a SHA-256 hash of the secret is kept; the secret is shown once.",
+        (
+            "token_id VARCHAR PRIMARY KEY", "user_id VARCHAR", "name VARCHAR",
+            "token_hash VARCHAR", "scope VARCHAR", "created_at TIMESTAMPTZ",
+            "expires_at TIMESTAMPTZ", "revoked_at TIMESTAMPTZ", "last_used_at TIMESTAMPTZ",
+        ),
+    ),
+    "web_sessions": (
+        "Signed-in browser sessions, by a hash of the session id, with their CSRF token and "
+        "expiry; logging out ends one.",
+        (
+            "session_hash VARCHAR PRIMARY KEY", "user_id VARCHAR", "csrf_token VARCHAR",
+            "created_at TIMESTAMPTZ", "expires_at TIMESTAMPTZ", "ended_at TIMESTAMPTZ",
+        ),
+    ),
+    "setup_secrets": (
+        "One-time setup links that create the first owner, by a hash of the secret; a used or "
+        "superseded one has `used_at`.",
+        ("secret_hash VARCHAR PRIMARY KEY", "created_at TIMESTAMPTZ", "used_at TIMESTAMPTZ"),
+    ),
+    "audit_log": (
+        "Every write, by whom and through which face (cli, web, api, mcp): the action, its "
+        "target, and the state before and after (never passwords, hashes or token secrets).",
+        (
+            "event_id VARCHAR PRIMARY KEY", '"at" TIMESTAMPTZ', "actor VARCHAR",
+            "action VARCHAR", "target VARCHAR", "before JSON", "after JSON", "via VARCHAR",
+        ),
+    ),
+    "jobs": (
+        "Background jobs of the server (ingest, forecast, plan, report…): status, progress, "
+        "parameters, outcome or error, who started them and when.",
+        (
+            "job_id VARCHAR PRIMARY KEY", "kind VARCHAR", "status VARCHAR", "progress DOUBLE",
+            "phase VARCHAR", "params JSON", "result JSON", "error VARCHAR",
+            "created_by VARCHAR", "created_at TIMESTAMPTZ", "started_at TIMESTAMPTZ",
+            "finished_at TIMESTAMPTZ",
+        ),
+    ),
+    "idempotency_keys": (
+        "The response to each API POST sent with an `Idempotency-Key`, per user, so a retried "
+        "request returns it instead of creating the thing twice.",
+        (
+            "key VARCHAR", "user_id VARCHAR", "method VARCHAR", "path VARCHAR",
+            "status INTEGER", "body JSON", "created_at TIMESTAMPTZ",
+            "PRIMARY KEY (key, user_id)",
+        ),
+    ),
+}
+
+
+def create_app_table_sql(name: str) -> str:
+    _doc, columns = APP_TABLES[name]
+    return f"CREATE TABLE {name} ({', '.join(columns)})"
+
+
 def create_result_table_sql(name: str) -> str:
     _doc, columns = RESULT_TABLES[name]
     return f"CREATE TABLE {name} ({', '.join(columns)})"
@@ -661,6 +731,20 @@ def to_markdown() -> str:
     ]
     for name, (doc, columns) in RESULT_TABLES.items():
         cols = ", ".join(f"`{c.split()[0]}`" for c in columns)
+        out.append(f"| `{name}` | {doc} Columns: {cols}. |")
+    out += [
+        "",
+        "## Workspace tables",
+        "",
+        "What the web workspace, the REST API and MCP keep for themselves: accounts, sessions, "
+        "the audit log and background jobs. They are not store data (see `docs/accounts.md`).",
+        "",
+        "| table | what it holds |",
+        "|---|---|",
+    ]
+    for name, (doc, columns) in APP_TABLES.items():
+        names = [c.split()[0].strip('"') for c in columns if not c.startswith("PRIMARY KEY")]
+        cols = ", ".join(f"`{n}`" for n in names)
         out.append(f"| `{name}` | {doc} Columns: {cols}. |")
     out.append("")
     return "\n".join(out)
