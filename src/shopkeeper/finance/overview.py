@@ -148,14 +148,15 @@ def _fetch(wh: Warehouse, p: Period, prev: Period, money: metrics.Money | None,
 
 
 def _view_tiles(p: Period, prev: Period, history: pd.DataFrame, year: pd.DataFrame,
-                spark_n: int) -> tuple[list[KpiTile], bool]:
+                spark_n: int, opened: dt.date | None) -> tuple[list[KpiTile], bool]:
     """The tiles of one money view from its rows of :func:`_fetch`'s tables, and whether any
-    money moved in it (current or previous period)."""
-    buckets = _spark_buckets(p, spark_n)
+    money moved in it (current or previous period). A period without rows is 0 for amounts
+    and counts (nothing sold) and None for ratios, or for every metric when it ended before
+    the store's first order (``opened``)."""
+    buckets, step = _spark_buckets(p, spark_n), _STEP[p.kind]
     history = history.set_index(p.kind)
     year_row = year.iloc[0] if len(year) else None
     had_year = year_row is not None and (_num(year_row["orders_prev"]) or 0) > 0
-    opened = history.index.min() if len(history) else None  # before it: no store yet
     tiles, moving = [], False
     for name in TILE_METRICS:
         m = metrics.METRICS[name]
@@ -163,7 +164,7 @@ def _view_tiles(p: Period, prev: Period, history: pd.DataFrame, year: pd.DataFra
         def at(bucket: pd.Timestamp, name: str = name, unit: str = m.unit) -> float | None:
             if bucket in history.index:
                 return _num(history.at[bucket, name])
-            if unit == "ratio" or opened is None or bucket < opened:
+            if unit == "ratio" or opened is None or (bucket + step).date() <= opened:
                 return None
             return 0.0  # no sales that period: nothing sold, no money
 
@@ -191,6 +192,7 @@ def _compute_tiles(wh: Warehouse, period: str, as_of: dt.date | str | None,
         raise metrics.MetricError("no orders in the warehouse; load some first")
     converted = len(views) == 1 and views[0].converts
     split = len(views) > 1
+    opened = wh.query("SELECT min(CAST(ordered_at AS DATE)) FROM orders")[0][0]
     history, year = _fetch(wh, p, prev, None if split else views[0], sparkline, split)
     groups, idle = [], []
     for money in views:
@@ -198,7 +200,7 @@ def _compute_tiles(wh: Warehouse, period: str, as_of: dt.date | str | None,
         if split:
             h = history[history["currency"] == money.currency].drop(columns="currency")
             y = year[year["currency"] == money.currency]
-        tiles, moving = _view_tiles(p, prev, h, y, sparkline)
+        tiles, moving = _view_tiles(p, prev, h, y, sparkline, opened)
         group = CurrencyTiles(currency=money.currency, money=money.describe(), tiles=tiles)
         (groups if moving or not split else idle).append(group)
     if not groups:  # nothing moved anywhere: show the most used currency, as finance does

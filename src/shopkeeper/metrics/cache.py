@@ -26,6 +26,11 @@ MAX_ENTRIES = 256
 
 # the store's loaded tables (not results: a chat turn or a draft must not invalidate the KPIs)
 _LOADED = tuple(t.name for t in TABLES)
+# one statement: the loads, and the catalog's row counts of the loaded tables
+_VERSION_SQL = (
+    "SELECT count(*), epoch_us(max(finished_at)), arg_max(load_id, finished_at), "
+    "(SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE schema_name = 'main' "
+    f"AND table_name IN ({', '.join(repr(name) for name in _LOADED)})) FROM loads")
 
 
 def data_version(wh: Warehouse) -> str:
@@ -34,13 +39,8 @@ def data_version(wh: Warehouse) -> str:
     generator all go through it) plus the row counts DuckDB keeps in its catalog for the loaded
     tables, so rows inserted outside a load (a test, a script) count too (rows deleted or
     updated outside a load do not: DuckDB's estimate keeps them). Cheap: no table is scanned."""
-    loads = wh.query("SELECT count(*), max(finished_at), arg_max(load_id, finished_at) "
-                     "FROM loads")[0]
-    sizes = wh.query(
-        "SELECT coalesce(sum(estimated_size), 0), count(*) FROM duckdb_tables() "
-        "WHERE schema_name = 'main' AND table_name IN (SELECT unnest(?))", [list(_LOADED)])[0]
-    finished = loads[1].isoformat() if loads[1] is not None else "-"
-    return f"{loads[0]}:{finished}:{loads[2] or '-'}:{sizes[0]}"
+    n, finished, load_id, rows = wh.query(_VERSION_SQL)[0]
+    return f"{n}:{finished if finished is not None else '-'}:{load_id or '-'}:{rows}"
 
 
 class _Cache:
