@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from shopkeeper.errors import (
     ConfigError,
@@ -91,38 +92,51 @@ def problem_response(p: Problem, headers: dict[str, str] | None = None) -> JSONR
                         media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+def _answer(request: Request, p: Problem, headers: dict[str, str] | None = None):
+    """JSON for the API and MCP; the web face's error page for a browser asking for a page."""
+    html_errors = getattr(request.app.state, "html_errors", None)
+    path = request.url.path
+    if (html_errors is not None and not path.startswith(("/api/", "/mcp"))
+            and "text/html" in request.headers.get("accept", "")):
+        response = html_errors(request, p)
+        for key, value in (headers or {}).items():
+            response.headers[key] = value
+        return response
+    return problem_response(p, headers)
+
+
 def install(app: FastAPI) -> None:
-    """Make every error on ``app`` a problem-details response."""
+    """Make every error on ``app`` a problem-details response (an error page for browsers)."""
 
     @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(problem(exc.status, exc.detail, kind=exc.kind,
+    async def _problem(request: Request, exc: ProblemError):
+        return _answer(request, problem(exc.status, exc.detail, kind=exc.kind,
                                         instance=request.url.path), exc.headers)
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else ""
-        return problem_response(problem(exc.status_code, detail, instance=request.url.path),
-                                dict(exc.headers or {}))
+        return _answer(request, problem(exc.status_code, detail, instance=request.url.path),
+                       dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError):
         errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""),
                    "type": e.get("type", "")} for e in exc.errors()]
         first = errors[0] if errors else {"loc": [], "msg": ""}
         detail = f"{'.'.join(first['loc'])}: {first['msg']}" if errors else "invalid input"
-        return problem_response(problem(422, detail, instance=request.url.path, errors=errors))
+        return _answer(request, problem(422, detail, instance=request.url.path, errors=errors))
 
     @app.exception_handler(ShopkeeperError)
-    async def _library(request: Request, exc: ShopkeeperError) -> JSONResponse:
+    async def _library(request: Request, exc: ShopkeeperError):
         status = status_for(exc)
         if status >= 500:
             log.exception("request %s failed", request.url.path, exc_info=exc)
-        return problem_response(problem(status, str(exc), instance=request.url.path))
+        return _answer(request, problem(status, str(exc), instance=request.url.path))
 
     @app.exception_handler(Exception)
-    async def _fault(request: Request, exc: Exception) -> JSONResponse:
+    async def _fault(request: Request, exc: Exception):
         log.exception("request %s failed", request.url.path, exc_info=exc)
-        return problem_response(problem(
+        return _answer(request, problem(
             500, "the server failed on this request; the server log has the details",
             instance=request.url.path))

@@ -5,6 +5,8 @@ Providers: ``builtin`` (no model: capabilities take their grounded path), ``open
 OpenAI-compatible endpoint) and ``llamacpp`` (a GGUF file, run in a worker process). See ``docs/llm.md``.
 """
 
+from shopkeeper.llm.grounding import Facts, GroundingReport, check_grounding
+from shopkeeper.llm.health import LLMHealth, health_check
 from shopkeeper.llm.journal import Journal
 from shopkeeper.llm.prompts import Prompt, render_prompt
 from shopkeeper.llm.providers import (
@@ -18,7 +20,7 @@ from shopkeeper.llm.providers import (
 from shopkeeper.llm.runtime import LLM, Completion, get_llm, parse_json
 
 __all__ = [
-    "LLM", "BuiltinProvider", "Completion", "Journal", "LlamaCppProvider", "OpenAIProvider",
-    "Prompt", "Provider", "Reply", "default_model_path", "get_llm", "parse_json",
-    "render_prompt",
+    "LLM", "LLMHealth", "BuiltinProvider", "Completion", "Facts", "GroundingReport", "Journal",
+    "LlamaCppProvider", "OpenAIProvider", "Prompt", "Provider", "Reply", "check_grounding",
+    "default_model_path", "get_llm", "health_check", "parse_json", "render_prompt",
 ]

@@ -3,14 +3,23 @@
 This is the public entry module of the spine; faces and capabilities import from here only.
 """
 
+from pathlib import Path as _Path
+from typing import Any as _Any
+
 from shopkeeper.store.config import DEFAULT_CONFIG_NAME, Settings, config_template, load_settings
 from shopkeeper.store.demo import DemoContext, DemoReport, DemoStep, register_step, run_demo
-from shopkeeper.store.ingest.loader import FileReport, LoadReport, ingest
+from shopkeeper.store.ingest.loader import (
+    FilePreview,
+    FileReport,
+    LoadReport,
+    ingest,
+    preview_file,
+)
 from shopkeeper.store.ingest.mapping import Mapping, load_mapping
 from shopkeeper.store.ingest.presets import all_presets, get_preset
 from shopkeeper.store.migrations import latest_version
 from shopkeeper.store.schema import TABLES, get_table
-from shopkeeper.store.warehouse import TableStatus, Warehouse, WarehouseStatus
+from shopkeeper.store.warehouse import LoadRecord, TableStatus, Warehouse, WarehouseStatus
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
@@ -18,7 +27,9 @@ __all__ = [
     "DemoContext",
     "DemoReport",
     "DemoStep",
+    "FilePreview",
     "FileReport",
+    "LoadRecord",
     "LoadReport",
     "Mapping",
     "Settings",
@@ -27,12 +38,23 @@ __all__ = [
     "WarehouseStatus",
     "all_presets",
     "config_template",
+    "generate_store",
     "get_preset",
     "get_table",
     "ingest",
+    "preview_file",
     "latest_version",
     "load_mapping",
     "load_settings",
     "register_step",
     "run_demo",
 ]
+
+
+def generate_store(out_dir: _Path, **options: _Any) -> dict[str, int]:
+    """Write a realistic synthetic store; see ``shopkeeper.store.generate.generate_store`` for
+    the options. Imported on first use: its writers load pyarrow's CSV and Parquet modules,
+    which every other command would otherwise wait for."""
+    from shopkeeper.store.generate import generate_store as generate
+
+    return generate(out_dir, **options)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
+import zoneinfo
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +19,12 @@ from typing import Any
 
 import duckdb
 
-from shopkeeper.errors import ReadOnlyQueryError, WarehouseError, WarehouseLockedError
+from shopkeeper.errors import (
+    ConfigError,
+    ReadOnlyQueryError,
+    WarehouseError,
+    WarehouseLockedError,
+)
 from shopkeeper.store import migrations, schema
 from shopkeeper.store.config import DEFAULT_MEMORY_LIMIT, Settings
 from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
@@ -50,6 +57,19 @@ class TableStatus:
 
 
 @dataclass(frozen=True)
+class LoadRecord:
+    load_id: str
+    source: str | None
+    preset: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    is_generated: bool
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
 class WarehouseStatus:
     path: str
     schema_version: int
@@ -58,6 +78,9 @@ class WarehouseStatus:
     quarantined_rows: int
     quarantine_by_reason: list[tuple[str, str, int]] = field(default_factory=list)
     timezone: tuple[str, str] = ("UTC", "default")  # the store's zone and where it came from
+
+
+_SHARE_LOCK = threading.Lock()  # handing out cursors of one connection from many threads
 
 
 class Warehouse:
@@ -215,8 +238,9 @@ class Warehouse:
         if self.on_demand or self._open is None:
             raise WarehouseError(f"the warehouse {self.path} is not held open: cannot share it")
         other = object.__new__(Warehouse)
-        other.__dict__.update(self.__dict__)
-        other._open = self._open.cursor()
+        with _SHARE_LOCK:
+            other.__dict__.update(self.__dict__)
+            other._open = self._open.cursor()
         other._open.execute(f"SET TimeZone = '{self.timezone}'")
         other._closed = False
         return other
@@ -379,6 +403,31 @@ class Warehouse:
             by_reason,
             self.timezone_origin(),
         )
+
+    def loads(self, *, limit: int = 50, offset: int = 0) -> tuple[int, list[LoadRecord]]:
+        """The loads, newest first (rows read = loaded + quarantined), and how many there are."""
+        total = int(self._con.execute("SELECT count(*) FROM loads").fetchone()[0])
+        rows = self._con.execute(
+            "SELECT load_id, source, preset, rows_read, rows_loaded, rows_quarantined, "
+            "coalesce(is_generated, false), started_at, finished_at FROM loads "
+            "ORDER BY started_at DESC NULLS LAST, load_id LIMIT ? OFFSET ?",
+            [limit, offset]).fetchall()
+        return total, [LoadRecord(*r) for r in rows]
+
+    def set_timezone(self, zone: str, source: str = "set in the workspace") -> None:
+        """Record ``zone`` as the store's time zone (a ``timezone`` setting still wins)."""
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"unknown time zone {zone!r}: use an IANA name such as "
+                              "'Asia/Shanghai'") from None
+        with self.transaction() as con:
+            con.execute("DELETE FROM store_settings WHERE key = 'timezone'")
+            con.execute("INSERT INTO store_settings VALUES ('timezone', ?, ?, current_timestamp)",
+                        [zone, source])
+        if not self.configured_timezone:
+            self.timezone = zone
+            self._con.execute(f"SET TimeZone = '{zone}'")
 
     def timezone_origin(self) -> tuple[str, str]:
         """The store's time zone and where it came from (the settings, a load, the default)."""

@@ -6,38 +6,42 @@ import re
 import shutil
 import uuid
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shopkeeper import accounts, store
 from shopkeeper.api.app import warehouse
+from shopkeeper.api.idempotency import idempotent
 from shopkeeper.api.jobs import Job, JobContext, job_kind
 from shopkeeper.api.pagination import Page, Paging, paging
 from shopkeeper.api.problems import ProblemError
 from shopkeeper.api.security import Principal, requires
+from shopkeeper.errors import ShopkeeperError
 
 router = APIRouter(tags=["data"])
 P = accounts.Permission
 Wh = Annotated[store.Warehouse, Depends(warehouse)]
+UPLOAD_ID = re.compile(r"[0-9a-f]{12}")
 UPLOAD_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet", ".jsonl", ".json"}
 CHUNK = 1024 * 1024
 
 
-class Load(BaseModel):
-    load_id: str
-    source: str | None
-    preset: str | None
-    rows_read: int
-    rows_loaded: int
-    rows_quarantined: int
-    is_generated: bool
-    started_at: datetime | None
-    finished_at: datetime | None
+class FilePreviewModel(BaseModel):
+    """How a file would load: its preset, which column feeds which field, its first rows."""
+
+    path: str
+    mapping: str
+    description: str
+    encoding: str | None
+    tables: list[str]
+    columns: dict[str, str]
+    unused: list[str]
+    header: list[str]
+    sample: list[list[Any]]
 
 
 class QuarantinedRow(BaseModel):
@@ -80,16 +84,11 @@ def status(wh: Wh, _: Principal = requires(P.DATA_READ)) -> Status:
 
 
 @router.get("/loads", summary="Loads, newest first, with rows read = loaded + quarantined",
-            response_model=Page[Load])
+            response_model=Page[store.LoadRecord])
 def loads(wh: Wh, page: Annotated[Paging, Depends(paging)],
-          _: Principal = requires(P.DATA_READ)) -> Page[Load]:
-    total = wh.query("SELECT count(*) FROM loads")[0][0]
-    rows = wh.query(
-        "SELECT load_id, source, preset, rows_read, rows_loaded, rows_quarantined, "
-        "coalesce(is_generated, false), started_at, finished_at FROM loads "
-        "ORDER BY started_at DESC NULLS LAST LIMIT ? OFFSET ?", [page.limit, page.offset])
-    fields = list(Load.model_fields)
-    return page.of([Load(**dict(zip(fields, r, strict=True))) for r in rows], total=total)
+          _: Principal = requires(P.DATA_READ)) -> Page[store.LoadRecord]:
+    total, items = wh.loads(limit=page.limit, offset=page.offset)
+    return page.of(items, total=total)
 
 
 @router.get("/quarantine", summary="Rejected rows with their reasons",
@@ -125,18 +124,46 @@ def safe_name(name: str) -> str:
     return base[:120]
 
 
-@router.post("/uploads", summary="Upload an export and load it as a background job",
-             status_code=202, response_model=Job)
+class Upload(BaseModel):
+    """A file received and recognised, waiting to be loaded."""
+
+    upload_id: str
+    name: str
+    size: int
+    preview: FilePreviewModel | None = None
+    problem: str | None = Field(default=None, description="Why it cannot be loaded as it is "
+                                "(no preset matches, unreadable…); loading would fail the same way.")
+
+
+def _upload_folder(server, upload_id: str) -> Path:
+    if not UPLOAD_ID.fullmatch(upload_id):
+        raise ProblemError(404, f"no upload {upload_id!r}")
+    folder = server.upload_dir / upload_id
+    if not folder.is_dir():
+        raise ProblemError(404, f"no upload {upload_id!r}")
+    return folder
+
+
+def _preview(path: Path, preset: str | None) -> tuple[FilePreviewModel | None, str | None]:
+    try:
+        return FilePreviewModel(**asdict(store.preview_file(path, preset=preset))), None
+    except ShopkeeperError as exc:
+        return None, str(exc).replace(str(path.parent) + "/", "")
+
+
+@router.post("/uploads", summary="Upload an export: it is kept and recognised, not yet loaded",
+             status_code=201, response_model=Upload)
 def upload(request: Request, file: UploadFile,
            preset: Annotated[str | None, Query(max_length=100)] = None,
-           principal: Principal = requires(P.DATA_WRITE)) -> Job:
+           principal: Principal = requires(P.DATA_WRITE)):
     server = request.app.state.server
     name = safe_name(file.filename or "upload")
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise ProblemError(415, f"{name}: not a file Shopkeeper reads (use one of "
                                 f"{', '.join(sorted(UPLOAD_SUFFIXES))})")
-    folder = server.upload_dir / uuid.uuid4().hex[:12]
+    upload_id = uuid.uuid4().hex[:12]
+    folder = server.upload_dir / upload_id
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     size = 0
@@ -151,17 +178,41 @@ def upload(request: Request, file: UploadFile,
             out.write(chunk)
     if size == 0:
         shutil.rmtree(folder, ignore_errors=True)
-        raise ProblemError(422, f"{name} is empty")
-    return server.jobs.submit("ingest", {"path": str(target), "name": name, "preset": preset},
-                              principal.actor)
+        raise ProblemError(422, f"{name} is empty (0 bytes): export it again")
+    preview, problem = _preview(target, preset)
+    with server.session() as wh:
+        accounts.record(wh, principal.actor, "data.upload", f"upload:{upload_id}",
+                        after={"name": name, "size": size}, via=principal.via)
+    return Upload(upload_id=upload_id, name=name, size=size, preview=preview, problem=problem)
+
+
+class LoadRequest(BaseModel):
+    preset: str | None = Field(default=None, max_length=100, description="Force a preset "
+                               "(default: recognised from the columns).")
+    force: bool = Field(default=False, description="Load again a file loaded before.")
+
+
+@router.post("/uploads/{upload_id}/load", summary="Load an uploaded file (a background job)",
+             status_code=202, response_model=Job)
+def load_upload(upload_id: str, body: LoadRequest, request: Request,
+                principal: Principal = requires(P.DATA_WRITE)):
+    server = request.app.state.server
+    folder = _upload_folder(server, upload_id)
+    files = [p for p in folder.iterdir() if p.is_file()]
+    if not files:
+        raise ProblemError(404, f"no upload {upload_id!r}")
+    return idempotent(request, principal, lambda: server.jobs.submit(
+        "ingest", {"upload_id": upload_id, "name": files[0].name, "preset": body.preset,
+                   "force": body.force}, principal.actor), status_code=202)
 
 
 @job_kind("ingest", P.DATA_WRITE)
 def _ingest_job(ctx: JobContext) -> dict[str, Any]:
     params = ctx.params
-    report = store.ingest(ctx.wh, [params["path"]], preset=params.get("preset") or None,
-                          default_currency=ctx.settings.currency, progress=ctx.progress,
-                          source_label=params.get("name"))
+    folder = Path(ctx.settings.warehouse).parent / "uploads" / params["upload_id"]
+    report = store.ingest(ctx.wh, [folder / params["name"]], preset=params.get("preset") or None,
+                          default_currency=ctx.settings.currency, force=bool(params.get("force")),
+                          progress=ctx.progress, source_label="upload")
     return {
         "load_id": report.load_id,
         "rows_read": report.rows_read,

@@ -702,3 +702,51 @@ def _quarantine_orphans(con, load_id: str, reports: list[FileReport]) -> None:
             [load_id],
         )
     con.execute("DROP TABLE _orphans")
+
+
+@dataclass
+class FilePreview:
+    """What loading a file would do, without loading it: the preset recognised, which of the
+    file's columns feed which fields, and its first rows."""
+
+    path: str
+    mapping: str
+    description: str
+    encoding: str | None
+    tables: list[str]
+    columns: dict[str, str]  # the mapping's field → the file's column
+    unused: list[str]  # the file's columns no field reads
+    header: list[str]
+    sample: list[list[object]]
+
+
+def preview_file(path: str | Path, *, preset: str | None = None,
+                 encoding: str | None = None, rows: int = 5) -> FilePreview:
+    """Recognise ``path``'s preset and show how its columns map (nothing is written anywhere:
+    the file is staged in a private in-memory database)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFound("no such file", path=path)
+    candidates = preset_registry.candidates(preset)
+    single = candidates[0] if len(candidates) == 1 else None
+    opts = single.source if single else None
+    con = duckdb.connect()
+    try:
+        staged = readers.stage(
+            con, path, name="_preview", fmt=readers.detect_format(path, opts.format if opts
+                                                                  else None),
+            encoding=encoding or (opts.encoding if opts else "auto"),
+            delimiter=opts.delimiter if opts else None, sheet=opts.sheet if opts else None,
+            header_row=opts.header_row if opts else None,
+            header_names=set().union(*(m.known_names() for m in candidates)))
+        mapping, resolved = _choose(staged, candidates)
+        quoted = ", ".join(q(c) for c in staged.columns)
+        sample = [list(r) for r in con.execute(
+            f"SELECT {quoted} FROM {staged.table} LIMIT {int(rows)}").fetchall()]
+    finally:
+        con.close()
+    used = set(resolved.values())
+    return FilePreview(path.name, mapping.name, mapping.description, staged.encoding,
+                       [t.table for t in mapping.tables], dict(resolved),
+                       [c for c in staged.columns if c not in used], list(staged.columns),
+                       sample)

@@ -1,0 +1,5 @@
+"""Every page router of the workspace; ``PAGES`` is what ``web.install`` includes."""
+
+from shopkeeper.web.pages import auth, data, settings
+
+PAGES = [auth.router, data.router, settings.router]
