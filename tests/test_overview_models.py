@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pydantic
 import pytest
 
 from shopkeeper import content, finance, inventory, metrics, reviews, service
@@ -180,6 +181,8 @@ def test_cache_keeps_the_value_until_the_next_load(warehouse, tmp_path):
     assert first.groups[0].tile("orders").value == 1.0
     assert finance.kpi_tiles(warehouse, period="month", as_of="2024-02-29") is first
     assert metrics.data_version(warehouse) == version
+    with pytest.raises(pydantic.ValidationError):  # shared by every caller: read-only
+        first.label = "changed"
     # other arguments are other entries
     assert finance.kpi_tiles(warehouse, period="week", as_of="2024-02-29") is not first
     _load(warehouse, tmp_path / "two", [("B1", "2024-02-12", 4)])

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shopkeeper import metrics
 from shopkeeper.finance.anomalies import check_anomalies
@@ -38,6 +38,8 @@ class SparkPoint(BaseModel):
     """One period of a sparkline: its first day and the metric's value (None: no value, e.g.
     a ratio of a period without sales, or a period before the store's first order)."""
 
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
+
     start: dt.date
     value: float | None
 
@@ -46,6 +48,8 @@ class KpiTile(BaseModel):
     """One KPI: its value in the period, the period before and the same period a year ago, the
     changes (``change_*``: difference in the metric's unit; ``*_pct``: that difference as a
     fraction of the earlier value, None when it is 0 or unknown), and its recent history."""
+
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
 
     metric: str
     label_en: str
@@ -65,6 +69,8 @@ class KpiTile(BaseModel):
 class CurrencyTiles(BaseModel):
     """The tiles of one currency (or of every currency converted into one)."""
 
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
+
     currency: str
     money: str  # "EUR", or "USD (converted at 1 EUR = 1.08 USD)"
     tiles: list[KpiTile]
@@ -75,6 +81,8 @@ class CurrencyTiles(BaseModel):
 
 class KpiTiles(BaseModel):
     """The overview's KPI tiles for one period, per currency view (see the module)."""
+
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
 
     period: str  # day, week, month or quarter
     label: str  # 2011-11, 2011-W47, 2011-Q4, 2011-11-30
@@ -236,6 +244,8 @@ def kpi_tiles(wh: Warehouse, *, period: str = "month", as_of: dt.date | str | No
 class AnomalyAlert(BaseModel):
     """One anomalous day of one metric, in one currency view (see :class:`Alert`)."""
 
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
+
     currency: str
     metric: str
     label_en: str
@@ -253,6 +263,8 @@ class AnomalyAlert(BaseModel):
 class AnomalyFinding(BaseModel):
     """A metric the check could not judge in one currency view, and why (see :class:`Finding`)."""
 
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
+
     currency: str
     metric: str
     kind: str  # cannot_compute, implausible, short_history
@@ -262,6 +274,8 @@ class AnomalyFinding(BaseModel):
 
 class RecentAnomalies(BaseModel):
     """The daily anomalies of the last days, per currency view, newest first."""
+
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
 
     start: dt.date
     end: dt.date

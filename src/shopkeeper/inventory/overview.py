@@ -19,7 +19,7 @@ import json
 import math
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shopkeeper import metrics
 from shopkeeper.store import Warehouse
@@ -30,6 +30,8 @@ DEMAND_DAYS = 28
 class StockoutAlert(BaseModel):
     """A SKU whose stock will not last: its stock, demand per day, days of cover, and, from a
     plan, whether to order now, how much and by when."""
+
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
 
     product_id: str
     title: str | None
@@ -46,6 +48,8 @@ class StockoutAlert(BaseModel):
 class StockoutAlerts(BaseModel):
     """The SKUs at risk, fewest days of cover first, and how they were found (``source``:
     ``plan`` or ``coverage``; see the module)."""
+
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
 
     source: str
     plan_id: str | None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shopkeeper import metrics
 from shopkeeper.reviews.trends import aspect_label, detect_review_alerts
@@ -15,6 +15,8 @@ from shopkeeper.store import Warehouse
 
 class ReviewAlertItem(BaseModel):
     """A jump in the negative share of one aspect (see :class:`ReviewAlert`), with its text."""
+
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
 
     product_id: str | None  # None: store-wide
     aspect: str
@@ -33,6 +35,8 @@ class ReviewAlertItem(BaseModel):
 
 class ReviewAlerts(BaseModel):
     """The latest review alerts, store-wide ones first, then the most significant."""
+
+    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
 
     count: int
     items: list[ReviewAlertItem]
