@@ -10,7 +10,9 @@ published. See ``docs/content.md``.
 from shopkeeper.content.batch import generate_for_products, pick_products
 from shopkeeper.content.compliance import ComplianceFlag, check_compliance, suggest_fix
 from shopkeeper.content.drafts import (
+    EXPORT_FORMATS,
     STATUSES,
+    DraftNotFound,
     draft_history,
     edit_draft,
     export_drafts,
@@ -21,9 +23,11 @@ from shopkeeper.content.drafts import (
 from shopkeeper.content.facts import (
     ContentError,
     ProductFacts,
+    ProductNotFound,
     ReviewPhrase,
     parse_attributes,
     product_facts,
+    product_keywords,
 )
 from shopkeeper.content.grounded import LENGTHS, TONES, GroundedWriter
 from shopkeeper.content.keywords import Keyword, suggest_keywords
@@ -41,8 +45,25 @@ from shopkeeper.content.studio import (
     checked_draft,
     generate_copy,
 )
+from shopkeeper.content.workspace import (
+    DraftDetail,
+    DraftSummary,
+    DraftVersion,
+    TextFlag,
+    TextSegment,
+    create_drafts,
+    find_drafts,
+    flag_segments,
+    get_draft,
+    review_draft,
+    revise_draft,
+    text_flags,
+)
 
 __all__ = [
+    "EXPORT_FORMATS", "DraftDetail", "DraftNotFound", "DraftSummary", "DraftVersion",
+    "ProductNotFound", "TextFlag", "TextSegment", "create_drafts", "find_drafts",
+    "flag_segments", "get_draft", "review_draft", "revise_draft", "text_flags",
     "PendingDraft",
     "PendingDrafts",
     "pending_drafts",
@@ -50,6 +71,7 @@ __all__ = [
     "CopyOptions", "Draft", "GroundedWriter", "Keyword", "ProductFacts", "ReviewPhrase",
     "check_compliance", "check_options", "checked_draft", "draft_history", "edit_draft",
     "export_drafts", "generate_copy", "generate_for_products", "list_drafts",
-    "parse_attributes", "pick_products", "product_facts", "save_drafts", "set_status",
+    "parse_attributes", "pick_products", "product_facts", "product_keywords", "save_drafts",
+    "set_status",
     "suggest_fix", "suggest_keywords",
 ]

@@ -16,6 +16,12 @@ from shopkeeper.content.studio import CopyOptions, Draft, checked_draft
 from shopkeeper.store.warehouse import Warehouse
 
 STATUSES = ("draft", "approved", "rejected")
+EXPORT_FORMATS = (".csv", ".xlsx", ".json")
+
+
+class DraftNotFound(ContentError, LookupError):
+    """No draft has this id."""
+
 _MOVES = {"approved": {"draft"}, "rejected": {"draft", "approved"}, "draft": {"rejected"}}
 
 
@@ -118,27 +124,47 @@ def edit_draft(wh: Warehouse, draft_id: str, text: str, *, actor: str = "shopkee
     return checked
 
 
-def export_drafts(wh: Warehouse, path: Path, *, status: str = "approved") -> int:
-    """Write drafts of ``status`` to CSV or XLSX (by suffix); returns the row count."""
+def export_drafts(wh: Warehouse, path: Path, *, status: str | None = "approved") -> int:
+    """Write drafts of ``status`` (None: every status) to CSV, XLSX or JSON (by suffix);
+    returns the row count. The text is data: in CSV and XLSX a cell that a spreadsheet would
+    run as a formula (``=``, ``+``, ``-``, ``@``) gets a leading apostrophe."""
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise ContentError(f"{path}: export to {', '.join(EXPORT_FORMATS)}")
+    if status is not None and status not in STATUSES:
+        raise ContentError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    where, params = ("WHERE d.status = ?", [status]) if status else ("", [])
     df = wh.query_df(
-        "SELECT draft_id, product_id, kind, lang, platform, text, method, grounded, coverage, "
-        "status, version, reviewed_by, updated_at FROM content_drafts WHERE status = ? "
-        "ORDER BY product_id, kind", [status])
+        "SELECT d.draft_id, d.product_id, p.title AS product_title, d.kind, d.lang, d.platform, "
+        "d.text, d.method, d.grounded, d.coverage, d.status, d.version, d.reviewed_by, "
+        "d.updated_at FROM content_drafts d LEFT JOIN products p USING (product_id) "
+        f"{where} ORDER BY d.product_id, d.kind, d.draft_id", params)
     df["updated_at"] = df["updated_at"].astype(str)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".xlsx":
-        df.to_excel(path, index=False, sheet_name=f"{status} copy")
-    elif path.suffix.lower() == ".csv":
-        df.to_csv(path, index=False, encoding="utf-8-sig")  # -sig: Excel reads Chinese right
+    if suffix == ".json":
+        path.write_text(df.to_json(orient="records", force_ascii=False, indent=1),
+                        encoding="utf-8")
+        return len(df)
+    for column in ("product_title", "text", "reviewed_by"):
+        df[column] = df[column].map(_cell)
+    if suffix == ".xlsx":
+        df.to_excel(path, index=False, sheet_name=f"{status or 'all'} copy")
     else:
-        raise ContentError(f"{path}: export to .csv or .xlsx")
+        df.to_csv(path, index=False, encoding="utf-8-sig")  # -sig: Excel reads Chinese right
     return len(df)
+
+
+def _cell(value: object) -> object:
+    """A spreadsheet cell that is never run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _status(wh: Warehouse, draft_id: str) -> tuple[str, int]:
     rows = wh.query("SELECT status, version FROM content_drafts WHERE draft_id = ?", [draft_id])
     if not rows:
-        raise ContentError(f"no draft {draft_id!r}; list them with 'shopkeeper content list'")
+        raise DraftNotFound(f"no draft {draft_id!r}; list them with 'shopkeeper content list'")
     return rows[0][0], int(rows[0][1])
 
 

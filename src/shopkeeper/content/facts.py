@@ -24,6 +24,10 @@ class ContentError(ShopkeeperError, ValueError):
     """A product or attribute string cannot be turned into copy."""
 
 
+class ProductNotFound(ContentError, LookupError):
+    """No product in the warehouse has this id."""
+
+
 @dataclass(frozen=True)
 class ReviewPhrase:
     """A phrase from the product's 4-5 star reviews and how many of them used it."""
@@ -100,7 +104,7 @@ def product_facts(wh: Warehouse, product_id: str, *, lang: str = "en",
         "SELECT title, category, brand, price, currency, description, attributes "
         "FROM products WHERE product_id = ?", [product_id])
     if not rows:
-        raise ContentError(f"product {product_id!r} is not in the warehouse; see "
+        raise ProductNotFound(f"product {product_id!r} is not in the warehouse; see "
                            "'shopkeeper sql \"SELECT product_id, title FROM products\"'")
     title, category, brand, price, currency, description, attrs = rows[0]
     pairs = _flatten(json.loads(attrs) if isinstance(attrs, str) else attrs or {})
