@@ -1,5 +1,59 @@
-"""The ``shopkeeper`` command (a package while it is split into one module per capability)."""
+"""The ``shopkeeper`` command: a thin Typer face over the capabilities' entry modules.
 
-from shopkeeper.cli._common import _Steps, app, main
+One module per capability, mirroring the API's routers; each registers its commands (or its
+sub-group) on the shared ``app`` from ``_common`` when imported. Every command turns library
+errors into one red line and a non-zero exit code; ``--debug`` shows the traceback instead.
+"""
 
-__all__ = ["_Steps", "app", "main"]
+from __future__ import annotations
+
+import importlib
+
+from typer.models import CommandInfo
+
+from shopkeeper.cli._common import (
+    _progress,
+    _Steps,
+    app,
+    console,
+    err_console,
+    handle_errors,
+    state,
+)
+
+# The command modules (shopkeeper.cli.<name>), imported in this order: ``shopkeeper --help``
+# lists sub-groups in the order they are added. Modules still to come go at the end:
+# "users" (the users and tokens commands) and "serve" (serve, mcp).
+COMMAND_MODULES = (
+    "data", "finance", "metrics", "forecast", "inventory", "llm", "content", "reviews",
+    "service", "recommend", "users",
+)
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"{__name__}.{_module}")
+from shopkeeper.cli import mcp as _mcp  # noqa: E402,F401  (the mcp command: MCP over stdio)
+
+# ``shopkeeper --help`` lists the top-level commands in this order (then the sub-groups); a
+# command not named here follows them, in the order its module registered it.
+HELP_ORDER = (
+    "init", "ingest", "status", "quarantine", "sql", "report", "metrics", "presets", "demo",
+    "generate", "forecast", "backtest", "plan", "chat", "guide",
+)
+
+
+def _help_rank(command: CommandInfo) -> int:
+    name = command.name or command.callback.__name__.replace("_", "-")
+    return HELP_ORDER.index(name) if name in HELP_ORDER else len(HELP_ORDER)
+
+
+app.registered_commands.sort(key=_help_rank)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = [
+    "COMMAND_MODULES", "HELP_ORDER", "_Steps", "_progress", "app", "console", "err_console",
+    "handle_errors", "main", "state",
+]
