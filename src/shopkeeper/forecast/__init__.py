@@ -21,6 +21,15 @@ from shopkeeper.forecast.runs import (
     load_forecasts,
 )
 from shopkeeper.forecast.series import FREQS, LEVELS, DemandSeries, ForecastError, build_series
+from shopkeeper.forecast.sku import (
+    ForecastPoint,
+    ModelScore,
+    SalesPoint,
+    SkuForecast,
+    UnknownSkuError,
+    sku_figure,
+    sku_forecast,
+)
 
 __all__ = [
     "ALL_MODELS",
@@ -38,6 +47,11 @@ __all__ = [
     "ForecastResult",
     "ForecastRun",
     "ForecastError",
+    "ForecastPoint",
+    "ModelScore",
+    "SalesPoint",
+    "SkuForecast",
+    "UnknownSkuError",
     "accuracy",
     "build_series",
     "chart_forecast",
@@ -48,5 +62,7 @@ __all__ = [
     "load_choices",
     "load_forecasts",
     "reconcile",
+    "sku_figure",
+    "sku_forecast",
     "stored_run_with",
 ]

@@ -521,23 +521,45 @@ def save_plan(warehouse: Warehouse, plan: Plan) -> None:
         "lead_time_days", "review_days", "demand_per_day", "forecast_protection", "safety_stock",
         "reorder_point", "order_up_to", "suggested_qty", "unit_cost", "order_value", "order_by",
         "days_of_cover", "expected_fill_rate", "note")]
+    excess_cols = [c for c in (
+        "product_id", "on_hand", "unit_cost", "stock_value", "days_of_cover",
+        "days_since_last_sale", "excess_units", "excess_value", "currency", "status",
+        "suggestion") if c in plan.excess.columns]
     with warehouse.transaction():
         warehouse.insert_df("replenishment_plans", meta)
         warehouse.insert_df("plan_lines", plan.lines[cols].assign(plan_id=plan.plan_id))
+        if len(plan.excess):  # kept so that the workspace shows it without planning again
+            excess = plan.excess[excess_cols].assign(plan_id=plan.plan_id)
+            excess["days_since_last_sale"] = excess["days_since_last_sale"].astype(float)
+            warehouse.insert_df("plan_excess", excess)
 
 
 def approve_plan(warehouse: Warehouse, plan_id: str, approved_by: str) -> None:
-    """Mark a draft plan approved: the explicit human step before any purchase order."""
+    """Mark a draft plan approved, every line with it: the explicit human step before any
+    purchase order (line by line: :func:`shopkeeper.inventory.approve_lines`)."""
+    from shopkeeper.inventory.review import approve_lines
+
     rows = warehouse.query("SELECT status FROM replenishment_plans WHERE plan_id = ?", [plan_id])
     if not rows:
         raise PlanError(f"no plan {plan_id!r}; 'shopkeeper plan' lists the latest")
     if rows[0][0] != "draft":
         raise PlanError(f"plan {plan_id} is {rows[0][0]}, not a draft")
-    warehouse.query(
-        "UPDATE replenishment_plans SET status = 'approved', approved_at = now(), "
-        "approved_by = ? WHERE plan_id = ?",
-        [approved_by, plan_id],
-    )
+    approve_lines(warehouse, plan_id, None, actor=approved_by)
+
+
+def parse_service_levels(text: str | dict[str, float] | None) -> dict[str, float]:
+    """Service levels by class from ``"A=0.98,B=0.95,AZ=0.95"`` (or a dict), over the
+    defaults."""
+    levels = dict(DEFAULT_SERVICE_LEVELS)
+    items = text.items() if isinstance(text, dict) else (
+        item.partition("=")[::2] for item in (text or "").split(",") if item.strip())
+    for key, value in items:
+        try:
+            levels[str(key).strip().upper()] = float(value)
+        except (TypeError, ValueError):
+            raise PlanError(f"service level {key}={value!r}: write CLASS=LEVEL, e.g. "
+                            "A=0.98") from None
+    return levels
 
 
 def simulate_line(

@@ -112,6 +112,12 @@ def _workspace(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(schema.create_app_table_sql(name))
 
 
+@migration(8, "replenishment review: plan line edits and approvals, a plan's excess stock")
+def _plan_review(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("plan_line_reviews", "plan_excess"):
+        con.execute(schema.create_result_table_sql(name))
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

@@ -479,6 +479,26 @@ RESULT_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
             "expected_fill_rate DOUBLE", "note VARCHAR",
         ),
     ),
+    "plan_line_reviews": (
+        "A person's decisions on a plan's lines: the order quantity they set (`order_qty`, "
+        "replacing `plan_lines.suggested_qty`) and whether the line is approved; who and when. "
+        "A line without a row here is an unedited draft.",
+        (
+            "plan_id VARCHAR", "product_id VARCHAR", "order_qty DOUBLE", "status VARCHAR",
+            "edited_by VARCHAR", "edited_at TIMESTAMPTZ", "approved_by VARCHAR",
+            "approved_at TIMESTAMPTZ",
+        ),
+    ),
+    "plan_excess": (
+        "A plan's dead and slow stock: units and value beyond the demand of `excess_days`, days "
+        "since the last sale, and a suggested markdown.",
+        (
+            "plan_id VARCHAR", "product_id VARCHAR", "on_hand DOUBLE", "unit_cost DOUBLE",
+            "stock_value DOUBLE", "days_of_cover DOUBLE", "days_since_last_sale DOUBLE",
+            "excess_units DOUBLE", "excess_value DOUBLE", "currency VARCHAR", "status VARCHAR",
+            "suggestion VARCHAR",
+        ),
+    ),
     "content_drafts": (
         "Product copy drafts (title, description, bullets, marketing): the text, how it was "
         "made (grounded, model, model-repaired, grounded-fallback), the grounding verdict and "

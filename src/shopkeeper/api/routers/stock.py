@@ -4,11 +4,11 @@ export) and its excess and dead stock; forecast and plan runs as background jobs
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from shopkeeper import accounts, forecast, inventory, store
 from shopkeeper.api.app import warehouse
@@ -22,6 +22,7 @@ router = APIRouter(tags=["stock"])
 P = accounts.Permission
 Wh = Annotated[store.Warehouse, Depends(warehouse)]
 PlanId = Annotated[str, Query(max_length=40)]
+M = TypeVar("M", bound=BaseModel)
 Classes = Annotated[str | None, Query(max_length=20, pattern=r"^[A-Za-z, ]*$",
                                       description="One class or several: A or A,B.")]
 
@@ -89,6 +90,16 @@ class ExcessPage(Page[inventory.ExcessLine]):
     excess_values: dict[str, float]
 
 
+def _params(model: type[M], params: dict[str, Any]) -> M:
+    """A job's parameters checked, a mistake said in one line."""
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "params"
+        raise ValueError(f"{where}: {first['msg']}") from None
+
+
 # -- SKUs and forecasts --------------------------------------------------------------------
 @router.get("/stock/skus", summary="Find SKUs by id or title (substring, any case)",
             response_model=Page[inventory.SkuMatch])
@@ -118,7 +129,7 @@ def start_forecast(body: ForecastParams, request: Request,
 
 @job_kind("forecast", P.STOCK_APPROVE)
 def _forecast_job(ctx: JobContext) -> dict[str, Any]:
-    p = ForecastParams.model_validate(ctx.params)
+    p = _params(ForecastParams, ctx.params)
     models: str | list[str] = ("auto" if p.models.strip() == "auto"
                                else [m.strip() for m in p.models.split(",") if m.strip()])
     run = forecast.forecast_demand(
@@ -145,7 +156,7 @@ def start_plan(body: PlanParams, request: Request,
 
 @job_kind("plan", P.STOCK_APPROVE)
 def _plan_job(ctx: JobContext) -> dict[str, Any]:
-    p = PlanParams.model_validate(ctx.params)
+    p = _params(PlanParams, ctx.params)
     settings = inventory.PlanSettings(
         review_days=p.review_days, service_levels=inventory.parse_service_levels(p.service),
         fill_rate_target=p.fill_rate, budget=p.budget, ordering_cost=p.ordering_cost,
