@@ -37,9 +37,10 @@ EXPECTED = {
     "settings.write": {OWN},
     "users.manage": {OWN},
     "jobs.read": {OWN, ANA, OPS, AGT, VIEW},
+    "account.self": {OWN, ANA, OPS, AGT, VIEW},
 }
 WRITES = {"data.write", "stock.approve", "reviews.approve", "content.write", "service.reply",
-          "service.approve", "settings.write", "users.manage"}
+          "service.approve", "settings.write", "users.manage", "account.self"}
 
 
 @pytest.fixture

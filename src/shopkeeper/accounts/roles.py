@@ -35,6 +35,7 @@ class Permission(StrEnum):
     SETTINGS_WRITE = "settings.write"
     USERS_MANAGE = "users.manage"
     JOBS_READ = "jobs.read"
+    ACCOUNT_SELF = "account.self"  # one's own language, password and API tokens
 
     @property
     def writes(self) -> bool:
@@ -45,7 +46,7 @@ class Permission(StrEnum):
 _WRITES = frozenset({
     Permission.DATA_WRITE, Permission.STOCK_APPROVE, Permission.REVIEWS_APPROVE,
     Permission.CONTENT_WRITE, Permission.SERVICE_REPLY, Permission.SERVICE_APPROVE,
-    Permission.SETTINGS_WRITE, Permission.USERS_MANAGE,
+    Permission.SETTINGS_WRITE, Permission.USERS_MANAGE, Permission.ACCOUNT_SELF,
 })
 
 _READERS = frozenset({"owner", "analyst", "operator", "viewer"})
@@ -73,6 +74,7 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.SETTINGS_WRITE: frozenset({"owner"}),
     Permission.USERS_MANAGE: frozenset({"owner"}),
     Permission.JOBS_READ: frozenset(ROLES),
+    Permission.ACCOUNT_SELF: frozenset(ROLES),
 }
 
 

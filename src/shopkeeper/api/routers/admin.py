@@ -86,12 +86,10 @@ def list_tokens(wh: Wh, page: Annotated[Paging, Depends(paging)],
 @router.post("/tokens", summary="Create an API token; its secret is shown once",
              status_code=201, response_model=accounts.IssuedToken)
 def create_token(body: NewToken, request: Request, wh: Wh,
-                 principal: Principal = requires(P.JOBS_READ)):
+                 principal: Principal = requires(P.ACCOUNT_SELF)):
     owner = body.username or principal.actor
     if owner != principal.actor and not principal.may(P.USERS_MANAGE):
         raise ProblemError(403, "only the owner creates tokens for other users")
-    if principal.scope == "read":
-        raise ProblemError(403, "a read-only token cannot create tokens")
     if accounts.get_user(wh, owner) is None:
         raise ProblemError(404, f"no user {owner!r}")
     return idempotent(request, principal, lambda: accounts.create_token(
@@ -101,14 +99,12 @@ def create_token(body: NewToken, request: Request, wh: Wh,
 
 @router.delete("/tokens/{token_id}", summary="Revoke a token", response_model=accounts.TokenInfo)
 def revoke_token(token_id: str, wh: Wh,
-                 principal: Principal = requires(P.JOBS_READ)) -> accounts.TokenInfo:
+                 principal: Principal = requires(P.ACCOUNT_SELF)) -> accounts.TokenInfo:
     tokens = {t.token_id: t for t in accounts.list_tokens(wh)}
     token = tokens.get(token_id)
     if token is None or (token.username != principal.actor
                          and not principal.may(P.USERS_MANAGE)):
         raise ProblemError(404, f"no token {token_id!r}")
-    if principal.scope == "read":
-        raise ProblemError(403, "a read-only token cannot revoke tokens")
     return accounts.revoke_token(wh, token_id, actor=principal.actor, via=principal.via)
 
 

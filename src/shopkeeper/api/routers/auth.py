@@ -80,7 +80,7 @@ class Preferences(BaseModel):
 @router.put("/me/preferences", summary="Remember my interface language", response_model=Me)
 def set_preferences(body: Preferences, response: Response,
                     wh: Annotated[store.Warehouse, Depends(warehouse)],
-                    principal: Principal = requires(P.JOBS_READ)) -> Me:
+                    principal: Principal = requires(P.ACCOUNT_SELF)) -> Me:
     user = accounts.update_user(wh, principal.user.username, lang=body.lang,
                                 actor=principal.actor, via=principal.via)
     response.set_cookie(LANG_COOKIE, body.lang, max_age=365 * 86400, samesite="lax")
