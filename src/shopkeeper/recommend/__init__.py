@@ -14,12 +14,42 @@ The public entry of the capability (faces call only this):
 - the shopping guide: :class:`ShoppingGuide` / :func:`open_guide`, a conversation that asks
   what it needs to know and explains each pick with catalogue facts;
 - segments: :func:`segment_customers` (RFM, BG/NBD + Gamma-Gamma CLV, churn risk),
-  :func:`export_audience`.
+  :func:`export_audience`;
+- the customers workspace as typed models: :func:`segment_overview` (RFM grid, segments, CLV),
+  :func:`export_segment`, :func:`search_customers`, :func:`customer_profile` (orders, segment,
+  recommendations with reasons), :class:`GuideSessions` (the guide as a chat for a server).
 
 >>> model = EASE(l2=200.0).fit(X)                                    # doctest: +SKIP
 >>> items, scores = model.recommend(users, n=10)                     # doctest: +SKIP
 """
 
+from shopkeeper.recommend.customers import (
+    MAX_QUERY_CHARS,
+    RECOMMENDER_JOB,
+    ClvSummary,
+    CustomerHit,
+    CustomerNotFound,
+    CustomerOrder,
+    CustomerProfile,
+    CustomerRecommendation,
+    CustomerValue,
+    GuideNotFound,
+    GuidePickView,
+    GuideReply,
+    GuideSessions,
+    GuideStarted,
+    RfmCell,
+    SegmentOverview,
+    SegmentRow,
+    customer_profile,
+    export_segment,
+    rfm_figure,
+    search_customers,
+    segment_names,
+    segment_overview,
+    segments_table,
+    store_currency,
+)
 from shopkeeper.recommend.evaluate import (
     DEFAULT_METRICS,
     Split,
@@ -73,6 +103,11 @@ from shopkeeper.recommend.stored import (
 )
 
 __all__ = [
+    "MAX_QUERY_CHARS", "RECOMMENDER_JOB", "ClvSummary", "CustomerHit", "CustomerNotFound", "CustomerOrder",
+    "CustomerProfile", "CustomerRecommendation", "CustomerValue", "GuideNotFound",
+    "GuidePickView", "GuideReply", "GuideSessions", "GuideStarted", "RfmCell",
+    "SegmentOverview", "SegmentRow", "customer_profile", "export_segment", "rfm_figure", "search_customers",
+    "segment_names", "segment_overview", "segments_table", "store_currency",
     "ALS", "BPR", "DEFAULT_METRICS", "EASE", "MODELS", "SEEN", "GuideCatalogue", "GuidePick",
     "GuideTurn", "ItemKNN", "LifetimeModel", "Need", "ShoppingGuide", "converse", "open_guide", "parse_budget", "understand",
     "RP3Beta", "RecommendError", "Recommendation", "SegmentError", "ServingRules",

@@ -11,12 +11,37 @@ The public entry of the capability (faces call only this):
 - :func:`detect_injection`, :class:`PiiGuard`, :func:`redact_pii`: the guardrails;
 - :func:`handoffs`, :func:`close_handoff`, :func:`return_requests`,
   :func:`decide_return_request`, :func:`conversation_log`: the staff side;
+- the staff console as typed models: :func:`conversations`, :func:`conversation`,
+  :func:`handoff_queue`, :func:`take_over`, :func:`agent_reply`, :func:`finish_handoff`,
+  :func:`return_list`, :func:`decide_return_draft`;
+- :class:`ChatSessions`: live shopper conversations for a server's chat channel
+  (:class:`TurnView` per answer, :class:`ShopperConversation` for the shopper's page);
 - :func:`train_intents`: retrain the intent classifier (examples + JDDC weak labels).
 
 See ``docs/service.md``.
 """
 
 from shopkeeper.service.agent import ServiceAgent, Turn
+from shopkeeper.service.console import (
+    Conversation,
+    ConversationSummary,
+    Handoff,
+    Message,
+    ReturnRequest,
+    ServiceNotFound,
+    active_handoff,
+    agent_reply,
+    conversation,
+    conversations,
+    decide_return_draft,
+    finish_handoff,
+    get_handoff,
+    get_return,
+    handoff_queue,
+    messages,
+    return_list,
+    take_over,
+)
 from shopkeeper.service.guardrails import PiiGuard, detect_injection, redact_pii
 from shopkeeper.service.knowledge import (
     Hit,
@@ -44,6 +69,13 @@ from shopkeeper.service.policy import (
     shipping_fee_decision,
 )
 from shopkeeper.service.records import close_handoff, conversation_log, handoffs
+from shopkeeper.service.sessions import (
+    MAX_MESSAGE_CHARS,
+    ChatSessions,
+    ShopperConversation,
+    TurnView,
+    pieces,
+)
 from shopkeeper.service.tools import (
     CustomerTools,
     ServiceError,
@@ -54,6 +86,11 @@ from shopkeeper.service.training import IntentReport, train_intents
 from shopkeeper.service.understand import INTENTS, Understanding, load_intents, understand
 
 __all__ = [
+    "MAX_MESSAGE_CHARS", "ChatSessions", "Conversation", "ConversationSummary", "Handoff",
+    "Message", "ReturnRequest", "ServiceNotFound", "ShopperConversation", "TurnView",
+    "active_handoff", "agent_reply", "conversation", "conversations", "decide_return_draft",
+    "finish_handoff", "get_handoff", "get_return", "handoff_queue", "messages", "pieces",
+    "return_list", "take_over",
     "OpenHandoff",
     "OpenHandoffs",
     "PendingReturn",

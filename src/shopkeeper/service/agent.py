@@ -243,7 +243,7 @@ class ServiceAgent:
                  kb: KnowledgeBase | None = None, rules: PolicyRules | None = None,
                  spec: IntentSpec | None = None, channel: str = "api",
                  as_of: datetime | None = None, record: bool = True,
-                 conversation_id: str | None = None) -> None:
+                 conversation_id: str | None = None, guard: PiiGuard | None = None) -> None:
         if customer_id is not None and not wh.query(
                 "SELECT 1 FROM customers WHERE customer_id = ?", [customer_id]):
             raise ServiceError(f"customer {customer_id!r}: no such customer in the warehouse")
@@ -254,7 +254,7 @@ class ServiceAgent:
         self.rules = rules if rules is not None else load_policy_rules(wh)
         self.spec = spec or load_intents()
         self.tools = CustomerTools(wh, customer_id, self.kb)
-        self.guard = PiiGuard.for_customer(wh, customer_id)
+        self.guard = guard if guard is not None else PiiGuard.for_customer(wh, customer_id)
         self.channel = channel
         self.as_of = as_of or datetime.now(UTC)
         self.record = record
@@ -267,6 +267,12 @@ class ServiceAgent:
         wh.release()
 
     # -- public ----------------------------------------------------------------------------
+    def use(self, wh: Warehouse) -> None:
+        """Answer the next turns through ``wh`` (a server hands each request its own handle,
+        while the conversation lives on between requests)."""
+        self.wh = wh
+        self.tools.wh = wh
+
     def reply(self, message: str) -> Turn:
         """Answer one customer message."""
         start = time.perf_counter()

@@ -21,8 +21,8 @@ def close_handoff(wh: Warehouse, handoff_id: str, by: str) -> None:
     row = wh.query("SELECT status FROM service_handoffs WHERE handoff_id = ?", [handoff_id])
     if not row:
         raise ServiceError(f"no handoff {handoff_id!r}")
-    if row[0][0] != "open":
-        raise ServiceError(f"handoff {handoff_id} is already {row[0][0]}")
+    if row[0][0] == "closed":  # open, or taken over by a person
+        raise ServiceError(f"handoff {handoff_id} is already closed")
     with wh.transaction() as con:
         con.execute("UPDATE service_handoffs SET status = 'closed', closed_by = ?, "
                     "closed_at = current_timestamp WHERE handoff_id = ?", [by, handoff_id])
