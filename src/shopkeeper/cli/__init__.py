@@ -22,15 +22,14 @@ from shopkeeper.cli._common import (
 )
 
 # The command modules (shopkeeper.cli.<name>), imported in this order: ``shopkeeper --help``
-# lists sub-groups in the order they are added. Modules still to come go at the end:
-# "users" (the users and tokens commands) and "serve" (serve, mcp).
+# lists sub-groups in the order they are added. The capabilities' modules mirror the API's
+# routers; then the workspace's own: accounts (users, tokens, audit), the server, MCP.
 COMMAND_MODULES = (
     "data", "finance", "metrics", "forecast", "inventory", "llm", "content", "reviews",
-    "service", "recommend", "users",
+    "service", "recommend", "users", "serve", "mcp",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_module}")
-from shopkeeper.cli import mcp as _mcp  # noqa: E402,F401  (the mcp command: MCP over stdio)
 
 # ``shopkeeper --help`` lists the top-level commands in this order (then the sub-groups); a
 # command not named here follows them, in the order its module registered it.
