@@ -132,6 +132,17 @@ def test_every_tool_declares_a_permission_and_only_approvals_and_drafts_write():
                 assert not accounts.allowed(role, spec.permission, "read")
 
 
+def test_the_doc_lists_every_tool_with_its_permission_and_roles():
+    doc = (Path(__file__).resolve().parents[1] / "docs/mcp.md").read_text(encoding="utf-8")
+    for spec in mcp.TOOLS:
+        row = next((line for line in doc.splitlines() if line.startswith(f"| `{spec.name}` |")),
+                   None)
+        assert row is not None, f"docs/mcp.md has no row for {spec.name}"
+        roles = ", ".join(r for r in accounts.ROLES if accounts.allowed(r, spec.permission))
+        scope = "write" if spec.writes else "read"
+        assert row.endswith(f"| `{spec.permission}` | {scope} | {roles} |"), row
+
+
 # -- HTTP on a small shop (fast) --------------------------------------------------------------
 def test_http_needs_a_valid_token_and_a_write_token_to_write(shop):
     wh = shop
@@ -141,7 +152,7 @@ def test_http_needs_a_valid_token_and_a_write_token_to_write(shop):
     ann_write = token(wh, "ann", "write")
     with mcp_over_http(wh) as url:
         # no token, a malformed one, an unknown one: 401 as a problem, before any MCP
-        for secret in (None, "nonsense", "skp_" + "0" * 12 + "_" + "x" * 30):
+        for secret in (None, "nonsense", "sk_" + "0" * 12 + "_" + "x" * 30):
             r = raw_post(url, secret)
             assert r.status_code == 401, secret
             assert r.headers["content-type"] == "application/problem+json"

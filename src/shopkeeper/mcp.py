@@ -106,9 +106,13 @@ class ShopkeeperMCP(MCPServer):
 
     def __init__(self, warehouse: WarehouseFactory, principal: Callable[[], Principal | None],
                  settings: store.Settings) -> None:
+        root = logging.getLogger()
+        handlers, level = list(root.handlers), root.level
         super().__init__("shopkeeper", title="Shopkeeper", version=__version__,
                          instructions=INSTRUCTIONS, log_level="WARNING",
                          middleware=[_problem_errors])
+        root.handlers[:], root.level = handlers, level  # the SDK configures the root logger:
+        # leave the host's logging (uvicorn's, the CLI's) as it was
         self.warehouse = warehouse
         self.principal = principal
         self.shop_settings = settings
