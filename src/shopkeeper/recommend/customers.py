@@ -481,22 +481,25 @@ class GuideNotFound(RecommendError, LookupError):
 
 
 def rfm_figure(overview: SegmentOverview, *, title: str = "", recency: str = "Recency score",
-               value: str = "Frequency × monetary score", customers: str = "customers"
-               ) -> dict[str, Any]:
+               value: str = "Frequency × monetary score", customers: str = "customers",
+               names: dict[str, str] | None = None) -> dict[str, Any]:
     """The RFM grid as a Plotly heatmap (a figure dict): customers per recency score × the
-    frequency-monetary score, each cell labelled with its count and named segment. The axis
-    words are parameters, so each face labels it in its own language."""
+    frequency-monetary score, each cell labelled with its count (its named segment on hover).
+    The words are parameters (``names``: segment → its name), so each face labels it in its
+    own language."""
     import plotly.graph_objects as go
 
+    names = names or {}
     z = [[0] * 5 for _ in range(5)]
-    text = [[""] * 5 for _ in range(5)]
+    segment = [[""] * 5 for _ in range(5)]
     for cell in overview.cells:
         z[cell.fm_score - 1][cell.r_score - 1] = cell.customers
-        text[cell.fm_score - 1][cell.r_score - 1] = f"{cell.customers:,}<br>{cell.segment}"
+        segment[cell.fm_score - 1][cell.r_score - 1] = names.get(cell.segment, cell.segment)
     fig = go.Figure(go.Heatmap(
-        z=z, x=[1, 2, 3, 4, 5], y=[1, 2, 3, 4, 5], text=text, texttemplate="%{text}",
-        colorscale="Blues", hovertemplate=f"R %{{x}} · FM %{{y}}<br>%{{z:,}} {customers}"
-                                          "<extra></extra>", showscale=False))
+        z=z, x=[1, 2, 3, 4, 5], y=[1, 2, 3, 4, 5], customdata=segment,
+        texttemplate="%{z:,}", textfont={"size": 13}, colorscale="Blues", showscale=False,
+        hovertemplate=f"%{{customdata}}<br>R %{{x}} · FM %{{y}}<br>%{{z:,}} {customers}"
+                      "<extra></extra>"))
     fig.update_layout(title=title or None, xaxis_title=recency, yaxis_title=value,
                       xaxis={"dtick": 1}, yaxis={"dtick": 1}, height=420)
     return fig.to_plotly_json()

@@ -3,3 +3,7 @@
 from shopkeeper.web.pages import auth, data, settings
 
 PAGES = [auth.router, data.router, settings.router]
+
+from shopkeeper.web.pages import customers, service  # noqa: E402
+
+PAGES += [service.router, customers.router]
