@@ -314,3 +314,54 @@ def test_plan_job_then_forecast_job_and_the_sku_shows_the_new_run(api):
                           headers=api.h())
     failed = api.app.state.server.jobs.wait(bad.json()["job_id"], timeout=60)
     assert failed.status == "failed" and "freq" in failed.error
+
+
+# -- the web page ----------------------------------------------------------------------------
+XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+def _sign_in(api: Api, who: str) -> None:
+    r = api.client.post("/api/v1/session", json={"username": who, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+
+
+def test_stock_page_in_en_and_zh_with_inert_data(api):
+    with _same(api) as wh:
+        wh.query("UPDATE products SET title = ? WHERE product_id = '85123A'", [XSS])
+        [line] = wh.query("SELECT product_id FROM plan_lines WHERE plan_id = ? "
+                          "ORDER BY order_value DESC LIMIT 1", [_latest_plan(api)["plan_id"]])
+        wh.query("UPDATE products SET title = ? WHERE product_id = ?", [XSS + " top", line[0]])
+    _sign_in(api, "oscar")
+    pages = {}
+    for lang in ("en", "zh"):
+        r = api.client.get("/stock", params={"sku": "85123A", "q": "85123", "lang": lang})
+        assert r.status_code == 200, r.text[-2000:]
+        pages[lang] = r.text
+        assert "<script>alert" not in r.text and "<img src=x" not in r.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text  # shown, as text
+        assert 'data-testid="sku-chart"' in r.text and 'data-testid="approve-all"' in r.text
+        assert 'data-testid="export-csv"' in r.text and 'id="plan-lines"' in r.text
+    assert "Replenishment plan" in pages["en"] and "Model chosen" in pages["en"]
+    assert "补货计划" in pages["zh"] and "选用的模型" in pages["zh"]
+    detail = api.get("/api/v1/stock/skus/85123A").json()
+    assert detail["run_id"] in pages["en"] and detail["model"] in pages["en"]
+    # the chart's JSON cannot close its script element
+    assert "\\u003cscript\\u003e" in pages["en"] or XSS not in pages["en"]
+    filtered = api.client.get("/stock", params={"abc": "A", "xyz": "Z", "status": "draft"})
+    assert filtered.status_code == 200 and "<script>alert" not in filtered.text
+
+
+def test_stock_page_for_a_viewer_and_without_a_plan(api):
+    _sign_in(api, "vera")
+    page = api.client.get("/stock").text
+    assert 'id="plan-lines"' in page and 'data-testid="approve-all"' not in page
+    assert 'data-testid="run-plan"' not in page
+    with _same(api) as wh:
+        wh.query("DELETE FROM plan_lines")
+        wh.query("DELETE FROM replenishment_plans")
+    page = api.client.get("/stock", params={"lang": "en"}).text
+    assert 'data-testid="no-plan"' in page and "No plan yet: run a plan" in page
+    unknown = api.client.get("/stock", params={"sku": "NOT-A-SKU", "lang": "en"})
+    assert unknown.status_code == 200 and "No SKU NOT-A-SKU" in unknown.text
+    anonymous = TestClient(api.app).get("/stock", follow_redirects=False)
+    assert anonymous.status_code in (302, 303, 307) and "/login" in anonymous.headers["location"]

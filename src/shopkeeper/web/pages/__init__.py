@@ -1,8 +1,8 @@
 """Every page router of the workspace; ``PAGES`` is what ``web.install`` includes."""
 
-from shopkeeper.web.pages import auth, data, settings
+from shopkeeper.web.pages import auth, data, settings, stock
 
-PAGES = [auth.router, data.router, settings.router]
+PAGES = [auth.router, data.router, settings.router, stock.router]
 
 from shopkeeper.web.pages import customers, service  # noqa: E402
 
