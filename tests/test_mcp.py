@@ -186,25 +186,30 @@ def test_http_needs_a_valid_token_and_a_write_token_to_write(shop):
                 ids = [d["draft_id"] for d in made.structured_content["drafts"]]
                 listed = await client.call_tool("list_drafts", {"status": "draft"})
                 assert {d["draft_id"] for d in listed.structured_content["drafts"]} == set(ids)
+                # one unknown id: a 404 problem, and none of the others is approved
+                missing = problem_of(await client.call_tool("approve_draft",
+                                                            {"draft_ids": [ids[0], "cd-nope"]}))
+                assert missing["status"] == 404 and "cd-nope" in missing["detail"]
+                assert (content.list_drafts(wh)["status"] == "draft").all()
                 done = await client.call_tool("approve_draft", {"draft_ids": ids})
                 assert not done.is_error, done.content
-                assert done.structured_content == {"ids": ids, "status": "approved",
-                                                   "by": "olga"}
-                # arguments that fail the input schema, and a failing capability: problems
+                approved = done.structured_content["drafts"]
+                assert [(d["draft_id"], d["status"], d["reviewed_by"]) for d in approved] == [
+                    (i, "approved", "olga") for i in ids]
+                # arguments that fail the input schema: a 422 problem
                 bad = problem_of(await client.call_tool("draft_copy", {"product_id": "A",
                                                                        "lang": "fr"}))
                 assert bad["status"] == 422
-                missing = problem_of(await client.call_tool("approve_draft",
-                                                            {"draft_ids": ["cd-nope"]}))
-                assert missing["status"] in (400, 404) and "cd-nope" in missing["detail"]
                 return ids
         ids = run(as_writer)
         drafts = content.list_drafts(wh).set_index("draft_id")
         assert set(drafts.index) == set(ids)
         assert (drafts["status"] == "approved").all()
-        approvals = [e for e in accounts.audit_log(wh, action="content.approve")]
-        assert {e.target for e in approvals} == set(ids)
-        assert {(e.actor, e.via) for e in approvals} == {("olga", "mcp")}
+        approvals = accounts.audit_log(wh, action="content.approve")
+        assert {(e.target, e.actor, e.via) for e in approvals} == {
+            (f"draft:{i}", "olga", "mcp") for i in ids}
+        assert all(e.before["status"] == "draft" and e.after["status"] == "approved"
+                   for e in approvals)
 
         async def analyst_writes() -> None:  # a write token cannot lift a role's limits
             async with http_client(url, ann_write.secret) as client:
@@ -292,7 +297,8 @@ def check_read_results(results: dict[str, Any], want: dict[str, Any]) -> None:
     assert net["value"] == pytest.approx(same_month[0]["net_revenue"])
     assert net["previous"] == pytest.approx(same_month[0]["net_revenue_prev"])
     fc = results["forecast_for_sku"]
-    assert fc["points"] and fc["model"] and all(p["yhat"] is not None for p in fc["points"])
+    assert fc["forecast"] and fc["model"] and fc["run_id"]
+    assert fc["forecast_total"] == pytest.approx(sum(p["yhat"] for p in fc["forecast"]))
     assert results["review_summary"]["reviews"] > 0
     assert results["catalogue_search"]["hits"]
     seg = results["customer_segments"]
@@ -373,8 +379,8 @@ def test_stdio_lists_and_calls_every_tool(demo_copy, tmp_path):
         ids = [d["draft_id"] for d in wrote["draft_copy"]["drafts"]]
         assert (drafts.loc[ids, "status"] == "approved").all()
         approvals = accounts.audit_log(wh, action="content.approve")
-        assert {(e.target, e.actor, e.via) for e in approvals} == {(i, "olga", "mcp")
-                                                                   for i in ids}
+        assert {(e.target, e.actor, e.via) for e in approvals} == {
+            (f"draft:{i}", "olga", "mcp") for i in ids}
         reply = calls["approve_reply"]["reply_ids"][0]
         assert wh.query("SELECT status FROM review_replies WHERE reply_id = ?",
                         [reply]) == [("approved",)]

@@ -54,6 +54,7 @@ from shopkeeper.errors import ShopkeeperError
 
 log = logging.getLogger("shopkeeper.mcp")
 Permission = accounts.Permission
+VIA = "mcp"  # the way in, as the audit log names it
 WarehouseFactory = Callable[[], AbstractContextManager[store.Warehouse]]
 
 INSTRUCTIONS = (
@@ -390,66 +391,27 @@ def report_summary(
     return _run(ctx, "report_summary", work)
 
 
-class ForecastPoint(BaseModel):
-    ds: dt.date
-    yhat: float | None
-    lo: float | None = Field(description="Lower bound of the interval.")
-    hi: float | None = Field(description="Upper bound of the interval.")
-
-
-class SkuForecast(BaseModel):
-    """A SKU's stored demand forecast: the run, the chosen model and why, and the points."""
-
-    product_id: str
-    freq: str
-    run_id: str
-    model: str | None
-    reason: str | None = Field(description="Why the model was chosen (backtest, demand class).")
-    interval: str | None = Field(description="Which interval lo/hi are, e.g. 80%.")
-    scores: dict[str, float | None] = Field(description="The chosen model's backtest errors.")
-    points: list[ForecastPoint]
-
-
 @_tool("forecast_for_sku", Permission.STOCK_READ, "Demand forecast for a SKU",
        "The stored demand forecast of one SKU (product_id): units per day (freq D), week (W) "
-       "or month (M) ahead with an interval, the model the backtest chose for it and why, and "
-       "that model's backtest errors (MAE, RMSE, MASE, WAPE, bias). Reads the newest forecast "
-       "run that holds the SKU; forecasting again is a job of the web workspace or the CLI "
-       "('shopkeeper forecast').")
+       "or month (M) ahead with 80% and 95% intervals, its recent sales history, the model "
+       "the backtest chose for it and why (demand class), and every candidate model's backtest "
+       "errors (MAE, RMSE, MASE, RMSSE, WAPE, bias, interval coverage). Reads the newest "
+       "forecast run that holds the SKU (run_id is null when none does yet: forecasting is a "
+       "job of the web workspace or 'shopkeeper forecast').")
 def forecast_for_sku(
     ctx: Context,
     product_id: Annotated[str, Field(min_length=1, description="The SKU (products.product_id).")],
     freq: Annotated[Literal["D", "W", "M"], Field(description=(
         "D: daily, W: weekly, M: monthly forecast."))] = "D",
-) -> Annotated[CallToolResult, SkuForecast]:
+) -> Annotated[CallToolResult, forecast.SkuForecast]:
     def work(wh: store.Warehouse, who: Principal) -> tuple[BaseModel, str]:
-        run_id = forecast.stored_run_with(wh, product_id, freq=freq)
-        if run_id is None:
-            raise _Refused(404, f"no stored {freq} forecast holds {product_id!r}: check the "
-                                "SKU, or forecast first ('shopkeeper forecast')")
-        fc = forecast.load_forecasts(wh, run_id)
-        fc = fc[fc["unique_id"] == product_id]
-        lo = next((c for c in fc.columns if c.startswith("lo")), None)
-        hi = next((c for c in fc.columns if c.startswith("hi")), None)
-        points = [ForecastPoint(ds=row["ds"].date(), yhat=_clean(row.get("yhat")),
-                                lo=_clean(row.get(lo)) if lo else None,
-                                hi=_clean(row.get(hi)) if hi else None)
-                  for row in fc.to_dict("records")]
-        choices = forecast.load_choices(wh, run_id)
-        choice = choices[choices["unique_id"] == product_id]
-        chosen = _records(choice)[0] if len(choice) else {}
-        answer = SkuForecast(
-            product_id=product_id, freq=freq, run_id=run_id,
-            model=chosen.get("model") or (str(fc["model"].iloc[0]) if "model" in fc and len(fc)
-                                          else None),
-            reason=chosen.get("reason"), interval=(lo or "").removeprefix("lo_") or None,
-            scores={k: chosen.get(k) for k in ("mae", "rmse", "mase", "wape", "bias")
-                    if k in chosen},
-            points=points)
-        total = sum(p.yhat or 0 for p in points)
-        text = (f"{product_id}: {total:,.1f} units over {len(points)} {freq} periods from "
-                f"{points[0].ds if points else '-'} (run {run_id}, model {answer.model})")
-        return answer, text
+        detail = forecast.sku_forecast(wh, product_id, freq=freq)
+        if detail.run_id is None:
+            return detail, (f"{product_id}: no stored {freq} forecast yet (forecast first); "
+                            f"{len(detail.history)} periods of history")
+        return detail, (f"{product_id}: {detail.forecast_total or 0:,.1f} units over "
+                        f"{len(detail.forecast)} {freq} periods after {detail.cutoff} (run "
+                        f"{detail.run_id}, model {detail.model}: {detail.reason})")
     return _run(ctx, "forecast_for_sku", work)
 
 
@@ -522,27 +484,6 @@ def plan_summary(
     return _run(ctx, "plan_summary", work)
 
 
-class AspectVoiceOut(BaseModel):
-    aspect: str
-    mentions: int
-    examples: list[str]
-
-
-class ReviewSummary(BaseModel):
-    """What customers say about one product, with counts and their own words."""
-
-    product_id: str
-    lang: str
-    reviews: int
-    rating: float | None
-    positive_share: float
-    pros: list[AspectVoiceOut]
-    cons: list[AspectVoiceOut]
-    complaints: list[dict[str, Any]] = Field(description="Most repeated negative remarks.")
-    text: str
-    method: str
-
-
 @_tool("review_summary", Permission.REVIEWS_READ, "Review summary for a product",
        "Summarise one product's customer reviews: how many, average rating, share positive, "
        "the aspects customers praise and criticise (with mention counts and quoted examples), "
@@ -552,18 +493,10 @@ def review_summary(
     ctx: Context,
     product_id: Annotated[str, Field(min_length=1, description="The product (products.product_id).")],
     lang: Annotated[Literal["en", "zh"], Field(description="Language of the summary.")] = "en",
-) -> Annotated[CallToolResult, ReviewSummary]:
+) -> Annotated[CallToolResult, reviews.ProductReviewSummary]:
     def work(wh: store.Warehouse, who: Principal) -> tuple[BaseModel, str]:
-        s = reviews.summarize_product(wh, product_id, lang=lang)
-        voice = lambda v: AspectVoiceOut(aspect=v.aspect, mentions=v.mentions,  # noqa: E731
-                                         examples=list(v.examples))
-        answer = ReviewSummary(
-            product_id=s.product_id, lang=s.lang, reviews=s.reviews, rating=_clean(s.rating),
-            positive_share=s.positive_share, pros=[voice(v) for v in s.pros],
-            cons=[voice(v) for v in s.cons],
-            complaints=[{"text": t, "count": n} for t, n in s.complaints], text=s.text,
-            method=s.method)
-        return answer, s.text or f"{product_id}: {s.reviews} reviews"
+        summary = reviews.product_summary(wh, product_id, lang=lang)
+        return summary, summary.text or f"{product_id}: {summary.reviews} reviews"
     return _run(ctx, "review_summary", work)
 
 
@@ -705,23 +638,15 @@ def recommendations_for_customer(
     return _run(ctx, "recommendations_for_customer", work)
 
 
-class DraftSummary(BaseModel):
-    draft_id: str
-    product_id: str | None
-    kind: str
-    lang: str
-    status: str
-    grounded: bool
-    text: str
-
-
 class DraftList(BaseModel):
-    drafts: list[DraftSummary]
+    total: int = Field(description="How many drafts match, in all.")
+    drafts: list[content.DraftSummary]
 
 
 @_tool("list_drafts", Permission.CONTENT_READ, "List copy drafts",
        "Product copy drafts waiting for review (or of any status), newest first, with their "
-       "ids for approve_draft.")
+       "ids for approve_draft, their grounding verdict and how many compliance flags they "
+       "carry.")
 def list_drafts(
     ctx: Context,
     status: Annotated[Literal["draft", "approved", "rejected"] | None, Field(description=(
@@ -730,72 +655,50 @@ def list_drafts(
     limit: Annotated[int, Field(ge=1, le=500, description="At most this many.")] = 50,
 ) -> Annotated[CallToolResult, DraftList]:
     def work(wh: store.Warehouse, who: Principal) -> tuple[BaseModel, str]:
-        df = content.list_drafts(wh, status=status, product_id=product_id).head(limit)
-        drafts = [DraftSummary(draft_id=r["draft_id"], product_id=r.get("product_id"),
-                               kind=r["kind"], lang=r["lang"], status=r["status"],
-                               grounded=bool(r["grounded"]), text=r["text"])
-                  for r in _records(df)]
-        return DraftList(drafts=drafts), f"{len(drafts)} draft(s)" + "".join(
+        drafts, total = content.find_drafts(wh, status=status, product_id=product_id,
+                                            limit=limit)
+        return DraftList(total=total, drafts=drafts), f"{total} draft(s)" + "".join(
             f"; {d.draft_id} {d.product_id} {d.kind}" for d in drafts[:10])
     return _run(ctx, "list_drafts", work)
 
 
-class ReplyDraftOut(BaseModel):
-    reply_id: str
-    review_id: str
-    product_id: str | None
-    lang: str | None
-    aspect: str | None = Field(description="The complaint the reply answers.")
-    text: str
-
-
-class ReplyDrafts(BaseModel):
-    waiting: int = Field(description="How many reply drafts wait for approval in all.")
-    drafts: list[ReplyDraftOut]
+class ReplyList(BaseModel):
+    total: int = Field(description="How many reply drafts match, in all.")
+    replies: list[reviews.ReplyItem]
 
 
 @_tool("list_reply_drafts", Permission.REVIEWS_READ, "List review reply drafts",
-       "Drafted replies to negative reviews that wait for a person's approval, oldest first, "
-       "with their ids for approve_reply. Each reply offers only remedies the store's policy "
-       "allows.")
+       "Drafted replies to negative reviews that wait for a person's approval (or of any "
+       "status), oldest waiting first, with the review each answers, the remedies it offers "
+       "and any the store's policy does not allow, and their ids for approve_reply.")
 def list_reply_drafts(
     ctx: Context,
+    status: Annotated[Literal["draft", "approved", "rejected"] | None, Field(description=(
+        "Only this status; null for all."))] = "draft",
+    product_id: Annotated[str | None, Field(description="Only this product's reviews.")] = None,
     limit: Annotated[int, Field(ge=1, le=500, description="At most this many.")] = 20,
-) -> Annotated[CallToolResult, ReplyDrafts]:
+) -> Annotated[CallToolResult, ReplyList]:
     def work(wh: store.Warehouse, who: Principal) -> tuple[BaseModel, str]:
-        pending = reviews.pending_replies(wh, limit=limit)
-        drafts = [ReplyDraftOut(**r.model_dump(exclude={"created_at"})) for r in pending.items]
-        return ReplyDrafts(waiting=pending.count, drafts=drafts), (
-            f"{pending.count} reply draft(s) waiting" + "".join(
-                f"; {d.reply_id} (review {d.review_id})" for d in drafts[:10]))
+        items, total = reviews.list_replies(wh, status=status, product_id=product_id,
+                                            limit=limit)
+        return ReplyList(total=total, replies=items), f"{total} reply draft(s)" + "".join(
+            f"; {r.reply_id} (review {r.review_id})" for r in items[:10])
     return _run(ctx, "list_reply_drafts", work)
 
 
 # -- write tools ------------------------------------------------------------------------------
-class CopyDraft(BaseModel):
-    draft_id: str | None
-    kind: str
-    lang: str
-    text: str
-    method: str = Field(description="grounded, model, model-repaired or grounded-fallback.")
-    grounded: bool = Field(description="Whether every claim is supported by the product facts.")
-    coverage: float = Field(description="Share of the product's attributes the text mentions.")
-    violations: list[str]
-    compliance: list[dict[str, Any]] = Field(description="Banned or risky terms found.")
-    compliant_text: str | None = Field(description="The text with those terms fixed, if any.")
-
-
 class CopyDrafts(BaseModel):
     """Drafts saved for review: nothing is published until a person approves and exports."""
 
     product_id: str
-    drafts: list[CopyDraft]
+    drafts: list[content.DraftDetail]
 
 
 @_tool("draft_copy", Permission.CONTENT_WRITE, "Draft product copy",
        "Write product copy (title, description, bullet points, marketing) for one SKU, "
        "grounded in the product's real attributes, checked for invented claims and banned "
-       "terms, and saved as drafts for a person to approve (approve_draft). Nothing is "
+       "terms, and saved as drafts for a person to approve (approve_draft). Each draft comes "
+       "back with its grounding verdict and its flags, located in the text. Nothing is "
        "published.")
 def draft_copy(
     ctx: Context,
@@ -817,72 +720,87 @@ def draft_copy(
         s = ctx.mcp_server.shop_settings  # type: ignore[attr-defined]
         options = content.CopyOptions(kinds=tuple(kinds), lang=lang, platform=platform,
                                       tone=tone, length=length, campaign=campaign)
-        content.check_options(options)
-        facts = content.product_facts(wh, product_id, lang=lang)
-        drafts = content.generate_copy(facts, options, llm_runtime.get_llm(s))
-        content.save_drafts(wh, facts, options, drafts, actor=who.name)
-        with wh.transaction():
-            for d in drafts:
-                accounts.record(wh, who.name, "content.draft", d.draft_id or "",
-                                after={"product_id": product_id, "kind": d.kind,
-                                       "status": "draft"}, via="mcp")
-        answer = CopyDrafts(product_id=product_id, drafts=[CopyDraft(
-            draft_id=d.draft_id, kind=d.kind, lang=d.lang, text=d.text, method=d.method,
-            grounded=d.grounded, coverage=d.report.coverage,
-            violations=[v.detail for v in d.report.violations],
-            compliance=[{"term": f.term, "rule": f.rule, "suggestion": f.suggestion}
-                        for f in d.compliance],
-            compliant_text=d.compliant_text) for d in drafts])
-        return answer, f"{len(drafts)} draft(s) for {product_id} awaiting approval: " + ", ".join(
-            f"{d.draft_id} ({d.kind})" for d in answer.drafts)
+        drafts = content.create_drafts(wh, options, product_id=product_id,
+                                       llm=llm_runtime.get_llm(s), actor=who.name)
+        accounts.record(wh, who.name, "content.generate", f"product:{product_id}",
+                        after={"draft_ids": [d.draft_id for d in drafts],
+                               "product_id": product_id}, via=VIA)
+        return CopyDrafts(product_id=product_id, drafts=drafts), (
+            f"{len(drafts)} draft(s) for {product_id} awaiting approval: " + ", ".join(
+                f"{d.draft_id} ({d.kind}, {'grounded' if d.grounded else 'NOT grounded'})"
+                for d in drafts))
     return _run(ctx, "draft_copy", work)
 
 
-class Decided(BaseModel):
-    """What was approved, by whom. Approving publishes nothing."""
+class ApprovedDrafts(BaseModel):
+    """The drafts as approved. Approving publishes nothing."""
 
-    ids: list[str]
-    status: str
-    by: str
+    drafts: list[content.DraftDetail]
 
 
 @_tool("approve_draft", Permission.CONTENT_WRITE, "Approve copy drafts",
-       "Approve product copy drafts by id (from draft_copy or list_drafts), all or nothing. "
-       "Approved copy can then be exported; Shopkeeper never publishes it by itself.")
+       "Approve product copy drafts by id (from draft_copy or list_drafts). Every id is "
+       "checked first: one unknown id approves none. Approved copy can then be exported; "
+       "Shopkeeper never publishes it by itself.")
 def approve_draft(
     ctx: Context,
     draft_ids: Annotated[list[str], Field(min_length=1, max_length=100, description=(
         "Draft ids, e.g. [\"cd-1a2b3c4d5e\"]."))],
     note: Annotated[str, Field(max_length=500, description="A note for the history.")] = "",
-) -> Annotated[CallToolResult, Decided]:
+) -> Annotated[CallToolResult, ApprovedDrafts]:
     def work(wh: store.Warehouse, who: Principal) -> tuple[BaseModel, str]:
-        content.set_status(wh, draft_ids, "approved", actor=who.name, note=note)
-        with wh.transaction():
-            for draft_id in draft_ids:
-                accounts.record(wh, who.name, "content.approve", draft_id,
-                                after={"status": "approved", "note": note}, via="mcp")
-        return (Decided(ids=list(draft_ids), status="approved", by=who.name),
-                f"approved {', '.join(draft_ids)} (nothing is published)")
+        for draft_id in draft_ids:
+            content.get_draft(wh, draft_id)  # unknown: DraftNotFound (404) before any change
+        done = []
+        for draft_id in dict.fromkeys(draft_ids):
+            before, after = content.review_draft(wh, draft_id, "approved", actor=who.name,
+                                                 note=note)
+            accounts.record(wh, who.name, "content.approve", f"draft:{draft_id}",
+                            before=_draft_audit(before), after=_draft_audit(after), via=VIA)
+            done.append(after)
+        return ApprovedDrafts(drafts=done), (
+            f"approved {', '.join(d.draft_id for d in done)} (nothing is published)")
     return _run(ctx, "approve_draft", work)
+
+
+def _draft_audit(d: content.DraftDetail) -> dict[str, Any]:
+    """What the audit log keeps of a draft (as the REST API keeps it)."""
+    return d.model_dump(mode="json", include={"status", "version", "text", "grounded",
+                                              "violations", "compliance_flags", "method"})
+
+
+class ApprovedReplies(BaseModel):
+    """The replies as approved. Approving posts nothing."""
+
+    replies: list[reviews.ReplyItem]
 
 
 @_tool("approve_reply", Permission.REVIEWS_APPROVE, "Approve review reply drafts",
        "Approve drafted replies to customer reviews by reply id (from list_reply_drafts or the "
-       "web workspace's reply queue), all or nothing. Approving posts nothing.")
+       "web workspace's reply queue). Every id is checked first: one unknown id approves none. "
+       "Approving posts nothing.")
 def approve_reply(
     ctx: Context,
     reply_ids: Annotated[list[str], Field(min_length=1, max_length=100, description=(
         "Reply draft ids, e.g. [\"rp-1a2b3c4d5e\"]."))],
-) -> Annotated[CallToolResult, Decided]:
+) -> Annotated[CallToolResult, ApprovedReplies]:
     def work(wh: store.Warehouse, who: Principal) -> tuple[BaseModel, str]:
-        reviews.set_reply_status(wh, reply_ids, "approved", actor=who.name)
-        with wh.transaction():
-            for reply_id in reply_ids:
-                accounts.record(wh, who.name, "reviews.reply.approve", reply_id,
-                                after={"status": "approved"}, via="mcp")
-        return (Decided(ids=list(reply_ids), status="approved", by=who.name),
-                f"approved {', '.join(reply_ids)} (nothing is posted)")
+        for reply_id in reply_ids:
+            reviews.get_reply(wh, reply_id)  # unknown: ReplyNotFound (404) before any change
+        done = []
+        for reply_id in dict.fromkeys(reply_ids):
+            before, after = reviews.review_reply(wh, reply_id, "approved", actor=who.name)
+            accounts.record(wh, who.name, "reviews.reply.approve", f"reply:{reply_id}",
+                            before=_reply_audit(before), after=_reply_audit(after), via=VIA)
+            done.append(after)
+        return ApprovedReplies(replies=done), (
+            f"approved {', '.join(r.reply_id for r in done)} (nothing is posted)")
     return _run(ctx, "approve_reply", work)
+
+
+def _reply_audit(r: reviews.ReplyItem) -> dict[str, Any]:
+    return r.model_dump(mode="json", include={"status", "text", "remedies",
+                                              "unsupported_remedies", "reviewed_by"})
 
 
 # -- transports -------------------------------------------------------------------------------
