@@ -47,11 +47,19 @@ def server(demo_copy: Path):
             accounts.add_user(wh, f"{role}1", PASSWORD, role)
             tokens[role] = accounts.create_token(wh, f"{role}1", "test", scope="write",
                                                  actor="test", via="cli").secret
-    app = create_app(settings, workers=1, mcp=False, web=False)
+    app = create_app(settings, workers=1, mcp=False)
     with TestClient(app) as client:
         chat_state(app).messages = SlidingWindow(10_000, 60.0)
         chat_state(app).starts = SlidingWindow(10_000, 60.0)
         yield app, client, tokens
+
+
+def signed_in(app, role: str) -> TestClient:
+    """A browser-like client with a web session of ``role``'s user (its own cookies)."""
+    client = TestClient(app)
+    r = client.post("/api/v1/session", json={"username": f"{role}1", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return client
 
 
 def auth(tokens: dict[str, str], role: str) -> dict[str, str]:
@@ -340,3 +348,118 @@ def test_the_shopping_guide_chats_and_belongs_to_who_started_it(server) -> None:
     other = client.post(f"/api/v1/customers/guide/{gid}/messages", json={"text": "hi"},
                         headers=auth(tokens, "owner"))
     assert other.status_code == 404
+
+
+# -- the pages -------------------------------------------------------------------------------
+def test_the_shoppers_chat_page_is_public_and_embeddable(server) -> None:
+    app, _, _ = server
+    page = TestClient(app).get("/chat?lang=zh")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == "frame-ancestors *"
+    assert "x-frame-options" not in page.headers
+    assert "在线客服" in page.text and "/static/chat.js" in page.text
+    assert 'class="sidenav"' not in page.text  # no workspace chrome in a shop's iframe
+
+
+def test_console_pages_by_role_and_shopper_text_stays_inert(server) -> None:
+    app, client, _ = server
+    cid, headers = start_chat(client)
+    attack = "<script>alert(1)</script><img src=x onerror=alert(2)> talk to a real person"
+    turn = say(client, cid, headers, attack)
+    assert turn["handoff"] is True
+    viewer = signed_in(app, "viewer")
+    assert viewer.get("/service").status_code == 403
+    assert viewer.get("/customers").status_code == 403
+    agent = signed_in(app, "agent")
+    console = agent.get("/service")
+    assert console.status_code == 200 and cid in console.text
+    page = agent.get(f"/service/conversations/{cid}")
+    assert page.status_code == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
+    assert 'data-testid="take-over"' in page.text  # an agent may take it over
+    analyst = signed_in(app, "analyst")
+    assert 'data-testid="take-over"' not in analyst.get(f"/service/conversations/{cid}").text
+    with app.state.server.session() as wh:  # a drafted return request waiting for a decision
+        wh.query("INSERT INTO return_requests (request_id, order_id, reason, decision, status, "
+                 "created_at) VALUES ('RR-web-test', 'O-1', 'damaged', 'in_window', 'draft', "
+                 "current_timestamp)")
+    assert "RR-web-test" in agent.get("/service").text
+    assert 'data-testid="approve-return"' not in agent.get("/service").text
+    assert 'data-testid="approve-return"' in signed_in(app, "operator").get("/service").text
+
+
+def test_customers_pages_in_both_languages(server) -> None:
+    app, _, _ = server
+    owner = signed_in(app, "owner")
+    with app.state.server.session() as wh:
+        customer = wh.query("SELECT customer_id FROM orders WHERE customer_id IS NOT NULL "
+                            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0][0]
+    for lang, word in (("en", "RFM grid"), ("zh", "RFM 网格")):
+        page = owner.get(f"/customers?lang={lang}")
+        assert page.status_code == 200 and word in page.text and "data-chart" in page.text
+    found = owner.get("/customers", params={"q": "' OR 1=1 --", "lang": "en"})
+    assert found.status_code == 200 and "0 customers found" in found.text
+    detail = owner.get(f"/customers/{customer}?lang=zh")
+    assert detail.status_code == 200 and "推荐理由" in detail.text
+    assert detail.text.count('data-testid="reason"') == 10
+    assert owner.get("/customers/guide").status_code == 200
+
+
+@pytest.mark.slow
+def test_a_shopper_chat_is_handed_off_and_answered_in_a_real_browser(demo_copy, tmp_path) -> None:
+    """Chromium: the shopper's streamed reply, a hand-off, an agent taking over in the console
+    and answering, and the answer appearing on the shopper's page."""
+    import threading
+    import time
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    data = tmp_path / "shopkeeper-data"
+    shutil.copytree(demo_copy, data)
+    settings = store.load_settings(warehouse=data / "warehouse.duckdb", model_dir=data / "models",
+                                   output_dir=data / "out", llm_provider="builtin")
+    app = create_app(settings, workers=1, mcp=False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.1)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox"])
+            shop = browser.new_page(viewport={"width": 390, "height": 760})
+            shop.goto(base + "/chat")
+            shop.fill("#chat-text", "How long does delivery take?")
+            shop.click("[data-testid=chat-send]")
+            shop.wait_for_selector(".msg.assistant[data-intent]")
+            assert "working days" in shop.inner_text(".msg.assistant[data-intent]")
+            shop.fill("#chat-text", "Can I talk to a real person please?")
+            shop.click("[data-testid=chat-send]")
+            shop.wait_for_function("document.querySelector('.chat-status').textContent.length")
+
+            agent = browser.new_page(viewport={"width": 1280, "height": 900})
+            agent.goto(base + "/login")
+            agent.fill("input[name=username]", "agent1")
+            agent.fill("input[name=password]", PASSWORD)
+            agent.click("button[type=submit]")
+            cid = shop.evaluate("JSON.parse(sessionStorage.getItem('shopkeeper-chat')).id")
+            agent.goto(base + "/service")
+            agent.click(f"tr[data-handoff]:has(a[href$='{cid}']) [data-testid=take-over]")
+            agent.wait_for_url(f"**/service/conversations/{cid}")
+            agent.wait_for_selector("[data-testid=agent-reply]")
+            assert "Can I talk to a real person please?" in agent.inner_text(
+                "[data-testid=console-messages]")
+            answer = "Hi, Sam here from the shop. How can I help?"
+            agent.fill("[data-testid=agent-reply]", answer)
+            agent.click("[data-testid=send-reply]")
+            shop.wait_for_selector(".msg.agent", timeout=15_000)
+            assert shop.inner_text(".msg.agent") == answer
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
