@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -337,22 +338,17 @@ def test_xss_payloads_stay_data_in_the_api_and_exports(studio: Studio) -> None:
         assert titles == {XSS_TITLE}, fmt  # kept exactly, as plain data
 
 
-def _web_installed(studio: Studio) -> bool:
-    return any(getattr(r, "path", "") == "/reviews" for r in studio.client.app.routes)
-
-
 def _session(studio: Studio, lang: str) -> TestClient:
     client = TestClient(studio.client.app)
     r = client.post("/api/v1/session", json={"username": "owner", "password": PASSWORD})
     assert r.status_code == 200, r.text
-    client.cookies.set("sk_lang", lang)
+    r = client.get(f"/reviews?lang={lang}")  # the switch the page offers; remembered
+    assert r.status_code == 200 and f'<html lang="{"zh-CN" if lang == "zh" else "en"}">' in r.text
     return client
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_xss_payloads_render_inert_on_every_page(studio: Studio, lang: str) -> None:
-    if not _web_installed(studio):
-        pytest.skip("the web workspace is not installed in this build")
     client = _session(studio, lang)
     _generate(studio, product_id="XSS-1", lang="en", kinds=["title"])
     drafts = studio.client.get("/api/v1/content/drafts?product_id=XSS-1",
@@ -366,7 +362,44 @@ def test_xss_payloads_render_inert_on_every_page(studio: Studio, lang: str) -> N
         r = client.get(page)
         assert r.status_code == 200, (page, r.text[:500])
         assert r.headers["content-type"].startswith("text/html")
+        assert f'<html lang="{"zh-CN" if lang == "zh" else "en"}">' in r.text, page
         _inert(r.text)
         seen += r.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in seen  # the data is there, escaped
     assert "&lt;img src=x onerror=alert(1)&gt;" in seen
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_draft_page_highlights_flags_inline(studio: Studio, lang: str) -> None:
+    client = _session(studio, lang)
+    status, body = _generate(studio, product_id="85123A", lang=lang, kinds=["description"])
+    assert status == 201, body
+    draft_id = body["drafts"][0]["draft_id"]
+    text = body["drafts"][0]["text"] + (" The best one, it lasts 15 years." if lang == "en"
+                                        else "全网第一，可用15年。")
+    studio.client.patch(f"/api/v1/content/drafts/{draft_id}", json={"text": text},
+                        headers=studio.h("operator"))
+    html = client.get(f"/content/drafts/{draft_id}").text
+    flagged = "15 years" if lang == "en" else "15年"
+    assert re.search(r'<mark class="[^"]*flag-grounding[^"]*" title="[^"]+"[^>]*>'
+                     + re.escape(flagged) + "</mark>", html), html[:3000]
+    assert re.search(r'<mark class="[^"]*flag-compliance[^"]*" title="[^"]+"', html)
+    assert ("What the checks found" if lang == "en" else "核查发现的问题") in html
+    page = client.get("/reviews").text
+    assert ("Reply drafts" if lang == "en" else "回复草稿") in page
+    assert page.count("data-chart") >= 4
+
+
+def test_pages_need_their_permission(studio: Studio) -> None:
+    client = TestClient(studio.client.app)
+    assert client.get("/content", follow_redirects=False).status_code == 303
+    r = client.post("/api/v1/session", json={"username": "viewer", "password": PASSWORD})
+    assert r.status_code == 200
+    assert client.get("/reviews").status_code == 200
+    assert client.get("/content").status_code == 403  # content.read is staff only
+    # a signed-in page's form posts need the CSRF token
+    item = studio.client.get("/api/v1/reviews/replies?status=draft&limit=1",
+                             headers=studio.h("viewer")).json()["items"][0]
+    owner = _session(studio, "en")
+    no_csrf = owner.post(f"/api/v1/reviews/replies/{item['reply_id']}/approve")
+    assert no_csrf.status_code == 403 and "CSRF" in no_csrf.json()["detail"]

@@ -166,9 +166,13 @@ _TEXT = {
 }
 
 
-def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
-    fig.update_layout(title=title, height=height, template="plotly_white",
-                      margin=dict(l=40, r=10, t=40, b=40), legend={"orientation": "h"})
+def _layout(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
+    """Title above the legend above the plot, so rotated axis labels never meet the legend."""
+    fig.update_layout(title={"text": title, "x": 0.0, "xanchor": "left", "y": 0.98},
+                      height=height, template="plotly_white",
+                      margin=dict(l=40, r=10, t=70, b=40),
+                      legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"})
+    fig.update_xaxes(automargin=True)
     return fig
 
 

@@ -7,3 +7,7 @@ PAGES = [auth.router, data.router, settings.router, stock.router]
 from shopkeeper.web.pages import customers, service  # noqa: E402
 
 PAGES += [service.router, customers.router]
+
+from shopkeeper.web.pages import content, reviews  # noqa: E402
+
+PAGES += [reviews.router, content.router]
