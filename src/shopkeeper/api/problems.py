@@ -134,6 +134,11 @@ def install(app: FastAPI) -> None:
             log.exception("request %s failed", request.url.path, exc_info=exc)
         return _answer(request, problem(status, str(exc), instance=request.url.path))
 
+    @app.exception_handler(LookupError)
+    async def _missing(request: Request, exc: LookupError):
+        detail = str(exc.args[0]) if exc.args else "not found"
+        return _answer(request, problem(404, detail, instance=request.url.path))
+
     @app.exception_handler(Exception)
     async def _fault(request: Request, exc: Exception):
         log.exception("request %s failed", request.url.path, exc_info=exc)

@@ -57,9 +57,12 @@ class Requirement:
     web: bool = False  # a page: a missing login redirects to /login instead of a 401
 
     def __call__(self, request: Request) -> Principal | None:
+        if self.permission is None:  # public: a stale or bad credential is just no credential
+            try:
+                return authenticate(request)
+            except ProblemError:
+                return None
         principal = authenticate(request)
-        if self.permission is None:
-            return principal
         if principal is None:
             if self.web:
                 raise LoginRequired(str(request.url.path))
@@ -103,21 +106,36 @@ def declared(route: APIRoute) -> Requirement | None:
     return None
 
 
+def api_routes(app: FastAPI) -> Iterator[tuple[str, set[str], APIRoute]]:
+    """(full path, methods, route) of every API route, included routers' ones too (FastAPI
+    0.16x keeps those behind included-router entries of ``app.routes``)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before included-router entries: app.routes is flat
+        for route in app.routes:
+            if isinstance(route, APIRoute):
+                yield route.path, set(route.methods), route
+        return
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        if isinstance(route, APIRoute):
+            yield ctx.path, set(ctx.methods or route.methods), route
+
+
 def check_routes(app: FastAPI) -> None:
     """Refuse to start when a route declares neither a permission nor PUBLIC."""
-    missing = [f"{','.join(sorted(r.methods))} {r.path}" for r in app.routes
-               if isinstance(r, APIRoute) and declared(r) is None]
+    missing = [f"{','.join(sorted(methods))} {path}" for path, methods, route in api_routes(app)
+               if declared(route) is None]
     if missing:
         raise RuntimeError("routes without a declared permission: " + "; ".join(missing))
 
 
 def route_declarations(app: FastAPI) -> Iterator[tuple[str, str, Requirement]]:
     """(method, path, requirement) for every route: the authorisation matrix is built from it."""
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            req = declared(route)
-            for method in sorted(route.methods - {"HEAD"}):
-                yield method, route.path, req
+    for path, methods, route in api_routes(app):
+        req = declared(route)
+        for method in sorted(methods - {"HEAD"}):
+            yield method, path, req
 
 
 # -- authentication ------------------------------------------------------------------------
