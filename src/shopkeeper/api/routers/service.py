@@ -4,7 +4,7 @@
 The shopper's chat is open to anyone, so it is guarded: a per-client rate limit (429), a
 message length cap, random conversation ids, and a signed conversation token that only the
 shopper who started the conversation holds (``X-Chat-Token``): without it a conversation can be
-neither read nor continued.
+neither read nor continued (404, as for one that does not exist).
 """
 
 from __future__ import annotations
@@ -102,14 +102,15 @@ def _throttle(window: SlidingWindow, request: Request, what: str) -> None:
 
 
 def _own(state: ChatState, conversation_id: str, token: str | None) -> None:
-    """The caller holds this conversation's token, else 403."""
+    """The caller holds this conversation's token, else 404: to anyone else the conversation
+    does not exist (an answer that differs would confirm that it does)."""
     try:
         ok = token is not None and state.signer.loads(token) == conversation_id
     except BadSignature:
         ok = False
     if not ok:
-        raise ProblemError(403, "this conversation belongs to another chat: send its "
-                                f"{TOKEN_HEADER}")
+        raise ProblemError(404, f"no conversation {conversation_id!r} for this chat: send the "
+                                f"{TOKEN_HEADER} its start gave you")
 
 
 class ChatStarted(BaseModel):
