@@ -270,8 +270,18 @@ def expected(wh: Warehouse) -> dict[str, Any]:
     money = metrics.converted_money(wh, "", {})
     m = metrics.query(wh, ["net_revenue", "orders"], by="month", start="2011-09-01",
                       end="2011-11-30", compare="previous", money=money).df
-    plan = inventory.make_plan(wh, save=False)
-    return {"metrics": m, "plan": plan}
+    plan_id = wh.query("SELECT plan_id FROM replenishment_plans ORDER BY created_at DESC "
+                       "LIMIT 1")[0][0]
+    lines, orders, value = wh.query(
+        "SELECT count(*), count(*) FILTER (WHERE suggested_qty > 0), "
+        "sum(order_value) FILTER (WHERE suggested_qty > 0) FROM plan_lines WHERE plan_id = ?",
+        [plan_id])[0]
+    top = [r[0] for r in wh.query(
+        "SELECT product_id FROM plan_lines WHERE plan_id = ? AND suggested_qty > 0 "
+        "ORDER BY order_value DESC, product_id LIMIT 5", [plan_id])]
+    fresh = inventory.make_plan(wh, save=False)  # the same forecast, planned again
+    return {"metrics": m, "plan": {"plan_id": plan_id, "lines": lines, "orders": orders,
+                                   "value": value, "top": top, "fresh": fresh}}
 
 
 def check_read_results(results: dict[str, Any], want: dict[str, Any]) -> None:
@@ -281,14 +291,15 @@ def check_read_results(results: dict[str, Any], want: dict[str, Any]) -> None:
     assert [r["net_revenue"] for r in rows] == pytest.approx(m["net_revenue"].tolist())
     assert [r["orders_prev"] for r in rows] == pytest.approx(m["orders_prev"].tolist())
     assert results["metrics_query"]["money"] == "GBP"
-    plan = want["plan"]
-    got = results["plan_summary"]
-    assert got["skus"] == len(plan.lines) and got["skus_to_order"] == len(plan.orders)
-    assert got["order_values"] == pytest.approx(plan.order_values)
-    assert got["forecast_run_id"] == plan.forecast_run_id
-    top = plan.orders.sort_values("order_value", ascending=False).head(5)
-    assert [o["product_id"] for o in got["orders"]] == top["product_id"].tolist()
-    assert got["orders"][0]["suggested_qty"] == pytest.approx(top["suggested_qty"].iloc[0])
+    plan, got = want["plan"], results["plan_summary"]
+    assert got["plan"]["plan_id"] == plan["plan_id"]
+    assert (got["plan"]["lines"], got["plan"]["order_lines"], got["total"]) == (
+        plan["lines"], plan["orders"], plan["orders"])
+    assert got["plan"]["order_values"] == pytest.approx({"GBP": plan["value"]})
+    assert [line["product_id"] for line in got["items"]] == plan["top"]
+    fresh = plan["fresh"]  # planning the same forecast again gives the stored numbers
+    assert got["plan"]["forecast_run_id"] == fresh.forecast_run_id
+    assert got["plan"]["order_values"] == pytest.approx(fresh.order_values)
     report = results["report_summary"]["reports"][0]
     assert report["currency"] == "GBP" and report["narrative"]
     net = next(k for k in report["kpis"] if k["metric"] == "net_revenue")

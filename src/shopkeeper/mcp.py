@@ -415,72 +415,34 @@ def forecast_for_sku(
     return _run(ctx, "forecast_for_sku", work)
 
 
-class PlanLine(BaseModel):
-    product_id: str
-    supplier_id: str | None
-    abc: str | None
-    xyz: str | None
-    on_hand: float | None
-    reorder_point: float | None
-    suggested_qty: float | None
-    order_value: float | None
-    currency: str | None
-    order_by: dt.date | None
-    note: str | None
-
-
-class PlanSummary(BaseModel):
-    """A draft replenishment plan from the latest daily SKU forecast (a preview, not saved)."""
-
-    forecast_run_id: str
-    as_of: dt.date
-    currency: str
-    skus: int
-    skus_to_order: int
-    order_values: dict[str, float] = Field(description="What the plan orders, per currency.")
-    excess_skus: int
-    dead_skus: int
-    excess_values: dict[str, float] = Field(description="Stock value tied up, per currency.")
-    gaps: list[str] = Field(description="Inputs the plan lacks, and how to load them.")
-    orders: list[PlanLine] = Field(description="The largest orders, by value.")
-
-
 @_tool("plan_summary", Permission.STOCK_READ, "Replenishment plan summary",
-       "Preview the replenishment plan from the latest daily SKU forecast: how many SKUs to "
-       "order and for how much (per supplier currency), the largest order lines (reorder "
-       "point, suggested quantity with MOQ and case packs, order-by date), excess and dead "
-       "stock, and the inputs the plan lacks. Nothing is saved or ordered: plans are approved "
-       "in the web workspace.")
+       "The replenishment plan the team works on (the newest stored plan, or plan_id): its "
+       "status, how many SKUs it orders and for how much per supplier currency, how many lines "
+       "are approved or edited, its suppliers and excess-stock count, and its largest order "
+       "lines (quantity to order, reorder point, safety stock, order-by date), optionally only "
+       "one supplier's or ABC class's. Read-only: plans are made and approved in the web "
+       "workspace or with 'shopkeeper plan'.")
 def plan_summary(
     ctx: Context,
-    review_days: Annotated[float, Field(gt=0, le=365, description="Days between reviews.")]
-    = 7.0,
-    fill_rate: Annotated[float | None, Field(gt=0, lt=1, description=(
-        "Plan for this fill rate instead of the default service levels, e.g. 0.97."))] = None,
-    supplier_id: Annotated[str | None, Field(description="List only this supplier's lines.")]
+    plan_id: Annotated[str | None, Field(description="A plan id; null for the newest plan.")]
     = None,
+    supplier_id: Annotated[str | None, Field(description="Only this supplier's lines.")]
+    = None,
+    abc: Annotated[Literal["A", "B", "C"] | None, Field(description=(
+        "Only this ABC class (A: the SKUs making most of the revenue)."))] = None,
+    sort: Annotated[Literal[tuple(inventory.SORTS)], Field(  # type: ignore[valid-type]
+        description="Order of the lines listed.")] = "order_value",
     limit: Annotated[int, Field(ge=1, le=500, description="Order lines to list.")] = 20,
-) -> Annotated[CallToolResult, PlanSummary]:
+) -> Annotated[CallToolResult, inventory.PlanLines]:
     def work(wh: store.Warehouse, who: Principal) -> tuple[BaseModel, str]:
-        plan = inventory.make_plan(wh, inventory.PlanSettings(
-            review_days=review_days, fill_rate_target=fill_rate), save=False)
-        orders = plan.orders.sort_values("order_value", ascending=False)
-        if supplier_id is not None:
-            orders = orders[orders["supplier_id"] == supplier_id]
-        fields = list(PlanLine.model_fields)
-        lines = [PlanLine(**{f: _clean(r.get(f)) for f in fields})
-                 for r in _records(orders.head(limit).reindex(columns=fields))]
-        excess = plan.excess
-        answer = PlanSummary(
-            forecast_run_id=plan.forecast_run_id, as_of=plan.created_on, currency=plan.currency,
-            skus=len(plan.lines), skus_to_order=len(plan.orders),
-            order_values=plan.order_values, excess_skus=len(excess),
-            dead_skus=int((excess["status"] == "dead").sum()) if len(excess) else 0,
-            excess_values=plan.excess_values, gaps=list(plan.gaps), orders=lines)
-        text = (f"{answer.skus_to_order:,} of {answer.skus:,} SKUs to order for "
-                + ", ".join(f"{v:,.2f} {c}" for c, v in answer.order_values.items())
-                + f"; {answer.excess_skus:,} SKUs with excess stock")
-        return answer, text
+        lines = inventory.plan_lines(wh, plan_id, supplier=supplier_id, abc=abc,
+                                     orders_only=True, sort=sort, limit=limit)
+        plan = lines.plan
+        return lines, (
+            f"plan {plan.plan_id} ({plan.status}): {plan.order_lines:,} of {plan.lines:,} SKUs "
+            "to order for " + ", ".join(f"{v:,.2f} {c}" for c, v in plan.order_values.items())
+            + f"; {plan.approved_lines:,} lines approved; {plan.excess_lines:,} SKUs with "
+            "excess stock")
     return _run(ctx, "plan_summary", work)
 
 
