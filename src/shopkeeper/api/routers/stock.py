@@ -42,6 +42,9 @@ class ForecastParams(BaseModel):
     products: list[str] | None = Field(default=None, max_length=10000,
                                        description="Only these SKUs.")
     n_jobs: int = Field(default=1, ge=1, le=64, description="Processes for model fitting.")
+    kind: Literal["forecast", "chart"] = Field(
+        default="forecast", description="'chart': a run for a SKU's chart only (as "
+        "'shopkeeper forecast --chart' makes), which a plan never reads.")
 
 
 class PlanParams(BaseModel):
@@ -135,7 +138,7 @@ def _forecast_job(ctx: JobContext) -> dict[str, Any]:
     run = forecast.forecast_demand(
         ctx.wh, level=p.level, freq=p.freq, horizon=p.horizon, models=models,
         n_windows=p.windows, cutoff=p.cutoff, hierarchy=p.hierarchy,
-        products=p.products or None, n_jobs=p.n_jobs, progress=ctx.progress)
+        products=p.products or None, n_jobs=p.n_jobs, progress=ctx.progress, kind=p.kind)
     fc = run.forecasts
     chosen = run.result.choices["model"].value_counts()
     return {"run_id": run.run_id, "series": int(run.series.n_series), "rows": len(fc),
