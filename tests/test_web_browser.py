@@ -1,0 +1,327 @@
+"""The web workspace in a real browser: Debian's chromium driven by Playwright, against a real
+uvicorn on loopback serving a copy of the demo store.
+
+Flows: sign in and out; the overview draws its charts; a real export uploaded through the Data
+page's file input, previewed, loaded as a job, with rows read = loaded + quarantined on the page
+and equal to the ``loads`` table; a plan line approved; copy generated, edited and approved; a
+shopper's streamed chat handed off and answered by an agent in another browser; the switch to
+Chinese, remembered. And every page, in both languages, at desktop and phone width: no console
+or script error, no request off loopback (no CDN), no untranslated catalog key, nothing wider than
+a phone except inside a ``.table-wrap``.
+
+Screenshots for docs/web.md are made by bench/screenshots.py with the same helpers."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser_fixtures import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    Watch,
+    browser_missing,
+    demo_copy,
+    launch,
+    live_server,
+    page_list,
+    page_problems,
+    settings_for,
+    sign_in,
+    wait_charts,
+)
+from tests.conftest import shared_file
+from tests.server_fixtures import make_workspace
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(browser_missing() is not None,
+                                 reason=browser_missing() or "")]
+
+RETAIL_RAW = "transactions/online_retail/online_retail_I_first240k.parquet"
+SLICE_ROWS = 3000
+
+
+@pytest.fixture(scope="module")
+def live(request, tmp_path_factory):
+    """The app on a copy of the demo store, served by uvicorn on 127.0.0.1, a user per role.
+    ``SHOPKEEPER_BROWSER_DEMO`` may name a folder where ``shopkeeper demo`` already ran, to skip
+    building one (minutes) while working on these tests."""
+    prebuilt = os.environ.get("SHOPKEEPER_BROWSER_DEMO")
+    folder = Path(prebuilt) if prebuilt else request.getfixturevalue("demo_store")[0]
+    data = demo_copy(folder, tmp_path_factory.mktemp("browser"))
+    make_workspace(data / "warehouse.duckdb")  # users named after their role
+    with live_server(settings_for(data)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = launch(p)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, watch: Watch, viewport=DESKTOP):
+    """A page in a fresh context (its own cookies), watched."""
+    context = browser.new_context(viewport=viewport, locale="en-GB")
+    context.set_default_timeout(20_000)
+    return watch.attach(context.new_page())
+
+
+def signed_in(browser, live, username: str, viewport=DESKTOP) -> tuple:
+    watch = Watch()
+    page = open_page(browser, watch, viewport)
+    sign_in(page, live.base, username)
+    return page, watch
+
+
+def clean(watch: Watch) -> None:
+    assert watch.errors == [], watch.errors
+    assert watch.foreign() == [], watch.foreign()
+
+
+def test_sign_in_wrong_password_then_right_then_out(browser, live) -> None:
+    watch = Watch()
+    page = open_page(browser, watch)
+    page.goto(live.base + "/data")
+    assert page.url.startswith(live.base + "/login")  # signed out: sent to the login page
+    page.fill("input[name=username]", "analyst")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    assert page.locator("[role=alert]").is_visible()
+    assert page.url.startswith(live.base + "/login")
+    watch.errors.clear()  # the 401 answer to the wrong password is logged by chromium
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == live.base + "/data"  # back where they were going
+    assert page.locator(".who").inner_text().startswith("Analyst Person")
+    nav = page.locator("nav.sidenav").inner_text()
+    assert "Overview" in nav and "Data" in nav and "Settings" not in nav  # an analyst's menu
+    with page.expect_navigation():
+        page.click("form[action='/logout'] button")
+    assert page.url.startswith(live.base + "/login")
+    page.goto(live.base + "/")
+    assert page.url.startswith(live.base + "/login")
+    clean(watch)
+
+
+def test_the_overview_draws_its_charts(browser, live) -> None:
+    page, watch = signed_in(browser, live, "owner")
+    page.goto(live.base + "/")
+    assert page.locator("[data-testid=kpi-tiles]").is_visible()
+    drawn = wait_charts(page)
+    assert drawn >= 5  # a sparkline per KPI tile at least
+    assert page.locator("[data-chart][data-drawn=true] .plotly svg.main-svg").count() >= drawn
+    # the sparkline has a line in it, not only axes
+    assert page.locator("[data-chart] .plotly .scatterlayer path.js-line").count() >= 1
+    clean(watch)
+
+
+def _retail_slice(target: Path) -> Path:
+    """The first rows of the raw UCI Online Retail export as the CSV a shop would download:
+    real orders, cancellations (C invoices) and a stock adjustment the loader quarantines."""
+    import duckdb
+
+    source = shared_file(RETAIL_RAW)
+    out = target / "online_retail_first3000.csv"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_parquet('{source}') LIMIT {SLICE_ROWS}) TO '{out}' "
+        "(HEADER, DELIMITER ',')")
+    return out
+
+
+def test_upload_a_real_export_and_see_rows_read_equal_loaded_plus_quarantined(
+        browser, live, tmp_path) -> None:
+    export = _retail_slice(tmp_path)
+    page, watch = signed_in(browser, live, "owner")
+    page.goto(live.base + "/data")
+    with live.session() as wh:
+        loads_before = wh.query("SELECT count(*) FROM loads")[0][0]
+    page.set_input_files("[data-testid=upload-input]", str(export))
+    page.wait_for_selector("#preview:not([hidden])")
+    summary = page.locator(".preview-summary").inner_text()
+    assert "order_lines" in summary or "orders" in summary, summary  # the preset recognised it
+    assert page.locator(".preview-map tbody tr").count() >= 5  # the column mapping
+    assert page.locator(".preview-sample tbody tr").count() >= 1  # sample rows
+    assert "online_retail_first3000.csv" in page.locator(".upload-status").inner_text()
+    page.click("[data-load-upload]")
+    counts = page.wait_for_selector("[data-testid=load-counts]", timeout=120_000).inner_text()
+    m = re.match(r"(\S+): \D*([\d,]+) = \D*([\d,]+) \+ \D*([\d,]+)$", counts)
+    assert m, counts
+    load_id = m.group(1)
+    read, loaded, quarantined = (int(g.replace(",", "")) for g in m.groups()[1:])
+    assert read == SLICE_ROWS  # every row of the file was read
+    assert read == loaded + quarantined
+    assert quarantined >= 1  # the real stock adjustment in these rows
+    with live.session() as wh:
+        row = wh.query("SELECT rows_read, rows_loaded, rows_quarantined FROM loads "
+                       "WHERE load_id = ?", [load_id])
+        assert wh.query("SELECT count(*) FROM loads")[0][0] == loads_before + 1
+    assert row and tuple(row[0]) == (read, loaded, quarantined)
+    page.goto(live.base + "/data")  # the new load is in the page's table with the same counts
+    cells = page.locator(f"#loads-table tr:has(a:text-is('{load_id}')) td.num").all_inner_texts()
+    assert [int(c.replace(",", "")) for c in cells] == [read, loaded, quarantined]
+    clean(watch)
+
+
+def test_approve_a_plan_line(browser, live) -> None:
+    page, watch = signed_in(browser, live, "operator")
+    page.goto(live.base + "/stock#plan")
+    assert page.locator("[data-testid=plan-status]").inner_text() == "Draft"
+    box = page.locator("#plan-lines tbody tr[data-line] input[type=checkbox]").first
+    row = page.locator("#plan-lines tbody tr[data-line]", has=box).first
+    line_no = int(row.get_attribute("data-line"))
+    sku = row.locator("td").nth(1).inner_text()
+    box.check()
+    with page.expect_navigation():  # the form reloads the page once the API has answered
+        page.click("[data-testid=approve-selected]")
+    page.wait_for_load_state("load")
+    badge = page.locator(f"#plan-lines tr[data-line='{line_no}'] td .badge.approved")
+    assert badge.count() == 1, f"line {line_no} ({sku}) not shown approved"
+    assert page.locator(f"#plan-lines tr[data-line='{line_no}'] input[type=checkbox]").count() == 0
+    approved = page.request.get(live.base + "/api/v1/stock/plans/latest/lines",
+                                params={"status": "approved", "limit": 200}).json()
+    lines = {item["line_no"]: item for item in approved["items"]}
+    assert line_no in lines and lines[line_no]["product_id"] == sku
+    assert lines[line_no]["status"] == "approved"
+    assert approved["total"] == 1  # that line only: the plan itself stays a draft
+    assert page.locator("[data-testid=plan-status]").inner_text() == "Draft"
+    with live.session() as wh:
+        events = wh.query("SELECT actor FROM audit_log WHERE action LIKE 'stock.%approve%'")
+    assert ("operator",) in [tuple(e) for e in events]
+    clean(watch)
+
+
+def test_generate_edit_and_approve_copy(browser, live) -> None:
+    with live.session() as wh:
+        sku = wh.query("SELECT product_id FROM order_lines GROUP BY 1 "
+                       "ORDER BY sum(quantity) DESC LIMIT 1")[0][0]
+    page, watch = signed_in(browser, live, "operator")
+    page.goto(live.base + "/content")
+    page.fill("[data-testid=gen-sku]", sku)
+    page.select_option("[data-testid=generate-form] select[name=lang]", "en")
+    for box in page.locator("[data-testid=generate-form] input[name='kinds[]']").all():
+        box.uncheck()
+    page.check("[data-testid=generate-form] input[name='kinds[]'][value=description]")
+    page.click("[data-testid=generate]")
+    card = page.wait_for_selector("[data-testid=generated-draft]", timeout=60_000)
+    generated = card.query_selector("p").inner_text()
+    assert len(generated) > 40
+    with page.expect_navigation():
+        card.query_selector("a").click()
+    draft_id = page.locator("[data-testid=draft-id]").inner_text()
+    assert page.locator("[data-testid=draft-status]").inner_text() == "Draft"
+    assert page.locator("[data-testid=draft-text]").inner_text() == generated
+    edited = generated.rstrip() + "\n\nMade for everyday use."
+    page.fill("[data-testid=edit-text]", edited)
+    with page.expect_navigation():
+        page.click("[data-testid=save-edit]")
+    assert page.locator("[data-testid=draft-text]").inner_text() == edited  # re-checked, shown
+    page.on("dialog", lambda d: d.accept())  # a flagged draft asks before approving
+    with page.expect_navigation():
+        page.click("[data-testid=approve]")
+    assert page.locator("[data-testid=draft-status]").inner_text() == "Approved"
+    detail = page.request.get(live.base + f"/api/v1/content/drafts/{draft_id}").json()
+    assert detail["status"] == "approved" and detail["text"] == edited
+    assert detail["version"] >= 2 and detail["product_id"] == sku
+    with live.session() as wh:
+        actions = {r[0] for r in wh.query(
+            "SELECT action FROM audit_log WHERE actor = 'operator' AND target = ?",
+            [f"draft:{draft_id}"])}
+    assert {"content.edit", "content.approve"} <= actions, actions
+    clean(watch)
+
+
+def test_a_shopper_chat_is_streamed_handed_off_and_answered_by_an_agent(browser, live) -> None:
+    shop_watch = Watch()
+    shop = open_page(browser, shop_watch, PHONE)
+    shop.goto(live.base + "/chat")
+    # count how often the reply bubble's text changes while the answer streams in
+    shop.evaluate("""() => { window.__growth = [];
+      new MutationObserver(() => { const m = document.querySelectorAll('.msg.assistant');
+        const last = m[m.length - 1]; if (last && last.classList.contains('typing'))
+          window.__growth.push(last.textContent.length); })
+        .observe(document.querySelector('.chat'), {subtree: true, childList: true,
+                                                   characterData: true}); }""")
+    with shop.expect_response(lambda r: r.url.endswith("/messages")) as answer:
+        shop.fill("#chat-text", "How long does delivery take?")
+        shop.click("[data-testid=chat-send]")
+    assert answer.value.headers["content-type"].startswith("text/event-stream")
+    reply = shop.wait_for_selector(".msg.assistant[data-intent]")
+    assert "working days" in reply.inner_text()
+    assert len(set(shop.evaluate("window.__growth"))) >= 2  # it grew, token by token
+    shop.fill("#chat-text", "Can I talk to a real person please?")
+    shop.click("[data-testid=chat-send]")
+    shop.wait_for_function("document.querySelector('.chat-status').textContent.length > 0")
+    cid = shop.evaluate("JSON.parse(sessionStorage.getItem('shopkeeper-chat')).id")
+
+    agent, agent_watch = signed_in(browser, live, "agent")
+    agent.goto(live.base + "/service")
+    with agent.expect_navigation():
+        agent.click(f"tr[data-handoff]:has(a[href$='{cid}']) [data-testid=take-over]")
+    agent.wait_for_url(f"**/service/conversations/{cid}")
+    assert "Can I talk to a real person please?" in agent.inner_text(
+        "[data-testid=console-messages]")
+    answer_text = "Hi, Sam here from the shop. How can I help?"
+    agent.fill("[data-testid=agent-reply]", answer_text)
+    agent.click("[data-testid=send-reply]")
+    assert shop.wait_for_selector(".msg.agent", timeout=20_000).inner_text() == answer_text
+    clean(shop_watch)
+    clean(agent_watch)
+
+
+def test_switch_to_chinese_and_it_is_remembered(browser, live) -> None:
+    page, watch = signed_in(browser, live, "viewer")
+    page.goto(live.base + "/")
+    assert "Overview" in page.locator("nav.sidenav").inner_text()
+    with page.expect_navigation():
+        page.click("[data-testid=lang-switch]")
+    assert page.url == live.base + "/"
+    nav = page.locator("nav.sidenav").inner_text()
+    assert "概览" in nav and "Overview" not in nav
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.reload()
+    assert "概览" in page.locator("nav.sidenav").inner_text()
+    # remembered on the account too: a new browser signing in as them gets Chinese
+    other, other_watch = signed_in(browser, live, "viewer")
+    other.goto(live.base + "/")
+    assert "概览" in other.locator("nav.sidenav").inner_text()
+    with page.expect_navigation():
+        page.click("[data-testid=lang-switch]")  # and back
+    assert "Overview" in page.locator("nav.sidenav").inner_text()
+    clean(watch)
+    clean(other_watch)
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_every_page_in_both_languages_is_clean(browser, live, viewport) -> None:
+    size = DESKTOP if viewport == "desktop" else PHONE
+    pages = page_list(live)
+    assert len(pages) >= 10
+    problems: list[str] = []
+    visited = 0
+    for lang in ("en", "zh"):
+        public_watch = Watch()
+        public = open_page(browser, public_watch, size)
+        for path in ("/login", "/chat"):
+            problems += page_problems(public, public_watch, f"{live.base}{path}?lang={lang}", lang,
+                                    viewport == "phone")
+            visited += 1
+        page, watch = signed_in(browser, live, "owner", size)
+        for _, path in pages:
+            sep = "&" if "?" in path else "?"
+            problems += page_problems(page, watch, f"{live.base}{path}{sep}lang={lang}", lang,
+                                    viewport == "phone")
+            visited += 1
+        page.context.close()
+        public.context.close()
+    assert visited == 2 * (len(pages) + 2)
+    assert problems == [], "\n".join(problems)
