@@ -3,9 +3,9 @@
 
 A thin face: every tool calls a capability's entry module and returns its result as structured
 output (a pydantic model, so each tool publishes an output schema) plus one short line of text.
-Tools read by default. The two that write (``draft_copy``, ``approve_draft``, and
+Tools read by default. The three that write (``draft_copy``, ``approve_draft`` and
 ``approve_reply``) need a role that may and a write-scoped token; they are annotated
-``readOnlyHint=false``. Every tool declares its :class:`shopkeeper.accounts.Permission` in
+``readOnlyHint=false`` and every change they make goes to the audit log (``via="mcp"``). Every tool declares its :class:`shopkeeper.accounts.Permission` in
 :data:`TOOLS`, which the authorisation-matrix test enumerates. Errors come back as a tool error
 whose text is an RFC 9457 problem (``type``, ``title``, ``status``, ``detail``), the same shape
 as the REST API's.
