@@ -143,16 +143,24 @@ def _spark_buckets(p: Period, spark_n: int) -> list[pd.Timestamp]:
 
 def _fetch(wh: Warehouse, p: Period, prev: Period, money: metrics.Money | None,
            spark_n: int, split: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two metric queries: the tiles by period over the sparkline's range, and the period
-    against a year before; ``split``: both by currency (one scan for every currency, the same
+    """Two metric queries: the tiles by period over the sparkline's range, and the same period
+    a year before; ``split``: both by currency (one scan for every currency, the same
     numbers as one ``Money(currency)`` query per currency)."""
     first = min(_spark_buckets(p, spark_n)[0], pd.Timestamp(prev.start))
     by = [p.kind, "currency"] if split else [p.kind]
     history = metrics.query(wh, list(TILE_METRICS), by=by, start=first.date(), end=p.end,
                             money=money).df
+    # the same period a year ago, on the dates metrics' own comparison uses (the current
+    # period's row is in the history already)
+    year_start, year_end, _ = _year_ago(p)
     year = metrics.query(wh, list(TILE_METRICS), by=["currency"] if split else [],
-                         start=p.start, end=p.end, compare="year", money=money).df
+                         start=year_start, end=year_end, money=money).df
     return history, year
+
+
+def _year_ago(p: Period) -> tuple[dt.date, dt.date, pd.DateOffset]:
+    return metrics.comparison_range(metrics.MetricQuery(("orders",), start=p.start, end=p.end,
+                                                        compare="year"))
 
 
 def _view_tiles(p: Period, prev: Period, history: pd.DataFrame, year: pd.DataFrame,
@@ -164,7 +172,7 @@ def _view_tiles(p: Period, prev: Period, history: pd.DataFrame, year: pd.DataFra
     buckets, step = _spark_buckets(p, spark_n), _STEP[p.kind]
     history = history.set_index(p.kind)
     year_row = year.iloc[0] if len(year) else None
-    had_year = year_row is not None and (_num(year_row["orders_prev"]) or 0) > 0
+    had_year = year_row is not None and (_num(year_row["orders"]) or 0) > 0
     tiles, moving = [], False
     for name in TILE_METRICS:
         m = metrics.METRICS[name]
@@ -177,7 +185,7 @@ def _view_tiles(p: Period, prev: Period, history: pd.DataFrame, year: pd.DataFra
             return 0.0  # no sales that period: nothing sold, no money
 
         value, before = at(pd.Timestamp(p.start)), at(pd.Timestamp(prev.start))
-        year_ago = _num(year_row[f"{name}_prev"]) if had_year else None
+        year_ago = _num(year_row[name]) if had_year else None
         moving |= name in ("net_revenue", "orders") and bool(value or before)
         change_prev, change_prev_pct = _change(value, before)
         change_year, change_year_pct = _change(value, year_ago)
@@ -213,8 +221,7 @@ def _compute_tiles(wh: Warehouse, period: str, as_of: dt.date | str | None,
         (groups if moving or not split else idle).append(group)
     if not groups:  # nothing moved anywhere: show the most used currency, as finance does
         groups.append(idle.pop(0))
-    year_start, year_end, _ = metrics.comparison_range(metrics.MetricQuery(
-        ("orders",), start=p.start, end=p.end, compare="year"))
+    year_start, year_end, _ = _year_ago(p)
     return KpiTiles(period=p.kind, label=_label(p), start=p.start, end=p.end,
                     previous_start=prev.start, previous_end=prev.end,
                     year_ago_start=year_start, year_ago_end=year_end, converted=converted,
