@@ -47,6 +47,8 @@ JobFunction = Callable[[JobContext], dict[str, Any]]
 PROGRESS_EVERY_S = 0.5
 
 KINDS: dict[str, tuple[JobFunction, Any]] = {}
+# checks the server runs every minute (huey periodic tasks): name -> fn(runner, now)
+PERIODIC: dict[str, Callable[[JobRunner, datetime], None]] = {}
 
 
 def job_kind(name: str, permission: Any) -> Callable[[JobFunction], JobFunction]:
@@ -55,6 +57,19 @@ def job_kind(name: str, permission: Any) -> Callable[[JobFunction], JobFunction]
 
     def register(fn: JobFunction) -> JobFunction:
         KINDS[name] = (fn, permission)
+        return fn
+
+    return register
+
+
+def periodic(name: str) -> Callable[[Callable[[JobRunner, datetime], None]],
+                                    Callable[[JobRunner, datetime], None]]:
+    """Register ``fn(runner, now)`` to run every minute in the server (e.g. start the jobs
+    that are due); registered before the workers start."""
+
+    def register(fn: Callable[[JobRunner, datetime], None]) -> Callable[[JobRunner, datetime],
+                                                                          None]:
+        PERIODIC[name] = fn
         return fn
 
     return register
@@ -108,6 +123,7 @@ class JobRunner:
         self.workers = workers
         self._run_task = self.huey.task(name="shopkeeper.job")(self._run)
         self._consumer: Consumer | None = None
+        self._periodic: set[str] = set()
 
     # -- life --------------------------------------------------------------------------------
     def start(self) -> int:
@@ -121,11 +137,26 @@ class JobRunner:
                         "'interrupted: the server stopped before this job finished' "
                         "WHERE status IN ('queued', 'running')", [now])
         self.huey.flush()  # their queue entries went with them
+        self._register_periodic()
         self._consumer = _QuietConsumer(self.huey, workers=self.workers, worker_type="thread",
                                         periodic=True, check_worker_health=False,
                                         initial_delay=0.05, max_delay=0.5)
         self._consumer.start()
         return int(stale)
+
+    def _register_periodic(self) -> None:
+        from huey import crontab
+
+        for name, fn in PERIODIC.items():
+            task_name = f"shopkeeper.periodic.{name}"
+            if task_name in self._periodic:
+                continue
+
+            def run(fn: Callable[[JobRunner, datetime], None] = fn) -> None:
+                fn(self, datetime.now(UTC))
+
+            self.huey.periodic_task(crontab(), name=task_name)(run)
+            self._periodic.add(task_name)
 
     def stop(self) -> None:
         if self._consumer is not None:

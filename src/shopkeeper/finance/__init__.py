@@ -39,6 +39,17 @@ from shopkeeper.finance.report import (
     report_money,
     write_report,
 )
+from shopkeeper.finance.schedules import (
+    ReportSchedule,
+    ScheduleNotFound,
+    add_schedule,
+    due_schedules,
+    get_schedule,
+    list_schedules,
+    mark_schedule_run,
+    next_run,
+    remove_schedule,
+)
 from shopkeeper.finance.statements import (
     KPIS,
     PERIODS,
@@ -49,6 +60,21 @@ from shopkeeper.finance.statements import (
     last_complete_period,
     pnl,
     previous_period,
+)
+from shopkeeper.finance.summary import (
+    AnomalousDay,
+    CurrencyReport,
+    Mover,
+    NotJudged,
+    OutlookMonth,
+    OutlookWeek,
+    ReportSummary,
+    SkuAnomaly,
+    StatementLine,
+    VarianceStep,
+    cached_reports,
+    report_summary,
+    summary_charts,
 )
 from shopkeeper.finance.variance import Variance, explain_change
 from shopkeeper.metrics import MetricError
@@ -95,4 +121,26 @@ __all__ = [
     "planned_purchases",
     "revenue_outlook",
     "sku_anomalies",
+    "AnomalousDay",
+    "CurrencyReport",
+    "Mover",
+    "NotJudged",
+    "OutlookMonth",
+    "OutlookWeek",
+    "ReportSummary",
+    "SkuAnomaly",
+    "StatementLine",
+    "VarianceStep",
+    "cached_reports",
+    "report_summary",
+    "summary_charts",
+    "ReportSchedule",
+    "ScheduleNotFound",
+    "add_schedule",
+    "due_schedules",
+    "get_schedule",
+    "list_schedules",
+    "mark_schedule_run",
+    "next_run",
+    "remove_schedule",
 ]

@@ -77,6 +77,10 @@ class _Cache:
                     self._values.popitem(last=False)
             return value
 
+    def peek(self, key: tuple) -> Any | None:
+        with self._lock:
+            return self._values.get(key)
+
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
@@ -95,6 +99,13 @@ def cached(wh: Warehouse, key: str, compute: Callable[[], T]) -> T:
     function, its arguments, and a stamp of any result table it reads)."""
     path = str(Path(wh.path).resolve())
     return CACHE.get((path, data_version(wh), key), compute)
+
+
+def peek(wh: Warehouse, key: str) -> Any | None:
+    """The value :func:`cached` holds for ``key`` on the current data, or None when it has not
+    been computed yet (a page can then start the work as a job instead of waiting for it)."""
+    path = str(Path(wh.path).resolve())
+    return CACHE.peek((path, data_version(wh), key))
 
 
 def clear_cache() -> None:

@@ -118,6 +118,11 @@ def _plan_review(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(schema.create_result_table_sql(name))
 
 
+@migration(9, "finance: report schedules")
+def _report_schedules(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(schema.create_app_table_sql("report_schedules"))
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

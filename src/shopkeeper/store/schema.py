@@ -662,6 +662,17 @@ APP_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
             "PRIMARY KEY (key, user_id)",
         ),
     ),
+    "report_schedules": (
+        "Finance reports the server writes on a schedule: the period (week, month, quarter), "
+        "language and formats, the weekday and hour (the store's time zone) it runs, who set "
+        "it up, and its last run and job.",
+        (
+            "schedule_id VARCHAR PRIMARY KEY", "period VARCHAR", "lang VARCHAR",
+            "formats VARCHAR", "weekday INTEGER", "hour INTEGER", "enabled BOOLEAN",
+            "created_by VARCHAR", "created_at TIMESTAMPTZ", "last_run_at TIMESTAMPTZ",
+            "last_job_id VARCHAR",
+        ),
+    ),
 }
 
 

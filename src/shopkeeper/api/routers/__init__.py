@@ -12,3 +12,7 @@ ROUTERS += [reviews.router, content.router]
 from shopkeeper.api.routers import customers, service  # noqa: E402
 
 ROUTERS += [service.router, customers.router]
+
+from shopkeeper.api.routers import finance, overview  # noqa: E402
+
+ROUTERS += [overview.router, finance.router]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from shopkeeper import accounts, metrics, store
@@ -83,19 +85,9 @@ def run_query(wh: store.Warehouse, settings: store.Settings, names: list[str], b
     return metrics.cached(wh, key, compute)
 
 
-@router.get("/metrics", summary="Query metrics × dimensions × period, with a comparison",
-            response_model=MetricTable)
-def query(wh: Wh, settings: Annotated[store.Settings, Depends(server_settings)],
-          names: Annotated[str, Query(alias="metrics", max_length=500,
-                                      description="Comma-separated, e.g. net_revenue,orders")],
-          by: Annotated[str, Query(max_length=200, description="Comma-separated dimensions, "
-                                   "e.g. month,channel")] = "",
-          where: Annotated[list[str] | None, Query(max_length=500, description="DIM=V1,V2; "
-                                                   "repeatable")] = None,
-          start: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
-          end: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
-          compare: Literal["previous", "year"] | None = None,
-          _: Principal = requires(P.METRICS_READ)) -> MetricTable:
+def parse_question(names: str, by: str = "", where: list[str] | None = None
+                   ) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """The metric names, dimensions and filters of a question written as query parameters."""
     filters: dict[str, list[str]] = {}
     for item in where or []:
         dim, sep, values = item.partition("=")
@@ -104,4 +96,46 @@ def query(wh: Wh, settings: Annotated[store.Settings, Depends(server_settings)],
         filters[dim.strip()] = [v.strip() for v in values.split(",") if v.strip()]
     split = [n.strip() for n in names.split(",") if n.strip()]
     dims = [d.strip() for d in by.split(",") if d.strip()]
+    return split, dims, filters
+
+
+Names = Annotated[str, Query(alias="metrics", max_length=500,
+                             description="Comma-separated, e.g. net_revenue,orders")]
+By = Annotated[str, Query(max_length=200, description="Comma-separated dimensions, "
+                          "e.g. month,channel")]
+Where = Annotated[list[str] | None, Query(max_length=500, description="DIM=V1,V2; repeatable")]
+Start = Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")]
+End = Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+@router.get("/metrics", summary="Query metrics × dimensions × period, with a comparison",
+            response_model=MetricTable)
+def query(wh: Wh, settings: Annotated[store.Settings, Depends(server_settings)],
+          names: Names, by: By = "", where: Where = None, start: Start = None, end: End = None,
+          compare: Literal["previous", "year"] | None = None,
+          _: Principal = requires(P.METRICS_READ)) -> MetricTable:
+    split, dims, filters = parse_question(names, by, where)
     return run_query(wh, settings, split, dims, filters, start, end, compare)
+
+
+def table_csv(table: MetricTable) -> str:
+    """The table as CSV, header first, exactly the rows and columns of the JSON answer."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.columns)
+    writer.writerows([["" if v is None else v for v in row] for row in table.rows])
+    return out.getvalue()
+
+
+@router.get("/metrics/export", summary="The same question as CSV",
+            response_class=Response,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def export(wh: Wh, settings: Annotated[store.Settings, Depends(server_settings)],
+           names: Names, by: By = "", where: Where = None, start: Start = None, end: End = None,
+           compare: Literal["previous", "year"] | None = None,
+           _: Principal = requires(P.METRICS_READ)) -> Response:
+    split, dims, filters = parse_question(names, by, where)
+    table = run_query(wh, settings, split, dims, filters, start, end, compare)
+    name = "-".join([*table.metrics, *(["by", *table.by] if table.by else [])])[:120]
+    return Response(table_csv(table), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
