@@ -115,22 +115,27 @@ def detect_review_alerts(wh: Warehouse, *, as_of: str | dt.date | None = None, w
         if counts.empty:
             continue
         counts["week"] = pd.to_datetime(counts["week"]).dt.date
-        for key, g in counts.groupby(group, dropna=False):
-            key = key if isinstance(key, tuple) else (key,)
-            base = g[g["week"] < first_week]
-            bn, bneg = int(base["mentions"].sum()), int(base["negative"].sum())
+        # vectorised: each group's baseline sums, then only the rows that jumped enough are
+        # tested (a loop over thousands of product groups took seconds)
+        in_base = counts["week"] < first_week
+        base = (counts[in_base].groupby(group, dropna=False)[["mentions", "negative"]].sum()
+                .rename(columns={"mentions": "bn", "negative": "bneg"}).reset_index())
+        recent = counts[~in_base].merge(base, how="left", on=group)
+        recent[["bn", "bneg"]] = recent[["bn", "bneg"]].fillna(0).astype(int)
+        base_share = (recent["bneg"] / recent["bn"].where(recent["bn"] > 0)).fillna(0.0)
+        jumped = recent[(recent["mentions"] >= min_mentions)
+                        & (recent["negative"] / recent["mentions"] - base_share >= min_jump)]
+        for row in jumped.sort_values([*group, "week"], na_position="last").itertuples(
+                index=False):
+            n, neg, bn, bneg = int(row.mentions), int(row.negative), int(row.bn), int(row.bneg)
             p0 = (bneg + 1) / (bn + 2)  # Laplace: an aspect never criticised is not a certainty
-            for row in g[g["week"] >= first_week].itertuples(index=False):
-                n, neg = int(row.mentions), int(row.negative)
-                if n < min_mentions or neg / n - (bneg / bn if bn else 0.0) < min_jump:
-                    continue
-                p = binomtest(neg, n, p0, alternative="greater").pvalue
-                if p >= alpha:
-                    continue
-                product = key[0] if len(group) == 2 else None
-                alerts.append(ReviewAlert(
-                    product, key[-1], row.week, neg, n, bneg, bn, float(p),
-                    _examples(wh, product, key[-1], row.week)))
+            p = binomtest(neg, n, p0, alternative="greater").pvalue
+            if p >= alpha:
+                continue
+            product = row.product_id if len(group) == 2 else None
+            alerts.append(ReviewAlert(
+                product, row.aspect, row.week, neg, n, bneg, bn, float(p),
+                _examples(wh, product, row.aspect, row.week)))
     return sorted(alerts, key=lambda a: (a.p_value, -a.negative))
 
 
