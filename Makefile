@@ -1,4 +1,5 @@
-# make demo: set everything up and build the demo store.  make test: set up and run the tests.
+# make demo: set everything up, build the demo store and serve the workspace on it (SERVE=0: only
+# build).  make test: set up and run the tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -43,8 +44,15 @@ $(LLM_STAMP): $(STAMP) $(LLAMA_BUILD)
 
 FORCE:
 
+# make demo builds the demo store, then serves the workspace on it (a demo login is printed;
+# Ctrl-C stops it). make demo SERVE=0 only builds, for scripts and CI.
+SERVE ?= 1
+PORT ?= 8000
 demo: $(STAMP)
 	$(BIN)/shopkeeper demo
+ifeq ($(SERVE),1)
+	$(BIN)/shopkeeper serve --demo --port $(PORT)
+endif
 
 test: $(STAMP) $(LLM_STAMP) lint
 	$(BIN)/pytest

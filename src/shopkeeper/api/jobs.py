@@ -215,12 +215,14 @@ class JobRunner:
             time.sleep(0.05)
 
     def _run(self, job_id: str) -> None:
-        with self._session() as wh:
-            job = _job(wh.query(f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ?", [job_id])[0])
+        # the job's work and its status rows use two handles: the work may hold a transaction
+        # open for minutes (a load), while progress must be written and seen meanwhile
+        with self._session() as wh, self._session() as status:
+            job = _job(status.query(f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ?", [job_id])[0])
             if job.status != "queued":
                 return
             fn, _ = KINDS[job.kind]
-            self._update(wh, job_id, status="running", started_at=datetime.now(UTC))
+            self._update(status, job_id, status="running", started_at=datetime.now(UTC))
             last = [0.0]
             lock = threading.Lock()
 
@@ -230,18 +232,21 @@ class JobRunner:
                     if now - last[0] < PROGRESS_EVERY_S and fraction not in (0.0, 1.0):
                         return
                     last[0] = now
-                self._update(wh, job_id, phase=phase[:200], progress=fraction)
+                    self._update(status, job_id, phase=phase[:200], progress=fraction)
 
             try:
                 result = fn(JobContext(wh, job.params, progress, self.settings, job.created_by))
             except Exception as exc:  # a job's failure is its outcome, kept for the user
                 log.exception("job %s (%s) failed", job_id, job.kind)
-                self._update(wh, job_id, status="failed", error=str(exc).splitlines()[0][:500]
-                             if str(exc) else type(exc).__name__, finished_at=datetime.now(UTC))
+                with lock:
+                    self._update(status, job_id, status="failed",
+                                 error=str(exc).splitlines()[0][:500] if str(exc)
+                                 else type(exc).__name__, finished_at=datetime.now(UTC))
                 return
-            self._update(wh, job_id, status="done", progress=1.0, phase="done",
-                         result=json.dumps(result or {}, default=str),
-                         finished_at=datetime.now(UTC))
+            with lock:
+                self._update(status, job_id, status="done", progress=1.0, phase="done",
+                             result=json.dumps(result or {}, default=str),
+                             finished_at=datetime.now(UTC))
 
     @staticmethod
     def _update(wh: store.Warehouse, job_id: str, **values: Any) -> None:

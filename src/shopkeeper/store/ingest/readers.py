@@ -342,6 +342,7 @@ def _stage_excel(con, path, name, sheet, header_row, header_names) -> StagedFile
         raise UnreadableFileError(
             "legacy .xls files are not supported; save the sheet as .xlsx or .csv", path=path
         )
+    _check_zip_expansion(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many unrelated types for corrupt files
@@ -375,6 +376,30 @@ def _stage_excel(con, path, name, sheet, header_row, header_names) -> StagedFile
     for j, col in enumerate(columns):
         arrays[col] = pa.array([r[j] for r in body], pa.string())
     return _register(con, path, "excel", name, pa.table(arrays), columns)
+
+
+# An .xlsx is a zip: a small file can unpack to gigabytes (a zip bomb). Real workbooks compress
+# text about 5-20x; refuse one that would unpack past both bounds before anything is unpacked.
+MAX_XLSX_EXPANSION = 200
+MAX_XLSX_UNPACKED = 2 * 1024**3
+
+
+def _check_zip_expansion(path: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFileError("not an Excel workbook (.xlsx files are zip archives; this "
+                                  "one is not)", path=path) from exc
+    packed = max(path.stat().st_size, 1)
+    if unpacked > MAX_XLSX_UNPACKED or (unpacked > 64 * 1024**2
+                                        and unpacked / packed > MAX_XLSX_EXPANSION):
+        raise UnreadableFileError(
+            f"the workbook would unpack to {unpacked:,} bytes from {packed:,} "
+            f"({unpacked / packed:,.0f}x): refused as a likely zip bomb; export it as CSV",
+            path=path)
 
 
 def _excel_text(value: object) -> str | None:
