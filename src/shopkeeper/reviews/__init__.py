@@ -19,6 +19,7 @@ from shopkeeper.reviews.insights import (
     ReviewInsights,
     SentimentShare,
     SentimentWeek,
+    insight_charts,
     insight_figures,
     review_insights,
 )
@@ -74,8 +75,8 @@ __all__ = [
     "Complaint",
     "ProductNotFound", "ProductOption", "ProductReviewSummary", "ReplyItem", "ReplyNotFound",
     "ReviewInsights", "SentimentShare", "SentimentWeek", "edit_reply", "get_reply",
-    "insight_figures", "list_replies", "product_summary", "review_insights", "review_reply",
-    "reviewed_products",
+    "insight_charts", "insight_figures", "list_replies", "product_summary", "review_insights",
+    "review_reply", "reviewed_products",
     "PendingReplies",
     "PendingReply",
     "ReviewAlertItem",

@@ -97,6 +97,20 @@ def review_insights(wh: Warehouse, *, product_id: str | None = None, top_aspects
                                                      trend_aspects, weeks, alerts))
 
 
+def insight_charts(wh: Warehouse, *, product_id: str | None = None, lang: str = "en"
+                   ) -> dict[str, dict]:
+    """:func:`insight_figures` of :func:`review_insights` as Plotly JSON dicts, built once per
+    data version, review analysis and language (building Plotly figures takes ~0.5 s).
+    Shared by every caller: read them, never change them."""
+    key = "reviews.insight_charts:" + json.dumps([product_id, lang, _analysis_stamp(wh)])
+
+    def build() -> dict[str, dict]:
+        figures = insight_figures(review_insights(wh, product_id=product_id), lang)
+        return {name: fig.to_plotly_json() for name, fig in figures.items()}
+
+    return metrics.cached(wh, key, build)
+
+
 def _insights(wh: Warehouse, product_id: str | None, top_aspects: int, trend_aspects: int,
               weeks: int, alerts: int) -> ReviewInsights:
     where, params = ("WHERE product_id = ?", [product_id]) if product_id else ("", [])
@@ -211,4 +225,4 @@ def insight_figures(insights: ReviewInsights, lang: str = "en") -> dict[str, go.
 
 
 __all__ = ["AspectPolarity", "AspectWeek", "ReviewAlertItem", "ReviewInsights",
-           "SentimentShare", "SentimentWeek", "insight_figures", "review_insights"]
+           "SentimentShare", "SentimentWeek", "insight_charts", "insight_figures", "review_insights"]

@@ -29,8 +29,7 @@ def reviews_page(request: Request, wh: Wh,
     lang = page_lang(request, principal)
     product_id = product_id.strip()
     insights = reviews.review_insights(wh)
-    figures = {name: fig.to_plotly_json()
-               for name, fig in reviews.insight_figures(insights, lang).items()}
+    figures = reviews.insight_charts(wh, lang=lang)
     summary = product_insights = None
     product_missing = False
     if product_id:
