@@ -403,3 +403,52 @@ def test_pages_need_their_permission(studio: Studio) -> None:
     owner = _session(studio, "en")
     no_csrf = owner.post(f"/api/v1/reviews/replies/{item['reply_id']}/approve")
     assert no_csrf.status_code == 403 and "CSRF" in no_csrf.json()["detail"]
+
+
+@pytest.fixture
+def empty_store(tmp_path):
+    """A store with no data yet, whose configured model endpoint is down (a closed loopback
+    port): generation then runs as a job and falls back to the grounded text."""
+    path = tmp_path / "warehouse.duckdb"
+    with store.Warehouse(path) as wh:
+        accounts.add_user(wh, "owner", PASSWORD, "owner")
+        secret = accounts.create_token(wh, "owner", "t", scope="write", actor="owner",
+                                       via="cli").secret
+    settings = store.Settings(warehouse=path, output_dir=tmp_path / "out",
+                              model_dir=tmp_path / "models", llm_dir=tmp_path / "llm",
+                              llm_provider="openai", llm_base_url="http://127.0.0.1:9/v1",
+                              llm_model="down", llm_max_retries=0, llm_timeout=2)
+    with TestClient(create_app(settings, workers=1, mcp=False)) as client:
+        yield client, {"Authorization": f"Bearer {secret}"}
+
+
+def test_empty_states_say_what_to_do(empty_store) -> None:
+    client, _ = empty_store
+    r = client.post("/api/v1/session", json={"username": "owner", "password": PASSWORD})
+    assert r.status_code == 200
+    page = client.get("/reviews?lang=en").text
+    assert 'data-testid="reviews-empty"' in page and "Data page" in page
+    assert 'data-testid="replies-empty"' in page and "Draft replies" in page
+    page = client.get("/content?lang=zh").text
+    assert 'data-testid="drafts-empty"' in page and "shopkeeper content generate" in page
+    assert client.get("/content/drafts/cd-nope").status_code == 404
+
+
+def test_generation_with_a_model_is_a_job(empty_store) -> None:
+    client, headers = empty_store
+    r = client.post("/api/v1/content/drafts", headers={**headers, "Idempotency-Key": "k1"},
+                    json={"attributes": "类型#上衣*材质#牛仔布*颜色#白色", "lang": "zh"})
+    assert r.status_code == 202, r.text
+    job = r.json()["job"]
+    again = client.post("/api/v1/content/drafts", headers={**headers, "Idempotency-Key": "k1"},
+                        json={"attributes": "类型#上衣*材质#牛仔布*颜色#白色", "lang": "zh"})
+    assert again.json()["job"]["job_id"] == job["job_id"]  # one job, not two
+    done = client.app.state.server.jobs.wait(job["job_id"], timeout=120)
+    assert done.status == "done", done.error
+    assert done.result["drafts"] == 3
+    drafts = client.get("/api/v1/content/drafts", headers=headers).json()
+    assert drafts["total"] == 3
+    detail = client.get(f"/api/v1/content/drafts/{done.result['draft_ids'][0]}",
+                        headers=headers).json()
+    assert detail["method"] == "grounded-fallback" and detail["grounded"]
+    assert detail["rejected"] and detail["rejected"][0]["problems"]  # why the model lost
