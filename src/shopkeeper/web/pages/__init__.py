@@ -11,3 +11,7 @@ PAGES += [service.router, customers.router]
 from shopkeeper.web.pages import content, reviews  # noqa: E402
 
 PAGES += [reviews.router, content.router]
+
+from shopkeeper.web.pages import finance, metrics, overview  # noqa: E402
+
+PAGES += [overview.router, finance.router, metrics.router]
