@@ -109,3 +109,72 @@ def test_authorisation_matrix(workspace):
                                     f"{req.permission.value if req.permission else 'public'})")
     assert checked > 500
     assert not failures, "\n".join(failures[:40])
+
+
+# -- MCP tools × roles × scopes ------------------------------------------------------------------
+def _sample(schema: dict, defs: dict) -> object:
+    """A value of the right type for a JSON-schema property (enough to pass validation)."""
+    if "$ref" in schema:
+        return _sample(defs[schema["$ref"].split("/")[-1]], defs)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return _sample(schema[key][0], defs)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "default" in schema and schema["default"] is not None:
+        return schema["default"]
+    kind = schema.get("type", "string")
+    if kind == "array":
+        return [_sample(schema.get("items", {}), defs)]
+    return {"string": "zz0000", "integer": 1, "number": 1.0, "boolean": False,
+            "object": {}}.get(kind, "x")
+
+
+def _arguments(tool) -> dict:
+    schema = tool.input_schema if hasattr(tool, "input_schema") else tool.inputSchema
+    defs = schema.get("$defs", {})
+    return {name: _sample(prop, defs) for name, prop in schema.get("properties", {}).items()
+            if name in schema.get("required", [])}
+
+
+@pytest.mark.slow
+def test_mcp_tool_matrix(workspace):
+    import json
+    from contextlib import closing
+
+    import anyio
+    from mcp import Client
+
+    from shopkeeper import mcp, store
+
+    callers = [(role, scope) for role in ROLES for scope in ("read", "write")] + [(None, None)]
+    failures, checked = [], 0
+    with store.Warehouse.from_settings(workspace.settings) as held:
+        for role, scope in callers:
+            who = mcp.Principal(name=role or "nobody", role=role or "", scope=scope or "read")
+            server = mcp.build_server(lambda: closing(held.shared()),
+                                      principal=(lambda who=who, role=role: who if role else None),
+                                      settings=workspace.settings)
+
+            async def run(server=server, role=role, scope=scope) -> None:
+                nonlocal checked
+                async with Client(server) as client:
+                    tools = {t.name: t for t in (await client.list_tools()).tools}
+                    assert set(tools) == {spec.name for spec in mcp.TOOLS}
+                    for spec in mcp.TOOLS:
+                        got = await client.call_tool(spec.name, _arguments(tools[spec.name]))
+                        status = (json.loads(got.content[0].text).get("status")
+                                  if got.is_error else 200)
+                        if role is None:
+                            expected_denied = True
+                        else:
+                            expected_denied = not accounts.allowed(role, spec.permission, scope)
+                        denied = status in DENIED
+                        checked += 1
+                        if denied != expected_denied or (status or 0) >= 500:
+                            failures.append(f"{role}/{scope}: {spec.name} → {status} (expected "
+                                            f"{'deny' if expected_denied else 'allow'})")
+
+            anyio.run(run)
+    assert checked == len(callers) * len(mcp.TOOLS)
+    assert not failures, "\n".join(failures)
