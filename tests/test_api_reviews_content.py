@@ -107,6 +107,7 @@ def studio(demo_store, tmp_path_factory):
 
 
 # -- reviews -------------------------------------------------------------------------------------
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 def test_insights_match_the_warehouse(studio: Studio) -> None:
     r = studio.client.get("/api/v1/reviews/insights", headers=studio.h("viewer"))
     assert r.status_code == 200, r.text
@@ -125,6 +126,7 @@ def test_insights_match_the_warehouse(studio: Studio) -> None:
     assert body["alerts"]["count"] >= len(body["alerts"]["items"])
 
 
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 def test_product_summary(studio: Studio) -> None:
     with studio.server.session() as wh:
         n = wh.query("SELECT count(*) FROM review_sentiment WHERE product_id = '85123A'")[0][0]
@@ -142,6 +144,7 @@ def test_product_summary(studio: Studio) -> None:
     assert picks.json()[0]["reviews"] >= picks.json()[-1]["reviews"]
 
 
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 def test_reply_queue_edit_approve_reject(studio: Studio) -> None:
     page = studio.client.get("/api/v1/reviews/replies?status=draft&limit=2",
                              headers=studio.h("viewer")).json()
@@ -184,6 +187,7 @@ def test_reply_queue_edit_approve_reject(studio: Studio) -> None:
                              headers=studio.h("viewer")).status_code == 404
 
 
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 def test_analysis_needs_the_approver(studio: Studio) -> None:
     for who in ("viewer", "analyst", "read"):
         r = studio.client.post("/api/v1/reviews/analyze", json={}, headers=studio.h(who))
@@ -197,6 +201,7 @@ def _generate(studio: Studio, key: str | None = None, **body) -> tuple[int, dict
     return r.status_code, r.json()
 
 
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 def test_generate_edit_approve_export(studio: Studio) -> None:
     status, body = _generate(studio, "gen-85123A", product_id="85123A", lang="en",
                              platform="amazon", kinds=["title", "description"])
@@ -273,6 +278,7 @@ def test_generate_edit_approve_export(studio: Studio) -> None:
     assert studio.audit("content.generate", "product:85123A")
 
 
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 def test_generate_refusals(studio: Studio) -> None:
     r = studio.client.post("/api/v1/content/drafts", json={"product_id": "85123A"},
                            headers=studio.h("read"))
@@ -292,6 +298,7 @@ def test_generate_refusals(studio: Studio) -> None:
     assert bad.status_code == 422
 
 
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 def test_generate_from_attributes_in_chinese(studio: Studio) -> None:
     status, body = _generate(studio, attributes="类型#上衣*材质#牛仔布*颜色#白色", lang="zh",
                              kinds=["title", "bullets"])
@@ -312,6 +319,7 @@ def _inert(text: str) -> None:
     assert "<script>alert" not in text and "<img src=x onerror" not in text
 
 
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 def test_xss_payloads_stay_data_in_the_api_and_exports(studio: Studio) -> None:
     status, body = _generate(studio, product_id="XSS-1", lang="en", platform="shopify",
                              kinds=["title", "description"])
@@ -347,6 +355,7 @@ def _session(studio: Studio, lang: str) -> TestClient:
     return client
 
 
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_xss_payloads_render_inert_on_every_page(studio: Studio, lang: str) -> None:
     client = _session(studio, lang)
@@ -369,6 +378,7 @@ def test_xss_payloads_render_inert_on_every_page(studio: Studio, lang: str) -> N
     assert "&lt;img src=x onerror=alert(1)&gt;" in seen
 
 
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_draft_page_highlights_flags_inline(studio: Studio, lang: str) -> None:
     client = _session(studio, lang)
@@ -390,6 +400,7 @@ def test_draft_page_highlights_flags_inline(studio: Studio, lang: str) -> None:
     assert page.count("data-chart") >= 4
 
 
+@pytest.mark.slow  # needs the session demo store (built once, minutes)
 def test_pages_need_their_permission(studio: Studio) -> None:
     client = TestClient(studio.client.app)
     assert client.get("/content", follow_redirects=False).status_code == 303
