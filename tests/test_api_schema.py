@@ -16,7 +16,7 @@ from shopkeeper import store  # noqa: E402
 from tests.server_fixtures import make_workspace  # noqa: E402
 
 # Each call that would start real work (a forecast on the whole store, a load) only queues a
-# job here: the app's job workers are not started (no lifespan), so the fuzzing stays quick.
+# job here: the app runs no job workers (workers=0), so the fuzzing stays quick.
 _STATE: dict = {}
 EXAMPLES = 8
 
@@ -32,7 +32,7 @@ def api_schema(tmp_path_factory):
     with store.Warehouse(path) as wh:
         store.ingest(wh, [folder / "export"])
     ws = make_workspace(path)
-    app = create_app(ws.settings, mcp=False, web=False)
+    app = create_app(ws.settings, mcp=False, web=False, workers=0)
     _STATE["token"] = ws.write_tokens["owner"]
     return schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
 

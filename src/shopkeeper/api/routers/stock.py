@@ -41,10 +41,15 @@ class ForecastParams(BaseModel):
     hierarchy: bool = False
     products: list[str] | None = Field(default=None, max_length=10000,
                                        description="Only these SKUs.")
-    n_jobs: int = Field(default=1, ge=1, le=64, description="Processes for model fitting.")
     kind: Literal["forecast", "chart"] = Field(
         default="forecast", description="'chart': a run for a SKU's chart only (as "
         "'shopkeeper forecast --chart' makes), which a plan never reads.")
+
+
+# A forecast job fits in its own worker thread. It never forks worker processes: forking a
+# process that runs other threads (requests, jobs) can copy a held lock into the child and hang
+# both; the server's parallelism is its job threads (shopkeeper serve --workers).
+SERVER_N_JOBS = 1
 
 
 class PlanParams(BaseModel):
@@ -138,7 +143,8 @@ def _forecast_job(ctx: JobContext) -> dict[str, Any]:
     run = forecast.forecast_demand(
         ctx.wh, level=p.level, freq=p.freq, horizon=p.horizon, models=models,
         n_windows=p.windows, cutoff=p.cutoff, hierarchy=p.hierarchy,
-        products=p.products or None, n_jobs=p.n_jobs, progress=ctx.progress, kind=p.kind)
+        products=p.products or None, n_jobs=SERVER_N_JOBS, progress=ctx.progress,
+        kind=p.kind)
     fc = run.forecasts
     chosen = run.result.choices["model"].value_counts()
     return {"run_id": run.run_id, "series": int(run.series.n_series), "rows": len(fc),
