@@ -388,3 +388,22 @@ def test_empty_store_pages_point_to_data(tmp_path):
             r = client.get(url)
             assert r.status_code == 200, (url, r.text[:500])
             assert f'data-testid="{testid}"' in r.text and 'href="/data"' in r.text, url
+
+
+def test_one_version_pins_the_data_version_for_one_request(tmp_path):
+    with store.Warehouse(tmp_path / "w.duckdb") as wh:
+        runs: list[int] = []
+
+        def compute() -> int:
+            runs.append(1)
+            return len(runs)
+
+        with metrics.one_version(wh):
+            first = metrics.cached(wh, "test.one_version", compute)
+            wh.query("INSERT INTO loads (load_id, source, rows_read, rows_loaded, "
+                     "rows_quarantined, started_at, finished_at) VALUES ('l1', 'test', 0, 0, 0, "
+                     "now(), now())")
+            assert metrics.cached(wh, "test.one_version", compute) == first  # pinned
+            assert metrics.peek(wh, "test.one_version") == first
+        assert metrics.peek(wh, "test.one_version") is None  # the load is seen after it
+        assert metrics.cached(wh, "test.one_version", compute) == first + 1

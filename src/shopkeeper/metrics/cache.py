@@ -13,9 +13,10 @@ one computation instead of each running it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,20 +93,43 @@ class _Cache:
 CACHE = _Cache()
 
 
+_PINNED = threading.local()
+
+
+@contextlib.contextmanager
+def one_version(wh: Warehouse) -> Iterator[str]:
+    """Within the block, every :func:`cached` call on ``wh``'s file in this thread uses the data
+    version read once at its start: a page asking for several cached aggregates pays for one
+    version check, not one each. Keep the block to one request."""
+    path = str(Path(wh.path).resolve())
+    before = getattr(_PINNED, "version", None)
+    version = data_version(wh)
+    _PINNED.version = (path, version)
+    try:
+        yield version
+    finally:
+        _PINNED.version = before
+
+
+def _version(wh: Warehouse, path: str) -> str:
+    pinned = getattr(_PINNED, "version", None)
+    return pinned[1] if pinned is not None and pinned[0] == path else data_version(wh)
+
+
 def cached(wh: Warehouse, key: str, compute: Callable[[], T]) -> T:
     """``compute()``'s value for ``key`` on this warehouse's current data, computed once per
     data version (see :func:`data_version`) and shared by every caller in the process; treat it
     as read-only. ``key`` must name everything the value depends on besides loaded data (the
     function, its arguments, and a stamp of any result table it reads)."""
     path = str(Path(wh.path).resolve())
-    return CACHE.get((path, data_version(wh), key), compute)
+    return CACHE.get((path, _version(wh, path), key), compute)
 
 
 def peek(wh: Warehouse, key: str) -> Any | None:
     """The value :func:`cached` holds for ``key`` on the current data, or None when it has not
     been computed yet (a page can then start the work as a job instead of waiting for it)."""
     path = str(Path(wh.path).resolve())
-    return CACHE.peek((path, data_version(wh), key))
+    return CACHE.peek((path, _version(wh, path), key))
 
 
 def clear_cache() -> None:

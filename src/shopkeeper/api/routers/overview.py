@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from shopkeeper import accounts, content, finance, inventory, metrics, reviews, service, store
@@ -61,7 +61,14 @@ def has_orders(wh: store.Warehouse) -> bool:
 
 def overview_data(wh: store.Warehouse, settings: store.Settings, principal: Principal,
                   period: str = "month") -> Overview:
-    """What the overview shows this caller (the API and the web page share it)."""
+    """What the overview shows this caller (the API and the web page share it); one data
+    version check for all its cached parts."""
+    with metrics.one_version(wh):
+        return _overview(wh, settings, principal, period)
+
+
+def _overview(wh: store.Warehouse, settings: store.Settings, principal: Principal,
+              period: str) -> Overview:
     may = principal.may
     waiting = Waiting(
         content_drafts=content.pending_drafts(wh, WAITING_ITEMS)
@@ -89,9 +96,11 @@ def overview_data(wh: store.Warehouse, settings: store.Settings, principal: Prin
             response_model=Overview)
 def overview(wh: Wh, settings: Annotated[store.Settings, Depends(server_settings)],
              period: TilePeriod = "month",
-             principal: Principal = requires(P.OVERVIEW_READ)) -> Overview:
+             principal: Principal = requires(P.OVERVIEW_READ)) -> Response:
     """Net revenue, orders, AOV, gross margin and refund rate for the last complete period
     against the one before and a year ago, with 12-period sparklines; anomalous days of the
     last week, review alerts and SKUs about to stock out; drafts waiting for the caller.
     Computed once per load; every later request is served from the cache."""
-    return overview_data(wh, settings, principal, period)
+    data = overview_data(wh, settings, principal, period)
+    # already validated models: serialise them directly (FastAPI would validate them again)
+    return Response(data.model_dump_json(), media_type="application/json")
