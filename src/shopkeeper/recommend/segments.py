@@ -116,11 +116,28 @@ def fit_bg_nbd(summary: pd.DataFrame, *, penalizer: float = 0.0):
     a and b."""
     from lifetimes import BetaGeoFitter
 
-    bgf = BetaGeoFitter(penalizer_coef=penalizer)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bgf.fit(summary["frequency"], summary["recency"], summary["T"])
-    return bgf
+    return _fit_penalised(lambda c: BetaGeoFitter(penalizer_coef=c).fit(
+        summary["frequency"], summary["recency"], summary["T"]), penalizer, "BG/NBD")
+
+
+# lifetimes' optimiser can fail to converge on small or unusual stores; a little L2 penalty
+# (lifetimes' own advice) makes it converge at the cost of slightly shrunk parameters
+PENALIZERS = (0.001, 0.01, 0.1)
+
+
+def _fit_penalised(fit, penalizer: float, name: str):
+    """Fit with ``penalizer``, then with growing penalties if it does not converge."""
+    from lifetimes.fitters import ConvergenceError
+
+    for coef in (penalizer, *(c for c in PENALIZERS if c > penalizer)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return fit(coef)
+        except ConvergenceError:
+            continue
+    raise SegmentError(f"the {name} model did not converge on this store's purchases, even "
+                       f"with a penalty of {PENALIZERS[-1]}: segments are shown without CLV")
 
 
 def lifetime_value(
@@ -167,10 +184,8 @@ def lifetime_value(
     gg_params = None
     out["clv"] = np.nan
     if len(repeat) >= 5:
-        ggf = GammaGammaFitter(penalizer_coef=penalizer)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ggf.fit(repeat["frequency"], repeat["monetary_value"])
+        ggf = _fit_penalised(lambda c: GammaGammaFitter(penalizer_coef=c).fit(
+            repeat["frequency"], repeat["monetary_value"]), penalizer, "Gamma-Gamma")
         gg_params = {k: float(v) for k, v in ggf.params_.items()}
         # one-time buyers have no repeat order value: they get the population mean p·v/(q−1)
         p, q, v = gg_params["p"], gg_params["q"], gg_params["v"]

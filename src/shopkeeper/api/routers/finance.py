@@ -41,11 +41,16 @@ Lang = Literal["en", "zh"]
 Format = Literal["html", "pdf", "xlsx"]
 
 
+# dates a calendar of sales can hold (pandas' timestamps end in 2262)
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+
+
 @router.get("/finance/report", summary="The finance report of a period as data",
             response_model=finance.ReportSummary)
 def report(wh: Wh, settings: Settings, period: PeriodKind = "month",
            as_of: Annotated[dt.date | None, Query(description="The last period complete on this "
-                                                  "date; default: the latest one.")] = None,
+                                                  "date; default: the latest one.",
+                                                  ge=FIRST_DAY, le=LAST_DAY)] = None,
            lang: Lang = "en",
            _: Principal = requires(P.FINANCE_READ)) -> finance.ReportSummary:
     """P&L and KPIs against the period before and a year ago, the narrative, the variance
@@ -62,7 +67,7 @@ def report(wh: Wh, settings: Settings, period: PeriodKind = "month",
 class ReportRequest(BaseModel):
     period: PeriodKind = "month"
     as_of: dt.date | None = Field(default=None, description="The last period complete on this "
-                                  "date; default: the latest one.")
+                                  "date; default: the latest one.", ge=FIRST_DAY, le=LAST_DAY)
     lang: Lang = "en"
     formats: list[Format] = Field(default=["html", "pdf", "xlsx"], min_length=1, max_length=3)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 from typing import Annotated, Any, Literal
@@ -16,6 +17,8 @@ from shopkeeper.api.app import warehouse
 from shopkeeper.api.security import Principal, requires
 
 router = APIRouter(tags=["metrics"])
+# dates a calendar of sales can hold (pandas' timestamps end in 2262)
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 P = accounts.Permission
 Wh = Annotated[store.Warehouse, Depends(warehouse)]
 
@@ -66,7 +69,8 @@ def _clean(value: Any) -> Any:
 
 
 def run_query(wh: store.Warehouse, settings: store.Settings, names: list[str], by: list[str],
-              filters: dict[str, list[str]], start: str | None, end: str | None,
+              filters: dict[str, list[str]], start: dt.date | str | None,
+              end: dt.date | str | None,
               compare: str | None) -> MetricTable:
     """A metric query with the store's money rules, shaped for JSON."""
     key = f"metrics:{names}:{by}:{sorted(filters.items())}:{start}:{end}:{compare}"
@@ -104,8 +108,10 @@ Names = Annotated[str, Query(alias="metrics", max_length=500,
 By = Annotated[str, Query(max_length=200, description="Comma-separated dimensions, "
                           "e.g. month,channel")]
 Where = Annotated[list[str] | None, Query(max_length=500, description="DIM=V1,V2; repeatable")]
-Start = Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")]
-End = Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$")]
+Start = Annotated[dt.date | None, Query(alias="from", ge=FIRST_DAY, le=LAST_DAY,
+                                        description="First day (YYYY-MM-DD).")]
+End = Annotated[dt.date | None, Query(alias="to", ge=FIRST_DAY, le=LAST_DAY,
+                                      description="Last day (YYYY-MM-DD).")]
 
 
 @router.get("/metrics", summary="Query metrics × dimensions × period, with a comparison",
