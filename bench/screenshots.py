@@ -72,6 +72,17 @@ def chat_once(page, base: str) -> None:
     page.wait_for_selector(".msg.assistant[data-intent]", timeout=30_000)
 
 
+def settle_jobs(page, limit: float = 300) -> None:
+    """A page computing something (a job box) reloads itself when done: wait for that, so the
+    picture shows the result."""
+    deadline = time.monotonic() + limit
+    while page.locator("[data-job]").count() and time.monotonic() < deadline:
+        page.wait_for_timeout(2000)
+        page.wait_for_load_state("load")
+    page.wait_for_function("() => Array.from(document.querySelectorAll('[data-chart]'))"
+                           ".every(el => el.dataset.drawn === 'true')")
+
+
 def shoot(browser, base: str, pages: list[tuple[str, str]], out: Path, lang: str,
           viewport: str, full: bool) -> tuple[list[Path], list[str]]:
     size = DESKTOP if viewport == "desktop" else PHONE
@@ -82,6 +93,7 @@ def shoot(browser, base: str, pages: list[tuple[str, str]], out: Path, lang: str
     def one(page, watch, name: str, path: str, prepare=None) -> None:
         sep = "&" if "?" in path else "?"
         problems.extend(page_problems(page, watch, f"{base}{path}{sep}lang={lang}", lang, phone))
+        settle_jobs(page)
         if prepare:
             prepare(page, base)
         page.wait_for_timeout(300)  # charts settle (Plotly's responsive resize)
@@ -90,12 +102,13 @@ def shoot(browser, base: str, pages: list[tuple[str, str]], out: Path, lang: str
         files.append(target)
 
     public_watch = Watch()
-    public = public_watch.attach(browser.new_context(viewport=size).new_page())
+    locale = "zh-CN" if lang == "zh" else "en-GB"
+    public = public_watch.attach(browser.new_context(viewport=size, locale=locale).new_page())
     one(public, public_watch, "login", "/login")
     one(public, public_watch, "chat", "/chat", chat_once)
     public.context.close()
     watch = Watch()
-    page = watch.attach(browser.new_context(viewport=size).new_page())
+    page = watch.attach(browser.new_context(viewport=size, locale=locale).new_page())
     sign_in(page, base, "owner", PASSWORD)
     for name, path in pages:
         one(page, watch, name, path)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from shopkeeper import store
 
@@ -156,9 +156,10 @@ class Watch:
         self.requests.clear()
 
 
-def sign_in(page: Any, base: str, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form, as a person would."""
-    page.goto(base + "/login")
+def sign_in(page: Any, base: str, username: str, password: str = PASSWORD,
+            next: str = "/") -> None:
+    """Sign in through the login form, as a person would (then the page goes to ``next``)."""
+    page.goto(f"{base}/login?next={quote(next)}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     with page.expect_navigation():
@@ -179,6 +180,24 @@ OVERFLOW_JS = """(limit) => {
     }
   }
   return {scrollWidth: document.scrollingElement.scrollWidth, culprits: out.slice(0, 8)};
+}"""
+
+
+# The words a person reads on the page (text and placeholders, titles, labels of displayed
+# elements), leaving out data: table cells, code, job boxes (a job's kind is an identifier).
+WORDS_JS = """() => {
+  const out = [], skip = 'script, style, template, td, code, .job-phase';
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const el = walk.currentNode.parentElement;
+    if (el && !el.closest(skip) && el.getClientRects().length) out.push(walk.currentNode.data);
+  }
+  for (const el of document.querySelectorAll('[placeholder], [title], [aria-label]')) {
+    if (el.closest(skip) || !el.getClientRects().length) continue;
+    out.push(el.getAttribute('placeholder') || '', el.getAttribute('title') || '',
+             el.getAttribute('aria-label') || '');
+  }
+  return out.join('\\n');
 }"""
 
 
@@ -238,7 +257,7 @@ def page_problems(page: Any, watch: Watch, url: str, lang: str, phone: bool) -> 
     if response is None or response.status != 200:
         return [f"{url}: HTTP {response.status if response else 'none'}"]
     wait_charts(page)
-    text = page.locator("body").inner_text()
+    text = page.evaluate(WORDS_JS)
     problems += [f"{url}: untranslated key {k}" for k in sorted(set(KEY_RE.findall(text)))]
     if lang == "zh" and page.locator("html").get_attribute("lang") != "zh-CN":
         problems.append(f"{url}: not in Chinese")

@@ -13,6 +13,7 @@ Screenshots for docs/web.md are made by bench/screenshots.py with the same helpe
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -75,10 +76,10 @@ def open_page(browser, watch: Watch, viewport=DESKTOP):
     return watch.attach(context.new_page())
 
 
-def signed_in(browser, live, username: str, viewport=DESKTOP) -> tuple:
+def signed_in(browser, live, username: str, viewport=DESKTOP, next: str = "/") -> tuple:
     watch = Watch()
     page = open_page(browser, watch, viewport)
-    sign_in(page, live.base, username)
+    sign_in(page, live.base, username, next=next)
     return page, watch
 
 
@@ -92,7 +93,7 @@ def test_sign_in_wrong_password_then_right_then_out(browser, live) -> None:
     page = open_page(browser, watch)
     page.goto(live.base + "/data")
     assert page.url.startswith(live.base + "/login")  # signed out: sent to the login page
-    page.fill("input[name=username]", "analyst")
+    page.fill("input[name=username]", "operator")
     page.fill("input[name=password]", "not the password")
     page.click("button[type=submit]")
     assert page.locator("[role=alert]").is_visible()
@@ -102,9 +103,9 @@ def test_sign_in_wrong_password_then_right_then_out(browser, live) -> None:
     with page.expect_navigation():
         page.click("button[type=submit]")
     assert page.url == live.base + "/data"  # back where they were going
-    assert page.locator(".who").inner_text().startswith("Analyst Person")
+    assert page.locator(".who").inner_text().startswith("Operator Person")
     nav = page.locator("nav.sidenav").inner_text()
-    assert "Overview" in nav and "Data" in nav and "Settings" not in nav  # an analyst's menu
+    assert "Overview" in nav and "Data" in nav and "Settings" not in nav  # an operator's menu
     with page.expect_navigation():
         page.click("form[action='/logout'] button")
     assert page.url.startswith(live.base + "/login")
@@ -175,9 +176,10 @@ def test_upload_a_real_export_and_see_rows_read_equal_loaded_plus_quarantined(
 def test_approve_a_plan_line(browser, live) -> None:
     page, watch = signed_in(browser, live, "operator")
     page.goto(live.base + "/stock#plan")
-    assert page.locator("[data-testid=plan-status]").inner_text() == "Draft"
+    assert "draft" in page.locator("[data-testid=plan-status]").get_attribute("class")
     box = page.locator("#plan-lines tbody tr[data-line] input[type=checkbox]").first
-    row = page.locator("#plan-lines tbody tr[data-line]", has=box).first
+    row = page.locator("#plan-lines tbody tr[data-line]",
+                       has=page.locator("input[type=checkbox]")).first
     line_no = int(row.get_attribute("data-line"))
     sku = row.locator("td").nth(1).inner_text()
     box.check()
@@ -193,7 +195,7 @@ def test_approve_a_plan_line(browser, live) -> None:
     assert line_no in lines and lines[line_no]["product_id"] == sku
     assert lines[line_no]["status"] == "approved"
     assert approved["total"] == 1  # that line only: the plan itself stays a draft
-    assert page.locator("[data-testid=plan-status]").inner_text() == "Draft"
+    assert "draft" in page.locator("[data-testid=plan-status]").get_attribute("class")
     with live.session() as wh:
         events = wh.query("SELECT actor FROM audit_log WHERE action LIKE 'stock.%approve%'")
     assert ("operator",) in [tuple(e) for e in events]
@@ -218,7 +220,7 @@ def test_generate_edit_and_approve_copy(browser, live) -> None:
     with page.expect_navigation():
         card.query_selector("a").click()
     draft_id = page.locator("[data-testid=draft-id]").inner_text()
-    assert page.locator("[data-testid=draft-status]").inner_text() == "Draft"
+    assert "draft" in page.locator("[data-testid=draft-status]").get_attribute("class")
     assert page.locator("[data-testid=draft-text]").inner_text() == generated
     edited = generated.rstrip() + "\n\nMade for everyday use."
     page.fill("[data-testid=edit-text]", edited)
@@ -228,7 +230,8 @@ def test_generate_edit_and_approve_copy(browser, live) -> None:
     page.on("dialog", lambda d: d.accept())  # a flagged draft asks before approving
     with page.expect_navigation():
         page.click("[data-testid=approve]")
-    assert page.locator("[data-testid=draft-status]").inner_text() == "Approved"
+    status = page.locator("[data-testid=draft-status]")
+    assert "approved" in status.get_attribute("class") and status.inner_text() == "Approved"
     detail = page.request.get(live.base + f"/api/v1/content/drafts/{draft_id}").json()
     assert detail["status"] == "approved" and detail["text"] == edited
     assert detail["version"] >= 2 and detail["product_id"] == sku
@@ -244,27 +247,37 @@ def test_a_shopper_chat_is_streamed_handed_off_and_answered_by_an_agent(browser,
     shop_watch = Watch()
     shop = open_page(browser, shop_watch, PHONE)
     shop.goto(live.base + "/chat")
-    # count how often the reply bubble's text changes while the answer streams in
-    shop.evaluate("""() => { window.__growth = [];
-      new MutationObserver(() => { const m = document.querySelectorAll('.msg.assistant');
-        const last = m[m.length - 1]; if (last && last.classList.contains('typing'))
-          window.__growth.push(last.textContent.length); })
-        .observe(document.querySelector('.chat'), {subtree: true, childList: true,
-                                                   characterData: true}); }""")
-    with shop.expect_response(lambda r: r.url.endswith("/messages")) as answer:
-        shop.fill("#chat-text", "How long does delivery take?")
-        shop.click("[data-testid=chat-send]")
-    assert answer.value.headers["content-type"].startswith("text/event-stream")
+    # keep a copy of what the page's own fetch reads from the reply's stream
+    shop.evaluate("""() => { const real = window.fetch; window.__sse = [];
+      window.fetch = async (...args) => { const res = await real(...args);
+        if (!String(args[0]).endsWith('/messages') || !res.body) return res;
+        const [mine, copy] = res.body.tee(); const entry = {type:
+          res.headers.get('content-type'), text: ''}; window.__sse.push(entry);
+        (async () => { const r = copy.getReader(), d = new TextDecoder();
+          for (;;) { const {value, done} = await r.read(); if (done) break;
+                     entry.text += d.decode(value, {stream: true}); } })();
+        return new Response(mine, {status: res.status, headers: res.headers}); }; }""")
+    shop.fill("#chat-text", "How long does delivery take?")
+    shop.click("[data-testid=chat-send]")
     reply = shop.wait_for_selector(".msg.assistant[data-intent]")
     assert "working days" in reply.inner_text()
-    assert len(set(shop.evaluate("window.__growth"))) >= 2  # it grew, token by token
+    # the reply came as server-sent events: the text in pieces, then the finished turn
+    shop.wait_for_function("window.__sse.length && window.__sse[0].text.includes('event: turn')")
+    sse = shop.evaluate("window.__sse[0]")
+    assert sse["type"].startswith("text/event-stream")
+    stream = sse["text"]
+    pieces = [json.loads(line[6:]) for block in stream.split("\n\n") if
+              block.startswith("event: token") for line in block.split("\n")
+              if line.startswith("data: ")]
+    assert len(pieces) >= 2 and "".join(pieces).strip() == reply.inner_text().strip()
+    assert "event: turn" in stream
     shop.fill("#chat-text", "Can I talk to a real person please?")
     shop.click("[data-testid=chat-send]")
     shop.wait_for_function("document.querySelector('.chat-status').textContent.length > 0")
     cid = shop.evaluate("JSON.parse(sessionStorage.getItem('shopkeeper-chat')).id")
 
-    agent, agent_watch = signed_in(browser, live, "agent")
-    agent.goto(live.base + "/service")
+    agent, agent_watch = signed_in(browser, live, "agent", next="/service")
+    assert agent.url == live.base + "/service"
     with agent.expect_navigation():
         agent.click(f"tr[data-handoff]:has(a[href$='{cid}']) [data-testid=take-over]")
     agent.wait_for_url(f"**/service/conversations/{cid}")
