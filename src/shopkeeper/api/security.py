@@ -29,6 +29,7 @@ SESSION_COOKIE = "sk_session"
 LANG_COOKIE = "sk_lang"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ class Requirement:
                    if principal.scope == "read" and self.permission.writes
                    else f"the {principal.user.role} role does not include {self.permission.value}")
             raise ProblemError(403, why)
-        if principal.via == "session" and request.method not in SAFE_METHODS:
-            check_csrf(request, principal)
+        if request.method not in SAFE_METHODS:
+            check_csrf(principal, request.headers.get(CSRF_HEADER, ""))
         return principal
 
 
@@ -141,8 +142,9 @@ def route_declarations(app: FastAPI) -> Iterator[tuple[str, str, Requirement]]:
 # -- authentication ------------------------------------------------------------------------
 def authenticate(request: Request) -> Principal | None:
     """The request's principal, from its bearer token or its session cookie; cached per request."""
-    if "principal" in request.state._state:
-        return request.state.principal
+    known = getattr(request.state, "principal", _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known
     principal = _from_token(request) or _from_session(request)
     request.state.principal = principal
     return principal
@@ -183,8 +185,11 @@ def _from_session(request: Request) -> Principal | None:
     return Principal(user=user, via="session", csrf_token=csrf, session_id=session_id)
 
 
-def check_csrf(request: Request, principal: Principal) -> None:
-    sent = request.headers.get(CSRF_HEADER) or getattr(request.state, "form_csrf", "") or ""
+def check_csrf(principal: Principal | None, sent: str) -> None:
+    """A change made with the session cookie must carry the session's CSRF token (a header, or
+    a form field for the few plain HTML forms); bearer tokens are not sent by browsers unasked."""
+    if principal is None or principal.via != "session":
+        return
     if not sent or not secrets.compare_digest(sent, principal.csrf_token):
         raise ProblemError(403, "missing or wrong CSRF token: reload the page and try again",
                            kind="csrf")

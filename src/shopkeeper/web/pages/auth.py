@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -16,11 +15,12 @@ from shopkeeper.api.security import (
     PUBLIC_PAGE,
     SESSION_COOKIE,
     Principal,
+    check_csrf,
     log_in,
     log_out,
 )
 from shopkeeper.web.i18n import translator
-from shopkeeper.web.render import page_lang, render
+from shopkeeper.web.render import NAV, page_lang, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +36,7 @@ def local_path(target: str | None) -> str:
 def login_page(request: Request, next: str = "/",
                principal: Principal | None = PUBLIC_PAGE) -> Response:
     if principal is not None:
-        return RedirectResponse(local_path(next), status_code=303)
+        return RedirectResponse(landing(principal, next), status_code=303)
     with request.app.state.server.session() as wh:
         if not accounts.has_users(wh):
             return render(request, None, "error.html", title="auth.no_owner_title",
@@ -61,22 +61,24 @@ def login(request: Request, username: Annotated[str, Form(max_length=100)],
         for key, value in exc.headers.items():
             response.headers[key] = value
         return response
-    response = RedirectResponse(local_path(next), status_code=303)
+    response = RedirectResponse(landing(principal, next), status_code=303)
     set_session_cookie(request, response, cookie, principal.user.lang)
     return response
 
 
-def _form_csrf(principal: Principal | None, sent: str) -> None:
-    if principal is not None and principal.via == "session" and not secrets.compare_digest(
-            sent or "", principal.csrf_token):
-        raise ProblemError(403, "missing or wrong CSRF token: reload the page and try again",
-                           kind="csrf")
+def landing(principal: Principal, asked: str | None) -> str:
+    """Where a sign-in goes: the page asked for, else the first page the role may open (an
+    agent's is the service console, not the overview)."""
+    target = local_path(asked)
+    if target != "/":
+        return target
+    return next((item.path for item in NAV if principal.may(item.permission)), "/")
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form()] = "",
            principal: Principal | None = PUBLIC_PAGE) -> Response:
-    _form_csrf(principal, csrf_token)
+    check_csrf(principal, csrf_token)
     log_out(request, principal)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -89,7 +91,7 @@ def switch_language(request: Request, lang: Annotated[str, Form(pattern="^(en|zh
                     principal: Principal | None = PUBLIC_PAGE) -> Response:
     """Switch the interface language and remember it (on the account when signed in)."""
     if principal is not None:
-        _form_csrf(principal, csrf_token)
+        check_csrf(principal, csrf_token)
         with request.app.state.server.session() as wh:
             accounts.update_user(wh, principal.user.username, lang=lang, actor=principal.actor,
                                  via="web")
