@@ -32,7 +32,7 @@ def tour_commands() -> list[str]:
     """Every `shopkeeper …` command of the README's tour, trailing comments removed and `&&`
     chains split, in order."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"## A short tour\s+```bash\n(.*?)\n```", text, re.S)
+    block = re.search(r"## A short tour\s+(?:[^`]*?\n)?```bash\n(.*?)\n```", text, re.S)
     assert block, "README.md has no '## A short tour' bash block"
     commands: list[str] = []
     for line in block.group(1).splitlines():
