@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from shopkeeper import metrics
 from shopkeeper.recommend.guide import GuideCatalogue, ShoppingGuide
 from shopkeeper.recommend.segments import (
     LifetimeModel,
@@ -220,7 +221,13 @@ def store_currency(wh: Warehouse) -> str | None:
 def segment_overview(wh: Warehouse, *, top: int = 10, horizon_days: int = 365
                      ) -> SegmentOverview:
     """The RFM grid (5 × 5), the named segments, and the CLV summary with the ``top`` customers
-    by expected value."""
+    by expected value; computed once per data version (read-only: it is shared), since a
+    segments page asks it on every visit and on a large store it groups millions of rows."""
+    return metrics.cached(wh, f"recommend.segment_overview:{int(top)}:{int(horizon_days)}",
+                          lambda: _segment_overview(wh, top, horizon_days))
+
+
+def _segment_overview(wh: Warehouse, top: int, horizon_days: int) -> SegmentOverview:
     table, model = segments_table(wh)
     fm = np.round((table["f_score"] + table["m_score"]) / 2).astype(int)
     grid = table.assign(fm_score=fm).groupby(["r_score", "fm_score"]).agg(
@@ -331,10 +338,21 @@ def customer_profile(wh: Warehouse, customer_id: str, *, model_dir: Path | None 
     keys = ("customer_id", "name", "email", "phone", "city", "country", "created_at")
     profile = CustomerProfile(**(dict(zip(keys, row[0], strict=True)) if row
                                  else {"customer_id": customer_id}))
-    stats = wh.query("""SELECT count(*), sum(CASE WHEN coalesce(status, '') <> 'cancelled'
-                                               THEN total_amount END),
+    # an order's value is its total, else the sum of its lines (exports such as UCI's have
+    # lines only); cancelled orders spent nothing
+    stats = wh.query("""WITH per_order AS (
+                          SELECT o.order_id, o.status, o.currency, o.ordered_at,
+                                 coalesce(o.total_amount, sum(coalesce(l.line_amount,
+                                                                   l.quantity * l.unit_price)))
+                                   AS amount
+                          FROM orders o LEFT JOIN order_lines l USING (order_id)
+                          WHERE o.customer_id = ?
+                          GROUP BY o.order_id, o.status, o.currency, o.ordered_at,
+                                   o.total_amount)
+                        SELECT count(*), sum(CASE WHEN coalesce(status, '') <> 'cancelled'
+                                                  THEN amount END),
                                mode(currency), min(ordered_at), max(ordered_at)
-                        FROM orders WHERE customer_id = ?""", [customer_id])[0]
+                        FROM per_order""", [customer_id])[0]
     profile.orders_count = int(stats[0] or 0)
     profile.spend = round(float(stats[1] or 0.0), 2)
     profile.currency, profile.first_order, profile.last_order = stats[2], stats[3], stats[4]
