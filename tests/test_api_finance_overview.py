@@ -275,8 +275,13 @@ def test_a_due_schedule_starts_one_report_job(shop):
     slot = dt.datetime.fromisoformat(made["next_run_at"])
     runner = shop.server.jobs
     # the server's huey checks schedules every minute
-    names = [t.name for t in runner.huey._registry._periodic_tasks]
-    assert "shopkeeper.periodic.finance.schedules" in names
+    (check,) = [t for t in runner.huey._registry._periodic_tasks
+                if t.__name__ == "shopkeeper.periodic.finance.schedules"]
+    task = check()
+    assert task.validate_datetime(dt.datetime.now())  # every minute
+    runner.huey.execute(task)  # runs (nothing due yet) without error
+    with shop.wh() as wh:
+        assert finance.get_schedule(wh, made["schedule_id"]).last_job_id is None
     assert finance_router.run_due_schedules(runner, slot - dt.timedelta(minutes=1)) == []
     started = finance_router.run_due_schedules(runner, slot + dt.timedelta(minutes=5))
     assert len(started) == 1
