@@ -1,17 +1,20 @@
-"""Every page router of the workspace; ``PAGES`` is what ``web.install`` includes."""
+"""Every page router of the workspace, in navigation order; ``PAGES`` is what ``web.install``
+includes."""
 
-from shopkeeper.web.pages import auth, data, settings, stock
+from shopkeeper.web.pages import (
+    auth,
+    content,
+    customers,
+    data,
+    finance,
+    metrics,
+    overview,
+    reviews,
+    service,
+    settings,
+    stock,
+)
 
-PAGES = [auth.router, data.router, settings.router, stock.router]
-
-from shopkeeper.web.pages import customers, service  # noqa: E402
-
-PAGES += [service.router, customers.router]
-
-from shopkeeper.web.pages import content, reviews  # noqa: E402
-
-PAGES += [reviews.router, content.router]
-
-from shopkeeper.web.pages import finance, metrics, overview  # noqa: E402
-
-PAGES += [overview.router, finance.router, metrics.router]
+PAGES = [auth.router, overview.router, data.router, finance.router, metrics.router,
+         stock.router, reviews.router, content.router, service.router, customers.router,
+         settings.router]
