@@ -18,13 +18,17 @@ What it does, in order:
 4. **Sign-in and warm-up**: every simulated user signs in (``POST /api/v1/session``: a session
    cookie of its own); every URL of the mix is asked once (its first-request time is reported
    as ``cold``), then again until it answers without starting work (the finance page starts its
-   report as a job when it is not cached yet: that job is awaited).
+   report as a job when it is not cached yet: that job is awaited), and the server's own
+   ``warm`` job (started with the server, see ``api/warm.py``) is awaited.
 5. **A forecast job in the background**: ``POST /api/v1/stock/forecasts`` (``--forecast``
    parameters as JSON; default every SKU, daily, models ``auto``), waited for until it runs.
 6. **The load**: ``--users`` asyncio tasks, each with its own ``httpx.AsyncClient``, for
    ``--seconds``: pick a request from the weighted mix below, send it, record its latency and
    status, wait a think time drawn uniformly from ``--think`` (seconds; ``0`` for none), repeat.
-   Web pages carry the user's session cookie; API calls carry the read token.
+   The default, 1 to 5 s (a person reading a page before the next click; Locust's usual
+   ``between(1, 5)``), offers 50 users' load as about 16 requests a second; ``--think 0`` makes
+   every user a tight loop, which measures the server's throughput instead. Web pages carry
+   the user's session cookie; API calls carry the read token.
 7. **The figures**: p50/p95/p99/max per request kind, for pages, for API calls and overall; errors
    (a status of 400 or more, or an exception such as a timeout); requests per second; the
    server's resident memory (``/proc/PID/status``: sampled peak and ``VmHWM``); the load average
@@ -96,6 +100,7 @@ class Sample:
 class Run:
     samples: list[Sample] = field(default_factory=list)
     rss_peak_kb: int = 0
+    seconds: float = 0.0  # from the first user's start to the last answer
 
 
 # -- the warehouse and its accounts --------------------------------------------------------
@@ -198,6 +203,14 @@ def rss_kb(pid: int) -> tuple[int, int]:
     return values.get("VmRSS", 0), values.get("VmHWM", 0)
 
 
+def profile(pid: int, out: Path, seconds: float, gil: bool) -> subprocess.Popen:
+    """py-spy on the server for the load's duration (raw: one collapsed stack per line)."""
+    cmd = [str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(pid), "-o",
+           str(out), "-f", "raw", "-d", str(int(seconds)), "-r", "50", "--nonblocking"]
+    return subprocess.Popen(cmd + (["--gil"] if gil else []), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
 # -- the load --------------------------------------------------------------------------------
 async def sign_in(client: httpx.AsyncClient) -> None:
     r = await client.post("/api/v1/session", json={"username": USER, "password": PASSWORD})
@@ -221,8 +234,10 @@ async def fetch(client: httpx.AsyncClient, kind: str, url: str, web: bool,
 
 
 def _client(base: str) -> httpx.AsyncClient:
+    # idle connections are dropped before uvicorn's 5 s keep-alive ends, as a browser retries
+    # (otherwise a request sent as the server closes the connection fails with a ReadError)
     return httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT_S, follow_redirects=False,
-                             limits=httpx.Limits(max_connections=4))
+                             limits=httpx.Limits(max_connections=4, keepalive_expiry=3.0))
 
 
 async def warm_up(base: str, token: str, mix: list[tuple[str, str, int, bool]],
@@ -230,6 +245,7 @@ async def warm_up(base: str, token: str, mix: list[tuple[str, str, int, bool]],
     """Ask every URL once (the cold time), then until the finance page answers from its cache
     (it starts its report as a job otherwise)."""
     cold: dict[str, float] = {}
+    auth = {"Authorization": f"Bearer {token}"}
     async with _client(base) as client:
         await sign_in(client)
         for kind, url, _, web in mix:
@@ -245,6 +261,14 @@ async def warm_up(base: str, token: str, mix: list[tuple[str, str, int, bool]],
             await asyncio.sleep(1.0)
         else:
             print("  the finance report was still being computed after the warm-up")
+        while time.perf_counter() < deadline:  # the server's own warm-up job (api/warm.py)
+            jobs = (await client.get("/api/v1/jobs?kind=warm&limit=5", headers=auth)).json()
+            if not any(j["status"] in ("queued", "running") for j in jobs["items"]):
+                for j in jobs["items"][:1]:
+                    print(f"  server warm-up job: {j['status']}, "
+                          f"{(j.get('result') or {}).get('total_s')} s of computing")
+                break
+            await asyncio.sleep(1.0)
         for kind, url, _, web in mix:  # once more: everything cached now
             await fetch(client, kind, url, web, token)
     return cold
@@ -279,7 +303,8 @@ async def load(base: str, token: str, mix: list[tuple[str, str, int, bool]], use
     clients = [_client(base) for _ in range(users)]
     await asyncio.gather(*(sign_in(c) for c in clients))
     weights = [w for _, _, w, _ in mix]
-    stop = time.perf_counter() + seconds
+    start = time.perf_counter()
+    stop = start + seconds
 
     async def user(n: int, client: httpx.AsyncClient) -> None:
         rnd = random.Random(seed * 1000 + n)
@@ -298,6 +323,7 @@ async def load(base: str, token: str, mix: list[tuple[str, str, int, bool]], use
     try:
         await asyncio.gather(sample_memory(), *(user(n, c) for n, c in enumerate(clients)))
     finally:
+        run.seconds = time.perf_counter() - start
         await asyncio.gather(*(c.aclose() for c in clients))
     return run
 
@@ -353,7 +379,7 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="copy the warehouse again")
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--think", default="0.5:1.5",
+    ap.add_argument("--think", default="1:5",
                     help="think time between a user's requests, MIN:MAX seconds (0: none)")
     ap.add_argument("--workers", type=int, default=2, help="the server's job threads")
     ap.add_argument("--forecast", default="{}",
@@ -362,6 +388,10 @@ def main() -> None:
                     help="seconds to wait for the finance report's first computation")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="write the figures here")
+    ap.add_argument("--profile", type=Path,
+                    help="sample the server with py-spy during the load (collapsed stacks "
+                         "here; add --gil to see only what holds the GIL)")
+    ap.add_argument("--gil", action="store_true", help="with --profile: py-spy --gil")
     args = ap.parse_args()
     lo, _, hi = args.think.partition(":")
     think = (float(lo), float(hi or lo))
@@ -386,11 +416,13 @@ def main() -> None:
         job_id = None
         if args.forecast:
             job_id = asyncio.run(start_forecast(base, write_token, json.loads(args.forecast)))
-        t0 = time.perf_counter()
+        spy = profile(proc.pid, args.profile, args.seconds, args.gil) if args.profile else None
         run = asyncio.run(load(base, read_token, MIX, args.users, args.seconds, think,
                                proc.pid, args.seed))
-        wall = time.perf_counter() - t0
+        wall = run.seconds
         rss, hwm = rss_kb(proc.pid)
+        if spy is not None:
+            spy.wait()
         if job_id:
             job = asyncio.run(job_state(base, read_token, job_id))
             result["forecast_job"] = {k: job.get(k) for k in ("job_id", "status", "phase",

@@ -22,7 +22,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from shopkeeper import __version__, store
+from shopkeeper import __version__, metrics, store
 from shopkeeper.api import problems
 from shopkeeper.api.jobs import JobRunner
 from shopkeeper.api.security import PUBLIC, LoginThrottle, check_routes, session_signer
@@ -30,20 +30,25 @@ from shopkeeper.api.security import PUBLIC, LoginThrottle, check_routes, session
 log = logging.getLogger("shopkeeper.api")
 API_PREFIX = "/api/v1"
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+# the server is the warehouse's only writer and forgets the data version after each of its
+# jobs (jobs.JobRunner), so a version read is trusted this long instead of read per request
+VERSION_HOLD_S = 2.0
 
 
 class Server:
     """What every request shares: the settings, the open warehouse, the job runner."""
 
     def __init__(self, settings: store.Settings, *, workers: int = 2,
-                 session_ttl: int = 8 * 3600) -> None:
+                 session_ttl: int = 8 * 3600, warm: bool = False) -> None:
         self.settings = settings
         self.data_dir = Path(settings.warehouse).parent
         self.wh = store.Warehouse.from_settings(settings)
         self.signer = session_signer(self.data_dir)
         self.throttle = LoginThrottle()
         self.session_ttl = session_ttl
-        self.jobs = JobRunner(self.wh, settings, self.data_dir, workers=workers)
+        self.jobs = JobRunner(self.wh, settings, self.data_dir, workers=workers, warm=warm)
+        if warm:  # the serving process (tests that write rows directly see them at once)
+            metrics.hold_version(self.wh, VERSION_HOLD_S)
         self.max_upload_bytes = MAX_UPLOAD_BYTES
         self.upload_dir = self.data_dir / "uploads"
 
@@ -62,9 +67,14 @@ class Server:
         if interrupted:
             log.warning("%d job(s) left unfinished by the last server run are marked failed",
                         interrupted)
+        if self.jobs.warm and self.jobs.workers:
+            from shopkeeper.api.jobs import WARM_KIND
+
+            self.jobs.submit(WARM_KIND, {"after": "start"}, "server", audit=False)
 
     def close(self) -> None:
         self.jobs.stop()
+        metrics.hold_version(self.wh, 0)
         self.wh.close()
 
 
@@ -80,10 +90,13 @@ def settings(request: Request) -> store.Settings:
 
 
 def create_app(settings: store.Settings | None = None, *, workers: int = 2,
-               mcp: bool = True, web: bool = True) -> FastAPI:
-    """Build the app over the warehouse that ``settings`` names (opened at startup)."""
+               mcp: bool = True, web: bool = True, warm: bool = False) -> FastAPI:
+    """Build the app over the warehouse that ``settings`` names (opened at startup).
+    ``warm`` (``shopkeeper serve`` sets it): compute the pages' cached aggregates in a
+    background job at start and after each load (see ``api/warm.py``), and trust a data version
+    read for ``VERSION_HOLD_S`` instead of reading it on every cached call."""
     settings = settings or store.load_settings()
-    server = Server(settings, workers=workers)
+    server = Server(settings, workers=workers, warm=warm)
     mcp_app = _mcp_app(server) if mcp else None
 
     @contextlib.asynccontextmanager
@@ -118,6 +131,7 @@ def create_app(settings: store.Settings | None = None, *, workers: int = 2,
 
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    from shopkeeper.api import warm as _warm  # noqa: F401 (registers the "warm" job kind)
     _docs(app)
     if web:
         with contextlib.suppress(ImportError):

@@ -25,7 +25,7 @@ from huey import SqliteHuey
 from huey.consumer import Consumer
 from pydantic import BaseModel
 
-from shopkeeper import accounts, store
+from shopkeeper import accounts, metrics, store
 
 log = logging.getLogger("shopkeeper.jobs")
 Progress = Callable[[str, float | None], None]
@@ -47,6 +47,10 @@ JobFunction = Callable[[JobContext], dict[str, Any]]
 PROGRESS_EVERY_S = 0.5
 
 KINDS: dict[str, tuple[JobFunction, Any]] = {}
+# after a job of these kinds succeeds, the server (when it warms caches) starts a "warm" job:
+# they change what the overview, the metrics explorer and the pages' cached aggregates show
+WARM_AFTER = frozenset({"ingest", "plan", "reviews.analyze"})
+WARM_KIND = "warm"
 # checks the server runs every minute (huey periodic tasks): name -> fn(runner, now)
 PERIODIC: dict[str, Callable[[JobRunner, datetime], None]] = {}
 
@@ -114,8 +118,9 @@ class JobRunner:
     """Queues jobs on huey and runs them on ``workers`` threads of this process."""
 
     def __init__(self, wh: store.Warehouse, settings: store.Settings, data_dir: Path, *,
-                 workers: int = 2) -> None:
+                 workers: int = 2, warm: bool = False) -> None:
         self.wh = wh
+        self.warm = warm  # start a "warm" job after jobs that change the cached aggregates
         self.settings = settings
         data_dir.mkdir(parents=True, exist_ok=True)
         self.huey = SqliteHuey(name="shopkeeper", filename=str(data_dir / "jobs.sqlite3"),
@@ -169,7 +174,10 @@ class JobRunner:
         return closing(self.wh.shared())
 
     # -- work --------------------------------------------------------------------------------
-    def submit(self, kind: str, params: dict[str, Any], principal_name: str) -> Job:
+    def submit(self, kind: str, params: dict[str, Any], principal_name: str, *,
+               audit: bool = True) -> Job:
+        """Queue a job; ``audit=False`` for the server's own housekeeping (cache warming),
+        which changes nothing a person would look for in the audit log."""
         if kind not in KINDS:
             raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(sorted(KINDS))}")
         job_id = uuid.uuid4().hex[:16]
@@ -179,8 +187,9 @@ class JobRunner:
                 con.execute(f"INSERT INTO jobs ({_COLUMNS}) VALUES (?, ?, 'queued', NULL, NULL, "
                             "?, NULL, NULL, ?, ?, NULL, NULL)",
                             [job_id, kind, json.dumps(params, default=str), principal_name, now])
-            accounts.record(wh, principal_name, f"job.start:{kind}", f"job:{job_id}",
-                            after=params, via="web")
+            if audit:
+                accounts.record(wh, principal_name, f"job.start:{kind}", f"job:{job_id}",
+                                after=params, via="web")
         self._run_task(job_id)
         return self.get(job_id)
 
@@ -237,16 +246,20 @@ class JobRunner:
             try:
                 result = fn(JobContext(wh, job.params, progress, self.settings, job.created_by))
             except Exception as exc:  # a job's failure is its outcome, kept for the user
+                metrics.forget_version(wh)
                 log.exception("job %s (%s) failed", job_id, job.kind)
                 with lock:
                     self._update(status, job_id, status="failed",
                                  error=str(exc).splitlines()[0][:500] if str(exc)
                                  else type(exc).__name__, finished_at=datetime.now(UTC))
                 return
+            metrics.forget_version(wh)  # a load changed the data: cached answers move on
             with lock:
                 self._update(status, job_id, status="done", progress=1.0, phase="done",
                              result=json.dumps(result or {}, default=str),
                              finished_at=datetime.now(UTC))
+        if self.warm and job.kind in WARM_AFTER and WARM_KIND in KINDS:
+            self.submit(WARM_KIND, {"after": job.kind}, "server", audit=False)
 
     @staticmethod
     def _update(wh: store.Warehouse, job_id: str, **values: Any) -> None:

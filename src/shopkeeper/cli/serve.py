@@ -54,7 +54,7 @@ def serve(
     with store.Warehouse.from_settings(settings) as wh:
         password = _demo_login(wh) if demo else None
         setup = None if accounts.has_users(wh) else accounts.create_setup_secret(wh)
-    application = create_app(settings, workers=workers)
+    application = create_app(settings, workers=workers, warm=True)
     console.print(f"Shopkeeper workspace: [bold]{address}/[/]  (API docs {address}/api/docs, "
                   f"MCP {address}/mcp)", highlight=False)
     if password:

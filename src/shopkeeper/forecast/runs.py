@@ -72,12 +72,16 @@ def forecast_demand(
     save: bool = True,
     progress: ProgressFn | None = None,
     kind: str = "forecast",
+    isolate: bool = False,
 ) -> ForecastRun:
     """Forecast demand from the warehouse's orders and store the run.
 
     ``hierarchy=True`` forecasts SKUs, categories and the total together and reconciles them
     (``level`` must be "sku"). Returns the run; with ``save`` it is also written to the
     ``forecast_runs``, ``forecasts``, ``backtest_scores`` and ``model_choices`` tables.
+    ``isolate=True`` fits in a spawned child process at a lower priority (see
+    ``forecast/isolated.py``): for a server, whose request threads would otherwise wait for
+    the fit to let go of Python's interpreter lock.
     """
     horizon = horizon or DEFAULT_HORIZON.get(freq, 28)
     report = progress or (lambda phase, fraction: None)
@@ -100,7 +104,12 @@ def forecast_demand(
         lgbm_input_size=DEFAULT_LGBM_INPUT_SIZE.get(freq),
         n_jobs=n_jobs,
     )
-    result = forecaster.fit(df, progress=progress).result_
+    if isolate:
+        from shopkeeper.forecast.isolated import fit_isolated
+
+        result = fit_isolated(forecaster, df, progress)
+    else:
+        result = forecaster.fit(df, progress=progress).result_
     report("checking for weekdays the store is closed", None)
     closed = closed_weekdays(warehouse, series.cutoff) if freq == "D" else []
     result.forecasts = apply_closed_weekdays(result.forecasts, closed)

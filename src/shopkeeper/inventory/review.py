@@ -25,6 +25,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel
 
+from shopkeeper import metrics
 from shopkeeper.inventory.plan import PlanError
 from shopkeeper.store import Warehouse
 
@@ -277,9 +278,28 @@ def _query_lines(wh: Warehouse, plan_id: str, where: str = "", params: Sequence[
             for rec in df.astype(object).where(df.notna(), None).to_dict("records")]
 
 
+def _plan_stamp(wh: Warehouse, plan_id: str) -> str:
+    """A text that changes whenever the plan's state or any of its reviewed lines does (every
+    edit and approval stamps the line's time), so its lines can be cached per state."""
+    row = wh.query(
+        "SELECT p.status, epoch_us(p.approved_at), count(r.product_id), "
+        "count(r.product_id) FILTER (WHERE r.status = 'approved'), sum(r.order_qty), "
+        "epoch_us(max(greatest(coalesce(r.edited_at, r.approved_at), "
+        "coalesce(r.approved_at, r.edited_at)))) "
+        "FROM replenishment_plans p LEFT JOIN plan_line_reviews r USING (plan_id) "
+        "WHERE p.plan_id = ? GROUP BY p.status, p.approved_at", [plan_id])
+    return json.dumps([plan_id, *(row[0] if row else [])], default=str)
+
+
 def plan_summary(wh: Warehouse, plan_id: str | None = None) -> PlanSummary:
-    """The plan (the newest for None or ``"latest"``) and its totals as it stands now."""
+    """The plan (the newest for None or ``"latest"``) and its totals as it stands now; computed
+    once per state of the plan and data version (read-only: it is shared)."""
     plan_id = resolve_plan(wh, plan_id)
+    return metrics.cached(wh, f"inventory.plan_summary:{_plan_stamp(wh, plan_id)}",
+                          lambda: _plan_summary(wh, plan_id))
+
+
+def _plan_summary(wh: Warehouse, plan_id: str) -> PlanSummary:
     created, status, run_id, currency, approved_at, approved_by, params = wh.query(
         "SELECT created_at, status, forecast_run_id, currency, approved_at, approved_by, "
         "params FROM replenishment_plans WHERE plan_id = ?", [plan_id])[0]
@@ -327,9 +347,26 @@ def plan_lines(
 ) -> PlanLines:
     """A plan's lines (the newest plan for None), filtered by supplier, ABC and XYZ class
     (one, or several as ``"A,B"``), status, lines that order something, edited lines and a
-    SKU id or title substring; sorted by ``sort`` (one of :data:`SORTS`)."""
+    SKU id or title substring; sorted by ``sort`` (one of :data:`SORTS`). Without ``q``,
+    computed once per state of the plan and data version (read-only: it is shared); a search
+    is not cached (so searches cannot crowd the cache)."""
     if sort not in SORTS:
         raise PlanError(f"sort {sort!r}: use one of {', '.join(SORTS)}")
+    if q:
+        return _plan_lines(wh, plan_id, supplier, abc, xyz, status, orders_only, edited, q,
+                           sort, limit, offset)
+    plan_id = resolve_plan(wh, plan_id)
+    key = "inventory.plan_lines:" + json.dumps(
+        [_plan_stamp(wh, plan_id), supplier, _classes(abc), _classes(xyz), status,
+         bool(orders_only), edited, sort, limit, offset], default=str)
+    return metrics.cached(wh, key, lambda: _plan_lines(
+        wh, plan_id, supplier, abc, xyz, status, orders_only, edited, None, sort, limit, offset))
+
+
+def _plan_lines(wh: Warehouse, plan_id: str | None, supplier: str | None,
+                abc: str | Sequence[str] | None, xyz: str | Sequence[str] | None,
+                status: str | None, orders_only: bool, edited: bool | None, q: str | None,
+                sort: str, limit: int | None, offset: int) -> PlanLines:
     summary = plan_summary(wh, plan_id)
     where, params = _line_filters(supplier, abc, xyz, status, orders_only, edited, q)
     total = int(wh.query("SELECT count(*) FROM (" + _LINES_SQL + where + ")",
@@ -510,10 +547,21 @@ def export_plan(wh: Warehouse, plan_id: str | None, path: str | Path, **filters:
 def excess_stock(wh: Warehouse, plan_id: str | None = None, *, status: str | None = None,
                  q: str | None = None, limit: int | None = 100, offset: int = 0) -> ExcessStock:
     """The plan's dead and slow stock (the newest plan for None), filtered by ``status``
-    (dead or slow) and a SKU id or title substring, largest excess value first."""
+    (dead or slow) and a SKU id or title substring, largest excess value first. Without
+    ``q``, computed once per plan and data version (a plan's excess is written once, with the
+    plan; read-only: it is shared)."""
     plan_id = resolve_plan(wh, plan_id)
     if status not in (None, "", "dead", "slow"):
         raise PlanError(f"status {status!r}: use dead or slow")
+    if q:
+        return _excess_stock(wh, plan_id, status, q, limit, offset)
+    key = "inventory.excess_stock:" + json.dumps([plan_id, status or None, limit, offset])
+    return metrics.cached(wh, key, lambda: _excess_stock(wh, plan_id, status, None, limit,
+                                                         offset))
+
+
+def _excess_stock(wh: Warehouse, plan_id: str, status: str | None, q: str | None,
+                  limit: int | None, offset: int) -> ExcessStock:
     where, params = ["e.plan_id = ?"], [plan_id]
     if status:
         where.append("e.status = ?")

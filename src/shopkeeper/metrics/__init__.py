@@ -5,7 +5,15 @@
                   start="2011-01-01", end="2011-11-30").df
 """
 
-from shopkeeper.metrics.cache import cached, clear_cache, data_version, one_version, peek
+from shopkeeper.metrics.cache import (
+    cached,
+    clear_cache,
+    data_version,
+    forget_version,
+    hold_version,
+    one_version,
+    peek,
+)
 from shopkeeper.metrics.definitions import DIMENSIONS, METRICS, TIME_GRAINS, Dimension, Metric
 from shopkeeper.metrics.engine import (
     MetricError,
@@ -35,6 +43,8 @@ __all__ = [
     "converted_money",
     "currencies",
     "data_version",
+    "forget_version",
+    "hold_version",
     "one_version",
     "peek",
     "comparison_range",

@@ -7,6 +7,10 @@ call (a catalog lookup and the tiny ``loads`` table), so a load by this process 
 invalidates every answer at once. Concurrent callers asking for the same missing key wait for
 one computation instead of each running it.
 
+A process that is the only writer of its warehouse (the server) can skip even that look:
+:func:`hold_version` keeps the version it read for a few seconds, and :func:`forget_version`
+(called when its own load finishes) drops it at once.
+
     from shopkeeper import metrics
     tiles = metrics.cached(wh, "finance.kpi_tiles:month", lambda: compute(wh))
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -103,7 +108,7 @@ def one_version(wh: Warehouse) -> Iterator[str]:
     version check, not one each. Keep the block to one request."""
     path = str(Path(wh.path).resolve())
     before = getattr(_PINNED, "version", None)
-    version = data_version(wh)
+    version = _version(wh, path)
     _PINNED.version = (path, version)
     try:
         yield version
@@ -111,9 +116,44 @@ def one_version(wh: Warehouse) -> Iterator[str]:
         _PINNED.version = before
 
 
+# path -> seconds a version read from it is trusted; path -> (version, monotonic time read)
+_HOLD_S: dict[str, float] = {}
+_HELD: dict[str, tuple[str, float]] = {}
+
+
+def hold_version(wh: Warehouse, seconds: float) -> None:
+    """Trust a data version read from ``wh``'s file for ``seconds`` (0 stops it), instead of
+    reading it on every cached call (3-17 ms each). Only for the process that is the file's
+    only writer, which must call :func:`forget_version` when a load of its own finishes; the
+    few seconds bound how long a write by any other path (a script, a test) goes unseen."""
+    path = str(Path(wh.path).resolve())
+    if seconds > 0:
+        _HOLD_S[path] = float(seconds)
+    else:
+        _HOLD_S.pop(path, None)
+    _HELD.pop(path, None)
+
+
+def forget_version(wh: Warehouse) -> None:
+    """Drop the held data version of ``wh``'s file: the next cached call reads it again (call
+    it when a load finishes)."""
+    _HELD.pop(str(Path(wh.path).resolve()), None)
+
+
 def _version(wh: Warehouse, path: str) -> str:
     pinned = getattr(_PINNED, "version", None)
-    return pinned[1] if pinned is not None and pinned[0] == path else data_version(wh)
+    if pinned is not None and pinned[0] == path:
+        return pinned[1]
+    hold = _HOLD_S.get(path)
+    if hold is None:
+        return data_version(wh)
+    now = time.monotonic()
+    held = _HELD.get(path)
+    if held is not None and now - held[1] < hold:
+        return held[0]
+    version = data_version(wh)
+    _HELD[path] = (version, now)
+    return version
 
 
 def cached(wh: Warehouse, key: str, compute: Callable[[], T]) -> T:
@@ -133,5 +173,6 @@ def peek(wh: Warehouse, key: str) -> Any | None:
 
 
 def clear_cache() -> None:
-    """Forget every cached value (tests; memory)."""
+    """Forget every cached value and held data version (tests; memory)."""
     CACHE.clear()
+    _HELD.clear()

@@ -46,9 +46,10 @@ class ForecastParams(BaseModel):
         "'shopkeeper forecast --chart' makes), which a plan never reads.")
 
 
-# A forecast job fits in its own worker thread. It never forks worker processes: forking a
-# process that runs other threads (requests, jobs) can copy a held lock into the child and hang
-# both; the server's parallelism is its job threads (shopkeeper serve --workers).
+# A forecast job never forks worker processes: forking a process that runs other threads
+# (requests, jobs) can copy a held lock into the child and hang both. It fits its models in one
+# spawned child at a lower priority (isolate=True), so requests never wait for the fit's hold
+# on the interpreter lock; the server's parallelism is its job threads (serve --workers).
 SERVER_N_JOBS = 1
 
 
@@ -144,7 +145,7 @@ def _forecast_job(ctx: JobContext) -> dict[str, Any]:
         ctx.wh, level=p.level, freq=p.freq, horizon=p.horizon, models=models,
         n_windows=p.windows, cutoff=p.cutoff, hierarchy=p.hierarchy,
         products=p.products or None, n_jobs=SERVER_N_JOBS, progress=ctx.progress,
-        kind=p.kind)
+        kind=p.kind, isolate=True)
     fc = run.forecasts
     chosen = run.result.choices["model"].value_counts()
     return {"run_id": run.run_id, "series": int(run.series.n_series), "rows": len(fc),
