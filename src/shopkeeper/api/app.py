@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -154,16 +155,26 @@ def _mcp_app(server: Server):
 
 
 def _limit_body(app: FastAPI, server: Server) -> None:
-    """Refuse bodies over the upload limit before reading them (413)."""
+    """Refuse bodies over the upload limit before reading them (413). A plain ASGI middleware:
+    ``@app.middleware("http")`` wraps every request and response in extra tasks and streams,
+    which cost a loaded server more than the check itself."""
 
-    @app.middleware("http")
-    async def limit(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > server.max_upload_bytes:
-            p = problems.problem(413, f"the body is {int(length):,} bytes; the limit is "
-                                      f"{server.max_upload_bytes:,}", instance=request.url.path)
-            return problems.problem_response(p)
-        return await call_next(request)
+    class LimitBody:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+                if length.isdigit() and int(length) > server.max_upload_bytes:
+                    p = problems.problem(413, f"the body is {int(length):,} bytes; the limit "
+                                              f"is {server.max_upload_bytes:,}",
+                                         instance=scope.get("path"))
+                    await problems.problem_response(p)(scope, receive, send)
+                    return
+            await self.inner(scope, receive, send)
+
+    app.add_middleware(LimitBody)
 
 
 def _docs(app: FastAPI) -> None:

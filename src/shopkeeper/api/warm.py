@@ -32,7 +32,7 @@ P = accounts.Permission
 LANGS = ("en", "zh")
 TILE_PERIODS = ("month", "week", "day", "quarter")
 EXPLORER_DEFAULT = (["net_revenue", "orders"], ["month"])  # the metrics page's first question
-STOCK_PAGE_ROWS = 500  # the Demand & stock page's plan and excess tables
+STOCK_PAGE_ROWS = 200  # the Demand & stock page's plan and excess tables (its PLAN_ROWS)
 
 
 def _server_principal() -> Principal:
@@ -55,8 +55,9 @@ def steps(ctx: JobContext) -> list[tuple[str, Callable[[], Any]]]:
         names, by = EXPLORER_DEFAULT
         out.append(("metrics explorer", lambda: run_query(wh, settings, names, by, {}, None,
                                                           None, None)))
-        out += [(f"finance report ({lang})", lambda lang=lang: finance.report_summary(
-            wh, "month", lang=lang, **money)) for lang in LANGS]
+        out += [(f"finance report ({lang})", lambda lang=lang: (
+            finance.report_summary(wh, "month", lang=lang, **money),
+            finance.report_charts(wh, "month", lang=lang, **money))) for lang in LANGS]
     out.append(("review insights", lambda: reviews.review_insights(wh)))
     out += [(f"review charts ({lang})", lambda lang=lang: reviews.insight_charts(wh, lang=lang))
             for lang in LANGS]

@@ -73,6 +73,7 @@ from shopkeeper.finance.summary import (
     StatementLine,
     VarianceStep,
     cached_reports,
+    report_charts,
     report_summary,
     summary_charts,
 )
@@ -132,6 +133,7 @@ __all__ = [
     "StatementLine",
     "VarianceStep",
     "cached_reports",
+    "report_charts",
     "report_summary",
     "summary_charts",
     "ReportSchedule",

@@ -349,6 +349,20 @@ def report_summary(wh: Warehouse, period: str = "month", *, lang: str = "en",
 
 
 # -- charts --------------------------------------------------------------------------------------
+def report_charts(wh: Warehouse, period: str = "month", *, lang: str = "en",
+                  as_of: dt.date | str | None = None, report_currency: str = "",
+                  fx_rates: dict[str, float] | None = None) -> list[dict[str, dict[str, Any]]] | None:
+    """:func:`summary_charts` of every currency's report in :func:`report_summary`, built once
+    per data version and plan (Plotly figures take tens of milliseconds to build, and a page
+    shows them on every visit); None while the summary is not computed yet. Read-only."""
+    summary = report_summary(wh, period, lang=lang, as_of=as_of,
+                             report_currency=report_currency, fx_rates=fx_rates, wait=False)
+    if summary is None:
+        return None
+    key = _key("report_charts", wh, period, lang, as_of, report_currency, fx_rates)
+    return metrics.cached(wh, key, lambda: [summary_charts(r, lang) for r in summary.reports])
+
+
 def _fig(fig: go.Figure) -> dict[str, Any]:
     return json.loads(fig.to_json())
 

@@ -55,5 +55,7 @@ def finance_page(request: Request, wh: Wh,
             context["job"] = summary_job(server, params, principal.actor)
         else:
             context["summary"] = summary
-            context["charts"] = [finance.summary_charts(r, lang) for r in summary.reports]
+            context["charts"] = finance.report_charts(
+                wh, period, lang=lang, as_of=as_of, report_currency=settings.report_currency,
+                fx_rates=settings.fx_rates) or []
     return render(request, principal, "finance/index.html", title="nav.finance", **context)
