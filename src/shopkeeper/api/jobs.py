@@ -214,6 +214,15 @@ class JobRunner:
         with self._session() as wh:
             return [_job(r) for r in wh.query(sql, [*params, limit, offset])]
 
+    def active(self, kinds: list[str] | tuple[str, ...], *, limit: int = 10) -> list[Job]:
+        """Queued and running jobs of these kinds, newest first, in one query (a page shows
+        them on every visit)."""
+        with self._session() as wh:
+            rows = wh.query(f"SELECT {_COLUMNS} FROM jobs WHERE status IN ('queued', 'running') "
+                            "AND kind IN (SELECT unnest(?)) ORDER BY created_at DESC LIMIT ?",
+                            [list(kinds), int(limit)])
+        return [_job(r) for r in rows]
+
     def wait(self, job_id: str, timeout: float = 60.0) -> Job:
         """Block until the job ends (for tests and scripts)."""
         deadline = time.monotonic() + timeout

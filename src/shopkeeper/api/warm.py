@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shopkeeper import accounts, finance, inventory, recommend, reviews
+from shopkeeper import accounts, finance, inventory, metrics, recommend, reviews
 from shopkeeper.api.jobs import WARM_KIND, JobContext, job_kind
 from shopkeeper.api.routers.metrics import run_query
 from shopkeeper.api.routers.overview import has_orders, overview_data
@@ -58,6 +58,7 @@ def steps(ctx: JobContext) -> list[tuple[str, Callable[[], Any]]]:
         out += [(f"finance report ({lang})", lambda lang=lang: (
             finance.report_summary(wh, "month", lang=lang, **money),
             finance.report_charts(wh, "month", lang=lang, **money))) for lang in LANGS]
+    out.append(("warehouse status", lambda: metrics.warehouse_status(wh)))
     out.append(("review insights", lambda: reviews.review_insights(wh)))
     out += [(f"review charts ({lang})", lambda lang=lang: reviews.insight_charts(wh, lang=lang))
             for lang in LANGS]

@@ -13,6 +13,7 @@ from shopkeeper.metrics.cache import (
     hold_version,
     one_version,
     peek,
+    warehouse_status,
 )
 from shopkeeper.metrics.definitions import DIMENSIONS, METRICS, TIME_GRAINS, Dimension, Metric
 from shopkeeper.metrics.engine import (
@@ -47,6 +48,7 @@ __all__ = [
     "hold_version",
     "one_version",
     "peek",
+    "warehouse_status",
     "comparison_range",
     "query",
 ]

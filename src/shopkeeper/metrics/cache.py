@@ -172,6 +172,14 @@ def peek(wh: Warehouse, key: str) -> Any | None:
     return CACHE.peek((path, _version(wh, path), key))
 
 
+def warehouse_status(wh: Warehouse) -> Any:
+    """``wh.status()`` (every table's row count and date span, the loads, the quarantine)
+    once per data version: it scans every table (~70 ms on 10M order lines), and the data page
+    shows it on every visit. Loads write the quarantine and the loads table, so the version
+    covers all of it. Read-only: it is shared."""
+    return cached(wh, "store.status", wh.status)
+
+
 def clear_cache() -> None:
     """Forget every cached value and held data version (tests; memory)."""
     CACHE.clear()

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from shopkeeper import accounts, store
+from shopkeeper import accounts, metrics, store
 from shopkeeper.api.app import warehouse
 from shopkeeper.api.idempotency import idempotent
 from shopkeeper.api.jobs import Job, JobContext, job_kind
@@ -75,7 +75,7 @@ class Status(BaseModel):
 @router.get("/status", summary="What the warehouse holds: tables, loads, quarantine",
             response_model=Status)
 def status(wh: Wh, _: Principal = requires(P.DATA_READ)) -> Status:
-    st = wh.status()
+    st = metrics.warehouse_status(wh)
     return Status(warehouse=Path(st.path).name, schema_version=st.schema_version,
                   tables=[TableCount(name=t.name, rows=t.rows, first=t.first, last=t.last,
                                      generated=t.generated_rows) for t in st.tables],

@@ -43,8 +43,7 @@ def reviews_page(request: Request, wh: Wh,
         wh, status=None if status == "all" else status, product_id=product_id or None,
         limit=QUEUE_ROWS)
     runner = request.app.state.server.jobs
-    running = [job for kind in JOB_KINDS for state in ("queued", "running")
-               for job in runner.list(limit=5, kind=kind, status=state)]
+    running = runner.active(JOB_KINDS)
     return render(request, principal, "reviews/index.html", title="nav.reviews",
                   insights=insights, figures=figures, product_id=product_id,
                   summary=summary, product_insights=product_insights,

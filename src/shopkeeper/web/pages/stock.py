@@ -51,8 +51,7 @@ def stock_page(request: Request, wh: Wh, sku: Text = "", q: Text = "", supplier:
     except inventory.PlanNotFoundError:
         lines = excess = None
     runner = request.app.state.server.jobs
-    running = [job for kind in ("forecast", "plan") for state in ("queued", "running")
-               for job in runner.list(limit=5, kind=kind, status=state)]
+    running = runner.active(("forecast", "plan"))
     filters = {"supplier": supplier, "abc": abc, "xyz": xyz, "status": status,
                "orders_only": "true" if orders_only else "false"}
     export_query = urlencode({k: v for k, v in filters.items() if v})
