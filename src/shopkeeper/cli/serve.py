@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import Annotated
 
@@ -64,8 +65,7 @@ def serve(
         console.print(f"no users yet: create the owner at {address}/setup?secret={setup} "
                       "(the link works once)", highlight=False)
     console.print("Ctrl-C stops the server.", style="dim")
-    try:
+    # uvicorn re-raises Ctrl-C once it has shut down cleanly
+    with contextlib.suppress(KeyboardInterrupt):
         uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down cleanly
-        pass
     console.print("stopped.", style="dim")
