@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 T = TypeVar("T")
 MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000_000  # far past any list, and within the 64-bit SQL OFFSET
 
 
 class Page(BaseModel, Generic[T]):
@@ -32,5 +33,6 @@ class Paging(BaseModel):
 
 
 def paging(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = 50,
-           offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0) -> Paging:
+           offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
+           = 0) -> Paging:
     return Paging(limit=limit, offset=offset)

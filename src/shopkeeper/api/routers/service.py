@@ -177,7 +177,8 @@ async def chat_send(request: Request, conversation_id: str, body: ChatMessage,
                     "(public, with its token)",
             response_model=service.ShopperConversation)
 def chat_read(request: Request, wh: Wh, conversation_id: str,
-              after: Annotated[int, Query(ge=0, description="Only messages after this turn.")]
+              after: Annotated[int, Query(ge=0, le=1_000_000_000,
+                                             description="Only messages after this turn.")]
               = 0,
               x_chat_token: Annotated[str | None, Header()] = None,
               _=PUBLIC) -> service.ShopperConversation:
@@ -212,7 +213,7 @@ def conversations(wh: Wh, page: Annotated[Paging, Depends(paging)],
             summary="One conversation with its messages and hand-offs",
             response_model=service.Conversation)
 def conversation(wh: Wh, conversation_id: str,
-                 after: Annotated[int, Query(ge=0)] = 0,
+                 after: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
                  _: Principal = requires(P.SERVICE_READ)) -> service.Conversation:
     return service.conversation(wh, conversation_id, after_turn=after)
 
