@@ -25,6 +25,7 @@ from shopkeeper.finance.statements import (
     last_complete_period,
     previous_period,
 )
+from shopkeeper.finance.summary import AnomalousDay
 from shopkeeper.store import Warehouse
 
 TILE_METRICS = ("net_revenue", "orders", "aov", "gross_margin", "refund_rate")
@@ -248,23 +249,10 @@ def kpi_tiles(wh: Warehouse, *, period: str = "month", as_of: dt.date | str | No
                                                           fx_rates, sparkline))
 
 
-class AnomalyAlert(BaseModel):
+class AnomalyAlert(AnomalousDay):
     """One anomalous day of one metric, in one currency view (see :class:`Alert`)."""
 
-    model_config = ConfigDict(frozen=True)  # cached and shared: read-only
-
     currency: str
-    metric: str
-    label_en: str
-    label_zh: str
-    unit: str
-    day: dt.date
-    actual: float
-    expected: float
-    low: float
-    high: float
-    direction: str  # up or down
-    drivers: list[dict] = Field(default_factory=list)  # dimension, group, actual, usual, change
 
 
 class AnomalyFinding(BaseModel):
