@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -76,7 +78,15 @@ class Server:
     def close(self) -> None:
         self.jobs.stop()
         metrics.hold_version(self.wh, 0)
-        self.wh.close()
+        for _ in range(50):  # a job or request may still be in a DuckDB call on a cursor
+            try:
+                self.wh.close()
+                return
+            except duckdb.Error as exc:
+                if "busy" not in str(exc):
+                    raise
+                time.sleep(0.1)
+        log.warning("the warehouse is still in use by a running job; it closes with the process")
 
 
 def warehouse(request: Request) -> Iterator[store.Warehouse]:

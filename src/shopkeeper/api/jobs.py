@@ -107,6 +107,9 @@ def _job(row: tuple) -> Job:
     return Job(**values)
 
 
+STOP_WAIT_S = 5.0  # how long stopping the server waits for running jobs
+
+
 class _QuietConsumer(Consumer):
     """huey's consumer without its signal handlers: the web server owns SIGINT and SIGTERM."""
 
@@ -145,7 +148,8 @@ class JobRunner:
         self._register_periodic()
         self._consumer = _QuietConsumer(self.huey, workers=self.workers, worker_type="thread",
                                         periodic=True, check_worker_health=False,
-                                        initial_delay=0.05, max_delay=0.5)
+                                        initial_delay=0.05, max_delay=0.5,
+                                        shutdown_timeout=STOP_WAIT_S)
         self._consumer.start()
         return int(stale)
 
@@ -164,8 +168,10 @@ class JobRunner:
             self._periodic.add(task_name)
 
     def stop(self) -> None:
+        """Stop taking jobs and give running ones ``STOP_WAIT_S`` to finish; one still running
+        after that is marked failed at the next start (its thread ends with the process)."""
         if self._consumer is not None:
-            self._consumer.stop(graceful=False)
+            self._consumer.stop(graceful=True)
             self._consumer = None
 
     def _session(self):
