@@ -139,3 +139,22 @@ def test_two_year_weekly_backtest_uses_the_windows_that_fit(tmp_path, monkeypatc
     assert "without the season of 52 weeks" in result.output
     with Warehouse(tmp_path / "shopkeeper-data" / "warehouse.duckdb", read_only=True) as wh:
         assert wh.query("SELECT count(DISTINCT model) FROM backtest_scores") == [(2,)]
+
+
+def test_explain_shows_the_choice_and_its_candidates_in_both_languages(store_dir):
+    result = invoke("forecast", "explain", "A")
+    assert result.exit_code == 0 and "no stored forecast holds A yet" in result.output
+    assert invoke("forecast", "--horizon", "14").exit_code == 0
+    runs = _runs(store_dir)
+    result = invoke("forecast", "explain", "A")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"forecast run {runs[0][0]}" in out and "chosen:" in out and "why:" in out
+    assert "candidates, by backtest RMSSE" in out and "✓" in out  # the chosen one is marked
+    assert "auto_ets" in out  # a candidate's row (A sells steadily: the smooth pool)
+    zh = invoke("forecast", "explain", "A", "--lang", "zh").output
+    assert "选用方法" in zh and "候选模型" in zh and f"预测批次 {runs[0][0]}" in zh
+    assert "回测" in zh.split("原因:")[1].splitlines()[0]  # the reason itself in Chinese
+    assert _runs(store_dir) == runs  # explaining forecasts nothing
+    result = invoke("forecast", "explain", "NOPE")
+    assert result.exit_code == 1 and "no SKU 'NOPE'" in result.output

@@ -106,12 +106,12 @@ def test_injected_anomalies_are_found_and_a_clean_series_raises_nothing():
     assert not short["anomaly"].any()  # ten days are no baseline
 
 
-def _daily_store(warehouse, spike_day: int | None = 110) -> None:
-    """120 days of web and app orders; on ``spike_day`` the app channel sells 40 more."""
+def _daily_store(warehouse, spike_day: int | None = 110, days: int = 120) -> None:
+    """``days`` days of web and app orders; on ``spike_day`` the app channel sells 40 more."""
     rng = np.random.default_rng(5)
     start = pd.Timestamp("2024-01-01 12:00", tz="UTC")
     orders, lines = [], []
-    for day in range(120):
+    for day in range(days):
         for channel, mean in (("web", 12), ("app", 6)):
             n = rng.poisson(mean) + (40 if (day == spike_day and channel == "app") else 0)
             for k in range(n):
@@ -146,7 +146,12 @@ def test_outlook_forecasts_whole_weeks_and_the_cash_view_adds_up(warehouse):
 
     _daily_store(warehouse, spike_day=None)
     as_of = dt.date(2024, 4, 24)  # a Wednesday
-    outlook, months = revenue_outlook(warehouse, as_of, weeks=4, months=1)
+    outlook, months, check = revenue_outlook(warehouse, as_of, weeks=4, months=1)
+    # its track record: the last backtest window ends on as_of, and a steady store is
+    # forecast within a few percent
+    assert check is not None and check.metric == "net_revenue" and check.end == as_of
+    assert check.days == (check.end - check.start).days + 1 > 28
+    assert check.actual > 0 and check.error < 0.1
     assert sorted(outlook["metric"].unique()) == ["gross_profit", "net_revenue"]
     revenue = outlook[outlook["metric"] == "net_revenue"]
     monthly = months[months["metric"] == "net_revenue"]
@@ -165,6 +170,20 @@ def test_outlook_forecasts_whole_weeks_and_the_cash_view_adds_up(warehouse):
     cash = cash_view(outlook, purchases)
     assert cash["purchases"].tolist() == [500.0, 300.0, 0.0, 0.0]  # due now counts in week one
     assert np.allclose(cash["net"], cash["revenue"] - cash["purchases"])
+
+
+@pytest.mark.parametrize("lang, words", [("en", "this outlook was off by"), ("zh", "该预测偏差")])
+def test_the_report_states_how_far_its_outlook_was_off(warehouse, lang, words):
+    from shopkeeper.finance.report import build_report
+
+    _daily_store(warehouse, spike_day=None, days=400)  # long enough for a 3-month outlook
+    report = build_report(warehouse, "month", lang=lang)
+    check = report.outlook_check
+    last_day = dt.date(2024, 1, 1) + dt.timedelta(days=399)
+    assert check is not None and check.end == last_day and check.days > 90
+    assert words in report.narrative.text
+    assert f"{check.error * 100:.1f}%" in report.narrative.text
+    assert unsupported_numbers(report.narrative.text, report.facts) == []
 
 
 def test_sku_anomalies_flag_a_collapse_and_a_spike_but_not_steady_skus(warehouse):

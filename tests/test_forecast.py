@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -205,3 +207,107 @@ def test_auto_arima_joins_only_the_smooth_pool_on_weekly_data():
     pools = auto._pools(pd.DataFrame())
     assert "auto_arima" in pools["smooth"]
     assert all("auto_arima" not in pools[c] for c in ("erratic", "intermittent", "lumpy"))
+
+
+def test_a_single_model_replaces_the_ensemble_only_when_it_wins_every_window():
+    from shopkeeper.forecast.auto import AutoForecaster, _window_rmse
+
+    cutoffs = pd.to_datetime(["2024-01-07", "2024-01-14"])
+    backtest = pd.DataFrame({
+        "unique_id": "a",
+        "ds": pd.date_range("2024-01-08", periods=14),
+        "cutoff": np.repeat(cutoffs, 7),
+        "y": 10.0,
+        # tsb is exact in the first window and far off in the second; ets is a little better
+        # than the ensemble in both
+        "tsb": [10.0] * 7 + [16.0] * 7,
+        "auto_ets": [11.0] * 14,
+        "ensemble": [12.0] * 7 + [12.5] * 7,
+    })
+    by_window = _window_rmse(backtest)
+    assert by_window.loc[("a", cutoffs[1]), "tsb"] == pytest.approx(6.0)
+    assert by_window.loc[("a", cutoffs[0]), "ensemble"] == pytest.approx(2.0)
+
+    auto = AutoForecaster(7, switch_margin=0.1)
+    pool, members = ["tsb", "auto_ets"], ["tsb", "auto_ets"]
+    overall = pd.Series({"tsb": 0.5, "auto_ets": 1.0, "ensemble": 2.3})  # tsb best overall
+    model, reason = auto._choose_one(overall, by_window.loc["a"], pool, members)
+    assert model == "ensemble" and "every one of the 2 windows" in reason
+    # a model that wins every window by the margin is chosen
+    steady = backtest.assign(tsb=10.5)
+    model, reason = auto._choose_one(overall, _window_rmse(steady).loc["a"], pool, members)
+    assert model == "tsb" and "each of the 2 windows" in reason
+    # one window is not enough evidence to leave the ensemble
+    model, reason = auto._choose_one(overall, by_window.loc["a"].iloc[:1], pool, members)
+    assert model == "ensemble" and "one backtest window" in reason
+
+
+def test_the_global_model_keeps_each_series_level_on_a_young_store():
+    """200 days of two SKUs selling 1 and 8 a day: few training rows, yet LightGBM's backtest
+    follows each SKU's own level, not the pooled mean (a tried tweedie model on raw counts did
+    not: +1.9 a day on the slow one)."""
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2024-01-01", periods=200, freq="D")
+    df = pd.concat([pd.DataFrame({"unique_id": uid, "ds": days,
+                                  "y": rng.poisson(rate, len(days)).astype(float)})
+                    for uid, rate in (("slow", 1.0), ("fast", 8.0))])
+    auto = forecast.AutoForecaster(14, models=["lightgbm", "auto_ets"], n_windows=2).fit(df)
+    bt = auto.result_.backtest
+    level = bt.groupby("unique_id")[["lightgbm", "y"]].mean()
+    for uid in ("slow", "fast"):  # the pooled mean is about 4.5 a day
+        assert level.loc[uid, "lightgbm"] == pytest.approx(level.loc[uid, "y"], rel=0.25)
+    assert (auto.predict()["yhat"] >= 0).all()
+
+
+def test_every_kind_of_reason_reads_in_chinese():
+    """Reasons from real runs (steady, gappy, young, too short, weekly without the season) have
+    no English left in Chinese but model names, RMSE and max()."""
+    from shopkeeper.forecast.reasons import reason_zh
+
+    rng = np.random.default_rng(3)
+    frames = []
+    for uid, n, rate in (("steady", 300, 6.0), ("young", 70, 2.0), ("tiny", 12, 1.0)):
+        ds = pd.date_range("2024-01-01", periods=n, freq="D")
+        frames.append(pd.DataFrame({"unique_id": uid, "ds": ds,
+                                    "y": rng.poisson(rate, n).astype(float)}))
+    daily = pd.concat(frames)
+    daily = daily.drop(daily[(daily["unique_id"] == "steady")].index[100:103])  # a gap
+    weekly = pd.DataFrame({"unique_id": "w", "ds": pd.date_range("2023-01-02", periods=80,
+                                                                 freq="W-MON"),
+                           "y": rng.poisson(40, 80).astype(float)})
+    reasons = list(forecast.AutoForecaster(28).fit(daily).result_.choices["reason"])
+    reasons += list(forecast.AutoForecaster(12, freq="W-MON", season_length=52)
+                    .fit(weekly).result_.choices["reason"])
+    allowed = set(forecast.ALL_MODELS) | {forecast.SHORT_HISTORY_MODEL, "RMSE", "LightGBM", "max"}
+    for reason in reasons:
+        zh = reason_zh(reason)
+        left = set(re.findall(r"[A-Za-z_]+", zh)) - allowed
+        assert not left, (reason, zh)
+    assert len(set(reasons)) >= 4
+
+
+def test_interval_scales_stretch_widths_that_covered_too_little_in_the_held_out_window():
+    from shopkeeper.forecast.metrics import interval_scales
+
+    rng = np.random.default_rng(0)
+    cutoffs = pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31"])
+
+    def backtest(spreads):
+        rows = []
+        for uid in ("a", "b", "c"):
+            for cutoff, spread in zip(cutoffs, spreads, strict=True):
+                y = rng.normal(10, spread, 28)
+                rows.append(pd.DataFrame({"unique_id": uid, "cutoff": cutoff, "y": y,
+                                          "ds": cutoff + pd.to_timedelta(np.arange(1, 29), "D"),
+                                          "m": 10.0}))
+        return pd.concat(rows, ignore_index=True)
+
+    chosen = pd.Series("m", index=["a", "b", "c"])
+    steady = interval_scales(backtest([1.0, 1.0, 1.0]), chosen, (80, 95))
+    assert all(0.8 <= s <= 1.3 for s in steady.values())
+    # errors that grow window by window: the widths of earlier windows are too narrow
+    growing = interval_scales(backtest([0.5, 1.0, 2.0]), chosen, (80, 95))
+    assert growing[80] > 1.3 and growing[95] > 1.3
+    one_window = backtest([1.0, 1.0, 1.0])
+    one_window = one_window[one_window["cutoff"] == cutoffs[0]]
+    assert interval_scales(one_window, chosen, (80,)) == {80: 1.0}

@@ -1,4 +1,4 @@
-"""Demand forecasting commands: forecast and backtest."""
+"""Demand forecasting commands: forecast (and forecast explain) and backtest."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ from shopkeeper.cli._common import (
     console,
     handle_errors,
 )
+
+forecast_app = typer.Typer(
+    help="Forecast demand per series with intervals, choosing each series' model by backtest; "
+         "`forecast explain SKU` shows why a SKU got its forecast.",
+    invoke_without_command=True, no_args_is_help=False)
+app.add_typer(forecast_app, name="forecast")
 
 _LEVEL = typer.Option(help="sku, sku_channel, category or total.")
 _FREQ = typer.Option(help="D (day), W (week) or M (month).")
@@ -59,9 +65,10 @@ def _print_notes(run) -> None:
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
-@app.command("forecast")
+@forecast_app.callback()
 @handle_errors
 def forecast_cmd(
+    ctx: typer.Context,
     level: Annotated[str, _LEVEL] = "sku",
     freq: Annotated[str, _FREQ] = "D",
     horizon: Annotated[int | None, typer.Option(help="Periods ahead (default 28 days, 12 "
@@ -86,6 +93,8 @@ def forecast_cmd(
 
     Example: shopkeeper forecast --level sku --freq D --horizon 28 && shopkeeper forecast --chart 85123A
     """
+    if ctx.invoked_subcommand is not None:
+        return
     if chart:
         from shopkeeper import forecast
 
@@ -110,6 +119,85 @@ def forecast_cmd(
                   f"from {fc['ds'].min():%Y-%m-%d} to {fc['ds'].max():%Y-%m-%d}, data up to "
                   f"{run.series.cutoff} ({run.result.seconds:.1f}s)")
     console.print("next: shopkeeper plan · shopkeeper sql \"SELECT * FROM model_choices LIMIT 5\"")
+
+
+_EXPLAIN_WORDS = {
+    "en": {"run": "forecast run {run} ({kind}), data up to {cutoff}, {horizon} periods ahead",
+           "none": "no stored forecast holds {sku} yet: run `shopkeeper forecast` first",
+           "class": "demand class", "history": "history", "periods": "periods",
+           "chosen": "chosen", "why": "why", "ahead": "forecast total",
+           "interval": "the periods' 80% intervals summed", "recent": "recent sales",
+           "candidates": "candidates, by backtest RMSSE (lower is better)", "model": "model"},
+    "zh": {"run": "预测批次 {run}（{kind}），数据截至 {cutoff}，向后预测 {horizon} 期",
+           "none": "还没有包含 {sku} 的预测：请先运行 `shopkeeper forecast`",
+           "class": "需求类型", "history": "历史长度", "periods": "期",
+           "chosen": "选用方法", "why": "原因", "ahead": "预测合计",
+           "interval": "各期 80% 区间之和", "recent": "近期销量",
+           "candidates": "候选模型（按回测 RMSSE 排序，越低越好）", "model": "模型"},
+}
+_CLASS_ZH = {"smooth": "平稳", "erratic": "波动大", "intermittent": "间歇", "lumpy": "间歇且波动大",
+             "no_demand": "无需求"}
+
+
+@forecast_app.command("explain")
+@handle_errors
+def forecast_explain(
+    sku: Annotated[str, typer.Argument(help="The SKU (product id).")],
+    freq: Annotated[str, _FREQ] = "D",
+    lang: Annotated[str, typer.Option(help="en or zh.")] = "en",
+) -> None:
+    """Why a SKU got its forecast: its recent history, every candidate model's backtest
+    scores, the chosen model or ensemble and the reason, from the newest stored run (nothing is
+    forecast again). The same data is `shopkeeper.forecast.sku_forecast` in Python and
+    GET /api/v1/stock/skus/{sku} over HTTP.
+
+    Example: shopkeeper forecast explain 85123A --lang zh
+    """
+    from shopkeeper import forecast
+
+    if lang not in _EXPLAIN_WORDS:
+        raise typer.BadParameter(f"lang must be en or zh, not {lang!r}", param_hint="--lang")
+    words = _EXPLAIN_WORDS[lang]
+    with store.Warehouse.from_settings(_settings(), on_demand=True) as wh:
+        detail = forecast.sku_forecast(wh, sku, freq=freq)
+    console.print(f"[bold]{detail.product_id}[/]" + (f"  {detail.title}" if detail.title else "")
+                  + (f"  ({detail.category})" if detail.category else ""), highlight=False)
+    if detail.run_id is None:
+        console.print(words["none"].format(sku=sku), highlight=False)
+        return
+    console.print(words["run"].format(run=detail.run_id, kind=detail.run_kind,
+                                      cutoff=detail.cutoff, horizon=detail.horizon),
+                  highlight=False)
+    demand_class = detail.demand_class or "?"
+    shown_class = f"{_CLASS_ZH.get(demand_class, demand_class)}（{demand_class}）" \
+        if lang == "zh" else demand_class
+    shape = (f" (ADI {detail.adi:.2f}, CV² {detail.cv2:.2f})"
+             if detail.adi is not None and detail.cv2 is not None else "")
+    console.print(f"{words['class']}: {shown_class}{shape}; {words['history']}: "
+                  f"{detail.n_obs} {words['periods']}", highlight=False)
+    console.print(f"{words['chosen']}: [bold]{detail.model}[/]", highlight=False)
+    reason = detail.reason_zh if lang == "zh" else detail.reason
+    console.print(f"{words['why']}: {reason}", highlight=False, soft_wrap=True)
+    if detail.history:
+        recent = detail.history[-8:]
+        console.print(f"{words['recent']}: " + ", ".join(f"{p.ds:%m-%d} {p.y:g}" for p in recent),
+                      highlight=False)
+    if detail.forecast:
+        lo = sum(p.lo_80 or 0.0 for p in detail.forecast)
+        hi = sum(p.hi_80 or 0.0 for p in detail.forecast)
+        console.print(f"{words['ahead']}: {detail.forecast_total:,.1f} "
+                      f"({detail.forecast[0].ds} – {detail.forecast[-1].ds}; {words['interval']}: "
+                      f"{lo:,.1f}–{hi:,.1f})", highlight=False)
+    table = Table(title=words["candidates"])
+    cols = ("rmse", "rmsse", "mase", "wape", "bias", "coverage_80", "coverage_95")
+    table.add_column(words["model"])
+    for c in cols:
+        table.add_column(c, justify="right")
+    for score in detail.scores:
+        name = f"[bold]{score.model} ✓[/]" if score.chosen else score.model
+        table.add_row(name, *("" if getattr(score, c) is None else f"{getattr(score, c):.3f}"
+                              for c in cols))
+    console.print(table)
 
 
 @app.command()

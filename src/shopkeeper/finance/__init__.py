@@ -15,7 +15,13 @@ from shopkeeper.finance.anomalies import (
     sku_anomalies,
 )
 from shopkeeper.finance.narrative import model_rewriter
-from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
+from shopkeeper.finance.outlook import (
+    Outlook,
+    OutlookCheck,
+    cash_view,
+    planned_purchases,
+    revenue_outlook,
+)
 from shopkeeper.finance.overview import (
     AnomalyAlert,
     AnomalyFinding,
@@ -121,6 +127,8 @@ __all__ = [
     "cash_view",
     "planned_purchases",
     "revenue_outlook",
+    "Outlook",
+    "OutlookCheck",
     "sku_anomalies",
     "AnomalousDay",
     "CurrencyReport",

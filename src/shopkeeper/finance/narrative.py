@@ -224,6 +224,8 @@ _T = {
         "watch_none": "Watch next: nothing worsened by more than 5% on the previous period.",
         "outlook": "Over the {weeks} weeks from {start}, net revenue is forecast at {cur} {revenue} "
                    "(80% range {cur} {lo}–{hi}), against {cur} {purchases} of planned purchases.",
+        "outlook_check": " Checked the same way on the {days} days to {end}, this outlook was off "
+                         "by {error} ({cur} {forecast} forecast, {cur} {actual} sold).",
         "converted": "Amounts in other currencies are converted to {cur} at the configured "
                      "rates: {rates}.",
         "one_of": "This report covers the sales in {cur} only; amounts in {others} are never "
@@ -259,6 +261,8 @@ _T = {
         "watch_none": "接下来关注：与上期相比，没有指标恶化超过 5%。",
         "outlook": "自{start}起的 {weeks} 周，预计净收入 {cur} {revenue}（80% 区间 {cur} {lo}–{hi}），"
                    "计划采购 {cur} {purchases}。",
+        "outlook_check": "用同样方法回测截至{end}的 {days} 天，该预测偏差 {error}"
+                         "（预测 {cur} {forecast}，实际 {cur} {actual}）。",
         "converted": "其他币种的金额已按配置的汇率换算为 {cur}：{rates}。",
         "one_of": "本报告只含以 {cur} 结算的销售；以 {others} 结算的金额不计入本报告"
                   "（每种币种单独报告；配置 fx_rates 可换算合并）。",
@@ -375,4 +379,11 @@ def template_narrative(facts: dict[str, Fact], lang: str) -> str:
             weeks=fmt(v["outlook_weeks"], "count"), start=_date(v["outlook_start"], lang), cur=cur,
             revenue=fmt(v["outlook_revenue"], "money"), lo=fmt(v["outlook_lo"], "money"),
             hi=fmt(v["outlook_hi"], "money"), purchases=fmt(v["outlook_purchases"], "money")))
+        if "outlook_check_error" in facts:
+            paragraphs[-1] += t["outlook_check"].format(
+                days=fmt(v["outlook_check_days"], "count"),
+                end=_date(v["outlook_check_end"], lang), cur=cur,
+                error=fmt(v["outlook_check_error"], "ratio"),
+                forecast=fmt(v["outlook_check_forecast"], "money"),
+                actual=fmt(v["outlook_check_actual"], "money"))
     return "\n\n".join(paragraphs)

@@ -5,11 +5,18 @@ The forecast reuses ``shopkeeper.forecast``: the daily series are forecast with 
 choice by backtest as demand, then summed to Monday weeks and calendar months. A week's or
 month's interval is the sum of its days' bounds, which assumes the days' errors move together:
 a wide, cautious range.
+
+Beside the forecast stands its own track record (:class:`OutlookCheck`): the same forecaster's
+most recent backtest window, the outlook's horizon just before ``as_of``, forecast from the data
+before it and set against what was sold ("over the 120 days to 23 Apr this outlook was off by
+6%").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -24,6 +31,34 @@ DEFAULT_MONTHS = 3
 HISTORY_DAYS = 365
 
 
+@dataclass(frozen=True)
+class OutlookCheck:
+    """How far the outlook's method was off when it last could be checked: the total of
+    ``metric`` forecast for ``start``..``end`` from the data before ``start`` (the forecaster's
+    most recent backtest window), against the actual total."""
+
+    metric: str
+    start: dt.date
+    end: dt.date
+    forecast: float
+    actual: float
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def error(self) -> float:
+        """Relative error of the total, ``|forecast - actual| / |actual|`` (inf if nothing sold)."""
+        return abs(self.forecast - self.actual) / abs(self.actual) if self.actual else float("inf")
+
+
+class Outlook(NamedTuple):
+    weeks: pd.DataFrame  # metric, week, yhat, lo_80, hi_80, lo_95, hi_95
+    months: pd.DataFrame  # metric, month, yhat, ...
+    check: OutlookCheck | None  # net revenue's last backtest window; None without a forecast
+
+
 def revenue_outlook(
     warehouse: Warehouse,
     as_of: dt.date,
@@ -31,15 +66,16 @@ def revenue_outlook(
     months: int = DEFAULT_MONTHS,
     history_days: int = HISTORY_DAYS,
     money: metrics.Money | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> Outlook:
     """The forecast after ``as_of`` for the next ``weeks`` whole Monday weeks and ``months``
     whole calendar months: two frames, ``metric, week|month, yhat, lo_80, hi_80, lo_95,
-    hi_95``, from one daily forecast. The backtest needs two horizons of history: with less,
-    the months are left out, and with less than that for the weeks, both frames are empty.
+    hi_95``, from one daily forecast, and how far that forecaster was off on net revenue in
+    its last backtest window. The backtest needs two horizons of history: with less, the
+    months are left out, and with less than that for the weeks, both frames are empty.
     ``money``: which currency, when the store has several."""
     value_cols = ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]
-    empty = (pd.DataFrame(columns=["metric", "week", *value_cols]),
-             pd.DataFrame(columns=["metric", "month", *value_cols]))
+    empty = Outlook(pd.DataFrame(columns=["metric", "week", *value_cols]),
+                    pd.DataFrame(columns=["metric", "month", *value_cols]), None)
     start = as_of - dt.timedelta(days=history_days - 1)
     series = daily_metric_series(warehouse, OUTLOOK_METRICS, start, as_of, money)
     if series.empty or series.groupby("unique_id").size().min() < 56:
@@ -59,6 +95,7 @@ def revenue_outlook(
         return empty
     forecaster = AutoForecaster(horizon, freq="D", season_length=7, n_windows=2)
     daily = forecaster.fit(series).predict().rename(columns={"unique_id": "metric"})
+    check = _last_window_check(forecaster, "net_revenue")
     daily["week"] = daily["ds"] - pd.to_timedelta(daily["ds"].dt.weekday, unit="D")
     daily["month"] = daily["ds"].dt.to_period("M").dt.start_time
     weekly = daily.groupby(["metric", "week"], as_index=False)[value_cols].sum()
@@ -67,7 +104,21 @@ def revenue_outlook(
     monthly = monthly[monthly["month"].between(first_month,
                                                first_month + pd.DateOffset(months=months - 1))
                       & (months > 0)]
-    return weekly.reset_index(drop=True), monthly.reset_index(drop=True)
+    return Outlook(weekly.reset_index(drop=True), monthly.reset_index(drop=True), check)
+
+
+def _last_window_check(forecaster: AutoForecaster, metric: str) -> OutlookCheck | None:
+    """The chosen model's total over the most recent backtest window against the actual one."""
+    result = forecaster.result_
+    chosen = result.choices.set_index("unique_id")["model"].get(metric)
+    bt = result.backtest
+    if chosen is None or bt.empty or chosen not in bt.columns:
+        return None  # too short to backtest: nothing to check against
+    rows = bt[(bt["unique_id"] == metric) & (bt["cutoff"] == bt["cutoff"].max())]
+    if rows.empty or rows[chosen].isna().any():
+        return None
+    return OutlookCheck(metric, rows["ds"].min().date(), rows["ds"].max().date(),
+                        float(rows[chosen].clip(lower=0).sum()), float(rows["y"].sum()))
 
 
 def planned_purchases(warehouse: Warehouse,

@@ -21,7 +21,12 @@ from shopkeeper.finance.anomalies import (
     sku_anomalies,
 )
 from shopkeeper.finance.narrative import LANGS, Fact, Narrative, checked_narrative, fmt
-from shopkeeper.finance.outlook import cash_view, planned_purchases, revenue_outlook
+from shopkeeper.finance.outlook import (
+    OutlookCheck,
+    cash_view,
+    planned_purchases,
+    revenue_outlook,
+)
 from shopkeeper.finance.statements import (
     Period,
     kpi_pack,
@@ -62,6 +67,7 @@ class FinanceReport:
     money: str = ""  # the amounts' currency, and the rates used: "USD (converted at …)"
     other_currencies: list[str] = field(default_factory=list)  # reported apart, not added
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    outlook_check: OutlookCheck | None = None  # how far the outlook was off when last checked
 
 
 def period_label(period: Period, lang: str) -> str:
@@ -150,10 +156,10 @@ def build_report(
               if money is not None and not money.converts else [])
     last_day = last_activity_day(warehouse)
     today = min(last_day, pd.Timestamp(str(as_of)).date()) if as_of and last_day else last_day
-    outlook, outlook_months = revenue_outlook(warehouse, today, money=money)
+    outlook, outlook_months, outlook_check = revenue_outlook(warehouse, today, money=money)
     cash = cash_view(outlook, planned_purchases(warehouse, money))
     facts = report_facts(period, previous, statement, kpis, variance, check.alerts, currency)
-    facts.update(outlook_facts(cash))
+    facts.update(outlook_facts(cash, outlook_check))
     facts["sku_anomaly_count"] = Fact(float(len(skus)), "count")
     facts.update(finding_facts(check.findings))
     unjudged = {f.metric for f in check.findings if f.kind in ("cannot_compute", "short_history")}
@@ -166,7 +172,8 @@ def build_report(
     return FinanceReport(period, previous, lang, currency, statement, kpis, variance,
                          check.alerts, skus, daily, outlook, outlook_months, cash, facts,
                          narrative, check.findings,
-                         money.describe() if money else currency, others)
+                         money.describe() if money else currency, others,
+                         outlook_check=outlook_check)
 
 
 def finding_facts(findings: list[Finding]) -> dict[str, Fact]:
@@ -180,12 +187,23 @@ def finding_facts(findings: list[Finding]) -> dict[str, Fact]:
     return facts
 
 
-def outlook_facts(cash: pd.DataFrame, weeks: int = 4) -> dict[str, Fact]:
-    """The next ``weeks`` weeks' forecast revenue, its 80% range and planned purchases."""
+def outlook_facts(cash: pd.DataFrame, check: OutlookCheck | None = None,
+                  weeks: int = 4) -> dict[str, Fact]:
+    """The next ``weeks`` weeks' forecast revenue, its 80% range and planned purchases, and
+    how far the same forecaster was off in its last backtest window."""
     if cash.empty:
         return {}
     head = cash.head(weeks)
-    return {
+    facts = {}
+    if check is not None and check.actual > 0:
+        facts = {
+            "outlook_check_error": Fact(check.error, "ratio"),
+            "outlook_check_days": Fact(float(check.days), "count"),
+            "outlook_check_end": Fact(check.end, "date"),
+            "outlook_check_forecast": Fact(check.forecast, "money"),
+            "outlook_check_actual": Fact(check.actual, "money"),
+        }
+    return facts | {
         "outlook_level": Fact(0.8, "ratio"),
         "outlook_weeks": Fact(float(len(head)), "count"),
         "outlook_start": Fact(head["week"].iloc[0].date(), "date"),

@@ -20,7 +20,14 @@ from shopkeeper.forecast.runs import (
     load_choices,
     load_forecasts,
 )
-from shopkeeper.forecast.series import FREQS, LEVELS, DemandSeries, ForecastError, build_series
+from shopkeeper.forecast.series import (
+    FREQS,
+    LEVELS,
+    DemandSeries,
+    ForecastError,
+    build_series,
+    store_calendar,
+)
 from shopkeeper.forecast.sku import (
     ForecastPoint,
     ModelScore,
@@ -64,5 +71,6 @@ __all__ = [
     "reconcile",
     "sku_figure",
     "sku_forecast",
+    "store_calendar",
     "stored_run_with",
 ]

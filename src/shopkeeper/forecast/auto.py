@@ -5,8 +5,9 @@ erratic demand gets ETS and Theta, sparse demand the intermittent family (Crosto
 TSB); every series with enough history also gets the global LightGBM model. A rolling-origin
 backtest (``n_windows`` windows of ``horizon`` periods) scores every candidate on every series.
 The default choice is the ensemble of the best models for the series' demand class (ranked on
-the whole class, which is far less noisy than a single series' windows); a single model replaces
-it only where its backtest error is ``switch_margin`` lower. The reason is recorded per series.
+the whole class over every window, which is far less noisy than a single series' windows); a
+single model replaces it only where it was ``switch_margin`` better in every one of at least two
+windows. The reason is recorded per series.
 
 Intervals are conformal: the quantiles of the chosen model's absolute backtest errors. Interval
 coverage in the scores is measured honestly, each window with quantiles from the other windows.
@@ -33,7 +34,7 @@ import pandas as pd
 
 from shopkeeper.forecast import models as catalogue
 from shopkeeper.forecast.classify import classify_demand
-from shopkeeper.forecast.metrics import conformal_halfwidth, score_backtest
+from shopkeeper.forecast.metrics import conformal_halfwidth, interval_scales, score_backtest
 from shopkeeper.forecast.series import ForecastError
 
 ProgressFn = Callable[[str, float | None], None]
@@ -66,6 +67,8 @@ class ForecastResult:
     seconds: float
     ensembles: dict[str, list[str]]  # demand group -> the models its ensemble averages
     notes: list[str] = field(default_factory=list)  # what the run did to short or gappy series
+    # per interval level, the pooled factor applied to every series' conformal width
+    interval_scales: dict[int, float] = field(default_factory=dict)
 
 
 class AutoForecaster:
@@ -188,7 +191,8 @@ class AutoForecaster:
         # (LightGBM alone on series too short for its features)
         candidates[SHORT_HISTORY_MODEL] = candidates["unique_id"].map(self._short_rate(df))
         forecastable = candidates.drop(columns=KEYS).notna().groupby(candidates["unique_id"]).all()
-        choices = self._choose(classes, scores, pools, ensembles, filled, forecastable)
+        choices = self._choose(classes, scores, _window_rmse(backtest), pools, ensembles,
+                               filled, forecastable)
         report(f"intervals for {total:,} series", None)
         self.result_ = ForecastResult(
             forecasts=self._final(candidates, backtest, choices, df),
@@ -199,6 +203,7 @@ class AutoForecaster:
             seconds=time.perf_counter() - started,
             ensembles=ensembles,
             notes=self._notes(classes, filled),
+            interval_scales=self.scales_,
         )
         report("done", 1.0)
         return self
@@ -449,12 +454,14 @@ class AutoForecaster:
         self,
         classes: pd.DataFrame,
         scores: pd.DataFrame,
+        by_window: pd.DataFrame,
         pools: dict[str, list[str]],
         ensembles: dict[str, list[str]],
         filled: pd.Series,
         forecastable: pd.DataFrame,
     ) -> pd.DataFrame:
         rmse = scores.pivot(index="unique_id", columns="model", values="rmse")
+        windows_of = dict(iter(by_window.groupby(level="unique_id", sort=False)))
         units, m, h = self._units(), self.season_length, self.horizon
         rows = []
         for rec in classes.itertuples(index=False):
@@ -472,7 +479,9 @@ class AutoForecaster:
                 )
             else:
                 scored = rmse.loc[uid] if uid in rmse.index else pd.Series(dtype="float64")
-                model, reason = self._choose_one(scored, pools[group], ensembles.get(group))
+                windows = windows_of.get(uid, pd.DataFrame())
+                model, reason = self._choose_one(scored, windows, pools[group],
+                                                 ensembles.get(group))
                 if model not in forecastable.columns or not forecastable.at[uid, model]:
                     why = (f"LightGBM needs {self._lgbm_length()} {units} of history"
                            if model == catalogue.LGBM else "too little history for it")
@@ -521,8 +530,12 @@ class AutoForecaster:
         return notes
 
     def _choose_one(
-        self, rmse: pd.Series, pool: list[str], members: list[str] | None
+        self, rmse: pd.Series, windows: pd.DataFrame, pool: list[str], members: list[str] | None
     ) -> tuple[str, str]:
+        """The class's ensemble, unless one model beat it by ``switch_margin`` in every backtest
+        window of this series: a choice made on one window is tuned to that window (on M5 a
+        per-series choice that looked 2% better than AutoETS in validation was 0.4% better on
+        the next 28 days)."""
         single = rmse.reindex(pool).dropna()
         if single.empty:
             return pool[0], f"no candidate produced a backtest score: {pool[0]} by default"
@@ -530,14 +543,23 @@ class AutoForecaster:
         if members is None or pd.isna(rmse.get(catalogue.ENSEMBLE)):
             return best, f"lowest backtest RMSE ({single[best]:.3g}) of {len(single)} candidates"
         ens = rmse[catalogue.ENSEMBLE]
-        if single[best] < (1 - self.switch_margin) * ens:
+        ensemble = (
+            f"{self.ensemble} of {', '.join(members)} (best for this demand class over all "
+            f"backtest windows); backtest RMSE {ens:.3g}"
+        )
+        if len(windows) < 2 or best not in windows or catalogue.ENSEMBLE not in windows:
+            return catalogue.ENSEMBLE, ensemble + "; one backtest window: too few to prefer a " \
+                "single model for this series"
+        ahead = windows[best] < (1 - self.switch_margin) * windows[catalogue.ENSEMBLE]
+        if bool(ahead.all()) and single[best] < (1 - self.switch_margin) * ens:
             return best, (
-                f"lowest backtest RMSE ({single[best]:.3g}), "
-                f"{1 - single[best] / ens:.0%} below the ensemble's ({ens:.3g})"
+                f"lowest backtest RMSE ({single[best]:.3g}), {1 - single[best] / ens:.0%} below "
+                f"the ensemble's ({ens:.3g}) and more than {self.switch_margin:.0%} below it in "
+                f"each of the {len(windows)} windows"
             )
         return catalogue.ENSEMBLE, (
-            f"{self.ensemble} of {', '.join(members)} (best for this demand class in backtest); "
-            f"backtest RMSE {ens:.3g}, no single model more than {self.switch_margin:.0%} better"
+            ensemble + f"; no single model more than {self.switch_margin:.0%} better in every "
+            f"one of the {len(windows)} windows"
         )
 
     def _final(
@@ -551,14 +573,29 @@ class AutoForecaster:
         yhat = values.to_numpy(dtype="float64")[np.arange(len(values)), col]
         out = candidates[KEYS].assign(model=model.to_numpy(), yhat=np.clip(np.nan_to_num(yhat), 0, None))
         widths = conformal_halfwidth(backtest, chosen, self.levels)
-        for level in self.levels:
+        self.scales_ = interval_scales(backtest, chosen, self.levels)
+        narrower = np.zeros(len(out))
+        for level in sorted(self.levels):
             # a series without backtest errors gets an interval from its own spread
             spread = self._spread_halfwidth(history, level)
-            half = (out["unique_id"].map(widths[level])
+            half = (out["unique_id"].map(widths[level] * self.scales_[level])
                     .fillna(out["unique_id"].map(spread)).fillna(0.0).to_numpy())
+            # each level's own calibration may stretch it less: keep the intervals nested
+            half = narrower = np.maximum(half, narrower)
             out[f"lo_{level}"] = np.clip(out["yhat"] - half, 0, None)
             out[f"hi_{level}"] = out["yhat"] + half
         return out
+
+
+def _window_rmse(backtest: pd.DataFrame) -> pd.DataFrame:
+    """RMSE per series, backtest window and candidate (index unique_id, cutoff)."""
+    if backtest.empty:
+        return pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []],
+                                                            names=["unique_id", "cutoff"]))
+    models = [c for c in backtest.columns if c not in (*KEYS, "cutoff", "y")]
+    errors = backtest[models].sub(backtest["y"], axis=0) ** 2
+    keys = [backtest["unique_id"], backtest["cutoff"]]
+    return np.sqrt(errors.groupby(keys, sort=False).mean())
 
 
 def _future_frame(df: pd.DataFrame, horizon: int, freq: str) -> pd.DataFrame:

@@ -28,7 +28,8 @@ NICE = 10  # added to the child's niceness: it runs when the machine has time to
 POLL_S = 1.0
 
 
-def _child(forecaster: AutoForecaster, df: pd.DataFrame, out: Any) -> None:
+def _child(forecaster: AutoForecaster, df: pd.DataFrame, out: Any,
+           exog: pd.DataFrame | None = None) -> None:
     with contextlib.suppress(OSError):  # not permitted here: run at the normal priority
         os.nice(NICE)
 
@@ -36,7 +37,7 @@ def _child(forecaster: AutoForecaster, df: pd.DataFrame, out: Any) -> None:
         out.put(("progress", phase, fraction))
 
     try:
-        result = forecaster.fit(df, progress=progress).result_
+        result = forecaster.fit(df, exog=exog, progress=progress).result_
     except BaseException as exc:  # noqa: BLE001 (sent to the parent, which raises it)
         out.put(("error", str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
         return
@@ -44,12 +45,12 @@ def _child(forecaster: AutoForecaster, df: pd.DataFrame, out: Any) -> None:
 
 
 def fit_isolated(forecaster: AutoForecaster, df: pd.DataFrame,
-                 progress: Any = None) -> ForecastResult:
+                 progress: Any = None, exog: pd.DataFrame | None = None) -> ForecastResult:
     """``forecaster.fit(df, progress=progress).result_``, computed in a spawned child process
     at a lower priority; a failure there is raised here as :class:`ForecastError`."""
     context = mp.get_context("spawn")
     out = context.Queue()
-    child = context.Process(target=_child, args=(forecaster, df, out), daemon=True,
+    child = context.Process(target=_child, args=(forecaster, df, out, exog), daemon=True,
                             name="shopkeeper-forecast")
     child.start()
     try:

@@ -254,6 +254,58 @@ def closed_weekdays(warehouse: Warehouse, cutoff: dt.date, share: float = 0.9) -
     return sorted(int(d) for d in zero_share.index[zero_share >= share])
 
 
+CALENDAR_FEATURES = ("closed", "holiday", "promotion")
+# a closed day's sales are read as missing and filled with the mean of this many days before it
+CLOSED_FILL_DAYS = 28
+
+
+def store_calendar(warehouse: Warehouse, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """The merchant's calendar (table ``store_calendar``) for every day ``start``..``end``:
+    ``ds`` and 0/1 columns ``closed``, ``holiday``, ``promotion``. Empty when no day in the
+    range is marked (a store that loaded no calendar)."""
+    rows = warehouse.query_df(
+        """SELECT day AS ds, bool_or(coalesce(closed, false)) AS closed,
+                  bool_or(coalesce(holiday, '') <> '') AS holiday,
+                  bool_or(coalesce(promotion, '') <> '') AS promotion
+           FROM store_calendar WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+           GROUP BY 1""", [str(start), str(end)])
+    if rows.empty:
+        return pd.DataFrame(columns=["ds", *CALENDAR_FEATURES])
+    rows["ds"] = pd.to_datetime(rows["ds"])
+    days = pd.DataFrame({"ds": pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D")})
+    out = days.merge(rows, on="ds", how="left")
+    for col in CALENDAR_FEATURES:
+        out[col] = out[col].astype("boolean").fillna(False).astype("float64")
+    return out
+
+
+def fill_closed_days(df: pd.DataFrame, closed: pd.Series) -> tuple[pd.DataFrame, int]:
+    """Sales on the days the store was closed are missing, not zero demand: each such day of
+    a series gets the mean of its open days among the ``CLOSED_FILL_DAYS`` before it (0 for a
+    series with none). Returns the filled frame and how many days of history were closed."""
+    shut = df["ds"].isin(pd.DatetimeIndex(closed))
+    if not shut.any():
+        return df, 0
+    out = df.sort_values(["unique_id", "ds"]).copy()
+    shut = out["ds"].isin(pd.DatetimeIndex(closed))
+    y = out["y"].where(~shut)
+    before = y.groupby(out["unique_id"].to_numpy()).transform(
+        lambda s: s.rolling(CLOSED_FILL_DAYS, min_periods=1).mean().shift(1))
+    out["y"] = y.fillna(before).fillna(0.0)
+    return out.reset_index(drop=True), int(out.loc[shut, "ds"].nunique())
+
+
+def zero_closed_days(forecasts: pd.DataFrame, closed: pd.Series) -> pd.DataFrame:
+    """A day the calendar marks closed sells nothing: forecast and interval are zero."""
+    shut = forecasts["ds"].isin(pd.DatetimeIndex(closed))
+    if not shut.any():
+        return forecasts
+    out = forecasts.copy()
+    for col in [c for c in out.columns if c == "yhat" or c.startswith(("lo_", "hi_"))]:
+        out.loc[shut, col] = 0.0
+    return out
+
+
 def apply_closed_weekdays(forecasts: pd.DataFrame, closed: list[int]) -> pd.DataFrame:
     """Move each series' forecast demand off closed weekdays onto its open days.
 

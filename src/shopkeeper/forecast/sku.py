@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from shopkeeper import metrics
 from shopkeeper.forecast.chart import CHART_HISTORY_DAYS, stored_run_with
+from shopkeeper.forecast.reasons import reason_zh
 from shopkeeper.forecast.series import ForecastError, build_series, check_level_freq
 from shopkeeper.store import Warehouse
 
@@ -70,6 +71,7 @@ class SkuForecast(BaseModel):
     model: str | None = None
     demand_class: str | None = None
     reason: str | None = None
+    reason_zh: str | None = None  # the same reason in Chinese (see forecast/reasons.py)
     adi: float | None = None
     cv2: float | None = None
     n_obs: int | None = None
@@ -125,6 +127,7 @@ def sku_forecast(warehouse: Warehouse, product_id: str, *, freq: str = "D",
         if choice:
             model, demand_class, reason, adi, cv2, n_obs = choice[0]
             detail.model, detail.demand_class, detail.reason = model, demand_class, reason
+            detail.reason_zh = reason_zh(reason)
             detail.adi, detail.cv2 = _num(adi), _num(cv2)
             detail.n_obs = None if n_obs is None else int(n_obs)
         scores = warehouse.query(

@@ -123,6 +123,11 @@ def _report_schedules(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(schema.create_app_table_sql("report_schedules"))
 
 
+@migration(10, "the store's calendar: closed days, holidays, promotions")
+def _store_calendar(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(schema.create_table_sql(schema.TABLES_BY_NAME["store_calendar"]))
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

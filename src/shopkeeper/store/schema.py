@@ -352,6 +352,21 @@ TABLES: tuple[Table, ...] = (
         generated_in_demo=True,
     ),
     Table(
+        "store_calendar",
+        "The store's own calendar: days it is closed, holidays and promotions, past and planned. "
+        "Daily forecasts read it: a closed day is forecast at zero and its past zero sales are "
+        "not taken for no demand; holidays and promotions are inputs of the global model.",
+        (
+            Column("day", "DATE", "The calendar day (future days too: planned closures and "
+                   "promotions).", required=True, key=True),
+            Column("closed", "BOOLEAN", "The store takes or ships no orders that day."),
+            Column("holiday", "VARCHAR", "Name of the holiday, if any (春节, Christmas, …)."),
+            Column("promotion", "VARCHAR", "Name of the promotion running, if any (618, 双11, "
+                   "Black Friday, …)."),
+            Column("note", "VARCHAR", "Free text."),
+        ),
+    ),
+    Table(
         "reviews",
         "A customer review of a product or an order.",
         (
