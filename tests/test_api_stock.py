@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from shopkeeper import accounts, forecast, store
 from shopkeeper.api import create_app
@@ -345,6 +346,9 @@ def test_stock_page_in_en_and_zh_with_inert_data(api):
     assert "补货计划" in pages["zh"] and "选用的模型" in pages["zh"]
     detail = api.get("/api/v1/stock/skus/85123A").json()
     assert detail["run_id"] in pages["en"] and detail["model"] in pages["en"]
+    # why the model was chosen, in the page's language
+    assert str(escape(detail["reason"])) in pages["en"]
+    assert detail["reason_zh"] != detail["reason"] and str(escape(detail["reason_zh"])) in pages["zh"]
     # the chart's JSON cannot close its script element
     assert "\\u003cscript\\u003e" in pages["en"] or XSS not in pages["en"]
     filtered = api.client.get("/stock", params={"abc": "A", "xyz": "Z", "status": "draft"})

@@ -39,14 +39,20 @@ _PARTS: tuple[tuple[str, str], ...] = (
     (r"lowest backtest RMSE \(([\d.e+-]+)\), (\d+)% below the ensemble's \(([\d.e+-]+)\) and more "
      r"than (\d+)% below it in each of the (\d+) windows",
      r"回测 RMSE 最低（\1），比集成模型（\3）低 \2%，且在全部 \5 个窗口中都低 \4% 以上"),
-    (r"(mean|median) of (.+) \(best for this demand class over all backtest windows\)",
+    (r"(mean|median) of (.+) \(best for this demand class (over all backtest windows|in "
+     r"backtest)\)",
      lambda m: f"{'均值' if m[1] == 'mean' else '中位数'}集成：{m[2].replace(', ', '、')}"
-               "（在全部回测窗口上对该需求类型最好的模型）"),
+               f"（{'在全部回测窗口上' if m[3].startswith('over') else '回测中'}对该需求类型最好的模型）"),
     (r"backtest RMSE ([\d.e+-]+)", r"回测 RMSE \1"),
     (r"one backtest window: too few to prefer a single model for this series",
      "只有一个回测窗口：不足以为该序列改选单一模型"),
     (r"no single model more than (\d+)% better in every one of the (\d+) windows",
      r"没有单一模型在全部 \2 个窗口中都好 \1% 以上"),
+    # written by runs before the choice looked at every window
+    (r"backtest RMSE ([\d.e+-]+), no single model more than (\d+)% better",
+     r"回测 RMSE \1，没有单一模型好 \2% 以上"),
+    (r"lowest backtest RMSE \(([\d.e+-]+)\), (\d+)% below the ensemble's \(([\d.e+-]+)\)",
+     r"回测 RMSE 最低（\1），比集成模型（\3）低 \2%"),
 )
 _COMPILED = [(re.compile(rf"^{p}$"), t) for p, t in _PARTS]
 
