@@ -88,3 +88,39 @@ def test_the_calendar_reaches_the_global_model_and_a_store_without_one_is_unchan
     # on promotion days the global model forecasts about twice as much as on other days
     lift = bt.groupby("promo")["lightgbm"].mean()
     assert lift[True] > 1.5 * lift[False]
+
+
+@pytest.mark.parametrize("freq", ["D", "W", "M"])
+def test_a_store_with_closures_a_new_and_a_discontinued_sku_forecasts_every_series(warehouse,
+                                                                                   freq):
+    """Two years and two months of history: a steady SKU, a gappy one, one launched ten days
+    ago and one discontinued 300 days ago, and a calendar with closures behind and ahead."""
+    rng = np.random.default_rng(2)
+    n = 800
+    new, gone = np.zeros(n), np.zeros(n)
+    new[-10:] = rng.poisson(4, 10)
+    gone[:500] = rng.poisson(3, 500)
+    gappy = rng.poisson(2, n).astype(float)
+    gappy[rng.random(n) < 0.3] = 0
+    demand_store(warehouse, {"steady": rng.poisson(6, n).astype(float), "gappy": gappy,
+                             "new": new, "gone": gone})
+    last = START.date() + pd.Timedelta(days=n - 1)
+    closed = [last - pd.Timedelta(days=k) for k in (40, 41, 42)] + [last + pd.Timedelta(days=5)]
+    warehouse.insert_df("store_calendar", pd.DataFrame({"day": closed, "closed": True}))
+
+    run = forecast.forecast_demand(warehouse, freq=freq, save=False)
+    fc, choices = run.forecasts, run.result.choices.set_index("unique_id")
+    # the new SKU's ten days lie in the unfinished last month, which monthly series leave out
+    expected = {"steady", "gappy", "gone"} | ({"new"} if freq != "M" else set())
+    assert set(fc["unique_id"]) == expected
+    assert np.isfinite(fc[["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]]).all().all()
+    width = (fc["hi_80"] - fc["lo_80"]).groupby(fc["unique_id"]).mean()
+    assert (width[["steady", "gappy"]] > 0).all()  # histories that vary have wide intervals
+    assert choices.loc["steady", "model"] != forecast.SHORT_HISTORY_MODEL
+    assert fc.loc[fc["unique_id"] == "gone", "yhat"].mean() < 0.5 * {"D": 1, "W": 7, "M": 30}[freq]
+    assert all(isinstance(r, str) and r for r in choices["reason"])
+    if freq == "D":
+        assert choices.loc["new", "model"] == forecast.SHORT_HISTORY_MODEL
+        shut = fc["ds"].dt.date == last + pd.Timedelta(days=5)
+        assert shut.sum() == 4 and (fc.loc[shut, "yhat"] == 0).all()
+        assert any("3 closed day(s) in the history" in note for note in run.result.notes)
