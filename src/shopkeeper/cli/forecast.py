@@ -17,10 +17,7 @@ from shopkeeper.cli._common import (
     handle_errors,
 )
 
-forecast_app = typer.Typer(
-    help="Forecast demand per series with intervals, choosing each series' model by backtest; "
-         "`forecast explain SKU` shows why a SKU got its forecast.",
-    invoke_without_command=True, no_args_is_help=False)
+forecast_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
 app.add_typer(forecast_app, name="forecast")
 
 _LEVEL = typer.Option(help="sku, sku_channel, category or total.")
@@ -90,6 +87,7 @@ def forecast_cmd(
 
     The run (forecasts, backtest scores, chosen models and why) is stored in the warehouse.
     With --chart SKU nothing is forecast again: the chart is drawn from the stored run.
+    `shopkeeper forecast explain SKU` shows why a SKU got its forecast.
 
     Example: shopkeeper forecast --level sku --freq D --horizon 28 && shopkeeper forecast --chart 85123A
     """

@@ -35,6 +35,8 @@ from shopkeeper.inventory import policies
 from shopkeeper.inventory.simulate import PolicyParams, simulate
 from shopkeeper.store import Warehouse
 
+ORDER_BY_MAX_DAYS = 3650  # ten years
+
 DEFAULT_SERVICE_LEVELS = {"A": 0.98, "B": 0.95, "C": 0.90}
 
 
@@ -372,6 +374,9 @@ def _plan_lines(sku: pd.DataFrame, s: PlanSettings, today: dt.date) -> pd.DataFr
     pack = sku["order_multiple"].astype(float).clip(lower=1)
     qty = np.where(raw > 0, np.ceil(np.maximum(raw, moq) / pack - 1e-9) * pack, 0.0)
     days_until = np.where(d > 0, np.floor((position - reorder) / np.where(d > 0, d, 1)), np.nan)
+    # a forecast of a few millionths of a unit a day puts the order-by date past any calendar:
+    # beyond ORDER_BY_MAX_DAYS there is no date to order by, as for no demand at all
+    days_until = np.where(days_until > ORDER_BY_MAX_DAYS, np.nan, days_until)
     order_by = [
         (today + dt.timedelta(days=int(max(k, 0)))) if q > 0 or np.isfinite(k) else None
         for q, k in zip(qty, np.where(qty > 0, 0, days_until), strict=True)
