@@ -203,3 +203,19 @@ def test_a_cancelled_order_does_not_make_steady_demand_look_erratic(warehouse):
         "unit_price": 10.0, "line_amount": 50000.0, "currency": "EUR"}]))
     plan = inventory.make_plan(warehouse, save=False)
     assert steady != "Z" and plan.lines["xyz"].iloc[0] == steady  # ~20 a day, every week
+
+
+def test_a_forecast_of_almost_nothing_has_no_order_by_date_and_does_not_crash(warehouse):
+    """A long-faded SKU's ensemble can forecast a few billionths of a unit a day: its stock then
+    lasts past any calendar (the demo's plan once stopped on the date overflow)."""
+    rng = np.random.default_rng(3)
+    demand_store(warehouse, {"A": rng.poisson(20, DAYS).astype(float),
+                             "FADED": np.concatenate([[5.0, 3.0], np.zeros(DAYS - 2)])},
+                 suppliers=[_supplier("A", 5), _supplier("FADED", 5)],
+                 stock=[_stock("A", 0), _stock("FADED", 400)])
+    forecast.forecast_demand(warehouse, horizon=28)
+    warehouse.query("UPDATE forecasts SET yhat = 1e-9, lo_80 = 0, lo_95 = 0, hi_80 = 1e-9, "
+                    "hi_95 = 1e-9 WHERE unique_id = 'FADED'")
+    lines = inventory.make_plan(warehouse, save=False).lines.set_index("product_id")
+    assert lines.loc["FADED", "suggested_qty"] == 0 and pd.isna(lines.loc["FADED", "order_by"])
+    assert lines.loc["A", "suggested_qty"] > 0 and pd.notna(lines.loc["A", "order_by"])
