@@ -194,8 +194,9 @@ class AutoForecaster:
         choices = self._choose(classes, scores, _window_rmse(backtest), pools, ensembles,
                                filled, forecastable)
         report(f"intervals for {total:,} series", None)
+        scales = interval_scales(backtest, choices.set_index("unique_id")["model"], self.levels)
         self.result_ = ForecastResult(
-            forecasts=self._final(candidates, backtest, choices, df),
+            forecasts=self._final(candidates, backtest, choices, df, scales),
             scores=scores,
             choices=choices,
             backtest=backtest,
@@ -203,7 +204,7 @@ class AutoForecaster:
             seconds=time.perf_counter() - started,
             ensembles=ensembles,
             notes=self._notes(classes, filled),
-            interval_scales=self.scales_,
+            interval_scales=scales,
         )
         report("done", 1.0)
         return self
@@ -564,7 +565,7 @@ class AutoForecaster:
 
     def _final(
         self, candidates: pd.DataFrame, backtest: pd.DataFrame, choices: pd.DataFrame,
-        history: pd.DataFrame,
+        history: pd.DataFrame, scales: dict[int, float],
     ) -> pd.DataFrame:
         chosen = choices.set_index("unique_id")["model"]
         model = candidates["unique_id"].map(chosen)
@@ -573,12 +574,11 @@ class AutoForecaster:
         yhat = values.to_numpy(dtype="float64")[np.arange(len(values)), col]
         out = candidates[KEYS].assign(model=model.to_numpy(), yhat=np.clip(np.nan_to_num(yhat), 0, None))
         widths = conformal_halfwidth(backtest, chosen, self.levels)
-        self.scales_ = interval_scales(backtest, chosen, self.levels)
         narrower = np.zeros(len(out))
         for level in sorted(self.levels):
             # a series without backtest errors gets an interval from its own spread
             spread = self._spread_halfwidth(history, level)
-            half = (out["unique_id"].map(widths[level] * self.scales_[level])
+            half = (out["unique_id"].map(widths[level] * scales[level])
                     .fillna(out["unique_id"].map(spread)).fillna(0.0).to_numpy())
             # each level's own calibration may stretch it less: keep the intervals nested
             half = narrower = np.maximum(half, narrower)
