@@ -25,7 +25,7 @@ from shopkeeper.cli._common import (
 # lists sub-groups in the order they are added. The capabilities' modules mirror the API's
 # routers; then the workspace's own: accounts (users, tokens, audit), the server, MCP.
 COMMAND_MODULES = (
-    "data", "finance", "metrics", "forecast", "inventory", "llm", "content", "reviews",
+    "data", "finance", "metrics", "ask", "forecast", "inventory", "llm", "content", "reviews",
     "service", "recommend", "users", "serve", "mcp",
 )
 for _module in COMMAND_MODULES:
@@ -34,7 +34,7 @@ for _module in COMMAND_MODULES:
 # ``shopkeeper --help`` lists the top-level commands in this order (then the sub-groups); a
 # command not named here follows them, in the order its module registered it.
 HELP_ORDER = (
-    "init", "ingest", "status", "quarantine", "sql", "report", "metrics", "presets", "demo",
+    "init", "ingest", "status", "quarantine", "sql", "report", "metrics", "ask", "presets", "demo",
     "generate", "forecast", "backtest", "plan", "chat", "guide",
 )
 

@@ -96,6 +96,9 @@ DIMENSIONS: dict[str, Dimension] = {
             "sales": f"coalesce(l.country, {_NONE})", "refunds": f"coalesce(o.country, {_NONE})"}),
         Dimension("region", "region", "区域", {
             "sales": f"coalesce(l.region, {_NONE})", "refunds": f"coalesce(o.region, {_NONE})"}),
+        Dimension("customer", "customer", "客户", {
+            "sales": f"coalesce(l.customer_id, {_NONE})",
+            "refunds": f"coalesce(o.customer_id, {_NONE})"}),
         Dimension("currency", "currency", "币种", {
             "sales": "l.currency", "refunds": "r.currency", "expenses": "e.currency"}),
         Dimension("customer_type", "new or returning customer", "新老客", {
@@ -193,6 +196,8 @@ METRICS: dict[str, Metric] = {
            "(GMV − discounts) / orders.", formula="(gmv - discounts) / nullif(orders, 0)"),
         _M("units_per_order", "units per order", "连带率（件/单）", "number", True, "Units / orders.",
            formula="units / nullif(orders, 0)"),
+        _M("unit_price", "average selling price per unit", "件单价", "money", True,
+           "(GMV − discounts) / units.", formula="(gmv - discounts) / nullif(units, 0)"),
         _M("refund_rate", "refund rate", "退款率", "ratio", False, "Refunds / GMV.",
            formula="refunds / nullif(gmv, 0)"),
         _M("returning_customers", "returning customers", "老客户", "count", True,

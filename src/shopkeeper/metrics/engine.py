@@ -91,9 +91,9 @@ class Money:
 @dataclass(frozen=True)
 class MetricQuery:
     """What to compute: ``metrics`` by ``by`` (dimensions, at most one time grain), keeping rows
-    where each ``filters`` dimension is one of the given values, for dates ``start``..``end``
-    (inclusive; open when None), optionally against the ``previous`` period or the same period
-    a ``year`` earlier."""
+    where each ``filters`` dimension is one of the given values and each ``exclude`` dimension
+    is none of them, for dates ``start``..``end`` (inclusive; open when None), optionally
+    against the ``previous`` period or the same period a ``year`` earlier."""
 
     metrics: tuple[str, ...]
     by: tuple[str, ...] = ()
@@ -102,6 +102,7 @@ class MetricQuery:
     end: dt.date | None = None
     compare: str | None = None
     money: Money | None = None
+    exclude: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.metrics if m not in METRICS]
@@ -109,12 +110,12 @@ class MetricQuery:
             raise MetricError(
                 f"unknown metric {', '.join(map(repr, unknown))}; known: {', '.join(METRICS)}"
                 if unknown else "ask for at least one metric")
-        for dim in (*self.by, *self.filters):
+        for dim in (*self.by, *self.filters, *self.exclude):
             if dim not in DIMENSIONS:
                 raise MetricError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
         if len([d for d in self.by if d in TIME_GRAINS]) > 1:
             raise MetricError("group by at most one time grain (day, week, month, quarter, year)")
-        if any(d in TIME_GRAINS for d in self.filters):
+        if any(d in TIME_GRAINS for d in (*self.filters, *self.exclude)):
             raise MetricError("filter time with start and end, not with a time grain")
         if self.compare is not None and self.compare not in COMPARISONS:
             raise MetricError(f"compare must be one of {', '.join(COMPARISONS)}")
@@ -141,6 +142,34 @@ class MetricResult:
     sql: str
     unavailable: dict[str, list[str]]
     money: str = ""
+    params: list = field(default_factory=list)
+
+    def sql_with_params(self) -> str:
+        """The SQL with its parameters written in, to read or to run as it is."""
+        return inline_params(self.sql, self.params)
+
+
+def inline_params(sql: str, params: Sequence) -> str:
+    """``sql`` with each ``?`` replaced by its parameter as a SQL literal."""
+    def literal(v) -> str:
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(literal(x) for x in v) + "]"
+        if isinstance(v, int | float):
+            return repr(v)
+        return "'" + str(v).replace("'", "''") + "'"
+
+    out, quoted, i = [], False, 0
+    for ch in sql:  # a ? inside a string literal ('fees?$') is not a parameter
+        if ch == "'":
+            quoted = not quoted
+        if ch == "?" and not quoted:
+            if i >= len(params):
+                return sql
+            out.append(literal(params[i]))
+            i += 1
+        else:
+            out.append(ch)
+    return "".join(out) if i == len(params) else sql
 
 
 def measures_of(metric: str) -> list[str]:
@@ -180,7 +209,8 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
     by_source: dict[str, list[str]] = {}
     for measure in needed:
         by_source.setdefault(METRICS[measure].source or "", []).append(measure)
-    split = [d for d in (*dims, *q.filters) if d != _ALL and not DIMENSIONS[d].is_time]
+    split = [d for d in dict.fromkeys((*dims, *q.filters, *q.exclude))
+             if d != _ALL and not DIMENSIONS[d].is_time]
     missing = {s: [d for d in split if _source_base(s) not in DIMENSIONS[d].sql]
                for s in by_source}
     params: list = []
@@ -277,6 +307,9 @@ def _where(q: MetricQuery, source: str, time_col: str) -> tuple[str, list]:
         clauses += dates
     for dim, values in q.filters.items():
         clauses.append(f"{DIMENSIONS[dim].sql[source]} IN (SELECT unnest(?))")
+        params.append([str(v) for v in values])
+    for dim, values in q.exclude.items():
+        clauses.append(f"{DIMENSIONS[dim].sql[source]} NOT IN (SELECT unnest(?))")
         params.append([str(v) for v in values])
     return " AND ".join(clauses), params
 
@@ -385,9 +418,11 @@ def query(
     end: dt.date | str | None = None,
     compare: str | None = None,
     money: Money | None = None,
+    exclude: Mapping[str, str | Sequence[str]] | None = None,
 ) -> MetricResult:
     """Compute ``metrics`` from the warehouse; see :class:`MetricQuery` for the arguments and
-    :class:`Money` for ``money``. Without ``money``, a store with more than one currency has
+    :class:`Money` for ``money``. ``exclude`` leaves out rows whose dimension is one of the
+    given values (every country but the UK). Without ``money``, a store with more than one currency has
     its amounts split by a ``currency`` column added to ``by``: they are never added up."""
     as_tuple = lambda v: (v,) if isinstance(v, str) else tuple(v)  # noqa: E731
     by, filters_ = as_tuple(by), {k: as_tuple(v) for k, v in (filters or {}).items()}
@@ -417,12 +452,13 @@ def query(
     q = MetricQuery(
         metrics=names, by=by, filters=filters_,
         start=_as_date(start), end=_as_date(end), compare=compare, money=money,
+        exclude={k: as_tuple(v) for k, v in (exclude or {}).items()},
     )
     sql, params, unavailable = compile_query(q)
     df = _run(warehouse, sql, params, q)
     if q.compare:
         df = _with_comparison(warehouse, q, df)
-    return MetricResult(df, q, sql, unavailable, described)
+    return MetricResult(df, q, sql, unavailable, described, list(params))
 
 
 def currencies(warehouse: Warehouse) -> list[str]:
@@ -484,7 +520,7 @@ def comparison_range(q: MetricQuery) -> tuple[dt.date, dt.date, pd.DateOffset]:
 
 def _with_comparison(warehouse: Warehouse, q: MetricQuery, df: pd.DataFrame) -> pd.DataFrame:
     start, end, offset = comparison_range(q)
-    prev_q = MetricQuery(q.metrics, q.by, q.filters, start, end, money=q.money)
+    prev_q = MetricQuery(q.metrics, q.by, q.filters, start, end, money=q.money, exclude=q.exclude)
     sql, params, _ = compile_query(prev_q)
     prev = _run(warehouse, sql, params, prev_q)
     if q.grain:

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         "= 1.08 of it); reports say which rates they used. Empty: a store selling in several "
         "currencies is reported one currency at a time, never added up.",
     )
+    ask_vocabulary: str = Field(
+        default="",
+        description="TOML file of the merchant's own words for 'shopkeeper ask': synonyms of "
+        "metrics and new metrics as formulas over existing ones (see docs/ask.md).",
+    )
     memory_limit: str = Field(
         default=DEFAULT_MEMORY_LIMIT,
         description="DuckDB memory limit; larger loads and queries spill to disk. DuckDB keeps "

@@ -1,0 +1,440 @@
+"""Run a read question on the warehouse and write the answer: a number or a table, one
+sentence in the question's language whose every number comes from the result, the
+definitions used, and the queries that computed it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from shopkeeper import metrics
+from shopkeeper.ask.periods import Period
+from shopkeeper.ask.query import AskQuery
+from shopkeeper.ask.vocabulary import Vocabulary
+from shopkeeper.metrics import DIMENSIONS, METRICS
+from shopkeeper.store import Warehouse
+
+KINDS = ("number", "table", "ask_back", "refused")
+SALE_DEFINITION = {
+    "en": "A sale is an order that is not cancelled and has a value; refunds count on the day "
+          "they were paid.",
+    "zh": "销售指未取消且金额不为零的订单；退款计入退款支付当天。",
+}
+
+
+@dataclass
+class Answer:
+    """What ``shopkeeper ask`` returns, in every face (see ``docs/ask.md`` for the JSON)."""
+
+    kind: str
+    text: str
+    question: str = ""
+    language: str = "en"
+    value: float | None = None
+    previous: float | None = None
+    change_pct: float | None = None
+    unit: str = ""
+    currency: str = ""
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
+    definitions: list[str] = field(default_factory=list)
+    metric_query: dict[str, Any] | None = None
+    sql: str = ""
+    as_of: str = ""
+    source: str = "reader"  # reader, model, or sql (read-only SQL from a model)
+    chart: dict[str, Any] | None = None  # {"type": "bar"|"line", "x": column, "y": column}
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["rows"] = [[_json_value(v) for v in row] for row in self.rows]
+        return out
+
+    def frame(self) -> pd.DataFrame:
+        """The answer as a table (one row for a number), for CSV/XLSX export."""
+        if self.kind == "table":
+            return pd.DataFrame(self.rows, columns=self.columns)
+        if self.kind == "number":
+            return pd.DataFrame([{"value": self.value, "previous": self.previous,
+                                  "change_pct": self.change_pct, "unit": self.unit,
+                                  "currency": self.currency}])
+        return pd.DataFrame({"choices": self.choices})
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, pd.Timestamp | dt.date):
+        return v.isoformat()[:10]
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
+        money: metrics.Money | None = None, question: str = "") -> Answer:
+    """Compute the answer to a read question."""
+    lang = q.language
+    q = _resolve_names(warehouse, q)
+    if "sku" in q.filters and not q.filters["sku"]:
+        return _no_data(q, question, as_of, lang, words=True)
+    base = [m for m in q.metrics if m in METRICS]
+    extra = {m: vocab.extra_metrics[m] for m in q.metrics if m not in METRICS}
+    needed = list(dict.fromkeys([*base, *_extra_inputs(extra)]))
+    compare = q.compare if isinstance(q.compare, str) else None
+    common = dict(by=q.by, filters=q.filters, exclude=q.exclude, money=money)
+    result = metrics.query(warehouse, needed, start=q.period.start, end=q.period.end,
+                           compare=compare if not q.period.is_all else None, **common)
+    df = _with_extra(result.df, extra, compare is not None)
+    sqls = [result.sql_with_params()]
+    if isinstance(q.compare, Period):
+        other = metrics.query(warehouse, needed, start=q.compare.start, end=q.compare.end,
+                              **common)
+        sqls.append(other.sql_with_params())
+        prev = _with_extra(other.df, extra, False)
+        df = _compare_frames(df, prev, q)
+    currency = result.money if result.money not in ("by currency",) else ""
+    if "currency" in df.columns and "currency" not in q.by:
+        q = replace(q, by=(*q.by, "currency"))
+    definitions = _definitions(q, vocab, lang, as_of, result.money)
+    answer = Answer(kind="number", text="", question=question, language=lang,
+                    currency=currency, definitions=definitions, metric_query=q.to_dict(),
+                    sql=";\n\n".join(sqls), as_of=as_of.isoformat(),
+                    unit=vocab.metric(q.metrics[0]).unit)
+    metric = q.metrics[0]
+    if not q.by:
+        return _number(answer, df, q, vocab, warehouse, money)
+    return _table(answer, df, q, vocab, warehouse, money, metric)
+
+
+def _extra_inputs(extra: dict) -> list[str]:
+    return [name for f in extra.values() for name in _formula_inputs(f.formula or "")]
+
+
+def _formula_inputs(formula: str) -> list[str]:
+    return [w for w in re.findall(r"\b[a-z_]+\b", formula) if w in METRICS]
+
+
+def _with_extra(df: pd.DataFrame, extra: dict, compared: bool) -> pd.DataFrame:
+    """The merchant's own metrics, computed by DuckDB from the semantic layer's columns."""
+    import duckdb
+
+    for name, metric in extra.items():
+        for suffix in ("", "_prev") if compared else ("",):
+            expr = re.sub(r"\b[a-z_]+\b",
+                          lambda t, s=suffix: f'"{t.group()}{s}"' if t.group() in METRICS
+                          else t.group(), metric.formula or "")
+            with duckdb.connect() as con:
+                con.register("frame", df)
+                df[f"{name}{suffix}"] = con.execute(f"SELECT {expr} FROM frame").df().iloc[:, 0]
+        if compared:
+            df[f"{name}_change"] = df[name] - df[f"{name}_prev"]
+            df[f"{name}_change_pct"] = df[f"{name}_change"] / df[f"{name}_prev"].abs().where(
+                df[f"{name}_prev"] != 0)
+    return df
+
+
+def _compare_frames(df: pd.DataFrame, prev: pd.DataFrame, q: AskQuery) -> pd.DataFrame:
+    keys = [d for d in q.by if d not in ("day", "week", "month", "quarter", "year")]
+    prev = prev.rename(columns={m: f"{m}_prev" for m in q.metrics})
+    out = df.merge(prev[[*keys, *(f"{m}_prev" for m in q.metrics)]], on=keys, how="left") \
+        if keys else pd.concat([df, prev[[f"{m}_prev" for m in q.metrics]]], axis=1)
+    for m in q.metrics:
+        out[f"{m}_change"] = out[m] - out[f"{m}_prev"]
+        out[f"{m}_change_pct"] = out[f"{m}_change"] / out[f"{m}_prev"].abs().where(
+            out[f"{m}_prev"] != 0)
+    return out
+
+
+def _resolve_names(warehouse: Warehouse, q: AskQuery) -> AskQuery:
+    """Product-name words → the products whose title contains them all."""
+    if not q.name_words:
+        return q
+    clauses = " AND ".join("title ILIKE ?" for _ in q.name_words)
+    rows = warehouse.query(f"SELECT product_id FROM products WHERE {clauses} ORDER BY 1",
+                           [f"%{w}%" for w in q.name_words])
+    skus = tuple(str(r[0]) for r in rows)
+    known = q.filters.get("sku")
+    if known:
+        skus = tuple(s for s in skus if s in known)
+    return replace(q, filters={**q.filters, "sku": skus})
+
+
+def _no_data(q: AskQuery, question: str, as_of: dt.date, lang: str, *, words: bool) -> Answer:
+    word = ", ".join(q.name_words)
+    text = (f"没有名称包含“{word}”的商品。" if lang == "zh"
+            else f"No product's name contains \"{word}\".")
+    return Answer(kind="number", text=text, question=question, language=lang, value=None,
+                  metric_query=q.to_dict(), as_of=as_of.isoformat())
+
+
+def _number(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
+            warehouse: Warehouse, money: metrics.Money | None) -> Answer:
+    lang, metric = q.language, q.metrics[0]
+    if len(q.metrics) > 1:  # several metrics: one row each
+        answer.kind = "table"
+        answer.columns = ["metric", "value"]
+        answer.rows = [[_label(vocab, m, lang), _float(df[m].iloc[0]) if len(df) else None]
+                       for m in q.metrics]
+        answer.text = ("；".join if lang == "zh" else "; ".join)(
+            f"{_label(vocab, m, lang)} {_fmt(_float(df[m].iloc[0]) if len(df) else None, vocab.metric(m).unit, answer.currency, lang)}"
+            for m in q.metrics) + ("。" if lang == "zh" else ".")
+        answer.text = f"{q.period.label(lang)}：{answer.text}" if lang == "zh" else \
+            f"{q.period.label(lang)}: {answer.text}"
+        return answer
+    value = _float(df[metric].iloc[0]) if len(df) else None
+    if q.share and (q.filters or q.exclude):
+        whole = metrics.query(warehouse, [metric], start=q.period.start, end=q.period.end,
+                              money=money)
+        total = _float(whole.df[metric].iloc[0]) if len(whole.df) else None
+        answer.sql += ";\n\n" + whole.sql_with_params()
+        share = value / total if value is not None and total else None
+        answer.value, answer.unit = share, "ratio"
+        part = _filter_words(q, lang)
+        answer.text = (
+            f"{q.period.label(lang)}，{part}的{_label(vocab, metric, lang)}为 "
+            f"{_fmt(value, vocab.metric(metric).unit, answer.currency, lang)}，占全部 "
+            f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)} 的 "
+            f"{_pct(share)}。" if lang == "zh" else
+            f"In {q.period.label(lang)}, {part} made {_fmt(value, vocab.metric(metric).unit, answer.currency, lang)} "
+            f"of {_label(vocab, metric, lang)}: {_pct(share)} of the total "
+            f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)}.")
+        return answer
+    answer.value = value
+    if f"{metric}_prev" in df.columns and len(df):
+        answer.previous = _float(df[f"{metric}_prev"].iloc[0])
+        answer.change_pct = _float(df[f"{metric}_change_pct"].iloc[0])
+    answer.text = _number_sentence(answer, q, vocab)
+    return answer
+
+
+def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
+           warehouse: Warehouse, money: metrics.Money | None, metric: str) -> Answer:
+    lang = q.language
+    answer.kind = "table"
+    key = q.by[0]
+    df = df.copy()
+    if key in ("day", "week", "month", "quarter", "year"):
+        df[key] = pd.to_datetime(df[key]).dt.date
+    total = df[metric].sum(min_count=1) if vocab.metric(metric).unit in ("money", "count") \
+        else None
+    if q.rank:
+        side, n = q.rank
+        df = df.dropna(subset=[metric])
+        df = df.sort_values([metric, key], ascending=[side == "bottom", True],
+                            kind="mergesort").head(n)
+    cols = [*q.by, *q.metrics]
+    if key == "sku":
+        names = _product_names(warehouse, df["sku"].astype(str).tolist())
+        df.insert(df.columns.get_loc("sku") + 1, "product", df["sku"].astype(str).map(names))
+        cols.insert(cols.index("sku") + 1, "product")
+    for m in q.metrics:
+        if f"{m}_prev" in df.columns:
+            cols += [f"{m}_prev", f"{m}_change_pct"]
+    if q.share and total:
+        df["share"] = df[metric] / total
+        cols.append("share")
+    answer.columns = cols
+    answer.rows = [[_cell(v) for v in row] for row in df[cols].itertuples(index=False)]
+    if q.share and q.rank and total:
+        part = df[metric].sum()
+        answer.kind, answer.unit = "number", "ratio"
+        answer.value = _float(part / total)
+        n = len(df)
+        what = _dim_label(key, lang, plural=True)
+        answer.text = (
+            f"{q.period.label(lang)}，{_label(vocab, metric, lang)}"
+            f"{'最高' if q.rank[0] == 'top' else '最低'}的 {n} 个{what}合计 "
+            f"{_fmt(part, vocab.metric(metric).unit, answer.currency, lang)}，占全部 "
+            f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)} 的 "
+            f"{_pct(answer.value)}。" if lang == "zh" else
+            f"In {q.period.label(lang)}, the {q.rank[0]} {n} {what} by "
+            f"{_label(vocab, metric, lang)} made "
+            f"{_fmt(part, vocab.metric(metric).unit, answer.currency, lang)}: "
+            f"{_pct(answer.value)} of the total "
+            f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)}.")
+        return answer
+    answer.chart = ({"type": "line" if key in ("day", "week", "month", "quarter", "year")
+                     else "bar", "x": "product" if key == "sku" else key, "y": metric}
+                    if len(answer.rows) > 1 else None)
+    answer.text = _table_sentence(answer, df, q, vocab, metric, key)
+    return answer
+
+
+def _product_names(warehouse: Warehouse, skus: list[str]) -> dict[str, str]:
+    if not skus:
+        return {}
+    rows = warehouse.query("SELECT product_id, title FROM products WHERE product_id IN "
+                           "(SELECT unnest(?))", [skus])
+    return {str(r[0]): str(r[1] or "") for r in rows}
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, float):
+        return None if math.isnan(v) else v
+    return v
+
+
+def _float(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _label(vocab: Vocabulary, metric: str, lang: str) -> str:
+    m = vocab.metric(metric)
+    return m.label_zh if lang == "zh" else m.label_en
+
+
+def _dim_label(dim: str, lang: str, plural: bool = False) -> str:
+    d = DIMENSIONS[dim]
+    if lang == "zh":
+        return d.label_zh
+    label = {"sku": "product", "country": "country"}.get(dim, d.label_en)
+    if plural:
+        return {"country": "countries", "category": "categories"}.get(dim, label + "s")
+    return label
+
+
+def _fmt(value: float | None, unit: str, currency: str, lang: str) -> str:
+    if value is None:
+        return "无数据" if lang == "zh" else "no data"
+    if unit == "money":
+        return f"{currency} {value:,.2f}".strip()
+    if unit == "ratio":
+        return _pct(value)
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2%}"
+
+
+def _filter_words(q: AskQuery, lang: str) -> str:
+    parts = []
+    for dim, values in q.filters.items():
+        if dim == "sku" and q.name_words:
+            parts.append(f"名称含“{', '.join(q.name_words)}”的商品" if lang == "zh"
+                         else f"products whose name contains \"{', '.join(q.name_words)}\"")
+        else:
+            parts.append("、".join(values) if lang == "zh" else ", ".join(values))
+    for values in q.exclude.values():
+        parts.append(("除" + "、".join(values) + "以外") if lang == "zh"
+                     else "everywhere but " + ", ".join(values))
+    return ("，".join if lang == "zh" else "; ".join)(parts)
+
+
+def _number_sentence(a: Answer, q: AskQuery, vocab: Vocabulary) -> str:
+    lang, metric = q.language, q.metrics[0]
+    unit = vocab.metric(metric).unit
+    label = _label(vocab, metric, lang)
+    where = _filter_words(q, lang)
+    value = _fmt(a.value, unit, a.currency, lang)
+    if a.value is None:
+        return (f"{q.period.label(lang)}{('（' + where + '）') if where else ''}没有{label}数据。"
+                if lang == "zh" else
+                f"There is no data for {label} in {q.period.label(lang)}"
+                f"{' (' + where + ')' if where else ''}.")
+    text = (f"{q.period.label(lang)}{('（' + where + '）') if where else ''}的{label}为 {value}"
+            if lang == "zh" else
+            f"{label[0].upper() + label[1:]} in {q.period.label(lang)}"
+            f"{' (' + where + ')' if where else ''} was {value}")
+    if q.compare is not None:
+        prev_label = _compare_label(q, lang)
+        prev = _fmt(a.previous, unit, a.currency, lang)
+        if a.previous is None:
+            text += (f"；{prev_label}没有数据可比" if lang == "zh"
+                     else f"; there is no data for {prev_label} to compare with")
+        elif a.change_pct is None:
+            text += f"，{prev_label}为 {prev}" if lang == "zh" else f", against {prev} in {prev_label}"
+        else:
+            up = a.change_pct >= 0
+            text += (f"，{prev_label}为 {prev}，{'增长' if up else '下降'} {abs(a.change_pct):.2%}"
+                     if lang == "zh" else
+                     f", {'up' if up else 'down'} {abs(a.change_pct):.2%} from {prev} in "
+                     f"{prev_label}")
+    return text + ("。" if lang == "zh" else ".")
+
+
+def _compare_label(q: AskQuery, lang: str) -> str:
+    if isinstance(q.compare, Period):
+        return q.compare.label(lang)
+    if q.period.start is None or q.period.end is None:
+        return ""
+    start, end, _ = metrics.comparison_range(metrics.MetricQuery(
+        ("orders",), start=q.period.start, end=q.period.end, compare=str(q.compare)))
+    what = {"year": ("去年同期", "the same period a year earlier"),
+            "previous": ("上一期", "the previous period")}[str(q.compare)]
+    return (f"{what[0]}（{start} 至 {end}）" if lang == "zh" else f"{what[1]} ({start} to {end})")
+
+
+def _table_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary, metric: str,
+                    key: str) -> str:
+    lang = q.language
+    unit = vocab.metric(metric).unit
+    label = _label(vocab, metric, lang)
+    if not len(df):
+        return (f"{q.period.label(lang)}没有数据。" if lang == "zh"
+                else f"There is no data for {q.period.label(lang)}.")
+    shown = "product" if key == "sku" else key
+
+    def name(row) -> str:
+        value = row[shown] if shown in row and row[shown] else row[key]
+        return str(value)
+
+    first = df.iloc[0]
+    if q.rank:
+        side = q.rank[0]
+        if len(df) == 1:
+            return (f"{q.period.label(lang)}{label}{'最高' if side == 'top' else '最低'}的"
+                    f"{_dim_label(key, lang)}是 {name(first)}（"
+                    f"{_fmt(_float(first[metric]), unit, a.currency, lang)}）。" if lang == "zh" else
+                    f"In {q.period.label(lang)}, the {_dim_label(key, lang)} with the "
+                    f"{'highest' if side == 'top' else 'lowest'} {label} was {name(first)} "
+                    f"({_fmt(_float(first[metric]), unit, a.currency, lang)}).")
+        rest = df.iloc[1:3]
+        tail = ("、".join if lang == "zh" else ", ".join)(
+            f"{name(r)}（{_fmt(_float(r[metric]), unit, a.currency, lang)}）" if lang == "zh"
+            else f"{name(r)} ({_fmt(_float(r[metric]), unit, a.currency, lang)})"
+            for _, r in rest.iterrows())
+        return (f"{q.period.label(lang)}按{label}排名，第一是 {name(first)}（"
+                f"{_fmt(_float(first[metric]), unit, a.currency, lang)}），其后是 {tail}；"
+                f"共 {len(df)} 行。" if lang == "zh" else
+                f"In {q.period.label(lang)}, ranked by {label}: first {name(first)} "
+                f"({_fmt(_float(first[metric]), unit, a.currency, lang)}), then {tail}; "
+                f"{len(df)} rows.")
+    top = df.loc[df[metric].idxmax()] if df[metric].notna().any() else first
+    return (f"{q.period.label(lang)}按{_dim_label(key, lang)}的{label}共 {len(df)} 行，最高的是 "
+            f"{name(top)}（{_fmt(_float(top[metric]), unit, a.currency, lang)}）。" if lang == "zh"
+            else f"{label[0].upper() + label[1:]} by {_dim_label(key, lang)} in "
+            f"{q.period.label(lang)}: {len(df)} rows; the highest is {name(top)} "
+            f"({_fmt(_float(top[metric]), unit, a.currency, lang)}).")
+
+
+def _definitions(q: AskQuery, vocab: Vocabulary, lang: str, as_of: dt.date,
+                 money: str) -> list[str]:
+    out = []
+    for m in q.metrics:
+        metric = vocab.metric(m)
+        out.append(f"{metric.label_zh if lang == 'zh' else metric.label_en} ({m}): "
+                   f"{metric.description}")
+    out.append(SALE_DEFINITION[lang])
+    span = q.period.span()
+    out.append(f"期间：{span}（“今天”按 {as_of} 计，即数据中最后有销售的一天或今天）" if lang == "zh"
+               else f"Period: {span} (\"today\" is {as_of}: the last day with sales, or today)")
+    if q.name_words:
+        n = len(q.filters.get("sku", ()))
+        out.append(f"名称含“{', '.join(q.name_words)}”的商品：{n} 个" if lang == "zh" else
+                   f"Products whose name contains \"{', '.join(q.name_words)}\": {n}")
+    if money:
+        out.append(f"金额币种：{money}" if lang == "zh" else f"Amounts in {money}")
+    return out

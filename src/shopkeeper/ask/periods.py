@@ -1,0 +1,297 @@
+"""Periods as merchants say them, in Chinese and English, read relative to an "as of" day.
+
+``read_period("上个月客单价", as_of)`` finds "上个月" and returns the calendar month before
+``as_of``'s. Every reading is a :class:`Period` with inclusive dates and a label in both
+languages, so the answer can say exactly which days it counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9, "十": 10}
+_EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+               "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
+               "twenty": 20, "thirty": 30, "a": 1, "an": 1}
+_MONTHS_EN = {name: i for i, names in enumerate(
+    [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+     ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+     ("october", "oct"), ("november", "nov"), ("december", "dec")], start=1) for name in names}
+_MONTH_RE = "|".join(sorted(_MONTHS_EN, key=len, reverse=True))
+_ORDINAL_EN = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+               "4th": 4}
+_NUM = r"(\d+|[零〇一二两三四五六七八九十]+)"
+
+
+def zh_number(text: str) -> int:
+    """``"12"``, ``"十二"``, ``"三十"`` → 12, 12, 30 (numbers up to 99)."""
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_ZH_DIGITS.get(tens, 1) if tens else 1) * 10 + (_ZH_DIGITS[ones] if ones else 0)
+    return _ZH_DIGITS[text]
+
+
+def en_number(text: str) -> int:
+    return int(text) if text.isdigit() else _EN_NUMBERS[text.lower()]
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days ``start``..``end`` (inclusive; both None means all the data)."""
+
+    start: dt.date | None
+    end: dt.date | None
+    label_en: str
+    label_zh: str
+
+    @property
+    def is_all(self) -> bool:
+        return self.start is None and self.end is None
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+    def span(self) -> str:
+        if self.is_all:
+            return "all data"
+        if self.start == self.end:
+            return str(self.start)
+        return f"{self.start} – {self.end}"
+
+
+ALL_TIME = Period(None, None, "all data", "全部数据")
+
+
+def month(year: int, m: int) -> Period:
+    start = dt.date(year, m, 1)
+    end = (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date()
+    return Period(start, end, start.strftime("%B %Y"), f"{year}年{m}月")
+
+
+def quarter(year: int, q: int) -> Period:
+    start = dt.date(year, 3 * q - 2, 1)
+    end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
+    return Period(start, end, f"Q{q} {year}", f"{year}年第{q}季度")
+
+
+def half(year: int, h: int) -> Period:
+    start, end = (dt.date(year, 1, 1), dt.date(year, 6, 30)) if h == 1 else \
+        (dt.date(year, 7, 1), dt.date(year, 12, 31))
+    return Period(start, end, f"H{h} {year}", f"{year}年{'上' if h == 1 else '下'}半年")
+
+
+def year(y: int) -> Period:
+    return Period(dt.date(y, 1, 1), dt.date(y, 12, 31), str(y), f"{y}年")
+
+
+def iso_week(y: int, w: int) -> Period:
+    start = dt.date.fromisocalendar(y, w, 1)
+    return Period(start, start + dt.timedelta(days=6), f"week {w} of {y}",
+                  f"{y}年第{w}周")
+
+
+def day(d: dt.date) -> Period:
+    return Period(d, d, d.isoformat(), f"{d.year}年{d.month}月{d.day}日")
+
+
+def days(start: dt.date, end: dt.date) -> Period:
+    return Period(start, end, f"{start} to {end}",
+                  f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月"
+                  f"{end.day}日")
+
+
+def last_n(n: int, unit: str, as_of: dt.date) -> Period:
+    """The ``n`` days, weeks or months ending on ``as_of`` (inclusive)."""
+    if unit == "day":
+        start = as_of - dt.timedelta(days=n - 1)
+    elif unit == "week":
+        start = as_of - dt.timedelta(days=7 * n - 1)
+    else:
+        start = (pd.Timestamp(as_of) - pd.DateOffset(months=n) + pd.Timedelta(days=1)).date()
+    zh_unit = {"day": "天", "week": "周", "month": "个月"}[unit]
+    return Period(start, as_of, f"the last {n} {unit}{'s' * (n > 1)} ({start} to {as_of})",
+                  f"最近{n}{zh_unit}（{start} 至 {as_of}）")
+
+
+def _latest(make, as_of: dt.date, *args: int) -> Period:
+    """This year's period, or last year's when this year's has not begun by ``as_of``."""
+    p = make(as_of.year, *args)
+    return p if p.start <= as_of else make(as_of.year - 1, *args)
+
+
+def _to_date(y: int | None, m: int, d: int, as_of: dt.date) -> dt.date:
+    if y is not None:
+        return dt.date(y, m, d)
+    candidate = dt.date(as_of.year, m, d)
+    return candidate if candidate <= as_of else dt.date(as_of.year - 1, m, d)
+
+
+@dataclass(frozen=True)
+class PeriodReading:
+    """What a question says about time: the period, a comparison, and the text it used."""
+
+    period: Period | None
+    compare: str | Period | None  # "previous", "year", or an explicit second period
+    matched: tuple[str, ...]
+    vague: str | None = None  # a time word that needs a span ("最近", "上次")
+
+
+def read_period(text: str, as_of: dt.date) -> PeriodReading:
+    """The period and comparison a question names, relative to ``as_of``."""
+    t = text.lower()
+    found: list[tuple[int, Period, str]] = []  # (position, period, matched text)
+    taken: list[tuple[int, int]] = []
+
+    def add(m: re.Match, p: Period) -> None:
+        if any(m.start() < b and a < m.end() for a, b in taken):
+            return
+        taken.append((m.start(), m.end()))
+        found.append((m.start(), p, m.group()))
+
+    def each(pattern: str, make) -> None:
+        for m in re.finditer(pattern, t):
+            try:
+                p = make(m)
+            except (ValueError, KeyError):
+                continue
+            if p is not None:
+                add(m, p)
+
+    month_start = as_of.replace(day=1)
+    prev_month_end = month_start - dt.timedelta(days=1)
+    q_now = (as_of.month - 1) // 3 + 1
+    # -- explicit ranges first: "2011-05-01 到 2011-05-15", "between May 1 and May 15 2011"
+    iso = r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+    each(rf"(?:从|between |from )?{iso}\s*(?:到|至|-|–|~|and|to|until|through)\s*{iso}",
+         lambda m: days(dt.date(int(m[1]), int(m[2]), int(m[3])),
+                        dt.date(int(m[4]), int(m[5]), int(m[6]))))
+    each(r"(?:从|between |from )?(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?\s*(?:到|至|-|~)"
+         r"\s*(?:(\d{4})年)?(?:(\d{1,2})月)?(\d{1,2})[日号]",
+         lambda m: days(_to_date(int(m[1]) if m[1] else None, int(m[2]), int(m[3]), as_of),
+                        _to_date(int(m[4] or m[1]) if (m[4] or m[1]) else None,
+                                 int(m[5] or m[2]), int(m[6]), as_of)))
+    en_day = rf"({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?"
+    each(rf"(?:between |from )?{en_day}(?:,? (\d{{4}}))?\s*(?:and|to|until|through|-|–)\s*"
+         rf"(?:({_MONTH_RE})\.? )?(\d{{1,2}})(?:st|nd|rd|th)?(?:,? (\d{{4}}))?",
+         lambda m: days(
+             _to_date(int(m[3] or m[6]) if (m[3] or m[6]) else None, _MONTHS_EN[m[1]],
+                      int(m[2]), as_of),
+             _to_date(int(m[6] or m[3]) if (m[6] or m[3]) else None,
+                      _MONTHS_EN[m[4] or m[1]], int(m[5]), as_of)))
+    # -- single days, weeks, months, quarters, halves, years
+    each(iso, lambda m: day(dt.date(int(m[1]), int(m[2]), int(m[3]))))
+    each(rf"({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})",
+         lambda m: day(dt.date(int(m[3]), _MONTHS_EN[m[1]], int(m[2]))))
+    each(r"(?:(\d{4})\s*年\s*)?第\s*" + _NUM + r"\s*周",
+         lambda m: iso_week(int(m[1]) if m[1] else as_of.isocalendar()[0], zh_number(m[2])))
+    each(r"\bweek (\d{1,2})(?: of (\d{4})|,? (\d{4}))?\b",
+         lambda m: iso_week(int(m[2] or m[3] or as_of.isocalendar()[0]), int(m[1])))
+    each(r"(\d{4})\s*年\s*(?:第)?\s*([一二三四1-4])\s*季度",
+         lambda m: quarter(int(m[1]), zh_number(m[2])))
+    each(r"(?:第)?([一二三四1-4])\s*季度", lambda m: _latest(quarter, as_of, zh_number(m[1])))
+    each(r"\bq([1-4])\b(?:\s*(?:of\s*)?(\d{4}))?",
+         lambda m: quarter(int(m[2]), int(m[1])) if m[2] else _latest(quarter, as_of, int(m[1])))
+    each(r"\b(\d{4})\s*q([1-4])\b", lambda m: quarter(int(m[1]), int(m[2])))
+    each(r"\b(first|second|third|fourth|1st|2nd|3rd|4th) quarter(?: of (\d{4}))?",
+         lambda m: quarter(int(m[2]), _ORDINAL_EN[m[1]]) if m[2]
+         else _latest(quarter, as_of, _ORDINAL_EN[m[1]]))
+    each(r"(?:(\d{4})\s*年\s*)?([上下])半年",
+         lambda m: half(int(m[1]), 1 if m[2] == "上" else 2) if m[1]
+         else _latest(half, as_of, 1 if m[2] == "上" else 2))
+    each(r"\b(?:(first|second) half|h([12]))(?: of)?(?:\s*(\d{4}))?\b",
+         lambda m: (lambda h: half(int(m[3]), h) if m[3] else _latest(half, as_of, h))(
+             1 if (m[1] == "first" or m[2] == "1") else 2))
+    each(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*[日号])",
+         lambda m: month(int(m[1]), int(m[2])))
+    each(r"(\d{4})[-/](\d{1,2})(?![-/\d])", lambda m: month(int(m[1]), int(m[2])))
+    each(rf"\b({_MONTH_RE})\.?,? (\d{{4}})\b", lambda m: month(int(m[2]), _MONTHS_EN[m[1]]))
+    each(r"(?<![\d年第])(\d{1,2}|[一二三四五六七八九十]+)\s*月份?(?!\s*\d{1,2}\s*[日号])",
+         lambda m: _latest(month, as_of, zh_number(m[1])))
+    each(rf"\b(?:in |for |during )({_MONTH_RE})\b|\b({_MONTH_RE})\b(?= (?:vs|versus|compared|"
+         r"and|sales|revenue|orders|aov))",
+         lambda m: _latest(month, as_of, _MONTHS_EN[m[1] or m[2]]))
+    each(r"(\d{4})\s*年(?!\s*\d{1,2}\s*月)(?!\s*第)", lambda m: year(int(m[1])))
+    each(r"\b(?:in|for|during|of|year) (\d{4})\b", lambda m: year(int(m[1])))
+    # -- relative periods
+    each(r"(?:最近|近|过去|前)\s*" + _NUM + r"\s*(天|日|周|星期|个月|月)",
+         lambda m: last_n(zh_number(m[1]), {"天": "day", "日": "day", "周": "week",
+                                            "星期": "week"}.get(m[2], "month"), as_of))
+    each(r"\b(?:last|past|previous|recent|trailing)\s+(\d+|" + "|".join(_EN_NUMBERS)
+         + r")\s+(day|week|month)s?\b",
+         lambda m: last_n(en_number(m[1]), m[2], as_of))
+    each(r"上个?月|last month|previous month|prior month",
+         lambda m: month(prev_month_end.year, prev_month_end.month))
+    each(r"上上个?月|the month before last",
+         lambda m: (lambda d: month(d.year, d.month))(
+             prev_month_end.replace(day=1) - dt.timedelta(days=1)))
+    each(r"(?:本月|这个月|当月)(?:至今|到现在|以来)?|this month|month[- ]to[- ]date|\bmtd\b",
+         lambda m: Period(month_start, as_of, f"this month to date ({month_start} to {as_of})",
+                          f"本月至今（{month_start} 至 {as_of}）"))
+    each(r"(?:今年|本年)(?:以来|至今|到现在)?|年初至今|this year|year[- ]to[- ]date|\bytd\b"
+         r"|so far this year",
+         lambda m: Period(dt.date(as_of.year, 1, 1), as_of,
+                          f"this year to date ({as_of.year}-01-01 to {as_of})",
+                          f"今年以来（{as_of.year}-01-01 至 {as_of}）"))
+    each(r"去年(?!同期)|last year(?! same)(?!'s same)|previous year",
+         lambda m: year(as_of.year - 1))
+    each(r"上个?季度|last quarter|previous quarter",
+         lambda m: quarter(*((as_of.year, q_now - 1) if q_now > 1 else (as_of.year - 1, 4))))
+    each(r"(?:本|这个?)季度(?:至今|以来)?|this quarter|quarter[- ]to[- ]date",
+         lambda m: (lambda q: Period(q.start, as_of, f"this quarter to date ({q.start} to "
+                                     f"{as_of})", f"本季度至今（{q.start} 至 {as_of}）"))(
+             quarter(as_of.year, q_now)))
+    each(r"上个?(?:周|星期|礼拜)|last week|previous week",
+         lambda m: (lambda s: Period(s, s + dt.timedelta(days=6),
+                                     f"last week ({s} to {s + dt.timedelta(days=6)})",
+                                     f"上周（{s} 至 {s + dt.timedelta(days=6)}）"))(
+             as_of - dt.timedelta(days=as_of.weekday() + 7)))
+    each(r"(?:本|这)(?:周|星期)|this week|week[- ]to[- ]date",
+         lambda m: (lambda s: Period(s, as_of, f"this week ({s} to {as_of})",
+                                     f"本周（{s} 至 {as_of}）"))(
+             as_of - dt.timedelta(days=as_of.weekday())))
+    each(r"昨天|昨日|yesterday", lambda m: day(as_of - dt.timedelta(days=1)))
+    each(r"今天|今日|\btoday\b", lambda m: day(as_of))
+    each(r"全部|所有时间|历史上|有史以来|总共|累计|一共|总计|迄今|\ball[- ]time\b|\bever\b"
+         r"|\bin total\b|\boverall\b|\ball (?:the )?data\b|\bof all time\b|since (?:the )?"
+         r"(?:start|beginning)", lambda m: ALL_TIME)
+
+    compare: str | Period | None = None
+    if re.search(r"同比|去年同期|\byoy\b|year[- ]over[- ]year|year[- ]on[- ]year|same (?:period|"
+                 r"time|month|days?|week|quarter) (?:of |in )?last year|a year (?:ago|earlier)"
+                 r"|vs\.? last year|than last year|compared (?:with|to) last year", t):
+        compare = "year"
+    elif re.search(r"环比|\bmom\b|\bqoq\b|\bwow\b|month[- ]over[- ]month|month[- ]on[- ]month|"
+                   r"vs\.? (?:the )?(?:previous|prior|last) (?:period|month|week|quarter)|"
+                   r"(?:than|with|to|versus|vs\.?) (?:the )?(?:previous|prior|preceding) "
+                   r"(?:period|month|week|quarter|\d+ days)|比上(?:个)?(?:月|周|季度|期)|"
+                   r"(?:与|和|跟|较)上(?:个)?(?:月|周|季度|期)(?:相比|比)?|上一期|"
+                   r"compared (?:with|to) (?:the )?(?:previous|prior|preceding)|"
+                   r"(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the |a )?"
+                   r"(?:month|week|quarter|period|day) before", t):
+        compare = "previous"
+    found.sort(key=lambda f: f[0])
+    periods = [p for _, p, _ in found]
+    matched = tuple(text_ for _, _, text_ in found)
+    period = periods[0] if periods else None
+    if compare is None and len(periods) >= 2 and re.search(
+            r"比|对比|相比|和|与|跟|较|vs|versus|compared|than|against|relative", t):
+        # "11月和10月比": the first period against the second
+        period, compare = periods[0], periods[1]
+        if period.start and compare.start and period.start < compare.start:
+            period, compare = compare, period
+    elif compare == "previous" and len(periods) >= 2:
+        period, compare = max(periods[:2], key=lambda p: p.start or dt.date.min), "previous"
+    vague = None
+    if period is None:
+        if re.search(r"上次|上一次|last time|previous time", t):
+            vague = "last time"
+        elif re.search(r"最近|近期|近来|lately|recently|\brecent\b|these days", t):
+            vague = "recently"
+    return PeriodReading(period, compare, matched, vague)

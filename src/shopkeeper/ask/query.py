@@ -1,0 +1,90 @@
+"""The typed question: what the reader (or a model) makes of the words, before any data is read.
+
+An :class:`AskQuery` is a metric query of the semantic layer (metrics × dimensions × filters ×
+period × comparison) plus what questions add on top: a ranking (top or bottom N), a share of the
+total, and product-name words. Everything in it is checked against the semantic layer, so it can
+never name a metric or dimension that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from shopkeeper.ask.periods import Period
+from shopkeeper.metrics import DIMENSIONS, TIME_GRAINS, MetricError
+
+
+@dataclass(frozen=True)
+class AskQuery:
+    """One question, read. ``rank`` is ("top" | "bottom", n) over the first ``by`` dimension;
+    ``share`` asks for the part's share of the whole (of the total without the ``filters``,
+    or of all groups when ranking); ``name_words`` keeps products whose name contains every
+    word; ``compare`` is "previous", "year" or an explicit second period."""
+
+    metrics: tuple[str, ...]
+    period: Period
+    by: tuple[str, ...] = ()
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    name_words: tuple[str, ...] = ()
+    compare: str | Period | None = None
+    rank: tuple[str, int] | None = None
+    share: bool = False
+    language: str = "en"
+
+    def check(self, known_metrics: set[str]) -> None:
+        """Raise :class:`MetricError` unless every name exists in the semantic layer."""
+        unknown = [m for m in self.metrics if m not in known_metrics]
+        if unknown or not self.metrics:
+            raise MetricError(f"unknown metric {', '.join(unknown) or '(none)'}")
+        for dim in (*self.by, *self.filters, *self.exclude):
+            if dim not in DIMENSIONS:
+                raise MetricError(f"unknown dimension {dim!r}")
+        if len([d for d in self.by if d in TIME_GRAINS]) > 1:
+            raise MetricError("at most one time grain")
+        if self.rank and (self.rank[0] not in ("top", "bottom") or not 0 < self.rank[1] <= 1000):
+            raise MetricError(f"a ranking is top or bottom 1..1000, not {self.rank}")
+        if self.rank and not self.by:
+            raise MetricError("a ranking needs something to rank (countries, products …)")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The query as JSON-ready data (dates as ISO strings)."""
+        out = asdict(self)
+        out["period"] = _period_dict(self.period)
+        out["compare"] = (_period_dict(self.compare) if isinstance(self.compare, Period)
+                          else self.compare)
+        out["rank"] = list(self.rank) if self.rank else None
+        return json.loads(json.dumps(out, ensure_ascii=False))  # tuples → lists, as JSON reads
+
+
+def _period_dict(p: Period) -> dict[str, Any]:
+    return {"start": p.start.isoformat() if p.start else None,
+            "end": p.end.isoformat() if p.end else None, "label": p.label_en,
+            "label_zh": p.label_zh}
+
+
+def period_from_dict(data: dict[str, Any] | None) -> Period | None:
+    if not data:
+        return None
+    start = dt.date.fromisoformat(data["start"]) if data.get("start") else None
+    end = dt.date.fromisoformat(data["end"]) if data.get("end") else None
+    label = str(data.get("label") or (f"{start} to {end}" if start else "all data"))
+    return Period(start, end, label, str(data.get("label_zh") or label))
+
+
+def query_from_dict(data: dict[str, Any]) -> AskQuery:
+    """An :class:`AskQuery` back from :meth:`AskQuery.to_dict` (a follow-up's context)."""
+    compare = data.get("compare")
+    return AskQuery(
+        metrics=tuple(data["metrics"]), period=period_from_dict(data["period"]) or Period(
+            None, None, "all data", "全部数据"),
+        by=tuple(data.get("by") or ()), filters={k: tuple(v) for k, v in
+                                                 (data.get("filters") or {}).items()},
+        exclude={k: tuple(v) for k, v in (data.get("exclude") or {}).items()},
+        name_words=tuple(data.get("name_words") or ()),
+        compare=period_from_dict(compare) if isinstance(compare, dict) else compare,
+        rank=tuple(data["rank"]) if data.get("rank") else None,  # type: ignore[arg-type]
+        share=bool(data.get("share")), language=str(data.get("language") or "en"))

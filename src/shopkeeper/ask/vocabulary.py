@@ -1,0 +1,211 @@
+"""The words merchants use for metrics and dimensions, in Chinese and English.
+
+Each metric of the semantic layer (:data:`shopkeeper.metrics.METRICS`) has its phrases here;
+a merchant adds more, and whole new metrics written as formulas over existing ones, in a TOML
+file (``ask_vocabulary`` in the config, see ``docs/ask.md``)::
+
+    [synonyms]
+    "营收" = "net_revenue"
+    "takings" = "gmv"
+
+    [metrics.basket_value]
+    label_en = "basket value"
+    label_zh = "篮子金额"
+    formula = "gmv / nullif(orders, 0)"
+    unit = "money"
+    synonyms = ["篮子金额", "basket value"]
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shopkeeper.errors import ShopkeeperError
+from shopkeeper.metrics import METRICS, Metric
+
+# phrase -> metric; longer phrases win over shorter ones they contain ("净销售额" over "销售额")
+METRIC_PHRASES: dict[str, str] = {
+    # net revenue
+    "净收入": "net_revenue", "净销售额": "net_revenue", "净营收": "net_revenue",
+    "净营业额": "net_revenue", "net revenue": "net_revenue", "net sales": "net_revenue",
+    "revenue after refunds": "net_revenue",
+    # GMV
+    "销售额": "gmv", "营业额": "gmv", "成交额": "gmv", "成交金额": "gmv", "销售金额": "gmv",
+    "gmv": "gmv", "营收": "gmv", "收入": "gmv", "流水": "gmv", "卖了多少钱": "gmv",
+    "revenue": "gmv", "sales": "gmv", "turnover": "gmv", "gross merchandise value": "gmv",
+    "takings": "gmv", "gross sales": "gmv", "sold for": "gmv",
+    # average order value
+    "客单价": "aov", "平均订单金额": "aov", "平均订单价值": "aov", "笔单价": "aov",
+    "average order value": "aov", "aov": "aov", "average basket": "aov",
+    "average order size": "aov", "average order": "aov", "avg order value": "aov",
+    # units per order
+    "连带率": "units_per_order", "每单件数": "units_per_order", "平均每单件数": "units_per_order",
+    "units per order": "units_per_order", "items per order": "units_per_order",
+    "upt": "units_per_order", "basket size": "units_per_order",
+    # average unit price
+    "件单价": "unit_price", "平均单价": "unit_price", "平均售价": "unit_price",
+    "average unit price": "unit_price", "average selling price": "unit_price",
+    "average price per unit": "unit_price", "price per unit": "unit_price", "asp": "unit_price",
+    "average price per item": "unit_price", "average item price": "unit_price",
+    # repeat purchase
+    "复购率": "repeat_purchase_rate", "回购率": "repeat_purchase_rate",
+    "重复购买率": "repeat_purchase_rate", "repeat purchase rate": "repeat_purchase_rate",
+    "repeat-purchase rate": "repeat_purchase_rate", "repurchase rate": "repeat_purchase_rate",
+    "repeat rate": "repeat_purchase_rate", "repeat customer rate": "repeat_purchase_rate",
+    "复购客户": "repeat_customers", "复购的客户": "repeat_customers",
+    "repeat customers": "repeat_customers", "repeat buyers": "repeat_customers",
+    # refunds
+    "退货率": "refund_rate", "退款率": "refund_rate", "return rate": "refund_rate",
+    "refund rate": "refund_rate", "returns rate": "refund_rate",
+    "退款额": "refunds", "退款金额": "refunds", "退货金额": "refunds", "退款": "refunds",
+    "退货额": "refunds", "退了多少钱": "refunds", "refunds": "refunds", "refunded": "refunds",
+    "refund amount": "refunds", "returns": "refunds", "refund": "refunds",
+    # orders
+    "订单数": "orders", "订单量": "orders", "单量": "orders", "多少单": "orders",
+    "订单": "orders", "几单": "orders", "orders": "orders", "order count": "orders",
+    "number of orders": "orders", "invoices": "orders", "transactions": "orders",
+    # customers
+    "新客户数": "new_customers", "新客户": "new_customers", "新客": "new_customers",
+    "新顾客": "new_customers", "新买家": "new_customers", "首购客户": "new_customers",
+    "new customers": "new_customers", "new buyers": "new_customers",
+    "first-time customers": "new_customers", "first-time buyers": "new_customers",
+    "老客户": "returning_customers", "老客": "returning_customers",
+    "回头客": "returning_customers", "老顾客": "returning_customers",
+    "returning customers": "returning_customers", "existing customers": "returning_customers",
+    "客户数": "customers", "顾客数": "customers", "买家数": "customers", "下单客户": "customers",
+    "下单人数": "customers", "购买人数": "customers", "客户": "customers", "顾客": "customers",
+    "买家": "customers", "customers": "customers", "buyers": "customers", "shoppers": "customers",
+    "customer count": "customers", "number of customers": "customers",
+    # units
+    "件数": "units", "销量": "units", "销售件数": "units", "卖了多少件": "units",
+    "多少件": "units", "售出件数": "units", "units": "units", "units sold": "units",
+    "items sold": "units", "quantity sold": "units", "pieces": "units", "quantity": "units",
+    # margin and costs
+    "毛利率": "gross_margin", "gross margin": "gross_margin", "margin": "gross_margin",
+    "毛利": "gross_profit", "毛利润": "gross_profit", "gross profit": "gross_profit",
+    "折扣": "discounts", "优惠金额": "discounts", "discounts": "discounts",
+    "广告费": "ad_spend", "ad spend": "ad_spend", "advertising": "ad_spend",
+    "物流费": "logistics", "运费": "logistics", "logistics": "logistics", "shipping cost": "logistics",
+    "经营利润": "operating_profit", "operating profit": "operating_profit",
+    "净利润": "operating_profit", "profit": "operating_profit",
+    "销售成本": "cogs", "cogs": "cogs", "cost of goods": "cogs",
+    "roas": "roas", "获客成本": "cac", "cac": "cac",
+}
+
+# phrase -> dimension to group or rank by
+DIMENSION_PHRASES: dict[str, str] = {
+    "国家": "country", "地区": "country", "市场": "country", "country": "country",
+    "countries": "country", "market": "country", "markets": "country",
+    "商品": "sku", "产品": "sku", "单品": "sku", "货品": "sku", "sku": "sku", "skus": "sku",
+    "宝贝": "sku", "product": "sku", "products": "sku", "item": "sku", "items": "sku",
+    "客户": "customer", "顾客": "customer", "买家": "customer", "customer": "customer",
+    "customers": "customer", "buyer": "customer", "buyers": "customer",
+    "渠道": "channel", "channel": "channel", "channels": "channel",
+    "类目": "category", "品类": "category", "分类": "category", "category": "category",
+    "categories": "category",
+    "新老客": "customer_type", "new vs returning": "customer_type",
+    "new and returning": "customer_type",
+}
+# phrase -> time grain ("每月", "by month", "weekly")
+GRAIN_PHRASES: dict[str, str] = {
+    "每天": "day", "每日": "day", "按天": "day", "按日": "day", "逐日": "day", "日度": "day",
+    "daily": "day", "by day": "day", "per day": "day", "each day": "day", "day by day": "day",
+    "每周": "week", "按周": "week", "逐周": "week", "周度": "week", "weekly": "week",
+    "by week": "week", "per week": "week", "each week": "week", "week by week": "week",
+    "每月": "month", "按月": "month", "逐月": "month", "月度": "month", "各月": "month",
+    "每个月": "month", "monthly": "month", "by month": "month", "per month": "month",
+    "each month": "month", "month by month": "month",
+    "每季度": "quarter", "按季度": "quarter", "各季度": "quarter", "每个季度": "quarter",
+    "quarterly": "quarter", "by quarter": "quarter", "per quarter": "quarter",
+    "each quarter": "quarter",
+}
+# canonical English country name -> other ways to say it (the data may store any of them)
+COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
+    "United Kingdom": ("英国", "uk", "u.k.", "britain", "great britain", "england", "gb", "gbr"),
+    "France": ("法国", "fr"), "Germany": ("德国", "de"), "Netherlands": ("荷兰", "holland", "nl"),
+    "EIRE": ("爱尔兰", "ireland", "ie", "eire"), "Spain": ("西班牙", "es"),
+    "Belgium": ("比利时", "be"), "Switzerland": ("瑞士", "ch"), "Portugal": ("葡萄牙", "pt"),
+    "Australia": ("澳大利亚", "澳洲", "au"), "Norway": ("挪威", "no"), "Italy": ("意大利", "it"),
+    "Channel Islands": ("海峡群岛",), "Finland": ("芬兰", "fi"), "Cyprus": ("塞浦路斯", "cy"),
+    "Sweden": ("瑞典", "se"), "Austria": ("奥地利", "at"), "Denmark": ("丹麦", "dk"),
+    "Japan": ("日本", "jp"), "Poland": ("波兰", "pl"), "Israel": ("以色列", "il"),
+    "USA": ("美国", "us", "u.s.", "united states", "america", "usa"),
+    "Hong Kong": ("香港", "hk"), "Singapore": ("新加坡", "sg"), "Iceland": ("冰岛", "is"),
+    "Canada": ("加拿大", "ca"), "Greece": ("希腊", "gr"), "Malta": ("马耳他", "mt"),
+    "United Arab Emirates": ("阿联酋", "uae", "ae"), "European Community": ("欧共体", "欧盟"),
+    "RSA": ("南非", "south africa", "za"), "Lebanon": ("黎巴嫩", "lb"),
+    "Lithuania": ("立陶宛", "lt"), "Brazil": ("巴西", "br"), "Czech Republic": ("捷克", "cz"),
+    "Bahrain": ("巴林", "bh"), "Saudi Arabia": ("沙特", "沙特阿拉伯", "sa"),
+    "China": ("中国", "cn", "中国大陆"), "Unspecified": ("未指定",),
+}
+
+
+@dataclass
+class Vocabulary:
+    """Phrases → metrics, plus the merchant's own metrics (name → :class:`Metric`)."""
+
+    metric_phrases: dict[str, str] = field(default_factory=lambda: dict(METRIC_PHRASES))
+    extra_metrics: dict[str, Metric] = field(default_factory=dict)
+
+    def metric(self, name: str) -> Metric:
+        return self.extra_metrics.get(name) or METRICS[name]
+
+    def find_metrics(self, text: str) -> list[tuple[int, str, str]]:
+        """(position, metric, phrase) for each metric phrase in ``text``, longest phrases
+        first and never overlapping."""
+        return find_phrases(text, self.metric_phrases)
+
+
+def find_phrases(text: str, phrases: dict[str, str]) -> list[tuple[int, str, str]]:
+    """(position, value, phrase) of each phrase in ``text`` (case-insensitive; Latin phrases
+    match whole words), longest first and never overlapping, in text order."""
+    t = text.lower()
+    taken: list[tuple[int, int]] = []
+    out = []
+    for phrase in sorted(phrases, key=len, reverse=True):
+        p = phrase.lower()
+        pattern = (rf"(?<![a-z0-9]){re.escape(p)}(?![a-z0-9])" if p.isascii()
+                   else re.escape(p))
+        for m in re.finditer(pattern, t):
+            if any(m.start() < b and a < m.end() for a, b in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            out.append((m.start(), phrases[phrase], m.group()))
+    return sorted(out)
+
+
+def load_vocabulary(path: str | Path | None) -> Vocabulary:
+    """The built-in vocabulary, extended by the merchant's TOML file when there is one."""
+    vocab = Vocabulary()
+    if not path:
+        return vocab
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ShopkeeperError(f"{path}: cannot read the ask vocabulary: {exc}") from None
+    for name, spec in (data.get("metrics") or {}).items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in METRICS:
+            raise ShopkeeperError(f"{path}: [metrics.{name}]: a new metric needs a new "
+                                  "lower-case name (letters, digits, _)")
+        formula = str(spec.get("formula", ""))
+        unknown = [w for w in re.findall(r"\b[a-z_]+\b", formula)
+                   if w not in METRICS and w not in {"nullif", "greatest", "least", "abs"}]
+        if not formula or unknown:
+            raise ShopkeeperError(
+                f"{path}: [metrics.{name}]: formula {formula!r} must be written over existing "
+                f"metrics" + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+        vocab.extra_metrics[name] = Metric(
+            name, str(spec.get("label_en", name)), str(spec.get("label_zh", name)),
+            str(spec.get("unit", "number")), bool(spec.get("higher_is_better", True)),
+            str(spec.get("description", f"{name} = {formula}")), formula=formula)
+        for phrase in spec.get("synonyms", []):
+            vocab.metric_phrases[str(phrase).lower()] = name
+    for phrase, metric in (data.get("synonyms") or {}).items():
+        if metric not in METRICS and metric not in vocab.extra_metrics:
+            raise ShopkeeperError(f"{path}: synonym {phrase!r} names unknown metric {metric!r}")
+        vocab.metric_phrases[str(phrase).lower()] = metric
+    return vocab
