@@ -156,8 +156,11 @@ def _resolve_names(warehouse: Warehouse, q: AskQuery) -> AskQuery:
     if not q.name_words:
         return q
     clauses = " AND ".join("title ILIKE ?" for _ in q.name_words)
-    rows = warehouse.query(f"SELECT product_id FROM products WHERE {clauses} ORDER BY 1",
-                           [f"%{w}%" for w in q.name_words])
+    # the product's title, or the title a line was sold under (exports rename products)
+    rows = warehouse.query(
+        f"SELECT DISTINCT product_id FROM (SELECT product_id, title FROM products UNION ALL "
+        f"SELECT product_id, title FROM order_lines) WHERE {clauses} ORDER BY 1",
+        [f"%{w}%" for w in q.name_words])
     skus = tuple(str(r[0]) for r in rows)
     known = q.filters.get("sku")
     if known:
@@ -188,6 +191,8 @@ def _number(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
             f"{q.period.label(lang)}: {answer.text}"
         return answer
     value = _float(df[metric].iloc[0]) if len(df) else None
+    if q.share and isinstance(q.compare, Period) and f"{metric}_prev" in df.columns:
+        return _period_share(answer, df, q, vocab)
     if q.share and (q.filters or q.exclude):
         whole = metrics.query(warehouse, [metric], start=q.period.start, end=q.period.end,
                               money=money)
@@ -213,6 +218,30 @@ def _number(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
     return answer
 
 
+def _period_share(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary) -> Answer:
+    """One period's share of another that holds it ("本月至今的销售额占今年以来的比例")."""
+    lang, metric = q.language, q.metrics[0]
+    assert isinstance(q.compare, Period)
+    part, whole = q.period, q.compare
+    a, b = _float(df[metric].iloc[0]), _float(df[f"{metric}_prev"].iloc[0])
+    if _days(part) > _days(whole):
+        part, whole, a, b = whole, part, b, a
+    unit = vocab.metric(metric).unit
+    answer.value, answer.unit = (a / b if a is not None and b else None), "ratio"
+    answer.text = (
+        f"{part.label(lang)}的{_label(vocab, metric, lang)}为 {_fmt(a, unit, answer.currency, lang)}，"
+        f"占{whole.label(lang)}（{_fmt(b, unit, answer.currency, lang)}）的 "
+        f"{_pct(answer.value)}。" if lang == "zh" else
+        f"{_label(vocab, metric, lang)[0].upper() + _label(vocab, metric, lang)[1:]} in "
+        f"{part.label(lang)} was {_fmt(a, unit, answer.currency, lang)}: {_pct(answer.value)} "
+        f"of {whole.label(lang)} ({_fmt(b, unit, answer.currency, lang)}).")
+    return answer
+
+
+def _days(p: Period) -> int:
+    return (p.end - p.start).days if p.start and p.end else 10**6
+
+
 def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
            warehouse: Warehouse, money: metrics.Money | None, metric: str) -> Answer:
     lang = q.language
@@ -223,6 +252,10 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         df[key] = pd.to_datetime(df[key]).dt.date
     total = df[metric].sum(min_count=1) if vocab.metric(metric).unit in ("money", "count") \
         else None
+    if key == "customer":  # guests are no customer: their orders have no customer id
+        df = df[df["customer"] != "(none)"]
+    if key == "customer_type" and "guest" not in q.filters.get("customer_type", ()):
+        df = df[df["customer_type"] != "guest"]  # new vs returning, as asked
     if q.rank:
         side, n = q.rank
         df = df.dropna(subset=[metric])
@@ -241,7 +274,7 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         cols.append("share")
     answer.columns = cols
     answer.rows = [[_cell(v) for v in row] for row in df[cols].itertuples(index=False)]
-    if q.share and q.rank and total:
+    if q.share and q.rank and total and not q.each:
         part = df[metric].sum()
         answer.kind, answer.unit = "number", "ratio"
         answer.value = _float(part / total)

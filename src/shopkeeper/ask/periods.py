@@ -141,6 +141,7 @@ class PeriodReading:
     compare: str | Period | None  # "previous", "year", or an explicit second period
     matched: tuple[str, ...]
     vague: str | None = None  # a time word that needs a span ("最近", "上次")
+    periods: tuple[Period, ...] = ()  # every period named, in the order of the text
 
 
 def read_period(text: str, as_of: dt.date) -> PeriodReading:
@@ -185,6 +186,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                       int(m[2]), as_of),
              _to_date(int(m[6] or m[3]) if (m[6] or m[3]) else None,
                       _MONTHS_EN[m[4] or m[1]], int(m[5]), as_of)))
+    dmy = rf"(\d{{1,2}})(?:st|nd|rd|th)? ({_MONTH_RE})\.?,? (\d{{4}})"
+    each(rf"(?:between |from ){dmy}\s*(?:and|to|until|through|-|–)\s*{dmy}",
+         lambda m: days(dt.date(int(m[3]), _MONTHS_EN[m[2]], int(m[1])),
+                        dt.date(int(m[6]), _MONTHS_EN[m[5]], int(m[4]))))
+    each(dmy, lambda m: day(dt.date(int(m[3]), _MONTHS_EN[m[2]], int(m[1]))))
     # -- single days, weeks, months, quarters, halves, years
     each(iso, lambda m: day(dt.date(int(m[1]), int(m[2]), int(m[3]))))
     each(rf"({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})",
@@ -205,7 +211,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(r"(?:(\d{4})\s*年\s*)?([上下])半年",
          lambda m: half(int(m[1]), 1 if m[2] == "上" else 2) if m[1]
          else _latest(half, as_of, 1 if m[2] == "上" else 2))
-    each(r"\b(?:(first|second) half|h([12]))(?: of)?(?:\s*(\d{4}))?\b",
+    each(r"\b(?:(first|second)[- ]half|h([12]))(?: of)?(?:\s*(?:the )?(?:year\b)?\s*(\d{4}))?\b",
          lambda m: (lambda h: half(int(m[3]), h) if m[3] else _latest(half, as_of, h))(
              1 if (m[1] == "first" or m[2] == "1") else 2))
     each(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*[日号])",
@@ -217,10 +223,15 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(rf"\b(?:in |for |during )({_MONTH_RE})\b|\b({_MONTH_RE})\b(?= (?:vs|versus|compared|"
          r"and|sales|revenue|orders|aov))",
          lambda m: _latest(month, as_of, _MONTHS_EN[m[1] or m[2]]))
+    for m in re.finditer(r"\b(January|February|March|April|June|July|August|September|October|"
+                         r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
+                         r"(?!\.? \d{1,2}\b)", text):  # a bare month name, capitalised
+        add(m, _latest(month, as_of, _MONTHS_EN[m[1].lower()]))
     each(r"(\d{4})\s*年(?!\s*\d{1,2}\s*月)(?!\s*第)", lambda m: year(int(m[1])))
+    each(r"\b(\d{4})'s\b", lambda m: year(int(m[1])))
     each(r"\b(?:in|for|during|of|year) (\d{4})\b", lambda m: year(int(m[1])))
     # -- relative periods
-    each(r"(?:最近|近|过去|前)\s*" + _NUM + r"\s*(天|日|周|星期|个月|月)",
+    each(r"(?:最近|近|过去)\s*" + _NUM + r"\s*(天|日|周|星期|个月|月)",
          lambda m: last_n(zh_number(m[1]), {"天": "day", "日": "day", "周": "week",
                                             "星期": "week"}.get(m[2], "month"), as_of))
     each(r"\b(?:last|past|previous|recent|trailing)\s+(\d+|" + "|".join(_EN_NUMBERS)
@@ -262,6 +273,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          r"|\bin total\b|\boverall\b|\ball (?:the )?data\b|\bof all time\b|since (?:the )?"
          r"(?:start|beginning)", lambda m: ALL_TIME)
 
+    if any(not p.is_all for _, p, _ in found):
+        found = [f for f in found if not f[1].is_all]
     compare: str | Period | None = None
     if re.search(r"同比|去年同期|\byoy\b|year[- ]over[- ]year|year[- ]on[- ]year|same (?:period|"
                  r"time|month|days?|week|quarter) (?:of |in )?last year|a year (?:ago|earlier)"
@@ -273,15 +286,21 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                    r"(?:period|month|week|quarter|\d+ days)|比上(?:个)?(?:月|周|季度|期)|"
                    r"(?:与|和|跟|较)上(?:个)?(?:月|周|季度|期)(?:相比|比)?|上一期|"
                    r"compared (?:with|to) (?:the )?(?:previous|prior|preceding)|"
-                   r"(?:vs\.?|versus|compared (?:with|to)|than|against) (?:the |a )?"
-                   r"(?:month|week|quarter|period|day) before", t):
+                   r"(?:vs\.?|versus|compared? (?:with|to)|than|against) (?:the |a )?"
+                   r"(?:month|week|quarter|period|day|\d+ days|\d+ weeks) before|"
+                   r"the (?:\d+ days|\d+ weeks|week|month|quarter) before(?: that)?|"
+                   r"前一(?:周|个?月|天|日|季度|期)|之前(?:的)?\s*\d*\s*(?:天|周|个?月)|再之前|"
+                   r"上一个?(?:周期|时段)", t):
         compare = "previous"
     found.sort(key=lambda f: f[0])
     periods = [p for _, p, _ in found]
     matched = tuple(text_ for _, _, text_ in found)
     period = periods[0] if periods else None
+    if compare is None and len(periods) >= 2 and periods[0] == periods[1]:
+        compare = "previous"  # "最近30天…跟之前30天": the same span, the one before it
     if compare is None and len(periods) >= 2 and re.search(
-            r"比|对比|相比|和|与|跟|较|vs|versus|compared|than|against|relative", t):
+            r"比|对比|相比|和|与|跟|较|到|变化|增长|下降|\bvs|versus|compare|than|against|relative|"
+            r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w", t):
         # "11月和10月比": the first period against the second
         period, compare = periods[0], periods[1]
         if period.start and compare.start and period.start < compare.start:
@@ -294,4 +313,6 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             vague = "last time"
         elif re.search(r"最近|近期|近来|lately|recently|\brecent\b|these days", t):
             vague = "recently"
-    return PeriodReading(period, compare, matched, vague)
+        elif re.search(r"大促|促销|活动|promotion|campaign|\bsale event", t):
+            vague = "the promotion"
+    return PeriodReading(period, compare, matched, vague, tuple(periods))

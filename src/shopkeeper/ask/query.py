@@ -34,6 +34,7 @@ class AskQuery:
     rank: tuple[str, int] | None = None
     share: bool = False
     language: str = "en"
+    each: bool = False  # with ``share`` and ``by``: each row's share, not the part's
 
     def check(self, known_metrics: set[str]) -> None:
         """Raise :class:`MetricError` unless every name exists in the semantic layer."""
@@ -87,4 +88,5 @@ def query_from_dict(data: dict[str, Any]) -> AskQuery:
         name_words=tuple(data.get("name_words") or ()),
         compare=period_from_dict(compare) if isinstance(compare, dict) else compare,
         rank=tuple(data["rank"]) if data.get("rank") else None,  # type: ignore[arg-type]
-        share=bool(data.get("share")), language=str(data.get("language") or "en"))
+        share=bool(data.get("share")), language=str(data.get("language") or "en"),
+        each=bool(data.get("each")))

@@ -79,51 +79,81 @@ _METRIC_LABELS = {
 PERIOD_CHOICES = (("all data", "全部数据"), ("last month", "上个月"),
                   ("this year to date", "今年以来"), ("the last 30 days", "最近30天"))
 
+_NUMBER = r"(\d+|[一二三四五六七八九十两]+|one|two|three|four|five|six|seven|eight|nine|ten|twenty)"
 _GROUP_CUES = re.compile(
-    r"哪个|哪些|哪一个|哪家|哪位|各个|各|每个|每一个|按|分别|分布|排名|排行|明细|拆分|构成|前\s*\d|"
-    r"前[一二三四五六七八九十]+|最高|最低|最多|最少|最好|最差|最大|\bby\b|\bper\b|\beach\b|\bwhich\b|\bwhat (?:country|product|"
-    r"customer|channel|category|market)|\bbreakdown\b|\bbroken down\b|\bsplit\b|\brank|\bacross\b"
-    r"|\btop\b|\bbottom\b|\bbest\b|\bworst\b|\blist\b|\bhighest\b|\blowest\b|\bmost\b|\bleast\b")
-_WHICH_GRAIN = [(re.compile(p), g) for p, g in (
-    (r"哪个月|哪一个月|哪月|which month|what month|best month|worst month", "month"),
-    (r"哪天|哪一天|哪日|which day|what day|best day|worst day|which date", "day"),
-    (r"哪周|哪一周|哪个星期|which week|what week|best week|worst week", "week"),
-    (r"哪个季度|哪一季度|which quarter|what quarter", "quarter"))]
-_TOP = re.compile(
-    r"(?:前|top\s*|best\s*|排名前|头部?|(?:最高|最多|最大|最好)的?)\s*(\d+|[一二三四五六七八九十]+|ten|five|three|twenty)"
-    r"\s*(?:名|个|大|位|款|家)?", re.I)
-_BOTTOM = re.compile(
-    r"(?:后|倒数|bottom\s*|worst\s*|最差的?|最低的?|最少的?)\s*(\d+|[一二三四五六七八九十]+|ten|five|"
-    r"three)\s*(?:名|个|位|款|家)?", re.I)
-_HIGH = re.compile(r"最高|最多|最大|最好|最贵|最强|第一|冠军|\bhighest\b|\bmost\b|\blargest\b|"
-                   r"\bbiggest\b|\bbest\b|\btop\b|\bgreatest\b|\bleading\b", re.I)
-_LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|\blowest\b|\bleast\b|\bsmallest\b|"
-                  r"\bworst\b|\bbottom\b|\bfewest\b|\bweakest\b", re.I)
+    r"哪个|哪些|哪一个|哪家|哪位|哪[一二三四五六七八九十两\d]+个|各个|各|每个|每一个|按|分别|分布|排名|排行|明细|"
+    r"拆分|构成|前\s*\d|前[一二三四五六七八九十]+|倒数|最高|最低|最多|最少|最好|最差|最大|畅销|"
+    r"\bby\b|\bper\b|\beach\b|\bwhich\b|\bwhat (?:country|product|customer|channel|category|"
+    r"market)|\bbreakdown\b|\bbroken down\b|\bsplit\b|\brank|\bacross\b|\btop\b|\bbottom\b|"
+    r"\bbest\b|\bworst\b|\blist\b|\bhighest\b|\blowest\b|\bmost\b|\bleast\b|\bbiggest\b"
+    r"|\blargest\b|\bamong\b")
+_GRAIN_WORDS = {"month": (r"月", r"months?"), "day": (r"天|日", r"days?|dates?"),
+                "week": (r"周|星期", r"weeks?"), "quarter": (r"季度", r"quarters?")}
+_WHICH_GRAIN = [
+    (re.compile(rf"哪[一二三四五六七八九十两\d]*个?(?:{zh})|(?:which|what)(?: {_NUMBER})? (?:{en})\b"
+                rf"|\b(?:best|worst|biggest|busiest|highest|lowest|top|strongest|weakest)"
+                rf"(?: \w+)? (?:{en})\b|最(?:好|差|高|低|多|少|大)的(?:{zh})", re.I), grain)
+    for grain, (zh, en) in _GRAIN_WORDS.items()]
+# a plural time word that is what to rank ("Rank 2011's quarters by sales")
+_GRAIN_PLURAL = re.compile(r"\b(months|quarters|weeks)\b")
+_COUNT = [re.compile(p, re.I) for p in (
+    rf"(?:前|top|best|bottom|worst|排名前|倒数|后|which|哪)\s*{_NUMBER}(?![\d年月日])",
+    rf"(?:最高|最多|最大|最好|最差|最低|最少|畅销)的?\s*{_NUMBER}\s*(?:名|个|位|款|家|大)",
+    rf"(?<![\d年月第])\b{_NUMBER}\s*(?:名|个|位|款|家)(?:国家|商品|产品|客户|顾客|买家|渠道|类目|月|季度|周|天)",
+    rf"\b{_NUMBER}\s+(?:biggest|best|top|largest|worst|highest|lowest|most|least|best-selling|"
+    r"top-selling|countries|products|customers|items|skus|buyers|spenders|months|quarters"
+    r"|markets)\b")]
+_HIGH = re.compile(r"最高|最多|最大|最好|最贵|最强|第一|冠军|畅销|\bhighest\b|\bmost\b|\blargest\b|"
+                   r"\bbiggest\b|\bbest\b|\btop\b|\bgreatest\b|\bleading\b|best-selling|"
+                   r"top-selling|\bbusiest\b", re.I)
+_LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|倒数|\blowest\b|\bleast\b|\bsmallest\b|"
+                  r"\bworst\b|\bbottom\b|\bfewest\b|\bweakest\b|\bslowest\b", re.I)
 _RANK_ALL = re.compile(r"排名|排行|排序|\brank(?:ed|ing)?\b|\bsorted\b|\bin order\b", re.I)
 _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(?! \w+s\b)|\bwhat\b(?! \w+s\b)"
-                       r"|\bthe (?:best|worst|top|highest|lowest)\b(?! \d)", re.I)
-_SHARE = re.compile(r"占比|比例|份额|占了?(?:总|全部|整体|所有)?.{0,8}?(?:多少|百分之几|几成)|"
+                       r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)", re.I)
+_SHARE = re.compile(r"占比|比例|比重|份额|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
                     r"\bshare\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
                     r"|\bhow much of\b", re.I)
+_EACH = re.compile(r"各|每个|分别|\beach\b|\bevery\b|\bper\b|\bby\b", re.I)
 _EXCLUDE = re.compile(r"除了|除去|除|不含|不包括|不算|排除|刨除|去掉|excluding|exclude|except|"
-                      r"other than|outside(?: of)?|not including|apart from|without|besides|"
-                      r"\bnon-", re.I)
-_ONLY = re.compile(r"只看|仅看|只算|仅限|只要|\bonly\b|\bjust\b", re.I)
-_NAME_WORDS = [re.compile(p, re.I) for p in (
+                      r"other than|outside(?: of)?|not including|not counting|apart from|"
+                      r"without|besides|\bnon-", re.I)
+_EXCLUDE_AFTER = re.compile(r"^\s*(?:以外|之外|除外)")
+# a product-name word: quoted in any case, or written in capitals
+_NAME_WORDS = [re.compile(p) for p in (
     r"(?:含|包含|含有|带有?|带着|名称含|名字含|名称包含|名字里有|名字带|描述含|描述包含)\s*[\"“'‘「]?"
     r"([A-Za-z][A-Za-z0-9\- ]*?)[\"”'’」]?\s*(?:字样|这个词|一词)?的",
-    r"(?:containing|contain|contains|with|named|called|mention(?:ing)?)\s+(?:the\s+)?"
+    r"(?i:containing|contain|contains|with|named|called|mention(?:ing)?)\s+(?:the\s+)?"
     r"(?:word\s+)?[\"“'‘]([A-Za-z][A-Za-z0-9\- ]*?)[\"”'’]",
     r"[\"“'‘]([A-Za-z][A-Za-z0-9\- ]*?)[\"”'’]\s+(?:in (?:the |their |its )?(?:name|description|"
-    r"title)|products|items)",
-    r"(?:containing|contain|contains|with|named|mentioning)\s+(?:the\s+)?(?:word\s+)?"
-    r"([A-Z][A-Z0-9\-]{2,})\b",
-    r"\b([A-Z][A-Z0-9\-]{2,})\s+(?:products|items)\b",
-    r"(?:含|包含|带)\s*([A-Z][A-Z0-9\-]{2,})")]
+    r"title)|products?|items?)",
+    r"(?i:containing|contain|contains|with|named|mentioning|included?|including)\s+(?:the\s+|an?\s+)?"
+    r"(?:word\s+)?([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\b",
+    r"\b([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\s+(?:products?|items?|range|series|line)\b",
+    r"([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\s*(?:系列|类商品|类产品|款)",
+    r"(?:含|包含|带)\s*([A-Z][A-Z0-9\-]{2,})",
+    r"(?i:among (?:the |our )?)([a-z][a-z\- ]+?)s?(?:,| which| what| who)")]
 _FOLLOW_UP = re.compile(r"^\s*(?:那|那么|那按|那如果|换成|改成|再|and\b|what about\b|how about\b|"
                         r"now\b|same (?:for|but)\b|then\b|ok,? )", re.I)
 # a dimension word that is also a metric ("客户", "customers"): a dimension after these
 _DIM_AMBIGUOUS = {"customers", "customer"}
+# words that name both what to rank and the metric ("top 5 spenders": customers by GMV)
+_DIM_AND_METRIC = {"spenders", "big spenders", "花钱最多的客户"}
+# new / returning / guest buyers as a filter on the other metric ("新客贡献的销售额")
+_CUSTOMER_TYPES = {"new_customers": "new", "returning_customers": "returning"}
+_GUEST = re.compile(r"游客|访客|匿名|没有客户编号|无客户编号|\bguests?\b|no customer id|"
+                    r"without a customer", re.I)
+_WERE_TYPE = re.compile(r"\b(?:were|are|was|is) (new|returning)\b", re.I)
+# phrases that name no single metric: asked back with the metrics they could mean
+AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
+    "平均一单多大": ("aov", "units_per_order"), "一单多大": ("aov", "units_per_order"),
+    "订单大小": ("aov", "units_per_order"), "order size": ("aov", "units_per_order"),
+    "average order size": ("aov", "units_per_order"), "big is an order": ("aov", "units_per_order"),
+    "performance": METRIC_CHOICES, "表现": METRIC_CHOICES, "业绩": ("gmv", "net_revenue"),
+    "怎么样": METRIC_CHOICES, "如何": METRIC_CHOICES, "情况": METRIC_CHOICES,
+    "how are we doing": METRIC_CHOICES, "how did we do": METRIC_CHOICES,
+    "how is business": METRIC_CHOICES, "how's business": METRIC_CHOICES,
+}
 
 
 def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
@@ -138,15 +168,42 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     dim_hits = find_phrases(text, DIMENSION_PHRASES)
     grain_hits = find_phrases(text, GRAIN_PHRASES)
     grouped = bool(_GROUP_CUES.search(low))
+    unclear = find_phrases(text, {k: k for k in AMBIGUOUS_METRICS})
+    if unclear and not metric_hits:
+        options = AMBIGUOUS_METRICS[unclear[0][1]]
+        return AskBack("Which metric do you mean?", "请问您指的是哪个指标？",
+                       tuple(_label(m, "en", vocab) for m in options),
+                       tuple(_label(m, "zh", vocab) for m in options), lang)
 
-    # metric words that are really what to rank by ("which customer", "top 5 customers by GMV")
+    guest = [(m.start(), m.end()) for m in _GUEST.finditer(text)]
+    if guest:  # "没有客户编号" names guests, not the customers metric
+        metric_hits = [h for h in metric_hits if h[1] != "customers"
+                       or not any(a <= h[0] < b for a, b in guest)]
     metrics = list(dict.fromkeys(m for _, m, _ in metric_hits))
     by: list[str] = []
-    for pos, dim, _phrase in dim_hits:
+    filters: dict[str, tuple[str, ...]] = {}
+    # new / returning customers beside another metric: a filter on it, or a split by them
+    types = [m for m in metrics if m in _CUSTOMER_TYPES]
+    others = [m for m in metrics if m not in _CUSTOMER_TYPES]
+    were = _WERE_TYPE.search(low)
+    if were and others:
+        types.append("new_customers" if were[1].lower() == "new" else "returning_customers")
+    if types and others:
+        metrics = others
+        if len(set(types)) > 1 or any(d == "customer_type" for _, d, _ in dim_hits):
+            by.append("customer_type")
+        else:
+            filters["customer_type"] = (_CUSTOMER_TYPES[types[0]],)
+    if guest:
+        filters["customer_type"] = ("guest",)
+    for pos, dim, phrase in dim_hits:
         as_metric = [h for h in metric_hits if h[0] <= pos < h[0] + len(h[2])]
+        if phrase.lower() in _DIM_AND_METRIC:
+            by.append(dim)
+            continue
         if as_metric and dim in _DIM_AMBIGUOUS:
-            others = [m for m in metrics if m != as_metric[0][1]]
-            if grouped and others:
+            rest = [m for m in metrics if m != as_metric[0][1]]
+            if grouped and rest and "customer_type" not in by and "customer_type" not in filters:
                 metrics = [m for m in metrics if m != as_metric[0][1] or
                            sum(1 for h in metric_hits if h[1] == m) > 1]
                 by.append(dim)
@@ -154,24 +211,32 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         if grouped and not as_metric:
             by.append(dim)
     for pattern, grain in _WHICH_GRAIN:
-        if pattern.search(low):
+        if pattern.search(text):
             by.append(grain)
     by += [g for _, g, _ in grain_hits]
+    if grouped:
+        spent = " ".join(when.matched).lower()
+        by += [m[1][:-1] for m in _GRAIN_PLURAL.finditer(low) if m[1] not in spent]
     by = list(dict.fromkeys(by))
+    if "customer_type" in by and "customer" in by:
+        by.remove("customer")
     grains = [d for d in by if d in GRAIN_PHRASES.values()]
     if len(grains) > 1:
         by = [d for d in by if d not in grains[1:]]
 
-    filters, exclude = _value_filters(text, values, by)
+    found, exclude = _value_filters(text, values, by)
+    filters.update(found)
     name_words = _name_words(text)
-    if name_words and "sku" in by and not (grouped and _GROUP_CUES.search(low)):
+    if name_words and "sku" in by and not _rank(low, by):
         by.remove("sku")
     for sku in _product_codes(text, values):
-        filters.setdefault("sku", ())
-        filters["sku"] = (*filters["sku"], sku)
+        filters["sku"] = (*filters.get("sku", ()), sku)
 
+    if name_words and not by and (_HIGH.search(low) or _LOW.search(low)):
+        by.append("sku")  # "LUNCH BAG 系列里卖得最多的5个": the products of the range
     rank = _rank(low, by)
     share = bool(_SHARE.search(low))
+    each = share and bool(by) and bool(_EACH.search(low))
 
     is_follow_up = previous is not None and (
         bool(_FOLLOW_UP.search(text)) or (not metrics and (by or filters or exclude
@@ -192,9 +257,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     period = when.period
     if period is None:
         if when.vague:
+            zh = {"last time": "上次", "recently": "最近", "the promotion": "那次活动"}[when.vague]
             return AskBack(
-                f"Which period do you mean by \"{when.vague}\"?",
-                f"“{'上次' if when.vague == 'last time' else '最近'}”指哪段时间？",
+                f"Which period do you mean by \"{when.vague}\"?", f"“{zh}”指哪段时间？",
                 ("the last 7 days", "the last 30 days", "last month", "this year to date"),
                 ("最近7天", "最近30天", "上个月", "今年以来"), lang)
         if grains:
@@ -207,8 +272,16 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         return AskBack("Which period should I compare?", "请问对比哪段时间？",
                        ("last month", "this month to date", "this year to date"),
                        ("上个月", "本月至今", "今年以来"), lang)
+    compare = when.compare
+    if share and compare is None and len(when.periods) > 1 and when.periods[1] != period:
+        compare = when.periods[1]  # "本月至今占今年以来的比例": one period's share of another
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
-                    when.compare, rank, share, lang)
+                    compare, rank, share, lang, each)
+
+
+def _label(metric: str, lang: str, vocab: Vocabulary) -> str:
+    m = vocab.metric(metric)
+    return m.label_zh if lang == "zh" else m.label_en
 
 
 def looks_like_follow_up(question: str) -> bool:
@@ -238,17 +311,19 @@ def _refine(previous: AskQuery, lang: str, metrics: list[str], by: list[str],
 def _rank(low: str, by: list[str]) -> tuple[str, int] | None:
     if not by:
         return None
-    for pattern, side in ((_BOTTOM, "bottom"), (_TOP, "top")):
+    side = "bottom" if _LOW.search(low) else "top"
+    for pattern in _COUNT:
         m = pattern.search(low)
         if m:
             n = m.group(1)
-            count = int(n) if n.isdigit() else (zh_number(n) if CJK.search(n) else en_number(n))
+            count = int(n) if n.isdigit() else (zh_number(n.replace("两", "二"))
+                                                if CJK.search(n) else en_number(n))
             return side, count
-    singular = bool(_SINGULAR.search(low))
-    if _LOW.search(low):
-        return "bottom", 1 if singular else 10
-    if _HIGH.search(low):
-        return "top", 1 if singular else 10
+    # "订单最少的国家" is one country; "哪些国家…最多" several; English says it with a plural
+    singular = bool(_SINGULAR.search(low)) or (bool(CJK.search(low)) and not re.search(
+        r"哪些|几个|一些|些|们|都", low))
+    if _LOW.search(low) or _HIGH.search(low):
+        return side, 1 if singular else 10
     if _RANK_ALL.search(low):
         return "top", 1000
     return None
@@ -279,10 +354,11 @@ def _value_filters(text: str, values: StoreValues, by: list[str]
         is_code = len(phrase) <= 3 and phrase.isascii() and phrase != value.lower()
         if is_code and text[pos:pos + len(phrase)] != phrase.upper():
             continue
-        hits.append((pos, dim, value))
-    for pos, dim, value in hits:
+        hits.append((pos, len(phrase), dim, value))
+    for pos, size, dim, value in hits:
         before = text[max(0, pos - 24):pos]
-        target = exclude if _EXCLUDE.search(before) else filters
+        after = text[pos + size:]
+        target = exclude if _EXCLUDE.search(before) or _EXCLUDE_AFTER.search(after) else filters
         target.setdefault(dim, [])
         if value not in target[dim]:
             target[dim].append(value)

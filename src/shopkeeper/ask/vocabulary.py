@@ -36,20 +36,24 @@ METRIC_PHRASES: dict[str, str] = {
     "销售额": "gmv", "营业额": "gmv", "成交额": "gmv", "成交金额": "gmv", "销售金额": "gmv",
     "gmv": "gmv", "营收": "gmv", "收入": "gmv", "流水": "gmv", "卖了多少钱": "gmv",
     "revenue": "gmv", "sales": "gmv", "turnover": "gmv", "gross merchandise value": "gmv",
-    "takings": "gmv", "gross sales": "gmv", "sold for": "gmv",
+    "takings": "gmv", "gross sales": "gmv", "sold for": "gmv", "花钱": "gmv", "花了多少钱": "gmv",
+    "消费金额": "gmv", "消费额": "gmv", "消费": "gmv", "spend": "gmv", "spent": "gmv",
+    "spenders": "gmv", "big spenders": "gmv", "花钱最多的客户": "gmv", "买了多少钱": "gmv",
     # average order value
     "客单价": "aov", "平均订单金额": "aov", "平均订单价值": "aov", "笔单价": "aov",
     "average order value": "aov", "aov": "aov", "average basket": "aov",
-    "average order size": "aov", "average order": "aov", "avg order value": "aov",
+    "average order": "aov", "avg order value": "aov",
     # units per order
     "连带率": "units_per_order", "每单件数": "units_per_order", "平均每单件数": "units_per_order",
     "units per order": "units_per_order", "items per order": "units_per_order",
-    "upt": "units_per_order", "basket size": "units_per_order",
+    "upt": "units_per_order",
     # average unit price
     "件单价": "unit_price", "平均单价": "unit_price", "平均售价": "unit_price",
     "average unit price": "unit_price", "average selling price": "unit_price",
     "average price per unit": "unit_price", "price per unit": "unit_price", "asp": "unit_price",
     "average price per item": "unit_price", "average item price": "unit_price",
+    "平均一件": "unit_price", "每件卖多少钱": "unit_price", "一件卖多少钱": "unit_price",
+    "每件多少钱": "unit_price", "一件多少钱": "unit_price", "price per item": "unit_price",
     # repeat purchase
     "复购率": "repeat_purchase_rate", "回购率": "repeat_purchase_rate",
     "重复购买率": "repeat_purchase_rate", "repeat purchase rate": "repeat_purchase_rate",
@@ -65,7 +69,8 @@ METRIC_PHRASES: dict[str, str] = {
     "refund amount": "refunds", "returns": "refunds", "refund": "refunds",
     # orders
     "订单数": "orders", "订单量": "orders", "单量": "orders", "多少单": "orders",
-    "订单": "orders", "几单": "orders", "orders": "orders", "order count": "orders",
+    "订单": "orders", "几单": "orders", "下单次数": "orders", "购买次数": "orders",
+    "下单数": "orders", "number of purchases": "orders", "purchases": "orders", "orders": "orders", "order count": "orders",
     "number of orders": "orders", "invoices": "orders", "transactions": "orders",
     # customers
     "新客户数": "new_customers", "新客户": "new_customers", "新客": "new_customers",
@@ -97,11 +102,12 @@ METRIC_PHRASES: dict[str, str] = {
 
 # phrase -> dimension to group or rank by
 DIMENSION_PHRASES: dict[str, str] = {
-    "国家": "country", "地区": "country", "市场": "country", "country": "country",
+    "国家": "country", "各国": "country", "国别": "country", "地区": "country", "市场": "country", "country": "country",
     "countries": "country", "market": "country", "markets": "country",
     "商品": "sku", "产品": "sku", "单品": "sku", "货品": "sku", "sku": "sku", "skus": "sku",
     "宝贝": "sku", "product": "sku", "products": "sku", "item": "sku", "items": "sku",
     "客户": "customer", "顾客": "customer", "买家": "customer", "customer": "customer",
+    "spenders": "customer", "big spenders": "customer", "花钱最多的客户": "customer",
     "customers": "customer", "buyer": "customer", "buyers": "customer",
     "渠道": "channel", "channel": "channel", "channels": "channel",
     "类目": "category", "品类": "category", "分类": "category", "category": "category",

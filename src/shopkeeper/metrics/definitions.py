@@ -63,7 +63,9 @@ SOURCES: dict[str, tuple[str, str, dict[str, str]]] = {
                "rk": "LEFT JOIN order_ranks rk ON rk.order_id = l.order_id"}),
     "refunds": ("refunds r", "r.refunded_at",
                 {"o": "LEFT JOIN orders o USING (order_id)",
-                 "p": "LEFT JOIN products p ON p.product_id = r.product_id"}),
+                 "p": "LEFT JOIN products p ON p.product_id = r.product_id",
+                 # a refund without its order (a cancellation note) still names its customer
+                 "rc": "LEFT JOIN customers rc ON rc.customer_id = r.customer_id"}),
     "expenses": ("expenses e", "e.incurred_on",
                  {"p": "LEFT JOIN products p ON p.product_id = e.product_id"}),
 }
@@ -93,16 +95,18 @@ DIMENSIONS: dict[str, Dimension] = {
             "sales": "coalesce(l.channel, 'unknown')", "refunds": "coalesce(o.channel, 'unknown')",
             "expenses": "coalesce(e.channel, 'unknown')"}),
         Dimension("country", "country", "国家/地区", {
-            "sales": f"coalesce(l.country, {_NONE})", "refunds": f"coalesce(o.country, {_NONE})"}),
+            "sales": f"coalesce(l.country, {_NONE})",
+            "refunds": f"coalesce(o.country, rc.country, {_NONE})"}),
         Dimension("region", "region", "区域", {
             "sales": f"coalesce(l.region, {_NONE})", "refunds": f"coalesce(o.region, {_NONE})"}),
         Dimension("customer", "customer", "客户", {
             "sales": f"coalesce(l.customer_id, {_NONE})",
-            "refunds": f"coalesce(o.customer_id, {_NONE})"}),
+            "refunds": f"coalesce(r.customer_id, o.customer_id, {_NONE})"}),
         Dimension("currency", "currency", "币种", {
             "sales": "l.currency", "refunds": "r.currency", "expenses": "e.currency"}),
-        Dimension("customer_type", "new or returning customer", "新老客", {
-            "sales": "CASE WHEN l.order_id = f.first_order_id THEN 'new' ELSE 'returning' END"}),
+        Dimension("customer_type", "new or returning customer (or guest)", "新老客", {
+            "sales": "CASE WHEN l.customer_id IS NULL THEN 'guest' "
+                     "WHEN l.order_id = f.first_order_id THEN 'new' ELSE 'returning' END"}),
         Dimension("customer_segment", "customer segment (by the order's place in their history)",
                   "客户分层", {
             "sales": "CASE WHEN rk.order_rank IS NULL THEN 'guest' WHEN rk.order_rank = 1 "
@@ -152,7 +156,8 @@ METRICS: dict[str, Metric] = {
            sql="count(DISTINCT CASE WHEN l.order_id = f.first_order_id THEN l.customer_id END)"),
         _M("repeat_customers", "repeat customers", "复购客户", "count", True,
            "Customers with two or more orders in the group.",
-           source="customer_orders", sql="count(*) FILTER (WHERE n_orders > 1)"),
+           source="customer_orders",
+           sql="count(*) FILTER (WHERE n_orders > 1 AND customer_id IS NOT NULL)"),
         _M("ad_spend", "ad spend", "广告费", "money", False, "Expenses of category 'ads'.",
            source="expenses", sql="sum(e.amount) FILTER (WHERE e.category = 'ads')"),
         _M("logistics", "logistics", "物流费", "money", False,

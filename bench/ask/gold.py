@@ -1,0 +1,681 @@
+"""Gold answers for the ask-your-data question set, computed with pandas straight from the raw files.
+
+    .venv/bin/python bench/ask/gold.py            # writes bench/ask/gold.json
+    .venv/bin/python bench/ask/gold.py --check    # also fails if gold.json would change
+
+This script reads only the two shipped demo files (no warehouse, no shopkeeper module):
+
+- ``src/shopkeeper/store/demo_data/online_retail_I.parquet``: the sales lines;
+- ``src/shopkeeper/store/demo_data/online_retail_I_cancellations.parquet``: ``C`` invoices
+  (cancellation notes, which are refunds) and negative stock adjustments (not refunds: the
+  ingestion quarantines them because an order line's quantity must be more than 0).
+
+It applies the documented rules (docs/metrics.md, docs/presets.md, docs/ingest.md, the
+``uci_online_retail`` preset) itself:
+
+- a line repeating a line of an earlier run of the same invoice's rows (whole row equal) is a
+  duplicate and does not count (docs/ingest.md, "Repeated lines"); two equal lines within one
+  run are two real lines;
+- an order is a *sale* when its value Σ quantity × unit price is not zero; only sales count in
+  GMV, orders, units, customers, new/repeat customers;
+- GMV = Σ quantity × unit price over the lines of sales; the demo has no discounts;
+- refunds = Σ −quantity × unit price over ``C``-invoice lines, dated on the ``C`` invoice's date;
+  net revenue = GMV − refunds; refund rate = refunds / GMV;
+- a CustomerID of 0 (or blank) is a guest: never a customer;
+- a customer's first sale ever (earliest InvoiceDate among their sales, then the smallest
+  invoice) makes them *new* in the period and group holding it; returning = customers − new;
+- repeat-purchase rate = customers with ≥ 2 orders in the period / customers in the period;
+- dates are InvoiceDate's calendar date (Europe/London local time); weeks start on Monday;
+- a product is a StockCode; its name is its Description (word filters match the line's
+  Description, case-insensitively).
+
+The question set and the reading of each question: bench/ask/questions.yaml and README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+DATA = ROOT / "src" / "shopkeeper" / "store" / "demo_data"
+SALES_FILE = DATA / "online_retail_I.parquet"
+CANCEL_FILE = DATA / "online_retail_I_cancellations.parquet"
+OUT = HERE / "gold.json"
+
+TODAY = dt.date(2011, 12, 9)
+D = dt.date.fromisoformat
+
+# ------------------------------------------------------------------------------------ periods
+LAST_MONTH = (D("2011-11-01"), D("2011-11-30"))
+MTD = (D("2011-12-01"), TODAY)
+YTD = (D("2011-01-01"), TODAY)
+H1 = (D("2011-01-01"), D("2011-06-30"))
+H2TD = (D("2011-07-01"), TODAY)
+Q1 = (D("2011-01-01"), D("2011-03-31"))
+Q2 = (D("2011-04-01"), D("2011-06-30"))
+Q3 = (D("2011-07-01"), D("2011-09-30"))
+L30 = (D("2011-11-10"), TODAY)
+P30 = (D("2011-10-11"), D("2011-11-09"))
+L7 = (D("2011-12-03"), TODAY)
+P7 = (D("2011-11-26"), D("2011-12-02"))
+LAST_WEEK = (D("2011-11-28"), D("2011-12-04"))
+WEEK_BEFORE = (D("2011-11-21"), D("2011-11-27"))
+YESTERDAY = (D("2011-12-08"), D("2011-12-08"))
+TODAY_P = (TODAY, TODAY)
+DEC10_1_9 = (D("2010-12-01"), D("2010-12-09"))
+NOV11_1_9 = (D("2011-11-01"), D("2011-11-09"))
+
+
+def month(y: int, m: int) -> tuple[dt.date, dt.date]:
+    start = dt.date(y, m, 1)
+    end = (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date()
+    return start, end
+
+
+def iso_week(y: int, w: int) -> tuple[dt.date, dt.date]:
+    start = dt.date.fromisocalendar(y, w, 1)
+    return start, start + dt.timedelta(days=6)
+
+
+assert iso_week(2011, 40) == (D("2011-10-03"), D("2011-10-09"))
+assert iso_week(2011, 48) == LAST_WEEK and iso_week(2011, 49)[0] <= TODAY <= iso_week(2011, 49)[1]
+assert L30[1] - L30[0] == dt.timedelta(days=29) and P30[1] == L30[0] - dt.timedelta(days=1)
+assert P30[1] - P30[0] == dt.timedelta(days=29)
+assert L7[1] - L7[0] == dt.timedelta(days=6) and P7[1] == L7[0] - dt.timedelta(days=1)
+
+
+# ------------------------------------------------------------------------------------ loading
+def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
+    """True for rows that repeat an equal row of an earlier run of the same group's rows.
+
+    A run is a stretch of consecutive rows (in file order) of one group. Within a run, equal
+    rows are distinct real lines; the k-th equal row of a later run repeats the k-th of the
+    first run that has one (docs/ingest.md, "Repeated lines").
+    """
+    g = df[group]
+    run = (g != g.shift()).cumsum()
+    ident = pd.util.hash_pandas_object(df.astype(str), index=False)
+    nth = df.assign(_run=run, _id=ident).groupby([group, "_id", "_run"], sort=False).cumcount()
+    first = df.assign(_id=ident, _nth=nth).groupby([group, "_id", "_nth"], sort=False).cumcount()
+    return first > 0
+
+
+def _customer(x: float) -> str | None:
+    if pd.isna(x) or float(x) == 0:
+        return None  # a guest
+    return str(int(x))
+
+
+def load() -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """(sale lines, refunds, counts) as the documented ingestion and metrics read the files."""
+    raw = pd.read_parquet(SALES_FILE)
+    raw["InvoiceNo"] = raw["InvoiceNo"].astype(str)
+    counts = {"sales_rows_read": len(raw)}
+    lines = raw[~raw["InvoiceNo"].str.startswith("C")]
+    bad = (lines["Quantity"] <= 0) | (lines["UnitPrice"] < 0)
+    lines = lines[~bad]
+    dup = _repeated_lines(lines, "InvoiceNo")
+    counts["sales_rows_repeated"] = int(dup.sum())
+    counts["sales_rows_invalid"] = int(bad.sum())
+    lines = lines[~dup].copy()
+
+    lines["ts"] = pd.to_datetime(lines["InvoiceDate"], format="%Y-%m-%d %H:%M:%S")
+    lines["gross"] = lines["Quantity"].astype(float) * lines["UnitPrice"].astype(float)
+    lines["cust"] = lines["CustomerID"].map(_customer)
+    orders = lines.groupby("InvoiceNo").agg(
+        ts=("ts", "min"), value=("gross", "sum"), cust=("cust", "first"),
+        country=("Country", "first"))
+    counts["invoices"] = len(orders)
+    counts["zero_value_invoices"] = int((orders["value"] == 0).sum())
+    sales = orders[orders["value"] != 0].copy()
+    counts["sale_orders"] = len(sales)
+    # a customer's first sale ever: the earliest, then the smallest invoice number
+    known = sales[sales["cust"].notna()].reset_index().sort_values(["ts", "InvoiceNo"])
+    first = known.groupby("cust")["InvoiceNo"].first()
+    sales["first"] = sales.index.isin(set(first.values))
+    sales["date"] = sales["ts"].dt.normalize()
+
+    L = lines[lines["InvoiceNo"].isin(sales.index)].copy()
+    L = L.join(sales[["date", "first"]].rename(columns={"first": "is_first"}), on="InvoiceNo")
+    L["country"] = L["InvoiceNo"].map(sales["country"])
+    L["cust"] = L["InvoiceNo"].map(sales["cust"])
+    L = L.rename(columns={"InvoiceNo": "inv", "StockCode": "sku", "Description": "desc",
+                          "Quantity": "qty"})
+    L["desc"] = L["desc"].fillna("")
+    L = L[["inv", "sku", "desc", "qty", "gross", "date", "cust", "country", "is_first"]]
+    counts["sale_lines"] = len(L)
+
+    # refunds: C invoices; other rows of the file (negative stock adjustments) are quarantined
+    c = pd.read_parquet(CANCEL_FILE)
+    c["InvoiceNo"] = c["InvoiceNo"].astype(str)
+    counts["cancel_rows_read"] = len(c)
+    cr = c[c["InvoiceNo"].str.startswith("C")]
+    counts["adjustments_quarantined"] = len(c) - len(cr)
+    dup = _repeated_lines(cr, "InvoiceNo")
+    counts["refund_rows_repeated"] = int(dup.sum())
+    cr = cr[~dup]
+    R = pd.DataFrame({
+        "inv": cr["InvoiceNo"],
+        "sku": cr["StockCode"],
+        "amount": -cr["Quantity"].astype(float) * cr["UnitPrice"].astype(float),
+        "date": pd.to_datetime(cr["InvoiceDate"], format="%m/%d/%y %H:%M").dt.normalize(),
+        "cust": cr["CustomerID"].map(_customer),
+        "country": cr["Country"],
+    })
+    counts["refund_rows"] = len(R)
+    return L, R, counts
+
+
+L, R, COUNTS = load()
+ALL_SKUS_NAME = (L.groupby(["sku", "desc"]).size().reset_index().sort_values(
+    ["sku", 0, "desc"], ascending=[True, False, True]).groupby("sku")["desc"].first())
+
+
+# ------------------------------------------------------------------------------------ slicing
+def between(df: pd.DataFrame, p: tuple[dt.date, dt.date]) -> pd.DataFrame:
+    return df[(df["date"] >= pd.Timestamp(p[0])) & (df["date"] <= pd.Timestamp(p[1]))]
+
+
+def word(df: pd.DataFrame, w: str) -> pd.Series:
+    return df["desc"].str.contains(w, case=False, regex=False, na=False)
+
+
+def sl(p, where=None, refunds=False) -> pd.DataFrame:
+    df = between(R if refunds else L, p)
+    return df[where(df)] if where is not None else df
+
+
+# ------------------------------------------------------------------------------------ metrics
+def _div(a, b):
+    return float(a) / float(b) if b else None
+
+
+def m_gmv(df, _r=None):
+    return float(df["gross"].sum())
+
+
+def m_units(df, _r=None):
+    return int(df["qty"].sum())
+
+
+def m_orders(df, _r=None):
+    return int(df["inv"].nunique())
+
+
+def m_customers(df, _r=None):
+    return int(df["cust"].dropna().nunique())
+
+
+def m_new(df, _r=None):
+    return int(df.loc[df["is_first"], "cust"].dropna().nunique())
+
+
+def m_returning(df, _r=None):
+    return m_customers(df) - m_new(df)
+
+
+def m_repeat(df, _r=None):
+    n = df.dropna(subset=["cust"]).groupby("cust")["inv"].nunique()
+    return int((n >= 2).sum())
+
+
+def m_aov(df, _r=None):
+    return _div(m_gmv(df), m_orders(df))
+
+
+def m_upo(df, _r=None):
+    return _div(m_units(df), m_orders(df))
+
+
+def m_aup(df, _r=None):
+    return _div(m_gmv(df), m_units(df))
+
+
+def m_rpr(df, _r=None):
+    return _div(m_repeat(df), m_customers(df))
+
+
+def m_refunds(_df, r):
+    return float(r["amount"].sum())
+
+
+def m_net(df, r):
+    return m_gmv(df) - m_refunds(df, r)
+
+
+def m_refund_rate(df, r):
+    return _div(m_refunds(df, r), m_gmv(df))
+
+
+METRIC = {  # name: (function, unit, additive)
+    "gmv": (m_gmv, "money", True),
+    "net_revenue": (m_net, "money", True),
+    "refunds": (m_refunds, "money", True),
+    "units": (m_units, "count", True),
+    "orders": (m_orders, "count", True),
+    "customers": (m_customers, "count", False),
+    "new_customers": (m_new, "count", True),
+    "returning_customers": (m_returning, "count", False),
+    "repeat_customers": (m_repeat, "count", False),
+    "aov": (m_aov, "money", False),
+    "units_per_order": (m_upo, "number", False),
+    "avg_unit_price": (m_aup, "money", False),
+    "repeat_purchase_rate": (m_rpr, "ratio", False),
+    "refund_rate": (m_refund_rate, "ratio", False),
+    "share": (None, "ratio", False),
+}
+
+
+def calc(metric: str, p, where=None, rwhere=None):
+    fn = METRIC[metric][0]
+    return fn(sl(p, where), sl(p, rwhere, refunds=True))
+
+
+def rnd(v, unit):
+    if v is None:
+        return None
+    if unit == "count" and float(v).is_integer():
+        return int(v)
+    return round(float(v), 8 if unit == "ratio" else 6)
+
+
+def grouped(metric: str, p, key: str, where=None) -> pd.Series:
+    """metric by a key column of the sale lines (or the refunds for refund metrics)."""
+    fn = METRIC[metric][0]
+    lines, refunds = sl(p, where), sl(p, refunds=True)
+    if metric == "refunds":
+        r = refunds.dropna(subset=[key])
+        return r.groupby(key)["amount"].sum().astype(float)
+    if key == "cust":
+        lines = lines.dropna(subset=["cust"])
+    g = lines.groupby(key)
+    fast = {
+        "gmv": lambda: g["gross"].sum(),
+        "units": lambda: g["qty"].sum(),
+        "orders": lambda: g["inv"].nunique(),
+        "customers": lambda: g["cust"].nunique(),
+        "new_customers": lambda: lines[lines["is_first"]].groupby(key)["cust"].nunique()
+        .reindex(g.size().index, fill_value=0),
+        "aov": lambda: g["gross"].sum() / g["inv"].nunique(),
+        "units_per_order": lambda: g["qty"].sum() / g["inv"].nunique(),
+    }
+    if metric in fast:
+        return fast[metric]().astype(float)
+    out = {}
+    for k, g in lines.groupby(key, sort=True):
+        rg = refunds[refunds[key] == k] if key in refunds else refunds.iloc[0:0]
+        out[k] = fn(g, rg)
+    return pd.Series(out, dtype=float)
+
+
+# ------------------------------------------------------------------------------------ keys
+def key_of(grain: str, ts: pd.Timestamp) -> str:
+    if grain == "day":
+        return ts.strftime("%Y-%m-%d")
+    if grain == "week":
+        return (ts - pd.Timedelta(days=ts.weekday())).strftime("%Y-%m-%d")
+    if grain == "month":
+        return ts.strftime("%Y-%m")
+    if grain == "quarter":
+        return f"{ts.year}-Q{(ts.month - 1) // 3 + 1}"
+    raise ValueError(grain)
+
+
+def with_grain(df: pd.DataFrame, grain: str) -> pd.DataFrame:
+    df = df.copy()
+    days = pd.Series(df["date"].unique())
+    df[grain] = df["date"].map(dict(zip(days, days.map(lambda t: key_of(grain, t)), strict=True)))
+    return df
+
+
+def by_time(metric: str, p, grain: str, where=None) -> pd.Series:
+    fn = METRIC[metric][0]
+    lines = with_grain(sl(p, where), grain)
+    refunds = with_grain(sl(p, refunds=True), grain)
+    keys = sorted(set(lines[grain]) | (set(refunds[grain]) if metric in (
+        "refunds", "net_revenue") else set()))
+    return pd.Series({k: fn(lines[lines[grain] == k], refunds[refunds[grain] == k])
+                      for k in keys}, dtype=float)
+
+
+# ------------------------------------------------------------------------------------ gold items
+def number(metric: str, p, where=None, rwhere=None, **extra) -> dict:
+    unit = METRIC[metric][1]
+    v = calc(metric, p, where, rwhere)
+    if v is None or (METRIC[metric][2] and v == 0 and not len(sl(p, where))):
+        raise AssertionError(f"{metric} {p}: no data for a number question")
+    return {"kind": "number", "value": rnd(v, unit), "unit": unit, "metric": metric,
+            "period": [str(p[0]), str(p[1])], **extra}
+
+
+def compare(metric: str, cur, prev, where=None) -> dict:
+    unit = METRIC[metric][1]
+    v, pv = calc(metric, cur, where), calc(metric, prev, where)
+    assert v is not None and pv, (metric, cur, prev)
+    return {"kind": "number", "value": rnd(v, unit), "previous": rnd(pv, unit),
+            "change_pct": round(v / pv - 1, 8), "unit": unit, "metric": metric,
+            "period": [str(cur[0]), str(cur[1])], "previous_period": [str(prev[0]), str(prev[1])]}
+
+
+def ratio(num: float, den: float, p=None) -> dict:
+    out = {"kind": "number", "value": rnd(num / den, "ratio"), "unit": "ratio", "metric": "share"}
+    if p is not None:
+        out["period"] = [str(p[0]), str(p[1])]
+    return out
+
+
+KEY_NAMES = {"country": "country", "sku": "sku", "cust": "customer", "month": "month",
+             "week": "week", "day": "day", "quarter": "quarter",
+             "customer_type": "customer_type"}
+
+
+def table(series: pd.Series, key: str, metric: str, *, top: int | None = None,
+          ascending: bool = False, ordered: bool = True, value_col: str | None = None,
+          p=None) -> dict:
+    unit = METRIC[metric][1]
+    s = series.dropna()
+    alternatives = []
+    if top is not None:
+        # rank by value, then key, for a deterministic file; ties are handled by the scorer
+        df = pd.DataFrame({"k": s.index.astype(str), "v": s.values})
+        df = df.sort_values(["v", "k"], ascending=[ascending, True], kind="mergesort")
+        rows = df.head(top)
+        cut = rows["v"].iloc[-1]
+        rest = df.iloc[top:]
+        tied = rest[np.isclose(rest["v"], cut, rtol=1e-12, atol=1e-12)]
+        alternatives = [[k, rnd(v, unit)] for k, v in zip(tied["k"], tied["v"], strict=True)]
+        pairs = list(zip(rows["k"], rows["v"], strict=True))
+    else:
+        pairs = [(str(k), v) for k, v in sorted(s.items(), key=lambda kv: str(kv[0]))]
+    out = {"kind": "table", "columns": [KEY_NAMES[key], value_col or metric],
+           "rows": [[k, rnd(v, unit)] for k, v in pairs], "ordered": ordered,
+           "key_type": KEY_NAMES[key], "metric": metric, "unit": unit}
+    if p is not None:
+        out["period"] = [str(p[0]), str(p[1])]
+    if top is not None:
+        out["direction"] = "ascending" if ascending else "descending"
+        vals = [v for _, v in pairs]
+        out["ties_within"] = bool(len(set(np.round(vals, 9))) < len(vals))
+        if alternatives:
+            out["alternatives"] = alternatives
+    if key == "sku":
+        out["key_names"] = {k: ALL_SKUS_NAME.get(k, "") for k, _ in pairs}
+        for k, _ in alternatives:
+            out["key_names"][k] = ALL_SKUS_NAME.get(k, "")
+    return out
+
+
+def top_share(metric: str, p, key: str, n: int) -> dict:
+    s = grouped(metric, p, key).sort_values(ascending=False, kind="mergesort")
+    # the cut must not fall inside a tie, or the share would depend on which tied key is kept
+    assert len(s) <= n or s.iloc[n - 1] != s.iloc[n], (metric, p, key, n)
+    return ratio(s.head(n).sum(), calc(metric, p), p)
+
+
+def not_in(*countries):
+    return lambda d: ~d["country"].isin(countries)
+
+
+def in_(*countries):
+    return lambda d: d["country"].isin(countries)
+
+
+def first_sale(d):
+    return d["is_first"] & d["cust"].notna()
+
+
+def returning_order(d):
+    return ~d["is_first"] & d["cust"].notna()
+
+
+def guest(d):
+    return d["cust"].isna()
+
+
+# ------------------------------------------------------------------------------------ the set
+def build() -> dict[str, dict]:
+    G: dict[str, dict] = {}
+    # single numbers
+    G["q001"] = number("gmv", LAST_MONTH)
+    G["q002"] = number("gmv", MTD)
+    G["q003"] = number("gmv", YTD)
+    G["q004"] = number("net_revenue", H1)
+    G["q005"] = number("orders", month(2011, 3))
+    G["q006"] = number("aov", LAST_MONTH)
+    G["q007"] = number("units_per_order", Q3)
+    G["q008"] = number("units", L30)
+    G["q009"] = number("customers", LAST_MONTH)
+    G["q010"] = number("refunds", H1)
+    G["q011"] = number("refund_rate", Q1)
+    G["q012"] = number("new_customers", YTD)
+    G["q013"] = number("returning_customers", LAST_MONTH)
+    G["q014"] = number("gmv", iso_week(2011, 40))
+    G["q015"] = number("orders", (D("2011-05-01"), D("2011-05-15")))
+    G["q016"] = number("repeat_purchase_rate", Q3)
+    G["q017"] = number("avg_unit_price", LAST_MONTH)
+    G["q018"] = number("gmv", YESTERDAY)
+    G["q019"] = number("orders", month(2010, 12))
+    G["q020"] = number("new_customers", MTD)
+    G["q021"] = number("gmv", H1)
+    G["q022"] = number("aov", month(2011, 10))
+    G["q023"] = number("gmv", TODAY_P)
+    G["q024"] = number("orders", LAST_WEEK)
+    G["q025"] = number("customers", L7)
+    G["q026"] = number("units", YTD)
+    G["q027"] = number("refunds", month(2011, 4))
+    G["q028"] = number("repeat_purchase_rate", month(2011, 2))
+    G["q029"] = number("units_per_order", Q2)
+    G["q030"] = number("net_revenue", month(2011, 6))
+    G["q031"] = number("gmv", Q3)
+    G["q032"] = number("avg_unit_price", month(2011, 9))
+    G["q033"] = number("aov", YTD)
+    G["q034"] = number("new_customers", month(2011, 1))
+    G["q035"] = number("returning_customers", Q1)
+
+    # comparisons
+    G["q036"] = compare("gmv", month(2011, 11), month(2011, 10))
+    G["q037"] = compare("gmv", MTD, DEC10_1_9)
+    G["q038"] = compare("gmv", Q3, Q2)
+    G["q039"] = compare("orders", L30, P30)
+    G["q040"] = compare("aov", month(2011, 10), month(2011, 9))
+    G["q041"] = compare("gmv", iso_week(2011, 40), iso_week(2011, 39))
+    G["q042"] = compare("new_customers", month(2011, 11), month(2011, 10))
+    G["q043"] = compare("orders", MTD, DEC10_1_9)
+    G["q044"] = compare("gmv", H2TD, H1)
+    G["q045"] = compare("refund_rate", month(2011, 3), month(2011, 2))
+    G["q046"] = compare("gmv", LAST_WEEK, WEEK_BEFORE)
+    G["q047"] = compare("customers", month(2011, 5), month(2011, 4))
+    G["q048"] = compare("units_per_order", month(2011, 11), month(2011, 10))
+    G["q049"] = compare("net_revenue", Q2, Q1)
+    G["q050"] = compare("aov", MTD, DEC10_1_9)
+    G["q051"] = compare("gmv", MTD, NOV11_1_9)
+    G["q052"] = compare("units", month(2011, 8), month(2011, 7))
+    G["q053"] = compare("repeat_purchase_rate", Q3, Q2)
+    G["q054"] = compare("refunds", Q2, Q1)
+    G["q055"] = compare("orders", month(2011, 11), month(2010, 12))
+    G["q056"] = compare("gmv", TODAY_P, YESTERDAY)
+    G["q057"] = compare("returning_customers", month(2011, 10), month(2011, 9))
+    G["q058"] = compare("avg_unit_price", Q3, Q2)
+    G["q059"] = compare("gmv", L7, P7)
+    G["q060"] = compare("new_customers", MTD, DEC10_1_9)
+
+    # rankings
+    def rank(metric, p, key, n, asc=False, where=None):
+        return table(grouped(metric, p, key, where), key, metric, top=n, ascending=asc, p=p)
+
+    def rank_time(metric, p, grain, n, asc=False):
+        return table(by_time(metric, p, grain), grain, metric, top=n, ascending=asc, p=p)
+
+    G["q061"] = rank("gmv", LAST_MONTH, "country", 10)
+    G["q062"] = rank("units", YTD, "sku", 5)
+    G["q063"] = rank("gmv", Q3, "sku", 10)
+    G["q064"] = rank("gmv", YTD, "cust", 10)
+    G["q065"] = rank("aov", LAST_MONTH, "country", 1)
+    G["q066"] = rank("orders", YTD, "country", 5, asc=True)
+    G["q067"] = rank("gmv", Q3, "country", 3, asc=True)
+    G["q068"] = rank("refunds", H1, "cust", 5)
+    G["q069"] = rank("orders", LAST_MONTH, "cust", 5)
+    G["q070"] = rank("customers", YTD, "country", 5)
+    G["q071"] = rank("units", L30, "sku", 10)
+    G["q072"] = rank("gmv", iso_week(2011, 40), "sku", 5)
+    G["q073"] = rank("units", LAST_MONTH, "country", 3)
+    G["q074"] = rank_time("gmv", YTD, "month", 3)
+    G["q075"] = rank_time("orders", YTD, "month", 3, asc=True)
+    G["q076"] = rank_time("gmv", YTD, "day", 1)
+    G["q077"] = rank_time("gmv", YTD, "quarter", 4)
+    G["q078"] = rank("units", YTD, "cust", 10)
+    G["q079"] = rank("new_customers", LAST_MONTH, "country", 5)
+    G["q080"] = rank("units_per_order", Q2, "country", 5)
+    G["q081"] = rank("orders", L7, "country", 5)
+    G["q082"] = rank("gmv", Q1, "country", 5, asc=True)
+    G["q083"] = rank("units", month(2010, 12), "sku", 10)
+    G["q084"] = rank("aov", YTD, "country", 3)
+    G["q085"] = rank("gmv", LAST_MONTH, "cust", 5)
+    G["q086"] = rank("refunds", H1, "sku", 5)
+    G["q087"] = rank("gmv", MTD, "sku", 5)
+    G["q088"] = rank("orders", Q3, "country", 3)
+    G["q089"] = rank("orders", LAST_MONTH, "sku", 5)
+    G["q090"] = rank("gmv", Q2, "cust", 10)
+
+    # shares
+    G["q091"] = top_share("gmv", Q3, "sku", 10)
+    G["q092"] = ratio(calc("gmv", YTD, in_("United Kingdom")), calc("gmv", YTD), YTD)
+    G["q093"] = ratio(calc("gmv", LAST_MONTH, first_sale), calc("gmv", LAST_MONTH),
+                      LAST_MONTH)
+    G["q094"] = ratio(calc("new_customers", LAST_MONTH), calc("customers", LAST_MONTH),
+                      LAST_MONTH)
+    G["q095"] = top_share("orders", H1, "country", 5)
+    G["q096"] = ratio(calc("orders", YTD, in_("France")), calc("orders", YTD), YTD)
+    G["q097"] = ratio(calc("gmv", LAST_MONTH, lambda d: word(d, "HEART")),
+                      calc("gmv", LAST_MONTH), LAST_MONTH)
+    G["q098"] = top_share("gmv", YTD, "cust", 10)
+    G["q099"] = ratio(calc("orders", Q3, guest), calc("orders", Q3), Q3)
+    s = grouped("gmv", LAST_MONTH, "country") / calc("gmv", LAST_MONTH)
+    G["q100"] = table(s, "country", "share", top=5, value_col="share", p=LAST_MONTH)
+    G["q101"] = ratio(calc("gmv", iso_week(2011, 40), not_in("United Kingdom")),
+                      calc("gmv", iso_week(2011, 40)), iso_week(2011, 40))
+    G["q102"] = ratio(calc("gmv", MTD), calc("gmv", YTD), YTD)
+    G["q103"] = top_share("units", LAST_MONTH, "sku", 10)
+    G["q104"] = ratio(calc("gmv", L30, in_("EIRE")), calc("gmv", L30), L30)
+    G["q105"] = ratio(calc("orders", Q3, returning_order), calc("orders", Q3), Q3)
+    G["q106"] = ratio(calc("gmv", YTD, lambda d: d["sku"] == "POST"), calc("gmv", YTD), YTD)
+    G["q107"] = ratio(calc("gmv", Q2, in_("Germany", "France")), calc("gmv", Q2), Q2)
+    G["q108"] = ratio(calc("gmv", H1, lambda d: d["sku"] == "85123A"), calc("gmv", H1), H1)
+    G["q109"] = table(by_time("gmv", YTD, "quarter") / calc("gmv", YTD), "quarter", "share",
+                      ordered=False, value_col="share", p=YTD)
+    G["q110"] = top_share("units", YTD, "country", 3)
+
+    # lists
+    def lst(metric, p, grain, where=None):
+        return table(by_time(metric, p, grain, where), grain, metric, ordered=False, p=p)
+
+    G["q111"] = lst("gmv", YTD, "month")
+    G["q112"] = lst("orders", Q3, "week")
+    G["q113"] = lst("gmv", L30, "day")
+    G["q114"] = lst("orders", YTD, "quarter")
+    G["q115"] = table(grouped("orders", LAST_MONTH, "country"), "country", "orders",
+                      ordered=False, p=LAST_MONTH)
+    G["q116"] = lst("new_customers", YTD, "month")
+    G["q117"] = lst("refunds", H1, "month")
+    G["q118"] = lst("aov", YTD, "month")
+    G["q119"] = lst("orders", iso_week(2011, 40), "day")
+    G["q120"] = table(grouped("aov", Q3, "country"), "country", "aov", ordered=False, p=Q3)
+    G["q121"] = lst("repeat_purchase_rate", YTD, "quarter")
+    G["q122"] = lst("gmv", MTD, "day")
+    ct = pd.Series({"new": calc("gmv", LAST_MONTH, first_sale),
+                    "returning": calc("gmv", LAST_MONTH, returning_order)})
+    G["q123"] = table(ct, "customer_type", "gmv", ordered=False, p=LAST_MONTH)
+    G["q124"] = lst("units", YTD, "month")
+    G["q125"] = lst("refund_rate", (D("2010-12-01"), D("2011-06-30")), "month")
+
+    # filters
+    G["q126"] = number("gmv", LAST_MONTH, not_in("United Kingdom"))
+    G["q127"] = number("orders", Q3, in_("France"))
+    G["q128"] = number("gmv", YTD, lambda d: word(d, "HEART"))
+    G["q129"] = number("units", LAST_MONTH, lambda d: d["sku"] == "85123A")
+    G["q130"] = number("aov", H1, in_("Germany"))
+    G["q131"] = rank("gmv", YTD, "country", 5, where=not_in("United Kingdom"))
+    G["q132"] = rank("units", L30, "sku", 5, where=lambda d: word(d, "LUNCH BAG"))
+    G["q133"] = number("new_customers", LAST_MONTH, in_("United Kingdom"))
+    G["q134"] = number("gmv", Q3, in_("EIRE"))
+    G["q135"] = number("units_per_order", YTD, in_("Netherlands"))
+    G["q136"] = number("gmv", Q2, lambda d: d["sku"] == "22423")
+    G["q137"] = number("units", LAST_MONTH, lambda d: word(d, "CHRISTMAS"))
+    G["q138"] = number("refunds", H1, rwhere=in_("Germany"))
+    G["q139"] = number("orders", iso_week(2011, 40), not_in("United Kingdom", "EIRE"))
+    G["q140"] = lst("gmv", YTD, "month", where=in_("Australia"))
+    G["q141"] = number("customers", YTD, in_("France"))
+    G["q142"] = number("gmv", H1, in_("Spain", "Portugal"))
+    G["q143"] = number("orders", Q3, lambda d: word(d, "RETROSPOT"))
+    G["q144"] = number("gmv", LAST_MONTH, guest)
+    G["q145"] = number("gmv", LAST_MONTH, returning_order)
+
+    # ask back
+    for i in range(146, 163):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+
+    # no data
+    empty = {
+        "q163": ("gmv", month(2010, 11)),
+        "q164": ("orders", (D("2009-01-01"), D("2009-12-31"))),
+        "q165": ("gmv", (D("2010-12-24"), D("2011-01-03"))),
+        "q166": ("aov", (D("2010-07-01"), D("2010-09-30"))),
+        "q167": ("orders", (D("2011-11-26"), D("2011-11-26"))),
+    }
+    for qid, (metric, p) in empty.items():
+        assert len(sl(p)) == 0 and len(sl(p, refunds=True)) == 0, qid
+        G[qid] = {"kind": "empty", "metric": metric, "unit": METRIC[metric][1],
+                  "additive": METRIC[metric][2], "period": [str(p[0]), str(p[1])]}
+
+    return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="fail if gold.json would change")
+    args = ap.parse_args(argv)
+    items = build()
+    import yaml  # only to check the ids against the question set
+
+    qs = yaml.safe_load((HERE / "questions.yaml").read_text(encoding="utf-8"))["questions"]
+    qkind = {q["id"]: q["kind"] for q in qs}
+    assert set(qkind) == set(items), set(qkind) ^ set(items)
+    for qid, item in items.items():
+        expect = {"ask_back": "ask_back", "empty": "empty"}.get(qkind[qid])
+        if expect:
+            assert item["kind"] == expect, qid
+        else:
+            assert item["kind"] in ("number", "table"), qid
+        if qkind[qid] == "comparison":
+            assert "previous" in item, qid
+    doc = {
+        "reference_date": str(TODAY),
+        "source": ["src/shopkeeper/store/demo_data/online_retail_I.parquet",
+                   "src/shopkeeper/store/demo_data/online_retail_I_cancellations.parquet"],
+        "counts": COUNTS,
+        "items": list(items.values()),
+    }
+    text = json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+    if args.check and (not OUT.exists() or OUT.read_text(encoding="utf-8") != text):
+        print("gold.json is out of date: run bench/ask/gold.py", file=sys.stderr)
+        return 1
+    if not args.check:
+        OUT.write_text(text, encoding="utf-8")
+    kinds: dict[str, int] = {}
+    for it in items.values():
+        kinds[it["kind"]] = kinds.get(it["kind"], 0) + 1
+    done = "is up to date" if args.check else "written"
+    print(f"{OUT.relative_to(ROOT)} {done}: {len(items)} items {kinds}; counts {COUNTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Ask-your-data accuracy and latency on the question set in bench/ask/ (issue 21).
+
+Every question of ``bench/ask/questions.yaml`` is asked in Chinese and in English against the
+demo's real data (UCI Online Retail I, loaded as the demo loads it), and each answer is scored
+against ``bench/ask/gold.json`` (computed with pandas from the raw files) by
+``bench/ask/score.py``. Prints execution accuracy by language, kind and split (tune / holdout,
+the holdout third never looked at while tuning the reader), the latency p50/p95 per question,
+and a JSON line with every figure.
+
+    .venv/bin/python bench/ask_eval.py                       # the builtin reader alone
+    .venv/bin/python bench/ask_eval.py --provider llamacpp   # + SmolLM2 in process
+    .venv/bin/python bench/ask_eval.py --provider openai --base-url http://127.0.0.1:8080/v1
+    .venv/bin/python bench/ask_eval.py --show tune           # print the tune split's misses
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "ask"))
+AS_OF = dt.date(2011, 12, 9)
+
+
+def build_warehouse(path: Path) -> Path:
+    """The demo's transactions and refunds in a warehouse of their own (built once)."""
+    from shopkeeper.store import Warehouse, ingest
+    from shopkeeper.store.demo import DEMO_CURRENCY, demo_data_files
+
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    with Warehouse(partial) as wh:
+        ingest(wh, demo_data_files(), preset="uci_online_retail", default_currency=DEMO_CURRENCY)
+    partial.rename(path)
+    return path
+
+
+def run(provider: str, args: argparse.Namespace) -> dict:
+    from score import score
+
+    from shopkeeper import ask
+    from shopkeeper.store import Warehouse
+
+    questions = yaml.safe_load((HERE / "ask" / "questions.yaml").read_text())["questions"]
+    gold = {g["id"]: g for g in json.loads((HERE / "ask" / "gold.json").read_text())["items"]}
+    llm = None
+    if provider != "builtin":
+        from shopkeeper import llm as llm_runtime
+        from shopkeeper.store import load_settings
+
+        overrides = {"llm_provider": provider, "llm_cache": False}
+        if args.base_url:
+            overrides.update(llm_base_url=args.base_url, llm_model=args.model or "local")
+        llm = llm_runtime.get_llm(load_settings(None, **overrides))
+    results = []
+    with Warehouse(build_warehouse(Path(args.warehouse)), read_only=True) as wh:
+        for item in questions:
+            for lang in ("zh", "en"):
+                t0 = time.perf_counter()
+                answer = ask.ask(wh, item[lang], as_of=AS_OF, llm=llm).to_dict()
+                seconds = time.perf_counter() - t0
+                ok, why = score(answer, gold[item["id"]])
+                results.append({"id": item["id"], "kind": item["kind"], "split": item["split"],
+                                "lang": lang, "ok": ok, "why": why, "seconds": seconds,
+                                "question": item[lang], "answer_kind": answer["kind"],
+                                "text": answer["text"]})
+    return summarise(provider, results, args.show)
+
+
+def summarise(provider: str, results: list[dict], show: str | None) -> dict:
+    def acc(rows: list[dict]) -> float:
+        return sum(r["ok"] for r in rows) / len(rows) if rows else float("nan")
+
+    groups: dict[str, dict[str, list[dict]]] = {"split": defaultdict(list),
+                                                 "lang": defaultdict(list),
+                                                 "kind": defaultdict(list)}
+    for r in results:
+        for g in groups:
+            groups[g][r[g]].append(r)
+    seconds = np.array([r["seconds"] for r in results])
+    print(f"\n{provider}: execution accuracy {acc(results):.1%} of {len(results)} answers "
+          f"({len(results) // 2} questions × zh/en); latency p50 {np.median(seconds) * 1000:.0f} "
+          f"ms, p95 {np.quantile(seconds, 0.95) * 1000:.0f} ms")
+    for g, buckets in groups.items():
+        print(f"  by {g}: " + ", ".join(f"{k} {acc(v):.1%} ({len(v)})"
+                                       for k, v in sorted(buckets.items())))
+    for split in ("tune", "holdout"):
+        rows = groups["split"][split]
+        print(f"  {split}: " + ", ".join(
+            f"{lang} {acc([r for r in rows if r['lang'] == lang]):.1%}" for lang in ("zh", "en")))
+    ask_back = [r for r in results if r["kind"] == "ask_back"]
+    confident_wrong = [r for r in ask_back if r["answer_kind"] in ("number", "table")]
+    print(f"  ask-back questions asked back: {sum(r['ok'] for r in ask_back)}/{len(ask_back)}; "
+          f"answered with confidence instead: {len(confident_wrong)}")
+    if show:
+        for r in results:
+            if not r["ok"] and r["split"] == show:
+                print(f"  MISS {r['id']} {r['kind']:10s} {r['lang']} {r['question']}\n"
+                      f"       → {r['answer_kind']}: {r['text'][:160]}\n       {r['why'][:200]}")
+    return {"provider": provider, "accuracy": acc(results),
+            "by": {g: {k: acc(v) for k, v in b.items()} for g, b in groups.items()},
+            "holdout_by_lang": {lang: acc([r for r in groups["split"]["holdout"]
+                                           if r["lang"] == lang]) for lang in ("zh", "en")},
+            "p50_ms": float(np.median(seconds) * 1000),
+            "p95_ms": float(np.quantile(seconds, 0.95) * 1000),
+            "ask_back_asked": sum(r["ok"] for r in ask_back),
+            "ask_back_total": len(ask_back), "confident_on_ambiguous": len(confident_wrong)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--provider", action="append", default=None,
+                        choices=("builtin", "llamacpp", "openai"),
+                        help="Repeatable; builtin always runs first.")
+    parser.add_argument("--base-url", default="", help="OpenAI-compatible endpoint.")
+    parser.add_argument("--model", default="", help="Model name at the endpoint.")
+    parser.add_argument("--warehouse", default="/tmp/shopkeeper-ask-eval/warehouse.duckdb",
+                        help="Where the evaluation warehouse is built (once) and reused.")
+    parser.add_argument("--show", choices=("tune", "holdout"), default=None,
+                        help="Print the misses of one split.")
+    args = parser.parse_args()
+    providers = ["builtin", *[p for p in (args.provider or []) if p != "builtin"]]
+    figures = [run(p, args) for p in providers]
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
