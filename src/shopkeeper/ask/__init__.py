@@ -18,7 +18,7 @@ import datetime as dt
 from pathlib import Path
 
 from shopkeeper.ask.answer import Answer
-from shopkeeper.ask.model import read_with_model
+from shopkeeper.ask.model import SqlReading, read_with_model
 from shopkeeper.ask.periods import Period, read_period
 from shopkeeper.ask.query import AskQuery, query_from_dict
 from shopkeeper.ask.reader import (
@@ -30,13 +30,16 @@ from shopkeeper.ask.reader import (
     read,
 )
 from shopkeeper.ask.vocabulary import Vocabulary, load_vocabulary
-from shopkeeper.errors import ShopkeeperError
+from shopkeeper.errors import ShopkeeperError, WarehouseError
 from shopkeeper.metrics import METRICS, MetricError, Money
 from shopkeeper.store import Warehouse
 
 __all__ = ["Answer", "AskBack", "AskQuery", "Period", "StoreValues", "Vocabulary", "ask",
            "default_as_of", "load_vocabulary", "looks_like_follow_up", "query_from_dict", "read", "read_period",
            "store_values"]
+
+
+SQL_TIMEOUT_S = 10.0  # a model's SQL that runs longer is stopped
 
 
 def default_as_of(warehouse: Warehouse, today: dt.date | None = None) -> dt.date:
@@ -91,6 +94,8 @@ def ask(
     source = "reader"
     if isinstance(reading, Unread) and llm is not None and llm.has_model:
         reading, source = read_with_model(llm, question, as_of, vocab, values), "model"
+    if isinstance(reading, SqlReading):
+        return _answer_sql(warehouse, question, reading, as_of)
     if isinstance(reading, AskBack):
         return Answer(kind="ask_back", text=reading.reason, question=question, language=lang,
                       choices=list(reading.choices), as_of=as_of.isoformat(), source=source)
@@ -109,6 +114,32 @@ def _run(warehouse, reading, vocab, as_of, money, question) -> Answer:
     from shopkeeper.ask.answer import run
 
     return run(warehouse, reading, vocab, as_of=as_of, money=money, question=question)
+
+
+def _answer_sql(warehouse: Warehouse, question: str, reading: SqlReading,
+                as_of: dt.date) -> Answer:
+    """Run the model's SQL through the read-only safety layer; a refusal says why."""
+    from shopkeeper.ask.sql import SqlRefused, check_sql, run_sql
+
+    lang = reading.language
+    try:
+        checked = check_sql(reading.sql)
+        df = run_sql(warehouse, checked, timeout_s=SQL_TIMEOUT_S)
+    except (SqlRefused, WarehouseError) as exc:
+        return _refused(question, lang, f"the SQL written for it was refused ({exc})",
+                        f"为它写的 SQL 被拒绝（{exc}）")
+    rows = [[_plain(v) for v in row] for row in df.itertuples(index=False)]
+    text = (f"查询返回 {len(rows)} 行（模型写的只读 SQL，已检查；不经过指标定义，请核对）。"
+            if lang == "zh" else
+            f"The query returned {len(rows)} row{'s' * (len(rows) != 1)} (read-only SQL "
+            "written by the model and checked; not through the metric definitions: check it).")
+    return Answer(kind="table", text=text, question=question, language=lang,
+                  columns=[str(c) for c in df.columns], rows=rows, sql=checked,
+                  as_of=as_of.isoformat(), source="sql")
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
 
 
 def _refused(question: str, lang: str, why_en: str, why_zh: str) -> Answer:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -15,9 +16,19 @@ from pydantic import BaseModel, Field
 from shopkeeper.ask.periods import ALL_TIME, Period, days
 from shopkeeper.ask.query import AskQuery
 from shopkeeper.ask.reader import AskBack, Reading, StoreValues, Unread, language_of
+from shopkeeper.ask.sql import QUESTION_COLUMNS
 from shopkeeper.ask.vocabulary import Vocabulary
 from shopkeeper.errors import ShopkeeperError
 from shopkeeper.metrics import DIMENSIONS, METRICS
+
+@dataclass(frozen=True)
+class SqlReading:
+    """A question outside the semantic layer, as SQL the model wrote: untrusted until
+    :func:`shopkeeper.ask.sql.check_sql` has passed it."""
+
+    sql: str
+    language: str = "en"
+
 
 MetricName = Literal[tuple(METRICS)]  # type: ignore[valid-type]
 DimensionName = Literal[tuple(DIMENSIONS)]  # type: ignore[valid-type]
@@ -39,6 +50,8 @@ class ModelReading(BaseModel):
     rank: Literal["top", "bottom"] | None = None
     rank_n: int | None = Field(None, ge=1, le=1000)
     share: bool = False
+    sql: str | None = Field(None, description="only when no metric fits: one read-only "
+                            "SELECT over the tables given, answering the question")
 
 
 def _prompt(question: str, as_of: dt.date, vocab: Vocabulary) -> list[dict[str, str]]:
@@ -52,12 +65,15 @@ def _prompt(question: str, as_of: dt.date, vocab: Vocabulary) -> list[dict[str, 
         + ". Group or filter only by these dimensions: " + json.dumps(dims, ensure_ascii=False)
         + f". Today is {as_of.isoformat()}; write periods as start and end dates. If the "
         "question leaves the metric or the period open, set ask_back to true and list the "
-        "readings in choices.")
+        "readings in choices. Only if no metric fits, leave metrics empty and write sql: one "
+        "DuckDB SELECT over these tables and columns: "
+        + json.dumps({t: list(cols) for t, cols in QUESTION_COLUMNS.items()},
+                     ensure_ascii=False) + ".")
     return [{"role": "system", "content": system}, {"role": "user", "content": question}]
 
 
 def read_with_model(llm, question: str, as_of: dt.date, vocab: Vocabulary,
-                    values: StoreValues) -> Reading:
+                    values: StoreValues) -> Reading | SqlReading:
     """The model's reading of ``question``, checked against the semantic layer and the data."""
     lang = language_of(question)
     try:
@@ -68,6 +84,8 @@ def read_with_model(llm, question: str, as_of: dt.date, vocab: Vocabulary,
     if got.ask_back:
         choices = tuple(c for c in got.choices if c)[:6]
         return AskBack("Which do you mean?", "请问您指的是哪一个？", choices, choices, lang)
+    if not got.metrics and got.sql:
+        return SqlReading(got.sql, lang)
     if not got.metrics:
         return Unread("the model named no metric", lang)
     real = {"country": set(values.countries), "channel": set(values.channels),
