@@ -21,6 +21,7 @@ from shopkeeper.ask.vocabulary import Vocabulary
 from shopkeeper.errors import ShopkeeperError
 from shopkeeper.metrics import DIMENSIONS, METRICS
 
+
 @dataclass(frozen=True)
 class SqlReading:
     """A question outside the semantic layer, as SQL the model wrote: untrusted until
