@@ -9,18 +9,24 @@ and a JSON line with every figure.
 
     .venv/bin/python bench/ask_eval.py                       # the builtin reader alone
     .venv/bin/python bench/ask_eval.py --provider llamacpp   # + SmolLM2 in process
-    .venv/bin/python bench/ask_eval.py --provider openai --base-url http://127.0.0.1:8080/v1
+    .venv/bin/python bench/ask_eval.py --provider llamacpp --provider openai   # all three:
+        # the openai provider starts a real llama.cpp server with SmolLM2 unless --base-url
     .venv/bin/python bench/ask_eval.py --show tune           # print the tune split's misses
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +51,34 @@ def build_warehouse(path: Path) -> Path:
         ingest(wh, demo_data_files(), preset="uci_online_retail", default_currency=DEMO_CURRENCY)
     partial.rename(path)
     return path
+
+
+@contextlib.contextmanager
+def llama_server() -> Iterator[str]:
+    """A real llama.cpp OpenAI-compatible server with the default model (SmolLM2): its URL."""
+    from shopkeeper.llm import default_model_path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
+         "--model_alias", "smollm2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(base + "/models", timeout=1).read()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError("the llama.cpp server exited on start") from None
+                time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def run(provider: str, args: argparse.Namespace) -> dict:
@@ -132,7 +166,15 @@ def main() -> None:
                         help="Print the misses of one split.")
     args = parser.parse_args()
     providers = ["builtin", *[p for p in (args.provider or []) if p != "builtin"]]
-    figures = [run(p, args) for p in providers]
+    figures = []
+    for provider in providers:
+        if provider == "openai" and not args.base_url:  # start the llama.cpp server ourselves
+            with llama_server() as base:
+                args.base_url, args.model = base, "smollm2"
+                figures.append(run(provider, args))
+            args.base_url = ""
+        else:
+            figures.append(run(provider, args))
     print(json.dumps(figures))
 
 
