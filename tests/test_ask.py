@@ -179,3 +179,30 @@ def test_the_model_path_is_checked_against_the_data(shop):
     unused = ScriptedProvider()
     a = ask.ask(shop, question, llm=LLM(unused, None, use_cache=False))
     assert a.source == "reader" and unused.calls == []
+
+
+def test_the_command(shop, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from shopkeeper.cli import app
+
+    path = shop.path
+    shop.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHOPKEEPER_CONFIG", raising=False)
+    monkeypatch.setenv("SHOPKEEPER_WAREHOUSE", str(path))
+    runner = CliRunner()
+    got = runner.invoke(app, ["ask", "Net revenue by channel in 2024", "--json", "--chart",
+                              "c.html", "--csv", "c.csv"], catch_exceptions=False)
+    assert got.exit_code == 0, got.output
+    data = json.loads(got.stdout[got.stdout.index("{"):])
+    assert data["kind"] == "table" and data["chart"]["type"] == "bar"
+    assert (tmp_path / "c.html").stat().st_size > 1000
+    assert (tmp_path / "c.csv").read_text().startswith("channel,net_revenue")
+    # a follow-up reads the previous question kept beside the warehouse
+    got = runner.invoke(app, ["ask", "and only web?", "--json"], catch_exceptions=False)
+    follow = json.loads(got.stdout[got.stdout.index("{"):])
+    assert follow["metric_query"]["filters"] == {"channel": ["web"]}
+    assert follow["metric_query"]["by"] == ["channel"] and len(follow["rows"]) == 1
+    refused = runner.invoke(app, ["ask", "Which suppliers have the longest lead time?"])
+    assert refused.exit_code == 2 and "can't answer" in refused.stdout

@@ -8,6 +8,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -64,6 +65,17 @@ class Answer:
                                   "change_pct": self.change_pct, "unit": self.unit,
                                   "currency": self.currency}])
         return pd.DataFrame({"choices": self.choices})
+
+    def write_chart(self, path: str | Path) -> Path | None:
+        """The table as a self-contained HTML chart (bars, or a line over time); None when
+        the answer has no chart (a number, or a table of one row)."""
+        from shopkeeper.reports import table_chart, write_html
+
+        if not self.chart or self.kind != "table":
+            return None
+        fig = table_chart(self.text, self.frame(), self.chart["x"], self.chart["y"],
+                          self.chart["type"])
+        return write_html(fig, path)
 
 
 def _json_value(v: Any) -> Any:

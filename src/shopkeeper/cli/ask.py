@@ -38,6 +38,8 @@ def ask_cmd(
                                               "XLSX file.")] = None,
     show_sql: Annotated[bool, typer.Option("--sql", help="Also print the metric query and "
                                            "the SQL.")] = False,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Also write a chart of the "
+                                               "table to this HTML file.")] = None,
 ) -> None:
     """Answer a question about the store's own data, and show how it was computed.
 
@@ -67,6 +69,10 @@ def ask_cmd(
         if path is not None:
             write(path)
             err_console.print(f"[dim]wrote {path}[/]")
+    if chart is not None:
+        written = answer.write_chart(chart)
+        err_console.print(f"[dim]wrote {written}[/]" if written else
+                          "[dim]no chart: the answer is not a table of several rows[/]")
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return

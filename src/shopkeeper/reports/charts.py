@@ -46,6 +46,16 @@ def demand_chart(
     return fig
 
 
+def table_chart(title: str, frame: pd.DataFrame, x: str, y: str, kind: str = "bar") -> go.Figure:
+    """One metric (``y``) over a dimension (``x``): bars for categories, a line over time."""
+    trace = (go.Scatter(x=frame[x], y=frame[y], mode="lines+markers", name=y) if kind == "line"
+             else go.Bar(x=frame[x].astype(str), y=frame[y], name=y))
+    fig = go.Figure(trace)
+    fig.update_layout(title=title, template="plotly_white", height=420,
+                      xaxis_title=x, yaxis_title=y)
+    return fig
+
+
 def write_html(fig: go.Figure, path: str | Path) -> Path:
     """Write one self-contained HTML file (plotly.js inlined, works offline)."""
     path = Path(path)
