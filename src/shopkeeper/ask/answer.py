@@ -470,8 +470,9 @@ def _definitions(q: AskQuery, vocab: Vocabulary, lang: str, as_of: dt.date,
     out = []
     for m in q.metrics:
         metric = vocab.metric(m)
-        out.append(f"{metric.label_zh if lang == 'zh' else metric.label_en} ({m}): "
-                   f"{metric.description}")
+        text = (metric.description_zh or metric.description) if lang == "zh" \
+            else metric.description
+        out.append(f"{metric.label_zh if lang == 'zh' else metric.label_en} ({m}): {text}")
     out.append(SALE_DEFINITION[lang])
     span = q.period.span()
     out.append(f"期间：{span}（“今天”按 {as_of} 计，即数据中最后有销售的一天或今天）" if lang == "zh"
