@@ -211,6 +211,10 @@ def test_auto_arima_joins_only_the_smooth_pool_of_monthly_data():
     weekly = forecast.AutoForecaster(horizon=4, freq="W-MON", season_length=52)._pools(
         pd.DataFrame())
     assert all("auto_arima" not in pool for pool in weekly.values())
+    # summed to weeks, sparse items are candidates for AutoETS too; by day they are not
+    assert "auto_ets_noseason" in weekly["intermittent"] and "auto_ets_noseason" in weekly["lumpy"]
+    daily = forecast.AutoForecaster(horizon=28)._pools(pd.DataFrame())
+    assert "auto_ets_noseason" not in daily["intermittent"]
 
 
 def test_a_single_model_replaces_the_ensemble_only_when_it_wins_every_window():
@@ -232,7 +236,7 @@ def test_a_single_model_replaces_the_ensemble_only_when_it_wins_every_window():
     assert by_window.loc[("a", cutoffs[1]), "tsb"] == pytest.approx(6.0)
     assert by_window.loc[("a", cutoffs[0]), "ensemble"] == pytest.approx(2.0)
 
-    auto = AutoForecaster(7, switch_margin=0.1)
+    auto = AutoForecaster(14, switch_margin=0.1)  # 2 windows × 14 days: enough points
     pool, members = ["tsb", "auto_ets"], ["tsb", "auto_ets"]
     overall = pd.Series({"tsb": 0.5, "auto_ets": 1.0, "ensemble": 2.3})  # tsb best overall
     model, reason = auto._choose_one(overall, by_window.loc["a"], pool, members)
@@ -241,6 +245,10 @@ def test_a_single_model_replaces_the_ensemble_only_when_it_wins_every_window():
     steady = backtest.assign(tsb=10.5)
     model, reason = auto._choose_one(overall, _window_rmse(steady).loc["a"], pool, members)
     assert model == "tsb" and "each of the 2 windows" in reason
+    # nor are two windows of four weeks: 8 points (on M5 weeks, switching cost 3% RMSSE)
+    weekly = AutoForecaster(4, freq="W-MON", season_length=52, switch_margin=0.1)
+    model, reason = weekly._choose_one(overall, _window_rmse(steady).loc["a"], pool, members)
+    assert model == "ensemble" and "8 backtest points" in reason
     # one window is not enough evidence to leave the ensemble
     model, reason = auto._choose_one(overall, by_window.loc["a"].iloc[:1], pool, members)
     assert model == "ensemble" and "one backtest window" in reason

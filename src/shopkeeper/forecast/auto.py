@@ -7,7 +7,8 @@ backtest (``n_windows`` windows of ``horizon`` periods) scores every candidate o
 The default choice is the ensemble of the best models for the series' demand class (ranked on
 the whole class over every window, which is far less noisy than a single series' windows); a
 single model replaces it only where it was ``switch_margin`` better in every one of at least two
-windows. The reason is recorded per series.
+windows, judged on at least ``MIN_SWITCH_POINTS`` backtest points. The reason is recorded per
+series.
 
 Intervals are conformal: the quantiles of the chosen model's absolute backtest errors. Interval
 coverage in the scores is measured honestly, each window with quantiles from the other windows.
@@ -330,6 +331,8 @@ class AutoForecaster:
                 pool = list(auto_pool)
                 if cls in catalogue.AUTO_EXTRAS_CLASSES:
                     pool += catalogue.AUTO_EXTRAS_BY_FREQ.get(self.freq[0], ())
+                elif cls in ("intermittent", "lumpy"):
+                    pool = [*catalogue.SPARSE_EXTRAS_BY_FREQ.get(self.freq[0], ()), *pool]
                 pool.append(catalogue.LGBM)
                 if self.freq == "D" and (self.input_size or 0) >= 730:
                     pool.append("mstl")
@@ -551,6 +554,10 @@ class AutoForecaster:
         if len(windows) < 2 or best not in windows or catalogue.ENSEMBLE not in windows:
             return catalogue.ENSEMBLE, ensemble + "; one backtest window: too few to prefer a " \
                 "single model for this series"
+        if len(windows) * self.horizon < MIN_SWITCH_POINTS:
+            return catalogue.ENSEMBLE, ensemble + (
+                f"; {len(windows) * self.horizon} backtest points: too few to prefer a single "
+                f"model (at least {MIN_SWITCH_POINTS})")
         ahead = windows[best] < (1 - self.switch_margin) * windows[catalogue.ENSEMBLE]
         if bool(ahead.all()) and single[best] < (1 - self.switch_margin) * ens:
             return best, (
@@ -585,6 +592,12 @@ class AutoForecaster:
             out[f"lo_{level}"] = np.clip(out["yhat"] - half, 0, None)
             out[f"hi_{level}"] = out["yhat"] + half
         return out
+
+
+# A single model replaces the class ensemble only when judged on this many backtest points: on
+# M5 items by week, switching on two windows of four weeks cost 3 points of RMSSE (0.920 against
+# the ensemble's 0.893 on d_1830-1857), while daily windows of 28 days gain from it.
+MIN_SWITCH_POINTS = 28
 
 
 def _window_rmse(backtest: pd.DataFrame) -> pd.DataFrame:

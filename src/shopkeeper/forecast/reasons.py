@@ -46,6 +46,8 @@ _PARTS: tuple[tuple[str, str], ...] = (
     (r"backtest RMSE ([\d.e+-]+)", r"回测 RMSE \1"),
     (r"one backtest window: too few to prefer a single model for this series",
      "只有一个回测窗口：不足以为该序列改选单一模型"),
+    (r"(\d+) backtest points: too few to prefer a single model \(at least (\d+)\)",
+     r"只有 \1 个回测点：不足以改选单一模型（至少需要 \2 个）"),
     (r"no single model more than (\d+)% better in every one of the (\d+) windows",
      r"没有单一模型在全部 \2 个窗口中都好 \1% 以上"),
     # written by runs before the choice looked at every window
