@@ -225,6 +225,42 @@ def test_http_needs_a_valid_token_and_a_write_token_to_write(shop):
         assert r.status_code == 401 and "revoked" in r.json()["detail"]
 
 
+def test_ask_answers_with_the_query_and_follows_up(shop):
+    add_user(shop, "vic", "viewer")
+    add_user(shop, "amy", "agent")
+    viewer, agent = token(shop, "vic", "read").secret, token(shop, "amy", "read").secret
+    with mcp_over_http(shop) as url:
+
+        async def as_viewer() -> None:
+            async with http_client(url, viewer) as client:
+                tools = {t.name: t for t in (await client.list_tools()).tools}
+                assert tools["ask"].annotations.read_only_hint is True
+                got = await client.call_tool("ask", {"question": "上个月的销售额是多少？"})
+                assert not got.is_error, got.content
+                zh = got.structured_content
+                # January 2024 (the last order is on 25 February): o1 45.50 + o2 50.00
+                assert (zh["kind"], zh["value"], zh["currency"]) == ("number", 95.5, "EUR")
+                assert zh["text"] == "2024年1月的成交总额为 EUR 95.50。"
+                assert got.content[0].text == zh["text"]
+                assert zh["metric_query"]["metrics"] == ["gmv"] and "order_lines" in zh["sql"]
+                got = await client.call_tool("ask", {"question": "and by channel?",
+                                                     "previous": zh["metric_query"]})
+                by = got.structured_content
+                assert by["kind"] == "table" and by["columns"] == ["channel", "gmv"]
+                assert by["rows"] == [["app", 50.0], ["web", 45.5]]
+                back = (await client.call_tool("ask", {"question": "How did we do last month?"})
+                        ).structured_content
+                assert back["kind"] == "ask_back" and "GMV" in back["choices"]
+                assert problem_of(await client.call_tool("ask", {"question": ""}))["status"] == 422
+        run(as_viewer)
+
+        async def as_agent() -> None:  # the service console's role reads no metrics
+            async with http_client(url, agent) as client:
+                body = problem_of(await client.call_tool("ask", {"question": "GMV last month"}))
+                assert body["status"] == 403 and "agent" in body["detail"]
+        run(as_agent)
+
+
 def test_http_answers_503_until_its_lifespan_runs(shop):
     add_user(shop, "olga", "operator")
     secret = token(shop, "olga", "read").secret
@@ -246,6 +282,7 @@ def demo_calls(wh: Warehouse) -> dict[str, dict]:
     reply = wh.query("SELECT reply_id FROM review_replies WHERE status = 'draft' "
                      "ORDER BY reply_id LIMIT 1")[0][0]
     calls = {
+        "ask": {"question": "上个月哪个国家的客单价最高？"},
         "metrics_query": {"metrics": ["net_revenue", "orders"], "by": ["month"],
                           "start": "2011-09-01", "end": "2011-11-30", "compare": "previous"},
         "report_summary": {"period": "month"},
@@ -285,6 +322,9 @@ def expected(wh: Warehouse) -> dict[str, Any]:
 
 
 def check_read_results(results: dict[str, Any], want: dict[str, Any]) -> None:
+    asked = results["ask"]
+    assert asked["kind"] == "table" and asked["metric_query"]["metrics"] == ["aov"]
+    assert asked["metric_query"]["by"] == ["country"] and asked["sql"] and asked["text"]
     rows = results["metrics_query"]["rows"]
     m = want["metrics"]
     assert [r["orders"] for r in rows] == m["orders"].tolist()

@@ -1,13 +1,14 @@
 """The web workspace in a real browser: Debian's chromium driven by Playwright, against a real
 uvicorn on loopback serving a copy of the demo store.
 
-Flows: sign in and out; the overview draws its charts; a real export uploaded through the Data
-page's file input, previewed, loaded as a job, with rows read = loaded + quarantined on the page
-and equal to the ``loads`` table; a plan line approved; copy generated, edited and approved; a
-shopper's streamed chat handed off and answered by an agent in another browser; the switch to
-Chinese, remembered. And every page, in both languages, at desktop and phone width: no console
-or script error, no request off loopback (no CDN), no untranslated catalog key, nothing wider than
-a phone except inside a ``.table-wrap``.
+Flows: sign in and out; the overview draws its charts; a question asked in its ask box, followed
+up and asked back; a real export uploaded through the Data page's file input, previewed, loaded
+as a job, with rows read = loaded + quarantined on the page and equal to the ``loads`` table;
+a plan line approved; copy generated, edited and approved; a shopper's streamed chat handed off
+and answered by an agent in another browser; the switch to Chinese, remembered. And every page,
+in both languages, at desktop and phone width: no console or script error, no request off
+loopback (no CDN), no untranslated catalog key, nothing wider than a phone except inside a
+``.table-wrap``.
 
 Screenshots for docs/web.md are made by bench/screenshots.py with the same helpers."""
 
@@ -124,6 +125,38 @@ def test_the_overview_draws_its_charts(browser, live) -> None:
     assert page.locator("[data-chart][data-drawn=true] .plotly svg.main-svg").count() >= drawn
     # the sparkline has a line in it, not only axes
     assert page.locator("[data-chart] .plotly .scatterlayer path.js-line").count() >= 1
+    clean(watch)
+
+
+def test_ask_a_question_on_the_overview(browser, live) -> None:
+    page, watch = signed_in(browser, live, "analyst")
+    page.goto(live.base + "/?lang=zh")
+    page.fill("[data-testid=ask-question]", "上个月各国家的客单价")
+    with page.expect_navigation():
+        page.click("[data-testid=ask-submit]")
+    assert page.locator("[data-testid=ask-text]").inner_text().startswith("2011年11月")
+    assert page.locator("#ask-table thead th").first.inner_text() == "国家"
+    assert page.locator("#ask-table tbody tr").count() >= 10
+    wait_charts(page)
+    assert page.locator("[data-testid=ask-chart][data-drawn=true]").count() == 1
+    assert not page.locator("[data-testid=ask-sql]").is_visible()  # collapsed until asked
+    page.click("[data-testid=ask-how] summary")
+    assert "FROM order_lines" in page.locator("[data-testid=ask-sql]").inner_text()
+    # a follow-up typed into the same box refines the answer above
+    page.fill("[data-testid=ask-question]", "那按渠道呢？")
+    with page.expect_navigation():
+        page.press("[data-testid=ask-question]", "Enter")
+    assert page.locator("#ask-table thead th").first.inner_text() == "渠道"
+    assert "客单价" in page.locator("#ask-table thead th").nth(1).inner_text()
+    # an open question is asked back; a choice asks again
+    page.goto(live.base + "/?lang=en")
+    page.fill("[data-testid=ask-question]", "How did we do last month?")
+    with page.expect_navigation():
+        page.click("[data-testid=ask-submit]")
+    with page.expect_navigation():
+        page.click("[data-testid=ask-choices] a >> text=GMV")
+    assert page.locator("[data-testid=ask-answer]").get_attribute("data-kind") == "number"
+    assert "November 2011" in page.locator("[data-testid=ask-text]").inner_text()
     clean(watch)
 
 

@@ -50,6 +50,8 @@ from shopkeeper import (
 from shopkeeper import llm as llm_runtime
 from shopkeeper import metrics as shop_metrics
 from shopkeeper.api.problems import problem, status_for
+from shopkeeper.api.routers.ask import AskAnswer, answer_question
+from shopkeeper.api.routers.ask import MetricQuery as AskQuery
 from shopkeeper.errors import ShopkeeperError
 
 log = logging.getLogger("shopkeeper.mcp")
@@ -59,11 +61,12 @@ WarehouseFactory = Callable[[], AbstractContextManager[store.Warehouse]]
 
 INSTRUCTIONS = (
     "Shopkeeper holds one store's own data (orders, products, customers, stock, reviews) and "
-    "answers from it: business metrics, the finance report, demand forecasts, the replenishment "
-    "plan, review summaries, catalogue search, customer segments and recommendations. Numbers "
-    "always come from the data. Read the resource shopkeeper://metrics for what each metric "
-    "means and shopkeeper://schema for the tables. Tools that write (draft_copy, approve_draft, "
-    "approve_reply) need a write-scoped token; drafts are never published by Shopkeeper."
+    "answers from it: questions in plain Chinese or English (ask), business metrics, the "
+    "finance report, demand forecasts, the replenishment plan, review summaries, catalogue "
+    "search, customer segments and recommendations. Numbers always come from the data. Read "
+    "the resource shopkeeper://metrics for what each metric means and shopkeeper://schema for "
+    "the tables. Tools that write (draft_copy, approve_draft, approve_reply) need a "
+    "write-scoped token; drafts are never published by Shopkeeper."
 )
 
 
@@ -317,6 +320,33 @@ def metrics_query(
                 + (f"; amounts in {result.money}" if result.money else ""))
         return answer, text
     return _run(ctx, "metrics_query", work)
+
+
+@_tool("ask", Permission.METRICS_READ, "Ask about the store's data",
+       "Answer a question about the store's data in Chinese or English (\"上个月哪个国家的客单价"
+       "最高？\", \"What was GMV last month?\"); returns the answer, the metric query and the "
+       "SQL. kind is number, table, ask_back (the question is open: pick one of choices and "
+       "ask again with it) or refused (with the reason). Every number in text comes from the "
+       "result; definitions lists the metric definitions, the period and the 'today' used. "
+       "For a follow-up (\"and by country?\", \"那按月呢？\") pass the last answer's "
+       "metric_query as previous.")
+def ask(
+    ctx: Context,
+    question: Annotated[str, Field(min_length=1, max_length=2000, description=(
+        "The question, in Chinese or English."))],
+    previous: Annotated[AskQuery | None, Field(description=(
+        "The last answer's metric_query, for a follow-up; null for a new question."))] = None,
+    as_of: Annotated[dt.date | None, Field(description=(
+        "The day 'today' means (YYYY-MM-DD); default: the last day with an order, or today."))]
+    = None,
+) -> Annotated[CallToolResult, AskAnswer]:
+    def work(wh: store.Warehouse, who: Principal) -> tuple[BaseModel, str]:
+        s = ctx.mcp_server.shop_settings  # type: ignore[attr-defined]
+        answer = answer_question(wh, s, question, previous=previous, as_of=as_of)
+        text = answer.text + ("".join(f"\n{i}. {c}" for i, c in enumerate(answer.choices, 1))
+                              if answer.kind == "ask_back" else "")
+        return answer, text
+    return _run(ctx, "ask", work)
 
 
 class KpiLine(BaseModel):

@@ -392,7 +392,7 @@ def _number_sentence(a: Answer, q: AskQuery, vocab: Vocabulary) -> str:
     text = (f"{q.period.label(lang)}{('（' + where + '）') if where else ''}的{label}为 {value}"
             if lang == "zh" else
             f"{label[0].upper() + label[1:]} in {q.period.label(lang)}"
-            f"{' (' + where + ')' if where else ''} was {value}")
+            f"{' (' + where + ')' if where else ''}: {value}")
     if q.compare is not None:
         prev_label = _compare_label(q, lang)
         prev = _fmt(a.previous, unit, a.currency, lang)
@@ -456,13 +456,17 @@ def _table_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
                 f"共 {len(df)} 行。" if lang == "zh" else
                 f"In {q.period.label(lang)}, ranked by {label}: first {name(first)} "
                 f"({_fmt(_float(first[metric]), unit, a.currency, lang)}), then {tail}; "
-                f"{len(df)} rows.")
+                f"{_rows(len(df))}.")
     top = df.loc[df[metric].idxmax()] if df[metric].notna().any() else first
     return (f"{q.period.label(lang)}按{_dim_label(key, lang)}的{label}共 {len(df)} 行，最高的是 "
             f"{name(top)}（{_fmt(_float(top[metric]), unit, a.currency, lang)}）。" if lang == "zh"
             else f"{label[0].upper() + label[1:]} by {_dim_label(key, lang)} in "
-            f"{q.period.label(lang)}: {len(df)} rows; the highest is {name(top)} "
+            f"{q.period.label(lang)}: {_rows(len(df))}; the highest is {name(top)} "
             f"({_fmt(_float(top[metric]), unit, a.currency, lang)}).")
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row{'s' * (n != 1)}"
 
 
 def _definitions(q: AskQuery, vocab: Vocabulary, lang: str, as_of: dt.date,

@@ -78,6 +78,14 @@ def period_from_dict(data: dict[str, Any] | None) -> Period | None:
 
 def query_from_dict(data: dict[str, Any]) -> AskQuery:
     """An :class:`AskQuery` back from :meth:`AskQuery.to_dict` (a follow-up's context)."""
+    try:
+        return _from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MetricError(f"the previous question's query cannot be read ({exc!r}): ask it "
+                          "again in full") from None
+
+
+def _from_dict(data: dict[str, Any]) -> AskQuery:
     compare = data.get("compare")
     return AskQuery(
         metrics=tuple(data["metrics"]), period=period_from_dict(data["period"]) or Period(

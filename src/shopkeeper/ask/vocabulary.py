@@ -149,11 +149,21 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+def _with_labels(phrases: dict[str, str]) -> dict[str, str]:
+    """The phrases, plus every metric's own labels ("成交总额", "average order value"), so an
+    answer's choices can be asked again as they are written."""
+    out = {m.label_zh.lower(): name for name, m in METRICS.items()}
+    out.update({m.label_en.lower(): name for name, m in METRICS.items() if len(m.label_en) > 3})
+    out.update(phrases)
+    return out
+
+
 @dataclass
 class Vocabulary:
     """Phrases → metrics, plus the merchant's own metrics (name → :class:`Metric`)."""
 
-    metric_phrases: dict[str, str] = field(default_factory=lambda: dict(METRIC_PHRASES))
+    metric_phrases: dict[str, str] = field(
+        default_factory=lambda: _with_labels(METRIC_PHRASES))
     extra_metrics: dict[str, Metric] = field(default_factory=dict)
 
     def metric(self, name: str) -> Metric:

@@ -2,6 +2,7 @@
 
 from shopkeeper.api.routers import (
     admin,
+    ask,
     auth,
     content,
     customers,
@@ -17,5 +18,5 @@ from shopkeeper.api.routers import (
 )
 
 ROUTERS = [auth.router, admin.router, jobs.router, data.router, overview.router, metrics.router,
-           finance.router, stock.router, reviews.router, content.router, service.router,
-           customers.router, settings.router]
+           ask.router, finance.router, stock.router, reviews.router, content.router,
+           service.router, customers.router, settings.router]

@@ -33,10 +33,15 @@ Date = Annotated[str | None, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
 def headings(table: MetricTable, t: Any, lang: str) -> list[str]:
     """Column headings in the page's language: a metric's label, with what a comparison
     column is (the comparison period, the change, the change in %)."""
+    return column_headings(table.columns, t, lang)
+
+
+def column_headings(columns: list[str], t: Any, lang: str) -> list[str]:
+    """:func:`headings` for any list of column names (an unknown one stays as it is)."""
     suffix = {"_change_pct": "metrics.col_change_pct", "_change": "metrics.col_change",
               "_prev": "metrics.col_prev"}
     out = []
-    for col in table.columns:
+    for col in columns:
         base, key = col, None
         for end, k in suffix.items():
             if col.endswith(end) and col[: -len(end)] in metrics.METRICS:
