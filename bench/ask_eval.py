@@ -132,8 +132,11 @@ def summarise(provider: str, results: list[dict], show: str | None) -> dict:
                                        for k, v in sorted(buckets.items())))
     for split in ("tune", "holdout"):
         rows = groups["split"][split]
+        kinds = sorted({r["kind"] for r in rows})
         print(f"  {split}: " + ", ".join(
-            f"{lang} {acc([r for r in rows if r['lang'] == lang]):.1%}" for lang in ("zh", "en")))
+            f"{lang} {acc([r for r in rows if r['lang'] == lang]):.1%}" for lang in ("zh", "en"))
+            + "; by kind: " + ", ".join(
+                f"{k} {acc([r for r in rows if r['kind'] == k]):.0%}" for k in kinds))
     ask_back = [r for r in results if r["kind"] == "ask_back"]
     confident_wrong = [r for r in ask_back if r["answer_kind"] in ("number", "table")]
     print(f"  ask-back questions asked back: {sum(r['ok'] for r in ask_back)}/{len(ask_back)}; "
