@@ -109,7 +109,7 @@ def run(provider: str, args: argparse.Namespace) -> dict:
                 results.append({"id": item["id"], "kind": item["kind"], "split": item["split"],
                                 "lang": lang, "ok": ok, "why": why, "seconds": seconds,
                                 "question": item[lang], "answer_kind": answer["kind"],
-                                "text": answer["text"]})
+                                "text": answer["text"], "source": answer["source"]})
     return summarise(provider, results, args.show)
 
 
@@ -137,6 +137,11 @@ def summarise(provider: str, results: list[dict], show: str | None) -> dict:
             f"{lang} {acc([r for r in rows if r['lang'] == lang]):.1%}" for lang in ("zh", "en"))
             + "; by kind: " + ", ".join(
                 f"{k} {acc([r for r in rows if r['kind'] == k]):.0%}" for k in kinds))
+    by_source: dict[str, list[dict]] = defaultdict(list)
+    for r in results:
+        by_source[r["source"] if r["answer_kind"] != "refused" else "refused"].append(r)
+    print("  answered by: " + ", ".join(f"{k} {len(v)} ({acc(v):.0%} right)"
+                                        for k, v in sorted(by_source.items())))
     ask_back = [r for r in results if r["kind"] == "ask_back"]
     confident_wrong = [r for r in ask_back if r["answer_kind"] in ("number", "table")]
     print(f"  ask-back questions asked back: {sum(r['ok'] for r in ask_back)}/{len(ask_back)}; "
