@@ -56,9 +56,9 @@ class ModelReading(BaseModel):
 
 
 def _prompt(question: str, as_of: dt.date, vocab: Vocabulary) -> list[dict[str, str]]:
-    catalogue = {name: f"{m.label_en} / {m.label_zh}: {m.description}"
-                 for name, m in METRICS.items()}
-    dims = {name: f"{d.label_en} / {d.label_zh}" for name, d in DIMENSIONS.items()}
+    # names and labels only: a small local model has a 2,048-token context for all of it
+    catalogue = {name: f"{m.label_en} {m.label_zh}" for name, m in METRICS.items()}
+    dims = list(DIMENSIONS)
     system = (
         "You turn a merchant's question about their store into a query of a semantic layer. "
         "Reply with one JSON object only. Use only these metrics: "
@@ -68,8 +68,7 @@ def _prompt(question: str, as_of: dt.date, vocab: Vocabulary) -> list[dict[str, 
         "question leaves the metric or the period open, set ask_back to true and list the "
         "readings in choices. Only if no metric fits, leave metrics empty and write sql: one "
         "DuckDB SELECT over these tables and columns: "
-        + json.dumps({t: list(cols) for t, cols in QUESTION_COLUMNS.items()},
-                     ensure_ascii=False) + ".")
+        + "; ".join(f"{t}({', '.join(cols)})" for t, cols in QUESTION_COLUMNS.items()) + ".")
     return [{"role": "system", "content": system}, {"role": "user", "content": question}]
 
 
@@ -78,8 +77,9 @@ def read_with_model(llm, question: str, as_of: dt.date, vocab: Vocabulary,
     """The model's reading of ``question``, checked against the semantic layer and the data."""
     lang = language_of(question)
     try:
+        # one try: a retry resends the reply and the schema, past a small model's context
         got = llm.structured(_prompt(question, as_of, vocab), ModelReading, task="ask",
-                             max_tokens=400)
+                             max_tokens=300, retries=0)
     except ShopkeeperError as exc:
         return Unread(f"the model could not read it ({exc})", lang)
     if got.ask_back:

@@ -144,6 +144,13 @@ _CUSTOMER_TYPES = {"new_customers": "new", "returning_customers": "returning"}
 _GUEST = re.compile(r"游客|访客|匿名|没有客户编号|无客户编号|\bguests?\b|no customer id|"
                     r"without a customer", re.I)
 _WERE_TYPE = re.compile(r"\b(?:were|are|was|is) (new|returning)\b", re.I)
+# what the metric layer cannot express: negation and set logic over customers or products
+# ("哪些客户去年买过今年没买？", "products never sold in November"); answering the metric the
+# words also name would be a confident wrong answer
+_BEYOND = re.compile(r"没买|没有买|没下单|没有下单|未下单|未购买|没卖|没有卖|未售出|卖不出|从未|从没|不再|"
+                     r"流失|\bnever\b|\bdidn'?t\b|\bdid not\b|\bhaven'?t\b|\bhave not\b|"
+                     r"\bhasn'?t\b|\bno longer\b|\bstopped (?:buying|ordering|selling)|"
+                     r"\bchurn", re.I)
 # phrases that name no single metric: asked back with the metrics they could mean
 AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
     "平均一单多大": ("aov", "units_per_order"), "一单多大": ("aov", "units_per_order"),
@@ -168,6 +175,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     dim_hits = find_phrases(text, DIMENSION_PHRASES)
     grain_hits = find_phrases(text, GRAIN_PHRASES)
     grouped = bool(_GROUP_CUES.search(low))
+    if _BEYOND.search(text):
+        return Unread("it asks for customers or products that did not do something, which "
+                      "the metrics cannot express", lang)
     unclear = find_phrases(text, {k: k for k in AMBIGUOUS_METRICS})
     if unclear and not metric_hits:
         options = AMBIGUOUS_METRICS[unclear[0][1]]
