@@ -94,7 +94,7 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
     lang = q.language
     q = _resolve_names(warehouse, q)
     if "sku" in q.filters and not q.filters["sku"]:
-        return _no_data(q, question, as_of, lang, words=True)
+        return _no_data(q, question, as_of, lang)
     base = [m for m in q.metrics if m in METRICS]
     extra = {m: vocab.extra_metrics[m] for m in q.metrics if m not in METRICS}
     needed = list(dict.fromkeys([*base, *_extra_inputs(extra)]))
@@ -180,7 +180,7 @@ def _resolve_names(warehouse: Warehouse, q: AskQuery) -> AskQuery:
     return replace(q, filters={**q.filters, "sku": skus})
 
 
-def _no_data(q: AskQuery, question: str, as_of: dt.date, lang: str, *, words: bool) -> Answer:
+def _no_data(q: AskQuery, question: str, as_of: dt.date, lang: str) -> Answer:
     word = ", ".join(q.name_words)
     text = (f"没有名称包含“{word}”的商品。" if lang == "zh"
             else f"No product's name contains \"{word}\".")

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 
-from shopkeeper.ask.periods import ALL_TIME, Period, en_number, read_period, zh_number
+from shopkeeper.ask.periods import ALL_TIME, en_number, read_period, zh_number
 from shopkeeper.ask.query import AskQuery
 from shopkeeper.ask.vocabulary import (
     COUNTRY_ALIASES,
@@ -396,7 +396,3 @@ def _product_codes(text: str, values: StoreValues) -> list[str]:
                 found.append(candidate)
                 break
     return list(dict.fromkeys(found))
-
-
-def with_period(query: AskQuery, period: Period) -> AskQuery:
-    return replace(query, period=period)
