@@ -7,9 +7,9 @@ carry. ``outcome`` says what must happen to it:
   matches ``expect``, before anything runs;
 - ``stopped``: it passes the check but :func:`~shopkeeper.ask.sql.run_sql` stops it
   (``SqlTooCostly``, message matching ``expect``) under the test's short timeout;
-- ``neutralised``: the dangerous part was only ever a comment or a string literal; the check
-  lets the SELECT through, the SQL that runs no longer contains ``expect`` (or only inside a
-  string literal DuckDB reads as one), and running it changes nothing.
+
+Nothing is let through for being harmless: a comment, a dollar-quoted string or an alias named
+after a hidden column is refused even where what it hides could not run.
 
 The model path (an LLM writing the SQL) goes through the same ``check_sql``/``run_sql``, so a
 test of that path imports :data:`ATTACKS` and feeds each ``sql`` as the model's reply.
@@ -32,11 +32,12 @@ class Attack:
     name: str
     category: str
     sql: str
-    expect: str  # a regex the refusal message must match (or, neutralised: text that must go)
+    expect: str  # a regex the refusal (or stop) message must match
     outcome: str = "refused"
 
 
 NOT_SELECT = r"is not allowed: only a SELECT"
+COMMENTS = r"comments are not allowed in a question's SQL"
 ONE_STATEMENT = r"only one SELECT statement is allowed; found \d+ statements"
 NOT_A_TABLE = r"is not one of the tables questions may read: products, .*orders"
 READS_FILES = r"(is not allowed: it reads files|looks like a file: reading files is not allowed)"
@@ -184,20 +185,20 @@ ATTACKS: list[Attack] = [
     _a("line_comment_first_drop", "comment_trick", "-- SELECT\nDELETE FROM orders",
        NOT_SELECT),
     _a("nested_comment_then_drop", "comment_trick",
-       "SELECT 1 /* outer /* inner */ ; DROP TABLE orders; */", "DROP TABLE", "neutralised"),
+       "SELECT 1 /* outer /* inner */ ; DROP TABLE orders; */", COMMENTS),
     _a("unterminated_comment", "comment_trick", "SELECT 1 /* ; DROP TABLE orders",
        r"cannot parse|only one SELECT"),
     _a("comment_inside_keyword", "comment_trick", "DR/**/OP TABLE orders",
        r"cannot parse|is not allowed"),
     _a("hidden_in_block_comment", "comment_trick", "SELECT 1 /* ; DROP TABLE orders */",
-       "DROP TABLE", "neutralised"),
+       COMMENTS),
     _a("hidden_in_line_comment", "comment_trick", "SELECT 1 -- ; DROP TABLE orders",
-       "DROP TABLE", "neutralised"),
+       COMMENTS),
     _a("hidden_mysql_comment", "comment_trick", "SELECT 1 /*! ; DROP TABLE orders */",
-       "DROP TABLE", "neutralised"),
+       COMMENTS),
     _a("comment_hides_where", "comment_trick",
        "SELECT order_id FROM orders /* WHERE 1=0 */ -- ; DELETE FROM orders",
-       "DELETE FROM", "neutralised"),
+       COMMENTS),
     # -- strings -----------------------------------------------------------------------------
     _a("quote_breakout", "string_trick", "SELECT 'a'; DROP TABLE orders; --'", ONE_STATEMENT),
     _a("doubled_quote_breakout", "string_trick", "SELECT 'it''s'; DELETE FROM orders",
@@ -210,7 +211,7 @@ ATTACKS: list[Attack] = [
        ONE_STATEMENT),
     _a("string_as_table", "string_trick", "SELECT * FROM \"users\"", NOT_A_TABLE),
     _a("dollar_quoted_statement", "string_trick", "SELECT $$; DROP TABLE orders; $$ AS s",
-       "DROP TABLE orders; $$", "neutralised"),
+       r"dollar-quoted or raw strings are not allowed"),
     _a("nul_byte", "string_trick", "SELECT 1\x00; DROP TABLE orders", r"NUL character"),
     _a("query_in_string", "string_trick", "SELECT query('DROP TABLE orders')",
        r"function query is not allowed: it runs SQL given as text"),
@@ -328,8 +329,7 @@ ATTACKS: list[Attack] = [
        "SELECT customer_id FROM customers WHERE customer_id IN "
        "(SELECT c2.customer_id FROM customers c2 WHERE c2.email LIKE '%@example.com')", HIDDEN),
     _a("alias_shadows_hidden_column", "hidden_column",
-       "SELECT 'x' AS email, customer_id FROM customers WHERE email LIKE 'a%'", "WHERE email",
-       "neutralised"),
+       "SELECT 'x' AS email, customer_id FROM customers WHERE email LIKE 'a%'", r"the alias 'email' is the name of a column kept out of questions"),
     _a("email_in_where", "hidden_column",
        "SELECT customer_id FROM customers WHERE email LIKE 'a%'", HIDDEN),
     # -- functions ---------------------------------------------------------------------------
@@ -488,5 +488,5 @@ LEGIT: list[Legit] = [
           "SELECT i.product_id, p.title, i.on_hand FROM inventory_snapshots i "
           "JOIN products p USING (product_id) ORDER BY i.on_hand DESC", 2),
     Legit("string_agg", "SELECT string_agg(DISTINCT channel, ', ') AS channels FROM orders"),
-    Legit("comment_kept_out", "-- monthly orders\nSELECT count(*) AS n /* all */ FROM orders"),
+    Legit("count_orders", "SELECT count(*) AS n FROM orders"),
 ]

@@ -42,11 +42,8 @@ def test_every_attack_through_the_model_and_the_question(shop_file, monkeypatch,
     with Warehouse(shop_file, on_demand=on_demand) as wh:
         for attack in ATTACKS:
             answer = ask.ask(wh, QUESTION, llm=_model_writing(attack.sql))
-            if attack.outcome == "neutralised":  # only a comment or a literal was dangerous
-                assert answer.kind == "table" and answer.source == "sql", attack.name
-            else:
-                assert answer.kind == "refused", attack.name
-                assert "refused" in answer.text or "stopped" in answer.text, attack.name
+            assert answer.kind == "refused", attack.name
+            assert "refused" in answer.text or "stopped" in answer.text, attack.name
             # the same text typed as the question is never run: the reader reads words
             typed = ask.ask(wh, attack.sql[:2000])
             assert typed.source != "sql" and "DROP" not in typed.sql.upper(), attack.name

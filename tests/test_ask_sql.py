@@ -42,7 +42,6 @@ TS = pd.Timestamp
 SHORT_TIMEOUT_S = 0.5
 REFUSED = [a for a in ATTACKS if a.outcome == "refused"]
 STOPPED_ATTACKS = [a for a in ATTACKS if a.outcome == "stopped"]
-NEUTRALISED = [a for a in ATTACKS if a.outcome == "neutralised"]
 EMAILS = ("alice@example.com", "bob@example.com", "wang@example.cn")
 
 
@@ -82,7 +81,7 @@ def test_corpus_is_large_and_covers_every_category() -> None:
     assert {a.category for a in ATTACKS} == set(CATEGORIES)
     for category in CATEGORIES:
         assert sum(a.category == category for a in ATTACKS) >= 3, category
-    assert {a.outcome for a in ATTACKS} == {"refused", "stopped", "neutralised"}
+    assert {a.outcome for a in ATTACKS} == {"refused", "stopped"}
     assert len(LEGIT) >= 20
     assert len({q.name for q in LEGIT}) == len(LEGIT)
 
@@ -98,19 +97,10 @@ def test_attack_is_refused_with_a_clear_message(attack: Attack) -> None:
     assert isinstance(refused.value, ShopkeeperError) and isinstance(refused.value, ValueError)
 
 
-@pytest.mark.parametrize("attack", NEUTRALISED, ids=lambda a: a.name)
-def test_hidden_payload_never_reaches_duckdb(attack: Attack, store: Warehouse) -> None:
-    checked = check_sql(attack.sql)
-    assert "/*" not in checked and "--" not in checked
-    kinds = [s.type.name for s in duckdb.extract_statements(checked)]
-    assert kinds == ["SELECT"]
-    if attack.expect in checked:  # only inside one string literal, which DuckDB reads as one
-        assert re.fullmatch(r"SELECT '.*' AS \w+ LIMIT \d+", checked), checked
-    else:
-        assert attack.expect not in checked
-    before = store.count("orders")
-    run_sql(store, attack.sql)
-    assert store.count("orders") == before
+def test_a_harmless_comment_is_refused_too(store: Warehouse) -> None:
+    with pytest.raises(SqlRefused, match="comments are not allowed"):
+        run_sql(store, "SELECT count(*) AS n /* all orders */ FROM orders")
+    assert run_sql(store, "SELECT count(*) AS n FROM orders").iloc[0, 0] == 5
 
 
 @pytest.mark.parametrize("attack", STOPPED_ATTACKS, ids=lambda a: a.name)
@@ -314,12 +304,11 @@ def closed_store(store: Warehouse) -> Iterator[Path]:
 
 
 def _run_everything(wh: Warehouse) -> dict[str, int]:
-    outcomes = {"refused": 0, "stopped": 0, "ran": 0}
+    outcomes = {"refused": 0, "stopped": 0}
     for attack in ATTACKS:
         try:
             run_sql(wh, attack.sql, timeout_s=SHORT_TIMEOUT_S)
-            outcomes["ran"] += 1
-            assert attack.outcome == "neutralised", attack.name
+            raise AssertionError(f"{attack.name} ran")
         except SqlTooCostly:
             outcomes["stopped"] += 1
             assert attack.outcome == "stopped", attack.name
@@ -362,8 +351,7 @@ def test_warehouse_is_byte_identical_after_the_whole_corpus(closed_store: Path,
     with _held_as(closed_store, mode) as wh:
         outcomes = _run_everything(wh)
         assert wh.count("orders") == 5
-    assert outcomes == {"refused": len(REFUSED), "stopped": len(STOPPED_ATTACKS),
-                        "ran": len(NEUTRALISED)}
+    assert outcomes == {"refused": len(REFUSED), "stopped": len(STOPPED_ATTACKS)}
     assert _digest(closed_store) == digest
     assert _row_counts(closed_store) == counts
     assert sorted(p.name for p in closed_store.parent.iterdir()) == files

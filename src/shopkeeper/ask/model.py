@@ -67,7 +67,7 @@ def _prompt(question: str, as_of: dt.date, vocab: Vocabulary) -> list[dict[str, 
         + f". Today is {as_of.isoformat()}; write periods as start and end dates. If the "
         "question leaves the metric or the period open, set ask_back to true and list the "
         "readings in choices. Only if no metric fits, leave metrics empty and write sql: one "
-        "DuckDB SELECT over these tables and columns: "
+        "DuckDB SELECT, without comments, over these tables and columns: "
         + "; ".join(f"{t}({', '.join(cols)})" for t, cols in QUESTION_COLUMNS.items()) + ".")
     return [{"role": "system", "content": system}, {"role": "user", "content": question}]
 

@@ -79,6 +79,7 @@ from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError, TokenError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
+from sqlglot.tokens import TokenType
 
 from shopkeeper.errors import ShopkeeperError, WarehouseError, WarehouseLockedError
 from shopkeeper.store import schema
@@ -284,6 +285,7 @@ def check_sql(sql: str, *, limit: int = DEFAULT_LIMIT) -> str:
         tree = _parse_one_query(sql)
         _check_nodes(tree)
         _check_tables(tree)
+        _check_aliases(tree)
         original_aliases = {a.alias for a in tree.find_all(exp.Alias)}
         tree = _qualify(tree)
         _check_nodes(tree)  # again: the qualifier writes nodes of its own
@@ -321,7 +323,31 @@ def _parse_one_query(sql: str) -> exp.Expression:
     if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Subquery)):
         raise SqlRefused(f"{_statement_name(tree, sql)} is not allowed: only a SELECT can "
                          "answer a question")
+    _check_tokens(sql)
     return tree
+
+
+def _check_tokens(sql: str) -> None:
+    """No comments and no dollar-quoted strings: a question's query needs neither, and both are
+    where statements hide from a reader of the text."""
+    for token in sqlglot.tokenize(sql, read=DIALECT):
+        if token.comments:
+            raise SqlRefused("comments are not allowed in a question's SQL (they can hide "
+                             "statements); remove them")
+        if token.token_type in (TokenType.HEREDOC_STRING, TokenType.RAW_STRING):
+            raise SqlRefused("dollar-quoted or raw strings are not allowed; write text in "
+                             "'single quotes'")
+
+
+def _check_aliases(tree: exp.Expression) -> None:
+    """No alias may take the name of a column kept out of questions: a filter on that name
+    would read as the hidden column to a person, and as the alias to DuckDB."""
+    names = [a.alias for a in tree.find_all(exp.Alias)]
+    names += [c.name for t in tree.find_all(exp.TableAlias) for c in t.columns]
+    for name in names:
+        if name.lower() in _ALL_HIDDEN:
+            raise SqlRefused(f"the alias '{name}' is the name of a column kept out of "
+                             "questions; choose another name")
 
 
 def _has_modifiers(node: exp.Expression) -> bool:
