@@ -91,6 +91,30 @@ assert L30[1] - L30[0] == dt.timedelta(days=29) and P30[1] == L30[0] - dt.timede
 assert P30[1] - P30[0] == dt.timedelta(days=29)
 assert L7[1] - L7[0] == dt.timedelta(days=6) and P7[1] == L7[0] - dt.timedelta(days=1)
 
+# periods that only batch 2 (q201..q260, split tune2) uses
+L14 = (D("2011-11-26"), TODAY)                        # 过去14天 / the past 14 days
+L90 = (D("2011-09-11"), TODAY)                        # 最近90天 / the last 90 days
+P90 = (D("2011-06-13"), D("2011-09-10"))              # the 90 days before
+THIS_WEEK = (D("2011-12-05"), TODAY)                  # 本周至今 / this week so far (Mon..Fri)
+LAST_WEEK_SAME_DAYS = (D("2011-11-28"), D("2011-12-02"))  # 上周同期 / the same days last week
+SINCE_OCT1 = (D("2011-10-01"), TODAY)                 # 从10月1号到现在 / since 1 October
+ALL_DATA = (D("2010-12-01"), TODAY)                   # 到现在为止 / all time
+Q1_Q3 = (D("2011-01-01"), D("2011-09-30"))            # 前三个季度 / the first three quarters
+NOV_1_10 = (D("2011-11-01"), D("2011-11-10"))         # 11月上旬 / the first ten days of November
+NOV_1_15 = (D("2011-11-01"), D("2011-11-15"))         # 11月上半月 / the first half of November
+OCT_1_15 = (D("2011-10-01"), D("2011-10-15"))         # 10月上半月 / the first half of October
+
+
+def day(s: str) -> tuple[dt.date, dt.date]:
+    return D(s), D(s)
+
+
+assert L14[1] - L14[0] == dt.timedelta(days=13)
+assert L90[1] - L90[0] == dt.timedelta(days=89) and P90[1] == L90[0] - dt.timedelta(days=1)
+assert P90[1] - P90[0] == dt.timedelta(days=89)
+assert THIS_WEEK[0] == iso_week(2011, 49)[0] and LAST_WEEK_SAME_DAYS[0] == LAST_WEEK[0]
+assert (LAST_WEEK_SAME_DAYS[1] - LAST_WEEK_SAME_DAYS[0]) == (THIS_WEEK[1] - THIS_WEEK[0])
+
 
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
@@ -635,6 +659,84 @@ def build() -> dict[str, dict]:
         G[qid] = {"kind": "empty", "metric": metric, "unit": METRIC[metric][1],
                   "additive": METRIC[metric][2], "period": [str(p[0]), str(p[1])]}
 
+    # ---- batch 2 (q201..q260, split tune2): a second tuning set, written later
+    # single numbers
+    G["q201"] = number("gmv", day("2011-11-11"))
+    G["q202"] = number("customers", NOV_1_10)
+    G["q203"] = number("aov", L14)
+    G["q204"] = number("units", SINCE_OCT1)
+    G["q205"] = number("customers", month(2010, 12))
+    G["q206"] = number("orders", day("2011-12-07"))
+    G["q207"] = number("customers", ALL_DATA)
+    G["q208"] = number("net_revenue", Q1_Q3)
+    G["q209"] = number("units_per_order", THIS_WEEK)
+    G["q210"] = number("gmv", month(2011, 9))
+    # comparisons
+    G["q211"] = compare("gmv", THIS_WEEK, LAST_WEEK_SAME_DAYS)
+    G["q212"] = compare("customers", month(2011, 10), month(2011, 9))
+    G["q213"] = compare("repeat_purchase_rate", month(2011, 10), month(2011, 9))
+    G["q214"] = compare("orders", day("2011-11-11"), day("2011-11-04"))
+    G["q215"] = compare("new_customers", Q2, Q1)
+    G["q216"] = compare("refund_rate", H1, month(2010, 12))
+    G["q217"] = compare("units", NOV_1_15, OCT_1_15)
+    G["q218"] = compare("avg_unit_price", L90, P90)
+    G["q219"] = compare("gmv", month(2011, 11), month(2011, 10), not_in("United Kingdom"))
+    # rankings
+    G["q220"] = rank("units", L14, "sku", 5)
+    G["q221"] = rank("gmv", month(2011, 9), "country", 3, asc=True)
+    G["q222"] = rank("gmv", H2TD, "cust", 10)
+    G["q223"] = rank_time("gmv", LAST_MONTH, "week", 1)
+    G["q224"] = rank("units_per_order", Q3, "country", 3)
+    G["q225"] = rank_time("gmv", month(2011, 10), "day", 3)
+    G["q226"] = rank("refunds", H1, "sku", 5)
+    G["q227"] = rank_time("new_customers", YTD, "month", 1)
+    # shares
+    G["q228"] = ratio(calc("gmv", NOV_1_10, in_("United Kingdom")), calc("gmv", NOV_1_10),
+                      NOV_1_10)
+    G["q229"] = top_share("units", LAST_MONTH, "sku", 10)
+    G["q230"] = table(by_time("orders", Q1_Q3, "quarter") / calc("orders", Q1_Q3), "quarter",
+                      "share", ordered=False, value_col="share", p=Q1_Q3)
+    G["q231"] = ratio(calc("gmv", L30, lambda d: word(d, "CHRISTMAS")), calc("gmv", L30), L30)
+    G["q232"] = ratio(calc("gmv", YTD, not_in("United Kingdom", "Germany", "France")),
+                      calc("gmv", YTD), YTD)
+    s = grouped("customers", LAST_MONTH, "country") / calc("customers", LAST_MONTH)
+    G["q233"] = table(s, "country", "share", top=3, value_col="share", p=LAST_MONTH)
+    G["q234"] = ratio(calc("orders", month(2011, 9), first_sale), calc("orders", month(2011, 9)),
+                      month(2011, 9))
+    # lists
+    G["q235"] = lst("units", month(2011, 10), "week")
+    G["q236"] = lst("refunds", H1, "month")
+    G["q237"] = lst("orders", MTD, "day")
+    ct = pd.Series({"new": calc("orders", LAST_WEEK, first_sale),
+                    "returning": calc("orders", LAST_WEEK, returning_order)})
+    G["q238"] = table(ct, "customer_type", "orders", ordered=False, p=LAST_WEEK)
+    G["q239"] = lst("gmv", YTD, "quarter", in_("Germany"))
+    G["q240"] = lst("new_customers", month(2010, 12), "week")
+    # filters
+    G["q241"] = number("orders", month(2011, 10), not_in("United Kingdom", "EIRE"))
+    G["q242"] = number("units", YTD, lambda d: word(d, "VINTAGE"))
+    G["q243"] = number("gmv", LAST_MONTH, guest)
+    G["q244"] = number("orders", L30, lambda d: d["sku"] == "23084")
+    G["q245"] = number("aov", Q3, in_("Germany"))
+    G["q246"] = number("aov", LAST_MONTH, first_sale)
+    G["q247"] = rank("gmv", LAST_MONTH, "sku", 5,
+                     where=lambda d: (d["country"] == "France") & (d["sku"] != "POST"))
+    G["q248"] = number("gmv", YTD, lambda d: (d["country"] == "Germany") & (d["sku"] != "POST"))
+    G["q249"] = number("customers", YTD, in_("Switzerland", "Austria"))
+    G["q250"] = number("units", Q3, returning_order)
+    # ask back
+    for i in range(251, 259):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+    # no data
+    empty2 = {
+        "q259": ("gmv", (D("2011-12-18"), D("2011-12-24"))),
+        "q260": ("units", (D("2010-01-01"), D("2010-06-30"))),
+    }
+    for qid, (metric, p) in empty2.items():
+        assert len(sl(p)) == 0 and len(sl(p, refunds=True)) == 0, qid
+        G[qid] = {"kind": "empty", "metric": metric, "unit": METRIC[metric][1],
+                  "additive": METRIC[metric][2], "period": [str(p[0]), str(p[1])]}
+
     return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
 
 
@@ -647,6 +749,12 @@ def main(argv=None) -> int:
 
     qs = yaml.safe_load((HERE / "questions.yaml").read_text(encoding="utf-8"))["questions"]
     qkind = {q["id"]: q["kind"] for q in qs}
+    assert len(qkind) == len(qs), "repeated question ids"
+    splits = {q["id"]: q["split"] for q in qs}
+    # tune / holdout: batch 1 (q001..q167); tune2: batch 2 (q201..q260), a second tuning set
+    assert set(splits.values()) <= {"tune", "holdout", "tune2"}, set(splits.values())
+    assert all(v == "tune2" for k, v in splits.items() if int(k[1:]) >= 201), "batch 2 is tune2"
+    assert all(v != "tune2" for k, v in splits.items() if int(k[1:]) < 201), "batch 1 is not tune2"
     assert set(qkind) == set(items), set(qkind) ^ set(items)
     for qid, item in items.items():
         expect = {"ask_back": "ask_back", "empty": "empty"}.get(qkind[qid])
