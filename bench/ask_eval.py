@@ -130,7 +130,7 @@ def summarise(provider: str, results: list[dict], show: str | None) -> dict:
     for g, buckets in groups.items():
         print(f"  by {g}: " + ", ".join(f"{k} {acc(v):.1%} ({len(v)})"
                                        for k, v in sorted(buckets.items())))
-    for split in ("tune", "holdout"):
+    for split in sorted(groups["split"]):
         rows = groups["split"][split]
         kinds = sorted({r["kind"] for r in rows})
         print(f"  {split}: " + ", ".join(
@@ -153,6 +153,9 @@ def summarise(provider: str, results: list[dict], show: str | None) -> dict:
                       f"       → {r['answer_kind']}: {r['text'][:160]}\n       {r['why'][:200]}")
     return {"provider": provider, "accuracy": acc(results),
             "by": {g: {k: acc(v) for k, v in b.items()} for g, b in groups.items()},
+            "by_split_lang": {split: {lang: acc([r for r in rows if r["lang"] == lang])
+                                      for lang in ("zh", "en")}
+                              for split, rows in groups["split"].items()},
             "holdout_by_lang": {lang: acc([r for r in groups["split"]["holdout"]
                                            if r["lang"] == lang]) for lang in ("zh", "en")},
             "p50_ms": float(np.median(seconds) * 1000),
@@ -170,7 +173,7 @@ def main() -> None:
     parser.add_argument("--model", default="", help="Model name at the endpoint.")
     parser.add_argument("--warehouse", default="/tmp/shopkeeper-ask-eval/warehouse.duckdb",
                         help="Where the evaluation warehouse is built (once) and reused.")
-    parser.add_argument("--show", choices=("tune", "holdout"), default=None,
+    parser.add_argument("--show", choices=("tune", "tune2", "holdout"), default=None,
                         help="Print the misses of one split.")
     args = parser.parse_args()
     providers = ["builtin", *[p for p in (args.provider or []) if p != "builtin"]]

@@ -23,6 +23,8 @@ _MONTHS_EN = {name: i for i, names in enumerate(
      ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
      ("october", "oct"), ("november", "nov"), ("december", "dec")], start=1) for name in names}
 _MONTH_RE = "|".join(sorted(_MONTHS_EN, key=len, reverse=True))
+# without "may", a verb as often as a month where no year or day number anchors it
+_MONTH_RE_NO_MAY = "|".join(sorted((m for m in _MONTHS_EN if m != "may"), key=len, reverse=True))
 _ORDINAL_EN = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
                "4th": 4}
 _NUM = r"(\d+|[零〇一二两三四五六七八九十]+)"
@@ -120,6 +122,51 @@ def last_n(n: int, unit: str, as_of: dt.date) -> Period:
                   f"最近{n}{zh_unit}（{start} 至 {as_of}）")
 
 
+def part_of_month(year: int, m: int, first: int, last: int | None, en: str, zh: str) -> Period:
+    """Days ``first``..``last`` (None: the month's last day) of a month: 上旬, first half …"""
+    whole = month(year, m)
+    start = whole.start.replace(day=first)
+    end = whole.end if last is None else whole.start.replace(day=last)
+    return Period(start, end, f"{en} {whole.label_en} ({start} to {end})",
+                  f"{year}年{m}月{zh}（{start} 至 {end}）")
+
+
+def quarters(year: int, first: int, last: int) -> Period:
+    start, end = quarter(year, first).start, quarter(year, last).end
+    return Period(start, end, f"Q{first}–Q{last} {year} ({start} to {end})",
+                  f"{year}年第{first}至{last}季度（{start} 至 {end}）")
+
+
+def months(year: int, first: int, last: int) -> Period:
+    start, end = month(year, first).start, month(year, last).end
+    return Period(start, end, f"{month(year, first).label_en} to {month(year, last).label_en}",
+                  f"{year}年{first}月至{last}月")
+
+
+def since(start: dt.date, as_of: dt.date) -> Period:
+    return Period(start, as_of, f"since {start} ({start} to {as_of})",
+                  f"{start.year}年{start.month}月{start.day}日以来（{start} 至 {as_of}）")
+
+
+def _latest_day(m: int, d: int, as_of: dt.date, year_: int | None = None) -> Period:
+    return day(_to_date(year_, m, d, as_of))
+
+
+def _before_month(m: int, as_of: dt.date) -> Period:
+    """"last December": the latest such month that began before this month."""
+    y = as_of.year if m < as_of.month else as_of.year - 1
+    return month(y, m)
+
+
+def _shifted(p: Period, unit: str) -> Period:
+    """The same days one week or one month before ``p``."""
+    offset = pd.DateOffset(weeks=1) if unit == "week" else pd.DateOffset(months=1)
+    start, end = ((pd.Timestamp(d) - offset).date() for d in (p.start, p.end))
+    zh = "上周同期" if unit == "week" else "上月同期"
+    return Period(start, end, f"the same days last {unit} ({start} to {end})",
+                  f"{zh}（{start} 至 {end}）")
+
+
 def _latest(make, as_of: dt.date, *args: int) -> Period:
     """This year's period, or last year's when this year's has not begun by ``as_of``."""
     p = make(as_of.year, *args)
@@ -144,9 +191,35 @@ class PeriodReading:
     periods: tuple[Period, ...] = ()  # every period named, in the order of the text
 
 
+_IN_A_YEAR_ZH = r"(?=\s*(?:的)?\s*(?:前|第|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度))"
+
+
+def _years_named(t: str, as_of: dt.date) -> str:
+    """今年/去年 before a month or quarter, and "this year"/"last year" after one, as the year
+    itself ("今年1到6月" → "2011年1到6月", "january to june this year" → "january to june
+    2011"), so the part of the year is read, not the whole year beside it."""
+    for words, y in (("今年|本年", as_of.year), ("去年", as_of.year - 1), ("前年", as_of.year - 2)):
+        t = re.sub(rf"(?:{words}){_IN_A_YEAR_ZH}", f"{y}年", t)
+    for words, y in (("this year", as_of.year), ("last year", as_of.year - 1)):
+        t = re.sub(rf"\b({_MONTH_RE_NO_MAY}|quarters|q[1-4]|half)(?:'s)? (?:of )?{words}\b",
+                   rf"\1 {y}", t)
+        t = re.sub(rf"\b{words}'s (?=q[1-4]\b|{_MONTH_RE_NO_MAY}|first|second|third|fourth|last)",
+                   f"{y} ", t)
+    return t
+
+
 def read_period(text: str, as_of: dt.date) -> PeriodReading:
     """The period and comparison a question names, relative to ``as_of``."""
-    t = text.lower()
+    t = _years_named(text.lower(), as_of)
+    # "跟上周同期比": the same days one week (month) earlier, not the whole of last week
+    same_days = None
+    for unit, words in (("week", r"上个?(?:周|星期|礼拜)同期|(?:the )?same (?:days|period|time) (?:of |in "
+                                 r"|from )?(?:the )?(?:last|previous|prior) week"),
+                        ("month", r"上个?月同期|(?:the )?same (?:days|period|time) (?:of |in |from )?"
+                                  r"(?:the )?(?:last|previous|prior) month")):
+        if re.search(words, t):
+            same_days = unit
+            t = re.sub(words, "§", t)
     found: list[tuple[int, Period, str]] = []  # (position, period, matched text)
     taken: list[tuple[int, int]] = []
 
@@ -191,10 +264,87 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: days(dt.date(int(m[3]), _MONTHS_EN[m[2]], int(m[1])),
                         dt.date(int(m[6]), _MONTHS_EN[m[5]], int(m[4]))))
     each(dmy, lambda m: day(dt.date(int(m[3]), _MONTHS_EN[m[2]], int(m[1]))))
+    # -- days with names, parts of a month, since a day: before the patterns inside them
+    changing = re.search(r"增长|变化|涨|降|上升|多了|少了|\bgr[eo]w|\bchange|\bincrease|\bdecrease"
+                         r"|\brise|\brose|\bfall|\bfell|\bdrop|\bjump", t)
+
+    def span_unless_change(m: re.Match, make):
+        """"Q1 to Q3" is a span; "from Q2 to Q3" beside a word of change is two periods."""
+        if changing and re.search(r"(?:from |从)\s*$", t[:m.start()]):
+            return None
+        return make()
+
+    year_ = r"(?:(\d{4})\s*年\s*)?"
+    each(year_ + r"圣诞(?:节)?前(?:的)?(?:一|1)(?:周|个星期|星期)",
+         lambda m: (lambda x: days(x - dt.timedelta(days=7), x - dt.timedelta(days=1)))(
+             _to_date(int(m[1]) if m[1] else None, 12, 25, as_of)))
+    each(r"\bthe week before christmas(?: (?:day )?(\d{4}))?",
+         lambda m: (lambda x: days(x - dt.timedelta(days=7), x - dt.timedelta(days=1)))(
+             _to_date(int(m[1]) if m[1] else None, 12, 25, as_of)))
+    each(year_ + r"(?:双十一|双11)", lambda m: _latest_day(11, 11, as_of, int(m[1]) if m[1] else None))
+    each(year_ + r"(?:双十二|双12)", lambda m: _latest_day(12, 12, as_of, int(m[1]) if m[1] else None))
+    each(year_ + r"圣诞(?:节)?(?:当天|那天)?(?!前|后)",
+         lambda m: _latest_day(12, 25, as_of, int(m[1]) if m[1] else None))
+    each(r"\bchristmas day(?: (\d{4}))?", lambda m: _latest_day(12, 25, as_of,
+                                                                int(m[1]) if m[1] else None))
+    parts_zh = {"上旬": (1, 10, "first ten days of", "上旬"), "中旬": (11, 20, "middle ten days of",
+                "中旬"), "下旬": (21, None, "last days of", "下旬"),
+                "上半月": (1, 15, "first half of", "上半月"), "下半月": (16, None, "second half of",
+                                                                    "下半月")}
+    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?(上旬|中旬|下旬|上半月|下半月)",
+         lambda m: (lambda y, mo, part: part_of_month(y, mo, *part))(
+             *(lambda mo: ((int(m[1]), mo) if m[1] else (_latest(month, as_of, mo).start.year,
+                                                          mo)))(zh_number(m[2])),
+             parts_zh[m[3]]))
+    parts_en = {"first ten days": (1, 10), "first 10 days": (1, 10), "first half": (1, 15),
+                "second half": (16, None), "last ten days": (21, None),
+                "first two weeks": (1, 14), "first fortnight": (1, 15)}
+    each(rf"\b(?:the )?({'|'.join(parts_en)}) of ({_MONTH_RE})\b(?:,? (\d{{4}}))?",
+         lambda m: (lambda mo, part: part_of_month(
+             int(m[3]) if m[3] else _latest(month, as_of, mo).start.year, mo, part[0], part[1],
+             f"the {m[1]} of", m[1]))(_MONTHS_EN[m[2]], parts_en[m[1]]))
+    each(year_ + r"前\s*([一二三两四1-4])\s*个?季度",
+         lambda m: quarters(int(m[1]) if m[1] else as_of.year, 1, zh_number(m[2])))
+    each(r"(?:(\d{4})\s*年?\s*)?(?:第)?([一二三四1-4])\s*(?:季度)?\s*(?:到|至|-|~|—)\s*(?:第)?"
+         r"([一二三四1-4])\s*季度",
+         lambda m: span_unless_change(m, lambda: quarters(
+             int(m[1]) if m[1] else as_of.year, zh_number(m[2]), zh_number(m[3]))))
+    each(r"\b(?:(\d{4}) )?q([1-4]) (?:to|through|until|-|–) q([1-4])\b(?:,? (\d{4}))?",
+         lambda m: span_unless_change(m, lambda: quarters(int(m[1] or m[4] or as_of.year),
+                                                          int(m[2]), int(m[3]))))
+    each(r"\b(?:the )?first (two|three|2|3) quarters(?:,? (?:of |in )?(\d{4}))?",
+         lambda m: quarters(int(m[2]) if m[2] else as_of.year, 1, en_number(m[1])))
+    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*(?:月)?\s*(?:到|至|-|~|—)\s*"
+         r"(\d{1,2}|[一二三四五六七八九十]+)\s*月(?!\s*\d{1,2}\s*[日号])",
+         lambda m: span_unless_change(m, lambda: months(
+             int(m[1]) if m[1] else as_of.year, zh_number(m[2]), zh_number(m[3]))))
+    each(rf"\b({_MONTH_RE}) (?:to|through|until|-|–) ({_MONTH_RE})\b(?:,? (\d{{4}}))?",
+         lambda m: span_unless_change(m, lambda: months(
+             int(m[3]) if m[3] else as_of.year, _MONTHS_EN[m[1]], _MONTHS_EN[m[2]])))
+    each(r"(?:从|自)?" + year_ + r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]\s*(?:到现在|至今|以来|到今天|起)",
+         lambda m: since(_to_date(int(m[1]) if m[1] else None, int(m[2]), int(m[3]), as_of), as_of))
+    each(r"(?:从|自)?" + year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:到现在|至今|以来|起)",
+         lambda m: since(month(int(m[1]), zh_number(m[2])).start if m[1]
+                         else _latest(month, as_of, zh_number(m[2])).start, as_of))
+    each(rf"\bsince (?:the )?(?:(\d{{1,2}})(?:st|nd|rd|th)?(?: of)? ({_MONTH_RE})|({_MONTH_RE}) "
+         rf"(\d{{1,2}})(?:st|nd|rd|th)?|({_MONTH_RE}))\b(?:,? (\d{{4}}))?",
+         lambda m: since(_to_date(int(m[6]) if m[6] else None,
+                                  _MONTHS_EN[m[2] or m[3] or m[5]],
+                                  int(m[1] or m[4] or 1), as_of), as_of))
+    each(r"大前天|the day before the day before yesterday",
+         lambda m: day(as_of - dt.timedelta(days=3)))
+    each(r"前天|the day before yesterday", lambda m: day(as_of - dt.timedelta(days=2)))
+    each(rf"\blast ({_MONTH_RE})\b(?!\.? \d)", lambda m: _before_month(_MONTHS_EN[m[1]], as_of))
     # -- single days, weeks, months, quarters, halves, years
     each(iso, lambda m: day(dt.date(int(m[1]), int(m[2]), int(m[3]))))
     each(rf"({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})",
          lambda m: day(dt.date(int(m[3]), _MONTHS_EN[m[1]], int(m[2]))))
+    each(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]",
+         lambda m: _latest_day(int(m[1]), int(m[2]), as_of))
+    each(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? ({_MONTH_RE_NO_MAY})\b(?!,? \d{{4}})",
+         lambda m: _latest_day(_MONTHS_EN[m[2]], int(m[1]), as_of))
+    each(rf"\b({_MONTH_RE_NO_MAY})\.? (\d{{1,2}})(?:st|nd|rd|th)?\b(?!,? \d{{4}})(?![:\d])",
+         lambda m: _latest_day(_MONTHS_EN[m[1]], int(m[2]), as_of))
     each(r"(?:(\d{4})\s*年\s*)?第\s*" + _NUM + r"\s*周",
          lambda m: iso_week(int(m[1]) if m[1] else as_of.isocalendar()[0], zh_number(m[2])))
     each(r"\bweek (\d{1,2})(?: of (\d{4})|,? (\d{4}))?\b",
@@ -237,11 +387,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(r"\b(?:last|past|previous|recent|trailing)\s+(\d+|" + "|".join(_EN_NUMBERS)
          + r")\s+(day|week|month)s?\b",
          lambda m: last_n(en_number(m[1]), m[2], as_of))
-    each(r"上个?月|last month|previous month|prior month",
-         lambda m: month(prev_month_end.year, prev_month_end.month))
     each(r"上上个?月|the month before last",
          lambda m: (lambda d: month(d.year, d.month))(
              prev_month_end.replace(day=1) - dt.timedelta(days=1)))
+    each(r"上个?月|last month|previous month|prior month",
+         lambda m: month(prev_month_end.year, prev_month_end.month))
     each(r"(?:本月|这个月|当月)(?:至今|到现在|以来)?|this month|month[- ]to[- ]date|\bmtd\b",
          lambda m: Period(month_start, as_of, f"this month to date ({month_start} to {as_of})",
                           f"本月至今（{month_start} 至 {as_of}）"))
@@ -289,14 +439,14 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                    r"(?:vs\.?|versus|compared? (?:with|to)|than|against) (?:the |a )?"
                    r"(?:month|week|quarter|period|day|\d+ days|\d+ weeks) before|"
                    r"the (?:\d+ days|\d+ weeks|week|month|quarter) before(?: that)?|"
-                   r"前一(?:周|个?月|天|日|季度|期)|之前(?:的)?\s*\d*\s*(?:天|周|个?月)|再之前|"
+                   r"(?<![节诞])前一(?:周|个?月|天|日|季度|期)|之前(?:的)?\s*\d*\s*(?:天|周|个?月)|再之前|"
                    r"上一个?(?:周期|时段)", t):
         compare = "previous"
     found.sort(key=lambda f: f[0])
     periods = [p for _, p, _ in found]
     matched = tuple(text_ for _, _, text_ in found)
     period = periods[0] if periods else None
-    if compare is None and len(periods) >= 2 and periods[0] == periods[1]:
+    if compare is None and len(periods) >= 2 and periods[0] == periods[1] and not periods[0].is_all:
         compare = "previous"  # "最近30天…跟之前30天": the same span, the one before it
     if compare is None and len(periods) >= 2 and re.search(
             r"比|对比|相比|和|与|跟|较|到|变化|增长|下降|\bvs|versus|compare|than|against|relative|"
@@ -307,6 +457,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             period, compare = compare, period
     elif compare == "previous" and len(periods) >= 2:
         period, compare = max(periods[:2], key=lambda p: p.start or dt.date.min), "previous"
+    if same_days is not None and period is not None and not period.is_all:
+        compare = _shifted(period, same_days)
     vague = None
     if period is None:
         if re.search(r"上次|上一次|last time|previous time", t):

@@ -1,0 +1,90 @@
+"""Periods merchants name beyond the basic ones: days with names, parts of a month, spans of
+months and quarters, "since …", a year word beside a month, and "the same days last week".
+
+Two reference days: the demo's last day (a Friday in December) and a day early in another
+year, so "the latest such day" is seen rolling back a year."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from shopkeeper.ask.periods import read_period
+
+DEC = dt.date(2011, 12, 9)
+MAR = dt.date(2024, 3, 15)
+
+
+def _span(text: str, as_of: dt.date) -> tuple[str, str]:
+    period = read_period(text, as_of).period
+    assert period is not None, text
+    return str(period.start), str(period.end)
+
+
+@pytest.mark.parametrize("text, as_of, start, end", [
+    # days with names, and days without a year: the latest one on or before the day asked
+    ("双11当天的订单", DEC, "2011-11-11", "2011-11-11"),
+    ("双十一卖了多少", MAR, "2023-11-11", "2023-11-11"),
+    ("圣诞节的销量", MAR, "2023-12-25", "2023-12-25"),
+    ("sales on Christmas Day 2010", DEC, "2010-12-25", "2010-12-25"),
+    ("2023年圣诞前一周的订单数", MAR, "2023-12-18", "2023-12-24"),
+    ("orders in the week before Christmas", DEC, "2010-12-18", "2010-12-24"),
+    ("orders on 3 March", MAR, "2024-03-03", "2024-03-03"),
+    ("orders on 20 March", MAR, "2023-03-20", "2023-03-20"),
+    ("GMV on October 2nd", DEC, "2011-10-02", "2011-10-02"),
+    ("3月20号的客单价", MAR, "2023-03-20", "2023-03-20"),
+    ("前天的GMV", MAR, "2024-03-13", "2024-03-13"),
+    ("revenue the day before yesterday", DEC, "2011-12-07", "2011-12-07"),
+    ("大前天的订单", DEC, "2011-12-06", "2011-12-06"),
+    # parts of a month
+    ("二月中旬的销量", MAR, "2024-02-11", "2024-02-20"),
+    ("2月下旬", MAR, "2024-02-21", "2024-02-29"),
+    ("10月份下半月的订单", DEC, "2011-10-16", "2011-10-31"),
+    ("units in the second half of February", MAR, "2024-02-16", "2024-02-29"),
+    ("the first ten days of January 2024", MAR, "2024-01-01", "2024-01-10"),
+    # spans of months and quarters, with the year said as 今年 / this year
+    ("今年2到3月的件数", MAR, "2024-02-01", "2024-03-31"),
+    ("去年前两个季度的销售额", MAR, "2023-01-01", "2023-06-30"),
+    ("二到四季度", DEC, "2011-04-01", "2011-12-31"),
+    ("sales from February through April 2023", MAR, "2023-02-01", "2023-04-30"),
+    ("orders Q2 to Q4 last year", MAR, "2023-04-01", "2023-12-31"),
+    ("the first two quarters of 2023", MAR, "2023-01-01", "2023-06-30"),
+    ("October last year", MAR, "2023-10-01", "2023-10-31"),
+    ("去年11月", DEC, "2010-11-01", "2010-11-30"),
+    # since a day or a month
+    ("2月1号以来的订单", MAR, "2024-02-01", "2024-03-15"),
+    ("自9月起的销售额", DEC, "2011-09-01", "2011-12-09"),
+    ("revenue since the 5th of March", MAR, "2024-03-05", "2024-03-15"),
+    ("units since August", DEC, "2011-08-01", "2011-12-09"),
+    # "last <month>": the latest such month before this one
+    ("customers last March", MAR, "2023-03-01", "2023-03-31"),
+    ("customers last February", MAR, "2024-02-01", "2024-02-29"),
+])
+def test_named_periods(text, as_of, start, end):
+    assert _span(text, as_of) == (start, end)
+
+
+def test_the_same_days_a_week_earlier():
+    reading = read_period("本周至今的订单和上周同期比", DEC)
+    assert (str(reading.period.start), str(reading.period.end)) == ("2011-12-05", "2011-12-09")
+    assert (str(reading.compare.start), str(reading.compare.end)) == ("2011-11-28", "2011-12-02")
+    reading = read_period("this month so far against the same days last month", MAR)
+    assert (str(reading.compare.start), str(reading.compare.end)) == ("2024-02-01", "2024-02-15")
+
+
+def test_a_span_of_quarters_is_two_periods_when_it_says_change():
+    growth = read_period("how much did sales grow from Q1 to Q3", DEC)
+    assert str(growth.period.start) == "2011-07-01" and str(growth.compare.start) == "2011-01-01"
+    span = read_period("sales from Q1 to Q3", DEC)
+    assert _span("sales from Q1 to Q3", DEC) == ("2011-01-01", "2011-09-30")
+    assert span.compare is None
+
+
+def test_a_holiday_week_is_not_a_comparison_and_all_time_twice_is_not_either():
+    assert read_period("2011年圣诞节前一周的销售额", DEC).compare is None
+    assert read_period("customers in total, of all time", DEC).compare is None
+
+
+def test_may_without_a_number_or_year_is_not_read_as_a_day():
+    assert read_period("the top 10 may be different", DEC).period is None
