@@ -88,3 +88,10 @@ def test_a_holiday_week_is_not_a_comparison_and_all_time_twice_is_not_either():
 
 def test_may_without_a_number_or_year_is_not_read_as_a_day():
     assert read_period("the top 10 may be different", DEC).period is None
+
+
+@pytest.mark.parametrize("text", ["orders over the past three months", "最近两个月的销售额"])
+def test_a_rolling_window_of_months_is_asked_back(text):
+    reading = read_period(text, DEC)
+    assert reading.period is None and reading.vague == "the last few months"
+    assert read_period("the past 90 days", DEC).period is not None

@@ -92,14 +92,14 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
         money: metrics.Money | None = None, question: str = "") -> Answer:
     """Compute the answer to a read question."""
     lang = q.language
-    q = _resolve_names(warehouse, q)
+    q, named = _resolve_names(warehouse, q)
     if "sku" in q.filters and not q.filters["sku"]:
         return _no_data(q, question, as_of, lang)
     base = [m for m in q.metrics if m in METRICS]
     extra = {m: vocab.extra_metrics[m] for m in q.metrics if m not in METRICS}
     needed = list(dict.fromkeys([*base, *_extra_inputs(extra)]))
     compare = q.compare if isinstance(q.compare, str) else None
-    common = dict(by=q.by, filters=q.filters, exclude=q.exclude, money=money)
+    common = dict(by=q.by, filters={**q.filters, **named}, exclude=q.exclude, money=money)
     result = metrics.query(warehouse, needed, start=q.period.start, end=q.period.end,
                            compare=compare if not q.period.is_all else None, **common)
     df = _with_extra(result.df, extra, compare is not None)
@@ -163,21 +163,24 @@ def _compare_frames(df: pd.DataFrame, prev: pd.DataFrame, q: AskQuery) -> pd.Dat
     return out
 
 
-def _resolve_names(warehouse: Warehouse, q: AskQuery) -> AskQuery:
-    """Product-name words → the products whose title contains them all."""
+def _resolve_names(warehouse: Warehouse, q: AskQuery
+                   ) -> tuple[AskQuery, dict[str, tuple[str, ...]]]:
+    """Product-name words → the products whose title contains them all, and the filter on
+    the names lines were sold under that contain them (an export renames products over time:
+    a line counts when its own name has the words)."""
     if not q.name_words:
-        return q
+        return q, {}
     clauses = " AND ".join("title ILIKE ?" for _ in q.name_words)
-    # the product's title, or the title a line was sold under (exports rename products)
     rows = warehouse.query(
-        f"SELECT DISTINCT product_id FROM (SELECT product_id, title FROM products UNION ALL "
-        f"SELECT product_id, title FROM order_lines) WHERE {clauses} ORDER BY 1",
+        f"SELECT DISTINCT product_id, title FROM (SELECT product_id, title FROM products "
+        f"UNION ALL SELECT product_id, title FROM order_lines) WHERE {clauses} ORDER BY 1, 2",
         [f"%{w}%" for w in q.name_words])
-    skus = tuple(str(r[0]) for r in rows)
+    skus = tuple(dict.fromkeys(str(r[0]) for r in rows))
     known = q.filters.get("sku")
     if known:
         skus = tuple(s for s in skus if s in known)
-    return replace(q, filters={**q.filters, "sku": skus})
+    titles = tuple(dict.fromkeys(str(r[1]) for r in rows if str(r[0]) in skus))
+    return replace(q, filters={**q.filters, "sku": skus}), {"title": titles}
 
 
 def _no_data(q: AskQuery, question: str, as_of: dt.date, lang: str) -> Answer:

@@ -381,12 +381,20 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(r"\b(\d{4})'s\b", lambda m: year(int(m[1])))
     each(r"\b(?:in|for|during|of|year) (\d{4})\b", lambda m: year(int(m[1])))
     # -- relative periods
+    rolling_months: list[Period] = []  # "the past two months": full months, or 60 days?
+
+    def window(n: int, unit: str) -> Period:
+        p = last_n(n, unit, as_of)
+        if unit == "month" and n >= 2:
+            rolling_months.append(p)
+        return p
+
     each(r"(?:最近|近|过去)\s*" + _NUM + r"\s*(天|日|周|星期|个月|月)",
-         lambda m: last_n(zh_number(m[1]), {"天": "day", "日": "day", "周": "week",
-                                            "星期": "week"}.get(m[2], "month"), as_of))
+         lambda m: window(zh_number(m[1]), {"天": "day", "日": "day", "周": "week",
+                                            "星期": "week"}.get(m[2], "month")))
     each(r"\b(?:last|past|previous|recent|trailing)\s+(\d+|" + "|".join(_EN_NUMBERS)
          + r")\s+(day|week|month)s?\b",
-         lambda m: last_n(en_number(m[1]), m[2], as_of))
+         lambda m: window(en_number(m[1]), m[2]))
     each(r"上上个?月|the month before last",
          lambda m: (lambda d: month(d.year, d.month))(
              prev_month_end.replace(day=1) - dt.timedelta(days=1)))
@@ -460,7 +468,9 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     if same_days is not None and period is not None and not period.is_all:
         compare = _shifted(period, same_days)
     vague = None
-    if period is None:
+    if period is not None and period in rolling_months and compare is None:
+        period, vague = None, "the last few months"
+    if period is None and vague is None:
         if re.search(r"上次|上一次|last time|previous time", t):
             vague = "last time"
         elif re.search(r"最近|近期|近来|lately|recently|\brecent\b|these days", t):

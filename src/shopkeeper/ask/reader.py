@@ -82,24 +82,28 @@ PERIOD_CHOICES = (("all data", "全部数据"), ("last month", "上个月"),
 _NUMBER = r"(\d+|[一二三四五六七八九十两]+|one|two|three|four|five|six|seven|eight|nine|ten|twenty)"
 _GROUP_CUES = re.compile(
     r"哪个|哪些|哪一个|哪家|哪位|哪[一二三四五六七八九十两\d]+个|各个|各|每个|每一个|按|分别|分布|排名|排行|明细|"
-    r"拆分|构成|前\s*\d|前[一二三四五六七八九十]+|倒数|最高|最低|最多|最少|最好|最差|最大|畅销|"
+    r"拆分|构成|前\s*\d|前[一二三四五六七八九十]+|倒数|最高|最低|最多|最少|最好|最差|最大|畅销|垫底|"
+    r"[一二三四五六七八九十两\d]+\s*[个家位款](?:国家|市场|商品|产品|货号|客户|顾客|买家|渠道|类目)|"
     r"\bby\b|\bper\b|\beach\b|\bwhich\b|\bwhat (?:country|product|customer|channel|category|"
     r"market)|\bbreakdown\b|\bbroken down\b|\bsplit\b|\brank|\bacross\b|\btop\b|\bbottom\b|"
     r"\bbest\b|\bworst\b|\blist\b|\bhighest\b|\blowest\b|\bmost\b|\bleast\b|\bbiggest\b"
-    r"|\blargest\b|\bamong\b")
+    r"|\blargest\b|\bamong\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|\d+) (?:countries|"
+    r"markets|products|customers|channels|categories|stock ?codes)\b")
 _GRAIN_WORDS = {"month": (r"月", r"months?"), "day": (r"天|日", r"days?|dates?"),
                 "week": (r"周|星期", r"weeks?"), "quarter": (r"季度", r"quarters?")}
 _WHICH_GRAIN = [
     (re.compile(rf"哪[一二三四五六七八九十两\d]*个?(?:{zh})|(?:which|what)(?: {_NUMBER})? (?:{en})\b"
                 rf"|\b(?:best|worst|biggest|busiest|highest|lowest|top|strongest|weakest)"
-                rf"(?: \w+)? (?:{en})\b|最(?:好|差|高|低|多|少|大)的(?:{zh})", re.I), grain)
+                rf"(?: \w+)? (?:{en})\b|最(?:好|差|高|低|多|少|大)的[一二三四五六七八九十两\d]*个?(?:{zh})", re.I),
+     grain)
     for grain, (zh, en) in _GRAIN_WORDS.items()]
 # a plural time word that is what to rank ("Rank 2011's quarters by sales")
 _GRAIN_PLURAL = re.compile(r"\b(months|quarters|weeks)\b")
 _COUNT = [re.compile(p, re.I) for p in (
     rf"(?:前|top|best|bottom|worst|排名前|倒数|后|which|哪)\s*{_NUMBER}(?![\d年月日])",
-    rf"(?:最高|最多|最大|最好|最差|最低|最少|畅销)的?\s*{_NUMBER}\s*(?:名|个|位|款|家|大)",
-    rf"(?<![\d年月第])\b{_NUMBER}\s*(?:名|个|位|款|家)(?:国家|商品|产品|客户|顾客|买家|渠道|类目|月|季度|周|天)",
+    rf"(?:最高|最多|最大|最好|最差|最低|最少|畅销|垫底)的?\s*{_NUMBER}\s*(?:名|个|位|款|家|大|天|周|日)",
+    rf"(?<![\d年月第A-Za-z]){_NUMBER}\s*(?:名|个|位|款|家)(?:国家|商品|产品|货号|客户|顾客|买家|渠道|类目|月|"
+    r"季度|周|天)",
     rf"\b{_NUMBER}\s+(?:biggest|best|top|largest|worst|highest|lowest|most|least|best-selling|"
     r"top-selling|countries|products|customers|items|skus|buyers|spenders|months|quarters"
     r"|markets)\b")]
@@ -113,12 +117,21 @@ _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(
                        r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)", re.I)
 _SHARE = re.compile(r"占比|比例|比重|份额|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
                     r"\bshare\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
+                    r"|\b(?:split|divided) (?:between|across|among)\b"
                     r"|\bhow much of\b", re.I)
-_EACH = re.compile(r"各|每个|分别|\beach\b|\bevery\b|\bper\b|\bby\b", re.I)
-_EXCLUDE = re.compile(r"除了|除去|除|不含|不包括|不算|排除|刨除|去掉|excluding|exclude|except|"
-                      r"other than|outside(?: of)?|not including|not counting|apart from|"
-                      r"without|besides|\bnon-", re.I)
-_EXCLUDE_AFTER = re.compile(r"^\s*(?:以外|之外|除外)")
+_EACH = re.compile(r"各|每个|分别|\beach\b|\bevery\b|\bper\b|\bby\b|"
+                   r"\b(?:split|divided) (?:between|across|among)\b", re.I)
+_EXCLUDE = re.compile(r"除了|除去|除|不含|不包括|不算|不计|排除|刨除|去掉|扣掉|扣除|excluding|exclude|"
+                      r"except|other than|outside(?: of)?|not including|not counting|apart from|"
+                      r"without|besides|\bleav(?:e|ing) out\b|\bnon-", re.I)
+_EXCLUDE_REACH = 32  # how far before a value an exclusion word applies to it
+_EXCLUDE_AFTER = re.compile(r"^[\s)）]*(?:以外|之外|除外|不算|不计|不包括在内)")
+# "leaving the UK out", "leave Ireland out"
+_LEAVE_BEFORE = re.compile(r"\bleav(?:e|ing)\s+(?:the\s+)?$", re.I)
+_OUT_AFTER = re.compile(r"^[\s)]*out\b", re.I)
+# what joins the items of a list ("英国、德国、法国", "the UK, Germany and France"): an
+# exclusion word before or after the list applies to every item
+_LIST_JOIN = re.compile(r"^\s*(?:、|,|/|&|和|与|及|以及|或|,?\s*(?:and|or)\b)\s*(?:the\s+)?$", re.I)
 # a product-name word: quoted in any case, or written in capitals
 _NAME_WORDS = [re.compile(p) for p in (
     r"(?:含|包含|含有|带有?|带着|名称含|名字含|名称包含|名字里有|名字带|描述含|描述包含)\s*[\"“'‘「]?"
@@ -133,6 +146,12 @@ _NAME_WORDS = [re.compile(p) for p in (
     r"([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\s*(?:系列|类商品|类产品|款)",
     r"(?:含|包含|带)\s*([A-Z][A-Z0-9\-]{2,})",
     r"(?i:among (?:the |our )?)([a-z][a-z\- ]+?)s?(?:,| which| what| who)")]
+_CODE_TOKEN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]+)(?![A-Za-z0-9])")
+# a code of letters only ("POST") counts when it is said as a code: "(POST)", "StockCode POST"
+_CODE_BEFORE = re.compile(r"(?:stock ?code|product code|item code|\bsku|货号|商品编号|编码)\s*[:：]?\s*$",
+                          re.I)
+_BRACKET_BEFORE = re.compile(r"[(（]\s*$")
+_BRACKET_AFTER = re.compile(r"^\s*[)）]")
 _FOLLOW_UP = re.compile(r"^\s*(?:那|那么|那按|那如果|换成|改成|再|and\b|what about\b|how about\b|"
                         r"now\b|same (?:for|but)\b|then\b|ok,? )", re.I)
 # a dimension word that is also a metric ("客户", "customers"): a dimension after these
@@ -141,8 +160,11 @@ _DIM_AMBIGUOUS = {"customers", "customer"}
 _DIM_AND_METRIC = {"spenders", "big spenders", "花钱最多的客户"}
 # new / returning / guest buyers as a filter on the other metric ("新客贡献的销售额")
 _CUSTOMER_TYPES = {"new_customers": "new", "returning_customers": "returning"}
-_GUEST = re.compile(r"游客|访客|匿名|没有客户编号|无客户编号|\bguests?\b|no customer id|"
-                    r"without a customer", re.I)
+# a guest phrase with the words it carries ("游客订单", "guest shoppers"): they name who bought,
+# not the metric, when the question names another one
+_GUEST = re.compile(r"(?:游客|访客|匿名)(?:客户|顾客|买家|用户)?(?:的)?(?:订单)?|没有客户编号|无客户编号|"
+                    r"\bguests?(?: (?:shoppers|customers|buyers|users|orders|checkouts?))?\b|"
+                    r"no customer id|without a customer(?: id)?", re.I)
 _WERE_TYPE = re.compile(r"\b(?:were|are|was|is) (new|returning)\b", re.I)
 # what the metric layer cannot express: negation and set logic over customers or products
 # ("哪些客户去年买过今年没买？", "products never sold in November"); answering the metric the
@@ -151,6 +173,16 @@ _BEYOND = re.compile(r"没买|没有买|没下单|没有下单|未下单|未购�
                      r"流失|\bnever\b|\bdidn'?t\b|\bdid not\b|\bhaven'?t\b|\bhave not\b|"
                      r"\bhasn'?t\b|\bno longer\b|\bstopped (?:buying|ordering|selling)|"
                      r"\bchurn", re.I)
+# "are we losing customers?": a trend the metrics measure several ways, asked back; "which
+# customers did we lose" stays beyond them
+_CHURN = re.compile(r"流失|\bchurn(?:ing|ed)?\b|\blos(?:e|ing|t)\b(?=.{0,40}\b(?:customers|buyers|"
+                    r"shoppers|clients)\b)|\b(?:customers|buyers|shoppers|clients)\b.{0,40}\blos(?:e|ing|t)\b"
+                    r"|(?:客户|顾客|买家)(?:在|是不是在|越来越)?(?:减少|变少)", re.I)
+_WHO = re.compile(r"哪些|哪几|哪个|哪位|名单|\bwhich\b|\bwho\b|\blist\b", re.I)
+CHURN_CHOICES = ("customers", "returning_customers", "repeat_purchase_rate")
+# "How's Germany doing?": a question about how something goes, with no metric named
+_HOW_DOING = re.compile(r"\bhow(?:'s| is| are| was| were| has| have)\b.{0,40}?\b(?:doing|going|"
+                        r"performing|performed|faring|trending)\b", re.I)
 # phrases that name no single metric: asked back with the metrics they could mean
 AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
     "平均一单多大": ("aov", "units_per_order"), "一单多大": ("aov", "units_per_order"),
@@ -175,20 +207,27 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     dim_hits = find_phrases(text, DIMENSION_PHRASES)
     grain_hits = find_phrases(text, GRAIN_PHRASES)
     grouped = bool(_GROUP_CUES.search(low))
-    if _BEYOND.search(text):
+    churn = _CHURN.search(text)
+    if churn and not _WHO.search(text) and not _BEYOND.search(text.replace(churn[0], " ")):
+        return AskBack("Which measure of keeping customers do you mean?",
+                       "请问用哪个指标来看客户流失？",
+                       tuple(_label(m, "en", vocab) for m in CHURN_CHOICES),
+                       tuple(_label(m, "zh", vocab) for m in CHURN_CHOICES), lang)
+    if churn or _BEYOND.search(text):
         return Unread("it asks for customers or products that did not do something, which "
                       "the metrics cannot express", lang)
     unclear = find_phrases(text, {k: k for k in AMBIGUOUS_METRICS})
-    if unclear and not metric_hits:
-        options = AMBIGUOUS_METRICS[unclear[0][1]]
+    if (unclear or _HOW_DOING.search(text)) and not metric_hits:
+        options = AMBIGUOUS_METRICS[unclear[0][1]] if unclear else METRIC_CHOICES
         return AskBack("Which metric do you mean?", "请问您指的是哪个指标？",
                        tuple(_label(m, "en", vocab) for m in options),
                        tuple(_label(m, "zh", vocab) for m in options), lang)
 
     guest = [(m.start(), m.end()) for m in _GUEST.finditer(text)]
-    if guest:  # "没有客户编号" names guests, not the customers metric
-        metric_hits = [h for h in metric_hits if h[1] != "customers"
-                       or not any(a <= h[0] < b for a, b in guest)]
+    if guest:  # "没有客户编号的游客订单…买了多少钱": the metric is the one outside the guest words
+        inside = [h for h in metric_hits if any(a <= h[0] < b for a, b in guest)]
+        outside = [h for h in metric_hits if h not in inside]
+        metric_hits = outside or [h for h in inside if h[1] != "customers"]
     metrics = list(dict.fromkeys(m for _, m, _ in metric_hits))
     by: list[str] = []
     filters: dict[str, tuple[str, ...]] = {}
@@ -239,8 +278,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     name_words = _name_words(text)
     if name_words and "sku" in by and not _rank(low, by):
         by.remove("sku")
-    for sku in _product_codes(text, values):
-        filters["sku"] = (*filters.get("sku", ()), sku)
+    for sku, excluded in _product_codes(text, values):
+        target = exclude if excluded else filters
+        target["sku"] = (*target.get("sku", ()), sku)
 
     if name_words and not by and (_HIGH.search(low) or _LOW.search(low)):
         by.append("sku")  # "LUNCH BAG 系列里卖得最多的5个": the products of the range
@@ -255,8 +295,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         return _refine(previous, lang, metrics, by, filters, exclude, name_words, when, rank,
                        share)
 
+    # no metric, but about the store (a period, a country, a product …): ask which metric
     if not metrics and not (when.period or by or rank or _HIGH.search(low) or _LOW.search(low)
-                            or when.vague):
+                            or when.vague or filters or exclude or name_words):
         return Unread("no metric of the semantic layer is named in the question", lang)
     if not metrics:
         what = "rank by" if rank or _HIGH.search(low) or _LOW.search(low) else "measure"
@@ -267,6 +308,13 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     period = when.period
     if period is None:
         if when.vague:
+            if when.vague == "the last few months":  # whole months, or a rolling window?
+                return AskBack(
+                    "Do you mean whole calendar months, or a rolling window of days?",
+                    "请问是按完整的自然月，还是按滚动的天数来算？",
+                    ("the last full calendar months", "a rolling window of days ending today",
+                     "this year to date"),
+                    ("最近几个完整的自然月", "截至今天的滚动天数", "今年以来"), lang)
             zh = {"last time": "上次", "recently": "最近", "the promotion": "那次活动"}[when.vague]
             return AskBack(
                 f"Which period do you mean by \"{when.vague}\"?", f"“{zh}”指哪段时间？",
@@ -365,14 +413,35 @@ def _value_filters(text: str, values: StoreValues, by: list[str]
         if is_code and text[pos:pos + len(phrase)] != phrase.upper():
             continue
         hits.append((pos, len(phrase), dim, value))
-    for pos, size, dim, value in hits:
-        before = text[max(0, pos - 24):pos]
-        after = text[pos + size:]
-        target = exclude if _EXCLUDE.search(before) or _EXCLUDE_AFTER.search(after) else filters
+    excluded = _excluded(text, [(pos, pos + size) for pos, size, _, _ in hits])
+    for (_, _, dim, value), out in zip(hits, excluded, strict=True):
+        target = exclude if out else filters
         target.setdefault(dim, [])
         if value not in target[dim]:
             target[dim].append(value)
     return ({k: tuple(v) for k, v in filters.items()}, {k: tuple(v) for k, v in exclude.items()})
+
+
+def _excluded(text: str, spans: list[tuple[int, int]]) -> list[bool]:
+    """Whether each named value (``spans``, in text order) is left out: an exclusion word
+    before it (since the value before) or after it ("英国以外", "leaving the UK out"), for
+    every item of a list alike ("英国、德国、法国以外", "other than the UK, Germany and France")."""
+    groups: list[list[int]] = []
+    for i, (start, _end) in enumerate(spans):
+        if groups and _LIST_JOIN.match(text[spans[i - 1][1]:start]):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    out = [False] * len(spans)
+    for n, group in enumerate(groups):
+        start, end = spans[group[0]][0], spans[group[-1]][1]
+        since = spans[groups[n - 1][-1]][1] if n else 0
+        before, after = text[max(since, start - _EXCLUDE_REACH):start], text[end:]
+        left_out = bool(_EXCLUDE.search(before) or _EXCLUDE_AFTER.search(after)
+                        or (_LEAVE_BEFORE.search(before) and _OUT_AFTER.match(after)))
+        for i in group:
+            out[i] = left_out
+    return out
 
 
 def _name_words(text: str) -> tuple[str, ...]:
@@ -385,14 +454,22 @@ def _name_words(text: str) -> tuple[str, ...]:
     return ()
 
 
-def _product_codes(text: str, values: StoreValues) -> list[str]:
-    """Product codes the store has that the question names ("85123A")."""
+def _product_codes(text: str, values: StoreValues) -> list[tuple[str, bool]]:
+    """Product codes the store has that the question names ("85123A", "(POST)"), each with
+    whether it is left out ("邮费（POST）不算")."""
     if not values.product_ids:
         return []
-    found = []
-    for token in re.findall(r"(?<![A-Za-z0-9])([A-Za-z0-9]*\d[A-Za-z0-9]*)(?![A-Za-z0-9])", text):
+    found: dict[str, tuple[int, int]] = {}
+    for m in _CODE_TOKEN.finditer(text):
+        token = m[1]
+        if not any(c.isdigit() for c in token) and not (  # a word-like code: said as a code
+                token.isupper() and len(token) >= 3 and (
+                    _CODE_BEFORE.search(text[:m.start()])
+                    or (_BRACKET_BEFORE.search(text[:m.start()]) and _BRACKET_AFTER.match(
+                        text[m.end():])))):
+            continue
         for candidate in (token, token.upper()):
             if candidate in values.product_ids and not re.fullmatch(r"\d{1,4}", candidate):
-                found.append(candidate)
+                found.setdefault(candidate, m.span())
                 break
-    return list(dict.fromkeys(found))
+    return list(zip(found, _excluded(text, list(found.values())), strict=True))

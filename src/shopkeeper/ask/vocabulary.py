@@ -42,7 +42,8 @@ METRIC_PHRASES: dict[str, str] = {
     # average order value
     "客单价": "aov", "平均订单金额": "aov", "平均订单价值": "aov", "笔单价": "aov",
     "average order value": "aov", "aov": "aov", "average basket": "aov",
-    "average order": "aov", "avg order value": "aov",
+    "average order": "aov", "avg order value": "aov", "平均订单额": "aov",
+    "average spend per order": "aov", "spend per order": "aov", "average order spend": "aov",
     # units per order
     "连带率": "units_per_order", "每单件数": "units_per_order", "平均每单件数": "units_per_order",
     "units per order": "units_per_order", "items per order": "units_per_order",
@@ -75,15 +76,20 @@ METRIC_PHRASES: dict[str, str] = {
     # customers
     "新客户数": "new_customers", "新客户": "new_customers", "新客": "new_customers",
     "新顾客": "new_customers", "新买家": "new_customers", "首购客户": "new_customers",
-    "new customers": "new_customers", "new buyers": "new_customers",
+    "新增客户": "new_customers", "新增顾客": "new_customers", "新增买家": "new_customers",
+    "new customers": "new_customers", "new buyers": "new_customers", "new customer": "new_customers",
     "first-time customers": "new_customers", "first-time buyers": "new_customers",
     "老客户": "returning_customers", "老客": "returning_customers",
     "回头客": "returning_customers", "老顾客": "returning_customers",
     "returning customers": "returning_customers", "existing customers": "returning_customers",
+    "returning ones": "returning_customers", "existing ones": "returning_customers",
+    "returning customer": "returning_customers",
     "客户数": "customers", "顾客数": "customers", "买家数": "customers", "下单客户": "customers",
     "下单人数": "customers", "购买人数": "customers", "客户": "customers", "顾客": "customers",
     "买家": "customers", "customers": "customers", "buyers": "customers", "shoppers": "customers",
     "customer count": "customers", "number of customers": "customers",
+    "下单的人": "customers", "下过单的人": "customers", "买过的人": "customers",
+    "购买的人": "customers", "how many people": "customers",
     # units
     "件数": "units", "销量": "units", "销售件数": "units", "卖了多少件": "units",
     "多少件": "units", "售出件数": "units", "units": "units", "units sold": "units",
@@ -100,11 +106,35 @@ METRIC_PHRASES: dict[str, str] = {
     "roas": "roas", "获客成本": "cac", "cac": "cac",
 }
 
+# metrics said in a sentence rather than one phrase; a match wins over the phrases it covers
+METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) for p, m in (
+    # "平均一单买几件", "每笔订单平均有多少件", "how many items go into an average order"
+    (r"(?:平均(?:每|一)(?:笔|单|个订单)(?:订单)?|(?:每|一)(?:笔|单)(?:订单)?平均)"
+     r"(?:都|会|要)?(?:买|有|包含|含)?了?(?:几|多少)件", "units_per_order"),
+    (r"\b(?:how many|number of) (?:items|units|pieces|products)\b(?:\s+[\w']+){0,4}?\s+"
+     r"(?:an?|the|each|every|per)\s+(?:average\s+|typical\s+|single\s+)?(?:order|basket)\b",
+     "units_per_order"),
+    # "平均每笔订单多少钱", "新客户的第一单平均多少钱", "average spend per order"
+    (r"(?:平均(?:每|一)(?:笔|单)(?:订单)?|(?:每|一|第一)(?:笔|单)(?:订单)?(?:的)?平均)"
+     r"(?:的)?(?:是)?(?:多少钱|金额|价值|花(?:了)?多少钱?)", "aov"),
+    (r"\baverage (?:value|spend|amount|size|ticket)\b(?=(?:\s+[\w']+){0,5}?\s+orders?\b)",
+     "aov"),
+    # "people who ordered", "did more people order from us"
+    (r"\bpeople\b(?=\s+(?:who\s+|that\s+)?(?:have\s+|had\s+)?(?:order(?:ed)?|buy|bought|"
+     r"purchased?|shopped|placed)\b)", "customers"),
+    (r"(?:多少|几)个?人(?:下单|下过单|买|购买)", "customers"),
+    # "how much did we sell", "how much have we sold": money, where "how many" would be units
+    (r"\bhow much (?:did|do|have|has|had) (?!units\b|items\b|pieces\b)(?:the )?\w+ (?:sell|sold)\b",
+     "gmv"),
+)]
+
 # phrase -> dimension to group or rank by
 DIMENSION_PHRASES: dict[str, str] = {
     "国家": "country", "各国": "country", "国别": "country", "地区": "country", "市场": "country", "country": "country",
     "countries": "country", "market": "country", "markets": "country",
     "商品": "sku", "产品": "sku", "单品": "sku", "货品": "sku", "sku": "sku", "skus": "sku",
+    "货号": "sku", "商品编号": "sku", "商品编码": "sku", "stockcode": "sku", "stockcodes": "sku",
+    "stock code": "sku", "stock codes": "sku", "product code": "sku", "product codes": "sku",
     "宝贝": "sku", "product": "sku", "products": "sku", "item": "sku", "items": "sku",
     "客户": "customer", "顾客": "customer", "买家": "customer", "customer": "customer",
     "spenders": "customer", "big spenders": "customer", "花钱最多的客户": "customer",
@@ -172,7 +202,17 @@ class Vocabulary:
     def find_metrics(self, text: str) -> list[tuple[int, str, str]]:
         """(position, metric, phrase) for each metric phrase in ``text``, longest phrases
         first and never overlapping."""
-        return find_phrases(text, self.metric_phrases)
+        spans = [(m.start(), m.end(), metric) for pattern, metric in METRIC_PATTERNS
+                 for m in pattern.finditer(text)]
+        kept: list[tuple[int, int, str]] = []
+        for start, end, metric in sorted(spans, key=lambda s: s[0] - s[1]):  # longest first
+            if not any(start < b and a < end for a, b, _ in kept):
+                kept.append((start, end, metric))
+        masked = text
+        for start, end, _ in kept:
+            masked = masked[:start] + " " * (end - start) + masked[end:]
+        found = find_phrases(masked, self.metric_phrases)
+        return sorted([*found, *((a, m, text[a:b]) for a, b, m in kept)])
 
 
 def find_phrases(text: str, phrases: dict[str, str]) -> list[tuple[int, str, str]]:

@@ -88,6 +88,10 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("sku", "SKU", "商品", {
             "sales": "l.product_id", "refunds": f"coalesce(r.product_id, {_NONE})",
             "expenses": f"coalesce(e.product_id, {_NONE})"}),
+        # the name a line was sold under (an export may rename a product over time), else its
+        # product's; a refund or expense has its product's name
+        Dimension("title", "product name as sold", "成交时的商品名称", {
+            "sales": "l.title", "refunds": "p.title", "expenses": "p.title"}),
         Dimension("category", "category", "类目", {
             "sales": "coalesce(l.category, 'uncategorised')",
             "refunds": "coalesce(p.category, 'uncategorised')",

@@ -341,7 +341,8 @@ def _sales_cte(q: MetricQuery, sql_used: str) -> tuple[str, list]:
     params = params + valued_params
     costs = "unit_cost" in sql_used
     discounts = "order_discount_share" in sql_used
-    products = costs or "category" in sql_used
+    titles = "l.title" in sql_used
+    products = costs or "category" in sql_used or titles
     money = q.money if q.money is not None and q.money.converts else None
     line_rate = f" * {money.rate_sql('l.currency')}" if money else ""
     order_rate = f" * {money.rate_sql('o.currency')}" if money else ""
@@ -364,6 +365,8 @@ def _sales_cte(q: MetricQuery, sql_used: str) -> tuple[str, list]:
     if products:
         columns.append("p.category")
         joins.insert(0, "LEFT JOIN products p USING (product_id)")
+    if titles:  # the name the line was sold under, else its product's
+        columns.append("coalesce(l.title, p.title) AS title")
     lines = f"""SELECT l.order_id, l.product_id, l.quantity,
            l.discount_amount{line_rate} AS discount_amount, o.customer_id, o.channel,
            o.ordered_at, o.country, o.region, l.currency,
