@@ -1,8 +1,11 @@
-"""Aspect extraction and aspect polarity on the shared ABSA data sets (yangheng95/ABSADatasets).
+"""Aspect extraction and 3-class aspect polarity on the shared ABSA data sets.
 
-Data sets: Chinese camera, phone, shampoo (zh) and Indian-English Television, T-shirt (en), in
-the APC format (a sentence with $T$, the aspect term, its polarity; one line each). Every figure
-is on the TEST split; everything learned or tuned is learned or tuned on the TRAIN split only.
+Data sets: Chinese camera, phone, shampoo (zh) and Indian-English Television, T-shirt (en) from
+yangheng95/ABSADatasets, in the APC format (a sentence with $T$, the aspect term, its polarity;
+one line each); MAMS ATSA (restaurants, 46% neutral) and twitter (Dong et al. 2014, 50%
+neutral) in JSON lines (en; twitter is scored for polarity only). Every figure is on the TEST
+split; everything learned or tuned is learned or tuned on the TRAIN split only (C and the
+neutral rule on a dev split carved from TRAIN by sentence hash, see ``dev_split``).
 
 Printed per data set and as the mean over the five:
 - aspect-term extraction, precision / recall / F1 against the gold terms, exact span match and
@@ -13,23 +16,26 @@ Printed per data set and as the mean over the five:
     ``min_precision`` of its train occurrences were annotated; both picked by 2-fold CV on train).
   The gold sets only annotate aspects that carry an opinion, so a correct match of an unmarked
   mention counts against precision.
-- aspect polarity given the gold terms, accuracy and macro-F1 (over the gold label set), beside
-  the majority class of the train split (these sets are mostly positive):
+- aspect polarity given the gold terms, accuracy, macro-F1 (over the gold label set) and
+  neutral recall (``neuR``), beside the majority class of the train split:
   * ``lexicon``: the opinion lexicon with negation, no training;
+  * ``old``: the model shipped before the 3-class work (read from git, OLD_MODEL_COMMIT);
   * ``model``: the shipped model (``models/aspect-polarity-{lang}.npz``, fitted on all train
-    splits of the language; the lexicon scores are among its features);
+    splits of the language; the lexicon scores are among its features; C, a neutral intercept
+    bias and a neutral bias for clauses without any opinion word picked on the dev split);
   * ``in-domain``: the same model fitted here on this data set's train split only.
 Anchors (BERT-based aspect-polarity accuracy on SemEval-2014): restaurant 87%, laptop 82%; they
 are other data sets, printed for scale, not a like-for-like comparison.
 The shampoo set's neutral and negative labels are read swapped: see SHAMPOO_LABELS.
 
-    python bench/reviews_absa.py                 # the table (about a minute on 2 cores)
+    python bench/reviews_absa.py                 # the table (about 3 minutes on 2 cores)
     python bench/reviews_absa.py --train-models  # refit and write the shipped models first
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
 import time
@@ -55,7 +61,7 @@ from shopkeeper.reviews.aspects import (
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/absa/ABSADatasets_yangheng95"
 ANCHORS = {"restaurant (BERT)": 0.87, "laptop (BERT)": 0.82}
-C_GRID = (0.1, 0.3, 1.0, 3.0)
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 DEFAULT_C = 0.3  # used for in-domain fits; the shipped models record their own CV-picked C
 SHAMPOO_LABELS = """\
 The shampoo files' Neutral and Negative labels are swapped. In the TRAIN split the commonest
@@ -73,6 +79,8 @@ class Dataset:
     test: str
     char_spaced: bool = False  # the camera/phone files put a space between every character
     swap_neutral_negative: bool = False  # see SHAMPOO_LABELS
+    fmt: str = "apc"  # "apc" (ABSADatasets) or "jsonl" (MAMS ATSA, twitter; paths from absa/)
+    polarity_only: bool = False  # no extraction figures (twitter: one entity per tweet)
 
 
 DATASETS = (
@@ -86,7 +94,13 @@ DATASETS = (
             "117.Television/Television_Test_Gold.xml.seg"),
     Dataset("tshirt", "en", "118.TShirt/Menstshirt_Train.xml.seg",
             "118.TShirt/Menstshirt_Test_Gold.xml.seg"),
+    Dataset("mams", "en", "../MAMS_siat-nlp/atsa_train.jsonl",
+            "../MAMS_siat-nlp/atsa_test.jsonl", fmt="jsonl"),
+    Dataset("twitter", "en", "../twitter_dong2014/train.jsonl",
+            "../twitter_dong2014/test.jsonl", fmt="jsonl", polarity_only=True),
 )
+OLD_MODEL_COMMIT = "87a05e7f10de38641efef5bc7b37ff5e32444713"  # the 2-class-in-practice models
+NEUTRAL_BIAS_GRID = tuple(np.round(np.arange(-1.0, 1.51, 0.25), 2))
 
 
 @dataclass(frozen=True)
@@ -136,8 +150,27 @@ def read_items(path: Path, lang: str, char_spaced: bool = False,
     return items
 
 
+def read_jsonl(path: Path) -> list[Item]:
+    """MAMS ATSA ``{text, aspects: [{from, to, polarity}]}`` or twitter ``{text, from, to,
+    polarity}`` lines as items (spans are character offsets into the text)."""
+    import json
+
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        for a in row.get("aspects", [row]):
+            label = str(a["polarity"]).lower()
+            if label in POLARITIES and 0 <= a["from"] < a["to"] <= len(row["text"]):
+                items.append(Item(row["text"], int(a["from"]), int(a["to"]), label))
+    return items
+
+
 def read_split(data_dir: Path, d: Dataset, split: str, published: bool = False) -> list[Item]:
     """One split of a data set; ``published`` keeps the labels exactly as in the file."""
+    if d.fmt == "jsonl":
+        return read_jsonl(data_dir / getattr(d, split))
     return read_items(data_dir / getattr(d, split), d.lang, d.char_spaced,
                       d.swap_neutral_negative and not published)
 
@@ -251,44 +284,102 @@ def accuracy_macro_f1(gold: Sequence[str], pred: Sequence[str]) -> tuple[float, 
     return acc, float(np.mean(f1s))
 
 
-def pick_c(features: Sequence[dict], labels: Sequence[str], folds: int = 3) -> float:
-    """The C of the C_GRID with the best mean CV accuracy (the folds interleave the items)."""
-    scores = {}
+def dev_split(items: Sequence[Item], every: int = 5) -> tuple[list[int], list[int]]:
+    """(fit, dev) indices of a TRAIN split: a sentence goes to dev when a stable hash of its
+    text falls in 1/``every`` (all aspects of one sentence stay on one side)."""
+    import zlib
+
+    fit, dev = [], []
+    for i, it in enumerate(items):
+        (dev if zlib.crc32(it.text.encode("utf-8")) % every == 0 else fit).append(i)
+    return fit, dev
+
+
+NO_OPINION_BIAS_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+
+
+def with_neutral_bias(model: AspectPolarityModel, bias: float, no_opinion: float = 0.0
+                      ) -> AspectPolarityModel:
+    """The neutral rule, folded into the linear model: ``bias`` is added to the neutral class's
+    intercept and ``no_opinion`` to the neutral weight of the ``no_opinion`` feature (the
+    lexicon finds no opinion word in the clause). A no-op for a model without neutral."""
+    if "neutral" not in model.classes_:
+        return model
+    k = model.classes_.index("neutral")
+    if bias:
+        model.intercept_ = model.intercept_.copy()
+        model.intercept_[k] += np.float32(bias)
+    j = model.features_.get("no_opinion")
+    if no_opinion and j is not None:
+        model.coef_ = model.coef_.copy()
+        model.coef_[k, j] += np.float32(no_opinion)
+    return model
+
+
+def pick_c(features: Sequence[dict], labels: Sequence[str], groups: Sequence[str],
+           texts: Sequence[str]) -> tuple[float, float, float]:
+    """(C, neutral bias, no-opinion bias) with the best mean macro-F1 over the data sets on a
+    dev split carved from TRAIN (``groups``: each item's data set, so a big set does not drown
+    a small one)."""
+    fit, dev = dev_split([Item(t, 0, 1, lab) for t, lab in zip(texts, labels, strict=True)])
+    gold = [labels[i] for i in dev]
+    by_set = [[k for k, i in enumerate(dev) if groups[i] == g] for g in sorted(set(groups))]
+    no_op = np.array([features[i].get("no_opinion", 0.0) for i in dev])
+    best, best_score = (DEFAULT_C, 0.0, 0.0), -1.0
     for c in C_GRID:
-        accs = []
-        for k in range(folds):
-            fit = [i for i in range(len(labels)) if i % folds != k]
-            held = [i for i in range(len(labels)) if i % folds == k]
-            model = AspectPolarityModel(C=c).fit([features[i] for i in fit],
-                                                 [labels[i] for i in fit])
-            pred = model.predict([features[i] for i in held])
-            accs.append(np.mean([p == labels[i] for p, i in zip(pred, held, strict=True)]))
-        scores[c] = float(np.mean(accs))
-    print("  CV accuracy by C: " + ", ".join(f"{c}: {s:.3f}" for c, s in scores.items()),
-          file=sys.stderr)
-    return max(scores, key=lambda c: (scores[c], -c))
+        model = AspectPolarityModel(C=c).fit([features[i] for i in fit], [labels[i] for i in fit])
+        logp = np.log(model.predict_proba([features[i] for i in dev]) + 1e-12)
+        k = model.classes_.index("neutral") if "neutral" in model.classes_ else None
+        for bias in NEUTRAL_BIAS_GRID:
+            for nb in NO_OPINION_BIAS_GRID if k is not None else (0.0,):
+                z = logp.copy()
+                if k is not None:
+                    z[:, k] += bias + nb * no_op
+                pred = [model.classes_[j] for j in z.argmax(axis=1)]
+                score = float(np.mean([accuracy_macro_f1([gold[i] for i in idx],
+                                                         [pred[i] for i in idx])[1]
+                                       for idx in by_set if idx]))
+                if score > best_score:
+                    best, best_score = (c, float(bias), float(nb)), score
+        print(f"  C={c}: dev macro-F1 so far best {best_score:.3f} at {best}", file=sys.stderr)
+    return best
 
 
-def train_models(data_dir: Path = DATA_DIR, out_dir: Path = MODEL_DIR) -> dict[str, Path]:
-    """Fit one polarity model per language on all that language's TRAIN splits; write .npz."""
+def _copy(model: AspectPolarityModel) -> AspectPolarityModel:
+    out = AspectPolarityModel(C=model.C, min_df=model.min_df)
+    out.features_, out.coef_, out.classes_ = model.features_, model.coef_, model.classes_
+    out.intercept_ = model.intercept_.copy()
+    return out
+
+
+def train_models(data_dir: Path = DATA_DIR, out_dir: Path = MODEL_DIR,
+                 langs: Sequence[str] = ("zh", "en")) -> dict[str, Path]:
+    """Fit one 3-class polarity model per language on all that language's TRAIN splits; C and
+    the neutral bias are picked on a dev split carved from TRAIN; write .npz."""
     taxonomy = load_taxonomy()
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
-    for lang in ("zh", "en"):
+    for lang in langs:
         sets = [d for d in DATASETS if d.lang == lang]
-        items = [it for d in sets for it in read_split(data_dir, d, "train")]
+        parts = [(d.name, read_split(data_dir, d, "train")) for d in sets]
+        items = [it for _, its in parts for it in its]
+        groups = [name for name, its in parts for _ in its]
         feats = featurize(items, taxonomy, lang)
         labels = [it.label for it in items]
-        print(f"{lang}: {len(items)} train items from {', '.join(d.name for d in sets)}",
-              file=sys.stderr)
-        c = pick_c(feats, labels)
-        model = AspectPolarityModel(C=c).fit(feats, labels)
+        print(f"{lang}: {len(items)} train items from {', '.join(d.name for d in sets)} "
+              f"{dict(Counter(labels))}", file=sys.stderr)
+        c, bias, no_opinion = pick_c(feats, labels, groups, [it.text for it in items])
+        model = with_neutral_bias(AspectPolarityModel(C=c).fit(feats, labels), bias, no_opinion)
         path = out_dir / f"aspect-polarity-{lang}.npz"
         model.save(path, lang=lang, trained_on=[f"{d.name}:{d.train}" for d in sets],
-                   items=len(items), source="ABSADatasets (yangheng95), train splits only")
+                   items=len(items), neutral_bias=bias, no_opinion_bias=no_opinion,
+                   source="ABSADatasets (yangheng95), MAMS, twitter (Dong 2014): train splits "
+                          "only; C and neutral bias picked on a dev split of train")
         load_polarity_model.cache_clear()
         written[lang] = path
-        print(f"  wrote {path} (C={c}, {len(model.features_)} features)", file=sys.stderr)
+        print(f"  wrote {path} (C={c}, neutral bias {bias}, no-opinion bias {no_opinion}, "
+              f"{len(model.features_)} features)",
+              file=sys.stderr)
     return written
 
 
@@ -315,23 +406,30 @@ def run_absa_eval(data_dir: Path | str = DATA_DIR, datasets: Sequence[str] | Non
         gold = [g for _, g in test_s]
         row: dict[str, object] = {"dataset": d.name, "lang": d.lang, "test_terms": len(test),
                                   "test_sents": len(test_s)}
-        for k, v in prf(extract_spans(test_s, taxonomy), gold).items():
-            row[f"tax_{k}"] = v
-        min_count, min_precision = tune_learning(train_s, d.lang, taxonomy)
-        learned = learn_terms(train_s, d.lang, min_count, min_precision)
-        for k, v in prf(extract_spans(test_s, taxonomy.with_terms(learned)), gold).items():
-            row[f"learn_{k}"] = v
-        row["learned_terms"] = len(learned)
+        if not d.polarity_only:
+            for k, v in prf(extract_spans(test_s, taxonomy), gold).items():
+                row[f"tax_{k}"] = v
+            min_count, min_precision = tune_learning(train_s, d.lang, taxonomy)
+            learned = learn_terms(train_s, d.lang, min_count, min_precision)
+            for k, v in prf(extract_spans(test_s, taxonomy.with_terms(learned)), gold).items():
+                row[f"learn_{k}"] = v
+            row["learned_terms"] = len(learned)
 
         labels = [it.label for it in test]
         lex = [aspect_polarity(it.text, it.start, it.end, lang=d.lang, taxonomy=taxonomy,
                                method="lexicon")[0] for it in test]
         row["lex_acc"], row["lex_mF1"] = accuracy_macro_f1(labels, lex)
         test_f = featurize(test, taxonomy, d.lang)
+        old = old_model(d.lang)
+        if old is not None:
+            old_pred = old.predict(test_f)
+            row["old_acc"], row["old_mF1"] = accuracy_macro_f1(labels, old_pred)
+            row["old_neuR"] = neutral_recall(labels, old_pred)
         shipped = load_polarity_model(d.lang)
         if shipped is not None:
             pred = shipped.predict(test_f)
             row["model_acc"], row["model_mF1"] = accuracy_macro_f1(labels, pred)
+            row["model_neuR"] = neutral_recall(labels, pred)
             if d.swap_neutral_negative:
                 published = [it.label for it in read_split(data_dir, d, "test", published=True)]
                 acc, mf1 = accuracy_macro_f1(published, pred)
@@ -342,8 +440,10 @@ def run_absa_eval(data_dir: Path | str = DATA_DIR, datasets: Sequence[str] | Non
             model = AspectPolarityModel(C=DEFAULT_C).fit(featurize(train, taxonomy, d.lang),
                                                          [it.label for it in train])
             row["indom_acc"], row["indom_mF1"] = accuracy_macro_f1(labels, model.predict(test_f))
-        row["majority_acc"] = float(np.mean(
-            [lab == Counter(it.label for it in train).most_common(1)[0][0] for lab in labels]))
+        majority = Counter(it.label for it in train).most_common(1)[0][0]
+        row["majority_acc"], row["majority_mF1"] = accuracy_macro_f1(labels,
+                                                                     [majority] * len(labels))
+        row["neutral_share"] = labels.count("neutral") / len(labels)
         row["seconds"] = time.perf_counter() - t0
         rows.append(row)
         if log:
@@ -356,20 +456,44 @@ def run_absa_eval(data_dir: Path | str = DATA_DIR, datasets: Sequence[str] | Non
     return table
 
 
+def neutral_recall(gold: Sequence[str], pred: Sequence[str]) -> float:
+    """Share of the gold-neutral items predicted neutral (NaN when the set has none)."""
+    hits = [p == "neutral" for g, p in zip(gold, pred, strict=True) if g == "neutral"]
+    return float(np.mean(hits)) if hits else float("nan")
+
+
+@functools.lru_cache(maxsize=4)
+def old_model(lang: str) -> AspectPolarityModel | None:
+    """The model shipped before the 3-class work (git OLD_MODEL_COMMIT), or None without git."""
+    import io
+    import subprocess
+
+    rel = f"src/shopkeeper/reviews/models/aspect-polarity-{lang}.npz"
+    try:
+        blob = subprocess.run(["git", "show", f"{OLD_MODEL_COMMIT}:{rel}"], capture_output=True,
+                              check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return AspectPolarityModel.load(io.BytesIO(blob))
+
+
 def format_table(table: pd.DataFrame) -> str:
     pct = [c for c in table.columns if c.endswith(("_P", "_R", "_F1", "_F1_relaxed", "_acc",
-                                                   "_mF1"))]
+                                                   "_mF1", "_neuR", "_share"))]
     shown = table.copy()
     for c in pct:
         shown[c] = (100 * shown[c]).round(1)
     for c in ("test_terms", "test_sents", "learned_terms"):
-        shown[c] = shown[c].round(0).astype(int)
+        shown[c] = shown[c].round(0).astype("Int64")
     shown["seconds"] = shown["seconds"].round(1)
     ext = ["dataset", "lang", "test_sents", "test_terms", "tax_P", "tax_R", "tax_F1",
            "tax_F1_relaxed", "learned_terms", "learn_P", "learn_R", "learn_F1",
            "learn_F1_relaxed"]
-    pol = ["dataset", *[c for c in ("majority_acc", "lex_acc", "lex_mF1", "model_acc", "model_mF1", "indom_acc",
-                                    "indom_mF1") if c in shown], "seconds"]
+    ext = [c for c in ext if c in shown]
+    pol = ["dataset", *[c for c in ("neutral_share", "majority_acc", "majority_mF1", "lex_acc",
+                                    "lex_mF1", "old_acc", "old_mF1", "old_neuR", "model_acc", "model_mF1",
+                                    "model_neuR", "indom_acc", "indom_mF1") if c in shown],
+           "seconds"]
     anchors = "   ".join(f"{k}: {100 * v:.0f}" for k, v in ANCHORS.items())
     notes = "".join(f"note: {n}\n" for n in table.get("note", pd.Series(dtype=str)).dropna())
     return ("Aspect-term extraction on the TEST splits (%; exact span match, F1_relaxed = any "

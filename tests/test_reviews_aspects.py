@@ -20,6 +20,7 @@ from shopkeeper.reviews.aspects import (
     aspect_polarity,
     discover_aspects,
     extract_aspects,
+    load_polarity_model,
     load_taxonomy,
     mention_features,
 )
@@ -210,6 +211,87 @@ def test_shipped_models_are_npz_without_pickle_and_load(lang):
     assert model.meta_["lang"] == lang and "train splits only" in model.meta_["source"]
 
 
+EN_NEUTRAL = [("I ordered the pasta and a glass of wine.", "pasta"),
+              ("We asked the seller for the price.", "price"),
+              ("The package arrived on Monday.", "package"),
+              ("The laptop comes with Windows 10 and a charger.", "charger"),
+              ("We asked the waiter for the menu.", "menu")]
+
+
+def _span(text: str, term: str) -> tuple[int, int]:
+    start = text.index(term)
+    return start, start + len(term)
+
+
+@pytest.mark.parametrize(("text", "term"), EN_NEUTRAL)
+def test_shipped_en_model_says_neutral_for_a_plain_fact(text, term):
+    polarity, score, _ = aspect_polarity(text, *_span(text, term), lang="en", method="model")
+    assert polarity == "neutral"
+    assert abs(score) < 0.5
+
+
+# Known misses, kept so that a fix shows up (strict xfail fails once they pass): plain facts about
+# the aspects the TV / T-shirt training sets always judge ("screen", "delivery") still come out
+# positive or negative there (P(neutral) 0.26 and 0.15); see "Limits" in docs/reviews_aspects.md.
+@pytest.mark.xfail(strict=True, reason="domain prior of the TV/T-shirt train sets; see docs")
+@pytest.mark.parametrize(("text", "term"), [("The screen is 15 inches.", "screen"),
+                                            ("The delivery came on Tuesday.", "delivery")])
+def test_known_miss_plain_facts_about_always_judged_aspects(text, term):
+    assert aspect_polarity(text, *_span(text, term), lang="en", method="model")[0] == "neutral"
+
+
+@pytest.mark.parametrize(("text", "term", "expected"), [
+    ("The screen is gorgeous and bright.", "screen", "positive"),
+    ("The screen is not bright enough.", "screen", "negative"),
+    ("The pasta was cold but the wine was lovely.", "pasta", "negative"),
+    ("The pasta was cold but the wine was lovely.", "wine", "positive"),
+    ("The screen is 15 inches but the battery died in an hour.", "battery", "negative"),
+])
+def test_shipped_en_model_keeps_opinions_on_their_own_aspect(text, term, expected):
+    assert aspect_polarity(text, *_span(text, term), lang="en", method="model")[0] == expected
+
+
+def test_extract_aspects_can_report_neutral_in_the_pipeline():
+    text = "The package arrived on Monday. The fabric is terrible."
+    mentions = extract_aspects(text, "en")
+    assert_spans(text, mentions)
+    assert by_aspect(mentions) == {"packaging": "neutral", "material": "negative"}
+
+
+def test_neutral_bias_moves_predictions_towards_neutral(monkeypatch):
+    bench = _bench(monkeypatch)
+    model = AspectPolarityModel.load(MODEL_DIR / "aspect-polarity-en.npz")
+    text = "The screen is gorgeous."
+    feats = [mention_features(text, 4, 10, lang="en")[1]]
+    assert model.predict(feats) == ["positive"]
+    assert bench.with_neutral_bias(bench._copy(model), 20.0).predict(feats) == ["neutral"]
+    assert model.predict(feats) == ["positive"]  # the copy did not touch the shipped weights
+
+
+def test_dev_split_keeps_sentences_whole_and_is_stable(monkeypatch):
+    bench = _bench(monkeypatch)
+    items = [bench.Item(f"sentence {i // 3}", 0, 8, "neutral") for i in range(300)]
+    fit, dev = bench.dev_split(items)
+    assert sorted(fit + dev) == list(range(300)) and 30 <= len(dev) <= 100
+    dev_texts = {items[i].text for i in dev}
+    assert not dev_texts & {items[i].text for i in fit}
+    assert bench.dev_split(items) == (fit, dev)
+
+
+def test_shipped_en_model_beats_the_majority_on_a_mams_test_slice(monkeypatch):
+    path = shared_file("absa/MAMS_siat-nlp/atsa_test.jsonl")
+    bench = _bench(monkeypatch)
+    items = bench.read_jsonl(path)[:400]
+    labels = [it.label for it in items]
+    pred = load_polarity_model("en").predict(bench.featurize(items, load_taxonomy(), "en"))
+    acc, mf1 = bench.accuracy_macro_f1(labels, pred)
+    majority = max(labels.count(c) for c in set(labels)) / len(labels)
+    # measured on the whole test split: accuracy 72.6, macro-F1 70.9, neutral recall 83.1 (%)
+    assert acc >= majority + 0.15, (acc, majority)
+    assert mf1 >= 0.62
+    assert bench.neutral_recall(labels, pred) >= 0.6
+
+
 def test_model_round_trips_through_npz(tmp_path: Path):
     texts = ["质量很好", "质量很差", "质量一般般", "物流很快", "物流太慢", "物流还行"] * 4
     spans = [(0, 2)] * len(texts)
@@ -288,7 +370,7 @@ def test_absa_eval_on_the_tshirt_test_split_keeps_its_measured_level(monkeypatch
     table = bench.run_absa_eval(bench.DATA_DIR, ["tshirt"])
     [row] = table.to_dict("records")
     assert (row["test_terms"], row["test_sents"]) == (472, 354)
-    # measured: model 91.5, in-domain 91.5, lexicon 83.1, majority 57.2 (accuracy, %)
+    # measured: model 91.1, in-domain 92.2, lexicon 83.1, majority 57.2 (accuracy, %)
     assert row["model_acc"] >= 0.88
     assert row["indom_acc"] >= 0.88
     assert row["lex_acc"] >= 0.78

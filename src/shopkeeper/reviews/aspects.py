@@ -7,8 +7,10 @@
 - **Polarity** of each mention is decided on its clause (split at ，。！？,.!?; and at 但是/不过/but…):
   an opinion lexicon with negation (不/没有/不是/not/never/n't…) scores the words after the
   mention, then before it, then the whole clause. When a trained model ships for the clause's
-  language (``models/aspect-polarity-{zh,en}.npz``, a logistic regression over the clause's
-  n-grams and those lexicon scores, trained on the ABSA train splits only), its verdict is used.
+  language (``models/aspect-polarity-{zh,en}.npz``, a 3-class logistic regression over the
+  clause's n-grams, in en also the words of the aspect's own window marked by side and distance,
+  and those lexicon scores; trained on the ABSA train splits only, with a neutral rule picked on
+  a dev split of train), its verdict is used: ``neutral`` is a real predicted class.
 - **Discovery** finds frequent nouns (zh, via jieba.posseg) or noun phrases (en, by a determiner
   heuristic) that the taxonomy does not cover yet, for a merchant to add.
 
@@ -560,7 +562,30 @@ def _features(text: str, start: int, end: int, ctx: _Context) -> dict[str, float
                 feats["w:" + w + " " + marked[i + 1]] = 1.0
         for w in _en_words(text[start:end]):
             feats["t:" + w] = 1.0
+        _window_features(feats, marked, words.index("__t__"))
+        if "?" in text[cs:ce]:
+            feats["question"] = 1.0
+        if ctx.local.total == 0 and ctx.clause_score.total == 0:
+            feats["no_opinion"] = 1.0
     return feats
+
+
+WINDOW = 4  # words each side of the term that also get a side-and-distance-marked feature
+
+
+def _window_features(feats: dict[str, float], marked: Sequence[str], t: int) -> None:
+    """The aspect's own window: "L1:w" is the word right before the term, "R2:w" two after
+    (distance buckets 1, 2, 3+), so an opinion next to this aspect outweighs one next to
+    another aspect in the same clause."""
+    for i, w in enumerate(marked):
+        d = i - t
+        if d == 0 or abs(d) > WINDOW:
+            continue
+        side = "L" if d < 0 else "R"
+        feats[f"{side}{min(abs(d), 3)}:{w}"] = 1.0
+        feats[f"{side}:{w}"] = 1.0
+    feats[f"len_left={min(t, 5)}"] = 1.0
+    feats[f"len_right={min(len(marked) - t - 1, 5)}"] = 1.0
 
 
 _EN_NEGATION = _wordset("not no never nothing none hardly barely without nor cannot cant dont "
