@@ -465,6 +465,16 @@ def guest(d):
 
 
 # ------------------------------------------------------------------------------------ the set
+def no_data(items: dict[str, tuple[str, tuple[dt.date, dt.date]]]) -> dict[str, dict]:
+    """Gold for questions about a period with no sales and no refunds at all."""
+    out = {}
+    for qid, (metric, p) in items.items():
+        assert len(sl(p)) == 0 and len(sl(p, refunds=True)) == 0, qid
+        out[qid] = {"kind": "empty", "metric": metric, "unit": METRIC[metric][1],
+                    "additive": METRIC[metric][2], "period": [str(p[0]), str(p[1])]}
+    return out
+
+
 def build() -> dict[str, dict]:
     G: dict[str, dict] = {}
     # single numbers
@@ -654,10 +664,7 @@ def build() -> dict[str, dict]:
         "q166": ("aov", (D("2010-07-01"), D("2010-09-30"))),
         "q167": ("orders", (D("2011-11-26"), D("2011-11-26"))),
     }
-    for qid, (metric, p) in empty.items():
-        assert len(sl(p)) == 0 and len(sl(p, refunds=True)) == 0, qid
-        G[qid] = {"kind": "empty", "metric": metric, "unit": METRIC[metric][1],
-                  "additive": METRIC[metric][2], "period": [str(p[0]), str(p[1])]}
+    G.update(no_data(empty))
 
     # ---- batch 2 (q201..q260, split tune2): a second tuning set, written later
     # single numbers
@@ -728,14 +735,10 @@ def build() -> dict[str, dict]:
     for i in range(251, 259):
         G[f"q{i:03d}"] = {"kind": "ask_back"}
     # no data
-    empty2 = {
+    G.update(no_data({
         "q259": ("gmv", (D("2011-12-18"), D("2011-12-24"))),
         "q260": ("units", (D("2010-01-01"), D("2010-06-30"))),
-    }
-    for qid, (metric, p) in empty2.items():
-        assert len(sl(p)) == 0 and len(sl(p, refunds=True)) == 0, qid
-        G[qid] = {"kind": "empty", "metric": metric, "unit": METRIC[metric][1],
-                  "additive": METRIC[metric][2], "period": [str(p[0]), str(p[1])]}
+    }))
 
     return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
 
