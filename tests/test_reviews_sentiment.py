@@ -355,6 +355,31 @@ def test_cli_reviews_train_on_labelled_reviews_prints_the_evaluation(tmp_path, m
     assert SentimentModel.load(tmp_path / "models" / "sentiment-zh.npz").e5_coef is None
 
 
+def test_cli_reviews_train_lang_picks_the_public_model_to_rebuild(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from shopkeeper import reviews
+    from shopkeeper.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHOPKEEPER_CONFIG", raising=False)
+    bad = CliRunner().invoke(app, ["reviews", "train", "--data", str(tmp_path), "--lang", "xx"])
+    assert bad.exit_code != 0
+    assert "unknown languages ['xx']" in bad.output and "Traceback" not in bad.output
+
+    asked = []
+
+    def fake_train(data_dir, out_dir, *, langs, **_kw):  # the CLI's plumbing only
+        asked.append(tuple(langs))
+        return reviews.TrainingReport()
+
+    monkeypatch.setattr(reviews, "train_default_models", fake_train)
+    for args, langs in ((["--lang", "en"], ("en",)), ([], ("zh", "en"))):
+        result = CliRunner().invoke(app, ["reviews", "train", "--data", str(tmp_path), *args])
+        assert result.exit_code == 0, result.output
+        assert asked.pop() == langs
+
+
 # --------------------------------------------------------------------------- en: skew and neutral
 
 MIXED_EN = ["Some things I liked, some I didn't.", "Decent for the price, nothing special."]

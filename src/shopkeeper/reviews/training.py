@@ -349,11 +349,11 @@ def train_default_models(
     progress = progress or _quiet
     out_dir = Path(out_dir)
     report = TrainingReport()
-    progress("loading corpora", 0.0)
-    corpora = load_corpora(data_dir)
     unknown = sorted(set(langs) - set(LANGS))
     if unknown:
         raise SentimentError(f"unknown languages {unknown}; choose from {list(LANGS)}")
+    progress("loading corpora", 0.0)
+    corpora = load_corpora(data_dir)
     built: dict[str, SentimentModel] = {}
 
     if "zh" in langs:
