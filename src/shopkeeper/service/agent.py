@@ -38,11 +38,10 @@ from shopkeeper.service.knowledge import Hit, KnowledgeBase
 from shopkeeper.service.policy import Decision, PolicyRules, decide_return, load_policy_rules
 from shopkeeper.service.tools import CustomerTools, OrderInfo, ServiceError
 from shopkeeper.service.understand import (
-    ORDER_ID,
     IntentSpec,
     Understanding,
     load_intents,
-    order_ids,
+    order_refs,
     understand,
 )
 from shopkeeper.store.warehouse import Warehouse
@@ -316,6 +315,11 @@ class ServiceAgent:
             if self.state.manipulation >= 3:
                 return self._handoff("repeated manipulation", lang, u, flags)
             return Turn(text("refuse"), "manipulation", "refusal", 1.0, flags=flags)
+        if not findings and u.source != "rules" and not u.order_ids and (
+                ids := self._order_ids(message)):
+            # an order number only the store recognises (O-5001, 1001 for #1001) and no rule
+            # fired: as understand() does for any order number, the customer asks about it
+            u = Understanding("order_status", 0.7, "rules", tuple(ids))
         # a request for a person counts when the words say so, not on the classifier's guess
         reason = message_handoff_reason(message, u.intent if u.source != "classifier" else "")
         if reason:
@@ -385,7 +389,8 @@ class ServiceAgent:
             problems.append("injection")
         if self.guard.filter(candidate)[1]:
             problems.append("pii")
-        if set(ORDER_ID.findall(candidate)) - set(ORDER_ID.findall(turn.text)):
+        if {r.key for r in order_refs(candidate) if r.strong} - {
+                r.key for r in order_refs(turn.text)}:
             problems.append("order id")
         problems += _lost_facts(turn.text, candidate)
         if not candidate or problems:
@@ -424,8 +429,17 @@ class ServiceAgent:
 
     def _order_ids(self, message: str) -> list[str]:
         """Order numbers in ``message``, less part numbers and the customer's own phone number
-        or postcode."""
-        return [o for o in order_ids(message) if not self.tools.is_own_contact(o)]
+        or postcode: one of the customer's own orders as the store writes it (#1001 for 1001,
+        O-5001 for o5001), else what reads as an order number or has the shape of the store's
+        order numbers (which then is "not on your account")."""
+        found = []
+        for ref in order_refs(message):
+            if self.tools.is_own_contact(ref.text):
+                continue
+            own = self.tools.own_order_id(ref.key)
+            if own or ref.strong or self.tools.has_order_shape(ref.text):
+                found.append(own or ref.text)
+        return list(dict.fromkeys(found))
 
     def _order_text(self, order: OrderInfo, lang: str) -> str:
         extra = ""

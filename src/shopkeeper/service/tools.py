@@ -19,6 +19,7 @@ import pandas as pd
 
 from shopkeeper.errors import ShopkeeperError
 from shopkeeper.service.knowledge import KnowledgeBase
+from shopkeeper.service.understand import order_key, order_refs, order_shape
 from shopkeeper.store.warehouse import Warehouse
 
 
@@ -76,6 +77,10 @@ class ToolCall:
     result: str
 
 
+# order_key() in SQL: an order id's letters and digits only, upper case
+_KEY_SQL = "regexp_replace(upper(CAST(order_id AS VARCHAR)), '[^0-9A-Z]', '', 'g')"
+
+
 def _digits(s: str) -> str:
     return re.sub(r"\D", "", s)
 
@@ -89,6 +94,7 @@ class CustomerTools:
     kb: KnowledgeBase | None = None
     verified: bool = False
     calls: list[ToolCall] = field(default_factory=list)
+    _shapes: dict[str, tuple[int, int]] | None = field(default=None, repr=False)
 
     def _log(self, name: str, result: str, **args: Any) -> None:
         self.calls.append(ToolCall(name, args, result))
@@ -98,6 +104,29 @@ class CustomerTools:
             return set()
         return {str(r[0]) for r in self.wh.query(
             "SELECT order_id FROM orders WHERE customer_id = ?", [self.customer_id])}
+
+    def own_order_id(self, key: str) -> str | None:
+        """The customer's own order whose id reduces to ``key`` (:func:`order_key`), as the
+        store writes it; None when no own order does."""
+        if self.customer_id is None or not key:
+            return None
+        rows = self.wh.query(f"SELECT order_id FROM orders WHERE customer_id = ? AND {_KEY_SQL} = ? "
+                             "ORDER BY order_id LIMIT 1", [self.customer_id, key])
+        return str(rows[0][0]) if rows else None
+
+    def has_order_shape(self, ref: str) -> bool:
+        """Whether ``ref`` looks like the store's order numbers (:func:`order_shape`: O9 for
+        O-5001, #9 for #1001) with a digit count the store's ids of that shape have, give or
+        take one. Says nothing about whether that order exists."""
+        if self._shapes is None:
+            digits = "length(regexp_replace(CAST(order_id AS VARCHAR), '[^0-9]', '', 'g'))"
+            self._shapes = {str(shape): (int(lo), int(hi)) for shape, lo, hi in self.wh.query(
+                "SELECT regexp_replace(regexp_replace(upper(CAST(order_id AS VARCHAR)), "
+                f"'[^0-9A-Z#]', '', 'g'), '[0-9]+', '9', 'g') AS shape, min({digits}), "
+                f"max({digits}) FROM orders GROUP BY shape")}
+        span = self._shapes.get(order_shape(ref))
+        digits = sum(c.isdigit() for c in ref)
+        return span is not None and span[0] - 1 <= digits <= span[1] + 1
 
     def verify(self, evidence: str) -> bool:
         """Whether ``evidence`` proves the customer: one of their order numbers, or the email,
@@ -111,6 +140,7 @@ class CustomerTools:
         low = evidence.casefold()
         tokens = set(re.findall(r"[A-Za-z0-9-]+", evidence))
         ok = bool(tokens & self._own_order_ids())
+        ok = ok or any(self.own_order_id(ref.key) for ref in order_refs(evidence))
         ok = ok or bool(email and email.casefold() in low)
         ok = ok or bool(phone and len(_digits(phone)) >= 7
                         and _digits(phone)[-7:] in _digits(evidence))
@@ -167,7 +197,8 @@ class CustomerTools:
     def find_order(self, order_id: str) -> OrderInfo | None:
         """The customer's own order ``order_id``; None for anyone else's or a missing one."""
         self._require_verified()
-        found = self._orders("AND order_id = ?", [order_id], 1)
+        found = (self._orders("AND order_id = ?", [order_id], 1)
+                 or self._orders(f"AND {_KEY_SQL} = ?", [order_key(order_id)], 1))
         self._log("find_order", "found" if found else "not on this account", order_id=order_id)
         return found[0] if found else None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,20 +33,79 @@ PRIORITY = ("handoff_request", "write_action", "damaged", "exchange", "return_re
             "shipping_fee", "delivery_time", "order_status", "complaint", "product_question",
             "greeting")
 N_FEATURES = 2 ** 16
-# ASCII boundaries: an order number written against Chinese text ("订单300001到哪了") or after
-# "No." is still one; a decimal part (12.500000) or an email's digits are not
-ORDER_ID = re.compile(r"(?<![A-Za-z0-9_@])(?<!\d\.)(?:[A-Z]{1,3}-?)?\d{5,12}(?![A-Za-z0-9_@])")
-
+# What an order number looks like in everyday writing, read after NFKC (full-width digits and
+# letters become ASCII): Amazon's 123-1234567-1234567, Shopify's #1001, a letter prefix
+# (O-5001, SO12345), digit groups (2938 4756 1029), plain digits up to Taobao's 19. ASCII
+# boundaries: an order number written against Chinese text ("订单300001到哪了") or after "No."
+# is still one; a decimal part (12.500000) or an email's digits are not.
+ORDER_REF = re.compile(
+    r"(?<![A-Za-z0-9_@#])(?<!\d\.)(?:"
+    r"\d{3}-\d{7}-\d{7}"
+    r"|#\s?[A-Za-z0-9][A-Za-z0-9-]{2,}"
+    r"|[A-Za-z]{1,4}[-_]?\d{3,20}"
+    r"|\d{3,8}(?:[ -]\d{2,8}){1,5}"
+    r"|\d{3,20}"
+    r")(?![A-Za-z0-9_@])")
 
 _NOT_AN_ORDER = re.compile(r"(?:model|part|sku|item|serial|type|ref|型号|货号|编号)\s*(?:#|no\.?|number|"
                            r"num|:|：)?\s*$", re.I)
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4}")
+_ORDER_CUE = re.compile(r"(?:order|订单|单号|订单编号)\s*(?:#|no\.?|number|num|id|号码?|编号)?"
+                        r"\s*(?:is|:|：|是|为)?\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """One order number as written: ``text`` (NFKC), ``key`` (letters and digits only, upper
+    case, for matching against the store's ids) and whether it is ``strong`` (it reads as an
+    order number with no store at hand) or only a candidate to check against the store."""
+
+    text: str
+    key: str
+    strong: bool
+
+
+def order_key(text: str) -> str:
+    """``text`` reduced to what identifies an order: NFKC, upper case, letters and digits only
+    (#1001 → 1001, o-5001 → O5001, １２３４５ → 12345)."""
+    return re.sub(r"[^0-9A-Z]", "", unicodedata.normalize("NFKC", text).upper())
+
+
+def order_shape(text: str) -> str:
+    """How an order number looks: NFKC, upper case, letters, digits and # only, each run of
+    digits written as 9 (O-5001 → O9, #1001 → #9)."""
+    kept = re.sub(r"[^0-9A-Z#]", "", unicodedata.normalize("NFKC", text).upper())
+    return re.sub(r"\d+", "9", kept)
+
+
+def order_refs(text: str) -> tuple[OrderRef, ...]:
+    """Everything in ``text`` that may be an order number, less model, part and serial numbers,
+    each marked strong or a candidate (see :class:`OrderRef`)."""
+    text = unicodedata.normalize("NFKC", text)
+    found: dict[str, OrderRef] = {}
+    for m in ORDER_REF.finditer(text):
+        before = text[max(0, m.start() - 16):m.start()]
+        if _NOT_AN_ORDER.search(before):
+            continue
+        ref = m.group(0).strip()
+        if _DATE.fullmatch(ref):
+            continue
+        key, digits = order_key(ref), len(re.sub(r"\D", "", ref))
+        letters = len(key) - digits
+        strong = bool(
+            _ORDER_CUE.search(before)
+            or re.fullmatch(r"\d{3}-\d{7}-\d{7}", ref)
+            or (ref.startswith("#") and digits >= 3)
+            or (" " not in ref and ref.count("-") <= 1 and digits >= 5 and letters <= 3
+                and key[letters:].isdigit()))
+        if key and key not in found:
+            found[key] = OrderRef(ref, key, strong)
+    return tuple(found.values())
 
 
 def order_ids(text: str) -> tuple[str, ...]:
-    """Order-number-shaped tokens of ``text``, less model, part and serial numbers."""
-    found = [m.group(0) for m in ORDER_ID.finditer(text)
-             if not _NOT_AN_ORDER.search(text[max(0, m.start() - 16):m.start()])]
-    return tuple(dict.fromkeys(found))
+    """The strong order numbers of ``text`` (see :func:`order_refs`), as written."""
+    return tuple(r.text for r in order_refs(text) if r.strong)
 
 
 @dataclass(frozen=True)
