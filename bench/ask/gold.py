@@ -115,6 +115,28 @@ assert P90[1] - P90[0] == dt.timedelta(days=89)
 assert THIS_WEEK[0] == iso_week(2011, 49)[0] and LAST_WEEK_SAME_DAYS[0] == LAST_WEEK[0]
 assert (LAST_WEEK_SAME_DAYS[1] - LAST_WEEK_SAME_DAYS[0]) == (THIS_WEEK[1] - THIS_WEEK[0])
 
+# periods that only batch 3 (q301..q360, split tune3) uses
+PREV_FRIDAY = day("2011-12-02")                       # 上周五 / the previous Friday
+THIS_MONDAY = day("2011-12-05")                       # 这周一 / this Monday
+LAST_MONDAY = day("2011-11-28")                       # 上周一 / last Monday
+SAME_DAY_LAST_YEAR = day("2010-12-09")                # 去年的今天 / the same day last year
+THREE_DAYS_AGO = day("2011-12-06")                    # 大前天 / three days ago
+NOV_11_20 = (D("2011-11-11"), D("2011-11-20"))        # 11月中旬 / the middle ten days of November
+NOV_21_30 = (D("2011-11-21"), D("2011-11-30"))        # 11月下旬 / the last ten days of November
+L60 = (D("2011-10-11"), TODAY)                        # 最近60天 / the last 60 days
+SPRING = (D("2011-03-01"), D("2011-05-31"))           # 春天（3到5月）/ spring, March to May
+SUMMER = (D("2011-06-01"), D("2011-08-31"))           # 夏天（6到8月）/ summer, June to August
+VALENTINES = day("2011-02-14")                        # 2011年情人节 / Valentine's Day 2011
+JAN_2012 = (D("2012-01-01"), D("2012-01-31"))         # 2012年1月: after the data
+
+assert TODAY.weekday() == PREV_FRIDAY[0].weekday() == 4
+assert TODAY - PREV_FRIDAY[0] == dt.timedelta(days=7)
+assert THIS_MONDAY[0] == THIS_WEEK[0] and LAST_MONDAY[0] == LAST_WEEK[0]
+assert THREE_DAYS_AGO[0] == TODAY - dt.timedelta(days=3)
+assert SAME_DAY_LAST_YEAR[0] == TODAY.replace(year=2010)
+assert L60[1] - L60[0] == dt.timedelta(days=59)
+assert iso_week(2011, 47) == WEEK_BEFORE  # 上上周 / the week before last
+
 
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
@@ -740,6 +762,75 @@ def build() -> dict[str, dict]:
         "q260": ("units", (D("2010-01-01"), D("2010-06-30"))),
     }))
 
+    # ---- batch 3 (q301..q360, split tune3): a third tuning set, written later still
+    # single numbers
+    G["q301"] = number("gmv", THREE_DAYS_AGO)
+    G["q302"] = number("orders", NOV_21_30)
+    G["q303"] = number("avg_unit_price", L60)
+    G["q304"] = number("new_customers", WEEK_BEFORE)
+    G["q305"] = number("aov", VALENTINES)
+    G["q306"] = number("net_revenue", SPRING)
+    # comparisons
+    G["q307"] = compare("orders", TODAY_P, PREV_FRIDAY)
+    G["q308"] = compare("gmv", THIS_MONDAY, LAST_MONDAY)
+    G["q309"] = compare("orders", month(2011, 2), month(2011, 1))
+    G["q310"] = compare("gmv", NOV_21_30, NOV_11_20)
+    G["q311"] = compare("new_customers", month(2011, 9), month(2011, 8))
+    G["q312"] = compare("gmv", TODAY_P, SAME_DAY_LAST_YEAR)
+    G["q313"] = compare("gmv", Q3, Q2, in_("Germany"))
+    G["q314"] = compare("customers", month(2011, 10), month(2011, 9), not_in("United Kingdom"))
+    G["q315"] = compare("units", LAST_WEEK, WEEK_BEFORE)
+    G["q316"] = compare("gmv", SUMMER, SPRING)
+    G["q317"] = compare("refunds", month(2011, 5), month(2011, 4))
+    G["q318"] = compare("returning_customers", iso_week(2011, 45), iso_week(2011, 44))
+    # rankings
+    G["q319"] = rank_time("orders", LAST_MONTH, "day", 3)
+    G["q320"] = rank("returning_customers", LAST_MONTH, "country", 5)
+    G["q321"] = rank("avg_unit_price", Q3, "country", 5, asc=True)
+    G["q322"] = rank("units", LAST_WEEK, "cust", 10)
+    G["q323"] = rank_time("gmv", YTD, "week", 5)
+    # shares
+    G["q324"] = ratio(calc("customers", LAST_MONTH, not_in("United Kingdom")),
+                      calc("customers", LAST_MONTH), LAST_MONTH)
+    G["q325"] = top_share("gmv", YTD, "cust", 20)
+    G["q326"] = ratio(calc("units", LAST_WEEK, first_sale), calc("units", LAST_WEEK), LAST_WEEK)
+    G["q327"] = table(by_time("orders", Q3, "month") / calc("orders", Q3), "month", "share",
+                      ordered=False, value_col="share", p=Q3)
+    G["q328"] = ratio(calc("orders", MTD, lambda d: word(d, "LUNCH BAG")), calc("orders", MTD),
+                      MTD)
+    # lists
+    G["q329"] = lst("gmv", Q3, "month")
+    G["q330"] = lst("orders", LAST_MONTH, "week", not_in("United Kingdom"))
+    G["q331"] = lst("new_customers", MTD, "day")
+    s = grouped("customers", LAST_MONTH, "country", not_in("United Kingdom"))
+    G["q332"] = table(s[s > 0], "country", "customers", ordered=False, p=LAST_MONTH)
+    ct = pd.Series({"new": calc("units", MTD, first_sale),
+                    "returning": calc("units", MTD, returning_order)})
+    G["q333"] = table(ct, "customer_type", "units", ordered=False, p=MTD)
+    G["q334"] = lst("avg_unit_price", YTD, "quarter")
+    G["q335"] = lst("gmv", LAST_WEEK, "day", in_("United Kingdom"))
+    G["q336"] = lst("net_revenue", H1, "month")
+    G["q337"] = lst("customers", LAST_MONTH, "week")
+    # filters
+    G["q338"] = number("gmv", LAST_MONTH, not_in("United Kingdom", "Germany"))
+    G["q339"] = number("orders", MTD, not_in("United Kingdom"))
+    G["q340"] = number("units", month(2011, 10), lambda d: word(d, "CANDLE"))
+    G["q341"] = number("gmv", YTD, lambda d: d["sku"] == "22197")
+    G["q342"] = number("orders", MTD, guest)
+    G["q343"] = number("new_customers", LAST_MONTH, in_("France"))
+    G["q344"] = number("gmv", Q3, lambda d: (d["country"] == "Germany") & returning_order(d))
+    G["q345"] = number("units", LAST_MONTH,
+                       lambda d: (d["country"] != "United Kingdom") & word(d, "CHRISTMAS"))
+    G["q346"] = number("gmv", LAST_MONTH, lambda d: ~d["sku"].isin(["POST", "DOT"]))
+    G["q347"] = rank("units", YTD, "sku", 3, where=in_("Netherlands"))
+    G["q348"] = number("aov", H1, not_in("United Kingdom"))
+    G["q349"] = number("customers", LAST_MONTH, lambda d: word(d, "RETROSPOT"))
+    # ask back
+    for i in range(350, 360):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({"q360": ("units", JAN_2012)}))
+
     return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
 
 
@@ -754,10 +845,14 @@ def main(argv=None) -> int:
     qkind = {q["id"]: q["kind"] for q in qs}
     assert len(qkind) == len(qs), "repeated question ids"
     splits = {q["id"]: q["split"] for q in qs}
-    # tune / holdout: batch 1 (q001..q167); tune2: batch 2 (q201..q260), a second tuning set
-    assert set(splits.values()) <= {"tune", "holdout", "tune2"}, set(splits.values())
-    assert all(v == "tune2" for k, v in splits.items() if int(k[1:]) >= 201), "batch 2 is tune2"
-    assert all(v != "tune2" for k, v in splits.items() if int(k[1:]) < 201), "batch 1 is not tune2"
+    # tune / holdout: batch 1 (q001..q167); tune2: batch 2 (q201..q260), a second tuning set;
+    # tune3: batch 3 (q301..q360), a third tuning set
+    assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3"}, set(splits.values())
+    batch = {k: 3 if int(k[1:]) >= 301 else 2 if int(k[1:]) >= 201 else 1 for k in splits}
+    assert all(v == "tune3" for k, v in splits.items() if batch[k] == 3), "batch 3 is tune3"
+    assert all(v == "tune2" for k, v in splits.items() if batch[k] == 2), "batch 2 is tune2"
+    assert all(v in ("tune", "holdout") for k, v in splits.items() if batch[k] == 1), \
+        "batch 1 is tune or holdout"
     assert set(qkind) == set(items), set(qkind) ^ set(items)
     for qid, item in items.items():
         expect = {"ask_back": "ask_back", "empty": "empty"}.get(qkind[qid])
