@@ -14,8 +14,15 @@ Printed per data set and as the mean over the five:
   * ``+learned``: the taxonomy plus the aspect-term vocabulary learned from the train split's
     annotations (a term is kept if it was annotated at least ``min_count`` times and at least
     ``min_precision`` of its train occurrences were annotated; both picked by 2-fold CV on train).
+  * ``tagger``: the shipped CRF term tagger (``models/aspect-terms-{lang}.crfsuite``, BIO over
+    characters in zh and words in en, trained on all TRAIN splits of the language; c1/c2 picked
+    on a dev split of TRAIN), through ``match_aspect_terms(terms="tagger")``;
+  * ``both``: the tagger's terms merged with the taxonomy's (``terms="both"``).
   The gold sets only annotate aspects that carry an opinion, so a correct match of an unmarked
   mention counts against precision.
+- cross-domain term extraction (``--cross-domain``): for each left-out data set, a tagger and a
+  learned vocabulary from the OTHER train splits of its language only, scored on the left-out
+  set's TEST split (a merchant's category is usually one the tagger never saw).
 - aspect polarity given the gold terms, accuracy, macro-F1 (over the gold label set) and
   neutral recall (``neuR``), beside the majority class of the train split:
   * ``lexicon``: the opinion lexicon with negation, no training;
@@ -28,8 +35,10 @@ Anchors (BERT-based aspect-polarity accuracy on SemEval-2014): restaurant 87%, l
 are other data sets, printed for scale, not a like-for-like comparison.
 The shampoo set's neutral and negative labels are read swapped: see SHAMPOO_LABELS.
 
-    python bench/reviews_absa.py                 # the table (about 3 minutes on 2 cores)
-    python bench/reviews_absa.py --train-models  # refit and write the shipped models first
+    python bench/reviews_absa.py                 # the tables (about 6 minutes on 2 cores)
+    python bench/reviews_absa.py --train-models  # refit and write the shipped polarity models first
+    python bench/reviews_absa.py --train-taggers # refit and write the shipped term taggers first
+    python bench/reviews_absa.py --cross-domain  # skip the cross-domain figures (none listed)
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from shopkeeper.reviews import terms as terms_mod
 from shopkeeper.reviews.aspects import (
     MODEL_DIR,
     POLARITIES,
@@ -57,6 +67,7 @@ from shopkeeper.reviews.aspects import (
     load_taxonomy,
     match_aspect_terms,
     mention_features,
+    term_hints,
 )
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/absa/ABSADatasets_yangheng95"
@@ -219,9 +230,9 @@ def prf(pred: Sequence[set[tuple[int, int]]], gold: Sequence[set[tuple[int, int]
     return {"P": p_ex, "R": r_ex, "F1": f1(p_ex, r_ex), "F1_relaxed": f1(p_rx, r_rx)}
 
 
-def extract_spans(sents: Sequence[tuple[str, set]], taxonomy: Taxonomy
+def extract_spans(sents: Sequence[tuple[str, set]], taxonomy: Taxonomy, terms: str = "taxonomy"
                   ) -> list[set[tuple[int, int]]]:
-    return [{(s, e) for s, e, _ in match_aspect_terms(text, taxonomy=taxonomy)}
+    return [{(s, e) for s, e, _ in match_aspect_terms(text, taxonomy=taxonomy, terms=terms)}
             for text, _ in sents]
 
 
@@ -261,6 +272,150 @@ def tune_learning(sents: Sequence[tuple[str, set]], lang: str, base: Taxonomy
             if np.mean(f1s) > best_f1:
                 best, best_f1 = (min_count, min_precision), float(np.mean(f1s))
     return best
+
+
+# ----------------------------------------------------------------------------------------------
+# the learned term tagger (CRF)
+# ----------------------------------------------------------------------------------------------
+
+TAGGER_GRID = ((0.1, 0.05), (0.3, 0.05), (0.3, 0.3), (1.0, 0.3))  # (c1, c2) tried on dev
+TAGGER_ITERATIONS = 150
+TAGGER_MIN_FREQ = 3  # features seen fewer times are dropped: a 2 MB model instead of 8 MB (zh)
+CROSS_DOMAIN = ("camera", "phone", "shampoo", "television", "tshirt", "mams")  # --cross-domain
+
+
+def tagger_sequences(sents: Sequence[tuple[str, set]], lang: str, taxonomy: Taxonomy
+                     ) -> list[tuple[list[list[str]], list[str]]]:
+    """(features, BIO labels) per sentence, the hints from ``taxonomy``."""
+    out = []
+    for text, spans in sents:
+        tokens = terms_mod.tokenize(text)
+        feats = terms_mod.features(text, tokens, lang, *term_hints(text, taxonomy, lang))
+        out.append((feats, terms_mod.bio_labels(tokens, spans)))
+    return out
+
+
+def tagger_predict(sents: Sequence[tuple[str, set]], tagger: terms_mod.TermTagger,
+                   taxonomy: Taxonomy) -> list[set[tuple[int, int]]]:
+    """The tagger's spans on whole sentences (the path the dev tuning and cross-domain use)."""
+    return [set(tagger.spans(text, *term_hints(text, taxonomy, tagger.lang)))
+            for text, _ in sents]
+
+
+def fit_tagger(sents: Sequence[tuple[str, set]], lang: str, path: Path, taxonomy: Taxonomy,
+               c1: float, c2: float, meta: dict | None = None) -> terms_mod.TermTagger:
+    terms_mod.train_tagger(tagger_sequences(sents, lang, taxonomy), path, c1=c1, c2=c2,
+                           max_iterations=TAGGER_ITERATIONS, min_freq=TAGGER_MIN_FREQ, meta=meta)
+    return terms_mod.TermTagger(path, lang)
+
+
+def _sentence_dev(sents: Sequence[tuple[str, set]], every: int = 5
+                  ) -> tuple[list[tuple[str, set]], list[tuple[str, set]]]:
+    """(fit, dev) sentences of a TRAIN split by a CRC32 of the text (as ``dev_split``)."""
+    import zlib
+
+    fit, dev = [], []
+    for s in sents:
+        (dev if zlib.crc32(s[0].encode("utf-8")) % every == 0 else fit).append(s)
+    return fit, dev
+
+
+def pick_tagger_params(parts: Sequence[tuple[str, list]], lang: str, taxonomy: Taxonomy,
+                       work: Path) -> tuple[float, float, dict[str, float]]:
+    """(c1, c2, dev F1 per set) with the best mean exact-span F1 over the data sets on a dev
+    split carved from TRAIN."""
+    split = [(name, *_sentence_dev(s)) for name, s in parts]
+    fit = [x for _, f, _ in split for x in f]
+    best: tuple[float, float, dict[str, float]] = (0.1, 0.05, {})
+    best_score = -1.0
+    for c1, c2 in TAGGER_GRID:
+        tagger = fit_tagger(fit, lang, work / f"dev-{lang}.crfsuite", taxonomy, c1, c2)
+        per = {name: prf(tagger_predict(dev, tagger, taxonomy), [g for _, g in dev])["F1"]
+               for name, _, dev in split}
+        score = float(np.mean(list(per.values())))
+        print(f"  {lang} tagger c1={c1} c2={c2}: dev F1 "
+              + " ".join(f"{k} {100 * v:.1f}" for k, v in per.items())
+              + f" mean {100 * score:.1f}", file=sys.stderr)
+        if score > best_score:
+            best, best_score = (c1, c2, per), score
+    return best
+
+
+def train_term_models(data_dir: Path = DATA_DIR, out_dir: Path = MODEL_DIR,
+                      langs: Sequence[str] = ("zh", "en")) -> dict[str, Path]:
+    """Fit the shipped term taggers: one per language on all its TRAIN splits, (c1, c2) picked
+    on a dev split of TRAIN."""
+    import tempfile
+
+    taxonomy = load_taxonomy()
+    written = {}
+    for lang in langs:
+        sets = [d for d in DATASETS if d.lang == lang and not d.polarity_only]
+        parts = [(d.name, sentences(read_split(data_dir, d, "train"))) for d in sets]
+        with tempfile.TemporaryDirectory() as tmp:
+            c1, c2, dev = pick_tagger_params(parts, lang, taxonomy, Path(tmp))
+        path = out_dir / f"aspect-terms-{lang}.crfsuite"
+        every = [x for _, s in parts for x in s]
+        fit_tagger(every, lang, path, taxonomy, c1, c2, meta={
+            "lang": lang, "c1": c1, "c2": c2, "max_iterations": TAGGER_ITERATIONS,
+            "min_freq": TAGGER_MIN_FREQ,
+            "trained_on": [f"{d.name}:{d.train}" for d in sets], "sentences": len(every),
+            "dev_f1": {k: round(v, 4) for k, v in dev.items()},
+            "source": "ABSADatasets (yangheng95), MAMS: train splits only; c1/c2 picked on a "
+                      "dev split of train"})
+        terms_mod.load_term_tagger.cache_clear()
+        written[lang] = path
+        print(f"  wrote {path} (c1={c1}, c2={c2}, {path.stat().st_size / 1e6:.2f} MB)",
+              file=sys.stderr)
+    return written
+
+
+def merge_longest(*span_sets: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The union of span sets, the longer span winning where two overlap (as ``terms="both"``
+    does in ``match_aspect_terms``)."""
+    taken: list[tuple[int, int]] = []
+    for s, e in sorted({x for spans in span_sets for x in spans}, key=lambda x: (x[0] - x[1], x[0])):
+        if not any(s < te and ts < e for ts, te in taken):
+            taken.append((s, e))
+    return set(taken)
+
+
+def run_cross_domain(data_dir: Path = DATA_DIR, left_out: Sequence[str] = CROSS_DOMAIN
+                     ) -> pd.DataFrame:
+    """For each left-out set: a tagger trained on the other TRAIN splits of its language only
+    (the shipped c1/c2), scored on the left-out set's TEST split, beside the taxonomy alone, the
+    taxonomy + the vocabulary learned from the other sets' train splits (min_count 2,
+    min_precision 0.3), and the tagger merged with the taxonomy (``both``)."""
+    import tempfile
+
+    taxonomy = load_taxonomy()
+    rows = []
+    for name in left_out:
+        d = next(x for x in DATASETS if x.name == name)
+        others = [x for x in DATASETS if x.lang == d.lang and x.name != name
+                  and not x.polarity_only]
+        train_s = [s for x in others for s in sentences(read_split(data_dir, x, "train"))]
+        test_s = sentences(read_split(data_dir, d, "test"))
+        gold = [g for _, g in test_s]
+        meta = terms_mod.load_term_tagger(d.lang)
+        c1, c2 = ((meta.meta.get("c1", 0.1), meta.meta.get("c2", 0.05)) if meta else (0.1, 0.05))
+        with tempfile.TemporaryDirectory() as tmp:
+            tagger = fit_tagger(train_s, d.lang, Path(tmp) / "x.crfsuite", taxonomy, c1, c2)
+            pred = tagger_predict(test_s, tagger, taxonomy)
+        learned = learn_terms(train_s, d.lang, 2, 0.3)
+        row: dict[str, object] = {"left_out": name, "lang": d.lang,
+                                  "trained_on": "+".join(x.name for x in others)}
+        listed = extract_spans(test_s, taxonomy)
+        for tag, spans in (("tax", listed),
+                           ("learn", extract_spans(test_s, taxonomy.with_terms(learned))),
+                           ("tagger", pred),
+                           ("both", [merge_longest(a, b) for a, b in zip(listed, pred,
+                                                                         strict=True)])):
+            for k, v in prf(spans, gold).items():
+                row[f"{tag}_{k}"] = v
+        rows.append(row)
+        print(f"cross-domain {name}: done", file=sys.stderr)
+    return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -414,6 +569,15 @@ def run_absa_eval(data_dir: Path | str = DATA_DIR, datasets: Sequence[str] | Non
             for k, v in prf(extract_spans(test_s, taxonomy.with_terms(learned)), gold).items():
                 row[f"learn_{k}"] = v
             row["learned_terms"] = len(learned)
+            if terms_mod.load_term_tagger(d.lang) is not None:
+                extract_spans(test_s[:1], taxonomy, "tagger")  # load the model (and jieba)
+                t1 = time.perf_counter()
+                tagged = extract_spans(test_s, taxonomy, "tagger")
+                row["tagger_per_s"] = len(test_s) / (time.perf_counter() - t1)
+                for k, v in prf(tagged, gold).items():
+                    row[f"tagger_{k}"] = v
+                for k, v in prf(extract_spans(test_s, taxonomy, "both"), gold).items():
+                    row[f"both_{k}"] = v
 
         labels = [it.label for it in test]
         lex = [aspect_polarity(it.text, it.start, it.end, lang=d.lang, taxonomy=taxonomy,
@@ -490,6 +654,11 @@ def format_table(table: pd.DataFrame) -> str:
            "tax_F1_relaxed", "learned_terms", "learn_P", "learn_R", "learn_F1",
            "learn_F1_relaxed"]
     ext = [c for c in ext if c in shown]
+    tag = ["dataset", "tagger_P", "tagger_R", "tagger_F1", "tagger_F1_relaxed", "both_P",
+           "both_R", "both_F1", "both_F1_relaxed", "tagger_per_s"]
+    tag = [c for c in tag if c in shown]
+    if "tagger_per_s" in shown:
+        shown["tagger_per_s"] = shown["tagger_per_s"].round(0)
     pol = ["dataset", *[c for c in ("neutral_share", "majority_acc", "majority_mF1", "lex_acc",
                                     "lex_mF1", "old_acc", "old_mF1", "old_neuR", "model_acc", "model_mF1",
                                     "model_neuR", "indom_acc", "indom_mF1") if c in shown],
@@ -498,6 +667,10 @@ def format_table(table: pd.DataFrame) -> str:
     notes = "".join(f"note: {n}\n" for n in table.get("note", pd.Series(dtype=str)).dropna())
     return ("Aspect-term extraction on the TEST splits (%; exact span match, F1_relaxed = any "
             "overlap)\n" + shown[ext].to_string(index=False)
+            + ("\n\nThe learned CRF term tagger (shipped models/aspect-terms-{lang}.crfsuite; "
+               "tagger = its terms alone, both = merged with the taxonomy's, the longer span "
+               "winning; per_s = test sentences a second)\n" + shown[tag].to_string(index=False)
+               if len(tag) > 1 else "")
             + "\n\nAspect polarity given the gold terms (%; accuracy and macro-F1)\n"
             + shown[pol].to_string(index=False)
             + f"\npublished anchors, aspect-polarity accuracy: {anchors}\n" + notes)
@@ -510,17 +683,36 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="subset of: " + " ".join(d.name for d in DATASETS))
     parser.add_argument("--train-models", action="store_true",
                         help="fit the shipped polarity models on the train splits first")
+    parser.add_argument("--train-taggers", action="store_true",
+                        help="fit the shipped term taggers (CRF) on the train splits first")
     parser.add_argument("--no-in-domain", action="store_true")
+    parser.add_argument("--cross-domain", nargs="*", default=list(CROSS_DOMAIN),
+                        help="data sets to leave out for the cross-domain tagger figures "
+                             "(none: skip them)")
     args = parser.parse_args(argv)
     if not args.data.exists():
         print(f"ABSA data not found at {args.data}; pass --data", file=sys.stderr)
         return 2
     if args.train_models:
         train_models(args.data)
+    if args.train_taggers:
+        train_term_models(args.data)
     table = run_absa_eval(args.data, args.datasets, in_domain=not args.no_in_domain,
                           log=lambda m: print(m, file=sys.stderr))
     print(format_table(table))
+    if args.cross_domain:
+        print(format_cross_domain(run_cross_domain(args.data, args.cross_domain)))
     return 0
+
+
+def format_cross_domain(table: pd.DataFrame) -> str:
+    shown = table.copy()
+    for c in shown.columns:
+        if c.endswith(("_P", "_R", "_F1", "_F1_relaxed")):
+            shown[c] = (100 * shown[c]).round(1)
+    return ("\nCross-domain term extraction (%, exact span; the left-out set's TEST split, "
+            "everything learned from the OTHER sets' train splits of its language)\n"
+            + shown.to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 - **Extraction** matches the terms of an e-commerce taxonomy (``taxonomy.toml``, extendable with a
   merchant's own TOML): Chinese terms as substrings, English terms as whole words with an optional
   plural. The longest term wins where two overlap. Terms learned from data can be added with
-  :meth:`Taxonomy.with_terms`.
+  :meth:`Taxonomy.with_terms`. ``terms="tagger"``/``"both"`` use the learned CRF term tagger
+  (``shopkeeper.reviews.terms``, ``models/aspect-terms-{zh,en}.crfsuite``) instead of, or
+  beside, the listed terms; a tagged term maps to the taxonomy aspect it contains, else stands
+  as its own aspect.
 - **Polarity** of each mention is decided on its clause (split at ，。！？,.!?; and at 但是/不过/but…):
   an opinion lexicon with negation (不/没有/不是/not/never/n't…) scores the words after the
   mention, then before it, then the whole clause. When a trained model ships for the clause's
@@ -36,6 +39,7 @@ import numpy as np
 
 from shopkeeper.errors import ConfigError
 from shopkeeper.llm.language import detect_language
+from shopkeeper.reviews.terms import load_term_tagger
 
 __all__ = [
     "POLARITIES",
@@ -50,6 +54,7 @@ __all__ = [
     "load_polarity_model",
     "load_taxonomy",
     "match_aspect_terms",
+    "term_hints",
     "mention_features",
 ]
 
@@ -216,7 +221,7 @@ class Taxonomy:
 # loading the taxonomy
 # ----------------------------------------------------------------------------------------------
 
-_ASPECT_KEYS = {"id", "zh_name", "en_name", "zh", "en", "positive", "negative"}
+_ASPECT_KEYS = {"id", "zh_name", "en_name", "zh", "en", "positive", "negative", "merge_into"}
 _LEXICON_KEYS = set(Lexicon.__dataclass_fields__)
 
 
@@ -263,6 +268,7 @@ def _merge_file(path: Path, aspects: dict[str, Aspect], lexicons: dict[str, Lexi
         lexicons[lang] = Lexicon(**{
             k: _union(getattr(old, k), _str_list(table.get(k, []), path, f"opinions.{lang}.{k}"))
             for k in _LEXICON_KEYS})
+    merges: list[tuple[str, str]] = []
     for i, entry in enumerate(data.get("aspect") or []):
         where = f"aspect #{i + 1}"
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
@@ -276,17 +282,35 @@ def _merge_file(path: Path, aspects: dict[str, Aspect], lexicons: dict[str, Lexi
                               f"allowed: {sorted(_ASPECT_KEYS)}")
         lists = {k: _str_list(entry.get(k, []), path, f"{aid}.{k}")
                  for k in ("zh", "en", "positive", "negative")}
+        for key in ("zh_name", "en_name", "merge_into"):
+            if key in entry and not (isinstance(entry[key], str) and entry[key].strip()):
+                raise ConfigError(f"{path}: aspect {aid!r}: {key} must be a non-empty string, "
+                                  f"got {entry[key]!r}")
         old = aspects.get(aid)
         if old is None:
-            if not lists["zh"] and not lists["en"]:
+            if not lists["zh"] and not lists["en"] and "merge_into" not in entry:
                 raise ConfigError(f"{path}: new aspect {aid!r} has no zh or en terms; add some")
-            aspects[aid] = Aspect(aid, str(entry.get("zh_name", aid)),
-                                  str(entry.get("en_name", aid)),
+            aspects[aid] = Aspect(aid, str(entry.get("zh_name", aid)).strip(),
+                                  str(entry.get("en_name", aid)).strip(),
                                   **{k: tuple(v) for k, v in lists.items()})
         else:
-            aspects[aid] = Aspect(aid, str(entry.get("zh_name", old.zh_name)),
-                                  str(entry.get("en_name", old.en_name)),
+            aspects[aid] = Aspect(aid, str(entry.get("zh_name", old.zh_name)).strip(),
+                                  str(entry.get("en_name", old.en_name)).strip(),
                                   **{k: _union(getattr(old, k), v) for k, v in lists.items()})
+        if "merge_into" in entry:
+            merges.append((aid, entry["merge_into"].strip()))
+    for aid, target in merges:  # after the file's own aspects, so a merge can name one of them
+        if target == aid:
+            raise ConfigError(f"{path}: aspect {aid!r}: merge_into names the aspect itself")
+        if target not in aspects:
+            raise ConfigError(f"{path}: aspect {aid!r}: merge_into = {target!r} is not a known "
+                              f"aspect id; known: {sorted(aspects)}")
+        if aid not in aspects:
+            raise ConfigError(f"{path}: aspect {aid!r} is merged twice in this file")
+        src, dst = aspects.pop(aid), aspects[target]
+        aspects[target] = Aspect(dst.id, dst.zh_name, dst.en_name,
+                                 **{k: _union(getattr(dst, k), getattr(src, k))
+                                    for k in ("zh", "en", "positive", "negative")})
 
 
 def _str_list(value: object, path: Path, where: str) -> list[str]:
@@ -757,30 +781,137 @@ def aspect_polarity(text: str, start: int, end: int, *, lang: str | None = None,
 # ----------------------------------------------------------------------------------------------
 
 
-def match_aspect_terms(text: str, *, taxonomy: Taxonomy | None = None
+TERM_SOURCES = ("taxonomy", "tagger", "both")
+
+
+def match_aspect_terms(text: str, *, taxonomy: Taxonomy | None = None, terms: str = "taxonomy"
                        ) -> list[tuple[int, int, str]]:
-    """(start, end, aspect) of every taxonomy term in ``text``, without polarity."""
+    """(start, end, aspect) of every aspect term in ``text``, without polarity.
+
+    ``terms``: "taxonomy" (the listed terms only), "tagger" (the learned CRF tagger's terms,
+    ``shopkeeper.reviews.terms``) or "both" (the two merged, the longer span winning where they
+    overlap). A tagged term maps to its taxonomy aspect, else to the aspect of the taxonomy term
+    it contains, else stands as its own aspect. Without a shipped tagger for the text's script,
+    "tagger" and "both" fall back to the taxonomy for that part of the text.
+    """
+    if terms not in TERM_SOURCES:
+        raise ValueError(f"terms must be one of {TERM_SOURCES}; got {terms!r}")
     if not text:
         return []
-    return _match_terms(text, taxonomy or _default_taxonomy())
+    return _find_terms(text, taxonomy or _default_taxonomy(), terms)
+
+
+def _find_terms(text: str, taxonomy: Taxonomy, terms: str) -> list[tuple[int, int, str]]:
+    if terms == "taxonomy":
+        return _match_terms(text, taxonomy)
+    listed = _match_terms(text, taxonomy)
+    tagged, untagged = _tagged_terms(text, taxonomy)
+    keep_listed = [m for m in listed if terms == "both"
+                   or any(s <= m[0] and m[1] <= e for s, e in untagged)]
+    found = sorted((*keep_listed, *tagged), key=lambda m: (-(m[1] - m[0]), m[0]))
+    taken: list[tuple[int, int, str]] = []
+    for s, e, aspect in found:
+        if not any(s < te and ts < e for ts, te, _ in taken):
+            taken.append((s, e, aspect))
+    return sorted(taken)
+
+
+def term_hints(text: str, taxonomy: Taxonomy, lang: str
+               ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(taxonomy-term spans, opinion-word spans) of ``text``: the tagger's two lexicon hints."""
+    listed = [(s, e) for s, e, _ in _match_terms(text, taxonomy)]
+    scanner = taxonomy._scanner(lang, None)
+    opinions = [m.span() for m in scanner.pattern.finditer(text)
+                if scanner.weights.get(_token_key(m, scanner), 0.0) != 0.0]
+    return listed, opinions
+
+
+def _tagged_terms(text: str, taxonomy: Taxonomy
+                  ) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
+    """(the tagger's terms with their aspects, the runs of text no tagger could read).
+
+    The text is cut into runs of consecutive clauses of one script (CJK → zh, else en), each
+    tagged by that language's model."""
+    runs: list[list[int]] = []
+    for s, e in _clauses(text, taxonomy):
+        lang = "zh" if _HAS_CJK.search(text[s:e]) else "en"
+        if runs and runs[-1][2] == lang:
+            runs[-1][1] = e
+        else:
+            runs.append([s, e, lang])
+    out: list[tuple[int, int, str]] = []
+    missing: list[tuple[int, int]] = []
+    for s, e, lang in runs:
+        tagger = load_term_tagger(lang)
+        if tagger is None:
+            missing.append((s, e))
+            continue
+        part = text[s:e]
+        for ts, te in tagger.spans(part, *term_hints(part, taxonomy, lang)):
+            term = part[ts:te]
+            key = _norm_term(term)
+            if not key or not any(c.isalnum() for c in key):
+                continue
+            aspect = (taxonomy.aspect_of(term) or taxonomy._contained_aspect(key)
+                      or _bare_term(key, taxonomy, lang))
+            out.append((s + ts, s + te, aspect))
+    return out, missing
+
+
+_ZH_CUT = ("很", "也", "都", "太", "非常", "特别", "超", "真", "还", "挺", "比较", "有点", "不", "没",
+           "是", "蛮", "十分", "相当", "越来越", "了", "的")
+
+
+_EN_MORE_VERBS = _wordset("shrank shrunk shrinks fade fades faded tore torn tears split splits "
+                          "peel peels cracked cracks bleeds bled stretched stretches wore worn "
+                          "died dies lags lagged hangs hung heats heated drains drained")
+
+
+def _bare_term(key: str, taxonomy: Taxonomy, lang: str) -> str:
+    """The name of a new aspect for a tagged term: the term up to its first opinion word,
+    degree adverb, negator or verb, so that 变焦也很顺畅 is named 变焦 and "sleeves shrank"
+    "sleeves" (the span itself is left as tagged; some training sets mark whole phrases)."""
+    scanner = taxonomy._scanner(lang, None)
+    if lang == "zh":
+        cut = len(key)
+        for m in scanner.pattern.finditer(key, 1):
+            if scanner.weights.get(_token_key(m, scanner), 0.0) != 0.0 or (
+                    _token_key(m, scanner) in scanner.negators):
+                cut = m.start()
+                break
+        for word in _ZH_CUT:
+            i = key.find(word, 1)
+            if 0 < i < cut:
+                cut = i
+        return key[:cut] or key
+    kept: list[str] = []
+    for word in key.split():
+        if kept and (_verb_like(word) or word in _EN_STOP or word in _EN_MORE_VERBS
+                     or scanner.weights.get(word, 0.0) != 0.0 or word in scanner.negators):
+            break
+        kept.append(word)
+    return " ".join(kept) or key
 
 
 def extract_aspects(text: str, lang: str | None = None, *, taxonomy: Taxonomy | None = None,
-                    method: str = "auto") -> list[AspectMention]:
+                    method: str = "auto", terms: str = "taxonomy") -> list[AspectMention]:
     """Every aspect mention in ``text``, in order, each with its polarity.
 
     ``lang`` ("zh", "en" or None to detect) is a hint: mixed text is read clause by clause in
     the clause's own script. Text in an unsupported language (pt, es…) gives no mentions.
+    ``terms`` chooses where the terms come from, as in :func:`match_aspect_terms`.
     """
     if method not in ("auto", "lexicon", "model"):
         raise ValueError(f"method must be 'auto', 'lexicon' or 'model'; got {method!r}")
+    if terms not in TERM_SOURCES:
+        raise ValueError(f"terms must be one of {TERM_SOURCES}; got {terms!r}")
     if not text or not text.strip():
         return []
     detected = lang or detect_language(text)
     if detected not in ("", "zh", "en"):
         return []
     taxonomy = taxonomy or _default_taxonomy()
-    mentions = _match_terms(text, taxonomy)
+    mentions = _find_terms(text, taxonomy, terms)
     if not mentions:
         return []
     clauses = _clauses(text, taxonomy)
