@@ -137,6 +137,28 @@ assert SAME_DAY_LAST_YEAR[0] == TODAY.replace(year=2010)
 assert L60[1] - L60[0] == dt.timedelta(days=59)
 assert iso_week(2011, 47) == WEEK_BEFORE  # 上上周 / the week before last
 
+# periods that only batch 4 (q401..q460, split tune4) uses
+LAST_WEEKEND = (D("2011-12-03"), D("2011-12-04"))    # 上周末 / last weekend (Sat + Sun)
+LAST_SATURDAY = day("2011-12-03")                     # 上周六 / last Saturday (no sales at all)
+BLACK_FRIDAY = day("2011-11-25")                      # 黑五 / Black Friday 2011
+CYBER_MONDAY = day("2011-11-28")                      # 网络星期一 / Cyber Monday 2011
+BLACK_FRIDAY_WEEK = iso_week(2011, 47)                # 黑五所在那一周 / Black Friday week (Mon..Sun)
+Q4_TD = (D("2011-10-01"), TODAY)                      # 四季度到目前为止 / Q4 so far
+MAY_16_31 = (D("2011-05-16"), D("2011-05-31"))        # 5月下半月 / the second half of May
+MON_TO_WED = (D("2011-12-05"), D("2011-12-07"))       # 这周一到周三 / Monday to Wednesday this week
+OCT_1_10 = (D("2011-10-01"), D("2011-10-10"))         # 10月头十天 / the first ten days of October
+SEP_1_10 = (D("2011-09-01"), D("2011-09-10"))         # 9月头十天 / the first ten days of September
+MAR_TO_MAY = (D("2011-03-01"), D("2011-05-31"))       # 3月、4月、5月 / March, April and May
+OCT_1_7_2010 = (D("2010-10-01"), D("2010-10-07"))     # 去年10月1号到7号: before the data
+
+assert LAST_SATURDAY[0] == LAST_WEEKEND[0] and LAST_WEEKEND[0].weekday() == 5
+assert LAST_WEEKEND[1] == LAST_WEEK[1] and LAST_WEEKEND[0] == LAST_WEEK[1] - dt.timedelta(days=1)
+assert BLACK_FRIDAY[0].weekday() == 4 and CYBER_MONDAY[0] == BLACK_FRIDAY[0] + dt.timedelta(days=3)
+assert BLACK_FRIDAY_WEEK[0] <= BLACK_FRIDAY[0] <= BLACK_FRIDAY_WEEK[1]
+assert BLACK_FRIDAY_WEEK == WEEK_BEFORE
+assert Q4_TD == SINCE_OCT1 and MON_TO_WED[0] == THIS_WEEK[0] and MON_TO_WED[1].weekday() == 2
+assert MAR_TO_MAY == SPRING
+
 
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
@@ -831,6 +853,78 @@ def build() -> dict[str, dict]:
     # no data
     G.update(no_data({"q360": ("units", JAN_2012)}))
 
+    # ---- batch 4 (q401..q460, split tune4): a fourth tuning set, written later still
+    aug, sep, octo = month(2011, 8), month(2011, 9), month(2011, 10)
+    # single numbers
+    G["q401"] = number("gmv", LAST_WEEKEND)
+    G["q402"] = number("orders", BLACK_FRIDAY)
+    G["q403"] = number("customers", YTD)
+    G["q404"] = number("units_per_order", aug)
+    G["q405"] = number("aov", Q4_TD)
+    G["q406"] = number("net_revenue", month(2011, 4))
+    G["q407"] = number("refunds", MAY_16_31)
+    G["q408"] = number("units", MON_TO_WED)
+    # comparisons
+    G["q409"] = compare("gmv", CYBER_MONDAY, BLACK_FRIDAY)
+    G["q410"] = compare("customers", MTD, DEC10_1_9)
+    G["q411"] = compare("avg_unit_price", aug, month(2011, 7))
+    G["q412"] = compare("refunds", month(2011, 1), month(2010, 12))
+    G["q413"] = compare("orders", octo, sep, in_("Belgium"))
+    G["q414"] = compare("orders", OCT_1_10, SEP_1_10)
+    G["q415"] = compare("gmv", month(2011, 11), month(2010, 12))
+    G["q416"] = compare("new_customers", H2TD, H1)
+    G["q417"] = compare("units_per_order", Q3, Q2, not_in("United Kingdom"))
+    G["q418"] = compare("returning_customers", month(2011, 11), octo)
+    # rankings
+    G["q419"] = rank("gmv", aug, "country", 3, asc=True)
+    G["q420"] = rank("units", BLACK_FRIDAY, "sku", 3)
+    G["q421"] = rank("refunds", H1, "country", 3)
+    G["q422"] = rank("orders", octo, "cust", 5)
+    G["q423"] = rank_time("aov", Q1, "month", 1)
+    G["q424"] = rank("orders", MTD, "country", 3)
+    G["q425"] = rank_time("new_customers", YTD, "week", 1)
+    # shares
+    G["q426"] = ratio(calc("gmv", LAST_WEEKEND), calc("gmv", LAST_WEEK), LAST_WEEK)
+    G["q427"] = ratio(calc("gmv", YTD, in_("Sweden", "Norway", "Denmark")), calc("gmv", YTD),
+                      YTD)
+    G["q428"] = ratio(calc("units", LAST_MONTH, lambda d: word(d, "JUMBO BAG")),
+                      calc("units", LAST_MONTH), LAST_MONTH)
+    G["q429"] = ratio(calc("gmv", MTD, returning_order), calc("gmv", MTD), MTD)
+    G["q430"] = table(by_time("refunds", H1, "month") / calc("refunds", H1), "month", "share",
+                      ordered=False, value_col="share", p=H1)
+    G["q431"] = top_share("gmv", octo, "sku", 20)
+    # lists
+    G["q432"] = lst("customers", YTD, "month")
+    G["q433"] = lst("orders", BLACK_FRIDAY_WEEK, "day")
+    G["q434"] = table(grouped("units_per_order", aug, "country"), "country", "units_per_order",
+                      ordered=False, p=aug)
+    G["q435"] = lst("aov", MAR_TO_MAY, "month")
+    G["q436"] = lst("new_customers", YTD, "quarter")
+    G["q437"] = table(grouped("gmv", LAST_WEEK, "country"), "country", "gmv", ordered=False,
+                      p=LAST_WEEK)
+    G["q438"] = lst("units", THIS_WEEK, "day")
+    # filters
+    G["q439"] = number("units", YTD, lambda d: d["sku"] == "84879")
+    G["q440"] = number("gmv", Q3, lambda d: word(d, "CAKE CASES"))
+    G["q441"] = number("orders", YTD, in_("Japan"))
+    G["q442"] = number("gmv", LAST_MONTH, in_("Belgium", "Netherlands"))
+    G["q443"] = number("units_per_order", LAST_MONTH, not_in("United Kingdom"))
+    G["q444"] = number("gmv", octo, first_sale)
+    G["q445"] = number("customers", YTD, in_("Channel Islands"))
+    G["q446"] = number("units", MTD, lambda d: word(d, "PAPER CHAIN KIT"))
+    G["q447"] = number("units", TODAY_P, lambda d: d["sku"] != "23843")
+    G["q448"] = number("net_revenue", H1, in_("Sweden"), rwhere=in_("Sweden"))
+    G["q449"] = number("avg_unit_price", YTD, in_("Australia"))
+    G["q450"] = rank("units", LAST_MONTH, "sku", 5, where=lambda d: word(d, "T-LIGHT"))
+    # ask back
+    for i in range(451, 459):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q459": ("orders", LAST_SATURDAY),
+        "q460": ("gmv", OCT_1_7_2010),
+    }))
+
     return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
 
 
@@ -846,9 +940,12 @@ def main(argv=None) -> int:
     assert len(qkind) == len(qs), "repeated question ids"
     splits = {q["id"]: q["split"] for q in qs}
     # tune / holdout: batch 1 (q001..q167); tune2: batch 2 (q201..q260), a second tuning set;
-    # tune3: batch 3 (q301..q360), a third tuning set
-    assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3"}, set(splits.values())
-    batch = {k: 3 if int(k[1:]) >= 301 else 2 if int(k[1:]) >= 201 else 1 for k in splits}
+    # tune3: batch 3 (q301..q360), a third tuning set; tune4: batch 4 (q401..q460), a fourth
+    assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4"}, \
+        set(splits.values())
+    batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
+    assert set(batch.values()) <= {1, 2, 3, 4}, set(batch.values())
+    assert all(v == "tune4" for k, v in splits.items() if batch[k] == 4), "batch 4 is tune4"
     assert all(v == "tune3" for k, v in splits.items() if batch[k] == 3), "batch 3 is tune3"
     assert all(v == "tune2" for k, v in splits.items() if batch[k] == 2), "batch 2 is tune2"
     assert all(v in ("tune", "holdout") for k, v in splits.items() if batch[k] == 1), \

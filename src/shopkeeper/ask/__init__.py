@@ -32,6 +32,7 @@ from shopkeeper.ask.reader import (
 from shopkeeper.ask.vocabulary import Vocabulary, load_vocabulary
 from shopkeeper.errors import ShopkeeperError, WarehouseError
 from shopkeeper.metrics import METRICS, MetricError, Money
+from shopkeeper.metrics import query as metrics_query
 from shopkeeper.store import Warehouse
 
 __all__ = ["Answer", "AskBack", "AskQuery", "Period", "StoreValues", "Vocabulary", "ask",
@@ -62,7 +63,19 @@ def store_values(warehouse: Warehouse) -> StoreValues:
         channels=distinct("SELECT DISTINCT channel FROM orders"),
         categories=distinct("SELECT DISTINCT category FROM products"),
         product_ids=set(distinct("SELECT product_id FROM products")),
+        product_names="\n".join(sorted({n.upper() for n in distinct(
+            "SELECT DISTINCT title FROM products LIMIT 200000")})),
+        home_country=_home_country(warehouse),
     )
+
+
+def _home_country(warehouse: Warehouse) -> str | None:
+    """The country most orders come from, when more than half of them do: what "abroad" and
+    "domestic" are measured against."""
+    rows = warehouse.query(
+        "SELECT country, count(*) / sum(count(*)) OVER () AS part FROM orders "
+        "WHERE country IS NOT NULL GROUP BY country ORDER BY 2 DESC LIMIT 1")
+    return str(rows[0][0]) if rows and rows[0][1] > 0.5 else None
 
 
 def ask(
@@ -96,6 +109,10 @@ def ask(
         reading, source = read_with_model(llm, question, as_of, vocab, values), "model"
     if isinstance(reading, SqlReading):
         return _answer_sql(warehouse, question, reading, as_of)
+    if isinstance(reading, AskBack) and reading.fallback is not None and _no_data(
+            warehouse, reading.fallback.period):
+        # no data in the period: every reading gives the same answer, so nothing to ask
+        return _run(warehouse, reading.fallback, vocab, as_of, money, question)
     if isinstance(reading, AskBack):
         return Answer(kind="ask_back", text=reading.reason, question=question, language=lang,
                       choices=list(reading.choices), as_of=as_of.isoformat(), source=source)
@@ -108,6 +125,16 @@ def ask(
         return _refused(question, lang, str(exc), str(exc))
     answer.source = source
     return answer
+
+
+def _no_data(warehouse: Warehouse, period) -> bool:
+    """Whether ``period`` holds no order and no refund at all."""
+    try:
+        df = metrics_query(warehouse, ["orders", "refunds"], start=period.start,
+                           end=period.end).df
+    except MetricError:
+        return False
+    return not len(df) or not any(float(df[c].fillna(0).iloc[0]) for c in ("orders", "refunds"))
 
 
 def _run(warehouse, reading, vocab, as_of, money, question) -> Answer:

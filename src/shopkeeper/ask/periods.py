@@ -28,6 +28,10 @@ _MONTH_RE_NO_MAY = "|".join(sorted((m for m in _MONTHS_EN if m != "may"), key=le
 _ORDINAL_EN = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
                "4th": 4}
 _NUM = r"(\d+|[零〇一二两三四五六七八九十]+)"
+_ZH_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_WEEKDAYS_EN = {name: i for i, name in enumerate(
+    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
+_WEEKDAY_RE = "|".join(_WEEKDAYS_EN)
 
 
 def zh_number(text: str) -> int:
@@ -167,6 +171,28 @@ def _shifted(p: Period, unit: str) -> Period:
                   f"{zh}（{start} 至 {end}）")
 
 
+def _weekday(weekday: int, which: str, as_of: dt.date) -> Period:
+    """"last/previous Friday": last week's; "this Monday": this week's; a bare "Friday": the
+    latest one up to ``as_of``."""
+    monday = as_of - dt.timedelta(days=as_of.weekday())
+    d = monday + dt.timedelta(days=weekday)
+    if which in ("last", "previous") or which != "this" and d > as_of:
+        d -= dt.timedelta(days=7)
+    return day(d)
+
+
+def _black_friday(year_: str | int | None, as_of: dt.date) -> dt.date:
+    """The day after the fourth Thursday of November: of ``year_``, or the latest up to
+    ``as_of``."""
+    def of(y: int) -> dt.date:
+        first = dt.date(y, 11, 1)
+        thursday = first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)
+        return thursday + dt.timedelta(days=1)
+    if year_:
+        return of(int(year_))
+    return of(as_of.year) if of(as_of.year) <= as_of else of(as_of.year - 1)
+
+
 def _latest(make, as_of: dt.date, *args: int) -> Period:
     """This year's period, or last year's when this year's has not begun by ``as_of``."""
     p = make(as_of.year, *args)
@@ -189,9 +215,11 @@ class PeriodReading:
     matched: tuple[str, ...]
     vague: str | None = None  # a time word that needs a span ("最近", "上次")
     periods: tuple[Period, ...] = ()  # every period named, in the order of the text
+    listed: str | None = None  # "3月、4月、5月各自": consecutive months, one row each
 
 
-_IN_A_YEAR_ZH = r"(?=\s*(?:的)?\s*(?:前|第|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度))"
+_IN_A_YEAR_ZH = (r"(?=\s*(?:的)?\s*(?:前|第|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度"
+                 r"|[春夏秋]天|[春夏秋]季|情人节|万圣节|元旦|平安夜|圣诞|双十一|双11|双十二|双12))")
 
 
 def _years_named(t: str, as_of: dt.date) -> str:
@@ -241,6 +269,30 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     month_start = as_of.replace(day=1)
     prev_month_end = month_start - dt.timedelta(days=1)
     q_now = (as_of.month - 1) // 3 + 1
+    year_ = r"(?:(\d{4})\s*年\s*)?"
+    # seasons (northern hemisphere); a restatement in brackets is part of the name:
+    # "夏天（6到8月）", "summer (June to August)"
+    restated = r"(?:\s*[(（][^)）]{0,24}[)）])?"
+    for zh_words, en_words, first, last in (("春天|春季", "spring", 3, 5),
+                                            ("夏天|夏季", "summer", 6, 8),
+                                            ("秋天|秋季", "autumn", 9, 11)):
+        each(rf"(?:(\d{{4}})\s*年\s*(?:的)?\s*)?(?:{zh_words}){restated}",
+             lambda m, a=first, b=last: months(int(m[1]), a, b) if m[1]
+             else _latest(months, as_of, a, b))
+        each(rf"\b(?:(?:the )?{en_words} (?:of )?(\d{{4}})|(\d{{4}}) {en_words}|(?:this |last )?"
+             rf"{en_words}(?:'s)?\b){restated}",
+             lambda m, a=first, b=last: months(int(m[1] or m[2]), a, b) if (m[1] or m[2])
+             else _latest(months, as_of, a, b))
+    # one-day holidays, this year's or the latest one, or of a named year
+    for zh_words, en_words, mo, d in (
+            ("情人节", r"valentine'?s(?: day)?", 2, 14), ("万圣节", r"halloween", 10, 31),
+            ("元旦", r"new year'?s day", 1, 1), ("平安夜", r"christmas eve", 12, 24),
+            ("节礼日", r"boxing day", 12, 26)):
+        each(year_ + rf"(?:{zh_words})(?:当天|那天|那一天)?",
+             lambda m, a=mo, b=d: _latest_day(a, b, as_of, int(m[1]) if m[1] else None))
+        each(rf"\b(?:(\d{{4}})(?:'s)? )?(?:{en_words})(?:,? (\d{{4}}))?",
+             lambda m, a=mo, b=d: _latest_day(a, b, as_of, int(m[1] or m[2])
+                                              if (m[1] or m[2]) else None))
     # -- explicit ranges first: "2011-05-01 到 2011-05-15", "between May 1 and May 15 2011"
     iso = r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
     each(rf"(?:从|between |from )?{iso}\s*(?:到|至|-|–|~|and|to|until|through)\s*{iso}",
@@ -274,7 +326,6 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             return None
         return make()
 
-    year_ = r"(?:(\d{4})\s*年\s*)?"
     each(year_ + r"圣诞(?:节)?前(?:的)?(?:一|1)(?:周|个星期|星期)",
          lambda m: (lambda x: days(x - dt.timedelta(days=7), x - dt.timedelta(days=1)))(
              _to_date(int(m[1]) if m[1] else None, 12, 25, as_of)))
@@ -290,12 +341,19 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     parts_zh = {"上旬": (1, 10, "first ten days of", "上旬"), "中旬": (11, 20, "middle ten days of",
                 "中旬"), "下旬": (21, None, "last days of", "下旬"),
                 "上半月": (1, 15, "first half of", "上半月"), "下半月": (16, None, "second half of",
-                                                                    "下半月")}
-    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?(上旬|中旬|下旬|上半月|下半月)",
+                                                                    "下半月"),
+                "头十天": (1, 10, "first ten days of", "头十天"),
+                "前十天": (1, 10, "first ten days of", "前十天")}
+    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?(上旬|中旬|下旬|上半月|下半月|头十天|前十天)",
          lambda m: (lambda y, mo, part: part_of_month(y, mo, *part))(
              *(lambda mo: ((int(m[1]), mo) if m[1] else (_latest(month, as_of, mo).start.year,
                                                           mo)))(zh_number(m[2])),
              parts_zh[m[3]]))
+    for m in re.finditer(r"(?<![月份的\d])(上旬|中旬|下旬)", t):
+        named = [p for pos, p, _ in found if pos < m.start() and p.start and p.end
+                 and (p.start.year, p.start.month) == (p.end.year, p.end.month)]
+        if named:
+            add(m, part_of_month(named[-1].start.year, named[-1].start.month, *parts_zh[m[1]]))
     parts_en = {"first ten days": (1, 10), "first 10 days": (1, 10), "first half": (1, 15),
                 "second half": (16, None), "last ten days": (21, None),
                 "first two weeks": (1, 14), "first fortnight": (1, 15)}
@@ -331,6 +389,53 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: since(_to_date(int(m[6]) if m[6] else None,
                                   _MONTHS_EN[m[2] or m[3] or m[5]],
                                   int(m[1] or m[4] or 1), as_of), as_of))
+    # Black Friday (the day after the fourth Thursday of November), Cyber Monday, their week
+    for words, offset in ((r"黑五|黑色星期五|black friday", 0), (r"网络星期一|网一|cyber monday", 3)):
+        each(rf"(?:(\d{{4}})\s*年?\s*(?:的)?\s*)?(?:{words})(?:,? (\d{{4}}))?(?:当天|那天|那一天)?"
+             r"(?!\s*(?:所在的?)?(?:那)?(?:一)?周|\s*week)",
+             lambda m, k=offset: day(_black_friday(m[1] or m[2], as_of) + dt.timedelta(days=k)))
+    each(r"(?:(\d{4})\s*年?\s*)?(?:黑五|黑色星期五|black friday)\s*(?:所在的?)?(?:那)?(?:一)?(?:周|week)",
+         lambda m: (lambda d: days(d - dt.timedelta(days=d.weekday()),
+                                   d + dt.timedelta(days=6 - d.weekday())))(
+             _black_friday(m[1], as_of)))
+    # weekends: 上周末 / last weekend (last week's Saturday and Sunday); 这个周末 / this weekend
+    each(r"(上上|上|这|本)个?(?:周末|礼拜末)|\b(last|this|past|previous)\s+weekend\b",
+         lambda m: (lambda sat: days(sat, sat + dt.timedelta(days=1)))(
+             as_of - dt.timedelta(days=as_of.weekday()) + dt.timedelta(days=5)
+             - dt.timedelta(days=7 * {"上上": 2, "上": 1, "last": 1, "past": 1,
+                                      "previous": 1}.get(m[1] or m[2], 0))))
+    # a run of weekdays: 这周一到周三, Monday through Wednesday this week
+    each(r"(上|这|本)?个?(?:周|星期|礼拜)([一二三四五六日天])\s*(?:到|至|-|~)\s*(?:周|星期|礼拜)?"
+         r"([一二三四五六日天])",
+         lambda m: (lambda mon: days(mon + dt.timedelta(days=_ZH_WEEKDAYS[m[2]]),
+                                     mon + dt.timedelta(days=_ZH_WEEKDAYS[m[3]])))(
+             as_of - dt.timedelta(days=as_of.weekday() + (7 if m[1] == "上" else 0))))
+    each(rf"\b(?:from )?({_WEEKDAY_RE})\s+(?:to|through|thru|until|-|–)\s+({_WEEKDAY_RE})"
+         r"(?:\s+(?:of\s+)?(this|last) week)?\b",
+         lambda m: (lambda mon: days(mon + dt.timedelta(days=_WEEKDAYS_EN[m[1]]),
+                                     mon + dt.timedelta(days=_WEEKDAYS_EN[m[2]])))(
+             as_of - dt.timedelta(days=as_of.weekday() + (7 if m[3] == "last" else 0))))
+    # the start of the year, until today
+    each(r"年初(?:到现在|至今|以来|到今天)|从年初|\bsince the (?:start|beginning) of (?:the|this) year\b",
+         lambda m: Period(dt.date(as_of.year, 1, 1), as_of,
+                          f"this year to date ({as_of.year}-01-01 to {as_of})",
+                          f"今年以来（{as_of.year}-01-01 至 {as_of}）"))
+    # weekdays: 上周五 / last Friday (last week's), 这周一 / this Monday, 周五 / on Friday (the
+    # latest one up to today)
+    monday = as_of - dt.timedelta(days=as_of.weekday())
+    each(r"(?<![每各])(上上|上一|上|这|本)?个?(?:周|星期|礼拜)([一二三四五六日天])(?![共起下样直般些点定切周])",
+         lambda m: day(monday + dt.timedelta(
+             days=_ZH_WEEKDAYS[m[2]] - 7 * {"上上": 2, "上": 1, "上一": 1}.get(m[1] or "", 0)))
+         if m[1] or monday + dt.timedelta(days=_ZH_WEEKDAYS[m[2]]) <= as_of
+         else day(monday + dt.timedelta(days=_ZH_WEEKDAYS[m[2]] - 7)))
+    each(rf"\b(?:(last|previous|this|on|on the previous|on the last)\s+)?({_WEEKDAY_RE})"
+         r"(?:'s)?\b(?! (?:of|before) )",
+         lambda m: _weekday(_WEEKDAYS_EN[m[2]], (m[1] or "").split()[-1] if m[1] else "",
+                            as_of))
+    each(r"(?<![\d第])" + _NUM + r"\s*天(?:以)?前|\b(\d+|" + "|".join(_EN_NUMBERS)
+         + r")\s+days?\s+ago\b",
+         lambda m: day(as_of - dt.timedelta(
+             days=zh_number(m[1]) if m[1] else en_number(m[2]))))
     each(r"大前天|the day before the day before yesterday",
          lambda m: day(as_of - dt.timedelta(days=3)))
     each(r"前天|the day before yesterday", lambda m: day(as_of - dt.timedelta(days=2)))
@@ -373,6 +478,9 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(rf"\b(?:in |for |during )({_MONTH_RE})\b|\b({_MONTH_RE})\b(?= (?:vs|versus|compared|"
          r"and|sales|revenue|orders|aov))",
          lambda m: _latest(month, as_of, _MONTHS_EN[m[1] or m[2]]))
+    if len(re.findall(rf"\b(?:{_MONTH_RE_NO_MAY})\b", t)) >= 1:  # "March, April and May"
+        each(r"(?:(?<=, )|(?<=and ))may\b(?! (?:i|we|you|they|be|have)\b)",
+             lambda m: _latest(month, as_of, 5))
     for m in re.finditer(r"\b(January|February|March|April|June|July|August|September|October|"
                          r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
                          r"(?!\.? \d{1,2}\b)", text):  # a bare month name, capitalised
@@ -408,7 +516,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: Period(dt.date(as_of.year, 1, 1), as_of,
                           f"this year to date ({as_of.year}-01-01 to {as_of})",
                           f"今年以来（{as_of.year}-01-01 至 {as_of}）"))
-    each(r"去年(?!同期)|last year(?! same)(?!'s same)|previous year",
+    each(r"去年(?!同期)(?!的?(?:今天|这一?天|同一天|同日|同一?时段|同一?时期|同一?段时间))"
+         r"|(?<!same stretch )(?<!same point )(?<!this time )last year(?! same)(?!'s same)|previous year",
          lambda m: year(as_of.year - 1))
     each(r"上个?季度|last quarter|previous quarter",
          lambda m: quarter(*((as_of.year, q_now - 1) if q_now > 1 else (as_of.year - 1, 4))))
@@ -416,6 +525,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: (lambda q: Period(q.start, as_of, f"this quarter to date ({q.start} to "
                                      f"{as_of})", f"本季度至今（{q.start} 至 {as_of}）"))(
              quarter(as_of.year, q_now)))
+    each(r"上上个?(?:周|星期|礼拜)|(?:the )?week before last",
+         lambda m: (lambda s: Period(s, s + dt.timedelta(days=6),
+                                     f"the week before last ({s} to {s + dt.timedelta(days=6)})",
+                                     f"上上周（{s} 至 {s + dt.timedelta(days=6)}）"))(
+             as_of - dt.timedelta(days=as_of.weekday() + 14)))
     each(r"上个?(?:周|星期|礼拜)|last week|previous week",
          lambda m: (lambda s: Period(s, s + dt.timedelta(days=6),
                                      f"last week ({s} to {s + dt.timedelta(days=6)})",
@@ -434,23 +548,42 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     if any(not p.is_all for _, p, _ in found):
         found = [f for f in found if not f[1].is_all]
     compare: str | Period | None = None
-    if re.search(r"同比|去年同期|\byoy\b|year[- ]over[- ]year|year[- ]on[- ]year|same (?:period|"
+    if re.search(r"同比|去年同期|去年的?(?:今天|这一?天|同一天|同日)|去年(?:的)?同一?(?:时段|时期|段时间)|"
+                 r"same (?:stretch|point|days|dates)(?: of time)? (?:of |in )?last year|"
+                 r"this time last year|\byoy\b|year[- ]over[- ]year|year[- ]on[- ]year|same (?:period|"
                  r"time|month|days?|week|quarter) (?:of |in )?last year|a year (?:ago|earlier)"
                  r"|vs\.? last year|than last year|compared (?:with|to) last year", t):
         compare = "year"
     elif re.search(r"环比|\bmom\b|\bqoq\b|\bwow\b|month[- ]over[- ]month|month[- ]on[- ]month|"
                    r"vs\.? (?:the )?(?:previous|prior|last) (?:period|month|week|quarter)|"
                    r"(?:than|with|to|versus|vs\.?) (?:the )?(?:previous|prior|preceding) "
-                   r"(?:period|month|week|quarter|\d+ days)|比上(?:个)?(?:月|周|季度|期)|"
-                   r"(?:与|和|跟|较)上(?:个)?(?:月|周|季度|期)(?:相比|比)?|上一期|"
+                   r"(?:period|month|week|quarter|\d+ days)|比上(?:个)?(?:月|周(?![一二三四五六日天])|季度|期)|"
+                   r"(?:与|和|跟|较)上(?:个)?(?:月|周(?![一二三四五六日天])|季度|期)(?:相比|比)?|上一期|"
                    r"compared (?:with|to) (?:the )?(?:previous|prior|preceding)|"
                    r"(?:vs\.?|versus|compared? (?:with|to)|than|against) (?:the |a )?"
                    r"(?:month|week|quarter|period|day|\d+ days|\d+ weeks) before|"
-                   r"the (?:\d+ days|\d+ weeks|week|month|quarter) before(?: that)?|"
+                   r"the (?:\d+ days|\d+ weeks|week|month|quarter) before(?! last)"
+                   r"(?! (?:christmas|xmas|new year|easter|black friday|cyber monday|valentine|\d))"
+                   r"(?: that)?|"
+                   rf"the (?:{'|'.join(_EN_NUMBERS)}) (?:days|weeks) (?:before|prior)\b|"
                    r"(?<![节诞])前一(?:周|个?月|天|日|季度|期)|之前(?:的)?\s*\d*\s*(?:天|周|个?月)|再之前|"
                    r"上一个?(?:周期|时段)", t):
         compare = "previous"
     found.sort(key=lambda f: f[0])
+    # "双十一跟上一个周五比", "11 November vs the previous Friday": the weekday before the day
+    # named first, not before today
+    for i, (pos, _, said) in enumerate(found):
+        weekday = re.match(r"(?:on )?(?:the )?(?:previous|prior|preceding|上一个?)\s*(?:周|星期|礼拜)?"
+                           rf"([一二三四五六日天]|{_WEEKDAY_RE})", said)
+        before = [q for _, q, _ in found[:i] if q.start and q.start == q.end]
+        if weekday and before:
+            w = weekday[1]
+            target = _ZH_WEEKDAYS[w] if w in _ZH_WEEKDAYS else _WEEKDAYS_EN[w]
+            back = (before[0].start.weekday() - target - 1) % 7 + 1
+            found[i] = (pos, day(before[0].start - dt.timedelta(days=back)), said)
+    # a period restated in brackets ("summer (June to August)") is one period, not two
+    found = [f for i, f in enumerate(found) if not (
+        i and f[1] == found[i - 1][1] and re.search(r"[(（]\s*$", t[:f[0]]))]
     periods = [p for _, p, _ in found]
     matched = tuple(text_ for _, _, text_ in found)
     period = periods[0] if periods else None
@@ -477,4 +610,15 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             vague = "recently"
         elif re.search(r"大促|促销|活动|promotion|campaign|\bsale event", t):
             vague = "the promotion"
-    return PeriodReading(period, compare, matched, vague, tuple(periods))
+    listed = None
+    months_named = [p for p in periods if p.start and p.end and p.start.day == 1
+                    and (p.end + dt.timedelta(days=1)).day == 1
+                    and (p.start.year, p.start.month) == (p.end.year, p.end.month)]
+    if (len(periods) >= 2 and len(months_named) == len(periods)
+            and len(set(months_named)) == len(months_named)
+            and re.search(r"各自|各|分别|\beach\b|\brespectively\b|\bseparately\b", t)):
+        ordered = sorted(months_named, key=lambda p: p.start)
+        consecutive = all((b.start - a.end).days == 1 for a, b in zip(ordered, ordered[1:], strict=False))
+        if consecutive:
+            period, compare, listed = days(ordered[0].start, ordered[-1].end), None, "month"
+    return PeriodReading(period, compare, matched, vague, tuple(periods), listed)

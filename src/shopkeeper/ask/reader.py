@@ -33,6 +33,31 @@ class StoreValues:
     channels: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     product_ids: set[str] = field(default_factory=set)
+    # the products' names in capitals, one per line: a product word in a question counts as a
+    # filter only when some name has it
+    product_names: str = ""
+    home_country: str | None = None  # the country most orders come from, when most do
+
+    def names_with(self, phrase: str) -> list[str]:
+        """The product names that contain ``phrase`` as whole words (a plural "s" dropped)."""
+        form = self.name_form(phrase)
+        if form is None:
+            return []
+        pattern = rf"(?<![A-Z0-9]){re.escape(form)}S?(?![A-Z0-9])"
+        return re.findall(rf"^.*{pattern}.*$", self.product_names, re.M)
+
+    def name_form(self, phrase: str) -> str | None:
+        """``phrase`` as the product names write it ("jumbo bags" → "JUMBO BAG"), or None."""
+        if not self.product_names or not phrase.strip():
+            return None
+        words = phrase.upper().split()
+        variants = [" ".join(words)]
+        if words[-1].endswith("S") and len(words[-1]) > 3:
+            variants.append(" ".join([*words[:-1], words[-1][:-1]]))
+        for v in variants:
+            if re.search(rf"(?<![A-Z0-9]){re.escape(v)}(?![A-Z0-9])", self.product_names):
+                return v
+        return None
 
 
 @dataclass(frozen=True)
@@ -44,6 +69,9 @@ class AskBack:
     choices_en: tuple[str, ...]
     choices_zh: tuple[str, ...]
     language: str = "en"
+    # what every reading shares, when the period is known: if it holds no data, each reading
+    # gives the same answer ("no data"), so there is nothing to ask
+    fallback: AskQuery | None = None
 
     @property
     def reason(self) -> str:
@@ -115,8 +143,8 @@ _LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|倒数|\
 _RANK_ALL = re.compile(r"排名|排行|排序|\brank(?:ed|ing)?\b|\bsorted\b|\bin order\b", re.I)
 _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(?! \w+s\b)|\bwhat\b(?! \w+s\b)"
                        r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)", re.I)
-_SHARE = re.compile(r"占比|比例|比重|份额|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
-                    r"\bshare\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
+_SHARE = re.compile(r"占比|比例|比重|份额|几成|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
+                    r"\bshares?\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
                     r"|\b(?:split|divided) (?:between|across|among)\b"
                     r"|\bhow much of\b", re.I)
 _EACH = re.compile(r"各|每个|分别|\beach\b|\bevery\b|\bper\b|\bby\b|"
@@ -178,6 +206,38 @@ _BEYOND = re.compile(r"没买|没有买|没下单|没有下单|未下单|未购�
 _CHURN = re.compile(r"流失|\bchurn(?:ing|ed)?\b|\blos(?:e|ing|t)\b(?=.{0,40}\b(?:customers|buyers|"
                     r"shoppers|clients)\b)|\b(?:customers|buyers|shoppers|clients)\b.{0,40}\blos(?:e|ing|t)\b"
                     r"|(?:客户|顾客|买家)(?:在|是不是在|越来越)?(?:减少|变少)", re.I)
+# "老外", "abroad": outside the store's home country; "国内", "domestic": inside it
+_ABROAD = re.compile(r"老外|海外|国外|境外|外国|\babroad\b|\boverseas\b|\binternational(?:ly)?\b|"
+                     r"\bforeign\b|\boutside (?:the )?home (?:country|market)\b", re.I)
+_DOMESTIC = re.compile(r"国内|本土|本国|\bdomestic(?:ally)?\b|\bhome (?:country|market)\b", re.I)
+# an English product phrase in lower case ("a lunch bag", "the hanging heart t-light holder"):
+# words of two or more, the longest run that a product's name holds
+_PHRASE_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*", re.I)
+# a product pointed at but not named: "心形挂灯烛台那款", "这个商品", "that item"
+_THAT_PRODUCT = re.compile(r"(?:那|这)(?:一)?(?:款|个商品|个产品|件商品|个单品|个宝贝)|"
+                           r"\b(?:that|this) (?:product|item|one)\b(?! (?:of|in|by)\b)", re.I)
+_NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                 "eleven", "twelve", "fifteen", "twenty", "fifty", "hundred", "dozen"}
+_NOT_NAME_WORDS = {
+    "the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "by", "with", "from", "at",
+    "how", "many", "much", "what", "which", "who", "did", "do", "does", "we", "our", "us", "you",
+    "was", "were", "is", "are", "be", "been", "has", "have", "had", "that", "this", "these",
+    "those", "it", "its", "their", "they", "me", "my", "i", "so", "far", "last", "next", "month", "months", "year", "years", "week", "weeks", "day", "days", "today", "yesterday",
+    "quarter", "sales", "sell", "sold", "orders", "order", "units", "unit", "customers", "revenue",
+    "share", "total", "number", "all", "any", "some", "every", "each", "per", "than", "more",
+    "less", "top", "bottom", "best", "worst", "most", "least", "vs", "versus", "compared",
+    "include", "included", "includes", "including", "contain", "contained", "contains",
+    "containing", "bought", "buy", "item", "items", "product", "products", "something",
+    "anything", "thing", "things", "line", "lines", "range", "named", "called", "got", "get",
+    "moved", "selling", "best-selling", "top-selling", "popular", *_NUMBER_WORDS}
+# what comes before a product named in lower case: a determiner or a buying word ("did we
+# pick up …" is a verb, "included a lunch bag" a product)
+_PRODUCT_CUE_BEFORE = re.compile(
+    r"\b(?:a|an|the|any|some|our|that|this|these|those|of|with|containing|contain|contains|many|"
+    r"were|was|are|is|"
+    r"including|included|includes|bought|buy|buying|sold|sell|selling|on|for)\s+$", re.I)
+# a definite single product ("the …", "that …", "这款/那款"): several matches are asked back
+_ONE_PRODUCT_BEFORE = re.compile(r"\b(?:the|that|this)\s+$", re.I)
 _WHO = re.compile(r"哪些|哪几|哪个|哪位|名单|\bwhich\b|\bwho\b|\blist\b", re.I)
 CHURN_CHOICES = ("customers", "returning_customers", "repeat_purchase_rate")
 # "How's Germany doing?": a question about how something goes, with no metric named
@@ -193,6 +253,36 @@ AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
     "how are we doing": METRIC_CHOICES, "how did we do": METRIC_CHOICES,
     "how is business": METRIC_CHOICES, "how's business": METRIC_CHOICES,
 }
+
+
+# phrasings with two or more sensible readings, each with the choices offered back
+_ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ...]]] = [
+    (re.compile(r"^\W*how much (?:did|do|have|has) (?:we|you|they) (?:sell|sold)\b"
+                r"(?! for\b)(?! worth\b)(?!.*\b(?:money|worth|revenue|sales|units|items|pieces)\b)",
+                re.I),
+     "Do you mean money taken or units sold?", "请问是指销售金额，还是卖出的件数？",
+     ("sales (GMV)", "units sold"), ("销售额（GMV）", "销量（件数）")),
+    (re.compile(r"平均(?:每|一)天|日均|每天平均|\b(?:an? |per )?average day\b|\bper day on average\b|"
+                r"\bon average per day\b|\bdaily average\b", re.I),
+     "Average over which days: every calendar day, or only days with sales, and over which "
+     "period?", "请问按哪些天平均：每个自然日，还是只算有销售的日子？时间段是哪段？",
+     ("every calendar day of last month", "days with sales last month",
+      "every calendar day this year to date", "days with sales this year to date"),
+     ("上个月的每个自然日", "上个月有销售的日子", "今年以来的每个自然日", "今年以来有销售的日子")),
+    (re.compile(r"大单|大额订单|大客户订单|\b(?:big|large|huge|bulk|high[- ]value)\s+orders?\b",
+                re.I),
+     "What counts as a big order: above which value or how many units?",
+     "请问多大的订单算大单：金额超过多少，或件数超过多少？",
+     ("orders above 1,000 in value", "orders above 500 in value", "orders of 100 units or more"),
+     ("金额超过 1000 的订单", "金额超过 500 的订单", "100 件及以上的订单")),
+    (re.compile(r"欧洲|亚洲|美洲|中东|北美|南美|非洲|大洋洲|\b(?:europe|european|asia|asian|"
+                r"americas|north america|south america|middle east|africa|oceania|emea|apac)\b",
+                re.I),
+     "Which countries count for that region (and is the home country in it)?",
+     "请问这个地区包括哪些国家（本国算不算在内）？",
+     ("name the countries, e.g. France, Germany and Spain", "all countries except the home country"),
+     ("请列出国家，例如法国、德国、西班牙", "除本国以外的所有国家")),
+]
 
 
 def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
@@ -216,6 +306,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if churn or _BEYOND.search(text):
         return Unread("it asks for customers or products that did not do something, which "
                       "the metrics cannot express", lang)
+    for pattern, reason_en, reason_zh, en, zh in _ASK_BACKS:
+        if pattern.search(text):
+            fallback = (AskQuery(("gmv",), when.period, language=lang)
+                        if when.period and not when.period.is_all and not when.compare else None)
+            return AskBack(reason_en, reason_zh, en, zh, lang, fallback)
     unclear = find_phrases(text, {k: k for k in AMBIGUOUS_METRICS})
     if (unclear or _HOW_DOING.search(text)) and not metric_hits:
         options = AMBIGUOUS_METRICS[unclear[0][1]] if unclear else METRIC_CHOICES
@@ -228,6 +323,10 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         inside = [h for h in metric_hits if any(a <= h[0] < b for a, b in guest)]
         outside = [h for h in metric_hits if h not in inside]
         metric_hits = outside or [h for h in inside if h[1] != "customers"]
+    metric_hits = _drop_orders_as_noun(text, metric_hits)
+    net = [(a, a + len(p)) for a, m, p in metric_hits if m == "net_revenue"]
+    metric_hits = [h for h in metric_hits if not (  # "扣除退款后的收入", "revenue after refunds"
+        h[1] == "gmv" and any(a - 8 <= h[0] + len(h[2]) and h[0] <= b + 8 for a, b in net))]
     metrics = list(dict.fromkeys(m for _, m, _ in metric_hits))
     by: list[str] = []
     filters: dict[str, tuple[str, ...]] = {}
@@ -263,6 +362,10 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         if pattern.search(text):
             by.append(grain)
     by += [g for _, g, _ in grain_hits]
+    if when.listed and not when.compare:
+        by.append(when.listed)
+    if re.search(r"[一二三四五六七八九十两\d几]+个月(?:里|中|之中|当中)?(?:各|分别|每个月)", text):
+        by.append("month")
     if grouped:
         spent = " ".join(when.matched).lower()
         by += [m[1][:-1] for m in _GRAIN_PLURAL.finditer(low) if m[1] not in spent]
@@ -275,7 +378,26 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
 
     found, exclude = _value_filters(text, values, by)
     filters.update(found)
-    name_words = _name_words(text)
+    if _ABROAD.search(text) or (_DOMESTIC.search(text) and "country" not in found):
+        if values.home_country is None:
+            top = tuple(values.countries[:5])
+            return AskBack("Which country is home, so I can tell abroad from domestic?",
+                           "请问哪个国家算本国（用来区分国内和海外）？", top, top, lang)
+        target = exclude if _ABROAD.search(text) else filters
+        target["country"] = tuple(dict.fromkeys(
+            (*target.get("country", ()), values.home_country)))
+    name_words = _name_words(text, values)
+    if (not name_words and "sku" not in found and _THAT_PRODUCT.search(text)
+            and not any(s for s, _ in _product_codes(text, values))):
+        return AskBack("Which product do you mean? Give its product code or a word of its name.",
+                       "请问是哪个商品？请给出商品编码或名称里的词。",
+                       ("a product code, e.g. 85123A", "a word of the name, e.g. HEART"),
+                       ("商品编码，例如 85123A", "名称里的词，例如 HEART"), lang)
+    if not name_words and values.product_names:
+        named = _product_phrase(text, values, metric_hits)
+        if isinstance(named, AskBack):
+            return replace(named, language=lang)
+        name_words = named
     if name_words and "sku" in by and not _rank(low, by):
         by.remove("sku")
     for sku, excluded in _product_codes(text, values):
@@ -284,6 +406,10 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
 
     if name_words and not by and (_HIGH.search(low) or _LOW.search(low)):
         by.append("sku")  # "LUNCH BAG 系列里卖得最多的5个": the products of the range
+    named = filters.get("country", ())
+    if len(named) > 1 and "country" in by and re.search(
+            r"加起来|合计|一共|总共|合起来|together|combined|in total|between them", low):
+        by.remove("country")  # "瑞典、挪威、丹麦这三个国家加起来": these, not the top three
     rank = _rank(low, by)
     share = bool(_SHARE.search(low))
     each = share and bool(by) and bool(_EACH.search(low))
@@ -444,14 +570,111 @@ def _excluded(text: str, spans: list[tuple[int, int]]) -> list[bool]:
     return out
 
 
-def _name_words(text: str) -> tuple[str, ...]:
+_ACRONYMS = {"GMV", "AOV", "SKU", "ASP", "UPT", "ROAS", "CAC", "MTD", "YTD", "YOY", "MOM", "QOQ",
+             "WOW", "USA", "UAE", "RSA", "EIRE", "COGS", "CSV", "XLSX"}
+_CAPITALS = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)(?![A-Za-z0-9])")
+
+
+def _name_words(text: str, values: StoreValues | None = None) -> tuple[str, ...]:
+    """A product-name word the question names: after a cue ("含 HEART 的", "containing
+    'LUNCH'"), or, where the store's product names are known, a word in capitals that some
+    name holds ("买过 RETROSPOT 的东西")."""
     for pattern in _NAME_WORDS:
         m = pattern.search(text)
         if m:
             word = m.group(1).strip()
-            if word and word.upper() not in {"GMV", "AOV", "SKU", "ASP", "UPT", "ROAS", "CAC"}:
+            if word and word.upper() not in _ACRONYMS:
+                return (word,)
+    if values is not None and values.product_names:
+        for m in _CAPITALS.finditer(text):
+            word = m[1]
+            if (word not in _ACRONYMS and word not in values.product_ids
+                    and not _before_code_word(text, m.start()) and values.names_with(word)):
                 return (word,)
     return ()
+
+
+def _before_code_word(text: str, start: int) -> bool:
+    """Whether a word is said as a product code ("StockCode POST", "(POST)")."""
+    return bool(_CODE_BEFORE.search(text[:start]) or _BRACKET_BEFORE.search(text[:start]))
+
+
+def _product_phrase(text: str, values: StoreValues, metric_hits
+                    ) -> tuple[str, ...] | AskBack:
+    """A product named in lower case ("included a lunch bag", "the hanging heart t-light
+    holder"): the longest run of two or more words that some product name holds. Said as one
+    product ("the …") while several names hold it: asked back with those products."""
+    if CJK.search(text):
+        return ()
+    words = list(_PHRASE_WORD.finditer(text))
+    spans = [(a, a + len(p)) for a, _, p in metric_hits]
+    for size in range(min(6, len(words)), 1, -1):
+        for i in range(len(words) - size + 1):
+            run = words[i:i + size]
+            first, last = run[0][0].lower(), run[-1][0].lower()
+            if first in _NOT_NAME_WORDS or last in _NOT_NAME_WORDS:
+                continue
+            start, end = run[0].start(), run[-1].end()
+            if not re.fullmatch(r"[A-Za-z0-9'\- ]+", text[start:end]):
+                continue
+            if any(a < end and start < b and b - a <= 30 for a, b in spans):
+                continue  # a metric's words ("units sold"), not a sentence pattern around them
+            if not _PRODUCT_CUE_BEFORE.search(text[:start]):
+                continue
+            if sum(w[0].lower() not in _NOT_NAME_WORDS for w in run) < 2:
+                continue
+            phrase = text[start:end]
+            names = values.names_with(phrase)
+            if not names:
+                continue
+            distinct = sorted(set(names))
+            if len(distinct) > 1 and _ONE_PRODUCT_BEFORE.search(text[:start]):
+                shown = distinct[:6]
+                return AskBack(
+                    f"Several products match \"{phrase}\": which one do you mean, or all of "
+                    "them together?", f"有多个商品与“{phrase}”相符：请问是哪一个，还是全部合计？",
+                    (*shown, f"all products whose name contains \"{phrase}\""),
+                    (*shown, f"名称含“{phrase}”的全部商品"))
+            return (values.name_form(phrase) or phrase.upper(),)
+    for m in re.finditer(r"\b([A-Za-z][A-Za-z0-9'\-]{2,})\s+(?:products|items|range)\b",
+                         text):  # one word before "products": "T-light products"
+        if (m[1].lower() not in _NOT_NAME_WORDS and m[1].lower() not in _NUMBER_WORDS
+                and values.name_form(m[1])):
+            return (values.name_form(m[1]),)
+    return ()
+
+
+_NOUNS = {"orders": ("orders", "订单"),
+          "customers": ("customers", "shoppers", "buyers", "客户", "顾客", "买家")}
+
+
+def _drop_orders_as_noun(text: str, hits: list[tuple[int, str, str]]
+                         ) -> list[tuple[int, str, str]]:
+    """"AOV for non-UK orders", "英国以外订单的客单价", "海外客户贡献的销售额": "orders" or
+    "customers" says whose, not a metric of its own, when another metric is asked for."""
+    if len({m for _, m, _ in hits}) < 2:
+        return hits
+    kept = []
+    for pos, metric, phrase in hits:
+        end = pos + len(phrase)
+        others = [h for h in hits if h[1] != metric]
+        if re.search(r"(?:不含|不算|不计|不包括|除了|除去|去掉|扣掉|扣除|刨除|excluding|without|"
+                     r"except|leaving out)\s*(?:the\s+)?$", text[:pos], re.I) and others:
+            continue  # "不含运费类（POST）": what is left out, not a metric
+        others = [h for h in others if h[1] not in _CUSTOMER_TYPES]  # "新客占多少": a filter
+        later = [h for h in others if h[0] > end]
+        between = text[end:later[0][0]] if later else ""
+        if phrase.lower() in _NOUNS.get(metric, ()) and (
+                (re.match(r"[^，,。？?\s]{0,8}?(?:的|贡献|带来|产生|创造|花)", text[end:]) and later)
+                or (later and len(between) <= 12 and not re.search(
+                    r"和|与|及|、|跟|以及|还有|\band\b|\bor\b|\bvs\b|/", between)
+                    and CJK.search(phrase))
+                or re.search(r"给\s*$", text[:pos])
+                or (re.search(r"\b(?:for|of|on|from|by|in|across|among|with|to)\s+(?:[\w-]+\s+){0,3}$",
+                              text[:pos], re.I) and others)):
+            continue
+        kept.append((pos, metric, phrase))
+    return kept
 
 
 def _product_codes(text: str, values: StoreValues) -> list[tuple[str, bool]]:
@@ -466,10 +689,23 @@ def _product_codes(text: str, values: StoreValues) -> list[tuple[str, bool]]:
                 token.isupper() and len(token) >= 3 and (
                     _CODE_BEFORE.search(text[:m.start()])
                     or (_BRACKET_BEFORE.search(text[:m.start()]) and _BRACKET_AFTER.match(
-                        text[m.end():])))):
+                        text[m.end():]))
+                    or _in_code_list(text, m.start(), m.end()))):
             continue
         for candidate in (token, token.upper()):
             if candidate in values.product_ids and not re.fullmatch(r"\d{1,4}", candidate):
                 found.setdefault(candidate, m.span())
                 break
     return list(zip(found, _excluded(text, list(found.values())), strict=True))
+
+
+def _in_code_list(text: str, start: int, end: int) -> bool:
+    """Whether a word stands in brackets that hold only codes ("（POST 和 DOT）", "(POST, DOT)")."""
+    opening = max(text.rfind("(", 0, start), text.rfind("（", 0, start))
+    closing = [i for i in (text.find(")", end), text.find("）", end)) if i >= 0]
+    if opening < 0 or not closing or re.search(r"[)）]", text[opening + 1:start]):
+        return False
+    inside = text[opening + 1:min(closing)]
+    items = [w for w in re.split(r"\s*(?:、|,|，|/|&|和|与|及|以及|\band\b|\bor\b)\s*|\s+", inside)
+             if w]
+    return len(items) > 1 and all(re.fullmatch(r"[A-Z0-9][A-Z0-9\-]*", w) for w in items)

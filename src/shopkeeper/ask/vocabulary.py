@@ -66,12 +66,12 @@ METRIC_PHRASES: dict[str, str] = {
     "退货率": "refund_rate", "退款率": "refund_rate", "return rate": "refund_rate",
     "refund rate": "refund_rate", "returns rate": "refund_rate",
     "退款额": "refunds", "退款金额": "refunds", "退货金额": "refunds", "退款": "refunds",
-    "退货额": "refunds", "退了多少钱": "refunds", "refunds": "refunds", "refunded": "refunds",
+    "退货额": "refunds", "退了多少钱": "refunds", "按金额": "gmv", "金额": "gmv", "退的钱": "refunds", "退掉的钱": "refunds", "refunds": "refunds", "refunded": "refunds",
     "refund amount": "refunds", "returns": "refunds", "refund": "refunds",
     # orders
     "订单数": "orders", "订单量": "orders", "单量": "orders", "多少单": "orders",
     "订单": "orders", "几单": "orders", "下单次数": "orders", "购买次数": "orders",
-    "下单数": "orders", "number of purchases": "orders", "purchases": "orders", "orders": "orders", "order count": "orders",
+    "下单数": "orders", "单子": "orders", "多少张单": "orders", "几张单": "orders", "number of purchases": "orders", "purchases": "orders", "orders": "orders", "order count": "orders",
     "number of orders": "orders", "invoices": "orders", "transactions": "orders",
     # customers
     "新客户数": "new_customers", "新客户": "new_customers", "新客": "new_customers",
@@ -123,9 +123,33 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     (r"\bpeople\b(?=\s+(?:who\s+|that\s+)?(?:have\s+|had\s+)?(?:order(?:ed)?|buy|bought|"
      r"purchased?|shopped|placed)\b)", "customers"),
     (r"(?:多少|几)个?人(?:下单|下过单|买|购买)", "customers"),
-    # "how much did we sell", "how much have we sold": money, where "how many" would be units
-    (r"\bhow much (?:did|do|have|has|had) (?!units\b|items\b|pieces\b)(?:the )?\w+ (?:sell|sold)\b",
-     "gmv"),
+    # "how much did we sell / take / make", "how much did everyone else buy": money, where
+    # "how many" would be units
+    (r"\bhow much (?:money )?(?:did|do|does|have|has|had) (?!units\b|items\b|pieces\b)"
+     r"(?!we sell\b|we sold\b)[^?]{1,80}?\b(?:sell|sold|take|taken|make|made|earn|earned|"
+     r"bring in|brought in|buy|bought|purchase|purchased|spend|spent)\b", "gmv"),
+    (r"\bwhat (?:did|do|does|have|has) (?:we|you|they|it|the \w+) (?:take|taken|make|made|"
+     r"bring in|brought in|earn|earned)\b", "gmv"),
+    # net of refunds: "扣掉退款", "once refunds are taken off", "after refunds"
+    (r"(?:扣掉|扣除|减去|减掉|去掉|刨去|除去)(?:了)?退款(?:后|之后|以后)?|实际到手", "net_revenue"),
+    (r"\b(?:once|after|net of|less|minus)\s+(?:the\s+)?refunds(?:\s+(?:are|were|have been|"
+     r"is)\s+(?:taken off|deducted|subtracted|removed|taken out))?", "net_revenue"),
+    # money sent back: "退出去的钱", "退给客户多少钱"
+    (r"退(?:了|出去|回去|掉|还)?(?:给(?:客户|顾客|买家))?(?:的|了)?(?:多少|几)?钱", "refunds"),
+    # "一张订单里有几件货", "每单平均几件"
+    (r"(?:平均)?(?:每|一)(?:张|笔|个)?(?:订单|单)(?:里|中)?(?:平均)?(?:都|会)?(?:有|包含|含|买)?了?"
+     r"(?:几|多少)件", "units_per_order"),
+    # "新增了多少客户", "拉新"
+    (r"新增(?:了)?(?:多少|几)(?:个|位|名)?(?:客户|顾客|买家)|拉新", "new_customers"),
+    # "下单最频繁的客户": ranked by orders
+    (r"下单(?:最频繁|次数最多|最多)|\bordered (?:the )?most (?:often|frequently)\b", "orders"),
+    # "how many of 84879 have we sold", "how many paper chain kits did we sell": units
+    (r"\bhow many\b(?!\s+(?:orders|customers|buyers|shoppers|people|new|returning|refunds)\b)"
+     r"[^?]{1,80}?\b(?:have|has|did|do)\s+(?:we|you|they)\s+(?:sell|sold)\b", "units"),
+    (r"卖(?:了|出去|出)?(?:多少|几)(?:套|个|只|件|条|盒|包|支|瓶|本|张)", "units"),
+    # "the average price we got per item"
+    (r"\baverage (?:selling |sale )?(?:price|amount)\b(?:\s+[\w']+){0,4}?\s+(?:per|for each|for an?|each)\s+"
+     r"(?:item|unit|piece)\b", "unit_price"),
 )]
 
 # phrase -> dimension to group or rank by
@@ -143,7 +167,10 @@ DIMENSION_PHRASES: dict[str, str] = {
     "类目": "category", "品类": "category", "分类": "category", "category": "category",
     "categories": "category",
     "新老客": "customer_type", "new vs returning": "customer_type",
-    "new and returning": "customer_type",
+    "new and returning": "customer_type", "new versus returning": "customer_type",
+    "new vs. returning": "customer_type",
+    "new or returning": "customer_type", "新客和老客": "customer_type", "新客与老客": "customer_type",
+    "新老客户": "customer_type", "新老顾客": "customer_type",
 }
 # phrase -> time grain ("每月", "by month", "weekly")
 GRAIN_PHRASES: dict[str, str] = {
@@ -151,7 +178,7 @@ GRAIN_PHRASES: dict[str, str] = {
     "daily": "day", "by day": "day", "per day": "day", "each day": "day", "day by day": "day",
     "每周": "week", "按周": "week", "逐周": "week", "周度": "week", "weekly": "week",
     "by week": "week", "per week": "week", "each week": "week", "week by week": "week",
-    "每月": "month", "按月": "month", "逐月": "month", "月度": "month", "各月": "month",
+    "每月": "month", "按月": "month", "各个月": "month", "各个月份": "month", "逐月": "month", "月度": "month", "各月": "month",
     "每个月": "month", "monthly": "month", "by month": "month", "per month": "month",
     "each month": "month", "month by month": "month",
     "每季度": "quarter", "按季度": "quarter", "各季度": "quarter", "每个季度": "quarter",
@@ -160,17 +187,17 @@ GRAIN_PHRASES: dict[str, str] = {
 }
 # canonical English country name -> other ways to say it (the data may store any of them)
 COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
-    "United Kingdom": ("英国", "uk", "u.k.", "britain", "great britain", "england", "gb", "gbr"),
-    "France": ("法国", "fr"), "Germany": ("德国", "de"), "Netherlands": ("荷兰", "holland", "nl"),
-    "EIRE": ("爱尔兰", "ireland", "ie", "eire"), "Spain": ("西班牙", "es"),
-    "Belgium": ("比利时", "be"), "Switzerland": ("瑞士", "ch"), "Portugal": ("葡萄牙", "pt"),
-    "Australia": ("澳大利亚", "澳洲", "au"), "Norway": ("挪威", "no"), "Italy": ("意大利", "it"),
-    "Channel Islands": ("海峡群岛",), "Finland": ("芬兰", "fi"), "Cyprus": ("塞浦路斯", "cy"),
-    "Sweden": ("瑞典", "se"), "Austria": ("奥地利", "at"), "Denmark": ("丹麦", "dk"),
-    "Japan": ("日本", "jp"), "Poland": ("波兰", "pl"), "Israel": ("以色列", "il"),
-    "USA": ("美国", "us", "u.s.", "united states", "america", "usa"),
+    "United Kingdom": ("英国", "uk", "u.k.", "britain", "great britain", "england", "gb", "gbr", "british"),
+    "France": ("法国", "fr", "french"), "Germany": ("德国", "de", "german"), "Netherlands": ("荷兰", "holland", "nl", "dutch"),
+    "EIRE": ("爱尔兰", "ireland", "ie", "eire", "irish"), "Spain": ("西班牙", "es", "spanish"),
+    "Belgium": ("比利时", "be", "belgian"), "Switzerland": ("瑞士", "ch", "swiss"), "Portugal": ("葡萄牙", "pt", "portuguese"),
+    "Australia": ("澳大利亚", "澳洲", "au", "australian"), "Norway": ("挪威", "no", "norwegian"), "Italy": ("意大利", "it", "italian"),
+    "Channel Islands": ("海峡群岛",), "Finland": ("芬兰", "fi", "finnish"), "Cyprus": ("塞浦路斯", "cy"),
+    "Sweden": ("瑞典", "se", "swedish"), "Austria": ("奥地利", "at", "austrian"), "Denmark": ("丹麦", "dk", "danish"),
+    "Japan": ("日本", "jp", "japanese"), "Poland": ("波兰", "pl", "polish"), "Israel": ("以色列", "il"),
+    "USA": ("美国", "us", "u.s.", "united states", "america", "usa", "american"),
     "Hong Kong": ("香港", "hk"), "Singapore": ("新加坡", "sg"), "Iceland": ("冰岛", "is"),
-    "Canada": ("加拿大", "ca"), "Greece": ("希腊", "gr"), "Malta": ("马耳他", "mt"),
+    "Canada": ("加拿大", "ca", "canadian"), "Greece": ("希腊", "gr", "greek"), "Malta": ("马耳他", "mt"),
     "United Arab Emirates": ("阿联酋", "uae", "ae"), "European Community": ("欧共体", "欧盟"),
     "RSA": ("南非", "south africa", "za"), "Lebanon": ("黎巴嫩", "lb"),
     "Lithuania": ("立陶宛", "lt"), "Brazil": ("巴西", "br"), "Czech Republic": ("捷克", "cz"),
