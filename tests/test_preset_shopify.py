@@ -185,7 +185,7 @@ def test_orders_export_is_recognised_and_counted(warehouse, tmp_path):
     assert f.mapping == "shopify_orders"
     assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (7, 6, 1)
     assert f.table_rows == {"orders": 5, "order_lines": 6, "products": 5, "customers": 3,
-                            "refunds": 2}
+                            "refunds": 2, "shipments": 3}  # #1001, #1002, #1005 fulfilled
     assert _quarantine(warehouse) == [
         (6, "Lineitem quantity", "order_lines.quantity: 'two' is not a valid whole number")
     ]
@@ -292,7 +292,8 @@ def test_trimmed_orders_export_without_optional_columns(warehouse, tmp_path):
     f = report.files[0]
     assert f.mapping == "shopify_orders"
     assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (2, 2, 0)
-    assert f.table_rows == {"orders": 1, "order_lines": 2, "products": 2, "customers": 1}
+    assert f.table_rows == {"orders": 1, "order_lines": 2, "products": 2, "customers": 1,
+                            "shipments": 0}  # unfulfilled
     assert warehouse.query("SELECT status, currency, total_amount FROM orders") == [
         ("paid", "GBP", None)
     ]

@@ -52,6 +52,19 @@ _GENERAL_QUESTION = re.compile(
     r"can (?:personali[sz]ed|custom) |do you (?:accept|allow|offer)|is it possible to)\b|"
     r"政策|规定|几天内|多少天|可以退吗|能退吗|可以换吗|能换吗|可以换货吗|可以退货吗|支持退|怎么退|规则", re.I)
 EMAIL_OR_ID = re.compile(EMAIL.pattern + r"|\d+")
+# a sentence on how soon orders leave (the dispatch policy), by language
+_DISPATCH = {
+    "en": re.compile(r"\b(?:ship(?:s|ped)?|dispatch(?:es|ed)?|sent out)\b.{0,40}\b(?:within|in)\b|"
+                     r"\bdispatch", re.I),
+    "zh": re.compile(r"发货|发出"),
+}
+# the customer's own parcel or order, in words: "when will my order arrive", "我的快递几天到"
+_OWN_PARCEL = re.compile(r"\bmy\s+(?:order|parcel|package|delivery|item|stuff)s?\b|"
+                         r"我的(?:订单|快递|包裹|货|东西)|我买的|我下的单", re.I)
+# the order being discussed, referred to ("when will it arrive?"), or delivery in general
+_THIS_ORDER = re.compile(r"\b(?:it|its|they|them|(?:this|that|the) (?:order|parcel|package))\b|"
+                         r"它|这个订单|这单|这个快递|这个包裹", re.I)
+_IN_GENERAL = re.compile(r"一般|通常|平时|正常|普通")
 # flows whose text is ours alone and fixed: no model rewording; with "clarify", no remedy reading
 _FIXED_FLOWS = ("refusal", "handoff", "greeting", "no_info")
 _RETURN_RULES = ("return_window", "damage_window", "exchange_window", "not_returnable",
@@ -88,6 +101,29 @@ T = {
         "order": "Order {order_id} from {ordered} is {status}{extra}.",
         "shipped_on": ", shipped on {date}",
         "delivered_on": ", delivered on {date}",
+        "not_shipped": "Order {order_id} from {ordered} is {status}: it has not shipped yet.",
+        "dispatch_policy": " Our policy says: “{quote}”",
+        "tracked": "Order {order_id} from {ordered}: {parcels}",
+        "parcel_of": "parcel {n} of {total}: ",
+        "parcel_shipped": "shipped on {date}",
+        "parcel_shipped_nodate": "shipped",
+        "parcel_carrier": " with {carrier}",
+        "parcel_tracking": ", tracking number {number}",
+        "parcel_delivered": "; delivered on {date}",
+        "parcel_delivered_nodate": "; delivered",
+        "parcel_delivered_late": " ({days} days after the estimated {eta})",
+        "parcel_eta": "; on its way, estimated delivery {eta}",
+        "parcel_out": "; out for delivery, estimated delivery {eta}",
+        "parcel_out_noeta": "; out for delivery",
+        "parcel_transit": "; on its way",
+        "parcel_late": "; it is late: the estimated delivery was {eta}, and the carrier has not "
+                       "delivered it yet",
+        "parcel_lost": "; the carrier has had no news of it for a while (estimated delivery "
+                       "{eta}), so a colleague should look into it with the carrier",
+        "parcel_exception": "; the carrier reports a problem delivering it",
+        "parcel_delayed": "; on its way, and the carrier reports a delay",
+        "parcel_back": "; it is on its way back to us",
+        "parcel_link": " (track it at {url})",
         "which_order": "Which order is it about? Your latest orders: {orders}.",
         "which_item": "Which item of order {order_id} is it about? {items}",
         "return_ok": "Good news: order {order_id} can be returned. Our policy says: “{quote}” "
@@ -158,6 +194,27 @@ T = {
         "order": "订单{order_id}（{ordered}下单）{status}{extra}。",
         "shipped_on": "，{date}发货",
         "delivered_on": "，{date}签收",
+        "not_shipped": "订单{order_id}（{ordered}下单）{status}，还没有发货。",
+        "dispatch_policy": "我们的政策：“{quote}”",
+        "tracked": "订单{order_id}（{ordered}下单）：{parcels}",
+        "parcel_of": "第{n}个包裹（共{total}个）",
+        "parcel_shipped": "{date}",
+        "parcel_shipped_nodate": "",
+        "parcel_carrier": "由{carrier}",
+        "parcel_tracking": "，快递单号{number}",
+        "parcel_delivered": "，已于{date}签收",
+        "parcel_delivered_nodate": "，已签收",
+        "parcel_delivered_late": "（比预计送达时间{eta}晚了{days}天）",
+        "parcel_eta": "，正在运输中，预计{eta}送达",
+        "parcel_out": "，正在派送中，预计{eta}送达",
+        "parcel_out_noeta": "，正在派送中",
+        "parcel_transit": "，正在运输中",
+        "parcel_late": "，已超过预计送达时间{eta}，快递尚未送达",
+        "parcel_lost": "，快递公司已多日没有更新物流信息（预计送达时间{eta}），需要同事向快递公司核实",
+        "parcel_exception": "，快递公司反馈派送出现异常",
+        "parcel_delayed": "，正在运输中，快递公司反馈有延误",
+        "parcel_back": "，包裹正在寄回我们的仓库",
+        "parcel_link": "（物流查询：{url}）",
         "which_order": "请问是哪个订单？您最近的订单：{orders}。",
         "which_item": "请问是订单{order_id}中的哪件商品？{items}",
         "return_ok": "好消息：订单{order_id}可以退货。我们的政策：“{quote}”我已为您创建退货申请草稿"
@@ -263,6 +320,8 @@ class ServiceAgent:
         self._message = ""
         self._started_at: pd.Timestamp | None = None
         self.last_turn: Turn | None = None  # the latest answer (what ``stream`` streamed)
+        self._ids_memo: tuple[str, tuple[str, ...]] | None = None  # (message, its order ids)
+        self._cited: list[str] = []  # documents quoted by the order texts of this turn
         wh.release()
 
     # -- public ----------------------------------------------------------------------------
@@ -282,6 +341,7 @@ class ServiceAgent:
         lang = self.state.lang
         self.tools.calls.clear()
         self._message = message
+        self._ids_memo = None
         turn = self._answer(message, lang)
         self._finish(turn, message, lang)
         turn.latency_ms = (time.perf_counter() - start) * 1000
@@ -335,7 +395,7 @@ class ServiceAgent:
         flow = {
             "greeting": self._greeting, "order_status": self._order_status,
             "return_refund": self._return, "damaged": self._return, "exchange": self._return,
-            "shipping_fee": self._shipping_fee, "delivery_time": self._faq,
+            "shipping_fee": self._shipping_fee, "delivery_time": self._delivery_time,
             "product_question": self._product, "complaint": self._complaint,
             "write_action": self._write_action,
         }.get(intent, self._fallback)
@@ -431,7 +491,15 @@ class ServiceAgent:
         """Order numbers in ``message``, less part numbers and the customer's own phone number
         or postcode: one of the customer's own orders as the store writes it (#1001 for 1001,
         O-5001 for o5001), else what reads as an order number or has the shape of the store's
-        order numbers (which then is "not on your account")."""
+        order numbers (which then is "not on your account"). Worked out once per message (a
+        reply asks several times, and each asking costs lookups)."""
+        if self._ids_memo is not None and self._ids_memo[0] == message:
+            return list(self._ids_memo[1])
+        found = self._find_order_ids(message)
+        self._ids_memo = (message, tuple(found))
+        return list(found)
+
+    def _find_order_ids(self, message: str) -> list[str]:
         found = []
         for ref in order_refs(message):
             if self.tools.is_own_contact(ref.text):
@@ -442,6 +510,20 @@ class ServiceAgent:
         return list(dict.fromkeys(found))
 
     def _order_text(self, order: OrderInfo, lang: str) -> str:
+        """What a customer asking "where is my order" is told: its parcels from the fulfilment
+        data (carrier, tracking number, shipped, delivered or ETA, late), else "not shipped
+        yet" with the dispatch policy, else the order's own status and dates."""
+        if order.shipments:
+            return self._tracking_text(order, lang)
+        if not order.has_shipped and order.status != "cancelled":
+            text = T[lang]["not_shipped"].format(
+                order_id=order.order_id, ordered=_date(order.ordered_at),
+                status=_STATUS[lang].get(order.status, order.status))
+            quote, doc_id = self._dispatch_policy(lang)
+            if quote:
+                self._cited.append(doc_id)
+                text += T[lang]["dispatch_policy"].format(quote=quote)
+            return text
         extra = ""
         if order.delivered_at:
             extra = T[lang]["delivered_on"].format(date=_date(order.delivered_at))
@@ -450,6 +532,71 @@ class ServiceAgent:
         return T[lang]["order"].format(order_id=order.order_id, ordered=_date(order.ordered_at),
                                        status=_STATUS[lang].get(order.status, order.status),
                                        extra=extra)
+
+    def _tracking_text(self, order: OrderInfo, lang: str) -> str:
+        t = T[lang]
+        parts = []
+        for p in order.shipments:
+            text = t["parcel_of"].format(n=p.parcel, total=len(order.shipments)) if len(
+                order.shipments) > 1 else ""
+            eta = _date(p.eta) if p.eta is not None else ""
+            if lang == "zh":  # 2024-03-05由顺丰速运发出，快递单号SF…
+                text += t["parcel_shipped"].format(date=_date(p.shipped_at)) if p.shipped_at \
+                    else ""
+                text += t["parcel_carrier"].format(carrier=p.carrier) if p.carrier else ""
+                text += "发出" if p.shipped_at or p.carrier else "已发货"
+            else:
+                text += (t["parcel_shipped"].format(date=_date(p.shipped_at)) if p.shipped_at
+                         else t["parcel_shipped_nodate"])
+                text += t["parcel_carrier"].format(carrier=p.carrier) if p.carrier else ""
+            if p.tracking_number:
+                text += t["parcel_tracking"].format(number=p.tracking_number)
+            if p.delivered:
+                text += (t["parcel_delivered"].format(date=_date(p.delivered_at))
+                         if p.delivered_at is not None else t["parcel_delivered_nodate"])
+                if p.late(self.as_of) and p.delivered_at is not None and p.eta is not None:
+                    days = (_as_date(p.delivered_at) - _as_date(p.eta)).days
+                    text += t["parcel_delivered_late"].format(days=days, eta=eta)
+            elif p.status == "lost":
+                text += t["parcel_lost"].format(eta=eta or "—")
+            elif p.status == "exception":
+                text += t["parcel_exception"]
+            elif p.status == "returned":
+                text += t["parcel_back"]
+            elif p.late(self.as_of):
+                text += t["parcel_late"].format(eta=eta)
+            elif p.status == "delayed":
+                text += t["parcel_delayed"]
+            elif p.status == "out_for_delivery":
+                text += t["parcel_out"].format(eta=eta) if eta else t["parcel_out_noeta"]
+            elif eta:
+                text += t["parcel_eta"].format(eta=eta)
+            elif p.status in ("in_transit", "label_created"):
+                text += t["parcel_transit"]
+            if p.tracking_url and not p.delivered:
+                text += t["parcel_link"].format(url=p.tracking_url)
+            parts.append(text)
+        sep, end = ("；", "。") if lang == "zh" else ("; ", ".")
+        return t["tracked"].format(order_id=order.order_id, ordered=_date(order.ordered_at),
+                                   parcels=sep.join(parts) + end)
+
+    def _dispatch_policy(self, lang: str) -> tuple[str, str]:
+        """The store's own sentence on how soon orders ship (a policy or FAQ in ``lang``, else
+        any language), screened like every retrieved text; ("", "") when it has none."""
+        pattern = _DISPATCH[lang] if lang in _DISPATCH else _DISPATCH["en"]
+        found: list[tuple[str, str]] = []
+        for chunk in self.kb.chunks:
+            if chunk.kind not in ("policy", "faq", "guide"):
+                continue
+            body = chunk.text.split("\n", 1)[-1]
+            for sentence in re.findall(r"[^.!?。！？\n]+[.!?。！？]?", body):
+                if (re.search(r"\d", sentence)
+                        and any(p.search(sentence) for p in _DISPATCH.values())
+                        and not remedies_in(sentence) and not detect_injection(sentence)
+                        and not self.guard.filter(sentence)[1]):
+                    found.append((sentence.strip(), chunk.doc_id))
+        same = [f for f in found if pattern.search(f[0]) and _lang_of(f[0]) == lang]
+        return (same or found or [("", "")])[0]
 
     def _target_order(self, message: str, lang: str, flow: str) -> OrderInfo | Turn:
         """The order the conversation is about, or the turn that asks which one."""
@@ -486,7 +633,27 @@ class ServiceAgent:
             if not orders:
                 return Turn(T[lang]["no_orders"], intent, "no_orders")
         self.state.pending = None
-        return Turn(" ".join(self._order_text(o, lang) for o in orders), intent, "order_status")
+        self._cited = []
+        for o in orders:
+            if o.shipments:
+                self.tools._log("track_order", f"{len(o.shipments)} parcels", order_id=o.order_id)
+                self.state.facts.setdefault("tracking", {})[o.order_id] = [
+                    {"carrier": p.carrier, "tracking_number": p.tracking_number,
+                     "status": p.status} for p in o.shipments]
+        text = " ".join(self._order_text(o, lang) for o in orders)
+        return Turn(text, intent, "order_status", citations=sorted(set(self._cited)))
+
+    def _delivery_time(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
+        """"When will it arrive" about the customer's own order (an order number, one being
+        discussed, or "my order / 我的快递") is that order's tracking; a general question on
+        delivery times is the policy's."""
+        own = bool(self._order_ids(message) or _OWN_PARCEL.search(message))
+        if not own and self.state.order_id:  # "when will it arrive?", "还要几天到？"
+            own = bool(_THIS_ORDER.search(message)) or (
+                lang == "zh" and not _IN_GENERAL.search(message))
+        if own:
+            return self._order_status(message, lang, u, intent)
+        return self._faq(message, lang, u, intent)
 
     def _return(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
         if (general := self._policy_question(message, lang, intent)) is not None:

@@ -175,8 +175,11 @@ class PiiGuard:
         folded = text.casefold()
         for phrase in self.phrases:
             if phrase in folded:
-                text = re.sub(re.escape(phrase), lambda _m: mask("personal data"), text,
-                              flags=re.I)
+                # a number (a postcode) only as a whole number: not the digits inside a
+                # tracking number, a total or a date
+                pattern = (rf"(?<![0-9A-Za-z]){re.escape(phrase)}(?![0-9A-Za-z])"
+                           if phrase.isdigit() else re.escape(phrase))
+                text = re.sub(pattern, lambda _m: mask("personal data"), text, flags=re.I)
                 folded = text.casefold()
 
         def token(m: re.Match[str]) -> str:

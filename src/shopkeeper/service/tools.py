@@ -1,7 +1,8 @@
 """The tools the assistant may use, all scoped to the customer the channel identified.
 
 Order lookups only ever return that customer's orders, and only after the customer has proved
-who they are (an order number, email, phone or postcode on their account). A lookup of anyone
+who they are (an order number, email, phone or postcode on their account); an order comes with
+its parcels (``shipments``: carrier, tracking number, shipped, delivered, ETA). A lookup of anyone
 else's order returns nothing, exactly as a lookup of an order that does not exist, so the reply
 cannot even confirm it exists. The only write is a *draft* return request that staff approve.
 """
@@ -40,6 +41,32 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
+class ShipmentInfo:
+    """One parcel of an order (a row of ``shipments``)."""
+
+    parcel: int
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    status: str | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    eta: datetime | None  # estimated_delivery_at
+
+    @property
+    def delivered(self) -> bool:
+        return self.delivered_at is not None or self.status == "delivered"
+
+    def late(self, as_of: datetime) -> bool:
+        """Past its ETA: delivered after it, or still on its way at ``as_of``."""
+        if self.eta is None:
+            return False
+        if self.delivered:
+            return self.delivered_at is not None and self.delivered_at.date() > self.eta.date()
+        return as_of > self.eta
+
+
+@dataclass(frozen=True)
 class OrderInfo:
     order_id: str
     status: str
@@ -49,11 +76,24 @@ class OrderInfo:
     total: float | None
     currency: str | None
     lines: tuple[OrderLine, ...]
+    promised_at: datetime | None = None
+    shipments: tuple[ShipmentInfo, ...] = ()
 
     @property
     def received_at(self) -> datetime:
-        """When the customer got it: delivery, else shipping, else the order date."""
-        return self.delivered_at or self.shipped_at or self.ordered_at
+        """When the customer got it: delivery (the order's, else its last parcel's), else
+        shipping, else the order date."""
+        delivered = [s.delivered_at for s in self.shipments if s.delivered_at is not None]
+        shipped = [s.shipped_at for s in self.shipments if s.shipped_at is not None]
+        return (self.delivered_at or (max(delivered) if delivered else None) or self.shipped_at
+                or (min(shipped) if shipped else None) or self.ordered_at)
+
+    @property
+    def has_shipped(self) -> bool:
+        """Whether anything of the order has left: a parcel, a shipping or delivery date, or
+        a status that says so."""
+        return bool(self.shipments or self.shipped_at or self.delivered_at
+                    or self.status not in ("pending", "paid", "unknown", "cancelled"))
 
 
 @dataclass(frozen=True)
@@ -95,6 +135,7 @@ class CustomerTools:
     verified: bool = False
     calls: list[ToolCall] = field(default_factory=list)
     _shapes: dict[str, tuple[int, int]] | None = field(default=None, repr=False)
+    _shipments_table: bool | None = field(default=None, repr=False)
 
     def _log(self, name: str, result: str, **args: Any) -> None:
         self.calls.append(ToolCall(name, args, result))
@@ -167,14 +208,39 @@ class CustomerTools:
         if not self.verified:
             raise NotVerified("the customer has not been verified")
 
+    def _has_shipments(self) -> bool:
+        """Whether the warehouse has the ``shipments`` table (a warehouse opened read-only
+        before its migration to schema 11 does not)."""
+        if self._shipments_table is None:
+            self._shipments_table = bool(self.wh.query(
+                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
+                "AND table_name = 'shipments'")[0][0])
+        return self._shipments_table
+
+    def _shipments(self, order_ids: list[str]) -> dict[str, tuple[ShipmentInfo, ...]]:
+        """The parcels of these orders (callers pass only the customer's own orders)."""
+        if not order_ids or not self._has_shipments():
+            return {}
+        out: dict[str, list[ShipmentInfo]] = {}
+        for oid, *rest in self.wh.query(
+                """SELECT order_id, parcel, carrier, tracking_number, tracking_url, status,
+                          shipped_at, delivered_at, estimated_delivery_at
+                   FROM shipments WHERE order_id IN (SELECT unnest(?))
+                   ORDER BY order_id, parcel""", [order_ids]):
+            parcel, carrier, number, url, status, shipped, delivered, eta = rest
+            out.setdefault(str(oid), []).append(ShipmentInfo(
+                int(parcel), carrier, number, url, status, shipped, delivered, eta))
+        return {k: tuple(v) for k, v in out.items()}
+
     def _orders(self, where: str, params: list[Any], limit: int) -> list[OrderInfo]:
         rows = self.wh.query(
             f"""SELECT order_id, coalesce(status, 'unknown'), ordered_at, shipped_at, delivered_at,
-                       total_amount, currency
+                       total_amount, currency, promised_at
                 FROM orders WHERE customer_id = ? {where}
                 ORDER BY ordered_at DESC LIMIT {int(limit)}""", [self.customer_id, *params])
+        parcels = self._shipments([str(r[0]) for r in rows])
         out = []
-        for oid, status, ordered, shipped, delivered, total, currency in rows:
+        for oid, status, ordered, shipped, delivered, total, currency, promised in rows:
             lines = self.wh.query(
                 "SELECT l.product_id, coalesce(l.title, p.title, l.product_id), l.quantity, "
                 "l.unit_price FROM order_lines l LEFT JOIN products p USING (product_id) "
@@ -184,7 +250,8 @@ class CustomerTools:
             out.append(OrderInfo(str(oid), status, ordered, shipped, delivered,
                                  float(total) if total is not None else None, currency,
                                  tuple(OrderLine(str(a), str(b), int(c), float(d))
-                                       for a, b, c, d in lines)))
+                                       for a, b, c, d in lines),
+                                 promised, parcels.get(str(oid), ())))
         return out
 
     def recent_orders(self, limit: int = 3) -> list[OrderInfo]:
@@ -201,6 +268,15 @@ class CustomerTools:
                  or self._orders(f"AND {_KEY_SQL} = ?", [order_key(order_id)], 1))
         self._log("find_order", "found" if found else "not on this account", order_id=order_id)
         return found[0] if found else None
+
+    def track_order(self, order_id: str) -> OrderInfo | None:
+        """The customer's own order ``order_id`` with its parcels (carrier, tracking number,
+        shipped, delivered, ETA); None for anyone else's or a missing one, exactly as
+        :meth:`find_order`, so nothing of another customer's shipment can come back."""
+        order = self.find_order(order_id)
+        if order is not None:
+            self._log("track_order", f"{len(order.shipments)} parcels", order_id=order.order_id)
+        return order
 
     def search_products(self, query: str, k: int = 3) -> list[ProductInfo]:
         """Catalogue products matching ``query`` (hybrid retrieval), with price and stock."""

@@ -95,9 +95,81 @@ def _load_transactions(ctx: DemoContext) -> str:
             f"{t.get('customers', 0):,} customers")
 
 
+def _hashed(expr: str, salt: str, modulo: int) -> str:
+    """SQL: a deterministic pseudo-random integer in [0, modulo) from ``expr``."""
+    return f"CAST(hash({expr} || '{salt}') % {modulo} AS BIGINT)"
+
+
+def write_demo_shipments(warehouse: Warehouse, out_dir: Path) -> Path:
+    """Generated fulfilment for the real orders (UCI has none), as a canonical ``shipments``
+    Parquet file: deterministic (a seeded hash of each order id), consistent with the order
+    dates, and seen from the data's last day. UK orders go by Royal Mail or DPD (ETA 6 days
+    after the order), others by DHL Express (ETA 14 days). Handed over 6 to 48 hours after the
+    order; most arrive in 1-3 days (UK) or 3-9 days (abroad), 1 in 20 a week later than that
+    (late). Orders of the last days are in transit or out for delivery (or not shipped yet: no
+    row), a few late ones are reported delayed or lost; 1 in 25 orders of 10 lines or more
+    ships as two parcels."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "shipments.parquet"
+    h = _hashed
+    sql = f"""
+    WITH last AS (SELECT max(ordered_at) AS now FROM orders),
+    base AS (
+        SELECT o.order_id, o.ordered_at,
+               coalesce(o.country, 'United Kingdom') = 'United Kingdom' AS uk,
+               o.ordered_at + to_hours(6 + {h('o.order_id', 'ship', 43)}) AS shipped_at,
+               (SELECT count(*) FROM order_lines l WHERE l.order_id = o.order_id) AS n_lines
+        FROM orders o WHERE coalesce(o.status, '') <> 'cancelled'),
+    timed AS (
+        SELECT b.*, l.now,
+               b.shipped_at + to_hours(CAST(24 * (CASE WHEN uk THEN 1 + {h('order_id', 'transit', 3)}
+                                                   ELSE 3 + {h('order_id', 'transit', 7)} END
+                                                  + CASE WHEN {h('order_id', 'late', 20)} = 0
+                                                         THEN 7 ELSE 0 END)
+                                            + {h('order_id', 'hour', 10)} AS INTEGER))
+                   AS arrives_at,
+               date_trunc('day', ordered_at) + to_days(CASE WHEN uk THEN 6 ELSE 14 END)
+                   + INTERVAL 18 HOUR AS eta,
+               CASE WHEN NOT uk THEN 'DHL Express'
+                    WHEN {h('order_id', 'carrier', 10)} < 7 THEN 'Royal Mail' ELSE 'DPD' END
+                   AS carrier
+        FROM base b, last l WHERE b.shipped_at <= l.now),
+    parcels AS (
+        SELECT t.*, p.parcel FROM timed t,
+               (SELECT unnest([1, 2]) AS parcel) p
+        WHERE p.parcel = 1 OR (t.n_lines >= 10 AND {h('t.order_id', 'split', 25)} = 0))
+    SELECT order_id, CAST(parcel AS INTEGER) AS parcel, carrier,
+           CASE carrier
+               WHEN 'Royal Mail' THEN 'RM' || lpad(CAST({h("order_id || parcel", 'no', 1000000000)}
+                                                     AS VARCHAR), 9, '0') || 'GB'
+               WHEN 'DPD' THEN '1550' || lpad(CAST({h("order_id || parcel", 'no', 10000000000)}
+                                                 AS VARCHAR), 10, '0')
+               ELSE lpad(CAST({h("order_id || parcel", 'no', 10000000000)} AS VARCHAR), 10, '0')
+           END AS tracking_number,
+           CASE carrier
+               WHEN 'Royal Mail' THEN 'https://www.royalmail.com/track-your-item#/tracking-results/'
+               WHEN 'DPD' THEN 'https://track.dpd.co.uk/parcels/'
+               ELSE 'https://www.dhl.com/global-en/home/tracking.html?tracking-id=' END
+               AS tracking_url,
+           CASE WHEN arrives_at <= now THEN 'delivered'
+                WHEN now > eta AND {h('order_id', 'lost', 4)} = 0 THEN 'lost'
+                WHEN now > eta THEN 'delayed'
+                WHEN arrives_at - now < INTERVAL 12 HOUR THEN 'out_for_delivery'
+                ELSE 'in_transit' END AS status,
+           shipped_at, CASE WHEN arrives_at <= now THEN arrives_at END AS delivered_at,
+           eta AS estimated_delivery_at
+    FROM parcels ORDER BY order_id, parcel"""
+    sql = f"""SELECT order_id, parcel, carrier, tracking_number, tracking_url || tracking_number
+                     AS tracking_url, status, shipped_at, delivered_at, estimated_delivery_at
+              FROM ({sql})"""
+    warehouse.connection.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet)")
+    return path
+
+
 def _generate_complements(ctx: DemoContext) -> str:
     with tempfile.TemporaryDirectory(prefix="shopkeeper-demo-") as tmp:
         files = write_complements(ctx.warehouse, Path(tmp), currency=DEMO_CURRENCY)
+        files.append(write_demo_shipments(ctx.warehouse, Path(tmp)))
         report = ingest(ctx.warehouse, files, preset="canonical", default_currency=DEMO_CURRENCY,
                         generated=True, source_label="generated:demo", progress=ctx.progress)
     if report.load_id is None:

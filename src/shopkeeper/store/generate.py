@@ -22,7 +22,9 @@ What makes it look like a real shop:
   reviews whose ratings follow the same quality (and are low for returned lines), in English and
   Chinese;
 * daily ad spend per ad network that follows revenue and ramps up before promotions, monthly
-  platform, payment, logistics, packaging and software costs; suppliers with lead times, MOQs and
+  platform, payment, logistics, packaging and software costs; shipments (carrier, tracking number
+  and link, shipped, delivered, ETA: most delivered, recent ones in transit or out for delivery,
+  a few delayed or lost, some orders in two parcels); suppliers with lead times, MOQs and
   case packs; an end-of-period stock count; sampled browsing events; return, shipping and FAQ
   documents.
 
@@ -56,7 +58,7 @@ ProgressFn = Callable[[str, float | None], None]
 
 #: Tables written by :func:`generate_store`, in writing order.
 GENERATED_TABLES: tuple[str, ...] = (
-    "categories", "products", "customers", "orders", "order_lines", "refunds",
+    "categories", "products", "customers", "orders", "order_lines", "shipments", "refunds",
     "inventory_snapshots", "suppliers", "sku_suppliers", "expenses", "reviews", "events",
     "knowledge_documents",
 )
@@ -122,6 +124,31 @@ def _market(code: str) -> _Market:
         return _MARKETS[code]
     country = code[:2]  # most ISO 4217 codes start with the country's ISO 3166 code
     return _Market(code, 0, 1.0, 2, ((country, "", ""),), "+00 ", 0.05)
+
+
+# -- carriers ---------------------------------------------------------------------------------
+# (name, tracking number prefix, random digits, suffix, tracking page with {} for the number)
+_CARRIER_INFO = {
+    "ups": ("UPS", "1Z9", 15, "", "https://www.ups.com/track?tracknum={}"),
+    "usps": ("USPS", "9400", 18, "", "https://tools.usps.com/go/TrackConfirmAction?tLabels={}"),
+    "royal_mail": ("Royal Mail", "RM", 9, "GB",
+                   "https://www.royalmail.com/track-your-item#/tracking-results/{}"),
+    "evri": ("Evri", "H00", 13, "", "https://www.evri.com/track/parcel/{}"),
+    "dpd": ("DPD", "0", 13, "", "https://tracking.dpd.de/status/en_US/parcel/{}"),
+    "dhl": ("DHL Paket", "00340", 15, "", "https://www.dhl.de/en/privatkunden/dhl-sendungsverfolgung.html?piececode={}"),
+    "sf": ("顺丰速运", "SF", 13, "", "https://www.sf-express.com/chn/sc/waybill/list?billNo={}"),
+    "zto": ("中通快递", "7", 14, "", "https://www.zto.com/express/expressCheck.html?txtBill={}"),
+    "yto": ("圆通速递", "YT", 13, "", "https://www.yto.net.cn/query?waybill={}"),
+    "dhl_express": ("DHL Express", "", 10, "",
+                    "https://www.dhl.com/global-en/home/tracking.html?tracking-id={}"),
+}
+_CARRIERS_BY_CURRENCY = {
+    "USD": ("ups", "usps"), "CAD": ("ups",), "GBP": ("royal_mail", "evri", "dpd"),
+    "EUR": ("dhl", "dpd"), "CHF": ("dpd",), "CNY": ("sf", "zto", "yto"), "HKD": ("sf",),
+    "TWD": ("sf",),
+}
+_SHIPMENT_STATUS = ("label_created", "shipped", "in_transit", "out_for_delivery", "delivered",
+                    "delayed", "exception", "lost", "returned")
 
 
 # -- catalogue vocabulary ---------------------------------------------------------------------
@@ -906,6 +933,56 @@ class _Store:
             "line_amount": _money(self.l_amount[sl]),
             "currency": self.currency(self.o_market[o]),
             "attributes": _pick(pool, attr),
+        }, n
+
+    def t_shipments(self):
+        """One parcel per shipped order (two for some larger orders), from the order's own
+        shipped, delivered and promised times; its own random stream, so the other tables are
+        the same with or without it."""
+        rng, now = np.random.default_rng([self.seed, 23]), self.now
+        shipped = np.flatnonzero(self.o_shipped_ok)
+        two = (self.o_n_lines[shipped] >= 3) & (rng.random(len(shipped)) < 0.08)
+        o = np.repeat(shipped, np.where(two, 2, 1))
+        n = len(o)
+        parcel = np.ones(n, np.int64)
+        parcel[1:][o[1:] == o[:-1]] = 2
+        # the carrier: the home market's own (domestic), DHL Express abroad
+        keys = list(_CARRIER_INFO)
+        home = _CARRIERS_BY_CURRENCY.get(self.markets[0].currency, ("dhl_express",))
+        pick = np.full(len(shipped), keys.index("dhl_express"))
+        domestic = self.o_market[shipped] == 0
+        home_idx = np.array([keys.index(k) for k in home])
+        pick[domestic] = home_idx[rng.integers(0, len(home_idx), int(domestic.sum()))]
+        carrier = np.repeat(pick, np.where(two, 2, 1))
+        info = [_CARRIER_INFO[k] for k in keys]
+        digits = np.array([c[2] for c in info])[carrier]
+        raw = np.floor(rng.random(n) * 10.0 ** digits).astype(np.int64)
+        tracking = [f"{info[c][1]}{r:0{d}d}{info[c][3]}" for c, r, d in
+                    zip(carrier.tolist(), raw.tolist(), digits.tolist(), strict=True)]
+        url = pa.array([info[c][4].format(t) for c, t in
+                        zip(carrier.tolist(), tracking, strict=True)])
+        tracking = pa.array(tracking)
+        delivered = self.o_delivered_ok[o]
+        ship, deliver, promised = self.o_shipped[o], self.o_delivered[o], self.o_promised[o]
+        # 1 shipped .. 4 delivered, 5 delayed, 7 lost (_SHIPMENT_STATUS)
+        status = np.where(delivered, 4, np.where(deliver - now < DAY // 2, 3, 2))
+        status = np.where(~delivered & (now > promised), 5, status)
+        status = np.where(~delivered & (rng.random(n) < 0.03), 7, status)
+        status = np.where(~delivered & (now - ship < DAY // 4), 1, status)
+        attrs = pa.array([None if s != 7 else '{"note":"no carrier scan for days"}'
+                          for s in status.tolist()], pa.string())
+        mo = self.o_market[o]
+        return {
+            "order_id": self.order_ids(o),
+            "parcel": _ints(parcel, type_=pa.int32()),
+            "carrier": _pick([_CARRIER_INFO[k][0] for k in keys], carrier),
+            "tracking_number": tracking,
+            "tracking_url": url,
+            "status": _pick(_SHIPMENT_STATUS, status),
+            "shipped_at": self.stamp(ship, mo),
+            "delivered_at": self.stamp(deliver, mo, delivered),
+            "estimated_delivery_at": self.stamp(promised, mo),
+            "attributes": attrs,
         }, n
 
     def t_refunds(self):

@@ -128,6 +128,11 @@ def _store_calendar(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(schema.create_table_sql(schema.TABLES_BY_NAME["store_calendar"]))
 
 
+@migration(11, "fulfilment: shipments (carrier, tracking number, shipped, delivered, ETA)")
+def _shipments(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(schema.create_table_sql(schema.TABLES_BY_NAME["shipments"]))
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

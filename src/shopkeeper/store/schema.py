@@ -233,6 +233,38 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "shipments",
+        "Fulfilment: one parcel of an order handed to a carrier, with its carrier, tracking "
+        "number, when it shipped and arrived, and the delivery estimate. An order sent in "
+        "several parcels has one row per parcel (`parcel` 1, 2, …); an order with no row has "
+        "not shipped, or its export carries no fulfilment. `orders.shipped_at`, `delivered_at` "
+        "and `promised_at` stay the order-level summary where the export has them.",
+        (
+            _id("order_id", "Order shipped (`orders.order_id`).", key=True),
+            Column("parcel", "INTEGER", "Parcel number within the order, 1 first.", key=True,
+                   required=True, check="{v} >= 1", check_reason="must be 1 or more"),
+            Column("carrier", "VARCHAR", "Carrier (Royal Mail, UPS, 顺丰速运, 中通快递, …)."),
+            Column("tracking_number", "VARCHAR", "The carrier's tracking number (运单号 / "
+                   "物流单号); several, comma-separated, when the export lists them in one cell."),
+            Column("tracking_url", "VARCHAR", "The carrier's tracking page, if the source gives "
+                   "one."),
+            Column("status", "VARCHAR", "Where the parcel is: `label_created` (not yet with the "
+                   "carrier), `shipped` (with the carrier, no later scan known), `in_transit`, "
+                   "`out_for_delivery`, `delivered`, `delayed` (the carrier reports a delay), "
+                   "`exception` (held, address problem, cancelled after shipping), `lost`, "
+                   "`returned` (on its way back to the store).",
+                   choices=("label_created", "shipped", "in_transit", "out_for_delivery",
+                            "delivered", "delayed", "exception", "lost", "returned")),
+            _ts("shipped_at", "When the parcel was handed to the carrier.", happened=True),
+            _ts("delivered_at", "When the buyer received it (or confirmed receipt).",
+                happened=True),
+            _ts("estimated_delivery_at", "Delivery estimate or promise given to the buyer (ETA); "
+                "may be in the future."),
+            _attributes("Carrier service, tracking events and other extras, as JSON."),
+        ),
+        generated_in_demo=True,
+    ),
+    Table(
         "payments",
         "Payments of an order (several per order on marketplaces).",
         (

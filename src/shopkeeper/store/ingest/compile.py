@@ -30,6 +30,10 @@ _KIND_NAMES = {"integer": "whole number", "number": "number", "timestamp": "time
                "date": "date", "boolean": "true/false value", "json": "JSON value"}
 
 
+SOURCE_ALIAS = "_src"  # the staged file's rows, as one struct each
+WIDE_FILE_COLUMNS = 256
+
+
 def q(name: str) -> str:
     """Quote an identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -88,13 +92,15 @@ class _Compiler:
             return None
         return q(actual), self.staged.types.get(actual, "VARCHAR").upper()
 
-    def substitute(self, sql: str, where: str, optional: bool = False) -> str:
+    def substitute(self, sql: str, where: str, optional: bool | frozenset[str] = False) -> str:
         """Replace {logical} placeholders by trimmed text; in an optional field a column the
-        file lacks reads as NULL (so ``coalesce({a}, {b})`` can fall back)."""
+        file lacks reads as NULL (so ``coalesce({a}, {b})`` can fall back). ``optional`` may
+        name the only columns that may be missing."""
 
         def repl(m):
             ref = self.col(m.group(1))
-            if ref is None and optional:
+            if ref is None and (optional is True or (
+                    isinstance(optional, frozenset) and m.group(1) in optional)):
                 return "CAST(NULL AS VARCHAR)"
             if ref is None:
                 raise InvalidMappingError(
@@ -189,10 +195,13 @@ class _Compiler:
         checks: list[tuple[str, str, str]] = []  # (condition, reason SQL, column label)
         in_aliases = []
         for i, tm in enumerate(self.mapping.tables):
-            if tm.optional and any(c not in self.resolved for c in tm.needed_columns()):
+            if tm.optional and (any(c not in self.resolved for c in tm.needed_columns()) or (
+                    tm.needs_one_of and not any(c in self.resolved for c in tm.needs_one_of))):
                 continue  # an optional table whose columns this file lacks
             table = schema.get_table(tm.table)
-            where = self.substitute(tm.where, f"tables[{i}].where") if tm.where else "true"
+            where = (self.substitute(tm.where, f"tables[{i}].where",
+                                     optional=frozenset(tm.needs_one_of))
+                     if tm.where else "true")
             in_alias = self.alias(f"coalesce(({where}), false)")
             in_aliases.append(in_alias)
             fields = dict(tm.fields)
@@ -267,7 +276,7 @@ class _Compiler:
             + [f"CASE {' '.join(reason_cases)} END AS _reason",
                f"CASE {' '.join(column_cases)} END AS _column"]
         )
-        sql = f"SELECT {outer}\nFROM (SELECT {inner}\nFROM {q(self.staged.table)})"
+        sql = f"SELECT {outer}\nFROM (SELECT {inner}\nFROM {q(self.staged.table)} AS {SOURCE_ALIAS})"
         return Compiled(sql, tables, self.offset_alias)
 
     def time_checks(self, in_alias: str, v: str, name: str, label: str) -> list[tuple[str, str, str]]:
@@ -296,13 +305,20 @@ class _Compiler:
             group = values["order_id"]
         else:
             return None
-        if rule.identity is not None:
+        if rule.identity is None and len(self.staged.columns) > WIDE_FILE_COLUMNS and (
+                self.staged.row_expr != "_row"):
+            # thousands of columns: the row as one value, or DuckDB spends minutes planning
+            # an expression over every column
+            identity = self.alias(f"hash(CAST({SOURCE_ALIAS} AS VARCHAR))")
+            parts = []
+        elif rule.identity is not None:
             parts = [self.substitute(e, f"{tm.table}.duplicates", optional=True)
                      for e in rule.identity]
         else:
             parts = [self.text_of(q(c), self.staged.types.get(c, "VARCHAR").upper())
                      for c in self.staged.columns]
-        identity = self.alias(f"hash({', '.join(f'CAST(({p}) AS VARCHAR)' for p in parts)})")
+        if parts:
+            identity = self.alias(f"hash({', '.join(f'CAST(({p}) AS VARCHAR)' for p in parts)})")
         line_id = None
         if rule.line_id is not None:
             line_id = self.alias(self.substitute(rule.line_id, f"{tm.table}.duplicates",

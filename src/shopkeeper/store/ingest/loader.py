@@ -7,7 +7,7 @@ whose bytes and mapping were loaded before is skipped, so loading it again chang
 Rows that read fine can still be wrong, and are quarantined with the reason: a line the file
 repeats (a re-download appended to the export) or that another file loaded already, a date in
 the future or before 1990, and the lines, payments and refunds of an order whose header was
-rejected. Orders whose lines are all zero-priced (stock adjustments, notes) load but are counted
+rejected (lines, payments, refunds and shipments). Orders whose lines are all zero-priced (stock adjustments, notes) load but are counted
 in the report. The first load that can tell the store's time zone records it.
 """
 
@@ -643,11 +643,11 @@ def _record_timezone(warehouse: Warehouse, report: FileReport) -> tuple[str, str
     return zone, source
 
 
-_ORDER_CHILDREN = ("order_lines", "payments", "refunds")
+_ORDER_CHILDREN = ("order_lines", "payments", "refunds", "shipments")
 
 
 def _quarantine_orphans(con, load_id: str, reports: list[FileReport]) -> None:
-    """Move this load's lines, payments and refunds of orders whose header was rejected (in this
+    """Move this load's lines, payments, refunds and shipments of orders whose header was rejected (in this
     load or an earlier one) and that have no header to quarantine, with the header's reason.
 
     The row goes to quarantine as the canonical values it loaded as; its file's counts move

@@ -29,7 +29,9 @@ describe the same entity (an order repeated on each of its lines): the first row
 A field with ``optional = true`` may read columns the file lacks: they read as NULL (in an
 ``expr`` each missing ``{placeholder}`` is NULL, so ``coalesce({sku}, {item_id})`` falls back). A
 table with ``optional = true`` is filled only from files that have every column its ``where`` and
-its non-optional fields need (e.g. refunds from a ``Refunded Amount`` column some exports lack).
+its non-optional fields need (e.g. refunds from a ``Refunded Amount`` column some exports lack);
+with ``needs_one_of = [...]`` also only from files that have at least one of those columns, and
+its ``where`` reads the others as NULL (shipments from whichever fulfilment columns exist).
 """
 
 from __future__ import annotations
@@ -135,10 +137,18 @@ class TableMapping(BaseModel):
         description="Fill this table only from files that have every column it needs (those of "
         "its where and of its non-optional fields); skip it for other files.",
     )
+    needs_one_of: list[str] = Field(
+        default_factory=list,
+        description="For an optional table: it is filled only from files that have at least "
+        "one of these source columns (besides the columns it needs); those its where reads "
+        "and the file lacks read as NULL. E.g. shipments from a tracking number, a shipping "
+        "time or a fulfilment status, whichever the export has.",
+    )
 
     def needed_columns(self) -> list[str]:
         """Logical source columns this table cannot do without."""
         out = PLACEHOLDER.findall(self.where) if self.where else []
+        out = [c for c in out if c not in self.needs_one_of]
         for spec in self.fields.values():
             if not spec.optional:
                 out += spec.referenced()
