@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ from tests.service_fixtures import service_store  # noqa: F401  (the customer-se
 from tests.shop_fixtures import shop  # noqa: F401  (the hand-checkable shop, for any test)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# The test session's embedding cache is a folder of its own: no test reads vectors that a
+# developer's own runs left in ~/.cache, or writes there.
+os.environ.setdefault("SHOPKEEPER_EMBED_CACHE", tempfile.mkdtemp(prefix="shopkeeper-embed-"))
 
 
 def shared_file(relative: str) -> Path:
