@@ -187,27 +187,24 @@ def inject_characters(rng, rows):
     return "inject_characters"
 
 
-def extreme_numbers(rng, rows):
-    cols = _numeric_columns(rows) or list(range(len(rows[0])))
+def _overwrite(rng, rows, columns: list[int], values: list[str]) -> None:
+    """Put one to five of ``values`` into random body cells of ``columns``."""
     for _ in range(rng.randint(1, 5)):
         r = rng.randrange(1, len(rows)) if len(rows) > 1 else None
         if r is None or not rows[r]:
             continue
-        j = rng.choice(cols)
+        j = rng.choice(columns)
         if j < len(rows[r]):
-            rows[r][j] = rng.choice(EXTREME_NUMBERS)
+            rows[r][j] = rng.choice(values)
+
+
+def extreme_numbers(rng, rows):
+    _overwrite(rng, rows, _numeric_columns(rows) or list(range(len(rows[0]))), EXTREME_NUMBERS)
     return "extreme_numbers"
 
 
 def odd_dates(rng, rows):
-    cols = _date_columns(rows) or list(range(len(rows[0])))
-    for _ in range(rng.randint(1, 5)):
-        r = rng.randrange(1, len(rows)) if len(rows) > 1 else None
-        if r is None or not rows[r]:
-            continue
-        j = rng.choice(cols)
-        if j < len(rows[r]):
-            rows[r][j] = rng.choice(ODD_DATES)
+    _overwrite(rng, rows, _date_columns(rows) or list(range(len(rows[0]))), ODD_DATES)
     return "odd_dates"
 
 

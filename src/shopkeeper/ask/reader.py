@@ -222,7 +222,8 @@ _NOT_NAME_WORDS = {
     "the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "by", "with", "from", "at",
     "how", "many", "much", "what", "which", "who", "did", "do", "does", "we", "our", "us", "you",
     "was", "were", "is", "are", "be", "been", "has", "have", "had", "that", "this", "these",
-    "those", "it", "its", "their", "they", "me", "my", "i", "so", "far", "last", "next", "month", "months", "year", "years", "week", "weeks", "day", "days", "today", "yesterday",
+    "those", "it", "its", "their", "they", "me", "my", "i", "so", "far", "last", "next",
+    "month", "months", "year", "years", "week", "weeks", "day", "days", "today", "yesterday",
     "quarter", "sales", "sell", "sold", "orders", "order", "units", "unit", "customers", "revenue",
     "share", "total", "number", "all", "any", "some", "every", "each", "per", "than", "more",
     "less", "top", "bottom", "best", "worst", "most", "least", "vs", "versus", "compared",
@@ -323,7 +324,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         inside = [h for h in metric_hits if any(a <= h[0] < b for a, b in guest)]
         outside = [h for h in metric_hits if h not in inside]
         metric_hits = outside or [h for h in inside if h[1] != "customers"]
-    metric_hits = _drop_orders_as_noun(text, metric_hits)
+    metric_hits = _drop_whose_nouns(text, metric_hits)
     net = [(a, a + len(p)) for a, m, p in metric_hits if m == "net_revenue"]
     metric_hits = [h for h in metric_hits if not (  # "扣除退款后的收入", "revenue after refunds"
         h[1] == "gmv" and any(a - 8 <= h[0] + len(h[2]) and h[0] <= b + 8 for a, b in net))]
@@ -648,7 +649,7 @@ _NOUNS = {"orders": ("orders", "订单"),
           "customers": ("customers", "shoppers", "buyers", "客户", "顾客", "买家")}
 
 
-def _drop_orders_as_noun(text: str, hits: list[tuple[int, str, str]]
+def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]
                          ) -> list[tuple[int, str, str]]:
     """"AOV for non-UK orders", "英国以外订单的客单价", "海外客户贡献的销售额": "orders" or
     "customers" says whose, not a metric of its own, when another metric is asked for."""

@@ -77,7 +77,8 @@ def _service(ctx: DemoContext) -> str:
     drafted = sum("draft_return" in [c["name"] for c in t.tool_calls] for _, t in turns)
     refused = sum(t.flow == "refusal" for _, t in turns)
     handed = sum(t.handoff is not None for _, t in turns)
-    return (f"knowledge index: {report.chunks:,} chunks ({report.embedded:,} embedded now); "
+    cached = f", {report.from_cache:,} of them from the embedding cache" if report.from_cache else ""
+    return (f"knowledge index: {report.chunks:,} chunks ({report.embedded:,} indexed now{cached}); "
             f"scripted conversation of {len(turns)} turns with customer {customer}: "
             f"{drafted} return request drafted, {refused} injection refused, "
             f"{handed} handoff")

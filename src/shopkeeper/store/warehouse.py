@@ -44,6 +44,7 @@ TIME_COLUMNS = {
     "reviews": "created_at",
     "events": "occurred_at",
     "payments": "paid_at",
+    "shipments": "shipped_at",
 }
 
 
