@@ -6,7 +6,10 @@ The public entry of the capability (faces call only this):
 - models (``TopPop``, ``ItemKNN``, ``EASE``, ``RP3Beta``, ``ALS``, ``BPR``) with one interface:
   ``fit(X)``, ``recommend(user_rows, n)``, ``similar_items(item_idx, n)``;
 - the evaluation protocol: splits (temporal, random per user, leave-one-out) and full-ranking
-  metrics (``evaluate``, ``grid_search``);
+  metrics (``evaluate``, ``grid_search``); a temporal split counts repeats or new items only;
+- repeat purchase: ``OwnHistory`` (the baseline), ``RepeatAware`` (buy-again and discovery in
+  one list, the mix learned on held-out weeks), :func:`purchase_patterns` (usual intervals and
+  expected reorder days), :func:`buy_again` and :func:`replenishment_audience` for the store;
 - serving for the store: :func:`train`, :func:`recommend_for_customer` (serving rules and
   explanations), :func:`similar_products` (cold start by content), :func:`bought_together`;
 - a stored model: :func:`save_recommender`, :func:`load_recommender`, :func:`stored_or_trained`
@@ -23,6 +26,7 @@ The public entry of the capability (faces call only this):
 >>> items, scores = model.recommend(users, n=10)                     # doctest: +SKIP
 """
 
+from shopkeeper.recommend.buy_again import BuyAgainItem, buy_again, replenishment_audience
 from shopkeeper.recommend.customers import (
     MAX_QUERY_CHARS,
     RECOMMENDER_JOB,
@@ -71,6 +75,7 @@ from shopkeeper.recommend.guide import (
 )
 from shopkeeper.recommend.models import ALS, BPR, EASE, MODELS, SEEN, ItemKNN, RP3Beta, TopPop
 from shopkeeper.recommend.needs import Need, parse_budget, understand
+from shopkeeper.recommend.repeat import OwnHistory, RepeatAware, purchase_patterns
 from shopkeeper.recommend.segments import (
     LifetimeModel,
     SegmentError,
@@ -103,6 +108,8 @@ from shopkeeper.recommend.stored import (
 )
 
 __all__ = [
+    "BuyAgainItem", "buy_again", "replenishment_audience",
+    "OwnHistory", "RepeatAware", "purchase_patterns",
     "MAX_QUERY_CHARS", "RECOMMENDER_JOB", "ClvSummary", "CustomerHit", "CustomerNotFound", "CustomerOrder",
     "CustomerProfile", "CustomerRecommendation", "CustomerValue", "GuideNotFound",
     "GuidePickView", "GuideReply", "GuideSessions", "GuideStarted", "RfmCell",

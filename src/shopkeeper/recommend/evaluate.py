@@ -46,6 +46,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from shopkeeper.recommend.models import Recommender, check_interactions
+from shopkeeper.recommend.repeat import purchase_log
 
 Metric = Callable[[np.ndarray, sp.csr_matrix, sp.csr_matrix, int], float]
 """metric(recommended [u, ≥K] item positions (-1 = empty), relevant [u, n_items] CSR aligned
@@ -69,9 +70,14 @@ class Split:
     users: np.ndarray | None = None
     items: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    log: pd.DataFrame | None = None
+    exclude_seen: bool = True
 
-    def seen_at_test(self) -> sp.csr_matrix:
-        """What is excluded when ranking for the test: training plus validation items."""
+    def seen_at_test(self) -> sp.csr_matrix | None:
+        """What is excluded when ranking for the test: training plus validation items, or
+        nothing when repeats count (``exclude_seen=False``)."""
+        if not self.exclude_seen:
+            return None
         return self.train if self.valid is None else (self.train + self.valid).tocsr()
 
     def for_tuning(self) -> Split:
@@ -209,8 +215,11 @@ def temporal_split(
 
     Rows are the users and columns the items seen before the cutoff (a model cannot score what
     it never saw); test events of other users or items are dropped and counted in ``info``. The
-    test matrix is binary. With ``drop_seen`` a user's test items that were already in their
-    training history are dropped too, matching ``recommend``'s default exclusion.
+    test matrix is binary. With ``drop_seen`` (the *new items only* protocol) a user's test items
+    that were already in their training history are dropped too and seen items are left out of
+    every ranking; without it (*repeats counted*) every item bought in the test period counts and
+    nothing is left out. ``log`` holds the training purchases as (user, item, day) positions for
+    models that read time (``repeat.RepeatAware``).
     """
     cutoff = pd.Timestamp(cutoff)
     times = pd.to_datetime(events[time_col])
@@ -237,15 +246,20 @@ def temporal_split(
         "dropped_unknown_user_or_item": int((~known).sum()),
         "dropped_already_seen": int(test_all - test.nnz),
         "test_users": int((np.diff(test.indptr) > 0).sum()),
+        "repeat_share": float(test.multiply(train > 0).nnz / test.nnz) if test.nnz else 0.0,
     }
     span = f"{cutoff:%Y-%m-%d}" + (f" to {pd.Timestamp(end):%Y-%m-%d}" if end is not None else "")
     protocol = (
         f"temporal split: train before {cutoff:%Y-%m-%d}, test = items bought {span}"
-        f"{', new to the user' if drop_seen else ''}, users and items known before the cutoff; "
-        "full ranking, seen items excluded"
+        f"{', new to the user' if drop_seen else ', repeats counted'}, users and items known "
+        "before the cutoff; full ranking, "
+        f"{'seen items excluded' if drop_seen else 'nothing excluded'}"
     )
+    log = purchase_log(pd.Index(users).get_indexer(before[user_col]),
+                       pd.Index(items).get_indexer(before[item_col]), before[time_col])
     return Split(
-        train.tocsr(), test.astype(np.float32), protocol, users=users, items=items, info=info
+        train.tocsr(), test.astype(np.float32), protocol, users=users, items=items, info=info,
+        log=log, exclude_seen=drop_seen,
     )
 
 
@@ -389,7 +403,10 @@ def evaluate(
         fit_s = float("nan")
         if fit:
             t0 = time.perf_counter()
-            model.fit(split.train)
+            if getattr(model, "uses_log", False):
+                model.fit(split.train, log=split.log)
+            else:
+                model.fit(split.train)
             fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         recommended, _ = model.recommend(users, n=k_max, exclude=exclude)
