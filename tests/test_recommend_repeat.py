@@ -99,8 +99,14 @@ def test_the_repeat_aware_ranker_learns_what_counting_misses():
     assert model.learned_from_ >= 30
     assert table.loc["OwnHistory", "NDCG@1"] < 0.5
     assert table.loc["RepeatAware(EASE)", "NDCG@1"] > 0.9
-    probs = model.probabilities(np.arange(3))
-    assert {"probability", "usual_gap", "expected"} <= set(probs.columns)
+    scores = model.candidate_scores(np.arange(3))
+    assert {"score", "usual_gap", "expected"} <= set(scores.columns)
+    assert scores["score"].notna().all()
+    restored = RepeatAware(**model.get_params())
+    restored.restore_state(model.state_arrays(), split.train)
+    assert restored.ranker_ is not None
+    np.testing.assert_array_equal(restored.recommend(np.arange(20), exclude=None)[0],
+                                  model.recommend(np.arange(20), exclude=None)[0])
 
 
 def test_a_short_history_serves_own_items_then_discovery_without_a_ranker():
@@ -154,6 +160,10 @@ def regulars(warehouse):
               "return", "completed")],
             columns=["refund_id", "order_id", "product_id", "customer_id", "quantity", "amount",
                      "refunded_at", "currency", "kind", "status"]))
+        warehouse.insert_df("inventory_snapshots", pd.DataFrame(
+            [("SOAP", "main", 10, pd.Timestamp("2024-12-01", tz="UTC")),
+             ("TEA", "main", 0, pd.Timestamp("2024-12-01", tz="UTC"))],
+            columns=["product_id", "location", "on_hand", "snapshot_at"]))
     return warehouse
 
 
@@ -213,3 +223,25 @@ def test_on_online_retail_the_repeat_aware_list_beats_own_history_and_als():
                      metrics=[(ndcg, 10)]).set_index("model")["NDCG@10"]
     assert table["RepeatAware(EASE)"] > 1.02 * table["OwnHistory"]
     assert table["RepeatAware(EASE)"] > 1.10 * table["ALS"]
+
+
+def test_a_repeat_aware_store_model_serves_repeats_with_their_rhythm_and_keeps_the_rules(
+        regulars, tmp_path):
+    from shopkeeper.recommend import (
+        ServingRules,
+        load_recommender,
+        recommend_for_customer,
+        save_recommender,
+        train,
+    )
+
+    rec = train(regulars, model="RepeatAware", params={"horizon_days": 28})
+    repeats = ServingRules(exclude_bought=False, max_per_category=None)
+    picks = recommend_for_customer(rec, "r1", 5, repeats)
+    assert [p.product_id for p in picks] == ["SOAP"]  # TEA is out of stock
+    assert picks[0].reason.startswith("you order this about every 2 weeks")
+    assert recommend_for_customer(rec, "r1", 5, ServingRules()) == []  # no repeats: nothing new
+    assert [p.product_id for p in recommend_for_customer(rec, "r5", 5, repeats)] == ["SOAP"]
+    stored = load_recommender(save_recommender(rec, tmp_path / "m.npz"), regulars)
+    assert stored.model == "RepeatAware"
+    assert recommend_for_customer(stored.recommender, "r1", 5, repeats) == picks

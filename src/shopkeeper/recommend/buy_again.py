@@ -68,13 +68,8 @@ def store_purchase_log(wh: Warehouse, *, as_of: datetime | None = None,
     items = np.sort(rows["product_id"].astype(str).unique())
     log = purchase_log(pd.Index(users).get_indexer(rows["customer_id"].astype(str)),
                        pd.Index(items).get_indexer(rows["product_id"].astype(str)),
-                       _naive(rows["at"]))
+                       rows["at"])
     return log, users, items
-
-
-def _naive(at: pd.Series) -> pd.Series:
-    at = pd.to_datetime(at)
-    return at.dt.tz_localize(None) if at.dt.tz is not None else at
 
 
 def _today(log: pd.DataFrame, as_of: datetime | None) -> int:

@@ -64,8 +64,12 @@ DECAY_HALF_LIFE_DAYS: Final = 60
 
 
 def purchase_log(user: np.ndarray, item: np.ndarray, at: pd.Series | np.ndarray) -> pd.DataFrame:
-    """The log the functions here read: distinct (user, item, day) with ``day`` as int days."""
-    days = pd.to_datetime(pd.Series(np.asarray(at))).to_numpy("datetime64[D]").astype(np.int64)
+    """The log the functions here read: distinct (user, item, day) with ``day`` as int days
+    (the local calendar day of a time-zone-aware time)."""
+    times = pd.to_datetime(pd.Series(at).reset_index(drop=True))
+    if times.dt.tz is not None:
+        times = times.dt.tz_localize(None)
+    days = times.to_numpy("datetime64[D]").astype(np.int64)
     log = pd.DataFrame({"user": np.asarray(user, np.int64), "item": np.asarray(item, np.int64),
                         "day": days})
     return log.drop_duplicates(ignore_index=True)
@@ -252,7 +256,7 @@ class RepeatAware(Recommender):
         if frames and self.learned_from_ >= MIN_TRAINING_CUSTOMERS:
             frame, label = pd.concat(frames, ignore_index=True), np.concatenate(labels)
             if label.any() and not label.all():
-                self.ranker_ = self._learn(frame, label)
+                self.ranker_ = self._learn(frame, label).booster_
         if self.ranker_ is None:
             self.learned_from_ = 0
         self.snapshot_ = self._snapshot(log, end)
@@ -271,11 +275,30 @@ class RepeatAware(Recommender):
         return LGBMClassifier(**common).fit(frame[list(FEATURES)], label)
 
     def _predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """The booster's score: a probability (binary) or a ranking score (lambdarank)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            if self.objective == "lambdarank":
-                return self.ranker_.predict(frame[list(FEATURES)])
-            return self.ranker_.predict_proba(frame[list(FEATURES)])[:, 1]
+            return self.ranker_.predict(frame[list(FEATURES)].to_numpy(np.float64))
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """What a model file keeps (no pickle): the purchase log and the ranker as text. The
+        discovery model is refitted from the log on :meth:`restore_state`."""
+        arrays = {f"log.{c}": self.log_[c].to_numpy(np.int64) for c in ("user", "item", "day")}
+        arrays["ranker"] = np.array(self.ranker_.model_to_string() if self.ranker_ else "")
+        arrays["learned_from"] = np.array(self.learned_from_)
+        return arrays
+
+    def restore_state(self, arrays: dict[str, np.ndarray], X: sp.csr_matrix) -> None:
+        """Rebuild a fitted model from :meth:`state_arrays` and its interaction matrix."""
+        from lightgbm import Booster
+
+        self.n_users_, self.n_items_ = X.shape
+        self.train_ = X
+        self.log_ = pd.DataFrame({c: arrays[f"log.{c}"] for c in ("user", "item", "day")})
+        text = str(arrays["ranker"])
+        self.ranker_ = Booster(model_str=text) if text else None
+        self.learned_from_ = int(arrays["learned_from"])
+        self.snapshot_ = self._snapshot(self.log_, int(self.log_["day"].max()) + 1)
 
     def _features(self, snap: _Snapshot, users: np.ndarray) -> pd.DataFrame:
         """One row per candidate (user, item): the user's own items and discovery's top items."""
@@ -335,18 +358,15 @@ class RepeatAware(Recommender):
         scores[pd.Index(rows).get_indexer(frame["user"]), frame["item"].to_numpy()] = p
         return scores.astype(np.float32)
 
-    def probabilities(self, user_rows: np.ndarray) -> pd.DataFrame:
-        """The candidates of each user with the classifier's probability of buying within
-        ``horizon_days``, and their repeat facts (days bought, usual gap, last, expected)."""
+    def candidate_scores(self, user_rows: np.ndarray) -> pd.DataFrame:
+        """The candidates of each user with the ranker's ``score`` (higher is likelier to be
+        bought within ``horizon_days``; NaN without a ranker) and their repeat facts (days
+        bought, usual gap, last and expected day)."""
         self._check_fitted()
         rows = _as_index(user_rows, self.n_users_, "user_rows")
         frame = self._features(self.snapshot_, rows)
-        if self.ranker_ is None:
-            frame["probability"] = np.nan
-        else:
-            frame["probability"] = self._predict(frame)
+        frame["score"] = np.nan if self.ranker_ is None else self._predict(frame)
         return frame
-
 
 
 def _csr_of(snap: _Snapshot) -> sp.csr_matrix:

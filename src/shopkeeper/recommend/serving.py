@@ -26,7 +26,12 @@ from shopkeeper.errors import ShopkeeperError
 from shopkeeper.llm.retrieval import embed_passages
 from shopkeeper.recommend.evaluate import evaluate, interaction_matrix, temporal_split
 from shopkeeper.recommend.models import MODELS, Recommender
+from shopkeeper.recommend.repeat import OwnHistory, RepeatAware, purchase_log
 from shopkeeper.store.warehouse import Warehouse
+
+SHOP_MODELS: dict[str, type[Recommender]] = {**MODELS, "RepeatAware": RepeatAware}
+"""What the store can train: every recommender, and the repeat-aware ranker (which also reads
+when each purchase was made)."""
 
 EVENT_WEIGHTS = {"view": 1.0, "add_to_cart": 3.0, "cart": 3.0, "purchase": 5.0}
 
@@ -79,7 +84,8 @@ def shop_interactions(wh: Warehouse, *, half_life_days: float | None = None,
 
 @dataclass
 class ServingRules:
-    """What a recommendation may contain."""
+    """What a recommendation may contain. ``exclude_bought=False`` lets a list hold what the
+    customer bought before (buy-again and discovery together: train ``RepeatAware`` for it)."""
 
     exclude_bought: bool = True
     consumable_categories: tuple[str, ...] = ()
@@ -130,14 +136,18 @@ def catalogue(wh: Warehouse) -> pd.DataFrame:
 
 def train(wh: Warehouse, *, model: str = "EASE", params: dict | None = None,
           half_life_days: float | None = None, as_of: datetime | None = None) -> ShopRecommender:
-    """Fit ``model`` (a name from :data:`MODELS`) on the store's interactions."""
-    if model not in MODELS:
-        raise RecommendError(f"unknown model {model!r}; models are {', '.join(MODELS)}")
+    """Fit ``model`` (a name from :data:`SHOP_MODELS`) on the store's interactions."""
+    if model not in SHOP_MODELS:
+        raise RecommendError(f"unknown model {model!r}; models are {', '.join(SHOP_MODELS)}")
     frame = shop_interactions(wh, half_life_days=half_life_days, as_of=as_of)
     if frame.empty:
         raise RecommendError("no customer purchases to learn from (orders need a customer_id)")
     X, users, items = interaction_matrix(frame, "customer_id", "product_id", "weight")
-    fitted = MODELS[model](**(params or {})).fit(X)
+    estimator = SHOP_MODELS[model](**(params or {}))
+    if getattr(estimator, "uses_log", False):
+        fitted = estimator.fit(X, log=_purchase_log(wh, users, items, as_of))
+    else:
+        fitted = estimator.fit(X)
     purchases = shop_interactions(wh, returns="negative", events=False, as_of=as_of)
     bought, _, _ = interaction_matrix(purchases.assign(weight=1.0), "customer_id", "product_id",
                                       "weight", users=users, items=items)
@@ -150,6 +160,20 @@ def train(wh: Warehouse, *, model: str = "EASE", params: dict | None = None,
                       "ordered_at)", [as_of])[0][0]
     return ShopRecommender(fitted, users, items, X.tocsr(), catalogue(wh),
                            (B.T @ B).tocsr(), bought.tocsr(), latest)
+
+
+def _purchase_log(wh: Warehouse, users: np.ndarray, items: np.ndarray,
+                  as_of: datetime | None) -> pd.DataFrame:
+    """The purchases (not views) of ``users`` × ``items`` as a ``repeat.purchase_log``."""
+    buys = wh.query_df(
+        """SELECT o.customer_id, l.product_id, o.ordered_at FROM order_lines l
+           JOIN orders o USING (order_id)
+           WHERE o.customer_id IS NOT NULL AND coalesce(o.status, '') <> 'cancelled'
+             AND o.ordered_at <= coalesce(?, o.ordered_at)""", [as_of])
+    u = pd.Index(users).get_indexer(buys["customer_id"])
+    i = pd.Index(items).get_indexer(buys["product_id"])
+    keep = (u >= 0) & (i >= 0)
+    return purchase_log(u[keep], i[keep], buys["ordered_at"][keep])
 
 
 def recommend_for_customer(rec: ShopRecommender, customer_id: str, n: int = 10,
@@ -179,7 +203,7 @@ def recommend_for_customer(rec: ShopRecommender, customer_id: str, n: int = 10,
             if per_category.get(category, 0) >= rules.max_per_category:
                 continue
             per_category[category] = per_category.get(category, 0) + 1
-        reason, because = _reason(rec, int(i), history)
+        reason, because = _reason(rec, int(i), history, row if len(where) else None)
         picked.append(Recommendation(
             pid, str(facts["title"]) if facts is not None else pid, float(scores[i]),
             None if facts is None or pd.isna(facts["price"]) else float(facts["price"]),
@@ -203,9 +227,13 @@ def _allowed(rec: ShopRecommender, rules: ServingRules, history: np.ndarray) -> 
     return ok
 
 
-def _reason(rec: ShopRecommender, item: int, history: np.ndarray) -> tuple[str, str | None]:
-    """'bought with X' naming the customer's purchase most often in the same order as ``item``
-    (across all orders), else 'popular'."""
+def _reason(rec: ShopRecommender, item: int, history: np.ndarray,
+            row: int | None = None) -> tuple[str, str | None]:
+    """For an item the customer bought before, their rhythm with it ("you order this about
+    every 5 weeks; last order 6 weeks ago"); else 'bought with X' naming the customer's purchase
+    most often in the same order as ``item`` (across all orders), else 'popular'."""
+    if row is not None and item in set(history.tolist()):
+        return _rebuy_reason(rec, row, item), None
     if len(history):
         together = rec.cooccurrence[item, history].toarray().ravel()
         if together.max(initial=0) > 0:
@@ -213,6 +241,17 @@ def _reason(rec: ShopRecommender, item: int, history: np.ndarray) -> tuple[str, 
             title = rec.catalogue["title"].get(best, best)
             return f"bought with {title}", best
     return "popular", None
+
+
+def _rebuy_reason(rec: ShopRecommender, row: int, item: int) -> str:
+    from shopkeeper.recommend.buy_again import reorder_reason
+
+    snapshot = getattr(rec.model, "snapshot_", None)
+    if snapshot is not None and (row, item) in snapshot.pairs.index:
+        facts = snapshot.pairs.loc[(row, item)]
+        return reorder_reason(int(facts["days_bought"]), float(facts["usual_gap"]),
+                              float(snapshot.as_of_day - 1 - facts["last"]))
+    return "you bought this before"
 
 
 def similar_products(rec: ShopRecommender, product_id: str, n: int = 10,
@@ -294,10 +333,13 @@ def bought_together(wh: Warehouse, *, min_support: int = 20, min_lift: float = 1
 
 
 def evaluate_store(wh: Warehouse, *, test_weeks: int = 4,
-                   models: Sequence[Recommender] | None = None) -> pd.DataFrame:
+                   models: Sequence[Recommender] | None = None,
+                   repeats: bool = False) -> pd.DataFrame:
     """Every model on the store's own purchases under a temporal split: train on everything
     before the last ``test_weeks`` weeks, test on the products each customer bought in them that
-    were new to them; full ranking. The protocol sentence is in ``attrs["protocol"]``."""
+    were new to them (or, with ``repeats``, every product they bought, nothing excluded, with
+    the own-history and repeat-aware lists added); full ranking. The protocol sentence is in
+    ``attrs["protocol"]``."""
     events = wh.query_df(
         """SELECT DISTINCT o.customer_id, l.product_id, o.ordered_at FROM order_lines l
            JOIN orders o USING (order_id)
@@ -307,9 +349,12 @@ def evaluate_store(wh: Warehouse, *, test_weeks: int = 4,
     events["ordered_at"] = pd.to_datetime(events["ordered_at"], utc=True).dt.tz_localize(None)
     cutoff = events["ordered_at"].max().normalize() - pd.Timedelta(weeks=test_weeks)
     try:
-        split = temporal_split(events, cutoff, "customer_id", "product_id", "ordered_at")
+        split = temporal_split(events, cutoff, "customer_id", "product_id", "ordered_at",
+                               drop_seen=not repeats)
     except ValueError as exc:
         raise RecommendError(f"cannot split the store's purchases: {exc}") from None
     if models is None:
         models = [MODELS[name]() for name in ("TopPop", "ItemKNN", "EASE", "RP3Beta", "ALS")]
+        if repeats:
+            models += [OwnHistory(), RepeatAware(horizon_days=max(7, 7 * test_weeks))]
     return evaluate(models, split)

@@ -17,8 +17,13 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from shopkeeper.recommend.models import MODELS
-from shopkeeper.recommend.serving import RecommendError, ShopRecommender, catalogue, train
+from shopkeeper.recommend.serving import (
+    SHOP_MODELS,
+    RecommendError,
+    ShopRecommender,
+    catalogue,
+    train,
+)
 from shopkeeper.store.warehouse import Warehouse
 
 FORMAT = 1
@@ -44,8 +49,10 @@ def save_recommender(rec: ShopRecommender, path: Path | str) -> Path:
     for name in _MATRICES:
         _put_sparse(arrays, name, getattr(rec, name))
     learned = {}
+    if hasattr(rec.model, "state_arrays"):  # a model that says what it keeps
+        arrays.update({f"own.{k}": v for k, v in rec.model.state_arrays().items()})
     for key, value in vars(rec.model).items():
-        if not key.endswith("_") or key == "train_":
+        if not key.endswith("_") or key == "train_" or hasattr(rec.model, "state_arrays"):
             continue
         if sp.issparse(value):
             _put_sparse(arrays, f"state.{key}", value)
@@ -77,12 +84,15 @@ def load_recommender(path: Path | str, wh: Warehouse) -> StoredModel:
         header = json.loads(str(arrays.pop("header")))
     except (OSError, ValueError, KeyError) as exc:
         raise RecommendError(f"{path}: not a Shopkeeper recommender file ({exc})") from None
-    if header.get("format") != FORMAT or header.get("model") not in MODELS:
+    if header.get("format") != FORMAT or header.get("model") not in SHOP_MODELS:
         raise RecommendError(f"{path}: unsupported recommender file (format "
                              f"{header.get('format')}, model {header.get('model')!r})")
-    model = MODELS[header["model"]](**header["params"])
+    model = SHOP_MODELS[header["model"]](**header["params"])
     matrices = {name: _get_sparse(arrays, name) for name in _MATRICES}
     model.train_ = matrices["matrix"]
+    if hasattr(model, "restore_state"):
+        model.restore_state({k[4:]: v for k, v in arrays.items() if k.startswith("own.")},
+                            matrices["matrix"])
     for key, value in header["scalars"].items():
         setattr(model, key, value)
     for key in {k.split(".")[1] for k in arrays if k.startswith("state.")}:
