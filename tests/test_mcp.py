@@ -292,6 +292,8 @@ def demo_calls(wh: Warehouse) -> dict[str, dict]:
         "catalogue_search": {"query": "white hanging heart", "k": 5},
         "customer_segments": {"customer_id": customer},
         "recommendations_for_customer": {"customer_id": customer, "n": 5},
+        "buy_again": {"customer_id": customer},
+        "replenishment_audience": {"limit": 5},
         "list_drafts": {},
         "list_reply_drafts": {},
         "draft_copy": {"product_id": sku, "kinds": ["title"], "lang": "en"},

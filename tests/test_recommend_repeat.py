@@ -172,16 +172,17 @@ def test_buy_again_ranks_the_rhythm_first_and_says_why(regulars):
     assert [i.product_id for i in items] == ["SOAP", "TEA"]
     soap = items[0]
     assert soap.times_bought == 4 and soap.usual_interval_days == 14
-    # due on day 342 + 14 = 356 (2024-12-22), passed: expected at the next visit, half the
-    # median gap between r1's order days (14, 14, 2, 12 → 13) after today → 2025-01-14
-    assert soap.status == "overdue" and soap.expected_reorder == pd.Timestamp("2025-01-14").date()
+    # due on day 342 + 14 = 356 (2024-12-22), passed on 2025-01-06
+    assert soap.status == "overdue" and soap.expected_reorder == pd.Timestamp("2024-12-22").date()
     assert soap.last_ordered == pd.Timestamp("2024-12-08").date()
     assert "about every 2 weeks" in soap.reason and "(4 times)" in soap.reason
     assert items[1].status == "bought once"
     zh = buy_again(regulars, "r1", lang="zh")
     assert "每2周" in zh[0].reason
-    with pytest.raises(RecommendError, match="no purchases"):
+    with pytest.raises(LookupError, match="no customer 'nobody'"):
         buy_again(regulars, "nobody")
+    assert buy_again(regulars, "r1", as_of=pd.Timestamp("2024-12-08"))[0].reason == (
+        "you order this about every 2 weeks; last order today (4 times)")
 
 
 def test_the_replenishment_audience_is_who_is_due_not_who_lapsed_or_returned(regulars):

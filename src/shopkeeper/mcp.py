@@ -52,6 +52,14 @@ from shopkeeper import metrics as shop_metrics
 from shopkeeper.api.problems import problem, status_for
 from shopkeeper.api.routers.ask import AskAnswer, answer_question
 from shopkeeper.api.routers.ask import MetricQuery as AskQuery
+from shopkeeper.api.routers.customers import (
+    FIRST_DAY,
+    LAST_DAY,
+    BuyAgainList,
+    ReplenishmentAudience,
+    buy_again_list,
+    replenishment_page,
+)
 from shopkeeper.errors import ShopkeeperError
 
 log = logging.getLogger("shopkeeper.mcp")
@@ -63,7 +71,8 @@ INSTRUCTIONS = (
     "Shopkeeper holds one store's own data (orders, products, customers, stock, reviews) and "
     "answers from it: questions in plain Chinese or English (ask), business metrics, the "
     "finance report, demand forecasts, the replenishment plan, review summaries, catalogue "
-    "search, customer segments and recommendations. Numbers always come from the data. Read "
+    "search, customer segments, recommendations, buy-again lists and replenishment audiences. "
+    "Numbers always come from the data. Read "
     "the resource shopkeeper://metrics for what each metric means and shopkeeper://schema for "
     "the tables. Tools that write (draft_copy, approve_draft, approve_reply) need a "
     "write-scoped token; drafts are never published by Shopkeeper."
@@ -628,6 +637,59 @@ def recommendations_for_customer(
         return answer, f"{len(picks)} product(s) for {customer_id}" + "".join(
             f"; {p.product_id} {p.title} ({p.reason})" for p in picks[:5])
     return _run(ctx, "recommendations_for_customer", work)
+
+
+@_tool("buy_again", Permission.CUSTOMERS_READ, "Buy it again for a customer",
+       "The products one customer is likely to reorder now, from their own purchase rhythm: "
+       "how many days they bought each, their usual interval, the last order, the expected "
+       "reorder date and a status (overdue, due within 14 days, later, bought once), each "
+       "with its reason ('you order this about every 5 weeks; last order 6 weeks ago'). "
+       "Returned and cancelled purchases are left out.")
+def buy_again(
+    ctx: Context,
+    customer_id: Annotated[str, Field(min_length=1, description="customers.customer_id")],
+    n: Annotated[int, Field(ge=1, le=50, description="How many products.")] = 10,
+    as_of: Annotated[dt.date | None, Field(ge=FIRST_DAY, le=LAST_DAY, description=(
+        "Read purchases up to this day (1900-2200); default: the store's last order."))]
+    = None,
+    lang: Annotated[Literal["en", "zh"], Field(description="Language of the reasons.")] = "en",
+) -> Annotated[CallToolResult, BuyAgainList]:
+    def work(wh: store.Warehouse, who: Principal) -> tuple[BaseModel, str]:
+        answer = buy_again_list(wh, customer_id, n=n, as_of=as_of, lang=lang)
+        return answer, f"{len(answer.items)} product(s) {customer_id} may buy again" + "".join(
+            f"; {i.product_id} {i.title} ({i.status}: {i.reason})" for i in answer.items[:5])
+    return _run(ctx, "buy_again", work)
+
+
+@_tool("replenishment_audience", Permission.CUSTOMERS_READ, "Replenishment audience",
+       "Customers due or overdue for a product they buy regularly (bought on at least "
+       "min_orders days), soonest first: each customer × product with their usual interval, "
+       "last order, expected reorder date (last order + usual interval), status (overdue or "
+       "due within within_days) and days overdue, plus how many customers and the top "
+       "products. Customers who let a product lapse long ago are left out. Read-only: the "
+       "list to send a reorder reminder to.")
+def replenishment_audience(
+    ctx: Context,
+    products: Annotated[list[str] | None, Field(description=(
+        "Only these products (products.product_id); null for every product."))] = None,
+    within_days: Annotated[int, Field(ge=0, le=365, description=(
+        "Also customers expected to reorder within this many days."))] = 14,
+    min_orders: Annotated[int, Field(ge=2, le=100, description=(
+        "Only products the customer bought on at least this many days."))] = 3,
+    as_of: Annotated[dt.date | None, Field(ge=FIRST_DAY, le=LAST_DAY, description=(
+        "Read purchases up to this day (1900-2200); default: the store's last order."))]
+    = None,
+    limit: Annotated[int, Field(ge=1, le=500, description="Rows to return.")] = 50,
+) -> Annotated[CallToolResult, ReplenishmentAudience]:
+    def work(wh: store.Warehouse, who: Principal) -> tuple[BaseModel, str]:
+        answer = replenishment_page(wh, products=products or None, within_days=within_days,
+                                    min_orders=min_orders, as_of=as_of, limit=limit)
+        return answer, (
+            f"{answer.total:,} reorder reminder(s) for {answer.customers:,} customer(s): "
+            f"{answer.overdue:,} overdue, {answer.due:,} due within {within_days} days"
+            + "".join(f"; {p.product_id} {p.title}: {p.customers:,}"
+                      for p in answer.top_products[:5]))
+    return _run(ctx, "replenishment_audience", work)
 
 
 class DraftList(BaseModel):

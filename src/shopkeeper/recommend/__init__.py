@@ -15,7 +15,8 @@ The public entry of the capability (faces call only this):
 - a stored model: :func:`save_recommender`, :func:`load_recommender`, :func:`stored_or_trained`
   (``shopkeeper recommend train`` writes it; serving reads it with today's catalogue);
 - the shopping guide: :class:`ShoppingGuide` / :func:`open_guide`, a conversation that asks
-  what it needs to know and explains each pick with catalogue facts;
+  what it needs to know and explains each pick with catalogue facts, and remembers a returning
+  customer (:func:`guide_history`);
 - segments: :func:`segment_customers` (RFM, BG/NBD + Gamma-Gamma CLV, churn risk),
   :func:`export_audience`;
 - the customers workspace as typed models: :func:`segment_overview` (RFM grid, segments, CLV),
@@ -71,6 +72,7 @@ from shopkeeper.recommend.guide import (
     GuideTurn,
     ShoppingGuide,
     converse,
+    guide_history,
     open_guide,
 )
 from shopkeeper.recommend.models import ALS, BPR, EASE, MODELS, SEEN, ItemKNN, RP3Beta, TopPop
@@ -116,7 +118,7 @@ __all__ = [
     "SegmentOverview", "SegmentRow", "customer_profile", "export_segment", "rfm_figure", "search_customers",
     "segment_names", "segment_overview", "segments_table", "store_currency",
     "ALS", "BPR", "DEFAULT_METRICS", "EASE", "MODELS", "SEEN", "GuideCatalogue", "GuidePick",
-    "GuideTurn", "ItemKNN", "LifetimeModel", "Need", "ShoppingGuide", "converse", "open_guide", "parse_budget", "understand",
+    "GuideTurn", "ItemKNN", "LifetimeModel", "Need", "ShoppingGuide", "converse", "guide_history", "open_guide", "parse_budget", "understand",
     "RP3Beta", "RecommendError", "Recommendation", "SegmentError", "ServingRules",
     "ShopRecommender", "Split", "StoredModel", "TopPop", "bought_together", "content_similar",
     "default_model_path", "evaluate", "evaluate_store", "export_audience", "fit_bg_nbd",

@@ -24,6 +24,11 @@ from shopkeeper.recommend.repeat import purchase_log, purchase_patterns
 from shopkeeper.recommend.serving import RecommendError
 from shopkeeper.store.warehouse import Warehouse
 
+
+class UnknownCustomer(RecommendError, LookupError):
+    """No such customer in the warehouse (neither a customers row nor an order)."""
+
+
 DUE_SOON_DAYS = 14
 """A reorder expected within this many days counts as due now."""
 LAPSED_AFTER_INTERVALS = 2.0
@@ -38,7 +43,7 @@ class BuyAgainItem:
     times_bought: int  # distinct days the customer bought it
     usual_interval_days: float | None  # median days between those days
     last_ordered: date
-    expected_reorder: date | None
+    expected_reorder: date | None  # the last order plus the usual interval
     status: str  # "overdue", "due", "later", "bought once"
     reason: str
     score: float
@@ -80,13 +85,15 @@ def _today(log: pd.DataFrame, as_of: datetime | None) -> int:
     return int(log["day"].max()) + 1
 
 
-def _status(due_by: float, today: int) -> str:
-    """``due_by``: the last purchase plus the usual interval (NaN when bought once)."""
-    if np.isnan(due_by):
+def _status(due_on: float, today: int) -> str:
+    """``due_on``: the last purchase plus the usual interval (NaN when bought once); ``today``:
+    the first day after the purchases read, so a product due on the as-of day is due, not
+    overdue."""
+    if np.isnan(due_on):
         return "bought once"
-    if due_by < today:
+    if due_on < today - 1:
         return "overdue"
-    return "due" if due_by <= today + DUE_SOON_DAYS else "later"
+    return "due" if due_on <= today - 1 + DUE_SOON_DAYS else "later"
 
 
 def _day(value: float) -> date:
@@ -110,14 +117,20 @@ def _span(days: float, lang: str) -> str:
 def reorder_reason(times: int, usual_gap: float, days_since: float, lang: str = "en") -> str:
     """Why an item is on a buy-again list, from its own purchase facts."""
     ago = _span(days_since, lang)
+    if days_since < 1:
+        ago = "今天" if lang == "zh" else "today"
+    elif lang == "zh":
+        ago += "前"
+    else:
+        ago += " ago"
     if times < 2 or np.isnan(usual_gap):
         if lang == "zh":
-            return f"您买过1次，{ago}前" if days_since >= 1 else "您今天刚买过"
-        return f"you bought this once, {ago} ago" if days_since >= 1 else "you bought this today"
+            return f"您买过1次，{ago}" if days_since >= 1 else "您今天刚买过"
+        return f"you bought this once, {ago}" if days_since >= 1 else "you bought this today"
     every = _span(usual_gap, lang)
     if lang == "zh":
-        return f"您大约每{every}买一次；上次是{ago}前（共{times}次）"
-    return f"you order this about every {every}; last order {ago} ago ({times} times)"
+        return f"您大约每{every}买一次；上次是{ago}（共{times}次）"
+    return f"you order this about every {every}; last order {ago} ({times} times)"
 
 
 def buy_again(wh: Warehouse, customer_id: str, *, n: int = 10, as_of: datetime | None = None,
@@ -129,6 +142,11 @@ def buy_again(wh: Warehouse, customer_id: str, *, n: int = 10, as_of: datetime |
     bought on one day only come after those with a rhythm of their own."""
     log, _, items = store_purchase_log(wh, customers=[customer_id], as_of=as_of)
     if log.empty:
+        known = wh.query("SELECT count(*) FROM customers WHERE customer_id = ?",
+                         [customer_id])[0][0] or wh.query(
+            "SELECT count(*) FROM orders WHERE customer_id = ?", [customer_id])[0][0]
+        if not known:
+            raise UnknownCustomer(f"no customer {customer_id!r}")
         raise RecommendError(f"customer {customer_id!r} has no purchases to buy again")
     today = _today(log, as_of)
     pairs = purchase_patterns(log, today).reset_index()
@@ -146,7 +164,7 @@ def buy_again(wh: Warehouse, customer_id: str, *, n: int = 10, as_of: datetime |
     active = facts["status"].reindex(pairs["product_id"]).fillna("active").to_numpy()
     pairs = pairs[active == "active"]
     pop = np.log1p(recent.reindex(pairs["product_id"]).fillna(0).to_numpy())
-    due = pairs["expected"].to_numpy() <= today + DUE_SOON_DAYS
+    due = (pairs["last"] + pairs["usual_gap"]).to_numpy() <= today - 1 + DUE_SOON_DAYS
     rhythm = pairs["usual_gap"].notna().to_numpy()
     pairs["score"] = (np.log1p(pairs["days_bought"].to_numpy()) + due.astype(float)
                       + 2.0 * rhythm + 0.1 * pop / max(float(pop.max(initial=0)), 1.0))
@@ -158,7 +176,7 @@ def buy_again(wh: Warehouse, customer_id: str, *, n: int = 10, as_of: datetime |
             str(row.product_id), str(title), None if price is None or pd.isna(price)
             else float(price), int(row.days_bought),
             None if np.isnan(row.usual_gap) else float(row.usual_gap), _day(row.last),
-            None if np.isnan(row.expected) else _day(row.expected),
+            None if np.isnan(row.usual_gap) else _day(row.last + row.usual_gap),
             _status(row.last + row.usual_gap, today),
             reorder_reason(int(row.days_bought), row.usual_gap, today - 1 - row.last, lang),
             float(row.score)))
@@ -192,8 +210,9 @@ def replenishment_audience(wh: Warehouse, *, as_of: datetime | None = None,
     pairs = purchase_patterns(log, today).reset_index()
     pairs = pairs[(pairs["days_bought"] >= min_orders) & pairs["expected"].notna()]
     due_by = pairs["last"] + pairs["usual_gap"]
-    pairs = pairs.assign(due_by=due_by)[due_by <= today + within_days]
-    overdue = today - pairs["due_by"]
+    present = today - 1  # the as-of day
+    pairs = pairs.assign(due_by=due_by)[due_by <= present + within_days]
+    overdue = present - pairs["due_by"]
     pairs = pairs[overdue <= np.maximum(lapsed_after * pairs["usual_gap"], within_days)]
     pairs = pairs.assign(customer_id=users[pairs["user"]], product_id=items[pairs["item"]])
     if products is not None:
@@ -211,8 +230,8 @@ def replenishment_audience(wh: Warehouse, *, as_of: datetime | None = None,
     out["usual_interval_days"] = out["usual_gap"].round(1)
     out["last_ordered"] = [_day(d) for d in out["last"]]
     out["expected_reorder"] = [_day(d) for d in out["due_by"]]
-    out["days_overdue"] = (today - 1 - out["due_by"]).clip(lower=0).astype(int)
-    out["status"] = np.where(out["due_by"] < today, "overdue", "due")
+    out["days_overdue"] = (present - out["due_by"]).clip(lower=0).astype(int)
+    out["status"] = np.where(out["due_by"] < present, "overdue", "due")
     out = out.sort_values(["due_by", "times_bought"], ascending=[True, False], kind="stable")
     return out[columns].reset_index(drop=True)
 

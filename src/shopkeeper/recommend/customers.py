@@ -419,12 +419,15 @@ class GuideStarted(BaseModel):
     guide_id: str
     customer_id: str | None = None
     recommender: str | None = None  # what personalises it (None: popularity and relevance)
+    last_visit: dt.datetime | None = None  # the customer's last conversation it remembers
 
 
 class GuideSessions:
     """Live shopping-guide conversations of one server, each belonging to the person who
     started it (thread-safe; least recently used first out). The catalogue and its index are
-    read once and shared for ``refresh_s`` seconds."""
+    read once and shared for ``refresh_s`` seconds. With ``record`` (the default) each turn is
+    logged in the warehouse handle given to :meth:`send`, under the conversation's id and its
+    customer, and a known customer's last conversation is remembered."""
 
     def __init__(self, *, max_live: int = 200, refresh_s: float = 300.0) -> None:
         self.max_live = max_live
@@ -444,9 +447,12 @@ class GuideSessions:
         return shop[1]
 
     def start(self, wh: Warehouse, owner: str, *, customer_id: str | None = None,
-              model_dir: Path | None = None, picks: int = 3) -> GuideStarted:
+              model_dir: Path | None = None, picks: int = 3,
+              fx_rates: dict[str, float] | None = None, report_currency: str = "",
+              record: bool = True) -> GuideStarted:
         """A guide conversation for ``owner``, personalised for ``customer_id`` by the stored
-        recommender when there is one (nothing is trained here)."""
+        recommender when there is one (nothing is trained here); budgets in another currency
+        are converted at ``fx_rates`` (the config's, with its ``report_currency``)."""
         recommender, note = None, None
         if customer_id:
             known = wh.query("SELECT (SELECT count(*) FROM customers WHERE customer_id = ?) + "
@@ -459,18 +465,24 @@ class GuideSessions:
                 stored = load_recommender(path, wh)
                 recommender = stored.recommender
                 note = f"{stored.model}, trained {stored.trained_at:%Y-%m-%d %H:%M} UTC"
-        guide = ShoppingGuide(wh, customer_id=customer_id or None, recommender=recommender,
-                              picks=picks, shop=self._catalogue(wh, model_dir))
         guide_id = "GUIDE-" + secrets.token_hex(12)
+        guide = ShoppingGuide(wh, customer_id=customer_id or None, recommender=recommender,
+                              picks=picks, shop=self._catalogue(wh, model_dir),
+                              fx_rates=fx_rates, report_currency=report_currency,
+                              record=record, session_id=guide_id)
+        guide.warehouse = None  # that handle is this request's: each send brings its own
         with self._lock:
             self._live[guide_id] = (owner, guide, threading.Lock())
             while len(self._live) > self.max_live:
                 self._live.popitem(last=False)
         return GuideStarted(guide_id=guide_id, customer_id=customer_id or None,
-                            recommender=note)
+                            recommender=note,
+                            last_visit=guide.memory.at if guide.memory is not None else None)
 
-    def send(self, guide_id: str, owner: str, message: str) -> GuideReply:
-        """The guide's answer to one message in ``owner``'s conversation ``guide_id``."""
+    def send(self, guide_id: str, owner: str, message: str, *,
+             wh: Warehouse | None = None) -> GuideReply:
+        """The guide's answer to one message in ``owner``'s conversation ``guide_id``, logged
+        in ``wh`` (this request's warehouse handle; needed when the guide records)."""
         message = message.strip()
         if not message:
             raise RecommendError("the message is empty")
@@ -485,7 +497,7 @@ class GuideSessions:
                                 "start a new one)")
         _, guide, lock = live
         with lock:
-            turn = guide.reply(message)
+            turn = guide.reply(message, wh=wh)
         return GuideReply(
             guide_id=guide_id, text=turn.text, question=turn.question, language=turn.language,
             method=turn.method, flags=list(turn.flags),

@@ -1,5 +1,7 @@
 """What a shopper asks the shopping guide for, read with rules in Chinese and English: the
-budget (with its currency), who it is for, the occasion, and the product words left over.
+budget (with its currency), who it is for, the occasion, and the product words left over; and
+who a product is meant for, from the audience words of its catalogue text ("women's", "男士",
+"儿童", "baby"), so that a gift for a father leaves out what is clearly meant for someone else.
 
 >>> need = understand("给我妈妈买个200元以内的礼物")
 >>> (need.recipient, need.occasion, need.budget_max, need.currency)
@@ -95,7 +97,100 @@ _GENERIC = {
     "块", "块钱", "一些", "一件", "件", "合适", "适合", "可以", "好的", "需要", "挑", "选",
     "您好", "你好", "谢谢", "随便", "都行", "不限", "特别", "惊喜", "最好", "之间", "到", "便宜",
     "买个", "买点", "送个", "送点", "我妈", "给我", "一份", "份", "款",
+    "else", "other", "others", "another", "again", "same", "last", "time", "before",
+    "别的", "其他", "其它", "另外", "再", "上次", "还是", "一样", "看看", "再看看", "还",
+    "买条", "一条", "条", "买件", "买双", "一双", "双", "买套", "一套", "买只", "一只", "只",
+    "还有", "吗", "呢", "吧", "啊", "呀",
 }
+
+
+# who the recipient's own word says they are, where the canonical recipient does not
+_FEMALE_WORDS = {"grandma", "grandmother", "granny", "nana", "daughter", "girl", "niece",
+                 "奶奶", "外婆", "姥姥", "女儿", "侄女", "外甥女"}
+_MALE_WORDS = {"grandpa", "grandfather", "son", "boy", "nephew", "爷爷", "外公", "姥爷", "儿子",
+               "侄子", "外甥"}
+_RECIPIENT_GENDER = {"mother": "female", "wife": "female", "girlfriend": "female",
+                     "father": "male", "husband": "male", "boyfriend": "male"}
+# the age group each recipient is: adult, child or baby (self: none, the shopper knows)
+_RECIPIENT_AGE = {"mother": "adult", "father": "adult", "grandparent": "adult", "wife": "adult",
+                  "husband": "adult", "girlfriend": "adult", "boyfriend": "adult",
+                  "friend": "adult", "colleague": "adult", "teacher": "adult", "child": "child",
+                  "baby": "baby"}
+# ages a recipient's gift may be marked for: a child's age is not known, so baby things may
+# suit a child and children's things a baby; an adult's gift is never marked for children
+_AGES_FOR = {"adult": {"adult"}, "child": {"child", "baby"}, "baby": {"baby", "child"}}
+
+# audience markers in a product's title, category or attributes: name -> (English pattern on
+# the lowercased text, Chinese words, the ages and genders it marks, en label, zh label).
+# General words only; a product with markers of several audiences is for all of them.
+AUDIENCES: dict[str, tuple[str, tuple[str, ...], frozenset[str], str, str]] = {
+    "women": (r"wom[ae]n(?:'s|’s|s)?|ladies|lady's|ladys|female|for her|hers|mum(?:my)?s?|"
+              r"moms?|mommy|mother(?!\s+of\s+pearl)s?|grandma|granny|wife|girlfriend",
+              ("女士", "女款", "女式", "女装", "女性", "女人", "妇女", "女鞋", "妈妈", "母亲",
+               "老婆", "妻子", "女朋友", "女友", "奶奶", "外婆", "姥姥"),
+              frozenset({"adult", "female"}), "women", "女士"),
+    "men": (r"men(?:'s|’s|s)?|gents?|gentlem[ae]n|male|for him|dads?|daddy|fathers?|"
+            r"grand(?:d)?ad|grandpa|husband|boyfriend",
+            ("男士", "男款", "男式", "男装", "男性", "男人", "男鞋", "爸爸", "父亲", "老公",
+             "丈夫", "男朋友", "男友", "爷爷", "外公", "姥爷"),
+            frozenset({"adult", "male"}), "men", "男士"),
+    "unisex": (r"unisex|his and hers|his & hers", ("男女通用", "中性", "情侣"),
+               frozenset({"female", "male"}), "everyone", "男女通用"),
+    "girls": (r"girls?(?:'s|’s)?", ("女童", "女孩", "女宝"), frozenset({"child", "female"}),
+              "girls", "女童"),
+    "boys": (r"boys?(?:'s|’s)?", ("男童", "男孩", "男宝"), frozenset({"child", "male"}),
+             "boys", "男童"),
+    "kids": (r"kids?(?:'s|’s)?|child(?:ren)?(?:'s|’s|s)?|kiddies|junior|toddlers?",
+             ("儿童", "童装", "童鞋", "孩子", "小孩", "少儿", "幼儿"), frozenset({"child"}),
+             "children", "儿童"),
+    "baby": (r"bab(?:y|ies)(?:'s|’s|s)?|infants?|newborns?",
+             ("婴儿", "宝宝", "新生儿", "婴幼儿", "婴童"), frozenset({"baby"}), "babies", "婴儿"),
+}
+_AUDIENCE_PATTERNS = {name: re.compile(rf"(?<![\w'’-])(?:{en})(?![\w-])")
+                      for name, (en, *_) in AUDIENCES.items()}
+
+
+def audiences_in(text: str) -> frozenset[str]:
+    """The audience markers (``AUDIENCES`` names) found in ``text``: "Leather wallet for men"
+    → {"men"}; "儿童积木" → {"kids"}; "His and hers mugs" → {"unisex"}."""
+    low = text.lower()
+    return frozenset(name for name, (_, zh, *_) in AUDIENCES.items()
+                     if _AUDIENCE_PATTERNS[name].search(low) or any(w in text for w in zh))
+
+
+def meant_for_someone_else(markers: frozenset[str], need: Need) -> bool:
+    """Whether a product with audience ``markers`` is clearly meant for someone else than the
+    recipient of ``need``: it is marked only for another age group (children's things for a
+    father, women's things for a child) or only for the other gender (women's things for a
+    father, men's for a mother). Unmarked products are for anyone; a product marked for the
+    recipient as well is kept ("for him and her"); an audience the shopper asked for in so many
+    words ("baby socks for my mum") is never left out; and a purchase for oneself is not
+    filtered (the shopper knows whom it is for)."""
+    age = _RECIPIENT_AGE.get(need.recipient or "")
+    if age is None or not markers:
+        return False
+    asked = need.audiences | audiences_in(" ".join(need.wants))
+    tags = set().union(*(AUDIENCES[m][2] for m in markers - asked)) if markers - asked else set()
+    if not tags:
+        return False
+    ages = tags & {"adult", "child", "baby"}
+    if ages and not ages & (_AGES_FOR[age] | {a for m in asked for a in AUDIENCES[m][2]}):
+        return True
+    gender = recipient_gender(need)
+    genders = tags & {"female", "male"}
+    return bool(gender and genders and gender not in genders)
+
+
+def recipient_gender(need: Need) -> str | None:
+    """The recipient's gender where their word says it: "female", "male" or None."""
+    return need.gender or _RECIPIENT_GENDER.get(need.recipient or "")
+
+
+def audience_label(markers: frozenset[str], lang: str) -> str:
+    """Who ``markers`` say a product is for, in words: "women" / "女士"."""
+    column = 4 if lang == "zh" else 3
+    return ("、" if lang == "zh" else " and ").join(
+        AUDIENCES[m][column] for m in AUDIENCES if m in markers)
 
 
 @dataclass
@@ -108,6 +203,9 @@ class Need:
     budget_min: float | None = None
     budget_max: float | None = None
     currency: str | None = None  # the currency the customer named, if any
+    gender: str | None = None  # "female" / "male" when the recipient's word says ("grandma")
+    audiences: set[str] = field(default_factory=set)  # audiences named besides the recipient
+    #                                                  ("baby socks for my mum": baby)
     asked: set[str] = field(default_factory=set)
     pending: str | None = None  # the question the last turn asked
 
@@ -133,10 +231,10 @@ def parse_budget(message: str) -> tuple[str, float, float | None, str | None, tu
 
 
 def _currency(marks: str) -> str | None:
-    for code, pattern in _CURRENCY_WORDS.items():
-        if re.search(pattern, marks, re.I):
-            return code
-    return None
+    """The currency ``marks`` name; the longest word wins, so 美元 is USD, not the 元 in it."""
+    found = [(len(m.group(0)), code) for code, pattern in _CURRENCY_WORDS.items()
+             for m in re.finditer(pattern, marks, re.I)]
+    return max(found)[1] if found else None
 
 
 def understand(message: str, need: Need | None = None) -> Need:
@@ -160,15 +258,25 @@ def understand(message: str, need: Need | None = None) -> Need:
         rest = message[:start] + " " + message[end:]
     low = rest.lower()
     for name, (en, zh, *_) in RECIPIENTS.items():
-        if re.search(rf"\b(?:{en})\b", low) or any(w in rest for w in zh):
+        found = re.search(rf"\b(?:{en})\b", low)
+        word = found.group(0) if found else next((w for w in zh if w in rest), None)
+        if word is not None:
             if need.recipient not in (None, name):  # someone else: a new request
                 fresh = Need()
                 if budget is not None:
                     fresh.budget_min, fresh.budget_max = need.budget_min, need.budget_max
                     fresh.currency = need.currency
                 need = fresh
+            gender = ("female" if word in _FEMALE_WORDS else "male" if word in _MALE_WORDS
+                      else None)
+            if need.recipient != name or gender:
+                need.gender = gender
             need.recipient = name
             break
+    else:
+        word = None
+    others = re.sub(re.escape(word), " ", rest, count=1, flags=re.I) if word else rest
+    need.audiences |= audiences_in(others)
     for name, (en, zh, _) in OCCASIONS.items():
         if re.search(rf"\b(?:{en})\b", low) or any(w in rest for w in zh):
             if name != "gift" or need.occasion is None:

@@ -133,6 +133,11 @@ def _shipments(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(schema.create_table_sql(schema.TABLES_BY_NAME["shipments"]))
 
 
+@migration(12, "the shopping guide's conversation log")
+def _guide_turns(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(schema.create_result_table_sql("guide_turns"))
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

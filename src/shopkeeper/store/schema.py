@@ -644,6 +644,17 @@ RESULT_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
             "decided_by VARCHAR", "decided_at TIMESTAMPTZ",
         ),
     ),
+    "guide_turns": (
+        "Each turn of a shopping-guide conversation: the signed-in customer (none for an "
+        "anonymous shopper), the shopper's message, the guide's reply, the products it picked "
+        "and the need it understood (budget, recipient, occasion, words), so a returning "
+        "customer is remembered.",
+        (
+            "session_id VARCHAR", "turn INTEGER", "customer_id VARCHAR",
+            "created_at TIMESTAMPTZ", "language VARCHAR", "message VARCHAR", "reply VARCHAR",
+            "question VARCHAR", "picks JSON", "need JSON", "method VARCHAR",
+        ),
+    ),
 }
 
 

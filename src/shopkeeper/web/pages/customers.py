@@ -1,6 +1,6 @@
-"""Customers pages: segments (the RFM grid), lifetime value, audience export and search; one
-customer's page with orders, segment and recommendations with their reasons; the shopping
-guide as a chat."""
+"""Customers pages: segments (the RFM grid), lifetime value, audience and replenishment
+downloads, and search; one customer's page with orders, segment, recommendations and what they
+may buy again, with their reasons; the shopping guide as a chat."""
 
 from __future__ import annotations
 
@@ -59,5 +59,10 @@ def customer_page(request: Request, wh: Wh, customer_id: str,
                   principal: Principal = requires(P.CUSTOMERS_READ, web=True)) -> HTMLResponse:
     settings = request.app.state.server.settings
     profile = recommend.customer_profile(wh, customer_id, model_dir=settings.model_dir)
+    try:
+        again = recommend.buy_again(wh, customer_id, n=10,
+                                    lang=page_lang(request, principal))
+    except recommend.RecommendError:  # nothing bought yet (or only returned): nothing to list
+        again = []
     return render(request, principal, "customers/detail.html", title="customers.customer",
-                  c=profile, can_train=principal.may(P.DATA_WRITE))
+                  c=profile, can_train=principal.may(P.DATA_WRITE), again=again)
