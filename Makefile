@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LLM_STAMP := $(VENV)/.llm-stamp
 
-.PHONY: FORCE demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service bench-recommend bench-guide docs clean
+.PHONY: FORCE demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service bench-recommend bench-guide bench-engines docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -93,6 +93,9 @@ bench-recommend: $(STAMP)
 
 bench-guide: $(STAMP)  # on the warehouse `make demo` built
 	$(BIN)/python bench/guide_eval.py
+
+bench-engines: $(STAMP)  # on the warehouse `make demo` built; starts a private PostgreSQL
+	$(BIN)/python bench/warehouse_engines.py
 
 docs: $(STAMP)
 	$(BIN)/python -m shopkeeper.store.schema > docs/schema.md

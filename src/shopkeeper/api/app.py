@@ -44,7 +44,7 @@ class Server:
     def __init__(self, settings: store.Settings, *, workers: int = 2,
                  session_ttl: int = 8 * 3600, warm: bool = False) -> None:
         self.settings = settings
-        self.data_dir = Path(settings.warehouse).parent
+        self.data_dir = settings.data_dir
         self.wh = store.Warehouse.from_settings(settings)
         self.signer = session_signer(self.data_dir)
         self.throttle = LoginThrottle()

@@ -40,7 +40,7 @@ HEARTBEAT_S = 15.0
 
 class _State:
     config: Path | None = None
-    warehouse: Path | None = None
+    warehouse: str | None = None
     debug: bool = False
 
 
@@ -77,8 +77,9 @@ def _version(value: bool) -> None:
 def main_options(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file "
                       "(default: $SHOPKEEPER_CONFIG, else ./shopkeeper.toml).")] = None,
-    warehouse: Annotated[Path | None, typer.Option("--warehouse", "-w",
-                         help="Warehouse file, overriding the config.")] = None,
+    warehouse: Annotated[str | None, typer.Option("--warehouse", "-w",
+                         help="Warehouse file or postgresql:// URL, overriding the config."
+                         )] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                        help="Print the version and exit.")] = False,

@@ -14,7 +14,7 @@ from shopkeeper.cli._common import _as_of, _settings, app, console, err_console,
 
 
 def _last_path(settings: Any) -> Path:
-    return Path(settings.warehouse).parent / "ask-last.json"
+    return settings.data_dir / "ask-last.json"
 
 
 @app.command("ask")

@@ -191,6 +191,33 @@ def sql(
     console.print(table)
 
 
+@app.command("copy-to")
+@handle_errors
+def copy_to(
+    target: Annotated[str, typer.Argument(help="A postgresql://user:password@host:5432/dbname "
+                                          "URL (the database must exist and be empty), or a "
+                                          "new DuckDB file.")],
+) -> None:
+    """Copy the whole store into another warehouse, all or nothing: every table, load record,
+    rejected row, result and account.
+
+    The way a team moves its store onto a PostgreSQL server it shares; then set
+    warehouse = "postgresql://…" in shopkeeper.toml. The source is left as it was.
+
+    Example: shopkeeper copy-to postgresql://ops@db.internal:5432/shop
+    """
+    settings = _settings()
+    with store.Warehouse.from_settings(settings, read_only=True) as source, \
+            store.Warehouse(target, timezone=settings.timezone) as copy, _progress() as bar:
+        copied = store.copy_warehouse(
+            source, copy, progress=lambda table, n: bar(f"copied {table} ({n:,} rows)", None))
+        where = copy.path
+    console.print(f"copied {sum(copied.values()):,} rows in {len(copied)} tables to {where}",
+                  markup=False)
+    console.print(f'work on it with: shopkeeper -w "{where}" status, or warehouse = '
+                  f'"{where}" in shopkeeper.toml', markup=False)
+
+
 @app.command()
 @handle_errors
 def presets() -> None:

@@ -33,19 +33,18 @@ MAX_ENTRIES = 256
 # the store's loaded tables (not results: a chat turn or a draft must not invalidate the KPIs)
 _LOADED = tuple(t.name for t in TABLES)
 # one statement: the loads, and the catalog's row counts of the loaded tables
-_VERSION_SQL = (
-    "SELECT count(*), epoch_us(max(finished_at)), arg_max(load_id, finished_at), "
-    "(SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE schema_name = 'main' "
-    f"AND table_name IN ({', '.join(repr(name) for name in _LOADED)})) FROM loads")
+_VERSION_SQL = ("SELECT count(*), epoch_us(max(finished_at)), arg_max(load_id, finished_at), "
+                "{rows} FROM loads")
 
 
 def data_version(wh: Warehouse) -> str:
     """A text that changes whenever loaded data changes: the loads (count, latest finish and
     load id, written in the same transaction as the load's rows: ingestion, the demo and the
-    generator all go through it) plus the row counts DuckDB keeps in its catalog for the loaded
-    tables, so rows inserted outside a load (a test, a script) count too (rows deleted or
-    updated outside a load do not: DuckDB's estimate keeps them). Cheap: no table is scanned."""
-    n, finished, load_id, rows = wh.query(_VERSION_SQL)[0]
+    generator all go through it) plus the row counts the engine keeps in its catalog for the
+    loaded tables (:meth:`Warehouse.estimated_rows_sql`), so rows inserted outside a load (a
+    test, a script) count too. Cheap: no table is scanned."""
+    n, finished, load_id, rows = wh.query(
+        _VERSION_SQL.format(rows=wh.estimated_rows_sql(_LOADED)))[0]
     return f"{n}:{finished if finished is not None else '-'}:{load_id or '-'}:{rows}"
 
 

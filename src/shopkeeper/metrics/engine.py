@@ -31,7 +31,8 @@ from shopkeeper.metrics.definitions import (
     SOURCES,
     TIME_GRAINS,
 )
-from shopkeeper.store import Warehouse
+from shopkeeper.store import Warehouse, get_table
+from shopkeeper.store.schema import LINEAGE
 
 COMPARISONS = ("previous", "year")
 _ALL = "_all"
@@ -221,8 +222,8 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
     if any(_source_base(s) == "sales" and not missing[s] for s in by_source):
         sales_sql, params = _sales_cte(q, reads_sales)
         ctes.append(sales_sql)
-    ranked = [cte for alias, cte in (("f", _FIRST_ORDERS_CTE), ("rk", _ORDER_RANKS_CTE))
-              if re.search(rf"\b{alias}\.", reads_sales)]
+    ranked = [cte for alias, cte in (("rk|f", _ORDER_RANKS_CTE), ("f", _FIRST_ORDERS_CTE))
+              if re.search(rf"\b({alias})\.", reads_sales)]
     ctes += [_VALUED_ORDERS_CTE, *ranked] if ranked else []
     joined: list[str] = []
     for source, measures in by_source.items():
@@ -235,8 +236,10 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
                           SOURCE_CONDITIONS.get(base, "")])
         if q.money is not None and q.money.converts and base in _CONVERTED:
             name, alias = table.split()
-            table = (f"(SELECT * REPLACE (amount * {q.money.rate_sql('currency')} AS amount) "
-                     f"FROM {name}) {alias}")
+            columns = ", ".join(
+                f"amount * {q.money.rate_sql('currency')} AS amount" if c == "amount" else f'"{c}"'
+                for c in _column_names(name))
+            table = f"(SELECT {columns} FROM {name}) {alias}"
         from_sql = " ".join([table, *(join for alias, join in joins.items()
                                       if re.search(rf"\b{alias}\.", reads))])
         where, where_params = _where(q, base, time_col)
@@ -279,6 +282,11 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
         if any(missing[METRICS[x].source or ""] for x in measures_of(m))
     }
     return sql, params, unavailable
+
+
+def _column_names(table: str) -> list[str]:
+    """The canonical table's columns, lineage included, in order."""
+    return [c.name for c in (*get_table(table).columns, *LINEAGE)]
 
 
 def _source_base(source: str) -> str:
@@ -348,18 +356,22 @@ def _sales_cte(q: MetricQuery, sql_used: str) -> tuple[str, list]:
     order_rate = f" * {money.rate_sql('o.currency')}" if money else ""
     ctes, columns, joins = [], [], []
     if costs:
+        # each product's primary supplier (else its cheapest): one row per product
         ctes.append("""unit_costs AS (
-    SELECT product_id, first(struct_pack(cost := unit_cost, currency := currency)
-                             ORDER BY is_primary DESC NULLS LAST, unit_cost) AS supplier
-    FROM sku_suppliers GROUP BY product_id)""")
+    SELECT product_id, supplier_cost, supplier_currency FROM (
+        SELECT product_id, unit_cost AS supplier_cost, currency AS supplier_currency,
+               row_number() OVER (PARTITION BY product_id ORDER BY is_primary DESC NULLS LAST,
+                                  unit_cost, currency, supplier_id) AS pick
+        FROM sku_suppliers) ranked
+    WHERE pick = 1)""")
         own_cur = "coalesce(p.currency, l.currency)"
-        sup_cur = "coalesce(c.supplier.currency, l.currency)"
+        sup_cur = "coalesce(c.supplier_currency, l.currency)"
         if money:  # both costs converted; a cost in a currency without a rate is unknown
             cost = (f"coalesce(p.unit_cost * {money.rate_sql(own_cur)}, "
-                    f"c.supplier.cost * {money.rate_sql(sup_cur)})")
+                    f"c.supplier_cost * {money.rate_sql(sup_cur)})")
         else:  # a cost counts only in its sale's own currency
             cost = (f"coalesce(CASE WHEN {own_cur} = l.currency THEN p.unit_cost END, "
-                    f"CASE WHEN {sup_cur} = l.currency THEN c.supplier.cost END)")
+                    f"CASE WHEN {sup_cur} = l.currency THEN c.supplier_cost END)")
         columns.append(f"{cost} AS unit_cost")
         joins.append("LEFT JOIN unit_costs c USING (product_id)")
     if products:
@@ -391,15 +403,14 @@ sales AS (
 
 # a customer's sales numbered in time: 1 is their first sale ever, 5 their fifth
 _ORDER_RANKS_CTE = f"""order_ranks AS (
-    SELECT order_id, row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id)
+    SELECT order_id, customer_id, row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id)
            AS order_rank
     FROM orders o SEMI JOIN valued_orders USING (order_id)
     WHERE {_SALE} AND customer_id IS NOT NULL)"""
 
-_FIRST_ORDERS_CTE = f"""first_orders AS (
-    SELECT customer_id, arg_min(order_id, ordered_at) AS first_order_id
-    FROM orders o SEMI JOIN valued_orders USING (order_id)
-    WHERE {_SALE} AND customer_id IS NOT NULL GROUP BY customer_id)"""
+# a customer's first sale (of two at the same moment, the lower order id): their rank-1 order
+_FIRST_ORDERS_CTE = """first_orders AS (
+    SELECT customer_id, order_id AS first_order_id FROM order_ranks WHERE order_rank = 1)"""
 
 
 def _as_date(value: dt.date | str | None) -> dt.date | None:

@@ -212,9 +212,7 @@ class CustomerTools:
         """Whether the warehouse has the ``shipments`` table (a warehouse opened read-only
         before its migration to schema 11 does not)."""
         if self._shipments_table is None:
-            self._shipments_table = bool(self.wh.query(
-                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
-                "AND table_name = 'shipments'")[0][0])
+            self._shipments_table = self.wh.has_table("shipments")
         return self._shipments_table
 
     def _shipments(self, order_ids: list[str]) -> dict[str, tuple[ShipmentInfo, ...]]:

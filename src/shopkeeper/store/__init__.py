@@ -7,6 +7,7 @@ from pathlib import Path as _Path
 from typing import Any as _Any
 
 from shopkeeper.store.config import DEFAULT_CONFIG_NAME, Settings, config_template, load_settings
+from shopkeeper.store.copy import copy_warehouse
 from shopkeeper.store.demo import DemoContext, DemoReport, DemoStep, register_step, run_demo
 from shopkeeper.store.ingest.loader import (
     FilePreview,
@@ -38,6 +39,7 @@ __all__ = [
     "WarehouseStatus",
     "all_presets",
     "config_template",
+    "copy_warehouse",
     "generate_store",
     "get_preset",
     "get_table",

@@ -31,9 +31,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SHOPKEEPER_", extra="forbid")
 
-    warehouse: Path = Field(
+    warehouse: Path | str = Field(
         default=Path("shopkeeper-data/warehouse.duckdb"),
-        description="Path of the DuckDB warehouse file (created on first use).",
+        description="Path of the DuckDB warehouse file (created on first use), or a PostgreSQL "
+        "database a team shares, as 'postgresql://user:password@host:5432/dbname' (migrated on "
+        "first use; see docs/scale.md for what runs there yet).",
     )
     output_dir: Path = Field(
         default=Path("shopkeeper-data/out"),
@@ -122,6 +124,21 @@ class Settings(BaseSettings):
                                    "tokens, for the cost estimate in the usage log.")
     llm_price_output: float = Field(default=0.0, ge=0, description="Price per million output "
                                     "tokens, for the cost estimate in the usage log.")
+
+    @field_validator("warehouse", mode="before")
+    @classmethod
+    def _file_or_url(cls, value: object) -> Path | str:
+        """A ``postgresql://`` URL stays text; anything else is a file path."""
+        text = str(value)
+        return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
+
+    @property
+    def data_dir(self) -> Path:
+        """Folder of the store's local files (uploads, exports): the warehouse file's, or
+        ``shopkeeper-data`` beside the output folder for a database server."""
+        if isinstance(self.warehouse, Path):
+            return self.warehouse.parent
+        return self.output_dir.parent
 
     @field_validator("timezone")
     @classmethod

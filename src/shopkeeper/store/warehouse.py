@@ -98,6 +98,18 @@ class Warehouse:
     transaction, and :meth:`release` lets the file go until the next use.
     """
 
+    engine = "duckdb"
+
+    def __new__(cls, path: str | Path, **settings: Any) -> Warehouse:
+        """A ``postgresql://`` URL opens a :class:`~shopkeeper.store.postgres.PostgresWarehouse`
+        (its ``__init__`` then runs as usual)."""
+        if cls is Warehouse and isinstance(path, str) and path.startswith(
+                ("postgresql://", "postgres://")):
+            from shopkeeper.store.postgres import PostgresWarehouse
+
+            return super().__new__(PostgresWarehouse)
+        return super().__new__(cls)
+
     def __init__(
         self,
         path: str | Path,
@@ -348,6 +360,19 @@ class Warehouse:
 
         Refuses anything but SELECT / EXPLAIN / read PRAGMAs, whatever the connection allows.
         """
+        self._check_read_only(sql)
+        try:
+            cursor = self._con.execute(sql)
+            if cursor.description is None:
+                return [], []
+            rows = cursor.fetchmany(limit) if limit else cursor.fetchall()
+            return [d[0] for d in cursor.description], rows
+        except duckdb.Error as exc:
+            raise WarehouseError(f"query failed: {str(exc).splitlines()[0]}") from exc
+
+    @staticmethod
+    def _check_read_only(sql: str) -> None:
+        """Raise :class:`ReadOnlyQueryError` unless ``sql`` is one statement that only reads."""
         try:
             statements = duckdb.extract_statements(sql)
         except duckdb.Error as exc:
@@ -360,14 +385,20 @@ class Warehouse:
                 f"only read-only queries are allowed here (got {kind}); use 'shopkeeper ingest' "
                 "to change data"
             )
-        try:
-            cursor = self._con.execute(sql)
-            if cursor.description is None:
-                return [], []
-            rows = cursor.fetchmany(limit) if limit else cursor.fetchall()
-            return [d[0] for d in cursor.description], rows
-        except duckdb.Error as exc:
-            raise WarehouseError(f"query failed: {str(exc).splitlines()[0]}") from exc
+
+    def has_table(self, name: str) -> bool:
+        """Whether the table exists (a warehouse opened read-only before the migration that
+        adds it does not have it)."""
+        return bool(self.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+            "AND table_schema = current_schema()", [name])[0][0])
+
+    def estimated_rows_sql(self, tables: Sequence[str]) -> str:
+        """A scalar subquery: the catalog's row estimate of ``tables`` together, read without
+        scanning them (rows inserted count; DuckDB's estimate keeps deleted ones)."""
+        names = ", ".join("'" + t.replace("'", "''") + "'" for t in tables)
+        return ("(SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() "
+                f"WHERE schema_name = 'main' AND table_name IN ({names}))")
 
     def count(self, table: str) -> int:
         schema.get_table(table)
@@ -428,7 +459,11 @@ class Warehouse:
                         [zone, source])
         if not self.configured_timezone:
             self.timezone = zone
-            self._con.execute(f"SET TimeZone = '{zone}'")
+            self.set_session_timezone(zone)
+
+    def set_session_timezone(self, zone: str) -> None:
+        """Read days, weeks and months at ``zone``'s midnight from now on (this session only)."""
+        self._con.execute(f"SET TimeZone = '{zone}'")
 
     def timezone_origin(self) -> tuple[str, str]:
         """The store's time zone and where it came from (the settings, a load, the default)."""

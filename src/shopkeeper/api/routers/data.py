@@ -209,7 +209,7 @@ def load_upload(upload_id: str, body: LoadRequest, request: Request,
 @job_kind("ingest", P.DATA_WRITE)
 def _ingest_job(ctx: JobContext) -> dict[str, Any]:
     params = ctx.params
-    folder = Path(ctx.settings.warehouse).parent / "uploads" / params["upload_id"]
+    folder = ctx.settings.data_dir / "uploads" / params["upload_id"]
     report = store.ingest(ctx.wh, [folder / params["name"]], preset=params.get("preset") or None,
                           default_currency=ctx.settings.currency, force=bool(params.get("force")),
                           progress=ctx.progress, source_label="upload")

@@ -111,7 +111,7 @@ def summary_job(server: Any, params: dict[str, Any], actor: str) -> Job:
 
 
 def reports_dir(settings: store.Settings) -> Path:
-    return Path(settings.warehouse).parent / "exports" / "reports"
+    return settings.data_dir / "exports" / "reports"
 
 
 @job_kind(REPORT_KIND, P.FINANCE_READ)

@@ -1,0 +1,321 @@
+"""The PostgreSQL warehouse: the same store on a database server a team shares.
+
+Selected by a ``postgresql://`` URL as the warehouse. Every capability writes its SQL once, in
+DuckDB's dialect; :func:`to_postgres` translates it with sqlglot, plus the few rewrites sqlglot
+leaves to us (``GROUP BY ALL``, semi and anti joins, unnamed subqueries, ``any_value``,
+``arg_min``/``arg_max``, ``epoch_us``). Bulk writes use ``COPY``. Nothing here holds business
+logic: a query that gives a different answer here than on DuckDB is a translation bug, and the
+conformance tests (``tests/test_engine_conformance.py``) fail on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from shopkeeper.errors import WarehouseError
+from shopkeeper.store import migrations
+from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
+from shopkeeper.store.warehouse import Warehouse
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+_NUMERIC_OID = 1700
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(URL_SCHEMES)
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and status."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
+# -- translation --------------------------------------------------------------------------
+def _is_aggregate(node: exp.Expression) -> bool:
+    return any(not found.find_ancestor(exp.Window) for found in node.find_all(exp.AggFunc))
+
+
+def _group_by_all(select: exp.Select) -> None:
+    group = select.args.get("group")
+    if not group or not group.args.get("all"):
+        return
+    positions = [exp.Literal.number(i + 1) for i, e in enumerate(select.expressions)
+                 if not _is_aggregate(e) and not isinstance(e.unalias(), exp.Window)]
+    select.set("group", exp.Group(expressions=positions) if positions else None)
+
+
+def _semi_anti_joins(select: exp.Select) -> None:
+    joins = select.args.get("joins") or []
+    kept = []
+    for join in joins:
+        kind = (join.args.get("kind") or "").upper()
+        if kind not in ("SEMI", "ANTI"):
+            kept.append(join)
+            continue
+        right = join.this
+        right_name = right.alias_or_name
+        left = select.args["from_"].this
+        left_name = left.alias_or_name
+        using = join.args.get("using")
+        if using:
+            condition = exp.and_(*(
+                exp.EQ(this=exp.column(u.name, right_name), expression=exp.column(u.name, left_name))
+                for u in using))
+        else:
+            condition = join.args["on"]
+        probe = exp.Exists(this=exp.select("1").from_(right.copy()).where(condition.copy()))
+        select.where(probe if kind == "SEMI" else exp.Not(this=probe), copy=False)
+    select.set("joins", kept or None)
+
+
+def _name_subqueries(tree: exp.Expression) -> None:
+    for i, sub in enumerate(list(tree.find_all(exp.Subquery))):
+        if isinstance(sub.parent, exp.From | exp.Join) and not sub.alias:
+            sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_q{i}")))
+
+
+def _postgres_functions(node: exp.Expression) -> exp.Expression:
+    def pg(sql: str) -> exp.Expression:
+        return sqlglot.parse_one(sql, read="postgres")
+
+    def text(e: exp.Expression) -> str:
+        return e.sql(dialect="postgres")
+
+    if isinstance(node, exp.IgnoreNulls) and isinstance(node.this, exp.AnyValue):
+        node = node.this  # DuckDB's any_value skips NULLs anyway
+    if isinstance(node, exp.AnyValue):
+        value = text(node.this)
+        return pg(f"(array_agg({value}) FILTER (WHERE {value} IS NOT NULL))[1]")
+    if isinstance(node, exp.ArgMin | exp.ArgMax):
+        order = "" if isinstance(node, exp.ArgMin) else " DESC"
+        value, key = text(node.this), text(node.expression)
+        return pg(f"(array_agg({value} ORDER BY {key}{order}) FILTER (WHERE {key} IS NOT NULL))[1]")
+    if isinstance(node, exp.Explode) and isinstance(node.this, exp.Placeholder):
+        return pg("UNNEST(__list_parameter__)")  # a list parameter: sent binary, so typed
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
+        return pg(f"CAST(EXTRACT(EPOCH FROM {text(node.expressions[0])}) * 1000000 AS BIGINT)")
+    return node
+
+
+@functools.lru_cache(maxsize=4096)
+def to_postgres(sql: str, *, with_params: bool = True) -> str:
+    """DuckDB SQL (with ``?`` parameters) as PostgreSQL (with ``%s`` parameters; a literal
+    ``%`` doubled when the statement is run with parameters, as psycopg wants)."""
+    out = []
+    for tree in sqlglot.parse(sql, read="duckdb"):
+        if tree is None:
+            continue
+        for select in list(tree.find_all(exp.Select)):
+            _group_by_all(select)
+            _semi_anti_joins(select)
+        _name_subqueries(tree)
+        tree = tree.transform(_postgres_functions)
+        if with_params:
+            for literal in tree.find_all(exp.Literal):
+                if literal.is_string and "%" in literal.this:
+                    literal.set("this", literal.this.replace("%", "%%"))
+        out.append(tree.sql(dialect="postgres").replace("__list_parameter__", "%b"))
+    return ";\n".join(out)
+
+
+# -- a DuckDB-like connection -------------------------------------------------------------
+def _python(value: Any) -> Any:
+    """A parameter or cell as psycopg wants it: no numpy scalars, no NaN, JSON as text."""
+    if value is None or type(value).__name__ in ("NaTType", "NAType"):  # pandas' missing
+        return None
+    if hasattr(value, "item") and not isinstance(value, list | tuple | dict):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, list | tuple):
+        return [_python(v) for v in value]
+    if type(value).__name__ == "Timestamp":  # pandas: NaT is None, others are datetimes
+        return None if value != value else value.to_pydatetime()  # noqa: PLR0124
+    return value
+
+
+class Result:
+    """The slice of DuckDB's result API the capabilities use."""
+
+    def __init__(self, cursor) -> None:
+        self._cursor = cursor
+
+    @property
+    def description(self):
+        return self._cursor.description
+
+    def fetchone(self):
+        return self._cursor.fetchone() if self._cursor.description else None
+
+    def fetchall(self) -> list[tuple]:
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        return self._cursor.fetchmany(size) if self._cursor.description else []
+
+    def df(self):
+        import pandas as pd
+
+        description = self._cursor.description or []
+        frame = pd.DataFrame.from_records(self.fetchall(), columns=[d.name for d in description])
+        for i, d in enumerate(description):  # NUMERIC comes back as Decimal: DuckDB gives floats
+            if d.type_code == _NUMERIC_OID:
+                frame.isetitem(i, pd.to_numeric(frame.iloc[:, i], errors="coerce"))
+        return frame
+
+
+class Connection:
+    """A psycopg connection that runs DuckDB-dialect SQL (translated) and answers like DuckDB."""
+
+    def __init__(self, url: str, *, timezone: str | None = None) -> None:
+        import psycopg
+
+        self.url = url
+        try:
+            self._pg = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise WarehouseError(
+                f"cannot connect to the PostgreSQL warehouse {redacted(url)}: "
+                f"{str(exc).strip().splitlines()[0]}") from exc
+        if timezone:
+            self.set_timezone(timezone)
+
+    def set_timezone(self, zone: str) -> None:
+        self._pg.execute("SELECT set_config('TimeZone', %s, false)", [zone])
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Result:
+        import psycopg
+
+        try:
+            translated = to_postgres(sql, with_params=bool(params))
+        except sqlglot.errors.ParseError as exc:
+            raise WarehouseError(f"cannot translate SQL for PostgreSQL: {exc}") from exc
+        cursor = self._pg.cursor()
+        try:
+            cursor.execute(translated, [_python(p) for p in params] if params else None)
+        except psycopg.Error as exc:
+            raise WarehouseError(
+                f"query failed on PostgreSQL: {str(exc).strip().splitlines()[0]}") from exc
+        return Result(cursor)
+
+    def copy_rows(self, table: str, columns: list[str], rows) -> None:
+        """Append rows with COPY, the fast bulk path."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        with self._pg.cursor() as cursor, cursor.copy(
+                f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([_python(v) for v in row])
+
+    def cursor(self) -> Connection:
+        """Another connection to the same database (DuckDB's cursor: its own transactions)."""
+        other = Connection(self.url)
+        zone = self._pg.execute("SHOW TimeZone").fetchone()[0]
+        other.set_timezone(zone)
+        return other
+
+    def close(self) -> None:
+        self._pg.close()
+
+
+# -- the warehouse ------------------------------------------------------------------------
+_MIGRATION_LOCK = 7_420_001  # pg_advisory_lock key: one migrating process at a time
+
+
+class PostgresWarehouse(Warehouse):
+    """A store's warehouse in a PostgreSQL database, with the interface of :class:`Warehouse`.
+
+    Many processes may read and write at once (PostgreSQL's MVCC and row locks), so there is
+    no file lock to wait for and ``on_demand`` holds the connection like any other use.
+    ``memory_limit`` and ``threads`` are DuckDB settings and mean nothing here.
+    """
+
+    engine = "postgresql"
+
+    def __init__(self, url: str, *, read_only: bool = False, timezone: str | None = None,
+                 **_duckdb_settings: Any) -> None:
+        self.url = url
+        self.path = redacted(url)
+        self.read_only = read_only
+        self.configured_timezone = timezone or None
+        self.timezone = timezone or DEFAULT_TIMEZONE
+        self.memory_limit, self.threads, self.lock_timeout = None, 0, 0.0
+        self.on_demand = False
+        self._open = None
+        self._open_read_only = read_only
+        self._closed = False
+        self._attach(read_only=read_only)
+
+    def _connect(self, *, read_only: bool) -> Connection:
+        con = Connection(self.url)
+        if not read_only:
+            con._pg.execute("SELECT pg_advisory_lock(%s)", [_MIGRATION_LOCK])
+            try:
+                migrations.migrate(con)
+            finally:
+                con._pg.execute("SELECT pg_advisory_unlock(%s)", [_MIGRATION_LOCK])
+        elif migrations.current_version(con) == 0:
+            con.close()
+            raise WarehouseError(f"no warehouse in {self.path}; run 'shopkeeper init' first")
+        stored = stored_timezone(con)
+        self.timezone = self.configured_timezone or (stored[0] if stored else DEFAULT_TIMEZONE)
+        con.set_timezone(self.timezone)
+        return con
+
+    def _is_current(self) -> bool:
+        return True
+
+    def shared(self) -> PostgresWarehouse:
+        """Another connection to the same database, for another thread."""
+        other = object.__new__(PostgresWarehouse)
+        other.__dict__.update(self.__dict__)
+        other._open = self._con.cursor()
+        other._closed = False
+        return other
+
+    def insert_df(self, table: str, df: Any) -> int:
+        """Append a DataFrame to ``table`` with COPY, matching columns by name."""
+        columns = [str(c) for c in df.columns]
+        self._con.copy_rows(table, columns, df.itertuples(index=False, name=None))
+        return len(df)
+
+    def estimated_rows_sql(self, tables: Sequence[str]) -> str:
+        """Rows inserted less rows deleted, from the server's statistics (no scan; they lag
+        a committed write by up to a second)."""
+        names = ", ".join("'" + t.replace("'", "''") + "'" for t in tables)
+        return ("(SELECT coalesce(sum(n_tup_ins - n_tup_del), 0) FROM pg_stat_user_tables "
+                f"WHERE schemaname = current_schema() AND relname IN ({names}))")
+
+    def release_memory(self) -> None:
+        """Nothing to hand back: the server manages its own memory."""
+
+    def set_session_timezone(self, zone: str) -> None:
+        self._con.set_timezone(zone)
+
+    def read_only_query(self, sql: str, limit: int | None = None) -> tuple[list[str], list[tuple]]:
+        """As :meth:`Warehouse.read_only_query`, inside a READ ONLY transaction as well."""
+        self._check_read_only(sql)
+        pg = self._con._pg
+        pg.execute("BEGIN TRANSACTION READ ONLY")
+        try:
+            result = self._con.execute(sql)
+            if result.description is None:
+                return [], []
+            rows = result.fetchmany(limit) if limit else result.fetchall()
+            return [d[0] for d in result.description], rows
+        except WarehouseError as exc:
+            raise WarehouseError(str(exc).replace("query failed on PostgreSQL", "query failed")
+                                 ) from exc
+        finally:
+            with contextlib.suppress(Exception):
+                pg.execute("ROLLBACK")
