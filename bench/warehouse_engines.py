@@ -1,5 +1,5 @@
-"""The same store on DuckDB and on PostgreSQL: the copy, then every metric by each dimension on
-both engines, side by side, with their ratio and a check that the answers are equal to the cent.
+"""The same store on DuckDB and on PostgreSQL: the copy, every metric by each dimension on both
+engines side by side with their ratio and a check that the answers are equal, then ingestion.
 
     .venv/bin/python bench/warehouse_engines.py                  # the store `make demo` built
     .venv/bin/python bench/warehouse_engines.py --warehouse other.duckdb --postgres URL
@@ -85,7 +85,47 @@ def main() -> int:
                   f"{p_s:>13.3f} {p_s / d_s:>6.1f}×  yes")
         print(f"\nPostgreSQL / DuckDB, geometric mean: "
               f"{statistics.geometric_mean(ratios):.1f}×")
+        bench_ingest(server, stack)
     return 0
+
+
+def bench_ingest(server: postgres_server.Server, stack: contextlib.ExitStack) -> None:
+    """The demo's Online Retail export in two halves that overlap by a month (the second
+    restates May), then the second half again (same bytes: skipped), into a new store on each
+    engine."""
+    import tempfile
+
+    import pandas as pd
+
+    from shopkeeper.store import ingest
+    from shopkeeper.store.demo import demo_data_files
+
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    raw = pd.read_parquet(demo_data_files()[0])
+    halves = [folder / "first" / "online_retail.parquet", folder / "second" / "online_retail.parquet"]
+    for path, part in zip(halves, [raw[raw.InvoiceDate < "2011-06-01"],
+                                   raw[raw.InvoiceDate >= "2011-05-01"]], strict=True):
+        path.parent.mkdir()
+        part.to_parquet(path)
+    url = server.create_database("shopkeeper_bench_ingest")
+    stack.callback(server.drop_database, url)
+    duck = stack.enter_context(Warehouse(folder / "w.duckdb"))
+    pg = stack.enter_context(Warehouse(url))
+    print("\ningest (the Online Retail export in two overlapping halves):")
+    print(f"{'file':<34} {'rows':>8} {'DuckDB s':>9} {'PostgreSQL s':>13} {'ratio':>7}")
+    for label, path in [("first half (to May 2011)", halves[0]),
+                        ("second half (from May: restates it)", halves[1]),
+                        ("second half again (skipped)", halves[1])]:
+        d_s, report = timed(lambda: ingest(duck, [path], preset="uci_online_retail",  # noqa: B023
+                                           default_currency="GBP"), 1)
+        p_s, _ = timed(lambda: ingest(pg, [path], preset="uci_online_retail",  # noqa: B023
+                                      default_currency="GBP"), 1)
+        print(f"{label:<34} {report.rows_read:>8,} {d_s:>9.2f} {p_s:>13.2f} "
+              f"{p_s / d_s:>6.1f}×")
+    assert_same(metrics.query(duck, list(metrics.METRICS), by="month").df,
+                metrics.query(pg, list(metrics.METRICS), by="month").df, "after the loads")
+    print(f"order lines: {duck.count('order_lines'):,} on DuckDB, "
+          f"{pg.count('order_lines'):,} on PostgreSQL; every metric by month equal")
 
 
 if __name__ == "__main__":

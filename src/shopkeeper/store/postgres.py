@@ -15,14 +15,17 @@ import functools
 import json
 import math
 import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
 from shopkeeper.errors import WarehouseError
-from shopkeeper.store import migrations
+from shopkeeper.store import migrations, schema
 from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
 from shopkeeper.store.warehouse import Warehouse
 
@@ -180,6 +183,7 @@ class Connection:
 
     def __init__(self, url: str, *, timezone: str | None = None) -> None:
         import psycopg
+        from psycopg.types.json import set_json_loads
 
         self.url = url
         try:
@@ -188,6 +192,8 @@ class Connection:
             raise WarehouseError(
                 f"cannot connect to the PostgreSQL warehouse {redacted(url)}: "
                 f"{str(exc).strip().splitlines()[0]}") from exc
+        # JSON comes back as text, as DuckDB returns it
+        set_json_loads(lambda data: data.decode() if isinstance(data, bytes) else data, self._pg)
         if timezone:
             self.set_timezone(timezone)
 
@@ -228,8 +234,58 @@ class Connection:
         self._pg.close()
 
 
+# -- moving rows between engines ----------------------------------------------------------
+_LOADED_TABLES = tuple(t.name for t in schema.TABLES)
+# what a load reads besides the loaded tables: earlier files, rejects and the time zone
+_SHADOW_TABLES = (*_LOADED_TABLES, "load_files", "quarantine", "rejected_orders",
+                  "store_settings")
+_ARROW_TYPES = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(),
+                "DATE": pa.date32(), "DOUBLE": pa.float64(), "FLOAT": pa.float32(),
+                "VARCHAR": pa.string(), "JSON": pa.string(),
+                "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC")}
+BATCH_ROWS = 50_000
+
+
+def _arrow_type(duckdb_type: str) -> pa.DataType:
+    decimal = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", duckdb_type)
+    if decimal:
+        return pa.decimal128(int(decimal[1]), int(decimal[2]))
+    if duckdb_type not in _ARROW_TYPES:
+        raise WarehouseError(f"cannot move a {duckdb_type} column between engines yet")
+    return _ARROW_TYPES[duckdb_type]
+
+
+def _copy_table_out(con: Connection, table: str, scratch: Warehouse) -> int:
+    """Every row of ``table`` on PostgreSQL into the same table of the DuckDB ``scratch``."""
+    described = scratch.query(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = current_schema() ORDER BY ordinal_position", [table])
+    schema_ = pa.schema([(name, _arrow_type(kind)) for name, kind in described])
+    names = ", ".join(f'"{name}"' for name, _ in described)
+    n = 0
+    with con._pg.cursor(name=f"out_{table}") as cursor:  # server-side: batches, not all rows
+        cursor.execute(f'SELECT {names} FROM "{table}"')
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            columns = list(zip(*rows, strict=True))
+            batch = pa.table([pa.array(column, type=field.type)
+                              for column, field in zip(columns, schema_, strict=True)],
+                             schema=schema_)
+            scratch.insert_df(table, batch)
+            n += len(rows)
+    return n
+
+
+def _copy_rows_in(con: Connection, table: str, scratch: Warehouse, where: str,
+                  params: list) -> None:
+    """The DuckDB ``scratch`` table's rows matching ``where`` appended here with COPY."""
+    result = scratch.connection.execute(f'SELECT * FROM "{table}" WHERE {where}', params)
+    columns = [d[0] for d in result.description]
+    con.copy_rows(table, columns, result.fetchall())
+
+
 # -- the warehouse ------------------------------------------------------------------------
 _MIGRATION_LOCK = 7_420_001  # pg_advisory_lock key: one migrating process at a time
+_LOAD_LOCK = 7_420_002  # pg_advisory_xact_lock key: one load at a time
 
 
 class PostgresWarehouse(Warehouse):
@@ -295,6 +351,78 @@ class PostgresWarehouse(Warehouse):
         names = ", ".join("'" + t.replace("'", "''") + "'" for t in tables)
         return ("(SELECT coalesce(sum(n_tup_ins - n_tup_del), 0) FROM pg_stat_user_tables "
                 f"WHERE schemaname = current_schema() AND relname IN ({names}))")
+
+    def load_through_duckdb(self, load: Callable[[Warehouse], Any]) -> Any:
+        """Run a DuckDB load (``load(scratch)`` returns a report with ``load_id``) against a
+        local copy of this store's loaded tables, then write what it changed here in one
+        transaction: rows added, rows it replaced or quarantined as orphans removed, its
+        rejected rows, file records and load record.
+
+        The ingestion's file readers and checks are DuckDB's, so they are the same code on
+        both engines. Loads take turns (a transaction-scoped advisory lock); readers and
+        other writers go on meanwhile. The local copy costs a read of the loaded tables per
+        load.
+        """
+        from shopkeeper.store.warehouse import Warehouse as DuckDBWarehouse
+
+        with tempfile.TemporaryDirectory(prefix="shopkeeper-load-") as folder, \
+                self.transaction() as con:
+            con._pg.execute("SELECT pg_advisory_xact_lock(%s)", [_LOAD_LOCK])
+            with DuckDBWarehouse(Path(folder) / "shadow.duckdb", memory_limit=None,
+                                 timezone=self.configured_timezone) as scratch:
+                for table in _SHADOW_TABLES:
+                    _copy_table_out(con, table, scratch)
+                    if table in _LOADED_TABLES:
+                        scratch.connection.execute(
+                            f'CREATE TEMP TABLE "_before_{table}" AS SELECT _load_id, '
+                            f'_source_file, _source_row FROM "{table}"')
+                stored = stored_timezone(scratch.connection)
+                if stored and not self.configured_timezone:
+                    scratch.timezone = stored[0]
+                    scratch.set_session_timezone(stored[0])
+                report = load(scratch)
+                if report.load_id is not None:
+                    self._apply_load(con, scratch, report.load_id)
+        stored = stored_timezone(self._con)
+        if stored and not self.configured_timezone:
+            self.timezone = stored[0]
+            self.set_session_timezone(stored[0])
+        return report
+
+    def _apply_load(self, con: Connection, scratch: Warehouse, load_id: str) -> None:
+        """Write one load's changes from the local copy ``scratch`` into this database."""
+        files = [r[0] for r in scratch.query(
+            "SELECT source_file FROM load_files WHERE load_id = ?", [load_id])]
+        for table in _LOADED_TABLES:
+            gone = scratch.query_df(
+                f'SELECT * FROM "_before_{table}" EXCEPT ALL '
+                f'SELECT _load_id, _source_file, _source_row FROM "{table}"')
+            if len(gone):
+                con._pg.execute('CREATE TEMP TABLE _gone (_load_id TEXT, _source_file TEXT, '
+                                '_source_row BIGINT) ON COMMIT DROP')
+                con.copy_rows("_gone", list(gone.columns), gone.itertuples(index=False))
+                # loaded rows always carry their lineage: an equality join (a hash join);
+                # rows written outside a load may lack it, and are matched NULL for NULL
+                con._pg.execute(
+                    f'DELETE FROM "{table}" t USING _gone g WHERE t._load_id = g._load_id '
+                    'AND t._source_file = g._source_file AND t._source_row = g._source_row')
+                con._pg.execute(
+                    f'DELETE FROM "{table}" t USING _gone g WHERE (g._load_id IS NULL OR '
+                    'g._source_file IS NULL OR g._source_row IS NULL) AND '
+                    't._load_id IS NOT DISTINCT FROM g._load_id AND '
+                    't._source_file IS NOT DISTINCT FROM g._source_file AND '
+                    't._source_row IS NOT DISTINCT FROM g._source_row')
+                con._pg.execute("DROP TABLE _gone")
+            _copy_rows_in(con, table, scratch, "_load_id = ?", [load_id])
+        for table in ("quarantine", "rejected_orders"):  # a file loaded again: its new rejects
+            con.execute(f"DELETE FROM {table} WHERE source_file IN (SELECT unnest(?))", [files])
+            _copy_rows_in(con, table, scratch, "load_id = ?", [load_id])
+        for table in ("load_files", "loads"):
+            _copy_rows_in(con, table, scratch, "load_id = ?", [load_id])
+        zone = scratch.query("SELECT value, source FROM store_settings WHERE key = 'timezone'")
+        if zone:
+            con.execute("DELETE FROM store_settings WHERE key = 'timezone'")
+            _copy_rows_in(con, "store_settings", scratch, "key = 'timezone'", [])
 
     def release_memory(self) -> None:
         """Nothing to hand back: the server manages its own memory."""

@@ -160,6 +160,11 @@ def ingest(
     ``generated`` marks the data as synthetic; ``source_label`` replaces the file path in
     lineage columns (the demo uses ``generated:…``).
     """
+    if warehouse.engine != "duckdb":  # read and checked by DuckDB, then written to the server
+        return warehouse.load_through_duckdb(lambda scratch: ingest(
+            scratch, paths, preset=preset, mapping=mapping, encoding=encoding,
+            default_currency=default_currency, force=force, generated=generated,
+            source_label=source_label, progress=progress))
     files = expand_sources(paths)
     candidates = [mapping] if mapping else preset_registry.candidates(preset)
     load_id = "L" + uuid.uuid4().hex[:12]
