@@ -1,5 +1,6 @@
 """The same store on DuckDB and on PostgreSQL: the copy, every metric by each dimension on both
-engines side by side with their ratio and a check that the answers are equal, then ingestion.
+engines side by side with their ratio and a check that the answers are equal, ingestion, and
+20 writers with 50 readers on PostgreSQL at once.
 
     .venv/bin/python bench/warehouse_engines.py                  # the store `make demo` built
     .venv/bin/python bench/warehouse_engines.py --warehouse other.duckdb --postgres URL
@@ -46,6 +47,10 @@ def main() -> int:
     parser.add_argument("--postgres", default=None, help="an existing server's URL (a user "
                         "that may create databases); default: start a private one")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--writers", type=int, default=20)
+    parser.add_argument("--readers", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0,
+                        help="how long the writers and readers run")
     args = parser.parse_args()
     path = args.warehouse or load_settings().warehouse
     if not Path(path).exists():
@@ -86,7 +91,76 @@ def main() -> int:
         print(f"\nPostgreSQL / DuckDB, geometric mean: "
               f"{statistics.geometric_mean(ratios):.1f}×")
         bench_ingest(server, stack)
+        bench_concurrency(server, stack, args.writers, args.readers, args.seconds)
     return 0
+
+
+def bench_concurrency(server: postgres_server.Server, stack: contextlib.ExitStack,
+                      writers: int, readers: int, seconds: float) -> None:
+    """``writers`` threads each load small exports one after another while ``readers`` threads
+    ask for metrics, every thread on its own connection, for ``seconds``: then every row
+    written must be there exactly once, and no thread may have seen an error."""
+    import tempfile
+    import threading
+
+    from shopkeeper.store import ingest
+
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    url = server.create_database("shopkeeper_bench_concurrency")
+    stack.callback(server.drop_database, url)
+    Warehouse(url).close()  # migrated once, before the crowd arrives
+    deadline = time.monotonic() + seconds
+    errors: list[str] = []
+    loaded = [0] * writers
+    reads = [0] * readers
+    rows_per_file = 50
+
+    def writer(w: int) -> None:
+        try:
+            with Warehouse(url) as wh:
+                n = 0
+                while time.monotonic() < deadline:
+                    path = folder / f"w{w}-{n}" / "order_lines.csv"
+                    path.parent.mkdir()
+                    path.write_text(
+                        "order_id,line_number,product_id,quantity,unit_price,currency\n"
+                        + "".join(f"W{w}-{n}-{i},1,SKU{i % 9},{1 + i % 3},{2 + i % 5}.50,USD\n"
+                                  for i in range(rows_per_file)))
+                    report = ingest(wh, [path], preset="canonical_order_lines")
+                    loaded[w] += report.rows_loaded
+                    n += 1
+        except Exception as exc:  # noqa: BLE001 - counted and printed
+            errors.append(f"writer {w}: {exc}")
+
+    def reader(r: int) -> None:
+        try:
+            with Warehouse(url, read_only=True) as wh:
+                while time.monotonic() < deadline:
+                    lines = wh.count("order_lines")
+                    if lines % rows_per_file:
+                        errors.append(f"reader {r} saw half a load: {lines} lines")
+                    reads[r] += 1
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"reader {r}: {exc}")
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    threads += [threading.Thread(target=reader, args=(r,)) for r in range(readers)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    with Warehouse(url, read_only=True) as wh:
+        in_store = wh.count("order_lines")
+        loads, recorded = wh.query("SELECT count(*), coalesce(sum(rows_loaded), 0) FROM loads")[0]
+    print(f"\nconcurrency on PostgreSQL: {writers} writers, {readers} readers, {elapsed:.0f} s")
+    print(f"  loads committed {loads:,} ({loads / elapsed:.1f}/s), rows written "
+          f"{sum(loaded):,}, rows in the store {in_store:,}, recorded by the loads {recorded:,}")
+    print(f"  reads {sum(reads):,} ({sum(reads) / elapsed:,.0f}/s); errors {len(errors)}; "
+          f"lost rows {sum(loaded) - in_store:,}")
+    for error in errors[:5]:
+        print("  ", error)
 
 
 def bench_ingest(server: postgres_server.Server, stack: contextlib.ExitStack) -> None:

@@ -154,6 +154,21 @@ def test_the_online_retail_store_matches_by_month_country_and_customer(tmp_path,
                 assert_same(a.df, metrics.query(pg, list(METRICS), by=dim).df, str(dim))
             assert [(t.name, t.rows, t.first, t.last) for t in duck.status().tables] == [
                 (t.name, t.rows, t.first, t.last) for t in pg.status().tables]
+            # the monthly finance report: its narrative word for word, every fact and table
+            from shopkeeper import finance
+            from shopkeeper.finance.report import report_tables
+
+            (a,), (b,) = (finance.build_reports(wh, "month") for wh in (duck, pg))
+            assert a.narrative.text == b.narrative.text
+            assert {k: _value(f.value) for k, f in a.facts.items()} == {
+                k: _value(f.value) for k, f in b.facts.items()}
+            tables_a, tables_b = report_tables(a), report_tables(b)
+            assert tables_a.keys() == tables_b.keys()
+            for name, frame in tables_a.items():
+                other = tables_b[name]
+                if name == "about":  # when each was generated differs, nothing else may
+                    frame, other = (t[t["item"] != "generated at"] for t in (frame, other))
+                assert_same(frame, other, f"report table {name}")
 
 
 @needs_server
@@ -393,3 +408,61 @@ def test_concurrent_loads_and_readers_on_one_server_lose_nothing(pg_url, tmp_pat
         assert wh.count("order_lines") == 800
         assert wh.query("SELECT count(*), sum(rows_loaded) FROM loads")[0] == (4, 800)
     assert all(n % 200 == 0 for n in seen)
+
+
+# -- forecasts and plans -------------------------------------------------------------------
+def _stored(wh: Warehouse, table: str, drop: set[str]) -> list[tuple]:
+    frame = wh.query_df(f'SELECT * FROM "{table}"')
+    frame = frame[[c for c in frame.columns if c not in drop]]
+    return sorted((tuple(_value(v) for v in row) for row in frame.itertuples(index=False)),
+                  key=repr)
+
+
+@needs_server
+@pytest.mark.parametrize("freq", ["D", "W"])
+def test_forecasts_and_the_plan_are_the_same_on_both_engines(freq, pg_url, tmp_path):
+    """A deterministic forecast to 1e-6 and the replenishment plan exactly, run and stored on
+    each engine from the same store (fast, packed, MOQ, overstocked, dead and new SKUs)."""
+    import numpy as np
+
+    from shopkeeper import forecast, inventory
+    from tests.forecast_fixtures import demand_store
+    from tests.test_plan import DAYS, _stock, _supplier
+
+    rng = np.random.default_rng(3)
+    days = DAYS * 3 if freq == "W" else DAYS
+    series = {"FAST": rng.poisson(20, days).astype(float),
+              "PACKS": rng.poisson(5, days).astype(float),
+              "MOQ": rng.poisson(1, days).astype(float),
+              "FULL": rng.poisson(2, days).astype(float),
+              "DEAD": np.concatenate([[30.0], np.zeros(days - 1)]),
+              "NEW": np.concatenate([np.zeros(days - 3), [500.0, 0.0, 20.0]])}
+    with Warehouse(tmp_path / "w.duckdb") as duck:
+        demand_store(duck, series,
+                     suppliers=[_supplier("FAST", 10), _supplier("PACKS", 5, pack=12),
+                                _supplier("MOQ", 3, moq=100), _supplier("FULL", 5),
+                                _supplier("DEAD", 5), _supplier("NEW", 5),
+                                {**_supplier("FAST", 2, cost=3.0), "supplier_id": "S-ALT",
+                                 "is_primary": False}],
+                     stock=[_stock("FAST", 50), _stock("PACKS", 0), _stock("MOQ", 0),
+                            _stock("FULL", 500), _stock("DEAD", 40), _stock("NEW", 0)])
+        with _on_postgres(duck, pg_url) as pg:
+            runs = [forecast.forecast_demand(wh, freq=freq, horizon=8 if freq == "W" else 28)
+                    for wh in (duck, pg)]
+            keys = ["unique_id", "ds"]
+            a, b = (r.forecasts.sort_values(keys).reset_index(drop=True) for r in runs)
+            assert a[keys].astype(str).equals(b[keys].astype(str))
+            assert (a["model"] == b["model"]).all()
+            for column in ("yhat", "lo_80", "hi_80", "lo_95", "hi_95"):
+                assert np.allclose(a[column], b[column], rtol=0, atol=1e-6), column
+            volatile = {"run_id", "created_at", "plan_id", "finished_at", "started_at"}
+            for table in ("forecasts", "model_choices", "backtest_scores"):
+                assert _stored(duck, table, volatile) == _stored(pg, table, volatile), table
+            if freq == "D":
+                plans = [inventory.make_plan(wh).lines.sort_values("product_id") for wh in
+                         (duck, pg)]
+                pd.testing.assert_frame_equal(plans[0].reset_index(drop=True),
+                                              plans[1].reset_index(drop=True))
+                assert plans[0].set_index("product_id").loc["FAST", "supplier_id"] == "S-FAST"
+                assert _stored(duck, "plan_lines", volatile) == _stored(pg, "plan_lines",
+                                                                        volatile)

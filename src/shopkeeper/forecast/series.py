@@ -98,8 +98,8 @@ def build_series(
         params.append(list(products))
     where = " AND ".join(filters)
     last, keys, first = warehouse.query(
-        f"SELECT max(CAST(o.ordered_at AS DATE)), count(DISTINCT (l.product_id, "
-        f"{'o.channel' if level == 'sku_channel' else 'NULL'})), "
+        f"SELECT max(CAST(o.ordered_at AS DATE)), count(DISTINCT (l.product_id, CAST("
+        f"{'o.channel' if level == 'sku_channel' else 'NULL'} AS VARCHAR))), "
         f"min(CAST(o.ordered_at AS DATE)) FROM order_lines l JOIN orders o "
         f"USING (order_id) WHERE {where}",
         params,

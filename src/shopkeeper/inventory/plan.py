@@ -225,13 +225,15 @@ def _sku_facts(
         stock AS (
             SELECT product_id, sum(on_hand) AS on_hand, sum(on_order) AS on_order,
                    sum(reserved) AS reserved FROM counts GROUP BY 1),
-        supplier AS (
-            SELECT product_id, arg_min(supplier_id, (NOT coalesce(is_primary, false), unit_cost))
-                       AS supplier_id,
-                   arg_min(struct_pack(unit_cost, lead_time_days, lead_time_std_days, moq,
-                                       order_multiple, currency),
-                           (NOT coalesce(is_primary, false), unit_cost)) AS terms
-            FROM sku_suppliers GROUP BY 1),
+        supplier AS (  -- the primary supplier, else the cheapest (ties: the lowest id)
+            SELECT * FROM (
+                SELECT product_id, supplier_id, unit_cost, lead_time_days, lead_time_std_days,
+                       moq, order_multiple, currency,
+                       row_number() OVER (PARTITION BY product_id ORDER BY
+                           NOT coalesce(is_primary, false), unit_cost NULLS LAST, supplier_id)
+                           AS pick
+                FROM sku_suppliers) ranked
+            WHERE pick = 1),
         sales AS (
             SELECT l.product_id, sum(l.line_amount) AS revenue_365d,
                    max(CAST(o.ordered_at AS DATE)) AS last_sale
@@ -255,13 +257,13 @@ def _sku_facts(
                coalesce(stock.on_hand, 0) AS on_hand, coalesce(stock.on_order, 0) AS on_order,
                coalesce(stock.reserved, 0) AS reserved, stock.product_id IS NOT NULL AS counted,
                supplier.supplier_id,
-               CAST(coalesce(supplier.terms.unit_cost, p.unit_cost) AS DOUBLE) AS unit_cost,
-               CASE WHEN supplier.terms.unit_cost IS NOT NULL THEN supplier.terms.currency
+               CAST(coalesce(supplier.unit_cost, p.unit_cost) AS DOUBLE) AS unit_cost,
+               CASE WHEN supplier.unit_cost IS NOT NULL THEN supplier.currency
                     WHEN p.unit_cost IS NOT NULL THEN p.currency END AS cost_currency,
-               supplier.terms.lead_time_days AS lead_time_days,
-               coalesce(supplier.terms.lead_time_std_days, 0) AS lead_time_std_days,
-               coalesce(supplier.terms.moq, 1) AS moq,
-               coalesce(supplier.terms.order_multiple, 1) AS order_multiple,
+               supplier.lead_time_days AS lead_time_days,
+               coalesce(supplier.lead_time_std_days, 0) AS lead_time_std_days,
+               coalesce(supplier.moq, 1) AS moq,
+               coalesce(supplier.order_multiple, 1) AS order_multiple,
                coalesce(sales.revenue_365d, 0) AS revenue_365d, sales.last_sale,
                coalesce(xyz.cv, 99) AS weekly_cv
         FROM fc LEFT JOIN err USING (product_id) LEFT JOIN products p USING (product_id)

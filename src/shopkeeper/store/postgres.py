@@ -102,6 +102,15 @@ def _postgres_functions(node: exp.Expression) -> exp.Expression:
         order = "" if isinstance(node, exp.ArgMin) else " DESC"
         value, key = text(node.this), text(node.expression)
         return pg(f"(array_agg({value} ORDER BY {key}{order}) FILTER (WHERE {key} IS NOT NULL))[1]")
+    if isinstance(node, exp.Explode) and isinstance(node.this, exp.GenerateSeries):
+        series = node.this  # DuckDB's list, unnested: PostgreSQL's set-returning function
+        start, end = text(series.args["start"]), text(series.args["end"])
+        step = series.args.get("step")
+        return pg(f"generate_series(CAST({start} AS TIMESTAMP), CAST({end} AS TIMESTAMP)"
+                  + (f", {text(step)})" if step else ")"))
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "hash" and len(
+            node.expressions) == 1:  # any stable non-negative hash serves to split work
+        return pg(f"abs(hashtextextended(CAST({text(node.expressions[0])} AS TEXT), 0))")
     if isinstance(node, exp.Explode) and isinstance(node.this, exp.Placeholder):
         return pg("UNNEST(__list_parameter__)")  # a list parameter: sent binary, so typed
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
