@@ -83,6 +83,15 @@ def assert_same(duck: pd.DataFrame, pg: pd.DataFrame, what: str) -> None:
     ("SELECT any_value(x) FROM t", "(ARRAY_AGG(x) FILTER(WHERE x IS NOT NULL))[1]"),
     ("SELECT arg_max(id, at) FROM t", "(ARRAY_AGG(id ORDER BY at DESC) FILTER(WHERE at IS NOT NULL))[1]"),
     ("SELECT x FROM t WHERE y = ?", "WHERE y = %s"),
+    ("SELECT mode(c) FROM t", "MODE() WITHIN GROUP (ORDER BY c)"),
+    ("SELECT list(e ORDER BY c)[1:3] FROM t", "(ARRAY_AGG(e ORDER BY c))[1:3]"),
+    ("SELECT CAST(unnest(generate_series(a, b, INTERVAL 1 DAY)) AS DATE) FROM t",
+     "GENERATE_SERIES(CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP), INTERVAL '1 DAY')"),
+    ("SELECT hash(p) % ? FROM t", "ABS(HASHTEXTEXTENDED(CAST(p AS TEXT), 0)) % %s"),
+    ("SELECT x FROM t WHERE y IN (SELECT unnest(?))", "WHERE y = ANY(%s)"),
+    ("SELECT x FROM t WHERE y NOT IN (SELECT unnest(?))", "WHERE NOT y = ANY(%s)"),
+    ("SELECT ?, unnest(?), 'approved'", "UNNEST(%b)"),
+    ("SELECT x FROM t WHERE y LIKE 'a%' AND z = ?", "LIKE 'a%%'"),
 ])
 def test_duckdb_sql_is_translated_for_postgres(duckdb_sql, expected):
     assert expected in to_postgres(duckdb_sql)
@@ -466,3 +475,44 @@ def test_forecasts_and_the_plan_are_the_same_on_both_engines(freq, pg_url, tmp_p
                 assert plans[0].set_index("product_id").loc["FAST", "supplier_id"] == "S-FAST"
                 assert _stored(duck, "plan_lines", volatile) == _stored(pg, "plan_lines",
                                                                         volatile)
+
+
+# -- the faces on a server ---------------------------------------------------------------
+WEB_PAGES = ["/", "/metrics", "/finance", "/stock", "/reviews", "/content", "/service",
+             "/customers", "/customers/guide", "/data", "/settings", "/chat"]
+
+
+@needs_server
+def test_the_workspace_and_every_api_read_serve_from_postgres(shop, pg_url):
+    """Signed in through the API (a session and an audit row written to the server), every GET
+    of the REST API without required parameters and every web page answers without a server
+    error."""
+    import re as re_
+
+    from tests.server_fixtures import make_workspace, serve, sign_in
+
+    with _on_postgres(shop, pg_url):
+        pass
+    ws = make_workspace(pg_url)
+    with serve(ws) as client:
+        sign_in(client, "owner")
+        spec = client.get("/api/v1/openapi.json").json()
+        fill = {"customer_id": "c1", "sku": "P1", "product_id": "P1"}
+        checked = 0
+        for path, operations in spec["paths"].items():
+            get = operations.get("get")
+            names = re_.findall(r"{(\w+)}", path)
+            if get is None or any(n not in fill for n in names) or any(
+                    p.get("required") and p["in"] != "path" for p in get.get("parameters", [])):
+                continue
+            for name in names:
+                path = path.replace("{" + name + "}", fill[name])
+            answer = client.get(path)
+            assert answer.status_code < 500, f"{path}: {answer.text[:300]}"
+            checked += 1
+        assert checked >= 30
+        for page in WEB_PAGES:
+            answer = client.get(page)
+            assert answer.status_code == 200, f"{page}: {answer.status_code}"
+    with Warehouse(pg_url) as pg:
+        assert pg.query("SELECT count(*) FROM web_sessions")[0][0] >= 1

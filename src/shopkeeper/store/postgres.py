@@ -86,6 +86,15 @@ def _name_subqueries(tree: exp.Expression) -> None:
             sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_q{i}")))
 
 
+def _unnested_parameter(query: exp.Expression | None) -> bool:
+    """Whether ``query`` is ``(SELECT unnest(?))`` and nothing more."""
+    select = query.this if isinstance(query, exp.Subquery) else query
+    return (isinstance(select, exp.Select) and len(select.expressions) == 1
+            and isinstance(select.expressions[0], exp.Explode)
+            and isinstance(select.expressions[0].this, exp.Placeholder)
+            and not any(select.args.get(k) for k in ("from_", "where", "group", "joins")))
+
+
 def _postgres_functions(node: exp.Expression) -> exp.Expression:
     def pg(sql: str) -> exp.Expression:
         return sqlglot.parse_one(sql, read="postgres")
@@ -102,6 +111,9 @@ def _postgres_functions(node: exp.Expression) -> exp.Expression:
         order = "" if isinstance(node, exp.ArgMin) else " DESC"
         value, key = text(node.this), text(node.expression)
         return pg(f"(array_agg({value} ORDER BY {key}{order}) FILTER (WHERE {key} IS NOT NULL))[1]")
+    if isinstance(node, exp.In) and _unnested_parameter(node.args.get("query")):
+        # x IN (SELECT unnest(?)) → x = ANY(?): the list takes x's type, even when empty
+        return pg(f"{text(node.this)} = ANY(__any_parameter__)")
     if isinstance(node, exp.Explode) and isinstance(node.this, exp.GenerateSeries):
         series = node.this  # DuckDB's list, unnested: PostgreSQL's set-returning function
         start, end = text(series.args["start"]), text(series.args["end"])
@@ -113,6 +125,11 @@ def _postgres_functions(node: exp.Expression) -> exp.Expression:
         return pg(f"abs(hashtextextended(CAST({text(node.expressions[0])} AS TEXT), 0))")
     if isinstance(node, exp.Explode) and isinstance(node.this, exp.Placeholder):
         return pg("UNNEST(__list_parameter__)")  # a list parameter: sent binary, so typed
+    if isinstance(node, exp.Bracket) and isinstance(node.this, exp.Func):
+        node.set("this", exp.Paren(this=node.this))  # PostgreSQL subscripts (f(x))[i] only
+        return node
+    if isinstance(node, exp.Mode) and not isinstance(node.parent, exp.WithinGroup):
+        return pg(f"mode() WITHIN GROUP (ORDER BY {text(node.this)})")
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
         return pg(f"CAST(EXTRACT(EPOCH FROM {text(node.expressions[0])}) * 1000000 AS BIGINT)")
     return node
@@ -135,7 +152,8 @@ def to_postgres(sql: str, *, with_params: bool = True) -> str:
             for literal in tree.find_all(exp.Literal):
                 if literal.is_string and "%" in literal.this:
                     literal.set("this", literal.this.replace("%", "%%"))
-        out.append(tree.sql(dialect="postgres").replace("__list_parameter__", "%b"))
+        out.append(tree.sql(dialect="postgres").replace("__list_parameter__", "%b")
+                   .replace("__any_parameter__", "%s"))
     return ";\n".join(out)
 
 
