@@ -24,6 +24,7 @@ from shopkeeper.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "shopkeeper.toml"
 DEFAULT_MEMORY_LIMIT = "2GB"
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")  # a warehouse on a database server
 
 
 class Settings(BaseSettings):
@@ -130,7 +131,7 @@ class Settings(BaseSettings):
     def _file_or_url(cls, value: object) -> Path | str:
         """A ``postgresql://`` URL stays text; anything else is a file path."""
         text = str(value)
-        return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
+        return text if text.startswith(DATABASE_URL_SCHEMES) else Path(text)
 
     @property
     def data_dir(self) -> Path:

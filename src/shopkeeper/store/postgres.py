@@ -29,12 +29,7 @@ from shopkeeper.store import migrations, schema
 from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
 from shopkeeper.store.warehouse import Warehouse
 
-URL_SCHEMES = ("postgresql://", "postgres://")
 _NUMERIC_OID = 1700
-
-
-def is_postgres_url(target: object) -> bool:
-    return isinstance(target, str) and target.startswith(URL_SCHEMES)
 
 
 def redacted(url: str) -> str:
@@ -347,7 +342,7 @@ class PostgresWarehouse(Warehouse):
                 migrations.migrate(con)
             finally:
                 con._pg.execute("SELECT pg_advisory_unlock(%s)", [_MIGRATION_LOCK])
-        elif migrations.current_version(con) == 0:
+        elif con._pg.execute("SELECT to_regclass('_migrations') IS NULL").fetchone()[0]:
             con.close()
             raise WarehouseError(f"no warehouse in {self.path}; run 'shopkeeper init' first")
         stored = stored_timezone(con)
@@ -390,12 +385,10 @@ class PostgresWarehouse(Warehouse):
         other writers go on meanwhile. The local copy costs a read of the loaded tables per
         load.
         """
-        from shopkeeper.store.warehouse import Warehouse as DuckDBWarehouse
-
         with tempfile.TemporaryDirectory(prefix="shopkeeper-load-") as folder, \
                 self.transaction() as con:
             con._pg.execute("SELECT pg_advisory_xact_lock(%s)", [_LOAD_LOCK])
-            with DuckDBWarehouse(Path(folder) / "shadow.duckdb", memory_limit=None,
+            with Warehouse(Path(folder) / "shadow.duckdb", memory_limit=None,
                                  timezone=self.configured_timezone) as scratch:
                 for table in _SHADOW_TABLES:
                     _copy_table_out(con, table, scratch)

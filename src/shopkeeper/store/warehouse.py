@@ -26,7 +26,7 @@ from shopkeeper.errors import (
     WarehouseLockedError,
 )
 from shopkeeper.store import migrations, schema
-from shopkeeper.store.config import DEFAULT_MEMORY_LIMIT, Settings
+from shopkeeper.store.config import DATABASE_URL_SCHEMES, DEFAULT_MEMORY_LIMIT, Settings
 from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
 
 _READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
@@ -103,8 +103,7 @@ class Warehouse:
     def __new__(cls, path: str | Path, **settings: Any) -> Warehouse:
         """A ``postgresql://`` URL opens a :class:`~shopkeeper.store.postgres.PostgresWarehouse`
         (its ``__init__`` then runs as usual)."""
-        if cls is Warehouse and isinstance(path, str) and path.startswith(
-                ("postgresql://", "postgres://")):
+        if cls is Warehouse and isinstance(path, str) and path.startswith(DATABASE_URL_SCHEMES):
             from shopkeeper.store.postgres import PostgresWarehouse
 
             return super().__new__(PostgresWarehouse)
