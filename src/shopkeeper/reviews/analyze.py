@@ -123,11 +123,9 @@ def _store(wh: Warehouse, review_ids: list[str], sentiment: list[dict],
            aspects: list[dict]) -> None:
     with wh.transaction() as con:
         if review_ids:
-            con.register("_analysed", pd.DataFrame({"review_id": review_ids}))
             for table in ("review_sentiment", "review_aspects"):
-                con.execute(f"DELETE FROM {table} WHERE review_id IN "
-                            "(SELECT review_id FROM _analysed)")
-            con.unregister("_analysed")
+                con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT unnest(?))",
+                            [list(review_ids)])
         if sentiment:
             wh.insert_df("review_sentiment", pd.DataFrame(sentiment))
         if aspects:

@@ -75,6 +75,25 @@ def _semi_anti_joins(select: exp.Select) -> None:
     select.set("joins", kept or None)
 
 
+def _aliases_in_order_by(select: exp.Select) -> None:
+    """DuckDB reads a select alias inside an ORDER BY expression (``ORDER BY a + b``);
+    PostgreSQL only takes a bare alias there, so the aliased expressions are written out."""
+    order = select.args.get("order")
+    if not order:
+        return
+    aliases = {e.alias: e.this for e in select.expressions
+               if isinstance(e, exp.Alias) and e.alias}
+    # an alias that its own expression reads as a column (coalesce(x, 0) AS x) stays as it is
+    aliases = {name: e for name, e in aliases.items()
+               if name not in {c.name for c in e.find_all(exp.Column)}}
+    for ordered in order.expressions:
+        if isinstance(ordered.this, exp.Column):
+            continue
+        for column in list(ordered.this.find_all(exp.Column)):
+            if not column.table and column.name in aliases:
+                column.replace(exp.Paren(this=aliases[column.name].copy()))
+
+
 def _name_subqueries(tree: exp.Expression) -> None:
     for i, sub in enumerate(list(tree.find_all(exp.Subquery))):
         if isinstance(sub.parent, exp.From | exp.Join) and not sub.alias:
@@ -141,6 +160,7 @@ def to_postgres(sql: str, *, with_params: bool = True) -> str:
         for select in list(tree.find_all(exp.Select)):
             _group_by_all(select)
             _semi_anti_joins(select)
+            _aliases_in_order_by(select)
         _name_subqueries(tree)
         tree = tree.transform(_postgres_functions)
         if with_params:
