@@ -1,4 +1,4 @@
-"""Copy a whole store from one warehouse to another: DuckDB to PostgreSQL, or back.
+"""Copy a whole store out of a DuckDB warehouse: into PostgreSQL, or into a new DuckDB file.
 
 A team that outgrows one machine moves its store to a database server with one call, and a
 conformance check compares the two engines on the same rows.
