@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+import zlib
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from shopkeeper import __version__
 from shopkeeper.forecast.auto import AutoForecaster, ForecastResult, ProgressFn
 from shopkeeper.forecast.hierarchy import hierarchy_frames, reconcile
 from shopkeeper.forecast.series import (
+    FREQS,
     DemandSeries,
     ForecastError,
     apply_closed_weekdays,
@@ -31,6 +34,11 @@ DEFAULT_INPUT_SIZE = {"D": 365, "W": 156, "M": None}
 # rolling windows) but would take 10,000 SKUs past the 4 GB memory target
 # (bench/forecast_scale.py)
 DEFAULT_LGBM_INPUT_SIZE = {"D": 400, "W": 156, "M": None}
+ENGINES = ("local", "spark")
+PARTITIONS = (None, "category")
+# a category bigger than this is split by a hash of the series id: one worker's fit stays
+# within its memory, and a cluster has parts to spread
+DEFAULT_PARTITION_SERIES = 5_000
 
 
 @dataclass
@@ -79,6 +87,10 @@ def forecast_demand(
     progress: ProgressFn | None = None,
     kind: str = "forecast",
     isolate: bool = False,
+    partition_by: str | None = None,
+    max_partition_series: int = DEFAULT_PARTITION_SERIES,
+    engine: str = "local",
+    source: str | None = None,
 ) -> ForecastRun:
     """Forecast demand from the warehouse's orders and store the run.
 
@@ -88,60 +100,68 @@ def forecast_demand(
     ``isolate=True`` fits in a spawned child process at a lower priority (see
     ``forecast/isolated.py``): for a server, whose request threads would otherwise wait for
     the fit to let go of Python's interpreter lock.
+
+    ``partition_by="category"`` fits each category (split into parts of at most
+    ``max_partition_series`` series) on its own: model rankings, interval scales and the
+    global LightGBM model are then per partition. ``engine="spark"`` runs the same on Spark
+    (see :mod:`shopkeeper.forecast.spark`), reading the tables from ``warehouse`` or from the
+    Parquet/Delta folder ``source``; the run is written to ``warehouse`` either way, and it
+    equals the local run with the same partitions.
     """
     horizon = horizon or DEFAULT_HORIZON.get(freq, 28)
+    if engine not in ENGINES:
+        raise ForecastError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if partition_by not in PARTITIONS:
+        raise ForecastError(f"unknown partitioning {partition_by!r}; choose "
+                            f"{' or '.join(p for p in PARTITIONS if p)} (or none)")
+    if hierarchy and (partition_by or engine != "local"):
+        raise ForecastError("a reconciled hierarchy needs every series in one fit: forecast "
+                            "with --hierarchy on the local engine without partitions")
+    if engine == "spark":
+        from shopkeeper.forecast.spark import forecast_on_spark
+
+        return forecast_on_spark(
+            warehouse, level=level, freq=freq, horizon=horizon, models=models,
+            n_windows=n_windows, cutoff=cutoff, history_days=history_days, products=products,
+            save=save, progress=progress, kind=kind, partition_by=partition_by,
+            max_partition_series=max_partition_series, source=source)
     report = progress or (lambda phase, fraction: None)
     report("reading demand series from the warehouse", None)
     series = build_series(
         warehouse, level=level, freq=freq, cutoff=cutoff, history_days=history_days,
         products=products,
     )
-    calendar, closed_days, calendar_notes = _calendar(warehouse, series, horizon)
-    if len(closed_days):
-        filled, shut = fill_closed_days(series.df, closed_days)
-        series = replace(series, df=filled)
-        if shut:
-            calendar_notes.append(
-                f"{shut:,} closed day(s) in the history (store_calendar): their sales are read "
-                "as missing, filled with the mean of the open days before them")
-    df = series.df
-    s_df = tags = None
+    spec, notes = fit_spec(warehouse, start=series.df["ds"].min(), cutoff=series.cutoff,
+                           freq=freq, horizon=horizon, models=models, n_windows=n_windows,
+                           n_jobs=n_jobs)
     if hierarchy:
-        df, s_df, tags = hierarchy_frames(series)
-    forecaster = AutoForecaster(
-        horizon,
-        freq=series.pandas_freq,
-        season_length=series.season_length,
-        models=models,
-        n_windows=n_windows,
-        input_size=DEFAULT_INPUT_SIZE.get(freq),
-        lgbm_input_size=DEFAULT_LGBM_INPUT_SIZE.get(freq),
-        n_jobs=n_jobs,
-    )
-    if isolate:
-        from shopkeeper.forecast.isolated import fit_isolated
-
-        result = fit_isolated(forecaster, df, progress, exog=calendar)
+        filled, shut = fill_closed_days(series.df, spec.closed_days)
+        df, s_df, tags = hierarchy_frames(replace(series, df=filled))
+        result, _ = fit_partition(df, replace(spec, fill_closed=False), progress=progress,
+                                  isolate=isolate)
+    elif partition_by is None:
+        result, shut = fit_partition(series.df, spec, progress=progress, isolate=isolate)
     else:
-        result = forecaster.fit(df, exog=calendar, progress=progress).result_
-    report("checking for weekdays the store is closed", None)
-    closed = closed_weekdays(warehouse, series.cutoff) if freq == "D" else []
-    result.forecasts = apply_closed_weekdays(result.forecasts, closed)
-    future_shut = closed_days[closed_days > pd.Timestamp(series.cutoff)]
-    if len(future_shut):
-        result.forecasts = zero_closed_days(result.forecasts, future_shut)
-        calendar_notes.append(f"{len(future_shut):,} planned closed day(s) in the horizon "
-                              "(store_calendar): forecast zero")
-    result.notes = [*calendar_notes, *result.notes]
+        parts = partition_series(series.df["unique_id"].unique(), series.level,
+                                 series.categories, partition_by, max_partition_series)
+        fitted = {}
+        for i, (name, ids) in enumerate(parts.groupby(parts, sort=True).groups.items()):
+            report(f"partition {name}: {len(ids):,} series ({i + 1}/{parts.nunique()})",
+                   i / parts.nunique())
+            sub = series.df[series.df["unique_id"].isin(ids)].reset_index(drop=True)
+            fitted[name] = fit_partition(sub, spec)
+        result, shut = merge_results(fitted)
+    result.notes = [*notes, *_closed_notes(spec, shut), *result.notes]
     if hierarchy:
         report(f"reconciling {len(s_df):,} series so every level adds up ({reconciler})", None)
         result.forecasts = reconcile(result.forecasts, s_df, tags, reconciler)
     params = {
         "models": models, "n_windows": n_windows, "history_days": history_days,
         "hierarchy": hierarchy, "reconciler": reconciler if hierarchy else None,
-        "input_size": forecaster.input_size, "lgbm_input_size": forecaster.lgbm_input_size,
-        "products": products, "closed_weekdays": closed,
-        "calendar": calendar is not None,
+        "input_size": spec.input_size, "lgbm_input_size": spec.lgbm_input_size,
+        "products": products, "closed_weekdays": spec.closed_weekdays,
+        "calendar": spec.calendar is not None, "engine": engine,
+        "partition_by": partition_by,
     }
     run = ForecastRun(uuid.uuid4().hex[:12], kind, series, result, params)
     if save:
@@ -151,16 +171,151 @@ def forecast_demand(
     return run
 
 
-def _calendar(warehouse: Warehouse, series: DemandSeries,
+# -- the fit of one partition, the same on one machine and on a cluster --------------------
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """Everything a partition's fit needs besides its series: picklable, so a cluster's
+    workers fit with exactly the settings the driver chose."""
+
+    horizon: int
+    freq: str
+    season_length: int
+    models: str | list[str]
+    n_windows: int
+    input_size: int | None
+    lgbm_input_size: int | None
+    n_jobs: int
+    cutoff: pd.Timestamp
+    calendar: pd.DataFrame | None
+    closed_days: pd.Series
+    closed_weekdays: list[int]
+    fill_closed: bool = True
+
+    def forecaster(self) -> AutoForecaster:
+        return AutoForecaster(
+            self.horizon, freq=FREQS[self.freq][0], season_length=self.season_length,
+            models=self.models, n_windows=self.n_windows, input_size=self.input_size,
+            lgbm_input_size=self.lgbm_input_size, n_jobs=self.n_jobs)
+
+
+def fit_spec(warehouse: Warehouse, *, start: pd.Timestamp, cutoff: dt.date, freq: str,
+             horizon: int, models: str | list[str], n_windows: int,
+             n_jobs: int) -> tuple[FitSpec, list[str]]:
+    """The fit's settings and the store calendar's (read from ``warehouse``), with a note."""
+    calendar, closed_days, notes = _calendar(warehouse, start, cutoff, freq, horizon)
+    closed = closed_weekdays(warehouse, cutoff) if freq == "D" else []
+    return FitSpec(
+        horizon=horizon, freq=freq, season_length=FREQS[freq][2], models=models,
+        n_windows=n_windows, input_size=DEFAULT_INPUT_SIZE.get(freq),
+        lgbm_input_size=DEFAULT_LGBM_INPUT_SIZE.get(freq), n_jobs=n_jobs,
+        cutoff=pd.Timestamp(cutoff), calendar=calendar, closed_days=closed_days,
+        closed_weekdays=closed), notes
+
+
+def fit_partition(df: pd.DataFrame, spec: FitSpec, *, progress: ProgressFn | None = None,
+                  isolate: bool = False) -> tuple[ForecastResult, int]:
+    """Forecast one partition's series: closed days filled, models backtested and chosen,
+    closed weekdays and planned closures applied. Returns the result and how many closed
+    days the history held."""
+    shut = 0
+    if spec.fill_closed and len(spec.closed_days):
+        df, shut = fill_closed_days(df, spec.closed_days)
+    forecaster = spec.forecaster()
+    if isolate:
+        from shopkeeper.forecast.isolated import fit_isolated
+
+        result = fit_isolated(forecaster, df, progress, exog=spec.calendar)
+    else:
+        result = forecaster.fit(df, exog=spec.calendar, progress=progress).result_
+    result.forecasts = apply_closed_weekdays(result.forecasts, spec.closed_weekdays)
+    future_shut = spec.closed_days[spec.closed_days > spec.cutoff]
+    if len(future_shut):
+        result.forecasts = zero_closed_days(result.forecasts, future_shut)
+    return result, shut
+
+
+def _closed_notes(spec: FitSpec, shut: int) -> list[str]:
+    notes = []
+    if shut:
+        notes.append(f"{shut:,} closed day(s) in the history (store_calendar): their sales are "
+                     "read as missing, filled with the mean of the open days before them")
+    future_shut = spec.closed_days[spec.closed_days > spec.cutoff]
+    if len(future_shut):
+        notes.append(f"{len(future_shut):,} planned closed day(s) in the horizon "
+                     "(store_calendar): forecast zero")
+    return notes
+
+
+def partition_series(ids, level: str, categories: dict[str, str], by: str | None,
+                     max_series: int = DEFAULT_PARTITION_SERIES) -> pd.Series:
+    """Each series id's partition, by its category (``by="category"``) or one for all; a
+    part bigger than ``max_series`` is split by a stable hash of the id, so the same store
+    gets the same partitions on every machine."""
+    ids = pd.Index(sorted(ids), name="unique_id")
+    if by is None:
+        return pd.Series("all", index=ids, name="partition")
+    sku = ids.str.split(" @ ").str[0] if level == "sku_channel" else ids
+    key = {
+        "sku": lambda: pd.Index(sku).map(lambda p: categories.get(p, "uncategorised")),
+        "sku_channel": lambda: pd.Index(sku).map(lambda p: categories.get(p, "uncategorised")),
+        "category": lambda: ids,
+        "total": lambda: ids,
+    }[level]()
+    part = pd.Series(list(key), index=ids, name="partition")
+    sizes = part.map(part.value_counts())
+    buckets = -(-sizes // max(1, max_series))
+    split = buckets > 1
+    if split.any():
+        digest = pd.Series([zlib.crc32(str(i).encode()) for i in ids], index=ids)
+        part[split] = part[split] + "#" + (digest[split] % buckets[split]).astype(str)
+    return part
+
+
+def merge_results(parts: dict[str, tuple[ForecastResult, int]]) -> tuple[ForecastResult, int]:
+    """One result from the partitions' (in partition order): frames stacked, each
+    partition's ensembles and notes named by it, interval scales averaged over partitions
+    weighted by their series."""
+    names = sorted(parts)
+    results = [parts[n][0] for n in names]
+
+    def stack(attr: str) -> pd.DataFrame:
+        frames = [getattr(r, attr) for r in results if len(getattr(r, attr))]
+        if not frames:
+            return getattr(results[0], attr)
+        return pd.concat(frames, ignore_index=True)
+
+    weights = [len(r.choices) for r in results]
+    levels = sorted({level for r in results for level in r.interval_scales})
+    scales = {level: float(np.average(
+        [r.interval_scales.get(level, 1.0) for r in results], weights=weights))
+        for level in levels}
+    single = len(names) == 1
+    merged = ForecastResult(
+        forecasts=stack("forecasts"), scores=stack("scores"), choices=stack("choices"),
+        backtest=stack("backtest"), candidates=stack("candidates"),
+        seconds=float(sum(r.seconds for r in results)),
+        ensembles={(group if single else f"{name}: {group}"): models
+                   for name, r in zip(names, results, strict=True)
+                   for group, models in r.ensembles.items()},
+        notes=[note if single else f"{name}: {note}"
+               for name, r in zip(names, results, strict=True) for note in r.notes],
+        interval_scales=scales,
+    )
+    return merged, max((parts[n][1] for n in names), default=0)
+
+
+def _calendar(warehouse: Warehouse, start: pd.Timestamp, cutoff: dt.date, freq: str,
               horizon: int) -> tuple[pd.DataFrame | None, pd.Series, list[str]]:
     """The store calendar as the global model's inputs over history and horizon, the closed
     days, and a note; (None, no days, no note) for weekly and monthly series or a store without
     a calendar."""
     none = pd.Series([], dtype="datetime64[ns]")
-    if series.freq != "D" or series.df.empty:
+    if freq != "D" or pd.isna(start):
         return None, none, []
-    end = series.cutoff + dt.timedelta(days=horizon)
-    calendar = store_calendar(warehouse, series.df["ds"].min().date(), end)
+    end = cutoff + dt.timedelta(days=horizon)
+    calendar = store_calendar(warehouse, pd.Timestamp(start).date(), end)
     if calendar.empty:
         return None, none, []
     marked = {c: int(calendar[c].sum()) for c in ("holiday", "promotion")}

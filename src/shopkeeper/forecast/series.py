@@ -88,6 +88,40 @@ def build_series(
     short would look like a demand drop. The filling, imputing and summing run in DuckDB, so
     10,000 SKUs × 2 years never become a per-day Python frame before the final one.
     """
+    query = series_query(warehouse, level=level, freq=freq, cutoff=cutoff,
+                         history_days=history_days, products=products,
+                         handle_stockouts=handle_stockouts)
+    frames = [warehouse.query_df(query.sql, params) for params in query.batches]
+    warehouse.release_memory()  # the forecast that follows needs it more than DuckDB's cache
+    df = pd.concat(frames, ignore_index=True)
+    if len(query.batches) > 1:
+        df = df.groupby(["unique_id", "ds"], as_index=False, sort=True)[["y", "stockout_days"]].sum()
+    df = finish_series(df, query.end, freq)
+    return DemandSeries(df.reset_index(drop=True), level, freq, query.end.date(),
+                        series_categories(warehouse))
+
+
+@dataclass(frozen=True)
+class SeriesQuery:
+    """The statement that builds the series, once per batch of parameters, and its cut-off."""
+
+    sql: str
+    batches: list[list]
+    end: pd.Timestamp
+
+
+def series_query(
+    warehouse: Warehouse,
+    *,
+    level: str = "sku",
+    freq: str = "D",
+    cutoff: dt.date | str | None = None,
+    history_days: int | None = None,
+    products: list[str] | None = None,
+    handle_stockouts: bool = True,
+) -> SeriesQuery:
+    """The series statement for ``warehouse``'s engine (see :func:`build_series`); clear
+    errors when there is nothing to forecast."""
     check_level_freq(level, freq)
     filters, params = ["coalesce(o.status, '') <> 'cancelled'"], []
     if cutoff is not None:
@@ -122,31 +156,36 @@ def build_series(
     days = (end - max(pd.Timestamp(first), start if start is not None else pd.Timestamp(first))).days
     # the SKU-day grid is the statement's working set: past a few million rows DuckDB needs
     # more than its default memory limit, so large stores run as SKU batches
-    batches = max(1, -(-keys * (days + 1) // GRID_ROWS_PER_BATCH))
+    batches = max(1, -(-keys * (days + 1) // GRID_ROWS_PER_BATCH)) if warehouse.batched_scans else 1
     sql = _series_sql(where, level, unit, start is not None, handle_stockouts, batches > 1)
-    frames = []
-    for batch in range(batches):
-        frames.append(warehouse.query_df(sql, [
-            *params, *([batches, batch] if batches > 1 else []),
-            *([str(start.date())] if start is not None else []), str(end.date()), str(end.date()),
-        ]))
-    warehouse.release_memory()  # the forecast that follows needs it more than DuckDB's cache
-    df = pd.concat(frames, ignore_index=True)
-    if batches > 1:
-        df = df.groupby(["unique_id", "ds"], as_index=False, sort=True)[["y", "stockout_days"]].sum()
-    df["ds"] = pd.to_datetime(df["ds"])
+    return SeriesQuery(sql, [
+        [*params, *([batches, batch] if batches > 1 else []),
+         *([str(start.date())] if start is not None else []), str(end.date()), str(end.date())]
+        for batch in range(batches)], end)
+
+
+def finish_series(df: pd.DataFrame, end: pd.Timestamp, freq: str) -> pd.DataFrame:
+    """The statement's rows as the forecaster takes them: typed, and for weeks and months
+    without the period the cut-off cuts short. Applies to any subset of whole series (every
+    series runs to the cut-off), so a cluster can finish each partition on its own."""
+    df["ds"] = pd.to_datetime(df["ds"]).astype("datetime64[us]")  # as DuckDB gives dates
     df["y"] = df["y"].astype("float64")
     df["stockout_days"] = df["stockout_days"].astype("int64")
-    if unit != "day":
+    if freq != "D":
         df = _drop_incomplete_last_period(df, end, freq)
         if df.empty:
+            unit = FREQS[freq][1]
             raise ForecastError(
                 f"no complete {unit} of sales up to {end.date()}: the history is shorter than "
                 f"one {unit}; forecast by day (--freq D) or wait for more sales"
             )
-    categories = dict(warehouse.query(
+    return df
+
+
+def series_categories(warehouse: Warehouse) -> dict[str, str]:
+    """Each SKU's category (``uncategorised`` without one)."""
+    return dict(warehouse.query(
         "SELECT product_id, coalesce(category, 'uncategorised') FROM products"))
-    return DemandSeries(df.reset_index(drop=True), level, freq, end.date(), categories)
 
 
 def _series_sql(

@@ -99,6 +99,8 @@ class Warehouse:
     """
 
     engine = "duckdb"
+    # a scan bigger than memory runs in slices (an engine that spills or spreads it need not)
+    batched_scans = True
 
     def __new__(cls, path: str | Path, **settings: Any) -> Warehouse:
         """A ``postgresql://`` URL opens a :class:`~shopkeeper.store.postgres.PostgresWarehouse`

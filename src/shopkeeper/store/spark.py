@@ -1,0 +1,430 @@
+"""The Spark engine: a store's tables read by Apache Spark, for catalogues too big for one machine.
+
+:class:`SparkWarehouse` has the reading half of :class:`~shopkeeper.store.Warehouse`'s
+interface. Its tables are Spark views over Parquet: exported from a warehouse (DuckDB or
+PostgreSQL) into a scratch folder, or read where they already lie (a folder holding
+``<table>.parquet`` files, Parquet dataset folders or Delta tables). Every query is the same
+DuckDB-dialect SQL the other engines run, translated by :func:`to_spark` with sqlglot: no
+business logic lives here, and a query that answers differently than on DuckDB is a
+translation bug the conformance tests catch.
+
+Writing stays with the warehouse: a Spark run's results (forecasts, plans) are written back to
+it by the capability, as tables. Spark itself comes from the optional ``[spark]`` extra
+(pyspark; Java 17 on the machine). ``SHOPKEEPER_SPARK_MASTER`` picks the cluster; the default
+is ``local[2]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import functools
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from shopkeeper.errors import WarehouseError
+from shopkeeper.store import migrations
+from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
+from shopkeeper.store.warehouse import Warehouse
+
+DEFAULT_MASTER = "local[2]"
+_SPARK_CONFIG = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.ansi.enabled": "false",  # DuckDB's casts: a bad value is NULL, not an error
+    "spark.sql.session.timeZone": "UTC",
+}
+
+
+def spark_session(master: str | None = None):
+    """The process's Spark session (created on first use).
+
+    ``master`` (else ``SHOPKEEPER_SPARK_MASTER``, else ``local[2]``) says where it runs.
+    Raises a clear error when pyspark or Java is missing."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise WarehouseError(
+            "the Spark engine needs pyspark: pip install 'shopkeeper[spark]' (and Java 17, "
+            "for example Debian's openjdk-17-jre-headless)") from exc
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        raise WarehouseError("the Spark engine needs Java 17 on the PATH (or JAVA_HOME): "
+                             "install openjdk-17-jre-headless")
+    master = master or os.environ.get("SHOPKEEPER_SPARK_MASTER") or DEFAULT_MASTER
+    # the workers run this interpreter, where shopkeeper and its models are installed
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(master).appName("shopkeeper")
+    if master.startswith("local"):
+        # a small local session: few shuffle partitions instead of Spark's 200
+        builder = builder.config("spark.sql.shuffle.partitions", "8")
+    for key, value in _SPARK_CONFIG.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+# -- DuckDB SQL as Spark SQL ----------------------------------------------------------------
+def _literal(value: Any) -> exp.Expression:
+    """A parameter as a Spark SQL literal."""
+    if value is None:
+        return exp.null()
+    if hasattr(value, "item") and not isinstance(value, list | tuple):
+        value = value.item()  # numpy scalars
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float | decimal.Decimal):
+        return exp.Literal.number(value)
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    if isinstance(value, list | tuple):
+        return exp.Array(expressions=[_literal(v) for v in value])
+    return exp.Literal.string(str(value))
+
+
+def _spark_functions(node: exp.Expression) -> exp.Expression:
+    """Rewrites that sqlglot's Spark dialect leaves to us."""
+    # list(x ORDER BY k): collect_list keeps no order, so sort (k, x) pairs and keep x
+    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
+        order = node.this
+        key = order.expressions[0]
+        ascending = "false" if key.args.get("desc") else "true"
+        return sqlglot.parse_one(
+            f"sort_array(collect_list(named_struct('k', {key.this.sql('spark')}, "
+            f"'v', {order.this.sql('spark')})), {ascending}).v", read="spark")
+    # count(DISTINCT (a, b)): a row of values, NULLs included, as DuckDB counts it
+    if isinstance(node, exp.Distinct) and len(node.expressions) == 1 and isinstance(
+            node.expressions[0], exp.Tuple):
+        fields = node.expressions[0].expressions
+        return exp.Distinct(expressions=[exp.func("struct", *fields)])
+    # x IN (SELECT unnest(list)): the list itself
+    if isinstance(node, exp.In) and isinstance(node.args.get("query"), exp.Subquery | exp.Select):
+        query = node.args["query"]
+        select = query.this if isinstance(query, exp.Subquery) else query
+        if (isinstance(select, exp.Select) and len(select.expressions) == 1
+                and isinstance(select.expressions[0], exp.Unnest | exp.Explode)
+                and not select.args.get("from")):
+            inner = select.expressions[0]
+            values = inner.expressions[0] if isinstance(inner, exp.Unnest) else inner.this
+            return exp.func("array_contains", values, node.this)
+    return node
+
+
+def _cast_generators(node: exp.Expression) -> exp.Expression:
+    """CAST(explode(list) AS t): Spark allows no generator inside an expression, so cast the
+    list's elements instead."""
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Explode):
+        element = exp.to_identifier("v")
+        cast = exp.cast(exp.column(element), node.to)
+        mapped = exp.func("transform", node.this.this,
+                          exp.Lambda(this=cast, expressions=[element]))
+        return exp.Explode(this=mapped)
+    return node
+
+
+@functools.lru_cache(maxsize=1024)
+def _translate(sql: str) -> list[exp.Expression]:
+    trees = []
+    for tree in sqlglot.parse(sql, read="duckdb"):
+        if tree is not None:
+            spark_sql = tree.transform(_spark_functions).sql(dialect="spark")
+            trees.append(sqlglot.parse_one(spark_sql, read="spark").transform(_cast_generators))
+    return trees
+
+
+def to_spark(sql: str, params: Sequence[Any] | None = None) -> list[str]:
+    """DuckDB SQL as Spark SQL statements, each ``?`` replaced by its parameter's literal."""
+    values = iter(params or [])
+    out = []
+    for tree in _translate(sql):
+        tree = tree.copy()
+        for placeholder in list(tree.find_all(exp.Placeholder)):
+            try:
+                placeholder.replace(_literal(next(values)))
+            except StopIteration:
+                raise WarehouseError("a query has more ? than parameters") from None
+        out.append(tree.sql(dialect="spark"))
+    return out
+
+
+# -- a DuckDB-like connection -------------------------------------------------------------
+class Result:
+    """The slice of DuckDB's result API the capabilities read through."""
+
+    def __init__(self, frame) -> None:
+        self.frame = frame
+        self._rows: list[tuple] | None = None
+
+    @property
+    def description(self):
+        return [(f.name, str(f.dataType)) for f in self.frame.schema.fields]
+
+    def fetchall(self) -> list[tuple]:
+        if self._rows is None:
+            self._rows = [tuple(_python(v) for v in row) for row in self.frame.collect()]
+        return self._rows
+
+    def fetchone(self):
+        rows = self.fetchall()
+        return rows[0] if rows else None
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        return [tuple(_python(v) for v in row) for row in self.frame.limit(size).collect()]
+
+    def df(self):
+        """As pandas, with DuckDB's types: decimals as floats, dates as ``datetime64[us]``,
+        timestamps in the session's time zone."""
+        import pandas as pd
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import DateType, DecimalType, TimestampType
+
+        fields = self.frame.schema.fields
+        columns = []  # timestamps travel as microseconds since the epoch: no local-time guess
+        for i, field in enumerate(fields):
+            column = self.frame[i]
+            if isinstance(field.dataType, DecimalType):
+                column = column.cast("double")
+            elif isinstance(field.dataType, TimestampType):
+                column = F.unix_micros(column)
+            columns.append(column.alias(f"c{i}"))
+        out = self.frame.select(*columns).toPandas()
+        out.columns = [f.name for f in fields]
+        zone = self.frame.sparkSession.conf.get("spark.sql.session.timeZone")
+        for i, field in enumerate(fields):
+            if isinstance(field.dataType, DateType):
+                out.isetitem(i, pd.to_datetime(out.iloc[:, i]).astype("datetime64[us]"))
+            elif isinstance(field.dataType, TimestampType):
+                out.isetitem(i, pd.to_datetime(out.iloc[:, i], unit="us", utc=True)
+                             .dt.tz_convert(zone).astype(f"datetime64[us, {zone}]"))
+        return out
+
+
+def _python(value: Any) -> Any:
+    return float(value) if isinstance(value, decimal.Decimal) else value
+
+
+class Connection:
+    """Runs DuckDB-dialect SQL on a Spark session and answers like DuckDB."""
+
+    def __init__(self, spark) -> None:
+        self.spark = spark
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Result:
+        from pyspark.errors import PySparkException
+
+        try:
+            statements = to_spark(sql, params)
+        except sqlglot.errors.ParseError as exc:
+            raise WarehouseError(f"cannot translate SQL for Spark: {exc}") from exc
+        frame = None
+        try:
+            for statement in statements:
+                frame = self.spark.sql(statement)
+        except PySparkException as exc:
+            raise WarehouseError(
+                f"query failed on Spark: {str(exc).strip().splitlines()[0]}") from exc
+        return Result(frame)
+
+    def close(self) -> None:
+        """The session outlives a warehouse: other warehouses in the process may share it."""
+
+
+# -- where the tables come from -------------------------------------------------------------
+def _table_names() -> list[str]:
+    """Every table of the current schema (a fresh in-memory warehouse's catalog), less the
+    internal ones (``_migrations``): Spark takes files named ``_…`` for hidden ones."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        migrations.migrate(con)
+        return [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND NOT starts_with(table_name, '_') ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+
+
+def export_parquet(warehouse: Warehouse, folder: Path) -> dict[str, Path]:
+    """Every table of ``warehouse`` as ``folder/<table>.parquet``; PostgreSQL's through a
+    scratch DuckDB copy. Returns the files by table."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    if warehouse.engine == "duckdb":
+        con, scratch = warehouse.connection, None
+    else:
+        from shopkeeper.store.postgres import _copy_table_out
+
+        scratch = Warehouse(folder / "scratch.duckdb", timezone=warehouse.timezone)
+        for table in _table_names():
+            _copy_table_out(warehouse._con, table, scratch)
+        con = scratch.connection
+    try:
+        for (table,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                "current_schema() AND table_type = 'BASE TABLE' "
+                "AND NOT starts_with(table_name, '_')").fetchall():
+            files[table] = folder / f"{table}.parquet"
+            con.execute(f"COPY \"{table}\" TO '{files[table]}' (FORMAT parquet)")
+    finally:
+        if scratch is not None:
+            scratch.close()
+            (folder / "scratch.duckdb").unlink(missing_ok=True)
+    return files
+
+
+def _delta_files(path: Path) -> list[str] | None:
+    """The Parquet files of a Delta table's current version (read with the deltalake package,
+    so no Spark jar has to be fetched); None when ``path`` is no Delta table."""
+    if not (path / "_delta_log").is_dir():
+        return None
+    try:
+        from deltalake import DeltaTable
+    except ImportError as exc:
+        raise WarehouseError(
+            f"{path} is a Delta table: reading it needs the deltalake package "
+            "(pip install 'shopkeeper[spark]')") from exc
+    return list(DeltaTable(str(path)).file_uris())
+
+
+def _tables_in(folder: Path) -> dict[str, list[str]]:
+    """Each table found in ``folder``: ``<table>.parquet``, or a ``<table>/`` Parquet dataset
+    or Delta table. The table names are the canonical ones; other files are ignored."""
+    found = {}
+    for table in _table_names():
+        single, nested = folder / f"{table}.parquet", folder / table
+        if single.is_file():
+            found[table] = [str(single)]
+        elif nested.is_dir():
+            found[table] = _delta_files(nested) or [str(nested)]
+    return found
+
+
+class SparkWarehouse(Warehouse):
+    """A store's tables on Spark, with the reading interface of :class:`Warehouse`.
+
+    ``source`` is a warehouse (its tables are exported to Parquet in a scratch folder, removed
+    on :meth:`close`) or a folder of Parquet/Delta tables. A table the folder lacks reads as
+    empty, as in a store that never loaded it. Dates and periods follow the store's time zone,
+    as on the other engines.
+    """
+
+    engine = "spark"
+    batched_scans = False
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> SparkWarehouse:
+        return object.__new__(cls)
+
+    def __init__(self, source: Warehouse | str | Path, *, spark=None,
+                 timezone: str | None = None, master: str | None = None) -> None:
+        self.spark = spark or spark_session(master)
+        self.read_only = True
+        self.on_demand = False
+        self.memory_limit, self.threads, self.lock_timeout = None, 0, 0.0
+        self._closed = False
+        self._scratch: Path | None = None
+        self.source = source
+        if isinstance(source, Warehouse):
+            self.path = f"spark:{source.path}"
+            self._scratch = Path(tempfile.mkdtemp(prefix="shopkeeper-spark-"))
+            files = {t: [str(f)] for t, f in export_parquet(source, self._scratch).items()}
+            self.timezone = timezone or source.timezone
+        else:
+            folder = Path(source)
+            if not folder.is_dir():
+                raise WarehouseError(f"no folder of Parquet or Delta tables at {folder}")
+            self.path = f"spark:{folder}"
+            files = _tables_in(folder)
+            if not files:
+                raise WarehouseError(
+                    f"{folder} holds none of the store's tables: expected files like "
+                    "orders.parquet and order_lines.parquet, or folders of those names")
+            self.timezone = timezone or DEFAULT_TIMEZONE
+        self.configured_timezone = self.timezone
+        self._register(files)
+        self._open = Connection(self.spark)
+        self._open_read_only = True
+        if not isinstance(source, Warehouse) and timezone is None and "store_settings" in files:
+            self._timezone_from_settings()
+        self.spark.conf.set("spark.sql.session.timeZone", self.timezone)
+
+    def _register(self, files: dict[str, list[str]]) -> None:
+        """A temporary view per table; an empty one, with the schema's columns, for each
+        table the source lacks."""
+        missing = [t for t in _table_names() if t not in files]
+        if missing:
+            empty = Path(tempfile.mkdtemp(prefix="shopkeeper-spark-empty-"))
+            self._empty = empty
+            con_path = empty / "empty.duckdb"
+            scratch = Warehouse(con_path)
+            try:
+                for table in missing:
+                    files[table] = [str(empty / f"{table}.parquet")]
+                    scratch.connection.execute(
+                        f"COPY \"{table}\" TO '{files[table][0]}' (FORMAT parquet)")
+            finally:
+                scratch.close()
+        for table, paths in files.items():
+            self.spark.read.parquet(*paths).createOrReplaceTempView(table)
+
+    def _timezone_from_settings(self) -> None:
+        stored = stored_timezone(self._open)
+        if stored:
+            self.timezone = self.configured_timezone = stored[0]
+
+    # -- the interface ------------------------------------------------------------------
+    def _connect(self, *, read_only: bool) -> Connection:
+        return self._open
+
+    def _is_current(self) -> bool:
+        return True
+
+    @property
+    def _con(self) -> Connection:
+        if self._closed:
+            raise WarehouseError(f"the warehouse {self.path} is closed")
+        return self._open
+
+    def frame(self, sql: str, params: Sequence[Any] | None = None):
+        """The query as a Spark DataFrame, for work that stays on the cluster."""
+        return self._con.execute(sql, params).frame
+
+    def transaction(self):
+        raise WarehouseError("the Spark engine only reads the store; results are written to "
+                             "the warehouse it was read from")
+
+    def insert_df(self, table: str, df: Any) -> int:
+        raise WarehouseError("the Spark engine only reads the store; results are written to "
+                             "the warehouse it was read from")
+
+    def release(self) -> None:
+        """Nothing to let go: Spark holds no lock on the store."""
+
+    def release_memory(self) -> None:
+        self.spark.catalog.clearCache()
+
+    def set_session_timezone(self, zone: str) -> None:
+        self.timezone = zone
+        self.spark.conf.set("spark.sql.session.timeZone", zone)
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.spark.catalog.tableExists(name))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for folder in (self._scratch, getattr(self, "_empty", None)):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
