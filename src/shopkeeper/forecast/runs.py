@@ -114,6 +114,9 @@ def forecast_demand(
     if partition_by not in PARTITIONS:
         raise ForecastError(f"unknown partitioning {partition_by!r}; choose "
                             f"{' or '.join(p for p in PARTITIONS if p)} (or none)")
+    if source is not None and engine != "spark":
+        raise ForecastError("a source folder of tables is read with Spark: add engine='spark' "
+                            "(--engine spark)")
     if hierarchy and (partition_by or engine != "local"):
         raise ForecastError("a reconciled hierarchy needs every series in one fit: forecast "
                             "with --hierarchy on the local engine without partitions")

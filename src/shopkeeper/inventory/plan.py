@@ -118,19 +118,37 @@ def make_plan(
     *,
     run_id: str | None = None,
     save: bool = True,
+    engine: str = "local",
+    source: str | None = None,
 ) -> Plan:
-    """Build a draft replenishment plan from the latest daily SKU forecast (or ``run_id``)."""
+    """Build a draft replenishment plan from the latest daily SKU forecast (or ``run_id``).
+
+    ``engine="spark"`` reads the store with Spark SQL (from ``warehouse``, or from the
+    Parquet/Delta folder ``source`` with the forecast run from ``warehouse``) and computes the
+    SKUs' levels in grouped pandas UDFs with the same functions (see
+    :mod:`shopkeeper.inventory.spark`); the plan is the same, and is stored in ``warehouse``.
+    """
     settings = settings or PlanSettings()
     _check(settings)
+    if engine not in ("local", "spark"):
+        raise PlanError(f"unknown engine {engine!r}; choose local or spark")
+    if source is not None and engine != "spark":
+        raise PlanError("a source folder of tables is read with Spark: add engine='spark' "
+                        "(--engine spark)")
     run_id = run_id or forecast.latest_run_id(warehouse, level="sku", freq="D")
     cutoff = warehouse.query("SELECT cutoff FROM forecast_runs WHERE run_id = ?", [run_id])
     if not cutoff:
         raise PlanError(f"no forecast run {run_id!r}")
     today = cutoff[0][0]
-    sku = _sku_facts(warehouse, run_id, today, settings)
-    if sku.empty:
-        raise PlanError(f"forecast run {run_id} has no SKUs to plan")
-    lines = _plan_lines(sku, settings, today)
+    if engine == "spark":
+        from shopkeeper.inventory.spark import plan_lines_on_spark
+
+        sku, lines = plan_lines_on_spark(warehouse, run_id, today, settings, source=source)
+    else:
+        sku = _sku_facts(warehouse, run_id, today, settings)
+        if sku.empty:
+            raise PlanError(f"forecast run {run_id} has no SKUs to plan")
+        lines = sku_plan_lines(sku, settings, today)
     currency = _currency(warehouse)
     currencies = sorted(lines["currency"].dropna().unique())
     if settings.budget is not None:
@@ -206,7 +224,21 @@ def _sku_facts(
     warehouse: Warehouse, run_id: str, today: dt.date, settings: PlanSettings
 ) -> pd.DataFrame:
     """One row per forecast SKU: forecast rate, error, stock, supplier, prices, classes."""
-    facts = warehouse.query_df(
+    return classify_skus(warehouse.query_df(*sku_facts_query(run_id, today)), settings)
+
+
+def classify_skus(facts: pd.DataFrame, settings: PlanSettings) -> pd.DataFrame:
+    """ABC (by revenue over all the SKUs) and XYZ classes, and the default lead time."""
+    if settings.default_lead_time_days is not None:
+        facts["lead_time_days"] = facts["lead_time_days"].fillna(settings.default_lead_time_days)
+    facts["abc"] = abc_classes(facts["revenue_365d"])
+    facts["xyz"] = np.select([facts["weekly_cv"] < 0.5, facts["weekly_cv"] < 1.0], ["X", "Y"], "Z")
+    return facts
+
+
+def sku_facts_query(run_id: str, today: dt.date) -> tuple[str, list]:
+    """The statement (and its parameters) for one row per forecast SKU, in product order."""
+    return (
         """
         WITH fc AS (
             SELECT unique_id AS product_id, list(yhat ORDER BY ds) AS path, avg(yhat) AS daily
@@ -272,11 +304,6 @@ def _sku_facts(
         ORDER BY fc.product_id""",
         [run_id, run_id, str(today), str(today), str(today), str(today), str(today)],
     )
-    if settings.default_lead_time_days is not None:
-        facts["lead_time_days"] = facts["lead_time_days"].fillna(settings.default_lead_time_days)
-    facts["abc"] = abc_classes(facts["revenue_365d"])
-    facts["xyz"] = np.select([facts["weekly_cv"] < 0.5, facts["weekly_cv"] < 1.0], ["X", "Y"], "Z")
-    return facts
 
 
 def abc_classes(value: pd.Series, a: float = 0.8, b: float = 0.95) -> pd.Series:
@@ -343,7 +370,9 @@ def policy_levels(
     })
 
 
-def _plan_lines(sku: pd.DataFrame, s: PlanSettings, today: dt.date) -> pd.DataFrame:
+def sku_plan_lines(sku: pd.DataFrame, s: PlanSettings, today: dt.date) -> pd.DataFrame:
+    """Each SKU's levels, quantity and note; row by row, so any split of the SKUs gives the
+    same lines."""
     lead = sku["lead_time_days"].astype(float)
     plannable = lead.notna() & sku["supplier_id"].notna()
     lead = lead.fillna(0.0)

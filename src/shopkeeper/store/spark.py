@@ -20,6 +20,7 @@ import datetime as dt
 import decimal
 import functools
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -64,8 +65,13 @@ def spark_session(master: str | None = None):
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName("shopkeeper")
     if master.startswith("local"):
-        # a small local session: few shuffle partitions instead of Spark's 200
+        # a small local session: few shuffle partitions instead of Spark's 200, and the
+        # loopback address without a warning about the host name
         builder = builder.config("spark.sql.shuffle.partitions", "8")
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    log_config = Path(__file__).with_name("spark-log4j2.properties")
+    builder = builder.config("spark.driver.extraJavaOptions",
+                             f"-Dlog4j2.configurationFile=file:{log_config}")
     for key, value in _SPARK_CONFIG.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
@@ -95,6 +101,16 @@ def _literal(value: Any) -> exp.Expression:
 
 def _spark_functions(node: exp.Expression) -> exp.Expression:
     """Rewrites that sqlglot's Spark dialect leaves to us."""
+    # date_trunc('day', date) is the date: Spark's trunc() knows no 'DAY' (NULL)
+    if isinstance(node, exp.DateTrunc) and str(node.args.get("unit").name).upper() == "DAY":
+        return exp.cast(node.this, "DATE")
+    # DuckDB's / always divides as floating point; Spark's keeps decimals, rounded to 6 places
+    if isinstance(node, exp.Div) and not node.args.get("typed"):
+        return exp.Div(this=exp.cast(node.this, "DOUBLE"),
+                       expression=exp.cast(node.expression, "DOUBLE"), typed=True)
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node.set("materialized", None)  # a planner hint Spark has no syntax for
+        return node
     # list(x ORDER BY k): collect_list keeps no order, so sort (k, x) pairs and keep x
     if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
         order = node.this
@@ -144,18 +160,27 @@ def _translate(sql: str) -> list[exp.Expression]:
 
 
 def to_spark(sql: str, params: Sequence[Any] | None = None) -> list[str]:
-    """DuckDB SQL as Spark SQL statements, each ``?`` replaced by its parameter's literal."""
+    """DuckDB SQL as Spark SQL statements, each ``?`` replaced by its parameter's literal (in
+    the order the ``?`` appear in the text, as DuckDB binds them)."""
     values = iter(params or [])
     out = []
     for tree in _translate(sql):
         tree = tree.copy()
-        for placeholder in list(tree.find_all(exp.Placeholder)):
+        for i, placeholder in enumerate(list(tree.find_all(exp.Placeholder))):
+            placeholder.replace(exp.Var(this=f"__shopkeeper_param_{i}__"))
+        text = tree.sql(dialect="spark")
+
+        def bind(_match: re.Match) -> str:
             try:
-                placeholder.replace(_literal(next(values)))
+                return _literal(next(values)).sql(dialect="spark")
             except StopIteration:
                 raise WarehouseError("a query has more ? than parameters") from None
-        out.append(tree.sql(dialect="spark"))
+
+        out.append(_PARAM.sub(bind, text))
     return out
+
+
+_PARAM = re.compile(r"__shopkeeper_param_\d+__")
 
 
 # -- a DuckDB-like connection -------------------------------------------------------------
@@ -256,10 +281,12 @@ def _table_names() -> list[str]:
         con.close()
 
 
-def export_parquet(warehouse: Warehouse, folder: Path) -> dict[str, Path]:
-    """Every table of ``warehouse`` as ``folder/<table>.parquet``; PostgreSQL's through a
-    scratch DuckDB copy. Returns the files by table."""
+def export_parquet(warehouse: Warehouse, folder: Path,
+                   tables: Sequence[str] | None = None) -> dict[str, Path]:
+    """Every table of ``warehouse`` (or those named) as ``folder/<table>.parquet``;
+    PostgreSQL's through a scratch DuckDB copy. Returns the files by table."""
     folder.mkdir(parents=True, exist_ok=True)
+    wanted = [t for t in _table_names() if tables is None or t in tables]
     files = {}
     if warehouse.engine == "duckdb":
         con, scratch = warehouse.connection, None
@@ -267,14 +294,14 @@ def export_parquet(warehouse: Warehouse, folder: Path) -> dict[str, Path]:
         from shopkeeper.store.postgres import _copy_table_out
 
         scratch = Warehouse(folder / "scratch.duckdb", timezone=warehouse.timezone)
-        for table in _table_names():
+        for table in wanted:
             _copy_table_out(warehouse._con, table, scratch)
         con = scratch.connection
     try:
-        for (table,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                "current_schema() AND table_type = 'BASE TABLE' "
-                "AND NOT starts_with(table_name, '_')").fetchall():
+        present = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_type = 'BASE TABLE'").fetchall()}
+        for table in (t for t in wanted if t in present):
             files[table] = folder / f"{table}.parquet"
             con.execute(f"COPY \"{table}\" TO '{files[table]}' (FORMAT parquet)")
     finally:
@@ -316,8 +343,9 @@ class SparkWarehouse(Warehouse):
 
     ``source`` is a warehouse (its tables are exported to Parquet in a scratch folder, removed
     on :meth:`close`) or a folder of Parquet/Delta tables. A table the folder lacks reads as
-    empty, as in a store that never loaded it. Dates and periods follow the store's time zone,
-    as on the other engines.
+    empty, as in a store that never loaded it. ``overlay`` names tables read from a warehouse
+    instead, whatever the folder holds (a forecast run's, say, next to the orders in a data
+    lake). Dates and periods follow the store's time zone, as on the other engines.
     """
 
     engine = "spark"
@@ -327,7 +355,8 @@ class SparkWarehouse(Warehouse):
         return object.__new__(cls)
 
     def __init__(self, source: Warehouse | str | Path, *, spark=None,
-                 timezone: str | None = None, master: str | None = None) -> None:
+                 timezone: str | None = None, master: str | None = None,
+                 overlay: tuple[Warehouse, Sequence[str]] | None = None) -> None:
         self.spark = spark or spark_session(master)
         self.read_only = True
         self.on_demand = False
@@ -352,6 +381,11 @@ class SparkWarehouse(Warehouse):
                     "orders.parquet and order_lines.parquet, or folders of those names")
             self.timezone = timezone or DEFAULT_TIMEZONE
         self.configured_timezone = self.timezone
+        if overlay is not None:
+            if self._scratch is None:
+                self._scratch = Path(tempfile.mkdtemp(prefix="shopkeeper-spark-"))
+            files.update({t: [str(f)] for t, f in export_parquet(
+                overlay[0], self._scratch / "overlay", overlay[1]).items()})
         self._register(files)
         self._open = Connection(self.spark)
         self._open_read_only = True
