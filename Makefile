@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LLM_STAMP := $(VENV)/.llm-stamp
 
-.PHONY: FORCE demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service bench-recommend bench-guide bench-engines docs clean
+.PHONY: FORCE demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service bench-recommend bench-guide bench-engines bench-spark docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -96,6 +96,9 @@ bench-guide: $(STAMP)  # on the warehouse `make demo` built
 
 bench-engines: $(STAMP)  # on the warehouse `make demo` built; starts a private PostgreSQL
 	$(BIN)/python bench/warehouse_engines.py
+
+bench-spark: $(STAMP)  # generated stores; Spark in local[2] (needs Java 17)
+	$(BIN)/python bench/scale_spark.py $(SPARK_BENCH_ARGS)
 
 docs: $(STAMP)
 	$(BIN)/python -m shopkeeper.store.schema > docs/schema.md

@@ -250,7 +250,7 @@ def test_a_parquet_folder_and_a_delta_table_are_read_like_the_warehouse(spark, t
         for table in ("orders", "products", "inventory_snapshots", "sku_suppliers"):
             duck.query(f"COPY {table} TO '{lake / table}.parquet' (FORMAT parquet)")
         deltalake.write_deltalake(str(lake / "order_lines"),
-                                  duck.connection.execute("SELECT * FROM order_lines").to_arrow_table())
+                                  duck.connection.sql("SELECT * FROM order_lines").to_arrow_table())
         kwargs = dict(partition_by="category", save=False, products=["FAST", "MOQ", "DEAD"])
         a = forecast.forecast_demand(duck, **kwargs)
         b = forecast.forecast_demand(duck, engine="spark", source=str(lake), **kwargs)

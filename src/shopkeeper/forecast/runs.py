@@ -137,23 +137,24 @@ def forecast_demand(
     spec, notes = fit_spec(warehouse, start=series.df["ds"].min(), cutoff=series.cutoff,
                            freq=freq, horizon=horizon, models=models, n_windows=n_windows,
                            n_jobs=n_jobs)
+    # the closed days are filled once here (per series, as each partition's fit would): the
+    # run's series are then the history the models saw
+    filled, shut = fill_closed_days(series.df, spec.closed_days)
+    series, spec, n_parts = replace(series, df=filled), replace(spec, fill_closed=False), 1
     if hierarchy:
-        filled, shut = fill_closed_days(series.df, spec.closed_days)
-        df, s_df, tags = hierarchy_frames(replace(series, df=filled))
-        result, _ = fit_partition(df, replace(spec, fill_closed=False), progress=progress,
-                                  isolate=isolate)
+        df, s_df, tags = hierarchy_frames(series)
+        result, _ = fit_partition(df, spec, progress=progress, isolate=isolate)
     elif partition_by is None:
-        result, shut = fit_partition(series.df, spec, progress=progress, isolate=isolate)
+        result, _ = fit_partition(series.df, spec, progress=progress, isolate=isolate)
     else:
         parts = partition_series(series.df["unique_id"].unique(), series.level,
                                  series.categories, partition_by, max_partition_series)
-        fitted = {}
+        fitted, n_parts = {}, parts.nunique()
         for i, (name, ids) in enumerate(parts.groupby(parts, sort=True).groups.items()):
-            report(f"partition {name}: {len(ids):,} series ({i + 1}/{parts.nunique()})",
-                   i / parts.nunique())
+            report(f"partition {name}: {len(ids):,} series ({i + 1}/{n_parts})", i / n_parts)
             sub = series.df[series.df["unique_id"].isin(ids)].reset_index(drop=True)
             fitted[name] = fit_partition(sub, spec)
-        result, shut = merge_results(fitted)
+        result, _ = merge_results(fitted)
     result.notes = [*notes, *_closed_notes(spec, shut), *result.notes]
     if hierarchy:
         report(f"reconciling {len(s_df):,} series so every level adds up ({reconciler})", None)
@@ -164,7 +165,7 @@ def forecast_demand(
         "input_size": spec.input_size, "lgbm_input_size": spec.lgbm_input_size,
         "products": products, "closed_weekdays": spec.closed_weekdays,
         "calendar": spec.calendar is not None, "engine": engine,
-        "partition_by": partition_by,
+        "partition_by": partition_by, "partitions": int(n_parts),
     }
     run = ForecastRun(uuid.uuid4().hex[:12], kind, series, result, params)
     if save:

@@ -39,7 +39,7 @@ from shopkeeper.forecast.series import (
     series_categories,
     series_query,
 )
-from shopkeeper.store import Warehouse
+from shopkeeper.store import Warehouse, spark_warehouse
 
 _PAYLOAD_SCHEMA = "partition string, payload binary"
 
@@ -83,34 +83,37 @@ def forecast_on_spark(
 
     The tables are read from ``source`` (a folder of Parquet/Delta tables) or, without it,
     from ``warehouse`` itself. Use it through ``forecast_demand(..., engine="spark")``."""
-    from shopkeeper.store.spark import SparkWarehouse
-
     report = progress or (lambda phase, fraction: None)
     started = time.perf_counter()
     report("starting Spark and reading the store's tables", None)
-    reader = SparkWarehouse(source if source is not None else warehouse, spark=spark)
+    reader = spark_warehouse(source if source is not None else warehouse, spark=spark)
+    from pyspark import StorageLevel  # after the reader: it says clearly when pyspark is missing
+    from pyspark.sql import functions as F
     try:
         report("building demand series with Spark SQL", None)
         query = series_query(reader, level=level, freq=freq, cutoff=cutoff,
                              history_days=history_days, products=products)
-        rows = reader.frame(query.sql, query.batches[0])
+        # kept on the cluster (spilling to disk) for the pass that lists the series and the
+        # pass that fits them
+        rows = reader.frame(query.sql, query.batches[0]).persist(StorageLevel.MEMORY_AND_DISK)
         categories = series_categories(reader)
-        span = rows.selectExpr("min(ds) AS first", "count(DISTINCT unique_id) AS n").collect()[0]
-        ids = [r[0] for r in rows.select("unique_id").distinct().collect()]
-        parts = partition_series(ids, level, categories, partition_by, max_partition_series)
-        spec, notes = fit_spec(reader, start=pd.Timestamp(span["first"]),
+        firsts = rows.groupBy("unique_id").agg(F.min("ds").alias("first")).toPandas()
+        parts = partition_series(firsts["unique_id"], level, categories, partition_by,
+                                 max_partition_series)
+        spec, notes = fit_spec(reader, start=pd.Timestamp(firsts["first"].min()),
                                cutoff=query.end.date(), freq=freq, horizon=horizon,
                                models=models, n_windows=n_windows, n_jobs=1)
         session = reader.spark
         mapping = session.createDataFrame(parts.reset_index())
         keyed = rows.join(mapping.hint("broadcast"), on="unique_id")
         n_parts = parts.nunique()
-        report(f"fitting {span['n']:,} series in {n_parts:,} partition(s) on Spark", None)
+        report(f"fitting {len(firsts):,} series in {n_parts:,} partition(s) on Spark", None)
         fitted_rows = (keyed.repartition(min(n_parts, 200), "partition")
                        .groupBy("partition")
                        .applyInPandas(_fit_group(spec, query.end, freq), _PAYLOAD_SCHEMA)
                        .collect())
         fitted = {r["partition"]: pickle.loads(r["payload"]) for r in fitted_rows}
+        rows.unpersist()
     finally:
         reader.close()
     result, shut = merge_results(fitted)

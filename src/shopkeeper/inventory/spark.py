@@ -23,7 +23,7 @@ from shopkeeper.inventory.plan import (
     sku_facts_query,
     sku_plan_lines,
 )
-from shopkeeper.store import Warehouse
+from shopkeeper.store import Warehouse, spark_warehouse
 
 # the forecast run a plan reads lives in the warehouse, wherever the orders are read from
 RUN_TABLES = ("forecast_runs", "forecasts", "model_choices", "backtest_scores")
@@ -35,9 +35,7 @@ def plan_lines_on_spark(warehouse: Warehouse, run_id: str, today: dt.date,
                         spark=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The SKU facts and plan lines of forecast run ``run_id``, computed on Spark; both in
     product order, as :func:`~shopkeeper.inventory.make_plan` computes them locally."""
-    from shopkeeper.store.spark import SparkWarehouse
-
-    reader = SparkWarehouse(source if source is not None else warehouse, spark=spark,
+    reader = spark_warehouse(source if source is not None else warehouse, spark=spark,
                             overlay=(warehouse, RUN_TABLES) if source is not None else None)
     try:
         sku = classify_skus(reader.query_df(*sku_facts_query(run_id, today)), settings)

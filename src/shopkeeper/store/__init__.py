@@ -50,6 +50,7 @@ __all__ = [
     "load_settings",
     "register_step",
     "run_demo",
+    "spark_warehouse",
 ]
 
 
@@ -60,3 +61,12 @@ def generate_store(out_dir: _Path, **options: _Any) -> dict[str, int]:
     from shopkeeper.store.generate import generate_store as generate
 
     return generate(out_dir, **options)
+
+
+def spark_warehouse(source: Warehouse | str | _Path, **options: _Any) -> Warehouse:
+    """The store's tables on Spark, read-only (see ``shopkeeper.store.spark.SparkWarehouse``):
+    from a warehouse, or from a folder of Parquet/Delta tables. Imported on first use: pyspark
+    is an optional extra and slow to import."""
+    from shopkeeper.store.spark import SparkWarehouse
+
+    return SparkWarehouse(source, **options)
