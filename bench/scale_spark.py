@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from forecast_scale import DAYS, HORIZON, RESULT_TAG, _make_data, _TreeMemory  # noqa: E402
 
 LINEAR_TOLERANCE = 0.15
+LINEAR_FROM = 10_000
 
 
 def run_one(skus: int, engine: str, orders_per_sku: int, data_dir: str) -> dict:
@@ -150,11 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     growth = None
     if len(spark) > 1:
         base = spark[0]["ms_per_series"]
-        growth = max(abs(r["ms_per_series"] / base - 1) for r in spark[1:])
         print(f"\nSpark time per series against {spark[0]['skus']:,} SKUs: " + ", ".join(
-            f"{r['skus']:,}: {r['ms_per_series'] / base:.2f}×" for r in spark[1:])
-            + f" (linear within {LINEAR_TOLERANCE:.0%}: "
-            f"{'met' if growth <= LINEAR_TOLERANCE else 'NOT met'})")
+            f"{r['skus']:,}: {r['ms_per_series'] / base:.2f}×" for r in spark[1:]))
+    # the target: from 10k SKUs on, the time per series may not rise by more than 15% (falling,
+    # as Spark's fixed start-up cost spreads over more series, is better than linear)
+    large = [r for r in spark if r["skus"] >= LINEAR_FROM]
+    if len(large) > 1:
+        growth = max(r["ms_per_series"] / large[0]["ms_per_series"] - 1 for r in large[1:])
+        print(f"time per series from {large[0]['skus']:,} SKUs up rises at most "
+              f"{growth:+.0%} (target: at most {LINEAR_TOLERANCE:+.0%}: "
+              f"{'met' if growth <= LINEAR_TOLERANCE else 'NOT met'})")
+    else:
+        print(f"linear growth from {LINEAR_FROM:,} SKUs: not measured (needs two sizes of at "
+              f"least {LINEAR_FROM:,} in --skus)")
     mismatched = [r["skus"] for r in ok if not r["same_result"]]
     print("forecast totals equal on both engines" if not mismatched
           else f"forecast totals DIFFER at {mismatched}")

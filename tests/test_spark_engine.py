@@ -116,6 +116,27 @@ def test_conversions_filters_ranges_and_comparisons_match(two_currency_shop, on_
         assert_same(metrics.query(duck, **case).df, metrics.query(sw, **case).df, str(case))
 
 
+def test_a_postgresql_warehouse_is_read_by_spark_with_the_same_answers(two_currency_shop,
+                                                                       on_spark):
+    """The third engine as the source: the store copied into a real PostgreSQL server, read
+    by Spark, answers every metric by month and SKU as DuckDB does."""
+    from shopkeeper.store.copy import copy_warehouse
+    from tests import postgres_server
+
+    if postgres_server.unavailable_reason() and os.environ.get("CI") != "true":
+        pytest.skip(f"no PostgreSQL server: {postgres_server.unavailable_reason()}")
+    with postgres_server.start() as server:
+        url = server.create_database()
+        with Warehouse(url) as pg:
+            copy_warehouse(two_currency_shop, pg)
+            sw = on_spark(pg)
+            for dim in ("month", "sku"):
+                assert_same(metrics.query(two_currency_shop, list(METRICS), by=dim).df,
+                            metrics.query(sw, list(METRICS), by=dim).df, f"PostgreSQL by {dim}")
+            sw.close()
+        server.drop_database(url)
+
+
 def test_table_counts_and_quarantine_reasons_read_the_same(two_currency_shop, on_spark):
     """What ingestion stored (rows per table, rejected rows and their reasons) reads the same
     through Spark."""

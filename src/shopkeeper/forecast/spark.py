@@ -87,6 +87,7 @@ def forecast_on_spark(
     started = time.perf_counter()
     report("starting Spark and reading the store's tables", None)
     reader = spark_warehouse(source if source is not None else warehouse, spark=spark)
+    warehouse.release()  # read: an on-demand warehouse lets the file go while Spark works
     from pyspark import StorageLevel  # after the reader: it says clearly when pyspark is missing
     from pyspark.sql import functions as F
     try:

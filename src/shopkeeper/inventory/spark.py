@@ -37,6 +37,7 @@ def plan_lines_on_spark(warehouse: Warehouse, run_id: str, today: dt.date,
     product order, as :func:`~shopkeeper.inventory.make_plan` computes them locally."""
     reader = spark_warehouse(source if source is not None else warehouse, spark=spark,
                             overlay=(warehouse, RUN_TABLES) if source is not None else None)
+    warehouse.release()  # read: an on-demand warehouse lets the file go while Spark works
     try:
         sku = classify_skus(reader.query_df(*sku_facts_query(run_id, today)), settings)
         if sku.empty:

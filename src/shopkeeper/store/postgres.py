@@ -292,6 +292,9 @@ def _arrow_type(duckdb_type: str) -> pa.DataType:
     decimal = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", duckdb_type)
     if decimal:
         return pa.decimal128(int(decimal[1]), int(decimal[2]))
+    vector = re.fullmatch(r"FLOAT\[(\d+)\]", duckdb_type)  # embeddings
+    if vector:
+        return pa.list_(pa.float32(), int(vector[1]))
     if duckdb_type not in _ARROW_TYPES:
         raise WarehouseError(f"cannot move a {duckdb_type} column between engines yet")
     return _ARROW_TYPES[duckdb_type]

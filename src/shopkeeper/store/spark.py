@@ -294,8 +294,9 @@ def export_parquet(warehouse: Warehouse, folder: Path,
         from shopkeeper.store.postgres import _copy_table_out
 
         scratch = Warehouse(folder / "scratch.duckdb", timezone=warehouse.timezone)
-        for table in wanted:
-            _copy_table_out(warehouse._con, table, scratch)
+        with warehouse._con._pg.transaction():  # one snapshot; server-side cursors need it
+            for table in wanted:
+                _copy_table_out(warehouse._con, table, scratch)
         con = scratch.connection
     try:
         present = {r[0] for r in con.execute(
