@@ -248,9 +248,8 @@ def test_one_partition_on_spark_is_the_single_machine_run(spark, tmp_path):
     with Warehouse(tmp_path / "w.duckdb") as duck:
         _demand_store(duck, DAYS)
         runs = [forecast.forecast_demand(duck, save=False, engine=engine, n_jobs=2)
-                for engine in ("local", "spark")]
-        runs[1:] = [forecast.forecast_demand(duck, save=False, engine="spark",
-                                             partition_by=None)]
+                for engine in ("local", "spark")]  # no partition_by: one fit on both
+        assert runs[1].params["partitions"] == 1
         a, b = (r.forecasts.sort_values(["unique_id", "ds"]).reset_index(drop=True)
                 for r in runs)
         assert (a["model"] == b["model"]).all()
@@ -319,3 +318,30 @@ def test_the_cli_forecasts_and_plans_on_spark(tmp_path):
         params = wh.query("SELECT params FROM forecast_runs")[0][0]
         assert '"engine": "spark"' in params and '"partition_by": "category"' in params
         assert wh.query("SELECT count(*) FROM plan_lines")[0][0] == 6
+
+
+@pytest.mark.slow
+def test_the_cli_answers_metrics_and_sql_on_spark_and_refuses_writes(shop, tmp_path):
+    """``-w spark:FILE`` (or the warehouse setting) runs any read on Spark: the metrics CSV
+    equals DuckDB's, and a load is refused with a one-line error."""
+    shop.close()
+    exe = str(Path(sys.executable).with_name("shopkeeper"))
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("SHOPKEEPER_CONFIG", None)
+    path = str(shop.path)
+
+    def run(warehouse: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([exe, "-w", warehouse, *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    ask = ["metrics", "gmv,net_revenue,aov,gross_margin", "--by", "month,channel", "--csv"]
+    duck, spark = run(path, *ask), run(f"spark:{path}", *ask)
+    assert duck.returncode == 0 and spark.returncode == 0, spark.stderr[-2000:]
+    assert spark.stdout == duck.stdout and "2024-02-01" in spark.stdout
+    counted = run(f"spark:{path}", "sql", "SELECT count(*) AS n FROM order_lines")
+    assert counted.returncode == 0 and "7" in counted.stdout, counted.stderr[-2000:]
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order_id,ordered_at\nX1,2024-03-01\n")
+    refused = run(f"spark:{path}", "ingest", str(orders))
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "only reads" in refused.stderr + refused.stdout

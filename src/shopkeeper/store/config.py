@@ -25,6 +25,8 @@ from shopkeeper.errors import ConfigError
 DEFAULT_CONFIG_NAME = "shopkeeper.toml"
 DEFAULT_MEMORY_LIMIT = "2GB"
 DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")  # a warehouse on a database server
+# the store read by Spark: 'spark:' and a warehouse file or a folder of Parquet/Delta tables
+SPARK_SCHEME = "spark:"
 
 
 class Settings(BaseSettings):
@@ -36,7 +38,8 @@ class Settings(BaseSettings):
         default=Path("shopkeeper-data/warehouse.duckdb"),
         description="Path of the DuckDB warehouse file (created on first use), or a PostgreSQL "
         "database a team shares, as 'postgresql://user:password@host:5432/dbname' (migrated on "
-        "first use; see docs/scale.md for what runs there yet).",
+        "first use; see docs/scale.md for what runs there yet), or 'spark:' and a warehouse "
+        "file or a folder of Parquet/Delta tables, read (only) with Spark SQL.",
     )
     output_dir: Path = Field(
         default=Path("shopkeeper-data/out"),
@@ -129,9 +132,10 @@ class Settings(BaseSettings):
     @field_validator("warehouse", mode="before")
     @classmethod
     def _file_or_url(cls, value: object) -> Path | str:
-        """A ``postgresql://`` URL stays text; anything else is a file path."""
+        """A ``postgresql://`` URL or a ``spark:`` source stays text; anything else is a file
+        path."""
         text = str(value)
-        return text if text.startswith(DATABASE_URL_SCHEMES) else Path(text)
+        return text if text.startswith((*DATABASE_URL_SCHEMES, SPARK_SCHEME)) else Path(text)
 
     @property
     def data_dir(self) -> Path:

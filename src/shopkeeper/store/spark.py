@@ -33,6 +33,7 @@ from sqlglot import exp
 
 from shopkeeper.errors import WarehouseError
 from shopkeeper.store import migrations
+from shopkeeper.store.config import SPARK_SCHEME
 from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
 from shopkeeper.store.warehouse import Warehouse
 
@@ -41,7 +42,9 @@ _SPARK_CONFIG = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.sql.ansi.enabled": "false",  # DuckDB's casts: a bad value is NULL, not an error
+    # a division by zero is NULL, not a failed job (DuckDB gives inf; the capabilities'
+    # divisions are guarded with nullif, so neither is ever seen)
+    "spark.sql.ansi.enabled": "false",
     "spark.sql.session.timeZone": "UTC",
 }
 
@@ -61,12 +64,12 @@ def spark_session(master: str | None = None):
         raise WarehouseError("the Spark engine needs Java 17 on the PATH (or JAVA_HOME): "
                              "install openjdk-17-jre-headless")
     master = master or os.environ.get("SHOPKEEPER_SPARK_MASTER") or DEFAULT_MASTER
-    # the workers run this interpreter, where shopkeeper and its models are installed
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName("shopkeeper")
     if master.startswith("local"):
-        # a small local session: few shuffle partitions instead of Spark's 200, and the
-        # loopback address without a warning about the host name
+        # a small local session: the workers run this interpreter, where shopkeeper is
+        # installed (a cluster's workers use their own PYSPARK_PYTHON), few shuffle partitions
+        # instead of Spark's 200, and the loopback address without a warning about the host
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.config("spark.sql.shuffle.partitions", "8")
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     log_config = Path(__file__).with_name("spark-log4j2.properties")
@@ -339,6 +342,10 @@ def _tables_in(folder: Path) -> dict[str, list[str]]:
     return found
 
 
+_READ_ONLY = ("the Spark engine only reads the store: load and write through the warehouse "
+              "it reads (a DuckDB file or PostgreSQL), where Spark's runs store their results")
+
+
 class SparkWarehouse(Warehouse):
     """A store's tables on Spark, with the reading interface of :class:`Warehouse`.
 
@@ -357,7 +364,15 @@ class SparkWarehouse(Warehouse):
 
     def __init__(self, source: Warehouse | str | Path, *, spark=None,
                  timezone: str | None = None, master: str | None = None,
-                 overlay: tuple[Warehouse, Sequence[str]] | None = None) -> None:
+                 overlay: tuple[Warehouse, Sequence[str]] | None = None,
+                 **_warehouse_settings: Any) -> None:
+        """``source`` may also be ``spark:PATH`` (the warehouse setting), PATH a warehouse
+        file, opened read-only, or a folder of tables. The other warehouses' settings
+        (``read_only``, ``on_demand``, memory…) mean nothing here and are ignored."""
+        opened = None
+        if isinstance(source, str) and source.startswith(SPARK_SCHEME):
+            path = Path(source.removeprefix(SPARK_SCHEME))
+            source = opened = Warehouse(path, read_only=True) if path.is_file() else path
         self.spark = spark or spark_session(master)
         self.read_only = True
         self.on_demand = False
@@ -368,8 +383,12 @@ class SparkWarehouse(Warehouse):
         if isinstance(source, Warehouse):
             self.path = f"spark:{source.path}"
             self._scratch = Path(tempfile.mkdtemp(prefix="shopkeeper-spark-"))
-            files = {t: [str(f)] for t, f in export_parquet(source, self._scratch).items()}
-            self.timezone = timezone or source.timezone
+            try:
+                files = {t: [str(f)] for t, f in export_parquet(source, self._scratch).items()}
+                self.timezone = timezone or source.timezone
+            finally:
+                if isinstance(opened, Warehouse):  # in Parquet now: the file is let go
+                    opened.close()
         else:
             folder = Path(source)
             if not folder.is_dir():
@@ -435,13 +454,19 @@ class SparkWarehouse(Warehouse):
         """The query as a Spark DataFrame, for work that stays on the cluster."""
         return self._con.execute(sql, params).frame
 
+    @property
+    def connection(self):
+        """No DuckDB connection to write or load through: Spark only reads."""
+        raise WarehouseError(_READ_ONLY)
+
     def transaction(self):
-        raise WarehouseError("the Spark engine only reads the store; results are written to "
-                             "the warehouse it was read from")
+        raise WarehouseError(_READ_ONLY)
+
+    def load_through_duckdb(self, load) -> Any:
+        raise WarehouseError(_READ_ONLY)
 
     def insert_df(self, table: str, df: Any) -> int:
-        raise WarehouseError("the Spark engine only reads the store; results are written to "
-                             "the warehouse it was read from")
+        raise WarehouseError(_READ_ONLY)
 
     def release(self) -> None:
         """Nothing to let go: Spark holds no lock on the store."""

@@ -26,7 +26,12 @@ from shopkeeper.errors import (
     WarehouseLockedError,
 )
 from shopkeeper.store import migrations, schema
-from shopkeeper.store.config import DATABASE_URL_SCHEMES, DEFAULT_MEMORY_LIMIT, Settings
+from shopkeeper.store.config import (
+    DATABASE_URL_SCHEMES,
+    DEFAULT_MEMORY_LIMIT,
+    SPARK_SCHEME,
+    Settings,
+)
 from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
 
 _READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
@@ -103,12 +108,17 @@ class Warehouse:
     batched_scans = True
 
     def __new__(cls, path: str | Path, **settings: Any) -> Warehouse:
-        """A ``postgresql://`` URL opens a :class:`~shopkeeper.store.postgres.PostgresWarehouse`
-        (its ``__init__`` then runs as usual)."""
+        """A ``postgresql://`` URL opens a :class:`~shopkeeper.store.postgres.PostgresWarehouse`,
+        ``spark:SOURCE`` a read-only :class:`~shopkeeper.store.spark.SparkWarehouse` (its
+        ``__init__`` then runs as usual)."""
         if cls is Warehouse and isinstance(path, str) and path.startswith(DATABASE_URL_SCHEMES):
             from shopkeeper.store.postgres import PostgresWarehouse
 
             return super().__new__(PostgresWarehouse)
+        if cls is Warehouse and isinstance(path, str) and path.startswith(SPARK_SCHEME):
+            from shopkeeper.store.spark import SparkWarehouse
+
+            return super().__new__(SparkWarehouse)
         return super().__new__(cls)
 
     def __init__(
