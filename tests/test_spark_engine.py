@@ -238,6 +238,7 @@ def test_forecasts_and_the_plan_are_the_same_on_spark(freq, spark, tmp_path):
             pd.testing.assert_frame_equal(plans[0].lines, plans[1].lines, check_exact=True)
             pd.testing.assert_frame_equal(plans[0].excess, plans[1].excess, check_exact=True)
             assert plans[0].gaps == plans[1].gaps
+            assert plans[0].currency == plans[1].currency == "EUR"
             assert plans[1].lines.set_index("product_id").loc["FAST", "supplier_id"] == "S-FAST"
 
 
@@ -285,6 +286,7 @@ def test_a_parquet_folder_and_a_delta_table_are_read_like_the_warehouse(spark, t
                                    save=False)
         local = inventory.make_plan(duck, run_id=run.run_id, save=False)
         pd.testing.assert_frame_equal(plan.lines, local.lines, check_exact=True)
+        assert plan.currency == local.currency == "EUR"
     with pytest.raises(WarehouseError, match="none of the store's tables"):
         from shopkeeper.store.spark import SparkWarehouse
         SparkWarehouse(tmp_path, spark=spark)

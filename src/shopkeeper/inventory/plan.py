@@ -143,13 +143,14 @@ def make_plan(
     if engine == "spark":
         from shopkeeper.inventory.spark import plan_lines_on_spark
 
-        sku, lines = plan_lines_on_spark(warehouse, run_id, today, settings, source=source)
+        sku, lines, currency = plan_lines_on_spark(warehouse, run_id, today, settings,
+                                                   source=source)
     else:
         sku = _sku_facts(warehouse, run_id, today, settings)
         if sku.empty:
             raise PlanError(f"forecast run {run_id} has no SKUs to plan")
         lines = sku_plan_lines(sku, settings, today)
-    currency = _currency(warehouse)
+        currency = plan_currency(warehouse)
     currencies = sorted(lines["currency"].dropna().unique())
     if settings.budget is not None:
         if len(currencies) > 1:
@@ -213,7 +214,8 @@ def _gaps(sku: pd.DataFrame, lines: pd.DataFrame, currencies: list[str]) -> list
     return gaps
 
 
-def _currency(warehouse: Warehouse) -> str:
+def plan_currency(warehouse: Warehouse) -> str:
+    """The currency most supplier costs are quoted in (the plan's headline currency)."""
     row = warehouse.query(
         "SELECT currency FROM sku_suppliers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
     )

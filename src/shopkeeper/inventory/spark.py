@@ -20,6 +20,7 @@ from shopkeeper.inventory.plan import (
     PlanError,
     PlanSettings,
     classify_skus,
+    plan_currency,
     sku_facts_query,
     sku_plan_lines,
 )
@@ -32,14 +33,16 @@ SKUS_PER_BUCKET = 5_000
 
 def plan_lines_on_spark(warehouse: Warehouse, run_id: str, today: dt.date,
                         settings: PlanSettings, *, source: str | None = None,
-                        spark=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The SKU facts and plan lines of forecast run ``run_id``, computed on Spark; both in
-    product order, as :func:`~shopkeeper.inventory.make_plan` computes them locally."""
+                        spark=None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The SKU facts and plan lines of forecast run ``run_id``, computed on Spark (both in
+    product order, as :func:`~shopkeeper.inventory.make_plan` computes them locally), and
+    the currency the suppliers' costs are mostly quoted in."""
     reader = spark_warehouse(source if source is not None else warehouse, spark=spark,
                             overlay=(warehouse, RUN_TABLES) if source is not None else None)
     warehouse.release()  # read: an on-demand warehouse lets the file go while Spark works
     try:
         sku = classify_skus(reader.query_df(*sku_facts_query(run_id, today)), settings)
+        currency = plan_currency(reader)
         if sku.empty:
             raise PlanError(f"forecast run {run_id} has no SKUs to plan")
         buckets = max(1, -(-len(sku) // SKUS_PER_BUCKET))
@@ -59,4 +62,4 @@ def plan_lines_on_spark(warehouse: Warehouse, run_id: str, today: dt.date,
     finally:
         reader.close()
     lines = pd.concat([pickle.loads(r["payload"]) for r in rows]).sort_index()
-    return sku, lines.reset_index(drop=True)
+    return sku, lines.reset_index(drop=True), currency
