@@ -260,14 +260,12 @@ def partition_series(ids, level: str, categories: dict[str, str], by: str | None
     ids = pd.Index(sorted(ids), name="unique_id")
     if by is None:
         return pd.Series("all", index=ids, name="partition")
-    sku = ids.str.split(" @ ").str[0] if level == "sku_channel" else ids
-    key = {
-        "sku": lambda: pd.Index(sku).map(lambda p: categories.get(p, "uncategorised")),
-        "sku_channel": lambda: pd.Index(sku).map(lambda p: categories.get(p, "uncategorised")),
-        "category": lambda: ids,
-        "total": lambda: ids,
-    }[level]()
-    part = pd.Series(list(key), index=ids, name="partition")
+    if level in ("sku", "sku_channel"):  # a SKU's category; a category or the total is its own
+        sku = ids.str.split(" @ ").str[0] if level == "sku_channel" else ids
+        key = [categories.get(p, "uncategorised") for p in sku]
+    else:
+        key = list(ids)
+    part = pd.Series(key, index=ids, name="partition")
     sizes = part.map(part.value_counts())
     buckets = -(-sizes // max(1, max_series))
     split = buckets > 1
