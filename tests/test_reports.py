@@ -36,8 +36,10 @@ def test_a_model_rewrite_is_kept_only_when_its_numbers_are_facts(feb_report):
     honest = checked_narrative(facts, "en", lambda t, lang: "Put simply: " + t)
     assert honest.path == "model" and honest.text.startswith("Put simply")
     lying = checked_narrative(facts, "en", lambda t, lang: t.replace("35.00", "53.17"))
-    assert lying.path == "template" and lying.rejected_numbers == ["53.17"]
+    assert lying.path == "template" and lying.rejected_numbers == ["53.17", "leaves out 35.00"]
     assert "53.17" not in lying.text
+    bare = checked_narrative(facts, "en", lambda t, lang: "Fine.")  # keeps none of the facts
+    assert bare.path == "template" and "leaves out 35.00" in bare.rejected_numbers
 
     def broken(text: str, lang: str) -> str:
         raise TimeoutError("endpoint down")

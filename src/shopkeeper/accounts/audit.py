@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from shopkeeper.accounts.base import AccountError, now
+from shopkeeper.store.exports import inert
 from shopkeeper.store.warehouse import Warehouse
 
 VIAS = ("cli", "web", "api", "mcp", "system")
@@ -179,17 +180,13 @@ def export_audit(
             writer = csv.writer(out)
             writer.writerow(_COLUMNS)
             for e in events:
-                writer.writerow([_cell(v) for v in (
+                writer.writerow([inert(v) for v in (
                     e.event_id, e.at.isoformat(), e.actor, e.action, e.target,
                     "" if e.before is None else json.dumps(e.before, ensure_ascii=False),
                     "" if e.after is None else json.dumps(e.after, ensure_ascii=False),
                     e.via,
                 )])
     return len(events)
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _quoted(column: str) -> str:

@@ -34,7 +34,7 @@ for _module in COMMAND_MODULES:
 # ``shopkeeper --help`` lists the top-level commands in this order (then the sub-groups); a
 # command not named here follows them, in the order its module registered it.
 HELP_ORDER = (
-    "init", "ingest", "status", "quarantine", "sql", "report", "metrics", "ask", "presets", "demo",
+    "init", "ingest", "status", "doctor", "backup", "restore", "quarantine", "sql", "report", "metrics", "ask", "presets", "demo",
     "generate", "forecast", "backtest", "plan", "chat", "guide",
 )
 

@@ -16,8 +16,10 @@ from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn
 from rich.text import Text
 
@@ -61,7 +63,15 @@ def handle_errors(fn: Callable) -> Callable:
         except (ShopkeeperError, OSError) as exc:
             if state.debug:
                 raise
-            err_console.print(f"[bold red]Error:[/] {exc}", soft_wrap=True, highlight=False)
+            err_console.print(f"[bold red]Error:[/] {escape(str(exc))}", soft_wrap=True,
+                              highlight=False)
+            raise typer.Exit(1) from None
+        except duckdb.Error as exc:  # the engine itself: a full disk, a file gone read-only
+            if state.debug:
+                raise
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            err_console.print(f"[bold red]Error:[/] the warehouse engine failed: "
+                              f"{escape(reason)}", soft_wrap=True, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper

@@ -64,10 +64,9 @@ def ask_cmd(
     if answer.metric_query is not None:
         last.parent.mkdir(parents=True, exist_ok=True)
         last.write_text(json.dumps(answer.metric_query, ensure_ascii=False), encoding="utf-8")
-    for path, write in ((csv, lambda p: answer.frame().to_csv(p, index=False)),
-                        (xlsx, lambda p: answer.frame().to_excel(p, index=False))):
+    for path in (csv, xlsx):
         if path is not None:
-            write(path)
+            store.write_frame(answer.frame(), path, sheet_name="answer")
             err_console.print(f"[dim]wrote {path}[/]")
     if chart is not None:
         written = answer.write_chart(chart)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from shopkeeper import store
 from shopkeeper.cli._common import (
@@ -19,6 +20,7 @@ from shopkeeper.cli._common import (
     handle_errors,
     state,
 )
+from shopkeeper.errors import ConfigError
 
 
 @app.command()
@@ -131,6 +133,82 @@ def _print_status(st: store.WarehouseStatus) -> None:
         console.print(q)
 
 
+def _duckdb_file(settings: store.Settings, command: str) -> Path:
+    if not isinstance(settings.warehouse, Path):
+        raise ConfigError(f"'shopkeeper {command}' works on a DuckDB warehouse file; this one is "
+                          f"{settings.warehouse} (use the server's own tools, e.g. pg_dump)")
+    return settings.warehouse
+
+
+@app.command()
+@handle_errors
+def doctor(
+    json_output: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check the warehouse is whole, changing nothing: every table reads to its end, the
+    schema version and columns, load records that add up, no orphan rows. Exits 1 when a
+    check fails.
+
+    Example: shopkeeper doctor
+    """
+    settings = _settings()
+    report = store.check_warehouse(_duckdb_file(settings, "doctor"),
+                                   lock_timeout=settings.lock_timeout)
+    if json_output:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        table = Table(title=f"{report.path} (schema v{report.schema_version})")
+        for col in ("check", "result", "detail"):
+            table.add_column(col)
+        colour = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+        for f in report.findings:
+            table.add_row(f.check, f"[{colour[f.level]}]{f.level}[/]", f.detail)
+        console.print(table)
+        console.print("healthy" if report.healthy else "[bold red]damaged[/]: see the failed checks")
+    if not report.healthy:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def backup(
+    out: Annotated[Path, typer.Argument(help="The backup file to write (a DuckDB file; its "
+                                        "manifest goes beside it).")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing backup.")] = False,
+) -> None:
+    """Copy the warehouse to one file as of one moment, with a manifest (SHA-256, rows per
+    table). While 'shopkeeper serve' runs, back up through it: POST /api/v1/backups.
+
+    Example: shopkeeper backup backups/2026-12-04.duckdb
+    """
+    settings = _settings()
+    manifest = store.backup_warehouse(_duckdb_file(settings, "backup"), out,
+                                      lock_timeout=settings.lock_timeout, overwrite=overwrite)
+    console.print(f"backed up {sum(manifest.tables.values()):,} rows in {len(manifest.tables)} "
+                  f"tables (schema v{manifest.schema_version}) to {out}, "
+                  f"{manifest.bytes / 1e6:,.1f} MB, sha256 {manifest.sha256[:16]}…", markup=False)
+
+
+@app.command()
+@handle_errors
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="A file written by 'shopkeeper backup'.")],
+) -> None:
+    """Put a backup in place of the warehouse, byte for byte, after checking it against its
+    manifest and with the doctor. The warehouse it replaces is kept beside it
+    (<name>.before-restore-<time>). Stop the server first.
+
+    Example: shopkeeper restore backups/2026-12-04.duckdb
+    """
+    settings = _settings()
+    report = store.restore_warehouse(backup_file, _duckdb_file(settings, "restore"),
+                                     lock_timeout=settings.lock_timeout)
+    console.print(f"restored {report.warehouse} from {report.backup} "
+                  f"(sha256 {report.sha256[:16]}…, identical to the backup)", markup=False)
+    if report.replaced:
+        console.print(f"the warehouse it replaced is kept at {report.replaced}", markup=False)
+
+
 @app.command()
 @handle_errors
 def quarantine(
@@ -152,12 +230,13 @@ def quarantine(
             return
         columns, rows = wh.quarantine(load_id=load, source_file=file, limit=limit)
     table = Table()
-    for col in ("file", "row", "column", "reason"):
+    for col in ("file", "row", "column", "reason", "value"):
         table.add_column(col)
     for r in rows:
         row = dict(zip(columns, r, strict=True))
-        table.add_row(Path(row["source_file"]).name, str(row["source_row"]),
-                      row["column_name"] or "", row["reason"])
+        table.add_row(*(Text(str(v)) for v in (
+            Path(row["source_file"]).name, row["source_row"], row["column_name"] or "",
+            row["reason"], row["value"] or "")))
     console.print(table)
     if not rows:
         console.print("no rejected rows")

@@ -13,6 +13,7 @@ import pandas as pd
 
 from shopkeeper.content.facts import ContentError, ProductFacts, ReviewPhrase
 from shopkeeper.content.studio import CopyOptions, Draft, checked_draft
+from shopkeeper.store import write_frame
 from shopkeeper.store.warehouse import Warehouse
 
 STATUSES = ("draft", "approved", "rejected")
@@ -145,20 +146,8 @@ def export_drafts(wh: Warehouse, path: Path, *, status: str | None = "approved")
         path.write_text(df.to_json(orient="records", force_ascii=False, indent=1),
                         encoding="utf-8")
         return len(df)
-    for column in ("product_title", "text", "reviewed_by"):
-        df[column] = df[column].map(_cell)
-    if suffix == ".xlsx":
-        df.to_excel(path, index=False, sheet_name=f"{status or 'all'} copy")
-    else:
-        df.to_csv(path, index=False, encoding="utf-8-sig")  # -sig: Excel reads Chinese right
+    write_frame(df, path, sheet_name=f"{status or 'all'} copy")
     return len(df)
-
-
-def _cell(value: object) -> object:
-    """A spreadsheet cell that is never run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _status(wh: Warehouse, draft_id: str) -> tuple[str, int]:

@@ -172,6 +172,8 @@ def checked_narrative(
     except Exception as exc:  # a model that fails must not cost the report
         return Narrative(text, "template", [f"model failed: {exc}"])
     bad = unsupported_numbers(candidate, facts)
+    kept = {_normalise(t) for t in _NUMBER.findall(candidate)}
+    bad += [f"leaves out {t}" for t in _NUMBER.findall(text) if _normalise(t) not in kept]
     if not bad and (wrong := check_language(candidate, lang)):
         bad = [wrong.detail]
     if bad or not candidate.strip():

@@ -34,6 +34,7 @@ from shopkeeper.errors import ShopkeeperError
 from shopkeeper.inventory import policies
 from shopkeeper.inventory.simulate import PolicyParams, simulate
 from shopkeeper.store import Warehouse
+from shopkeeper.store.exports import inert_frame
 
 ORDER_BY_MAX_DAYS = 3650  # ten years
 
@@ -99,14 +100,14 @@ class Plan:
         """Write the plan to CSV (lines only) or XLSX (plan, excess stock, settings)."""
         if path.endswith(".xlsx"):
             with pd.ExcelWriter(path, engine="openpyxl") as xl:
-                self.lines.to_excel(xl, sheet_name="plan", index=False)
-                self.excess.to_excel(xl, sheet_name="excess stock", index=False)
-                pd.DataFrame(
+                inert_frame(self.lines).to_excel(xl, sheet_name="plan", index=False)
+                inert_frame(self.excess).to_excel(xl, sheet_name="excess stock", index=False)
+                inert_frame(pd.DataFrame(
                     [(k, json.dumps(v)) for k, v in asdict(self.settings).items()],
                     columns=["setting", "value"],
-                ).to_excel(xl, sheet_name="settings", index=False)
+                )).to_excel(xl, sheet_name="settings", index=False)
         elif path.endswith(".csv"):
-            self.lines.to_csv(path, index=False)
+            inert_frame(self.lines).to_csv(path, index=False)
         else:
             raise PlanError(f"cannot export to {path}: use a .csv or .xlsx file name")
         return path

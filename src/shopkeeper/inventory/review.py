@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from shopkeeper import metrics
 from shopkeeper.inventory.plan import PlanError
 from shopkeeper.store import Warehouse
+from shopkeeper.store.exports import inert
 
 Audit = Callable[[str, dict[str, Any], dict[str, Any]], None]
 LineStatus = Literal["draft", "approved"]
@@ -506,13 +507,6 @@ EXPORT_COLUMNS = ["line_no", "product_id", "title", "supplier_id", "abc", "xyz",
                   "approved_by", "note"]
 
 
-def _inert(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def export_plan(wh: Warehouse, plan_id: str | None, path: str | Path, **filters: Any) -> int:
     """Write the plan's lines as they stand (edited quantities, statuses), after the same
     filters as :func:`plan_lines`, to ``.csv`` or ``.xlsx`` (with its excess stock and
@@ -524,7 +518,7 @@ def export_plan(wh: Warehouse, plan_id: str | None, path: str | Path, **filters:
     lines = plan_lines(wh, plan_id, limit=None, **filters)
     frame = pd.DataFrame([line.model_dump() for line in lines.items],
                          columns=list(PlanLine.model_fields))[EXPORT_COLUMNS]
-    frame = frame.map(_inert)
+    frame = frame.map(inert)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".csv":
         frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, encoding="utf-8-sig")
@@ -536,9 +530,9 @@ def export_plan(wh: Warehouse, plan_id: str | None, path: str | Path, **filters:
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         frame.to_excel(xl, sheet_name="plan", index=False)
         pd.DataFrame([item.model_dump() for item in excess.items],
-                     columns=list(ExcessLine.model_fields)).map(_inert).to_excel(
+                     columns=list(ExcessLine.model_fields)).map(inert).to_excel(
             xl, sheet_name="excess stock", index=False)
-        pd.DataFrame([(k, _inert(str(v) if v is not None else "")) for k, v in summary.items()],
+        pd.DataFrame([(k, inert(str(v) if v is not None else "")) for k, v in summary.items()],
                      columns=["field", "value"]).to_excel(xl, sheet_name="summary", index=False)
     return len(frame)
 

@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from shopkeeper.errors import ConfigError
-from shopkeeper.llm.quantities import Quantity, find_quantities, supported
+from shopkeeper.llm.quantities import Quantity, _close, find_quantities, supported
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
@@ -305,14 +305,24 @@ def _without(text: str, fact_texts: list[str]) -> str:
 
 
 def check_language(text: str, lang: str) -> Violation | None:
-    """A violation when ``text`` is not mostly in ``lang`` (zh or en), else None."""
+    """A violation when ``text`` is not mostly in ``lang`` (zh or en), else None. Letters of
+    any other script (Cyrillic, Arabic, kana …) count against both."""
     cjk = len(_CJK.findall(text))
     latin = sum(len(w) for w in _LATIN_WORD.findall(text))
-    letters = cjk + latin
+    other = sum(1 for c in text if c.isalpha() and not c.isascii()) - cjk
+    letters = cjk + latin + max(other, 0)
     if not letters:
         return None
     if lang == "zh" and cjk / letters < 0.5:
         return Violation("language", text[:40], 0, len(text), "the text is not in Chinese")
-    if lang == "en" and cjk / letters > 0.2:
+    if lang == "en" and (letters - latin) / letters > 0.2:
         return Violation("language", text[:40], 0, len(text), "the text is not in English")
     return None
+
+
+def dropped_numbers(rewrite: str, source: str) -> list[str]:
+    """The numbers ``source`` states that ``rewrite`` leaves out: a rewrite of a grounded
+    text must keep its facts, not only avoid new ones ("Fine." states nothing)."""
+    kept = find_quantities(rewrite)
+    return [q.surface for q in find_quantities(source)
+            if not any(_close(q.number, k.number) for k in kept)]

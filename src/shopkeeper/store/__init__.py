@@ -6,9 +6,18 @@ This is the public entry module of the spine; faces and capabilities import from
 from pathlib import Path as _Path
 from typing import Any as _Any
 
+from shopkeeper.store.backup import (
+    BackupManifest,
+    RestoreReport,
+    backup_warehouse,
+    restore_warehouse,
+    verify_backup,
+)
 from shopkeeper.store.config import DEFAULT_CONFIG_NAME, Settings, config_template, load_settings
 from shopkeeper.store.copy import copy_warehouse
 from shopkeeper.store.demo import DemoContext, DemoReport, DemoStep, register_step, run_demo
+from shopkeeper.store.doctor import DoctorReport, check_warehouse
+from shopkeeper.store.exports import inert, inert_frame, write_frame
 from shopkeeper.store.ingest.loader import (
     FilePreview,
     FileReport,
@@ -23,11 +32,14 @@ from shopkeeper.store.schema import TABLES, get_table
 from shopkeeper.store.warehouse import LoadRecord, TableStatus, Warehouse, WarehouseStatus
 
 __all__ = [
+    "BackupManifest",
+    "RestoreReport",
     "DEFAULT_CONFIG_NAME",
     "TABLES",
     "DemoContext",
     "DemoReport",
     "DemoStep",
+    "DoctorReport",
     "FilePreview",
     "FileReport",
     "LoadRecord",
@@ -38,19 +50,26 @@ __all__ = [
     "Warehouse",
     "WarehouseStatus",
     "all_presets",
+    "backup_warehouse",
+    "check_warehouse",
     "config_template",
     "copy_warehouse",
     "generate_store",
     "get_preset",
     "get_table",
+    "inert",
+    "inert_frame",
     "ingest",
     "preview_file",
     "latest_version",
     "load_mapping",
     "load_settings",
     "register_step",
+    "restore_warehouse",
     "run_demo",
     "spark_warehouse",
+    "verify_backup",
+    "write_frame",
 ]
 
 

@@ -138,6 +138,11 @@ def _guide_turns(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(schema.create_result_table_sql("guide_turns"))
 
 
+@migration(13, "quarantine: the offending value in its own column, beside a stable reason")
+def _quarantine_value(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE quarantine ADD COLUMN value VARCHAR")
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "

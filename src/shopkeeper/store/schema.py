@@ -808,7 +808,9 @@ def to_markdown() -> str:
         "`mapping`, the three row counts. A file whose hash and mapping were loaded before is "
         "skipped, so loading the same file twice changes nothing. |",
         "| `quarantine` | Every rejected row: `load_id`, `source_file`, `source_row`, "
-        "`target_table`, `column_name`, `reason`, `raw` (the row as JSON), `quarantined_at`. |",
+        "`target_table`, `column_name`, `reason` (the same text for every row a rule rejects, so "
+        "reasons group and count), `value` (the offending value, or where the row it repeats "
+        "is), `raw` (the row as JSON), `quarantined_at`. |",
         "",
         "## Results tables",
         "",

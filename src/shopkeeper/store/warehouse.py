@@ -11,7 +11,7 @@ import re
 import threading
 import time
 import zoneinfo
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -177,27 +177,9 @@ class Warehouse:
             config["memory_limit"] = self.memory_limit
         if self.threads:
             config["threads"] = self.threads
-        deadline = time.monotonic() + self.lock_timeout
-        pause = LOCK_RETRY_FIRST_S
-        while True:
-            try:
-                con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-                break
-            except duckdb.IOException as exc:
-                holder = _lock_holder(str(exc))
-                if holder is None:
-                    raise WarehouseError(
-                        f"cannot open warehouse {self.path}: {str(exc).splitlines()[0]}"
-                    ) from exc
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    waited = f" (waited {self.lock_timeout:g} s)" if self.lock_timeout else ""
-                    raise WarehouseLockedError(
-                        f"the warehouse {self.path} is in use by {holder}{waited}: try again "
-                        "when it finishes, or raise the lock_timeout setting"
-                    ) from exc
-                time.sleep(min(pause, left))
-                pause = min(pause * 2, LOCK_RETRY_MAX_S)
+        con = open_waiting(
+            self.path, lambda: duckdb.connect(str(self.path), read_only=read_only, config=config),
+            self.lock_timeout)
         # progress is polled by the ingestion (query_progress), never printed by DuckDB itself
         con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
         if not read_only:
@@ -295,9 +277,15 @@ class Warehouse:
             try:
                 yield con
             except BaseException:
-                con.execute("ROLLBACK")
+                with contextlib.suppress(duckdb.Error):  # a failed commit ended it already
+                    con.execute("ROLLBACK")
                 raise
-            con.execute("COMMIT")
+            try:
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise WarehouseError(
+                    f"could not save to the warehouse {self.path}, so nothing of this change "
+                    f"was kept: {_engine_reason(exc)}") from exc
         finally:
             if brief:
                 self.release()
@@ -500,7 +488,7 @@ class Warehouse:
             where.append("source_file LIKE ?")
             params.append(f"%{source_file}%")
         sql = (
-            "SELECT load_id, source_file, source_row, target_table, column_name, reason, raw "
+            "SELECT load_id, source_file, source_row, target_table, column_name, reason, value, raw "
             "FROM quarantine"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY quarantined_at DESC, source_file, source_row"
@@ -516,17 +504,42 @@ class Warehouse:
         columns, rows = self.quarantine(load_id=load_id, source_file=source_file, limit=None)
         import pandas as pd
 
+        from shopkeeper.store.exports import write_frame
+
         df = pd.DataFrame(rows, columns=columns)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        suffix = path.suffix.lower()
-        if suffix == ".xlsx":
-            df.to_excel(path, index=False)
-        elif suffix == ".parquet":
-            df.to_parquet(path, index=False)
-        else:
-            df.to_csv(path, index=False, encoding="utf-8-sig")
+        write_frame(df, path, sheet_name="quarantine")
         return len(df)
+
+
+def open_waiting(path: str | Path, opener: Callable[[], duckdb.DuckDBPyConnection],
+                 lock_timeout: float) -> duckdb.DuckDBPyConnection:
+    """``opener()``, retried while another process holds the file at ``path``, for up to
+    ``lock_timeout`` seconds; then :class:`WarehouseLockedError` naming that process."""
+    deadline = time.monotonic() + lock_timeout
+    pause = LOCK_RETRY_FIRST_S
+    while True:
+        try:
+            return opener()
+        except duckdb.IOException as exc:
+            holder = _lock_holder(str(exc))
+            if holder is None:
+                raise WarehouseError(
+                    f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from exc
+            left = deadline - time.monotonic()
+            if left <= 0:
+                waited = f" (waited {lock_timeout:g} s)" if lock_timeout else ""
+                raise WarehouseLockedError(
+                    f"the warehouse {path} is in use by {holder}{waited}: try again "
+                    "when it finishes, or raise the lock_timeout setting"
+                ) from exc
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, LOCK_RETRY_MAX_S)
+
+
+def _engine_reason(exc: BaseException) -> str:
+    """DuckDB's reason in one line, without its "TransactionContext Error: …" prefixes."""
+    line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return re.sub(r"^(?:[A-Za-z ]+ Error: )?(?:Failed to commit: )?", "", line)
 
 
 def _lock_holder(message: str) -> str | None:

@@ -129,3 +129,27 @@ def audit_export(request: Request, wh: Wh, fmt: Literal["csv", "jsonl"] = "csv",
     accounts.export_audit(wh, path, fmt=fmt)
     return FileResponse(path, filename=f"shopkeeper-audit.{fmt}",
                         media_type="text/csv" if fmt == "csv" else "application/jsonl")
+
+
+class Backup(BaseModel):
+    backup: str = Field(description="Where the server wrote the backup file.")
+    created_at: str
+    schema_version: int
+    sha256: str = Field(description="The file's SHA-256; `shopkeeper restore` checks it.")
+    bytes: int
+    tables: dict[str, int] = Field(description="Rows per table in the backup.")
+
+
+@router.post("/backups", summary="Back up the warehouse while the server keeps serving "
+             "(a consistent snapshot; restore it with `shopkeeper restore` once the server "
+             "is stopped)", status_code=201, response_model=Backup)
+def create_backup(request: Request, wh: Wh,
+                  principal: Principal = requires(P.USERS_MANAGE)) -> Backup:
+    server = request.app.state.server
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    manifest = store.backup_warehouse(wh, server.data_dir / "backups" / f"warehouse-{stamp}.duckdb")
+    with wh.transaction():
+        accounts.record(wh, principal.actor, "warehouse.backup", manifest.backup,
+                        after={"sha256": manifest.sha256, "bytes": manifest.bytes},
+                        via=principal.via)
+    return Backup(**{k: getattr(manifest, k) for k in Backup.model_fields})

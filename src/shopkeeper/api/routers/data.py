@@ -50,7 +50,10 @@ class QuarantinedRow(BaseModel):
     source_row: int | None
     target_table: str | None
     column_name: str | None
-    reason: str | None
+    reason: str | None = Field(default=None, description="The rule the row broke: the same "
+                               "text for every row it rejects, so reasons group and count.")
+    value: str | None = Field(default=None, description="The offending value (or where the "
+                              "row it repeats is).")
     raw: Any = None
 
 

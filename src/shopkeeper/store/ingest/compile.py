@@ -29,6 +29,9 @@ _FALSE = ("false", "f", "no", "n", "0", "否", "假")
 _KIND_NAMES = {"integer": "whole number", "number": "number", "timestamp": "timestamp",
                "date": "date", "boolean": "true/false value", "json": "JSON value"}
 
+# the offending value kept with a rejected row, beside its reason
+VALUE_CHARS = 200
+
 
 SOURCE_ALIAS = "_src"  # the staged file's rows, as one struct each
 WIDE_FILE_COLUMNS = 256
@@ -192,7 +195,9 @@ class _Compiler:
     # -- the whole select -----------------------------------------------------------------
     def compile(self) -> Compiled:
         tables: list[CompiledTable] = []
-        checks: list[tuple[str, str, str]] = []  # (condition, reason SQL, column label)
+        # (condition, reason SQL: the same text for every row it rejects, offending value SQL,
+        # column label)
+        checks: list[tuple[str, str, str | None, str]] = []
         in_aliases = []
         for i, tm in enumerate(self.mapping.tables):
             if tm.optional and (any(c not in self.resolved for c in tm.needed_columns()) or (
@@ -228,26 +233,27 @@ class _Compiler:
                     hint = f" (expected {' or '.join(spec.formats)})" if spec.formats else ""
                     checks.append((
                         f"{in_alias} AND {v} IS NULL AND {r} IS NOT NULL",
-                        f"{lit(name + ': ')} || '''' || left({r}, 80) || ''' is not a valid "
-                        f"{_KIND_NAMES.get(column.kind, column.kind)}{hint}'",
+                        lit(f"{name}: not a valid "
+                            f"{_KIND_NAMES.get(column.kind, column.kind)}{hint}"),
+                        f"left({r}, {VALUE_CHARS})",
                         label,
                     ))
                 if column.required:
                     checks.append((f"{in_alias} AND {v} IS NULL",
-                                   lit(f"{name}: required value is empty"), label))
+                                   lit(f"{name}: required value is empty"), None, label))
                 if column.choices:
                     allowed = ", ".join(lit(c) for c in column.choices)
                     checks.append((
                         f"{in_alias} AND {v} NOT IN ({allowed})",
-                        f"{lit(name + ': ')} || '''' || {v} || ''' is not one of "
-                        f"{', '.join(column.choices)}'",
+                        lit(f"{name}: not one of {', '.join(column.choices)}"),
+                        f"left({v}, {VALUE_CHARS})",
                         label,
                     ))
                 if column.check:
                     checks.append((
                         f"{in_alias} AND NOT ({column.check.replace('{v}', v)})",
-                        f"{lit(name + ' ' + (column.check_reason or 'is invalid') + ' (got ')} || "
-                        f"CAST({v} AS VARCHAR) || ')'",
+                        lit(f"{name} {column.check_reason or 'is invalid'}"),
+                        f"CAST({v} AS VARCHAR)",
                         label,
                     ))
                 if column.plausible_time:
@@ -262,9 +268,11 @@ class _Compiler:
         reason_cases = [f"WHEN NOT ({any_in}) THEN 'row matches no target table of mapping ' || "
                         f"{lit(self.mapping.name)}"]
         column_cases = ["WHEN NOT (" + any_in + ") THEN NULL"]
-        for cond, reason, label in checks:
+        value_cases = ["WHEN NOT (" + any_in + ") THEN NULL"]
+        for cond, reason, value, label in checks:
             reason_cases.append(f"WHEN {cond} THEN {reason}")
             column_cases.append(f"WHEN {cond} THEN {lit(label)}")
+            value_cases.append(f"WHEN {cond} THEN {value or 'NULL'}")
         inner = ",\n  ".join(
             [f"{self.staged.row_expr} AS _row"]
             + [f"{sql} AS {a}" for sql, a in self.exprs.items()]
@@ -274,22 +282,22 @@ class _Compiler:
             ["_row"]
             + list(self.exprs.values())
             + [f"CASE {' '.join(reason_cases)} END AS _reason",
-               f"CASE {' '.join(column_cases)} END AS _column"]
+               f"CASE {' '.join(column_cases)} END AS _column",
+               f"CASE {' '.join(value_cases)} END AS _value"]
         )
         sql = f"SELECT {outer}\nFROM (SELECT {inner}\nFROM {q(self.staged.table)} AS {SOURCE_ALIAS})"
         return Compiled(sql, tables, self.offset_alias)
 
-    def time_checks(self, in_alias: str, v: str, name: str, label: str) -> list[tuple[str, str, str]]:
+    def time_checks(self, in_alias: str, v: str, name: str,
+                    label: str) -> list[tuple[str, str, str | None, str]]:
         """A moment that has not happened yet, or before any store sold online, is not data."""
         shown = f"CAST({v} AS VARCHAR)"
         return [
             (f"{in_alias} AND {v} > current_timestamp + INTERVAL {schema.FUTURE_TOLERANCE}",
-             f"{lit(name + ' is in the future (after the load plus one day): ')} || {shown}",
-             label),
+             lit(name + " is in the future (after the load plus one day)"), shown, label),
             (f"{in_alias} AND {v} < TIMESTAMPTZ {lit(schema.EARLIEST_DATE)}",
-             f"{lit(name + ' is before ' + schema.EARLIEST_DATE)} || ', earlier than any store "
-             f"could have sold online: ' || {shown}",
-             label),
+             lit(f"{name} is before {schema.EARLIEST_DATE}, earlier than any store could have "
+                 "sold online"), shown, label),
         ]
 
     def line_identity(self, tm: TableMapping, values: dict[str, str]) -> LineIdentity | None:

@@ -40,6 +40,9 @@ from shopkeeper.store.warehouse import Warehouse
 ProgressFn = Callable[[str, float | None], None]
 FAULT_ENV = "SHOPKEEPER_TEST_FAULT"  # test hook: 'kill-before-commit' or 'error-after-insert'
 
+QUARANTINE_COLUMNS = ("load_id, source_file, source_row, target_table, column_name, reason, "
+                      "value, raw, quarantined_at")
+
 
 @dataclass
 class FileReport:
@@ -376,8 +379,8 @@ def _load_file(
     bad = con.execute(f"SELECT count(*) FROM {q(typed)} WHERE _reason IS NOT NULL").fetchone()[0]
     if bad:
         con.execute(
-            f"""INSERT INTO quarantine
-        SELECT {lit(load_id)}, {lit(source_file)}, t._row, NULL, t._column, t._reason,
+            f"""INSERT INTO quarantine ({QUARANTINE_COLUMNS})
+        SELECT {lit(load_id)}, {lit(source_file)}, t._row, NULL, t._column, t._reason, t._value,
                json_merge_patch(to_json(s), '{{"_row": null}}'), current_timestamp
         FROM {q(typed)} t JOIN (SELECT {staged.row_expr} AS _row, {staged.source_columns_sql} FROM {q(name)}) s
             USING (_row)
@@ -385,7 +388,8 @@ def _load_file(
         )
     for rej in staged.rejects:
         con.execute(
-            "INSERT INTO quarantine VALUES (?, ?, ?, NULL, NULL, ?, to_json(?::VARCHAR), current_timestamp)",
+            f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) VALUES "
+            "(?, ?, ?, NULL, NULL, ?, NULL, to_json(?::VARCHAR), current_timestamp)",
             [load_id, source_file, rej.row, rej.reason, rej.raw],
         )
     report.rows_quarantined = bad + len(staged.rejects)
@@ -442,8 +446,8 @@ def _flag_duplicates(con, typed: str, compiled: Compiled) -> None:
             join = " AND ".join(f"t.{k} = d.{k}" for k in keys)
             con.execute(
                 f"""UPDATE {q(typed)} t SET
-                    _reason = {lit(ct.table.name + ": duplicate key (" + names + ") = (")} || {shown}
-                              || '); first seen at row ' || d.first_row,
+                    _reason = {lit(ct.table.name + ": duplicate key (" + names + ")")},
+                    _value = '(' || {shown} || '), first at row ' || d.first_row,
                     _column = {lit(ct.table.key[0])}
                 FROM {q(dups)} d
                 WHERE {join} AND t._row <> d.first_row AND t._reason IS NULL AND t.{ct.in_alias}"""
@@ -537,8 +541,8 @@ def _flag_repeated_lines(con, typed: str, compiled: Compiled) -> int:
         if n:
             con.execute(
                 f"""UPDATE {q(typed)} t SET
-                    _reason = {lit(ct.table.name + ": duplicate of row ")} || d.first_row
-                              || ' of the same file',
+                    _reason = {lit(ct.table.name + ": repeats an earlier row of the same file")},
+                    _value = 'row ' || d.first_row,
                     _column = NULL
                 FROM {q(dups)} d WHERE t._row = d._row"""
             )
@@ -590,8 +594,8 @@ def _flag_loaded_lines(con, typed: str, compiled: Compiled, source_file: str) ->
     if n:
         con.execute(
             f"""UPDATE {q(typed)} t SET
-                _reason = 'order_lines: already loaded from ' || f._source_file || ' row '
-                          || f._source_row,
+                _reason = 'order_lines: already loaded from another file',
+                _value = f._source_file || ' row ' || f._source_row,
                 _column = NULL
             FROM {q(found)} f WHERE t._row = f._row"""
         )
@@ -673,12 +677,12 @@ def _quarantine_orphans(con, load_id: str, reports: list[FileReport]) -> None:
         con.execute("DROP TABLE _orphans")
         return
     con.execute(
-        f"""INSERT INTO quarantine
+        f"""INSERT INTO quarantine ({QUARANTINE_COLUMNS})
         SELECT {lit(load_id)}, _source_file, _source_row, first(tbl ORDER BY tbl), NULL,
-               'order header ' || order_id || ' rejected ('
-               || CASE WHEN header_file = _source_file THEN ''
+               'order header rejected: ' || reason,
+               order_id || ' (' || CASE WHEN header_file = _source_file THEN ''
                        ELSE regexp_extract(header_file, '[^/\\\\]+$') || ' ' END
-               || 'row ' || header_row || '): ' || reason,
+               || 'row ' || header_row || ')',
                first(raw ORDER BY tbl), current_timestamp
         FROM _orphans GROUP BY _source_file, _source_row, order_id, header_file, header_row,
                                reason"""
