@@ -122,6 +122,16 @@ def test_backup_and_restore_byte_for_byte(loaded, tmp_path):
     assert store.check_warehouse(loaded).healthy
 
 
+def test_restore_over_a_warehouse_too_damaged_to_open(loaded, tmp_path):
+    out = tmp_path / "b.duckdb"
+    manifest = store.backup_warehouse(loaded, out)
+    torn = loaded.read_bytes()[:50_000]
+    loaded.write_bytes(torn)
+    report = store.restore_warehouse(out, loaded)
+    assert file_sha256(loaded) == manifest.sha256 and store.check_warehouse(loaded).healthy
+    assert Path(report.replaced).read_bytes() == torn  # the damaged file is kept as it was
+
+
 def test_restore_into_a_new_place(loaded, tmp_path):
     out = tmp_path / "b.duckdb"
     manifest = store.backup_warehouse(loaded, out)
@@ -161,6 +171,7 @@ def test_restore_waits_for_and_then_refuses_a_warehouse_in_use(loaded, tmp_path)
         holder.kill()
         holder.wait()
     assert not list(tmp_path.glob("*.before-restore-*"))
+    assert not list(tmp_path.glob(".*.restoring"))  # the copy it had made is gone
 
 
 def test_a_backup_taken_while_writes_go_on_is_one_moment(tmp_path):

@@ -9,7 +9,7 @@ SHA-256, the schema version and each table's rows and content checksum.
 A restore checks the backup against its manifest and with :func:`check_warehouse`, copies it
 beside the warehouse, keeps the warehouse it replaces as ``<name>.before-restore-<time>`` and
 then swaps the copy in with one rename, holding the warehouse's lock so no process is using
-it. Killed at any point, the old warehouse is still there under its own name, or the restored
+it (a warehouse too damaged to open has no user: it is replaced and kept the same way). Killed at any point, the old warehouse is still there under its own name, or the restored
 one is. Afterwards the warehouse file's SHA-256 equals the backup's.
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from shopkeeper import __version__
-from shopkeeper.errors import WarehouseError
+from shopkeeper.errors import WarehouseError, WarehouseLockedError
 from shopkeeper.store.doctor import check_warehouse
 from shopkeeper.store.warehouse import Warehouse, open_waiting
 
@@ -180,6 +180,30 @@ def verify_backup(backup: str | Path) -> BackupManifest:
     return manifest
 
 
+def _keep_aside(target: Path, lock_timeout: float, held: contextlib.ExitStack) -> str:
+    """Hold the warehouse's lock (so no process uses it while it is swapped; a file too
+    damaged to open has no user) and keep it, with any log of its own, under another name."""
+    try:
+        old = open_waiting(target, lambda: duckdb.connect(str(target)), lock_timeout)
+    except WarehouseLockedError:
+        raise
+    except WarehouseError:
+        old = None
+    if old is not None:
+        held.callback(old.close)
+        old.execute("CHECKPOINT")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = target.with_name(f"{target.name}.before-restore-{stamp}")
+    try:
+        os.link(target, aside)
+    except OSError:
+        shutil.copyfile(target, aside)
+    wal = Path(f"{target}.wal")
+    if wal.exists():
+        os.replace(wal, f"{aside}.wal")
+    return str(aside)
+
+
 def restore_warehouse(backup: str | Path, target: str | Path, *,
                       lock_timeout: float = 0.0) -> RestoreReport:
     """Put ``backup`` in place of the warehouse at ``target``; see the module docstring."""
@@ -191,20 +215,10 @@ def restore_warehouse(backup: str | Path, target: str | Path, *,
     _fsync(incoming)
     replaced = None
     with contextlib.ExitStack() as held:
+        held.callback(incoming.unlink, missing_ok=True)  # gone once swapped in
         if target.exists():
-            # the writer's lock: no process is using the warehouse while it is swapped
-            old = open_waiting(target, lambda: duckdb.connect(str(target)), lock_timeout)
-            held.callback(old.close)
-            old.execute("CHECKPOINT")
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            aside = target.with_name(f"{target.name}.before-restore-{stamp}")
-            try:
-                os.link(target, aside)
-            except OSError:
-                shutil.copyfile(target, aside)
-            replaced = str(aside)
+            replaced = _keep_aside(target, lock_timeout, held)
         os.replace(incoming, target)
-        Path(f"{target}.wal").unlink(missing_ok=True)
     digest = file_sha256(target)
     if digest != manifest.sha256:
         raise WarehouseError(f"restored {target}, but its SHA-256 differs from the backup's; "
