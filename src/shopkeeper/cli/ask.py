@@ -66,7 +66,7 @@ def ask_cmd(
         last.write_text(json.dumps(answer.metric_query, ensure_ascii=False), encoding="utf-8")
     for path in (csv, xlsx):
         if path is not None:
-            store.write_frame(answer.frame(), path, sheet_name="answer")
+            store.write_frame(answer.frame(), path, sheet_name="answer", encoding="utf-8")
             err_console.print(f"[dim]wrote {path}[/]")
     if chart is not None:
         written = answer.write_chart(chart)

@@ -263,5 +263,5 @@ def export_audience(
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() not in {".xlsx", ".csv"}:
         raise SegmentError(f"{path}: export as .csv or .xlsx")
-    write_frame(rows, path, sheet_name="audience")
+    write_frame(rows, path, sheet_name="audience", encoding="utf-8")  # for mailing tools too
     return len(rows)

@@ -33,9 +33,11 @@ def inert_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_frame(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1") -> Path:
+def write_frame(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1",
+                encoding: str = "utf-8-sig") -> Path:
     """Write ``df`` by the file's extension: ``.xlsx``, ``.parquet`` (as stored: not a
-    spreadsheet format) or CSV in UTF-8 with a BOM (so Excel reads Chinese right)."""
+    spreadsheet format) or CSV in ``encoding`` (by default UTF-8 with a BOM, so Excel reads
+    Chinese right; files for other programs pass ``"utf-8"``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
@@ -44,5 +46,5 @@ def write_frame(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1
     elif suffix == ".xlsx":
         inert_frame(df).to_excel(path, index=False, sheet_name=sheet_name[:31])
     else:
-        inert_frame(df).to_csv(path, index=False, encoding="utf-8-sig")
+        inert_frame(df).to_csv(path, index=False, encoding=encoding)
     return path
