@@ -1,6 +1,7 @@
 """Ingest benchmark: Shopkeeper's validated load against DuckDB's own CSV load of the same file.
 
     .venv/bin/python bench/ingest.py [--lines 1000000] [--repeat 3] [--threads N] [--profile]
+    .venv/bin/python bench/ingest.py --lines 62000000 --repeat 1 --memory-limit 2GB  # ~5 GB
 
 Writes a canonical ``order_lines.csv`` of ``--lines`` rows (synthetic, seed 0) to a temp folder,
 then measures, best of ``--repeat`` runs each, every run in a fresh child process on a fresh
@@ -12,7 +13,10 @@ database file:
 
 The timed span is the load statement / ``ingest()`` call (opening the database and the schema
 migrations are outside it; both commit inside it). Peak memory is the child's ``ru_maxrss``, so it
-includes DuckDB's native allocations and the Python interpreter with its imports. ``--profile``
+includes DuckDB's native allocations and the Python interpreter with its imports. Both loaders
+run under ``--memory-limit`` (DuckDB's ``memory_limit``; Shopkeeper's default is 2GB), and the
+Shopkeeper run records its progress bar: how many updates it gave and the longest silence
+between two (a live bar never goes quiet for long, whatever the file's size). ``--profile``
 (automatic when the ratio is under the 0.5 target) times each SQL statement ``ingest()`` runs.
 The last line of output is the figures as JSON.
 """
@@ -37,10 +41,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _duckdb_child(csv_path: str, workdir: str, threads: int, out: mp.Queue) -> None:
+def _duckdb_child(csv_path: str, workdir: str, threads: int, memory_limit: str,
+                  out: mp.Queue) -> None:
     import duckdb
 
     config = {"threads": threads} if threads else {}
+    config["memory_limit"] = memory_limit
     con = duckdb.connect(str(Path(workdir) / "duckdb.db"), config=config)
     t0 = time.perf_counter()
     con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{csv_path}')")
@@ -67,8 +73,8 @@ class _TimedConnection:
         return getattr(self._con, name)
 
 
-def _shopkeeper_child(csv_path: str, workdir: str, threads: int, profile: bool,
-                      out: mp.Queue) -> None:
+def _shopkeeper_child(csv_path: str, workdir: str, threads: int, memory_limit: str,
+                      profile: bool, out: mp.Queue) -> None:
     from shopkeeper.store.ingest.loader import ingest
     from shopkeeper.store.warehouse import Warehouse
 
@@ -76,15 +82,23 @@ def _shopkeeper_child(csv_path: str, workdir: str, threads: int, profile: bool,
     if profile:
         real = Warehouse.connection.fget
         Warehouse.connection = property(lambda self: _TimedConnection(real(self), log))
-    with Warehouse(Path(workdir) / "warehouse.duckdb", threads=threads) as wh:
+    ticks: list[float] = []
+
+    def progress(_label: str, _fraction: float | None) -> None:
+        ticks.append(time.perf_counter())
+
+    with Warehouse(Path(workdir) / "warehouse.duckdb", threads=threads,
+                   memory_limit=memory_limit) as wh:
         t0 = time.perf_counter()
         report = ingest(wh, [csv_path], preset="canonical", generated=True,
-                        source_label="generated:bench")
+                        source_label="generated:bench", progress=progress)
         elapsed = time.perf_counter() - t0
+    marks = [t0, *ticks, t0 + elapsed]
     out.put({
         "seconds": elapsed, "rows": report.rows_loaded, "rows_read": report.rows_read,
         "quarantined": report.rows_quarantined, "peak_rss_mb": _peak_rss_mb(),
-        "statements": log,
+        "statements": log, "progress_updates": len(ticks),
+        "longest_silence_s": max(b - a for a, b in zip(marks, marks[1:], strict=False)),
     })
 
 
@@ -124,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0 = all cores)")
     parser.add_argument("--profile", action="store_true", help="time every SQL statement")
     parser.add_argument("--keep", type=Path, help="also copy the CSV here")
+    parser.add_argument("--memory-limit", default="2GB",
+                        help="DuckDB memory_limit for both loaders (default: Shopkeeper's 2GB)")
     args = parser.parse_args(argv)
 
     from shopkeeper.store.generate import write_order_lines_csv
@@ -139,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"order_lines.csv: {rows:,} rows, {size_mb:,.1f} MiB, generated in {gen_s:.2f} s "
               f"({os.cpu_count()} CPUs, Python {platform.python_version()})")
 
-        duck = _best([_run_child(_duckdb_child, str(csv_path), args.threads)
+        limit = args.memory_limit
+        duck = _best([_run_child(_duckdb_child, str(csv_path), args.threads, limit)
                       for _ in range(args.repeat)])
-        shop = _best([_run_child(_shopkeeper_child, str(csv_path), args.threads, False)
+        shop = _best([_run_child(_shopkeeper_child, str(csv_path), args.threads, limit, False)
                       for _ in range(args.repeat)])
         if duck["rows"] != rows or shop["rows"] != rows or shop["quarantined"]:
             print(f"warning: row counts differ: file {rows}, duckdb {duck['rows']}, "
@@ -153,12 +170,14 @@ def main(argv: list[str] | None = None) -> int:
         for name, r in (("duckdb", duck), ("shopkeeper", shop)):
             print(f"{name:<12} {r['seconds']:8.3f} {rows / r['seconds']:12,.0f} "
                   f"{r['peak_rss_mb']:13,.0f}  {r['runs_s']}")
+        print(f"memory_limit {limit}; shopkeeper's progress bar: {shop['progress_updates']:,} "
+              f"updates, longest silence {shop['longest_silence_s']:.1f} s")
         verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
         print(f"\nshopkeeper/duckdb throughput ratio: {ratio:.2f} ({verdict} the "
               f"{TARGET_RATIO} target)")
 
         if args.profile or ratio < TARGET_RATIO:
-            prof = _run_child(_shopkeeper_child, str(csv_path), args.threads, True)
+            prof = _run_child(_shopkeeper_child, str(csv_path), args.threads, limit, True)
             _print_profile(prof["statements"], prof["seconds"])
 
         figures = {
@@ -171,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             "duckdb_peak_rss_mib": round(duck["peak_rss_mb"]),
             "shopkeeper_peak_rss_mib": round(shop["peak_rss_mb"]),
             "quarantined": shop["quarantined"], "repeat": args.repeat,
+            "memory_limit": limit, "progress_updates": shop["progress_updates"],
+            "longest_silence_s": round(shop["longest_silence_s"], 1),
         }
         print(json.dumps(figures))
     return 0

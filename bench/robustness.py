@@ -13,8 +13,15 @@ mixed or damaged states (must be 0).
 LLM faults call a fake OpenAI-compatible server (tests/robustness/llm_faults.py) in every fault
 mode through the LLM runtime: each call must end in an LLMError within its bound.
 
+Injection runs the corpus of tests/robustness/injection.py through every capability that asks a
+model, against a model that obeys every instruction it reads, and prints the payloads tried and
+carried out per surface (tuning corpus and the two held-out ones; must be 0); then the HTML
+payloads live in the finance report (must be 0), and how many real reviews
+(../shared/data/reviews_*) the prompt guard would withhold as instructions (false alarms).
+
     .venv/bin/python bench/robustness.py                 # 1,000 files, 200 kills, LLM faults
     .venv/bin/python bench/robustness.py --kills 0 --files 200 --seed 7 --no-llm
+    .venv/bin/python bench/robustness.py --kills 0 --files 0 --no-llm   # injection only
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=40, help="kills per command (5 commands)")
     parser.add_argument("--llm", action=argparse.BooleanOptionalAction, default=True,
                         help="call a fake LLM server in every fault mode")
+    parser.add_argument("--injection", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the injection corpus against a model that obeys it")
     parser.add_argument("--seed", type=int, default=25)
     args = parser.parse_args()
     failed = False
@@ -53,6 +62,8 @@ def main() -> None:
         failed |= killing(args.kills, args.seed)
     if args.llm:
         failed |= llm_faults()
+    if args.injection:
+        failed |= injection()
     sys.exit(1 if failed else 0)
 
 
@@ -153,6 +164,80 @@ def killing(per_command: int, seed: int) -> bool:
                       "seconds": round(report.seconds, 1)}))
     return bool(report.violations)
 
+
+
+
+class _Folders:
+    """What pytest's tmp_path_factory gives the fixtures this bench borrows."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def mktemp(self, name: str) -> Path:
+        return Path(tempfile.mkdtemp(prefix=name, dir=self.root))
+
+
+def injection() -> bool:
+    from tests.robustness import test_injection, test_injection_html, test_llm_faults
+    from tests.robustness.injection import HTML, read_markup
+
+    print("\n== injection through data (a model that obeys every instruction it reads)")
+    failed = False
+    with tempfile.TemporaryDirectory() as root:
+        folders = _Folders(Path(root))
+        stores = test_llm_faults.stores.__wrapped__(folders)  # the fixture's generator
+        with llm_fault_server.FaultServer() as server:
+            server.mode = "obey"
+            llm = get_llm(server.settings(folders.mktemp("llm"), timeout=5.0, retries=0))
+            started = time.perf_counter()
+            try:
+                figures = test_injection.injection_figures((server, llm), next(stores))
+            finally:
+                stores.close()
+        print(f"{'surface':<16}{'tuning':>12}{'held out':>12}{'held out 2':>12}   carried out / tried")
+        totals = Counter()
+        for surface, f in figures.items():
+            cells = [f"{f[k + '_fired']}/{f[k + '_tried']}" for k in ("tuning", "held_out",
+                                                                      "held_out_2")]
+            print(f"{surface:<16}" + "".join(f"{c:>12}" for c in cells))
+            totals.update(f)
+        print(f"{'all':<16}" + "".join(
+            f"{totals[k + '_fired']}/{totals[k + '_tried']:<4}".rjust(12)
+            for k in ("tuning", "held_out", "held_out_2"))
+            + f"   ({time.perf_counter() - started:.1f} s)")
+        failed |= any(totals[k] for k in totals if k.endswith("_fired"))
+        store_path = test_injection_html.hostile_store.__wrapped__(folders)
+        files = test_injection_html.report_files.__wrapped__(store_path, folders)
+        live, shown = read_markup(files["html"].read_text(encoding="utf-8"))
+        print(f"finance report: {len(HTML)} HTML payloads in titles, categories, channels, "
+              f"names and reviews; {shown} shown as text, {len(live)} live markup")
+        failed |= bool(live)
+    print(_false_alarms())
+    return failed
+
+
+def _false_alarms() -> str:
+    """How many real reviews the prompt guard takes for instructions."""
+    import zipfile
+
+    import pandas as pd
+
+    from shopkeeper.llm.untrusted import looks_like_instruction
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data"
+    en_file = data / "reviews_en" / "amazon_multidomain_fdu_mtl" / "fdu_mtl_amazon_14domains.csv"
+    zh_file = data / "reviews_zh" / "ChineseNlpCorpus_online_shopping_10_cats.zip"
+    if not en_file.exists() or not zh_file.exists():
+        return "false alarms: skipped (../shared/data/reviews_en or reviews_zh is absent)"
+    english = pd.read_csv(en_file)["text"].dropna().astype(str).tolist()
+    with zipfile.ZipFile(zh_file) as z:
+        name = next(n for n in z.namelist() if n.endswith(".csv"))
+        chinese = pd.read_csv(z.open(name))["review"].dropna().astype(str).tolist()
+    parts = []
+    for label, texts in (("English", english), ("Chinese", chinese)):
+        flagged = sum(looks_like_instruction(t) for t in texts)
+        parts.append(f"{label} {flagged} of {len(texts):,} ({flagged / len(texts):.3%})")
+    return "false alarms on real reviews (withheld from prompts): " + ", ".join(parts)
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from shopkeeper import store
 from shopkeeper.cli import app
 from shopkeeper.errors import WarehouseError, WarehouseLockedError
-from shopkeeper.store.backup import file_sha256, manifest_path, table_checksums
+from shopkeeper.store.backup import manifest_path, table_checksums
+from shopkeeper.store.ingest.loader import sha256_of
 from shopkeeper.store.ingest.loader import ingest
 from tests.robustness.kills import build_at_version
 from tests.server_fixtures import make_workspace, serve
@@ -104,7 +105,7 @@ def test_backup_and_restore_byte_for_byte(loaded, tmp_path):
     result = _cli(loaded, "backup", str(out))
     assert result.exit_code == 0, result.output
     manifest = json.loads(manifest_path(out).read_text())
-    assert manifest["sha256"] == file_sha256(out) and manifest["tables"] == rows
+    assert manifest["sha256"] == sha256_of(out) and manifest["tables"] == rows
     assert manifest["checksums"] == sums  # the backup holds exactly the warehouse's rows
     assert _cli(loaded, "backup", str(out)).exit_code == 1  # never overwritten silently
 
@@ -112,7 +113,7 @@ def test_backup_and_restore_byte_for_byte(loaded, tmp_path):
         con.execute("DELETE FROM order_lines")
     result = _cli(loaded, "restore", str(out))
     assert result.exit_code == 0, result.output
-    assert file_sha256(loaded) == manifest["sha256"]
+    assert sha256_of(loaded) == manifest["sha256"]
     with duckdb.connect(str(loaded), read_only=True) as con:
         assert table_checksums(con) == (rows, sums)
     kept = list(tmp_path.glob("w.duckdb.before-restore-*"))
@@ -128,7 +129,7 @@ def test_restore_over_a_warehouse_too_damaged_to_open(loaded, tmp_path):
     torn = loaded.read_bytes()[:50_000]
     loaded.write_bytes(torn)
     report = store.restore_warehouse(out, loaded)
-    assert file_sha256(loaded) == manifest.sha256 and store.check_warehouse(loaded).healthy
+    assert sha256_of(loaded) == manifest.sha256 and store.check_warehouse(loaded).healthy
     assert Path(report.replaced).read_bytes() == torn  # the damaged file is kept as it was
 
 
@@ -137,13 +138,13 @@ def test_restore_into_a_new_place(loaded, tmp_path):
     manifest = store.backup_warehouse(loaded, out)
     fresh = tmp_path / "elsewhere" / "w.duckdb"
     report = store.restore_warehouse(out, fresh)
-    assert report.replaced is None and file_sha256(fresh) == manifest.sha256
+    assert report.replaced is None and sha256_of(fresh) == manifest.sha256
 
 
 def test_a_damaged_or_incomplete_backup_is_refused_and_changes_nothing(loaded, tmp_path):
     out = tmp_path / "b.duckdb"
     store.backup_warehouse(loaded, out)
-    before = file_sha256(loaded)
+    before = sha256_of(loaded)
     data = bytearray(out.read_bytes())
     data[len(data) // 2] ^= 0xFF
     out.write_bytes(bytes(data))
@@ -152,7 +153,7 @@ def test_a_damaged_or_incomplete_backup_is_refused_and_changes_nothing(loaded, t
     manifest_path(out).unlink()
     result = _cli(loaded, "restore", str(out))
     assert result.exit_code == 1 and "no manifest" in result.output
-    assert file_sha256(loaded) == before
+    assert sha256_of(loaded) == before
     assert not list(tmp_path.glob("*.before-restore-*"))
 
 
@@ -220,11 +221,11 @@ def test_the_server_backs_up_while_it_serves(tmp_path):
         body = r.json()
         assert client.get("/api/v1/overview", headers=owner).status_code in {200, 404}
     backup = Path(body["backup"])
-    assert file_sha256(backup) == body["sha256"] and body["tables"]["users"] == 5
+    assert sha256_of(backup) == body["sha256"] and body["tables"]["users"] == 5
     manifest = store.verify_backup(backup)
     with duckdb.connect(str(ws.settings.warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM audit_log WHERE action = 'warehouse.backup'"
                            ).fetchone()[0] == 1
     restored = tmp_path / "restored.duckdb"
     store.restore_warehouse(backup, restored)
-    assert file_sha256(restored) == manifest.sha256
+    assert sha256_of(restored) == manifest.sha256

@@ -94,7 +94,7 @@ def test_prompt_templates_are_versioned_files():
                                kinds=("title",), tone="standard", tone_zh="专业",
                                length="short", length_zh="简短", sentences=2,
                                platform="taobao", title_limit=60, campaign="")
-        assert prompt.version == "1"
+        assert prompt.version == "2"
         assert [m["role"] for m in prompt.messages] == ["system", "user"]
         assert "棉" in prompt.messages[1]["content"]
     with pytest.raises(ConfigError, match="no prompt template"):

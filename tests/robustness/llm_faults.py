@@ -16,7 +16,9 @@ Modes:
 - ``wrong_schema``: a well-formed completion whose content is JSON of another shape;
 - ``huge_reply``: a well-formed completion of 10 MB;
 - ``wrong_language``: a well-formed completion in a language nobody asked for;
-- ``ok``: a short, plain, harmless answer (to show the server itself works).
+- ``ok``: a short, plain, harmless answer (to show the server itself works);
+- ``obey``: the answer of a model that follows every instruction in its prompt
+  (``tests/robustness/injection.py``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class FaultServer:
     def __init__(self) -> None:
         self.mode = "ok"
         self.requests: list[str] = []  # the mode each chat request met
+        self.bodies: list[dict[str, Any]] = []  # each chat request, as sent
         self._stop = threading.Event()
         server = self
 
@@ -66,7 +69,9 @@ class FaultServer:
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
+                body = self.rfile.read(length)
+                with contextlib.suppress(ValueError):
+                    server.bodies.append(json.loads(body))
                 mode = server.mode
                 server.requests.append(mode)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -85,6 +90,11 @@ class FaultServer:
 
             def _ok(self) -> None:
                 self._json(200, completion("Fine."))
+
+            def _obey(self) -> None:
+                from tests.robustness.injection import obeying_reply
+
+                self._json(200, completion(obeying_reply(server.bodies[-1])))
 
             def _timeout(self) -> None:
                 server._stop.wait()

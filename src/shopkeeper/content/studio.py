@@ -20,6 +20,7 @@ from shopkeeper.content.grounded import LENGTHS, TONES, GroundedWriter
 from shopkeeper.errors import LLMError
 from shopkeeper.llm import LLM, render_prompt
 from shopkeeper.llm.grounding import GroundingReport, check_grounding
+from shopkeeper.llm.untrusted import Masked, markup_in, mask
 
 KINDS = ("title", "description", "bullets", "marketing")
 LANGS = ("zh", "en")
@@ -124,15 +125,17 @@ def generate_copy(facts: ProductFacts, options: CopyOptions, llm: LLM | None = N
             d.rejected.append({"text": "", "problems": [str(exc)]})
         return list(drafts.values())
     out = []
+    masked = _masked_fact_lines(facts, options.lang)[1]
     for kind in options.kinds:
-        text = model_texts.get(kind, "")
-        problems = _problems(facts, kind, options.lang, text, platform)
+        raw = model_texts.get(kind, "")
+        text, problems = _restored(masked, raw, facts, kind, options.lang, platform)
         method, rejected = "model", []
         if problems:
             rejected.append({"text": text, "problems": problems})
             try:
-                text = _repair(llm, facts, kind, options.lang, text, problems)
-                problems = _problems(facts, kind, options.lang, text, platform)
+                raw = _repair(llm, facts, kind, options.lang, raw,
+                              [masked.hide(p) for p in problems])
+                text, problems = _restored(masked, raw, facts, kind, options.lang, platform)
                 method = "model-repaired"
             except LLMError as exc:
                 problems = [str(exc)]
@@ -164,6 +167,8 @@ def _problems(facts: ProductFacts, kind: str, lang: str, text: str,
         return ["the model wrote nothing"]
     report = check_grounding(text, facts.grounding(), lang=lang)
     problems = [v.detail for v in report.violations]
+    problems += [f"it adds {m!r}, which no fact has"
+                 for m in markup_in(text, facts.grounding().texts())]
     if report.coverage < MIN_COVERAGE[kind] and report.missing:
         left_out = ", ".join(f"{k} {v}" for k, v in report.missing[:6])
         problems.append(f"it leaves out facts it should mention: {left_out}")
@@ -173,6 +178,30 @@ def _problems(facts: ProductFacts, kind: str, lang: str, text: str,
         problems.append(f"the title is longer than {platform.name}'s limit of "
                         f"{platform.title_limit} {platform.units}")
     return problems
+
+
+def _restored(masked: Masked, raw: str, facts: ProductFacts, kind: str, lang: str,
+              platform: Platform) -> tuple[str, list[str]]:
+    """The model's ``raw`` text with its quoted facts put back, and what is wrong with it."""
+    text = masked.unmask(raw, every_slot=False)
+    if text is None:
+        return raw, ["it quotes a fact that does not exist"]
+    return text, _problems(facts, kind, lang, text, platform)
+
+
+def _free_text(value: str) -> bool:
+    """Longer than an attribute value: a title, a sentence, what customers say. Text like that
+    can be written to the model, so the model may quote it but never reads it."""
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in value)
+    return len(value.split()) > 6 or cjk > 24 or len(value) > 60
+
+
+def _masked_fact_lines(facts: ProductFacts, lang: str
+                       ) -> tuple[list[tuple[str, str]], Masked]:
+    """The fact lines a model reads, free text replaced by ``[[Q1]]`` …, and the mask."""
+    lines = _fact_lines(facts, lang)
+    masked = mask("\n".join(v for _, v in lines), [v for _, v in lines if _free_text(v)])
+    return [(k, masked.hide(v)) for k, v in lines], masked
 
 
 def _fact_lines(facts: ProductFacts, lang: str) -> list[tuple[str, str]]:
@@ -206,7 +235,8 @@ def _model_drafts(llm: LLM, facts: ProductFacts, options: CopyOptions,
     output = create_model("ProductCopy", **fields)
     length_zh, sentences = _LENGTH[options.length]
     prompt = render_prompt(
-        "shopkeeper.content", "copy", options.lang, facts=_fact_lines(facts, options.lang),
+        "shopkeeper.content", "copy", options.lang,
+        facts=_masked_fact_lines(facts, options.lang)[0],
         kinds=options.kinds, tone=options.tone, tone_zh=_TONE_ZH[options.tone],
         length=options.length, length_zh=length_zh, sentences=sentences,
         platform=platform.name, title_limit=platform.title_limit, campaign=options.campaign)
@@ -222,7 +252,7 @@ def _repair(llm: LLM, facts: ProductFacts, kind: str, lang: str, text: str,
     output = create_model("RepairedCopy", **{
         kind: (list[str], Field(max_length=5)) if kind == "bullets" else (str, ...)})
     prompt = render_prompt("shopkeeper.content", "repair", lang,
-                           facts=_fact_lines(facts, lang), kind=kind, text=text,
+                           facts=_masked_fact_lines(facts, lang)[0], kind=kind, text=text,
                            problems=problems)
     value = getattr(llm.structured(prompt, output, retries=1, max_tokens=_MAX_TOKENS[kind]),
                     kind)

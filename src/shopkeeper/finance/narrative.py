@@ -21,12 +21,14 @@ from typing import TYPE_CHECKING
 
 from shopkeeper.llm.grounding import check_language
 from shopkeeper.llm.prompts import render_prompt
+from shopkeeper.llm.untrusted import markup_in, mask
 
 if TYPE_CHECKING:
     from shopkeeper.llm import LLM
 
 LANGS = ("en", "zh")
-_NUMBER = re.compile(r"(?<![\w.])[-+−]?\d[\d,]*(?:\.\d+)?%?")
+# a number may follow a Chinese character directly (下降61.1%), but not a Latin letter (Q1)
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[-+−]?\d[\d,]*(?:\.\d+)?%?")
 # words that give the number after them (or, for a few, before them) a direction
 _FALL = ("down", "fell", "fall", "falls", "fallen", "drop", "dropped", "drops", "decline",
          "declined", "declines", "decrease", "decreased", "decreases", "lower", "loss",
@@ -167,13 +169,21 @@ def checked_narrative(
     text = template_narrative(facts, lang)
     if rewrite is None:
         return Narrative(text, "template")
+    # names come from the store's data (a product title can be written to the model): the
+    # model rewords the text around them and never reads them
+    masked = mask(text, [f.value for f in facts.values()
+                         if f.unit == "text" and isinstance(f.value, str)])
     try:
-        candidate = rewrite(text, lang)
+        reworded = rewrite(masked.text, lang)
     except Exception as exc:  # a model that fails must not cost the report
         return Narrative(text, "template", [f"model failed: {exc}"])
-    bad = unsupported_numbers(candidate, facts)
+    candidate = masked.unmask(reworded)
+    bad = [] if candidate is not None else ["drops or invents a quoted name"]
+    candidate = reworded if candidate is None else candidate
+    bad += unsupported_numbers(candidate, facts)
     kept = {_normalise(t) for t in _NUMBER.findall(candidate)}
     bad += [f"leaves out {t}" for t in _NUMBER.findall(text) if _normalise(t) not in kept]
+    bad += [f"adds {m!r}" for m in markup_in(candidate, [text])]
     if not bad and (wrong := check_language(candidate, lang)):
         bad = [wrong.detail]
     if bad or not candidate.strip():

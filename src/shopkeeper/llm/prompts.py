@@ -4,10 +4,15 @@ A capability keeps its prompts in its own ``prompts/`` folder as ``TASK.LANG.j2`
 first line carries its version, e.g. ``{# version: 2 #}``; the version goes into the cache key
 and the usage log, so changing a prompt never serves a stale reply. Lines ``### system``,
 ``### user`` and ``### assistant`` start the messages.
+
+What a template writes is trusted; every value it interpolates (``{{ review }}``) is data and
+passes :func:`shopkeeper.llm.untrusted.as_data`, so no review, title or message can start a
+message of its own or address the model.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -16,11 +21,17 @@ from typing import Any
 import jinja2
 
 from shopkeeper.errors import ConfigError
+from shopkeeper.llm.untrusted import as_data
 
 _VERSION = re.compile(r"\{#.*?version:\s*([\w.-]+).*?#\}", re.S)
 _ROLE = re.compile(r"^###\s*(system|user|assistant)\s*$", re.M)
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
-                          trim_blocks=True, lstrip_blocks=True, autoescape=False)
+
+
+@functools.cache
+def _environment(lang: str) -> jinja2.Environment:
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
+                              trim_blocks=True, lstrip_blocks=True, autoescape=False,
+                              finalize=functools.partial(as_data, lang=lang))
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,7 @@ def render_prompt(package: str, task: str, lang: str, **variables: Any) -> Promp
     match = _VERSION.search(source.split("\n", 1)[0])
     if not match:
         raise ConfigError(f"prompt template {name} has no '{{# version: N #}}' first line")
-    text = _ENV.from_string(source).render(**variables)
+    text = _environment(lang).from_string(source).render(**variables)
     parts = _ROLE.split(text)
     messages = [{"role": role, "content": body.strip()}
                 for role, body in zip(parts[1::2], parts[2::2], strict=True) if body.strip()]

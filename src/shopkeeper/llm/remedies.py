@@ -10,7 +10,7 @@ import re
 
 # remedy -> words that name it (English, Chinese)
 REMEDY_TERMS = {
-    "refund": ("refund", "money back", "退款", "退钱"),
+    "refund": ("refund", "money back", "cashback", "cash back", "退款", "退钱"),
     "replacement": ("replacement", "replace", "new one", "补发", "换新", "重发"),
     "exchange": ("exchange", "换货", "调换"),
     "return": ("return", "send it back", "退货", "退回"),

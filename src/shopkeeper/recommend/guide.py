@@ -61,6 +61,7 @@ from shopkeeper.llm.retrieval import (
     text_hash,
     tokenize,
 )
+from shopkeeper.llm.untrusted import markup_in, mask
 from shopkeeper.recommend.needs import (
     NO_PREFERENCE,
     OCCASIONS,
@@ -772,13 +773,19 @@ class ShoppingGuide:
         return Facts.of(attributes=attributes, context=[*turn.sources, *self._messages])
 
     def _reword(self, turn: GuideTurn, message: str) -> None:
-        prompt = render_prompt("shopkeeper.recommend", "guide", turn.language, message=message,
-                               draft=turn.text)
+        # the model rewords the draft alone: not the shopper's message, and not the product
+        # titles (catalogue text), which it sees as [[Q1]] … and gives back untouched
+        masked = mask(turn.text, [p.title for p in turn.picks])
+        prompt = render_prompt("shopkeeper.recommend", "guide", turn.language, draft=masked.text)
         try:
-            candidate = self.llm.chat(prompt, task="recommend.guide",
-                                      max_tokens=min(400, 60 + len(turn.text))).text.strip()
+            reworded = self.llm.chat(prompt, task="recommend.guide",
+                                     max_tokens=min(400, 60 + len(turn.text))).text.strip()
         except LLMError as exc:
             turn.flags.append(f"model_failed:{type(exc).__name__}")
+            return
+        candidate = masked.unmask(reworded)
+        if candidate is None:
+            turn.flags.append("model_rejected:dropped fact")
             return
         problems = [v.kind for v in check_grounding(candidate, self.facts(turn),
                                                     lang=turn.language).violations]
@@ -788,6 +795,8 @@ class ShoppingGuide:
             problems.append("dropped fact")
         if remedies_in(candidate) - remedies_in(turn.text):
             problems.append("remedy")
+        if markup_in(candidate, [turn.text]):
+            problems.append("markup")
         if not candidate or problems:
             turn.flags.append("model_rejected:" + ",".join(sorted(set(problems)) or ["empty"]))
             return

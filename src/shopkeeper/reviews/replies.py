@@ -20,6 +20,7 @@ from shopkeeper.llm import LLM, render_prompt
 from shopkeeper.llm.grounding import Facts, check_grounding
 from shopkeeper.llm.language import detect_language
 from shopkeeper.llm.remedies import NEGATION, REMEDY_TERMS, SENTENCE, remedies_in
+from shopkeeper.llm.untrusted import markup_in
 from shopkeeper.reviews.trends import aspect_label
 from shopkeeper.store.warehouse import Warehouse
 
@@ -131,18 +132,21 @@ def draft_reply(review_id: str, product_id: str | None, text: str, lang: str,
 
 def _model_reply(draft: ReplyDraft, review: str, policy: Policy, llm: LLM) -> None:
     try:
-        prompt = render_prompt("shopkeeper.reviews", "reply", draft.lang, review=review,
-                               draft=draft.text)
+        # the draft alone: the review's words never reach the model
+        prompt = render_prompt("shopkeeper.reviews", "reply", draft.lang, draft=draft.text)
         candidate = llm.chat(prompt, max_tokens=250).text.strip()
     except LLMError as exc:
         draft.refused.append(str(exc))
         return
     extra = remedies_in(candidate) - set(draft.remedies)
-    report = check_grounding(candidate, Facts.of(context=[draft.text, review]), lang=draft.lang)
+    # the review is the customer's (or an attacker's) text: nothing in it is a fact to repeat
+    report = check_grounding(candidate, Facts.of(context=[draft.text]), lang=draft.lang)
     problems = [f"offers {r}, which the draft does not" for r in sorted(extra)]
     problems += [f"drops the offer of {r}"
                  for r in sorted(set(draft.remedies) - remedies_in(candidate))]
     problems += [v.detail for v in report.violations]
+    problems += [f"adds {m!r}, which the draft does not have"
+                 for m in markup_in(candidate, [draft.text])]
     if candidate and not problems:
         draft.text, draft.method = candidate, "model"
     else:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from shopkeeper.errors import LLMError
 from shopkeeper.llm import LLM, render_prompt
 from shopkeeper.llm.grounding import Facts, check_grounding, dropped_numbers
+from shopkeeper.llm.untrusted import markup_in, mask
 from shopkeeper.reviews.trends import aspect_label
 from shopkeeper.store.warehouse import Warehouse
 
@@ -52,17 +53,25 @@ def summarize_product(wh: Warehouse, product_id: str, *, lang: str = "en", llm: 
                              _complaints(wh, product_id, top))
     summary.text = extractive_text(summary)
     if llm is not None and llm.has_model and n:
+        quotes = [e for v in summary.pros + summary.cons for e in v.examples]
+        masked = mask(summary.text, quotes)  # the model never reads a review's own words
         try:
-            prompt = render_prompt("shopkeeper.reviews", "summary", lang, summary=summary.text)
-            candidate = llm.chat(prompt, max_tokens=300).text.strip()
+            prompt = render_prompt("shopkeeper.reviews", "summary", lang, summary=masked.text)
+            reworded = llm.chat(prompt, max_tokens=300).text.strip()
         except LLMError as exc:
             summary.refused.append(str(exc))
+            return summary
+        candidate = masked.unmask(reworded)
+        if candidate is None:
+            summary.refused = ["drops or invents a quote"]
             return summary
         facts = Facts.of(context=[summary.text, *(e for v in summary.pros + summary.cons
                                                   for e in v.examples)])
         report = check_grounding(candidate, facts, lang=lang)
         problems = [v.detail for v in report.violations]
         problems += [f"leaves out {n}" for n in dropped_numbers(candidate, summary.text)]
+        problems += [f"adds {m!r}, which the notes do not have"
+                     for m in markup_in(candidate, [summary.text])]
         if candidate and not problems:
             summary.text, summary.method = candidate, "model"
         else:

@@ -21,6 +21,7 @@ The public entry of the capability (faces call only this):
 See ``docs/service.md``.
 """
 
+from shopkeeper.llm.untrusted import detect_injection
 from shopkeeper.service.agent import ServiceAgent, Turn
 from shopkeeper.service.console import (
     Conversation,
@@ -42,7 +43,7 @@ from shopkeeper.service.console import (
     return_list,
     take_over,
 )
-from shopkeeper.service.guardrails import PiiGuard, detect_injection, redact_pii
+from shopkeeper.service.guardrails import PiiGuard, redact_pii
 from shopkeeper.service.knowledge import (
     Hit,
     IndexReport,

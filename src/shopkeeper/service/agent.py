@@ -32,7 +32,8 @@ from shopkeeper.llm import LLM, render_prompt
 from shopkeeper.llm.grounding import Facts, check_grounding
 from shopkeeper.llm.language import detect_language
 from shopkeeper.llm.remedies import remedies_in
-from shopkeeper.service.guardrails import EMAIL, PiiGuard, detect_injection, redact_pii
+from shopkeeper.llm.untrusted import detect_injection, markup_in
+from shopkeeper.service.guardrails import EMAIL, PiiGuard, redact_pii
 from shopkeeper.service.handoff import message_handoff_reason, summarize
 from shopkeeper.service.knowledge import Hit, KnowledgeBase
 from shopkeeper.service.policy import Decision, PolicyRules, decide_return, load_policy_rules
@@ -434,8 +435,8 @@ class ServiceAgent:
         turn.tool_calls = self.tools.calls_as_json()
 
     def _reword(self, turn: Turn, message: str, lang: str) -> None:
-        prompt = render_prompt("shopkeeper.service", "answer", lang, message=message,
-                               draft=turn.text)
+        # the draft alone: the customer's own words never reach the model as a prompt
+        prompt = render_prompt("shopkeeper.service", "answer", lang, draft=turn.text)
         try:
             candidate = self.llm.chat(prompt, task="service.answer",
                                       max_tokens=min(320, 40 + len(turn.text))).text.strip()
@@ -449,6 +450,8 @@ class ServiceAgent:
             problems.append("remedy")
         if detect_injection(candidate):
             problems.append("injection")
+        if markup_in(candidate, [turn.text, *self._cited_texts(turn)]):
+            problems.append("markup")
         if self.guard.filter(candidate)[1]:
             problems.append("pii")
         if {r.key for r in order_refs(candidate) if r.strong} - {

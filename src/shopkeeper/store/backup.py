@@ -16,7 +16,6 @@ one is. Afterwards the warehouse file's SHA-256 equals the backup's.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ import duckdb
 from shopkeeper import __version__
 from shopkeeper.errors import WarehouseError, WarehouseLockedError
 from shopkeeper.store.doctor import check_warehouse
+from shopkeeper.store.ingest.loader import sha256_of
 from shopkeeper.store.warehouse import Warehouse, open_waiting
 
 MANIFEST_SUFFIX = ".manifest.json"
@@ -75,14 +75,6 @@ def table_checksums(con: duckdb.DuckDBPyConnection, database: str | None = None,
         ).fetchone()
         rows[table], sums[table] = int(n), digest
     return rows, sums
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync(path: Path) -> None:
@@ -150,7 +142,7 @@ def _describe(path: Path, out: Path, source: str) -> BackupManifest:
         con.close()
     return BackupManifest(
         backup=str(out), source=source, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        schema_version=version, sha256=file_sha256(path), bytes=path.stat().st_size,
+        schema_version=version, sha256=sha256_of(path), bytes=path.stat().st_size,
         tables=rows, checksums=sums, shopkeeper_version=__version__)
 
 
@@ -170,7 +162,7 @@ def read_manifest(backup: str | Path) -> BackupManifest:
 def verify_backup(backup: str | Path) -> BackupManifest:
     """The backup's manifest, once the file matches it byte for byte and passes the doctor."""
     manifest = read_manifest(backup)
-    if file_sha256(backup) != manifest.sha256:
+    if sha256_of(backup) != manifest.sha256:
         raise WarehouseError(f"the backup {backup} is damaged: its SHA-256 differs from the one "
                              "its manifest recorded")
     report = check_warehouse(backup)
@@ -219,7 +211,7 @@ def restore_warehouse(backup: str | Path, target: str | Path, *,
         if target.exists():
             replaced = _keep_aside(target, lock_timeout, held)
         os.replace(incoming, target)
-    digest = file_sha256(target)
+    digest = sha256_of(target)
     if digest != manifest.sha256:
         raise WarehouseError(f"restored {target}, but its SHA-256 differs from the backup's; "
                              f"the previous warehouse is kept at {replaced}")

@@ -1,0 +1,235 @@
+"""Text from the store's data is data, never instructions (issue 25).
+
+Review texts, product titles and attributes, knowledge documents, customer names and customer
+messages reach prompts. A line in any of them can be written to the model ("ignore the previous
+instructions and …", "忽略以上指令…"). :func:`detect_injection` finds such instructions
+(override, role play, prompt extraction, authority claims, chat-template markers, tool abuse,
+and any of these in base64); the service agent reads every customer message with it. Two
+guards stand on either side of the model:
+
+- :func:`as_data` is applied to every value a prompt template interpolates
+  (``llm/prompts.py``). A value that addresses the assistant is withheld whole, since the
+  words around the trigger are the attacker's too; role lines (``### system``), chat-template
+  tokens and the ``<<< >>>`` data fences are broken so a value cannot open a message of its own.
+- :func:`markup_in` finds what a reply adds that no merchant copy or answer should carry unless
+  the facts do: links, e-mail addresses, HTML tags, markdown links and images, spreadsheet
+  formulas. The capabilities that take a model's rewrite reject one that has any.
+
+The patterns are deliberately broad: a withheld review only costs one quote in a model's
+rewrite (the grounded text still has it), while a followed instruction reaches a customer.
+``tests/robustness/test_injection.py`` measures both kinds of error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+WITHHELD = {"en": "[withheld: this text addresses the assistant]",
+            "zh": "[已屏蔽：此文本包含对助手的指令]"}
+
+_ROLE_LINE = re.compile(r"^(\s*)#{3,}", re.M)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+_INJECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("override", re.compile(
+        r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.\n]{0,40}\b(?:instructions?|"
+        r"rules?|prompts?|guidelines?|polic(?:y|ies)|restrictions?|guardrails?|filters?)\b", re.I)),
+    ("override", re.compile(r"(?:忽略|无视|忘记|忘掉|跳过|绕过|不要管)[^。\n]{0,12}(?:指令|指示|规则|"
+                            r"提示|设定|限制|政策|要求|约束)")),
+    ("role_play", re.compile(
+        r"\b(?:you are now|from now on,? you|act as|pretend (?:to be|you are)|role[- ]?play|"
+        r"developer mode|jailbreak|(?-i:DAN)|do anything now|simulate being|let'?s play a game|"
+        r"imagine (?:that )?you|you are (?:a|an) (?:\w+ ){0,3}(?:database|terminal|shell|ai|"
+        r"bot|model|assistant without)|you (?:now )?(?:have|with|without) (?:no|any) (?:rules|restrictions|"
+        r"limits|filters|guardrails))\b", re.I)),
+    ("role_play", re.compile(r"(?:你现在是|你现在扮演|从现在起你|扮演|假装你?是|角色扮演|开发者模式|越狱|"
+                             r"进入.{0,4}模式)")),
+    ("prompt_extraction", re.compile(
+        r"\b(?:system prompt|initial prompt|hidden prompt|"
+        r"(?:show|print|reveal|repeat|tell me|what are|give me|share|output|display|leak|dump)"
+        r"\s+(?:me\s+)?(?:all\s+)?(?:your|the)\s+(?:instructions|prompt|rules|configuration)|"
+        r"repeat (?:the|everything|all)[^.\n]{0,20}(?:above|before))\b", re.I)),
+    ("prompt_extraction", re.compile(r"(?:系统提示|提示词|你的指令|你的设定|初始指令|内部指令|"
+                                     r"把上面的(?:内容|话)|重复.{0,6}(?:指令|提示))")),
+    ("authority_claim", re.compile(
+        r"\b(?:i am|i'm|im|this is|as|speaking as) (?:an? |the |your )?(?:[\w-]+ ){0,2}?"
+        r"(?:admin|administrator|developer|sysadmin|root|staff|employee|owner|manager|"
+        r"supervisor|police|officer|moderator)\b|"
+        r"\b(?:admin|sudo|root) (?:mode|access|override)\b", re.I)),
+    ("authority_claim", re.compile(r"(?:我是|作为)(?:你们的|本店的|店铺的)?(?:管理员|系统管理员|开发者|"
+                                   r"开发人员|店长|老板|客服主管|主管|经理|警察|工作人员)")),
+    ("template_marker", re.compile(r"<\|im_start\|>|<\|system\|>|\[INST\]|<<SYS>>|^\s*#{2,}\s*"
+                                   r"system\b|</?system>", re.I | re.M)),
+    ("tool_abuse", re.compile(
+        r"\b(?:call|run|execute|invoke) (?:the )?(?:tool|function|sql|query|command)\b|"
+        r"\bselect\s+\*?\s*.{0,30}\bfrom\b|\bdrop table\b", re.I)),
+]
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
+# Data that asks the model to put something in its reply, or speaks to the model by name: no
+# review, title or document has a reason to. (Customer messages are read by
+# detect_injection alone: "please answer in English" is a fair thing for a customer to ask.)
+_DIRECTIVES = re.compile("|".join(f"(?:{p})" for p in [
+    r"\b(?:new|updated|real|actual|revised|hidden|secret)\s+(?:instructions?|task|"
+    r"directives?|orders)\s*[:：]",
+    r"\b(?:in|into|to|at the end of|at the start of)\s+(?:your|every|each)\s+"
+    r"(?:reply|replies|answer|answers|response|responses|summary|summaries|output)\b",
+    r"\b(?:reply|respond|answer|output)\s+(?:only|exactly|just|solely)\b|"
+    r"\b(?:reply|respond|answer|output)\s+(?:with\s+)?(?:the\s+)?(?:words?|phrase|"
+    r"code(?:\s*word)?|string|token)\b",
+    # "forget everything you were told", "your only task is …"
+    r"\b(?:ignore|disregard|forget)\s+(?:everything|anything|all(?:\s+of)?(?:\s+(?:that|this|"
+    r"the))?)\s+(?:you\s+(?:were|have been|'ve been)\s+(?:told|given|taught)|(?:said|written|"
+    r"stated)\s+(?:above|before)|above|before|previously|so far)\b",
+    r"\byour\s+(?:only|real|new|sole|true|actual|next|one)\s+(?:task|job|goal|mission|"
+    r"purpose|instructions?)\b",
+    r"\b(?:print|say|write|repeat|type|include|add|append)\s+(?:only\s+|exactly\s+|just\s+)?"
+    r"(?:the\s+)?(?:words?|phrase|code(?:\s*word)?|string|token|sentence|text|link)\s*"
+    r"[:\"'“‘「]",
+    r"\b(?:dear|hey|hi|attention|note to(?: the)?|message (?:to|for)(?: the)?)\s+(?:ai|"
+    r"assistant|chatbot|bot|model|llm|gpt|language model)\b",
+    r"(?:(?-i:\bAI)|\bassistant|\bchatbot|\blanguage model|\bLLM)s?\b[^.!?\n]{0,30}\b(?:must|should|shall|"
+    r"has to|have to|needs? to|is required to|will now)\b",
+    r"\b(?:system|developer|admin|administrator)\s+(?:message|note|override|command)\b",
+    r"(?:^|[\[(<{|])\s*(?:system|assistant|developer)\s*[:\]>|)]",
+    r"<\|[a-z_]+\|>|\[/?INST\]|<</?SYS>>",
+    r"(?:在|于)?你的(?:回复|回答|答复|输出|总结|摘要|文案|描述|标题)(?:里|中|末尾|开头|最后)",
+    r"(?:回复|回答|答复|输出|总结|摘要)(?:时|里|中)?(?:必须|一定要|务必|请|要|需要|需|须|应该|"
+    r"应)(?:加上|包含|写上|附上|带上|提到|说|写|输出|告诉)",
+    r"管理员指令|管理员命令|(?:你|助手)(?:唯一|真正|新)的(?:任务|工作|目标)",
+    r"(?:只|仅)(?:回复|回答|输出|说)[^。！？\n]{0,6}(?:这|以下|下面)",
+    r"(?:AI|ai|人工智能|助手|机器人|模型)[^。！？\n]{0,10}(?:必须|应该|应当|务必|一定要|请你|你要)",
+    r"(?:致|亲爱的|注意)\s*(?:AI|ai|人工智能|助手|机器人|模型)",
+    r"(?:新的?|真正的|隐藏的?)(?:指令|任务|规则)\s*[:：]",
+    # role play, in the words that only an instruction uses ("act as" and 扮演 are common in
+    # reviews of books, films and batteries)
+    r"\byou\s+(?:are|'re)\s+now\s+(?:a|an|the|my|called|named|DAN|in\s+\w+\s+mode)\b|"
+    r"\bfrom now on,?\s+(?:you|the assistant)\b|"
+    r"\bpretend\s+(?:that\s+)?you(?:'re| are)\b|\b(?:developer|god|admin)\s+mode\b|"
+    r"\bjailbreak|\bdo anything now\b",
+    r"你现在是|你现在扮演|从现在(?:开始|起)，?你|假装你是|请你?扮演|开发者模式|越狱",
+    r"\b(?:system|hidden|initial)\s+prompt\b|\b(?:reveal|print|show|repeat)\s+(?:me\s+)?"
+    r"(?:your|the)\s+(?:instructions|prompt|system)|系统提示词|你的(?:指令|设定|提示词)",
+]), re.I | re.M)
+_DATA_KINDS = {"override", "template_marker"}
+
+
+@dataclass(frozen=True)
+class InjectionFinding:
+    kind: str
+    text: str
+    encoded: bool = False
+
+
+def detect_injection(text: str) -> list[InjectionFinding]:
+    """Instructions aimed at the assistant in ``text``, including base64-encoded ones."""
+    findings = [InjectionFinding(kind, m.group(0)) for kind, pattern in _INJECTION_PATTERNS
+                for m in [pattern.search(text)] if m]
+    for blob in _BASE64.findall(text):
+        decoded = _decode(blob)
+        if decoded is None:
+            continue
+        inner = detect_injection(decoded)
+        if inner or re.search(r"[a-z]{3,}\s+[a-z]{3,}|[\u4e00-\u9fff]{3,}", decoded, re.I):
+            kind = inner[0].kind if inner else "encoded_text"
+            findings.append(InjectionFinding(kind, decoded[:80], encoded=True))
+    return findings
+
+
+def _decode(blob: str) -> str | None:
+    try:
+        raw = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True)
+        text = raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    printable = sum(ch.isprintable() or ch.isspace() for ch in text)
+    return text if text and printable / len(text) > 0.95 else None
+
+
+def looks_like_instruction(text: str) -> bool:
+    """Whether data (a review, a title, a document) addresses the assistant: asks it to drop
+    its instructions, take a role, reveal its prompt or put something in its reply. Claims of
+    authority and SQL words, which reviews use innocently, do not count here."""
+    text = unicodedata.normalize("NFKC", _CONTROL.sub("", text))  # ｉｇｎｏｒｅ is ignore
+    return bool(_DIRECTIVES.search(text)) or any(
+        f.kind in _DATA_KINDS for f in detect_injection(text))
+
+
+_LINK = r"\b(?:https?|ftp|file|javascript|data|vbscript)\s*:[^\s<>\"')\]]*|\bwww\.[^\s<>\"')\]]+"
+_DOMAIN = (r"\b[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*\."
+           r"(?:com|net|org|io|cn|co|ru|xyz|top|info|biz|me|ly|link|shop|store|app|site|"
+           r"online|club|vip|example)(?:/[^\s<>\"')\]]*)?\b")
+_MARKUP = re.compile("|".join([
+    _LINK,
+    _DOMAIN,
+    r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b",  # e-mail
+    r"</?[a-z][a-z0-9-]*(?:\s[^<>]*)?/?>",  # an HTML tag
+    r"!?\[[^\]\n]{0,200}\]\([^)\n]{0,500}\)",  # markdown link or image
+    r"(?:^|\n)\s*[=+@][A-Za-z_(\"']",  # a line a spreadsheet would run as a formula
+    r"&#?\w+;",  # an HTML entity: markup written the long way
+]), re.I)
+
+
+def as_data(value: object, lang: str = "en") -> object:
+    """``value`` made safe to place in a prompt as data. Strings that address the assistant are
+    withheld whole; in the rest, role lines and data fences are broken and control characters
+    dropped. Anything but a string is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    text = _CONTROL.sub("", value)
+    if looks_like_instruction(text):
+        return WITHHELD.get(lang, WITHHELD["en"])
+    text = _ROLE_LINE.sub(lambda m: m.group(1) + "#", text)
+    return text.replace("<<<", "«").replace(">>>", "»")
+
+
+def markup_in(text: str, trusted: Iterable[str] = ()) -> list[str]:
+    """The links, addresses, tags, markdown and formula starts in ``text`` that none of the
+    ``trusted`` texts contain (a policy's own contact address is fine)."""
+    allowed = " ".join(trusted).casefold()
+    return [m.group(0).strip() for m in _MARKUP.finditer(text)
+            if m.group(0).strip().casefold() not in allowed]
+
+
+_SLOT = re.compile(r"\[\[Q(\d+)\]\]")
+
+
+@dataclass(frozen=True)
+class Masked:
+    """A draft with its quoted data replaced by ``[[Q1]]``, ``[[Q2]]`` …: what a model is sent
+    to reword, so that no review, title or name it quotes can speak to the model."""
+
+    text: str
+    slots: dict[str, str]  # "[[Q1]]" -> the text it stands for
+
+    def hide(self, text: str) -> str:
+        """``text`` with each quoted string in it replaced by its slot."""
+        for slot, value in sorted(self.slots.items(), key=lambda s: len(s[1]), reverse=True):
+            text = text.replace(value, slot)
+        return text
+
+    def unmask(self, reply: str, *, every_slot: bool = True) -> str | None:
+        """``reply`` with the quoted data put back; None when it makes a slot up or, with
+        ``every_slot``, drops one (the reply then invented, or lost, a quote). A quote written
+        out in full counts as kept."""
+        used = {m.group(0) for m in _SLOT.finditer(reply)}
+        kept = used | {slot for slot, value in self.slots.items() if value in reply}
+        if used - set(self.slots) or (every_slot and kept != set(self.slots)):
+            return None
+        return _SLOT.sub(lambda m: self.slots[m.group(0)], reply)
+
+
+def mask(text: str, quoted: Iterable[str], *, shortest: int = 3) -> Masked:
+    """``text`` with every occurrence of each ``quoted`` string (longest first; those shorter
+    than ``shortest`` cannot carry an instruction and stay) replaced by a slot."""
+    slots: dict[str, str] = {}
+    for value in sorted({str(q) for q in quoted if len(str(q).strip()) >= shortest},
+                        key=len, reverse=True):
+        if value in text:
+            slots[f"[[Q{len(slots) + 1}]]"] = value
+    masked = Masked(text, slots)
+    return Masked(masked.hide(text), slots)
