@@ -135,8 +135,10 @@ def test_without_the_guards_the_payloads_fire(surface, obeying, stores, monkeypa
     obeying model carries the instructions out and the capability takes its text. The test
     above would see it."""
     monkeypatch.setattr(prompts, "as_data", lambda value, lang="en": value)
-    for module in (summary_module, studio, narrative):
+    for module in (summary_module, narrative):
         monkeypatch.setattr(module, "mask", lambda text, quoted, **_: Masked(text, {}))
+    monkeypatch.setattr(studio, "_masked_fact_lines",
+                        lambda facts, lang: (studio._fact_lines(facts, lang), Masked("", {})))
     prompts._environment.cache_clear()
     try:
         fired = [p.id for p in TUNING if followed(run(surface, obeying, stores, p.text)[0], [p])]

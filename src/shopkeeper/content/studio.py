@@ -9,6 +9,7 @@ violations that were caught, so a reviewer sees what the model tried.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +20,9 @@ from shopkeeper.content.facts import ContentError, ProductFacts, price_text
 from shopkeeper.content.grounded import LENGTHS, TONES, GroundedWriter
 from shopkeeper.errors import LLMError
 from shopkeeper.llm import LLM, render_prompt
-from shopkeeper.llm.grounding import GroundingReport, check_grounding
-from shopkeeper.llm.untrusted import Masked, markup_in, mask
+from shopkeeper.llm.grounding import GroundingReport, check_grounding, load_lexicon
+from shopkeeper.llm.quantities import find_quantities
+from shopkeeper.llm.untrusted import Masked, markup_in
 
 KINDS = ("title", "description", "bullets", "marketing")
 LANGS = ("zh", "en")
@@ -189,19 +191,31 @@ def _restored(masked: Masked, raw: str, facts: ProductFacts, kind: str, lang: st
     return text, _problems(facts, kind, lang, text, platform)
 
 
-def _free_text(value: str) -> bool:
-    """Longer than an attribute value: a title, a sentence, what customers say. Text like that
-    can be written to the model, so the model may quote it but never reads it."""
-    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in value)
-    return len(value.split()) > 6 or cjk > 24 or len(value) > 60
+_CONNECTIVES = re.compile(r"(?i)\b(?:and|or|with|in|of)\b|[\s\W\d_]|[和与及或]")
+
+
+def _plain_value(value: str) -> bool:
+    """Whether the lexicon reads ``value`` whole: materials, colours, styles, sizes, quantities
+    and the words that join them. The model reads (and translates) such a value. Anything else
+    (a brand, a product name, a sentence) can be written to the model, so the model may quote
+    it, as ``[[Q1]]``, but never reads it."""
+    covered = [(m.start, m.end) for m in load_lexicon().find(value)]
+    covered += [(q.start, q.end) for q in find_quantities(value)]
+    rest = list(value)
+    for start, end in covered:
+        rest[start:end] = " " * (end - start)
+    return not _CONNECTIVES.sub("", "".join(rest))
 
 
 def _masked_fact_lines(facts: ProductFacts, lang: str
                        ) -> tuple[list[tuple[str, str]], Masked]:
-    """The fact lines a model reads, free text replaced by ``[[Q1]]`` …, and the mask."""
+    """The fact lines a model reads, every value but plain ones replaced by ``[[Q1]]`` …, and
+    the mask."""
     lines = _fact_lines(facts, lang)
-    masked = mask("\n".join(v for _, v in lines), [v for _, v in lines if _free_text(v)])
-    return [(k, masked.hide(v)) for k, v in lines], masked
+    quoted = list(dict.fromkeys(v for _, v in lines if not _plain_value(v)))
+    slot_of = {value: f"[[Q{n}]]" for n, value in enumerate(quoted, start=1)}
+    masked = Masked("", {slot: value for value, slot in slot_of.items()})
+    return [(k, slot_of.get(v, v)) for k, v in lines], masked
 
 
 def _fact_lines(facts: ProductFacts, lang: str) -> list[tuple[str, str]]:

@@ -207,9 +207,11 @@ class Masked:
     slots: dict[str, str]  # "[[Q1]]" -> the text it stands for
 
     def hide(self, text: str) -> str:
-        """``text`` with each quoted string in it replaced by its slot."""
+        """``text`` with each quoted string in it (of 3 characters or more: shorter ones could
+        be part of any word, and cannot carry an instruction) replaced by its slot."""
         for slot, value in sorted(self.slots.items(), key=lambda s: len(s[1]), reverse=True):
-            text = text.replace(value, slot)
+            if len(value.strip()) >= 3:
+                text = text.replace(value, slot)
         return text
 
     def unmask(self, reply: str, *, every_slot: bool = True) -> str | None:
