@@ -121,6 +121,33 @@ def _best(results: list[dict]) -> dict:
             "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
 
 
+BLOCK = 1_000_000  # the generator builds a file in memory: bigger files repeat blocks of it
+
+
+def _write_csv(path: Path, lines: int) -> int:
+    """A canonical ``order_lines.csv`` of ``lines`` rows. Up to ``BLOCK`` rows it is the
+    generator's own; past that, DuckDB repeats a generated block with each copy's order ids
+    made unique (``B7-SO-0000001``), streaming to the file (``lines`` rounded up to whole
+    blocks)."""
+    from shopkeeper.store.generate import write_order_lines_csv
+
+    if lines <= BLOCK:
+        return write_order_lines_csv(path, lines, seed=0)
+    import duckdb
+
+    block = path.with_name("block.csv")
+    write_order_lines_csv(block, BLOCK, seed=0)
+    copies = -(-lines // BLOCK)
+    con = duckdb.connect(config={"memory_limit": "1GB", "preserve_insertion_order": False})
+    con.execute(f"""
+        COPY (SELECT b.* REPLACE ('B' || c.k || '-' || b.order_id AS order_id)
+              FROM range({copies}) c(k), read_csv('{block}', all_varchar = true) b)
+        TO '{path}' (HEADER, QUOTE '"')""")
+    con.close()
+    block.unlink()
+    return copies * BLOCK
+
+
 def _print_profile(statements: list[tuple[float, str]], total: float) -> None:
     print(f"\nProfile of one ingest() ({total:.2f} s in total; SQL statements by time):")
     print(f"{'seconds':>8} {'share':>6}  statement")
@@ -142,12 +169,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="DuckDB memory_limit for both loaders (default: Shopkeeper's 2GB)")
     args = parser.parse_args(argv)
 
-    from shopkeeper.store.generate import write_order_lines_csv
-
     with tempfile.TemporaryDirectory(prefix="shopkeeper-bench-") as tmp:
         csv_path = Path(tmp) / "order_lines.csv"
         t0 = time.perf_counter()
-        rows = write_order_lines_csv(csv_path, args.lines, seed=0)
+        rows = _write_csv(csv_path, args.lines)
         gen_s = time.perf_counter() - t0
         size_mb = csv_path.stat().st_size / 2**20
         if args.keep:

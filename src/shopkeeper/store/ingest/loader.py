@@ -178,8 +178,10 @@ def ingest(
     detected: tuple[str, str] | None = None
     con = None
     try:
+        # the commit writes the whole load: its own step, after the transaction's block
+        committing = contextlib.ExitStack()
         # on demand, the transaction opens the writer and lets it go at the end: use its connection
-        with warehouse.transaction() as con:
+        with committing, warehouse.transaction() as con:
             for n, path in enumerate(files):
                 report = _load_file(warehouse, path, f"stg{n}_{load_id}", load_id, options)
                 reports.append(report)
@@ -210,6 +212,7 @@ def ingest(
                     ],
                 )
             _fault("kill-before-commit")
+            committing.enter_context(readers.watching(None, "saving the load", options.progress))
     except BaseException:
         if detected and not warehouse.configured_timezone:
             warehouse.timezone = previous_timezone  # the record was rolled back with the load
@@ -361,19 +364,18 @@ def _load_file(
         progress,
     )
     con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
-    _record_rejected_orders(con, typed, compiled, load_id, source_file)
-    _flag_duplicates(con, typed, compiled)
-    report.duplicates = _flag_repeated_lines(con, typed, compiled)
-    report.duplicates += _flag_loaded_lines(con, typed, compiled, source_file)
-    report.zero_value_orders = _zero_value_orders(con, typed, compiled)
-    report.detected_timezone = _detect_timezone(con, typed, compiled, mapping, path)
+    with readers.watching(con, f"checking duplicates in {path.name}", progress):
+        _record_rejected_orders(con, typed, compiled, load_id, source_file)
+        _flag_duplicates(con, typed, compiled)
+        report.duplicates = _flag_repeated_lines(con, typed, compiled)
+        report.duplicates += _flag_loaded_lines(con, typed, compiled, source_file)
+        report.zero_value_orders = _zero_value_orders(con, typed, compiled)
+        report.detected_timezone = _detect_timezone(con, typed, compiled, mapping, path)
 
     for ct in compiled.tables:
-        if progress:
-            progress(f"loading {ct.table.name}", None)
-        report.table_rows[ct.table.name] = report.table_rows.get(ct.table.name, 0) + _write_table(
-            con, typed, ct, load_id, source_file
-        )
+        with readers.watching(con, f"loading {ct.table.name}", progress):
+            report.table_rows[ct.table.name] = report.table_rows.get(ct.table.name, 0) + (
+                _write_table(con, typed, ct, load_id, source_file))
         _fault("error-after-insert")
 
     bad = con.execute(f"SELECT count(*) FROM {q(typed)} WHERE _reason IS NOT NULL").fetchone()[0]

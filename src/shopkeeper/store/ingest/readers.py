@@ -9,12 +9,13 @@ fields, a broken JSON line) are returned as rejects so that nothing read is ever
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,20 +72,39 @@ class StagedFile:
 def execute(con: duckdb.DuckDBPyConnection, sql: str, label: str,
             progress: ProgressFn | None) -> duckdb.DuckDBPyConnection:
     """Run one statement; while it runs, report DuckDB's own progress (0..1) under ``label``."""
-    if progress is None:
+    with watching(con, label, progress, heartbeat=False):
         return con.execute(sql)
+
+
+@contextlib.contextmanager
+def watching(con: duckdb.DuckDBPyConnection | None, label: str, progress: ProgressFn | None,
+             *, heartbeat: bool = True) -> Iterator[None]:
+    """While the block runs, report under ``label`` the progress (0..1) DuckDB gives for the
+    statement running now on ``con``; with ``heartbeat``, the step is announced, and between
+    statements, or for one DuckDB cannot measure (a commit), ``None`` is reported every second,
+    so a step of many statements is never silent."""
+    if progress is None:
+        yield
+        return
+    if heartbeat:
+        progress(label, None)
     done = threading.Event()
 
     def poll() -> None:
+        quiet = 0.0
         while not done.wait(0.2):
-            pct = con.query_progress()
+            pct = con.query_progress() if con is not None else -1
             if pct >= 0:
                 progress(label, min(pct, 100.0) / 100)
+                quiet = 0.0
+            elif heartbeat and (quiet := quiet + 0.2) >= 1.0:
+                progress(label, None)
+                quiet = 0.0
 
     watcher = threading.Thread(target=poll, daemon=True)
     watcher.start()
     try:
-        return con.execute(sql)
+        yield
     finally:
         done.set()
         watcher.join()
