@@ -18,8 +18,7 @@ from shopkeeper import store
 from shopkeeper.cli import app
 from shopkeeper.errors import WarehouseError, WarehouseLockedError
 from shopkeeper.store.backup import manifest_path, table_checksums
-from shopkeeper.store.ingest.loader import sha256_of
-from shopkeeper.store.ingest.loader import ingest
+from shopkeeper.store.ingest.loader import ingest, sha256_of
 from tests.robustness.kills import build_at_version
 from tests.server_fixtures import make_workspace, serve
 
