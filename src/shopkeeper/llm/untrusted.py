@@ -4,9 +4,13 @@ Review texts, product titles and attributes, knowledge documents, customer names
 messages reach prompts. A line in any of them can be written to the model ("ignore the previous
 instructions and …", "忽略以上指令…"). :func:`detect_injection` finds such instructions
 (override, role play, prompt extraction, authority claims, chat-template markers, tool abuse,
-and any of these in base64); the service agent reads every customer message with it. Two
-guards stand on either side of the model:
+and any of these in base64); the service agent reads every customer message with it. Three
+guards keep such text from being obeyed:
 
+- :func:`mask` keeps quoted data from the model altogether: a draft to reword goes out with its
+  quotes (reviews, product titles, names) as ``[[Q1]]`` slots, and :meth:`Masked.unmask` puts
+  them back in the reply. Patterns miss phrasings they have not seen; a model cannot obey what
+  it never reads.
 - :func:`as_data` is applied to every value a prompt template interpolates
   (``llm/prompts.py``). A value that addresses the assistant is withheld whole, since the
   words around the trigger are the attacker's too; role lines (``### system``), chat-template

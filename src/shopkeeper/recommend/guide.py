@@ -377,7 +377,7 @@ class ShoppingGuide:
             turn.text = "\n".join([*notes, turn.text])
             turn.notes, turn.sources = notes, [*notes, *sources, *turn.sources]
         if self.llm is not None and turn.picks:
-            self._reword(turn, message)
+            self._reword(turn)
         self.turns.append(turn)
         if self.record:
             self._log(self._now_wh, message, turn)
@@ -772,7 +772,7 @@ class ShoppingGuide:
         attributes = [(k, v) for p in turn.picks for k, v in p.attributes.items()]
         return Facts.of(attributes=attributes, context=[*turn.sources, *self._messages])
 
-    def _reword(self, turn: GuideTurn, message: str) -> None:
+    def _reword(self, turn: GuideTurn) -> None:
         # the model rewords the draft alone: not the shopper's message, and not the product
         # titles (catalogue text), which it sees as [[Q1]] … and gives back untouched
         masked = mask(turn.text, [p.title for p in turn.picks])

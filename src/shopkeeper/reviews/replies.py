@@ -105,7 +105,8 @@ _NO_REMEDY = {"en": "Please contact us with your order number so we can look int
 
 def draft_reply(review_id: str, product_id: str | None, text: str, lang: str,
                 aspect: str | None, policy: Policy, *, llm: LLM | None = None) -> ReplyDraft:
-    """A reply in ``lang`` to one review, offering only what ``policy`` allows."""
+    """A reply in ``lang`` to one review, offering only what ``policy`` allows. The review's
+    ``text`` is never put in a prompt: a model only rewords the draft (``llm/untrusted.py``)."""
     if lang not in _APOLOGY:
         raise ReplyError(f"review {review_id}: replies are drafted in zh or en, not {lang!r}")
     apology = (_APOLOGY[lang][0].format(aspect=aspect_label(aspect, lang)) if aspect
@@ -126,11 +127,11 @@ def draft_reply(review_id: str, product_id: str | None, text: str, lang: str,
     draft = ReplyDraft(review_id, product_id, lang, aspect, joined,
                        sorted(remedies_in(joined)), docs)
     if llm is not None and llm.has_model:
-        _model_reply(draft, text, policy, llm)
+        _model_reply(draft, llm)
     return draft
 
 
-def _model_reply(draft: ReplyDraft, review: str, policy: Policy, llm: LLM) -> None:
+def _model_reply(draft: ReplyDraft, llm: LLM) -> None:
     try:
         # the draft alone: the review's words never reach the model
         prompt = render_prompt("shopkeeper.reviews", "reply", draft.lang, draft=draft.text)

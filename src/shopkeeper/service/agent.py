@@ -420,7 +420,7 @@ class ServiceAgent:
         is answered with the refusal; one the policy does not mention at all (no policy
         loaded yet) with "I don't have that information", never with a made-up refusal."""
         if self.llm is not None and turn.flow not in _FIXED_FLOWS:
-            self._reword(turn, message, lang)
+            self._reword(turn, lang)
         ours = turn.method == "template" and turn.flow in (*_FIXED_FLOWS, "clarify")
         offered = set() if ours else remedies_in(turn.text)
         allowed = self.rules.allowed_remedies
@@ -434,7 +434,7 @@ class ServiceAgent:
         turn.flags += [f"pii_removed:{k}" for k in removed]
         turn.tool_calls = self.tools.calls_as_json()
 
-    def _reword(self, turn: Turn, message: str, lang: str) -> None:
+    def _reword(self, turn: Turn, lang: str) -> None:
         # the draft alone: the customer's own words never reach the model as a prompt
         prompt = render_prompt("shopkeeper.service", "answer", lang, draft=turn.text)
         try:
