@@ -19,7 +19,7 @@ carried out per surface (tuning corpus and the two held-out ones; must be 0); th
 payloads live in the finance report (must be 0), and how many real reviews
 (../shared/data/reviews_*) the prompt guard would withhold as instructions (false alarms).
 
-    .venv/bin/python bench/robustness.py                 # 1,000 files, 200 kills, LLM faults
+    .venv/bin/python bench/robustness.py                 # 1,000 files, 240 kills, LLM faults
     .venv/bin/python bench/robustness.py --kills 0 --files 200 --seed 7 --no-llm
     .venv/bin/python bench/robustness.py --kills 0 --files 0 --no-llm   # injection only
 """

@@ -17,7 +17,7 @@ A migration runs one transaction per schema version, so a killed migration may s
 two versions: the file must then be exactly at one version (the doctor's schema check), with
 every row of the data unchanged.
 
-Used by ``tests/robustness/test_kills.py`` (a quick seeded subset in ``make test``, 200 kills
+Used by ``tests/robustness/test_kills.py`` (a quick seeded subset in ``make test``, 240 kills
 in the slow run) and ``bench/robustness.py --kills``.
 """
 
@@ -177,8 +177,8 @@ def kill_once(op: Operation, work: Path, delay: float, index: int) -> Kill:
         proc.wait()
     try:
         return _verdict(op, path, delay)
-    finally:
-        for leftover in (path, Path(f"{path}.wal")):
+    finally:  # the file, its log, and what a restore keeps aside or left half-copied
+        for leftover in work.glob(f"*{path.name}*"):
             leftover.unlink(missing_ok=True)
 
 
@@ -276,6 +276,11 @@ def build_operations(work: Path, *, orders: int = 1500, seed: int = 3) -> list[O
         con.close()
     migration_before = work / "before-migration.duckdb"
     build_at_version(base, migration_before, 1)
+    # a restore puts the store as it was before the forecast back over the finished one
+    backed_up = work / "backed-up.duckdb"
+    shutil.copyfile(forecast_before, backed_up)
+    backup = work / "backup.duckdb"
+    cli(backed_up, "backup", str(backup), cwd=work)
     return [
         Operation("ingest", ingest_before, ("ingest", *map(str, late))),
         Operation("forecast", forecast_before, ("forecast", "--windows", "1", "--horizon", "14")),
@@ -284,6 +289,7 @@ def build_operations(work: Path, *, orders: int = 1500, seed: int = 3) -> list[O
         # init opens the file for writing, which migrates it (its own config, not the others')
         Operation("migration", migration_before,
                   ("-c", str(work / "migration.toml"), "init"), migration=True),
+        Operation("restore", base, ("restore", str(backup))),
     ]
 
 
