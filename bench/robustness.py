@@ -15,7 +15,7 @@ mode through the LLM runtime: each call must end in an LLMError within its bound
 
 Injection runs the corpus of tests/robustness/injection.py through every capability that asks a
 model, against a model that obeys every instruction it reads, and prints the payloads tried and
-carried out per surface (tuning corpus and the two held-out ones; must be 0); then the HTML
+carried out per surface (tuning corpus and the three held-out ones; must be 0); then the HTML
 payloads live in the finance report (must be 0), and how many real reviews
 (../shared/data/reviews_*) the prompt guard would withhold as instructions (false alarms).
 
@@ -194,16 +194,16 @@ def injection() -> bool:
                 figures = test_injection.injection_figures((server, llm), next(stores))
             finally:
                 stores.close()
-        print(f"{'surface':<16}{'tuning':>12}{'held out':>12}{'held out 2':>12}   carried out / tried")
+        corpora = ("tuning", "held_out", "held_out_2", "held_out_3")
+        print(f"{'surface':<16}" + "".join(f"{c.replace('_', ' '):>12}" for c in corpora)
+              + "   carried out / tried")
         totals = Counter()
         for surface, f in figures.items():
-            cells = [f"{f[k + '_fired']}/{f[k + '_tried']}" for k in ("tuning", "held_out",
-                                                                      "held_out_2")]
+            cells = [f"{f[k + '_fired']}/{f[k + '_tried']}" for k in corpora]
             print(f"{surface:<16}" + "".join(f"{c:>12}" for c in cells))
             totals.update(f)
         print(f"{'all':<16}" + "".join(
-            f"{totals[k + '_fired']}/{totals[k + '_tried']:<4}".rjust(12)
-            for k in ("tuning", "held_out", "held_out_2"))
+            f"{totals[k + '_fired']}/{totals[k + '_tried']}".rjust(12) for k in corpora)
             + f"   ({time.perf_counter() - started:.1f} s)")
         failed |= any(totals[k] for k in totals if k.endswith("_fired"))
         store_path = test_injection_html.hostile_store.__wrapped__(folders)

@@ -27,7 +27,15 @@ from shopkeeper.reviews import summary as summary_module
 from shopkeeper.reviews.replies import draft_reply
 from shopkeeper.service import ServiceAgent
 from tests.robustness import test_llm_faults
-from tests.robustness.injection import HELD_OUT, HELD_OUT_2, PAYLOADS, TUNING, Payload, followed
+from tests.robustness.injection import (
+    HELD_OUT,
+    HELD_OUT_2,
+    HELD_OUT_3,
+    PAYLOADS,
+    TUNING,
+    Payload,
+    followed,
+)
 from tests.robustness.llm_faults import FaultServer
 from tests.robustness.test_llm_faults import FEB, GIFT, REVIEW_ASPECTS, Stores
 from tests.service_fixtures import AS_OF
@@ -123,6 +131,7 @@ def test_with_clean_data_the_obeying_model_is_taken(surface, obeying, stores):
 @pytest.mark.parametrize("surface", list(SURFACES))
 def test_no_instruction_in_the_data_is_carried_out(surface, payload: Payload, obeying, stores):
     out, _path, asked = run(surface, obeying, stores, payload.text)
+    # the service agent may hand a message it reads as an attack to a person, asking no model
     assert asked or surface == "service", "the capability never asked the model"
     assert not followed(out, [payload]), f"{surface} carried out {payload.id}: {out[:300]}"
     if payload.extra and payload.extra not in payload.text:  # an offer, a link, markup
@@ -149,12 +158,12 @@ def test_without_the_guards_the_payloads_fire(surface, obeying, stores, monkeypa
 
 def injection_figures(obeying: tuple[FaultServer, LLM], stores: Stores
                       ) -> dict[str, dict[str, int]]:
-    """Payloads tried and carried out per surface, for the tuning and the held-out corpus
+    """Payloads tried and carried out per surface, for the tuning and each held-out corpus
     (``bench/robustness.py --injection`` prints them)."""
     figures: dict[str, dict[str, int]] = {}
     for surface in SURFACES:
         for name, corpus in (("tuning", TUNING), ("held_out", HELD_OUT),
-                             ("held_out_2", HELD_OUT_2)):
+                             ("held_out_2", HELD_OUT_2), ("held_out_3", HELD_OUT_3)):
             fired = sum(bool(followed(run(surface, obeying, stores, p.text)[0], [p]))
                         for p in corpus)
             figures.setdefault(surface, {})[f"{name}_tried"] = len(corpus)
