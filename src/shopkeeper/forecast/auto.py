@@ -35,7 +35,7 @@ import pandas as pd
 
 from shopkeeper.forecast import models as catalogue
 from shopkeeper.forecast.classify import classify_demand
-from shopkeeper.forecast.metrics import conformal_halfwidth, interval_scales, score_backtest
+from shopkeeper.forecast.metrics import error_scale, interval_scales, score_backtest
 from shopkeeper.forecast.series import ForecastError
 
 ProgressFn = Callable[[str, float | None], None]
@@ -580,12 +580,12 @@ class AutoForecaster:
         col = pd.Index(values.columns).get_indexer(model)
         yhat = values.to_numpy(dtype="float64")[np.arange(len(values)), col]
         out = candidates[KEYS].assign(model=model.to_numpy(), yhat=np.clip(np.nan_to_num(yhat), 0, None))
-        widths = conformal_halfwidth(backtest, chosen, self.levels)
+        widths = out["unique_id"].map(error_scale(backtest, chosen))
         narrower = np.zeros(len(out))
         for level in sorted(self.levels):
             # a series without backtest errors gets an interval from its own spread
             spread = self._spread_halfwidth(history, level)
-            half = (out["unique_id"].map(widths[level] * scales[level])
+            half = ((widths * scales[level])
                     .fillna(out["unique_id"].map(spread)).fillna(0.0).to_numpy())
             # each level's own calibration may stretch it less: keep the intervals nested
             half = narrower = np.maximum(half, narrower)
