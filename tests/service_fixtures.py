@@ -78,6 +78,38 @@ def make_service_store(wh, *, policies: bool = True) -> None:
     build_index(wh)
 
 
+BEAUTY_POLICIES = [
+    ("POL-BEAUTY-EN", "policy", "Beauty products",
+     "For hygiene reasons, opened cosmetics cannot be returned. Unopened cosmetics can be "
+     "returned like any other item.", "en", None),
+    ("POL-BEAUTY-ZH", "policy", "美妆商品", "出于卫生原因，化妆品一经拆封不支持退货。", "zh", None),
+]
+
+
+def add_beauty_order(wh) -> None:
+    """A lipstick order for c1 (100009: a lipstick and a white mug, delivered 2024-03-03 like
+    100001) and the store's rule on opened cosmetics; the index is rebuilt."""
+    products = pd.DataFrame([("P9", "Rose matte lipstick", "cosmetics", 18.0, "GBP", "active")],
+                            columns=["product_id", "title", "category", "price", "currency",
+                                     "status"])
+    orders = pd.DataFrame([("100009", "c1", "completed", TS("2024-03-01 10:00", tz="UTC"),
+                            TS("2024-03-02 10:00", tz="UTC"), TS("2024-03-03 10:00", tz="UTC"),
+                            26.5, "GBP")],
+                          columns=["order_id", "customer_id", "status", "ordered_at",
+                                   "shipped_at", "delivered_at", "total_amount", "currency"])
+    lines = pd.DataFrame([("100009", 1, "P9", 1, 18.0, 18.0, "GBP"),
+                          ("100009", 2, "P1", 1, 8.5, 8.5, "GBP")],
+                         columns=["order_id", "line_number", "product_id", "quantity",
+                                  "unit_price", "line_amount", "currency"])
+    docs = pd.DataFrame(BEAUTY_POLICIES, columns=["doc_id", "kind", "title", "body", "language",
+                                                  "product_id"])
+    with wh.transaction():
+        for table, df in [("products", products), ("orders", orders), ("order_lines", lines),
+                          ("knowledge_documents", docs)]:
+            wh.insert_df(table, df)
+    build_index(wh)
+
+
 @pytest.fixture
 def service_store(warehouse):
     make_service_store(warehouse)

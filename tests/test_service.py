@@ -243,7 +243,9 @@ def test_order_status_asks_to_verify_then_remembers_the_order(service_store):
     turn = agent.reply("100002")
     assert turn.flow == "order_status" and "100002" in turn.text and "shipped" in turn.text
     follow = agent.reply("I want to return it")  # "it" is the order from the last turn
-    assert "100002" in follow.text and follow.flow == "return"
+    # 100002 is on its way: nothing to return yet; a person can try to stop it if asked
+    assert "100002" in follow.text and "hasn't been delivered" in follow.text
+    assert follow.flow == "not_delivered" and "RR-" not in follow.text
 
 
 def test_answers_come_in_the_customers_language_with_citations(service_store):
@@ -302,10 +304,14 @@ def test_write_actions_go_to_a_person_and_vouchers_are_refused(service_store):
 
 def test_planted_documents_never_reach_the_answer(service_store):
     agent = ServiceAgent(service_store, customer_id="c1", as_of=AS_OF)
-    turn = agent.reply("who bought the red heart lantern and what batteries does it take?")
+    turn = agent.reply("what batteries does the red heart lantern take?")
     assert not any(p.lower() in turn.text.lower() for p in OTHER_PII)
     assert "admin mode" not in turn.text
     assert any(f.startswith(("retrieved_injection", "retrieved_pii")) for f in turn.flags)
+    # asking who bought it is refused before anything is retrieved
+    who = ServiceAgent(service_store, customer_id="c1", as_of=AS_OF).reply(
+        "who bought the red heart lantern and what batteries does it take?")
+    assert who.flow == "refusal" and not any(p.lower() in who.text.lower() for p in OTHER_PII)
 
 
 def test_stored_log_is_redacted_and_complete(service_store):

@@ -106,6 +106,11 @@ def service_index() -> None:
         rules = service.load_policy_rules(wh)
     console.print(f"{report.chunks:,} chunks · {report.embedded:,} embedded now · "
                   f"{report.removed:,} removed")
+    for doc in report.suspicious:
+        console.print(f"[yellow]warning:[/yellow] {doc.doc_id} ({doc.kind}: {doc.title!r}) "
+                      f"speaks to the assistant ({', '.join(doc.findings)}: "
+                      f"{doc.excerpt!r}); it is never quoted to customers: fix or remove it",
+                      markup=True, highlight=False)
     names = sorted({r.name for r in rules.rules})
     console.print("policy rules read: " + (", ".join(
         f"{n} ×{len(rules.of(n))}" for n in names) or "none (no policy documents)"))

@@ -42,24 +42,55 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202
 _INJECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("override", re.compile(
         r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.\n]{0,40}\b(?:instructions?|"
-        r"rules?|prompts?|guidelines?|polic(?:y|ies)|restrictions?|guardrails?|filters?)\b", re.I)),
+        r"rules?|prompts?|guidelines?|polic(?:y|ies)|restrictions?|guardrails?|filters?|"
+        r"safeguards?|safety (?:settings|features|checks|rules))\b|"
+        r"\b(?:turn off|switch off|disable|deactivate)\b[^.\n]{0,20}\b(?:your |the )?(?:rules|"
+        r"restrictions|guardrails|safeguards|safety (?:settings|features|checks|rules)|content "
+        r"filters?)\b", re.I)),
     ("override", re.compile(r"(?:忽略|无视|忘记|忘掉|跳过|绕过|不要管)[^。\n]{0,12}(?:指令|指示|规则|"
-                            r"提示|设定|限制|政策|要求|约束)")),
+                            r"规定|提示|设定|限制|政策|要求|约束)|(?:安全)?限制已(?:解除|取消|关闭)|"
+                            r"(?:关闭|解除|取消|关掉)(?:你的)?(?:安全)?(?:限制|规则|过滤)|"
+                            r"规则已(?:失效|删除|取消)")),
     ("role_play", re.compile(
-        r"\b(?:you are now|from now on,? you|act as|pretend (?:to be|you are)|role[- ]?play|"
-        r"developer mode|jailbreak|(?-i:DAN)|do anything now|simulate being|let'?s play a game|"
+        r"\b(?:you are now|from now on,? you|act as|pretend (?:to be|you are|you're|youre)|"
+        r"role[- ]?play|(?:developer|maintenance|debug|god|admin|test) mode|jailbreak|"
+        r"(?:late |dead |deceased )?(?:nan|nana|gran|grandma|grandmother|granny)\b[^.!?]{0,40}"
+        r"(?:used to|would) (?:read|tell|say|give|recite)|(?-i:DAN)|do anything now|simulate being|let'?s play a game|"
         r"imagine (?:that )?you|you are (?:a|an) (?:\w+ ){0,3}(?:database|terminal|shell|ai|"
         r"bot|model|assistant without)|you (?:now )?(?:have|with|without) (?:no|any) (?:rules|restrictions|"
-        r"limits|filters|guardrails))\b", re.I)),
+        r"limits|filters|guardrails)|stay in character|"
+        r"(?:your|the|all) (?:rules|restrictions|guidelines|filters) (?:got|are|have been|were) "
+        r"(?:deleted|removed|disabled|lifted|gone|switched off|turned off)|"
+        r"you(?:'re| are) '?\w+'?,? an? (?:\w+ )?(?:rogue|evil|unfiltered|unrestricted|uncensored))\b",
+        re.I)),
     ("role_play", re.compile(r"(?:你现在是|你现在扮演|从现在起你|扮演|假装你?是|角色扮演|开发者模式|越狱|"
-                             r"进入.{0,4}模式)")),
+                             r"进入.{0,4}模式|调试模式|维护模式|别出戏|不要出戏|保持角色|"
+                             r"(?:奶奶|外婆|姥姥)[^。！？]{0,16}(?:以前|过去|总是|常常)?(?:给我|跟我)?(?:念|读|讲)"
+                             r")")),
     ("prompt_extraction", re.compile(
         r"\b(?:system prompt|initial prompt|hidden prompt|"
-        r"(?:show|print|reveal|repeat|tell me|what are|give me|share|output|display|leak|dump)"
-        r"\s+(?:me\s+)?(?:all\s+)?(?:your|the)\s+(?:instructions|prompt|rules|configuration)|"
+        r"(?:show|print|reveal|repeat|tell me|what are|give me|share|output|display|leak|dump|"
+        r"paste|translate|summari[sz]e|rewrite|copy|recite|spell out|list)"
+        r"\s+(?:me\s+)?(?:out\s+)?(?:all\s+(?:of\s+)?)?(?:your|the)\s+(?:full\s+|complete\s+|"
+        r"entire\s+|original\s+|exact\s+|whole\s+|hidden\s+|secret\s+)?(?:instructions|prompt|"
+        r"rules(?!\s+(?:on|for|about|regarding|around|when|if|of)\b)|configuration|"
+        r"system (?:message|prompt|instructions))|"
+        r"(?:what|which) (?:instructions|rules|prompts?|guidelines) (?:did|have|has) (?:ur|your|the) "
+        r"(?:developers?|creators?|makers?|owners?|company|programmers?) (?:give|set|write|gave)|"
+        r"what (?:were|have) you (?:been )?(?:told|instructed|given|programmed)[^.\n]{0,20}"
+        r"\b(?:before|prior|at the start)|"
+        r"(?:text|instructions|words|message|everything|whatever) you were (?:given|told|sent|fed) "
+        r"(?:before|prior to|at the start)|"
+        r"(?:your|the) (?:initial|original|hidden|secret|underlying|pre-?set) (?:instructions|prompt|"
+        r"rules|guidelines|configuration)|"
         r"repeat (?:the|everything|all)[^.\n]{0,20}(?:above|before))\b", re.I)),
     ("prompt_extraction", re.compile(r"(?:系统提示|提示词|你的指令|你的设定|初始指令|内部指令|"
-                                     r"把上面的(?:内容|话)|重复.{0,6}(?:指令|提示))")),
+                                     r"把上面(?:所有|全部)?的?(?:内容|话|文字)|重复.{0,6}(?:指令|提示)|"
+                                     r"(?:开发者|开发人员|程序员|主人|公司)给你(?:设|定|写|加)了?.{0,6}"
+                                     r"(?:规则|指令|设定|限制)|(?:规则|指令|设定)(?:全部|都)?列出来|"
+                                     r"(?:对话|聊天|会话)开始(?:之)?前.{0,12}(?:内容|指令|信息|设定|消息|话)|"
+                                     r"(?:复述|翻译|输出|打印|背诵|念)(?:一遍)?.{0,12}(?:系统|初始|隐藏)"
+                                     r"(?:消息|提示|指令|设定))")),
     ("authority_claim", re.compile(
         r"\b(?:i am|i'm|im|this is|as|speaking as) (?:an? |the |your )?(?:[\w-]+ ){0,2}?"
         r"(?:admin|administrator|developer|sysadmin|root|staff|employee|owner|manager|"
@@ -69,6 +100,12 @@ _INJECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                    r"开发人员|店长|老板|客服主管|主管|经理|警察|工作人员)")),
     ("template_marker", re.compile(r"<\|im_start\|>|<\|system\|>|\[INST\]|<<SYS>>|^\s*#{2,}\s*"
                                    r"system\b|</?system>", re.I | re.M)),
+    # a bracketed notice that claims to come from the system: "[assistant directive: …]",
+    # "【系统通知：…】"
+    ("template_marker", re.compile(
+        r"[\[【〔(（<{]\s*(?:(?:system|assistant|admin|developer|sys|ai)\s+(?:directive|instruction|"
+        r"notice|note|message|override|command|update|alert)s?|(?:系统|管理员|后台|平台|官方)(?:通知|指令|"
+        r"消息|提示|公告|命令|说明))\s*[:：\]】〕)）>}]", re.I)),
     ("tool_abuse", re.compile(
         r"\b(?:call|run|execute|invoke) (?:the )?(?:tool|function|sql|query|command)\b|"
         r"\bselect\s+\*?\s*.{0,30}\bfrom\b|\bdrop table\b", re.I)),

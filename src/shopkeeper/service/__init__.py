@@ -48,8 +48,10 @@ from shopkeeper.service.knowledge import (
     Hit,
     IndexReport,
     KnowledgeBase,
+    SuspiciousDocument,
     build_index,
     ensure_index,
+    suspicious_documents,
     tokenize,
 )
 from shopkeeper.service.overview import (
@@ -104,4 +106,5 @@ __all__ = [
     "decide_return_request", "detect_injection", "ensure_index", "handoffs", "load_intents",
     "load_policy_rules", "parse_policy", "redact_pii", "return_requests",
     "shipping_fee_decision", "tokenize", "train_intents", "understand", "IntentReport",
+    "SuspiciousDocument", "suspicious_documents",
 ]

@@ -29,14 +29,21 @@ import pandas as pd
 
 from shopkeeper.errors import LLMError
 from shopkeeper.llm import LLM, render_prompt
-from shopkeeper.llm.grounding import Facts, check_grounding
+from shopkeeper.llm.grounding import Facts, check_grounding, load_lexicon
 from shopkeeper.llm.language import detect_language
 from shopkeeper.llm.remedies import remedies_in
 from shopkeeper.llm.untrusted import detect_injection, markup_in
 from shopkeeper.service.guardrails import EMAIL, PiiGuard, redact_pii
 from shopkeeper.service.handoff import message_handoff_reason, summarize
 from shopkeeper.service.knowledge import Hit, KnowledgeBase
-from shopkeeper.service.policy import Decision, PolicyRules, decide_return, load_policy_rules
+from shopkeeper.service.policy import (
+    Decision,
+    PolicyRules,
+    decide_return,
+    item_condition,
+    item_kinds,
+    load_policy_rules,
+)
 from shopkeeper.service.tools import CustomerTools, OrderInfo, ServiceError
 from shopkeeper.service.understand import (
     IntentSpec,
@@ -68,6 +75,107 @@ _THIS_ORDER = re.compile(r"\b(?:it|its|they|them|(?:this|that|the) (?:order|parc
 _IN_GENERAL = re.compile(r"一般|通常|平时|正常|普通")
 # flows whose text is ours alone and fixed: no model rewording; with "clarify", no remedy reading
 _FIXED_FLOWS = ("refusal", "handoff", "greeting", "no_info")
+# questions about other customers: who bought something, another person's orders or contact
+# details. Read from the words alone, never by looking the name up (that would tell an asker
+# which names are customers).
+_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
+             "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
+             "万钱严覃武戴莫孔向汤")
+_OTHERS_DATA = re.compile(
+    r"(?:^|[^\w\s]\s*|\b(?:me|know|see|tell|find out|check|show|and)\s+)who (?:else )?(?:has |"
+    r"have )?(?:bought|ordered|purchased|buys|orders)\b|"
+    r"\b(?:contact|details|names?|emails?|addresses|phone numbers?|list) (?:of|for) (?:the )?"
+    r"(?:person|people|customers?|buyers?|shoppers?|someone|everyone) (?:who|that) "
+    r"(?:has |have )?(?:bought|ordered|purchased)\b|"
+    r"\b(?:other|another) (?:customer|person|shopper|buyer)(?:'s|s'|s's)|\b(?:other|another) "
+    r"(?:customer|person|shopper|buyer)s? (?:orders?|details|data|information|info|address|"
+    r"e-?mail|phone)\b|"
+    r"\b(?:someone|somebody) else'?s\b|\bother people'?s\b|"
+    r"\b(?:customer|user|client|member|buyer)\s+(?:id\s*)?#?\s*[a-z]?\d+\b|"
+    r"\bwho (?:placed|made|owns|ordered) (?:order|that order|this order|it)\b|"
+    r"\b(?:give|send|tell|share|confirm|pass)(?: me)? (?:their|his|her|the customer'?s|that "
+    r"customer'?s|the (?:buyer|recipient|owner)'?s) (?:e-?mail|address|phone|number|name|details|"
+    r"contact)|\bone of your (?:customers|shoppers|buyers)\b|"
+    r"(?-i:\bwhat (?:did|has|does) (?!I\b)[A-Z][a-z]+(?: [A-Z][a-z]+)? (?:buy|bought|order|purchase))|"
+    r"(?-i:\b(?!My\b|Your\b|Our\b|The\b)[A-Z][a-z]+ [A-Z][a-z]+'s (?:e-?mail|address|phone|"
+    r"number|orders?|details|account|contact|purchases))|"
+    r"(?:谁|哪些人|哪位|什么人)(?:买了|买过|下单|下的单|购买|订了|订过)|买了.{0,16}?的(?:顾客|客户|人|买家)|"
+    r"(?:收货人|收件人|买家|下单人)(?:叫什么|叫啥|是谁)|"
+    r"(?:这个|那个|该)(?:邮箱|手机号|号码|账号)(?:都|的)?.{0,6}(?:下过|买过|订单|买了)|"
+    r"(?:顾客|客户|用户|会员|买家)\s*[A-Za-z]?\d+|(?:其他|别的)(?:顾客|客户|用户|买家|人)的|别人的(?:订单|地址|电话|手机|邮箱|信息|联系方式)|"
+    r"[" + _SURNAMES + r"][\u4e00-\u9fff]{1,2}(?:买了什么|买过什么|的(?:邮箱|电话|手机号?|地址|联系方式|订单))|"
+    r"买[了过].{0,16}?的人(?:都)?(?:有谁|是谁|有哪些|名单|的(?:电话|联系方式|名字|地址))|(?:客户|顾客|买家)(?:都)?有(?:哪些|谁)|(?:把|给我)?(?:客户|顾客|买家)?(?:名单|名字和电话)|"
+    r"是谁(?:买|下|订)的|\bwhich (?:of your )?(?:customers|shoppers|buyers)\b|"
+    r"\byour (?:other )?customers (?:are|who|in|from|based|live)\b",
+    re.I)
+# someone else's contact details asked for: a third party and a contact detail in one message
+_THIRD_PARTY = re.compile(
+    r"\b(?:he|his|him|she|her|they|their|them|customers?|buyers?|shoppers?|someone|somebody|"
+    r"the (?:person|owner|recipient|buyer))\b|"
+    r"他|她|他们|她们|客户|顾客|买家|收货人|别人|[" + _SURNAMES + r"][\u4e00-\u9fff]{1,2}(?=的|是|手机|电话|地址)",
+    re.I)
+_CONTACT_ASK = re.compile(
+    r"(?<!web )(?<!ip )(?<!mac )\b(?:address|phone(?: number)?|mobile(?: number)?|e-?mail"
+    r"(?: address)?|contact details?|where (?:he|she|they) lives?)\b[^.!?]{0,40}(?:\?|$)|"
+    r"\b(?:give|send|tell|share|pass|confirm|what(?:'s| is)|needs?|wants?)\b[^.!?]{0,30}"
+    r"\b(?:(?<!web )address|phone|mobile|e-?mail|contact)|"
+    r"(?:地址|电话|手机号?|邮箱|联系方式|住哪)(?:是|在)?(?:多少|哪|什么|发我|给我)|(?:发我|发给我|给我|告诉我)"
+    r"(?:一下|下)?.{0,6}(?:地址|电话号码|手机号|邮箱|联系方式)(?!了)|(?:查|查下|查一下).{0,16}"
+    r"(?:地址|电话号码|手机号|邮箱)", re.I)
+_OWN_CONTACT = re.compile(r"\b(?:my|our)\s+(?:\w+\s+)?(?:address|phone|number|e-?mail|contact)|"
+                          r"我的(?:地址|电话|手机|邮箱|联系方式)|我(?:家|们)的地址", re.I)
+# a remedy asked for that is not a return, refund, exchange or replacement of an item
+_REMEDY_ASK = re.compile(
+    r"\b(?:give|send|get|want|need|demand|deserve|expect|owe|issue|apply|offer|how about|what "
+    r"about|can i (?:have|get)|could i (?:have|get)|i'?d like|throw|chuck|pop|put|add|"
+    r"credit)\b[^.!?]{0,30}(?:\b(?:coupons?|vouchers?|discount|promo code|gift card|store credit|"
+    r"compensation|money off|goodwill|something for (?:my|the) (?:trouble|inconvenience))\b|"
+    r"\d+ ?% off)|\bgoodwill gesture\b|\bas a thank[- ]you\b|"
+    r"\b(?:coupons?|vouchers?|discount|gift card|store credit|compensation)\b[^.!?]{0,25}\b(?:for "
+    r"(?:my|the) (?:trouble|inconvenience)|as (?:an )?apology|to make up)\b|"
+    r"\b(?:compensate me|double (?:refund|my money)|refund (?:me )?double|for free|free of charge)\b|"
+    r"(?:给|送|发|补|赔)(?:我|个|张|点)[^，。！？,.!?]{0,6}(?:优惠券|代金券|红包|券|折扣?|补偿|赔偿|返现)|"
+    r"(?:打|来)个?.?折|[一二三四五六七八九]折|便宜点|免单|双倍|(?:赔偿|补偿)(?:我|一下|点|些)|"
+    r"要(?:个|点|些)?(?:补偿|赔偿|优惠券|红包|返现)|能不能(?:补偿|赔偿|便宜|返现)|"
+    r"能不能(?:给|送)(?:我|个)?.{0,6}(?:优惠券|券|红包|补偿|赔偿|返现|折)|白送", re.I)
+# "I don't want a voucher", "不要优惠券": a remedy named to be declined is not asked for
+_NOT_WANTED = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|no|not|never|without)\b(?:\s+(?:want|need|asking for|looking "
+    r"for|after|interested in))?\s+(?:a |an |any |the )?(?:[\w%-]+ ){0,2}?(?:vouchers?|coupons?|"
+    r"discount|gift cards?|compensation|codes?|credit)\b|"
+    r"(?:不要|不用|不需要|不想要)[^，。！？,.!?]{0,4}(?:优惠券|券|积分|补偿|赔偿|红包|折扣|返现)", re.I)
+_SENTENCES = re.compile(r"[^.!?。！？\n]+[.!?。！？]?")
+# a change only staff may make: cancel, a new address, an order marked delivered or paid
+_WRITE_ASK = re.compile(
+    r"\bcancel(?:l?ing)?\b(?! (?:my |the |a )?(?:return|request))|"
+    r"\b(?:change|update|edit|correct|amend|modify) (?:my |the )?(?:account |delivery |shipping |"
+    r"billing |contact )?(?:address|phone(?: number)?|(?:mobile )?number|e-?mail(?: address)?|name|"
+    r"contact details)\b|"
+    r"\b(?:address|phone(?: number)?|number|e-?mail)\b[^.!?]{0,40}\b(?:updated|changed)\b|"
+    r"\b(?:go|be sent|be delivered|deliver(?:ed)?|send it|ship it|redirect(?:ed)?)\b(?: it)? to "
+    r"[^.!?]{3,60}\binstead\b|\bi(?:'ve| have) (?:just )?moved\b|"
+    r"\bmark\b.{0,40}\b(?:as )?(?:delivered|received|paid|refunded|returned)\b|"
+    r"(?<![已经没有])取消(?!了吗|了没|退货|退款|申请)|把.{0,20}取消|改地址|地址改|修改.{0,6}地址|更改.{0,6}地址|换地址|地址.{0,12}改成|"
+    r"(?:手机号|电话|邮箱|联系方式|姓名|名字|收货人)(?:码)?.{0,6}(?:换成|改成|改为|更新|修改)|"
+    r"标记(?:为|成)|改(?:为|成)已(?:签收|付款|退款)|设(?:为|成)已签收|改价|点(?:一下|下)?已?签收|"
+    r"地址.{0,20}改(?:到|成|为)|改(?:到|成|寄到)[^，。！？]{0,12}(?:省|市|区|县|路|街|号)", re.I)
+# words that ask to return or refund an item, stronger than a cancel in the same message
+_RETURN_WORDS = re.compile(r"\b(?:return(?:ing|ed)?|refund|send (?:[\w'-]+ ){0,3}back|take "
+                           r"(?:[\w'-]+ ){1,3}back)\b|退货|退款|退回|寄回", re.I)
+# a customer correcting an order number: "I typed 200001 by mistake, it's 100001"
+_CORRECTION = re.compile(r"\b(?:by mistake|mistyped|typo|wrong (?:order )?number|i meant|the right "
+                         r"one|the correct one|correction)\b|打错|写错|输错|搞错|不是.{0,12}是", re.I)
+# a return of every item of an order: "both of them", "the whole order", "整单退", "全部退"
+_WHOLE_ORDER = re.compile(
+    r"\b(?:all (?:of )?(?:them|the items|my items|items|it)|both(?: of them| items)?|everything|"
+    r"the (?:whole|entire) order|all items)\b|全部|整单|都退|全都|所有商品|两件都|都要退|全退", re.I)
+_ITEM_WORD = {"en": "item", "zh": "这件商品"}
+# a policy's condition requirement, and what the customer said the item is
+_CONDITION_WORDS = {
+    "en": {"sealed": "sealed and unopened", "unused": "unused", "opened": "opened",
+           "used": "used"},
+    "zh": {"sealed": "未拆封", "unused": "未使用", "opened": "拆封", "used": "使用过"},
+}
 _RETURN_RULES = ("return_window", "damage_window", "exchange_window", "not_returnable",
                  "refund_method")
 _MONEY = re.compile(r"([£$€¥￥])\s?(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(英镑|美元|欧元|元|块|pounds?|dollars?|euros?)",
@@ -135,9 +243,24 @@ T = {
         "damage_ok": "I'm sorry it arrived damaged. Our policy says: “{quote}” Please send a "
                      "photo of the damage. I have drafted request {request_id} for order "
                      "{order_id}; a colleague will confirm it.",
-        "window_passed": "I'm sorry: order {order_id} was received {days} days ago, and our "
-                         "policy says: “{quote}” So I can't start a return myself, but I can "
-                         "pass you to a colleague.",
+        "window_passed": "I'm sorry: order {order_id} was received {days} days ago, and "
+                         "returns are accepted for {window} days, so that time ended {late} "
+                         "days ago. Our policy says: “{quote}” So I can't start a return "
+                         "myself, but I can pass you to a colleague.",
+        "last_day": " Today is the last day of the {window}-day window.",
+        "not_delivered": "Order {order_id} hasn't been delivered yet, so there is nothing to "
+                         "return. If you'd rather not receive it, say so and I'll pass it to a "
+                         "colleague who can try to stop or cancel it; once it arrives you can "
+                         "also return it within our return window.",
+        "ask_condition": "Before I start the return: is the {item} still {state}? Our policy "
+                         "says: “{quote}”",
+        "condition_not_met": "I'm sorry: our policy says: “{quote}” As the {item} has been "
+                             "{state}, it can't be returned. If it is faulty or arrived damaged, "
+                             "tell me and I'll help with that instead.",
+        "return_part": "Of order {order_id}, I can start a return for {items}. Our policy says: "
+                       "“{quote}” I have drafted return request {request_id}; a colleague will "
+                       "confirm it.",
+        "line_refused": " {item} can't be returned: “{quote}”",
         "not_returnable": "I'm sorry: our policy says: “{quote}” So this item can't be returned. "
                           "I can pass you to a colleague if you'd like.",
         "undecided": "I can't settle this one from our policy myself, so I am passing you to a "
@@ -159,14 +282,18 @@ T = {
                      "wrong? I'll do my best to help, or pass you to a colleague.",
         "write_action": "I'm not able to {action} myself. I've passed your request to a "
                         "colleague who can.",
-        "no_voucher": "I'm sorry, I can't offer that. Our policy says: “{quote}” I can pass you "
-                      "to a colleague if you'd like.",
+        "no_voucher": "I'm sorry, I can't offer that. Our policy says: “{quote}” If an item "
+                      "arrived damaged or faulty, tell me the order number and I'll help under "
+                      "our policy; or I can pass you to a colleague.",
         "no_offer": "I'm sorry, I can't offer discounts, coupons or compensation. I can pass "
                     "you to a colleague if you'd like.",
         "no_info": "I'm sorry, I don't have information about {topic} yet. I can pass you to a "
                    "colleague who can answer this, if you'd like.",
         "topics": {"shipping_fee": "delivery costs", "delivery_time": "delivery times",
                    "returns": "our return policy", "other": "that"},
+        "others_data": "I can't share anything about other customers: what they bought, their "
+                       "orders or their contact details. I'm happy to help with your own orders, "
+                       "returns and deliveries. What do you need?",
         "refuse": "Sorry, I can't help with that. I can only help with your own orders, "
                   "returns, delivery and our products, and I never share internal instructions "
                   "or other customers' information. Would you like me to pass you to a colleague?",
@@ -175,6 +302,10 @@ T = {
         "handoff": "I'm passing you to a colleague now ({reason}); they will see this "
                    "conversation, so you won't need to repeat yourself.",
         "reasons": {"legal threat": "you mentioned legal steps",
+                    "threat of violence": "a colleague must deal with this",
+                    "injury reported": "your safety comes first, and a colleague will look "
+                                       "into what happened",
+                    "media threat": "I want a colleague to put this right",
                     "anger": "I can see you're upset",
                     "customer asked for a person": "as you asked",
                     "repeated failure": "I haven't been able to help",
@@ -224,8 +355,17 @@ T = {
                        "同事会为您确认换货。",
         "damage_ok": "很抱歉商品到货有问题。我们的政策：“{quote}”请拍照发给我们。我已为订单{order_id}"
                      "创建申请草稿{request_id}，同事会为您确认。",
-        "window_passed": "很抱歉：订单{order_id}已签收{days}天，我们的政策：“{quote}”所以我无法为您发起"
-                         "退货，可以为您转接人工客服。",
+        "window_passed": "很抱歉：订单{order_id}已签收{days}天，退货期限是{window}天，已经超过{late}天。"
+                         "我们的政策：“{quote}”所以我无法为您发起退货，可以为您转接人工客服。",
+        "last_day": "今天是{window}天退货期限的最后一天。",
+        "not_delivered": "订单{order_id}还没有签收，暂时不需要退货。如果不想要了，告诉我，我转给同事看能否拦截或取消；"
+                         "签收后您也可以在退货期限内申请退货。",
+        "ask_condition": "办理退货前想确认一下：{item}是否还{state}？我们的政策：“{quote}”",
+        "condition_not_met": "很抱歉，我们的政策：“{quote}”{item}已经{state}，所以不能退货。如果商品有质量"
+                             "问题或到货破损，请告诉我，我来帮您处理。",
+        "return_part": "订单{order_id}中，{items}可以退货。我们的政策：“{quote}”我已为您创建退货申请草稿"
+                       "{request_id}，同事会为您确认。",
+        "line_refused": "{item}不能退货：“{quote}”",
         "not_returnable": "很抱歉，我们的政策：“{quote}”所以这件商品不能退货。需要的话我可以为您转接人工客服。",
         "undecided": "这个问题我无法根据政策直接判断，现在为您转接人工客服。",
         "policy_only": "我们的政策：“{quote}”",
@@ -240,16 +380,22 @@ T = {
         "no_products": "抱歉，没有找到匹配的商品，能换个说法描述一下吗？",
         "complaint": "非常抱歉给您带来不好的体验。请告诉我订单号和具体问题，我会尽力帮您处理，也可以为您转接人工客服。",
         "write_action": "我无法直接{action}，已把您的请求转给可以处理的同事。",
-        "no_voucher": "很抱歉，我无法提供这个。我们的政策：“{quote}”需要的话我可以为您转接人工客服。",
+        "no_voucher": "很抱歉，我无法提供这个。我们的政策：“{quote}”如果商品有破损或质量问题，告诉我订单号，我按政策为您处理；"
+                      "也可以为您转接人工客服。",
         "no_offer": "很抱歉，我无法提供折扣、优惠券或补偿。需要的话我可以为您转接人工客服。",
         "no_info": "很抱歉，我这里还没有关于{topic}的信息。需要的话我可以为您转接人工客服。",
         "topics": {"shipping_fee": "运费", "delivery_time": "发货和配送时间",
                    "returns": "退换货政策", "other": "这个问题"},
+        "others_data": "抱歉，其他顾客的信息（买了什么、订单、联系方式）我不能透露。我可以帮您处理您本人的订单、"
+                       "退换货和物流问题，请问需要什么帮助？",
         "refuse": "抱歉，这个我无法帮您。我只能处理您本人的订单、退换货、配送和商品问题，也不会透露内部指令或其他顾客的信息。"
                   "需要为您转接人工客服吗？",
         "clarify": "抱歉，我没有完全理解。请问是关于订单、退换货、配送还是商品的问题？",
         "handoff": "现在为您转接人工客服（{reason}），同事能看到我们的对话记录，您不需要重复说明。",
         "reasons": {"legal threat": "您提到了法律途径", "anger": "非常理解您的心情",
+                    "threat of violence": "这需要同事亲自处理",
+                    "injury reported": "您的安全最重要，同事会尽快了解情况",
+                    "media threat": "希望由同事来为您妥善解决",
                     "customer asked for a person": "按您的要求",
                     "repeated failure": "我没能帮您解决问题", "policy undecided": "需要人工判断",
                     "write action": "同事可以为您修改", "cannot verify": "无法验证您的账户",
@@ -283,8 +429,10 @@ class Turn:
 class _State:
     lang: str = "en"
     flow: str | None = None  # the flow waiting for a slot
-    pending: str | None = None  # verify, order
+    pending: str | None = None  # verify, order, item, condition
     order_id: str | None = None
+    item_id: str | None = None  # the order line a return is about
+    condition: str | None = None  # what the customer said of that item (policy.item_condition)
     failures: int = 0
     manipulation: int = 0
     turns: list[tuple[str, str]] = field(default_factory=list)
@@ -367,7 +515,7 @@ class ServiceAgent:
             return Turn(text("handoff", reason=T[lang]["reasons"].get(
                 self.state.handed_off, self.state.handed_off)), "handoff", "handoff",
                 handoff=self.state.handed_off)
-        findings = detect_injection(message)
+        findings = [f for f in detect_injection(message) if not _harmless_encoded(f, message)]
         u = understand(message, spec=self.spec, llm=self.llm) if not findings else Understanding(
             "manipulation", 1.0, "guardrails")
         if findings:
@@ -385,6 +533,25 @@ class ServiceAgent:
         reason = message_handoff_reason(message, u.intent if u.source != "classifier" else "")
         if reason:
             return self._handoff(reason, lang, u)
+        if _WRITE_ASK.search(message) and u.intent not in ("damaged", "exchange", "write_action") \
+                and not (u.intent == "return_refund" and _RETURN_WORDS.search(message)):
+            u = Understanding("write_action", 0.9, "rules", u.order_ids)
+        if u.intent != "write_action" and (_OTHERS_DATA.search(message) or (
+                _CONTACT_ASK.search(message) and not _OWN_CONTACT.search(message) and (
+                    _THIRD_PARTY.search(message)
+                    or any(not self.tools.owns(oid) for oid in self._order_ids(message))))):
+            return Turn(text("others_data"), "others_data", "refusal", 1.0)
+        if u.intent == "greeting" and u.order_ids:  # "thanks! and 300001?"
+            u = Understanding("order_status", 0.7, "rules", u.order_ids)
+        if u.intent in ("unknown", "greeting", "order_status", "product_question") and \
+                _RETURN_WORDS.search(message) and not self.state.pending:
+            u = Understanding("return_refund", 0.8, "rules", u.order_ids)  # "send the lipstick back"
+        if not self.state.pending and any(
+                _REMEDY_ASK.search(sentence) and not _NOT_WANTED.search(sentence)
+                for sentence in _SENTENCES.findall(message)):
+            # a coupon or discount asked for is refused even beside a damaged item; the
+            # refusal offers the remedies the policy has
+            return self._no_remedy(lang, u.intent)
         intent = u.intent
         if self.state.pending and (u.source != "rules" or intent == "greeting" or (
                 u.matched == () and u.order_ids)):
@@ -483,6 +650,11 @@ class ServiceAgent:
         if self.tools.verify(message):
             self.state.pending = None
             return None
+        ids = self._order_ids(message)
+        if ids and not any(self.tools.owns(oid) for oid in ids):
+            # another customer's order (or none at all): no need to verify to say so
+            self.state.order_id = None
+            return Turn(T[lang]["not_yours"], flow, "not_yours")
         attempted = self.state.pending == "verify"
         self.state.pending, self.state.flow = "verify", flow
         if attempted:
@@ -605,7 +777,11 @@ class ServiceAgent:
 
     def _target_order(self, message: str, lang: str, flow: str) -> OrderInfo | Turn:
         """The order the conversation is about, or the turn that asks which one."""
-        oid = next(iter(self._order_ids(message)), None) or self.state.order_id
+        ids = self._order_ids(message)
+        if len(ids) > 1 and _CORRECTION.search(message):
+            # "I typed 200001 by mistake, it's 100001": the customer's own number
+            ids = sorted(ids, key=lambda i: not self.tools.owns(i))
+        oid = next(iter(ids), None) or self.state.order_id
         if oid:
             order = self.tools.find_order(oid)
             if order is None:
@@ -665,40 +841,110 @@ class ServiceAgent:
             return general
         if (ask := self._need_verification(message, lang, intent)) is not None:
             return ask
+        before = self.state.order_id
         target = self._target_order(message, lang, intent)
         if isinstance(target, Turn):
             return target
         order = target
+        if order.order_id != before:
+            self.state.item_id = self.state.condition = None
         self.state.pending = None
+        self.state.condition = item_condition(message) or self.state.condition
+        if intent == "return_refund" and not _delivered(order):
+            return Turn(T[lang]["not_delivered"].format(order_id=order.order_id), intent,
+                        "not_delivered", citations=[])
         days = (self.as_of.date() - _as_date(order.received_at)).days
-        item = _pick_line(order, message)
-        if item is None and len(order.lines) > 1:
+        lines = self._return_lines(order, message)
+        if lines is None:
             self.state.pending, self.state.flow = "item", intent
             titles = "; ".join(f"{i}. {line.title}" for i, line in enumerate(order.lines[:8], 1))
             return Turn(T[lang]["which_item"].format(order_id=order.order_id, items=titles),
                         intent, "which_item")
-        item_text = item.title if item else ""
         tier = self._tier()
-        decision = decide_return(self.rules, days=days, tier=tier, item_text=item_text,
-                                 damaged=intent == "damaged", exchange=intent == "exchange")
+        decisions = [(line, decide_return(
+            self.rules, days=days, tier=tier, item_text=line.title if line else "",
+            damaged=intent == "damaged", exchange=intent == "exchange",
+            condition=self.state.condition)) for line in lines]
         self.state.facts.update(order=order.order_id, days_since_received=days,
-                                decision=decision.code, item=item.title if item else None)
+                                decision=",".join(d.code for _, d in decisions),
+                                item=", ".join(line.title for line in lines if line) or None,
+                                condition=self.state.condition)
+        asking = [(line, d) for line, d in decisions if d.code == "need_condition"]
+        if asking:
+            line, decision = asking[0]
+            quote, cites = self._localise(decision, lang)
+            self.state.pending, self.state.flow = "condition", intent
+            item = " / ".join(ln.title for ln, _ in asking if ln) or _ITEM_WORD[lang]
+            return Turn(T[lang]["ask_condition"].format(
+                item=item, state=_CONDITION_WORDS[lang][decision.rules[0].value[1]],
+                quote=quote), intent, "which_condition", citations=cites)
+        if any(d.allowed is None for _, d in decisions):
+            return self._handoff("policy undecided", lang, u)
+        allowed = [(line, d) for line, d in decisions if d.allowed]
+        refused = [(line, d) for line, d in decisions if not d.allowed]
+        if not allowed:
+            return self._refusal(order, refused[0][1], refused[0][0], days, lang, intent)
+        quote, cites = self._localise(allowed[0][1], lang)
+        request_ids = [self.tools.draft_return(
+            conversation_id=self.conversation_id, order=order,
+            product_id=line.product_id if line else None, reason=intent,
+            decision=d.code, policy_docs=self._localise(d, lang)[1]) for line, d in allowed]
+        request_id = ", ".join(request_ids)
+        if refused:
+            text = T[lang]["return_part"].format(
+                order_id=order.order_id, items=", ".join(f"“{ln.title}”" for ln, _ in allowed),
+                quote=quote, request_id=request_id)
+            for line, d in refused:
+                why, more = self._localise(d, lang)
+                text += T[lang]["line_refused"].format(item=f"“{line.title}”", quote=why)
+                cites = sorted({*cites, *more})
+            return Turn(text, intent, "return", citations=cites)
+        decision = allowed[0][1]
+        key = {"damaged": "damage_ok", "exchange": "exchange_ok"}.get(intent, "return_ok")
+        if decision.code == "in_window" and intent != "return_refund":
+            key = "return_ok"  # e.g. damage window passed but the return window has not
+        text = T[lang][key].format(order_id=order.order_id, quote=quote, request_id=request_id)
+        window = decision.rules[0].value if decision.rules else None
+        if decision.code == "in_window" and isinstance(window, int) and days == window:
+            text += T[lang]["last_day"].format(window=window)
+        return Turn(text, intent, "return", citations=cites)
+
+    def _return_lines(self, order: OrderInfo, message: str) -> list | None:
+        """The order lines a return is about: the one the message (or an earlier message)
+        names, every line for "all of them" / "整单", [None] for an order without lines, or
+        None when the customer must say which."""
+        if _WHOLE_ORDER.search(message) and len(order.lines) > 1:
+            self.state.item_id = "*"
+            return list(order.lines)
+        item = _pick_line(order, message)
+        if item is None and self.state.item_id == "*":
+            return list(order.lines)
+        if item is None and self.state.item_id:
+            item = next((ln for ln in order.lines if ln.product_id == self.state.item_id), None)
+        if item is None and len(order.lines) > 1:
+            return None
+        if item is not None:
+            self.state.item_id = item.product_id
+        return [item]
+
+    def _refusal(self, order: OrderInfo, decision: Decision, line: Any, days: int, lang: str,
+                 intent: str) -> Turn:
+        """Why a return cannot be started, with the rule in the customer's words: the window
+        and how long ago it ended, the kind of item, or its condition."""
         quote, cites = self._localise(decision, lang)
-        if decision.allowed:
-            request_id = self.tools.draft_return(
-                conversation_id=self.conversation_id, order=order,
-                product_id=item.product_id if item else None, reason=intent,
-                decision=decision.code, policy_docs=cites)
-            key = {"damaged": "damage_ok", "exchange": "exchange_ok"}.get(intent, "return_ok")
-            if decision.code == "in_window" and intent != "return_refund":
-                key = "return_ok"  # e.g. damage window passed but the return window has not
-            return Turn(T[lang][key].format(order_id=order.order_id, quote=quote,
-                                            request_id=request_id), intent, "return", citations=cites)
-        if decision.allowed is False:
-            key = "not_returnable" if decision.code == "not_returnable" else "window_passed"
-            return Turn(T[lang][key].format(order_id=order.order_id, days=days, quote=quote),
-                        intent, "return", citations=cites)
-        return self._handoff("policy undecided", lang, u)
+        item = line.title if line else _ITEM_WORD[lang]
+        if decision.code == "not_returnable":
+            text = T[lang]["not_returnable"].format(quote=quote)
+        elif decision.code == "condition_not_met":
+            said = "used" if self.state.condition == "used" else "opened"
+            text = T[lang]["condition_not_met"].format(
+                quote=quote, item=item, state=_CONDITION_WORDS[lang][said])
+        else:
+            window = decision.rules[0].value if decision.rules else None
+            text = T[lang]["window_passed"].format(
+                order_id=order.order_id, days=days, quote=quote, window=window,
+                late=days - window if isinstance(window, int) else "?")
+        return Turn(text, intent, "return", citations=cites)
 
     def _localise(self, decision: Decision, lang: str) -> tuple[str, list[str]]:
         """The deciding rule's sentence in ``lang`` (the same rule from the policy document in
@@ -825,19 +1071,22 @@ class ServiceAgent:
         low = message.lower()
         if re.search(r"coupon|voucher|discount|compensat|refund me|gift card|promo|优惠券|红包|"
                      r"补偿|赔偿|打折|便宜|返现|折扣", low):
-            refused = [r for r in self.rules.of("refuses") if r.value in ("voucher",
-                                                                             "compensation")]
-            same = [r for r in refused if _lang_of(r.sentence) == lang] or refused
-            if same:
-                return Turn(T[lang]["no_voucher"].format(quote=same[0].sentence), intent,
-                            "policy", citations=[same[0].doc_id])
-            return Turn(T[lang]["no_offer"], intent, "policy")
+            return self._no_remedy(lang, intent)
         action = ("cancel" if re.search(r"cancel|取消", low) else
                   "address" if re.search(r"address|地址", low) else "other")
         self.state.facts["requested_change"] = action
         turn = self._handoff("write action", lang, u)
         turn.text = T[lang]["write_action"].format(action=_WRITE_ACTIONS[action][lang])
         return turn
+
+    def _no_remedy(self, lang: str, intent: str) -> Turn:
+        """No voucher, discount or compensation: the policy's own refusal when it has one."""
+        refused = [r for r in self.rules.of("refuses") if r.value in ("voucher", "compensation")]
+        same = [r for r in refused if _lang_of(r.sentence) == lang] or refused
+        if same:
+            return Turn(T[lang]["no_voucher"].format(quote=same[0].sentence), intent,
+                        "policy", citations=[same[0].doc_id])
+        return Turn(T[lang]["no_offer"], intent, "policy")
 
     def _fallback(self, message: str, lang: str, u: Understanding, intent: str) -> Turn:
         hits, flags = self._safe_hits(message, ["faq", "policy", "guide", "product_qa"], k=1)
@@ -934,11 +1183,18 @@ def _lang_of(text: str) -> str:
 
 
 
+# items the customer keeps: "I'm keeping the lipstick", "口红留着"
+_KEPT = re.compile(
+    r"\b(?:keep(?:ing)?|not|except|apart from|but not)\s+(?:the\s+|my\s+)?[a-z]+(?:\s+[a-z]+)?|"
+    r"(?:留着|保留|不退|不用退)[^，。,.!！?？]{0,8}|[^，。,.!！?？]{0,8}(?:留着|不退了?|不用退|我要留)", re.I)
+
+
 def _pick_line(order: OrderInfo, message: str):
     """The order line the message names (by title words or its number in the list), or the
     only line."""
     if len(order.lines) == 1:
         return order.lines[0]
+    message = _KEPT.sub(" ", message)
     number = re.fullmatch(r"\s*(?:no\.?\s*|#|第)?(\d{1,2})\s*(?:个|件)?\s*[.。]?\s*", message, re.I)
     if number and 1 <= int(number.group(1)) <= len(order.lines):
         return order.lines[int(number.group(1)) - 1]
@@ -950,4 +1206,59 @@ def _pick_line(order: OrderInfo, message: str):
               for line in order.lines]
     best = max((n for n, _ in scored), default=0)
     winners = [line for n, line in scored if n == best and n > 0]
+    if len(winners) == 1:
+        return winners[0]
+    # "口红" for "Rose matte lipstick", "定制的杯子" for "Personalised name mug": the one line
+    # that shares the most kinds of item with the message
+    named = item_kinds(message)
+    if named:
+        shared = [(len(named & item_kinds(line.title)), line) for line in order.lines]
+        most = max(n for n, _ in shared)
+        of_kind = [line for n, line in shared if n == most and n > 0]
+        if len(of_kind) == 1:
+            return of_kind[0]
+    # "白色陶瓷杯" for "White ceramic mug": colours, materials and patterns in either language
+    said = _attribute_terms(message)
+    if not said:
+        return None
+    overlap = [(len(said & _attribute_terms(line.title)), line) for line in order.lines]
+    best = max(n for n, _ in overlap)
+    winners = [line for n, line in overlap if n == best and n > 0]
     return winners[0] if len(winners) == 1 else None
+
+
+_ACT_ON_IT = re.compile(r"\b(?:do what it says|action (?:this|it)|execute|follow (?:it|this|"
+                        r"the)|run (?:it|this)|know what to do|carry (?:it|this) out|decode and)\b|"
+                        r"执行|照做|按这个|照着做|按照.{0,4}(?:做|办)", re.I)
+_SENSITIVE_WORDS = re.compile(r"\d{4,}|\b(?:customers?|e-?mails?|phones?|address(?:es)?|"
+                              r"passwords?|admin|refunds?|discounts?|coupons?|vouchers?|database|"
+                              r"system|instructions?|rules?)\b|地址|电话|订单|客户|顾客|退款|密码|优惠|"
+                              r"指令|规则|系统|数据库", re.I)
+
+
+def _harmless_encoded(finding, message: str) -> bool:
+    """Base64 in a message that decodes to plain words asking nothing of us ("Happy birthday
+    Alice", a parcel label): data, not an attack. Encoded instructions, anything about
+    customers, orders, remedies or the system, and any message that asks us to act on the
+    encoded text stay findings."""
+    if not finding.encoded or finding.kind != "encoded_text" or _ACT_ON_IT.search(message):
+        return False
+    text = finding.text
+    return not (_SENSITIVE_WORDS.search(text) or _OTHERS_DATA.search(text)
+                or _REMEDY_ASK.search(text) or _WRITE_ASK.search(text)
+                or message_handoff_reason(text, ""))
+
+
+def _delivered(order: OrderInfo) -> bool:
+    """Whether the order (or one of its parcels) has reached the customer, as far as the store
+    knows: completed orders count, whatever their dates say."""
+    return bool(order.delivered_at or any(p.delivered_at for p in order.shipments)
+                or order.status in ("completed", "delivered"))
+
+
+def _attribute_terms(text: str) -> set[str]:
+    """The lexicon's attribute terms (colour, material, pattern …) a text names, with the
+    broader terms they imply, as ids shared by Chinese and English spellings."""
+    lexicon = load_lexicon()
+    ids = {m.term.id for m in lexicon.find(text) if m.term.kind not in ("claim", "size_word")}
+    return ids | {b for i in ids for b in lexicon.terms[i].broader}

@@ -63,7 +63,79 @@ ITEM_SYNONYMS = {
     "underwear": ("underwear", "lingerie", "swimwear", "内衣", "泳衣"),
     "digital": ("digital", "download", "gift card", "虚拟", "充值卡"),
     "clearance": ("clearance", "final sale", "清仓"),
+    "cosmetics": ("cosmetic", "makeup", "make-up", "skincare", "skin care", "beauty",
+                  "lipstick", "perfume", "fragrance", "lotion", "serum", "moisturi", "化妆品",
+                  "护肤品", "彩妆", "口红", "香水", "面霜", "精华", "美妆"),
 }
+# everyday product nouns in both languages, so "杯子" finds the "White ceramic mug" of an order
+# (they name kinds of goods; no policy rule is written about them)
+PRODUCT_NOUNS = {
+    "drinkware": ("mug", "cup", "tumbler", "beaker", "杯"),
+    "lighting": ("lantern", "lamp", "light", "candle holder", "灯"),
+    "vase": ("vase", "花瓶"),
+    "cake stand": ("cake stand", "蛋糕架", "蛋糕托"),
+    "candle": ("candle", "蜡烛"),
+    "bag": ("bag", "tote", "包", "袋"),
+    "tableware": ("plate", "bowl", "dish", "盘", "碗", "碟"),
+    "teapot": ("teapot", "kettle", "茶壶", "水壶"),
+    "clock": ("clock", "钟"),
+    "frame": ("photo frame", "picture frame", "frame", "相框", "画框"),
+    "cushion": ("cushion", "pillow", "靠垫", "抱枕", "枕"),
+    "textile": ("blanket", "throw", "towel", "毯", "毛巾"),
+    "doormat": ("doormat", "mat", "地垫", "门垫"),
+    "jewellery": ("necklace", "bracelet", "earring", "ring", "jewellery", "jewelry", "项链",
+                  "手链", "耳环", "戒指", "首饰"),
+    "box": ("box", "tin", "盒", "罐"),
+    "bottle": ("bottle", "flask", "瓶"),
+}
+
+# What a policy asks of an item's condition before it is returned, and what a customer says of
+# it. A requirement is "sealed" (never opened) or "unused" (opened is fine, used is not).
+_EN_CONDITION_RULE = re.compile(
+    r"\b(?:(?P<opened>opened|unsealed)|(?P<used>used|worn))\s+(?P<kind1>[A-Za-z][A-Za-z \-]{2,40}?)"
+    r"\s+(?:items?\s+|products?\s+)?(?:cannot|can't|can not|are not|aren't|is not|isn't)\s+"
+    r"(?:be\s+)?(?:returned|returnable|accepted)"
+    r"|(?P<kind2>[A-Za-z][A-Za-z \-]{2,40}?)\s+(?:items?\s+|products?\s+)?(?:cannot|can't|can not|"
+    r"are not|aren't|is not|isn't)\s+(?:be\s+)?(?:returned|returnable|accepted)\s+"
+    r"(?:once|if|after|when)\s+(?:they\s+have\s+been\s+|it\s+has\s+been\s+|they\s+are\s+|"
+    r"it\s+is\s+|being\s+)?(?:(?P<opened2>opened|unsealed|unwrapped)|(?P<used2>used|worn))"
+    r"|(?P<kind3>[A-Za-z][A-Za-z \-]{2,40}?)\s+(?:items?\s+|products?\s+)?(?:can only be returned|"
+    r"must be|are returnable only|may only be returned)\s+(?:returned\s+)?(?:if\s+|when\s+|while\s+)?"
+    r"(?:they\s+are\s+|it\s+is\s+|still\s+)?(?:(?P<sealed3>unopened|sealed|unsealed)|(?P<unused3>unused|unworn))",
+    re.I)
+_ZH_CONDITION_RULE = re.compile(
+    r"(?:已|一经|如已|如果已)?(?P<opened>拆封|开封|拆开)(?:的|后)?(?P<kind1>[\u4e00-\u9fff]{0,8}?)(?:类)?(?:商品|产品)?"
+    r"(?:后)?(?:一律)?(?:不支持|不予|不能|不可)(?:退货|退换|无理由退货)"
+    r"|(?P<kind2>[\u4e00-\u9fff]{1,8}?)(?:类)?(?:商品|产品)?(?:一经|如已|已|如果已)?(?:(?P<opened2>拆封|开封|拆开)|"
+    r"(?P<used2>使用|试用))(?:过)?(?:后)?(?:一律)?(?:不支持|不予|不能|不可)(?:退货|退换|无理由退货)"
+    r"|(?P<kind3>[\u4e00-\u9fff]{1,8}?)(?:类)?(?:商品|产品)?(?:需|须|必须|应)(?:保持)?(?:(?P<sealed3>未拆封|未开封|包装完好)|"
+    r"(?P<unused3>未使用|未经使用))")
+_SEALED_SAID = re.compile(
+    r"\b(?:unopened|still sealed|(?:is|are|it's|still) sealed|factory sealed|not (?:been )?opened|"
+    r"(?:still )?(?:shrink|cling)[- ]?wrapped|in (?:its|the) (?:cellophane|wrapper|seal)|"
+    r"(?:never|not) (?:been )?touched|untouched|seal (?:is )?(?:still )?intact|"
+    r"never (?:been )?opened|(?:haven't|hasn't|have not|has not|didn't|did not) (?:been )?open(?:ed)?|"
+    r"in (?:its|the|their) (?:original )?(?:sealed )?(?:packaging|wrapping|box) still)\b|"
+    r"未拆封|没拆|没有拆|未开封|没开封|没有开封|没打开|没有打开|塑封还在|全新未拆|(?:膜|封膜|塑封|封口)"
+    r"(?:都|还)?(?:在|完好)|(?:一点|完全|根本)?没动过|没碰过", re.I)
+# the parcel opened, not the item: "opened the parcel", "快递盒子我拆开了"
+_PARCEL_OPENED = re.compile(
+    r"\b(?:opened|unwrapped|unboxed) (?:the |my )?(?:parcel|package|box|delivery|outer box|"
+    r"shipping box|mailer)\b|\b(?:parcel|package|box|delivery) (?:was |got )?opened\b|"
+    r"(?:快递|包裹|外箱|纸箱|快递盒子?|外包装|箱子)(?:我)?(?:已经)?(?:拆开|拆了|打开|拆)了?", re.I)
+_UNUSED_SAID = re.compile(
+    r"\b(?:unused|not used|(?:haven't|hasn't|have not|has not|didn't|did not|never) "
+    r"(?:been |even )?(?:use|used|try|tried|wear|worn|test|tested|swatch|swatched|apply|applied)|"
+    r"unworn|(?:never|not|haven't|hasn't|didn't) (?:been )?(?:opened|unsealed) or (?:used|tried|"
+    r"worn|tested|swatched|applied))\b|"
+    r"没用过|没有用过|未使用|没使用|没有使用|没试用|没穿过|未穿", re.I)
+_OPENED_SAID = re.compile(
+    r"\b(?:opened|unsealed|broke the seal|broken the seal|took (?:it|them) out of the "
+    r"(?:box|packaging)|unwrapped)\b|拆封|拆开|开封|打开了|打开过", re.I)
+_USED_SAID = re.compile(
+    r"\b(?:used|tried(?!\s+to\b)|(?:did|have|only|just) (?:try|use|test|swatch|wear)"
+    r"|tested|swatched|applied|wore|worn|washed)\b|"
+    r"用过|使用过|试用过|用了|穿过|洗过|涂了|抹了", re.I)
 
 
 @dataclass(frozen=True)
@@ -128,12 +200,61 @@ class PolicyRules:
 
     def not_returnable(self, item_text: str) -> Rule | None:
         """The rule that makes an item non-returnable, judged by its title or category."""
-        low = item_text.casefold()
-        for r in self.of("not_returnable"):
-            words = next((syn for syn in ITEM_SYNONYMS.values() if r.value in syn), (r.value,))
-            if any(w.casefold() in low for w in words):
-                return r
+        return next((r for r in self.of("not_returnable") if _names_kind(item_text, r.value)),
+                    None)
+
+    def condition(self, item_text: str) -> Rule | None:
+        """The rule on the condition this item must be in to be returned (its kind's own, else
+        one for every item), or None. ``value`` is (kind or None, "sealed" or "unused")."""
+        rules = self.of("condition")
+        own = [r for r in rules if r.value[0] and _names_kind(item_text, r.value[0])]
+        return (own or [r for r in rules if r.value[0] is None] or [None])[0]
+
+
+def item_kinds(text: str) -> set[str]:
+    """The kinds of item (``ITEM_SYNONYMS`` and ``PRODUCT_NOUNS``) that a title or a message
+    names, in any of its languages: "lipstick" and "口红" are both cosmetics, "mug" and "杯子"
+    drinkware."""
+    low = text.casefold()
+    nouns = {kind for kind, words in PRODUCT_NOUNS.items()
+             if any(re.search(rf"\b{re.escape(w)}(?:s|es)?\b" if w.isascii() else re.escape(w), low)
+                    for w in words)}
+    return {kind for kind in ITEM_SYNONYMS if _names_kind(text, kind)} | nouns
+
+
+def _names_kind(item_text: str, kind: str) -> bool:
+    """Whether an item's title or category names ``kind`` or one of its synonyms."""
+    low = item_text.casefold()
+    words = ITEM_SYNONYMS.get(kind) or next(
+        (syn for syn in ITEM_SYNONYMS.values() if kind in syn), (kind,))
+    return any(w.casefold() in low for w in words)
+
+
+def item_condition(message: str) -> str | None:
+    """What a customer says of an item's condition: "sealed" (never opened), "unused" (not
+    used, opened or not said), "opened" (opened, not said whether used), "used", or None when
+    the message does not say. Denials ("not opened", "没拆") are read before the words they
+    deny."""
+    message = _PARCEL_OPENED.sub(" ", message)
+    sealed, unused = _SEALED_SAID.search(message), _UNUSED_SAID.search(message)
+    rest = _SEALED_SAID.sub(" ", _UNUSED_SAID.sub(" ", message))
+    if _USED_SAID.search(rest):
+        return "used"
+    if _OPENED_SAID.search(rest):
+        return "opened" if not unused else "unused"
+    if sealed:
+        return "sealed"
+    return "unused" if unused else None
+
+
+def condition_allows(requirement: str, condition: str | None) -> bool | None:
+    """Whether an item in ``condition`` meets a policy's ``requirement`` ("sealed" or
+    "unused"); None when the customer has not said enough to tell."""
+    if condition is None:
         return None
+    if requirement == "sealed":
+        return {"sealed": True, "opened": False, "used": False}.get(condition)
+    return {"sealed": True, "unused": True, "used": False}.get(condition)
 
 
 def _days(number: str, unit: str) -> int:
@@ -207,10 +328,20 @@ def _sentence_rules(doc_id: str, sentence: str, tier: str | None) -> list[Rule]:
     for m in _ZH_FREE_SHIPPING.finditer(sentence):
         unit = m.group(2) or m.group(4) or "元"
         add("free_shipping", (float(m.group(3)), _CURRENCY.get(unit, "CNY"), m.group(1) == "满"))
-    for m in _EN_NOT_RETURNABLE.finditer(sentence):
-        add("not_returnable", _item_kind(m.group(1)))
-    for m in _ZH_NOT_RETURNABLE.finditer(sentence):
-        add("not_returnable", _item_kind(m.group(1)))
+    conditions = [*_EN_CONDITION_RULE.finditer(sentence), *_ZH_CONDITION_RULE.finditer(sentence)]
+    for m in conditions:
+        groups = {k: v for k, v in m.groupdict().items() if v}
+        phrase = next((v for k, v in groups.items() if k.startswith("kind")), "")
+        kind = _item_kind(phrase) if phrase.strip() else None
+        if kind in ("item", "items", "商品", "产品", "所有商品") or (kind and len(kind) < 2):
+            kind = None  # "opened items cannot be returned": every item
+        used = any(k.startswith(("used", "unused")) for k in groups)
+        add("condition", (kind, "unused" if used else "sealed"))
+    if not conditions:  # "opened cosmetics cannot be returned" is a condition, not a kind
+        for m in _EN_NOT_RETURNABLE.finditer(sentence):
+            add("not_returnable", _item_kind(m.group(1)))
+        for m in _ZH_NOT_RETURNABLE.finditer(sentence):
+            add("not_returnable", _item_kind(m.group(1)))
     if re.search(r"refund|退款", low) and not negated:
         for method, words in _REFUND_METHODS.items():
             if any(w in low for w in words):
@@ -233,14 +364,24 @@ def load_policy_rules(wh: Warehouse) -> PolicyRules:
 
 def decide_return(rules: PolicyRules, *, days: int | None, tier: str | None = None,
                   item_text: str = "", damaged: bool = False, exchange: bool = False,
-                  has_receipt: bool = False, original_packaging: bool = False) -> Decision:
+                  has_receipt: bool = False, original_packaging: bool = False,
+                  condition: str | None = None) -> Decision:
     """Whether a return (or, with ``damaged``, a replacement or refund; with ``exchange``, an
     exchange) is allowed ``days`` days after delivery (or purchase, as the rule counts).
 
     A window of N days includes day N: day 7 of a 7-day window is inside, day 8 is not.
+    ``condition`` is what the customer said of the item (:func:`item_condition`); where the
+    policy asks for a sealed or unused item and the customer has not said, the decision asks
+    (``needs="condition"``) instead of assuming. Damaged items are judged without it.
     """
     if item_text and (rule := rules.not_returnable(item_text)) and not damaged:
         return Decision(False, "not_returnable", (rule,))
+    if not damaged and (rule := rules.condition(item_text)) is not None:
+        meets = condition_allows(rule.value[1], condition)
+        if meets is False:
+            return Decision(False, "condition_not_met", (rule,))
+        if meets is None:
+            return Decision(None, "need_condition", (rule,), needs="condition")
     if days is None:
         return Decision(None, "need_date", needs="order")
     if damaged and (rule := rules.window("damage_window", tier)) and days <= rule.value:

@@ -155,6 +155,11 @@ class CustomerTools:
                              "ORDER BY order_id LIMIT 1", [self.customer_id, key])
         return str(rows[0][0]) if rows else None
 
+    def owns(self, order_id: str) -> bool:
+        """Whether ``order_id`` (as the customer wrote it) is one of the signed-in customer's
+        orders. Needs no verification: it tells the asker only about their own account."""
+        return order_id in self._own_order_ids() or self.own_order_id(order_key(order_id)) is not None
+
     def has_order_shape(self, ref: str) -> bool:
         """Whether ``ref`` looks like the store's order numbers (:func:`order_shape`: O9 for
         O-5001, #9 for #1001) with a digit count the store's ids of that shape have, give or

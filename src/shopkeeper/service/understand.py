@@ -142,9 +142,12 @@ def load_intents(extra: Sequence[Path] = ()) -> IntentSpec:
 def _keyword_patterns(spec_key: tuple) -> dict[str, re.Pattern[str]]:
     patterns = {}
     for intent, words in spec_key:
-        latin = [re.escape(w) for w in words if w.isascii()]
+        # a word of four letters or more also matches its -s, -ed and -ing forms ("returning",
+        # "refunds"); shorter ones would match other words ("hi" in "his")
+        latin = [re.escape(w) + (r"(?:s|ed|ing)?" if len(w) > 3 and w[-1].isalpha() else "")
+                 for w in sorted((w for w in words if w.isascii()), key=len, reverse=True)]
         cjk = [re.escape(w) for w in words if not w.isascii()]
-        parts = ([r"\b(?:" + "|".join(sorted(latin, key=len, reverse=True)) + r")\b"] if latin
+        parts = ([r"\b(?:" + "|".join(latin) + r")\b"] if latin
                  else []) + (["|".join(sorted(cjk, key=len, reverse=True))] if cjk else [])
         patterns[intent] = re.compile("|".join(parts), re.I)
     return patterns

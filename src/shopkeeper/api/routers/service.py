@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
@@ -291,6 +291,24 @@ def decide(wh: Wh, request_id: str, body: DecisionIn,
     return after
 
 
+class SuspiciousDocumentOut(BaseModel):
+    """A knowledge document or product entry that speaks to the assistant: never quoted to
+    customers; fix or remove it."""
+
+    doc_id: str
+    kind: str
+    title: str
+    findings: list[str]
+    excerpt: str
+
+
+@router.get("/service/knowledge/suspicious", response_model=list[SuspiciousDocumentOut],
+            summary="Knowledge documents that carry instructions for the assistant")
+def suspicious(wh: Wh, _: Principal = requires(P.SERVICE_READ)) -> list[SuspiciousDocumentOut]:
+    return [SuspiciousDocumentOut(**{**asdict(d), "findings": list(d.findings)})
+            for d in service.suspicious_documents(wh)]
+
+
 @router.post("/service/index", summary="Rebuild the knowledge index (a background job)",
              status_code=202, response_model=Job)
 def index(request: Request, principal: Principal = requires(P.DATA_WRITE)) -> Job:
@@ -300,4 +318,5 @@ def index(request: Request, principal: Principal = requires(P.DATA_WRITE)) -> Jo
 @job_kind("service.index", P.DATA_WRITE)
 def _index_job(ctx: JobContext) -> dict[str, Any]:
     report = service.build_index(ctx.wh, progress=ctx.progress)
-    return {"chunks": report.chunks, "embedded": report.embedded, "removed": report.removed}
+    return {"chunks": report.chunks, "embedded": report.embedded, "removed": report.removed,
+            "suspicious": [asdict(d) for d in report.suspicious]}

@@ -42,6 +42,7 @@ def console_page(request: Request, wh: Wh,
                   taken_total=taken_total, convos=convos, convo_total=convo_total,
                   returns=returns, returns_total=returns_total,
                   decided=[r for r in decided if r.status != "draft"],
+                  suspicious=service.suspicious_documents(wh),
                   can_reply=principal.may(P.SERVICE_REPLY),
                   can_approve=principal.may(P.SERVICE_APPROVE))
 
