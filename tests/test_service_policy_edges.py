@@ -244,3 +244,27 @@ def test_a_poisoned_document_is_named_to_the_merchant_everywhere(service_store, 
         page = client.get("/service")
         assert page.status_code == 200 and 'data-testid="suspicious-documents"' in page.text
         assert "QA-P3-1" in page.text
+
+
+def test_a_return_the_window_refuses_asks_nothing_about_the_condition():
+    rules = parse_policy([("P", "You can return any item within 30 days of delivery. "
+                                "Opened cosmetics cannot be returned.")])
+    late = decide_return(rules, days=45, item_text="Rose lipstick (cosmetics)")
+    assert late.allowed is False and late.code == "window_passed"
+
+
+def test_a_rewording_that_drops_a_quote_number_or_request_id_is_rejected():
+    from shopkeeper.service.agent import _lost_facts
+
+    draft = ("Good news: order 100001 can be returned. Our policy says: “You can return any item "
+             "within 30 days of delivery.” I have drafted return request RR-0123456789.")
+    kept = ("Order 100001 can go back. Our policy says: “You can return any item within 30 days "
+            "of delivery.” Request RR-0123456789 is drafted.")
+    assert _lost_facts(draft, kept) == []
+    assert _lost_facts(draft, kept.replace("RR-0123456789", "your request")) == ["dropped fact"]
+    assert _lost_facts(draft, kept.replace("100001", "your order")) == ["dropped fact"]
+    assert _lost_facts(draft, kept.replace("within 30 days", "soon")) == ["dropped fact"]
+    # the prompt's words echoed are rejected; the answer's own "drafted" is not an echo
+    assert _lost_facts(draft, "Draft answer: " + kept) == ["prompt echo"]
+    zh = "好消息：订单100001可以退货。我已为您创建退货申请草稿RR-0123456789。"
+    assert _lost_facts(zh, "订单100001可以退货哦，退货申请草稿RR-0123456789已创建。") == []

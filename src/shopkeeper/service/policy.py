@@ -371,17 +371,27 @@ def decide_return(rules: PolicyRules, *, days: int | None, tier: str | None = No
 
     A window of N days includes day N: day 7 of a 7-day window is inside, day 8 is not.
     ``condition`` is what the customer said of the item (:func:`item_condition`); where the
-    policy asks for a sealed or unused item and the customer has not said, the decision asks
-    (``needs="condition"``) instead of assuming. Damaged items are judged without it.
+    policy asks for a sealed or unused item, a return the other rules allow is refused for an
+    opened or used one, and asked about (``needs="condition"``) when the customer has not said,
+    never assumed; a return the window already refuses asks nothing. Damaged items are judged
+    without it.
     """
     if item_text and (rule := rules.not_returnable(item_text)) and not damaged:
         return Decision(False, "not_returnable", (rule,))
-    if not damaged and (rule := rules.condition(item_text)) is not None:
+    decision = _window_decision(rules, days, tier, damaged, exchange, has_receipt,
+                                original_packaging)
+    if decision.allowed and not damaged and (rule := rules.condition(item_text)) is not None:
         meets = condition_allows(rule.value[1], condition)
         if meets is False:
             return Decision(False, "condition_not_met", (rule,))
         if meets is None:
             return Decision(None, "need_condition", (rule,), needs="condition")
+    return decision
+
+
+def _window_decision(rules: PolicyRules, days: int | None, tier: str | None, damaged: bool,
+                     exchange: bool, has_receipt: bool, original_packaging: bool) -> Decision:
+    """The windows' part of :func:`decide_return`."""
     if days is None:
         return Decision(None, "need_date", needs="order")
     if damaged and (rule := rules.window("damage_window", tier)) and days <= rule.value:
