@@ -119,9 +119,14 @@ class SuspiciousDocument:
 def suspicious_documents(wh: Warehouse,
                          chunks: Sequence[Chunk] | None = None) -> list[SuspiciousDocument]:
     """The documents (and product entries) of the knowledge base that carry instructions for
-    the assistant, screened chunk by chunk as answers screen what they retrieve."""
+    the assistant, screened chunk by chunk as answers screen what they retrieve: ``chunks``,
+    else the indexed ones (``kb_chunks``, as the agent reads them)."""
+    if chunks is None:
+        chunks = [Chunk(*row) for row in wh.query(
+            "SELECT chunk_id, kind, doc_id, coalesce(title, ''), text, language, product_id "
+            "FROM kb_chunks ORDER BY chunk_id")]
     found: dict[str, SuspiciousDocument] = {}
-    for chunk in chunks if chunks is not None else document_chunks(wh):
+    for chunk in chunks:
         findings = detect_injection(chunk.text)
         if not findings:
             continue
