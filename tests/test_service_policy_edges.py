@@ -202,9 +202,20 @@ def test_injury_violence_and_the_press_go_to_a_person(service_store, message, re
     "I cut the tags off already, can I still exchange?",
     "a photo shoot prop that arrived broken",
     "媒体柜有货吗？",
+    "the colour is bleeding in the wash",
+    "the blister pack was already open",
+    "the stitches on the cushion came loose",
+    "洗发水起泡吗？",
+    "that was a rash decision, can I return it?",
+    "这款相机曝光怎么调？",
+    "你们家东西太好看了，我要发小红书夸夸你们",
+    "does the off button cancel the cycle?",
 ])
 def test_words_that_only_look_like_those_stay_with_the_agent(message):
+    from shopkeeper.service.asks import about_others, asks_change, asks_remedy
+
     assert message_handoff_reason(message, "") is None
+    assert not (about_others(message) or asks_change(message) or asks_remedy(message))
 
 
 # --- documents that speak to the assistant: the merchant is told ------------------------------

@@ -83,8 +83,8 @@ NOT_WANTED = re.compile(
 _SENTENCES = re.compile(r"[^.!?。！？\n]+[.!?。！？]?")
 # a change only staff may make: cancel, a new address, an order marked delivered or paid
 WRITE_ASK = re.compile(
-    r"\bcancel(?:l?ing|l?ed)?\s+(?!(?:my |the |a )?(?:return|request))(?:my|the|this|that|it|"
-    r"them|both|order|orders|#?\d)|\b(?:please|pls|plz|can you|could you|want to|wanna|need to|"
+    r"\bcancel(?:l?ing|l?ed)?\s+(?!(?:my |the |a )?(?:return|request))(?:my|(?:the|this|that) "
+    r"(?:order|parcel|lantern|purchase)|order|orders|#?\d)|\b(?:please|pls|plz|can you|could you|want to|wanna|need to|"
     r"like to|help me|just|to|(?:can|could|may|how do|how can) (?:i|we))\s+cancel\b|^\s*cancel\b|"
     r"\b(?:change|update|edit|correct|amend|modify) (?:my |the )?(?:account |delivery |shipping |"
     r"billing |contact )?(?:address|phone(?: number)?|(?:mobile )?number|e-?mail(?: address)?|name|"

@@ -46,11 +46,16 @@ INJURY = re.compile(
     r"emergency room|food poisoning|made (?:me|us|my \w+) (?:sick|ill)|(?:an )?electric shock|"
     r"caught fire|exploded|choked on|choking hazard|(?:a |got a |nasty |bad |serious )burns?\b|"
     r"burns? (?:on|to) (?:my|his|her|their)|swell(?:ed|ing)? up|(?:lips?|face|eyes?|skin|throat)"
-    r"[^.!?]{0,20}\b(?:swell|swollen)|swollen (?:lips?|face|eyes?|skin|throat)|a rash\b|hives\b|antihistamines?|epipen|anaphyla\w*|bleeding|stitches|blisters?|"
+    r"[^.!?]{0,20}\b(?:swell|swollen)|swollen (?:lips?|face|eyes?|skin|throat)|"
+    r"(?:a|got a|have a|with a) rash (?:on|all|round|around|over|after)|hives\b|antihistamines?|"
+    r"epipen|anaphyla\w*|(?:i'?m|i am|i was|he'?s|he is|he was|she'?s|she is|she was|started|"
+    r"kept|won'?t stop|wouldn'?t stop) bleeding|needed stitches|(?:got|had|have|gave me|left) (?:\d+ )?(?:stitches|"
+    r"blisters?)|"
     r"(?:cut|sliced|gashed) (?:my|his|her) (?:hand|finger|thumb|foot|lip|arm|leg)s?)\b|"
     r"受伤|烫伤|划伤|割伤|烧伤|弄伤|伤到|过敏了|过敏反应|导致过敏|引起过敏|用了过敏|起疹子|起红疹|"
     r"进医院|住院|去医院|急诊|食物中毒|吃坏|拉肚子|触电|漏电|着火|爆炸|噎住|流血|流了.{0,4}血|"
-    r"划.{0,6}(?:口子|伤口)|(?:手|脚|嘴|脸)(?:被)?(?:划|割|烫)|缝针|起泡|红肿|肿了|肿起来", re.I)
+    r"划.{0,6}(?:口子|伤口)|(?:手|脚|嘴|脸)(?:被)?(?:划|割|烫)|缝针|(?:手|脚|皮肤|嘴|脸)上?起了?水?泡|"
+    r"烫起泡|红肿|肿了|肿起来", re.I)
 MEDIA = re.compile(
     r"\b(?:(?:go|going|went)(?: straight| right)? to the (?:press|media|papers|newspapers?|news|"
     r"bbc|itv|watchdog)|contact(?:ing)? "
@@ -61,7 +66,7 @@ MEDIA = re.compile(
     r"mumsnet|weibo)|(?:email|emailing|e-mail|write to|writing to|contact|contacting|tell|"
     r"telling|call|calling|ring|ringing) (?:the )?(?:bbc|itv|press|media|papers|newspapers?|"
     r"news|watchdog|which\?)|\bbbc\b[^.!?]{0,30}\b(?:programme|watchdog|news)|"
-    r"tell (?:everyone|the world|all my followers)|go(?:es)? viral|my followers|"
+    r"tell (?:everyone|the world|all my followers)|go(?:es)? viral|"
     r"(?:name and shame|expose you))\b|"
     r"曝光(?:你们|你家|这家|商家|店铺|黑店)|(?:把你们|给你们|网上|到网上|去网上)曝光|找媒体|找记者|联系记者|上新闻|"
     r"让大家都知道|让所有人都知道|挂你们|网上挂|"
