@@ -19,8 +19,14 @@ Each held-out set was written by someone who read neither the agent's rules nor 
 cases, run once as written (the first-run figures are in docs/service.md), then used to find and
 fix defects: after that a set measures nothing held out, and this script says so.
 
+With ``--false-alarms`` it also counts how often the up-front rules fire on ordinary customer
+messages: the customer turns of the JDDC chat sample and the Amazon appliance questions under
+``../shared/data/customer_service/`` (questions about other customers, remedy and change
+requests, hand-offs by reason, injection findings).
+
     .venv/bin/python bench/service_suite.py                          # builtin, every case
     .venv/bin/python bench/service_suite.py --providers builtin,llamacpp
+    .venv/bin/python bench/service_suite.py --false-alarms --providers none
 """
 
 from __future__ import annotations
@@ -86,15 +92,61 @@ def provider_llm(name: str, folder: Path):
     return None, f"provider {name!r} is not run by this script (see tests/test_service_attacks.py)"
 
 
+def false_alarms(data: Path) -> None:
+    """How often each up-front rule fires on real customer messages (none of them asks for
+    another customer's data; most ask nothing the agent must refuse)."""
+    import ast
+    import gzip
+
+    from shopkeeper.llm.untrusted import detect_injection
+    from shopkeeper.service.asks import about_others, asks_change, asks_remedy
+    from shopkeeper.service.handoff import message_handoff_reason
+
+    jddc = data / "jddc_samples_EndlessLethe" / "chat_0.1per.txt"
+    amazon = data / "amazon_qa_appliances" / "qa_Appliances.json.gz"
+    if not jddc.exists() or not amazon.exists():
+        print(f"\nfalse alarms: skipped (no {jddc} or {amazon})")
+        return
+    zh = []
+    for line in jddc.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        text = parts[6].replace("!@@@!", " ").strip() if len(parts) >= 7 else ""
+        if parts[2:3] == ["0"] and text and text != "NULL":
+            zh.append(text)
+    with gzip.open(amazon, "rt", encoding="utf-8") as fh:
+        en = [ast.literal_eval(line)["question"] for line in fh]
+    for name, messages in (("JDDC customer turns (zh)", zh), ("Amazon QA questions (en)", en)):
+        fired: Counter[str] = Counter()
+        for m in messages:
+            fired.update(k for k, hit in (
+                ("about other customers", about_others(m)), ("remedy request", asks_remedy(m)),
+                ("change request", asks_change(m)), ("injection", bool(detect_injection(m))))
+                if hit)
+            if reason := message_handoff_reason(m, ""):
+                fired[f"hand-off: {reason}"] += 1
+        print(f"\n{name}: {len(messages):,} messages")
+        for rule, n in fired.most_common():
+            print(f"  {rule:34s} {n:5d}  {n / len(messages):6.2%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--providers", default="builtin",
-                        help="builtin and/or llamacpp (the model path runs its subset of cases)")
+                        help="builtin and/or llamacpp (the model path runs its subset of cases), "
+                             "or none")
+    parser.add_argument("--false-alarms", action="store_true",
+                        help="also count the rules firing on real customer messages")
+    parser.add_argument("--data", type=Path,
+                        default=ROOT.parent / "shared" / "data" / "customer_service")
     args = parser.parse_args()
+    if args.false_alarms:
+        false_alarms(args.data)
 
     from tests.test_service_attacks import ALL_CASES, KNOWN_MISSES, MODEL_CASES, run_case
 
     for provider in args.providers.split(","):
+        if provider == "none":
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             llm, why_not = provider_llm(provider, folder)
