@@ -159,6 +159,36 @@ assert BLACK_FRIDAY_WEEK == WEEK_BEFORE
 assert Q4_TD == SINCE_OCT1 and MON_TO_WED[0] == THIS_WEEK[0] and MON_TO_WED[1].weekday() == 2
 assert MAR_TO_MAY == SPRING
 
+# periods that only batch 5 (q501..q560, split tune5) uses
+AUG_16_31 = (D("2011-08-16"), D("2011-08-31"))        # 8月下半月 / the second half of August
+AUG_1_15 = (D("2011-08-01"), D("2011-08-15"))         # 8月上半月 / the first half of August
+NOV_16_30 = (D("2011-11-16"), D("2011-11-30"))        # 11月下半月 / the second half of November
+GOLDEN_WEEK = (D("2011-10-01"), D("2011-10-07"))      # 国庆七天假期 / Golden Week, 1-7 October
+PRE_GOLDEN_WEEK = (D("2011-09-24"), D("2011-09-30"))  # the seven days before it
+SINGLES_DAY_WEEK = iso_week(2011, 45)                 # 11月7号到13号（双十一那一周）
+SINGLES_DAY_WEEK_BEFORE = iso_week(2011, 44)          # 10月31号到11月6号 / the week before
+FORTNIGHT = (D("2011-11-26"), TODAY)                  # 最近两个星期（14天）/ the past fortnight
+FORTNIGHT_BEFORE_LAST = (D("2011-11-12"), D("2011-11-25"))  # the fortnight before last
+SINCE_AUTUMN = (D("2011-09-01"), TODAY)               # 入秋以来（9月1号起）/ since autumn began
+THANKSGIVING = day("2011-11-24")                      # 感恩节 / Thanksgiving 2011
+HALLOWEEN = day("2011-10-31")                         # 万圣节 / Halloween
+SAME_DAY_LAST_WEEK = day("2011-12-01")                # 上周同一天 (as yesterday, 2011-12-08)
+BLACK_FRIDAY_2010 = day("2010-11-26")                 # 去年黑五: before the data
+EASTER_WEEKEND = (D("2011-04-22"), D("2011-04-25"))   # 复活节长周末 / Good Friday..Easter Monday
+AUGUST_BANK_HOLIDAY = day("2011-08-29")               # 8月银行假日 / the summer bank holiday
+
+assert FORTNIGHT == L14 and FORTNIGHT_BEFORE_LAST[1] == FORTNIGHT[0] - dt.timedelta(days=1)
+assert FORTNIGHT_BEFORE_LAST[1] - FORTNIGHT_BEFORE_LAST[0] == dt.timedelta(days=13)
+assert PRE_GOLDEN_WEEK[1] == GOLDEN_WEEK[0] - dt.timedelta(days=1)
+assert PRE_GOLDEN_WEEK[1] - PRE_GOLDEN_WEEK[0] == GOLDEN_WEEK[1] - GOLDEN_WEEK[0]
+assert SINGLES_DAY_WEEK[0] <= D("2011-11-11") <= SINGLES_DAY_WEEK[1]
+assert SINGLES_DAY_WEEK_BEFORE[1] == SINGLES_DAY_WEEK[0] - dt.timedelta(days=1)
+assert THANKSGIVING[0] == BLACK_FRIDAY[0] - dt.timedelta(days=1)
+assert THANKSGIVING[0].weekday() == 3
+assert BLACK_FRIDAY_2010[0].weekday() == 4 and HALLOWEEN[0].weekday() == 0
+assert SAME_DAY_LAST_WEEK[0] == YESTERDAY[0] - dt.timedelta(days=7)
+assert EASTER_WEEKEND[0].weekday() == 4 and AUGUST_BANK_HOLIDAY[0].weekday() == 0
+
 
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
@@ -925,6 +955,83 @@ def build() -> dict[str, dict]:
         "q460": ("gmv", OCT_1_7_2010),
     }))
 
+    # ---- batch 5 (q501..q560, split tune5): a fifth tuning set, written later still
+    def distinct(col, p, where=None, name=None) -> dict:
+        """How many distinct values of a sale-line column (SKUs, countries) in the period."""
+        n = int(sl(p, where)[col].nunique())
+        assert n, (col, p)
+        return {"kind": "number", "value": n, "unit": "count", "metric": name or col,
+                "period": [str(p[0]), str(p[1])]}
+
+    # single numbers
+    G["q501"] = number("units", Q2)
+    G["q502"] = number("gmv", AUG_16_31)
+    G["q503"] = number("customers", GOLDEN_WEEK)
+    G["q504"] = number("aov", SINCE_AUTUMN)
+    G["q505"] = number("orders", THANKSGIVING)
+    G["q506"] = number("repeat_customers", LAST_MONTH)
+    G["q507"] = number("gmv", HALLOWEEN)
+    G["q508"] = distinct("sku", LAST_MONTH, name="skus")
+    # comparisons
+    G["q509"] = compare("aov", Q2, Q1)
+    G["q510"] = compare("gmv", SINGLES_DAY_WEEK, SINGLES_DAY_WEEK_BEFORE)
+    G["q511"] = compare("orders", FORTNIGHT, FORTNIGHT_BEFORE_LAST)
+    G["q512"] = compare("units", GOLDEN_WEEK, PRE_GOLDEN_WEEK)
+    G["q513"] = compare("units_per_order", AUG_16_31, AUG_1_15)
+    G["q514"] = compare("units", MTD, NOV11_1_9, not_in("United Kingdom"))
+    G["q515"] = compare("gmv", Q3, Q2, in_("France", "Germany"))
+    G["q516"] = compare("units", month(2011, 11), month(2011, 10),
+                        lambda d: word(d, "HOT WATER BOTTLE"))
+    G["q517"] = compare("orders", YESTERDAY, SAME_DAY_LAST_WEEK)
+    # rankings
+    G["q518"] = rank_time("units", YTD, "month", 1)
+    G["q519"] = rank("gmv", SINCE_AUTUMN, "sku", 5)
+    G["q520"] = rank("orders", GOLDEN_WEEK, "cust", 3)
+    G["q521"] = rank("aov", L90, "country", 3)
+    G["q522"] = rank_time("gmv", AUG_16_31, "day", 3, asc=True)
+    G["q523"] = rank("gmv", LAST_WEEK, "cust", 1)
+    G["q524"] = rank("units", SINGLES_DAY_WEEK, "sku", 5)
+    # shares
+    G["q525"] = top_share("gmv", YTD, "cust", 5)
+    G["q526"] = ratio(calc("gmv", GOLDEN_WEEK), calc("gmv", octo), octo)
+    G["q527"] = ratio(calc("gmv", Q2, lambda d: word(d, "BUNTING")), calc("gmv", Q2), Q2)
+    G["q528"] = ratio(calc("repeat_customers", Q3), calc("customers", Q3), Q3)
+    s = grouped("orders", YTD, "country") / calc("orders", YTD)
+    G["q529"] = table(s, "country", "share", top=3, value_col="share", p=YTD)
+    G["q530"] = ratio(calc("units", TODAY_P, lambda d: d["sku"] == "23843"),
+                      calc("units", TODAY_P), TODAY_P)
+    # lists
+    G["q531"] = lst("aov", SINCE_AUTUMN, "month")
+    G["q532"] = lst("units", GOLDEN_WEEK, "day")
+    G["q533"] = lst("gmv", Q2, "month", not_in("United Kingdom"))
+    G["q534"] = lst("customers", NOV_16_30, "day")
+    G["q535"] = lst("returning_customers", LAST_MONTH, "week")
+    G["q536"] = lst("new_customers", (D("2011-09-01"), D("2011-11-30")), "month")
+    G["q537"] = lst("units", Q2, "week")
+    # filters
+    u = grouped("units", LAST_MONTH, "sku")
+    G["q538"] = {"kind": "number", "value": int((u > 1000).sum()), "unit": "count",
+                 "metric": "skus", "period": [str(LAST_MONTH[0]), str(LAST_MONTH[1])]}
+    G["q539"] = number("aov", L90, not_in("United Kingdom"))
+    G["q540"] = number("orders", YTD, in_("Spain", "Italy"))
+    G["q541"] = number("gmv", YTD, lambda d: word(d, "ALARM CLOCK"))
+    G["q542"] = number("units", AUG_16_31, lambda d: d["sku"] == "84077")
+    G["q543"] = number("gmv", LAST_MONTH, lambda d: d["date"].dt.weekday == 3)
+    G["q544"] = number("orders", GOLDEN_WEEK, returning_order)
+    G["q545"] = rank("customers", Q3, "country", 5, where=not_in("United Kingdom"))
+    G["q546"] = number("units_per_order", Q3, first_sale)
+    G["q547"] = distinct("country", H1, lambda d: word(d, "DOLLY GIRL"), name="countries")
+    G["q548"] = number("orders", L90, lambda d: word(d, "HAND WARMER"))
+    # ask back
+    for i in range(549, 558):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q558": ("gmv", BLACK_FRIDAY_2010),
+        "q559": ("units", EASTER_WEEKEND),
+        "q560": ("orders", AUGUST_BANK_HOLIDAY),
+    }))
+
     return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
 
 
@@ -940,11 +1047,13 @@ def main(argv=None) -> int:
     assert len(qkind) == len(qs), "repeated question ids"
     splits = {q["id"]: q["split"] for q in qs}
     # tune / holdout: batch 1 (q001..q167); tune2: batch 2 (q201..q260), a second tuning set;
-    # tune3: batch 3 (q301..q360), a third tuning set; tune4: batch 4 (q401..q460), a fourth
-    assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4"}, \
+    # tune3: batch 3 (q301..q360), a third tuning set; tune4: batch 4 (q401..q460), a fourth;
+    # tune5: batch 5 (q501..q560), a fifth
+    assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5"}, \
         set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
-    assert set(batch.values()) <= {1, 2, 3, 4}, set(batch.values())
+    assert set(batch.values()) <= {1, 2, 3, 4, 5}, set(batch.values())
+    assert all(v == "tune5" for k, v in splits.items() if batch[k] == 5), "batch 5 is tune5"
     assert all(v == "tune4" for k, v in splits.items() if batch[k] == 4), "batch 4 is tune4"
     assert all(v == "tune3" for k, v in splits.items() if batch[k] == 3), "batch 3 is tune3"
     assert all(v == "tune2" for k, v in splits.items() if batch[k] == 2), "batch 2 is tune2"
