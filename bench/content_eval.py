@@ -8,6 +8,8 @@ installed; openai when an endpoint is configured or given) it prints, over the f
   evaluation does (BLEU-4: nltk sentence_bleu over characters, smoothing method3; ROUGE-L:
   rouge-chinese F over jieba words; both ×100). Anchor: BLEU-4 7.97, ROUGE-L 25.0;
 - compliance flags: share of outputs with any Advertising Law / platform flag;
+- how it reads (``content.copy_issues``): share of outputs with a phrase said twice, a sentence
+  that is only a noun phrase, or a head noun of the wrong category (target: each under 2%);
 - seconds per item; for model providers also how often the model's text was kept, repaired
   or replaced, and how often its first draft invented something.
 The human reference copy goes through the same checks as a yardstick for the checker.
@@ -15,14 +17,24 @@ The human reference copy goes through the same checks as a yardstick for the che
 The grounded templates were tuned on items 0-399 only; items 400-799 are held out and reported
 separately.
 
+English copy has no human reference to score against, so it is measured for what it claims and
+how it reads: titles, descriptions and bullets for the demo's 300 best sellers (UCI Online Retail,
+facts from the catalogue as `content generate` reads them) and for the Amazon QA Appliances
+products whose yes-answered questions name an attribute (stainless steel, dishwasher safe …).
+
     python bench/content_eval.py [--model-items 40] [--openai-url URL --openai-model NAME]
+                                 [--no-en]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import collections
+import gzip
 import json
 import logging
+import re
 import statistics
 import sys
 import time
@@ -32,13 +44,24 @@ import jieba
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from rouge_chinese import Rouge
 
-from shopkeeper.content import CopyOptions, check_compliance, generate_copy, parse_attributes
+from shopkeeper.content import (
+    CopyOptions,
+    ProductFacts,
+    check_compliance,
+    copy_issues,
+    generate_copy,
+    parse_attributes,
+)
 from shopkeeper.errors import ShopkeeperError
 from shopkeeper.llm import LLM, Journal, LlamaCppProvider, OpenAIProvider
-from shopkeeper.llm.grounding import check_grounding
+from shopkeeper.llm.grounding import check_grounding, load_lexicon
 from shopkeeper.store import load_settings
 
-DATA = Path(__file__).resolve().parents[2] / "shared/data/product_copy/advertisegen_dev_800.jsonl"
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parents[1] / "shared/data"
+DATA = SHARED / "product_copy/advertisegen_dev_800.jsonl"
+APPLIANCES = SHARED / "customer_service/amazon_qa_appliances/qa_Appliances.json.gz"
+ISSUES = ("repeat", "bare_noun", "head_noun")
 TUNED = 400  # items [0, 400) were used to tune the templates
 jieba.setLogLevel(logging.WARNING)
 _ROUGE = Rouge()
@@ -57,20 +80,26 @@ def rouge_l(hyp: str, ref: str) -> float:
 
 
 def score(items: list[dict], texts: list[str]) -> dict[str, float]:
+    bleus = [bleu4(text, item["summary"]) for item, text in zip(items, texts, strict=True)]
+    rouges = [rouge_l(text, item["summary"]) for item, text in zip(items, texts, strict=True)]
+    facts = [parse_attributes(item["content"]) for item in items]
+    return checks(facts, texts, "zh") | {"bleu4": statistics.mean(bleus),
+                                         "rouge_l": statistics.mean(rouges)}
+
+
+def checks(facts: list[ProductFacts], texts: list[str], lang: str) -> dict[str, float]:
+    """Violations, coverage, compliance flags and reading issues, as shares of the texts."""
     violations = coverage = flags = 0.0
-    bleus, rouges = [], []
-    for item, text in zip(items, texts, strict=True):
-        facts = parse_attributes(item["content"])
-        report = check_grounding(text, facts.grounding(), lang="zh")
+    issues: collections.Counter[str] = collections.Counter()
+    for f, text in zip(facts, texts, strict=True):
+        report = check_grounding(text, f.grounding(), lang=lang)
         violations += not report.ok
         coverage += report.coverage
-        flags += bool(check_compliance(text, "zh"))
-        bleus.append(bleu4(text, item["summary"]))
-        rouges.append(rouge_l(text, item["summary"]))
-    n = len(items)
+        flags += bool(check_compliance(text, lang))
+        issues.update({i.kind for i in copy_issues(text, f, lang)})
+    n = len(texts)
     return {"n": n, "violation_rate": violations / n, "coverage": coverage / n,
-            "bleu4": statistics.mean(bleus), "rouge_l": statistics.mean(rouges),
-            "compliance_rate": flags / n}
+            "compliance_rate": flags / n} | {f"{k}_rate": issues[k] / n for k in ISSUES}
 
 
 def run_provider(name: str, llm: LLM | None, items: list[dict]) -> dict:
@@ -91,6 +120,75 @@ def run_provider(name: str, llm: LLM | None, items: list[dict]) -> dict:
         out["first_draft_invented_rate"] = first_invented / len(items)
     out["example"] = texts[0]
     return out
+
+
+APPLIANCE_NOUNS = ("water filter", "ice maker", "range hood", "garbage disposal", "humidifier",
+                   "dehumidifier", "refrigerator", "dishwasher", "microwave", "freezer", "washer",
+                   "dryer", "filter", "disposal", "vacuum", "kettle", "oven", "cooktop", "stove",
+                   "grill", "heater", "fan", "blender", "toaster", "burner", "hose", "pump")
+APPLIANCE_KINDS = {"material", "colour", "claim", "part"}
+# short questions about the product itself ("is this dishwasher safe?", "does it come in
+# black?"), not about what it is used with ("will this hold champagne bottles?")
+ATTRIBUTE_QUESTION = re.compile(r"\s*(?:is|are|does (?:it|this|they) come in)\b")
+
+
+def appliance_facts(path: Path) -> list[ProductFacts]:
+    """One product per Amazon QA Appliances item whose short yes-answered questions about the
+    product name lexicon attributes: those attributes, and the appliance its questions name
+    most as its title."""
+    lexicon = load_lexicon()
+    attrs: dict[str, dict[str, str]] = collections.defaultdict(dict)
+    nouns: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = ast.literal_eval(line)
+            question = row["question"].lower()
+            for noun in APPLIANCE_NOUNS:
+                if re.search(rf"\b{noun}s?\b", question):
+                    nouns[row["asin"]][noun] += 1
+                    break
+            if (row.get("questionType") == "yes/no" and re.match(r"(?i)\s*yes\b", row["answer"])
+                    and ATTRIBUTE_QUESTION.match(question) and len(question.split()) <= 10):
+                for m in lexicon.find(row["question"]):
+                    if m.term.kind in APPLIANCE_KINDS:
+                        attrs[row["asin"]].setdefault(m.term.kind, m.surface.lower())
+    return [ProductFacts(attributes=tuple(a.items()), category="appliances",
+                         title=nouns[asin].most_common(1)[0][0].title() if nouns[asin] else "",
+                         product_id=asin)
+            for asin, a in sorted(attrs.items())]
+
+
+def demo_facts(limit: int, warehouse: Path) -> list[ProductFacts]:
+    """The demo store's best sellers as `content generate` reads them."""
+    sys.path.insert(0, str(HERE))
+    from ask_eval import build_warehouse
+
+    from shopkeeper.content import pick_products, product_facts
+    from shopkeeper.store import Warehouse
+
+    with Warehouse(build_warehouse(warehouse), read_only=True) as wh:
+        return [product_facts(wh, pid) for pid in pick_products(wh, limit=limit)]
+
+
+def english(sets: dict[str, list[ProductFacts]]) -> dict[str, dict]:
+    """Title, description and bullets in English for every product of every set, checked."""
+    results: dict[str, dict] = {}
+    options = CopyOptions(kinds=("title", "description", "bullets"), lang="en",
+                          platform="amazon")
+    for name, facts in sets.items():
+        texts: dict[str, list[str]] = collections.defaultdict(list)
+        started = time.perf_counter()
+        for f in facts:
+            for draft in generate_copy(f, options):
+                texts[draft.kind].append(draft.text)
+        seconds = (time.perf_counter() - started) / max(len(facts), 1)
+        for kind, kind_texts in texts.items():
+            results[f"{name}: {kind}"] = checks(facts, kind_texts, "en") | {
+                "bare_noun_rate": None, "head_noun_rate": None,  # checks of Chinese copy
+                "seconds_per_item": seconds,
+                "words": statistics.mean(len(t.split()) for t in kind_texts),
+                "example": kind_texts[0]}
+    return results
 
 
 def providers(args: argparse.Namespace) -> list[tuple[str, LLM]]:
@@ -117,13 +215,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--model-items", type=int, default=40,
-                        help="items per model provider (a 135M model on 2 cores is slow)")
+                        help="items per model provider (a 135M model on 2 cores is slow; 0: none)")
     parser.add_argument("--gguf", default=None, help="GGUF file (default: SmolLM2-135M)")
     parser.add_argument("--openai-url", default="")
     parser.add_argument("--openai-model", default="")
     parser.add_argument("--cache", default="shopkeeper-data/bench-llm",
                         help="response cache folder (a rerun is free)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--no-en", action="store_true", help="skip the English copy checks")
+    parser.add_argument("--en-products", type=int, default=300,
+                        help="demo best sellers to write English copy for")
+    parser.add_argument("--warehouse", type=Path,
+                        default=Path("/tmp/shopkeeper-ask-eval/warehouse.duckdb"),
+                        help="the demo warehouse (built once, shared with bench/ask_eval.py)")
     args = parser.parse_args()
     if not args.data.exists():
         sys.exit(f"{args.data} not found: the bench needs ../shared/data beside the repo")
@@ -139,27 +243,47 @@ def main() -> None:
         generate_copy(parse_attributes(i["content"]), CopyOptions(kinds=("description",),
                       lang="zh"))[0].text for i in items[TUNED:]])
     held_out = items[TUNED:TUNED + args.model_items]
-    for name, llm in providers(args):
+    for name, llm in providers(args) if args.model_items > 0 else []:
         results[f"{name}, items 400-{TUNED + len(held_out) - 1}"] = run_provider(name, llm,
                                                                                   held_out)
     print("\nAdvertiseGen dev (Taobao apparel), zh descriptions. Anchor (fine-tuned ChatGLM-6B):"
           " BLEU-4 7.97, ROUGE-L 25.0\n")
-    header = (f"{'provider':48} {'n':>4} {'violations':>10} {'coverage':>9} {'BLEU-4':>7} "
-              f"{'ROUGE-L':>8} {'compliance':>10} {'s/item':>7}")
-    print(header)
-    print("-" * len(header))
-    for name, r in results.items():
-        print(f"{name:48} {r['n']:>4} {r['violation_rate']:>10.1%} {r['coverage']:>9.1%} "
-              f"{r['bleu4']:>7.2f} {r['rouge_l']:>8.2f} {r['compliance_rate']:>10.1%} "
-              + (f"{r['seconds_per_item']:>7.3f}" if "seconds_per_item" in r else f"{'':>7}"))
+    table(results, ("bleu4", "BLEU-4", "7.2f"), ("rouge_l", "ROUGE-L", "8.2f"))
     for name, r in results.items():
         if "methods" in r and "first_draft_invented_rate" in r:
             print(f"\n{name}: final drafts by method {r['methods']}; the model's first draft "
                   f"invented a fact in {r['first_draft_invented_rate']:.0%} of items")
     print("\nexample (builtin):", results["builtin (grounded), all 800"]["example"])
+    if not args.no_en:
+        sets = {"demo best sellers": demo_facts(args.en_products, args.warehouse)}
+        if APPLIANCES.exists():
+            sets["Amazon QA appliances"] = appliance_facts(APPLIANCES)
+        en = english(sets)
+        print("\nEnglish copy, builtin (no human reference: what it claims and how it reads)\n")
+        table(en, ("words", "words", "7.1f"))
+        for name, r in en.items():
+            print(f"  {name}: {r['example']}")
+        results |= {f"en {k}": v for k, v in en.items()}
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2),
                              encoding="utf-8")
+
+
+def table(results: dict[str, dict], *extra: tuple[str, str, str]) -> None:
+    """One row per result: the checks, then the ``extra`` columns (key, header, format)."""
+    header = (f"{'provider':48} {'n':>4} {'violations':>10} {'coverage':>9} "
+              + "".join(f"{h:>{f.split('.')[0]}} " for _, h, f in extra)
+              + f"{'compliance':>10} {'repeat':>7} {'bare noun':>9} {'head noun':>9} "
+              f"{'s/item':>7}")
+    print(header)
+    print("-" * len(header))
+    for name, r in results.items():
+        print(f"{name:48} {r['n']:>4} {r['violation_rate']:>10.1%} {r['coverage']:>9.1%} "
+              + "".join(f"{r[k]:>{f}} " for k, _, f in extra)
+              + f"{r['compliance_rate']:>10.1%} {r['repeat_rate']:>7.1%} "
+              + "".join(f"{'—':>9} " if r[k] is None else f"{r[k]:>9.1%} "
+                        for k in ("bare_noun_rate", "head_noun_rate"))
+              + (f"{r['seconds_per_item']:>7.3f}" if "seconds_per_item" in r else f"{'':>7}"))
 
 
 if __name__ == "__main__":

@@ -212,6 +212,16 @@ def test_cli_check_exits_nonzero_on_invented_or_banned_terms(workdir):
     assert good.exit_code == 0, good.output
 
 
+def test_cli_check_reports_how_the_copy_reads_without_failing(workdir):
+    result = runner.invoke(app, [
+        "content", "check", "这款裙子。荷叶边的设计，展现出独特的魅力，刺绣的设计，展现出独特的魅力。",
+        "--attributes", "类型#裙*裙款式#荷叶边*图案#刺绣"])
+    assert result.exit_code == 0, result.output  # reading issues are warnings
+    assert "reading: 2 issue(s)" in result.output
+    assert "'展现出独特的魅力' is said twice" in result.output
+    assert "'这款裙子' is a noun phrase" in result.output
+
+
 def test_cli_usage_and_info_without_a_model(workdir):
     info = runner.invoke(app, ["llm", "info"])
     assert info.exit_code == 0 and "no model" in info.output

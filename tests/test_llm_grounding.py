@@ -1,5 +1,5 @@
 """The grounding check: invented attributes, numbers, units, prices and claims are caught in
-Chinese and English; faithful text passes."""
+Chinese and English; faithful text, style words and figurative uses pass."""
 
 from __future__ import annotations
 
@@ -130,4 +130,103 @@ def test_broken_lexicon_file_names_itself(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[[term]]\nzh = ["x"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="bad.toml: term 1 needs an 'id' and a 'kind'"):
+        load_lexicon((bad,))
+
+
+TOP = {"类型": "上衣"}
+
+
+def zh(text: str, **facts: str) -> list[tuple[str, str]]:
+    return kinds(text, Facts.of({**TOP, **facts}), "zh")
+
+
+def test_style_words_are_evaluation_not_violations_but_still_count_as_covered():
+    assert zh("这款上衣很时尚，百搭又优雅。") == []
+    report = check_grounding("这款上衣很时尚。", Facts.of({**TOP, "风格": "时尚"}))
+    assert report.covered == [("类型", "上衣"), ("风格", "时尚")]
+    assert kinds("An elegant, stylish white copper kettle.", KETTLE_EN, "en") == []
+
+
+@pytest.mark.parametrize("text", [
+    "这款上衣打破常规的设计，个性十足。",     # what it breaks from
+    "上衣采用加长的视觉效果设计。",           # a look, not a length
+    "上衣闪耀着星星光泽。",                   # a likeness, not a star print
+    "上衣可以搭配打底裤。",                   # what to wear it with
+    "18世纪的宫廷风上衣。",                   # a period, not a number
+])
+def test_figurative_words_are_not_claims(text):
+    assert zh(text) == []
+
+
+def test_colour_counts_follow_the_colours_the_facts_name():
+    assert zh("黑白两色的上衣，经典耐看。", 颜色="黑白") == []
+    assert zh("两种颜色可选的上衣。", 颜色="黑白") == []
+    assert zh("黑、白两色的上衣。", 颜色="黑白") == []
+    assert ("number", "三色") in zh("三色拼接的上衣。", 颜色="黑白")
+    assert ("attribute", "黑、白、红") in zh("黑、白、红撞色的上衣。", 颜色="黑白")
+    assert ("number", "两色") in zh("两色拼接的上衣。")
+
+
+def test_a_shade_of_a_stated_colour_passes_a_different_colour_does_not():
+    assert zh("暗红色的上衣。", 颜色="红色") == []
+    assert zh("深藏蓝的上衣。", 颜色="蓝色") == []
+    assert zh("红色的上衣。", 颜色="暗红色") == []
+    assert zh("深蓝色的上衣。", 颜色="浅蓝色") == [("attribute", "深蓝色")]
+    assert zh("藏青色的上衣。", 颜色="红色") == [("attribute", "藏青色")]
+
+
+def test_blends_and_fabrics_are_caught():
+    assert zh("涤棉面料的上衣。", 材质="棉") == [("attribute", "涤棉")]
+    assert zh("纯棉面料的上衣。", 材质="棉") == []
+    assert zh("提花面料的上衣。", 材质="棉") == [("attribute", "提花面料")]
+    assert zh("黑纱面料的上衣。", 材质="棉") == [("attribute", "黑纱")]
+
+
+def test_origins_are_caught_unless_the_facts_name_them():
+    assert zh("这款上衣来自西班牙。") == [("claim", "来自西班牙")]
+    assert ("claim", "西班牙") in zh("这款西班牙进口的上衣。")
+    assert zh("这款上衣来自梵凯。", 品牌="梵凯") == []
+    assert zh("让你穿出自己的风格的上衣。") == []
+    assert ("claim", "made in Italy") in kinds("A white copper kettle, made in Italy.",
+                                               KETTLE_EN, "en")
+    assert kinds("A white copper kettle, made in Italy.",
+                 Facts.of({"material": "copper", "colour": "white", "origin": "Italy"}),
+                 "en") == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("这款上衣穿着舒适。", ("claim", "舒适")),
+    ("上衣手感柔软。", ("claim", "柔软")),
+    ("上衣面料挺括。", ("claim", "挺括")),
+    ("穿脱方便的上衣。", ("claim", "穿脱方便")),
+    ("适合春夏季节的上衣。", ("claim", "春夏季节")),
+    ("v领设计修饰脸型。", ("claim", "修饰脸型")),
+    ("上衣遮肉显高。", ("claim", "遮肉")),
+    ("上衣胸前刺绣点缀。", ("attribute", "胸前")),
+    ("有三种款式可选的上衣。", ("number", "三种")),
+])
+def test_comfort_effect_season_position_and_count_claims_are_caught(text, expected):
+    assert expected in zh(text, 图案="刺绣")
+
+
+def test_a_body_effect_the_facts_state_passes():
+    assert zh("显瘦的上衣。", 版型="显瘦") == []
+    assert zh("收腰设计凸显腰身。", 裙款式="收腰") == []
+    assert ("claim", "comfortable") in kinds("A comfortable white copper kettle.", KETTLE_EN,
+                                              "en")
+
+
+def test_merchant_lexicon_adds_phrases_with_the_bundled_fragments(tmp_path):
+    extra = tmp_path / "mine.toml"
+    extra.write_text("[[phrase]]\nid = \"wrinkle_resistant\"\n"
+                     "zh = ['不${gap}起皱']\n", encoding="utf-8")
+    lexicon = load_lexicon((extra,))
+    facts = Facts.of(TOP)
+    assert [(v.kind, v.text) for v in check_grounding("上衣不容易起皱", facts,
+                                                      lexicon=lexicon).violations] == [
+        ("claim", "不容易起皱")]
+    assert check_grounding("上衣不容易起皱", facts).violations == []
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[phrase]]\nid = \"new_thing\"\nzh = ['新东西']\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="phrase 'new_thing' needs a 'kind'"):
         load_lexicon((bad,))

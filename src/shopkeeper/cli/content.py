@@ -264,19 +264,20 @@ def content_check(
     category: Annotated[str | None, typer.Option(help="Product category (medical products "
                         "may make health claims).")] = None,
 ) -> None:
-    """Check any copy: claims its facts don't support, and Advertising Law / platform terms.
+    """Check any copy: claims its facts don't support, Advertising Law / platform terms, and
+    how it reads (a phrase said twice, a bare noun phrase as a sentence, a wrong head noun).
 
     Example: shopkeeper content check "纯棉白色T恤，全网最低价" --attributes "材质#棉*颜色#白色"
     """
     from shopkeeper import content, llm
 
+    product: content.ProductFacts | None = None
     if attributes:
-        facts = content.parse_attributes(attributes).grounding()
+        product = content.parse_attributes(attributes)
     elif sku:
         with store.Warehouse.from_settings(_settings(), read_only=True) as wh:
-            facts = content.product_facts(wh, sku, lang=lang or "en").grounding()
-    else:
-        facts = llm.Facts()
+            product = content.product_facts(wh, sku, lang=lang or "en")
+    facts = product.grounding() if product is not None else llm.Facts()
     report = llm.check_grounding(text, facts, lang=lang)
     flags = content.check_compliance(text, lang, category=category)
     if attributes or sku:
@@ -290,8 +291,16 @@ def content_check(
         console.print(f"  [yellow]![/] '{f.term}' ({f.kind}): {f.rule}{hint}", highlight=False)
     if flags and (fixed := content.suggest_fix(text, flags)) != text:
         console.print(f"suggested: {fixed}", highlight=False, markup=False)
+    reading = content.copy_issues(text, product, lang or _language_of(text))
+    console.print(f"reading: {len(reading)} issue(s)")
+    for issue in reading:
+        console.print(f"  [yellow]![/] {issue.detail}", highlight=False)
     if not report.ok or any(f.severity == "error" for f in flags):
         raise typer.Exit(1)
+
+
+def _language_of(text: str) -> str:
+    return "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en"
 
 
 @content_app.command("keywords")

@@ -36,6 +36,7 @@ from shopkeeper.content.overview import (
     PendingDrafts,
     pending_drafts,
 )
+from shopkeeper.content.quality import CopyIssue, copy_issues
 from shopkeeper.content.studio import (
     KINDS,
     PLATFORMS,
@@ -68,8 +69,8 @@ __all__ = [
     "PendingDrafts",
     "pending_drafts",
     "KINDS", "LENGTHS", "PLATFORMS", "STATUSES", "TONES", "ComplianceFlag", "ContentError",
-    "CopyOptions", "Draft", "GroundedWriter", "Keyword", "ProductFacts", "ReviewPhrase",
-    "check_compliance", "check_options", "checked_draft", "draft_history", "edit_draft",
+    "CopyIssue", "CopyOptions", "Draft", "GroundedWriter", "Keyword", "ProductFacts", "ReviewPhrase",
+    "check_compliance", "check_options", "checked_draft", "copy_issues", "draft_history", "edit_draft",
     "export_drafts", "generate_copy", "generate_for_products", "list_drafts",
     "parse_attributes", "pick_products", "product_facts", "product_keywords", "save_drafts",
     "set_status",

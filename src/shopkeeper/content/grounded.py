@@ -17,15 +17,20 @@ from importlib import resources
 from pathlib import Path
 
 from shopkeeper.content.facts import ProductFacts, price_text
+from shopkeeper.content.quality import garment_category
 from shopkeeper.llm.grounding import load_lexicon
 
 TONES = ("standard", "friendly", "concise")
 LENGTHS = ("short", "medium", "long")
 _DETAIL_ROLES = ("detail", "neck", "sleeve", "hem", "waist", "closure", "length")
+# the order human copy goes through a garment (AdvertiseGen, items 0-399): length, collar,
+# prints, details, sleeves, waist, hem, fastening, then the fit
+_BODY_ORDER = ("length", "neck", "pattern", "detail", "sleeve", "waist", "hem", "closure", "fit")
 _TITLE_PRIORITY = ("material", "colour", "style", "pattern", *_DETAIL_ROLES, "fit")
 _TITLE_ORDER = ("style", "colour", "material", "pattern", *_DETAIL_ROLES, "fit")
 _APPAREL_ROLES = {"noun", "noun2", "neck", "sleeve", "hem", "waist", "closure", "fit"}
 _APPAREL_TYPES = {"上衣", "裙", "裤", "服装", "女装", "男装", "童装", "apparel", "clothing"}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _CJK_SPACE = re.compile(r"\s+(?=[\u4e00-\u9fff，。、：])|(?<=[\u4e00-\u9fff，。、：])\s+")
 
 
@@ -69,18 +74,51 @@ class GroundedWriter:
         others: list[tuple[str, str]] = []
         for key, value in self.facts.attributes:
             role = self.t["roles"].get(key) or self.t["roles"].get(key.lower())
-            shown = lexicon.translate(value, self.lang)
+            # the merchant's own words stay (藏蓝色 is not 藏青色); only another language's
+            # value is translated
+            shown = (value if _in_language(value, self.lang)
+                     else lexicon.translate(value, self.lang))
             if role is None:
                 others.append((key, shown))
             elif shown not in roles.setdefault(role, []):
                 roles[role].append(shown)
-        nouns = roles.get("noun", []) + roles.get("noun2", [])
-        type_nouns = self.t.get("type_nouns", {})
-        types = [type_nouns.get(v, v) for v in roles.get("type", [])]
         name = self.facts.title or ""
-        noun = (nouns[0] if nouns else types[0] if types else name
-                or ("商品" if self.lang == "zh" else "product"))
+        garment = self.t.get("garment", {}).get(garment_category(self.facts) or "")
+        if garment and (roles.get("noun") or roles.get("noun2")):
+            noun = self._head_noun(roles, garment)
+        else:
+            nouns = roles.get("noun", []) + roles.get("noun2", [])
+            type_nouns = self.t.get("type_nouns", {})
+            types = [type_nouns.get(v, v) for v in roles.get("type", [])]
+            noun = (nouns[0] if nouns else types[0] if types else name
+                    or ("商品" if self.lang == "zh" else "product"))
         return _Slots(roles, others, noun, name or noun)
+
+    @staticmethod
+    def _head_noun(roles: dict[str, list[str]], garment: dict) -> str:
+        """The garment's name from its noun values, whole: a modifier gets the garment's head
+        (a字 → a字裙, or a字连衣裙 beside 连衣裙), a part (大裙摆) becomes a detail. The nouns
+        not used in the name stay in ``roles['kind']`` for a clause of their own."""
+        head = garment.get("head", "")
+        nouns: list[str] = []
+        for n in roles.pop("noun", []) + roles.pop("noun2", []):
+            if n.endswith(tuple(garment.get("parts", ()))):
+                roles.setdefault("detail", []).insert(0, n)
+            elif n not in nouns:
+                nouns.append(garment.get("fixes", {}).get(n, n))
+        whole = [n for n in nouns if not head or n.endswith(head)]
+        modifiers = [n for n in nouns if n not in whole]
+        if modifiers and whole:
+            name = modifiers[0] + whole[0]
+            rest = modifiers[1:] + whole[1:]
+        elif modifiers:
+            name, rest = modifiers[0] + head, modifiers[1:]
+        elif whole:
+            name, rest = whole[0], whole[1:]
+        else:
+            name, rest = garment.get("noun", head), []
+        roles["kind"] = rest
+        return name
 
     def _pick(self, key: str, salt: int = 0) -> str:
         options = self.p[key]
@@ -121,27 +159,50 @@ class GroundedWriter:
         return title if count_units(title) <= max_units else _cut(title, max_units, count_units)
 
     def description(self) -> str:
+        """An opening that names the product with its style, material and colour; a clause per
+        detail, each with a different evaluative phrase; a closing on the style. No sentence
+        is a bare noun phrase and no phrase is said twice."""
         r, p = self.slots.roles, self.p
         style, colour = self._join(r.get("style", [])), self._join(r.get("colour", []))
+        part = self._garment().get("part", p.get("part", ""))
         key = "opening" if style else "opening_nostyle"
-        clauses = [self._fill(self._pick(key), style=style, noun=self.slots.noun)]
+        first = [self._fill(self._pick(key), style=style, noun=self.slots.noun)]
         if r.get("material"):
-            clauses.append(self._fill(self._pick("material"), material=self._join(r["material"])))
+            first.append(self._fill(self._pick("material"), material=self._join(r["material"])))
         if colour:
-            clauses.append(self._fill(self._pick("colour"), colour=colour))
-        sentences = [p["sentence_join"].join(clauses)]
-        nouns = [n for n in r.get("noun", []) + r.get("noun2", []) + r.get("type", [])
-                 if n.lower() not in self.slots.noun.lower()]
-        parts = [("kind", n) for n in nouns[:2]]
-        parts += [(role, v) for role in ("pattern", *_DETAIL_ROLES, "fit") for v in r.get(role, [])]
+            first.append(self._fill(self._pick("colour"), colour=colour, part=part))
+        if "kind" in r:  # the garment's name was built from its nouns
+            nouns = list(r["kind"])
+        else:
+            nouns = [n for n in r.get("noun", []) + r.get("noun2", []) + r.get("type", [])
+                     if n.lower() not in self.slots.noun.lower()]
+        said = {self.slots.noun, *r.get("material", []), *r.get("colour", [])}
+        parts = []
+        for role, values in [("kind", nouns[:2])] + [
+                (role, r.get(role, [])) for role in _BODY_ORDER]:
+            fresh = [v for v in dict.fromkeys(values) if v not in said]  # 蕾丝 is said once
+            said.update(fresh)
+            parts += [(role, v) for v in self._grouped(fresh, len(p[role]))]
         if self.length == "short":
             parts = parts[:2]
-        phrases = []
-        for i, (role, value) in enumerate(parts):
-            phrase = self._fill(self._pick(role, i), **{role: value, "kind": value})
-            if self.tone != "concise":
-                phrase += p["sentence_join"] + self._pick("adornment", i)
+        adornments = self._adornments()
+        phrases, used = [], dict.fromkeys((role for role, _ in parts), 0)
+        for role, value in parts:  # a role's second value gets its next phrase
+            phrase = self._fill(self._pick(role, used[role]),
+                                **{role: value, "kind": value, "part": part})
+            used[role] += 1
+            if self.tone != "concise" and adornments:
+                phrase += p["sentence_join"] + adornments.pop(0)
             phrases.append(phrase)
+        closing = ""
+        if self.tone != "concise":
+            closing = (self._fill(self._pick("closing_style"), style=style) if style
+                       else self._pick("closing"))
+        if len(first) == 1:  # a name alone is not a sentence: give it a clause
+            first.append(phrases.pop(0) if phrases else closing)
+            if not phrases and first[-1] == closing:
+                closing = ""
+        sentences = [p["sentence_join"].join(c for c in first if c)]
         per_sentence = 2 if self.lang == "zh" else 1
         sentences += [p["sentence_join"].join(phrases[i:i + per_sentence])
                       for i in range(0, len(phrases), per_sentence)]
@@ -150,13 +211,48 @@ class GroundedWriter:
                           for k, v in self.slots.others]
         if self.length == "long" and (reviews := self._reviews_line()):
             sentences.append(p["reviews"].format(phrases=reviews))
-        if self.tone != "concise":
-            sentences.append(self._fill(self._pick("closing_style"), style=style) if style
-                             else self._pick("closing"))
+        if closing:
+            sentences.append(closing)
+        if self.length != "short":
+            sentences += self._fillers(sum(map(len, sentences)) + len(sentences))
         text = _sentences(sentences, self.lang, p["sentence_end"])
         if self.tone == "friendly":
             text += ("" if self.lang == "zh" else " ") + self._pick("friendly")
         return text
+
+    def _grouped(self, values: list[str], phrasings: int) -> list[str]:
+        """``values`` in at most ``phrasings`` groups, listed together from the first group
+        on, so that no phrasing is used twice."""
+        groups = [[v] for v in values[:phrasings]]
+        for i, v in enumerate(values[phrasings:]):
+            groups[i % len(groups)].append(v)
+        return [self._join(g) for g in groups]
+
+    def _garment(self) -> dict:
+        return self.t.get("garment", {}).get(garment_category(self.facts) or "", {})
+
+    def _fillers(self, length: int) -> list[str]:
+        """Evaluative sentences (``filler``) until the text reaches ``filler_length``
+        characters (long: 1.25×): a product with two facts still gets a paragraph. Each is
+        used once, and none that repeats what the text already says."""
+        target = int(self.p.get("filler_length", 0) * (1.25 if self.length == "long" else 1))
+        pool = list(self.p.get("filler", ()))
+        if not pool or length >= target:
+            return []
+        start = self._seed % len(pool)
+        out = []
+        for sentence in pool[start:] + pool[:start]:
+            if length >= target:
+                break
+            out.append(sentence)
+            length += len(sentence) + 1
+        return out
+
+    def _adornments(self) -> list[str]:
+        """The evaluative phrases in this product's order, each once."""
+        pool = list(self.p["adornment"])
+        start = self._seed % len(pool)
+        return pool[start:] + pool[:start]
 
     def bullets(self, n: int = 5) -> list[str]:
         """Up to ``n`` selling points, one per kind of fact; fewer when the facts run out."""
@@ -214,6 +310,11 @@ def is_apparel(facts: ProductFacts, slots: _Slots) -> bool:
         return True
     types = {v.lower() for v in slots.roles.get("type", [])} | {facts.category.lower()}
     return bool(types & _APPAREL_TYPES)
+
+
+def _in_language(value: str, lang: str) -> bool:
+    """Whether ``value`` is written in ``lang``'s script (Chinese characters for zh)."""
+    return bool(_CJK.search(value)) == (lang == "zh")
 
 
 def _title_join(parts: list[str], sep: str) -> str:
