@@ -95,3 +95,45 @@ def test_a_rolling_window_of_months_is_asked_back(text):
     reading = read_period(text, DEC)
     assert reading.period is None and reading.vague == "the last few months"
     assert read_period("the past 90 days", DEC).period is not None
+
+
+@pytest.mark.parametrize("text, as_of, start, end", [
+    # holidays with a span or a rule: China's National Day week, Thanksgiving
+    ("国庆黄金周的订单", DEC, "2011-10-01", "2011-10-07"),
+    ("revenue during Golden Week", MAR, "2023-10-01", "2023-10-07"),
+    ("感恩节的销售额", DEC, "2011-11-24", "2011-11-24"),
+    ("sales on Thanksgiving 2010", DEC, "2010-11-25", "2010-11-25"),
+    ("去年黑色星期五的销售额", DEC, "2010-11-26", "2010-11-26"),
+    ("orders on Black Friday last year", DEC, "2010-11-26", "2010-11-26"),
+    # day ranges written day first
+    ("units sold 3-9 October", DEC, "2011-10-03", "2011-10-09"),
+    ("orders from 28 November to 4 December", DEC, "2011-11-28", "2011-12-04"),
+    ("revenue between 10 and 12 March", MAR, "2024-03-10", "2024-03-12"),
+    ("11月14号到20号这周的客单价", DEC, "2011-11-14", "2011-11-20"),
+    # since a season began
+    ("入夏以来的销售额", DEC, "2011-06-01", "2011-12-09"),
+    ("AOV since spring began", DEC, "2011-03-01", "2011-12-09"),
+    ("since the start of autumn, how many orders", MAR, "2023-09-01", "2024-03-15"),
+    # two weeks
+    ("最近两个礼拜的订单", DEC, "2011-11-26", "2011-12-09"),
+    ("orders in the last fortnight", DEC, "2011-11-26", "2011-12-09"),
+    # said twice, or narrowed: the day, not the month around it or a weekday beside it
+    ("sales on Halloween, 31 October", DEC, "2011-10-31", "2011-10-31"),
+    ("11月中旬那个周四（11月17号）的订单", DEC, "2011-11-17", "2011-11-17"),
+    ("orders on Thursday 17 November", DEC, "2011-11-17", "2011-11-17"),
+])
+def test_holidays_day_ranges_seasons_and_restated_days(text, as_of, start, end):
+    assert _span(text, as_of) == (start, end)
+    assert read_period(text, as_of).compare is None
+
+
+def test_a_day_against_the_same_day_a_week_earlier():
+    for text in ("今天的订单跟上周同一天比", "today's orders against the same day last week"):
+        reading = read_period(text, DEC)
+        assert str(reading.period.start) == "2011-12-09"
+        assert str(reading.compare.start) == str(reading.compare.end) == "2011-12-02"
+
+
+def test_two_weeks_against_the_two_before():
+    reading = read_period("最近两个星期的订单和再往前两个星期比", DEC)
+    assert (str(reading.period.start), reading.compare) == ("2011-11-26", "previous")

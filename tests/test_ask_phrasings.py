@@ -212,6 +212,24 @@ CASES = [
      {"name_words": ("RETROSPOT",)}),
     ("Top 2 cakestand items by units last month", ("units",), NOV, ("sku",), ("top", 2),
      {"name_words": ("CAKESTAND",)}),
+    # a product word in brackets or "in the name", several words long
+    ("午餐袋（LUNCH BAG）上个月卖了多少件", ("units",), NOV, (), None,
+     {"name_words": ("LUNCH BAG",)}),
+    ("Units of cake stands (CAKESTAND in the name) last month", ("units",), NOV, (), None,
+     {"name_words": ("CAKESTAND",)}),
+    # distinct products and countries; customers who came back within the period
+    ("上个月卖出了多少种商品", ("products_sold",), NOV, (), None, {}),
+    ("How many different products did we sell in Q3?", ("products_sold",), Q3, (), None, {}),
+    ("今年有几个国家下过单", ("countries",), YTD, (), None, {}),
+    ("How many countries ordered from us last month?", ("countries",), NOV, (), None, {}),
+    ("上个月买过不止一次的顾客有多少", ("repeat_customers",), NOV, (), None, {}),
+    ("How many customers bought at least twice in Q3?", ("repeat_customers",), Q3, (), None,
+     {}),
+    ("三季度买过不止一次的客户占比", ("repeat_purchase_rate",), Q3, (), None, {}),
+    ("ringed-up takings? no: what did we ring up last month", ("gmv",), NOV, (), None, {}),
+    ("上个月的进账", ("gmv",), NOV, (), None, {}),
+    ("上个月出了多少货", ("units",), NOV, (), None, {}),
+    ("How many units did we ship in Q3?", ("units",), Q3, (), None, {}),
 ]
 
 
@@ -242,6 +260,9 @@ def test_reading(question, metrics, span, by, rank, extra):
     # money or units; an average over which days; how big is big; which countries are a region
     "How much did we sell in Q3?", "上个月日均销售额是多少", "How many large orders came in last week?",
     "亚洲市场上个月的订单数",
+    # basket size (money or items per order); an average price (per order or per item)
+    "上周平均每个购物篮多大", "What was the basket size in Q3?", "三季度的均价",
+    "What was the average price in Q3?",
 ])
 def test_open_questions_are_asked_back(question):
     assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), AskBack)
@@ -250,6 +271,9 @@ def test_open_questions_are_asked_back(question):
 @pytest.mark.parametrize("question", [
     "哪些客户流失了", "Which customers did we lose this year?", "去年买过今年没买的客户有哪些",
     "What's the weather like?",
+    # only some days of the week; counting what passes a threshold
+    "上个月每个星期五加起来的销售额", "Sales on Saturdays last month",
+    "How many customers spent more than 500 last month?", "上个月销量超过500件的货号有几个",
 ])
 def test_questions_beyond_the_metrics_are_refused(question):
     assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), Unread)

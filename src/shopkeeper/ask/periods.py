@@ -193,6 +193,22 @@ def _black_friday(year_: str | int | None, as_of: dt.date) -> dt.date:
     return of(as_of.year) if of(as_of.year) <= as_of else of(as_of.year - 1)
 
 
+# words that set two periods against each other
+_COMPARING = re.compile(r"比|对比|相比|和|与|跟|较|\bvs|versus|compare|than|against|relative|"
+                        r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w|增长|变化|下降")
+
+
+def _thanksgiving(year_: str | int | None, as_of: dt.date) -> dt.date:
+    """The fourth Thursday of November: of ``year_``, or the latest one up to ``as_of``."""
+    def of(y: int) -> dt.date:
+        first = dt.date(y, 11, 1)
+        return first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)
+
+    if year_:
+        return of(int(year_))
+    return of(as_of.year) if of(as_of.year) <= as_of else of(as_of.year - 1)
+
+
 def _latest(make, as_of: dt.date, *args: int) -> Period:
     """This year's period, or last year's when this year's has not begun by ``as_of``."""
     p = make(as_of.year, *args)
@@ -219,7 +235,10 @@ class PeriodReading:
 
 
 _IN_A_YEAR_ZH = (r"(?=\s*(?:的)?\s*(?:前|第|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度"
-                 r"|[春夏秋]天|[春夏秋]季|情人节|万圣节|元旦|平安夜|圣诞|双十一|双11|双十二|双12))")
+                 r"|[春夏秋]天|[春夏秋]季|情人节|万圣节|元旦|平安夜|圣诞|双十一|双11|双十二|双12"
+                 r"|黑五|黑色星期五|感恩节|国庆))")
+_HOLIDAYS_EN = (r"black friday|cyber monday|thanksgiving(?: day)?|halloween|golden week|"
+                r"valentine'?s(?: day)?|christmas(?: day| eve)?|boxing day|new year'?s day")
 
 
 def _years_named(t: str, as_of: dt.date) -> str:
@@ -233,6 +252,7 @@ def _years_named(t: str, as_of: dt.date) -> str:
                    rf"\1 {y}", t)
         t = re.sub(rf"\b{words}'s (?=q[1-4]\b|{_MONTH_RE_NO_MAY}|first|second|third|fourth|last)",
                    f"{y} ", t)
+        t = re.sub(rf"\b({_HOLIDAYS_EN})(?:'s)? (?:of )?{words}\b", rf"\1 {y}", t)
     return t
 
 
@@ -241,8 +261,9 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     t = _years_named(text.lower(), as_of)
     # "跟上周同期比": the same days one week (month) earlier, not the whole of last week
     same_days = None
-    for unit, words in (("week", r"上个?(?:周|星期|礼拜)同期|(?:the )?same (?:days|period|time) (?:of |in "
-                                 r"|from )?(?:the )?(?:last|previous|prior) week"),
+    for unit, words in (("week", r"上个?(?:周|星期|礼拜)(?:的)?(?:同期|同一天)|(?:the )?same "
+                                 r"(?:days?|period|time) (?:of |in |from )?(?:the )?(?:last|previous"
+                                 r"|prior) week|(?:the )?same day a week (?:earlier|before|ago)"),
                         ("month", r"上个?月同期|(?:the )?same (?:days|period|time) (?:of |in |from )?"
                                   r"(?:the )?(?:last|previous|prior) month")):
         if re.search(words, t):
@@ -273,6 +294,14 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     # seasons (northern hemisphere); a restatement in brackets is part of the name:
     # "夏天（6到8月）", "summer (June to August)"
     restated = r"(?:\s*[(（][^)）]{0,24}[)）])?"
+    # "入秋以来", "since autumn began (1 September)": since the first day of the season
+    for zh_word, en_word, first in (("春", "spring", 3), ("夏", "summer", 6), ("秋", "autumn", 9),
+                                    ("冬", "winter", 12)):
+        each(rf"(?:(\d{{1,2}})月(\d{{1,2}})[日号])?(?:入{zh_word}(?:以来|后|之后)|自入{zh_word})"
+             rf"|\bsince (?:the )?(?:start|beginning) of {en_word}\b"
+             rf"|\bsince {en_word} (?:began|started|start|set in)\b",
+             lambda m, a=first: since(_to_date(None, int(m[1]), int(m[2]), as_of) if m[1]
+                                      else _to_date(None, a, 1, as_of), as_of))
     for zh_words, en_words, first, last in (("春天|春季", "spring", 3, 5),
                                             ("夏天|夏季", "summer", 6, 8),
                                             ("秋天|秋季", "autumn", 9, 11)):
@@ -293,13 +322,20 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         each(rf"\b(?:(\d{{4}})(?:'s)? )?(?:{en_words})(?:,? (\d{{4}}))?",
              lambda m, a=mo, b=d: _latest_day(a, b, as_of, int(m[1] or m[2])
                                               if (m[1] or m[2]) else None))
+    # China's National Day holiday, 1-7 October; Thanksgiving, the fourth Thursday of November
+    each(year_ + r"国庆(?:节)?(?:七天|7天)?(?:长?假期?|黄金周)?(?:期间|里|那几天|那一周)?"
+         r"|\bgolden week(?:,? (\d{4}))?",
+         lambda m: (lambda d: days(d, d + dt.timedelta(days=6)))(
+             _to_date(int(m[1] or m[2]) if (m[1] or m[2]) else None, 10, 1, as_of)))
+    each(year_ + r"感恩节(?:当天|那天|那一天)?|\bthanksgiving(?: day)?(?:,? (\d{4}))?",
+         lambda m: day(_thanksgiving(m[1] or m[2], as_of)))
     # -- explicit ranges first: "2011-05-01 到 2011-05-15", "between May 1 and May 15 2011"
     iso = r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
     each(rf"(?:从|between |from )?{iso}\s*(?:到|至|-|–|~|and|to|until|through)\s*{iso}",
          lambda m: days(dt.date(int(m[1]), int(m[2]), int(m[3])),
                         dt.date(int(m[4]), int(m[5]), int(m[6]))))
     each(r"(?:从|between |from )?(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?\s*(?:到|至|-|~)"
-         r"\s*(?:(\d{4})年)?(?:(\d{1,2})月)?(\d{1,2})[日号]",
+         r"\s*(?:(\d{4})年)?(?:(\d{1,2})月)?(\d{1,2})[日号](?:(?:这|那)一?(?:周|个?星期))?",
          lambda m: days(_to_date(int(m[1]) if m[1] else None, int(m[2]), int(m[3]), as_of),
                         _to_date(int(m[4] or m[1]) if (m[4] or m[1]) else None,
                                  int(m[5] or m[2]), int(m[6]), as_of)))
@@ -316,6 +352,14 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: days(dt.date(int(m[3]), _MONTHS_EN[m[2]], int(m[1])),
                         dt.date(int(m[6]), _MONTHS_EN[m[5]], int(m[4]))))
     each(dmy, lambda m: day(dt.date(int(m[3]), _MONTHS_EN[m[2]], int(m[1]))))
+    # "7-13 November", "22 to 25 April", "31 October to 6 November" (this year's or the latest)
+    th = r"(?:st|nd|rd|th)?"
+    each(rf"\b(?:between |from )?(\d{{1,2}}){th}(?: ({_MONTH_RE_NO_MAY}))?\s*(?:-|–|to|until|"
+         rf"through|and)\s*(\d{{1,2}}){th} ({_MONTH_RE})\b(?:,? (\d{{4}}))?",
+         lambda m: (lambda y, end_month: days(
+             _to_date(y, _MONTHS_EN[m[2]] if m[2] else end_month, int(m[1]), as_of),
+             _to_date(y, end_month, int(m[3]), as_of)))(
+             int(m[5]) if m[5] else None, _MONTHS_EN[m[4]]))
     # -- days with names, parts of a month, since a day: before the patterns inside them
     changing = re.search(r"增长|变化|涨|降|上升|多了|少了|\bgr[eo]w|\bchange|\bincrease|\bdecrease"
                          r"|\brise|\brose|\bfall|\bfell|\bdrop|\bjump", t)
@@ -539,6 +583,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: (lambda s: Period(s, as_of, f"this week ({s} to {as_of})",
                                      f"本周（{s} 至 {as_of}）"))(
              as_of - dt.timedelta(days=as_of.weekday())))
+    each(r"(?:最近|过去|近)\s*(?:两|2)\s*个(?:星期|礼拜)|\b(?:the )?(?:past|last) (?:fortnight|two "
+         r"weeks|2 weeks)\b", lambda m: last_n(14, "day", as_of))
     each(r"昨天|昨日|yesterday", lambda m: day(as_of - dt.timedelta(days=1)))
     each(r"今天|今日|\btoday\b", lambda m: day(as_of))
     each(r"全部|所有时间|历史上|有史以来|总共|累计|一共|总计|迄今|\ball[- ]time\b|\bever\b"
@@ -567,6 +613,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                    r"(?: that)?|"
                    rf"the (?:{'|'.join(_EN_NUMBERS)}) (?:days|weeks) (?:before|prior)\b|"
                    r"(?<![节诞])前一(?:周|个?月|天|日|季度|期)|之前(?:的)?\s*\d*\s*(?:天|周|个?月)|再之前|"
+                   r"再往前|(?:fortnight|two weeks) before|"
                    r"上一个?(?:周期|时段)", t):
         compare = "previous"
     found.sort(key=lambda f: f[0])
@@ -584,6 +631,26 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     # a period restated in brackets ("summer (June to August)") is one period, not two
     found = [f for i, f in enumerate(found) if not (
         i and f[1] == found[i - 1][1] and re.search(r"[(（]\s*$", t[:f[0]]))]
+    # "11月7号到13号（双十一那一周）", "Halloween (31 October)": a period in brackets right
+    # after another one says it again
+    def gap(i: int) -> str:
+        return t[found[i - 1][0] + len(found[i - 1][2]):found[i][0]]
+
+    # "Monday 29 August", "那个周四（11月17号）": a weekday beside a date names that date
+    found = [f for i, f in enumerate(found) if not (
+        re.fullmatch(rf"(?:on )?(?:{_WEEKDAY_RE})|个?(?:周|星期|礼拜)[一二三四五六日天]", f[2])
+        and ((i + 1 < len(found) and re.fullmatch(r"[\s,，(（]{0,2}", t[f[0] + len(f[2]):found[i + 1][0]]))
+             or (i and re.fullmatch(r"[\s,，]{0,2}", gap(i)))))]
+    found = [f for i, f in enumerate(found) if not (i and (
+        re.fullmatch(r"\s*[(（][^)）]{0,12}", gap(i))
+        # "Golden Week holiday, 1 to 7 October": the same days said twice, not compared
+        or (f[1] == found[i - 1][1] and len(gap(i)) <= 12 and not _COMPARING.search(gap(i)))))]
+    # "8月底那个银行假日（8月29号）": a day inside the month named with it narrows it
+    if len(found) >= 2 and not _COMPARING.search(t):
+        days_named = [f for f in found if f[1].start and f[1].start == f[1].end]
+        found = [f for f in found if not any(
+            d is not f and f[1].start and f[1].end and f[1].start < d[1].start <= f[1].end
+            for d in days_named)]  # "since autumn began on 1 September" is not 1 September
     periods = [p for _, p, _ in found]
     matched = tuple(text_ for _, _, text_ in found)
     period = periods[0] if periods else None

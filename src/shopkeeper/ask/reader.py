@@ -172,7 +172,9 @@ _NAME_WORDS = [re.compile(p) for p in (
     r"(?:word\s+)?([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\b",
     r"\b([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\s+(?:products?|items?|range|series|line)\b",
     r"([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\s*(?:系列|类商品|类产品|款)",
-    r"(?:含|包含|带)\s*([A-Z][A-Z0-9\-]{2,})",
+    r"\b([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\s+in (?:the |their |its )?(?:product )?"
+    r"(?:name|description|title)s?\b",
+    r"(?:含|包含|带)\s*([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)",
     r"(?i:among (?:the |our )?)([a-z][a-z\- ]+?)s?(?:,| which| what| who)")]
 _CODE_TOKEN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]+)(?![A-Za-z0-9])")
 # a code of letters only ("POST") counts when it is said as a code: "(POST)", "StockCode POST"
@@ -253,8 +255,24 @@ AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
     "怎么样": METRIC_CHOICES, "如何": METRIC_CHOICES, "情况": METRIC_CHOICES,
     "how are we doing": METRIC_CHOICES, "how did we do": METRIC_CHOICES,
     "how is business": METRIC_CHOICES, "how's business": METRIC_CHOICES,
+    "均价": ("aov", "unit_price"), "average price": ("aov", "unit_price"),
 }
 
+
+# what the metrics cannot express yet: said plainly instead of answering something else
+_WEEKDAYS_EN = r"mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays"
+_UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(r"(?:所有|每个|每逢|全部)的?(?:周|星期|礼拜)[一二三四五六日天]|(?:周|星期|礼拜)[一二三四五六日天]"
+                rf"(?:加起来|合计|加总)|\b(?:the|all|on) (?:{_WEEKDAYS_EN})\b", re.I),
+     "it adds up only some days of the week, which the metrics cannot filter on yet",
+     "问题只统计一周中的某几天，目前的指标还不能按星期几筛选"),
+    (re.compile(r"(?:超过|多于|大于|不少于|至少|高于)\s*[\d,，]+\s*(?:件|单|个|元|镑)?的(?:商品|产品|货号|客户|顾客|订单)"
+                r"(?:有|是)?(?:几|多少)|\bhow many (?:products|items|skus|stock ?codes|customers|"
+                r"orders)\b[^?]{0,40}\b(?:more than|over|at least|above|fewer than|less than)\s*"
+                r"[\d,]+", re.I),
+     "it counts products, customers or orders above or below a threshold, which the metrics "
+     "cannot express yet", "问题要数超过或低于某个门槛的商品、客户或订单，目前的指标还不能这样统计"),
+]
 
 # phrasings with two or more sensible readings, each with the choices offered back
 _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ...]]] = [
@@ -270,6 +288,10 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      ("every calendar day of last month", "days with sales last month",
       "every calendar day this year to date", "days with sales this year to date"),
      ("上个月的每个自然日", "上个月有销售的日子", "今年以来的每个自然日", "今年以来有销售的日子")),
+    (re.compile(r"购物篮(?:有)?多大|篮子(?:有)?多大|\bbasket size\b", re.I),
+     "Basket size as money per order, or as items per order?",
+     "请问购物篮大小是按每单金额，还是每单件数？",
+     ("average order value", "units per order"), ("客单价", "连带率（每单件数）")),
     (re.compile(r"大单|大额订单|大客户订单|\b(?:big|large|huge|bulk|high[- ]value)\s+orders?\b",
                 re.I),
      "What counts as a big order: above which value or how many units?",
@@ -307,6 +329,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if churn or _BEYOND.search(text):
         return Unread("it asks for customers or products that did not do something, which "
                       "the metrics cannot express", lang)
+    for pattern, reason_en, reason_zh in _UNSUPPORTED:
+        if pattern.search(text):
+            return Unread(reason_zh if lang == "zh" else reason_en, lang)
     for pattern, reason_en, reason_zh, en, zh in _ASK_BACKS:
         if pattern.search(text):
             fallback = (AskQuery(("gmv",), when.period, language=lang)
@@ -590,7 +615,8 @@ def _name_words(text: str, values: StoreValues | None = None) -> tuple[str, ...]
         for m in _CAPITALS.finditer(text):
             word = m[1]
             if (word not in _ACRONYMS and word not in values.product_ids
-                    and not _before_code_word(text, m.start()) and values.names_with(word)):
+                    and not (_before_code_word(text, m.start()) and " " not in word)
+                    and values.names_with(word)):  # "(POST)" is a code, "(HAND WARMER)" a name
                 return (word,)
     return ()
 

@@ -36,7 +36,11 @@ METRIC_PHRASES: dict[str, str] = {
     "销售额": "gmv", "营业额": "gmv", "成交额": "gmv", "成交金额": "gmv", "销售金额": "gmv",
     "gmv": "gmv", "营收": "gmv", "收入": "gmv", "流水": "gmv", "卖了多少钱": "gmv",
     "revenue": "gmv", "sales": "gmv", "turnover": "gmv", "gross merchandise value": "gmv",
-    "takings": "gmv", "gross sales": "gmv", "sold for": "gmv", "花钱": "gmv", "花了多少钱": "gmv",
+    "takings": "gmv", "gross sales": "gmv", "进账": "gmv", "进了多少钱": "gmv", "ring up": "gmv",
+    "rang up": "gmv", "rung up": "gmv", "money came in": "gmv", "brought in the most money": "gmv",
+    "brought in the least money": "gmv",
+    "买单金额": "gmv", "biggest spender": "gmv", "biggest spenders": "gmv", "top earners": "gmv",
+    "top earner": "gmv", "sold for": "gmv", "花钱": "gmv", "花了多少钱": "gmv",
     "消费金额": "gmv", "消费额": "gmv", "消费": "gmv", "spend": "gmv", "spent": "gmv",
     "spenders": "gmv", "big spenders": "gmv", "花钱最多的客户": "gmv", "买了多少钱": "gmv",
     # average order value
@@ -44,9 +48,11 @@ METRIC_PHRASES: dict[str, str] = {
     "average order value": "aov", "aov": "aov", "average basket": "aov",
     "average order": "aov", "avg order value": "aov", "平均订单额": "aov",
     "average spend per order": "aov", "spend per order": "aov", "average order spend": "aov",
+    "订单均价": "aov", "订单平均金额": "aov", "平均每单金额": "aov",
     # units per order
     "连带率": "units_per_order", "每单件数": "units_per_order", "平均每单件数": "units_per_order",
     "units per order": "units_per_order", "items per order": "units_per_order",
+    "items per basket": "units_per_order", "units per basket": "units_per_order",
     "upt": "units_per_order",
     # average unit price
     "件单价": "unit_price", "平均单价": "unit_price", "平均售价": "unit_price",
@@ -79,8 +85,9 @@ METRIC_PHRASES: dict[str, str] = {
     "新增客户": "new_customers", "新增顾客": "new_customers", "新增买家": "new_customers",
     "new customers": "new_customers", "new buyers": "new_customers", "new customer": "new_customers",
     "first-time customers": "new_customers", "first-time buyers": "new_customers",
+    "首次下单的客户": "new_customers", "首次购买的客户": "new_customers", "第一次下单的客户": "new_customers",
     "老客户": "returning_customers", "老客": "returning_customers",
-    "回头客": "returning_customers", "老顾客": "returning_customers",
+    "回头客": "returning_customers", "老顾客": "returning_customers", "老主顾": "returning_customers",
     "returning customers": "returning_customers", "existing customers": "returning_customers",
     "returning ones": "returning_customers", "existing ones": "returning_customers",
     "returning customer": "returning_customers",
@@ -88,12 +95,24 @@ METRIC_PHRASES: dict[str, str] = {
     "下单人数": "customers", "购买人数": "customers", "客户": "customers", "顾客": "customers",
     "买家": "customers", "customers": "customers", "buyers": "customers", "shoppers": "customers",
     "customer count": "customers", "number of customers": "customers",
+    "买单的客户": "customers", "买过单的客户": "customers", "paying customers": "customers",
     "下单的人": "customers", "下过单的人": "customers", "买过的人": "customers",
     "购买的人": "customers", "how many people": "customers",
+    # distinct products and countries
+    "不同的货号": "products_sold", "不同货号": "products_sold", "不同的商品": "products_sold",
+    "多少种商品": "products_sold", "几种商品": "products_sold", "多少个货号": "products_sold",
+    "distinct skus": "products_sold", "different skus": "products_sold",
+    "distinct products": "products_sold", "different products": "products_sold",
+    "how many skus": "products_sold",
+    "多少个国家": "countries", "几个国家": "countries", "多少国家": "countries",
+    "how many countries": "countries", "number of countries": "countries",
     # units
     "件数": "units", "销量": "units", "销售件数": "units", "卖了多少件": "units",
     "多少件": "units", "售出件数": "units", "units": "units", "units sold": "units",
     "items sold": "units", "quantity sold": "units", "pieces": "units", "quantity": "units",
+    "出货": "units", "出了多少件": "units", "出的货": "units", "出了多少货": "units",
+    "出货件数": "units", "units shifted": "units", "shifted": "units", "shift": "units",
+    "shipped": "units", "ship": "units",
     # margin and costs
     "毛利率": "gross_margin", "gross margin": "gross_margin", "margin": "gross_margin",
     "毛利": "gross_profit", "毛利润": "gross_profit", "gross profit": "gross_profit",
@@ -108,6 +127,21 @@ METRIC_PHRASES: dict[str, str] = {
 
 # metrics said in a sentence rather than one phrase; a match wins over the phrases it covers
 METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) for p, m in (
+    # "how many different products did we sell", "卖出了多少种商品"
+    (r"\b(?:how many|number of) (?:different|distinct) (?:products|skus|items|stock ?codes|"
+     r"lines)\b(?:[^?]{0,30}?\b(?:sell|sold|ship|shipped|shift|shifted)\b)?|"
+     r"(?:多少|几)(?:种|个|款)(?:不同的?)?(?:商品|货号|产品|sku)", "products_sold"),
+    # "下了两单或更多的客户", "customers who ordered more than once"; as a share of customers,
+    # the repeat-purchase rate
+    (r"(?:(?:客户|顾客|买家)(?:里|中|当中)?[，,]?)?(?:(?:下|买)(?:了|过)?(?:两|2)(?:单|次)(?:或|及)"
+     r"(?:更多|以上)|(?:买|下单|购买)过?不止一次)(?:的(?:客户|顾客|买家|人))?"
+     r"(?=.{0,12}(?:比例|占比|几成|百分之))", "repeat_purchase_rate"),
+    (r"\b(?:fraction|share|percentage|proportion)\b.{0,40}\b(?:more than once|two or more times|"
+     r"at least twice|twice or more)\b", "repeat_purchase_rate"),
+    (r"(?:(?:客户|顾客|买家)(?:里|中|当中)?[，,]?)?(?:(?:下|买)(?:了|过)?(?:两|2)(?:单|次)(?:或|及)"
+     r"(?:更多|以上)|(?:买|下单|购买)过?不止一次)(?:的(?:客户|顾客|买家|人))?"
+     r"|(?:\b(?:customers|buyers|shoppers)\b[^?]{0,30}?)?"
+     r"\b(?:two or more times|more than once|at least twice|twice or more)\b", "repeat_customers"),
     # "平均一单买几件", "每笔订单平均有多少件", "how many items go into an average order"
     (r"(?:平均(?:每|一)(?:笔|单|个订单)(?:订单)?|(?:每|一)(?:笔|单)(?:订单)?平均)"
      r"(?:都|会|要)?(?:买|有|包含|含)?了?(?:几|多少)件", "units_per_order"),
