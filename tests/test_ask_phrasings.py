@@ -229,6 +229,8 @@ CASES = [
     ("ringed-up takings? no: what did we ring up last month", ("gmv",), NOV, (), None, {}),
     ("上个月的进账", ("gmv",), NOV, (), None, {}),
     ("上个月出了多少货", ("units",), NOV, (), None, {}),
+    ("上个月一共下了几次单", ("orders",), NOV, (), None, {}),
+    ("三季度的接单量", ("orders",), Q3, (), None, {}),
     ("How many units did we ship in Q3?", ("units",), Q3, (), None, {}),
 ]
 

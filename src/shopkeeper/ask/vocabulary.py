@@ -77,7 +77,8 @@ METRIC_PHRASES: dict[str, str] = {
     # orders
     "订单数": "orders", "订单量": "orders", "单量": "orders", "多少单": "orders",
     "订单": "orders", "几单": "orders", "下单次数": "orders", "购买次数": "orders",
-    "下单数": "orders", "单子": "orders", "多少张单": "orders", "几张单": "orders", "number of purchases": "orders", "purchases": "orders", "orders": "orders", "order count": "orders",
+    "下单数": "orders", "单子": "orders", "下了多少次单": "orders", "下了几次单": "orders",
+    "接的单": "orders", "接了多少单": "orders", "接了几单": "orders", "接单量": "orders", "多少张单": "orders", "几张单": "orders", "number of purchases": "orders", "purchases": "orders", "orders": "orders", "order count": "orders",
     "number of orders": "orders", "invoices": "orders", "transactions": "orders",
     # customers
     "新客户数": "new_customers", "新客户": "new_customers", "新客": "new_customers",
