@@ -158,6 +158,12 @@ def test_figurative_words_are_not_claims(text):
     assert zh(text) == []
 
 
+def test_a_property_said_against_something_else_is_still_claimed():
+    assert ("claim", "透气") in zh("这款上衣比起其他面料更透气。")
+    assert ("claim", "保暖") in zh("相比别的上衣更加保暖。")
+    assert zh("和其他牛仔裤不同，这款上衣简约大方。") == []  # the other garment is not this one
+
+
 def test_colour_counts_follow_the_colours_the_facts_name():
     assert zh("黑白两色的上衣，经典耐看。", 颜色="黑白") == []
     assert zh("两种颜色可选的上衣。", 颜色="黑白") == []

@@ -394,6 +394,9 @@ def _supported_term(term: Term, fact_ids: set[str], stated: set[str], lexicon: L
 # what it breaks from or is compared with (打破常规, 摆脱纯色的沉闷, 和其他牛仔裤)
 _CONTRAST = re.compile(r"(?:打破|摆脱|冲破|突破|告别|颠覆|区别于|不同于|有别于|比起|相比于?|其他|"
                        r"别的)[^，。；！？、,.;!?\s]{0,6}$")
+# ... but a property said against something else is still claimed ("比其他面料更透气"): only
+# breaking away from it is not
+_BREAK_AWAY = re.compile(r"(?:打破|摆脱|冲破|突破|告别|颠覆)[^，。；！？、,.;!?\s]{0,6}$")
 # a look, not a fact (加长的视觉效果, 视觉上的加长)
 _VISUAL_AFTER = re.compile(r"^的?视觉(?:效果|感|上)?")
 _VISUAL_BEFORE = re.compile(r"视觉上的?$")
@@ -407,10 +410,10 @@ _PAIRING = re.compile(r"(?:搭配|配上|内搭|外搭|叠穿|混搭)[^，。；
 def _claimed(text: str, m: Mention) -> bool:
     """Whether the mention states something about the product, by what surrounds it."""
     before, after = text[max(0, m.start - 16):m.start], text[m.end:m.end + 6]
+    if m.term.kind == "claim":
+        return not _BREAK_AWAY.search(before)
     if _CONTRAST.search(before):
         return False
-    if m.term.kind == "claim":
-        return True
     if _VISUAL_AFTER.match(after) or _VISUAL_BEFORE.search(before):
         return False
     if _SIMILE_AFTER.match(after) or _SIMILE_BEFORE.search(before):
