@@ -213,8 +213,6 @@ class GroundedWriter:
             sentences.append(p["reviews"].format(phrases=reviews))
         if closing:
             sentences.append(closing)
-        if self.length != "short":
-            sentences += self._fillers(sum(map(len, sentences)) + len(sentences))
         text = _sentences(sentences, self.lang, p["sentence_end"])
         if self.tone == "friendly":
             text += ("" if self.lang == "zh" else " ") + self._pick("friendly")
@@ -230,23 +228,6 @@ class GroundedWriter:
 
     def _garment(self) -> dict:
         return self.t.get("garment", {}).get(garment_category(self.facts) or "", {})
-
-    def _fillers(self, length: int) -> list[str]:
-        """Evaluative sentences (``filler``) until the text reaches ``filler_length``
-        characters (long: 1.25×): a product with two facts still gets a paragraph. Each is
-        used once, and none that repeats what the text already says."""
-        target = int(self.p.get("filler_length", 0) * (1.25 if self.length == "long" else 1))
-        pool = list(self.p.get("filler", ()))
-        if not pool or length >= target:
-            return []
-        start = self._seed % len(pool)
-        out = []
-        for sentence in pool[start:] + pool[:start]:
-            if length >= target:
-                break
-            out.append(sentence)
-            length += len(sentence) + 1
-        return out
 
     def _adornments(self) -> list[str]:
         """The evaluative phrases in this product's order, each once."""
