@@ -3,8 +3,9 @@
 Two annotators labelled, blind to the checker, the factual claims in human product copy that the
 product's attributes do not support (``checker_labels_tune.jsonl``: items 0, 4, …, 396;
 ``checker_labels_holdout.jsonl``: items 400, 404, …, 796; 100 texts each). Each line holds
-``index``, ``content`` (the attributes), ``summary`` (the copy) and ``unsupported``: a list of
-``{"text": exact substring of summary, "kind": ...}``.
+``index`` (the line of ``../shared/data/product_copy/advertisegen_dev_800.jsonl``, whose
+attributes and copy are read from there, not copied here), ``unsupported``: a list of
+``{"text": exact substring of the copy, "kind": ...}``, and the annotator's ``note``.
 
 For every text this runs ``check_grounding(summary, facts, lang="zh")`` with the facts
 ``parse_attributes(content).grounding()`` and matches violations to labels by character span:
@@ -37,6 +38,7 @@ from shopkeeper.content import parse_attributes
 from shopkeeper.llm.grounding import check_grounding
 
 HERE = Path(__file__).resolve().parent
+DATA = HERE.parents[2] / "shared/data/product_copy/advertisegen_dev_800.jsonl"
 SPLITS = {"tune": HERE / "checker_labels_tune.jsonl",
           "holdout": HERE / "checker_labels_holdout.jsonl"}
 
@@ -81,14 +83,22 @@ def _overlap(a0: int, a1: int, b0: int, b1: int) -> bool:
     return a0 < b1 and b0 < a1
 
 
-def evaluate(path: Path) -> Result:
+def load_items(path: Path = DATA) -> list[dict]:
+    """The AdvertiseGen items the labels point at (the texts are not copied into the repo)."""
+    if not path.exists():
+        sys.exit(f"{path} not found: the labels point at ../shared/data beside the repo")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def evaluate(path: Path, items: list[dict]) -> Result:
     res = Result()
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         row = json.loads(line)
-        summary = row["summary"]
-        facts = parse_attributes(row["content"]).grounding()
+        item = items[row["index"]]
+        summary = item["summary"]
+        facts = parse_attributes(item["content"]).grounding()
         labels, unplaced = label_spans(summary, row["unsupported"])
         res.unplaced += [(row["index"], t) for t in unplaced]
         violations = [v for v in check_grounding(summary, facts, lang="zh").violations
@@ -158,8 +168,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="print N false alarms and N misses with context")
     args = ap.parse_args(argv)
     names = ("tune", "holdout") if args.split == "both" else (args.split,)
+    items = load_items()
     for name in names:
-        report(name, evaluate(SPLITS[name]), args.show)
+        report(name, evaluate(SPLITS[name], items), args.show)
     return 0
 
 
