@@ -137,3 +137,11 @@ def test_a_day_against_the_same_day_a_week_earlier():
 def test_two_weeks_against_the_two_before():
     reading = read_period("最近两个星期的订单和再往前两个星期比", DEC)
     assert (str(reading.period.start), reading.compare) == ("2011-11-26", "previous")
+
+
+def test_a_half_month_said_alone_is_of_the_month_named_before_it():
+    for text in ("9月下半月的客单价比上半月高吗", "AOV in the second half of September against the first half"):
+        reading = read_period(text, DEC)
+        assert (str(reading.period.start), str(reading.period.end)) == ("2011-09-16", "2011-09-30")
+        assert (str(reading.compare.start), str(reading.compare.end)) == ("2011-09-01", "2011-09-15")
+    assert _span("What were sales in the first half?", DEC) == ("2011-01-01", "2011-06-30")

@@ -231,6 +231,9 @@ CASES = [
     ("上个月出了多少货", ("units",), NOV, (), None, {}),
     ("上个月一共下了几次单", ("orders",), NOV, (), None, {}),
     ("三季度的接单量", ("orders",), Q3, (), None, {}),
+    ("Who was our biggest spender in Q3?", ("gmv",), Q3, ("customer",), ("top", 1), {}),
+    ("上个月的爆款前三是哪些（按件数）", ("units",), NOV, ("sku",), ("top", 3), {}),
+    ("Last month's top 5 best sellers by revenue", ("gmv",), NOV, ("sku",), ("top", 5), {}),
     ("How many units did we ship in Q3?", ("units",), Q3, (), None, {}),
 ]
 

@@ -393,6 +393,17 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              *(lambda mo: ((int(m[1]), mo) if m[1] else (_latest(month, as_of, mo).start.year,
                                                           mo)))(zh_number(m[2])),
              parts_zh[m[3]]))
+    def same_month_parts() -> None:
+        """"8月下半月…比上半月", "the second half of August versus the first half": a part of
+        a month said alone is of the month named before it."""
+        for m in re.finditer(r"(?<![月份的\d])(上旬|中旬|下旬|上半月|下半月)|\b(?:the )?(first|second) "
+                             r"half\b(?! of\b)(?! (?:the )?year\b)(?!\s*\d{4})", t):
+            named = [p for pos, p, _ in found if pos < m.start() and p.start and p.end
+                     and (p.start.year, p.start.month) == (p.end.year, p.end.month)]
+            if named:
+                key = m[1] or ("上半月" if m[2] == "first" else "下半月")
+                add(m, part_of_month(named[-1].start.year, named[-1].start.month, *parts_zh[key]))
+
     for m in re.finditer(r"(?<![月份的\d])(上旬|中旬|下旬)", t):
         named = [p for pos, p, _ in found if pos < m.start() and p.start and p.end
                  and (p.start.year, p.start.month) == (p.end.year, p.end.month)]
@@ -405,6 +416,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: (lambda mo, part: part_of_month(
              int(m[3]) if m[3] else _latest(month, as_of, mo).start.year, mo, part[0], part[1],
              f"the {m[1]} of", m[1]))(_MONTHS_EN[m[2]], parts_en[m[1]]))
+    same_month_parts()
     each(year_ + r"前\s*([一二三两四1-4])\s*个?季度",
          lambda m: quarters(int(m[1]) if m[1] else as_of.year, 1, zh_number(m[2])))
     each(r"(?:(\d{4})\s*年?\s*)?(?:第)?([一二三四1-4])\s*(?:季度)?\s*(?:到|至|-|~|—)\s*(?:第)?"

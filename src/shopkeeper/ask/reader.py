@@ -142,6 +142,7 @@ _LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|倒数|\
                   r"\bworst\b|\bbottom\b|\bfewest\b|\bweakest\b|\bslowest\b", re.I)
 _RANK_ALL = re.compile(r"排名|排行|排序|\brank(?:ed|ing)?\b|\bsorted\b|\bin order\b", re.I)
 _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(?! \w+s\b)|\bwhat\b(?! \w+s\b)"
+                       r"|\bwho(?:'s| was| is)\b"
                        r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)", re.I)
 _SHARE = re.compile(r"占比|比例|比重|份额|几成|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
                     r"\bshares?\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
@@ -187,7 +188,7 @@ _FOLLOW_UP = re.compile(r"^\s*(?:那|那么|那按|那如果|换成|改成|再|a
 # a dimension word that is also a metric ("客户", "customers"): a dimension after these
 _DIM_AMBIGUOUS = {"customers", "customer"}
 # words that name both what to rank and the metric ("top 5 spenders": customers by GMV)
-_DIM_AND_METRIC = {"spenders", "big spenders", "花钱最多的客户"}
+_DIM_AND_METRIC = {"spender", "spenders", "big spenders", "花钱最多的客户"}
 # new / returning / guest buyers as a filter on the other metric ("新客贡献的销售额")
 _CUSTOMER_TYPES = {"new_customers": "new", "returning_customers": "returning"}
 # a guest phrase with the words it carries ("游客订单", "guest shoppers"): they name who bought,
