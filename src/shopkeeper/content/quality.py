@@ -23,7 +23,7 @@ _MASK = re.compile(r"<unk>|brand")  # AdvertiseGen's masked words in human copy
 _PUNCT = re.compile(r"[\s，。！？；：、,.;:!?“”\"'（）()【】]")
 _DEMONSTRATIVE = re.compile(r"^(?:这款|这一款|这件|这一件|这条|这一条|这套|此款)")
 
-# The garment words a head noun ends with, per AdvertiseGen's 类型 (and their English names).
+# The garment words a head noun ends with, per AdvertiseGen's 类型.
 HEADS = {
     "裙": ("裙", "裙子", "裙装"),
     "裤": ("裤", "裤子", "裤装"),
