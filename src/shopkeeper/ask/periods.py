@@ -643,8 +643,6 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     # a period restated in brackets ("summer (June to August)") is one period, not two
     found = [f for i, f in enumerate(found) if not (
         i and f[1] == found[i - 1][1] and re.search(r"[(（]\s*$", t[:f[0]]))]
-    # "11月7号到13号（双十一那一周）", "Halloween (31 October)": a period in brackets right
-    # after another one says it again
     def gap(i: int) -> str:
         return t[found[i - 1][0] + len(found[i - 1][2]):found[i][0]]
 
@@ -653,6 +651,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         re.fullmatch(rf"(?:on )?(?:{_WEEKDAY_RE})|个?(?:周|星期|礼拜)[一二三四五六日天]", f[2])
         and ((i + 1 < len(found) and re.fullmatch(r"[\s,，(（]{0,2}", t[f[0] + len(f[2]):found[i + 1][0]]))
              or (i and re.fullmatch(r"[\s,，]{0,2}", gap(i)))))]
+    # "11月7号到13号（双十一那一周）", "Halloween (31 October)": a period in brackets right
+    # after another one says it again
     found = [f for i, f in enumerate(found) if not (i and (
         re.fullmatch(r"\s*[(（][^)）]{0,12}", gap(i))
         # "Golden Week holiday, 1 to 7 October": the same days said twice, not compared
