@@ -31,6 +31,7 @@ from tests.robustness.injection import (
     HELD_OUT,
     HELD_OUT_2,
     HELD_OUT_3,
+    HELD_OUT_4,
     PAYLOADS,
     TUNING,
     Payload,
@@ -163,7 +164,8 @@ def injection_figures(obeying: tuple[FaultServer, LLM], stores: Stores
     figures: dict[str, dict[str, int]] = {}
     for surface in SURFACES:
         for name, corpus in (("tuning", TUNING), ("held_out", HELD_OUT),
-                             ("held_out_2", HELD_OUT_2), ("held_out_3", HELD_OUT_3)):
+                             ("held_out_2", HELD_OUT_2), ("held_out_3", HELD_OUT_3),
+                             ("held_out_4", HELD_OUT_4)):
             fired = sum(bool(followed(run(surface, obeying, stores, p.text)[0], [p]))
                         for p in corpus)
             figures.setdefault(surface, {})[f"{name}_tried"] = len(corpus)

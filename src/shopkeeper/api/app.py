@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from shopkeeper import __version__, metrics, store
-from shopkeeper.api import problems
+from shopkeeper.api import deadline, problems
 from shopkeeper.api.jobs import JobRunner
 from shopkeeper.api.security import PUBLIC, LoginThrottle, check_routes, session_signer
 
@@ -55,9 +55,16 @@ class Server:
         self.max_upload_bytes = MAX_UPLOAD_BYTES
         self.upload_dir = self.data_dir / "uploads"
 
-    def session(self) -> contextlib.closing[store.Warehouse]:
-        """A warehouse handle for one request or job (close it: ``with server.session() as wh``)."""
-        return closing(self.wh.shared())
+    @contextlib.contextmanager
+    def session(self, request: Request | None = None) -> Iterator[store.Warehouse]:
+        """A warehouse handle for one request or job, closed after the block. Under a
+        ``request``, its statements stop when the request's deadline passes (``deadline``)."""
+        with closing(self.wh.shared()) as wh:
+            if request is None:
+                yield wh
+            else:
+                with deadline.watched(request.scope, wh):
+                    yield wh
 
     def export_path(self, suffix: str) -> Path:
         """A fresh file for a download (``exports/<random><suffix>`` beside the warehouse)."""
@@ -91,7 +98,7 @@ class Server:
 
 def warehouse(request: Request) -> Iterator[store.Warehouse]:
     """Dependency: this request's own warehouse handle."""
-    with request.app.state.server.session() as wh:
+    with request.app.state.server.session(request) as wh:
         yield wh
 
 
@@ -137,6 +144,7 @@ def create_app(settings: store.Settings | None = None, *, workers: int = 2,
     app.state.server = server
     problems.install(app)
     _limit_body(app, server)
+    app.add_middleware(deadline.RequestDeadline, seconds=lambda: server.settings.request_timeout)
 
     from shopkeeper.api.routers import ROUTERS
 

@@ -41,6 +41,7 @@ TITLES = {
     429: "Too many requests",
     500: "Server error",
     503: "Busy",
+    504: "Timed out",
 }
 
 

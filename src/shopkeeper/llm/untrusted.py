@@ -155,6 +155,37 @@ _DIRECTIVES = re.compile("|".join(f"(?:{p})" for p in [
     r"你现在是|你现在扮演|从现在(?:开始|起)，?你|假装你是|请你?扮演|开发者模式|越狱",
     r"\b(?:system|hidden|initial)\s+prompt\b|\b(?:reveal|print|show|repeat)\s+(?:me\s+)?"
     r"(?:your|the)\s+(?:instructions|prompt|system)|系统提示词|你的(?:指令|设定|提示词)",
+    # what the reader's own output must hold: said of "the reply", "when you answer" …
+    r"\b(?:when|whenever|once)\s+you\s+(?:answer|reply|respond|summari[sz]e|"
+    r"write\s+(?:the|your|a)\s+(?:reply|answer|summary|response))\b",
+    r"\b(?:make sure|ensure|be sure|see to it)\s+(?:that\s+)?(?:the|your|every|each|this)\s+"
+    r"(?:reply|replies|answer|response|summary|output)\b",
+    r"\b(?:the|your|every|each)\s+(?:reply|replies|answer|response|summary|summaries|output)"
+    r"\s+(?:must|shall|has to|have to|needs? to)\s+(?:end|start|begin|finish|close|include|"
+    r"contain|mention|say|read)",
+    r"\b(?:finish|end|close|sign off|conclude|start|begin)\s+(?:your|the|every|each)\s+"
+    r"(?:reply|answer|response|summary|output|message)\s+with\b",
+    r"\bas\s+(?:the|an?)\s+(?:ai|assistant|text generator|language model|chatbot|bot|model)\b"
+    r"\s*[,:]",
+    r"\bstop\s+what(?:ever)?\s+you(?:'re| are)\s+doing\b",
+    r"\b(?:prior|previous|earlier|above|existing|original|all)\s+(?:guidance|guidelines|"
+    r"instructions|rules|directions|prompts?|directives)\s+(?:is|are)\s+(?:now\s+)?(?:void|"
+    r"cancell?ed|revoked|obsolete|null|invalid|superseded|suspended|lifted)\b|"
+    r"\b(?:guidelines|instructions|rules|directives)\s+(?:no longer|don't|do not)\s+apply\b",
+    r"[\"']role[\"']\s*:\s*[\"'](?:system|assistant|developer|tool)[\"']",
+    r"\btell\s+(?:the|every|each|all)\s+(?:shoppers?|customers?|buyers?|users?|readers?)\s+"
+    r"to\s+(?:click|visit|go to|use|enter|claim)\b",
+    r"(?:不要|别|无需|不必|停止)(?:再)?(?:遵守|遵循|理会|按照|执行|听从)[^。！？\n]{0,10}(?:规定|规则|"
+    r"指令|指示|要求|设定|提示)",
+    r"(?:之前|以前|先前|此前|上面|上述|原来|原有)(?:收到|给你|给出|设定)?的?(?:所有)?(?:规定|规则|指令|"
+    r"指示|设定|提示)(?:都|全部|一律)?(?:作废|无效|失效|取消|不再适用)",
+    r"(?:答复|回复|回答|输出|总结|摘要|文案|描述|summary|reply|answer)\s*(?:的)?\s*(?:末尾|结尾|"
+    r"开头|最后|最前)\s*(?:处)?\s*(?:请|要|务必|必须)?(?:加上|写上|附上|加入|带上|注明|输出|加)",
+    r"给(?:AI|ai|人工智能|助手|机器人|模型|大模型|客服机器人)的(?:话|留言|消息|指令|提示|备注)",
+    # an output order with a token in capitals, as a title or attribute is long enough to hold
+    r"(?:^|[.;:(,，；：（]\s*|\b(?:also|kindly|please|then|and)\s+)(?:output|print|type|mention|"
+    r"write|add|append|insert|say|put)\s+(?-i:[A-Z]{3,})\b[^.\n]{0,20}(?:\band\b|&|\bthen\b|"
+    r"\bplus\b|\bfollowed by\b)",
 ]), re.I | re.M)
 _DATA_KINDS = {"override", "template_marker"}
 

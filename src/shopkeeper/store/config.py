@@ -89,6 +89,14 @@ class Settings(BaseSettings):
         description="Seconds a command waits while another process writes to the warehouse "
         "(DuckDB allows one writer or many readers) before it gives up naming that process.",
     )
+    request_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds a request to 'shopkeeper serve' (REST, a page, an MCP tool call) "
+        "may run before it is answered 504 and its warehouse statement is stopped; the time "
+        "counts from when its body has arrived. Long work runs as jobs, which this does not "
+        "bound.",
+    )
     llm_provider: Literal["builtin", "openai", "llamacpp"] = Field(
         default="builtin",
         description="Language model: builtin (none: grounded templates only), openai (any "

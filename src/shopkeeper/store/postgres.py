@@ -272,6 +272,10 @@ class Connection:
         other.set_timezone(zone)
         return other
 
+    def interrupt(self) -> None:
+        """Cancel the statement running on this connection (DuckDB's ``interrupt``)."""
+        self._pg.cancel_safe()
+
     def close(self) -> None:
         self._pg.close()
 

@@ -257,6 +257,13 @@ class Warehouse:
             self._open = None
         self._closed = True
 
+    def interrupt(self) -> None:
+        """Stop the statement this handle is running, from another thread: it raises in the
+        thread that runs it, and its transaction rolls back (a request past its deadline)."""
+        con = self._open
+        if con is not None:
+            con.interrupt()
+
     def __enter__(self) -> Warehouse:
         return self
 

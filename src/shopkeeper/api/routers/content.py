@@ -132,7 +132,7 @@ def generate(request: Request, body: GenerateRequest,
             status_code=202)
 
     def create() -> GenerateResult:
-        with server.session() as wh:
+        with server.session(request) as wh:
             drafts = content.create_drafts(wh, body.copy_options(), actor=principal.actor,
                                            **source)
             accounts.record(wh, principal.actor, "content.generate",

@@ -158,7 +158,7 @@ async def chat_send(request: Request, conversation_id: str, body: ChatMessage,
     server = request.app.state.server
 
     def answer() -> service.TurnView:
-        with server.session() as wh:
+        with server.session(request) as wh:
             return state.sessions.send(wh, conversation_id, body.text)
 
     view = await run_in_threadpool(answer)
