@@ -10,6 +10,12 @@ migration) at random moments (tests/robustness/kills.py); each killed warehouse 
 doctor and be the state before or after the command. Prints the outcomes per command and the
 mixed or damaged states (must be 0).
 
+Kills on a full disk (--full-disk N) run the same commands with the warehouse on a small tmpfs
+that is nearly full or fills up (tests/robustness/full_disk.py; needs root to mount it), N
+trials each: SIGKILLed at random moments or left to fail with ENOSPC. Prints per command how
+the runs ended and the states they left, the failures' error lines, the reruns after freeing
+space that reached the after state, and the mixed or damaged states (must be 0).
+
 LLM faults call a fake OpenAI-compatible server (tests/robustness/llm_faults.py) in every fault
 mode through the LLM runtime: each call must end in an LLMError within its bound.
 
@@ -22,6 +28,8 @@ payloads live in the finance report (must be 0), and how many real reviews
     .venv/bin/python bench/robustness.py                 # 1,000 files, 240 kills, LLM faults
     .venv/bin/python bench/robustness.py --kills 0 --files 200 --seed 7 --no-llm
     .venv/bin/python bench/robustness.py --kills 0 --files 0 --no-llm   # injection only
+    .venv/bin/python bench/robustness.py --files 0 --kills 0 --no-llm --no-injection \
+        --full-disk 10                                   # kills on a full disk only (root)
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import re
 import sys
 import tempfile
 import time
@@ -38,7 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pydantic import BaseModel  # noqa: E402
-from tests.robustness import fuzz, kills  # noqa: E402
+from tests.robustness import full_disk, fuzz, kills  # noqa: E402
 from tests.robustness import llm_faults as llm_fault_server  # noqa: E402
 
 from shopkeeper.errors import LLMError  # noqa: E402
@@ -49,6 +58,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000, help="mutated files to load")
     parser.add_argument("--kills", type=int, default=40, help="kills per command (5 commands)")
+    parser.add_argument("--full-disk", type=int, default=0, metavar="N",
+                        help="full-disk trials per command (6 commands; needs root)")
     parser.add_argument("--llm", action=argparse.BooleanOptionalAction, default=True,
                         help="call a fake LLM server in every fault mode")
     parser.add_argument("--injection", action=argparse.BooleanOptionalAction, default=True,
@@ -60,6 +71,8 @@ def main() -> None:
         failed |= fuzzing(args.files, args.seed)
     if args.kills:
         failed |= killing(args.kills, args.seed)
+    if args.full_disk:
+        failed |= full_disk_kills(args.full_disk, args.seed)
     if args.llm:
         failed |= llm_faults()
     if args.injection:
@@ -166,6 +179,58 @@ def killing(per_command: int, seed: int) -> bool:
 
 
 
+def full_disk_kills(per_command: int, seed: int) -> bool:
+    def progress(done: int, total: int) -> None:
+        print(f"\r  full-disk trials {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="shopkeeper-full-disk-") as tmp:
+        work = Path(tmp)
+        operations = kills.build_operations(work)
+        for op in operations:
+            kills.calibrate(op, work)
+        try:
+            report = full_disk.run(operations, per_command, seed, work, progress=progress)
+        except full_disk.CannotMount as exc:
+            print(f"kills on a full disk: skipped ({exc})")
+            return False
+    print(file=sys.stderr)
+    trials = report.trials
+    print(f"kills on a full disk: {len(trials):,} trials (seed {seed}), {per_command} per "
+          f"command, warehouse on a tmpfs nearly full or filling up, {report.seconds:.0f} s")
+    for op in operations:
+        mine = [t for t in trials if t.operation == op.name]
+        ended = Counter(t.ended for t in mine)
+        states = Counter(t.outcome for t in mine)
+        print(f"  {op.name}: needs {report.growth[op.name] / 2**20:.2f} MiB; killed "
+              f"{ended['killed']}, failed on the full disk {ended['failed']}, finished "
+              f"{ended['finished']}; left " + ", ".join(
+                  f"{s} {states[s]}" for s in ("before", "after", "between", "mixed", "damaged")
+                  if states[s]) + f"; reran to after {sum(t.rerun == 'after' for t in mine)}")
+    ended = Counter(t.ended for t in trials)
+    whole = sum(t.outcome in {"before", "after", "between"} for t in trials)
+    reruns = [t for t in trials if t.rerun]
+    mixed = sum(t.outcome in {"mixed", "damaged"} for t in trials)
+    print(f"  killed {ended['killed']}, failed with ENOSPC {ended['failed']}, finished "
+          f"{ended['finished']}")
+    print(f"  recovered to a whole state (doctor passes, before or after): {whole:,}")
+    print(f"  reran to the after state once space was freed: "
+          f"{sum(t.rerun == 'after' for t in reruns)} of {len(reruns)}")
+    print(f"  opened for writing while still full: "
+          f"{sum(t.full_disk_open == 'ok' for t in trials)} of {len(trials)} (the rest could "
+          f"not for want of space, which is allowed)")
+    print(f"  mixed or damaged: {mixed}; violations of any kind: {len(report.violations)}")
+    errors = Counter(re.sub(r"(/[^\s'\",]+)+", "PATH", t.error) for t in trials if t.error)
+    for line, n in errors.most_common():
+        print(f"    {n} × {line}")
+    for t in report.violations[:20]:
+        print(f"  VIOLATION {t.operation} ({t.free:,} B free, killed after {t.delay}): "
+              f"{t.ended}, {t.outcome}: {'; '.join(t.problems)}")
+    print(json.dumps({"full_disk_trials": len(trials), "seed": seed, **ended,
+                      "whole": whole, "reruns_after": sum(t.rerun == "after" for t in reruns),
+                      "mixed_or_damaged": mixed, "violations": len(report.violations),
+                      "seconds": round(report.seconds, 1)}))
+    return bool(report.violations)
+
 
 class _Folders:
     """What pytest's tmp_path_factory gives the fixtures this bench borrows."""
@@ -194,7 +259,7 @@ def injection() -> bool:
                 figures = test_injection.injection_figures((server, llm), next(stores))
             finally:
                 stores.close()
-        corpora = ("tuning", "held_out", "held_out_2", "held_out_3")
+        corpora = ("tuning", "held_out", "held_out_2", "held_out_3", "held_out_4")
         print(f"{'surface':<16}" + "".join(f"{c.replace('_', ' '):>12}" for c in corpora)
               + "   carried out / tried")
         totals = Counter()
@@ -212,8 +277,31 @@ def injection() -> bool:
         print(f"finance report: {len(HTML)} HTML payloads in titles, categories, channels, "
               f"names and reviews; {shown} shown as text, {len(live)} live markup")
         failed |= bool(live)
+        failed |= _mcp_injection(folders, corpora)
     print(_false_alarms())
     return failed
+
+
+def _mcp_injection(folders: _Folders, corpora: tuple[str, ...]) -> bool:
+    """The corpus through the MCP face: an agent that does what any payload it reads asks."""
+    from tests.robustness import test_injection_mcp
+
+    print("\n== injection through the MCP face (an agent that obeys every instruction it reads; "
+          "tried: reaches the agent with the guard off)")
+    started = time.perf_counter()
+    path = test_injection_mcp.hostile_store.__wrapped__(folders)
+    figures = test_injection_mcp.mcp_injection_figures(path)
+    print(f"{'tool':<30}" + "".join(f"{c.replace('_', ' '):>12}" for c in corpora)
+          + "   reach the agent / tried")
+    totals: Counter = Counter()
+    for tool, f in figures.items():
+        print(f"{tool:<30}" + "".join(
+            f"{f.get(c + '_fired', 0)}/{f.get(c + '_tried', 0)}".rjust(12) for c in corpora))
+        totals.update(f)
+    print(f"{'all':<30}" + "".join(
+        f"{totals[c + '_fired']}/{totals[c + '_tried']}".rjust(12) for c in corpora)
+        + f"   ({time.perf_counter() - started:.1f} s)")
+    return bool(totals["tuning_fired"])
 
 
 def _false_alarms() -> str:

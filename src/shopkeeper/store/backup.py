@@ -203,11 +203,12 @@ def restore_warehouse(backup: str | Path, target: str | Path, *,
     manifest = verify_backup(backup)
     target.parent.mkdir(parents=True, exist_ok=True)
     incoming = target.with_name(f".{target.name}.restoring")
-    shutil.copyfile(backup, incoming)
-    _fsync(incoming)
     replaced = None
     with contextlib.ExitStack() as held:
-        held.callback(incoming.unlink, missing_ok=True)  # gone once swapped in
+        # gone once swapped in; a copy cut short (a full disk) is removed, not left taking space
+        held.callback(incoming.unlink, missing_ok=True)
+        shutil.copyfile(backup, incoming)
+        _fsync(incoming)
         if target.exists():
             replaced = _keep_aside(target, lock_timeout, held)
         os.replace(incoming, target)

@@ -6,6 +6,7 @@ that has shipped: warehouses in the field have already run it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -173,7 +174,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[Migration]:
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # a failed COMMIT (a full disk) has ended the transaction already: rolling back
+            # again would raise "no transaction is active" over the real reason
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise
         applied.append(m)
     return applied
