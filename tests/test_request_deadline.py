@@ -70,6 +70,11 @@ def server(tmp_path_factory) -> Iterator[tuple[str, dict[str, Any]]]:
         seen["python_done"] = True
         return {"late": True}
 
+    @app.post("/slow/ignores-body")
+    def ignores_body() -> dict:  # never reads what it was sent
+        time.sleep(3 * LIMIT)
+        return {}
+
     @app.post("/slow/upload")
     async def slow_upload(request: Request) -> dict:
         size = 0
@@ -123,6 +128,12 @@ def test_python_work_past_the_deadline_is_answered_in_time(server):
     r, took = _get(base + "/slow/python")
     assert r.status_code == 504 and took < 2 * LIMIT + 1
     assert "python_done" not in seen  # answered before the work ended
+
+
+def test_a_body_that_is_never_read_does_not_hold_the_deadline_off(server):
+    base, _ = server
+    r, took = _get(base + "/slow/ignores-body", method="POST", content=b"x" * 1000)
+    assert r.status_code == 504 and took < 2 * LIMIT + 1
 
 
 def test_a_slow_upload_is_not_cut_off(server):

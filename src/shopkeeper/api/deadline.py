@@ -114,14 +114,16 @@ class RequestDeadline:
         deadline = Deadline(float(self.seconds()))
         scope.setdefault("state", {})[STATE_KEY] = deadline
         body_pending = _has_body(scope)
+        last_chunk = time.monotonic()
         started = False
         answer: asyncio.Task | None = None
 
         async def receive_body() -> dict:
-            nonlocal body_pending
+            nonlocal body_pending, last_chunk
             message = await receive()
-            if message["type"] == "http.request" and not message.get("more_body", False):
-                body_pending = False
+            if body_pending and message["type"] == "http.request":
+                last_chunk = time.monotonic()
+                body_pending = message.get("more_body", False)
                 deadline.restart()  # the time counts from when the body has arrived
             return message
 
@@ -145,8 +147,8 @@ class RequestDeadline:
             nonlocal timer, answer
             if started:
                 return
-            if body_pending:
-                deadline.restart()
+            if body_pending:  # still arriving: counted from its last piece, not from the start
+                deadline.at = last_chunk + deadline.seconds
             if time.monotonic() < deadline.at:
                 timer = loop.call_later(deadline.at - time.monotonic(), check)
                 return
