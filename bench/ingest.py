@@ -14,9 +14,8 @@ database file:
 The timed span is the load statement / ``ingest()`` call (opening the database and the schema
 migrations are outside it; both commit inside it). Peak memory is the child's ``VmHWM`` (its
 peak resident set since exec), so it includes DuckDB's native allocations and the Python
-interpreter with its imports. Both loaders run under ``--memory-limit`` (for DuckDB its
-``memory_limit``; for Shopkeeper the setting, which bounds the process: its buffer pool gets
-less, see ``store.config.buffer_pool_limit``; the default is 2GB), and the
+interpreter with its imports. Both loaders run under ``--memory-limit`` (DuckDB's
+``memory_limit``; Shopkeeper's default is 2GB), and the
 Shopkeeper run records its progress bar: how many updates it gave and the longest silence
 between two (a live bar never goes quiet for long, whatever the file's size). ``--profile``
 (automatic when the ratio is under the 0.5 target) times each SQL statement ``ingest()`` runs.

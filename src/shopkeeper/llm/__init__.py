@@ -18,9 +18,11 @@ from shopkeeper.llm.providers import (
     default_model_path,
 )
 from shopkeeper.llm.runtime import LLM, Completion, get_llm, parse_json
+from shopkeeper.llm.untrusted import WITHHELD, as_data
 
 __all__ = [
     "LLM", "LLMHealth", "BuiltinProvider", "Completion", "Facts", "GroundingReport", "Journal",
     "LlamaCppProvider", "OpenAIProvider", "Prompt", "Provider", "Reply", "check_grounding",
-    "default_model_path", "get_llm", "health_check", "parse_json", "render_prompt",
+    "WITHHELD", "as_data", "default_model_path", "get_llm", "health_check", "parse_json",
+    "render_prompt",
 ]

@@ -8,7 +8,6 @@ The field descriptions below are the documentation: ``docs/config.md`` is checke
 from __future__ import annotations
 
 import os
-import re
 import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
@@ -25,31 +24,9 @@ from shopkeeper.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "shopkeeper.toml"
 DEFAULT_MEMORY_LIMIT = "2GB"
-# what of ``memory_limit`` DuckDB's buffer pool does not get: the interpreter and its libraries
-# (about 150 MiB), and DuckDB's allocations outside its pool, which grow with the data (about
-# 170 MiB loading a 0.8 GB CSV, 490 MiB loading a 5 GB one: bench/ingest.py)
-PROCESS_RESERVE_SHARE = 0.30
-PROCESS_RESERVE_BYTES = 150 * 2**20
-_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")  # a warehouse on a database server
 # the store read by Spark: 'spark:' and a warehouse file or a folder of Parquet/Delta tables
 SPARK_SCHEME = "spark:"
-
-
-def buffer_pool_limit(memory_limit: str) -> str:
-    """DuckDB's own ``memory_limit`` for a process that should stay within ``memory_limit``.
-
-    DuckDB's limit covers its buffer pool only; the process also holds the interpreter, the
-    libraries and DuckDB's allocations outside the pool. So the pool gets ``memory_limit``
-    less ``PROCESS_RESERVE_SHARE`` of it and ``PROCESS_RESERVE_BYTES``, and never less than
-    half. A value that is not a plain size ("80%") is passed to DuckDB as it is."""
-    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*", memory_limit or "", re.I)
-    if found is None:
-        return memory_limit
-    size = float(found[1]) * _SIZE_UNITS[(found[2] or "b").lower()]
-    pool = max(size * (1 - PROCESS_RESERVE_SHARE) - PROCESS_RESERVE_BYTES, size / 2)
-    return f"{int(pool // 2**20)}MiB"
 
 
 class Settings(BaseSettings):
@@ -102,10 +79,8 @@ class Settings(BaseSettings):
     )
     memory_limit: str = Field(
         default=DEFAULT_MEMORY_LIMIT,
-        description="Memory the process may use. DuckDB's buffer pool gets 70% of it less 150 "
-        "MiB (the rest is for Python, the libraries and DuckDB's allocations outside its pool); "
-        "larger loads and queries spill to disk. DuckDB keeps what it was allowed, so this also "
-        "bounds the memory a forecast run shares with it.",
+        description="DuckDB memory limit; larger loads and queries spill to disk. DuckDB keeps "
+        "what it was allowed, so this also bounds the memory a forecast run shares with it.",
     )
     threads: int = Field(default=0, ge=0, description="DuckDB threads; 0 means all cores.")
     lock_timeout: float = Field(

@@ -31,7 +31,6 @@ from shopkeeper.store.config import (
     DEFAULT_MEMORY_LIMIT,
     SPARK_SCHEME,
     Settings,
-    buffer_pool_limit,
 )
 from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
 
@@ -175,7 +174,7 @@ class Warehouse:
         """Open the file, waiting (bounded by ``lock_timeout``) while another process has it."""
         config: dict[str, Any] = {}
         if self.memory_limit:
-            config["memory_limit"] = buffer_pool_limit(self.memory_limit)
+            config["memory_limit"] = self.memory_limit
         if self.threads:
             config["threads"] = self.threads
         con = open_waiting(
@@ -343,7 +342,7 @@ class Warehouse:
         except duckdb.Error:  # pinned data that cannot leave memory: nothing to release
             return
         if self.memory_limit:
-            self._con.execute("SET memory_limit = ?", [buffer_pool_limit(self.memory_limit)])
+            self._con.execute("SET memory_limit = ?", [self.memory_limit])
         else:
             self._con.execute("RESET memory_limit")
 
