@@ -26,8 +26,10 @@ class Workspace:
     revoked_token: str = ""
 
 
-def make_workspace(warehouse: Path) -> Workspace:
-    settings = store.load_settings(None, warehouse=warehouse)
+def make_workspace(warehouse: Path | str, **overrides: object) -> Workspace:
+    """Users and tokens in ``warehouse`` (a file or a server's URL); ``overrides`` are settings
+    such as ``model_dir``."""
+    settings = store.load_settings(None, warehouse=warehouse, **overrides)
     ws = Workspace(settings)
     with store.Warehouse.from_settings(settings) as wh:
         for role in ROLES:

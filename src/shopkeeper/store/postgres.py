@@ -177,6 +177,8 @@ def _python(value: Any) -> Any:
     """A parameter or cell as psycopg wants it: no numpy scalars, no NaN, JSON as text."""
     if value is None or type(value).__name__ in ("NaTType", "NAType"):  # pandas' missing
         return None
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:  # numpy arrays: vectors
+        return [_python(v) for v in value.tolist()]
     if hasattr(value, "item") and not isinstance(value, list | tuple | dict):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
