@@ -347,3 +347,71 @@ def test_the_cli_answers_metrics_and_sql_on_spark_and_refuses_writes(shop, tmp_p
     refused = run(f"spark:{path}", "ingest", str(orders))
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
     assert "only reads" in refused.stderr + refused.stdout
+
+
+@pytest.mark.slow
+def test_every_mcp_read_answers_the_same_on_spark(tmp_path):
+    """An agent's MCP session (stdio, no token: a local analyst who only reads) over the same
+    store on DuckDB and on Spark: every read tool answers the same (the finance report,
+    reviews, recommendations, buy-again, the plan, drafts, questions asked). Spark reads the
+    results that DuckDB's runs stored."""
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    from shopkeeper import content, mcp, recommend, reviews, service
+    from shopkeeper.store import generate_store, ingest
+    from tests.test_engine_workspace import clean, differences
+    from tests.test_mcp import run
+
+    generate_store(tmp_path / "export", orders=800, seed=5)
+    path = tmp_path / "shopkeeper-data" / "warehouse.duckdb"
+    path.parent.mkdir()
+    with Warehouse(path) as wh:
+        ingest(wh, [tmp_path / "export"])
+        reviews.analyze_reviews(wh)
+        reviews.draft_replies(wh, limit=3)
+        forecast.forecast_demand(wh, horizon=28)
+        inventory.make_plan(wh)
+        service.build_index(wh)
+        recommend.save_recommender(recommend.train(wh), path.parent / "models" /
+                                   "recommender.npz")
+        sku = wh.query("SELECT product_id FROM order_lines GROUP BY 1 "
+                       "ORDER BY sum(quantity) DESC, 1 LIMIT 1")[0][0]
+        content.generate_for_products(wh, [sku], content.CopyOptions(kinds=("title",),
+                                                                      lang="en"))
+    calls = {"ask": {"question": "上个月哪个国家的客单价最高？"},
+             "metrics_query": {"metrics": ["net_revenue", "orders", "aov"], "by": ["month"],
+                               "start": "2025-06-01", "end": "2025-11-30",
+                               "compare": "previous"},
+             "report_summary": {"period": "month"},
+             "forecast_for_sku": {"product_id": sku},
+             "plan_summary": {"limit": 5},
+             "review_summary": {"product_id": sku},
+             "catalogue_search": {"query": "linen shirt", "k": 5},
+             "customer_segments": {"customer_id": "C000001"},
+             "recommendations_for_customer": {"customer_id": "C000001", "n": 5},
+             "buy_again": {"customer_id": "C000001"},
+             "replenishment_audience": {"limit": 5},
+             "list_drafts": {},
+             "list_reply_drafts": {}}
+    assert set(calls) == {s.name for s in mcp.TOOLS if not s.writes}  # every read tool
+    env = {k: v for k, v in os.environ.items() if k not in ("SHOPKEEPER_CONFIG",
+                                                            "SHOPKEEPER_TOKEN")}
+
+    async def session(warehouse: str) -> dict:
+        server = StdioServerParameters(command=sys.executable,
+                                       args=["-m", "shopkeeper.cli", "-w", warehouse, "mcp"],
+                                       env=env, cwd=str(tmp_path))
+        answers = {}
+        async with Client(server, read_timeout_seconds=300) as client:
+            for name, args in calls.items():
+                got = await client.call_tool(name, args)
+                assert not got.is_error, (warehouse, name, got.content)
+                answers[name] = clean(got.structured_content)
+        return answers
+
+    duck = run(session, str(path))
+    spark = run(session, f"spark:{path}")
+    found = [d for name in calls for d in differences(duck[name], spark[name], name)]
+    assert not found, "\n".join(found[:20])
+    assert duck["review_summary"]["reviews"] > 0 and duck["plan_summary"]["items"]

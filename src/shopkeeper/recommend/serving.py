@@ -121,17 +121,23 @@ class ShopRecommender:
 
 def catalogue(wh: Warehouse) -> pd.DataFrame:
     """Today's catalogue facts serving needs: title, category, price, unit cost, stock."""
-    return wh.query_df(
-        """SELECT p.product_id, coalesce(p.title, p.product_id) AS title, p.category,
-                  coalesce(p.price, (SELECT median(unit_price) FROM order_lines l
-                                     WHERE l.product_id = p.product_id)) AS price,
-                  coalesce(p.unit_cost, (SELECT min(unit_cost) FROM sku_suppliers s
-                                         WHERE s.product_id = p.product_id)) AS unit_cost,
-                  (SELECT sum(on_hand) FROM inventory_snapshots i
-                   WHERE i.product_id = p.product_id AND i.snapshot_at =
-                     (SELECT max(snapshot_at) FROM inventory_snapshots j
-                      WHERE j.product_id = p.product_id)) AS on_hand
-           FROM products p""").set_index("product_id")
+    return wh.query_df(  # joins, not nested correlated subqueries: every engine runs them
+        """WITH prices AS (SELECT product_id, median(unit_price) AS price FROM order_lines
+                           GROUP BY product_id),
+                costs AS (SELECT product_id, min(unit_cost) AS unit_cost FROM sku_suppliers
+                          GROUP BY product_id),
+                stock AS (SELECT product_id, sum(on_hand) AS on_hand
+                          FROM (SELECT product_id, on_hand, snapshot_at,
+                                       max(snapshot_at) OVER (PARTITION BY product_id) AS newest
+                                FROM inventory_snapshots) AS snapshots
+                          WHERE snapshot_at = newest GROUP BY product_id)
+           SELECT p.product_id, coalesce(p.title, p.product_id) AS title, p.category,
+                  coalesce(p.price, prices.price) AS price,
+                  coalesce(p.unit_cost, costs.unit_cost) AS unit_cost, stock.on_hand
+           FROM products p
+           LEFT JOIN prices ON prices.product_id = p.product_id
+           LEFT JOIN costs ON costs.product_id = p.product_id
+           LEFT JOIN stock ON stock.product_id = p.product_id""").set_index("product_id")
 
 
 def train(wh: Warehouse, *, model: str = "EASE", params: dict | None = None,

@@ -24,6 +24,7 @@ import re
 import shutil
 import sys
 import tempfile
+import zoneinfo
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -111,17 +112,31 @@ def _spark_functions(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Div) and not node.args.get("typed"):
         return exp.Div(this=exp.cast(node.this, "DOUBLE"),
                        expression=exp.cast(node.expression, "DOUBLE"), typed=True)
+    # (a replacement's own children are not visited again: they are rewritten here)
+    # list[a:b] is 1-based and inclusive: Spark's slice takes a start and a length
+    if (isinstance(node, exp.Bracket) and len(node.expressions) == 1
+            and isinstance(node.expressions[0], exp.Slice)):
+        bounds = node.expressions[0]
+        values = node.this.transform(_spark_functions)
+        start = bounds.this.transform(_spark_functions) if bounds.this else exp.Literal.number(1)
+        end = (bounds.expression.transform(_spark_functions) if bounds.expression
+               else exp.func("size", values.copy()))
+        length = exp.Add(this=exp.Sub(this=end, expression=start.copy()),
+                         expression=exp.Literal.number(1))
+        return exp.func("slice", values, start, exp.func("greatest", length,
+                                                         exp.Literal.number(0)))
+    # epoch_us(t): microseconds since 1970, as a number
+    if isinstance(node, exp.Anonymous) and str(node.name).lower() == "epoch_us":
+        moment = node.expressions[0].transform(_spark_functions)
+        return exp.func("unix_micros", exp.cast(moment, "TIMESTAMP"))
     if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
         node.set("materialized", None)  # a planner hint Spark has no syntax for
         return node
-    # list(x ORDER BY k): collect_list keeps no order, so sort (k, x) pairs and keep x
-    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
-        order = node.this
-        key = order.expressions[0]
-        ascending = "false" if key.args.get("desc") else "true"
-        return sqlglot.parse_one(
-            f"sort_array(collect_list(named_struct('k', {key.this.sql('spark')}, "
-            f"'v', {order.this.sql('spark')})), {ascending}).v", read="spark")
+    # list(x ORDER BY k), with DISTINCT or FILTER: collect_list keeps no order (see below)
+    if isinstance(node, exp.Filter) and _is_ordered_list(node.this):
+        return _ordered_list(node.this, node.expression.this)
+    if _is_ordered_list(node):
+        return _ordered_list(node)
     # count(DISTINCT (a, b)): a row of values, NULLs included, as DuckDB counts it
     if isinstance(node, exp.Distinct) and len(node.expressions) == 1 and isinstance(
             node.expressions[0], exp.Tuple):
@@ -138,6 +153,34 @@ def _spark_functions(node: exp.Expression) -> exp.Expression:
             values = inner.expressions[0] if isinstance(inner, exp.Unnest) else inner.this
             return exp.func("array_contains", values, node.this)
     return node
+
+
+def _is_ordered_list(node: exp.Expression) -> bool:
+    return isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order)
+
+
+def _ordered_list(agg: exp.ArrayAgg, where: exp.Expression | None = None) -> exp.Expression:
+    """list(x ORDER BY k) as sorted (k, x) pairs, x kept; list(DISTINCT x ORDER BY x) as a
+    sorted set; a FILTER stays on the aggregate, where Spark wants it."""
+    def spark(e: exp.Expression) -> str:
+        return e.transform(_spark_functions).sql("spark")
+
+    order = agg.this
+    key = order.expressions[0]
+    ascending = "false" if key.args.get("desc") else "true"
+    value = order.this
+    only = f" FILTER (WHERE {spark(where)})" if where is not None else ""
+    if isinstance(value, exp.Distinct) and len(value.expressions) == 1:
+        value = value.expressions[0]
+        if value == key.this:
+            return sqlglot.parse_one(
+                f"sort_array(collect_set({spark(value)}){only}, {ascending})", read="spark")
+        return sqlglot.parse_one(  # distinct (k, x) pairs: a value under two keys stays twice
+            f"sort_array(collect_set(named_struct('k', {spark(key.this)}, 'v', "
+            f"{spark(value)})){only}, {ascending}).v", read="spark")
+    return sqlglot.parse_one(
+        f"sort_array(collect_list(named_struct('k', {spark(key.this)}, 'v', {spark(value)}))"
+        f"{only}, {ascending}).v", read="spark")
 
 
 def _cast_generators(node: exp.Expression) -> exp.Expression:
@@ -200,7 +243,7 @@ class Result:
 
     def fetchall(self) -> list[tuple]:
         if self._rows is None:
-            self._rows = [tuple(_python(v) for v in row) for row in self.frame.collect()]
+            self._rows = self._python_rows(self.frame.collect())
         return self._rows
 
     def fetchone(self):
@@ -208,7 +251,18 @@ class Result:
         return rows[0] if rows else None
 
     def fetchmany(self, size: int) -> list[tuple]:
-        return [tuple(_python(v) for v in row) for row in self.frame.limit(size).collect()]
+        return self._python_rows(self.frame.limit(size).collect())
+
+    def _python_rows(self, rows: list) -> list[tuple]:
+        """Rows as DuckDB gives them: decimals as floats, timestamps aware, in the session's
+        time zone (PySpark gives naive ones in the machine's local time)."""
+        from pyspark.sql.types import TimestampType
+
+        stamps = {i for i, f in enumerate(self.frame.schema.fields)
+                  if isinstance(f.dataType, TimestampType)}
+        zone = _zone(self.frame.sparkSession.conf.get("spark.sql.session.timeZone"))
+        return [tuple(v.astimezone(zone) if i in stamps and v is not None else _python(v)
+                      for i, v in enumerate(row)) for row in rows]
 
     def df(self):
         """As pandas, with DuckDB's types: decimals as floats, dates as ``datetime64[us]``,
@@ -236,6 +290,13 @@ class Result:
                 out.isetitem(i, pd.to_datetime(out.iloc[:, i], unit="us", utc=True)
                              .dt.tz_convert(zone).astype(f"datetime64[us, {zone}]"))
         return out
+
+
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
 
 
 def _python(value: Any) -> Any:
@@ -280,6 +341,19 @@ def _table_names() -> list[str]:
         return [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
             "AND NOT starts_with(table_name, '_') ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+
+
+def _schema_records():
+    """The migration records of the current schema, for a folder of tables (a data lake has
+    none of its own; its tables are read as the current schema's)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        migrations.migrate(con)
+        return con.execute("SELECT * FROM _migrations ORDER BY version").df()
     finally:
         con.close()
 
@@ -385,6 +459,7 @@ class SparkWarehouse(Warehouse):
             self._scratch = Path(tempfile.mkdtemp(prefix="shopkeeper-spark-"))
             try:
                 files = {t: [str(f)] for t, f in export_parquet(source, self._scratch).items()}
+                records = source.query_df("SELECT * FROM _migrations ORDER BY version")
                 self.timezone = timezone or source.timezone
             finally:
                 if isinstance(opened, Warehouse):  # in Parquet now: the file is let go
@@ -400,6 +475,7 @@ class SparkWarehouse(Warehouse):
                     f"{folder} holds none of the store's tables: expected files like "
                     "orders.parquet and order_lines.parquet, or folders of those names")
             self.timezone = timezone or DEFAULT_TIMEZONE
+            records = _schema_records()
         self.configured_timezone = self.timezone
         if overlay is not None:
             if self._scratch is None:
@@ -407,6 +483,8 @@ class SparkWarehouse(Warehouse):
             files.update({t: [str(f)] for t, f in export_parquet(
                 overlay[0], self._scratch / "overlay", overlay[1]).items()})
         self._register(files)
+        # not a file: Spark takes files named _… for hidden ones
+        self.spark.createDataFrame(records).createOrReplaceTempView("_migrations")
         self._open = Connection(self.spark)
         self._open_read_only = True
         if not isinstance(source, Warehouse) and timezone is None and "store_settings" in files:
@@ -480,6 +558,11 @@ class SparkWarehouse(Warehouse):
 
     def has_table(self, name: str) -> bool:
         return bool(self.spark.catalog.tableExists(name))
+
+    def estimated_rows_sql(self, tables: Sequence[str]) -> str:
+        """Spark keeps no row estimate: the rows counted (the views are a fixed snapshot)."""
+        counts = " UNION ALL ".join(f'SELECT count(*) AS n FROM "{t}"' for t in tables)
+        return f"(SELECT coalesce(sum(n), 0) FROM ({counts}) AS counted)"
 
     def close(self) -> None:
         if self._closed:
