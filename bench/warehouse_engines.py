@@ -1,9 +1,10 @@
-"""The same store on DuckDB and on PostgreSQL: the copy, every metric by each dimension on both
-engines side by side with their ratio and a check that the answers are equal, ingestion, and
-20 writers with 50 readers on PostgreSQL at once.
+"""The same store on DuckDB and on PostgreSQL: the copy, the monthly finance report and every
+metric by each dimension on both engines side by side with their ratio and a check that the
+answers are equal, ingestion, and 20 writers with 50 readers on PostgreSQL at once.
 
     .venv/bin/python bench/warehouse_engines.py                  # the store `make demo` built
     .venv/bin/python bench/warehouse_engines.py --warehouse other.duckdb --postgres URL
+    .venv/bin/python bench/warehouse_engines.py --order-lines 1000000,10000000  # generated
 
 Without ``--postgres`` it starts a private PostgreSQL server (tests/postgres_server.py: Debian's
 PostgreSQL, fsync off, as in the tests) and creates a fresh database on it.
@@ -51,9 +52,14 @@ def main() -> int:
     parser.add_argument("--readers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0,
                         help="how long the writers and readers run")
+    parser.add_argument("--order-lines", default=None,
+                        help="comma-separated sizes: generated stores of about this many order "
+                        "lines (two years, seed 0) instead of the demo store; ingestion and "
+                        "concurrency are left out")
     args = parser.parse_args()
+    sizes = [int(float(n)) for n in args.order_lines.split(",")] if args.order_lines else []
     path = args.warehouse or load_settings().warehouse
-    if not Path(path).exists():
+    if not sizes and not Path(path).exists():
         print(f"no warehouse at {path}: run `make demo` first", file=sys.stderr)
         return 1
     with contextlib.ExitStack() as stack:
@@ -65,6 +71,52 @@ def main() -> int:
                 print(f"cannot start PostgreSQL: {reason}", file=sys.stderr)
                 return 1
             server = stack.enter_context(postgres_server.start())
+        if sizes:
+            for lines in sizes:
+                bench_store(generated_store(stack, lines), server, args.repeats)
+            return 0
+        bench_store(Path(path), server, args.repeats)
+        bench_ingest(server, stack)
+        bench_concurrency(server, stack, args.writers, args.readers, args.seconds)
+    return 0
+
+
+def generated_store(stack: contextlib.ExitStack, lines: int) -> Path:
+    """A DuckDB warehouse of a generated two-year store with about ``lines`` order lines."""
+    import tempfile
+
+    from shopkeeper.store import generate_store, ingest
+
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    started = time.perf_counter()
+    orders = max(1, round(lines / 2.83))  # the generator writes about 2.83 lines an order
+    generate_store(folder / "export", orders=orders, seed=0, fmt="parquet")
+    with Warehouse(folder / "w.duckdb") as wh:
+        ingest(wh, [folder / "export"])
+    print(f"\ngenerated and loaded {orders:,} orders in {time.perf_counter() - started:.0f} s")
+    return folder / "w.duckdb"
+
+
+def same_facts(a, b) -> bool:
+    """Two finance reports state the same facts (numbers to nine significant digits) and the
+    same narrative."""
+    import math
+
+    def close(x, y) -> bool:
+        if isinstance(x, int | float) and isinstance(y, int | float):
+            return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9) or (x != x and y != y)
+        return x == y
+
+    return (a.facts.keys() == b.facts.keys() and a.narrative.text == b.narrative.text
+            and all(close(a.facts[k].value, b.facts[k].value) for k in a.facts))
+
+
+def bench_store(path: Path, server: postgres_server.Server, repeats: int) -> None:
+    """The copy, the monthly finance report and every metric by each dimension, on both
+    engines; answers checked equal."""
+    from shopkeeper import finance
+
+    with contextlib.ExitStack() as stack:
         url = server.create_database("shopkeeper_bench")
         stack.callback(server.drop_database, url)
         duck = stack.enter_context(Warehouse(path, read_only=True))
@@ -77,22 +129,25 @@ def main() -> int:
               f"{len(copied)} tables)")
         print(f"copy DuckDB -> PostgreSQL: {copy_s:.1f} s "
               f"({sum(copied.values()) / copy_s:,.0f} rows/s)\n")
+        d_s, d_report = timed(lambda: finance.build_report(duck, "month"), repeats)
+        p_s, p_report = timed(lambda: finance.build_report(pg, "month"), repeats)
+        same = same_facts(d_report, p_report)
+        print(f"monthly finance report ({d_report.period.label}), median of {repeats}: "
+              f"DuckDB {d_s:.2f} s, PostgreSQL {p_s:.2f} s, {p_s / d_s:.1f}×, "
+              f"facts equal: {'yes' if same else 'NO'}\n")
         names = list(metrics.METRICS)
-        print(f"all {len(names)} metrics, median of {args.repeats}:")
+        print(f"all {len(names)} metrics, median of {repeats}:")
         print(f"{'by':<20} {'rows':>6} {'DuckDB s':>9} {'PostgreSQL s':>13} {'ratio':>7}  same")
         ratios = []
         for dims in DIMENSIONS:
-            d_s, d_res = timed(lambda: metrics.query(duck, names, by=dims), args.repeats)  # noqa: B023
-            p_s, p_res = timed(lambda: metrics.query(pg, names, by=dims), args.repeats)  # noqa: B023
+            d_s, d_res = timed(lambda: metrics.query(duck, names, by=dims), repeats)  # noqa: B023
+            p_s, p_res = timed(lambda: metrics.query(pg, names, by=dims), repeats)  # noqa: B023
             assert_same(d_res.df, p_res.df, str(dims))
             ratios.append(p_s / d_s)
             print(f"{' × '.join(dims) or 'total':<20} {len(d_res.df):>6} {d_s:>9.3f} "
                   f"{p_s:>13.3f} {p_s / d_s:>6.1f}×  yes")
         print(f"\nPostgreSQL / DuckDB, geometric mean: "
               f"{statistics.geometric_mean(ratios):.1f}×")
-        bench_ingest(server, stack)
-        bench_concurrency(server, stack, args.writers, args.readers, args.seconds)
-    return 0
 
 
 def bench_concurrency(server: postgres_server.Server, stack: contextlib.ExitStack,

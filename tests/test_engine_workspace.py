@@ -201,8 +201,9 @@ def a_day_of_work(s: Session) -> None:
            json={"period": "month", "weekday": 1, "hour": 7})
 
 
-async def every_tool(url: str, token: str, sku: str, log: dict[str, Any]) -> None:
-    """Every MCP tool once, as an agent with a write token would call them."""
+def tool_calls(sku: str) -> dict[str, dict]:
+    """Arguments for every MCP tool on a generated store (seed 3 or 5: the customer exists);
+    the approvals' ids come from the calls before them."""
     calls = {
         "ask": {"question": "上个月哪个国家的客单价最高？"},
         "metrics_query": {"metrics": ["net_revenue", "orders", "aov"], "by": ["month"],
@@ -223,6 +224,12 @@ async def every_tool(url: str, token: str, sku: str, log: dict[str, Any]) -> Non
         "approve_reply": {},
     }
     assert set(calls) == {spec.name for spec in mcp.TOOLS}  # a new tool must be called here
+    return calls
+
+
+async def every_tool(url: str, token: str, sku: str, log: dict[str, Any]) -> None:
+    """Every MCP tool once, as an agent with a write token would call them."""
+    calls = tool_calls(sku)
     async with http_client(url, token) as client:
         for name, args in calls.items():
             if name == "approve_draft":

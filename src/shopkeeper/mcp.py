@@ -240,7 +240,8 @@ def _run(ctx: Context, name: str, work: Callable[[store.Warehouse, Principal],
     except Exception:
         log.exception("tool %s failed", name)
         return _problem_result(500, "the tool failed; the server log has the details")
-    (body, line), withheld = _store_text_as_data([model.model_dump(mode="json"), text])
+    (body, line), withheld = llm_runtime.withhold_instructions(
+        [model.model_dump(mode="json"), text])
     if withheld:
         text = (f"{line} ({withheld} text field(s) from the store's data were withheld: they "
                 "address an AI assistant)")
@@ -248,96 +249,6 @@ def _run(ctx: Context, name: str, work: Callable[[store.Warehouse, Principal],
         text = line
     return CallToolResult(content=[TextContent(type="text", text=text)],
                           structured_content=body)
-
-
-_PIECE = 10  # a string this long or longer, found in a withheld text, is read in its context
-_CONTEXT = 100  # characters of the withheld text either side of it
-_PREFIX = 40  # a text holding this much of a withheld text's start (or all of a shorter
-# one) holds a copy of it
-_QUOTES = ("“”", '""', "「」", "‘’", "''")
-
-
-def _store_text_as_data(value: Any) -> tuple[Any, int]:
-    """``value`` with every string (and dict key) that addresses an AI assistant withheld
-    whole, and how many were. The results carry the store's own text (titles, reviews, names,
-    narratives quoting them) to a calling agent, which may obey what it reads: an instruction
-    planted in a review must reach it as a marker, not as words (issue 25).
-
-    A tool also passes on pieces of what it read: an aspect's example is one clause of a
-    review, a text line quotes the first 300 characters of a narrative. A piece can miss the
-    words that gave the whole away and keep the instruction. So a string that a withheld text
-    quotes (a review summary's examples) is withheld with it; one found in it unquoted is
-    read again with the text around it there (``_CONTEXT`` characters either side) and
-    withheld if that addresses the assistant; and a string that holds the start of a withheld
-    text (its first ``_PREFIX`` characters: a shortened copy) is withheld too. Give the
-    structured content and the text line together (a list) so that each is read against the
-    other."""
-    flagged: list[str] = []
-
-    def find(v: Any) -> None:
-        if isinstance(v, str):
-            if _addresses_assistant(v):
-                flagged.append(v)
-        elif isinstance(v, dict):
-            for k, x in v.items():
-                find(k)
-                find(x)
-        elif isinstance(v, list):
-            for x in v:
-                find(x)
-
-    find(value)
-    whole = set(flagged)
-    count = 0
-
-    def guard(v: Any) -> Any:
-        nonlocal count
-        if isinstance(v, dict):
-            out = {}
-            for k, x in v.items():
-                key = guard(k) if isinstance(k, str) else k
-                if key in out:  # two withheld keys: keep both values apart
-                    key = f"{key} {len(out)}"
-                out[key] = guard(x)
-            return out
-        if isinstance(v, list):
-            return [guard(x) for x in v]
-        if not isinstance(v, str):
-            return v
-        if v in llm_runtime.WITHHELD.values():
-            return v
-        if v in whole or _piece_of(v, flagged):
-            count += 1
-            return llm_runtime.WITHHELD["en"]
-        return llm_runtime.as_data(v)
-
-    return guard(value), count
-
-
-def _addresses_assistant(text: str) -> bool:
-    withheld = llm_runtime.WITHHELD.values()
-    return text not in withheld and llm_runtime.as_data(text) in withheld
-
-
-def _piece_of(text: str, flagged: list[str]) -> bool:
-    """Whether ``text`` is a piece of a withheld text that, read in its place there, addresses
-    the assistant, or holds a shortened copy of a withheld text."""
-    piece = text.strip()
-    for whole in flagged:
-        start = whole.strip()[:_PREFIX]  # a short withheld text counts whole
-        if len(start) >= _PIECE and start in text:
-            return True
-        if len(piece) < _PIECE:
-            continue
-        if any(q[0] + piece + q[1] in whole for q in _QUOTES):  # quoted by it: its evidence
-            return True
-        at = whole.find(piece)
-        while at >= 0:
-            context = whole[max(0, at - _CONTEXT):at + len(piece) + _CONTEXT]
-            if _addresses_assistant(context):
-                return True
-            at = whole.find(piece, at + 1)
-    return False
 
 
 async def _problem_errors(ctx: Any, call_next: Any) -> Any:

@@ -9,7 +9,7 @@ The consumer of a tool result is the calling agent, which may obey what it reads
 words are still in what the agent read (the text content and the structured content), since an
 agent that read them could do what the payload asks. Target: 0 fired, per tool and per corpus.
 
-Controls, so the tests can fail: with the guard switched off (``mcp._store_text_as_data``
+Controls, so the tests can fail: with the guard switched off (``llm.withhold_instructions``
 passing everything through) the payloads do reach the agent; with clean data nothing is
 withheld and the real titles, names and reviews are in the results.
 """
@@ -28,7 +28,8 @@ from typing import Any
 
 import pytest
 
-from shopkeeper import content, mcp, reviews, service, store
+from shopkeeper import content, reviews, service, store
+from shopkeeper import llm as llm_runtime
 from shopkeeper.llm.untrusted import WITHHELD
 from tests.robustness.injection import (
     HELD_OUT,
@@ -182,7 +183,7 @@ def _pass_through(value: Any) -> tuple[Any, int]:
 def guard_off() -> Iterator[None]:
     """The guard switched off: every tool result goes to the agent as the tool made it."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mcp, "_store_text_as_data", _pass_through)
+        patch.setattr(llm_runtime, "withhold_instructions", _pass_through)
         yield
 
 
@@ -373,12 +374,12 @@ def test_the_guard_reads_keys_pieces_and_shortened_copies():
             "summary": f"Customers praise: light (e.g. “{example}”). {attack}",
             "examples": [example], "narrative": narrative, "label": "Net revenue"}
     line = "2024-03: " + narrative[:60]
-    (guarded, guarded_line), n = mcp._store_text_as_data([body, line])
+    (guarded, guarded_line), n = llm_runtime.withhold_instructions([body, line])
     marker = WITHHELD["en"]
     assert guarded["rows"] == [{marker: 3, "title": "Oak lamp"}]
     assert guarded["summary"] == marker and guarded["examples"] == [marker]
     assert guarded["narrative"] == marker and guarded_line == marker
     assert guarded["label"] == "Net revenue"
     assert n == 5
-    assert mcp._store_text_as_data(["Oak lamp", {"title": "Oak lamp"}]) == (
+    assert llm_runtime.withhold_instructions(["Oak lamp", {"title": "Oak lamp"}]) == (
         ["Oak lamp", {"title": "Oak lamp"}], 0)

@@ -158,6 +158,7 @@ def cash_view(outlook: pd.DataFrame, purchases: pd.DataFrame) -> pd.DataFrame:
     if revenue.empty:
         return revenue.assign(purchases=pd.Series(dtype=float), net=pd.Series(dtype=float))
     spend = purchases[["week", "purchases"]].copy()
+    spend["purchases"] = spend["purchases"].astype(float)  # none planned: an empty object column
     spend["week"] = spend["week"].clip(lower=revenue["week"].min())
     spend = spend.groupby("week", as_index=False)["purchases"].sum()
     out = revenue.merge(spend, on="week", how="left").fillna({"purchases": 0.0})

@@ -18,11 +18,11 @@ from shopkeeper.llm.providers import (
     default_model_path,
 )
 from shopkeeper.llm.runtime import LLM, Completion, get_llm, parse_json
-from shopkeeper.llm.untrusted import WITHHELD, as_data
+from shopkeeper.llm.untrusted import WITHHELD, as_data, withhold_instructions
 
 __all__ = [
     "LLM", "LLMHealth", "BuiltinProvider", "Completion", "Facts", "GroundingReport", "Journal",
     "LlamaCppProvider", "OpenAIProvider", "Prompt", "Provider", "Reply", "check_grounding",
     "WITHHELD", "as_data", "default_model_path", "get_llm", "health_check", "parse_json",
-    "render_prompt",
+    "render_prompt", "withhold_instructions",
 ]

@@ -390,13 +390,17 @@ def _sales_cte(q: MetricQuery, sql_used: str) -> tuple[str, list]:
         ctes.append(f"sales AS ({lines})")
         return ",\n".join(ctes), params
     # order-level discounts are spread over the order's lines by their share of its value; the
-    # lines are read once (a materialised CTE) for both the shares and the measures
+    # lines are read once (a materialised CTE) for both the shares and the measures. A share is
+    # a decimal to 1e-10, not a double: sums of millions of doubles drift by cents, differently
+    # on each engine and in each parallel run
+
     ctes.append(f"""sales_lines AS MATERIALIZED ({lines}),
 order_discounts AS (
     SELECT order_id, any_value(order_discount) / nullif(sum(line_gross), 0) AS rate
     FROM sales_lines WHERE coalesce(order_discount, 0) <> 0 GROUP BY order_id),
 sales AS (
-    SELECT s.*, coalesce(d.rate, 0) * s.line_gross AS order_discount_share
+    SELECT s.*, CAST(coalesce(d.rate, 0) * s.line_gross AS DECIMAL(38, 10))
+                AS order_discount_share
     FROM sales_lines s LEFT JOIN order_discounts d USING (order_id))""")
     return ",\n".join(ctes), params
 
