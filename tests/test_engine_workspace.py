@@ -50,7 +50,8 @@ RECENT = (date.today() - timedelta(days=2)).isoformat()  # the store's own dates
 _ID = r"[0-9a-f]{10,32}(?![0-9A-Za-z])"
 _RANDOM_ID = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])" + _ID  # bare, with a letter
                         + r"|(?<=[-_:])" + _ID  # after a prefix (cd-, u_, draft:), any
-                        + r'|(?<=_id": ")' + _ID)  # a JSON id field, any
+                        # a JSON id field, any: as JSON, inside a CSV cell, inside a string
+                        + r'|(?:(?<=_id": ")|(?<=_id"": "")|(?<=_id\\": \\"))' + _ID)
 _ID_VALUE = re.compile(r"([A-Za-z]+[-_])?" + _ID)
 _CLOCK = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 _SECRET = re.compile(r"\b(sk_|skr_)?[A-Za-z0-9_-]{40,}\b")
@@ -98,7 +99,11 @@ def differences(a: Any, b: Any, where: str = "") -> list[str]:
             return []
     elif a == b:
         return []
-    return [f"{where}: DuckDB {str(a)[:200]!r}, PostgreSQL {str(b)[:200]!r}"]
+    if isinstance(a, str) and isinstance(b, str) and "\n" in a:  # a download: the first line
+        lines = [(x, y) for x, y in zip(a.splitlines(), b.splitlines(), strict=False) if x != y]
+        a, b = lines[0] if lines else (f"{len(a.splitlines())} lines",
+                                         f"{len(b.splitlines())} lines")
+    return [f"{where}: DuckDB {str(a)[:300]!r}, PostgreSQL {str(b)[:300]!r}"]
 
 
 # -- the day of work -------------------------------------------------------------------------

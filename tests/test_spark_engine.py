@@ -75,6 +75,13 @@ def on_spark(spark):
      "EXPLODE(TRANSFORM(SEQUENCE("),
     ("SELECT arg_max(v, at) FROM t", "MAX_BY(v, at)"),
     ("SELECT x FROM t WHERE d <= CAST(? AS DATE)", "CAST('2024-01-31' AS DATE)"),
+    ("SELECT list(e ORDER BY d DESC)[1:3] FROM t",
+     "SLICE(SORT_ARRAY(COLLECT_LIST(STRUCT(d AS k, e AS v)), FALSE).v, 1, GREATEST(3 - 1 + 1, 0))"),
+    ("SELECT epoch_us(max(at)) FROM t", "UNIX_MICROS(CAST(MAX(at) AS TIMESTAMP))"),
+    ("SELECT list(DISTINCT s ORDER BY s) FILTER (WHERE s IS NOT NULL) FROM t",
+     "SORT_ARRAY(COLLECT_SET(s) FILTER(WHERE NOT s IS NULL))"),
+    ("SELECT list(x ORDER BY d) FILTER (WHERE y / 2 > 1) FROM t",
+     "COLLECT_LIST(STRUCT(d AS k, x AS v)) FILTER(WHERE CAST(y AS DOUBLE) / CAST(2 AS DOUBLE) > 1)"),
 ])
 def test_duckdb_sql_is_translated_for_spark(duckdb_sql, expected):
     from shopkeeper.store.spark import to_spark

@@ -68,7 +68,8 @@ def list_drafts(wh: Warehouse, *, status: str | None = None, product_id: str | N
     return wh.query_df(
         "SELECT draft_id, product_id, kind, lang, platform, method, grounded, coverage, "
         "json_array_length(compliance) AS compliance_flags, status, version, text, "
-        f"updated_at FROM content_drafts {where} ORDER BY updated_at DESC, product_id, kind, draft_id", params)
+        f"updated_at FROM content_drafts {where} "
+        "ORDER BY updated_at DESC, product_id, kind, draft_id", params)
 
 
 def draft_history(wh: Warehouse, draft_id: str) -> pd.DataFrame:

@@ -40,7 +40,8 @@ def pending_drafts(wh: Warehouse, limit: int = 5) -> PendingDrafts:
     rows = wh.query(
         "SELECT draft_id, product_id, kind, lang, platform, grounded, "
         "coalesce(json_array_length(compliance), 0), left(coalesce(text, ''), ?), updated_at "
-        "FROM content_drafts WHERE status = 'draft' ORDER BY updated_at, product_id, kind, draft_id LIMIT ?",
+        "FROM content_drafts WHERE status = 'draft' "
+        "ORDER BY updated_at, product_id, kind, draft_id LIMIT ?",
         [PREVIEW_CHARS, int(limit)])
     keys = ("draft_id", "product_id", "kind", "lang", "platform", "grounded",
             "compliance_flags", "text", "updated_at")

@@ -173,8 +173,8 @@ def find_drafts(wh: Warehouse, *, status: str | None = None, product_id: str | N
             params.append(value)
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
     total = int(wh.query(f"SELECT count(*){_FROM}{where}", params)[0][0])
-    rows = wh.query(f"{_SUMMARY}{_FROM}{where} ORDER BY d.updated_at DESC, d.product_id, d.kind, d.draft_id "
-                    "LIMIT ? OFFSET ?", [*params, int(limit), int(offset)])
+    rows = wh.query(f"{_SUMMARY}{_FROM}{where} ORDER BY d.updated_at DESC, d.product_id, "
+                    "d.kind, d.draft_id LIMIT ? OFFSET ?", [*params, int(limit), int(offset)])
     return [DraftSummary(**dict(zip(_SUMMARY_KEYS, r, strict=True))) for r in rows], total
 
 

@@ -393,7 +393,6 @@ def _sales_cte(q: MetricQuery, sql_used: str) -> tuple[str, list]:
     # lines are read once (a materialised CTE) for both the shares and the measures. A share is
     # a decimal to 1e-10, not a double: sums of millions of doubles drift by cents, differently
     # on each engine and in each parallel run
-
     ctes.append(f"""sales_lines AS MATERIALIZED ({lines}),
 order_discounts AS (
     SELECT order_id, any_value(order_discount) / nullif(sum(line_gross), 0) AS rate

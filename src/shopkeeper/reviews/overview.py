@@ -93,7 +93,8 @@ def pending_replies(wh: Warehouse, limit: int = 5) -> PendingReplies:
     count = int(wh.query("SELECT count(*) FROM review_replies WHERE status = 'draft'")[0][0])
     rows = wh.query(
         "SELECT reply_id, review_id, product_id, lang, aspect, text, created_at "
-        "FROM review_replies WHERE status = 'draft' ORDER BY created_at, review_id, reply_id LIMIT ?",
+        "FROM review_replies WHERE status = 'draft' "
+        "ORDER BY created_at, review_id, reply_id LIMIT ?",
         [int(limit)])
     keys = ("reply_id", "review_id", "product_id", "lang", "aspect", "text", "created_at")
     items = [PendingReply(**dict(zip(keys, r, strict=True))) for r in rows]

@@ -93,8 +93,10 @@ def list_replies(wh: Warehouse, *, status: str | None = None, product_id: str | 
             params.append(value)
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
     total = int(wh.query(f"SELECT count(*) FROM review_replies p{where}", params)[0][0])
+    # a batch shares its creation time: within it, the order it was drafted in (worst first)
     rows = wh.query(f"{_SELECT}{where} ORDER BY p.status = 'draft' DESC, p.created_at, "
-                    "r.rating NULLS LAST, r.created_at DESC, p.review_id, p.reply_id LIMIT ? OFFSET ?", [*params, int(limit), int(offset)])
+                    "r.rating NULLS LAST, r.created_at DESC, p.review_id, p.reply_id "
+                    "LIMIT ? OFFSET ?", [*params, int(limit), int(offset)])
     allowed = set(load_policy(wh).allowed)
     return [_item(r, allowed) for r in rows], total
 
