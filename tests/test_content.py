@@ -126,7 +126,9 @@ def test_review_workflow_history_and_export(warehouse, tmp_path):
     facts = parse_attributes(DENIM)
     options = CopyOptions(kinds=("title", "description"))
     ids = save_drafts(warehouse, facts, options, generate_copy(facts, options))
-    assert list_drafts(warehouse, status="draft")["draft_id"].tolist() == sorted(ids)
+    listed = list_drafts(warehouse, status="draft")  # saved together: by product, then kind
+    assert listed["draft_id"].tolist() == [ids[1], ids[0]]
+    assert listed["kind"].tolist() == ["description", "title"]
     set_status(warehouse, [ids[0]], "approved", actor="alice")
     with pytest.raises(ContentError, match="is approved; it cannot become approved"):
         set_status(warehouse, [ids[0]], "approved")
