@@ -8,7 +8,9 @@ Data per size: ``generate_store`` (seed 0) writes a synthetic store of ``--skus`
 intermittent and lumpy SKUs; weekly and yearly cycles, promotions, seasonal categories, launches
 and archivals; one supplier row per SKU with a lead time, 25% with a second supplier; one stock
 count per SKU). ``ingest(..., preset="canonical")`` loads it into a fresh warehouse. Generation
-and ingest run in a separate process and are timed apart, outside the measured span.
+and ingest run in a separate process and are timed apart, outside the measured span. A store of
+more than 100,000 SKUs is generated and loaded in parts of at most 100,000 (seeds 0, 1, …; the
+ids of part N prefixed ``SN-``), since the generator holds a whole store in memory.
 
 Measured per size, in a fresh child process (``--one N``) so that peak memory is per size:
 
@@ -112,29 +114,71 @@ class _TreeMemory:
 
 
 # -- data --------------------------------------------------------------------------------------
-def _generate_child(skus: int, orders: int, workdir: str, out: mp.Queue) -> None:
+# The generator holds a whole store in memory (about 0.45 GB per million order lines: 25 GB for
+# 200k SKUs at 100 orders each), so a bigger store is generated in parts of at most this many
+# SKUs, each in its own process with its own seed, and loaded part after part. Each part's ids
+# are prefixed so that parts never collide; the tables a store has once (categories, knowledge
+# documents) come from the first part.
+PART_SKUS = 100_000
+_PART_KEYS = ("product_id", "order_id", "customer_id", "refund_id", "review_id", "event_id",
+              "session_id", "supplier_id", "expense_id")
+_ONCE_PER_STORE = ("categories", "knowledge_documents")
+
+
+def _prefix_ids(folder: Path, prefix: str) -> None:
+    """Rewrite a generated part's ids with ``prefix`` (nulls stay null) and drop the tables the
+    first part already gave the store."""
+    import duckdb
+
+    for name in _ONCE_PER_STORE:
+        (folder / f"{name}.parquet").unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        for path in sorted(folder.glob("*.parquet")):
+            columns = [r[0] for r in con.execute(
+                "DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+            keys = [c for c in columns
+                    if c in _PART_KEYS or (c == "parent_id" and path.stem == "products")]
+            if not keys:
+                continue
+            replace = ", ".join(f"'{prefix}' || \"{c}\" AS \"{c}\"" for c in keys)
+            rewritten = path.with_suffix(".rewritten")
+            con.execute(f"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) "
+                        f"TO '{rewritten}' (FORMAT parquet)")
+            rewritten.replace(path)
+    finally:
+        con.close()
+
+
+def _generate_child(skus: int, orders: int, workdir: str, out: mp.Queue, part: int = 0) -> None:
+    import shutil
+
     from shopkeeper.store import Warehouse, ingest
     from shopkeeper.store.generate import generate_store
 
+    files = Path(workdir) / f"files-{part}"
     t0 = time.perf_counter()
-    counts = generate_store(Path(workdir) / "files", orders=orders, skus=skus, days=DAYS,
-                            seed=0, fmt="parquet")
+    counts = generate_store(files, orders=orders, skus=skus, days=DAYS, seed=part,
+                            fmt="parquet")
+    if part:
+        _prefix_ids(files, f"S{part}-")
     gen_s = time.perf_counter() - t0
     with Warehouse(Path(workdir) / "warehouse.duckdb") as wh:
         t0 = time.perf_counter()
-        report = ingest(wh, [Path(workdir) / "files"], preset="canonical", generated=True,
-                        source_label="generated:bench")
+        report = ingest(wh, [files], preset="canonical", generated=True,
+                        source_label=f"generated:bench part {part}")
         ingest_s = time.perf_counter() - t0
+    shutil.rmtree(files)
     out.put({"generate_s": gen_s, "ingest_s": ingest_s, "order_lines": counts["order_lines"],
              "sku_suppliers": counts["sku_suppliers"],
              "inventory_snapshots": counts["inventory_snapshots"],
              "quarantined": report.rows_quarantined, "peak_rss_mb": _peak_rss_mb()})
 
 
-def _make_data(skus: int, orders: int, workdir: str) -> dict:
+def _generate_part(skus: int, orders: int, workdir: str, part: int) -> dict:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_generate_child, args=(skus, orders, workdir, queue))
+    proc = ctx.Process(target=_generate_child, args=(skus, orders, workdir, queue, part))
     proc.start()
     while True:  # never wait forever on a child that died before answering
         try:
@@ -146,6 +190,20 @@ def _make_data(skus: int, orders: int, workdir: str) -> dict:
                     f"data generation failed with exit code {proc.exitcode}") from None
     proc.join()
     return result
+
+
+def _make_data(skus: int, orders: int, workdir: str) -> dict:
+    """A store of ``skus`` SKUs and ``orders`` orders in ``workdir/warehouse.duckdb``, in parts
+    of at most ``PART_SKUS`` SKUs; the parts' figures summed (peak memory: the largest)."""
+    parts = -(-skus // PART_SKUS)
+    total: dict = {"parts": parts}
+    for part in range(parts):
+        r = _generate_part(skus // parts + (part < skus % parts),
+                           orders // parts + (part < orders % parts), workdir, part)
+        for key, value in r.items():
+            total[key] = max(total.get(key, 0), value) if key == "peak_rss_mb" \
+                else total.get(key, 0) + value
+    return total
 
 
 # -- one size, in a child process --------------------------------------------------------------

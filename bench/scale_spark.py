@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scale_spark.py [--skus 10000,50000,100000,200000] [--quick]
                                           [--local-up-to 10000] [--orders-per-sku 100]
+                                          [--previous LOG ...]
 
 Data per size: the store of ``bench/forecast_scale.py`` (``generate_store``, seed 0, SKUs × 730
 days, 100 orders per SKU, Zipf-like popularity), generated and ingested outside the timed span.
@@ -20,11 +21,17 @@ proportional set size: the driver, Spark's JVM and its Python workers, or statsf
 pool); then Spark's overhead against the local path at each size both ran, and how Spark's time
 per series grows against the smallest size (target: linear within 15% from 10k to 200k SKUs).
 The last line is the figures as JSON.
+
+A run of every size takes hours on two cores, so sizes can be measured in separate runs: each
+``--previous LOG`` (the output of an earlier run, whose last line is its figures) adds that
+run's results for the sizes and engines this run does not measure, each with the day it was
+measured, to the table and the growth check.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -65,7 +72,8 @@ def run_one(skus: int, engine: str, orders_per_sku: int, data_dir: str) -> dict:
                     "tree_pss_mb": mem.peak_mb}
     series = int(len(run.result.choices))
     total = forecast_s + plan_s
-    return {"skus": skus, "engine": engine, "series": series,
+    return {"skus": skus, "engine": engine, "measured": dt.date.today().isoformat(),
+            "series": series,
             "partitions": run.params["partitions"],
             "forecast_s": forecast_s, "plan_s": plan_s, "total_s": total,
             "ms_per_series": 1000 * total / max(series, 1), "tree_pss_mb": mem.peak_mb,
@@ -98,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local-up-to", type=int, default=10_000,
                         help="run the single-machine path up to this size (default 10000)")
     parser.add_argument("--orders-per-sku", type=int, default=100)
+    parser.add_argument("--previous", action="append", default=[], metavar="LOG",
+                        help="an earlier run's output: its results join this run's")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -118,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="shopkeeper-spark-bench-") as data_dir:
             print(f"\n{skus:,} SKUs", flush=True)
             data = _make_data(skus, args.orders_per_sku * skus, data_dir)
-            print(f"  data: {data['order_lines']:,} order lines; generated in "
+            in_parts = f" in {data['parts']} parts" if data["parts"] > 1 else ""
+            print(f"  data: {data['order_lines']:,} order lines; generated{in_parts} in "
                   f"{data['generate_s']:.1f} s, ingested in {data['ingest_s']:.1f} s (not timed)",
                   flush=True)
             engines = ["spark", "local"] if skus <= args.local_up_to else ["spark"]
@@ -135,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"memory {r['tree_pss_mb']:,.0f} MB ({r['max_procs']} processes)",
                       flush=True)
 
-    ok = [r for r in results if "error" not in r]
+    failed = [r for r in results if "error" in r]
+    ok = _with_previous([r for r in results if "error" not in r], args.previous,
+                        args.orders_per_sku)
     print(f"\n{'skus':>8} {'engine':>6} {'series':>8} {'total_s':>8} {'ms/series':>9} "
-          f"{'peak_mb':>8} {'spark/local':>11}")
+          f"{'peak_mb':>8} {'spark/local':>11} {'measured':>10}")
     local = {r["skus"]: r for r in ok if r["engine"] == "local"}
     for r in ok:
         ratio = (f"{r['total_s'] / local[r['skus']]['total_s']:11.2f}"
@@ -146,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                             or abs(r["forecast_sum"] - local[r["skus"]]["forecast_sum"])
                             <= 1e-6 * max(1.0, abs(r["forecast_sum"])))
         print(f"{r['skus']:8,} {r['engine']:>6} {r['series']:8,} {r['total_s']:8.1f} "
-              f"{r['ms_per_series']:9.1f} {r['tree_pss_mb']:8,.0f} {ratio}")
+              f"{r['ms_per_series']:9.1f} {r['tree_pss_mb']:8,.0f} {ratio} "
+              f"{r.get('measured', '?'):>10}")
     spark = [r for r in ok if r["engine"] == "spark"]
     growth = None
     if len(spark) > 1:
@@ -168,8 +182,29 @@ def main(argv: list[str] | None = None) -> int:
     print("forecast totals equal on both engines" if not mismatched
           else f"forecast totals DIFFER at {mismatched}")
     print(json.dumps({"cpus": os.cpu_count(), "orders_per_sku": args.orders_per_sku,
-                      "linear_growth": growth, "results": results}))
-    return 1 if len(ok) < len(results) or mismatched else 0
+                      "linear_growth": growth, "results": ok + failed}))
+    return 1 if failed or mismatched else 0
+
+
+def _with_previous(results: list[dict], logs: list[str], orders_per_sku: int) -> list[dict]:
+    """``results`` and, for the sizes and engines they lack, the results of earlier runs (the
+    JSON last line of each log), in size order."""
+    have = {(r["skus"], r["engine"]) for r in results}
+    merged = list(results)
+    for log in logs:
+        lines = [line for line in Path(log).read_text().splitlines() if line.startswith("{")]
+        if not lines:
+            raise SystemExit(f"{log}: no figures (the JSON last line of a run) in it")
+        figures = json.loads(lines[-1])
+        written = dt.date.fromtimestamp(Path(log).stat().st_mtime).isoformat()
+        if figures.get("orders_per_sku") != orders_per_sku:
+            raise SystemExit(f"{log}: measured with {figures.get('orders_per_sku')} orders per "
+                             f"SKU, not {orders_per_sku}")
+        for r in figures["results"]:
+            if "error" not in r and (r["skus"], r["engine"]) not in have:
+                have.add((r["skus"], r["engine"]))
+                merged.append({"measured": written, **r})
+    return sorted(merged, key=lambda r: (r["skus"], r["engine"] != "spark"))
 
 
 if __name__ == "__main__":

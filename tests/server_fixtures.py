@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,3 +65,20 @@ def sign_in(client: TestClient, username: str) -> str:
     r = client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return r.json()["csrf_token"]
+
+
+def api_reads(client: TestClient, fill: dict[str, str]) -> list[str]:
+    """Every GET path of the API's OpenAPI document that needs no query parameter and whose
+    path parameters ``fill`` names, with those filled in."""
+    spec = client.get("/api/v1/openapi.json").json()
+    paths = []
+    for path, operations in spec["paths"].items():
+        get = operations.get("get")
+        names = re.findall(r"{(\w+)}", path)
+        if get is None or any(n not in fill for n in names) or any(
+                p.get("required") and p["in"] != "path" for p in get.get("parameters", [])):
+            continue
+        for name in names:
+            path = path.replace("{" + name + "}", fill[name])
+        paths.append(path)
+    return paths

@@ -34,7 +34,7 @@ from shopkeeper.api import create_app
 from shopkeeper.store import Warehouse, generate_store, ingest
 from shopkeeper.store.copy import copy_warehouse
 from tests import postgres_server
-from tests.server_fixtures import make_workspace
+from tests.server_fixtures import api_reads, make_workspace
 from tests.test_mcp import http_client, run, serving
 
 SERVER_MISSING = postgres_server.unavailable_reason()
@@ -251,17 +251,9 @@ async def every_tool(url: str, token: str, sku: str, log: dict[str, Any]) -> Non
 
 def every_read(s: Session) -> None:
     """Every GET of the API that needs no query parameter, ids filled from the store."""
-    spec = s.client.get("/api/v1/openapi.json").json()
     fill = {"customer_id": "C000001", "sku": "P00001-BLK", "product_id": "P00001-BLK",
             "plan_id": "latest"}
-    for path, operations in spec["paths"].items():
-        get = operations.get("get")
-        names = re.findall(r"{(\w+)}", path)
-        if get is None or any(n not in fill for n in names) or any(
-                p.get("required") and p["in"] != "path" for p in get.get("parameters", [])):
-            continue
-        for name in names:
-            path = path.replace("{" + name + "}", fill[name])
+    for path in api_reads(s.client, fill):
         s.call(f"GET {path}", "GET", path)
 
 

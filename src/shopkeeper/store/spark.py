@@ -72,6 +72,12 @@ def spark_session(master: str | None = None):
         # instead of Spark's 200, and the loopback address without a warning about the host
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.config("spark.sql.shuffle.partitions", "8")
+        if "SPARK_DRIVER_MEMORY" not in os.environ:
+            # the driver is the whole local cluster and gathers every partition's results:
+            # Spark's 1 GB heap and 1 GB of results hold about 400k series
+            memory_gb = _local_driver_memory_gb()
+            builder = (builder.config("spark.driver.memory", f"{memory_gb}g")
+                       .config("spark.driver.maxResultSize", f"{memory_gb // 2}g"))
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     log_config = Path(__file__).with_name("spark-log4j2.properties")
     builder = builder.config("spark.driver.extraJavaOptions",
@@ -81,6 +87,15 @@ def spark_session(master: str | None = None):
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _local_driver_memory_gb() -> int:
+    """A local session's heap: a quarter of the machine's memory, from 2 to 8 GB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (OSError, ValueError):
+        return 2
+    return max(2, min(8, total // 4 // 2**30))
 
 
 # -- DuckDB SQL as Spark SQL ----------------------------------------------------------------
@@ -330,32 +345,33 @@ class Connection:
 
 
 # -- where the tables come from -------------------------------------------------------------
-def _table_names() -> list[str]:
-    """Every table of the current schema (a fresh in-memory warehouse's catalog), less the
-    internal ones (``_migrations``): Spark takes files named ``_…`` for hidden ones."""
+@functools.cache
+def _current_schema() -> tuple[tuple[str, ...], Any]:
+    """The current schema, from a fresh in-memory warehouse migrated once per process: its
+    tables, less the internal ones (``_migrations``: Spark takes files named ``_…`` for hidden
+    ones), and its migration records."""
     import duckdb
 
     con = duckdb.connect()
     try:
         migrations.migrate(con)
-        return [r[0] for r in con.execute(
+        tables = tuple(r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND NOT starts_with(table_name, '_') ORDER BY 1").fetchall()]
+            "AND NOT starts_with(table_name, '_') ORDER BY 1").fetchall())
+        return tables, con.execute("SELECT * FROM _migrations ORDER BY version").df()
     finally:
         con.close()
+
+
+def _table_names() -> list[str]:
+    """Every table of the current schema, less the internal ones."""
+    return list(_current_schema()[0])
 
 
 def _schema_records():
     """The migration records of the current schema, for a folder of tables (a data lake has
     none of its own; its tables are read as the current schema's)."""
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        migrations.migrate(con)
-        return con.execute("SELECT * FROM _migrations ORDER BY version").df()
-    finally:
-        con.close()
+    return _current_schema()[1].copy()
 
 
 def export_parquet(warehouse: Warehouse, folder: Path,
@@ -453,6 +469,7 @@ class SparkWarehouse(Warehouse):
         self.memory_limit, self.threads, self.lock_timeout = None, 0, 0.0
         self._closed = False
         self._scratch: Path | None = None
+        self._row_counts: dict[tuple[str, ...], int] = {}
         self.source = source
         if isinstance(source, Warehouse):
             self.path = f"spark:{source.path}"
@@ -560,9 +577,14 @@ class SparkWarehouse(Warehouse):
         return bool(self.spark.catalog.tableExists(name))
 
     def estimated_rows_sql(self, tables: Sequence[str]) -> str:
-        """Spark keeps no row estimate: the rows counted (the views are a fixed snapshot)."""
-        counts = " UNION ALL ".join(f'SELECT count(*) AS n FROM "{t}"' for t in tables)
-        return f"(SELECT coalesce(sum(n), 0) FROM ({counts}) AS counted)"
+        """The rows of ``tables``, counted once per open: the views are a fixed snapshot, and
+        Spark keeps no row estimate to read instead."""
+        key = tuple(tables)
+        if key not in self._row_counts:
+            counts = " UNION ALL ".join(f'SELECT count(*) AS n FROM "{t}"' for t in key)
+            self._row_counts[key] = int(self._con.execute(
+                f"SELECT coalesce(sum(n), 0) FROM ({counts}) AS counted").fetchone()[0])
+        return f"(SELECT {self._row_counts[key]})"
 
     def close(self) -> None:
         if self._closed:
