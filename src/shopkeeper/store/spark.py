@@ -93,7 +93,7 @@ def _local_driver_memory_gb() -> int:
     """A local session's heap: a quarter of the machine's memory, from 2 to 8 GB."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (OSError, ValueError):
+    except (AttributeError, OSError, ValueError):  # no sysconf (Windows) or no such name
         return 2
     return max(2, min(8, total // 4 // 2**30))
 
