@@ -5,7 +5,8 @@
                                           [--previous LOG ...]
 
 Data per size: the store of ``bench/forecast_scale.py`` (``generate_store``, seed 0, SKUs × 730
-days, 100 orders per SKU, Zipf-like popularity), generated and ingested outside the timed span.
+days, 100 orders per SKU, Zipf-like popularity; past 100k SKUs in parts of 100k, seeds 0, 1, …),
+generated and ingested outside the timed span.
 
 Measured per size and engine, each in a fresh child process (so peak memory is per run):
 
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sizes = [1000, 2000] if args.quick else sorted({int(s) for s in args.skus.split(",")})
+    earlier = _earlier_results(args.previous, args.orders_per_sku)  # read first: fail fast
     print(f"forecast + plan on Spark local[2] and on one machine: SKUs "
           f"{', '.join(f'{s:,}' for s in sizes)} × {DAYS} days, {args.orders_per_sku} orders per "
           f"SKU, horizon {HORIZON}; {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -147,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
 
     failed = [r for r in results if "error" in r]
-    ok = _with_previous([r for r in results if "error" not in r], args.previous,
-                        args.orders_per_sku)
+    ok = [r for r in results if "error" not in r]
+    have = {(r["skus"], r["engine"]) for r in ok}
+    ok = sorted(ok + [r for r in earlier if (r["skus"], r["engine"]) not in have],
+                key=lambda r: (r["skus"], r["engine"] != "spark"))
     print(f"\n{'skus':>8} {'engine':>6} {'series':>8} {'total_s':>8} {'ms/series':>9} "
           f"{'peak_mb':>8} {'spark/local':>11} {'measured':>10}")
     local = {r["skus"]: r for r in ok if r["engine"] == "local"}
@@ -186,25 +190,27 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed or mismatched else 0
 
 
-def _with_previous(results: list[dict], logs: list[str], orders_per_sku: int) -> list[dict]:
-    """``results`` and, for the sizes and engines they lack, the results of earlier runs (the
-    JSON last line of each log), in size order."""
-    have = {(r["skus"], r["engine"]) for r in results}
-    merged = list(results)
+def _earlier_results(logs: list[str], orders_per_sku: int) -> list[dict]:
+    """The results of earlier runs (the JSON last line of each log), each with the day it was
+    measured; a size and engine in two logs counts once, from the first."""
+    found: dict[tuple[int, str], dict] = {}
     for log in logs:
-        lines = [line for line in Path(log).read_text().splitlines() if line.startswith("{")]
+        try:
+            text = Path(log).read_text()
+        except OSError as exc:
+            raise SystemExit(f"{log}: {exc.strerror}") from None
+        lines = [line for line in text.splitlines() if line.startswith("{")]
         if not lines:
             raise SystemExit(f"{log}: no figures (the JSON last line of a run) in it")
         figures = json.loads(lines[-1])
-        written = dt.date.fromtimestamp(Path(log).stat().st_mtime).isoformat()
         if figures.get("orders_per_sku") != orders_per_sku:
             raise SystemExit(f"{log}: measured with {figures.get('orders_per_sku')} orders per "
                              f"SKU, not {orders_per_sku}")
+        written = dt.date.fromtimestamp(Path(log).stat().st_mtime).isoformat()
         for r in figures["results"]:
-            if "error" not in r and (r["skus"], r["engine"]) not in have:
-                have.add((r["skus"], r["engine"]))
-                merged.append({"measured": written, **r})
-    return sorted(merged, key=lambda r: (r["skus"], r["engine"] != "spark"))
+            if "error" not in r:
+                found.setdefault((r["skus"], r["engine"]), {"measured": written, **r})
+    return list(found.values())
 
 
 if __name__ == "__main__":
