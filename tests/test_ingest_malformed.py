@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -152,6 +153,38 @@ def test_malformed_row_in_the_middle_keeps_later_row_numbers_exact(warehouse, ma
     assert [(r, c) for r, c, *_ in quarantine(warehouse)] == [(3, None), (5, "Qty")]
     assert warehouse.query("SELECT order_id, _source_row FROM order_lines ORDER BY 1") == [
         ("A1", 2), ("A3", 4)]
+
+
+def test_every_quarantined_row_keeps_its_source_row_and_number(warehouse, mapping, tmp_path):
+    """A UTF-8 file is typed as it is read (no staged copy): a row rejected while typing, a
+    duplicate found after it and a row the parser could not read each keep their own row."""
+    lines = ["A1,1,S1,,1,9.9,2024-01-05 10:00,u1,",
+             "A2,1,S1,,-2,9.9,2024-01-05 10:00,u2,",  # rejected while typing
+             "A3,1,S1,,1,9.9,2024-01-05 10:00,u3,,extra,extra",  # the parser's reject
+             "A4,1,S4,,1,9.9,2024-01-05 10:00,u4,",
+             "A1,1,S9,,3,9.9,2024-01-05 10:00,u1,"]  # a duplicate key, found after typing
+    path = write(tmp_path, "mixed.csv", HEADER + "\n".join(lines) + "\n")
+    report = ingest(warehouse, [path], mapping=mapping)
+    assert balanced(report) and (report.rows_loaded, report.rows_quarantined) == (2, 3)
+    raw = dict(warehouse.query("SELECT source_row, raw FROM quarantine"))
+    assert sorted(raw) == [3, 4, 6]
+    assert json.loads(raw[3])["Qty"] == "-2" and json.loads(raw[3])["Order No"] == "A2"
+    assert "extra" in raw[4]
+    assert json.loads(raw[6])["SKU"] == "S9" and json.loads(raw[6])["Customer"] == "u1"
+    assert warehouse.query("SELECT order_id, _source_row FROM order_lines ORDER BY 2") == [
+        ("A1", 2), ("A4", 5)]
+
+
+def test_a_file_that_stops_being_utf8_after_its_start_is_transcoded(warehouse, mapping, tmp_path):
+    filler = "".join(f"B{i},1,S1,,1,9.9,2024-01-05 10:00,u{i},\n" for i in range(3000))
+    text = HEADER + filler + "C1,1,S2,杯子,1,9.9,2024-01-05 10:00,u1,\n"
+    path = write(tmp_path, "late_gbk.csv", text, encoding="gb18030")
+    assert len(filler.encode()) > 1 << 16  # the start that is read as UTF-8
+    report = ingest(warehouse, [path], mapping=mapping)
+    assert report.files[0].encoding == "gb18030"
+    assert (report.rows_read, report.rows_loaded) == (3001, 3001)
+    assert warehouse.query("SELECT title, _source_row FROM order_lines WHERE order_id = 'C1'") \
+        == [("杯子", 3002)]
 
 
 def test_gbk_file_is_detected_and_wrong_declared_encoding_is_a_clear_error(warehouse, mapping, tmp_path):

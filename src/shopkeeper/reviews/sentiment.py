@@ -513,7 +513,7 @@ class SentimentModel:
                 ask_prior: float | str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """P(positive) (prior applied) and a mask of the texts with no n-grams. ``ask_prior``:
         the store's positive rate the accurate mode's margin is measured at, when it is not
-        ``prior`` (``None``: estimated from these texts)."""
+        ``prior``."""
         z = self.decision_function(texts)
         blank = z == 0.0
         p = 1.0 / (1.0 + np.exp(-z))
@@ -552,17 +552,9 @@ class SentimentModel:
             margin = np.abs(z)
         else:
             p = 1.0 / (1.0 + np.exp(-z))  # calibrated: Platt is folded into the coefficients
-            target = self._fast_prior(p[~blank], dec, prior)
+            target = self._resolve_prior(p[~blank], prior, dec)
             margin = np.abs(dec.shift(z, target) - dec.threshold(target))
         return (margin < self.escalate) & ~blank
-
-    @staticmethod
-    def _fast_prior(p: np.ndarray, dec: Decision, prior: float | str | None) -> float:
-        """The store's positive rate for the n-gram model's threshold: ``prior`` when it is a
-        number, else estimated by EM from ``p`` (the training prior for too few texts)."""
-        if prior is not None and not isinstance(prior, str):
-            return float(prior)
-        return dec.prior if len(p) < dec.min_em else estimate_prior(p, dec.prior)
 
     @property
     def _active_decision(self) -> Decision | None:
@@ -571,9 +563,15 @@ class SentimentModel:
             return self.accurate_decision
         return self.decision
 
-    def _resolve_prior(self, p: np.ndarray, prior: float | str) -> float:
-        dec = self._active_decision
+    def _resolve_prior(self, p: np.ndarray, prior: float | str | None,
+                       decision: Decision | None = None) -> float:
+        """The store's positive rate for ``decision`` (default: the active one): ``prior``
+        when it is a rate, its training prior for ``None``, or for ``"auto"`` estimated by EM
+        from ``p`` (the training prior for fewer than ``min_em`` texts)."""
+        dec = decision or self._active_decision
         assert dec is not None
+        if prior is None:
+            return dec.prior
         if prior == "auto":
             if len(p) < dec.min_em:
                 return dec.prior
@@ -633,7 +631,7 @@ class SentimentModel:
         dec = self._active_decision
         assert dec is not None
         p, blank = self._scores(texts, vectors, None, ask_prior=prior)
-        target = self._resolve_prior(p[~blank], dec.prior if prior is None else prior)
+        target = self._resolve_prior(p[~blank], prior)
         s = dec.shift(_logit(np.clip(p, 1e-12, 1 - 1e-12)), target)
         t = dec.threshold(target)
         out = np.where(s >= t, "positive", "negative").astype(object)

@@ -34,6 +34,7 @@ VALUE_CHARS = 200
 
 
 SOURCE_ALIAS = "_src"  # the staged file's rows, as one struct each
+RAW_ROW = "_src_row"
 WIDE_FILE_COLUMNS = 256
 
 
@@ -273,10 +274,14 @@ class _Compiler:
             reason_cases.append(f"WHEN {cond} THEN {reason}")
             column_cases.append(f"WHEN {cond} THEN {lit(label)}")
             value_cases.append(f"WHEN {cond} THEN {value or 'NULL'}")
+        # a file read by this very query (deferred) has no staged copy to show a rejected
+        # row from: the rejected rows keep their source row as JSON in _raw
+        source_row = [f"{SOURCE_ALIAS} AS {RAW_ROW}"] if self.staged.deferred else []
         inner = ",\n  ".join(
             [f"{self.staged.row_expr} AS _row"]
             + [f"{sql} AS {a}" for sql, a in self.exprs.items()]
             + [f"{sql} AS {a}" for sql, a in self.raws.items()]
+            + source_row
         )
         outer = ",\n  ".join(
             ["_row"]
@@ -284,8 +289,13 @@ class _Compiler:
             + [f"CASE {' '.join(reason_cases)} END AS _reason",
                f"CASE {' '.join(column_cases)} END AS _column",
                f"CASE {' '.join(value_cases)} END AS _value"]
+            + [RAW_ROW] * bool(source_row)
         )
-        sql = f"SELECT {outer}\nFROM (SELECT {inner}\nFROM {q(self.staged.table)} AS {SOURCE_ALIAS})"
+        source = self.staged.source_sql if self.staged.deferred else q(self.staged.table)
+        sql = f"SELECT {outer}\nFROM (SELECT {inner}\nFROM {source} AS {SOURCE_ALIAS})"
+        if source_row:
+            sql = (f"SELECT * EXCLUDE ({RAW_ROW}), CASE WHEN _reason IS NOT NULL "
+                   f"THEN to_json({RAW_ROW}) END AS _raw FROM ({sql})")
         return Compiled(sql, tables, self.offset_alias)
 
     def time_checks(self, in_alias: str, v: str, name: str,

@@ -319,20 +319,28 @@ def _load_file(
     header_names = set().union(*(m.known_names() for m in candidates))
     if progress:
         progress(f"reading {path.name}", None)
-    con.execute("RESET preserve_insertion_order")  # staging relies on file order for row numbers
-    staged = readers.stage(
-        con,
-        path,
-        name=name,
-        fmt=fmt,
-        encoding=options.encoding or (opts.encoding if opts else "auto"),
-        delimiter=opts.delimiter if opts else None,
-        sheet=opts.sheet if opts else None,
-        header_row=opts.header_row if opts else None,
-        header_names=header_names,
-        progress=progress,
-    )
+
+    def stage(**how) -> readers.StagedFile:
+        con.execute("RESET preserve_insertion_order")  # staging numbers rows in file order
+        return readers.stage(
+            con,
+            path,
+            name=name,
+            fmt=fmt,
+            encoding=options.encoding or (opts.encoding if opts else "auto"),
+            delimiter=opts.delimiter if opts else None,
+            sheet=opts.sheet if opts else None,
+            header_row=opts.header_row if opts else None,
+            header_names=header_names,
+            progress=progress,
+            **how,
+        )
+
+    # a UTF-8 CSV is read by the statement that types it, not copied first
+    staged = stage(defer=True)
     mapping, resolved = _choose(staged, candidates)
+    if staged.deferred and mapping.reads_file_order():
+        staged = stage()
     label = options.source_label
     source_file = f"{label}/{path.name}" if label else str(path.resolve())
     report = FileReport(str(path), mapping.name, encoding=staged.encoding, source_file=source_file)
@@ -355,14 +363,25 @@ def _load_file(
     con.execute(f"SET TimeZone = {lit(tz)}")
     compiled = compile_mapping(mapping, staged, resolved, options.default_currency)
     typed = f"{name}_typed"
+    was_deferred = staged.deferred
+    if was_deferred:
+        try:
+            staged = readers.read_into(con, staged, compiled.select_sql, typed,
+                                       f"reading {path.name}", progress)
+        except readers.NotUtf8:  # past its start the file is not UTF-8: transcode, then type
+            staged = stage(not_utf8=True)
+            report.encoding = staged.encoding
+            compiled = compile_mapping(mapping, staged, resolved, options.default_currency)
+            was_deferred = False
     # Rows carry their number in _row from here on, so DuckDB may reorder them freely.
     con.execute("SET preserve_insertion_order = false")
-    readers.execute(
-        con,
-        f"CREATE TEMP TABLE {q(typed)} AS {compiled.select_sql}",
-        f"checking {path.name}",
-        progress,
-    )
+    if not was_deferred:
+        readers.execute(
+            con,
+            f"CREATE TEMP TABLE {q(typed)} AS {compiled.select_sql}",
+            f"checking {path.name}",
+            progress,
+        )
     con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
     with readers.watching(con, f"checking duplicates in {path.name}", progress):
         _record_rejected_orders(con, typed, compiled, load_id, source_file)
@@ -379,15 +398,21 @@ def _load_file(
         _fault("error-after-insert")
 
     bad = con.execute(f"SELECT count(*) FROM {q(typed)} WHERE _reason IS NOT NULL").fetchone()[0]
-    if bad:
+    if bad and was_deferred:
+        # rows rejected while typing kept their source row; those flagged after it
+        # (duplicates) are shown from a staged copy of the file, made only for them
         con.execute(
             f"""INSERT INTO quarantine ({QUARANTINE_COLUMNS})
-        SELECT {lit(load_id)}, {lit(source_file)}, t._row, NULL, t._column, t._reason, t._value,
-               json_merge_patch(to_json(s), '{{"_row": null}}'), current_timestamp
-        FROM {q(typed)} t JOIN (SELECT {staged.row_expr} AS _row, {staged.source_columns_sql} FROM {q(name)}) s
-            USING (_row)
-        WHERE t._reason IS NOT NULL"""
+        SELECT {lit(load_id)}, {lit(source_file)}, _row, NULL, _column, _reason, _value, _raw,
+               current_timestamp
+        FROM {q(typed)} WHERE _reason IS NOT NULL AND _raw IS NOT NULL"""
         )
+        if con.execute(f"SELECT count(*) FROM {q(typed)} WHERE _reason IS NOT NULL "
+                       "AND _raw IS NULL").fetchone()[0]:
+            staged = stage()
+            _quarantine_from_source(con, typed, staged, load_id, source_file, "t._raw IS NULL")
+    elif bad:
+        _quarantine_from_source(con, typed, staged, load_id, source_file, "true")
     for rej in staged.rejects:
         con.execute(
             f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) VALUES "
@@ -415,6 +440,20 @@ def _load_file(
     return report
 
 
+def _quarantine_from_source(con, typed: str, staged: readers.StagedFile, load_id: str,
+                            source_file: str, where: str) -> None:
+    """Quarantine the typed table's rejected rows (``where`` narrows them), each with its row
+    as the staged file holds it."""
+    con.execute(
+        f"""INSERT INTO quarantine ({QUARANTINE_COLUMNS})
+    SELECT {lit(load_id)}, {lit(source_file)}, t._row, NULL, t._column, t._reason, t._value,
+           json_merge_patch(to_json(s), '{{"_row": null}}'), current_timestamp
+    FROM {q(typed)} t JOIN (SELECT {staged.row_expr} AS _row, {staged.source_columns_sql}
+                            FROM {q(staged.table)}) s USING (_row)
+    WHERE t._reason IS NOT NULL AND {where}"""
+    )
+
+
 def _drop(con, staged: readers.StagedFile) -> None:
     con.execute(f"DROP TABLE IF EXISTS {q(staged.table)}")
 
@@ -430,11 +469,7 @@ def _flag_duplicates(con, typed: str, compiled: Compiled) -> None:
             continue
         keys = _key_sql(ct)
         key_list = ", ".join(keys)
-        distinct = con.execute(
-            f"SELECT count(*) - count(DISTINCT ({key_list})) FROM {q(typed)} "
-            f"WHERE _reason IS NULL AND {ct.in_alias}"
-        ).fetchone()[0]
-        if not distinct:
+        if not _may_repeat(con, typed, key_list, ct.in_alias):
             continue
         dups = f"{typed}_dups"
         con.execute(
@@ -455,6 +490,15 @@ def _flag_duplicates(con, typed: str, compiled: Compiled) -> None:
                 WHERE {join} AND t._row <> d.first_row AND t._reason IS NULL AND t.{ct.in_alias}"""
             )
         con.execute(f"DROP TABLE {q(dups)}")
+
+
+def _may_repeat(con, typed: str, values: str, in_alias: str) -> bool:
+    """Whether two checked rows of ``in_alias`` may share ``values``: False proves they don't.
+    One 64-bit hash per row is counted, which is much cheaper than the values themselves on
+    a big file; a collision only sends the caller to its exact check."""
+    return con.execute(
+        f"SELECT count(*) > count(DISTINCT hash({values})) FROM {q(typed)} "
+        f"WHERE _reason IS NULL AND {in_alias}").fetchone()[0]
 
 
 def _write_table(con, typed: str, ct, load_id: str, source_file: str) -> int:
@@ -524,9 +568,7 @@ def _flag_repeated_lines(con, typed: str, compiled: Compiled) -> int:
         i = f"CASE WHEN {lid} IS NULL THEN {ct.lines.identity} ELSE hash({lid}) END"
         # a row repeats another only if both have the same order and line: when no pair does,
         # skip the windows below, which sort the whole file (most of a big load's time)
-        if not con.execute(
-                f"SELECT count(*) > count(DISTINCT ({g}, {i})) FROM {q(typed)} "
-                f"WHERE _reason IS NULL AND {ct.in_alias}").fetchone()[0]:
+        if not _may_repeat(con, typed, f"{g}, {i}", ct.in_alias):
             continue
         nth = ("CASE WHEN lid THEN 1 ELSE "
                "row_number() OVER (PARTITION BY g, i, lid, run ORDER BY _row) END")

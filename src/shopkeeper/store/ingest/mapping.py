@@ -269,6 +269,11 @@ class Mapping(BaseModel):
         missing = [c for c in self.required_columns() if c not in resolved]
         return resolved, missing
 
+    def reads_file_order(self) -> bool:
+        """Whether an expression reads the rows' order in the file (``rowid``), which only a
+        staged copy of the file has."""
+        return re.search(r"\browid\b", json.dumps(self.model_dump()), re.IGNORECASE) is not None
+
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
 

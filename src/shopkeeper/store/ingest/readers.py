@@ -4,6 +4,9 @@ Every reader produces a table of the file's own columns plus a way to know each 
 spreadsheet shows it (CSV and Excel: the header is row 1 unless it sits lower; Parquet and JSON
 lines: the record or line number). Rows the parser itself cannot read (a CSV line with too many
 fields, a broken JSON line) are returned as rejects so that nothing read is ever lost.
+
+A UTF-8 CSV may instead be staged deferred: only its header is read, and the first statement
+over it (``read_into``) reads the file itself, so a big file is not copied before it is typed.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import dataclasses
 import json
 import os
 import tempfile
@@ -58,6 +62,14 @@ class StagedFile:
     row_expr: str
     rejects: list[Reject] = field(default_factory=list)
     encoding: str | None = None
+    # set while the file is not read yet: the SQL that reads it, for the first statement over
+    # it (``read_into``), so a big file is parsed and typed in one pass instead of two
+    source_sql: str | None = None
+    first_row: int = 2  # the number of the first data row
+
+    @property
+    def deferred(self) -> bool:
+        return self.source_sql is not None
 
     @property
     def source_columns_sql(self) -> str:
@@ -135,12 +147,19 @@ def stage(
     header_row: int | None = None,
     header_names: set[str] | None = None,
     progress: ProgressFn | None = None,
+    defer: bool = False,
+    not_utf8: bool = False,
 ) -> StagedFile:
-    """Stage ``path`` as temp table ``name``. ``header_names`` helps find a header below a preamble."""
+    """Stage ``path`` as temp table ``name``. ``header_names`` helps find a header below a preamble.
+
+    With ``defer``, a CSV file whose start is UTF-8 is not read yet: the result's
+    ``source_sql`` reads it, and ``read_into`` runs the first statement over it. ``not_utf8``
+    skips the optimistic UTF-8 read of a file already found not to be UTF-8."""
     if path.stat().st_size == 0:
         raise EmptyFileError("the file is empty (0 bytes); export it again", path=path)
     if fmt == "csv":
-        return _stage_csv(con, path, name, encoding, delimiter, header_row, header_names or set(), progress)
+        return _stage_csv(con, path, name, encoding, delimiter, header_row, header_names or set(),
+                          progress, defer=defer, not_utf8=not_utf8)
     if fmt == "excel":
         return _stage_excel(con, path, name, sheet, header_row, header_names or set())
     if fmt == "parquet":
@@ -151,20 +170,21 @@ def stage(
 
 
 # -- CSV ------------------------------------------------------------------------------------
-class _NotUtf8(Exception):
+class NotUtf8(Exception):
     """The optimistic UTF-8 read met bytes that are not UTF-8."""
 
 
 _UTF8_NAMES = {"auto", "utf-8", "utf8", "utf-8-sig"}
 
 
-def _stage_csv(con, path, name, encoding, delimiter, header_row, header_names, progress) -> StagedFile:
-    if encoding.lower().replace("_", "-") in _UTF8_NAMES:
+def _stage_csv(con, path, name, encoding, delimiter, header_row, header_names, progress, *,
+               defer: bool = False, not_utf8: bool = False) -> StagedFile:
+    if encoding.lower().replace("_", "-") in _UTF8_NAMES and not not_utf8:
         # Most files are UTF-8: let DuckDB's reader find out, and only scan in Python if not.
         try:
             return _stage_utf8_csv(con, path, path, "utf-8", name, delimiter, header_row,
-                                   header_names, progress)
-        except _NotUtf8:
+                                   header_names, progress, defer=defer)
+        except NotUtf8:
             pass
     used_encoding, utf8_path, cleanup = _as_utf8(path, encoding, progress)
     try:
@@ -175,11 +195,11 @@ def _stage_csv(con, path, name, encoding, delimiter, header_row, header_names, p
 
 
 def _stage_utf8_csv(con, path, utf8_path, used_encoding, name, delimiter, header_row,
-                    header_names, progress) -> StagedFile:
+                    header_names, progress, *, defer: bool = False) -> StagedFile:
     try:
         head_lines = _head_lines(utf8_path)
     except UnicodeDecodeError:
-        raise _NotUtf8 from None
+        raise NotUtf8 from None
     if not any(line.strip() for line in head_lines):
         raise EmptyFileError("the file has no header row", path=path)
     delim = delimiter or _sniff_delimiter(head_lines)
@@ -188,42 +208,74 @@ def _stage_utf8_csv(con, path, utf8_path, used_encoding, name, delimiter, header
     if header_idx >= len(parsed):
         raise EmptyFileError(f"no header at row {header_idx + 1}", path=path)
     columns = _clean_header(parsed[header_idx])
-    rejects_table, rejects_scan = f"{name}_rejects", f"{name}_scans"
     col_types = "{" + ", ".join(f"'{_sql_str(c)}': 'VARCHAR'" for c in columns) + "}"
-    try:
-        execute(
-            con,
-            f"""
-            CREATE TEMP TABLE "{name}" AS SELECT * FROM read_csv(
+    source_sql = f"""read_csv(
                 '{_sql_str(str(utf8_path))}', columns = {col_types}, auto_detect = false,
                 header = false, skip = {header_idx + 1}, delim = '{_sql_str(delim)}',
                 quote = '"', escape = '"', store_rejects = true,
-                rejects_table = '{rejects_table}', rejects_scan = '{rejects_scan}',
+                rejects_table = '{name}_rejects', rejects_scan = '{name}_scans',
                 max_line_size = 16777216, encoding = 'utf-8'
-            )""",
-            f"reading {path.name}", progress,
-        )
-        found = con.execute(
-            f"SELECT line, first(error_message ORDER BY column_idx), first(csv_line), "
-            f"bool_or(error_type = 'INVALID UNICODE') "
-            f"FROM {rejects_table} GROUP BY line ORDER BY line"
-        ).fetchall()
-        con.execute(f"DROP TABLE IF EXISTS {rejects_table}")
-        con.execute(f"DROP TABLE IF EXISTS {rejects_scan}")
-        if any(bad_unicode for *_, bad_unicode in found):
-            con.execute(f'DROP TABLE "{name}"')
-            raise _NotUtf8
-        rejects = [Reject(int(line), f"malformed CSV row: {msg}", raw) for line, msg, raw, _ in found]
-        rows, base = _count_and_base(con, name)
-        first_data_row = header_idx + 2
-        row_expr = f"(rowid - {base} + {first_data_row})"
-        if rejects:
-            row_expr = _number_rows_around_rejects(con, name, base, first_data_row,
-                                                   [r.row for r in rejects])
+            )"""
+    staged = StagedFile(path, "csv", name, columns, dict.fromkeys(columns, "VARCHAR"), 0,
+                        "CAST(NULL AS BIGINT)", [], used_encoding, source_sql, header_idx + 2)
+    if defer:
+        return staged
+    with _reading_csv(path):
+        execute(con, f'CREATE TEMP TABLE "{name}" AS SELECT * FROM {source_sql}',
+                f"reading {path.name}", progress)
+        staged = _numbered(con, staged, name, add=True)
+    staged.source_sql = None
+    return staged
+
+
+def read_into(con: duckdb.DuckDBPyConnection, staged: StagedFile, select_sql: str, table: str,
+              label: str, progress: ProgressFn | None = None) -> StagedFile:
+    """Run ``select_sql``, a query over the deferred file (see ``stage``), into temp table
+    ``table`` in the file's order, and set its ``_row`` column to each row's number. Returns
+    the file as now read: its rows and the parser's rejects. Raises ``NotUtf8`` (and leaves
+    no table) when the file turns out not to be UTF-8 past its start."""
+    assert staged.deferred, "read_into needs a file staged with defer=True"
+    con.execute("SET preserve_insertion_order = true")
+    with _reading_csv(staged.path):
+        execute(con, f'CREATE TEMP TABLE "{table}" AS {select_sql}', label, progress)
+        with watching(con, label, progress):
+            return _numbered(con, staged, table, add=False)
+
+
+@contextlib.contextmanager
+def _reading_csv(path: Path) -> Iterator[None]:
+    try:
+        yield
     except duckdb.Error as exc:
-        raise UnreadableFileError(f"cannot read as CSV: {str(exc).splitlines()[0]}", path=path) from exc
-    return StagedFile(path, "csv", name, columns, dict.fromkeys(columns, "VARCHAR"), rows,
-                      row_expr, rejects, used_encoding)
+        raise UnreadableFileError(f"cannot read as CSV: {str(exc).splitlines()[0]}",
+                                  path=path) from exc
+
+
+def _numbered(con, staged: StagedFile, table: str, *, add: bool) -> StagedFile:
+    """Collect the parser's rejects of the read that filled ``table`` (in file order), and
+    number its rows: as ``row_expr`` where ``add``, else in its ``_row`` column."""
+    name = staged.table
+    found = con.execute(
+        f"SELECT line, first(error_message ORDER BY column_idx), first(csv_line), "
+        f"bool_or(error_type IN ('INVALID UNICODE', 'INVALID ENCODING')) "  # DuckDB 1 / 2
+        f"FROM {name}_rejects GROUP BY line ORDER BY line"
+    ).fetchall()
+    con.execute(f"DROP TABLE IF EXISTS {name}_rejects")
+    con.execute(f"DROP TABLE IF EXISTS {name}_scans")
+    if any(bad_unicode for *_, bad_unicode in found):
+        con.execute(f'DROP TABLE "{table}"')
+        raise NotUtf8
+    rejects = [Reject(int(line), f"malformed CSV row: {msg}", raw) for line, msg, raw, _ in found]
+    rows, base = _count_and_base(con, table)
+    first = staged.first_row
+    row_expr = f"(rowid - {base} + {first})"
+    if rejects:
+        row_expr = _number_rows_around_rejects(con, table, base, first,
+                                               [r.row for r in rejects], add=add)
+    elif not add:
+        con.execute(f'UPDATE "{table}" SET _row = {row_expr}')
+        row_expr = "_row"
+    return dataclasses.replace(staged, rows=rows, row_expr=row_expr, rejects=rejects)
 
 
 def _count_and_base(con, name: str) -> tuple[int, int]:
@@ -232,15 +284,18 @@ def _count_and_base(con, name: str) -> tuple[int, int]:
     return int(rows), int(base)
 
 
-def _number_rows_around_rejects(con, name: str, base: int, first: int, rejected: list[int]) -> str:
-    """Give each row its number when the parser skipped some: accepted rows fill the other slots."""
+def _number_rows_around_rejects(con, name: str, base: int, first: int, rejected: list[int], *,
+                                add: bool = True) -> str:
+    """Give each row its number when the parser skipped some: accepted rows fill the other slots.
+    The number is a new ``_row`` column, or where not ``add`` replaces the one there."""
     gaps = sorted(r - first - i for i, r in enumerate(sorted(rejected)))
     values = ", ".join(f"({g}, {i + 1})" for i, g in enumerate(gaps))
+    number = (f"s.rowid - {base} + {first} + (SELECT count(*) FROM (VALUES {values}) g(gap, n) "
+              f"WHERE g.gap <= s.rowid - {base})")
+    columns = f"s.*, {number} AS _row" if add else f"s.* REPLACE ({number} AS _row)"
     con.execute(
         f"""CREATE TEMP TABLE "{name}_numbered" AS
-        SELECT s.*, s.rowid - {base} + {first} + (
-            SELECT count(*) FROM (VALUES {values}) g(gap, n) WHERE g.gap <= s.rowid - {base}) AS _row
-        FROM "{name}" s ORDER BY s.rowid"""
+        SELECT {columns} FROM "{name}" s ORDER BY s.rowid"""
     )
     con.execute(f'DROP TABLE "{name}"')
     con.execute(f'ALTER TABLE "{name}_numbered" RENAME TO "{name}"')
