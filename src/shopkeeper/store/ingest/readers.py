@@ -223,9 +223,7 @@ def _stage_utf8_csv(con, path, utf8_path, used_encoding, name, delimiter, header
     with _reading_csv(path):
         execute(con, f'CREATE TEMP TABLE "{name}" AS SELECT * FROM {source_sql}',
                 f"reading {path.name}", progress)
-        staged = _numbered(con, staged, name, add=True)
-    staged.source_sql = None
-    return staged
+        return _numbered(con, staged, name, add=True)
 
 
 def read_into(con: duckdb.DuckDBPyConnection, staged: StagedFile, select_sql: str, table: str,
@@ -275,7 +273,8 @@ def _numbered(con, staged: StagedFile, table: str, *, add: bool) -> StagedFile:
     elif not add:
         con.execute(f'UPDATE "{table}" SET _row = {row_expr}')
         row_expr = "_row"
-    return dataclasses.replace(staged, rows=rows, row_expr=row_expr, rejects=rejects)
+    return dataclasses.replace(staged, rows=rows, row_expr=row_expr, rejects=rejects,
+                               source_sql=None)
 
 
 def _count_and_base(con, name: str) -> tuple[int, int]:
