@@ -253,6 +253,64 @@ def test_invalid_mapping_names_the_field(tmp_path):
         load_mapping(path)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])  # read in one pass, or staged first
+@pytest.mark.parametrize(("field", "error"), [
+    ("quantity = { expr = \"no_such_fn({Qty})\" }", "order_lines.quantity .*no_such_fn"),
+    ("quantity = { expr = \"({Qty} +* 2\" }", "order_lines.quantity .*syntax error"),
+    ("quantity = \"Qty\"\nunit_price = { expr = \"{Price} || nope\" }",
+     "order_lines.unit_price .*nope"),
+    ("quantity = { expr = \"CAST({SKU} AS INTEGER)\" }", "a field .*Conversion.*TRY_CAST"),
+])
+def test_a_mapping_expression_that_cannot_run_is_named_and_nothing_is_written(
+        warehouse, tmp_path, field, error, encoding):
+    path = tmp_path / "m.toml"
+    path.write_text(textwrap.dedent("""\
+        name = "erp"
+        [[tables]]
+        table = "order_lines"
+        [tables.fields]
+        order_id = "Order No"
+        line_number = "Line"
+        product_id = "SKU"
+        """) + field + ("\nunit_price = \"Price\"\n" if "unit_price" not in field else "\n"),
+        encoding="utf-8")
+    data = write(tmp_path, "o.csv", "Order No,Line,SKU,Qty,Price\nA1,1,S1,2,3.5\nA2,1,绿茶,1,4\n",
+                 encoding)
+    with pytest.raises(InvalidMappingError,
+                       match=rf"o.csv: mapping 'erp': the SQL of {error}") as caught:
+        ingest(warehouse, [data], mapping=load_mapping(path))
+    assert "cannot read as CSV" not in str(caught.value)
+    assert warehouse.query("SELECT count(*) FROM order_lines") == [(0,)]
+    assert warehouse.query("SELECT count(*) FROM load_files") == [(0,)]
+
+
+@pytest.mark.parametrize("expr", ["count(*) OVER (PARTITION BY {SKU})",
+                                  "rowid * 0 + 1"])
+def test_rows_keep_their_file_numbers_under_expressions_that_read_other_rows(
+        warehouse, tmp_path, expr):
+    path = tmp_path / "m.toml"
+    path.write_text(textwrap.dedent(f"""\
+        name = "erp"
+        [[tables]]
+        table = "order_lines"
+        [tables.fields]
+        order_id = "Order No"
+        line_number = "Line"
+        product_id = "SKU"
+        quantity = {{ expr = "{expr}" }}
+        unit_price = "Price"
+        """), encoding="utf-8")
+    rows = "".join(f"A{i},1,S{i % 7},1,{'x' if i % 997 == 0 else 2}\n" for i in range(1, 30_001))
+    data = write(tmp_path, "o.csv", "Order No,Line,SKU,Qty,Price\n" + rows)
+    ingest(warehouse, [data], mapping=load_mapping(path))
+    # the file's row n (header = row 1) holds order A{n - 1}
+    assert warehouse.query("SELECT count(*) FROM order_lines WHERE order_id <> "
+                           "'A' || (_source_row - 1)") == [(0,)]
+    assert warehouse.query("SELECT count(*) FROM order_lines") == [(30_000 - 30,)]
+    assert warehouse.query("SELECT count(*) FROM quarantine WHERE source_row % 997 <> 1 "
+                           "OR raw->>'Order No' <> 'A' || (source_row - 1)") == [(0,)]
+
+
 def test_yaml_mapping_works_like_toml(warehouse, tmp_path):
     path = tmp_path / "m.yaml"
     path.write_text(textwrap.dedent("""\

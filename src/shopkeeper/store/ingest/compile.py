@@ -8,7 +8,7 @@ vectorised pass rather than a Python loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shopkeeper.errors import InvalidMappingError
 from shopkeeper.store import schema
@@ -72,6 +72,9 @@ class Compiled:
     select_sql: str
     tables: list[CompiledTable]
     offset_alias: str | None = None  # the UTC offset written in orders.ordered_at, if any
+    # the mapping's own SQL (each expr, where and line id), as (what it is, the SQL over the
+    # source): where the query fails to bind, each is tried alone to name the one at fault
+    written: list[tuple[str, str]] = field(default_factory=list)
 
 
 class _Compiler:
@@ -82,6 +85,8 @@ class _Compiler:
         self.exprs: dict[str, str] = {}  # SQL -> alias, so shared values are computed once
         self.raws: dict[str, str] = {}
         self.offset_alias: str | None = None
+        self.written: list[tuple[str, str]] = []
+        self.table_name = ""
 
     def alias(self, sql: str, prefix: str = "v") -> str:
         pool = self.exprs if prefix == "v" else self.raws
@@ -113,7 +118,9 @@ class _Compiler:
                 )
             return self.text_of(*ref)
 
-        return PLACEHOLDER.sub(repl, sql)
+        sql = PLACEHOLDER.sub(repl, sql)
+        self.written.append((where, sql))
+        return sql
 
     def text_of(self, src: str, srctype: str) -> str:
         """A source value as trimmed text (NULL when blank), whatever its stored type."""
@@ -148,7 +155,8 @@ class _Compiler:
             text = self.text_of(*ref)
             typed_src = ref if ref[1] != "VARCHAR" else None
         else:
-            expr = self.substitute(spec.expr, column.name, optional=spec.optional)
+            expr = self.substitute(spec.expr, f"{self.table_name}.{column.name}",
+                                   optional=spec.optional)
             text = f"nullif(trim(CAST(({expr}) AS VARCHAR)), '')"
             typed_src = None
         if spec.map:
@@ -205,7 +213,8 @@ class _Compiler:
                     tm.needs_one_of and not any(c in self.resolved for c in tm.needs_one_of))):
                 continue  # an optional table whose columns this file lacks
             table = schema.get_table(tm.table)
-            where = (self.substitute(tm.where, f"tables[{i}].where",
+            self.table_name = tm.table
+            where = (self.substitute(tm.where, f"{tm.table}.where (tables[{i}])",
                                      optional=frozenset(tm.needs_one_of))
                      if tm.where else "true")
             in_alias = self.alias(f"coalesce(({where}), false)")
@@ -296,7 +305,7 @@ class _Compiler:
         if source_row:
             sql = (f"SELECT * EXCLUDE ({RAW_ROW}), CASE WHEN _reason IS NOT NULL "
                    f"THEN to_json({RAW_ROW}) END AS _raw FROM ({sql})")
-        return Compiled(sql, tables, self.offset_alias)
+        return Compiled(sql, tables, self.offset_alias, self.written)
 
     def time_checks(self, in_alias: str, v: str, name: str,
                     label: str) -> list[tuple[str, str, str | None, str]]:

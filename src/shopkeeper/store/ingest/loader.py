@@ -21,7 +21,7 @@ import os
 import signal
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,10 +29,10 @@ from pathlib import Path
 import duckdb
 
 from shopkeeper import __version__
-from shopkeeper.errors import SourceNotFound, UnknownPresetError
+from shopkeeper.errors import InvalidMappingError, SourceNotFound, UnknownPresetError
 from shopkeeper.store.ingest import presets as preset_registry
 from shopkeeper.store.ingest import readers
-from shopkeeper.store.ingest.compile import Compiled, compile_mapping, lit, q
+from shopkeeper.store.ingest.compile import SOURCE_ALIAS, Compiled, compile_mapping, lit, q
 from shopkeeper.store.ingest.mapping import Mapping
 from shopkeeper.store.timezone import record_timezone, zone_for_offset
 from shopkeeper.store.warehouse import Warehouse
@@ -135,11 +135,14 @@ def expand_sources(paths: Sequence[str | Path]) -> list[Path]:
     return files
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path, hashed: list[int] | None = None) -> str:
+    """The file's SHA-256; ``hashed[0]`` counts the bytes done, for a progress bar."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 22):
             h.update(chunk)
+            if hashed is not None:
+                hashed[0] += len(chunk)
     return h.hexdigest()
 
 
@@ -288,7 +291,11 @@ class _Background:
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
 
-    def result(self):
+    def result(self, waiting: Callable[[], None] | None = None):
+        """The value; while it is not ready, ``waiting()`` is called every 0.2 s."""
+        while waiting is not None and self._thread.is_alive():
+            waiting()
+            self._thread.join(0.2)
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -307,12 +314,47 @@ class _Options:
     progress: ProgressFn | None
 
 
+@contextlib.contextmanager
+def _mapping_sql(con: duckdb.DuckDBPyConnection, compiled: Compiled,
+                 staged: readers.StagedFile, mapping: Mapping) -> Iterator[None]:
+    """Turn DuckDB's refusal of a mapping's own SQL (an ``expr``, a ``where``) into an
+    ``InvalidMappingError`` naming the field at fault."""
+    try:
+        yield
+    except readers.SQL_ERRORS as exc:
+        culprit, reason, hint = "a field", str(exc).splitlines()[0], ""
+        if isinstance(exc, duckdb.ConversionException | duckdb.OutOfRangeException):
+            hint = "; an expression over values that may not convert needs TRY_CAST"
+        else:  # it failed to bind, which leaves the transaction usable: try each alone
+            culprit, reason = _unbindable(con, compiled, staged) or (culprit, reason)
+        raise InvalidMappingError(
+            f"mapping {mapping.name!r}: the SQL of {culprit} cannot run: {reason}{hint}",
+            path=staged.path) from exc
+
+
+def _unbindable(con: duckdb.DuckDBPyConnection, compiled: Compiled,
+                staged: readers.StagedFile) -> tuple[str, str] | None:
+    """The first of the mapping's own expressions that DuckDB cannot bind, and why."""
+    source = q(staged.table)
+    if staged.deferred:  # no table yet: an empty one with the file's columns and types
+        source = "(SELECT " + ", ".join(
+            f"CAST(NULL AS {staged.types.get(c, 'VARCHAR')}) AS {q(c)}"
+            for c in staged.columns) + " WHERE false)"
+    for what, sql in compiled.written:
+        try:
+            con.execute(f"SELECT ({sql}) FROM {source} AS {SOURCE_ALIAS} LIMIT 0")
+        except duckdb.Error as exc:
+            return what, str(exc).splitlines()[0]
+    return None
+
+
 def _load_file(
     warehouse: Warehouse, path: Path, name: str, load_id: str, options: _Options
 ) -> FileReport:
     candidates, progress = options.candidates, options.progress
     con = warehouse.connection
-    hashing = _Background(sha256_of, path)  # hashlib releases the GIL: overlap it with staging
+    hashed = [0]  # hashlib releases the GIL: overlap it with staging
+    hashing = _Background(sha256_of, path, hashed)
     single = candidates[0] if len(candidates) == 1 else None
     opts = single.source if single else None
     fmt = readers.detect_format(path, opts.format if opts else None)
@@ -345,7 +387,9 @@ def _load_file(
     source_file = f"{label}/{path.name}" if label else str(path.resolve())
     report = FileReport(str(path), mapping.name, encoding=staged.encoding, source_file=source_file)
     fingerprint = mapping.fingerprint()
-    digest = hashing.result()
+    size = max(path.stat().st_size, 1)
+    digest = hashing.result(progress and (
+        lambda: progress(f"fingerprinting {path.name}", min(hashed[0] / size, 1.0))))
     previous = con.execute(
         "SELECT load_id FROM load_files WHERE sha256 = ? AND mapping_sha256 = ? LIMIT 1",
         [digest, fingerprint],
@@ -366,8 +410,9 @@ def _load_file(
     was_deferred = staged.deferred
     if was_deferred:
         try:
-            staged = readers.read_into(con, staged, compiled.select_sql, typed,
-                                       f"reading {path.name}", progress)
+            with _mapping_sql(con, compiled, staged, mapping):
+                staged = readers.read_into(con, staged, compiled.select_sql, typed,
+                                           f"reading {path.name}", progress)
         except readers.NotUtf8:  # past its start the file is not UTF-8: transcode, then type
             staged = stage(not_utf8=True)
             report.encoding = staged.encoding
@@ -376,12 +421,13 @@ def _load_file(
     # Rows carry their number in _row from here on, so DuckDB may reorder them freely.
     con.execute("SET preserve_insertion_order = false")
     if not was_deferred:
-        readers.execute(
-            con,
-            f"CREATE TEMP TABLE {q(typed)} AS {compiled.select_sql}",
-            f"checking {path.name}",
-            progress,
-        )
+        with _mapping_sql(con, compiled, staged, mapping):
+            readers.execute(
+                con,
+                f"CREATE TEMP TABLE {q(typed)} AS {compiled.select_sql}",
+                f"checking {path.name}",
+                progress,
+            )
     con.execute(f"SET TimeZone = {lit(warehouse.timezone)}")
     with readers.watching(con, f"checking duplicates in {path.name}", progress):
         _record_rejected_orders(con, typed, compiled, load_id, source_file)

@@ -270,9 +270,11 @@ class Mapping(BaseModel):
         return resolved, missing
 
     def reads_file_order(self) -> bool:
-        """Whether an expression reads the rows' order in the file (``rowid``), which only a
-        staged copy of the file has."""
-        return re.search(r"\browid\b", json.dumps(self.model_dump()), re.IGNORECASE) is not None
+        """Whether an expression reads the rows' order in the file (``rowid``) or other rows
+        (a window function, ``OVER (…)``): only a staged copy of the file keeps each row's
+        number through such a query."""
+        return re.search(r"\browid\b|\bover\s*\(", json.dumps(self.model_dump()),
+                         re.IGNORECASE) is not None
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()

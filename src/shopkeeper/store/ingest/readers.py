@@ -234,16 +234,23 @@ def read_into(con: duckdb.DuckDBPyConnection, staged: StagedFile, select_sql: st
     no table) when the file turns out not to be UTF-8 past its start."""
     assert staged.deferred, "read_into needs a file staged with defer=True"
     con.execute("SET preserve_insertion_order = true")
-    with _reading_csv(staged.path):
-        execute(con, f'CREATE TEMP TABLE "{table}" AS {select_sql}', label, progress)
-        with watching(con, label, progress):
-            return _numbered(con, staged, table, add=False)
+    with _reading_csv(staged.path), watching(con, label, progress):
+        con.execute(f'CREATE TEMP TABLE "{table}" AS {select_sql}')
+        return _numbered(con, staged, table, add=False)
+
+
+# errors in the SQL itself (a mapping's expression), not in the file being read: the SQL
+# is wrong, or a value in it cannot convert
+SQL_ERRORS = (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException,
+              duckdb.ConversionException, duckdb.OutOfRangeException)
 
 
 @contextlib.contextmanager
 def _reading_csv(path: Path) -> Iterator[None]:
     try:
         yield
+    except SQL_ERRORS:
+        raise
     except duckdb.Error as exc:
         raise UnreadableFileError(f"cannot read as CSV: {str(exc).splitlines()[0]}",
                                   path=path) from exc
