@@ -189,6 +189,39 @@ assert BLACK_FRIDAY_2010[0].weekday() == 4 and HALLOWEEN[0].weekday() == 0
 assert SAME_DAY_LAST_WEEK[0] == YESTERDAY[0] - dt.timedelta(days=7)
 assert EASTER_WEEKEND[0].weekday() == 4 and AUGUST_BANK_HOLIDAY[0].weekday() == 0
 
+# periods that only batch 6 (q601..q660, split tune6) uses
+MTD_TO_YESTERDAY = (D("2011-12-01"), D("2011-12-08"))  # 这个月截至昨天 / this month up to yesterday
+NOV_1_8 = (D("2011-11-01"), D("2011-11-08"))          # 上个月这个时候 / this point last month
+JAN_FEB = (D("2011-01-01"), D("2011-02-28"))          # 今年头两个月 / January and February
+JAN_TO_NOV = (D("2011-01-01"), D("2011-11-30"))       # 今年前11个月 / the first eleven months
+QTD = (D("2011-10-01"), TODAY)                        # 这个季度到现在 / quarter to date
+SAME_POINT_LAST_QUARTER = (D("2011-07-01"), D("2011-09-09"))  # 上个季度同一时间点（7月1号到9月9号）
+L21 = (D("2011-11-19"), TODAY)                        # 近三周（21天）/ the last three weeks
+P21 = (D("2011-10-29"), D("2011-11-18"))              # the three weeks before that
+DEC_1_7 = (D("2011-12-01"), D("2011-12-07"))          # 12月第一周（1号到7号）
+NOV_1_7 = (D("2011-11-01"), D("2011-11-07"))          # 11月第一周（1号到7号）
+OCT_25_31 = (D("2011-10-25"), D("2011-10-31"))        # 10月最后一周（25号到31号）
+A_MONTH_AGO = day("2011-11-09")                       # 一个月前的今天 / a month ago today
+LAST_TUESDAY = day("2011-11-29")                      # 上周二 / Tuesday last week
+THIS_TUESDAY = day("2011-12-06")                      # 这周二 / this Tuesday
+FIRST_TRADING_DAY = day("2011-01-04")                 # 今年开门做生意的第一天 / first trading day
+ROYAL_WEDDING = day("2011-04-29")                     # 威廉王子大婚 / the royal wedding bank holiday
+SPRING_BANK_HOLIDAY = day("2011-05-30")               # 5月底银行假日 / the late May bank holiday
+BOXING_DAY_2010 = day("2010-12-26")                   # 去年节礼日 / Boxing Day last year
+# also: 上上个季度 / the quarter before last = Q2; 去年同月 = 2010-12 (the whole month);
+# 上个月的星期一 / 11月、10月的星期天: a weekday filter on the month
+
+assert QTD == Q4_TD and SAME_POINT_LAST_QUARTER[0] == Q3[0]
+assert SAME_POINT_LAST_QUARTER[1].day == TODAY.day and SAME_POINT_LAST_QUARTER[1].month == 9
+assert NOV_1_8[1] == MTD_TO_YESTERDAY[1].replace(month=11) and MTD_TO_YESTERDAY[1] == YESTERDAY[0]
+assert L21[1] - L21[0] == dt.timedelta(days=20) and P21[1] == L21[0] - dt.timedelta(days=1)
+assert P21[1] - P21[0] == dt.timedelta(days=20)
+assert A_MONTH_AGO[0] == (pd.Timestamp(TODAY) - pd.DateOffset(months=1)).date()
+assert LAST_TUESDAY[0].weekday() == THIS_TUESDAY[0].weekday() == 1
+assert LAST_WEEK[0] <= LAST_TUESDAY[0] <= LAST_WEEK[1] and THIS_WEEK[0] <= THIS_TUESDAY[0]
+assert FIRST_TRADING_DAY[0].weekday() == 1 and ROYAL_WEDDING[0].weekday() == 4
+assert SPRING_BANK_HOLIDAY[0].weekday() == 0 and BOXING_DAY_2010[0].weekday() == 6
+
 
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
@@ -1032,6 +1065,85 @@ def build() -> dict[str, dict]:
         "q560": ("orders", AUGUST_BANK_HOLIDAY),
     }))
 
+    # ---- batch 6 (q601..q660, split tune6): a sixth tuning set, written later still
+    def weekday(n):
+        """Sale lines dated on weekday n (Monday 0 .. Sunday 6)."""
+        return lambda d: d["date"].dt.weekday == n
+
+    nordic = ("Finland", "Sweden", "Norway", "Denmark")
+    # the first trading day of 2011 is the first date of 2011 with a sale
+    assert FIRST_TRADING_DAY[0] == L.loc[L["date"] >= "2011-01-01", "date"].min().date()
+    # single numbers
+    G["q601"] = number("units", MTD_TO_YESTERDAY)
+    G["q602"] = number("aov", JAN_FEB)
+    G["q603"] = number("customers", LAST_TUESDAY)
+    G["q604"] = number("new_customers", DEC_1_7)
+    G["q605"] = number("units_per_order", A_MONTH_AGO)
+    G["q606"] = number("gmv", FIRST_TRADING_DAY)
+    G["q607"] = number("refunds", Q2)
+    G["q608"] = distinct("sku", OCT_25_31, name="skus")
+    # comparisons
+    G["q609"] = compare("gmv", QTD, SAME_POINT_LAST_QUARTER)
+    G["q610"] = compare("orders", MTD_TO_YESTERDAY, NOV_1_8)
+    G["q611"] = compare("customers", MTD, month(2010, 12))
+    G["q612"] = compare("new_customers", L21, P21)
+    G["q613"] = compare("gmv", THIS_TUESDAY, LAST_TUESDAY)
+    G["q614"] = compare("orders", month(2011, 11), month(2011, 10), in_("United Kingdom"))
+    G["q615"] = compare("units", L21, P21, lambda d: word(d, "DOORMAT"))
+    G["q616"] = compare("gmv", month(2011, 11), month(2011, 10), weekday(6))
+    G["q617"] = compare("avg_unit_price", DEC_1_7, NOV_1_7)
+    # rankings
+    G["q618"] = rank("aov", JAN_FEB, "country", 3, asc=True)
+    G["q619"] = rank_time("orders", L21, "day", 3)
+    G["q620"] = rank("customers", month(2010, 12), "country", 3)
+    G["q621"] = rank("gmv", JAN_TO_NOV, "cust", 3)
+    G["q622"] = rank("units", DEC_1_7, "sku", 5)
+    G["q623"] = rank_time("units_per_order", YTD, "quarter", 1, asc=True)
+    G["q624"] = rank_time("customers", YTD, "week", 1)
+    # shares
+    G["q625"] = ratio(calc("orders", LAST_MONTH, weekday(0)), calc("orders", LAST_MONTH),
+                      LAST_MONTH)
+    G["q626"] = ratio(calc("gmv", JAN_FEB), calc("gmv", YTD), YTD)
+    G["q627"] = ratio(calc("gmv", JAN_TO_NOV, in_("United Kingdom")), calc("gmv", JAN_TO_NOV),
+                      JAN_TO_NOV)
+    G["q628"] = ratio(calc("new_customers", L21), calc("customers", L21), L21)
+    G["q629"] = ratio(calc("units", Q2, lambda d: word(d, "REGENCY")), calc("units", Q2), Q2)
+    s = grouped("gmv", OCT_25_31, "country") / calc("gmv", OCT_25_31)
+    G["q630"] = table(s, "country", "share", top=3, value_col="share", p=OCT_25_31)
+    # lists
+    G["q631"] = lst("aov", DEC_1_7, "day")
+    G["q632"] = lst("new_customers", JAN_FEB, "week")
+    G["q633"] = lst("repeat_customers", Q3, "month")
+    four = in_("Finland", "Poland", "Greece", "Cyprus")
+    G["q634"] = table(grouped("orders", YTD, "country", four), "country", "orders",
+                      ordered=False, p=YTD)
+    G["q635"] = lst("units", Q2, "month", lambda d: d["sku"] == "79321")
+    ct = pd.Series({"new": calc("gmv", L21, first_sale),
+                    "returning": calc("gmv", L21, returning_order)})
+    G["q636"] = table(ct, "customer_type", "gmv", ordered=False, p=L21)
+    G["q637"] = lst("customers", MTD_TO_YESTERDAY, "day")
+    # filters
+    G["q638"] = rank("gmv", YTD, "country", 4, where=in_(*nordic))
+    G["q639"] = number("gmv", JAN_TO_NOV, lambda d: word(d, "SPACEBOY"))
+    G["q640"] = number("units", Q2, lambda d: d["sku"] == "85099B")
+    G["q641"] = number("aov", MTD_TO_YESTERDAY, not_in("United Kingdom"))
+    G["q642"] = number("orders", LAST_TUESDAY, in_("United Kingdom"))
+    G["q643"] = number("gmv", YTD, in_("Singapore"))
+    G["q644"] = rank("units", LAST_MONTH, "sku", 3, where=lambda d: word(d, "LANTERN"))
+    G["q645"] = number("orders", LAST_MONTH, lambda d: word(d, "ADVENT"))
+    G["q646"] = number("repeat_customers", Q3, not_in("United Kingdom"))
+    G["q647"] = number("aov", L21, returning_order)
+    G["q648"] = number("units", JAN_FEB, lambda d: word(d, "FELTCRAFT"))
+    # ask back
+    for i in range(649, 658):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q658": ("orders", ROYAL_WEDDING),
+        "q659": ("gmv", SPRING_BANK_HOLIDAY),
+        "q660": ("units", BOXING_DAY_2010),
+    }))
+
     return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
 
 
@@ -1048,11 +1160,12 @@ def main(argv=None) -> int:
     splits = {q["id"]: q["split"] for q in qs}
     # tune / holdout: batch 1 (q001..q167); tune2: batch 2 (q201..q260), a second tuning set;
     # tune3: batch 3 (q301..q360), a third tuning set; tune4: batch 4 (q401..q460), a fourth;
-    # tune5: batch 5 (q501..q560), a fifth
-    assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5"}, \
-        set(splits.values())
+    # tune5: batch 5 (q501..q560), a fifth; tune6: batch 6 (q601..q660), a sixth
+    assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5",
+                                    "tune6"}, set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
-    assert set(batch.values()) <= {1, 2, 3, 4, 5}, set(batch.values())
+    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6}, set(batch.values())
+    assert all(v == "tune6" for k, v in splits.items() if batch[k] == 6), "batch 6 is tune6"
     assert all(v == "tune5" for k, v in splits.items() if batch[k] == 5), "batch 5 is tune5"
     assert all(v == "tune4" for k, v in splits.items() if batch[k] == 4), "batch 4 is tune4"
     assert all(v == "tune3" for k, v in splits.items() if batch[k] == 3), "batch 3 is tune3"
