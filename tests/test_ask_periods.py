@@ -145,3 +145,64 @@ def test_a_half_month_said_alone_is_of_the_month_named_before_it():
         assert (str(reading.period.start), str(reading.period.end)) == ("2011-09-16", "2011-09-30")
         assert (str(reading.compare.start), str(reading.compare.end)) == ("2011-09-01", "2011-09-15")
     assert _span("What were sales in the first half?", DEC) == ("2011-01-01", "2011-06-30")
+
+
+@pytest.mark.parametrize("text, as_of, start, end", [
+    # the first months of a year, said as a count or as months joined by "and"
+    ("2011年前三个月的订单", DEC, "2011-01-01", "2011-03-31"),
+    ("今年头三个月卖了多少", MAR, "2024-01-01", "2024-03-31"),
+    ("orders in the first six months of 2011", DEC, "2011-01-01", "2011-06-30"),
+    ("revenue for the first three months of the year", MAR, "2024-01-01", "2024-03-31"),
+    ("units sold in March and April", DEC, "2011-03-01", "2011-04-30"),
+    ("7月和8月的销售额", DEC, "2011-07-01", "2011-08-31"),
+    ("GMV over September, October and November", DEC, "2011-09-01", "2011-11-30"),
+    # the quarter before last, with the year rolling back
+    ("上上季度的客单价", DEC, "2011-04-01", "2011-06-30"),
+    ("AOV in the quarter before last", MAR, "2023-07-01", "2023-09-30"),
+    # a running period cut at yesterday
+    ("本周截至昨天的订单", DEC, "2011-12-05", "2011-12-08"),
+    ("year to date up to yesterday, how many units?", DEC, "2011-01-01", "2011-12-08"),
+    # a weekday of last or this week; a day a month or a week back
+    ("sales on Wednesday last week", DEC, "2011-11-30", "2011-11-30"),
+    ("last week's Friday: how many orders?", DEC, "2011-12-02", "2011-12-02"),
+    ("a week ago today, what was GMV?", DEC, "2011-12-02", "2011-12-02"),
+    ("一个月前的今天来了多少单", MAR, "2024-02-15", "2024-02-15"),
+    # the first or last week of a month, with its days said in brackets
+    ("11月最后一周（24号到30号）的订单", DEC, "2011-11-24", "2011-11-30"),
+    ("orders in the first week of September (1st to 7th)", DEC, "2011-09-01", "2011-09-07"),
+    # a day number before May is the month
+    ("What did we sell on 2 May?", DEC, "2011-05-02", "2011-05-02"),
+])
+def test_spans_of_months_cut_periods_and_named_weeks(text, as_of, start, end):
+    assert _span(text, as_of) == (start, end)
+
+
+def test_months_compared_or_listed_stay_apart():
+    assert read_period("3月和4月比，销售额涨了多少", DEC).compare is not None
+    assert read_period("March and April each", DEC).listed == "month"
+
+
+@pytest.mark.parametrize("text, start, end, before", [
+    ("quarter to date against the same point last quarter", "2011-10-01", "2011-12-09",
+     ("2011-07-01", "2011-09-09")),
+    ("本季度至今的GMV，和上季度同期比", "2011-10-01", "2011-12-09", ("2011-07-01", "2011-09-09")),
+    ("month to date vs this point last month", "2011-12-01", "2011-12-09",
+     ("2011-11-01", "2011-11-09")),
+    ("本月截至昨天的件数，跟上个月同一时间点比", "2011-12-01", "2011-12-08",
+     ("2011-11-01", "2011-11-08")),
+])
+def test_the_same_point_of_the_last_month_or_quarter(text, start, end, before):
+    reading = read_period(text, DEC)
+    assert (str(reading.period.start), str(reading.period.end)) == (start, end)
+    assert (str(reading.compare.start), str(reading.compare.end)) == before
+
+
+@pytest.mark.parametrize("text, vague", [
+    ("orders in the last week of September", "the week of the month"),
+    ("9月第一周的订单数", "the week of the month"),
+    ("GMV for the fiscal year so far", "the financial year"),
+    ("本财年的销售额", "the financial year"),
+])
+def test_a_week_of_a_month_without_its_days_and_a_financial_year_are_asked_back(text, vague):
+    reading = read_period(text, DEC)
+    assert reading.period is None and reading.vague == vague

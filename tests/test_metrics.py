@@ -208,3 +208,16 @@ def test_refunds_of_cancelled_orders_are_not_subtracted_again(two_currency_shop)
     # x1 is cancelled (out of GMV): its 80.00 refund must not come off e1's revenue too
     assert eur == {"gmv": pytest.approx(200.00), "refunds": pytest.approx(0.0),
                    "net_revenue": pytest.approx(200.00)}
+
+
+def test_by_and_filtered_to_days_of_the_week(shop):
+    # o1 Fri 5 Jan, o2 Sat 20 Jan, o3 Sat 3 Feb, o5 Sun 25 Feb; the refund Fri 2 Feb
+    r = metrics.query(shop, ["gmv", "orders", "refunds"], by="weekday").df.set_index("weekday")
+    assert r.loc["Friday", "gmv"] == pytest.approx(2 * 10.00 + 25.50)
+    assert r.loc["Saturday", "gmv"] == pytest.approx(50.00 + 2 * 25.50)
+    assert r.loc["Sunday", "orders"] == 1 and r.loc["Friday", "refunds"] == pytest.approx(25.00)
+    assert "Monday" not in r.index
+    weekend = metrics.query(shop, "orders", filters={"weekday": ["Saturday", "Sunday"]},
+                            start="2024-01-01", end="2024-02-29")
+    assert _one(weekend)["orders"] == 3
+    assert metrics.DIMENSIONS["weekday"].label_zh == "星期"

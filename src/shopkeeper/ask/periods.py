@@ -162,11 +162,20 @@ def _before_month(m: int, as_of: dt.date) -> Period:
     return month(y, m)
 
 
+def _whole_months(p: Period) -> bool:
+    return bool(p.start and p.end and p.start.day == 1 and (p.end + dt.timedelta(days=1)).day == 1)
+
+
+def _whole_month(p: Period) -> bool:
+    return _whole_months(p) and (p.start.year, p.start.month) == (p.end.year, p.end.month)
+
+
 def _shifted(p: Period, unit: str) -> Period:
-    """The same days one week or one month before ``p``."""
-    offset = pd.DateOffset(weeks=1) if unit == "week" else pd.DateOffset(months=1)
+    """The same days one week, month or quarter before ``p``."""
+    offset = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1),
+              "quarter": pd.DateOffset(months=3)}[unit]
     start, end = ((pd.Timestamp(d) - offset).date() for d in (p.start, p.end))
-    zh = "上周同期" if unit == "week" else "上月同期"
+    zh = {"week": "上周同期", "month": "上月同期", "quarter": "上季度同期"}[unit]
     return Period(start, end, f"the same days last {unit} ({start} to {end})",
                   f"{zh}（{start} 至 {end}）")
 
@@ -234,14 +243,14 @@ class PeriodReading:
     listed: str | None = None  # "3月、4月、5月各自": consecutive months, one row each
 
 
-_IN_A_YEAR_ZH = (r"(?=\s*(?:的)?\s*(?:前|第|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度"
+_IN_A_YEAR_ZH = (r"(?=\s*(?:的)?\s*(?:前|头|第|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度"
                  r"|[春夏秋]天|[春夏秋]季|情人节|万圣节|元旦|平安夜|圣诞|双十一|双11|双十二|双12"
                  r"|黑五|黑色星期五|感恩节|国庆))")
 _HOLIDAYS_EN = (r"black friday|cyber monday|thanksgiving(?: day)?|halloween|golden week|"
                 r"valentine'?s(?: day)?|christmas(?: day| eve)?|boxing day|new year'?s day")
 
 
-def _years_named(t: str, as_of: dt.date) -> str:
+def years_named(t: str, as_of: dt.date) -> str:
     """今年/去年 before a month or quarter, and "this year"/"last year" after one, as the year
     itself ("今年1到6月" → "2011年1到6月", "january to june this year" → "january to june
     2011"), so the part of the year is read, not the whole year beside it."""
@@ -258,14 +267,20 @@ def _years_named(t: str, as_of: dt.date) -> str:
 
 def read_period(text: str, as_of: dt.date) -> PeriodReading:
     """The period and comparison a question names, relative to ``as_of``."""
-    t = _years_named(text.lower(), as_of)
+    t = years_named(text.lower(), as_of)
     # "跟上周同期比": the same days one week (month) earlier, not the whole of last week
     same_days = None
-    for unit, words in (("week", r"上个?(?:周|星期|礼拜)(?:的)?(?:同期|同一天)|(?:the )?same "
+    for unit, words in (("quarter", r"上个?季度(?:的)?(?:同期|同一(?:个)?时间点?|这个时候|同一时候)|"
+                                    r"(?:the )?same (?:point|days|period|time|stretch) (?:of |in |from )?"
+                                    r"(?:the )?(?:last|previous|prior) quarter|(?:this|that) point "
+                                    r"(?:of |in )?(?:the )?(?:last|previous) quarter"),
+                        ("week", r"上个?(?:周|星期|礼拜)(?:的)?(?:同期|同一天)|(?:the )?same "
                                  r"(?:days?|period|time) (?:of |in |from )?(?:the )?(?:last|previous"
                                  r"|prior) week|(?:the )?same day a week (?:earlier|before|ago)"),
-                        ("month", r"上个?月同期|(?:the )?same (?:days|period|time) (?:of |in |from )?"
-                                  r"(?:the )?(?:last|previous|prior) month")):
+                        ("month", r"上个?月(?:的)?(?:同期|这个时候|同一(?:个)?时间点?|同一时候)|(?:the )?same "
+                                  r"(?:days|period|time|point|stretch) (?:of |in |from )?"
+                                  r"(?:the )?(?:last|previous|prior) month|(?:this|that) point "
+                                  r"(?:of |in )?(?:the )?(?:last|previous) month")):
         if re.search(words, t):
             same_days = unit
             t = re.sub(words, "§", t)
@@ -437,7 +452,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              int(m[3]) if m[3] else as_of.year, _MONTHS_EN[m[1]], _MONTHS_EN[m[2]])))
     each(r"(?:从|自)?" + year_ + r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]\s*(?:到现在|至今|以来|到今天|起)",
          lambda m: since(_to_date(int(m[1]) if m[1] else None, int(m[2]), int(m[3]), as_of), as_of))
-    each(r"(?:从|自)?" + year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:到现在|至今|以来|起)",
+    each(r"(?:从|自)?" + year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:到目前为止|到目前|"
+         r"截至目前|到现在|至今|以来|起)",
          lambda m: since(month(int(m[1]), zh_number(m[2])).start if m[1]
                          else _latest(month, as_of, zh_number(m[2])).start, as_of))
     each(rf"\bsince (?:the )?(?:(\d{{1,2}})(?:st|nd|rd|th)?(?: of)? ({_MONTH_RE})|({_MONTH_RE}) "
@@ -476,6 +492,58 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: Period(dt.date(as_of.year, 1, 1), as_of,
                           f"this year to date ({as_of.year}-01-01 to {as_of})",
                           f"今年以来（{as_of.year}-01-01 至 {as_of}）"))
+    # "今年头两个月", "2011年前11个月", "the first eleven months of the year": from January
+    en_count = r"(\d{1,2}|" + "|".join(_EN_NUMBERS) + ")"
+    each(r"(\d{4})\s*年\s*(?:的)?\s*(?:头|前)\s*" + _NUM + r"\s*个\s*月",
+         lambda m: months(int(m[1]), 1, zh_number(m[2])) if 1 <= zh_number(m[2]) <= 12 else None)
+    each(r"(?<![\d年])头\s*" + _NUM + r"\s*个\s*月",
+         lambda m: months(as_of.year, 1, zh_number(m[1])) if 1 <= zh_number(m[1]) <= 12 else None)
+    each(rf"\b(?:the )?first {en_count} months\b(?: (?:of )?(?:(?:the|this) year|(\d{{4}})))?",
+         lambda m: months(int(m[2]) if m[2] else as_of.year, 1, en_number(m[1]))
+         if 2 <= en_number(m[1]) <= 12 else None)
+    # "12月第一周（1号到7号）", "the last week of October (25th to 31st)": the days said in the
+    # brackets; without them, which seven days is not clear (asked back below)
+    days_said = (r"(?:\s*[(（]\s*(\d{1,2})\s*(?:st|nd|rd|th|日|号)?\s*(?:到|至|-|–|~|to|until|"
+                 r"through)\s*(\d{1,2})\s*(?:st|nd|rd|th|日|号)?\s*[)）])?")
+
+    def week_of_month(y: int | None, mo: int, first: int | None, last: int | None) -> Period | None:
+        whole = month(y, mo) if y else _latest(month, as_of, mo)
+        if first is None:
+            return None
+        return days(whole.start.replace(day=first), whole.start.replace(day=last))
+
+    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?\s*(?:第一|头一|最后一|最后)个?"
+         r"(?:周|星期|礼拜)" + days_said,
+         lambda m: week_of_month(int(m[1]) if m[1] else None, zh_number(m[2]),
+                                 int(m[3]) if m[3] else None, int(m[4]) if m[4] else None))
+    each(rf"\b(?:the )?(?:first|last|final) week (?:of|in) ({_MONTH_RE})\b(?:,? (\d{{4}}))?"
+         + days_said,
+         lambda m: week_of_month(int(m[2]) if m[2] else None, _MONTHS_EN[m[1]],
+                                 int(m[3]) if m[3] else None, int(m[4]) if m[4] else None))
+    week_of_month_unsaid = False
+    for m in re.finditer(r"(?:月|月份)\s*(?:的)?\s*(?:第一|头一|最后一|最后)个?(?:周|星期|礼拜)"
+                         r"|\b(?:the )?(?:first|last|final) week (?:of|in) (?:the |this |last |that )?"
+                         rf"(?:month|{_MONTH_RE})\b", t):
+        if not any(m.start() < b and a < m.end() for a, b in taken):
+            taken.append((m.start(), m.end()))
+            week_of_month_unsaid = True
+    # "上上个季度", "the quarter before last"
+    each(r"上上个?季度|(?:the )?quarter before last",
+         lambda m: quarter(*((as_of.year, q_now - 2) if q_now > 2 else
+                             (as_of.year - 1, q_now + 2))))
+    # "一个月前的今天", "a month ago today", "a week ago today"
+    each(r"(?:一|1)个月(?:以)?前的?(?:今天|这一?天|同一天)|\ba month ago today\b|\bthis day last month\b",
+         lambda m: day((pd.Timestamp(as_of) - pd.DateOffset(months=1)).date()))
+    each(r"(?:一|1)(?:周|个星期|个礼拜)(?:以)?前的?(?:今天|这一?天|同一天)|\ba week ago today\b"
+         r"|\bthis day last week\b",
+         lambda m: day(as_of - dt.timedelta(days=7)))
+    # "Tuesday last week", "last week's Tuesday", "this week's Monday"
+    each(rf"\b(?:on )?({_WEEKDAY_RE})\s+(?:of\s+)?(last|this|previous|the previous)\s+week\b",
+         lambda m: day(as_of - dt.timedelta(days=as_of.weekday())
+                       + dt.timedelta(days=_WEEKDAYS_EN[m[1]] - (0 if m[2] == "this" else 7))))
+    each(rf"\b(last|this|previous)\s+week'?s\s+({_WEEKDAY_RE})\b",
+         lambda m: day(as_of - dt.timedelta(days=as_of.weekday())
+                       + dt.timedelta(days=_WEEKDAYS_EN[m[2]] - (0 if m[1] == "this" else 7))))
     # weekdays: 上周五 / last Friday (last week's), 这周一 / this Monday, 周五 / on Friday (the
     # latest one up to today)
     monday = as_of - dt.timedelta(days=as_of.weekday())
@@ -502,7 +570,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: day(dt.date(int(m[3]), _MONTHS_EN[m[1]], int(m[2]))))
     each(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]",
          lambda m: _latest_day(int(m[1]), int(m[2]), as_of))
-    each(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? ({_MONTH_RE_NO_MAY})\b(?!,? \d{{4}})",
+    each(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? ({_MONTH_RE})\b(?!,? \d{{4}})"
+         r"(?! (?:be|have|i|we|you|they|not)\b)",
          lambda m: _latest_day(_MONTHS_EN[m[2]], int(m[1]), as_of))
     each(rf"\b({_MONTH_RE_NO_MAY})\.? (\d{{1,2}})(?:st|nd|rd|th)?\b(?!,? \d{{4}})(?![:\d])",
          lambda m: _latest_day(_MONTHS_EN[m[1]], int(m[2]), as_of))
@@ -572,7 +641,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: Period(dt.date(as_of.year, 1, 1), as_of,
                           f"this year to date ({as_of.year}-01-01 to {as_of})",
                           f"今年以来（{as_of.year}-01-01 至 {as_of}）"))
-    each(r"去年(?!同期)(?!的?(?:今天|这一?天|同一天|同日|同一?时段|同一?时期|同一?段时间))"
+    each(r"去年(?!同期)(?!同月)(?!的?(?:今天|这一?天|同一天|同日|同一?时段|同一?时期|同一?段时间))"
          r"|(?<!same stretch )(?<!same point )(?<!this time )last year(?! same)(?!'s same)|previous year",
          lambda m: year(as_of.year - 1))
     each(r"上个?季度|last quarter|previous quarter",
@@ -606,7 +675,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     if any(not p.is_all for _, p, _ in found):
         found = [f for f in found if not f[1].is_all]
     compare: str | Period | None = None
-    if re.search(r"同比|去年同期|去年的?(?:今天|这一?天|同一天|同日)|去年(?:的)?同一?(?:时段|时期|段时间)|"
+    if re.search(r"同比|去年同期|去年同月(?!\s*[(（])|去年的?(?:今天|这一?天|同一天|同日)|去年(?:的)?同一?(?:时段|时期|段时间)|"
                  r"same (?:stretch|point|days|dates)(?: of time)? (?:of |in )?last year|"
                  r"this time last year|\byoy\b|year[- ]over[- ]year|year[- ]on[- ]year|same (?:period|"
                  r"time|month|days?|week|quarter) (?:of |in )?last year|a year (?:ago|earlier)"
@@ -629,6 +698,33 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                    r"上一个?(?:周期|时段)", t):
         compare = "previous"
     found.sort(key=lambda f: f[0])
+    # "January and February", "1月和2月": one span, unless they are compared or listed each
+    if not re.search(r"比|对比|相比|跟|较|各|分别|\bvs|versus|compar|than|against|relative|"
+                     r"\bchange|\bgr[eo]w|\beach\b|respectively|separately|增长|变化|下降|上升", t):
+        merged: list[tuple[int, Period, str]] = []
+        for f in found:
+            if merged and _whole_months(merged[-1][1]) and _whole_month(f[1]) and \
+                    (f[1].start - merged[-1][1].end).days == 1 and re.fullmatch(
+                        r"\s*(?:,|，|、)?\s*(?:and|&|和|与|及|、|,|，)\s*",
+                        t[merged[-1][0] + len(merged[-1][2]):f[0]]):
+                pos, first, _ = merged.pop()
+                merged.append((pos, months(first.start.year, first.start.month, f[1].end.month)
+                               if first.start.year == f[1].end.year else
+                               days(first.start, f[1].end), t[pos:f[0] + len(f[2])]))
+            else:
+                merged.append(f)
+        found = merged
+    # "这个月截至昨天", "this month up to yesterday": the period named, ending yesterday
+    if re.search(r"截[至止](?:到)?昨天|到昨天为止|\b(?:as of|up to|up until|until|through|to) "
+                 r"yesterday\b", t):
+        yesterday = as_of - dt.timedelta(days=1)
+        running = [f for f in found if f[1].end == as_of and f[1].start and f[1].start < yesterday]
+        if running:
+            pos, p, said = running[0]
+            found = [f for f in found if f[1] != day(yesterday) and f is not running[0]]
+            found.append((pos, Period(p.start, yesterday, f"{p.start} to {yesterday} (up to "
+                                      f"yesterday)", f"{p.start} 至 {yesterday}（截至昨天）"), said))
+            found.sort(key=lambda f: f[0])
     # "双十一跟上一个周五比", "11 November vs the previous Friday": the weekday before the day
     # named first, not before today
     for i, (pos, _, said) in enumerate(found):
@@ -670,6 +766,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         compare = "previous"  # "最近30天…跟之前30天": the same span, the one before it
     if compare is None and len(periods) >= 2 and re.search(
             r"比|对比|相比|和|与|跟|较|到|变化|增长|下降|\bvs|versus|compare|than|against|relative|"
+            r"\bup or down\b|\bhigher or lower\b|\bahead or behind\b|\bbetter or worse\b|"
             r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w", t):
         # "11月和10月比": the first period against the second
         period, compare = periods[0], periods[1]
@@ -682,6 +779,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     vague = None
     if period is not None and period in rolling_months and compare is None:
         period, vague = None, "the last few months"
+    if re.search(r"财年|财政年度|会计年度|\b(?:fiscal|financial) year\b|\bfy\d*\b", t):
+        period, compare, vague = None, None, "the financial year"  # when does it start?
+    elif week_of_month_unsaid and not any(p.start and p.end and (p.end - p.start).days == 6
+                                          for p in periods):
+        period, compare, vague = None, None, "the week of the month"
     if period is None and vague is None:
         if re.search(r"上次|上一次|last time|previous time", t):
             vague = "last time"

@@ -12,7 +12,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 
-from shopkeeper.ask.periods import ALL_TIME, en_number, read_period, zh_number
+from shopkeeper.ask.periods import (
+    ALL_TIME,
+    PeriodReading,
+    en_number,
+    read_period,
+    years_named,
+    zh_number,
+)
 from shopkeeper.ask.query import AskQuery
 from shopkeeper.ask.vocabulary import (
     COUNTRY_ALIASES,
@@ -21,6 +28,7 @@ from shopkeeper.ask.vocabulary import (
     Vocabulary,
     find_phrases,
 )
+from shopkeeper.metrics import WEEKDAYS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -132,7 +140,7 @@ _COUNT = [re.compile(p, re.I) for p in (
     rf"(?:最高|最多|最大|最好|最差|最低|最少|畅销|垫底)的?\s*{_NUMBER}\s*(?:名|个|位|款|家|大|天|周|日)",
     rf"(?<![\d年月第A-Za-z]){_NUMBER}\s*(?:名|个|位|款|家)(?:国家|商品|产品|货号|客户|顾客|买家|渠道|类目|月|"
     r"季度|周|天)",
-    rf"\b{_NUMBER}\s+(?:biggest|best|top|largest|worst|highest|lowest|most|least|best-selling|"
+    rf"\b{_NUMBER}\s+(?:biggest|best|top|largest|worst|highest|lowest|most|least|best-selling|busiest|"
     r"top-selling|countries|products|customers|items|skus|buyers|spenders|months|quarters"
     r"|markets)\b")]
 _HIGH = re.compile(r"最高|最多|最大|最好|最贵|最强|第一|冠军|畅销|\bhighest\b|\bmost\b|\blargest\b|"
@@ -140,7 +148,7 @@ _HIGH = re.compile(r"最高|最多|最大|最好|最贵|最强|第一|冠军|畅
                    r"top-selling|\bbusiest\b", re.I)
 _LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|倒数|\blowest\b|\bleast\b|\bsmallest\b|"
                   r"\bworst\b|\bbottom\b|\bfewest\b|\bweakest\b|\bslowest\b", re.I)
-_RANK_ALL = re.compile(r"排名|排行|排序|\brank(?:ed|ing)?\b|\bsorted\b|\bin order\b", re.I)
+_RANK_ALL = re.compile(r"排名|排行|排序|排个?名|排一下|排个序|\brank(?:ed|ing)?\b|\bsorted\b|\bin order\b", re.I)
 _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(?! \w+s\b)|\bwhat\b(?! \w+s\b)"
                        r"|\bwho(?:'s| was| is)\b"
                        r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)", re.I)
@@ -188,7 +196,7 @@ _FOLLOW_UP = re.compile(r"^\s*(?:那|那么|那按|那如果|换成|改成|再|a
 # a dimension word that is also a metric ("客户", "customers"): a dimension after these
 _DIM_AMBIGUOUS = {"customers", "customer"}
 # words that name both what to rank and the metric ("top 5 spenders": customers by GMV)
-_DIM_AND_METRIC = {"spender", "spenders", "big spenders", "花钱最多的客户"}
+_DIM_AND_METRIC = {"spender", "spenders", "big spenders", "花钱最多的客户", "大金主", "金主"}
 # new / returning / guest buyers as a filter on the other metric ("新客贡献的销售额")
 _CUSTOMER_TYPES = {"new_customers": "new", "returning_customers": "returning"}
 # a guest phrase with the words it carries ("游客订单", "guest shoppers"): they name who bought,
@@ -257,16 +265,53 @@ AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
     "how are we doing": METRIC_CHOICES, "how did we do": METRIC_CHOICES,
     "how is business": METRIC_CHOICES, "how's business": METRIC_CHOICES,
     "均价": ("aov", "unit_price"), "average price": ("aov", "unit_price"),
+    # before or after refunds?
+    "收入": ("gmv", "net_revenue"), "income": ("gmv", "net_revenue"),
+    # customers who came back, or who buy again and again?
+    "熟客": ("returning_customers", "repeat_customers"),
+    "regulars": ("returning_customers", "repeat_customers"),
+    "regular customers": ("returning_customers", "repeat_customers"),
 }
 
 
+# days of the week as a filter, not as one day: "on Mondays", "November's Sundays", "Sunday
+# trading", "every Friday", "所有星期四", "11月的星期天", "星期一下的单", "周末加起来"
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_ZH_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_WEEKDAY_FILTER = re.compile(
+    r"(?:所有|每个|每逢|全部|几个|各个|那几个|这几个)的?(?:周|星期|礼拜)([一二三四五六日天])"
+    r"|(?<=[月年周的])的?(?:周|星期|礼拜)([一二三四五六日天])(?![一二三四五六日天到至])(?!\s*[(（]?\s*\d)"
+    r"|(?<![上这本下])(?:周|星期|礼拜)([一二三四五六日天])(?=(?:加起来|合计|加总|下的?单))"
+    r"|(?:所有|每个|每逢|几个)的?(周末)|(?<![上这本下个])(周末)(?=(?:加起来|合计|两天加起来))"
+    rf"|\b(?:on |all |the |every |each )?({'|'.join(_WEEKDAY_NAMES)})s\b"
+    rf"|\b(?:every|each|all) ({'|'.join(_WEEKDAY_NAMES)})\b"
+    rf"|\b({'|'.join(_WEEKDAY_NAMES)}) (?:trading|sales|takings|business)\b"
+    r"|\b(?:on |at |over )?(?:the )?(weekends)\b", re.I)
+
+
+def _weekday_filter(text: str) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
+    """The days of the week a question keeps (as the metrics name them), and where it says so."""
+    days: list[str] = []
+    spans = []
+    for m in _WEEKDAY_FILTER.finditer(text):
+        said = next(g for g in m.groups() if g)
+        if said.lower() in ("周末", "weekends"):
+            names = ["Saturday", "Sunday"]
+        else:
+            index = _ZH_WEEKDAY[said] if said in _ZH_WEEKDAY else _WEEKDAY_NAMES.index(said.lower())
+            names = [WEEKDAYS[index]]
+        days += [n for n in names if n not in days]
+        spans.append(m.span())
+    return tuple(days), spans
+
+
 # what the metrics cannot express yet: said plainly instead of answering something else
-_WEEKDAYS_EN = r"mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays"
 _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
-    (re.compile(r"(?:所有|每个|每逢|全部)的?(?:周|星期|礼拜)[一二三四五六日天]|(?:周|星期|礼拜)[一二三四五六日天]"
-                rf"(?:加起来|合计|加总)|\b(?:the|all|on) (?:{_WEEKDAYS_EN})\b", re.I),
-     "it adds up only some days of the week, which the metrics cannot filter on yet",
-     "问题只统计一周中的某几天，目前的指标还不能按星期几筛选"),
+    (re.compile(r"(?:开门|开张|营业|做生意)[^，,。？?]{0,6}(?:的)?第一天|第一个(?:营业|交易|销售)日|"
+                r"\bfirst (?:trading|business|selling) day\b|\bfirst day (?:of|we) (?:trading|"
+                r"traded|sold|opened)\b|\bfirst day with (?:a )?sales?\b", re.I),
+     "it asks for a day found in the data (the first day with sales), which the reader cannot "
+     "look up; name the date instead", "问题要先从数据里找出某一天（第一个有销售的日子），目前还不能这样查；请直接说日期"),
     (re.compile(r"(?:超过|多于|大于|不少于|至少|高于)\s*[\d,，]+\s*(?:件|单|个|元|镑)?的(?:商品|产品|货号|客户|顾客|订单)"
                 r"(?:有|是)?(?:几|多少)|\bhow many (?:products|items|skus|stock ?codes|customers|"
                 r"orders)\b[^?]{0,40}\b(?:more than|over|at least|above|fewer than|less than)\s*"
@@ -299,6 +344,13 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      "请问多大的订单算大单：金额超过多少，或件数超过多少？",
      ("orders above 1,000 in value", "orders above 500 in value", "orders of 100 units or more"),
      ("金额超过 1000 的订单", "金额超过 500 的订单", "100 件及以上的订单")),
+    (re.compile(r"滞销|卖不动|卖得慢|动销慢|\bslow[- ]mov(?:ers?|ing)\b|\bslow sellers?\b|"
+                r"\bdead stock\b|\bnot selling\b", re.I),
+     "What counts as slow-moving: the fewest units sold over a period, or nothing sold since "
+     "a date?", "请问怎样算滞销：某段时间卖得最少的商品，还是某天以后一件没卖的商品？",
+     ("the 10 products with the fewest units last month",
+      "the 10 products with the fewest units in the last 90 days"),
+     ("上个月件数最少的10个商品", "最近90天件数最少的10个商品")),
     (re.compile(r"欧洲|亚洲|美洲|中东|北美|南美|非洲|大洋洲|\b(?:europe|european|asia|asian|"
                 r"americas|north america|south america|middle east|africa|oceania|emea|apac)\b",
                 re.I),
@@ -316,7 +368,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     text = question.strip()
     lang = language_of(text)
     low = text.lower()
-    when = read_period(text, as_of)
+    weekdays, weekday_spans = _weekday_filter(text)
+    unsaid = text  # the days of the week kept are no day of their own
+    for a, b in weekday_spans:
+        unsaid = unsaid[:a] + " " * (b - a) + unsaid[b:]
+    when = read_period(unsaid, as_of)
     metric_hits = vocab.find_metrics(text)
     dim_hits = find_phrases(text, DIMENSION_PHRASES)
     grain_hits = find_phrases(text, GRAIN_PHRASES)
@@ -350,7 +406,14 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         inside = [h for h in metric_hits if any(a <= h[0] < b for a, b in guest)]
         outside = [h for h in metric_hits if h not in inside]
         metric_hits = outside or [h for h in inside if h[1] != "customers"]
+    # "returning customers' orders, people who had bought before": the customers said again
+    metric_hits = [h for h in metric_hits if not (
+        h[1] == "customers" and re.match(r"people\b", h[2], re.I) and any(
+            o[1] != "customers" and 0 <= h[0] - (o[0] + len(o[2])) <= 3
+            and re.fullmatch(r"\s*,\s*", text[o[0] + len(o[2]):h[0]]) for o in metric_hits))]
     metric_hits = _drop_whose_nouns(text, metric_hits)
+    metric_hits = [h for h in metric_hits if not (  # "芬兰、波兰这几个国家": those named
+        h[1] == "countries" and re.search(r"[这那]\s*$", text[:h[0]]))]
     net = [(a, a + len(p)) for a, m, p in metric_hits if m == "net_revenue"]
     metric_hits = [h for h in metric_hits if not (  # "扣除退款后的收入", "revenue after refunds"
         h[1] == "gmv" and any(a - 8 <= h[0] + len(h[2]) and h[0] <= b + 8 for a, b in net))]
@@ -371,8 +434,13 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             filters["customer_type"] = (_CUSTOMER_TYPES[types[0]],)
     if guest:
         filters["customer_type"] = ("guest",)
+    if weekdays:
+        filters["weekday"] = weekdays
     for pos, dim, phrase in dim_hits:
-        as_metric = [h for h in metric_hits if h[0] <= pos < h[0] + len(h[2])]
+        # inside a metric's words ("客户数"); new and returning customers are never a metric
+        # of their own ("how much did new and returning customers spend")
+        as_metric = [h for h in metric_hits if h[0] <= pos < h[0] + len(h[2])
+                     and dim != "customer_type"]
         if phrase.lower() in _DIM_AND_METRIC:
             by.append(dim)
             continue
@@ -420,24 +488,34 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                        "请问是哪个商品？请给出商品编码或名称里的词。",
                        ("a product code, e.g. 85123A", "a word of the name, e.g. HEART"),
                        ("商品编码，例如 85123A", "名称里的词，例如 HEART"), lang)
-    if not name_words and values.product_names:
+    if not name_words and values.product_names and not _product_codes(text, values):
         named = _product_phrase(text, values, metric_hits)
         if isinstance(named, AskBack):
             return replace(named, language=lang)
         name_words = named
-    if name_words and "sku" in by and not _rank(low, by):
+    ranked = _outside_periods(low, when, as_of)  # "第一周", "头两个月" rank nothing
+    if name_words and "sku" in by and not _rank(ranked, by):
         by.remove("sku")
     for sku, excluded in _product_codes(text, values):
         target = exclude if excluded else filters
         target["sku"] = (*target.get("sku", ()), sku)
+    if len(filters.get("sku", ())) == 1 and "sku" in by and not _rank(ranked, by):
+        by.remove("sku")  # "货号79321…每个月卖了几件": the code's cue, not a split by product
+    if "sku" not in by and re.search(r"[一二三四五六七八九十两\d]+\s*款(?!式)|\bsellers\b", ranked):
+        by.append("sku")  # "卖得最好的五款", "top five sellers"
 
-    if name_words and not by and (_HIGH.search(low) or _LOW.search(low)):
+    if name_words and not by and (_HIGH.search(ranked) or _LOW.search(ranked)):
         by.append("sku")  # "LUNCH BAG 系列里卖得最多的5个": the products of the range
     named = filters.get("country", ())
+    if len(named) > 1 and "country" not in by and not any(
+            g in by for g in GRAIN_PHRASES.values()) and (
+            re.search(r"各|分别|排个?名|排序|\beach\b|\brespectively\b|\brank|\bsort|"
+                      r"\bseparately\b|\bone by one\b", low)):
+        by.append("country")  # "芬兰、波兰…各下了多少单", "rank Finland, Sweden … by sales"
     if len(named) > 1 and "country" in by and re.search(
             r"加起来|合计|一共|总共|合起来|together|combined|in total|between them", low):
         by.remove("country")  # "瑞典、挪威、丹麦这三个国家加起来": these, not the top three
-    rank = _rank(low, by)
+    rank = _rank(ranked, by)
     share = bool(_SHARE.search(low))
     each = share and bool(by) and bool(_EACH.search(low))
 
@@ -449,11 +527,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                        share)
 
     # no metric, but about the store (a period, a country, a product …): ask which metric
-    if not metrics and not (when.period or by or rank or _HIGH.search(low) or _LOW.search(low)
+    if not metrics and not (when.period or by or rank or _HIGH.search(ranked) or _LOW.search(ranked)
                             or when.vague or filters or exclude or name_words):
         return Unread("no metric of the semantic layer is named in the question", lang)
     if not metrics:
-        what = "rank by" if rank or _HIGH.search(low) or _LOW.search(low) else "measure"
+        what = "rank by" if rank or _HIGH.search(ranked) or _LOW.search(ranked) else "measure"
         return AskBack(
             f"Which metric should I {what}?", f"请问按哪个指标{'排名' if what == 'rank by' else '来看'}？",
             tuple(_METRIC_LABELS[m][0] for m in METRIC_CHOICES),
@@ -468,6 +546,19 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                     ("the last full calendar months", "a rolling window of days ending today",
                      "this year to date"),
                     ("最近几个完整的自然月", "截至今天的滚动天数", "今年以来"), lang)
+            if when.vague == "the financial year":  # the store's year may not start in January
+                return AskBack(
+                    "When does your financial year start?", "请问贵店的财年从几月开始？",
+                    ("the calendar year (1 January)", "1 April", "1 July"),
+                    ("自然年（1月1日）", "4月1日", "7月1日"), lang)
+            if when.vague == "the week of the month":  # 7 days, or a Monday-to-Sunday week?
+                return AskBack(
+                    "Which days do you mean: the month's first or last seven days, or its first "
+                    "or last Monday-to-Sunday week?",
+                    "请问指哪几天：当月最前或最后的7天，还是当月第一个或最后一个完整的周一到周日？",
+                    ("the first or last 7 days of the month", "the first or last full week "
+                     "(Monday to Sunday)"),
+                    ("当月最前或最后的7天", "当月第一个或最后一个完整周（周一至周日）"), lang)
             zh = {"last time": "上次", "recently": "最近", "the promotion": "那次活动"}[when.vague]
             return AskBack(
                 f"Which period do you mean by \"{when.vague}\"?", f"“{zh}”指哪段时间？",
@@ -517,6 +608,14 @@ def _refine(previous: AskQuery, lang: str, metrics: list[str], by: list[str],
         share=share or previous.share,
         language=lang,
     )
+
+
+def _outside_periods(low: str, when: PeriodReading, as_of: dt.date) -> str:
+    """The question without the words that named its periods, as read (years spelt out)."""
+    text = years_named(low, as_of)
+    for said in when.matched:
+        text = text.replace(said, " ")
+    return text
 
 
 def _rank(low: str, by: list[str]) -> tuple[str, int] | None:
@@ -698,7 +797,9 @@ def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]
                     r"和|与|及|、|跟|以及|还有|\band\b|\bor\b|\bvs\b|/", between)
                     and CJK.search(phrase))
                 or re.search(r"给\s*$", text[:pos])
-                or (re.search(r"\b(?:for|of|on|from|by|in|across|among|with|to)\s+(?:[\w-]+\s+){0,3}$",
+                or (later and re.match(r"\s*(?:only\b|alone\b|[(（])", text[end:], re.I))
+                or (re.search(r"(?:'s|s'|’s|s’)\s+(?:[\w-]+\s+)?$", text[:pos]) and others)
+                or (re.search(r"\b(?:for|of|on|from|by|in|across|among|with|to|only)\s+(?:[\w'’-]+\s+){0,3}$",
                               text[:pos], re.I) and others)):
             continue
         kept.append((pos, metric, phrase))

@@ -34,7 +34,7 @@ METRIC_PHRASES: dict[str, str] = {
     "revenue after refunds": "net_revenue",
     # GMV
     "销售额": "gmv", "营业额": "gmv", "成交额": "gmv", "成交金额": "gmv", "销售金额": "gmv",
-    "gmv": "gmv", "营收": "gmv", "收入": "gmv", "流水": "gmv", "卖了多少钱": "gmv",
+    "gmv": "gmv", "营收": "gmv", "销售收入": "gmv", "流水": "gmv", "卖了多少钱": "gmv",
     "revenue": "gmv", "sales": "gmv", "turnover": "gmv", "gross merchandise value": "gmv",
     "takings": "gmv", "gross sales": "gmv", "进账": "gmv", "进了多少钱": "gmv", "ring up": "gmv",
     "rang up": "gmv", "rung up": "gmv", "money came in": "gmv", "brought in the most money": "gmv",
@@ -42,10 +42,11 @@ METRIC_PHRASES: dict[str, str] = {
     "买单金额": "gmv", "spender": "gmv", "top earners": "gmv",
     "top earner": "gmv", "sold for": "gmv", "花钱": "gmv", "花了多少钱": "gmv",
     "消费金额": "gmv", "消费额": "gmv", "消费": "gmv", "spend": "gmv", "spent": "gmv",
-    "spenders": "gmv", "big spenders": "gmv", "花钱最多的客户": "gmv", "买了多少钱": "gmv",
+    "spenders": "gmv", "big spenders": "gmv", "金主": "gmv", "大金主": "gmv", "花钱最多的客户": "gmv", "买了多少钱": "gmv",
     # average order value
     "客单价": "aov", "平均订单金额": "aov", "平均订单价值": "aov", "笔单价": "aov",
     "average order value": "aov", "aov": "aov", "average basket": "aov",
+    "average ticket": "aov", "avg ticket": "aov", "ticket size": "aov", "average transaction value": "aov",
     "average order": "aov", "avg order value": "aov", "平均订单额": "aov",
     "average spend per order": "aov", "spend per order": "aov", "average order spend": "aov",
     "订单均价": "aov", "订单平均金额": "aov", "平均每单金额": "aov",
@@ -53,13 +54,14 @@ METRIC_PHRASES: dict[str, str] = {
     "连带率": "units_per_order", "每单件数": "units_per_order", "平均每单件数": "units_per_order",
     "units per order": "units_per_order", "items per order": "units_per_order",
     "items per basket": "units_per_order", "units per basket": "units_per_order",
-    "upt": "units_per_order",
+    "upt": "units_per_order", "单均件数": "units_per_order", "units per transaction": "units_per_order",
+    "items per transaction": "units_per_order",
     # average unit price
     "件单价": "unit_price", "平均单价": "unit_price", "平均售价": "unit_price",
     "average unit price": "unit_price", "average selling price": "unit_price",
     "average price per unit": "unit_price", "price per unit": "unit_price", "asp": "unit_price",
     "average price per item": "unit_price", "average item price": "unit_price",
-    "平均一件": "unit_price", "每件卖多少钱": "unit_price", "一件卖多少钱": "unit_price",
+    "平均一件": "unit_price", "平均一件货": "unit_price", "每件卖多少钱": "unit_price", "一件卖多少钱": "unit_price",
     "每件多少钱": "unit_price", "一件多少钱": "unit_price", "price per item": "unit_price",
     # repeat purchase
     "复购率": "repeat_purchase_rate", "回购率": "repeat_purchase_rate",
@@ -74,6 +76,7 @@ METRIC_PHRASES: dict[str, str] = {
     "退款额": "refunds", "退款金额": "refunds", "退货金额": "refunds", "退款": "refunds",
     "退货额": "refunds", "退了多少钱": "refunds", "按金额": "gmv", "金额": "gmv", "退的钱": "refunds", "退掉的钱": "refunds", "refunds": "refunds", "refunded": "refunds",
     "refund amount": "refunds", "returns": "refunds", "refund": "refunds",
+    "refund bill": "refunds", "refunds bill": "refunds", "money refunded": "refunds",
     # orders
     "订单数": "orders", "订单量": "orders", "单量": "orders", "多少单": "orders",
     "订单": "orders", "几单": "orders", "下单次数": "orders", "购买次数": "orders",
@@ -86,15 +89,20 @@ METRIC_PHRASES: dict[str, str] = {
     "新增客户": "new_customers", "新增顾客": "new_customers", "新增买家": "new_customers",
     "new customers": "new_customers", "new buyers": "new_customers", "new customer": "new_customers",
     "first-time customers": "new_customers", "first-time buyers": "new_customers",
+    "新面孔": "new_customers", "新客人": "new_customers", "new faces": "new_customers",
+    "brand-new customers": "new_customers", "brand new customers": "new_customers",
+    "first-time shoppers": "new_customers", "new shoppers": "new_customers",
     "首次下单的客户": "new_customers", "首次购买的客户": "new_customers", "第一次下单的客户": "new_customers",
     "老客户": "returning_customers", "老客": "returning_customers",
     "回头客": "returning_customers", "老顾客": "returning_customers", "老主顾": "returning_customers",
     "returning customers": "returning_customers", "existing customers": "returning_customers",
     "returning ones": "returning_customers", "existing ones": "returning_customers",
-    "returning customer": "returning_customers",
+    "returning customer": "returning_customers", "老客人": "returning_customers",
     "客户数": "customers", "顾客数": "customers", "买家数": "customers", "下单客户": "customers",
     "下单人数": "customers", "购买人数": "customers", "客户": "customers", "顾客": "customers",
     "买家": "customers", "customers": "customers", "buyers": "customers", "shoppers": "customers",
+    "客人": "customers", "客人数": "customers", "unique customers": "customers",
+    "unique shoppers": "customers", "unique buyers": "customers",
     "customer count": "customers", "number of customers": "customers",
     "买单的客户": "customers", "买过单的客户": "customers", "paying customers": "customers",
     "下单的人": "customers", "下过单的人": "customers", "买过的人": "customers",
@@ -104,7 +112,9 @@ METRIC_PHRASES: dict[str, str] = {
     "多少种商品": "products_sold", "几种商品": "products_sold", "多少个货号": "products_sold",
     "distinct skus": "products_sold", "different skus": "products_sold",
     "distinct products": "products_sold", "different products": "products_sold",
-    "how many skus": "products_sold",
+    "how many skus": "products_sold", "动销": "products_sold", "动过销": "products_sold",
+    "动销的货号": "products_sold", "动销商品": "products_sold", "active skus": "products_sold",
+    "active products": "products_sold", "skus that sold": "products_sold",
     "多少个国家": "countries", "几个国家": "countries", "多少国家": "countries",
     "how many countries": "countries", "number of countries": "countries",
     # units
@@ -113,7 +123,9 @@ METRIC_PHRASES: dict[str, str] = {
     "items sold": "units", "quantity sold": "units", "pieces": "units", "quantity": "units",
     "出货": "units", "出了多少件": "units", "出的货": "units", "出了多少货": "units",
     "出货件数": "units", "units shifted": "units", "shifted": "units", "shift": "units",
-    "shipped": "units", "ship": "units",
+    "shipped": "units", "ship": "units", "走了多少货": "units", "走货": "units",
+    "走了多少件": "units", "走的货": "units", "gone out the door": "units",
+    "went out the door": "units", "out the door": "units",
     # margin and costs
     "毛利率": "gross_margin", "gross margin": "gross_margin", "margin": "gross_margin",
     "毛利": "gross_profit", "毛利润": "gross_profit", "gross profit": "gross_profit",
@@ -142,7 +154,10 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     (r"(?:(?:客户|顾客|买家)(?:里|中|当中)?[，,]?)?(?:(?:下|买)(?:了|过)?(?:两|2)(?:单|次)(?:或|及)"
      r"(?:更多|以上)|(?:买|下单|购买)过?不止一次)(?:的(?:客户|顾客|买家|人))?"
      r"|(?:\b(?:customers|buyers|shoppers)\b[^?]{0,30}?)?"
-     r"\b(?:two or more times|more than once|at least twice|twice or more)\b", "repeat_customers"),
+     r"\b(?:two or more times|more than once|at least twice|twice or more|two or more orders|"
+     r"more than one order|at least two orders|2\+ orders)\b"
+     r"|(?:(?:客户|顾客|买家|客人)(?:里|中|当中)?[，,]?)?(?:(?:下|买)了?(?:不止一|两|2)(?:单|次)"
+     r"(?:以上|或以上)?|下过不止一(?:单|次))(?:的(?:客户|顾客|买家|客人|人))?", "repeat_customers"),
     # "平均一单买几件", "每笔订单平均有多少件", "how many items go into an average order"
     (r"(?:平均(?:每|一)(?:笔|单|个订单)(?:订单)?|(?:每|一)(?:笔|单)(?:订单)?平均)"
      r"(?:都|会|要)?(?:买|有|包含|含)?了?(?:几|多少)件", "units_per_order"),
@@ -163,8 +178,8 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     (r"\bhow much (?:money )?(?:did|do|does|have|has|had) (?!units\b|items\b|pieces\b)"
      r"(?!we sell\b|we sold\b)[^?]{1,80}?\b(?:sell|sold|take|taken|make|made|earn|earned|"
      r"bring in|brought in|buy|bought|purchase|purchased|spend|spent)\b", "gmv"),
-    (r"\bwhat (?:did|do|does|have|has) (?:we|you|they|it|the \w+) (?:take|taken|make|made|"
-     r"bring in|brought in|earn|earned)\b", "gmv"),
+    (r"\bwhat (?:did|do|does|have|has) (?:we|you|they|it|the(?: [\w-]+){1,3}) (?:take|taken|"
+     r"make|made|bring in|brought in|earn|earned)\b", "gmv"),
     # net of refunds: "扣掉退款", "once refunds are taken off", "after refunds"
     (r"(?:扣掉|扣除|减去|减掉|去掉|刨去|除去)(?:了)?退款(?:后|之后|以后)?|实际到手", "net_revenue"),
     (r"\b(?:once|after|net of|less|minus)\s+(?:the\s+)?refunds(?:\s+(?:are|were|have been|"
@@ -174,6 +189,9 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "一张订单里有几件货", "每单平均几件"
     (r"(?:平均)?(?:每|一)(?:张|笔|个)?(?:订单|单)(?:里|中)?(?:平均)?(?:都|会)?(?:有|包含|含|买)?了?"
      r"(?:几|多少)件", "units_per_order"),
+    # "第一次在我们这买东西的", "buying from us for the very first time": new customers
+    (r"第一次(?:在我们这里?|在本店|来)?(?:买东西|买|下单|购买|消费)|首次(?:买东西|购买|消费)|"
+     r"\b(?:for the (?:very )?first time|first[- ]ever (?:order|purchase))\b", "new_customers"),
     # "新增了多少客户", "拉新"
     (r"新增(?:了)?(?:多少|几)(?:个|位|名)?(?:客户|顾客|买家)|拉新", "new_customers"),
     # "下单最频繁的客户": ranked by orders
@@ -199,7 +217,9 @@ DIMENSION_PHRASES: dict[str, str] = {
     "畅销品": "sku", "畅销商品": "sku", "爆款": "sku",
     "客户": "customer", "顾客": "customer", "买家": "customer", "customer": "customer",
     "spenders": "customer", "big spenders": "customer", "花钱最多的客户": "customer",
-    "spender": "customer",
+    "spender": "customer", "金主": "customer", "大金主": "customer",
+    "biggest accounts": "customer", "top accounts": "customer", "largest accounts": "customer",
+    "key accounts": "customer",
     "customers": "customer", "buyer": "customer", "buyers": "customer",
     "渠道": "channel", "channel": "channel", "channels": "channel",
     "类目": "category", "品类": "category", "分类": "category", "category": "category",

@@ -15,7 +15,14 @@ from shopkeeper.metrics.cache import (
     peek,
     warehouse_status,
 )
-from shopkeeper.metrics.definitions import DIMENSIONS, METRICS, TIME_GRAINS, Dimension, Metric
+from shopkeeper.metrics.definitions import (
+    DIMENSIONS,
+    METRICS,
+    TIME_GRAINS,
+    WEEKDAYS,
+    Dimension,
+    Metric,
+)
 from shopkeeper.metrics.engine import (
     MetricError,
     MetricQuery,
@@ -32,6 +39,7 @@ __all__ = [
     "DIMENSIONS",
     "METRICS",
     "TIME_GRAINS",
+    "WEEKDAYS",
     "Dimension",
     "Metric",
     "MetricError",

@@ -77,6 +77,16 @@ SOURCE_CONDITIONS: dict[str, str] = {"refunds": REFUND_COUNTS}
 NESTED_SOURCES = {"customer_orders": "sales"}
 
 _NONE = "'(none)'"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _weekday_of(time_col: str) -> str:
+    """The day's English name, from its distance to a Monday (portable to every engine)."""
+    cases = " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(WEEKDAYS))
+    return (f"CASE ((date_diff('day', DATE '1970-01-05', CAST({time_col} AS DATE)) % 7) + 7) "
+            f"% 7 {cases} END")
+
+
 DIMENSIONS: dict[str, Dimension] = {
     d.name: d
     for d in [
@@ -109,6 +119,9 @@ DIMENSIONS: dict[str, Dimension] = {
             "refunds": f"coalesce(r.customer_id, o.customer_id, {_NONE})"}),
         Dimension("currency", "currency", "币种", {
             "sales": "l.currency", "refunds": "r.currency", "expenses": "e.currency"}),
+        Dimension("weekday", "day of the week", "星期", {
+            "sales": _weekday_of("l.ordered_at"), "refunds": _weekday_of("r.refunded_at"),
+            "expenses": _weekday_of("e.incurred_on")}),
         Dimension("customer_type", "new or returning customer (or guest)", "新老客", {
             "sales": "CASE WHEN l.customer_id IS NULL THEN 'guest' "
                      "WHEN l.order_id = f.first_order_id THEN 'new' ELSE 'returning' END"}),
