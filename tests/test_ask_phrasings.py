@@ -285,6 +285,14 @@ CASES = [
     ("9月的星期二，订单数和8月的星期二比怎么样", ("orders",), ("2011-09-01", "2011-09-30"), (), None,
      {"filters": {"weekday": ("Tuesday",)}, "compare_start": "2011-08-01"}),
     ("上周二的订单数", ("orders",), ("2011-11-29", "2011-11-29"), (), None, {"filters": {}}),
+    # counting the products, customers or countries past a threshold
+    ("How many customers spent more than 500 last month?", ("gmv",), NOV, ("customer",), None,
+     {"over": (">", 500.0)}),
+    ("上个月销量超过500件的货号有几个", ("units",), NOV, ("sku",), None, {"over": (">", 500.0)}),
+    ("三季度下单至少3次的客户有多少", ("orders",), Q3, ("customer",), None,
+     {"over": (">=", 3.0)}),
+    ("How many countries bought less than £1,000 in Q3?", ("gmv",), Q3, ("country",), None,
+     {"over": ("<", 1000.0)}),
 ]
 
 
@@ -330,8 +338,9 @@ def test_open_questions_are_asked_back(question):
 @pytest.mark.parametrize("question", [
     "哪些客户流失了", "Which customers did we lose this year?", "去年买过今年没买的客户有哪些",
     "What's the weather like?",
-    # counting what passes a threshold; a day to be found in the data first
-    "How many customers spent more than 500 last month?", "上个月销量超过500件的货号有几个",
+    # counting orders past a threshold (there is no order dimension); a day to be found in
+    # the data first
+    "How many orders were over £500 last month?", "上个月金额超过500元的订单有几个",
     "2011年开张营业的第一天卖了多少", "How many orders did we get on our first business day?",
 ])
 def test_questions_beyond_the_metrics_are_refused(question):
@@ -376,3 +385,15 @@ def test_days_of_the_week_are_answered_from_the_data(shop):
     assert "Saturdays, Sundays" in share.text
     fridays = ask.ask(shop, "2024年1月所有星期五加起来的订单数", as_of=dt.date(2024, 2, 29))
     assert fridays.value == 1 and "星期五" in fridays.text
+
+
+def test_products_and_customers_past_a_threshold_are_counted(shop):
+    from shopkeeper import ask
+
+    # January 2024: A sold 2 + 3 units, B 1 + 1; c1 spent 45.50, c2 50.00
+    products = ask.ask(shop, "How many products sold more than 3 units in January 2024?",
+                       as_of=dt.date(2024, 2, 29))
+    assert products.kind == "number" and products.value == 1
+    assert "1 of 2 products" in products.text
+    customers = ask.ask(shop, "2024年1月消费至少50元的客户有几个", as_of=dt.date(2024, 2, 29))
+    assert customers.value == 1 and customers.metric_query["over"] == [">=", 50.0]

@@ -119,9 +119,35 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
                     sql=";\n\n".join(sqls), as_of=as_of.isoformat(),
                     unit=vocab.metric(q.metrics[0]).unit)
     metric = q.metrics[0]
+    if q.over:
+        return _count_past(answer, df, q, vocab)
     if not q.by:
         return _number(answer, df, q, vocab, warehouse, money)
     return _table(answer, df, q, vocab, warehouse, money, metric)
+
+
+def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary) -> Answer:
+    """How many of the groups (products, customers, countries) are past the threshold; a
+    group with no key (guests, no country) is none of them."""
+    lang, metric, key = q.language, q.metrics[0], q.by[0]
+    op, number = q.over
+    values = df.loc[df[key].astype(str) != "(none)", metric].astype(float)
+    past = values[values > number] if op == ">" else values[values >= number] if op == ">=" \
+        else values[values < number]
+    answer.value, answer.unit = float(len(past)), "count"
+    unit = vocab.metric(metric).unit
+    limit = _fmt(number, unit, answer.currency, lang)
+    words = {">": ("超过", "more than"), ">=": ("至少", "at least"), "<": ("低于", "less than")}[op]
+    answer.text = (
+        f"{q.period.label(lang)}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
+        f"{_dim_label(key, lang)}有 {len(past):,} 个（共 {len(values):,} 个）。" if lang == "zh" else
+        f"In {q.period.label(lang)}, {len(past):,} of {len(values):,} "
+        f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit} of "
+        f"{_label(vocab, metric, lang)}.")
+    answer.sql += (f";\n\n-- then counted: the rows whose {metric} {op} {number:g}"
+                   + (" (guests and rows without a key left out)" if key in ("customer", "country")
+                      else ""))
+    return answer
 
 
 def _extra_inputs(extra: dict) -> list[str]:

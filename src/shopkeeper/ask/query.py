@@ -35,6 +35,8 @@ class AskQuery:
     share: bool = False
     language: str = "en"
     each: bool = False  # with ``share`` and ``by``: each row's share, not the part's
+    # count the ``by[0]`` groups whose first metric is (">", ">=" or "<") the number
+    over: tuple[str, float] | None = None
 
     def check(self, known_metrics: set[str]) -> None:
         """Raise :class:`MetricError` unless every name exists in the semantic layer."""
@@ -50,6 +52,8 @@ class AskQuery:
             raise MetricError(f"a ranking is top or bottom 1..1000, not {self.rank}")
         if self.rank and not self.by:
             raise MetricError("a ranking needs something to rank (countries, products …)")
+        if self.over and (self.over[0] not in (">", ">=", "<") or not self.by):
+            raise MetricError(f"a count past a threshold is >, >= or < over groups, not {self.over}")
 
     def to_dict(self) -> dict[str, Any]:
         """The query as JSON-ready data (dates as ISO strings)."""
@@ -58,6 +62,7 @@ class AskQuery:
         out["compare"] = (_period_dict(self.compare) if isinstance(self.compare, Period)
                           else self.compare)
         out["rank"] = list(self.rank) if self.rank else None
+        out["over"] = list(self.over) if self.over else None
         return json.loads(json.dumps(out, ensure_ascii=False))  # tuples → lists, as JSON reads
 
 
@@ -97,4 +102,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         compare=period_from_dict(compare) if isinstance(compare, dict) else compare,
         rank=tuple(data["rank"]) if data.get("rank") else None,  # type: ignore[arg-type]
         share=bool(data.get("share")), language=str(data.get("language") or "en"),
-        each=bool(data.get("each")))
+        each=bool(data.get("each")),
+        over=(str(data["over"][0]), float(data["over"][1])) if data.get("over") else None)

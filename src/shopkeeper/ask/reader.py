@@ -312,13 +312,55 @@ _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
                 r"traded|sold|opened)\b|\bfirst day with (?:a )?sales?\b", re.I),
      "it asks for a day found in the data (the first day with sales), which the reader cannot "
      "look up; name the date instead", "问题要先从数据里找出某一天（第一个有销售的日子），目前还不能这样查；请直接说日期"),
-    (re.compile(r"(?:超过|多于|大于|不少于|至少|高于)\s*[\d,，]+\s*(?:件|单|个|元|镑)?的(?:商品|产品|货号|客户|顾客|订单)"
-                r"(?:有|是)?(?:几|多少)|\bhow many (?:products|items|skus|stock ?codes|customers|"
-                r"orders)\b[^?]{0,40}\b(?:more than|over|at least|above|fewer than|less than)\s*"
-                r"[\d,]+", re.I),
-     "it counts products, customers or orders above or below a threshold, which the metrics "
-     "cannot express yet", "问题要数超过或低于某个门槛的商品、客户或订单，目前的指标还不能这样统计"),
+    (re.compile(r"(?:超过|多于|大于|不少于|至少|高于|低于|少于|不到)\s*[\d,，]+\s*(?:件|单|个|元|镑)?的"
+                r"订单(?:有|是)?(?:几|多少)|\bhow many orders\b[^?]{0,40}\b(?:more than|over|"
+                r"at least|above|fewer than|less than|under)\s*[£$€¥]?[\d,]+", re.I),
+     "it counts orders above or below a threshold, which the metrics cannot express yet "
+     "(they count products, customers or countries past one)",
+     "问题要数超过或低于某个门槛的订单，目前的指标还不能这样统计（可以数商品、客户或国家）"),
 ]
+
+# "销量超过1000件的商品有几个", "how many customers spent more than 500": count the groups past
+# a threshold
+_OVER_WORDS = {"超过": ">", "多于": ">", "大于": ">", "高于": ">", "不少于": ">=", "至少": ">=",
+               "低于": "<", "少于": "<", "不到": "<", "more than": ">", "over": ">",
+               "above": ">", "at least": ">=", "fewer than": "<", "less than": "<",
+               "under": "<", "below": "<"}
+_OVER_UNITS = {"件": "units", "单": "orders", "次": "orders", "元": "gmv", "镑": "gmv", "英镑": "gmv",
+               "units": "units", "unit": "units", "items": "units", "pieces": "units",
+               "orders": "orders", "order": "orders", "pounds": "gmv", "£": "gmv", "$": "gmv",
+               "€": "gmv", "¥": "gmv", "dollars": "gmv", "euros": "gmv", "yuan": "gmv"}
+_OVER_DIMS = {"商品": "sku", "产品": "sku", "货号": "sku", "客户": "customer", "顾客": "customer",
+              "买家": "customer", "国家": "country", "products": "sku", "items": "sku",
+              "skus": "sku", "stock codes": "sku", "stockcodes": "sku", "lines": "sku",
+              "customers": "customer", "buyers": "customer", "shoppers": "customer",
+              "countries": "country", "markets": "country"}
+_OVER_ZH = re.compile(
+    r"(超过|多于|大于|不少于|至少|高于|低于|少于|不到)\s*([\d,，.]+)\s*(英镑|件|单|次|元|镑)?的"
+    r"(商品|产品|货号|客户|顾客|买家|国家)(?:有|是|一共有|共有)?(?:几|多少)")
+_OVER_EN = re.compile(
+    r"\bhow many (products|items|skus|stock ?codes|lines|customers|buyers|shoppers|countries|"
+    r"markets)\b([^?]{0,50}?)\b(more than|over|at least|above|fewer than|less than|under|below)"
+    r"\s*([£$€¥])?\s*([\d,.]+)\s*(units?|items|pieces|orders?|pounds|dollars|euros|yuan)?", re.I)
+
+
+def _threshold(text: str, metrics: list[str]) -> tuple[str, str, float] | None:
+    """(dimension, operator, number) where a question counts groups past a threshold; the
+    unit said ("件", "units", "£") picks the metric when the words before it name none."""
+    if m := _OVER_ZH.search(text):
+        op, number, unit, noun = _OVER_WORDS[m[1]], m[2], m[3], m[4]
+    elif m := _OVER_EN.search(text):
+        noun, op, number = m[1].lower(), _OVER_WORDS[m[3].lower()], m[5]
+        unit = (m[4] or m[6] or "").lower()
+    else:
+        return None
+    try:
+        value = float(number.replace(",", "").replace("，", ""))
+    except ValueError:
+        return None
+    if unit and _OVER_UNITS.get(unit) and _OVER_UNITS[unit] not in metrics:
+        metrics.insert(0, _OVER_UNITS[unit])
+    return _OVER_DIMS[re.sub(r"\s+", " ", noun)], op, value
 
 # phrasings with two or more sensible readings, each with the choices offered back
 _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ...]]] = [
@@ -515,7 +557,12 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if len(named) > 1 and "country" in by and re.search(
             r"加起来|合计|一共|总共|合起来|together|combined|in total|between them", low):
         by.remove("country")  # "瑞典、挪威、丹麦这三个国家加起来": these, not the top three
-    rank = _rank(ranked, by)
+    over = _threshold(text, metrics)
+    if over:  # count the groups past it: the count's own words are no metric of their own
+        metrics = [m for m in metrics if m not in ("products_sold", "customers", "countries")] \
+            or metrics
+        by = [over[0]]
+    rank = None if over else _rank(ranked, by)
     share = bool(_SHARE.search(low))
     each = share and bool(by) and bool(_EACH.search(low))
 
@@ -578,7 +625,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if share and compare is None and len(when.periods) > 1 and when.periods[1] != period:
         compare = when.periods[1]  # "本月至今占今年以来的比例": one period's share of another
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
-                    compare, rank, share, lang, each)
+                    compare, rank, share, lang, each, over[1:] if over else None)
 
 
 def _label(metric: str, lang: str, vocab: Vocabulary) -> str:
