@@ -25,6 +25,8 @@ It applies the documented rules (docs/metrics.md, docs/presets.md, docs/ingest.m
 - a customer's first sale ever (earliest InvoiceDate among their sales, then the smallest
   invoice) makes them *new* in the period and group holding it; returning = customers − new;
 - repeat-purchase rate = customers with ≥ 2 orders in the period / customers in the period;
+- spend per customer = GMV of customers' orders / customers, and orders per customer =
+  customers' orders / customers (guest orders are left out of both sides: batch 7);
 - dates are InvoiceDate's calendar date (Europe/London local time); weeks start on Monday;
 - a product is a StockCode; its name is its Description (word filters match the line's
   Description, case-insensitively).
@@ -222,6 +224,37 @@ assert LAST_WEEK[0] <= LAST_TUESDAY[0] <= LAST_WEEK[1] and THIS_WEEK[0] <= THIS_
 assert FIRST_TRADING_DAY[0].weekday() == 1 and ROYAL_WEDDING[0].weekday() == 4
 assert SPRING_BANK_HOLIDAY[0].weekday() == 0 and BOXING_DAY_2010[0].weekday() == 6
 
+# periods that only batch 7 (q701..q760, split tune7) uses
+L28 = (D("2011-11-12"), TODAY)                        # 近四周（28天）/ the past 4 weeks
+P28 = (D("2011-10-15"), D("2011-11-11"))              # the 4 weeks before that
+DEC_1_5 = (D("2011-12-01"), D("2011-12-05"))          # 截至5号（这个月）/ as of the 5th
+NOV_1_5 = (D("2011-11-01"), D("2011-11-05"))          # 上个月截至5号 / last month at the same point
+FORTNIGHT_TO_NOV20 = (D("2011-11-07"), D("2011-11-20"))  # 11月20号之前那两个礼拜 / fortnight ending 20 Nov
+FORTNIGHT_BEFORE_NOV7 = (D("2011-10-24"), D("2011-11-06"))  # the fortnight before that
+OCT_11_20 = (D("2011-10-11"), D("2011-10-20"))        # 10月中旬 / mid-October (11th to 20th)
+SEP_11_20 = (D("2011-09-11"), D("2011-09-20"))        # 9月中旬 / the same ten days of September
+NOV_3 = day("2011-11-03")                             # 2011.11.3 / Nov 3rd / the 3rd of November
+OCT_3 = day("2011-10-03")                             # 10月3号 / the 3rd of October
+OCT_5 = day("2011-10-05")                             # 2011.10.5 / Oct 5th
+DOUBLE_12_2010 = day("2010-12-12")                    # 去年双十二 / 12 December last year
+XMAS_RUNUP_2010 = (D("2010-12-11"), D("2010-12-24"))  # 去年圣诞前两周（12月11号到24号）
+EARLY_MAY_BANK_HOLIDAY = day("2011-05-02")            # 五一银行假日 / the early May bank holiday
+NEW_YEARS_EVE_2010 = day("2010-12-31")                # 去年跨年那天 / New Year's Eve last year
+NEW_YEAR_BANK_HOLIDAY = day("2011-01-03")             # 元旦补休 / the New Year bank holiday
+# also: 上个礼拜 / last wk = LAST_WEEK; 这礼拜 / this week = THIS_WEEK; 下半年以来 / the back half
+# of the year = H2TD; 上个月的礼拜天 vs 工作日（周一到周五）, 今年每个月的礼拜天: weekday filters
+
+assert L28[1] - L28[0] == dt.timedelta(days=27) and P28[1] == L28[0] - dt.timedelta(days=1)
+assert P28[1] - P28[0] == dt.timedelta(days=27)
+assert FORTNIGHT_TO_NOV20[1] - FORTNIGHT_TO_NOV20[0] == dt.timedelta(days=13)
+assert FORTNIGHT_BEFORE_NOV7[1] == FORTNIGHT_TO_NOV20[0] - dt.timedelta(days=1)
+assert FORTNIGHT_BEFORE_NOV7[1] - FORTNIGHT_BEFORE_NOV7[0] == dt.timedelta(days=13)
+assert DEC_1_5[1].day == NOV_1_5[1].day == 5 and XMAS_RUNUP_2010[1] - XMAS_RUNUP_2010[0] == \
+    dt.timedelta(days=13) and XMAS_RUNUP_2010[1] == D("2010-12-25") - dt.timedelta(days=1)
+assert DOUBLE_12_2010[0].weekday() == 6 and NOV_3[0].weekday() == 3
+assert EARLY_MAY_BANK_HOLIDAY[0].weekday() == 0 and NEW_YEAR_BANK_HOLIDAY[0].weekday() == 0
+assert NEW_YEARS_EVE_2010[0].weekday() == 4
+
 
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
@@ -374,6 +407,18 @@ def m_rpr(df, _r=None):
     return _div(m_repeat(df), m_customers(df))
 
 
+def m_spc(df, _r=None):
+    """Spend per customer: the mean of each customer's GMV (guest orders left out)."""
+    known = df.dropna(subset=["cust"])
+    return _div(m_gmv(known), m_customers(known))
+
+
+def m_opc(df, _r=None):
+    """Orders per customer: the mean of each customer's orders (guest orders left out)."""
+    known = df.dropna(subset=["cust"])
+    return _div(m_orders(known), m_customers(known))
+
+
 def m_refunds(_df, r):
     return float(r["amount"].sum())
 
@@ -400,6 +445,8 @@ METRIC = {  # name: (function, unit, additive)
     "units_per_order": (m_upo, "number", False),
     "avg_unit_price": (m_aup, "money", False),
     "repeat_purchase_rate": (m_rpr, "ratio", False),
+    "spend_per_customer": (m_spc, "money", False),      # batch 7
+    "orders_per_customer": (m_opc, "number", False),    # batch 7
     "refund_rate": (m_refund_rate, "ratio", False),
     "share": (None, "ratio", False),
 }
@@ -1144,6 +1191,86 @@ def build() -> dict[str, dict]:
         "q660": ("units", BOXING_DAY_2010),
     }))
 
+    # ---- batch 7 (q701..q760, split tune7): a seventh tuning set, written later still
+    def compare_where(metric, p, where, prev_where) -> dict:
+        """One period, two filters: value under `where`, previous under `prev_where`."""
+        unit = METRIC[metric][1]
+        v, pv = calc(metric, p, where), calc(metric, p, prev_where)
+        assert v is not None and pv, (metric, p)
+        return {"kind": "number", "value": rnd(v, unit), "previous": rnd(pv, unit),
+                "change_pct": round(v / pv - 1, 8), "unit": unit, "metric": metric,
+                "period": [str(p[0]), str(p[1])], "previous_period": [str(p[0]), str(p[1])]}
+
+    nov = month(2011, 11)
+    # single numbers
+    G["q701"] = number("customers", LAST_WEEK)
+    G["q702"] = number("gmv", DOUBLE_12_2010)
+    G["q703"] = number("aov", NOV_3)
+    G["q704"] = number("units", DEC_1_5)
+    G["q705"] = number("spend_per_customer", nov)
+    G["q706"] = number("orders", XMAS_RUNUP_2010)
+    G["q707"] = number("new_customers", L28)
+    G["q708"] = number("orders_per_customer", H2TD)
+    # comparisons
+    G["q709"] = compare("customers", L28, P28)
+    G["q710"] = compare("gmv", NOV_3, OCT_3)
+    G["q711"] = compare("orders", FORTNIGHT_TO_NOV20, FORTNIGHT_BEFORE_NOV7)
+    G["q712"] = compare("gmv", OCT_11_20, SEP_11_20)
+    G["q713"] = compare("gmv", DEC_1_5, NOV_1_5)
+    G["q714"] = compare("orders_per_customer", month(2011, 10), month(2011, 9))
+    G["q715"] = compare("orders", H2TD, H1, in_("Portugal"))
+    G["q716"] = compare("units", THIS_WEEK, LAST_WEEK, lambda d: word(d, "WOODLAND"))
+    G["q717"] = compare_where("aov", nov, weekday(6), lambda d: d["date"].dt.weekday <= 4)
+    # rankings
+    G["q718"] = rank("customers", LAST_WEEK, "country", 3)
+    G["q719"] = rank("spend_per_customer", YTD, "country", 3)
+    G["q720"] = rank("units", NOV_3, "sku", 3)
+    G["q721"] = rank_time("gmv", XMAS_RUNUP_2010, "day", 3)
+    G["q722"] = rank("gmv", THIS_WEEK, "cust", 3)
+    G["q723"] = rank_time("aov", H2TD, "month", 1, asc=True)
+    G["q724"] = rank_time("orders", nov, "day", 3, asc=True)
+    # shares
+    G["q725"] = ratio(calc("units", LAST_WEEK, not_in("United Kingdom")), calc("units", LAST_WEEK),
+                      LAST_WEEK)
+    G["q726"] = ratio(calc("gmv", THIS_WEEK), calc("gmv", MTD), MTD)
+    G["q727"] = top_share("orders", YTD, "cust", 10)
+    G["q728"] = ratio(calc("gmv", L28, lambda d: d["sku"] == "47566"), calc("gmv", L28), L28)
+    G["q729"] = top_share("units", L28, "sku", 5)
+    s = grouped("gmv", DEC_1_5, "country") / calc("gmv", DEC_1_5)
+    G["q730"] = table(s, "country", "share", top=3, value_col="share", p=DEC_1_5)
+    # lists
+    G["q731"] = lst("gmv", YTD, "month", weekday(6))
+    G["q732"] = lst("avg_unit_price", H2TD, "month")
+    G["q733"] = lst("units", XMAS_RUNUP_2010, "day")
+    G["q734"] = table(grouped("orders", OCT_5, "country"), "country", "orders", ordered=False,
+                      p=OCT_5)
+    G["q735"] = lst("orders_per_customer", YTD, "quarter")
+    G["q736"] = lst("customers", OCT_11_20, "day")
+    ct = pd.Series({"new": calc("aov", nov, first_sale),
+                    "returning": calc("aov", nov, returning_order)})
+    G["q737"] = table(ct, "customer_type", "aov", ordered=False, p=nov)
+    # filters
+    G["q738"] = number("gmv", YTD, in_("Israel"))
+    G["q739"] = number("aov", YTD, in_("USA"))
+    G["q740"] = number("units", YTD, in_("Hong Kong"))
+    G["q741"] = number("orders", month(2010, 12), in_("Lithuania"))
+    G["q742"] = number("units", H2TD, lambda d: d["sku"] == "22960")
+    G["q743"] = number("gmv", LAST_WEEK, lambda d: word(d, "SKULL"))
+    G["q744"] = number("units", OCT_11_20, lambda d: word(d, "PANTRY"))
+    G["q745"] = number("units", LAST_WEEK, guest)
+    G["q746"] = number("orders_per_customer", YTD, in_("Germany"))
+    G["q747"] = number("gmv", YTD, lambda d: d["cust"] == "14646")
+    G["q748"] = rank("units", L28, "country", 3, where=not_in("United Kingdom"))
+    # ask back
+    for i in range(749, 758):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q758": ("orders", EARLY_MAY_BANK_HOLIDAY),
+        "q759": ("gmv", NEW_YEARS_EVE_2010),
+        "q760": ("units", NEW_YEAR_BANK_HOLIDAY),
+    }))
+
     return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
 
 
@@ -1160,11 +1287,13 @@ def main(argv=None) -> int:
     splits = {q["id"]: q["split"] for q in qs}
     # tune / holdout: batch 1 (q001..q167); tune2: batch 2 (q201..q260), a second tuning set;
     # tune3: batch 3 (q301..q360), a third tuning set; tune4: batch 4 (q401..q460), a fourth;
-    # tune5: batch 5 (q501..q560), a fifth; tune6: batch 6 (q601..q660), a sixth
+    # tune5: batch 5 (q501..q560), a fifth; tune6: batch 6 (q601..q660), a sixth;
+    # tune7: batch 7 (q701..q760), a seventh
     assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5",
-                                    "tune6"}, set(splits.values())
+                                    "tune6", "tune7"}, set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
-    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6}, set(batch.values())
+    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7}, set(batch.values())
+    assert all(v == "tune7" for k, v in splits.items() if batch[k] == 7), "batch 7 is tune7"
     assert all(v == "tune6" for k, v in splits.items() if batch[k] == 6), "batch 6 is tune6"
     assert all(v == "tune5" for k, v in splits.items() if batch[k] == 5), "batch 5 is tune5"
     assert all(v == "tune4" for k, v in splits.items() if batch[k] == 4), "batch 4 is tune4"

@@ -142,8 +142,8 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
         f"{q.period.label(lang)}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
         f"{_dim_label(key, lang)}有 {len(past):,} 个（共 {len(values):,} 个）。" if lang == "zh" else
         f"In {q.period.label(lang)}, {len(past):,} of {len(values):,} "
-        f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit} of "
-        f"{_label(vocab, metric, lang)}.")
+        f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
+        f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}.")
     answer.sql += (f";\n\n-- then counted: the rows whose {metric} {op} {number:g}"
                    + (" (guests and rows without a key left out)" if key in ("customer", "country")
                       else ""))
