@@ -206,3 +206,36 @@ def test_the_same_point_of_the_last_month_or_quarter(text, start, end, before):
 def test_a_week_of_a_month_without_its_days_and_a_financial_year_are_asked_back(text, vague):
     reading = read_period(text, DEC)
     assert reading.period is None and reading.vague == vague
+
+
+@pytest.mark.parametrize("text, as_of, start, end", [
+    ("orders last wk", DEC, "2011-11-28", "2011-12-04"),
+    ("这礼拜的销售额", DEC, "2011-12-05", "2011-12-09"),
+    ("这个月截至8号的订单", DEC, "2011-12-01", "2011-12-08"),
+    ("units this month as of the 7th", DEC, "2011-12-01", "2011-12-07"),
+    ("sales on the 2nd of October", DEC, "2011-10-02", "2011-10-02"),
+    ("GMV in mid-March", MAR, "2024-03-11", "2024-03-20"),
+    ("orders in the back half of the year", DEC, "2011-07-01", "2011-12-31"),
+    ("sales on New Year's Eve", MAR, "2023-12-31", "2023-12-31"),
+    ("units per day over 3-9 October last year", DEC, "2010-10-03", "2010-10-09"),
+    ("orders on 24 December 2010", DEC, "2010-12-24", "2010-12-24"),
+])
+def test_abbreviations_cut_months_and_days_said_with_of(text, as_of, start, end):
+    assert _span(text, as_of) == (start, end)
+
+
+def test_named_cut_periods_are_compared_day_for_day():
+    reading = read_period("本月截至3号的订单，和上个月截至3号比", DEC)
+    assert (str(reading.compare.start), str(reading.compare.end)) == ("2011-11-01", "2011-11-03")
+    assert read_period("近三周的订单比之前三周多吗", DEC).compare == "previous"
+    # "the two weeks before Christmas" names days; it compares nothing
+    assert read_period("best days in the two weeks before Christmas 2010 (11-24 Dec)",
+                       DEC).compare is None
+
+
+@pytest.mark.parametrize("text", ["sales at the tail end of last month", "上月底那几天的订单",
+                                  "去年这个时候的订单数", "What were orders this time last year?"])
+def test_the_end_of_a_month_and_this_time_last_year_alone_are_asked_back(text):
+    reading = read_period(text, DEC)
+    assert reading.period is None and reading.vague in ("the end of the month",
+                                                        "this time last year")

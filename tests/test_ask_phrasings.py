@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from shopkeeper import metrics
 from shopkeeper.ask.reader import AskBack, StoreValues, Unread, read
 from shopkeeper.ask.vocabulary import Vocabulary
 
@@ -285,6 +286,21 @@ CASES = [
     ("9月的星期二，订单数和8月的星期二比怎么样", ("orders",), ("2011-09-01", "2011-09-30"), (), None,
      {"filters": {"weekday": ("Tuesday",)}, "compare_start": "2011-08-01"}),
     ("上周二的订单数", ("orders",), ("2011-11-29", "2011-11-29"), (), None, {"filters": {}}),
+    # per customer; one customer named by id; "aside"; "slowest"
+    ("三季度的人均消费", ("spend_per_customer",), Q3, (), None, {}),
+    ("What was revenue per customer last month?", ("spend_per_customer",), NOV, (), None, {}),
+    ("上个月平均每个顾客下了几单", ("orders_per_customer",), NOV, (), None, {}),
+    ("How many orders did the typical French customer place in Q3?", ("orders_per_customer",),
+     Q3, (), None, {"filters": {"country": ("France",)}}),
+    ("Orders per head by month in Q3", ("orders_per_customer",), Q3, ("month",), None, {}),
+    ("顾客号 12346 上个月买了多少钱", ("gmv",), NOV, (), None,
+     {"filters": {"customer": ("12346",)}}),
+    ("How many orders did customer 17850 place in Q3?", ("orders",), Q3, (), None,
+     {"filters": {"customer": ("17850",)}}),
+    ("Putting the UK aside, which 3 countries bought the most units last month?", ("units",),
+     NOV, ("country",), ("top", 3), {"exclude": {"country": ("United Kingdom",)}}),
+    ("Which two countries were slowest for orders last month?", ("orders",), NOV,
+     ("country",), ("bottom", 2), {}),
     # counting the products, customers or countries past a threshold
     ("How many customers spent more than 500 last month?", ("gmv",), NOV, ("customer",), None,
      {"over": (">", 500.0)}),
@@ -330,6 +346,7 @@ def test_reading(question, metrics, span, by, rank, extra):
     "三季度的收入是多少", "What was our income in Q3?", "上个月有多少熟客", "How many regulars came back last month?",
     "哪些商品卖不动", "Which products are slow movers?", "What are orders for the fiscal year to date?",
     "How many orders came in during the last week of last month?",
+    "What was our sales volume in Q3?",
 ])
 def test_open_questions_are_asked_back(question):
     assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), AskBack)
@@ -397,3 +414,15 @@ def test_products_and_customers_past_a_threshold_are_counted(shop):
     assert "1 of 2 products" in products.text
     customers = ask.ask(shop, "2024年1月消费至少50元的客户有几个", as_of=dt.date(2024, 2, 29))
     assert customers.value == 1 and customers.metric_query["over"] == [">=", 50.0]
+
+
+def test_spend_and_orders_per_customer_leave_guests_out(shop):
+    with shop.transaction() as con:  # a guest order in January: no customer, so in neither
+        con.execute("UPDATE orders SET customer_id = NULL WHERE order_id = 'o2'")
+    jan = metrics.query(shop, ["spend_per_customer", "orders_per_customer", "gmv"],
+                        start="2024-01-01", end="2024-01-31").df.iloc[0]
+    assert jan["spend_per_customer"] == pytest.approx(2 * 10.00 + 25.50)  # c1's o1 alone
+    assert jan["orders_per_customer"] == pytest.approx(1.0)
+    assert jan["gmv"] == pytest.approx(45.50 + 50.00)  # the guest order still sold
+    feb = metrics.query(shop, "orders_per_customer", start="2024-02-01", end="2024-02-29").df
+    assert feb["orders_per_customer"].iloc[0] == pytest.approx(2.0)  # c1: o3 and o5

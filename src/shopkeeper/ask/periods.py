@@ -267,7 +267,8 @@ def years_named(t: str, as_of: dt.date) -> str:
 
 def read_period(text: str, as_of: dt.date) -> PeriodReading:
     """The period and comparison a question names, relative to ``as_of``."""
-    t = years_named(text.lower(), as_of)
+    t = years_named(re.sub(r"\bwks?\b", lambda m: "weeks" if m[0].endswith("s") else "week",
+                           text.lower()), as_of)  # "last wk"
     # "跟上周同期比": the same days one week (month) earlier, not the whole of last week
     same_days = None
     for unit, words in (("quarter", r"上个?季度(?:的)?(?:同期|同一(?:个)?时间点?|这个时候|同一时候)|"
@@ -331,6 +332,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     for zh_words, en_words, mo, d in (
             ("情人节", r"valentine'?s(?: day)?", 2, 14), ("万圣节", r"halloween", 10, 31),
             ("元旦", r"new year'?s day", 1, 1), ("平安夜", r"christmas eve", 12, 24),
+            ("跨年夜", r"new year'?s eve", 12, 31),
             ("节礼日", r"boxing day", 12, 26)):
         each(year_ + rf"(?:{zh_words})(?:当天|那天|那一天)?",
              lambda m, a=mo, b=d: _latest_day(a, b, as_of, int(m[1]) if m[1] else None))
@@ -366,7 +368,6 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(rf"(?:between |from ){dmy}\s*(?:and|to|until|through|-|–)\s*{dmy}",
          lambda m: days(dt.date(int(m[3]), _MONTHS_EN[m[2]], int(m[1])),
                         dt.date(int(m[6]), _MONTHS_EN[m[5]], int(m[4]))))
-    each(dmy, lambda m: day(dt.date(int(m[3]), _MONTHS_EN[m[2]], int(m[1]))))
     # "7-13 November", "22 to 25 April", "31 October to 6 November" (this year's or the latest)
     th = r"(?:st|nd|rd|th)?"
     each(rf"\b(?:between |from )?(\d{{1,2}}){th}(?: ({_MONTH_RE_NO_MAY}))?\s*(?:-|–|to|until|"
@@ -375,6 +376,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              _to_date(y, _MONTHS_EN[m[2]] if m[2] else end_month, int(m[1]), as_of),
              _to_date(y, end_month, int(m[3]), as_of)))(
              int(m[5]) if m[5] else None, _MONTHS_EN[m[4]]))
+    each(dmy, lambda m: day(dt.date(int(m[3]), _MONTHS_EN[m[2]], int(m[1]))))
     # -- days with names, parts of a month, since a day: before the patterns inside them
     changing = re.search(r"增长|变化|涨|降|上升|多了|少了|\bgr[eo]w|\bchange|\bincrease|\bdecrease"
                          r"|\brise|\brose|\bfall|\bfell|\bdrop|\bjump", t)
@@ -564,6 +566,13 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: day(as_of - dt.timedelta(days=3)))
     each(r"前天|the day before yesterday", lambda m: day(as_of - dt.timedelta(days=2)))
     each(rf"\blast ({_MONTH_RE})\b(?!\.? \d)", lambda m: _before_month(_MONTHS_EN[m[1]], as_of))
+    # "the 3rd of November"; "mid-October" (the 11th to the 20th, as 中旬)
+    each(rf"\b(?:the )?(\d{{1,2}})(?:st|nd|rd|th)? of ({_MONTH_RE})\b(?:,? (\d{{4}}))?",
+         lambda m: day(_to_date(int(m[3]) if m[3] else None, _MONTHS_EN[m[2]], int(m[1]), as_of)))
+    each(rf"\bmid[- ]({_MONTH_RE_NO_MAY}|may)\b(?:,? (\d{{4}}))?",
+         lambda m: (lambda mo: part_of_month(
+             int(m[2]) if m[2] else _latest(month, as_of, mo).start.year, mo, 11, 20,
+             "the middle ten days of", "中旬"))(_MONTHS_EN[m[1]]))
     # -- single days, weeks, months, quarters, halves, years
     each(iso, lambda m: day(dt.date(int(m[1]), int(m[2]), int(m[3]))))
     each(rf"({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})",
@@ -591,9 +600,9 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(r"(?:(\d{4})\s*年\s*)?([上下])半年",
          lambda m: half(int(m[1]), 1 if m[2] == "上" else 2) if m[1]
          else _latest(half, as_of, 1 if m[2] == "上" else 2))
-    each(r"\b(?:(first|second)[- ]half|h([12]))(?: of)?(?:\s*(?:the )?(?:year\b)?\s*(\d{4}))?\b",
+    each(r"\b(?:(first|second|front|back)[- ]half|h([12]))(?: of)?(?:\s*(?:the )?(?:year\b)?\s*(\d{4}))?\b",
          lambda m: (lambda h: half(int(m[3]), h) if m[3] else _latest(half, as_of, h))(
-             1 if (m[1] == "first" or m[2] == "1") else 2))
+             1 if (m[1] in ("first", "front") or m[2] == "1") else 2))
     each(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*[日号])",
          lambda m: month(int(m[1]), int(m[2])))
     each(r"(\d{4})[-/](\d{1,2})(?![-/\d])", lambda m: month(int(m[1]), int(m[2])))
@@ -609,7 +618,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     for m in re.finditer(r"\b(January|February|March|April|June|July|August|September|October|"
                          r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
                          r"(?!\.? \d{1,2}\b)", text):  # a bare month name, capitalised
-        add(m, _latest(month, as_of, _MONTHS_EN[m[1].lower()]))
+        # at the same word in ``t``, whose year words may be spelt out to another length
+        k = len(re.findall(rf"\b{m[1].lower()}\b", text[:m.start()].lower()))
+        same = list(re.finditer(rf"\b{m[1].lower()}\b", t))
+        if k < len(same):
+            add(same[k], _latest(month, as_of, _MONTHS_EN[m[1].lower()]))
     each(r"(\d{4})\s*年(?!\s*\d{1,2}\s*月)(?!\s*第)", lambda m: year(int(m[1])))
     each(r"\b(\d{4})'s\b", lambda m: year(int(m[1])))
     each(r"\b(?:in|for|during|of|year) (\d{4})\b", lambda m: year(int(m[1])))
@@ -660,7 +673,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                                      f"last week ({s} to {s + dt.timedelta(days=6)})",
                                      f"上周（{s} 至 {s + dt.timedelta(days=6)}）"))(
              as_of - dt.timedelta(days=as_of.weekday() + 7)))
-    each(r"(?:本|这)(?:周|星期)|this week|week[- ]to[- ]date",
+    each(r"(?:本|这个?)(?:周|星期|礼拜)|this week|week[- ]to[- ]date",
          lambda m: (lambda s: Period(s, as_of, f"this week ({s} to {as_of})",
                                      f"本周（{s} 至 {as_of}）"))(
              as_of - dt.timedelta(days=as_of.weekday())))
@@ -692,9 +705,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                    r"the (?:\d+ days|\d+ weeks|week|month|quarter) before(?! last)"
                    r"(?! (?:christmas|xmas|new year|easter|black friday|cyber monday|valentine|\d))"
                    r"(?: that)?|"
-                   rf"the (?:{'|'.join(_EN_NUMBERS)}) (?:days|weeks) (?:before|prior)\b|"
-                   r"(?<![节诞])前一(?:周|个?月|天|日|季度|期)|之前(?:的)?\s*\d*\s*(?:天|周|个?月)|再之前|"
-                   r"再往前|(?:fortnight|two weeks) before|"
+                   rf"the (?:{'|'.join(_EN_NUMBERS)}) (?:days|weeks) (?:before|prior)\b"
+                   r"(?! (?:christmas|xmas|new year|easter|black friday|cyber monday|valentine|\d))|"
+                   r"(?<![节诞])前一(?:周|个?月|天|日|季度|期)|之前(?:的)?\s*[\d一二三四五六七八九十两]*\s*(?:天|周|个?月|个?星期|个?礼拜)|再之前|"
+                   r"再往前|(?:fortnight|two weeks) before(?! (?:christmas|xmas|new year|easter|black "
+                   r"friday|cyber monday|valentine|\d))|"
                    r"上一个?(?:周期|时段)", t):
         compare = "previous"
     found.sort(key=lambda f: f[0])
@@ -714,6 +729,20 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             else:
                 merged.append(f)
         found = merged
+    # "这个月截至5号", "as of the 5th": a month (or the month so far) up to that day
+    cut = re.search(r"截[至止](?:到)?\s*(\d{1,2})\s*[号日]|\b(?:as of|up to|up until|through|until) "
+                    r"the (\d{1,2})(?:st|nd|rd|th)?\b(?! of)", t)
+    if cut:
+        n = int(cut[1] or cut[2])
+        cut_found = []
+        for pos, p, said in found:
+            if p.start and p.end and p.start.day == 1 and (p.start.year, p.start.month) == (
+                    p.end.year, p.end.month) and n <= p.end.day:
+                end = p.start.replace(day=n)
+                p = Period(p.start, end, f"{p.start} to {end} (up to the {n}th)",
+                           f"{p.start} 至 {end}（截至{n}号）")
+            cut_found.append((pos, p, said))
+        found = cut_found
     # "这个月截至昨天", "this month up to yesterday": the period named, ending yesterday
     if re.search(r"截[至止](?:到)?昨天|到昨天为止|\b(?:as of|up to|up until|until|through|to) "
                  r"yesterday\b", t):
@@ -774,12 +803,24 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             period, compare = compare, period
     elif compare == "previous" and len(periods) >= 2:
         period, compare = max(periods[:2], key=lambda p: p.start or dt.date.min), "previous"
+        other = min(periods[:2], key=lambda p: p.start or dt.date.min)
+        if (period.start and period.end and other.start and other.end and other != period
+                and (period.end - period.start) == (other.end - other.start)):
+            compare = other  # "这个月截至5号…跟上个月截至5号比": the days named, not those before
     if same_days is not None and period is not None and not period.is_all:
         compare = _shifted(period, same_days)
     vague = None
     if period is not None and period in rolling_months and compare is None:
         period, vague = None, "the last few months"
-    if re.search(r"财年|财政年度|会计年度|\b(?:fiscal|financial) year\b|\bfy\d*\b", t):
+    if re.search(r"(?:上个?月|这个?月|本月)?(?:底|末)(?:那几天|几天|的时候)|月底那几天|\btail end of\b|"
+                 r"\bend of (?:last|the|this) month\b", t) and not any(
+                     p.start and p.end and (p.end - p.start).days < 20 for p in periods):
+        period, compare, vague = None, None, "the end of the month"
+    elif re.search(r"^(?!.*(?:比|对比|相比|跟|较|\bvs|versus|compar|than|against|change|grow|增长|变化))"
+                   r".*(?:去年这个时候|去年此时|\bthis time last year\b|\bthis point last year\b)", t) \
+            and len(periods) <= 1:
+        period, compare, vague = None, None, "this time last year"
+    elif re.search(r"财年|财政年度|会计年度|\b(?:fiscal|financial) year\b|\bfy\d*\b", t):
         period, compare, vague = None, None, "the financial year"  # when does it start?
     elif week_of_month_unsaid and not any(p.start and p.end and (p.end - p.start).days == 6
                                           for p in periods):

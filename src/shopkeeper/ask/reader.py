@@ -136,7 +136,8 @@ _WHICH_GRAIN = [
 # a plural time word that is what to rank ("Rank 2011's quarters by sales")
 _GRAIN_PLURAL = re.compile(r"\b(months|quarters|weeks)\b")
 _COUNT = [re.compile(p, re.I) for p in (
-    rf"(?:前|top|best|bottom|worst|排名前|倒数|后|which|哪)\s*{_NUMBER}(?![\d年月日])",
+    rf"(?:前|top|best|bottom|worst|排名前|倒数|后|which|哪)\s*{_NUMBER}(?![\d年月日])"
+    r"(?!\s*(?:个?周|个?星期|个?礼拜|个月|年|weeks?\b|months?\b))",
     rf"(?:最高|最多|最大|最好|最差|最低|最少|畅销|垫底)的?\s*{_NUMBER}\s*(?:名|个|位|款|家|大|天|周|日)",
     rf"(?<![\d年月第A-Za-z]){_NUMBER}\s*(?:名|个|位|款|家)(?:国家|商品|产品|货号|客户|顾客|买家|渠道|类目|月|"
     r"季度|周|天)",
@@ -146,8 +147,8 @@ _COUNT = [re.compile(p, re.I) for p in (
 _HIGH = re.compile(r"最高|最多|最大|最好|最贵|最强|第一|冠军|畅销|\bhighest\b|\bmost\b|\blargest\b|"
                    r"\bbiggest\b|\bbest\b|\btop\b|\bgreatest\b|\bleading\b|best-selling|"
                    r"top-selling|\bbusiest\b", re.I)
-_LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|倒数|\blowest\b|\bleast\b|\bsmallest\b|"
-                  r"\bworst\b|\bbottom\b|\bfewest\b|\bweakest\b|\bslowest\b", re.I)
+_LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|倒数|最冷清|最淡|\blowest\b|\bleast\b|\bsmallest\b|"
+                  r"\bworst\b|\bbottom\b|\bfewest\b|\bweakest\b|\bslowest\b|\bquietest\b", re.I)
 _RANK_ALL = re.compile(r"排名|排行|排序|排个?名|排一下|排个序|\brank(?:ed|ing)?\b|\bsorted\b|\bin order\b", re.I)
 _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(?! \w+s\b)|\bwhat\b(?! \w+s\b)"
                        r"|\bwho(?:'s| was| is)\b"
@@ -164,8 +165,8 @@ _EXCLUDE = re.compile(r"除了|除去|除|不含|不包括|不算|不计|排除|
 _EXCLUDE_REACH = 32  # how far before a value an exclusion word applies to it
 _EXCLUDE_AFTER = re.compile(r"^[\s)）]*(?:以外|之外|除外|不算|不计|不包括在内)")
 # "leaving the UK out", "leave Ireland out"
-_LEAVE_BEFORE = re.compile(r"\bleav(?:e|ing)\s+(?:the\s+)?$", re.I)
-_OUT_AFTER = re.compile(r"^[\s)]*out\b", re.I)
+_LEAVE_BEFORE = re.compile(r"\b(?:leav(?:e|ing)|put(?:ting)?|set(?:ting)?|keep(?:ing)?)\s+(?:the\s+)?$", re.I)
+_OUT_AFTER = re.compile(r"^[\s)]*(?:out|aside)\b", re.I)
 # what joins the items of a list ("英国、德国、法国", "the UK, Germany and France"): an
 # exclusion word before or after the list applies to every item
 _LIST_JOIN = re.compile(r"^\s*(?:、|,|/|&|和|与|及|以及|或|,?\s*(?:and|or)\b)\s*(?:the\s+)?$", re.I)
@@ -204,6 +205,8 @@ _CUSTOMER_TYPES = {"new_customers": "new", "returning_customers": "returning"}
 _GUEST = re.compile(r"(?:游客|访客|匿名)(?:客户|顾客|买家|用户)?(?:的)?(?:订单)?|没有客户编号|无客户编号|"
                     r"\bguests?(?: (?:shoppers|customers|buyers|users|orders|checkouts?))?\b|"
                     r"no customer id|without a customer(?: id)?", re.I)
+_CUSTOMER_ID = re.compile(r"(?:\bcustomer|\bbuyer|\bclient|\baccount|客户|顾客|买家)\s*(?:id|no\.?|number|"
+                          r"#|号|编号|ID)?\s*[:：#]?\s*(\d{4,})(?![\d,.])", re.I)
 _WERE_TYPE = re.compile(r"\b(?:were|are|was|is) (new|returning)\b", re.I)
 # what the metric layer cannot express: negation and set logic over customers or products
 # ("哪些客户去年买过今年没买？", "products never sold in November"); answering the metric the
@@ -369,6 +372,9 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
                 re.I),
      "Do you mean money taken or units sold?", "请问是指销售金额，还是卖出的件数？",
      ("sales (GMV)", "units sold"), ("销售额（GMV）", "销量（件数）")),
+    (re.compile(r"\bsales volumes?\b|\bvolume of sales\b", re.I),
+     "Do you mean money taken or units sold?", "请问是指销售金额，还是卖出的件数？",
+     ("sales (GMV)", "units sold"), ("销售额（GMV）", "销量（件数）")),
     (re.compile(r"平均(?:每|一)天|日均|每天平均|\b(?:an? |per )?average day\b|\bper day on average\b|"
                 r"\bon average per day\b|\bdaily average\b", re.I),
      "Average over which days: every calendar day, or only days with sales, and over which "
@@ -448,6 +454,10 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         inside = [h for h in metric_hits if any(a <= h[0] < b for a, b in guest)]
         outside = [h for h in metric_hits if h not in inside]
         metric_hits = outside or [h for h in inside if h[1] != "customers"]
+    # "customer 14646", "客户14646", "客户号 12346": that customer, not a count of customers
+    named_customers = list(_CUSTOMER_ID.finditer(text))
+    metric_hits = [h for h in metric_hits if not (h[1] == "customers" and any(
+        m.start() <= h[0] < m.end() for m in named_customers))]
     # "returning customers' orders, people who had bought before": the customers said again
     metric_hits = [h for h in metric_hits if not (
         h[1] == "customers" and re.match(r"people\b", h[2], re.I) and any(
@@ -476,6 +486,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             filters["customer_type"] = (_CUSTOMER_TYPES[types[0]],)
     if guest:
         filters["customer_type"] = ("guest",)
+    if named_customers:
+        filters["customer"] = tuple(dict.fromkeys(m[1] for m in named_customers))
     if weekdays:
         filters["weekday"] = weekdays
     for pos, dim, phrase in dim_hits:
@@ -606,7 +618,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                     ("the first or last 7 days of the month", "the first or last full week "
                      "(Monday to Sunday)"),
                     ("当月最前或最后的7天", "当月第一个或最后一个完整周（周一至周日）"), lang)
-            zh = {"last time": "上次", "recently": "最近", "the promotion": "那次活动"}[when.vague]
+            zh = {"last time": "上次", "recently": "最近", "the promotion": "那次活动",
+                  "the end of the month": "月底", "this time last year": "去年这个时候"}[when.vague]
             return AskBack(
                 f"Which period do you mean by \"{when.vague}\"?", f"“{zh}”指哪段时间？",
                 ("the last 7 days", "the last 30 days", "last month", "this year to date"),

@@ -34,7 +34,7 @@ METRIC_PHRASES: dict[str, str] = {
     "revenue after refunds": "net_revenue",
     # GMV
     "销售额": "gmv", "营业额": "gmv", "成交额": "gmv", "成交金额": "gmv", "销售金额": "gmv",
-    "gmv": "gmv", "营收": "gmv", "销售收入": "gmv", "流水": "gmv", "卖了多少钱": "gmv",
+    "gmv": "gmv", "营收": "gmv", "销售收入": "gmv", "流水": "gmv", "卖了多少钱": "gmv", "卖的钱": "gmv", "卖了的钱": "gmv",
     "revenue": "gmv", "sales": "gmv", "turnover": "gmv", "gross merchandise value": "gmv",
     "takings": "gmv", "gross sales": "gmv", "进账": "gmv", "进了多少钱": "gmv", "ring up": "gmv",
     "rang up": "gmv", "rung up": "gmv", "money came in": "gmv", "brought in the most money": "gmv",
@@ -50,6 +50,15 @@ METRIC_PHRASES: dict[str, str] = {
     "average order": "aov", "avg order value": "aov", "平均订单额": "aov",
     "average spend per order": "aov", "spend per order": "aov", "average order spend": "aov",
     "订单均价": "aov", "订单平均金额": "aov", "平均每单金额": "aov",
+    # per customer
+    "人均消费": "spend_per_customer", "客均消费": "spend_per_customer",
+    "人均消费额": "spend_per_customer", "每个客户平均消费": "spend_per_customer",
+    "spend per customer": "spend_per_customer", "average spend per customer": "spend_per_customer",
+    "spend per head": "spend_per_customer", "revenue per customer": "spend_per_customer",
+    "sales per customer": "spend_per_customer", "average customer spend": "spend_per_customer",
+    "人均下单次数": "orders_per_customer", "人均下单": "orders_per_customer",
+    "人均订单数": "orders_per_customer", "orders per customer": "orders_per_customer",
+    "orders per head": "orders_per_customer", "average orders per customer": "orders_per_customer",
     # units per order
     "连带率": "units_per_order", "每单件数": "units_per_order", "平均每单件数": "units_per_order",
     "units per order": "units_per_order", "items per order": "units_per_order",
@@ -158,6 +167,16 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
      r"more than one order|at least two orders|2\+ orders)\b"
      r"|(?:(?:客户|顾客|买家|客人)(?:里|中|当中)?[，,]?)?(?:(?:下|买)了?(?:不止一|两|2)(?:单|次)"
      r"(?:以上|或以上)?|下过不止一(?:单|次))(?:的(?:客户|顾客|买家|客人|人))?", "repeat_customers"),
+    # "平均每个客户下了几单", "how many orders has the average customer placed", "each German
+    # customer … on average"
+    (r"(?:平均)?每(?:个|位|名)?(?:客户|顾客|买家|人)(?:平均)?(?:都)?下了?(?:几|多少)(?:单|次)|"
+     r"(?:客户|顾客|买家)[^，,。？?]{0,12}平均每人下了?(?:几|多少)(?:单|次)|"
+     r"\bhow many orders (?:has|did|does|have) (?:the|an|each|every) (?:average |typical )?"
+     r"(?:\w+ )?(?:customer|buyer|shopper)\b|\b(?:each|every|the average) (?:\w+ )?"
+     r"(?:customer|buyer|shopper)\b[^?]{0,30}?\border(?:s|ed)?\b", "orders_per_customer"),
+    (r"(?:平均)?每(?:个|位|名)?(?:客户|顾客|买家|人)(?:平均)?花了?(?:多少|几)(?:钱)?|"
+     r"\bhow much (?:does|did|has) (?:the|an|each|every) (?:average |typical )?(?:customer|buyer|"
+     r"shopper) (?:spend|spent)\b", "spend_per_customer"),
     # "平均一单买几件", "每笔订单平均有多少件", "how many items go into an average order"
     (r"(?:平均(?:每|一)(?:笔|单|个订单)(?:订单)?|(?:每|一)(?:笔|单)(?:订单)?平均)"
      r"(?:都|会|要)?(?:买|有|包含|含)?了?(?:几|多少)件", "units_per_order"),
@@ -178,7 +197,7 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     (r"\bhow much (?:money )?(?:did|do|does|have|has|had) (?!units\b|items\b|pieces\b)"
      r"(?!we sell\b|we sold\b)[^?]{1,80}?\b(?:sell|sold|take|taken|make|made|earn|earned|"
      r"bring in|brought in|buy|bought|purchase|purchased|spend|spent)\b", "gmv"),
-    (r"\bwhat (?:did|do|does|have|has) (?:we|you|they|it|the(?: [\w-]+){1,3}) (?:take|taken|"
+    (r"\bwhat (?:did|do|does|have|has) (?:we|you|they|it|(?:the|our)(?: [\w'-]+){1,3}) (?:take|taken|"
      r"make|made|bring in|brought in|earn|earned)\b", "gmv"),
     # net of refunds: "扣掉退款", "once refunds are taken off", "after refunds"
     (r"(?:扣掉|扣除|减去|减掉|去掉|刨去|除去)(?:了)?退款(?:后|之后|以后)?|实际到手", "net_revenue"),
