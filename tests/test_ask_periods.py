@@ -239,3 +239,7 @@ def test_the_end_of_a_month_and_this_time_last_year_alone_are_asked_back(text):
     reading = read_period(text, DEC)
     assert reading.period is None and reading.vague in ("the end of the month",
                                                         "this time last year")
+
+
+def test_a_numbered_quarter_or_week_is_no_day_to_cut_at():
+    assert _span("orders this month up to the 3rd week", DEC) == ("2011-12-01", "2011-12-09")

@@ -297,6 +297,7 @@ CASES = [
      {"filters": {"customer": ("12346",)}}),
     ("How many orders did customer 17850 place in Q3?", ("orders",), Q3, (), None,
      {"filters": {"customer": ("17850",)}}),
+    ("客户2011年第三季度的订单数", ("orders",), Q3, (), None, {"filters": {}}),  # a year, no id
     ("Putting the UK aside, which 3 countries bought the most units last month?", ("units",),
      NOV, ("country",), ("top", 3), {"exclude": {"country": ("United Kingdom",)}}),
     ("Which two countries were slowest for orders last month?", ("orders",), NOV,

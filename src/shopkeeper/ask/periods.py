@@ -731,7 +731,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         found = merged
     # "这个月截至5号", "as of the 5th": a month (or the month so far) up to that day
     cut = re.search(r"截[至止](?:到)?\s*(\d{1,2})\s*[号日]|\b(?:as of|up to|up until|through|until) "
-                    r"the (\d{1,2})(?:st|nd|rd|th)?\b(?! of)", t)
+                    r"the (\d{1,2})(?:st|nd|rd|th)?\b(?! of)(?!\s*(?:quarter|week|month|half|day))", t)
     if cut:
         n = int(cut[1] or cut[2])
         cut_found = []

@@ -206,7 +206,7 @@ _GUEST = re.compile(r"(?:游客|访客|匿名)(?:客户|顾客|买家|用户)?(?
                     r"\bguests?(?: (?:shoppers|customers|buyers|users|orders|checkouts?))?\b|"
                     r"no customer id|without a customer(?: id)?", re.I)
 _CUSTOMER_ID = re.compile(r"(?:\bcustomer|\bbuyer|\bclient|\baccount|客户|顾客|买家)\s*(?:id|no\.?|number|"
-                          r"#|号|编号|ID)?\s*[:：#]?\s*(\d{4,})(?![\d,.])", re.I)
+                          r"#|号|编号|ID)?\s*[:：#]?\s*(\d{4,})(?![\d,.])(?!\s*[年月日号])", re.I)
 _WERE_TYPE = re.compile(r"\b(?:were|are|was|is) (new|returning)\b", re.I)
 # what the metric layer cannot express: negation and set logic over customers or products
 # ("哪些客户去年买过今年没买？", "products never sold in November"); answering the metric the
