@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from shopkeeper import metrics
-from shopkeeper.ask.periods import Period
+from shopkeeper.ask.periods import ZH_WEEKDAY_CHARS, Period
 from shopkeeper.ask.query import AskQuery
 from shopkeeper.ask.vocabulary import Vocabulary
 from shopkeeper.metrics import DIMENSIONS, METRICS, WEEKDAYS
@@ -400,7 +400,7 @@ def _filter_words(q: AskQuery, lang: str) -> str:
             parts.append(f"名称含“{', '.join(q.name_words)}”的商品" if lang == "zh"
                          else f"products whose name contains \"{', '.join(q.name_words)}\"")
         elif dim == "weekday":  # "Mondays", "星期一"
-            parts.append("、".join("星期" + "一二三四五六日"[WEEKDAYS.index(v)] for v in values)
+            parts.append("、".join("星期" + ZH_WEEKDAY_CHARS[WEEKDAYS.index(v)] for v in values)
                          if lang == "zh" else ", ".join(f"{v}s" for v in values))
         else:
             parts.append("、".join(values) if lang == "zh" else ", ".join(values))

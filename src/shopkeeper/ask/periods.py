@@ -28,10 +28,12 @@ _MONTH_RE_NO_MAY = "|".join(sorted((m for m in _MONTHS_EN if m != "may"), key=le
 _ORDINAL_EN = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
                "4th": 4}
 _NUM = r"(\d+|[零〇一二两三四五六七八九十]+)"
-_ZH_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
-_WEEKDAYS_EN = {name: i for i, name in enumerate(
+#: the day of the week (Monday = 0) that a Chinese or English name says: 星期一, 星期日 or 星期天
+ZH_WEEKDAY_CHARS = "一二三四五六日"
+ZH_WEEKDAYS = {**{c: i for i, c in enumerate(ZH_WEEKDAY_CHARS)}, "天": 6}
+EN_WEEKDAYS = {name: i for i, name in enumerate(
     ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
-_WEEKDAY_RE = "|".join(_WEEKDAYS_EN)
+_WEEKDAY_RE = "|".join(EN_WEEKDAYS)
 
 
 def zh_number(text: str) -> int:
@@ -481,13 +483,13 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     # a run of weekdays: 这周一到周三, Monday through Wednesday this week
     each(r"(上|这|本)?个?(?:周|星期|礼拜)([一二三四五六日天])\s*(?:到|至|-|~)\s*(?:周|星期|礼拜)?"
          r"([一二三四五六日天])",
-         lambda m: (lambda mon: days(mon + dt.timedelta(days=_ZH_WEEKDAYS[m[2]]),
-                                     mon + dt.timedelta(days=_ZH_WEEKDAYS[m[3]])))(
+         lambda m: (lambda mon: days(mon + dt.timedelta(days=ZH_WEEKDAYS[m[2]]),
+                                     mon + dt.timedelta(days=ZH_WEEKDAYS[m[3]])))(
              as_of - dt.timedelta(days=as_of.weekday() + (7 if m[1] == "上" else 0))))
     each(rf"\b(?:from )?({_WEEKDAY_RE})\s+(?:to|through|thru|until|-|–)\s+({_WEEKDAY_RE})"
          r"(?:\s+(?:of\s+)?(this|last) week)?\b",
-         lambda m: (lambda mon: days(mon + dt.timedelta(days=_WEEKDAYS_EN[m[1]]),
-                                     mon + dt.timedelta(days=_WEEKDAYS_EN[m[2]])))(
+         lambda m: (lambda mon: days(mon + dt.timedelta(days=EN_WEEKDAYS[m[1]]),
+                                     mon + dt.timedelta(days=EN_WEEKDAYS[m[2]])))(
              as_of - dt.timedelta(days=as_of.weekday() + (7 if m[3] == "last" else 0))))
     # the start of the year, until today
     each(r"年初(?:到现在|至今|以来|到今天)|从年初|\bsince the (?:start|beginning) of (?:the|this) year\b",
@@ -542,21 +544,21 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     # "Tuesday last week", "last week's Tuesday", "this week's Monday"
     each(rf"\b(?:on )?({_WEEKDAY_RE})\s+(?:of\s+)?(last|this|previous|the previous)\s+week\b",
          lambda m: day(as_of - dt.timedelta(days=as_of.weekday())
-                       + dt.timedelta(days=_WEEKDAYS_EN[m[1]] - (0 if m[2] == "this" else 7))))
+                       + dt.timedelta(days=EN_WEEKDAYS[m[1]] - (0 if m[2] == "this" else 7))))
     each(rf"\b(last|this|previous)\s+week'?s\s+({_WEEKDAY_RE})\b",
          lambda m: day(as_of - dt.timedelta(days=as_of.weekday())
-                       + dt.timedelta(days=_WEEKDAYS_EN[m[2]] - (0 if m[1] == "this" else 7))))
+                       + dt.timedelta(days=EN_WEEKDAYS[m[2]] - (0 if m[1] == "this" else 7))))
     # weekdays: 上周五 / last Friday (last week's), 这周一 / this Monday, 周五 / on Friday (the
     # latest one up to today)
     monday = as_of - dt.timedelta(days=as_of.weekday())
     each(r"(?<![每各])(上上|上一|上|这|本)?个?(?:周|星期|礼拜)([一二三四五六日天])(?![共起下样直般些点定切周])",
          lambda m: day(monday + dt.timedelta(
-             days=_ZH_WEEKDAYS[m[2]] - 7 * {"上上": 2, "上": 1, "上一": 1}.get(m[1] or "", 0)))
-         if m[1] or monday + dt.timedelta(days=_ZH_WEEKDAYS[m[2]]) <= as_of
-         else day(monday + dt.timedelta(days=_ZH_WEEKDAYS[m[2]] - 7)))
+             days=ZH_WEEKDAYS[m[2]] - 7 * {"上上": 2, "上": 1, "上一": 1}.get(m[1] or "", 0)))
+         if m[1] or monday + dt.timedelta(days=ZH_WEEKDAYS[m[2]]) <= as_of
+         else day(monday + dt.timedelta(days=ZH_WEEKDAYS[m[2]] - 7)))
     each(rf"\b(?:(last|previous|this|on|on the previous|on the last)\s+)?({_WEEKDAY_RE})"
          r"(?:'s)?\b(?! (?:of|before) )",
-         lambda m: _weekday(_WEEKDAYS_EN[m[2]], (m[1] or "").split()[-1] if m[1] else "",
+         lambda m: _weekday(EN_WEEKDAYS[m[2]], (m[1] or "").split()[-1] if m[1] else "",
                             as_of))
     each(r"(?<![\d第])" + _NUM + r"\s*天(?:以)?前|\b(\d+|" + "|".join(_EN_NUMBERS)
          + r")\s+days?\s+ago\b",
@@ -762,7 +764,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         before = [q for _, q, _ in found[:i] if q.start and q.start == q.end]
         if weekday and before:
             w = weekday[1]
-            target = _ZH_WEEKDAYS[w] if w in _ZH_WEEKDAYS else _WEEKDAYS_EN[w]
+            target = ZH_WEEKDAYS[w] if w in ZH_WEEKDAYS else EN_WEEKDAYS[w]
             back = (before[0].start.weekday() - target - 1) % 7 + 1
             found[i] = (pos, day(before[0].start - dt.timedelta(days=back)), said)
     # a period restated in brackets ("summer (June to August)") is one period, not two

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 
 from shopkeeper.ask.periods import (
     ALL_TIME,
+    EN_WEEKDAYS,
+    ZH_WEEKDAYS,
     PeriodReading,
     en_number,
     read_period,
@@ -279,16 +281,14 @@ AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
 
 # days of the week as a filter, not as one day: "on Mondays", "November's Sundays", "Sunday
 # trading", "every Friday", "所有星期四", "11月的星期天", "星期一下的单", "周末加起来"
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_ZH_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _WEEKDAY_FILTER = re.compile(
     r"(?:所有|每个|每逢|全部|几个|各个|那几个|这几个)的?(?:周|星期|礼拜)([一二三四五六日天])"
     r"|(?<=[月年周的])的?(?:周|星期|礼拜)([一二三四五六日天])(?![一二三四五六日天到至])(?!\s*[(（]?\s*\d)"
     r"|(?<![上这本下])(?:周|星期|礼拜)([一二三四五六日天])(?=(?:加起来|合计|加总|下的?单))"
     r"|(?:所有|每个|每逢|几个)的?(周末)|(?<![上这本下个])(周末)(?=(?:加起来|合计|两天加起来))"
-    rf"|\b(?:on |all |the |every |each )?({'|'.join(_WEEKDAY_NAMES)})s\b"
-    rf"|\b(?:every|each|all) ({'|'.join(_WEEKDAY_NAMES)})\b"
-    rf"|\b({'|'.join(_WEEKDAY_NAMES)}) (?:trading|sales|takings|business)\b"
+    rf"|\b(?:on |all |the |every |each )?({'|'.join(EN_WEEKDAYS)})s\b"
+    rf"|\b(?:every|each|all) ({'|'.join(EN_WEEKDAYS)})\b"
+    rf"|\b({'|'.join(EN_WEEKDAYS)}) (?:trading|sales|takings|business)\b"
     r"|\b(?:on |at |over )?(?:the )?(weekends)\b", re.I)
 
 
@@ -301,7 +301,7 @@ def _weekday_filter(text: str) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
         if said.lower() in ("周末", "weekends"):
             names = ["Saturday", "Sunday"]
         else:
-            index = _ZH_WEEKDAY[said] if said in _ZH_WEEKDAY else _WEEKDAY_NAMES.index(said.lower())
+            index = ZH_WEEKDAYS[said] if said in ZH_WEEKDAYS else EN_WEEKDAYS[said.lower()]
             names = [WEEKDAYS[index]]
         days += [n for n in names if n not in days]
         spans.append(m.span())
