@@ -170,6 +170,13 @@ def test_a_half_month_said_alone_is_of_the_month_named_before_it():
     # the first or last week of a month, with its days said in brackets
     ("11月最后一周（24号到30号）的订单", DEC, "2011-11-24", "2011-11-30"),
     ("orders in the first week of September (1st to 7th)", DEC, "2011-09-01", "2011-09-07"),
+    # a year's first week when it starts on a Monday (2018), or with its days said; its first
+    # or last day or month
+    ("orders in the first week of 2018", DEC, "2018-01-01", "2018-01-07"),
+    ("2010年最后一周（25号到31号）的订单", DEC, "2010-12-25", "2010-12-31"),
+    ("前年最后一天的销售额", DEC, "2009-12-31", "2009-12-31"),
+    ("units in the last month of last year", DEC, "2010-12-01", "2010-12-31"),
+    ("week 1 of 2010", DEC, "2010-01-04", "2010-01-10"),  # a week number is the ISO week
     # a day number before May is the month
     ("What did we sell on 2 May?", DEC, "2011-05-02", "2011-05-02"),
 ])
@@ -202,6 +209,8 @@ def test_the_same_point_of_the_last_month_or_quarter(text, start, end, before):
     ("9月第一周的订单数", "the week of the month"),
     ("GMV for the fiscal year so far", "the financial year"),
     ("本财年的销售额", "the financial year"),
+    ("orders in the first week of 2010", "the week of the year"),  # 1 January 2010: a Friday
+    ("前年最后一个星期的件数", "the week of the year"),
 ])
 def test_a_week_of_a_month_without_its_days_and_a_financial_year_are_asked_back(text, vague):
     reading = read_period(text, DEC)

@@ -110,6 +110,11 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
         sqls.append(other.sql_with_params())
         prev = _with_extra(other.df, extra, False)
         df = _compare_frames(df, prev, q)
+    elif q.compare_filters:  # the same period under the other filters
+        other = metrics.query(warehouse, needed, start=q.period.start, end=q.period.end,
+                              **{**common, "filters": {**common["filters"], **q.compare_filters}})
+        sqls.append(other.sql_with_params())
+        df = _compare_frames(df, _with_extra(other.df, extra, False), q)
     currency = result.money if result.money not in ("by currency",) else ""
     if "currency" in df.columns and "currency" not in q.by:
         q = replace(q, by=(*q.by, "currency"))
@@ -177,9 +182,22 @@ def _with_extra(df: pd.DataFrame, extra: dict, compared: bool) -> pd.DataFrame:
     return df
 
 
+_GRAINS = ("day", "week", "month", "quarter", "year")
+
+
 def _compare_frames(df: pd.DataFrame, prev: pd.DataFrame, q: AskQuery) -> pd.DataFrame:
-    keys = [d for d in q.by if d not in ("day", "week", "month", "quarter", "year")]
+    keys = [d for d in q.by if d not in _GRAINS]
     prev = prev.rename(columns={m: f"{m}_prev" for m in q.metrics})
+    grains = [d for d in q.by if d in _GRAINS]
+    if grains and isinstance(q.compare, Period) and q.period.start and q.compare.start:
+        # each day (week, month) against the one as far into the other period, not the
+        # row in the same place: a day without sales leaves no row
+        prev = prev.copy()
+        for grain in grains:
+            prev[grain] = _shifted_keys(prev[grain], q.compare.start, q.period.start, grain)
+        keys += grains
+    elif q.compare_filters:
+        keys += grains  # the same period: each day against the same day
     out = df.merge(prev[[*keys, *(f"{m}_prev" for m in q.metrics)]], on=keys, how="left") \
         if keys else pd.concat([df, prev[[f"{m}_prev" for m in q.metrics]]], axis=1)
     for m in q.metrics:
@@ -187,6 +205,16 @@ def _compare_frames(df: pd.DataFrame, prev: pd.DataFrame, q: AskQuery) -> pd.Dat
         out[f"{m}_change_pct"] = out[f"{m}_change"] / out[f"{m}_prev"].abs().where(
             out[f"{m}_prev"] != 0)
     return out
+
+
+def _shifted_keys(keys: pd.Series, start: dt.date, to: dt.date, grain: str) -> pd.Series:
+    """Time keys of a period starting ``start`` moved to line up with one starting ``to``."""
+    if grain in ("day", "week"):
+        days = (to - start).days
+        return keys + pd.Timedelta(days=days if grain == "day" else round(days / 7) * 7)
+    step = {"month": 1, "quarter": 3, "year": 12}[grain]
+    months = (to.year - start.year) * 12 + to.month - start.month
+    return keys + pd.DateOffset(months=round(months / step) * step)
 
 
 def _resolve_names(warehouse: Warehouse, q: AskQuery
@@ -289,7 +317,7 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
     answer.kind = "table"
     key = q.by[0]
     df = df.copy()
-    if key in ("day", "week", "month", "quarter", "year"):
+    if key in _GRAINS:
         df[key] = pd.to_datetime(df[key]).dt.date
     total = df[metric].sum(min_count=1) if vocab.metric(metric).unit in ("money", "count") \
         else None
@@ -333,7 +361,7 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
             f"{_pct(answer.value)} of the total "
             f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)}.")
         return answer
-    answer.chart = ({"type": "line" if key in ("day", "week", "month", "quarter", "year")
+    answer.chart = ({"type": "line" if key in _GRAINS
                      else "bar", "x": "product" if key == "sku" else key, "y": metric}
                     if len(answer.rows) > 1 else None)
     answer.text = _table_sentence(answer, df, q, vocab, metric, key)
@@ -393,12 +421,18 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.2%}"
 
 
+_DAY_SETS = {tuple(WEEKDAYS[:5]): ("Monday to Friday", "周一至周五"),
+             tuple(WEEKDAYS[5:]): ("weekends", "周末")}
+
+
 def _filter_words(q: AskQuery, lang: str) -> str:
     parts = []
     for dim, values in q.filters.items():
         if dim == "sku" and q.name_words:
             parts.append(f"名称含“{', '.join(q.name_words)}”的商品" if lang == "zh"
                          else f"products whose name contains \"{', '.join(q.name_words)}\"")
+        elif dim == "weekday" and tuple(values) in _DAY_SETS:  # "weekends", "工作日"
+            parts.append(_DAY_SETS[tuple(values)][lang == "zh"])
         elif dim == "weekday":  # "Mondays", "星期一"
             parts.append("、".join("星期" + ZH_WEEKDAY_CHARS[WEEKDAYS.index(v)] for v in values)
                          if lang == "zh" else ", ".join(f"{v}s" for v in values))
@@ -425,7 +459,7 @@ def _number_sentence(a: Answer, q: AskQuery, vocab: Vocabulary) -> str:
             if lang == "zh" else
             f"{label[0].upper() + label[1:]} in {q.period.label(lang)}"
             f"{' (' + where + ')' if where else ''}: {value}")
-    if q.compare is not None:
+    if q.compare is not None or q.compare_filters:
         prev_label = _compare_label(q, lang)
         prev = _fmt(a.previous, unit, a.currency, lang)
         if a.previous is None:
@@ -443,6 +477,11 @@ def _number_sentence(a: Answer, q: AskQuery, vocab: Vocabulary) -> str:
 
 
 def _compare_label(q: AskQuery, lang: str) -> str:
+    if q.compare_filters:  # "Monday to Friday of November 2011"
+        other = _filter_words(replace(q, filters=q.compare_filters, exclude={}, name_words=()),
+                              lang)
+        return f"{q.period.label(lang)}（{other}）" if lang == "zh" else \
+            f"{q.period.label(lang)} ({other})"
     if isinstance(q.compare, Period):
         return q.compare.label(lang)
     if q.period.start is None or q.period.end is None:

@@ -7,6 +7,7 @@ languages, so the answer can say exactly which days it counted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -144,6 +145,8 @@ def quarters(year: int, first: int, last: int) -> Period:
 
 
 def months(year: int, first: int, last: int) -> Period:
+    if first == last:
+        return month(year, first)
     start, end = month(year, first).start, month(year, last).end
     return Period(start, end, f"{month(year, first).label_en} to {month(year, last).label_en}",
                   f"{year}年{first}月至{last}月")
@@ -166,6 +169,11 @@ def _before_month(m: int, as_of: dt.date) -> Period:
 
 def _whole_months(p: Period) -> bool:
     return bool(p.start and p.end and p.start.day == 1 and (p.end + dt.timedelta(days=1)).day == 1)
+
+
+def _whole_year(p: Period) -> bool:
+    return bool(p.start and p.end and (p.start.month, p.start.day) == (1, 1)
+                and (p.end.month, p.end.day) == (12, 31) and p.start.year == p.end.year)
 
 
 def _whole_month(p: Period) -> bool:
@@ -245,7 +253,7 @@ class PeriodReading:
     listed: str | None = None  # "3月、4月、5月各自": consecutive months, one row each
 
 
-_IN_A_YEAR_ZH = (r"(?=\s*(?:的)?\s*(?:前|头|第|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度"
+_IN_A_YEAR_ZH = (r"(?=\s*(?:的)?\s*(?:前|头|第|最后一?个?(?:周|星期|礼拜|天|月)|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度"
                  r"|[春夏秋]天|[春夏秋]季|情人节|万圣节|元旦|平安夜|圣诞|双十一|双11|双十二|双12"
                  r"|黑五|黑色星期五|感恩节|国庆))")
 _HOLIDAYS_EN = (r"black friday|cyber monday|thanksgiving(?: day)?|halloween|golden week|"
@@ -397,7 +405,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              _to_date(int(m[1]) if m[1] else None, 12, 25, as_of)))
     each(year_ + r"(?:双十一|双11)", lambda m: _latest_day(11, 11, as_of, int(m[1]) if m[1] else None))
     each(year_ + r"(?:双十二|双12)", lambda m: _latest_day(12, 12, as_of, int(m[1]) if m[1] else None))
-    each(year_ + r"圣诞(?:节)?(?:当天|那天)?(?!前|后)",
+    each(year_ + r"圣诞(?:节)?(?:当天|那天)?(?!前|后|货|礼|装|树|商品|产品|款|系列|主题|元素|老人|帽|袜)",
          lambda m: _latest_day(12, 25, as_of, int(m[1]) if m[1] else None))
     each(r"\bchristmas day(?: (\d{4}))?", lambda m: _latest_day(12, 25, as_of,
                                                                 int(m[1]) if m[1] else None))
@@ -531,6 +539,42 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         if not any(m.start() < b and a < m.end() for a, b in taken):
             taken.append((m.start(), m.end()))
             week_of_month_unsaid = True
+    # "2011年第一周", "the last week of the year (25th to 31st)": unless the days are said, or the
+    # year starts (ends) on a Monday (Sunday), its first seven days and ISO week 1 differ
+    def week_of_year(y: int, edge: str, first: int | None, last: int | None) -> Period | None:
+        mo = 1 if edge in ("第一", "头一", "first", "1st") else 12
+        if first is not None:
+            return days(dt.date(y, mo, first), dt.date(y, mo, last))
+        if mo == 1 and dt.date(y, 1, 1).weekday() == 0:
+            return iso_week(y, 1)
+        if mo == 12 and dt.date(y, 12, 31).weekday() == 6:
+            return days(dt.date(y, 12, 25), dt.date(y, 12, 31))
+        return None
+
+    # "去年最后一天", "the first day of 2011", "今年最后一个月": a year's first or last day or month
+    for unit, zh_unit, en_unit in (("day", "天", "day"), ("month", "个?月", "month")):
+        each(rf"(?:(?P<y>\d{{4}})\s*年\s*(?:的)?\s*(?P<edge>第一|头一|最后一){zh_unit}"
+             rf"|\b(?:the )?(?P<edge_en>first|last|final) {en_unit} (?:of|in) "
+             r"(?:the |this |(?P<prev>last |previous ))?(?:year|(?P<y_en>\d{4}))\b)",
+             lambda m, unit=unit: (lambda y, first: (
+                 (day(dt.date(y, 1, 1)) if first else day(dt.date(y, 12, 31))) if unit == "day"
+                 else month(y, 1 if first else 12)))(
+                     int(m["y"] or m["y_en"] or as_of.year - bool(m["prev"])),
+                     (m["edge"] or m["edge_en"]) in ("第一", "头一", "first")))
+    year_week_unsaid = False
+    for m in re.finditer(r"(?:(?P<y>\d{4})\s*年\s*(?:的)?\s*(?P<edge>第一|头一|最后一|最后)个?(?:周|星期|礼拜)"
+                         r"|\b(?:the )?(?P<edge_en>first|1st|last|final) week (?:of|in) (?:the |this |(?P<prev>last |previous ))?"
+                         r"(?:year|(?P<y_en>\d{4}))\b)" + days_said, t):
+        if any(m.start() < b and a < m.end() for a, b in taken):
+            continue
+        first, last = m.groups()[-2:]
+        p = week_of_year(int(m["y"] or m["y_en"] or as_of.year - bool(m["prev"])), m["edge"] or m["edge_en"],
+                         int(first) if first else None, int(last) if last else None)
+        if p is not None:
+            add(m, p)
+        else:
+            taken.append((m.start(), m.end()))
+            year_week_unsaid = True
     # "上上个季度", "the quarter before last"
     each(r"上上个?季度|(?:the )?quarter before last",
          lambda m: quarter(*((as_of.year, q_now - 2) if q_now > 2 else
@@ -715,6 +759,21 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                    r"上一个?(?:周期|时段)", t):
         compare = "previous"
     found.sort(key=lambda f: f[0])
+    # "11月20号之前那两个礼拜（7号到20号）", "the fortnight ending 20 Nov (7th to 20th)": days
+    # restated in brackets after a period are the days meant, in that period's month
+    for m in re.finditer(r"[(（]\s*(\d{1,2})\s*(?:st|nd|rd|th|号|日)?\s*(?:到|至|-|–|~|to|until|"
+                         r"through)\s*(\d{1,2})\s*(?:st|nd|rd|th|号|日)?\s*[)）]", t):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        before = [i for i, (pos, p, said) in enumerate(found)
+                  if p.end and 0 <= m.start() - (pos + len(said)) <= 30]
+        if before:
+            pos, p, said = found[before[-1]]
+            if int(m[1]) > int(m[2]):
+                continue
+            with contextlib.suppress(ValueError):
+                found[before[-1]] = (pos, days(p.end.replace(day=int(m[1])),
+                                               p.end.replace(day=int(m[2]))), said)
     # "January and February", "1月和2月": one span, unless they are compared or listed each
     if not re.search(r"比|对比|相比|跟|较|各|分别|\bvs|versus|compar|than|against|relative|"
                      r"\bchange|\bgr[eo]w|\beach\b|respectively|separately|增长|变化|下降|上升", t):
@@ -784,12 +843,16 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         re.fullmatch(r"\s*[(（][^)）]{0,12}", gap(i))
         # "Golden Week holiday, 1 to 7 October": the same days said twice, not compared
         or (f[1] == found[i - 1][1] and len(gap(i)) <= 12 and not _COMPARING.search(gap(i)))))]
-    # "8月底那个银行假日（8月29号）": a day inside the month named with it narrows it
+    # "8月底那个银行假日（8月29号）", "去年圣诞前两周（12月11号到24号）": a day or days inside
+    # the period named with them narrow it
     if len(found) >= 2 and not _COMPARING.search(t):
         days_named = [f for f in found if f[1].start and f[1].start == f[1].end]
         found = [f for f in found if not any(
             d is not f and f[1].start and f[1].end and f[1].start < d[1].start <= f[1].end
             for d in days_named)]  # "since autumn began on 1 September" is not 1 September
+        found = [f for f in found if not (_whole_year(f[1]) and any(
+            d is not f and d[1] != f[1] and d[1].start and d[1].end
+            and f[1].start <= d[1].start <= d[1].end <= f[1].end for d in found))]
     periods = [p for _, p, _ in found]
     matched = tuple(text_ for _, _, text_ in found)
     period = periods[0] if periods else None
@@ -807,10 +870,23 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         period, compare = max(periods[:2], key=lambda p: p.start or dt.date.min), "previous"
         other = min(periods[:2], key=lambda p: p.start or dt.date.min)
         if (period.start and period.end and other.start and other.end and other != period
-                and (period.end - period.start) == (other.end - other.start)):
-            compare = other  # "这个月截至5号…跟上个月截至5号比": the days named, not those before
+                and not other.start <= period.start <= period.end <= other.end):
+            # "这个月截至5号…跟上个月截至5号比", "this week vs last week": the periods named,
+            # whole as named, not the days just before
+            compare = other
     if same_days is not None and period is not None and not period.is_all:
         compare = _shifted(period, same_days)
+    # "mid-October against the same ten days of September", "10月中旬和9月同期比": the same
+    # days of the month in the month named
+    other = re.search(rf"\bsame (?:\w+ )?(?:days|period|stretch|dates) (?:of|in) ({_MONTH_RE})\b"
+                      r"|(\d{1,2}|[一二三四五六七八九十]+)月(?:份)?(?:的)?(?:同期|同样的?(?:那)?[\w]{0,2}天|"
+                      r"同一(?:段)?时间|相同的?(?:那)?[\w]{0,2}天)", t)
+    if other and period is not None and period.start and period.end and (
+            period.start.year, period.start.month) == (period.end.year, period.end.month):
+        mo = _MONTHS_EN[other[1]] if other[1] else zh_number(other[2])
+        y = period.start.year - (mo >= period.start.month)
+        with contextlib.suppress(ValueError):
+            compare = days(dt.date(y, mo, period.start.day), dt.date(y, mo, period.end.day))
     vague = None
     if period is not None and period in rolling_months and compare is None:
         period, vague = None, "the last few months"
@@ -827,6 +903,9 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     elif week_of_month_unsaid and not any(p.start and p.end and (p.end - p.start).days == 6
                                           for p in periods):
         period, compare, vague = None, None, "the week of the month"
+    elif year_week_unsaid and not any(p.start and p.end and (p.end - p.start).days == 6
+                                      for p in periods):
+        period, compare, vague = None, None, "the week of the year"
     if period is None and vague is None:
         if re.search(r"上次|上一次|last time|previous time", t):
             vague = "last time"

@@ -22,7 +22,9 @@ class AskQuery:
     """One question, read. ``rank`` is ("top" | "bottom", n) over the first ``by`` dimension;
     ``share`` asks for the part's share of the whole (of the total without the ``filters``,
     or of all groups when ranking); ``name_words`` keeps products whose name contains every
-    word; ``compare`` is "previous", "year" or an explicit second period."""
+    word; ``compare`` is "previous", "year" or an explicit second period;
+    ``compare_filters`` compares with the same period under other filters instead ("Sundays
+    against Monday to Friday")."""
 
     metrics: tuple[str, ...]
     period: Period
@@ -37,13 +39,14 @@ class AskQuery:
     each: bool = False  # with ``share`` and ``by``: each row's share, not the part's
     # count the ``by[0]`` groups whose first metric is (">", ">=" or "<") the number
     over: tuple[str, float] | None = None
+    compare_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def check(self, known_metrics: set[str]) -> None:
         """Raise :class:`MetricError` unless every name exists in the semantic layer."""
         unknown = [m for m in self.metrics if m not in known_metrics]
         if unknown or not self.metrics:
             raise MetricError(f"unknown metric {', '.join(unknown) or '(none)'}")
-        for dim in (*self.by, *self.filters, *self.exclude):
+        for dim in (*self.by, *self.filters, *self.exclude, *self.compare_filters):
             if dim not in DIMENSIONS:
                 raise MetricError(f"unknown dimension {dim!r}")
         if len([d for d in self.by if d in TIME_GRAINS]) > 1:
@@ -52,6 +55,9 @@ class AskQuery:
             raise MetricError(f"a ranking is top or bottom 1..1000, not {self.rank}")
         if self.rank and not self.by:
             raise MetricError("a ranking needs something to rank (countries, products …)")
+        if self.compare_filters and (self.compare is not None or self.share or self.over):
+            raise MetricError("a comparison under other filters stands alone: no second "
+                              "period, share or threshold with it")
         if self.over and (self.over[0] not in (">", ">=", "<") or not self.by):
             raise MetricError(f"a count past a threshold is >, >= or < over groups, not {self.over}")
 
@@ -103,4 +109,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         rank=tuple(data["rank"]) if data.get("rank") else None,  # type: ignore[arg-type]
         share=bool(data.get("share")), language=str(data.get("language") or "en"),
         each=bool(data.get("each")),
-        over=(str(data["over"][0]), float(data["over"][1])) if data.get("over") else None)
+        over=(str(data["over"][0]), float(data["over"][1])) if data.get("over") else None,
+        compare_filters={k: tuple(v) for k, v in (data.get("compare_filters") or {}).items()})

@@ -161,6 +161,9 @@ _SHARE = re.compile(r"占比|比例|比重|份额|几成|占了?(?:总|全部|�
                     r"|\bhow much of\b", re.I)
 _EACH = re.compile(r"各|每个|分别|\beach\b|\bevery\b|\bper\b|\bby\b|"
                    r"\b(?:split|divided) (?:between|across|among)\b", re.I)
+# the groups taken together: "加起来", "between them"
+_COMBINED = re.compile(r"加起来|合计|一共|总共|合起来|\btogether\b|\bcombined\b|\bin total\b|"
+                       r"\bbetween them\b|\ball told\b", re.I)
 _EXCLUDE = re.compile(r"除了|除去|除|不含|不包括|不算|不计|排除|刨除|去掉|扣掉|扣除|excluding|exclude|"
                       r"except|other than|outside(?: of)?|not including|not counting|apart from|"
                       r"without|besides|\bleav(?:e|ing) out\b|\bnon-", re.I)
@@ -286,26 +289,55 @@ _WEEKDAY_FILTER = re.compile(
     r"|(?<=[月年周的])的?(?:周|星期|礼拜)([一二三四五六日天])(?![一二三四五六日天到至])(?!\s*[(（]?\s*\d)"
     r"|(?<![上这本下])(?:周|星期|礼拜)([一二三四五六日天])(?=(?:加起来|合计|加总|下的?单))"
     r"|(?:所有|每个|每逢|几个)的?(周末)|(?<![上这本下个])(周末)(?=(?:加起来|合计|两天加起来))"
+    r"|(?<=[月年])的?(周末)(?!\s*[(（]?\s*\d)"
     rf"|\b(?:on |all |the |every |each )?({'|'.join(EN_WEEKDAYS)})s\b"
     rf"|\b(?:every|each|all) ({'|'.join(EN_WEEKDAYS)})\b"
     rf"|\b({'|'.join(EN_WEEKDAYS)}) (?:trading|sales|takings|business)\b"
-    r"|\b(?:on |at |over )?(?:the )?(weekends)\b", re.I)
+    r"|\b(?:on |at |over )?(?:the )?(weekends)\b"
+    r"|\b(weekend) (?=orders|sales|revenue|trading|takings|business|shoppers|customers|units)"
+    # Monday to Friday, with its restatement: "工作日（周一到周五）", "weekdays (Mon-Fri)"
+    r"|(工作日|平日)(?:\s*[(（]\s*(?:周|星期|礼拜)一\s*(?:到|至|-|~)\s*(?:周|星期|礼拜)?五\s*[)）])?"
+    r"|(?<!which )(?<!what )(?<!each )(?<!by )(?<!per )\b(?:on )?(weekdays)\b"
+    r"(?:\s*\(\s*mon(?:day)?\.?\s*(?:-|–|to|through|thru)\s*fri(?:day)?\.?\s*\))?", re.I)
+# a comparison between two sets of days: "Sundays against weekdays", "周末比工作日", "周六和
+# 周日相比"
+_COMPARED = re.compile(r"比|对比|相比|较|\bvs\.?|versus|compared?|than|against|\bup on\b|"
+                       r"\bahead of\b|\bbehind\b", re.I)
+_AND_COMPARED = re.compile(r"\s*(?:和|与|跟|同|\band\b)\s*(?:的)?\s*$", re.I)
 
 
-def _weekday_filter(text: str) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
-    """The days of the week a question keeps (as the metrics name them), and where it says so."""
-    days: list[str] = []
-    spans = []
+def _weekday_filter(text: str) -> list[tuple[tuple[str, ...], tuple[int, int]]]:
+    """The sets of days of the week a question keeps (as the metrics name them), each with
+    where it says so."""
+    found = []
     for m in _WEEKDAY_FILTER.finditer(text):
         said = next(g for g in m.groups() if g)
-        if said.lower() in ("周末", "weekends"):
-            names = ["Saturday", "Sunday"]
+        if said.lower() in ("周末", "weekends", "weekend"):
+            names: tuple[str, ...] = ("Saturday", "Sunday")
+        elif said.lower() in ("工作日", "平日", "weekdays"):
+            names = tuple(WEEKDAYS[:5])
         else:
-            index = ZH_WEEKDAYS[said] if said in ZH_WEEKDAYS else EN_WEEKDAYS[said.lower()]
-            names = [WEEKDAYS[index]]
-        days += [n for n in names if n not in days]
-        spans.append(m.span())
-    return tuple(days), spans
+            names = (WEEKDAYS[ZH_WEEKDAYS[said] if said in ZH_WEEKDAYS
+                              else EN_WEEKDAYS[said.lower()]],)
+        found.append((names, m.span()))
+    # "上个月周六和周日": a day joined to a set of days is one more
+    for _, (_, end) in list(found):
+        more = re.match(r"\s*(?:和|与|及|、|或)\s*((?:周|星期|礼拜)([一二三四五六日天]))", text[end:])
+        if more and not any(a == end + more.start(1) for _, (a, _) in found):
+            found.append(((WEEKDAYS[ZH_WEEKDAYS[more[2]]],), (end + more.start(1), end + more.end())))
+    return sorted(found, key=lambda f: f[1])
+
+
+def _weekdays_compared(text: str, found: list[tuple[tuple[str, ...], tuple[int, int]]]
+                       ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The days kept, and the days they are compared with when two sets are set against each
+    other ("Sundays against weekdays"); else all days said, and none to compare with."""
+    if len(found) == 2 and found[0][0] != found[1][0]:
+        between, after = text[found[0][1][1]:found[1][1][0]], text[found[1][1][1]:]
+        if _COMPARED.search(between) or (_AND_COMPARED.search(between) and re.match(
+                r"\s*(?:的\S{0,6})?(?:相比|比|对比|比较)|\s*(?:compared|side by side)", after)):
+            return found[0][0], found[1][0]
+    return tuple(dict.fromkeys(d for names, _ in found for d in names)), ()
 
 
 # what the metrics cannot express yet: said plainly instead of answering something else
@@ -376,7 +408,8 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      "Do you mean money taken or units sold?", "请问是指销售金额，还是卖出的件数？",
      ("sales (GMV)", "units sold"), ("销售额（GMV）", "销量（件数）")),
     (re.compile(r"平均(?:每|一)天|日均|每天平均|\b(?:an? |per )?average day\b|\bper day on average\b|"
-                r"\bon average per day\b|\bdaily average\b", re.I),
+                r"\bon average per day\b|\bdaily average\b|\baverage\b.{0,40}\bper (?:trading |business |"
+                r"working )?day\b|每个?(?:营业日|交易日)平均|平均每个?(?:营业日|交易日)", re.I),
      "Average over which days: every calendar day, or only days with sales, and over which "
      "period?", "请问按哪些天平均：每个自然日，还是只算有销售的日子？时间段是哪段？",
      ("every calendar day of last month", "days with sales last month",
@@ -406,6 +439,14 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      "请问这个地区包括哪些国家（本国算不算在内）？",
      ("name the countries, e.g. France, Germany and Spain", "all countries except the home country"),
      ("请列出国家，例如法国、德国、西班牙", "除本国以外的所有国家")),
+    # "上次那个大客户", "that big customer from before": a customer pointed at, never named
+    (re.compile(r"(?:上次|上回|之前|以前|那天)?那(?:个|位)(?:大|老|重要的?|VIP|vip)?(?:客户|客人|买家|顾客)"
+                r"|\bthat (?:big |large |major |key |regular |vip |important )?(?:customer|client|"
+                r"buyer|shopper)\b(?!s)(?! (?:who|that|which|with|in)\b)", re.I),
+     "Which customer do you mean? Please give the customer id.",
+     "请问是哪位客户？请给出客户编号。",
+     ("customer 14646 (give the id)", "our biggest customer by sales last month"),
+     ("客户14646（请给出编号）", "上个月销售额最高的客户")),
 ]
 
 
@@ -416,9 +457,10 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     text = question.strip()
     lang = language_of(text)
     low = text.lower()
-    weekdays, weekday_spans = _weekday_filter(text)
+    weekday_sets = _weekday_filter(text)
+    weekdays, other_weekdays = _weekdays_compared(text, weekday_sets)
     unsaid = text  # the days of the week kept are no day of their own
-    for a, b in weekday_spans:
+    for _, (a, b) in weekday_sets:
         unsaid = unsaid[:a] + " " * (b - a) + unsaid[b:]
     when = read_period(unsaid, as_of)
     metric_hits = vocab.find_metrics(text)
@@ -437,17 +479,18 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     for pattern, reason_en, reason_zh in _UNSUPPORTED:
         if pattern.search(text):
             return Unread(reason_zh if lang == "zh" else reason_en, lang)
+    # what every reading of an open question shares: a period with no data reads "no data"
+    fallback = (AskQuery(("gmv",), when.period, language=lang)
+                if when.period and not when.period.is_all and not when.compare else None)
     for pattern, reason_en, reason_zh, en, zh in _ASK_BACKS:
         if pattern.search(text):
-            fallback = (AskQuery(("gmv",), when.period, language=lang)
-                        if when.period and not when.period.is_all and not when.compare else None)
             return AskBack(reason_en, reason_zh, en, zh, lang, fallback)
     unclear = find_phrases(text, {k: k for k in AMBIGUOUS_METRICS})
     if (unclear or _HOW_DOING.search(text)) and not metric_hits:
         options = AMBIGUOUS_METRICS[unclear[0][1]] if unclear else METRIC_CHOICES
         return AskBack("Which metric do you mean?", "请问您指的是哪个指标？",
                        tuple(_label(m, "en", vocab) for m in options),
-                       tuple(_label(m, "zh", vocab) for m in options), lang)
+                       tuple(_label(m, "zh", vocab) for m in options), lang, fallback)
 
     guest = [(m.start(), m.end()) for m in _GUEST.finditer(text)]
     if guest:  # "没有客户编号的游客订单…买了多少钱": the metric is the one outside the guest words
@@ -566,8 +609,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             re.search(r"各|分别|排个?名|排序|\beach\b|\brespectively\b|\brank|\bsort|"
                       r"\bseparately\b|\bone by one\b", low)):
         by.append("country")  # "芬兰、波兰…各下了多少单", "rank Finland, Sweden … by sales"
-    if len(named) > 1 and "country" in by and re.search(
-            r"加起来|合计|一共|总共|合起来|together|combined|in total|between them", low):
+    if len(named) > 1 and "country" in by and _COMBINED.search(low):
         by.remove("country")  # "瑞典、挪威、丹麦这三个国家加起来": these, not the top three
     over = _threshold(text, metrics)
     if over:  # count the groups past it: the count's own words are no metric of their own
@@ -576,7 +618,19 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         by = [over[0]]
     rank = None if over else _rank(ranked, by)
     share = bool(_SHARE.search(low))
-    each = share and bool(by) and bool(_EACH.search(low))
+    each = share and bool(by) and bool(_EACH.search(low)) and not _COMBINED.search(low)
+    if share and metrics and all(m in _CUSTOMER_TYPES for m in metrics) and not (by or rank):
+        # "老客占比": a share of customers, of orders or of sales? All three differ.
+        kind_en, kind_zh = (("new", "新客") if metrics[0] == "new_customers"
+                            else ("returning", "老客"))
+        return AskBack(
+            f"A share of what: {kind_en} customers among all customers, their orders among all "
+            f"orders, or their sales among all sales?",
+            f"请问是哪种占比：{kind_zh}占全部客户的比例、{kind_zh}订单占全部订单的比例，还是"
+            f"{kind_zh}销售额占全部销售额的比例？",
+            (f"{kind_en} customers / customers", f"{kind_en} customers' orders / orders",
+             f"{kind_en} customers' sales / sales"),
+            (f"{kind_zh}人数占比", f"{kind_zh}订单数占比", f"{kind_zh}销售额占比"), lang)
 
     is_follow_up = previous is not None and (
         bool(_FOLLOW_UP.search(text)) or (not metrics and (by or filters or exclude
@@ -594,7 +648,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         return AskBack(
             f"Which metric should I {what}?", f"请问按哪个指标{'排名' if what == 'rank by' else '来看'}？",
             tuple(_METRIC_LABELS[m][0] for m in METRIC_CHOICES),
-            tuple(_METRIC_LABELS[m][1] for m in METRIC_CHOICES), lang)
+            tuple(_METRIC_LABELS[m][1] for m in METRIC_CHOICES), lang, fallback)
     period = when.period
     if period is None:
         if when.vague:
@@ -618,6 +672,15 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                     ("the first or last 7 days of the month", "the first or last full week "
                      "(Monday to Sunday)"),
                     ("当月最前或最后的7天", "当月第一个或最后一个完整周（周一至周日）"), lang)
+            if when.vague == "the week of the year":  # 1-7 January, or ISO week 1?
+                return AskBack(
+                    "Which days do you mean: the year's first or last seven days (1-7 January, "
+                    "25-31 December), or its first or last full Monday-to-Sunday week (ISO weeks)?",
+                    "请问指哪几天：一年最前或最后的7天（1月1日至7日、12月25日至31日），"
+                    "还是第一个或最后一个完整的周一到周日（ISO周）？",
+                    ("the first or last 7 days of the year", "the first or last full ISO week "
+                     "(Monday to Sunday)"),
+                    ("一年最前或最后的7天", "第一个或最后一个完整ISO周（周一至周日）"), lang)
             zh = {"last time": "上次", "recently": "最近", "the promotion": "那次活动",
                   "the end of the month": "月底", "this time last year": "去年这个时候"}[when.vague]
             return AskBack(
@@ -637,8 +700,14 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     compare = when.compare
     if share and compare is None and len(when.periods) > 1 and when.periods[1] != period:
         compare = when.periods[1]  # "本月至今占今年以来的比例": one period's share of another
+    compare_filters: dict[str, tuple[str, ...]] = {}
+    if other_weekdays and compare is None and not (share or over):
+        compare_filters["weekday"] = other_weekdays  # "Sundays against Monday to Friday"
+    elif other_weekdays:
+        filters["weekday"] = tuple(dict.fromkeys((*weekdays, *other_weekdays)))
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
-                    compare, rank, share, lang, each, over[1:] if over else None)
+                    compare, rank, share, lang, each, over[1:] if over else None,
+                    compare_filters)
 
 
 def _label(metric: str, lang: str, vocab: Vocabulary) -> str:
@@ -831,6 +900,11 @@ def _product_phrase(text: str, values: StoreValues, metric_hits
     return ()
 
 
+# "September's orders", "this year's revenue": a period's, not whose
+_PERIOD_POSSESSIVE = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|q[1-4]|year|month|week|quarter|today|yesterday|day|h[12]|\d{4})(?:'s|’s)\s+"
+    r"(?:[\w-]+\s+)?$", re.I)
 _NOUNS = {"orders": ("orders", "订单"),
           "customers": ("customers", "shoppers", "buyers", "客户", "顾客", "买家")}
 
@@ -858,9 +932,12 @@ def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]
                     and CJK.search(phrase))
                 or re.search(r"给\s*$", text[:pos])
                 or (later and re.match(r"\s*(?:only\b|alone\b|[(（])", text[end:], re.I))
-                or (re.search(r"(?:'s|s'|’s|s’)\s+(?:[\w-]+\s+)?$", text[:pos]) and others)
+                or (re.search(r"(?:'s|s'|’s|s’)\s+(?:[\w-]+\s+)?$", text[:pos]) and others
+                    and not _PERIOD_POSSESSIVE.search(text[:pos]))
                 or (re.search(r"\b(?:for|of|on|from|by|in|across|among|with|to|only)\s+(?:[\w'’-]+\s+){0,3}$",
-                              text[:pos], re.I) and others)):
+                              text[:pos], re.I) and others
+                    and not re.search(r"\b(?:most|fewest|least|highest|lowest|more|fewer|less)\s+$",
+                                      text[:pos], re.I))):
             continue
         kept.append((pos, metric, phrase))
     return kept

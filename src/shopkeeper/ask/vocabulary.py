@@ -92,6 +92,7 @@ METRIC_PHRASES: dict[str, str] = {
     "下单数": "orders", "单子": "orders", "下了多少次单": "orders", "下了几次单": "orders",
     "接的单": "orders", "接了多少单": "orders", "接了几单": "orders", "接单量": "orders", "多少张单": "orders", "几张单": "orders", "number of purchases": "orders", "purchases": "orders", "orders": "orders", "order count": "orders",
     "number of orders": "orders", "invoices": "orders", "transactions": "orders",
+    "出的单": "orders", "出单": "orders", "出了多少单": "orders", "出了几单": "orders",
     # customers
     "新客户数": "new_customers", "新客户": "new_customers", "新客": "new_customers",
     "新顾客": "new_customers", "新买家": "new_customers", "首购客户": "new_customers",
@@ -134,7 +135,8 @@ METRIC_PHRASES: dict[str, str] = {
     "出货件数": "units", "units shifted": "units", "shifted": "units", "shift": "units",
     "shipped": "units", "ship": "units", "走了多少货": "units", "走货": "units",
     "走了多少件": "units", "走的货": "units", "gone out the door": "units",
-    "went out the door": "units", "out the door": "units",
+    "went out the door": "units", "out the door": "units", "unit volume": "units",
+    "volume of units": "units", "unit sales": "units",
     # margin and costs
     "毛利率": "gross_margin", "gross margin": "gross_margin", "margin": "gross_margin",
     "毛利": "gross_profit", "毛利润": "gross_profit", "gross profit": "gross_profit",
@@ -253,6 +255,9 @@ DIMENSION_PHRASES: dict[str, str] = {
 GRAIN_PHRASES: dict[str, str] = {
     "每天": "day", "每日": "day", "按天": "day", "按日": "day", "逐日": "day", "日度": "day",
     "daily": "day", "by day": "day", "per day": "day", "each day": "day", "day by day": "day",
+    "days we traded": "day", "trading days": "day", "days of trading": "day",
+    "days we were open": "day", "营业日": "day", "交易日": "day", "开张的日子": "day",
+    "营业的日子": "day",
     "每周": "week", "按周": "week", "逐周": "week", "周度": "week", "weekly": "week",
     "by week": "week", "per week": "week", "each week": "week", "week by week": "week",
     "每月": "month", "按月": "month", "各个月": "month", "各个月份": "month", "逐月": "month", "月度": "month", "各月": "month",
