@@ -255,6 +255,35 @@ assert DOUBLE_12_2010[0].weekday() == 6 and NOV_3[0].weekday() == 3
 assert EARLY_MAY_BANK_HOLIDAY[0].weekday() == 0 and NEW_YEAR_BANK_HOLIDAY[0].weekday() == 0
 assert NEW_YEARS_EVE_2010[0].weekday() == 4
 
+# periods that only batch 8 (q761..q820, split tune8) uses
+FATHERS_DAY = day("2011-06-19")                       # 今年父亲节 / Father's Day this year (Sunday)
+L45 = (D("2011-10-26"), TODAY)                        # 最近45天 / the last 45 days
+JAN_TO_OCT = (D("2011-01-01"), D("2011-10-31"))       # 今年1月到10月底 / Jan through Oct
+WEEK_24 = iso_week(2011, 24)                          # 第24周 / wk 24: 2011-06-13..06-19
+LAST_WORKING_DAY_NOV = day("2011-11-30")              # 上个月最后一个工作日 / last month's final working day
+YESTERDAY_AND_TODAY = (D("2011-12-08"), TODAY)        # 昨天加今天 / yesterday plus today
+SEP_21_30 = (D("2011-09-21"), D("2011-09-30"))        # 9月下旬 / late September (21st to 30th)
+YESTERDAY_A_YEAR_AGO = day("2010-12-08")              # 去年12月8号 / a year before yesterday
+JUN_1_15 = (D("2011-06-01"), D("2011-06-15"))         # 6月前半个月 / 1-15 June
+MAY_1_15 = (D("2011-05-01"), D("2011-05-15"))         # 5月前半个月 / 1-15 May
+WEEK_36 = iso_week(2011, 36)                          # 第36周 / wk 36: 2011-09-05..09-11
+WEEK_35 = iso_week(2011, 35)                          # 第35周 / wk 35: 2011-08-29..09-04
+WEEKS_41_45 = (iso_week(2011, 41)[0], iso_week(2011, 45)[1])  # 第41到45周: 2011-10-10..11-13
+XMAS_GAP_2010 = (D("2010-12-27"), D("2010-12-31"))    # 去年圣诞到元旦之间的工作日 (empty)
+CHRISTMAS_DAY = day("2010-12-25")                     # 圣诞节那天: 2010-12-25 (a Saturday) or
+                                                      # 2011-12-25 (after the data); both empty
+NOV_2010 = month(2010, 11)                            # 去年11月 / November last year: before the data
+# also: 11月上半个月 / 下半个月 = NOV_1_15 / NOV_16_30; 上个月的礼拜六 / Saturdays last month:
+# a weekday filter on November (no Saturday has a sale: q820)
+
+assert FATHERS_DAY[0].weekday() == 6 and FATHERS_DAY[0].day in range(15, 22)  # third Sunday
+assert L45[1] - L45[0] == dt.timedelta(days=44) and JAN_TO_OCT[1] == month(2011, 10)[1]
+assert LAST_WORKING_DAY_NOV[0].weekday() == 2 and LAST_WORKING_DAY_NOV[0] == LAST_MONTH[1]
+assert YESTERDAY_A_YEAR_AGO[0] == YESTERDAY[0].replace(year=2010)
+assert WEEK_24[0] <= FATHERS_DAY[0] == WEEK_24[1] and WEEK_35[1] + dt.timedelta(days=1) == WEEK_36[0]
+assert WEEKS_41_45[0] == D("2011-10-10") and WEEKS_41_45[1] == D("2011-11-13")
+assert CHRISTMAS_DAY[0].weekday() == 5 and D("2011-12-25") > TODAY
+
 
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
@@ -1271,6 +1300,93 @@ def build() -> dict[str, dict]:
         "q760": ("units", NEW_YEAR_BANK_HOLIDAY),
     }))
 
+
+    # ---- batch 8 (q761..q820, split tune8): an eighth tuning set, written later still
+    def order_value_over(p, threshold):
+        """Orders whose value (Σ quantity × unit price) is more than the threshold."""
+        v = sl(p).groupby("inv")["gross"].sum()
+        assert not np.isclose(v, threshold).any(), (p, threshold)  # no order sits on the line
+        return {"kind": "number", "value": int((v > threshold).sum()), "unit": "count",
+                "metric": "orders", "period": [str(p[0]), str(p[1])]}
+
+    sunday = weekday(6)
+    # single numbers
+    G["q761"] = number("gmv", FATHERS_DAY)
+    G["q762"] = number("units_per_order", L45)
+    G["q763"] = number("customers", JAN_TO_OCT)
+    G["q764"] = number("refunds", WEEK_24)
+    G["q765"] = number("avg_unit_price", LAST_WORKING_DAY_NOV)
+    G["q766"] = number("repeat_purchase_rate", month(2011, 8))
+    G["q767"] = number("net_revenue", month(2011, 1))
+    G["q768"] = number("orders", YESTERDAY_AND_TODAY)
+    G["q769"] = number("new_customers", SEP_21_30)
+    # comparisons
+    G["q770"] = compare("orders", YESTERDAY, YESTERDAY_A_YEAR_AGO)
+    G["q771"] = compare("units", Q3, Q1)
+    G["q772"] = compare("refunds", JUN_1_15, MAY_1_15)
+    G["q773"] = compare_where("gmv", YTD, in_("Netherlands"), in_("Australia"))
+    G["q774"] = compare("spend_per_customer", MTD, DEC10_1_9)
+    G["q775"] = compare("customers", WEEK_36, WEEK_35)
+    G["q776"] = compare("aov", NOV_16_30, NOV_1_15)
+    G["q777"] = compare("units", Q3, Q2, lambda d: word(d, "PARASOL"))
+    G["q778"] = compare("gmv", H2TD, H1, in_("Switzerland"))
+    # rankings
+    G["q779"] = rank("customers", LAST_MONTH, "sku", 3)
+    G["q780"] = rank_time("orders", H1, "month", 2, asc=True)
+    G["q781"] = rank("units", Q3, "cust", 3)
+    G["q782"] = rank_time("new_customers", L45, "day", 1)
+    G["q783"] = rank_time("customers", YTD, "quarter", 1)
+    G["q784"] = rank("refund_rate", H1, "country", 3)
+    G["q785"] = rank("gmv", MTD, "sku", 5)
+    G["q786"] = rank("units", YESTERDAY, "country", 3)
+    # shares
+    G["q787"] = ratio(calc("gmv", H2TD, guest), calc("gmv", H2TD), H2TD)
+    G["q788"] = top_share("gmv", Q3, "cust", 1)
+    G["q789"] = ratio(calc("orders", LAST_MONTH, lambda d: d["sku"] == "POST"),
+                      calc("orders", LAST_MONTH), LAST_MONTH)
+    G["q790"] = ratio(calc("gmv", YTD, in_("EIRE")), calc("gmv", YTD, not_in("United Kingdom")), YTD)
+    s = grouped("units", LAST_WEEK, "sku") / calc("units", LAST_WEEK)
+    G["q791"] = table(s, "sku", "share", top=3, value_col="share", p=LAST_WEEK)
+    def clocks(d):
+        return word(d, "ALARM CLOCK")
+
+    G["q792"] = ratio(calc("units", YTD, lambda d: clocks(d) & (d["sku"] == "22727")),
+                      calc("units", YTD, clocks), YTD)
+    G["q793"] = ratio(calc("new_customers", H2TD), calc("new_customers", YTD), YTD)
+    # lists
+    G["q794"] = lst("refund_rate", H1, "month")
+    G["q795"] = lst("customers", WEEKS_41_45, "week")
+    G["q796"] = table(grouped("refunds", H1, "country"), "country", "refunds", ordered=False, p=H1)
+    G["q797"] = lst("spend_per_customer", YTD, "month")
+    G["q798"] = lst("units_per_order", THIS_WEEK, "day")
+    south = in_("Spain", "Italy", "Portugal", "Greece")
+    G["q799"] = table(grouped("aov", YTD, "country", south), "country", "aov", ordered=False, p=YTD)
+    G["q800"] = lst("gmv", L45, "day", sunday)
+    # filters
+    G["q801"] = number("units", YTD, in_("Canada"))
+    G["q802"] = number("gmv", H2TD, lambda d: word(d, "DINOSAUR"))
+    G["q803"] = number("units", H1, lambda d: d["sku"] == "21175")
+    G["q804"] = number("aov", MTD, lambda d: d["sku"] != "23843")
+    G["q805"] = number("orders", YTD, lambda d: d["cust"] == "12415")
+    G["q806"] = number("new_customers", H2TD, in_("Germany"))
+    G["q807"] = order_value_over(LAST_MONTH, 500)
+    G["q808"] = rank("gmv", YTD, "cust", 3, where=in_("France"))
+    # ask back
+    for i in range(809, 817):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q817": ("orders", XMAS_GAP_2010),
+        "q818": ("gmv", CHRISTMAS_DAY),
+        "q819": ("orders", NOV_2010),
+    }))
+    # q820: AOV on November's Saturdays: no Saturday has a sale or a refund, so there is no AOV
+    saturday = weekday(5)
+    assert len(sl(LAST_MONTH, saturday)) == 0 and len(sl(LAST_MONTH, saturday, refunds=True)) == 0
+    G["q820"] = {"kind": "empty", "metric": "aov", "unit": METRIC["aov"][1],
+                 "additive": METRIC["aov"][2], "period": [str(LAST_MONTH[0]), str(LAST_MONTH[1])],
+                 "weekday": "Saturday"}
+
     return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
 
 
@@ -1288,11 +1404,13 @@ def main(argv=None) -> int:
     # tune / holdout: batch 1 (q001..q167); tune2: batch 2 (q201..q260), a second tuning set;
     # tune3: batch 3 (q301..q360), a third tuning set; tune4: batch 4 (q401..q460), a fourth;
     # tune5: batch 5 (q501..q560), a fifth; tune6: batch 6 (q601..q660), a sixth;
-    # tune7: batch 7 (q701..q760), a seventh
+    # tune7: batch 7 (q701..q760), a seventh; tune8: batch 8 (q761..q820), an eighth
     assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5",
-                                    "tune6", "tune7"}, set(splits.values())
+                                    "tune6", "tune7", "tune8"}, set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
-    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7}, set(batch.values())
+    batch.update({k: 8 for k in splits if 761 <= int(k[1:]) <= 820})  # batch 8 shares the 700s
+    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8}, set(batch.values())
+    assert all(v == "tune8" for k, v in splits.items() if batch[k] == 8), "batch 8 is tune8"
     assert all(v == "tune7" for k, v in splits.items() if batch[k] == 7), "batch 7 is tune7"
     assert all(v == "tune6" for k, v in splits.items() if batch[k] == 6), "batch 6 is tune6"
     assert all(v == "tune5" for k, v in splits.items() if batch[k] == 5), "batch 5 is tune5"
