@@ -177,6 +177,9 @@ def test_a_half_month_said_alone_is_of_the_month_named_before_it():
     ("前年最后一天的销售额", DEC, "2009-12-31", "2009-12-31"),
     ("units in the last month of last year", DEC, "2010-12-01", "2010-12-31"),
     ("week 1 of 2010", DEC, "2010-01-04", "2010-01-10"),  # a week number is the ISO week
+    # the Monday-to-Sunday week that holds a day
+    ("orders in the week of 16 November", DEC, "2011-11-14", "2011-11-20"),
+    ("11月9号所在的那一周卖了多少", DEC, "2011-11-07", "2011-11-13"),
     # a day number before May is the month
     ("What did we sell on 2 May?", DEC, "2011-05-02", "2011-05-02"),
 ])

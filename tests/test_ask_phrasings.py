@@ -333,6 +333,15 @@ CASES = [
       "compare": None}),
     ("Q3 sales: Saturdays vs Sundays", ("gmv",), Q3, (), None,
      {"filters": {"weekday": ("Saturday",)}, "compare_filters": {"weekday": ("Sunday",)}}),
+    # money said as "made the most money"; two countries and "which of them"; "top customer"
+    ("Which 3 products made the most money last month?", ("gmv",), NOV, ("sku",), ("top", 3), {}),
+    ("英国和法国三季度谁的销售额高", ("gmv",), Q3, ("country",), None,
+     {"filters": {"country": ("United Kingdom", "France")}}),
+    ("Who was the top customer by orders in Q3?", ("orders",), Q3, ("customer",), ("top", 1), {}),
+    # whose money ("德国客户花了"); the share of repeat buyers is the repeat-purchase rate
+    ("上个月德国客户花了多少钱", ("gmv",), NOV, (), None, {"filters": {"country": ("Germany",)}}),
+    ("Q3: what's the share of repeat buyers?", ("repeat_purchase_rate",), Q3, (), None,
+     {"share": False}),
     ("上个月周六和周日的订单", ("orders",), NOV, (), None,
      {"filters": {"weekday": ("Saturday", "Sunday")}, "compare_filters": {}}),
     ("unit volume last month", ("units",), NOV, (), None, {}),
@@ -391,6 +400,10 @@ def test_open_questions_are_asked_back(question):
     # the data first
     "How many orders were over £500 last month?", "上个月金额超过500元的订单有几个",
     "2011年开张营业的第一天卖了多少", "How many orders did we get on our first business day?",
+    # customers in two periods at once; a ranking kept to groups past a minimum
+    "How many shoppers ordered in both September and October?", "9月和10月都买过的客户有几个",
+    "三季度客单价最高的国家（订单数至少50）",
+    "Which product had the best refund rate with at least 100 orders in Q3?",
 ])
 def test_questions_beyond_the_metrics_are_refused(question):
     assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), Unread)
@@ -491,3 +504,19 @@ def test_a_set_of_days_is_compared_with_another_in_the_same_period(shop):
         "weekday": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]}
     again = ask.ask(shop, "那二月呢？", previous=answer.metric_query, as_of=dt.date(2024, 2, 29))
     assert again.metric_query["compare_filters"] == answer.metric_query["compare_filters"]
+
+
+def test_days_before_the_first_order_have_no_data_not_zero(shop):
+    from shopkeeper import ask
+
+    # the orders run from 5 January to 25 February 2024
+    before = ask.ask(shop, "How many orders did we take in December 2023?",
+                     as_of=dt.date(2024, 2, 29))
+    assert before.kind == "number" and before.value is None
+    assert "2024-01-05" in before.text and "2024-02-25" in before.text
+    year_ago = ask.ask(shop, "Orders in February 2024 against the same month a year earlier",
+                       as_of=dt.date(2024, 2, 29))
+    assert year_ago.value == 2 and year_ago.previous is None and year_ago.change_pct is None
+    inside = ask.ask(shop, "How many orders did we take on 14 January 2024?",
+                     as_of=dt.date(2024, 2, 29))
+    assert inside.value == 0  # a day inside the record without an order: honestly none

@@ -124,11 +124,51 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
                     sql=";\n\n".join(sqls), as_of=as_of.isoformat(),
                     unit=vocab.metric(q.metrics[0]).unit)
     metric = q.metrics[0]
+    first, last = _orders_on_record(warehouse)
+    if _outside(q.period.start, q.period.end, first, last):
+        df = df.iloc[0:0]  # before the first order or after the last: no data, not 0
+    compared = _compared_span(q)
+    if compared and _outside(*compared, first, last):
+        for m in q.metrics:
+            for column in (f"{m}_prev", f"{m}_change", f"{m}_change_pct"):
+                if column in df.columns:
+                    df[column] = None
     if q.over:
-        return _count_past(answer, df, q, vocab)
-    if not q.by:
-        return _number(answer, df, q, vocab, warehouse, money)
-    return _table(answer, df, q, vocab, warehouse, money, metric)
+        answer = _count_past(answer, df, q, vocab)
+    elif not q.by:
+        answer = _number(answer, df, q, vocab, warehouse, money)
+    else:
+        answer = _table(answer, df, q, vocab, warehouse, money, metric)
+    if first and (_outside(q.period.start, q.period.end, first, last)
+                  or (compared and _outside(*compared, first, last))):
+        answer.text += (f"（店铺的订单记录从 {first} 到 {last}。）" if lang == "zh"
+                        else f" (The orders on record run from {first} to {last}.)")
+    return answer
+
+
+def _orders_on_record(warehouse: Warehouse) -> tuple[dt.date | None, dt.date | None]:
+    """The first and the last day with an order."""
+    row = warehouse.query("SELECT min(CAST(ordered_at AS DATE)), max(CAST(ordered_at AS DATE)) "
+                          "FROM orders")
+    return (row[0][0], row[0][1]) if row else (None, None)
+
+
+def _outside(start: dt.date | None, end: dt.date | None, first: dt.date | None,
+             last: dt.date | None) -> bool:
+    """Whether the days lie wholly before the first order or after the last one."""
+    if first is None or last is None or start is None or end is None:
+        return False
+    return end < first or start > last
+
+
+def _compared_span(q: AskQuery) -> tuple[dt.date, dt.date] | None:
+    if isinstance(q.compare, Period) and q.compare.start and q.compare.end:
+        return q.compare.start, q.compare.end
+    if isinstance(q.compare, str) and q.period.start and q.period.end:
+        start, end, _ = metrics.comparison_range(metrics.MetricQuery(
+            ("orders",), start=q.period.start, end=q.period.end, compare=q.compare))
+        return start, end
+    return None
 
 
 def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary) -> Answer:

@@ -774,6 +774,14 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             with contextlib.suppress(ValueError):
                 found[before[-1]] = (pos, days(p.end.replace(day=int(m[1])),
                                                p.end.replace(day=int(m[2]))), said)
+    # "the week of 14 November", "11月14号那一周": the Monday-to-Sunday week that holds the day
+    for i, (pos, p, said) in enumerate(found):
+        if p.start and p.start == p.end and (
+                re.search(r"\b(?:the )?week (?:of|commencing|beginning|starting)\s+(?:the\s+)?$", t[:pos])
+                or re.match(r"\s*(?:所在的?)?(?:那|这)?(?:一)?(?:个)?(?:周|星期|礼拜)(?!\s*[一二三四五六日天末])",
+                            t[pos + len(said):])):
+            monday = p.start - dt.timedelta(days=p.start.weekday())
+            found[i] = (pos, days(monday, monday + dt.timedelta(days=6)), said)
     # "January and February", "1月和2月": one span, unless they are compared or listed each
     if not re.search(r"比|对比|相比|跟|较|各|分别|\bvs|versus|compar|than|against|relative|"
                      r"\bchange|\bgr[eo]w|\beach\b|respectively|separately|增长|变化|下降|上升", t):

@@ -153,7 +153,8 @@ _LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|倒数|�
                   r"\bworst\b|\bbottom\b|\bfewest\b|\bweakest\b|\bslowest\b|\bquietest\b", re.I)
 _RANK_ALL = re.compile(r"排名|排行|排序|排个?名|排一下|排个序|\brank(?:ed|ing)?\b|\bsorted\b|\bin order\b", re.I)
 _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(?! \w+s\b)|\bwhat\b(?! \w+s\b)"
-                       r"|\bwho(?:'s| was| is)\b"
+                       r"|\bwho(?:'s| was| is)\b|\b(?:top|best|biggest|worst) (?:customer|product|"
+                       r"country|seller|item|sku|day|week|month|buyer|client|market)\b(?!s)"
                        r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)", re.I)
 _SHARE = re.compile(r"占比|比例|比重|份额|几成|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
                     r"\bshares?\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
@@ -353,6 +354,22 @@ _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
      "it counts orders above or below a threshold, which the metrics cannot express yet "
      "(they count products, customers or countries past one)",
      "问题要数超过或低于某个门槛的订单，目前的指标还不能这样统计（可以数商品、客户或国家）"),
+    # "customers who bought in both October and November", "两个月都下过单的客户"
+    (re.compile(r"\bin both\b|\bboth (?:months|weeks|quarters|years|periods)\b|\bboth [^?,]{0,30}"
+                r"\band\b[^?,]{0,30}\b(?:bought|ordered|purchased|shopped)\b|(?:两个月|两周|两个?季度|"
+                r"两年|两次活动|每个月)都(?:有)?(?:下过?单|买过?|购买|消费)|既[^，,。？?]{1,12}又|"
+                r"(?:和|与|跟|、)[^，,。？?]{0,10}都(?:有)?(?:下过单|下了单|买过|购买过|消费过|来过)", re.I),
+     "it asks for the customers or products found in two periods at once, which the metrics "
+     "cannot intersect yet; ask for each period on its own",
+     "问题要找同时出现在两段时间里的客户或商品，目前的指标还不能取交集；请分别问每段时间"),
+    # "退货率最高的国家（订单数至少100）": a ranking kept to the groups past a minimum
+    (re.compile(r"最(?:高|低|多|少|好|差)[^，,。？?]{0,16}[(（,，]\s*(?:订单|销量|销售额|件数|单量)"
+                r"[^)）]{0,6}(?:至少|不少于|超过|大于|以上)|\b(?:highest|lowest|best|worst|top|"
+                r"bottom)\b[^?]{0,50}\b(?:with|having) (?:at least|more than|over|a minimum of) "
+                r"[£$€¥]?[\d,]+ (?:orders|units|sales|customers)\b", re.I),
+     "it ranks only the groups past a minimum (at least so many orders), which the rankings "
+     "cannot apply yet; ask for the ranking alone, or count the groups past the minimum",
+     "问题只在达到某个门槛（如订单数至少多少）的组里排名，目前的排名还不能加这个条件；请单独问排名，或先数达标的组"),
 ]
 
 # "销量超过1000件的商品有几个", "how many customers spent more than 500": count the groups past
@@ -606,8 +623,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     named = filters.get("country", ())
     if len(named) > 1 and "country" not in by and not any(
             g in by for g in GRAIN_PHRASES.values()) and (
-            re.search(r"各|分别|排个?名|排序|\beach\b|\brespectively\b|\brank|\bsort|"
-                      r"\bseparately\b|\bone by one\b", low)):
+            re.search(r"各|分别|排个?名|排序|谁|哪个|哪一个|哪家|\beach\b|\brespectively\b|\brank|"
+                      r"\bsort|\bseparately\b|\bone by one\b|\bwhich\b|\bwho\b", low)):
         by.append("country")  # "芬兰、波兰…各下了多少单", "rank Finland, Sweden … by sales"
     if len(named) > 1 and "country" in by and _COMBINED.search(low):
         by.remove("country")  # "瑞典、挪威、丹麦这三个国家加起来": these, not the top three
@@ -619,6 +636,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     rank = None if over else _rank(ranked, by)
     share = bool(_SHARE.search(low))
     each = share and bool(by) and bool(_EACH.search(low)) and not _COMBINED.search(low)
+    if share and metrics == ["repeat_customers"] and not (by or rank):
+        metrics = ["repeat_purchase_rate"]  # "the share of repeat customers": the rate itself
+        share = False
     if share and metrics and all(m in _CUSTOMER_TYPES for m in metrics) and not (by or rank):
         # "老客占比": a share of customers, of orders or of sales? All three differ.
         kind_en, kind_zh = (("new", "新客") if metrics[0] == "new_customers"
@@ -923,7 +943,7 @@ def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]
                      r"except|leaving out)\s*(?:the\s+)?$", text[:pos], re.I) and others:
             continue  # "不含运费类（POST）": what is left out, not a metric
         others = [h for h in others if h[1] not in _CUSTOMER_TYPES]  # "新客占多少": a filter
-        later = [h for h in others if h[0] > end]
+        later = [h for h in others if h[0] >= end]
         between = text[end:later[0][0]] if later else ""
         if phrase.lower() in _NOUNS.get(metric, ()) and (
                 (re.match(r"[^，,。？?\s]{0,8}?(?:的|贡献|带来|产生|创造|花)", text[end:]) and later)
