@@ -177,6 +177,20 @@ def test_a_half_month_said_alone_is_of_the_month_named_before_it():
     ("前年最后一天的销售额", DEC, "2009-12-31", "2009-12-31"),
     ("units in the last month of last year", DEC, "2010-12-01", "2010-12-31"),
     ("week 1 of 2010", DEC, "2010-01-04", "2010-01-10"),  # a week number is the ISO week
+    # Father's Day (the third Sunday of June); a month's first or last working day; half a
+    # month in words; a range of ISO weeks; two days joined by 加 / plus; Q2 beside Chinese;
+    # days restated in brackets with their month
+    ("sales on Father's Day 2010", DEC, "2010-06-20", "2010-06-20"),
+    ("这个月第一个工作日的订单", DEC, "2011-12-01", "2011-12-01"),
+    ("the last business day of October", DEC, "2011-10-31", "2011-10-31"),
+    ("9月后半个月的件数", DEC, "2011-09-16", "2011-09-30"),
+    ("units in the latter half of September", DEC, "2011-09-16", "2011-09-30"),
+    ("第10周到第12周的销售额", DEC, "2011-03-07", "2011-03-27"),
+    ("orders for weeks 10 to 12", DEC, "2011-03-07", "2011-03-27"),
+    ("前天加昨天一共多少单", DEC, "2011-12-07", "2011-12-08"),
+    ("Q2的订单数", DEC, "2011-04-01", "2011-06-30"),
+    ("orders over the quiet days after Christmas last year (27-31 Dec)", DEC, "2010-12-27",
+     "2010-12-31"),
     # the Monday-to-Sunday week that holds a day
     ("orders in the week of 16 November", DEC, "2011-11-14", "2011-11-20"),
     ("11月9号所在的那一周卖了多少", DEC, "2011-11-07", "2011-11-13"),
@@ -255,3 +269,10 @@ def test_the_end_of_a_month_and_this_time_last_year_alone_are_asked_back(text):
 
 def test_a_numbered_quarter_or_week_is_no_day_to_cut_at():
     assert _span("orders this month up to the 3rd week", DEC) == ("2011-12-01", "2011-12-09")
+
+
+def test_a_numbered_week_against_last_week_is_against_the_week_before_it():
+    reading = read_period("第10周的订单环比上周", DEC)
+    assert (str(reading.period.start), reading.compare) == ("2011-03-07", "previous")
+    beat = read_period("Did Q2 units beat Q1?", DEC)
+    assert str(beat.period.start) == "2011-04-01" and str(beat.compare.start) == "2011-01-01"

@@ -342,6 +342,25 @@ CASES = [
     ("上个月德国客户花了多少钱", ("gmv",), NOV, (), None, {"filters": {"country": ("Germany",)}}),
     ("Q3: what's the share of repeat buyers?", ("repeat_purchase_rate",), Q3, (), None,
      {"share": False}),
+    # batch 8's lessons, in other words: items per order; accounts; a customer id said
+    # before 客户; guests' share; new customers of a country; which single week; one country
+    # against another; each Saturday one by one
+    ("上个月一单多少件", ("units_per_order",), NOV, (), None, {}),
+    ("Which 2 accounts by GMV led in Q3?", ("gmv",), Q3, ("customer",), ("top", 2), {}),
+    ("17850这位客户上个月下了几单", ("orders",), NOV, (), None,
+     {"filters": {"customer": ("17850",)}}),
+    ("上季度没有客户编号的散单贡献了百分之多少的订单", ("orders",), Q3, (), None,
+     {"share": True, "filters": {"customer_type": ("guest",)}}),
+    ("How many new French customers did we win in Q3?", ("new_customers",), Q3, (), None,
+     {"filters": {"country": ("France",)}}),
+    ("Over Q3, which single week had the most orders?", ("orders",), Q3, ("week",), ("top", 1),
+     {}),
+    ("France vs Germany: AOV in Q3", ("aov",), Q3, (), None,
+     {"filters": {"country": ("France",)}, "compare_filters": {"country": ("Germany",)}}),
+    ("How far behind the UK was France on orders in Q3?", ("orders",), Q3, (), None,
+     {"filters": {"country": ("France",)}, "compare_filters": {"country": ("United Kingdom",)}}),
+    ("10月每个星期六，各卖了多少件", ("units",), ("2011-10-01", "2011-10-31"), ("day",), None,
+     {"filters": {"weekday": ("Saturday",)}}),
     ("上个月周六和周日的订单", ("orders",), NOV, (), None,
      {"filters": {"weekday": ("Saturday", "Sunday")}, "compare_filters": {}}),
     ("unit volume last month", ("units",), NOV, (), None, {}),
@@ -388,6 +407,8 @@ def test_reading(question, metrics, span, by, rank, extra):
     "本季度新客占比是多少", "Q3: what was the new-customer share?",
     # the year's first or last week: seven days, or a Monday-to-Sunday (ISO) week?
     "2010年第一周来了多少单", "GMV in the last week of 2010",
+    # against which baseline; profit or money taken?
+    "这个月的订单量比往常多吗", "Were November's orders higher than usual?", "上个月每单能赚多少",
 ])
 def test_open_questions_are_asked_back(question):
     assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), AskBack)
@@ -404,6 +425,8 @@ def test_open_questions_are_asked_back(question):
     "How many shoppers ordered in both September and October?", "9月和10月都买过的客户有几个",
     "三季度客单价最高的国家（订单数至少50）",
     "Which product had the best refund rate with at least 100 orders in Q3?",
+    # one order by its number
+    "What was the value of order 536365?", "536365那一单卖了多少钱",
 ])
 def test_questions_beyond_the_metrics_are_refused(question):
     assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), Unread)

@@ -303,21 +303,26 @@ def _number(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
     if q.share and isinstance(q.compare, Period) and f"{metric}_prev" in df.columns:
         return _period_share(answer, df, q, vocab)
     if q.share and (q.filters or q.exclude):
+        # "of this year's non-UK sales, Ireland's share": what is left out is left out of the
+        # whole too, when a part is named within it
+        within = q.exclude if q.filters else {}
         whole = metrics.query(warehouse, [metric], start=q.period.start, end=q.period.end,
-                              money=money)
+                              exclude=within, money=money)
         total = _float(whole.df[metric].iloc[0]) if len(whole.df) else None
         answer.sql += ";\n\n" + whole.sql_with_params()
         share = value / total if value is not None and total else None
         answer.value, answer.unit = share, "ratio"
-        part = _filter_words(q, lang)
+        part = _filter_words(replace(q, exclude={}) if within else q, lang)
+        whole_words = _filter_words(replace(q, filters={}, name_words=()), lang) if within else ""
         answer.text = (
             f"{q.period.label(lang)}，{part}的{_label(vocab, metric, lang)}为 "
-            f"{_fmt(value, vocab.metric(metric).unit, answer.currency, lang)}，占全部 "
-            f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)} 的 "
+            f"{_fmt(value, vocab.metric(metric).unit, answer.currency, lang)}，占"
+            f"{whole_words or '全部'} {_fmt(total, vocab.metric(metric).unit, answer.currency, lang)} 的 "
             f"{_pct(share)}。" if lang == "zh" else
             f"In {q.period.label(lang)}, {part} made {_fmt(value, vocab.metric(metric).unit, answer.currency, lang)} "
             f"of {_label(vocab, metric, lang)}: {_pct(share)} of the total "
-            f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)}.")
+            f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)}"
+            f"{' (' + whole_words + ')' if whole_words else ''}.")
         return answer
     answer.value = value
     if f"{metric}_prev" in df.columns and len(df):
@@ -465,12 +470,20 @@ _DAY_SETS = {tuple(WEEKDAYS[:5]): ("Monday to Friday", "周一至周五"),
              tuple(WEEKDAYS[5:]): ("weekends", "周末")}
 
 
+_CUSTOMER_TYPE_WORDS = {"guest": ("guests (no customer id)", "散客（无客户编号）"),
+                        "new": ("new customers", "新客"),
+                        "returning": ("returning customers", "老客")}
+
+
 def _filter_words(q: AskQuery, lang: str) -> str:
     parts = []
     for dim, values in q.filters.items():
         if dim == "sku" and q.name_words:
             parts.append(f"名称含“{', '.join(q.name_words)}”的商品" if lang == "zh"
                          else f"products whose name contains \"{', '.join(q.name_words)}\"")
+        elif dim == "customer_type":  # "guests (no customer id)", "老客"
+            parts.append(("、" if lang == "zh" else ", ").join(
+                _CUSTOMER_TYPE_WORDS.get(v, (v, v))[lang == "zh"] for v in values))
         elif dim == "weekday" and tuple(values) in _DAY_SETS:  # "weekends", "工作日"
             parts.append(_DAY_SETS[tuple(values)][lang == "zh"])
         elif dim == "weekday":  # "Mondays", "星期一"

@@ -214,7 +214,7 @@ def _black_friday(year_: str | int | None, as_of: dt.date) -> dt.date:
 
 # words that set two periods against each other
 _COMPARING = re.compile(r"比|对比|相比|和|与|跟|较|\bvs|versus|compare|than|against|relative|"
-                        r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w|增长|变化|下降")
+                        r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w|\bbeat\b|\boutsold\b|\boutsell|增长|变化|下降")
 
 
 def _thanksgiving(year_: str | int | None, as_of: dt.date) -> dt.date:
@@ -226,6 +226,37 @@ def _thanksgiving(year_: str | int | None, as_of: dt.date) -> dt.date:
     if year_:
         return of(int(year_))
     return of(as_of.year) if of(as_of.year) <= as_of else of(as_of.year - 1)
+
+
+def _fathers_day(year_: str | int | None, as_of: dt.date) -> dt.date:
+    """The third Sunday of June (the UK's, the US's and China's Father's Day)."""
+    def of(y: int) -> dt.date:
+        first = dt.date(y, 6, 1)
+        return first + dt.timedelta(days=(6 - first.weekday()) % 7 + 14)
+
+    if year_:
+        return of(int(year_))
+    return of(as_of.year) if of(as_of.year) <= as_of else of(as_of.year - 1)
+
+
+def _working_day(m: re.Match, as_of: dt.date) -> Period:
+    """The first or last weekday (Monday to Friday) of the month a match names."""
+    said = m[1] or m[6] or m[7]
+    edge = m[4] or m[5] or m[8]
+    this = month(as_of.year, as_of.month)
+    if said in ("上个月", "上月", "last month"):
+        whole = month(*((as_of.year, as_of.month - 1) if as_of.month > 1 else (as_of.year - 1, 12)))
+    elif said in ("这个月", "这月", "本月", "this month"):
+        whole = this
+    elif m[3]:
+        whole = month(int(m[2]), zh_number(m[3])) if m[2] else _latest(month, as_of, zh_number(m[3]))
+    else:
+        whole = _latest(month, as_of, _MONTHS_EN[said])
+    d = whole.start if edge in ("第一个", "头一个", "first") else whole.end
+    step = dt.timedelta(days=1 if d == whole.start else -1)
+    while d.weekday() > 4:
+        d += step
+    return day(d)
 
 
 def _latest(make, as_of: dt.date, *args: int) -> Period:
@@ -356,6 +387,15 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              _to_date(int(m[1] or m[2]) if (m[1] or m[2]) else None, 10, 1, as_of)))
     each(year_ + r"感恩节(?:当天|那天|那一天)?|\bthanksgiving(?: day)?(?:,? (\d{4}))?",
          lambda m: day(_thanksgiving(m[1] or m[2], as_of)))
+    each(year_ + r"父亲节(?:当天|那天|那一天)?|\bfather'?s'? day(?:,? (\d{4}))?",
+         lambda m: day(_fathers_day(m[1] or m[2], as_of)))
+    # "上个月最后一个工作日", "the last working day of October": Monday to Friday
+    each(r"(上个?月|这个?月|本月|(?:(\d{4})\s*年\s*)?(\d{1,2}|[一二三四五六七八九十]+)\s*月份?)\s*(?:的)?"
+         r"(第一个|头一个|最后一个)(?:工作日|营业日)"
+         rf"|\b(?:the |on )?(first|last|final) (?:working|business|week) ?day (?:of|in) "
+         rf"(last month|this month|{_MONTH_RE})\b|\b(last month|this month)'s (first|last|final) "
+         r"(?:working|business|week) ?day\b",
+         lambda m: _working_day(m, as_of))
     # -- explicit ranges first: "2011-05-01 到 2011-05-15", "between May 1 and May 15 2011"
     iso = r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
     each(rf"(?:从|between |from )?{iso}\s*(?:到|至|-|–|~|and|to|until|through)\s*{iso}",
@@ -413,9 +453,13 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                 "中旬"), "下旬": (21, None, "last days of", "下旬"),
                 "上半月": (1, 15, "first half of", "上半月"), "下半月": (16, None, "second half of",
                                                                     "下半月"),
+                "上半个月": (1, 15, "first half of", "上半月"), "前半个月": (1, 15, "first half of",
+                                                                      "上半月"),
+                "下半个月": (16, None, "second half of", "下半月"),
+                "后半个月": (16, None, "second half of", "下半月"),
                 "头十天": (1, 10, "first ten days of", "头十天"),
                 "前十天": (1, 10, "first ten days of", "前十天")}
-    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?(上旬|中旬|下旬|上半月|下半月|头十天|前十天)",
+    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?(上旬|中旬|下旬|上半个?月|下半个?月|前半个月|后半个月|头十天|前十天)",
          lambda m: (lambda y, mo, part: part_of_month(y, mo, *part))(
              *(lambda mo: ((int(m[1]), mo) if m[1] else (_latest(month, as_of, mo).start.year,
                                                           mo)))(zh_number(m[2])),
@@ -423,12 +467,13 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     def same_month_parts() -> None:
         """"8月下半月…比上半月", "the second half of August versus the first half": a part of
         a month said alone is of the month named before it."""
-        for m in re.finditer(r"(?<![月份的\d])(上旬|中旬|下旬|上半月|下半月)|\b(?:the )?(first|second) "
+        for m in re.finditer(r"(?<![月份的\d])(上旬|中旬|下旬|上半个?月|下半个?月|前半个月|后半个月)"
+                             r"|\b(?:the )?(first|second|front|back|latter) "
                              r"half\b(?! of\b)(?! (?:the )?year\b)(?!\s*\d{4})", t):
             named = [p for pos, p, _ in found if pos < m.start() and p.start and p.end
                      and (p.start.year, p.start.month) == (p.end.year, p.end.month)]
             if named:
-                key = m[1] or ("上半月" if m[2] == "first" else "下半月")
+                key = m[1] or ("上半月" if m[2] in ("first", "front") else "下半月")
                 add(m, part_of_month(named[-1].start.year, named[-1].start.month, *parts_zh[key]))
 
     for m in re.finditer(r"(?<![月份的\d])(上旬|中旬|下旬)", t):
@@ -437,12 +482,17 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         if named:
             add(m, part_of_month(named[-1].start.year, named[-1].start.month, *parts_zh[m[1]]))
     parts_en = {"first ten days": (1, 10), "first 10 days": (1, 10), "first half": (1, 15),
-                "second half": (16, None), "last ten days": (21, None),
+                "second half": (16, None), "last ten days": (21, None), "back half": (16, None),
+                "latter half": (16, None), "front half": (1, 15),
                 "first two weeks": (1, 14), "first fortnight": (1, 15)}
+    zh_parts = {"first ten days": "上旬", "first 10 days": "上旬", "first half": "上半月",
+                "second half": "下半月", "last ten days": "下旬", "back half": "下半月",
+                "latter half": "下半月", "front half": "上半月", "first two weeks": "前两周",
+                "first fortnight": "上半月"}
     each(rf"\b(?:the )?({'|'.join(parts_en)}) of ({_MONTH_RE})\b(?:,? (\d{{4}}))?",
          lambda m: (lambda mo, part: part_of_month(
              int(m[3]) if m[3] else _latest(month, as_of, mo).start.year, mo, part[0], part[1],
-             f"the {m[1]} of", m[1]))(_MONTHS_EN[m[2]], parts_en[m[1]]))
+             f"the {m[1]} of", zh_parts[m[1]]))(_MONTHS_EN[m[2]], parts_en[m[1]]))
     same_month_parts()
     each(year_ + r"前\s*([一二三两四1-4])\s*个?季度",
          lambda m: quarters(int(m[1]) if m[1] else as_of.year, 1, zh_number(m[2])))
@@ -630,6 +680,12 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: _latest_day(_MONTHS_EN[m[2]], int(m[1]), as_of))
     each(rf"\b({_MONTH_RE_NO_MAY})\.? (\d{{1,2}})(?:st|nd|rd|th)?\b(?!,? \d{{4}})(?![:\d])",
          lambda m: _latest_day(_MONTHS_EN[m[1]], int(m[2]), as_of))
+    # "第41周到第45周", "weeks 41 through 45": whole ISO weeks
+    each(r"(?:(\d{4})\s*年\s*)?第\s*(\d{1,2})\s*周?\s*(?:到|至|-|~|—)\s*第?\s*(\d{1,2})\s*周"
+         r"|\bweeks (\d{1,2}) ?(?:to|through|thru|until|-|–|and) ?(\d{1,2})(?:,? (?:of )?(\d{4}))?\b",
+         lambda m: (lambda y, a, b: days(iso_week(y, a).start, iso_week(y, b).end) if a < b
+                    else None)(int(m[1] or m[6] or as_of.isocalendar()[0]), int(m[2] or m[4]),
+                               int(m[3] or m[5])))
     each(r"(?:(\d{4})\s*年\s*)?第\s*" + _NUM + r"\s*周",
          lambda m: iso_week(int(m[1]) if m[1] else as_of.isocalendar()[0], zh_number(m[2])))
     each(r"\bweek (\d{1,2})(?: of (\d{4})|,? (\d{4}))?\b",
@@ -637,7 +693,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(r"(\d{4})\s*年\s*(?:第)?\s*([一二三四1-4])\s*季度",
          lambda m: quarter(int(m[1]), zh_number(m[2])))
     each(r"(?:第)?([一二三四1-4])\s*季度", lambda m: _latest(quarter, as_of, zh_number(m[1])))
-    each(r"\bq([1-4])\b(?:\s*(?:of\s*)?(\d{4}))?",
+    each(r"(?<![a-z0-9])q([1-4])(?![a-z0-9])(?:\s*(?:of\s*)?(\d{4}))?",
          lambda m: quarter(int(m[2]), int(m[1])) if m[2] else _latest(quarter, as_of, int(m[1])))
     each(r"\b(\d{4})\s*q([1-4])\b", lambda m: quarter(int(m[1]), int(m[2])))
     each(r"\b(first|second|third|fourth|1st|2nd|3rd|4th) quarter(?: of (\d{4}))?",
@@ -762,7 +818,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     # "11月20号之前那两个礼拜（7号到20号）", "the fortnight ending 20 Nov (7th to 20th)": days
     # restated in brackets after a period are the days meant, in that period's month
     for m in re.finditer(r"[(（]\s*(\d{1,2})\s*(?:st|nd|rd|th|号|日)?\s*(?:到|至|-|–|~|to|until|"
-                         r"through)\s*(\d{1,2})\s*(?:st|nd|rd|th|号|日)?\s*[)）]", t):
+                         rf"through)\s*(\d{{1,2}})\s*(?:st|nd|rd|th|号|日)?\s*(?:{_MONTH_RE})?\.?\s*[)）]",
+                         t):
         if any(a <= m.start() < b for a, b in taken):
             continue
         before = [i for i, (pos, p, said) in enumerate(found)
@@ -795,6 +852,12 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                 merged.append((pos, months(first.start.year, first.start.month, f[1].end.month)
                                if first.start.year == f[1].end.year else
                                days(first.start, f[1].end), t[pos:f[0] + len(f[2])]))
+            elif merged and merged[-1][1].start and merged[-1][1].end and f[1].start and \
+                    f[1].end and (f[1].start - merged[-1][1].end).days == 1 and re.fullmatch(
+                        r"\s*(?:加上?|再加上?|\+|plus|and|&|和)\s*",
+                        t[merged[-1][0] + len(merged[-1][2]):f[0]]):
+                pos, first, _ = merged.pop()  # "昨天加今天", "yesterday plus today": one span
+                merged.append((pos, days(first.start, f[1].end), t[pos:f[0] + len(f[2])]))
             else:
                 merged.append(f)
         found = merged
@@ -869,11 +932,15 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     if compare is None and len(periods) >= 2 and re.search(
             r"比|对比|相比|和|与|跟|较|到|变化|增长|下降|\bvs|versus|compare|than|against|relative|"
             r"\bup or down\b|\bhigher or lower\b|\bahead or behind\b|\bbetter or worse\b|"
-            r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w", t):
+            r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w|\bbeat\b|\boutsold\b|\boutsell", t):
         # "11月和10月比": the first period against the second
         period, compare = periods[0], periods[1]
         if period.start and compare.start and period.start < compare.start:
             period, compare = compare, period
+    elif compare == "previous" and len(periods) >= 2 and periods[0].start and periods[1].start \
+            and periods[0].start < periods[1].start and re.fullmatch(
+                r"上一?个?(?:周|星期|礼拜|月|季度)|last (?:week|month|quarter)", matched[1]):
+        period = periods[0]  # "第40周的销售额环比上周": week 40 against the week before it
     elif compare == "previous" and len(periods) >= 2:
         period, compare = max(periods[:2], key=lambda p: p.start or dt.date.min), "previous"
         other = min(periods[:2], key=lambda p: p.start or dt.date.min)

@@ -130,7 +130,8 @@ _GROUP_CUES = re.compile(
 _GRAIN_WORDS = {"month": (r"月", r"months?"), "day": (r"天|日", r"days?|dates?"),
                 "week": (r"周|星期", r"weeks?"), "quarter": (r"季度", r"quarters?")}
 _WHICH_GRAIN = [
-    (re.compile(rf"哪[一二三四五六七八九十两\d]*个?(?:{zh})|(?:which|what)(?: {_NUMBER})? (?:{en})\b"
+    (re.compile(rf"哪[一二三四五六七八九十两\d]*个?(?:{zh})|(?:which|what)(?: {_NUMBER})?"
+                rf"(?: single| one| particular| individual)? (?:{en})\b"
                 rf"|\b(?:best|worst|biggest|busiest|highest|lowest|top|strongest|weakest)"
                 rf"(?: \w+)? (?:{en})\b|最(?:好|差|高|低|多|少|大)的[一二三四五六七八九十两\d]*个?(?:{zh})", re.I),
      grain)
@@ -159,7 +160,8 @@ _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(
 _SHARE = re.compile(r"占比|比例|比重|份额|几成|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
                     r"\bshares?\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
                     r"|\b(?:split|divided) (?:between|across|among)\b"
-                    r"|\bhow much of\b", re.I)
+                    r"|\bhow much of\b|贡献了?(?:百分之多少|百分之几|多少比例|几成)|\bslice\b"
+                    r"|\bwhat percent\b", re.I)
 _EACH = re.compile(r"各|每个|分别|\beach\b|\bevery\b|\bper\b|\bby\b|"
                    r"\b(?:split|divided) (?:between|across|among)\b", re.I)
 # the groups taken together: "加起来", "between them"
@@ -208,11 +210,14 @@ _DIM_AND_METRIC = {"spender", "spenders", "big spenders", "花钱最多的客户
 _CUSTOMER_TYPES = {"new_customers": "new", "returning_customers": "returning"}
 # a guest phrase with the words it carries ("游客订单", "guest shoppers"): they name who bought,
 # not the metric, when the question names another one
-_GUEST = re.compile(r"(?:游客|访客|匿名)(?:客户|顾客|买家|用户)?(?:的)?(?:订单)?|没有客户编号|无客户编号|"
+_GUEST = re.compile(r"(?:游客|访客|匿名)(?:客户|顾客|买家|用户)?(?:的)?(?:订单)?|没有客户(?:编)?号的?(?:散单|订单)?|"
+                    r"无客户编?号的?(?:散单|订单)?|散单|散客|"
                     r"\bguests?(?: (?:shoppers|customers|buyers|users|orders|checkouts?))?\b|"
                     r"no customer id|without a customer(?: id)?", re.I)
 _CUSTOMER_ID = re.compile(r"(?:\bcustomer|\bbuyer|\bclient|\baccount|客户|顾客|买家)\s*(?:id|no\.?|number|"
-                          r"#|号|编号|ID)?\s*[:：#]?\s*(\d{4,})(?![\d,.])(?!\s*[年月日号])", re.I)
+                          r"#|号|编号|ID)?\s*[:：#]?\s*(\d{4,})(?![\d,.])(?!\s*[年月日号])"
+                          # "12415这个客户", "12415号客户"
+                          r"|(?<![\d.])(\d{4,})\s*(?:这个|这位|那个|那位|号)\s*(?:客户|顾客|买家)", re.I)
 _WERE_TYPE = re.compile(r"\b(?:were|are|was|is) (new|returning)\b", re.I)
 # what the metric layer cannot express: negation and set logic over customers or products
 # ("哪些客户去年买过今年没买？", "products never sold in November"); answering the metric the
@@ -276,6 +281,10 @@ AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
     "均价": ("aov", "unit_price"), "average price": ("aov", "unit_price"),
     # before or after refunds?
     "收入": ("gmv", "net_revenue"), "income": ("gmv", "net_revenue"),
+    # profit after costs, or the money taken?
+    "赚多少": ("gross_profit", "net_revenue", "aov"), "赚了多少": ("gross_profit", "net_revenue"),
+    "能赚": ("gross_profit", "net_revenue", "aov"), "赚钱": ("gross_profit", "net_revenue"),
+    "make per order": ("gross_profit", "aov"), "earn per order": ("gross_profit", "aov"),
     # customers who came back, or who buy again and again?
     "熟客": ("returning_customers", "repeat_customers"),
     "regulars": ("returning_customers", "repeat_customers"),
@@ -300,6 +309,10 @@ _WEEKDAY_FILTER = re.compile(
     r"|(工作日|平日)(?:\s*[(（]\s*(?:周|星期|礼拜)一\s*(?:到|至|-|~)\s*(?:周|星期|礼拜)?五\s*[)）])?"
     r"|(?<!which )(?<!what )(?<!each )(?<!by )(?<!per )\b(?:on )?(weekdays)\b"
     r"(?:\s*\(\s*mon(?:day)?\.?\s*(?:-|–|to|through|thru)\s*fri(?:day)?\.?\s*\))?", re.I)
+# each of the days kept, one by one: "sales on each Sunday", "每个礼拜天，各卖了多少"
+_EACH_DAY = re.compile(rf"\beach (?:{'|'.join(EN_WEEKDAYS)})\b(?!s)|\b(?:{'|'.join(EN_WEEKDAYS)})s?"
+                       r" (?:one by one|individually|separately)\b|每(?:一)?个(?:周|星期|礼拜)"
+                       r"[一二三四五六日天末][^。？?]{0,8}(?:各|分别)", re.I)
 # a comparison between two sets of days: "Sundays against weekdays", "周末比工作日", "周六和
 # 周日相比"
 _COMPARED = re.compile(r"比|对比|相比|较|\bvs\.?|versus|compared?|than|against|\bup on\b|"
@@ -354,6 +367,11 @@ _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
      "it counts orders above or below a threshold, which the metrics cannot express yet "
      "(they count products, customers or countries past one)",
      "问题要数超过或低于某个门槛的订单，目前的指标还不能这样统计（可以数商品、客户或国家）"),
+    # "把23843那一单刨掉", "leaving out order 536365": one order, which is no dimension
+    (re.compile(r"\d{5,}\s*(?:那|这)(?:一|1)?(?:单|笔)|\b(?:order|invoice) (?:no\.? ?|number |#)?\d{5,}\b",
+                re.I),
+     "it names one order by its number, and orders are no dimension of the metrics yet",
+     "问题按单号指定了某一单，目前的指标还不能按单号筛选"),
     # "customers who bought in both October and November", "两个月都下过单的客户"
     (re.compile(r"\bin both\b|\bboth (?:months|weeks|quarters|years|periods)\b|\bboth [^?,]{0,30}"
                 r"\band\b[^?,]{0,30}\b(?:bought|ordered|purchased|shopped)\b|(?:两个月|两周|两个?季度|"
@@ -424,7 +442,7 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
     (re.compile(r"\bsales volumes?\b|\bvolume of sales\b", re.I),
      "Do you mean money taken or units sold?", "请问是指销售金额，还是卖出的件数？",
      ("sales (GMV)", "units sold"), ("销售额（GMV）", "销量（件数）")),
-    (re.compile(r"平均(?:每|一)天|日均|每天平均|\b(?:an? |per )?average day\b|\bper day on average\b|"
+    (re.compile(r"平均(?:每|一)天|日均|每天平均(?!一单|每单|一张|单)|\b(?:an? |per )?average day\b|\bper day on average\b|"
                 r"\bon average per day\b|\bdaily average\b|\baverage\b.{0,40}\bper (?:trading |business |"
                 r"working )?day\b|每个?(?:营业日|交易日)平均|平均每个?(?:营业日|交易日)", re.I),
      "Average over which days: every calendar day, or only days with sales, and over which "
@@ -456,8 +474,16 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      "请问这个地区包括哪些国家（本国算不算在内）？",
      ("name the countries, e.g. France, Germany and Spain", "all countries except the home country"),
      ("请列出国家，例如法国、德国、西班牙", "除本国以外的所有国家")),
+    # "跟平时比", "compared with normal": against which baseline?
+    (re.compile(r"(?:跟|和|与|比)(?:平时|平常|往常|以往|正常水平|平均水平)|\b(?:than|compared? (?:with|to)|"
+                r"vs\.?|versus|against) (?:normal|usual|the usual|average|typical)\b|\bthan usual\b",
+                re.I),
+     "Compared with what: the period before, the same period last year, or the average of "
+     "recent months?", "请问跟什么比：上一期、去年同期，还是最近几个月的平均？",
+     ("the previous period", "the same period last year", "the average of the last 3 months"),
+     ("上一期", "去年同期", "最近3个月的平均")),
     # "上次那个大客户", "that big customer from before": a customer pointed at, never named
-    (re.compile(r"(?:上次|上回|之前|以前|那天)?那(?:个|位)(?:大|老|重要的?|VIP|vip)?(?:客户|客人|买家|顾客)"
+    (re.compile(r"(?<!\d)(?<!\d )(?:上次|上回|之前|以前|那天)?那(?:个|位)(?:大|老|重要的?|VIP|vip)?(?:客户|客人|买家|顾客)"
                 r"|\bthat (?:big |large |major |key |regular |vip |important )?(?:customer|client|"
                 r"buyer|shopper)\b(?!s)(?! (?:who|that|which|with|in)\b)", re.I),
      "Which customer do you mean? Please give the customer id.",
@@ -529,6 +555,10 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     net = [(a, a + len(p)) for a, m, p in metric_hits if m == "net_revenue"]
     metric_hits = [h for h in metric_hits if not (  # "扣除退款后的收入", "revenue after refunds"
         h[1] == "gmv" and any(a - 8 <= h[0] + len(h[2]) and h[0] <= b + 8 for a, b in net))]
+    metric_hits = [h for h in metric_hits if not (  # "把退款扣完，净收入", "net of refunds"
+        h[1] == "refunds" and net and re.search(
+            r"(?:扣|减|刨|除)|\b(?:net of|after|less|minus|deducting|taking off)\b",
+            text[max(0, h[0] - 12):h[0] + len(h[2]) + 6], re.I))]
     metrics = list(dict.fromkeys(m for _, m, _ in metric_hits))
     by: list[str] = []
     filters: dict[str, tuple[str, ...]] = {}
@@ -547,9 +577,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if guest:
         filters["customer_type"] = ("guest",)
     if named_customers:
-        filters["customer"] = tuple(dict.fromkeys(m[1] for m in named_customers))
+        filters["customer"] = tuple(dict.fromkeys(m[1] or m[2] for m in named_customers))
     if weekdays:
         filters["weekday"] = weekdays
+        if _EACH_DAY.search(text):  # "each Sunday in the last 45 days": one row a day
+            by.append("day")
     for pos, dim, phrase in dim_hits:
         # inside a metric's words ("客户数"); new and returning customers are never a metric
         # of their own ("how much did new and returning customers spend")
@@ -725,9 +757,42 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         compare_filters["weekday"] = other_weekdays  # "Sundays against Monday to Friday"
     elif other_weekdays:
         filters["weekday"] = tuple(dict.fromkeys((*weekdays, *other_weekdays)))
+    countries = filters.get("country", ())
+    if len(countries) == 2 and compare is None and not (share or over or rank or by
+                                                        or compare_filters):
+        pair = _countries_compared(text, countries)
+        if pair:  # "今年荷兰的销售额比澳洲高多少", "how far ahead of Australia is the Netherlands"
+            filters["country"], compare_filters["country"] = (pair[0],), (pair[1],)
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
                     compare, rank, share, lang, each, over[1:] if over else None,
                     compare_filters)
+
+
+def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str] | None:
+    """The country asked about and the one it is set against, when one is compared with the
+    other ("荷兰比澳洲", "the Netherlands vs Australia", "ahead of Australia is the
+    Netherlands"); None when they are only named together."""
+    low = text.lower()
+
+    def mention(country: str) -> tuple[int, int]:
+        spans = [(i, i + len(a)) for a in (country, *COUNTRY_ALIASES.get(country, ()))
+                 if len(a) >= 2 and (i := low.find(a.lower())) >= 0]
+        return min(spans) if spans else (-1, -1)
+
+    (a_start, a_end), (b_start, b_end) = mention(countries[0]), mention(countries[1])
+    if a_start < 0 or b_start < 0:
+        return None
+    (first, (_, f_end)), (second, (s_start, _)) = sorted(
+        [(countries[0], (a_start, a_end)), (countries[1], (b_start, b_end))],
+        key=lambda c: c[1][0])
+    start_first = min(a_start, b_start)
+    if _COMPARED.search(text[f_end:s_start]) and not re.search(r"和|与|及|、|\band\b|&",
+                                                                  text[f_end:s_start]):
+        return first, second
+    if re.search(r"(?:ahead of|behind|than|compared (?:with|to)|against|versus|vs\.?)\s*(?:the\s+)?$",
+                 text[:start_first], re.I):
+        return second, first
+    return None
 
 
 def _label(metric: str, lang: str, vocab: Vocabulary) -> str:

@@ -66,9 +66,13 @@ METRIC_PHRASES: dict[str, str] = {
     "units per order": "units_per_order", "items per order": "units_per_order",
     "items per basket": "units_per_order", "units per basket": "units_per_order",
     "upt": "units_per_order", "单均件数": "units_per_order", "units per transaction": "units_per_order",
-    "items per transaction": "units_per_order",
+    "items per transaction": "units_per_order", "一单几件": "units_per_order",
+    "每单几件": "units_per_order", "一张单子里有几件": "units_per_order", "一张单几件": "units_per_order",
+    "一单多少件": "units_per_order", "每单多少件": "units_per_order", "一张单子几件": "units_per_order",
+    "items in an order": "units_per_order", "units in an order": "units_per_order",
     # average unit price
-    "件单价": "unit_price", "平均单价": "unit_price", "平均售价": "unit_price",
+    "件单价": "unit_price", "每件货卖多少钱": "unit_price", "一件货卖多少钱": "unit_price",
+    "平均每件多少钱": "unit_price", "平均单价": "unit_price", "平均售价": "unit_price",
     "average unit price": "unit_price", "average selling price": "unit_price",
     "average price per unit": "unit_price", "price per unit": "unit_price", "asp": "unit_price",
     "average price per item": "unit_price", "average item price": "unit_price",
@@ -94,6 +98,7 @@ METRIC_PHRASES: dict[str, str] = {
     "下单数": "orders", "单子": "orders", "下了多少次单": "orders", "下了几次单": "orders",
     "接的单": "orders", "接了多少单": "orders", "接了几单": "orders", "接单量": "orders", "多少张单": "orders", "几张单": "orders", "number of purchases": "orders", "purchases": "orders", "orders": "orders", "order count": "orders",
     "number of orders": "orders", "invoices": "orders", "transactions": "orders",
+    "how many times": "orders", "下过几次单": "orders", "下了几次": "orders",
     "出的单": "orders", "出单": "orders", "出了多少单": "orders", "出了几单": "orders",
     # customers
     "新客户数": "new_customers", "新客户": "new_customers", "新客": "new_customers",
@@ -118,7 +123,8 @@ METRIC_PHRASES: dict[str, str] = {
     "customer count": "customers", "number of customers": "customers",
     "买单的客户": "customers", "买过单的客户": "customers", "paying customers": "customers",
     "下单的人": "customers", "下过单的人": "customers", "买过的人": "customers",
-    "购买的人": "customers", "how many people": "customers",
+    "购买的人": "customers", "how many people": "customers", "买的人": "customers",
+    "下单的人数": "customers", "几个人买": "customers", "多少人买": "customers",
     # distinct products and countries
     "不同的货号": "products_sold", "不同货号": "products_sold", "不同的商品": "products_sold",
     "多少种商品": "products_sold", "几种商品": "products_sold", "多少个货号": "products_sold",
@@ -215,6 +221,11 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "第一次在我们这买东西的", "buying from us for the very first time": new customers
     (r"第一次(?:在我们这里?|在本店|来)?(?:买东西|买|下单|购买|消费)|首次(?:买东西|购买|消费)|"
      r"\b(?:for the (?:very )?first time|first[- ]ever (?:order|purchase))\b", "new_customers"),
+    # "new German customers", "returning French buyers": a word between the type and the noun
+    (r"\bnew (?:[A-Z][a-z]+|[a-z]+ish|[a-z]+ese|[a-z]+ian|[a-z]+ch) (?:customers|buyers|shoppers|"
+     r"clients|accounts)\b", "new_customers"),
+    (r"\b(?:returning|existing|repeat) (?:[A-Z][a-z]+|[a-z]+ish|[a-z]+ese|[a-z]+ian|[a-z]+ch) "
+     r"(?:customers|buyers|shoppers|clients|accounts)\b", "returning_customers"),
     # "新增了多少客户", "拉新"
     (r"新增(?:了)?(?:多少|几)(?:个|位|名)?(?:客户|顾客|买家)|拉新", "new_customers"),
     # "下单最频繁的客户": ranked by orders
@@ -235,14 +246,15 @@ DIMENSION_PHRASES: dict[str, str] = {
     "商品": "sku", "产品": "sku", "单品": "sku", "货品": "sku", "sku": "sku", "skus": "sku",
     "货号": "sku", "商品编号": "sku", "商品编码": "sku", "stockcode": "sku", "stockcodes": "sku",
     "stock code": "sku", "stock codes": "sku", "product code": "sku", "product codes": "sku",
-    "宝贝": "sku", "product": "sku", "products": "sku", "item": "sku", "items": "sku",
+    "宝贝": "sku", "个货": "sku", "款货": "sku", "product": "sku", "products": "sku", "item": "sku", "items": "sku",
     "best sellers": "sku", "best-sellers": "sku", "bestsellers": "sku", "top sellers": "sku",
     "畅销品": "sku", "畅销商品": "sku", "爆款": "sku",
     "客户": "customer", "顾客": "customer", "买家": "customer", "customer": "customer",
     "spenders": "customer", "big spenders": "customer", "花钱最多的客户": "customer",
     "spender": "customer", "金主": "customer", "大金主": "customer",
     "biggest accounts": "customer", "top accounts": "customer", "largest accounts": "customer",
-    "key accounts": "customer",
+    "key accounts": "customer", "accounts by": "customer", "which accounts": "customer",
+    "which account": "customer", "clients": "customer", "client": "customer",
     "customers": "customer", "buyer": "customer", "buyers": "customer",
     "渠道": "channel", "channel": "channel", "channels": "channel",
     "类目": "category", "品类": "category", "分类": "category", "category": "category",
