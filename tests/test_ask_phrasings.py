@@ -346,6 +346,8 @@ CASES = [
     # before 客户; guests' share; new customers of a country; which single week; one country
     # against another; each Saturday one by one
     ("上个月一单多少件", ("units_per_order",), NOV, (), None, {}),
+    ("10月第一个工作日的件单价", ("unit_price",), ("2011-10-03", "2011-10-03"), (), None,
+     {"filters": {}}),  # a working day named, not Monday to Friday as a filter
     ("Which 2 accounts by GMV led in Q3?", ("gmv",), Q3, ("customer",), ("top", 2), {}),
     ("17850这位客户上个月下了几单", ("orders",), NOV, (), None,
      {"filters": {"customer": ("17850",)}}),

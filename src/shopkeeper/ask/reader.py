@@ -306,7 +306,7 @@ _WEEKDAY_FILTER = re.compile(
     r"|\b(?:on |at |over )?(?:the )?(weekends)\b"
     r"|\b(weekend) (?=orders|sales|revenue|trading|takings|business|shoppers|customers|units)"
     # Monday to Friday, with its restatement: "工作日（周一到周五）", "weekdays (Mon-Fri)"
-    r"|(工作日|平日)(?:\s*[(（]\s*(?:周|星期|礼拜)一\s*(?:到|至|-|~)\s*(?:周|星期|礼拜)?五\s*[)）])?"
+    r"|(?<!最后一个)(?<!第一个)(?<!头一个)(工作日|平日)(?:\s*[(（]\s*(?:周|星期|礼拜)一\s*(?:到|至|-|~)\s*(?:周|星期|礼拜)?五\s*[)）])?"
     r"|(?<!which )(?<!what )(?<!each )(?<!by )(?<!per )\b(?:on )?(weekdays)\b"
     r"(?:\s*\(\s*mon(?:day)?\.?\s*(?:-|–|to|through|thru)\s*fri(?:day)?\.?\s*\))?", re.I)
 # each of the days kept, one by one: "sales on each Sunday", "每个礼拜天，各卖了多少"
