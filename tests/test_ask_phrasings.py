@@ -4,10 +4,12 @@ rule tuned to one wording shows here): each question → the metric query it mus
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 
 from shopkeeper import metrics
+from shopkeeper.ask.query import AskQuery
 from shopkeeper.ask.reader import AskBack, StoreValues, Unread, read
 from shopkeeper.ask.vocabulary import Vocabulary
 
@@ -545,3 +547,26 @@ def test_days_before_the_first_order_have_no_data_not_zero(shop):
     inside = ask.ask(shop, "How many orders did we take on 14 January 2024?",
                      as_of=dt.date(2024, 2, 29))
     assert inside.value == 0  # a day inside the record without an order: honestly none
+
+
+# pieces of the phrasings above, and broken ones: impossible days and weeks, unclosed brackets
+_PIECES = ["上个月", "第41周到第45周", "（7号到20号）", "(27-31 Dec)", "the week of 14 November",
+           "昨天加今天", "Q3的", "父亲节", "最后一个工作日", "the first week of 2010", "(1st to 35th)",
+           "weeks 45 to 41", "荷兰比澳洲", "France vs Germany", "Sundays", "工作日（周一到周五）",
+           "周六和周日", "比", "vs", "销售额", "orders", "AOV", "占比", "between them", "top 3",
+           "12415这个客户", "那个客户", "跟平时比", "in both", "每个礼拜天，各",
+           "the back half of November", "9月后半个月", "去年最后一天", "2011年第一周", "和", "than",
+           "beat", "（", "）", "(", ")", "0号到99号", "第0周到第99周", "week 0", "2月30号",
+           "the last business day of February 2012"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_any_mix_of_phrasings_is_read_without_an_error(seed):
+    rng = random.Random(seed)
+    for _ in range(60):
+        question = "".join(rng.choice(_PIECES) + rng.choice(["", " ", "，"])
+                           for _ in range(rng.randint(1, 6)))
+        reading = read(question, AS_OF, Vocabulary(), VALUES)
+        assert isinstance(reading, AskQuery | AskBack | Unread), question
+        if isinstance(reading, AskQuery) and reading.metrics:
+            reading.check(set(metrics.METRICS))  # never a name the metrics do not have

@@ -618,8 +618,12 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         if any(m.start() < b and a < m.end() for a, b in taken):
             continue
         first, last = m.groups()[-2:]
-        p = week_of_year(int(m["y"] or m["y_en"] or as_of.year - bool(m["prev"])), m["edge"] or m["edge_en"],
-                         int(first) if first else None, int(last) if last else None)
+        try:
+            p = week_of_year(int(m["y"] or m["y_en"] or as_of.year - bool(m["prev"])),
+                             m["edge"] or m["edge_en"], int(first) if first else None,
+                             int(last) if last else None)
+        except ValueError:  # "(1st to 35th)": no such days
+            continue
         if p is not None:
             add(m, p)
         else:
@@ -682,7 +686,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: _latest_day(_MONTHS_EN[m[1]], int(m[2]), as_of))
     # "第41周到第45周", "weeks 41 through 45": whole ISO weeks
     each(r"(?:(\d{4})\s*年\s*)?第\s*(\d{1,2})\s*周?\s*(?:到|至|-|~|—)\s*第?\s*(\d{1,2})\s*周"
-         r"|\bweeks (\d{1,2}) ?(?:to|through|thru|until|-|–|and) ?(\d{1,2})(?:,? (?:of )?(\d{4}))?\b",
+         r"|\bweeks (\d{1,2}) ?(?:to|through|thru|until|-|–) ?(\d{1,2})(?:,? (?:of )?(\d{4}))?\b",
          lambda m: (lambda y, a, b: days(iso_week(y, a).start, iso_week(y, b).end) if a < b
                     else None)(int(m[1] or m[6] or as_of.isocalendar()[0]), int(m[2] or m[4]),
                                int(m[3] or m[5])))
