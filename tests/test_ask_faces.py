@@ -64,6 +64,25 @@ def test_api_answers_with_the_answer_json_and_follows_up(client, workspace):
     assert r.json()["value"] == 61.0 and r.json()["as_of"] == "2024-03-10"
 
 
+def test_api_follows_up_a_comparison_of_one_set_of_days_with_another(client, workspace):
+    viewer = bearer(workspace, "viewer")
+    r = client.post("/api/v1/ask", headers=viewer, json={
+        "question": "Orders in January 2024 at weekends against weekdays (Mon-Fri)?"})
+    first = r.json()  # o2 on Saturday the 20th, o1 on Friday the 5th
+    assert (first["value"], first["previous"]) == (1, 1)
+    weekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+    assert first["metric_query"]["compare_filters"] == {"weekday": weekdays}
+    r = client.post("/api/v1/ask", headers=viewer, json={
+        "question": "and in February 2024?", "previous": first["metric_query"]})
+    follow = r.json()  # o3 on Saturday the 3rd and o5 on Sunday the 25th; none on weekdays
+    assert follow["metric_query"]["compare_filters"] == {"weekday": weekdays}
+    assert (follow["value"], follow["previous"]) == (2, 0)
+    bad = {**first["metric_query"], "compare_filters": {"no_such_dimension": ["x"]}}
+    r = client.post("/api/v1/ask", headers=viewer, json={"question": "and in February 2024?",
+                                                         "previous": bad})
+    assert r.status_code == 200 and r.json()["kind"] == "refused"
+
+
 def test_api_asks_back_refuses_and_maps_errors(client, workspace):
     owner = bearer(workspace, "owner", "write")
     back = client.post("/api/v1/ask", json={"question": "How did we do last month?"},

@@ -67,6 +67,10 @@ class MetricQuery(BaseModel):
     share: bool = Field(default=False, description="The part's share of the whole.")
     language: Literal["en", "zh"] = "en"
     each: bool = Field(default=False, description="With share and by: each row's share.")
+    compare_filters: Values = Field(
+        default={}, description="Dimension → the values of the compared value, in the same "
+                                "period: {\"weekday\": [\"Saturday\", \"Sunday\"]} against the "
+                                "question's own filters.")
 
 
 class AskRequest(BaseModel):
