@@ -570,3 +570,12 @@ def test_any_mix_of_phrasings_is_read_without_an_error(seed):
         assert isinstance(reading, AskQuery | AskBack | Unread), question
         if isinstance(reading, AskQuery) and reading.metrics:
             reading.check(set(metrics.METRICS))  # never a name the metrics do not have
+
+
+def test_a_table_sentence_names_the_filters_it_was_computed_under(shop):
+    from shopkeeper import ask
+
+    # January 2024: o1 (web) on Friday the 5th, o2 (app) on Saturday the 20th
+    answer = ask.ask(shop, "Orders on each Saturday of January 2024", as_of=dt.date(2024, 2, 29))
+    assert answer.kind == "table" and [str(r[0]) for r in answer.rows] == ["2024-01-20"]
+    assert "(Saturdays)" in answer.text

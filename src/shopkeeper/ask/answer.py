@@ -551,9 +551,11 @@ def _table_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
     lang = q.language
     unit = vocab.metric(metric).unit
     label = _label(vocab, metric, lang)
+    where = _filter_words(q, lang)  # "GMV by day in the last 45 days (Sundays)"
+    when = (q.period.label(lang) + (f"（{where}）" if lang == "zh" else f" ({where})")
+            if where else q.period.label(lang))
     if not len(df):
-        return (f"{q.period.label(lang)}没有数据。" if lang == "zh"
-                else f"There is no data for {q.period.label(lang)}.")
+        return (f"{when}没有数据。" if lang == "zh" else f"There is no data for {when}.")
     shown = "product" if key == "sku" else key
 
     def name(row) -> str:
@@ -564,10 +566,10 @@ def _table_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
     if q.rank:
         side = q.rank[0]
         if len(df) == 1:
-            return (f"{q.period.label(lang)}{label}{'最高' if side == 'top' else '最低'}的"
+            return (f"{when}{label}{'最高' if side == 'top' else '最低'}的"
                     f"{_dim_label(key, lang)}是 {name(first)}（"
                     f"{_fmt(_float(first[metric]), unit, a.currency, lang)}）。" if lang == "zh" else
-                    f"In {q.period.label(lang)}, the {_dim_label(key, lang)} with the "
+                    f"In {when}, the {_dim_label(key, lang)} with the "
                     f"{'highest' if side == 'top' else 'lowest'} {label} was {name(first)} "
                     f"({_fmt(_float(first[metric]), unit, a.currency, lang)}).")
         rest = df.iloc[1:3]
@@ -575,17 +577,17 @@ def _table_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
             f"{name(r)}（{_fmt(_float(r[metric]), unit, a.currency, lang)}）" if lang == "zh"
             else f"{name(r)} ({_fmt(_float(r[metric]), unit, a.currency, lang)})"
             for _, r in rest.iterrows())
-        return (f"{q.period.label(lang)}按{label}排名，第一是 {name(first)}（"
+        return (f"{when}按{label}排名，第一是 {name(first)}（"
                 f"{_fmt(_float(first[metric]), unit, a.currency, lang)}），其后是 {tail}；"
                 f"共 {len(df)} 行。" if lang == "zh" else
-                f"In {q.period.label(lang)}, ranked by {label}: first {name(first)} "
+                f"In {when}, ranked by {label}: first {name(first)} "
                 f"({_fmt(_float(first[metric]), unit, a.currency, lang)}), then {tail}; "
                 f"{_rows(len(df))}.")
     top = df.loc[df[metric].idxmax()] if df[metric].notna().any() else first
-    return (f"{q.period.label(lang)}按{_dim_label(key, lang)}的{label}共 {len(df)} 行，最高的是 "
+    return (f"{when}按{_dim_label(key, lang)}的{label}共 {len(df)} 行，最高的是 "
             f"{name(top)}（{_fmt(_float(top[metric]), unit, a.currency, lang)}）。" if lang == "zh"
             else f"{label[0].upper() + label[1:]} by {_dim_label(key, lang)} in "
-            f"{q.period.label(lang)}: {_rows(len(df))}; the highest is {name(top)} "
+            f"{when}: {_rows(len(df))}; the highest is {name(top)} "
             f"({_fmt(_float(top[metric]), unit, a.currency, lang)}).")
 
 
