@@ -357,6 +357,8 @@ CASES = [
      {"share": True, "filters": {"customer_type": ("guest",)}}),
     ("How many new French customers did we win in Q3?", ("new_customers",), Q3, (), None,
      {"filters": {"country": ("France",)}}),
+    ("How many repeat German buyers did we have in Q3?", ("repeat_customers",), Q3, (), None,
+     {"filters": {"country": ("Germany",)}}),
     ("Over Q3, which single week had the most orders?", ("orders",), Q3, ("week",), ("top", 1),
      {}),
     ("France vs Germany: AOV in Q3", ("aov",), Q3, (), None,

@@ -224,8 +224,10 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "new German customers", "returning French buyers": a word between the type and the noun
     (r"\bnew (?:[A-Z][a-z]+|[a-z]+ish|[a-z]+ese|[a-z]+ian|[a-z]+ch) (?:customers|buyers|shoppers|"
      r"clients|accounts)\b", "new_customers"),
-    (r"\b(?:returning|existing|repeat) (?:[A-Z][a-z]+|[a-z]+ish|[a-z]+ese|[a-z]+ian|[a-z]+ch) "
+    (r"\b(?:returning|existing) (?:[A-Z][a-z]+|[a-z]+ish|[a-z]+ese|[a-z]+ian|[a-z]+ch) "
      r"(?:customers|buyers|shoppers|clients|accounts)\b", "returning_customers"),
+    (r"\brepeat (?:[A-Z][a-z]+|[a-z]+ish|[a-z]+ese|[a-z]+ian|[a-z]+ch) (?:customers|buyers|"
+     r"shoppers|clients|accounts)\b", "repeat_customers"),
     # "新增了多少客户", "拉新"
     (r"新增(?:了)?(?:多少|几)(?:个|位|名)?(?:客户|顾客|买家)|拉新", "new_customers"),
     # "下单最频繁的客户": ranked by orders
