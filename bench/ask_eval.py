@@ -4,7 +4,7 @@ Every question of ``bench/ask/questions.yaml`` is asked in Chinese and in Englis
 demo's real data (UCI Online Retail I, loaded as the demo loads it), and each answer is scored
 against ``bench/ask/gold.json`` (computed with pandas from the raw files) by
 ``bench/ask/score.py``. Prints execution accuracy by language, kind and split (tune / tune2 /
-tune3 / tune4 / tune5 / tune6 / tune7 / tune8 / holdout, the holdout third never looked at while tuning the reader), the
+tune3 / tune4 / tune5 / tune6 / tune7 / tune8 / tune9 / holdout, the holdout third never looked at while tuning the reader), the
 latency p50/p95 per question, and a JSON line with every figure.
 
     .venv/bin/python bench/ask_eval.py                       # the builtin reader alone
@@ -173,7 +173,7 @@ def main() -> None:
     parser.add_argument("--model", default="", help="Model name at the endpoint.")
     parser.add_argument("--warehouse", default="/tmp/shopkeeper-ask-eval/warehouse.duckdb",
                         help="Where the evaluation warehouse is built (once) and reused.")
-    parser.add_argument("--show", choices=("tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8", "holdout"),
+    parser.add_argument("--show", choices=("tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8", "tune9", "holdout"),
                         default=None, help="Print the misses of one split.")
     args = parser.parse_args()
     providers = ["builtin", *[p for p in (args.provider or []) if p != "builtin"]]

@@ -217,22 +217,14 @@ _COMPARING = re.compile(r"比|对比|相比|和|与|跟|较|\bvs|versus|compare|
                         r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w|\bbeat\b|\boutsold\b|\boutsell|增长|变化|下降")
 
 
-def _thanksgiving(year_: str | int | None, as_of: dt.date) -> dt.date:
-    """The fourth Thursday of November: of ``year_``, or the latest one up to ``as_of``."""
+def _nth_weekday(year_: str | int | None, as_of: dt.date, month_: int, weekday: int,
+                 n: int) -> dt.date:
+    """The ``n``-th ``weekday`` (Monday = 0) of ``month_``: of ``year_``, or the latest one up
+    to ``as_of``. Thanksgiving is the 4th Thursday of November, Father's Day the 3rd Sunday of
+    June (the UK's, the US's and China's)."""
     def of(y: int) -> dt.date:
-        first = dt.date(y, 11, 1)
-        return first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)
-
-    if year_:
-        return of(int(year_))
-    return of(as_of.year) if of(as_of.year) <= as_of else of(as_of.year - 1)
-
-
-def _fathers_day(year_: str | int | None, as_of: dt.date) -> dt.date:
-    """The third Sunday of June (the UK's, the US's and China's Father's Day)."""
-    def of(y: int) -> dt.date:
-        first = dt.date(y, 6, 1)
-        return first + dt.timedelta(days=(6 - first.weekday()) % 7 + 14)
+        first = dt.date(y, month_, 1)
+        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
 
     if year_:
         return of(int(year_))
@@ -386,9 +378,9 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: (lambda d: days(d, d + dt.timedelta(days=6)))(
              _to_date(int(m[1] or m[2]) if (m[1] or m[2]) else None, 10, 1, as_of)))
     each(year_ + r"感恩节(?:当天|那天|那一天)?|\bthanksgiving(?: day)?(?:,? (\d{4}))?",
-         lambda m: day(_thanksgiving(m[1] or m[2], as_of)))
+         lambda m: day(_nth_weekday(m[1] or m[2], as_of, 11, 3, 4)))
     each(year_ + r"父亲节(?:当天|那天|那一天)?|\bfather'?s'? day(?:,? (\d{4}))?",
-         lambda m: day(_fathers_day(m[1] or m[2], as_of)))
+         lambda m: day(_nth_weekday(m[1] or m[2], as_of, 6, 6, 3)))
     # "上个月最后一个工作日", "the last working day of October": Monday to Friday
     each(r"(上个?月|这个?月|本月|(?:(\d{4})\s*年\s*)?(\d{1,2}|[一二三四五六七八九十]+)\s*月份?)\s*(?:的)?"
          r"(第一个|头一个|最后一个)(?:工作日|营业日)"
