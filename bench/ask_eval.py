@@ -12,6 +12,7 @@ latency p50/p95 per question, and a JSON line with every figure.
     .venv/bin/python bench/ask_eval.py --provider llamacpp --provider openai   # all three:
         # the openai provider starts a real llama.cpp server with SmolLM2 unless --base-url
     .venv/bin/python bench/ask_eval.py --show tune           # print the tune split's misses
+    .venv/bin/python bench/ask_eval.py --only tune8 --show tune8   # ask one split alone
 """
 
 from __future__ import annotations
@@ -81,13 +82,17 @@ def llama_server() -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+SPLITS = ("tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8", "tune9", "holdout")
+
+
 def run(provider: str, args: argparse.Namespace) -> dict:
     from score import score
 
     from shopkeeper import ask
     from shopkeeper.store import Warehouse
 
-    questions = yaml.safe_load((HERE / "ask" / "questions.yaml").read_text())["questions"]
+    questions = [q for q in yaml.safe_load((HERE / "ask" / "questions.yaml").read_text())["questions"]
+                 if args.only is None or q["split"] == args.only]
     gold = {g["id"]: g for g in json.loads((HERE / "ask" / "gold.json").read_text())["items"]}
     llm = None
     if provider != "builtin":
@@ -173,8 +178,10 @@ def main() -> None:
     parser.add_argument("--model", default="", help="Model name at the endpoint.")
     parser.add_argument("--warehouse", default="/tmp/shopkeeper-ask-eval/warehouse.duckdb",
                         help="Where the evaluation warehouse is built (once) and reused.")
-    parser.add_argument("--show", choices=("tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8", "tune9", "holdout"),
+    parser.add_argument("--show", choices=SPLITS,
                         default=None, help="Print the misses of one split.")
+    parser.add_argument("--only", choices=SPLITS, default=None,
+                        help="Ask only one split's questions (a quick loop while tuning).")
     args = parser.parse_args()
     providers = ["builtin", *[p for p in (args.provider or []) if p != "builtin"]]
     figures = []

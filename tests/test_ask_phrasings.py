@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import pandas as pd
 import pytest
 
 from shopkeeper import metrics
+from shopkeeper.ask.periods import Period
 from shopkeeper.ask.query import AskQuery
 from shopkeeper.ask.reader import AskBack, StoreValues, Unread, read
 from shopkeeper.ask.vocabulary import Vocabulary
@@ -423,16 +425,12 @@ def test_open_questions_are_asked_back(question):
 @pytest.mark.parametrize("question", [
     "哪些客户流失了", "Which customers did we lose this year?", "去年买过今年没买的客户有哪些",
     "What's the weather like?",
-    # counting orders past a threshold (there is no order dimension); a day to be found in
-    # the data first
-    "How many orders were over £500 last month?", "上个月金额超过500元的订单有几个",
+    # a day to be found in the data first
     "2011年开张营业的第一天卖了多少", "How many orders did we get on our first business day?",
     # customers in two periods at once; a ranking kept to groups past a minimum
     "How many shoppers ordered in both September and October?", "9月和10月都买过的客户有几个",
     "三季度客单价最高的国家（订单数至少50）",
     "Which product had the best refund rate with at least 100 orders in Q3?",
-    # one order by its number
-    "What was the value of order 536365?", "536365那一单卖了多少钱",
 ])
 def test_questions_beyond_the_metrics_are_refused(question):
     assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), Unread)
@@ -581,3 +579,117 @@ def test_a_table_sentence_names_the_filters_it_was_computed_under(shop):
     answer = ask.ask(shop, "Orders on each Saturday of January 2024", as_of=dt.date(2024, 2, 29))
     assert answer.kind == "table" and [str(r[0]) for r in answer.rows] == ["2024-01-20"]
     assert "(Saturdays)" in answer.text
+
+
+@pytest.mark.parametrize(("question", "metric", "op", "number"), [
+    ("How many orders were over £500 last month?", "gmv", ">", 500),
+    ("上个月金额超过500元的订单有几个", "gmv", ">", 500),
+    ("上个月单笔金额超过500镑的订单有几单？", "gmv", ">", 500),
+    ("How many orders had more than 100 units in November?", "units", ">", 100),
+    ("上个月超过1000的订单有多少", "gmv", ">", 1000),
+])
+def test_orders_past_a_value_are_counted_by_order(question, metric, op, number):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert (q.metrics, q.by, q.over) == ((metric,), ("order",), (op, number))
+    assert (q.period.start.isoformat(), q.period.end.isoformat()) == NOV
+
+
+def test_orders_past_a_number_of_orders_are_not_one_order():
+    """"订单超过5单的客户": customers past five orders, not an order past a size."""
+    q = read("上个月订单超过5单的客户有几个", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.by == ("customer",) and q.over == (">", 5)
+
+
+@pytest.mark.parametrize(("question", "filters", "exclude"), [
+    ("What was the value of order 536365?", {"order": ("536365",)}, {}),
+    ("536365那一单卖了多少钱", {"order": ("536365",)}, {}),
+    ("What was order #1001 worth?", {"order": ("1001",)}, {}),
+    ("订单号 TB2024001 卖了多少钱", {"order": ("TB2024001",)}, {}),
+    ("把581483那一单刨掉，上个月的客单价是多少？", {}, {"order": ("581483",)}),
+    ("Leaving out order 581483, what was last month's AOV?", {}, {"order": ("581483",)}),
+    # a number that is one of the store's product codes is that product
+    ("把22423那一单刨掉，上个月的客单价是多少？", {}, {"sku": ("22423",)}),
+])
+def test_one_order_is_named_by_its_number(question, filters, exclude):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert (q.filters, q.exclude) == (filters, exclude)
+
+
+@pytest.mark.parametrize("question", ["订单12月的数量", "Orders in 2011 by month",
+                                      "order Q3 sales"])
+def test_numbers_that_are_no_order_are_not_read_as_one(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert not isinstance(q, AskQuery) or "order" not in q.filters
+
+
+@pytest.mark.parametrize("question", [
+    "What percentage of last month's orders carried a POST (postage) line?",
+    "What share of last month's orders included POST (postage)?",
+    "Sales of POST last month",
+])
+def test_a_code_said_plainly_or_glossed_is_the_code(question):
+    """"POST (postage)", "a POST line", "sales of POST": the store's code POST, not every
+    product whose name holds the letters."""
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.filters == {"sku": ("POST",)} and q.name_words == ()
+
+
+def test_a_part_of_a_longer_period_of_new_customers_is_no_ask_back():
+    """"今年的新客里，下半年来的占多少": new customers of H2 within the year's, not a share to
+    ask about."""
+    for question in ("今年的新客里，有多大比例是下半年才来的？",
+                     "What fraction of this year's new customers came in the second half?"):
+        q = read(question, AS_OF, Vocabulary(), VALUES)
+        assert isinstance(q, AskQuery) and q.metrics == ("new_customers",) and q.share
+        assert isinstance(q.compare, Period)  # which holds which is the answer's to see
+        assert {q.period.start, q.compare.start} == {dt.date(2011, 1, 1), dt.date(2011, 7, 1)}
+
+
+@pytest.mark.parametrize(("question", "metric"), [
+    ("22423 那款蛋糕架，上半年卖了几块？", "units"), ("上个月卖了几块钱", "gmv"),
+    ("今年卖出去的 HEART 里，22423 占了几成", "units")])
+def test_measure_words_count_pieces_and_money_is_money(question, metric):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == (metric,)
+
+
+def test_orders_are_counted_past_a_value_and_named_by_number(shop):
+    from shopkeeper import ask
+
+    as_of = dt.date(2024, 2, 29)
+    # January 2024: o1 is worth 45.50 (2 × 10.00 + 25.50), o2 50.00
+    over = ask.ask(shop, "How many orders in January 2024 were over 45?", as_of=as_of)
+    assert over.value == 2
+    at_least = ask.ask(shop, "How many orders in January 2024 were at least 50?", as_of=as_of)
+    assert at_least.value == 1
+    one = ask.ask(shop, "What was order o1 worth?", as_of=as_of)
+    assert one.kind == "number" and one.value == pytest.approx(45.50)
+    assert "o1" in one.text
+    without = ask.ask(shop, "Leaving out order o2, how many units did we sell in January 2024?",
+                      as_of=as_of)
+    assert without.value == 3
+    missing = ask.ask(shop, "What was order o99 worth?", as_of=as_of)
+    assert missing.value is None and "o99" in missing.text
+
+
+def test_a_products_share_within_the_name_words_is_of_those_products(shop):
+    """"Of the HEART products, B's share": the whole is the named products, not the store."""
+    from shopkeeper import ask
+
+    with shop.transaction() as con:
+        for table in ("products", "order_lines", "refunds", "sku_suppliers"):
+            con.execute(f"UPDATE {table} SET product_id = 'B1000' WHERE product_id = 'B'")
+        con.execute("UPDATE products SET title = 'HEART MUG' WHERE product_id = 'B1000'")
+        con.execute("UPDATE products SET title = 'HEART TOY' WHERE product_id = 'A'")
+    shop.insert_df("products", pd.DataFrame([{"product_id": "C", "title": "TOY CAR",
+                                             "category": "toys", "currency": "EUR"}]))
+    shop.insert_df("order_lines", pd.DataFrame([{
+        "order_id": "o1", "line_number": 3, "product_id": "C", "quantity": 5,
+        "unit_price": 1.0, "discount_amount": 0.0, "line_amount": 5.0, "currency": "EUR"}]))
+    answer = ask.ask(shop, 'Of the products with "HEART" in the name, what share of January '
+                     "2024's units was B1000?", as_of=dt.date(2024, 2, 29))
+    # January's HEART units: A 2 + 3, B1000 1 + 1 (the 5 TOY CARs are not of the whole)
+    assert answer.value == pytest.approx(2 / 7)

@@ -92,9 +92,19 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
         money: metrics.Money | None = None, question: str = "") -> Answer:
     """Compute the answer to a read question."""
     lang = q.language
+    whole: dict[str, tuple[str, ...]] = {}
+    if q.share and q.name_words and q.filters.get("sku"):
+        # "of the alarm clocks, the red one's share": the whole is the products the words name
+        named_only, titles = _resolve_names(warehouse, replace(q, filters={}))
+        whole = {**named_only.filters, **titles}
     q, named = _resolve_names(warehouse, q)
     if "sku" in q.filters and not q.filters["sku"]:
         return _no_data(q, question, as_of, lang)
+    if q.filters.get("order"):
+        numbers = list(q.filters["order"])
+        if not warehouse.query("SELECT order_id FROM orders WHERE order_id IN (SELECT unnest(?))",
+                               [numbers]):
+            return _no_data(q, question, as_of, lang, orders=tuple(numbers))
     base = [m for m in q.metrics if m in METRICS]
     extra = {m: vocab.extra_metrics[m] for m in q.metrics if m not in METRICS}
     needed = list(dict.fromkeys([*base, *_extra_inputs(extra)]))
@@ -136,7 +146,7 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
     if q.over:
         answer = _count_past(answer, df, q, vocab)
     elif not q.by:
-        answer = _number(answer, df, q, vocab, warehouse, money)
+        answer = _number(answer, df, q, vocab, warehouse, money, whole)
     else:
         answer = _table(answer, df, q, vocab, warehouse, money, metric)
     if first and (_outside(q.period.start, q.period.end, first, last)
@@ -277,16 +287,24 @@ def _resolve_names(warehouse: Warehouse, q: AskQuery
     return replace(q, filters={**q.filters, "sku": skus}), {"title": titles}
 
 
-def _no_data(q: AskQuery, question: str, as_of: dt.date, lang: str) -> Answer:
+def _no_data(q: AskQuery, question: str, as_of: dt.date, lang: str,
+             orders: tuple[str, ...] = ()) -> Answer:
+    """No product has the name words, or no order has the numbers asked about."""
     word = ", ".join(q.name_words)
     text = (f"没有名称包含“{word}”的商品。" if lang == "zh"
             else f"No product's name contains \"{word}\".")
+    if orders:
+        text = (f"没有单号为 {'、'.join(orders)} 的订单。" if lang == "zh"
+                else f"There is no order numbered {', '.join(orders)}.")
     return Answer(kind="number", text=text, question=question, language=lang, value=None,
                   metric_query=q.to_dict(), as_of=as_of.isoformat())
 
 
 def _number(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
-            warehouse: Warehouse, money: metrics.Money | None) -> Answer:
+            warehouse: Warehouse, money: metrics.Money | None,
+            whole_filters: dict[str, tuple[str, ...]]) -> Answer:
+    """A single value; a share's whole keeps what is left out, and the named products when
+    a part is named within them (``whole_filters``)."""
     lang, metric = q.language, q.metrics[0]
     if len(q.metrics) > 1:  # several metrics: one row each
         answer.kind = "table"
@@ -307,13 +325,16 @@ def _number(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         # whole too, when a part is named within it
         within = q.exclude if q.filters else {}
         whole = metrics.query(warehouse, [metric], start=q.period.start, end=q.period.end,
-                              exclude=within, money=money)
+                              filters=whole_filters, exclude=within, money=money)
         total = _float(whole.df[metric].iloc[0]) if len(whole.df) else None
         answer.sql += ";\n\n" + whole.sql_with_params()
         share = value / total if value is not None and total else None
         answer.value, answer.unit = share, "ratio"
         part = _filter_words(replace(q, exclude={}) if within else q, lang)
         whole_words = _filter_words(replace(q, filters={}, name_words=()), lang) if within else ""
+        if whole_filters:
+            part = _filter_words(replace(q, name_words=(), exclude={}), lang)
+            whole_words = _filter_words(replace(q, filters={"sku": whole_filters["sku"]}), lang)
         answer.text = (
             f"{q.period.label(lang)}，{part}的{_label(vocab, metric, lang)}为 "
             f"{_fmt(value, vocab.metric(metric).unit, answer.currency, lang)}，占"
@@ -347,7 +368,7 @@ def _period_share(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabula
         f"占{whole.label(lang)}（{_fmt(b, unit, answer.currency, lang)}）的 "
         f"{_pct(answer.value)}。" if lang == "zh" else
         f"{_label(vocab, metric, lang)[0].upper() + _label(vocab, metric, lang)[1:]} in "
-        f"{part.label(lang)} was {_fmt(a, unit, answer.currency, lang)}: {_pct(answer.value)} "
+        f"{part.label(lang)}: {_fmt(a, unit, answer.currency, lang)}, {_pct(answer.value)} "
         f"of {whole.label(lang)} ({_fmt(b, unit, answer.currency, lang)}).")
     return answer
 
@@ -489,11 +510,16 @@ def _filter_words(q: AskQuery, lang: str) -> str:
         elif dim == "weekday":  # "Mondays", "星期一"
             parts.append("、".join("星期" + ZH_WEEKDAY_CHARS[WEEKDAYS.index(v)] for v in values)
                          if lang == "zh" else ", ".join(f"{v}s" for v in values))
+        elif dim == "order":  # "订单 536365", "order 536365"
+            parts.append(("订单 " + "、".join(values)) if lang == "zh"
+                         else ("order " if len(values) == 1 else "orders ") + ", ".join(values))
         else:
             parts.append("、".join(values) if lang == "zh" else ", ".join(values))
-    for values in q.exclude.values():
-        parts.append(("除" + "、".join(values) + "以外") if lang == "zh"
-                     else "everywhere but " + ", ".join(values))
+    for dim, values in q.exclude.items():
+        named = ("订单 " if lang == "zh" else "order ") if dim == "order" else ""
+        parts.append(("除" + named + "、".join(values) + "以外") if lang == "zh"
+                     else ("leaving out " if named else "everywhere but ") + named
+                     + ", ".join(values))
     return ("，".join if lang == "zh" else "; ".join)(parts)
 
 

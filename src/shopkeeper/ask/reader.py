@@ -16,6 +16,7 @@ from shopkeeper.ask.periods import (
     ALL_TIME,
     EN_WEEKDAYS,
     ZH_WEEKDAYS,
+    Period,
     PeriodReading,
     en_number,
     read_period,
@@ -171,7 +172,9 @@ _EXCLUDE = re.compile(r"除了|除去|除|不含|不包括|不算|不计|排除|
                       r"except|other than|outside(?: of)?|not including|not counting|apart from|"
                       r"without|besides|\bleav(?:e|ing) out\b|\bnon-", re.I)
 _EXCLUDE_REACH = 32  # how far before a value an exclusion word applies to it
-_EXCLUDE_AFTER = re.compile(r"^[\s)）]*(?:以外|之外|除外|不算|不计|不包括在内)")
+# "英国以外", "把23843那一单刨掉"
+_EXCLUDE_AFTER = re.compile(r"^[\s)）]*(?:(?:那|这)(?:一|1)?(?:单|笔|款|个)\s*)?(?:以外|之外|除外|不算|"
+                            r"不计|不包括在内|刨掉|刨除|去掉|扣掉|拿掉|剔除|排除)")
 # "leaving the UK out", "leave Ireland out"
 _LEAVE_BEFORE = re.compile(r"\b(?:leav(?:e|ing)|put(?:ting)?|set(?:ting)?|keep(?:ing)?)\s+(?:the\s+)?$", re.I)
 _OUT_AFTER = re.compile(r"^[\s)]*(?:out|aside)\b", re.I)
@@ -200,6 +203,8 @@ _CODE_BEFORE = re.compile(r"(?:stock ?code|product code|item code|\bsku|货号|�
                           re.I)
 _BRACKET_BEFORE = re.compile(r"[(（]\s*$")
 _BRACKET_AFTER = re.compile(r"^\s*[)）]")
+# "POST (postage)", "a POST line": a code glossed in brackets, or said as an order line
+_CODE_AFTER = re.compile(r"\s*[(（]\s*[a-z\u4e00-\u9fff][^)）]{0,30}[)）]|\s+lines?\b")
 _FOLLOW_UP = re.compile(r"^\s*(?:那|那么|那按|那如果|换成|改成|再|and\b|what about\b|how about\b|"
                         r"now\b|same (?:for|but)\b|then\b|ok,? )", re.I)
 # a dimension word that is also a metric ("客户", "customers"): a dimension after these
@@ -354,6 +359,15 @@ def _weekdays_compared(text: str, found: list[tuple[tuple[str, ...], tuple[int, 
     return tuple(dict.fromkeys(d for names, _ in found for d in names)), ()
 
 
+# one order by its number: "536365那一单", "订单536365", "单号 536365", "order #536365"
+# (a number of five digits or more, or any code with a digit after a number's cue: "#1001",
+# "单号 TB2024")
+_ONE_ORDER = re.compile(
+    r"(\d{5,})\s*(?:那|这)(?:一|1)?(?:单|笔)"
+    r"|(?:订单|单号|订单号|发票号?)\s*[:：]?\s*(\d{5,})(?![\d年月日号])"
+    r"|(?:订单号|单号|订单\s*#|发票号)\s*[:：]?\s*([A-Za-z0-9][\w-]*\d[\w-]*)"
+    r"|\b(?:order|invoice)s? (?:no\.? ?|number |#)([A-Za-z0-9][\w-]*\d[\w-]*)"
+    r"|\b(?:order|invoice) (\d{5,}|(?![QqHhWw]\d\b)[A-Za-z]{1,4}-?\d[\w-]*)\b", re.I)
 # what the metrics cannot express yet: said plainly instead of answering something else
 _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"(?:开门|开张|营业|做生意)[^，,。？?]{0,6}(?:的)?第一天|第一个(?:营业|交易|销售)日|"
@@ -361,17 +375,6 @@ _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
                 r"traded|sold|opened)\b|\bfirst day with (?:a )?sales?\b", re.I),
      "it asks for a day found in the data (the first day with sales), which the reader cannot "
      "look up; name the date instead", "问题要先从数据里找出某一天（第一个有销售的日子），目前还不能这样查；请直接说日期"),
-    (re.compile(r"(?:超过|多于|大于|不少于|至少|高于|低于|少于|不到)\s*[\d,，]+\s*(?:件|单|个|元|镑)?的"
-                r"订单(?:有|是)?(?:几|多少)|\bhow many orders\b[^?]{0,40}\b(?:more than|over|"
-                r"at least|above|fewer than|less than|under)\s*[£$€¥]?[\d,]+", re.I),
-     "it counts orders above or below a threshold, which the metrics cannot express yet "
-     "(they count products, customers or countries past one)",
-     "问题要数超过或低于某个门槛的订单，目前的指标还不能这样统计（可以数商品、客户或国家）"),
-    # "把23843那一单刨掉", "leaving out order 536365": one order, which is no dimension
-    (re.compile(r"\d{5,}\s*(?:那|这)(?:一|1)?(?:单|笔)|\b(?:order|invoice) (?:no\.? ?|number |#)?\d{5,}\b",
-                re.I),
-     "it names one order by its number, and orders are no dimension of the metrics yet",
-     "问题按单号指定了某一单，目前的指标还不能按单号筛选"),
     # "customers who bought in both October and November", "两个月都下过单的客户"
     (re.compile(r"\bin both\b|\bboth (?:months|weeks|quarters|years|periods)\b|\bboth [^?,]{0,30}"
                 r"\band\b[^?,]{0,30}\b(?:bought|ordered|purchased|shopped)\b|(?:两个月|两周|两个?季度|"
@@ -404,13 +407,15 @@ _OVER_DIMS = {"商品": "sku", "产品": "sku", "货号": "sku", "客户": "cust
               "买家": "customer", "国家": "country", "products": "sku", "items": "sku",
               "skus": "sku", "stock codes": "sku", "stockcodes": "sku", "lines": "sku",
               "customers": "customer", "buyers": "customer", "shoppers": "customer",
-              "countries": "country", "markets": "country"}
+              "countries": "country", "markets": "country", "订单": "order", "单子": "order",
+              "orders": "order", "invoices": "order", "baskets": "order", "transactions": "order"}
 _OVER_ZH = re.compile(
     r"(超过|多于|大于|不少于|至少|高于|低于|少于|不到)\s*([\d,，.]+)\s*(英镑|件|单|次|元|镑)?的"
-    r"(商品|产品|货号|客户|顾客|买家|国家)(?:有|是|一共有|共有)?(?:几|多少)")
+    r"(商品|产品|货号|客户|顾客|买家|国家|订单|单子)(?:有|是|一共有|共有)?(?:几|多少)")
 _OVER_EN = re.compile(
     r"\bhow many (products|items|skus|stock ?codes|lines|customers|buyers|shoppers|countries|"
-    r"markets)\b([^?]{0,50}?)\b(more than|over|at least|above|fewer than|less than|under|below)"
+    r"markets|orders|invoices|baskets|transactions)\b([^?]{0,50}?)\b(more than|over|at least|"
+    r"above|fewer than|less than|under|below)"
     r"\s*([£$€¥])?\s*([\d,.]+)\s*(units?|items|pieces|orders?|pounds|dollars|euros|yuan)?", re.I)
 
 
@@ -418,7 +423,7 @@ def _threshold(text: str, metrics: list[str]) -> tuple[str, str, float] | None:
     """(dimension, operator, number) where a question counts groups past a threshold; the
     unit said ("件", "units", "£") picks the metric when the words before it name none."""
     if m := _OVER_ZH.search(text):
-        op, number, unit, noun = _OVER_WORDS[m[1]], m[2], m[3], m[4]
+        op, number, unit, noun = _OVER_WORDS[m[1]], m[2], m[3] or "", m[4]
     elif m := _OVER_EN.search(text):
         noun, op, number = m[1].lower(), _OVER_WORDS[m[3].lower()], m[5]
         unit = (m[4] or m[6] or "").lower()
@@ -428,9 +433,16 @@ def _threshold(text: str, metrics: list[str]) -> tuple[str, str, float] | None:
         value = float(number.replace(",", "").replace("，", ""))
     except ValueError:
         return None
+    dim = _OVER_DIMS[re.sub(r"\s+", " ", noun.lower())]
+    if dim == "order":  # an order past a value or a number of units: not the order count
+        metrics[:] = [m for m in metrics if m != "orders"]
+        if unit == "单" or unit.startswith("order"):
+            return None  # "订单超过5单的…" says nothing of one order's size
+        if not unit and not metrics:
+            metrics.append("gmv")  # "超过500的订单": its value
     if unit and _OVER_UNITS.get(unit) and _OVER_UNITS[unit] not in metrics:
         metrics.insert(0, _OVER_UNITS[unit])
-    return _OVER_DIMS[re.sub(r"\s+", " ", noun)], op, value
+    return dim, op, value
 
 # phrasings with two or more sensible readings, each with the choices offered back
 _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ...]]] = [
@@ -645,6 +657,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     for sku, excluded in _product_codes(text, values):
         target = exclude if excluded else filters
         target["sku"] = (*target.get("sku", ()), sku)
+    for order, excluded in _order_numbers(text, values):
+        target = exclude if excluded else filters
+        target["order"] = (*target.get("order", ()), order)
     if len(filters.get("sku", ())) == 1 and "sku" in by and not _rank(ranked, by):
         by.remove("sku")  # "货号79321…每个月卖了几件": the code's cue, not a split by product
     if "sku" not in by and re.search(r"[一二三四五六七八九十两\d]+\s*款(?!式)|\bsellers\b", ranked):
@@ -671,8 +686,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if share and metrics == ["repeat_customers"] and not (by or rank):
         metrics = ["repeat_purchase_rate"]  # "the share of repeat customers": the rate itself
         share = False
-    if share and metrics and all(m in _CUSTOMER_TYPES for m in metrics) and not (by or rank):
-        # "老客占比": a share of customers, of orders or of sales? All three differ.
+    if share and metrics and all(m in _CUSTOMER_TYPES for m in metrics) and not (
+            by or rank or isinstance(when.compare, Period)
+            or (len(when.periods) > 1 and when.periods[1] != when.periods[0])):
+        # "老客占比": a share of customers, of orders or of sales? All three differ. Within
+        # a longer period ("今年的新客里，下半年来的") it is a share of the same count.
         kind_en, kind_zh = (("new", "新客") if metrics[0] == "new_customers"
                             else ("returning", "老客"))
         return AskBack(
@@ -739,8 +757,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                 f"Which period do you mean by \"{when.vague}\"?", f"“{zh}”指哪段时间？",
                 ("the last 7 days", "the last 30 days", "last month", "this year to date"),
                 ("最近7天", "最近30天", "上个月", "今年以来"), lang)
-        if grains:
-            period = ALL_TIME
+        if grains or filters.get("order"):
+            period = ALL_TIME  # an order named by number: whenever it was placed
         else:
             return AskBack(
                 "Which period should I use?", "请问看哪段时间？",
@@ -923,6 +941,9 @@ def _name_words(text: str, values: StoreValues | None = None) -> tuple[str, ...]
         m = pattern.search(text)
         if m:
             word = m.group(1).strip()
+            if values is not None and word in values.product_ids and _CODE_AFTER.match(
+                    text, m.start(1) + len(word)):
+                continue  # "included POST (postage)": the code, not a word in names
             if word and word.upper() not in _ACRONYMS:
                 return (word,)
     if values is not None and values.product_names:
@@ -933,6 +954,13 @@ def _name_words(text: str, values: StoreValues | None = None) -> tuple[str, ...]
                     and values.names_with(word)):  # "(POST)" is a code, "(HAND WARMER)" a name
                 return (word,)
     return ()
+
+
+def _said_as_name(text: str, start: int, end: int) -> bool:
+    """Whether a word in capitals is said as a word in product names ("含 POST 的商品",
+    "POSTAGE items"), not as the store's code of the same letters ("sales of POST")."""
+    return any(m.start(1) <= start and end <= m.end(1)
+               for pattern in _NAME_WORDS for m in pattern.finditer(text))
 
 
 def _before_code_word(text: str, start: int) -> bool:
@@ -1041,12 +1069,25 @@ def _product_codes(text: str, values: StoreValues) -> list[tuple[str, bool]]:
                     _CODE_BEFORE.search(text[:m.start()])
                     or (_BRACKET_BEFORE.search(text[:m.start()]) and _BRACKET_AFTER.match(
                         text[m.end():]))
-                    or _in_code_list(text, m.start(), m.end()))):
+                    or _in_code_list(text, m.start(), m.end())
+                    or _CODE_AFTER.match(text, m.end())
+                    or not _said_as_name(text, m.start(), m.end()))):
             continue
         for candidate in (token, token.upper()):
             if candidate in values.product_ids and not re.fullmatch(r"\d{1,4}", candidate):
                 found.setdefault(candidate, m.span())
                 break
+    return list(zip(found, _excluded(text, list(found.values())), strict=True))
+
+
+def _order_numbers(text: str, values: StoreValues) -> list[tuple[str, bool]]:
+    """Orders named by number ("leaving out order 581483", "把536365那一单刨掉"), each with
+    whether it is left out; a number that is one of the store's product codes is the product."""
+    found: dict[str, tuple[int, int]] = {}
+    for m in _ONE_ORDER.finditer(text):
+        group = next(i for i in range(1, 6) if m[i])
+        if m[group] not in values.product_ids:
+            found.setdefault(m[group], m.span(group))
     return list(zip(found, _excluded(text, list(found.values())), strict=True))
 
 

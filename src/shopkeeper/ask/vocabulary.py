@@ -34,7 +34,7 @@ METRIC_PHRASES: dict[str, str] = {
     "revenue after refunds": "net_revenue",
     # GMV
     "销售额": "gmv", "营业额": "gmv", "成交额": "gmv", "成交金额": "gmv", "销售金额": "gmv",
-    "gmv": "gmv", "营收": "gmv", "销售收入": "gmv", "流水": "gmv", "卖了多少钱": "gmv", "卖的钱": "gmv", "卖了的钱": "gmv",
+    "gmv": "gmv", "营收": "gmv", "销售收入": "gmv", "流水": "gmv", "卖了多少钱": "gmv", "卖了几块钱": "gmv", "卖了多少块钱": "gmv", "卖的钱": "gmv", "卖了的钱": "gmv",
     "revenue": "gmv", "sales": "gmv", "turnover": "gmv", "gross merchandise value": "gmv",
     "takings": "gmv", "gross sales": "gmv", "进账": "gmv", "进了多少钱": "gmv", "ring up": "gmv",
     "rang up": "gmv", "rung up": "gmv", "money came in": "gmv", "brought in the most money": "gmv",
@@ -235,7 +235,14 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "how many of 84879 have we sold", "how many paper chain kits did we sell": units
     (r"\bhow many\b(?!\s+(?:orders|customers|buyers|shoppers|people|new|returning|refunds)\b)"
      r"[^?]{1,80}?\b(?:have|has|did|do)\s+(?:we|you|they)\s+(?:sell|sold)\b", "units"),
-    (r"卖(?:了|出去|出)?(?:多少|几)(?:套|个|只|件|条|盒|包|支|瓶|本|张)", "units"),
+    # "what was order 536365 worth", "订单536365多少钱"
+    (r"\bwhat (?:was|were|is|are)\b[^?]{1,40}\bworth\b|(?:订单|单号)\s*\d{5,}[^，,。？?]{0,4}多少钱|"
+     r"\b(?:the )?value of (?:the )?(?:order|invoice)\b", "gmv"),
+    # "卖出去的闹钟里…占几成": what went out, counted
+    (r"卖出去?的(?![钱金额])", "units"),
+    # a measure word counts pieces ("卖了几块" of a metal sign); "几块钱" is money
+    (r"卖(?:了|出去|出)?(?:多少|几)(?:套|个|只|件|条|盒|包|支|瓶|本|张|块|把|双|对|袋|罐|份|台|顶|副)"
+     r"(?![钱元])", "units"),
     # "the average price we got per item"
     (r"\baverage (?:selling |sale )?(?:price|amount)\b(?:\s+[\w']+){0,4}?\s+(?:per|for each|for an?|each)\s+"
      r"(?:item|unit|piece)\b", "unit_price"),

@@ -117,6 +117,9 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("customer", "customer", "客户", {
             "sales": f"coalesce(l.customer_id, {_NONE})",
             "refunds": f"coalesce(r.customer_id, o.customer_id, {_NONE})"}),
+        # one order (its number): to count the orders past a value, or leave one out
+        Dimension("order", "order", "订单", {
+            "sales": "l.order_id", "refunds": f"coalesce(r.order_id, {_NONE})"}),
         Dimension("currency", "currency", "币种", {
             "sales": "l.currency", "refunds": "r.currency", "expenses": "e.currency"}),
         Dimension("weekday", "day of the week", "星期", {
