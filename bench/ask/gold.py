@@ -285,6 +285,38 @@ assert WEEKS_41_45[0] == D("2011-10-10") and WEEKS_41_45[1] == D("2011-11-13")
 assert CHRISTMAS_DAY[0].weekday() == 5 and D("2011-12-25") > TODAY
 
 
+# periods that only batch 9 (q821..q880, split tune9) uses
+CLOSING_MONTH_LQ = month(2011, 9)                     # 上个季度末那个月 / the closing month of last quarter
+OPENING_MONTH_LQ = month(2011, 7)                     # 上个季度的第一个月 / its first month
+OCT_1_14 = (D("2011-10-01"), D("2011-10-14"))         # 10月头两周（1号到14号）/ the first fortnight of October
+SEP_1_14 = (D("2011-09-01"), D("2011-09-14"))         # 9月前两周（1号到14号）/ the first fortnight of September
+WEEKEND_BEFORE_LAST = (D("2011-11-26"), D("2011-11-27"))  # 上上个周末 / the weekend before last
+L10 = (D("2011-11-30"), TODAY)                        # 最近十天 / the last 10 days
+MAR_1_15 = (D("2011-03-01"), D("2011-03-15"))         # 3月1号到15号 / 1 to 15 March
+WEEK_46 = iso_week(2011, 46)                          # 第46周 / wk 46: 2011-11-14..11-20
+SEP_TO_NOV = (D("2011-09-01"), D("2011-11-30"))       # 截至11月底的三个月 / the three months to end-Nov
+JUN_TO_AUG = (D("2011-06-01"), D("2011-08-31"))       # 之前三个月（6到8月）/ the three months before
+DEC_1_7_2010 = (D("2010-12-01"), D("2010-12-07"))     # 12月1号到7号的去年同期 / 1-7 Dec a year earlier
+LAST_SUNDAY = day("2011-12-04")                       # 上个礼拜天 / last Sunday
+SUNDAY_BEFORE = day("2011-11-27")                     # 再前一个礼拜天 / the Sunday before
+WEEKS_12_15 = (iso_week(2011, 12)[0], iso_week(2011, 15)[1])  # 第12到15周: 2011-03-21..04-17
+SINGLES_DAY_2010 = day("2010-11-11")                  # 去年双十一 / Singles' Day last year: before the data
+CHRISTMAS_EVE = day("2010-12-24")                     # 平安夜: 2010-12-24 (in the Christmas break) or
+                                                      # 2011-12-24 (after the data); both empty
+# also: 年初到11月底 / start of the year to end-November = JAN_TO_NOV; 12月1号到7号 = DEC_1_7;
+# 上个月的礼拜一 / November's Mondays: a weekday filter; 下半年到现在 / since July = H2TD
+
+assert CLOSING_MONTH_LQ[1] == Q3[1] and OPENING_MONTH_LQ[0] == Q3[0]
+assert OCT_1_14[1] - OCT_1_14[0] == dt.timedelta(days=13) == SEP_1_14[1] - SEP_1_14[0]
+assert (WEEK_BEFORE[1] - dt.timedelta(days=1), WEEK_BEFORE[1]) == WEEKEND_BEFORE_LAST
+assert L10[1] - L10[0] == dt.timedelta(days=9) and (D("2011-11-14"), D("2011-11-20")) == WEEK_46
+assert SEP_TO_NOV[1] == LAST_MONTH[1] and JUN_TO_AUG[1] + dt.timedelta(days=1) == SEP_TO_NOV[0]
+assert (DEC_1_7[0].replace(year=2010), DEC_1_7[1].replace(year=2010)) == DEC_1_7_2010
+assert LAST_SUNDAY[0] == LAST_WEEK[1] and SUNDAY_BEFORE[0] == WEEK_BEFORE[1]
+assert LAST_SUNDAY[0].weekday() == SUNDAY_BEFORE[0].weekday() == 6
+assert (D("2011-03-21"), D("2011-04-17")) == WEEKS_12_15
+assert CHRISTMAS_EVE[0].weekday() == 4 and D("2011-12-24") > TODAY
+
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
     """True for rows that repeat an equal row of an earlier run of the same group's rows.
@@ -1387,6 +1419,100 @@ def build() -> dict[str, dict]:
                  "additive": METRIC["aov"][2], "period": [str(LAST_MONTH[0]), str(LAST_MONTH[1])],
                  "weekday": "Saturday"}
 
+    # ---- batch 9 (q821..q880, split tune9): a ninth tuning set, written later still
+    def order_value_under(p, threshold):
+        """Orders whose value (Σ quantity × unit price) is less than the threshold."""
+        v = sl(p).groupby("inv")["gross"].sum()
+        assert not np.isclose(v, threshold).any(), (p, threshold)  # no order sits on the line
+        return {"kind": "number", "value": int((v < threshold).sum()), "unit": "count",
+                "metric": "orders", "period": [str(p[0]), str(p[1])]}
+
+    def no_data_where(metric, p, where, **extra):
+        """Gold for a filtered question whose filter keeps no sale and no refund in the period."""
+        assert len(sl(p, where)) == 0 and len(sl(p, where, refunds=True)) == 0, (metric, p)
+        return {"kind": "empty", "metric": metric, "unit": METRIC[metric][1],
+                "additive": METRIC[metric][2], "period": [str(p[0]), str(p[1])], **extra}
+
+    monday = weekday(0)
+    # single numbers
+    G["q821"] = number("gmv", CLOSING_MONTH_LQ)
+    G["q822"] = number("orders", OCT_1_14)
+    G["q823"] = number("new_customers", JAN_TO_NOV)
+    G["q824"] = number("spend_per_customer", Q3)
+    G["q825"] = number("gmv", WEEKEND_BEFORE_LAST)
+    G["q826"] = number("customers", L10)
+    G["q827"] = number("refunds", MAR_1_15)
+    G["q828"] = number("aov", WEEK_46)
+    G["q829"] = number("units_per_order", SEP_TO_NOV)
+    # comparisons
+    G["q830"] = compare_where("aov", YTD, in_("Austria"), in_("Denmark"))
+    G["q831"] = compare("customers", DEC_1_7, DEC_1_7_2010)
+    G["q832"] = compare("gmv", month(2011, 10), month(2011, 9))
+    G["q833"] = compare("gmv", LAST_SUNDAY, SUNDAY_BEFORE)
+    G["q834"] = compare("units", H2TD, H1, lambda d: word(d, "GINGHAM"))
+    G["q835"] = compare("orders", H2TD, H1, lambda d: d["cust"] == "14911")
+    G["q836"] = compare("new_customers", OCT_1_14, SEP_1_14)
+    G["q837"] = compare("customers", CLOSING_MONTH_LQ, OPENING_MONTH_LQ)
+    G["q838"] = compare("avg_unit_price", SEP_TO_NOV, JUN_TO_AUG)
+    # rankings
+    G["q839"] = rank("units", OCT_1_14, "sku", 3)
+    G["q840"] = rank_time("avg_unit_price", YTD, "month", 2)
+    G["q841"] = rank("units", YTD, "cust", 3, where=in_("Spain"))
+    G["q842"] = rank("spend_per_customer", YTD, "country", 2, asc=True)
+    G["q843"] = table(by_time("orders", LAST_MONTH, "day", monday), "day", "orders", top=1,
+                      p=LAST_MONTH)
+    G["q844"] = rank("orders", SEP_TO_NOV, "cust", 3)
+    G["q845"] = rank("units", LAST_MONTH, "sku", 3, where=lambda d: word(d, "STRAWBERRY"))
+    G["q846"] = rank_time("refunds", month(2011, 3), "day", 3)
+    # shares
+    G["q847"] = ratio(calc("units", YTD, lambda d: (d["sku"] == "23298") &
+                           (d["country"] != "United Kingdom")),
+                      calc("units", YTD, lambda d: d["sku"] == "23298"), YTD)
+    de = grouped("gmv", H2TD, "cust", in_("Germany")).sort_values(ascending=False)
+    assert de.iloc[0] > de.iloc[1]
+    G["q848"] = ratio(de.iloc[0], calc("gmv", H2TD, in_("Germany")), H2TD)
+    G["q849"] = ratio(calc("units", CLOSING_MONTH_LQ), calc("units", Q3), Q3)
+    G["q850"] = ratio(calc("gmv", MTD, lambda d: d["sku"] == "DOT"), calc("gmv", MTD), MTD)
+    G["q851"] = table(by_time("new_customers", YTD, "quarter") / calc("new_customers", YTD),
+                      "quarter", "share", ordered=False, value_col="share", p=YTD)
+    G["q852"] = ratio(calc("customers", YTD) - calc("repeat_customers", YTD),
+                      calc("customers", YTD), YTD)
+    G["q853"] = ratio(calc("new_customers", YTD, not_in("United Kingdom")),
+                      calc("new_customers", YTD), YTD)
+    # lists
+    G["q854"] = lst("refunds", WEEKS_12_15, "week")
+    G["q855"] = table(grouped("units", YTD, "country", lambda d: word(d, "COOKIE CUTTER")),
+                      "country", "units", ordered=False, p=YTD)
+    G["q856"] = lst("orders", L10, "day")
+    G["q857"] = lst("aov", H2TD, "month", in_("France"))
+    ct = pd.Series({"new": calc("new_customers", LAST_MONTH),
+                    "returning": calc("returning_customers", LAST_MONTH)})
+    G["q858"] = table(ct, "customer_type", "customers", ordered=False, p=LAST_MONTH)
+    G["q859"] = lst("spend_per_customer", YTD, "quarter")
+    G["q860"] = table(grouped("gmv", YTD, "country", in_("Iceland", "Lebanon", "Brazil")),
+                      "country", "gmv", ordered=False, p=YTD)
+    # filters
+    G["q861"] = order_value_under(LAST_MONTH, 20)
+    G["q862"] = number("customers", YTD, lambda d: d["sku"] == "22457")
+    G["q863"] = number("aov", YTD, lambda d: d["cust"] == "12347")
+    G["q864"] = number("gmv", H2TD, in_("Malta"))
+    G["q865"] = number("units", YTD, in_("United Arab Emirates"))
+    G["q866"] = number("aov", LAST_MONTH, guest)
+    G["q867"] = number("units", L10, lambda d: word(d, "NIGHT LIGHT"))
+    G["q868"] = number("new_customers", SEP_TO_NOV, not_in("United Kingdom"))
+    # ask back
+    for i in range(869, 877):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q877": ("gmv", SINGLES_DAY_2010),
+        "q878": ("orders", CHRISTMAS_EVE),
+    }))
+    # q879: 23843 sold only on 2011-12-09 (one order) and was never refunded: none in November
+    G["q879"] = no_data_where("units", LAST_MONTH, lambda d: d["sku"] == "23843", sku="23843")
+    # q880: Brazil's only order is of 2011-04-15: no order since July, so no AOV
+    G["q880"] = no_data_where("aov", H2TD, in_("Brazil"), country="Brazil")
+
     return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
 
 
@@ -1404,12 +1530,16 @@ def main(argv=None) -> int:
     # tune / holdout: batch 1 (q001..q167); tune2: batch 2 (q201..q260), a second tuning set;
     # tune3: batch 3 (q301..q360), a third tuning set; tune4: batch 4 (q401..q460), a fourth;
     # tune5: batch 5 (q501..q560), a fifth; tune6: batch 6 (q601..q660), a sixth;
-    # tune7: batch 7 (q701..q760), a seventh; tune8: batch 8 (q761..q820), an eighth
+    # tune7: batch 7 (q701..q760), a seventh; tune8: batch 8 (q761..q820), an eighth;
+    # tune9: batch 9 (q821..q880), a ninth
     assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5",
-                                    "tune6", "tune7", "tune8"}, set(splits.values())
+                                    "tune6", "tune7", "tune8", "tune9"}, set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
     batch.update({k: 8 for k in splits if 761 <= int(k[1:]) <= 820})  # batch 8 shares the 700s
-    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8}, set(batch.values())
+    batch.update({k: 9 for k in splits if 821 <= int(k[1:]) <= 880})  # batch 9 shares the 800s
+    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9}, set(batch.values())
+    assert all(v == "tune9" for k, v in splits.items() if batch[k] == 9), "batch 9 is tune9"
+    assert all(batch[k] == 9 for k, v in splits.items() if v == "tune9"), "tune9 is batch 9"
     assert all(v == "tune8" for k, v in splits.items() if batch[k] == 8), "batch 8 is tune8"
     assert all(v == "tune7" for k, v in splits.items() if batch[k] == 7), "batch 7 is tune7"
     assert all(v == "tune6" for k, v in splits.items() if batch[k] == 6), "batch 6 is tune6"
