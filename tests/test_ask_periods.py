@@ -276,3 +276,60 @@ def test_a_numbered_week_against_last_week_is_against_the_week_before_it():
     assert (str(reading.period.start), reading.compare) == ("2011-03-07", "previous")
     beat = read_period("Did Q2 units beat Q1?", DEC)
     assert str(beat.period.start) == "2011-04-01" and str(beat.compare.start) == "2011-01-01"
+
+
+@pytest.mark.parametrize("text, as_of, start, end", [
+    # a month of a quarter
+    ("上个季度最后那个月，总成交是多少", DEC, "2011-09-01", "2011-09-30"),
+    ("the closing month of last quarter", DEC, "2011-09-01", "2011-09-30"),
+    ("Q3的第一个月", DEC, "2011-07-01", "2011-07-31"),
+    ("the first month of this quarter", MAR, "2024-01-01", "2024-01-31"),
+    # the start of the year to a month's end; months up to a month's end
+    ("年初到11月底，总共来了多少新用户", DEC, "2011-01-01", "2011-11-30"),
+    ("from the start of the year through the end of November", DEC, "2011-01-01", "2011-11-30"),
+    ("截至11月底的这三个月", DEC, "2011-09-01", "2011-11-30"),
+    ("the three months to the end of November", DEC, "2011-09-01", "2011-11-30"),
+    ("the 3 months to the end of February", DEC, "2010-12-01", "2011-02-28"),
+    ("since the start of July", DEC, "2011-07-01", "2011-12-09"),
+    # a fortnight is fourteen days; Singles' Day; "yr"
+    ("the first fortnight of October", DEC, "2011-10-01", "2011-10-14"),
+    ("9月前两周拉到的新用户", DEC, "2011-09-01", "2011-09-14"),
+    ("sales on Singles' Day last year", DEC, "2010-11-11", "2010-11-11"),
+    ("rev this yr", DEC, "2011-01-01", "2011-12-09"),
+    # a note on how far the last part runs is no period of its own
+    ("今年的新用户，四个季度各占多少（四季度算到今天）", DEC, "2011-01-01", "2011-12-09"),
+    ("11月第二周（8到14号）", DEC, "2011-11-08", "2011-11-14"),
+])
+def test_months_of_quarters_spans_to_a_months_end_and_fortnights(text, as_of, start, end):
+    assert _span(text, as_of) == (start, end)
+
+
+@pytest.mark.parametrize("text, start, end, before", [
+    ("上个季度的最后一个月和第一个月比", "2011-09-01", "2011-09-30", ("2011-07-01", "2011-07-31")),
+    ("customers in the last month of last quarter than in its first month", "2011-09-01",
+     "2011-09-30", ("2011-07-01", "2011-07-31")),
+    ("the three months to end-November vs the three months before that (Jun-Aug)",
+     "2011-09-01", "2011-11-30", ("2011-06-01", "2011-08-31")),
+    ("截至11月底的三个月，跟之前三个月（6到8月）比", "2011-09-01", "2011-11-30",
+     ("2011-06-01", "2011-08-31")),
+    ("sales for 7-13 November, the week with Singles' Day in it, against 31 October to 6 "
+     "November", "2011-11-07", "2011-11-13", ("2011-10-31", "2011-11-06")),
+])
+def test_a_month_of_a_quarter_or_months_before_are_compared(text, start, end, before):
+    reading = read_period(text, DEC)
+    assert (str(reading.period.start), str(reading.period.end)) == (start, end)
+    assert (str(reading.compare.start), str(reading.compare.end)) == before
+
+
+@pytest.mark.parametrize("text, compare", [
+    ("12月1号到7号的下单客户数，YoY咋样", "year"), ("10月GMV MoM涨了几个点", "previous"),
+    ("10月gmv环比", "previous")])
+def test_abbreviations_next_to_chinese_compare(text, compare):
+    assert read_period(text, DEC).compare == compare
+
+
+@pytest.mark.parametrize("text", ["上个月第二周接了多少单",
+                                  "How many orders did we take in the second week of last month?"])
+def test_the_second_week_of_a_month_without_its_days_is_asked_back(text):
+    reading = read_period(text, DEC)
+    assert reading.period is None and reading.vague == "the week of the month"

@@ -693,3 +693,71 @@ def test_a_products_share_within_the_name_words_is_of_those_products(shop):
                      "2024's units was B1000?", as_of=dt.date(2024, 2, 29))
     # January's HEART units: A 2 + 3, B1000 1 + 1 (the 5 TOY CARs are not of the whole)
     assert answer.value == pytest.approx(2 / 7)
+
+
+def test_two_countries_said_with_a_difference_are_compared():
+    for question in ("今年法国和德国的客单价差了多少",
+                     "What's the gap between France and Germany on AOV this year?"):
+        q = read(question, AS_OF, Vocabulary(), VALUES)
+        assert isinstance(q, AskQuery), q
+        assert (q.filters, q.compare_filters) == ({"country": ("France",)},
+                                                  {"country": ("Germany",)}), question
+
+
+@pytest.mark.parametrize(("question", "customer"), [
+    ("冰岛那位客户12347，今年平均一单花多少钱", "12347"),
+    ("14911 这个爱尔兰大客户，下半年以来的下单次数", "14911")])
+def test_a_customer_pointed_at_and_numbered_is_that_customer(question, customer):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.filters["customer"] == (customer,)
+
+
+def test_the_top_customer_pointed_at_by_a_superlative_is_ranked_not_asked_back():
+    q = read("下半年到现在，德国花钱最多的那个客户占了德国销售额的几成", AS_OF, Vocabulary(),
+             VALUES)
+    assert isinstance(q, AskQuery) and q.rank == ("top", 1) and q.by == ("customer",) and q.share
+
+
+@pytest.mark.parametrize("question", ["Which Monday in November had the most orders?",
+                                      "上个月哪个礼拜一单子最多"])
+def test_which_monday_ranks_the_mondays(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.filters == {"weekday": ("Monday",)}
+    assert q.by == ("day",) and q.rank == ("top", 1) and q.metrics == ("orders",)
+
+
+@pytest.mark.parametrize("question", ["今年的新用户里，英国以外的占多少",
+                                      "What fraction of this year's new customers came from "
+                                      "outside the UK?"])
+def test_a_share_among_new_customers_is_of_new_customers(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.share and q.metrics == ("new_customers",)
+    assert q.exclude == {"country": ("United Kingdom",)}
+
+
+@pytest.mark.parametrize(("question", "over"), [
+    ("上个月金额不到20镑的小单有几张", ("<", 20)),
+    ("What share of this year's customers placed just one order this year?", ("<", 2)),
+    ("今年下过单的客户里，全年只下了一单的占多少", ("<", 2))])
+def test_small_orders_and_one_order_customers_are_counted(question, over):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.over == over
+    assert q.by == (("order",) if over[1] == 20 else ("customer",))
+
+
+@pytest.mark.parametrize("question", [
+    "上个月新客贡献了多少？", "How much did new customers contribute last month?",
+    "上个月卖了多少个单品？", "How many lines did we sell last month?"])
+def test_contributions_and_lines_without_a_measure_are_asked_back(question):
+    assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), AskBack)
+
+
+def test_customers_split_into_new_and_returning_count_each_customer_once(shop):
+    """c1's first order (5 January) makes c1 new in January–February, although c1 ordered
+    again in February: each customer is counted once, and the rows add up."""
+    from shopkeeper import ask
+
+    answer = ask.ask(shop, "Customers from January to February 2024 split into new and "
+                     "returning: how many of each?", as_of=dt.date(2024, 2, 29))
+    rows = {r[0]: r[1] for r in answer.rows}
+    assert rows["new"] == 2 and rows.get("returning", 0) == 0

@@ -148,12 +148,30 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
     elif not q.by:
         answer = _number(answer, df, q, vocab, warehouse, money, whole)
     else:
+        if q.by == ("customer_type",) and "customers" in q.metrics and compare is None \
+                and not isinstance(q.compare, Period) and not q.compare_filters:
+            df = _customers_split(df, warehouse, q, common)
         answer = _table(answer, df, q, vocab, warehouse, money, metric)
     if first and (_outside(q.period.start, q.period.end, first, last)
                   or (compared and _outside(*compared, first, last))):
         answer.text += (f"（店铺的订单记录从 {first} 到 {last}。）" if lang == "zh"
                         else f" (The orders on record run from {first} to {last}.)")
     return answer
+
+
+def _customers_split(df: pd.DataFrame, warehouse: Warehouse, q: AskQuery,
+                     common: dict) -> pd.DataFrame:
+    """Customers split into new and returning, each customer once: a customer whose first
+    order falls in the period is new even if they ordered again in it (returning = customers
+    − new customers, as the metric defines it), so the rows add up to the customers."""
+    total = metrics.query(warehouse, ["customers", "new_customers"], start=q.period.start,
+                          end=q.period.end, **{**common, "by": ()}).df
+    if not len(total) or "customer_type" not in df.columns:
+        return df
+    df = df.copy()
+    returning = _float(total["customers"].iloc[0] - total["new_customers"].iloc[0])
+    df.loc[df["customer_type"] == "returning", "customers"] = returning
+    return df
 
 
 def _orders_on_record(warehouse: Warehouse) -> tuple[dt.date | None, dt.date | None]:
@@ -193,6 +211,19 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
     unit = vocab.metric(metric).unit
     limit = _fmt(number, unit, answer.currency, lang)
     words = {">": ("超过", "more than"), ">=": ("至少", "at least"), "<": ("低于", "less than")}[op]
+    if q.share:  # "what share of customers ordered only once": of the groups counted
+        answer.value = len(past) / len(values) if len(values) else None
+        answer.unit = "ratio"
+        answer.text = (
+            f"{q.period.label(lang)}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
+            f"{_dim_label(key, lang)}有 {len(past):,} 个，占全部 {len(values):,} 个的 "
+            f"{_pct(answer.value)}。" if lang == "zh" else
+            f"In {q.period.label(lang)}, {len(past):,} of {len(values):,} "
+            f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
+            f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}: "
+            f"{_pct(answer.value)}.")
+        answer.sql += f";\n\n-- then counted: the rows whose {metric} {op} {number:g}, over all rows"
+        return answer
     answer.text = (
         f"{q.period.label(lang)}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
         f"{_dim_label(key, lang)}有 {len(past):,} 个（共 {len(values):,} 个）。" if lang == "zh" else

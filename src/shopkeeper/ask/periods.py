@@ -251,6 +251,93 @@ def _working_day(m: re.Match, as_of: dt.date) -> Period:
     return day(d)
 
 
+_QUARTER_MONTH_ZH = {"第一": 1, "头": 1, "头一": 1, "第二": 2, "中间": 2, "第三": 3, "最后": 3,
+                     "最后一": 3}
+_QUARTER_MONTH_EN = {"first": 1, "opening": 1, "second": 2, "middle": 2, "third": 3, "last": 3,
+                     "closing": 3, "final": 3}
+
+
+def _months_of_quarters(t: str, as_of: dt.date, each) -> None:
+    """"上个季度最后那个月", "the closing month of last quarter", "Q3的第一个月"; and "its first
+    month" / "和第一个月比" after one: a month of the quarter named."""
+    q_now = (as_of.month - 1) // 3 + 1
+    last_q = (as_of.year, q_now - 1) if q_now > 1 else (as_of.year - 1, 4)
+    named: list[tuple[int, int]] = []
+
+    def of(which: str, y: int, q: int) -> Period:
+        named.append((y, q))
+        return month(y, 3 * q - 3 + which)
+
+    def quarter_of(zh: str | None, en: str | None, y: str | None, q: str | None) -> tuple[int, int]:
+        if (zh and zh.startswith("上")) or (en and en in ("last", "previous", "prior")):
+            return last_q
+        if q:
+            n = zh_number(q) if not q.isdigit() else int(q)
+            return (int(y), n) if y else (_latest(quarter, as_of, n).start.year, n)
+        return as_of.year, q_now
+
+    each(r"(上个?季度|这个?季度|本季度|(?:(\d{4})\s*年\s*)?(?:第?([一二三四1-4])季度|q([1-4])))\s*(?:的)?"
+         r"(第一|头一|头|第二|中间|第三|最后一|最后)(?:那|一)?个?月(?!份)",
+         lambda m: of(_QUARTER_MONTH_ZH[m[5]], *quarter_of(m[1], None, m[2], m[3] or m[4])))
+    each(r"\b(?:the )?(first|opening|second|middle|third|last|closing|final) month of (?:the )?"
+         r"(?:(last|previous|prior|this|current) quarter|q([1-4])(?: (\d{4}))?)\b",
+         lambda m: of(_QUARTER_MONTH_EN[m[1]], *quarter_of(None, m[2], m[4], m[3])))
+    if named:  # "…than in its first month", "…和第一个月比": the same quarter's
+        each(r"\bits (first|opening|second|middle|third|last|closing|final) month\b"
+             r"|(?<=[和跟与比较])\s*(第一|头一|头|第二|中间|第三|最后一|最后)个月",
+             lambda m: month(named[0][0], 3 * named[0][1] - 3 + (
+                 _QUARTER_MONTH_EN[m[1]] if m[1] else _QUARTER_MONTH_ZH[m[2]])))
+
+
+def _months_up_to(t: str, as_of: dt.date, each) -> None:
+    """"年初到11月底", "from the start of the year through November"; "截至11月底的这三个月",
+    "the three months to the end of November"; "since the start of July": whole months."""
+    def end_of(mo: int, y: str | None) -> dt.date:
+        return (month(int(y), mo) if y else _latest(month, as_of, mo)).end
+
+    spans: list[Period] = []
+
+    def up_to(n: int, mo: int, y: str | None) -> Period:
+        end = end_of(mo, y)
+        start = (pd.Timestamp(end.replace(day=1)) - pd.DateOffset(months=n - 1)).date()
+        spans.append(Period(start, end, f"the {n} months to the end of "
+                            f"{month(end.year, mo).label_en} ({start} to {end})",
+                            f"截至{end.year}年{mo}月底的{n}个月（{start} 至 {end}）"))
+        return spans[-1]
+
+    def before(n: int) -> Period:
+        end = spans[0].start - dt.timedelta(days=1)
+        start = (pd.Timestamp(end.replace(day=1)) - pd.DateOffset(months=n - 1)).date()
+        return Period(start, end, f"the {n} months before ({start} to {end})",
+                      f"之前的{n}个月（{start} 至 {end}）")
+
+    def year_to(mo: int, y: str | None) -> Period:
+        end = end_of(mo, y)
+        return days(dt.date(end.year, 1, 1), end)
+
+    zh_month = r"(\d{1,2}|[一二三四五六七八九十]+)\s*月"
+    each(r"(?:(\d{4})\s*年\s*)?(?:今年)?(?:年初|年头|开年)(?:以来)?\s*(?:到|至|一直到|截至)\s*" + zh_month
+         + r"(?:底|末|份|结束)?",
+         lambda m: year_to(zh_number(m[2]), m[1]))
+    each(rf"\bfrom the (?:start|beginning) of (?:the year|(\d{{4}})) (?:through|to|until|till|up to)"
+         rf" (?:the end of )?({_MONTH_RE})\b",
+         lambda m: year_to(_MONTHS_EN[m[2]], m[1]))
+    each(r"(?:截(?:至|止)(?:到)?|到)\s*" + zh_month + r"(?:底|末)\s*(?:的|为止的?)?\s*(?:这|前|过去|最近)?"
+         r"([一二三四五六七八九十两\d]+)\s*个月",
+         lambda m: up_to(zh_number(m[2]), zh_number(m[1]), None))
+    each(rf"\b(?:the |last )?(\w+) months (?:to|ending|up to|through|until) (?:the )?end(?:-| of )"
+         rf"({_MONTH_RE})\b(?:,? (\d{{4}}))?",
+         lambda m: up_to(en_number(m[1]), _MONTHS_EN[m[2]], m[3]))
+    if spans:  # "…vs the three months before that (Jun-Aug)": as long, just before
+        each(r"\bthe (\w+) months (?:before|prior to|preceding) (?:that|then|those|it)\b"
+             r"(?:\s*[(（][^)）]{0,24}[)）])?|(?:之前|再往前|前面)(?:的)?([一二三四五六七八九十两\d]+)个月"
+             r"(?:\s*[(（][^)）]{0,24}[)）])?",
+             lambda m: before(en_number(m[1]) if m[1] else zh_number(m[2])))
+    each(rf"\bsince (?:the )?(?:start|beginning) of ({_MONTH_RE})\b(?:,? (\d{{4}}))?",
+         lambda m: since(month(int(m[2]), _MONTHS_EN[m[1]]).start if m[2]
+                         else _latest(month, as_of, _MONTHS_EN[m[1]]).start, as_of))
+
+
 def _latest(make, as_of: dt.date, *args: int) -> Period:
     """This year's period, or last year's when this year's has not begun by ``as_of``."""
     p = make(as_of.year, *args)
@@ -279,7 +366,7 @@ class PeriodReading:
 _IN_A_YEAR_ZH = (r"(?=\s*(?:的)?\s*(?:前|头|第|最后一?个?(?:周|星期|礼拜|天|月)|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度"
                  r"|[春夏秋]天|[春夏秋]季|情人节|万圣节|元旦|平安夜|圣诞|双十一|双11|双十二|双12"
                  r"|黑五|黑色星期五|感恩节|国庆))")
-_HOLIDAYS_EN = (r"black friday|cyber monday|thanksgiving(?: day)?|halloween|golden week|"
+_HOLIDAYS_EN = (r"black friday|cyber monday|thanksgiving(?: day)?|halloween|golden week|singles'? day|"
                 r"valentine'?s(?: day)?|christmas(?: day| eve)?|boxing day|new year'?s day")
 
 
@@ -300,8 +387,12 @@ def years_named(t: str, as_of: dt.date) -> str:
 
 def read_period(text: str, as_of: dt.date) -> PeriodReading:
     """The period and comparison a question names, relative to ``as_of``."""
-    t = years_named(re.sub(r"\bwks?\b", lambda m: "weeks" if m[0].endswith("s") else "week",
-                           text.lower()), as_of)  # "last wk"
+    t = re.sub(r"\b(wk|yr)(s?)\b", lambda m: {"wk": "week", "yr": "year"}[m[1]] + m[2],
+               text.lower())  # "last wk", "this yr"
+    t = years_named(t, as_of)
+    # "（四季度算到今天）", "(Q4 to date)": a note on how far the last part runs, no period
+    t = re.sub(r"[(（][^)）]{0,12}(?:算到|截至|截止到?|计到)(?:今天|现在|目前)(?:为止)?[)）]"
+               r"|\((?:q[1-4]|the last (?:one|quarter|month)|[a-z]+) (?:so far|to date)\)", " ", t)
     # "跟上周同期比": the same days one week (month) earlier, not the whole of last week
     same_days = None
     for unit, words in (("quarter", r"上个?季度(?:的)?(?:同期|同一(?:个)?时间点?|这个时候|同一时候)|"
@@ -340,6 +431,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     prev_month_end = month_start - dt.timedelta(days=1)
     q_now = (as_of.month - 1) // 3 + 1
     year_ = r"(?:(\d{4})\s*年\s*)?"
+    _months_of_quarters(t, as_of, each)
+    _months_up_to(t, as_of, each)
     # seasons (northern hemisphere); a restatement in brackets is part of the name:
     # "夏天（6到8月）", "summer (June to August)"
     restated = r"(?:\s*[(（][^)）]{0,24}[)）])?"
@@ -366,10 +459,12 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             ("情人节", r"valentine'?s(?: day)?", 2, 14), ("万圣节", r"halloween", 10, 31),
             ("元旦", r"new year'?s day", 1, 1), ("平安夜", r"christmas eve", 12, 24),
             ("跨年夜", r"new year'?s eve", 12, 31),
-            ("节礼日", r"boxing day", 12, 26)):
+            ("节礼日", r"boxing day", 12, 26), ("光棍节", r"singles'? day", 11, 11)):
         each(year_ + rf"(?:{zh_words})(?:当天|那天|那一天)?",
              lambda m, a=mo, b=d: _latest_day(a, b, as_of, int(m[1]) if m[1] else None))
-        each(rf"\b(?:(\d{{4}})(?:'s)? )?(?:{en_words})(?:,? (\d{{4}}))?",
+        # "the week with Singles' Day in it": the holiday places the week, it is not the day
+        each(rf"(?<!with )(?<!containing )(?<!including )\b(?:(\d{{4}})(?:'s)? )?(?:{en_words})"
+             rf"(?:,? (\d{{4}}))?",
              lambda m, a=mo, b=d: _latest_day(a, b, as_of, int(m[1] or m[2])
                                               if (m[1] or m[2]) else None))
     # China's National Day holiday, 1-7 October; Thanksgiving, the fourth Thursday of November
@@ -450,8 +545,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                 "下半个月": (16, None, "second half of", "下半月"),
                 "后半个月": (16, None, "second half of", "下半月"),
                 "头十天": (1, 10, "first ten days of", "头十天"),
-                "前十天": (1, 10, "first ten days of", "前十天")}
-    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?(上旬|中旬|下旬|上半个?月|下半个?月|前半个月|后半个月|头十天|前十天)",
+                "前十天": (1, 10, "first ten days of", "前十天"),
+                "前两周": (1, 14, "first two weeks of", "前两周"),
+                "头两周": (1, 14, "first two weeks of", "前两周")}
+    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?(上旬|中旬|下旬|上半个?月|下半个?月|前半个月|"
+         r"后半个月|头十天|前十天|前两周|头两周)",
          lambda m: (lambda y, mo, part: part_of_month(y, mo, *part))(
              *(lambda mo: ((int(m[1]), mo) if m[1] else (_latest(month, as_of, mo).start.year,
                                                           mo)))(zh_number(m[2])),
@@ -476,11 +574,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     parts_en = {"first ten days": (1, 10), "first 10 days": (1, 10), "first half": (1, 15),
                 "second half": (16, None), "last ten days": (21, None), "back half": (16, None),
                 "latter half": (16, None), "front half": (1, 15),
-                "first two weeks": (1, 14), "first fortnight": (1, 15)}
+                "first two weeks": (1, 14), "first fortnight": (1, 14)}
     zh_parts = {"first ten days": "上旬", "first 10 days": "上旬", "first half": "上半月",
                 "second half": "下半月", "last ten days": "下旬", "back half": "下半月",
                 "latter half": "下半月", "front half": "上半月", "first two weeks": "前两周",
-                "first fortnight": "上半月"}
+                "first fortnight": "前两周"}
     each(rf"\b(?:the )?({'|'.join(parts_en)}) of ({_MONTH_RE})\b(?:,? (\d{{4}}))?",
          lambda m: (lambda mo, part: part_of_month(
              int(m[3]) if m[3] else _latest(month, as_of, mo).start.year, mo, part[0], part[1],
@@ -566,17 +664,18 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             return None
         return days(whole.start.replace(day=first), whole.start.replace(day=last))
 
-    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?\s*(?:第一|头一|最后一|最后)个?"
+    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?\s*(?:第一|头一|第二|第三|第四|最后一|最后)个?"
          r"(?:周|星期|礼拜)" + days_said,
          lambda m: week_of_month(int(m[1]) if m[1] else None, zh_number(m[2]),
                                  int(m[3]) if m[3] else None, int(m[4]) if m[4] else None))
-    each(rf"\b(?:the )?(?:first|last|final) week (?:of|in) ({_MONTH_RE})\b(?:,? (\d{{4}}))?"
+    each(rf"\b(?:the )?(?:first|second|third|fourth|last|final) week (?:of|in) ({_MONTH_RE})\b(?:,? (\d{{4}}))?"
          + days_said,
          lambda m: week_of_month(int(m[2]) if m[2] else None, _MONTHS_EN[m[1]],
                                  int(m[3]) if m[3] else None, int(m[4]) if m[4] else None))
     week_of_month_unsaid = False
-    for m in re.finditer(r"(?:月|月份)\s*(?:的)?\s*(?:第一|头一|最后一|最后)个?(?:周|星期|礼拜)"
-                         r"|\b(?:the )?(?:first|last|final) week (?:of|in) (?:the |this |last |that )?"
+    for m in re.finditer(r"(?:月|月份)\s*(?:的)?\s*(?:第一|头一|第二|第三|第四|最后一|最后)个?(?:周|星期|礼拜)"
+                         r"|\b(?:the )?(?:first|second|third|fourth|last|final) week (?:of|in) "
+                         r"(?:the |this |last |that )?"
                          rf"(?:month|{_MONTH_RE})\b", t):
         if not any(m.start() < b and a < m.end() for a, b in taken):
             taken.append((m.start(), m.end()))
@@ -744,10 +843,10 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              prev_month_end.replace(day=1) - dt.timedelta(days=1)))
     each(r"上个?月|last month|previous month|prior month",
          lambda m: month(prev_month_end.year, prev_month_end.month))
-    each(r"(?:本月|这个月|当月)(?:至今|到现在|以来)?|this month|month[- ]to[- ]date|\bmtd\b",
+    each(r"(?:本月|这个月|当月)(?:至今|到现在|以来)?|this month|month[- ]to[- ]date|(?<![a-z])mtd(?![a-z])",
          lambda m: Period(month_start, as_of, f"this month to date ({month_start} to {as_of})",
                           f"本月至今（{month_start} 至 {as_of}）"))
-    each(r"(?:今年|本年)(?:以来|至今|到现在)?|年初至今|this year|year[- ]to[- ]date|\bytd\b"
+    each(r"(?:今年|本年)(?:以来|至今|到现在)?|年初至今|this year|year[- ]to[- ]date|(?<![a-z])ytd(?![a-z])"
          r"|so far this year",
          lambda m: Period(dt.date(as_of.year, 1, 1), as_of,
                           f"this year to date ({as_of.year}-01-01 to {as_of})",
@@ -788,11 +887,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     compare: str | Period | None = None
     if re.search(r"同比|去年同期|去年同月(?!\s*[(（])|去年的?(?:今天|这一?天|同一天|同日)|去年(?:的)?同一?(?:时段|时期|段时间)|"
                  r"same (?:stretch|point|days|dates)(?: of time)? (?:of |in )?last year|"
-                 r"this time last year|\byoy\b|year[- ]over[- ]year|year[- ]on[- ]year|same (?:period|"
+                 r"this time last year|(?<![a-z])yoy(?![a-z])|year[- ]over[- ]year|year[- ]on[- ]year|same (?:period|"
                  r"time|month|days?|week|quarter) (?:of |in )?last year|a year (?:ago|earlier)"
                  r"|vs\.? last year|than last year|compared (?:with|to) last year", t):
         compare = "year"
-    elif re.search(r"环比|\bmom\b|\bqoq\b|\bwow\b|month[- ]over[- ]month|month[- ]on[- ]month|"
+    elif re.search(r"环比|(?<![a-z])(?:mom|qoq|wow)(?![a-z])|month[- ]over[- ]month|month[- ]on[- ]month|"
                    r"vs\.? (?:the )?(?:previous|prior|last) (?:period|month|week|quarter)|"
                    r"(?:than|with|to|versus|vs\.?) (?:the )?(?:previous|prior|preceding) "
                    r"(?:period|month|week|quarter|\d+ days)|比上(?:个)?(?:月|周(?![一二三四五六日天])|季度|期)|"

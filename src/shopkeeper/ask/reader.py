@@ -222,7 +222,16 @@ _GUEST = re.compile(r"(?:游客|访客|匿名)(?:客户|顾客|买家|用户)?(?
 _CUSTOMER_ID = re.compile(r"(?:\bcustomer|\bbuyer|\bclient|\baccount|客户|顾客|买家)\s*(?:id|no\.?|number|"
                           r"#|号|编号|ID)?\s*[:：#]?\s*(\d{4,})(?![\d,.])(?!\s*[年月日号])"
                           # "12415这个客户", "12415号客户"
-                          r"|(?<![\d.])(\d{4,})\s*(?:这个|这位|那个|那位|号)\s*(?:客户|顾客|买家)", re.I)
+                          r"|(?<![\d.])(\d{4,})\s*(?:这个|这位|那个|那位|号)\s*[\u4e00-\u9fff]{0,6}?"
+                          r"(?:客户|顾客|买家)", re.I)
+# "今年的新用户里，英国以外的占多少", "of this year's new customers, what fraction …": the
+# customers of the type are the whole, a share of the same count
+_AMONG_TYPE = re.compile(r"(?:新|老)(?:客|客户|用户|顾客|买家)(?:里|中|当中|之中|里面)|\b(?:of|among) "
+                         r"(?:all )?(?:(?:this|last) (?:year|month|quarter|week)'s |the |our )?"
+                         r"(?:new|returning) (?:customers|buyers|shoppers|users)\b", re.I)
+# "which Monday in November", "哪个礼拜一": one of the days, ranked
+_WHICH_DAY = re.compile(r"\b(?:which|what) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+                        r"|哪(?:个|一个|几个|一|天)?(?:周|星期|礼拜)[一二三四五六日天]", re.I)
 _WERE_TYPE = re.compile(r"\b(?:were|are|was|is) (new|returning)\b", re.I)
 # what the metric layer cannot express: negation and set logic over customers or products
 # ("哪些客户去年买过今年没买？", "products never sold in November"); answering the metric the
@@ -300,13 +309,13 @@ AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
 # days of the week as a filter, not as one day: "on Mondays", "November's Sundays", "Sunday
 # trading", "every Friday", "所有星期四", "11月的星期天", "星期一下的单", "周末加起来"
 _WEEKDAY_FILTER = re.compile(
-    r"(?:所有|每个|每逢|全部|几个|各个|那几个|这几个)的?(?:周|星期|礼拜)([一二三四五六日天])"
+    r"(?:所有|每个|每逢|全部|几个|各个|那几个|这几个|哪个|哪一个|哪几个)的?(?:周|星期|礼拜)([一二三四五六日天])"
     r"|(?<=[月年周的])的?(?:周|星期|礼拜)([一二三四五六日天])(?![一二三四五六日天到至])(?!\s*[(（]?\s*\d)"
     r"|(?<![上这本下])(?:周|星期|礼拜)([一二三四五六日天])(?=(?:加起来|合计|加总|下的?单))"
     r"|(?:所有|每个|每逢|几个)的?(周末)|(?<![上这本下个])(周末)(?=(?:加起来|合计|两天加起来))"
     r"|(?<=[月年])的?(周末)(?!\s*[(（]?\s*\d)"
     rf"|\b(?:on |all |the |every |each )?({'|'.join(EN_WEEKDAYS)})s\b"
-    rf"|\b(?:every|each|all) ({'|'.join(EN_WEEKDAYS)})\b"
+    rf"|\b(?:every|each|all|which|what) ({'|'.join(EN_WEEKDAYS)})\b"
     rf"|\b({'|'.join(EN_WEEKDAYS)}) (?:trading|sales|takings|business)\b"
     r"|\b(?:on |at |over )?(?:the )?(weekends)\b"
     r"|\b(weekend) (?=orders|sales|revenue|trading|takings|business|shoppers|customers|units)"
@@ -407,11 +416,17 @@ _OVER_DIMS = {"商品": "sku", "产品": "sku", "货号": "sku", "客户": "cust
               "买家": "customer", "国家": "country", "products": "sku", "items": "sku",
               "skus": "sku", "stock codes": "sku", "stockcodes": "sku", "lines": "sku",
               "customers": "customer", "buyers": "customer", "shoppers": "customer",
-              "countries": "country", "markets": "country", "订单": "order", "单子": "order",
+              "countries": "country", "markets": "country", "订单": "order", "单子": "order", "小单": "order", "大单": "order",
               "orders": "order", "invoices": "order", "baskets": "order", "transactions": "order"}
+# customers who ordered once in the period: "只下了一单", "placed just one order"
+_ONE_ORDER_ONLY = re.compile(r"(?:只|仅|就)(?:下了?|下过|买了?|买过|来过|来了)(?:一|1)(?:单|次)"
+                             r"|\b(?:just|only|exactly) (?:one|1|a single) (?:order|purchase)\b"
+                             r"|\bordered (?:just |only )?once\b"
+                             r"|\bone-(?:time|off) (?:buyers|customers|shoppers)\b",
+                             re.I)
 _OVER_ZH = re.compile(
     r"(超过|多于|大于|不少于|至少|高于|低于|少于|不到)\s*([\d,，.]+)\s*(英镑|件|单|次|元|镑)?的"
-    r"(商品|产品|货号|客户|顾客|买家|国家|订单|单子)(?:有|是|一共有|共有)?(?:几|多少)")
+    r"(商品|产品|货号|客户|顾客|买家|国家|订单|单子|小单|大单)(?:有|是|一共有|共有)?(?:几|多少)")
 _OVER_EN = re.compile(
     r"\bhow many (products|items|skus|stock ?codes|lines|customers|buyers|shoppers|countries|"
     r"markets|orders|invoices|baskets|transactions)\b([^?]{0,50}?)\b(more than|over|at least|"
@@ -422,6 +437,9 @@ _OVER_EN = re.compile(
 def _threshold(text: str, metrics: list[str]) -> tuple[str, str, float] | None:
     """(dimension, operator, number) where a question counts groups past a threshold; the
     unit said ("件", "units", "£") picks the metric when the words before it name none."""
+    if _ONE_ORDER_ONLY.search(text):  # "只下了一单的客户": customers with fewer than two orders
+        metrics[:] = ["orders"]
+        return "customer", "<", 2.0
     if m := _OVER_ZH.search(text):
         op, number, unit, noun = _OVER_WORDS[m[1]], m[2], m[3] or "", m[4]
     elif m := _OVER_EN.search(text):
@@ -494,8 +512,22 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      "recent months?", "请问跟什么比：上一期、去年同期，还是最近几个月的平均？",
      ("the previous period", "the same period last year", "the average of the last 3 months"),
      ("上一期", "去年同期", "最近3个月的平均")),
+    # "卖了多少个单品", "how many lines did we sell": distinct products, or pieces?
+    (re.compile(r"(?:卖|售)(?:了|出|出去)?(?:多少|几)个?单品|\bhow many (?:product )?lines\b", re.I),
+     "Do you mean how many different products (SKUs) sold, or how many units?",
+     "请问是指卖出了多少种商品（SKU 数），还是卖出的件数？",
+     ("distinct products sold", "units sold"), ("售出商品数（SKU）", "销量（件数）")),
+    # "新客贡献了多少", "how much did new customers contribute": in sales, orders or units?
+    (re.compile(r"^(?!.*(?:销售额|营业额|成交|订单|单量|件数|金额|gmv|sales|revenue|orders|units|"
+                r"spend|share|percent|几成|比例|占比|百分))"
+                r".*(?:(?:新客|老客|新客户|老客户|新用户|老用户|回头客)(?:们)?(?:一共|总共)?贡献了?(?:多少|几)"
+                r"|\bhow much did (?:the )?(?:new|returning|repeat) (?:customers|buyers|shoppers) "
+                r"contribute\b)", re.I | re.S),
+     "Contributed what: sales, orders or units?", "请问是贡献了多少销售额、多少订单，还是多少件？",
+     ("sales (GMV)", "orders", "units"), ("销售额（GMV）", "订单数", "件数")),
     # "上次那个大客户", "that big customer from before": a customer pointed at, never named
-    (re.compile(r"(?<!\d)(?<!\d )(?:上次|上回|之前|以前|那天)?那(?:个|位)(?:大|老|重要的?|VIP|vip)?(?:客户|客人|买家|顾客)"
+    (re.compile(r"(?<!\d)(?<!\d )(?<![多大高少低好]的)(?:上次|上回|之前|以前|那天)?那(?:个|位)(?:大|老|重要的?|VIP|vip)?"
+                r"(?:客户|客人|买家|顾客)(?!\s*(?:id|ID|号|编号)?\s*[:：#]?\s*\d{4,})"
                 r"|\bthat (?:big |large |major |key |regular |vip |important )?(?:customer|client|"
                 r"buyer|shopper)\b(?!s)(?! (?:who|that|which|with|in)\b)", re.I),
      "Which customer do you mean? Please give the customer id.",
@@ -592,8 +624,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         filters["customer"] = tuple(dict.fromkeys(m[1] or m[2] for m in named_customers))
     if weekdays:
         filters["weekday"] = weekdays
-        if _EACH_DAY.search(text):  # "each Sunday in the last 45 days": one row a day
-            by.append("day")
+        if _EACH_DAY.search(text) or _WHICH_DAY.search(text):
+            by.append("day")  # "each Sunday in the last 45 days", "which Monday": a row a day
     for pos, dim, phrase in dim_hits:
         # inside a metric's words ("客户数"); new and returning customers are never a metric
         # of their own ("how much did new and returning customers spend")
@@ -687,7 +719,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         metrics = ["repeat_purchase_rate"]  # "the share of repeat customers": the rate itself
         share = False
     if share and metrics and all(m in _CUSTOMER_TYPES for m in metrics) and not (
-            by or rank or isinstance(when.compare, Period)
+            by or rank or isinstance(when.compare, Period) or _AMONG_TYPE.search(text)
             or (len(when.periods) > 1 and when.periods[1] != when.periods[0])):
         # "老客占比": a share of customers, of orders or of sales? All three differ. Within
         # a longer period ("今年的新客里，下半年来的") it is a share of the same count.
@@ -736,12 +768,12 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                     ("自然年（1月1日）", "4月1日", "7月1日"), lang)
             if when.vague == "the week of the month":  # 7 days, or a Monday-to-Sunday week?
                 return AskBack(
-                    "Which days do you mean: the month's first or last seven days, or its first "
-                    "or last Monday-to-Sunday week?",
-                    "请问指哪几天：当月最前或最后的7天，还是当月第一个或最后一个完整的周一到周日？",
-                    ("the first or last 7 days of the month", "the first or last full week "
-                     "(Monday to Sunday)"),
-                    ("当月最前或最后的7天", "当月第一个或最后一个完整周（周一至周日）"), lang)
+                    "Which days do you mean: seven days counted from the month's first (or "
+                    "last) day, or a whole Monday-to-Sunday week of the month?",
+                    "请问指哪几天：从当月1号（或月末）数起的7天，还是当月完整的周一到周日？",
+                    ("7 days counted from the 1st (the second week: the 8th to the 14th)",
+                     "a whole week of the month (Monday to Sunday)"),
+                    ("从1号数起的7天（第二周：8号到14号）", "当月完整的一周（周一至周日）"), lang)
             if when.vague == "the week of the year":  # 1-7 January, or ISO week 1?
                 return AskBack(
                     "Which days do you mean: the year's first or last seven days (1-7 January, "
@@ -793,8 +825,9 @@ def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str
     low = text.lower()
 
     def mention(country: str) -> tuple[int, int]:
-        spans = [(i, i + len(a)) for a in (country, *COUNTRY_ALIASES.get(country, ()))
-                 if len(a) >= 2 and (i := low.find(a.lower())) >= 0]
+        # a Latin name as a whole word ("AT" is no mention in "what"), a Chinese one anywhere
+        spans = [m.span() for a in (country, *COUNTRY_ALIASES.get(country, ())) if len(a) >= 2
+                 if (m := re.search(rf"(?<![a-z]){re.escape(a.lower())}(?![a-z])", low))]
         return min(spans) if spans else (-1, -1)
 
     (a_start, a_end), (b_start, b_end) = mention(countries[0]), mention(countries[1])
@@ -810,6 +843,9 @@ def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str
     if re.search(r"(?:ahead of|behind|than|compared (?:with|to)|against|versus|vs\.?)\s*(?:the\s+)?$",
                  text[:start_first], re.I):
         return second, first
+    if re.search(r"^\s*(?:和|与|跟|\band\b|&)\s*(?:the\s+)?$", text[f_end:s_start], re.I) and re.search(
+            r"差了?多少|相差|差距|差几|差别|差异|\bdifference\b|\bgap\b|\bdiffer", text, re.I):
+        return first, second  # "奥地利和丹麦的客单价差了多少", "the gap between X and Y"
     return None
 
 

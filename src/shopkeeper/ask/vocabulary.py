@@ -36,6 +36,21 @@ METRIC_PHRASES: dict[str, str] = {
     "销售额": "gmv", "营业额": "gmv", "成交额": "gmv", "成交金额": "gmv", "销售金额": "gmv",
     "gmv": "gmv", "营收": "gmv", "销售收入": "gmv", "流水": "gmv", "卖了多少钱": "gmv", "卖了几块钱": "gmv", "卖了多少块钱": "gmv", "卖的钱": "gmv", "卖了的钱": "gmv",
     "revenue": "gmv", "sales": "gmv", "turnover": "gmv", "gross merchandise value": "gmv",
+    "总成交": "gmv", "rev": "gmv", "sales total": "gmv", "total sales": "gmv",
+    # per order, per item, per head, said in other words
+    "每单平均消费": "aov", "平均每单消费": "aov", "每单平均花": "aov", "平均一单花": "aov",
+    "一单平均花": "aov", "average basket value": "aov", "basket value": "aov",
+    "件均价": "unit_price",
+    "人均花钱": "spend_per_customer", "客户人均花钱": "spend_per_customer",
+    "客户人均消费": "spend_per_customer", "客户平均消费": "spend_per_customer", "人均花了": "spend_per_customer",
+    "人均花费": "spend_per_customer",
+    # orders and units
+    "baskets": "orders", "下单最勤": "orders", "qty": "units",
+    # refunds said as what is paid back
+    "credit notes": "refunds", "credit note": "refunds", "paid out in refunds": "refunds",
+    "退款合计": "refunds",
+    # customers said as users
+    "新用户": "new_customers", "老用户": "returning_customers",
     "takings": "gmv", "gross sales": "gmv", "进账": "gmv", "进了多少钱": "gmv", "ring up": "gmv",
     "rang up": "gmv", "rung up": "gmv", "money came in": "gmv", "brought in the most money": "gmv",
     "brought in the least money": "gmv", "made the most money": "gmv",
@@ -281,6 +296,9 @@ GRAIN_PHRASES: dict[str, str] = {
     "days we traded": "day", "trading days": "day", "days of trading": "day",
     "days we were open": "day", "营业日": "day", "交易日": "day", "开张的日子": "day",
     "营业的日子": "day",
+    # "四个季度各占多少", "each of the four quarters": one row each
+    "四个季度": "quarter", "各个季度": "quarter",
+    "each of the four quarters": "quarter", "十二个月": "month",
     "每周": "week", "按周": "week", "逐周": "week", "周度": "week", "weekly": "week",
     "by week": "week", "per week": "week", "each week": "week", "week by week": "week",
     "每月": "month", "按月": "month", "各个月": "month", "各个月份": "month", "逐月": "month", "月度": "month", "各月": "month",
