@@ -4,7 +4,7 @@ Every question of ``bench/ask/questions.yaml`` is asked in Chinese and in Englis
 demo's real data (UCI Online Retail I, loaded as the demo loads it), and each answer is scored
 against ``bench/ask/gold.json`` (computed with pandas from the raw files) by
 ``bench/ask/score.py``. Prints execution accuracy by language, kind and split (tune / tune2 /
-tune3 / tune4 / tune5 / tune6 / tune7 / tune8 / tune9 / holdout, the holdout third never looked at while tuning the reader), the
+tune3 … tune10 / holdout, the holdout third never looked at while tuning the reader), the
 latency p50/p95 per question, and a JSON line with every figure.
 
     .venv/bin/python bench/ask_eval.py                       # the builtin reader alone
@@ -82,7 +82,8 @@ def llama_server() -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-SPLITS = ("tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8", "tune9", "holdout")
+SPLITS = ("tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10",
+          "holdout")
 
 
 def run(provider: str, args: argparse.Namespace) -> dict:
