@@ -317,6 +317,37 @@ assert LAST_SUNDAY[0].weekday() == SUNDAY_BEFORE[0].weekday() == 6
 assert (D("2011-03-21"), D("2011-04-17")) == WEEKS_12_15
 assert CHRISTMAS_EVE[0].weekday() == 4 and D("2011-12-24") > TODAY
 
+# periods that only batch 10 (q881..q940, split tune10) uses
+THREE_MONTHS_AGO = day("2011-09-09")                  # 三个月前的今天 / three months ago today
+L100 = (D("2011-09-01"), TODAY)                       # 最近100天 / the last 100 days
+NOV_28_30 = (D("2011-11-28"), D("2011-11-30"))        # 11月最后三天 / the last three days of November
+JUL15_AUG15 = (D("2011-07-15"), D("2011-08-15"))      # 7/15到8/15 / 7/15 - 8/15
+LAST_THURSDAY = day("2011-12-01")                     # 上周四 / Thursday last week
+JAN_10_16 = (D("2011-01-10"), D("2011-01-16"))        # 1月10号到16号那个礼拜 / the week of 10-16 January
+WEEK_47 = iso_week(2011, 47)                          # 第47周 / wk 47: 2011-11-21..11-27 (WoW: wk 46)
+THIS_WEDNESDAY = day("2011-12-07")                    # 这周三 / this Wed
+LAST_WEDNESDAY = day("2011-11-30")                    # 上周三 / last Wed
+SEP_16_30 = (D("2011-09-16"), D("2011-09-30"))        # 9月后半段（16号到30号）/ 16-30 September
+SEP_1_15 = (D("2011-09-01"), D("2011-09-15"))         # 9月前半段（1号到15号）/ 1-15 September
+WEEKS_37_40 = (iso_week(2011, 37)[0], iso_week(2011, 40)[1])  # 第37到40周: 2011-09-12..10-09
+DEC_2009 = month(2009, 12)                            # 前年12月 / December 2009: before the data
+FIRST_SUNDAY_2011 = day("2011-01-02")                 # 今年第一个礼拜天 / the first Sunday of the year
+# also: 这个月前5个工作日 / the first 5 working days of this month = DEC_1_7 with a Monday-to-Friday
+# filter (1, 2, 5, 6, 7 December); 7月以后 / since 1 July = H2TD; 3到5月 = MAR_TO_MAY; 今年（12月
+# 不算）/ this year leaving December out = JAN_TO_NOV; 10月 = month(2011, 10) (trading days)
+
+assert THREE_MONTHS_AGO[0] == (pd.Timestamp(TODAY) - pd.DateOffset(months=3)).date()
+assert L100[1] - L100[0] == dt.timedelta(days=99) and L100 == SINCE_AUTUMN
+assert NOV_28_30[1] == LAST_MONTH[1] and NOV_28_30[1] - NOV_28_30[0] == dt.timedelta(days=2)
+assert LAST_THURSDAY[0].weekday() == 3 and LAST_WEEK[0] <= LAST_THURSDAY[0] <= LAST_WEEK[1]
+assert iso_week(2011, 2) == JAN_10_16 and WEEK_47 == WEEK_BEFORE
+assert THIS_WEDNESDAY[0].weekday() == LAST_WEDNESDAY[0].weekday() == 2
+assert THIS_WEDNESDAY[0] - LAST_WEDNESDAY[0] == dt.timedelta(days=7)
+assert THIS_WEEK[0] <= THIS_WEDNESDAY[0]
+assert SEP_1_15[1] + dt.timedelta(days=1) == SEP_16_30[0] and SEP_16_30[1] == month(2011, 9)[1]
+assert (D("2011-09-12"), D("2011-10-09")) == WEEKS_37_40
+assert FIRST_SUNDAY_2011[0].weekday() == 6 and FIRST_SUNDAY_2011[0].day <= 7
+
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
     """True for rows that repeat an equal row of an earlier run of the same group's rows.
@@ -1513,6 +1544,108 @@ def build() -> dict[str, dict]:
     # q880: Brazil's only order is of 2011-04-15: no order since July, so no AOV
     G["q880"] = no_data_where("aov", H2TD, in_("Brazil"), country="Brazil")
 
+
+    # ---- batch 10 (q881..q940, split tune10): a tenth tuning set, written later still
+    def order_value_over_where(p, threshold, where):
+        """Orders of the filter whose value (Σ quantity × unit price) is more than the threshold."""
+        v = sl(p, where).groupby("inv")["gross"].sum()
+        assert not np.isclose(v, threshold).any(), (p, threshold)  # no order sits on the line
+        return {"kind": "number", "value": int((v > threshold).sum()), "unit": "count",
+                "metric": "orders", "period": [str(p[0]), str(p[1])]}
+
+    def working_day(d):
+        """Sale lines dated Monday to Friday."""
+        return d["date"].dt.weekday < 5
+
+    def cust_is(*ids):
+        return lambda d: d["cust"].isin(ids)
+
+    def sku_is(*skus):
+        return lambda d: d["sku"].isin(skus)
+
+    # single numbers
+    G["q881"] = number("gmv", THREE_MONTHS_AGO)
+    G["q882"] = number("new_customers", L100)
+    G["q883"] = number("orders", NOV_28_30)
+    G["q884"] = number("avg_unit_price", JUL15_AUG15)
+    G["q885"] = number("units", DEC_1_7, working_day)
+    G["q886"] = number("aov", LAST_THURSDAY)
+    G["q887"] = number("refunds", JAN_10_16)
+    G["q888"] = number("repeat_purchase_rate", month(2011, 10))
+    G["q889"] = distinct("date", month(2011, 10), name="trading_days")
+    # comparisons
+    G["q890"] = compare("orders", WEEK_47, WEEK_46)
+    G["q891"] = compare("new_customers", Q3, Q2)
+    G["q892"] = compare_where("units", YTD, in_("Norway"), in_("Sweden"))
+    G["q893"] = compare_where("aov", Q3, first_sale, returning_order)
+    G["q894"] = compare("customers", THIS_WEDNESDAY, LAST_WEDNESDAY)
+    G["q895"] = compare_where("orders", YTD, cust_is("17949"), cust_is("17511"))
+    G["q896"] = compare("orders", SEP_16_30, SEP_1_15)
+    G["q897"] = compare("gmv", H2TD, H1, lambda d: word(d, "BABUSHKA"))
+    G["q898"] = compare("aov", month(2011, 10), month(2011, 9), in_("Netherlands"))
+    # rankings
+    G["q899"] = rank("aov", Q3, "cust", 3)
+    G["q900"] = rank_time("refund_rate", MAR_TO_MAY, "month", 1)
+    G["q901"] = rank("avg_unit_price", YTD, "country", 3)
+    G["q902"] = rank_time("units", LAST_MONTH, "week", 1)
+    G["q903"] = rank("orders_per_customer", YTD, "country", 3)
+    G["q904"] = rank("units", YTD, "sku", 3, where=lambda d: word(d, "APRON"))
+    G["q905"] = rank("gmv", YTD, "cust", 3, where=in_("Finland"))
+    G["q906"] = rank_time("new_customers", JAN_TO_NOV, "month", 2, asc=True)
+    # shares
+    G["q907"] = ratio(calc("refunds", H1, rwhere=lambda r: r["country"] == "United Kingdom"),
+                      calc("refunds", H1), H1)
+    v = sl(LAST_MONTH).groupby("inv")["gross"].sum()
+    assert not np.isclose(v, 1500).any()  # no order of November is worth exactly 1,500.00
+    G["q908"] = ratio(v[v > 1500].sum(), v.sum(), LAST_MONTH)
+    G["q909"] = ratio(calc("units", Q3, weekday(6)) + calc("units", Q3, weekday(5)),
+                      calc("units", Q3), Q3)
+    busiest = by_time("orders", LAST_MONTH, "day").sort_values(ascending=False, kind="mergesort")
+    assert busiest.iloc[2] > busiest.iloc[3]  # the cut is clean (a tie at 135 sits inside it)
+    G["q910"] = ratio(busiest.head(3).sum(), calc("orders", LAST_MONTH), LAST_MONTH)
+    big4 = ("Netherlands", "EIRE", "Germany", "France")
+    abroad = calc("gmv", YTD, not_in("United Kingdom"))
+    G["q911"] = table(pd.Series({c: calc("gmv", YTD, in_(c)) / abroad for c in big4}), "country",
+                      "share", ordered=False, value_col="share", p=YTD)
+    G["q912"] = ratio(calc("gmv", LAST_WEEK, monday), calc("gmv", LAST_WEEK), LAST_WEEK)
+    G["q913"] = ratio(calc("customers", LAST_MONTH, lambda d: word(d, "BAUBLE")),
+                      calc("customers", LAST_MONTH), LAST_MONTH)
+    # lists
+    G["q914"] = table(grouped("gmv", H2TD, "cust", cust_is("18102", "13694", "13089")), "cust",
+                      "gmv", ordered=False, p=H2TD)
+    G["q915"] = table(grouped("units", LAST_MONTH, "sku", sku_is("22578", "22577", "20668")), "sku",
+                      "units", ordered=False, p=LAST_MONTH)
+    G["q916"] = lst("avg_unit_price", WEEKS_37_40, "week")
+    ct = pd.Series({"new": calc("units_per_order", LAST_WEEK, first_sale),
+                    "returning": calc("units_per_order", LAST_WEEK, returning_order)})
+    G["q917"] = table(ct, "customer_type", "units_per_order", ordered=False, p=LAST_WEEK)
+    mideast = in_("Israel", "United Arab Emirates", "Saudi Arabia", "Bahrain", "Lebanon")
+    G["q918"] = table(grouped("units", YTD, "country", mideast), "country", "units", ordered=False,
+                      p=YTD)
+    G["q919"] = lst("units", YTD, "month", lambda d: word(d, "UMBRELLA"))
+    G["q920"] = lst("orders", YTD, "quarter", in_("Switzerland"))
+    # filters
+    G["q921"] = order_value_over_where(YTD, 1500, in_("Germany"))
+    G["q922"] = number("gmv", YTD, in_("RSA"))
+    G["q923"] = number("units", YTD, in_("Czech Republic"))
+    G["q924"] = number("gmv", LAST_MONTH, lambda d: word(d, "PLASTERS"))
+    G["q925"] = number("customers", Q3, lambda d: word(d, "CUSHION"))
+    G["q926"] = number("units", YTD, cust_is("14096"))
+    G["q927"] = number("orders", MTD, lambda d: in_("France")(d) & returning_order(d))
+    G["q928"] = number("units", LAST_MONTH, lambda d: in_("United Kingdom")(d) & guest(d))
+    # ask back
+    for i in range(929, 937):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q937": ("orders", DEC_2009),
+        "q940": ("gmv", FIRST_SUNDAY_2011),
+    }))
+    # q938: Poland's last order is of 2011-11-04 and it has no refund after June: none this month
+    G["q938"] = no_data_where("orders", MTD, in_("Poland"), country="Poland")
+    # q939: customer 12346's only sale is the 74,215-unit order of 2011-01-18 (refunded that day)
+    G["q939"] = no_data_where("orders", H2TD, cust_is("12346"), customer="12346")
+
     return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
 
 
@@ -1531,13 +1664,17 @@ def main(argv=None) -> int:
     # tune3: batch 3 (q301..q360), a third tuning set; tune4: batch 4 (q401..q460), a fourth;
     # tune5: batch 5 (q501..q560), a fifth; tune6: batch 6 (q601..q660), a sixth;
     # tune7: batch 7 (q701..q760), a seventh; tune8: batch 8 (q761..q820), an eighth;
-    # tune9: batch 9 (q821..q880), a ninth
+    # tune9: batch 9 (q821..q880), a ninth; tune10: batch 10 (q881..q940), a tenth
     assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5",
-                                    "tune6", "tune7", "tune8", "tune9"}, set(splits.values())
+                                    "tune6", "tune7", "tune8", "tune9", "tune10"}, \
+        set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
     batch.update({k: 8 for k in splits if 761 <= int(k[1:]) <= 820})  # batch 8 shares the 700s
     batch.update({k: 9 for k in splits if 821 <= int(k[1:]) <= 880})  # batch 9 shares the 800s
-    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9}, set(batch.values())
+    batch.update({k: 10 for k in splits if 881 <= int(k[1:]) <= 940})  # batch 10: the 800s and 900s
+    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, set(batch.values())
+    assert all(v == "tune10" for k, v in splits.items() if batch[k] == 10), "batch 10 is tune10"
+    assert all(batch[k] == 10 for k, v in splits.items() if v == "tune10"), "tune10 is batch 10"
     assert all(v == "tune9" for k, v in splits.items() if batch[k] == 9), "batch 9 is tune9"
     assert all(batch[k] == 9 for k, v in splits.items() if v == "tune9"), "tune9 is batch 9"
     assert all(v == "tune8" for k, v in splits.items() if batch[k] == 8), "batch 8 is tune8"
