@@ -143,7 +143,6 @@ CASES = [
     ("万圣节那天的订单数", ("orders",), ("2011-10-31", "2011-10-31"), (), None, {}),
     ("Units sold on Halloween 2011", ("units",), ("2011-10-31", "2011-10-31"), (), None, {}),
     ("去年平安夜的销售额", ("gmv",), ("2010-12-24", "2010-12-24"), (), None, {}),
-    ("秋天的客单价", ("aov",), ("2011-09-01", "2011-11-30"), (), None, {}),
     ("Autumn (September to November) orders versus summer", ("orders",),
      ("2011-09-01", "2011-11-30"), (), None, {"compare_start": "2011-06-01"}),
     ("10月上旬的销量跟下旬比", ("units",), ("2011-10-21", "2011-10-31"), (), None,
@@ -409,6 +408,8 @@ def test_reading(question, metrics, span, by, rank, extra):
     "三季度的收入是多少", "What was our income in Q3?", "上个月有多少熟客", "How many regulars came back last month?",
     "哪些商品卖不动", "Which products are slow movers?", "What are orders for the fiscal year to date?",
     "How many orders came in during the last week of last month?",
+    # a season without its months: whole months, from the solstice, or by 节气?
+    "秋天的客单价", "What was revenue this autumn?",
     "What was our sales volume in Q3?",
     # a customer pointed at but never named; a share of customers, orders or sales?
     "我们那位VIP客户上周买了多少钱", "How much has that regular client spent this year?",

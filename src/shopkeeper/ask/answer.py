@@ -211,23 +211,26 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
     unit = vocab.metric(metric).unit
     limit = _fmt(number, unit, answer.currency, lang)
     words = {">": ("超过", "more than"), ">=": ("至少", "at least"), "<": ("低于", "less than")}[op]
+    where = _filter_words(q, lang)  # "Germany": the groups are counted under the filters
+    period = q.period.label(lang) + ((f"（{where}）" if lang == "zh" else f" ({where})")
+                                     if where else "")
     if q.share:  # "what share of customers ordered only once": of the groups counted
         answer.value = len(past) / len(values) if len(values) else None
         answer.unit = "ratio"
         answer.text = (
-            f"{q.period.label(lang)}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
+            f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
             f"{_dim_label(key, lang)}有 {len(past):,} 个，占全部 {len(values):,} 个的 "
             f"{_pct(answer.value)}。" if lang == "zh" else
-            f"In {q.period.label(lang)}, {len(past):,} of {len(values):,} "
+            f"In {period}, {len(past):,} of {len(values):,} "
             f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
             f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}: "
             f"{_pct(answer.value)}.")
         answer.sql += f";\n\n-- then counted: the rows whose {metric} {op} {number:g}, over all rows"
         return answer
     answer.text = (
-        f"{q.period.label(lang)}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
+        f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
         f"{_dim_label(key, lang)}有 {len(past):,} 个（共 {len(values):,} 个）。" if lang == "zh" else
-        f"In {q.period.label(lang)}, {len(past):,} of {len(values):,} "
+        f"In {period}, {len(past):,} of {len(values):,} "
         f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
         f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}.")
     answer.sql += (f";\n\n-- then counted: the rows whose {metric} {op} {number:g}"

@@ -328,6 +328,32 @@ def _months_up_to(t: str, as_of: dt.date, each) -> None:
     each(rf"\b(?:the |last )?(\w+) months (?:to|ending|up to|through|until) (?:the )?end(?:-| of )"
          rf"({_MONTH_RE})\b(?:,? (\d{{4}}))?",
          lambda m: up_to(en_number(m[1]), _MONTHS_EN[m[2]], m[3]))
+    # "December two years ago": that month of the year before last
+    each(rf"\b({_MONTH_RE}) (two|three|2|3) years ago\b",
+         lambda m: month(as_of.year - en_number(m[2]), _MONTHS_EN[m[1]]))
+    # "the first Sunday of 2011", "今年第一个礼拜天", "11月最后一个周五": that day of the year or month
+    each(rf"\b(?:the )?(first|last) ({_WEEKDAY_RE}) (?:of|in) (\d{{4}}|the year|this year|"
+         rf"{_MONTH_RE})\b",
+         lambda m: day(_edge_weekday(m[1] == "first", EN_WEEKDAYS[m[2]], m[3], as_of)))
+    each(r"(\d{4}\s*年|今年|(?:\d{1,2}|[一二三四五六七八九十]+)\s*月份?)(?:的)?(第一个|最后一个)"
+         r"(?:周|星期|礼拜)([一二三四五六日天])",
+         lambda m: day(_edge_weekday(m[2] == "第一个", ZH_WEEKDAYS[m[3]], m[1], as_of)))
+    # "Jan-Jun", "Mar-May", "Sep–Nov 2011": whole months
+    each(rf"\b({_MONTH_RE})\s*[-–]\s*({_MONTH_RE})\b(?:,? (\d{{4}}))?",
+         lambda m: _month_span(_MONTHS_EN[m[1]], _MONTHS_EN[m[2]], m[3], as_of))
+    # "7月以后", "7月往后", "7月份之后": since the month began
+    each(r"(?<![\d年])(\d{1,2}|[一二三四五六七八九十]+)\s*月份?(?:以后|往后|之后|以来)(?!\s*的?\s*\d)",
+         lambda m: since(_latest(month, as_of, zh_number(m[1])).start, as_of))
+    # "the last three days of Nov", "11月最后三天": the month's last days
+    each(rf"\b(?:the )?(?:last|final) (\w+) days of ({_MONTH_RE})\b(?:,? (\d{{4}}))?",
+         lambda m: (lambda end: days(end - dt.timedelta(days=en_number(m[1]) - 1), end))(
+             end_of(_MONTHS_EN[m[2]], m[3])))
+    each(r"(?:(\d{4})\s*年\s*)?(\d{1,2}|[一二三四五六七八九十]+)\s*月份?(?:的)?最后(\d+|[一二三四五六七八九十两]+)天",
+         lambda m: (lambda end: days(end - dt.timedelta(days=zh_number(m[3]) - 1), end))(
+             end_of(zh_number(m[2]), m[1])))
+    # "7/15到8/15", "7/15 - 8/15": month/day, read so only when the day cannot be a month
+    each(r"(?<![\d/])(\d{1,2})/(\d{1,2})\s*(?:到|至|-|–|~|to|until|through)\s*(\d{1,2})/(\d{1,2})(?![\d/])",
+         lambda m: _month_day_range(m, as_of))
     if spans:  # "…vs the three months before that (Jun-Aug)": as long, just before
         each(r"\bthe (\w+) months (?:before|prior to|preceding) (?:that|then|those|it)\b"
              r"(?:\s*[(（][^)）]{0,24}[)）])?|(?:之前|再往前|前面)(?:的)?([一二三四五六七八九十两\d]+)个月"
@@ -336,6 +362,47 @@ def _months_up_to(t: str, as_of: dt.date, each) -> None:
     each(rf"\bsince (?:the )?(?:start|beginning) of ({_MONTH_RE})\b(?:,? (\d{{4}}))?",
          lambda m: since(month(int(m[2]), _MONTHS_EN[m[1]]).start if m[2]
                          else _latest(month, as_of, _MONTHS_EN[m[1]]).start, as_of))
+
+
+def _edge_weekday(first: bool, weekday: int, within: str, as_of: dt.date) -> dt.date:
+    """The first or last ``weekday`` (Monday = 0) of a year ("2011", "2011年", "今年", "the
+    year") or of a month ("november", "11月")."""
+    within = within.strip()
+    if m := re.fullmatch(r"(\d{4})\s*年?", within):
+        span = year(int(m[1]))
+    elif within in ("今年", "the year", "this year"):
+        span = year(as_of.year)
+    else:
+        mo = _MONTHS_EN[within] if within in _MONTHS_EN else zh_number(re.sub(r"\D*月份?$", "",
+                                                                               within))
+        span = _latest(month, as_of, mo)
+    assert span.start and span.end
+    if first:
+        return span.start + dt.timedelta(days=(weekday - span.start.weekday()) % 7)
+    return span.end - dt.timedelta(days=(span.end.weekday() - weekday) % 7)
+
+
+def _month_span(first: int, last: int, y: str | None, as_of: dt.date) -> Period:
+    """Whole months ``first``..``last`` (of ``y``, else the latest run that has begun)."""
+    if first <= last:
+        return months(int(y), first, last) if y else _latest(months, as_of, first, last)
+    end = month(int(y), last) if y else _latest(month, as_of, last)
+    return days(month(end.end.year - 1, first).start, end.end)
+
+
+def _month_day_range(m: re.Match, as_of: dt.date) -> Period | None:
+    """"7/15到8/15": month/day when a day is past 12 (15/7 would be day/month); two numbers
+    that could both be months are left unread."""
+    a, b, c, d = (int(x) for x in m.groups())
+    if b > 12 or d > 12:
+        first, last = (a, b), (c, d)
+    elif a > 12 or c > 12:
+        first, last = (b, a), (d, c)
+    else:
+        return None
+    start = _to_date(None, first[0], first[1], as_of)
+    end = dt.date(start.year + (last < first), last[0], last[1])
+    return days(start, end)
 
 
 def _latest(make, as_of: dt.date, *args: int) -> Period:
@@ -389,6 +456,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     """The period and comparison a question names, relative to ``as_of``."""
     t = re.sub(r"\b(wk|yr)(s?)\b", lambda m: {"wk": "week", "yr": "year"}[m[1]] + m[2],
                text.lower())  # "last wk", "this yr"
+    t = re.sub(r"\b(this|last|next|on|every|each|previous)\s+(mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\b\.?",
+               lambda m: f"{m[1]} " + {"mon": "monday", "tue": "tuesday", "tues": "tuesday",
+                                      "wed": "wednesday", "thu": "thursday", "thur": "thursday",
+                                      "thurs": "thursday", "fri": "friday", "sat": "saturday",
+                                      "sun": "sunday"}[m[2]], t)  # "this Wed vs last Wed"
     t = years_named(t, as_of)
     # "（四季度算到今天）", "(Q4 to date)": a note on how far the last part runs, no period
     t = re.sub(r"[(（][^)）]{0,12}(?:算到|截至|截止到?|计到)(?:今天|现在|目前)(?:为止)?[)）]"
@@ -532,7 +604,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              _to_date(int(m[1]) if m[1] else None, 12, 25, as_of)))
     each(year_ + r"(?:双十一|双11)", lambda m: _latest_day(11, 11, as_of, int(m[1]) if m[1] else None))
     each(year_ + r"(?:双十二|双12)", lambda m: _latest_day(12, 12, as_of, int(m[1]) if m[1] else None))
-    each(year_ + r"圣诞(?:节)?(?:当天|那天)?(?!前|后|货|礼|装|树|商品|产品|款|系列|主题|元素|老人|帽|袜)",
+    each(year_ + r"圣诞(?:节)?(?:当天|那天)?(?!前|后|货|礼|装|树|商品|产品|款|系列|主题|元素|老人|帽|袜|球|灯|花环|饰品|"
+         r"挂件|贺卡|卡片|蜡烛|彩带|包装)",
          lambda m: _latest_day(12, 25, as_of, int(m[1]) if m[1] else None))
     each(r"\bchristmas day(?: (\d{4}))?", lambda m: _latest_day(12, 25, as_of,
                                                                 int(m[1]) if m[1] else None))
@@ -547,9 +620,10 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                 "头十天": (1, 10, "first ten days of", "头十天"),
                 "前十天": (1, 10, "first ten days of", "前十天"),
                 "前两周": (1, 14, "first two weeks of", "前两周"),
+                "前半段": (1, 15, "first half of", "上半月"), "后半段": (16, None, "second half of", "下半月"),
                 "头两周": (1, 14, "first two weeks of", "前两周")}
     each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?(上旬|中旬|下旬|上半个?月|下半个?月|前半个月|"
-         r"后半个月|头十天|前十天|前两周|头两周)",
+         r"后半个月|头十天|前十天|前两周|头两周|前半段|后半段)",
          lambda m: (lambda y, mo, part: part_of_month(y, mo, *part))(
              *(lambda mo: ((int(m[1]), mo) if m[1] else (_latest(month, as_of, mo).start.year,
                                                           mo)))(zh_number(m[2])),
@@ -557,7 +631,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     def same_month_parts() -> None:
         """"8月下半月…比上半月", "the second half of August versus the first half": a part of
         a month said alone is of the month named before it."""
-        for m in re.finditer(r"(?<![月份的\d])(上旬|中旬|下旬|上半个?月|下半个?月|前半个月|后半个月)"
+        for m in re.finditer(r"(?<![月份的\d])(上旬|中旬|下旬|上半个?月|下半个?月|前半个月|后半个月|前半段|后半段)"
                              r"|\b(?:the )?(first|second|front|back|latter) "
                              r"half\b(?! of\b)(?! (?:the )?year\b)(?!\s*\d{4})", t):
             named = [p for pos, p, _ in found if pos < m.start() and p.start and p.end
@@ -724,9 +798,13 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(r"上上个?季度|(?:the )?quarter before last",
          lambda m: quarter(*((as_of.year, q_now - 2) if q_now > 2 else
                              (as_of.year - 1, q_now + 2))))
-    # "一个月前的今天", "a month ago today", "a week ago today"
+    # "一个月前的今天", "三个月前的今天", "a month ago today", "three months ago today"
     each(r"(?:一|1)个月(?:以)?前的?(?:今天|这一?天|同一天)|\ba month ago today\b|\bthis day last month\b",
          lambda m: day((pd.Timestamp(as_of) - pd.DateOffset(months=1)).date()))
+    each(_NUM + r"\s*个月(?:以)?前的?(?:今天|这一?天|同一天)|\b(\d+|" + "|".join(_EN_NUMBERS)
+         + r")\s+months\s+ago\s+today\b",
+         lambda m: day((pd.Timestamp(as_of) - pd.DateOffset(
+             months=zh_number(m[1]) if m[1] else en_number(m[2]))).date()))
     each(r"(?:一|1)(?:周|个星期|个礼拜)(?:以)?前的?(?:今天|这一?天|同一天)|\ba week ago today\b"
          r"|\bthis day last week\b",
          lambda m: day(as_of - dt.timedelta(days=7)))
@@ -740,7 +818,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     # weekdays: 上周五 / last Friday (last week's), 这周一 / this Monday, 周五 / on Friday (the
     # latest one up to today)
     monday = as_of - dt.timedelta(days=as_of.weekday())
-    each(r"(?<![每各])(上上|上一|上|这|本)?个?(?:周|星期|礼拜)([一二三四五六日天])(?![共起下样直般些点定切周])",
+    each(r"(?<![每各])(上上|上一|上|这|本)?个?(?:周|星期|礼拜)([一二三四五六日天])"
+         r"(?:(?<=一)(?![共起样直般些点定切])(?!下(?!单))|(?<!一))(?!周)",
          lambda m: day(monday + dt.timedelta(
              days=ZH_WEEKDAYS[m[2]] - 7 * {"上上": 2, "上": 1, "上一": 1}.get(m[1] or "", 0)))
          if m[1] or monday + dt.timedelta(days=ZH_WEEKDAYS[m[2]]) <= as_of
@@ -1068,6 +1147,13 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                    r".*(?:去年这个时候|去年此时|\bthis time last year\b|\bthis point last year\b)", t) \
             and len(periods) <= 1:
         period, compare, vague = None, None, "this time last year"
+    elif re.search(r"(?<![入自])(?:春天|夏天|秋天|冬天|春季|夏季|秋季|冬季)(?!\s*[(（])"
+                   r"|(?<!start of )(?<!beginning of )(?<!since )\b(?:spring|summer|autumn|fall|winter)\b"
+                   r"(?!'s)(?! (?:began|started|start|set in))(?!\s*\()", t) and not any(
+                       p.start and p.end and (p.end - p.start).days < 80 for p in periods) \
+            and not re.search(r"(?:春|夏|秋|冬)(?:天|季)\s*[(（]|\b(?:spring|summer|autumn|fall|winter)"
+                              r"(?:'s)?(?: \w+)?\s*\(", t):  # one season's months said: all whole
+        period, compare, vague = None, None, "the season"  # which months make autumn?
     elif re.search(r"财年|财政年度|会计年度|\b(?:fiscal|financial) year\b|\bfy\d*\b", t):
         period, compare, vague = None, None, "the financial year"  # when does it start?
     elif week_of_month_unsaid and not any(p.start and p.end and (p.end - p.start).days == 6

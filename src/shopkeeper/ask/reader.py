@@ -31,7 +31,7 @@ from shopkeeper.ask.vocabulary import (
     Vocabulary,
     find_phrases,
 )
-from shopkeeper.metrics import WEEKDAYS
+from shopkeeper.metrics import METRICS, WEEKDAYS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -224,6 +224,10 @@ _CUSTOMER_ID = re.compile(r"(?:\bcustomer|\bbuyer|\bclient|\baccount|客户|顾�
                           # "12415这个客户", "12415号客户"
                           r"|(?<![\d.])(\d{4,})\s*(?:这个|这位|那个|那位|号)\s*[\u4e00-\u9fff]{0,6}?"
                           r"(?:客户|顾客|买家)", re.I)
+# several customers by id: "18102、13694、13089 这三个客户", "customers 18102, 13694 and 13089"
+_CUSTOMER_LIST = re.compile(
+    r"((?:\d{4,}\s*(?:、|,|，|和|与|跟|及)\s*)+\d{4,})\s*(?:这|那)?(?:两|俩|三|四|五|几)?个?位?(?:客户|顾客|买家)"
+    r"|\b(?:customers|accounts|clients|buyers)\s+((?:\d{4,}\s*(?:,|and|or|&)\s*)+\d{4,})", re.I)
 # "今年的新用户里，英国以外的占多少", "of this year's new customers, what fraction …": the
 # customers of the type are the whole, a share of the same count
 _AMONG_TYPE = re.compile(r"(?:新|老)(?:客|客户|用户|顾客|买家)(?:里|中|当中|之中|里面)|\b(?:of|among) "
@@ -312,7 +316,7 @@ _WEEKDAY_FILTER = re.compile(
     r"(?:所有|每个|每逢|全部|几个|各个|那几个|这几个|哪个|哪一个|哪几个)的?(?:周|星期|礼拜)([一二三四五六日天])"
     r"|(?<=[月年周的])的?(?:周|星期|礼拜)([一二三四五六日天])(?![一二三四五六日天到至])(?!\s*[(（]?\s*\d)"
     r"|(?<![上这本下])(?:周|星期|礼拜)([一二三四五六日天])(?=(?:加起来|合计|加总|下的?单))"
-    r"|(?:所有|每个|每逢|几个)的?(周末)|(?<![上这本下个])(周末)(?=(?:加起来|合计|两天加起来))"
+    r"|(?:所有|每个|每逢|几个)的?(周末)|(?<![上这本下个])(周末)(?=(?:加起来|合计|两天加起来|卖出|卖的|下的?单|成交))"
     r"|(?<=[月年])的?(周末)(?!\s*[(（]?\s*\d)"
     rf"|\b(?:on |all |the |every |each )?({'|'.join(EN_WEEKDAYS)})s\b"
     rf"|\b(?:every|each|all|which|what) ({'|'.join(EN_WEEKDAYS)})\b"
@@ -427,11 +431,14 @@ _ONE_ORDER_ONLY = re.compile(r"(?:只|仅|就)(?:下了?|下过|买了?|买过|�
 _OVER_ZH = re.compile(
     r"(超过|多于|大于|不少于|至少|高于|低于|少于|不到)\s*([\d,，.]+)\s*(英镑|件|单|次|元|镑)?的"
     r"(商品|产品|货号|客户|顾客|买家|国家|订单|单子|小单|大单)(?:有|是|一共有|共有)?(?:几|多少)")
+_OVER_ZH_AFTER = re.compile(
+    r"([\d,，.]+)\s*(英镑|件|元|镑)?(以上|以下)的(商品|产品|货号|客户|顾客|买家|国家|订单|单子|小单|大单)"
+    r"(?:有|是|一共有|共有)?(?:几|多少)")
 _OVER_EN = re.compile(
-    r"\bhow many (products|items|skus|stock ?codes|lines|customers|buyers|shoppers|countries|"
+    r"\bhow many (?:[A-Z][a-z]+ |guest |new |returning )?(products|items|skus|stock ?codes|lines|customers|buyers|shoppers|countries|"
     r"markets|orders|invoices|baskets|transactions)\b([^?]{0,50}?)\b(more than|over|at least|"
     r"above|fewer than|less than|under|below)"
-    r"\s*([£$€¥])?\s*([\d,.]+)\s*(units?|items|pieces|orders?|pounds|dollars|euros|yuan)?", re.I)
+    r"\s*([£$€¥])?\s*([\d,.]+k?)\s*(units?|items|pieces|orders?|pounds|dollars|euros|yuan)?", re.I)
 
 
 def _threshold(text: str, metrics: list[str]) -> tuple[str, str, float] | None:
@@ -442,13 +449,16 @@ def _threshold(text: str, metrics: list[str]) -> tuple[str, str, float] | None:
         return "customer", "<", 2.0
     if m := _OVER_ZH.search(text):
         op, number, unit, noun = _OVER_WORDS[m[1]], m[2], m[3] or "", m[4]
+    elif m := _OVER_ZH_AFTER.search(text):  # "1500镑以上的单子有几张"
+        number, unit, op, noun = m[1], m[2] or "", {"以上": ">", "以下": "<"}[m[3]], m[4]
     elif m := _OVER_EN.search(text):
         noun, op, number = m[1].lower(), _OVER_WORDS[m[3].lower()], m[5]
         unit = (m[4] or m[6] or "").lower()
     else:
         return None
     try:
-        value = float(number.replace(",", "").replace("，", ""))
+        number = number.replace(",", "").replace("，", "")
+        value = float(number[:-1]) * 1000 if number.lower().endswith("k") else float(number)
     except ValueError:
         return None
     dim = _OVER_DIMS[re.sub(r"\s+", " ", noun.lower())]
@@ -497,8 +507,11 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      ("the 10 products with the fewest units last month",
       "the 10 products with the fewest units in the last 90 days"),
      ("上个月件数最少的10个商品", "最近90天件数最少的10个商品")),
-    (re.compile(r"欧洲|亚洲|美洲|中东|北美|南美|非洲|大洋洲|\b(?:europe|european|asia|asian|"
-                r"americas|north america|south america|middle east|africa|oceania|emea|apac)\b",
+    # (not when the countries are listed with it: "中东那几个国家（以色列、…）", "Middle East
+    # markets: Israel, …"; nor in a country's name: South Africa)
+    (re.compile(r"(?:欧洲|亚洲|美洲|中东|北美|南美|(?<!南)非洲|大洋洲|\b(?:europe|european|asia|asian|"
+                r"americas|north america|south america|middle east|(?<!south )africa|oceania|emea|"
+                r"apac)\b)(?![^，,。？?（(:：]{0,12}[(（:：])",
                 re.I),
      "Which countries count for that region (and is the home country in it)?",
      "请问这个地区包括哪些国家（本国算不算在内）？",
@@ -512,6 +525,12 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      "recent months?", "请问跟什么比：上一期、去年同期，还是最近几个月的平均？",
      ("the previous period", "the same period last year", "the average of the last 3 months"),
      ("上一期", "去年同期", "最近3个月的平均")),
+    # "our priciest product", "最贵的商品": by its list price, or the price it sold at?
+    (re.compile(r"\b(?:priciest|most expensive|dearest|cheapest|least expensive)\b|最贵的|最便宜的",
+                re.I),
+     "By which price: the average price it sold at (GMV / units), or its list price?",
+     "请问按哪个价格：实际成交的平均单价（GMV / 件数），还是标价？",
+     ("average selling price", "list price"), ("平均成交单价", "标价")),
     # "卖了多少个单品", "how many lines did we sell": distinct products, or pieces?
     (re.compile(r"(?:卖|售)(?:了|出|出去)?(?:多少|几)个?单品|\bhow many (?:product )?lines\b", re.I),
      "Do you mean how many different products (SKUs) sold, or how many units?",
@@ -620,7 +639,12 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             filters["customer_type"] = (_CUSTOMER_TYPES[types[0]],)
     if guest:
         filters["customer_type"] = ("guest",)
-    if named_customers:
+    listed = _CUSTOMER_LIST.search(text)
+    if listed:  # "18102、13694、13089 这三个客户", "customers 18102, 13694 and 13089"
+        filters["customer"] = tuple(dict.fromkeys(re.findall(r"\d{4,}", listed[1] or listed[2])))
+        if re.search(r"各|分别|谁|哪个|\beach\b|\brespectively\b|\bwho\b|\bwhich\b", text, re.I):
+            by.append("customer")
+    elif named_customers:
         filters["customer"] = tuple(dict.fromkeys(m[1] or m[2] for m in named_customers))
     if weekdays:
         filters["weekday"] = weekdays
@@ -713,6 +737,10 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             or metrics
         by = [over[0]]
     rank = None if over else _rank(ranked, by)
+    if rank and metrics and metrics[0] in METRICS and not METRICS[metrics[0]].higher_is_better \
+            and re.search(r"\bworst\b|最差|最糟|最不好", low) and not _HIGH.search(
+                re.sub(r"\bworst\b|最差|最糟|最不好", "", low)):
+        rank = ("top" if rank[0] == "bottom" else "bottom", rank[1])  # the worst refund rate
     share = bool(_SHARE.search(low))
     each = share and bool(by) and bool(_EACH.search(low)) and not _COMBINED.search(low)
     if share and metrics == ["repeat_customers"] and not (by or rank):
@@ -734,6 +762,12 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
              f"{kind_en} customers' sales / sales"),
             (f"{kind_zh}人数占比", f"{kind_zh}订单数占比", f"{kind_zh}销售额占比"), lang)
 
+    if (not by and not over and metrics and previous is None
+            and re.search(r"\branking\b|\brankings\b|排名|排行|排个名|排一下名", low)):
+        # "last month's sales ranking": of products, customers or countries?
+        return AskBack("A ranking of what: products, customers or countries?",
+                       "请问排哪一种：商品、客户，还是国家？",
+                       ("products", "customers", "countries"), ("商品", "客户", "国家"), lang)
     is_follow_up = previous is not None and (
         bool(_FOLLOW_UP.search(text)) or (not metrics and (by or filters or exclude
                                                            or when.period)))
@@ -766,6 +800,16 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                     "When does your financial year start?", "请问贵店的财年从几月开始？",
                     ("the calendar year (1 January)", "1 April", "1 July"),
                     ("自然年（1月1日）", "4月1日", "7月1日"), lang)
+            if when.vague == "the season":  # meteorological, astronomical, or the store's own?
+                return AskBack(
+                    "Which months do you mean by the season: whole months (autumn = September to "
+                    "November), or from the equinox or solstice?",
+                    "请问这个季节指哪几个月：按整月（秋天 = 9到11月），还是按节气（立秋到立冬）？",
+                    ("whole months: spring Mar–May, summer Jun–Aug, autumn Sep–Nov, winter "
+                     "Dec–Feb", "from the equinox or solstice (autumn: 23 September to 21 "
+                     "December)"),
+                    ("按整月：春3–5月、夏6–8月、秋9–11月、冬12–2月", "按节气（秋天：立秋到立冬，约8月8日至11月7日）"),
+                    lang)
             if when.vague == "the week of the month":  # 7 days, or a Monday-to-Sunday week?
                 return AskBack(
                     "Which days do you mean: seven days counted from the month's first (or "
@@ -986,8 +1030,8 @@ def _name_words(text: str, values: StoreValues | None = None) -> tuple[str, ...]
         for m in _CAPITALS.finditer(text):
             word = m[1]
             if (word not in _ACRONYMS and word not in values.product_ids
-                    and not (_before_code_word(text, m.start()) and " " not in word)
-                    and values.names_with(word)):  # "(POST)" is a code, "(HAND WARMER)" a name
+                    and not (_CODE_BEFORE.search(text[:m.start()]) and " " not in word)
+                    and values.names_with(word)):  # "圣诞球（BAUBLE）", "(HAND WARMER)": a name
                 return (word,)
     return ()
 
@@ -997,11 +1041,6 @@ def _said_as_name(text: str, start: int, end: int) -> bool:
     "POSTAGE items"), not as the store's code of the same letters ("sales of POST")."""
     return any(m.start(1) <= start and end <= m.end(1)
                for pattern in _NAME_WORDS for m in pattern.finditer(text))
-
-
-def _before_code_word(text: str, start: int) -> bool:
-    """Whether a word is said as a product code ("StockCode POST", "(POST)")."""
-    return bool(_CODE_BEFORE.search(text[:start]) or _BRACKET_BEFORE.search(text[:start]))
 
 
 def _product_phrase(text: str, values: StoreValues, metric_hits
