@@ -333,3 +333,69 @@ def test_abbreviations_next_to_chinese_compare(text, compare):
 def test_the_second_week_of_a_month_without_its_days_is_asked_back(text):
     reading = read_period(text, DEC)
     assert reading.period is None and reading.vague == "the week of the month"
+
+
+@pytest.mark.parametrize("text, as_of, start, end", [
+    ("三个月前的今天营收多少", DEC, "2011-09-09", "2011-09-09"),
+    ("the top line three months ago today", DEC, "2011-09-09", "2011-09-09"),
+    ("transactions on the last three days of Nov (28th-30th)", DEC, "2011-11-28", "2011-11-30"),
+    ("11月最后三天", DEC, "2011-11-28", "2011-11-30"),
+    ("7/15到8/15这段的ASP多少", DEC, "2011-07-15", "2011-08-15"),
+    ("ASP for 7/15 - 8/15?", DEC, "2011-07-15", "2011-08-15"),
+    ("15/7 - 15/8", DEC, "2011-07-15", "2011-08-15"),
+    ("Mar-May: which month had the worst return rate?", DEC, "2011-03-01", "2011-05-31"),
+    ("Nov-Jan", DEC, "2010-11-01", "2011-01-31"),
+    ("7月以后卖的钱", DEC, "2011-07-01", "2011-12-09"),
+    ("7月往后各买了多少钱", DEC, "2011-07-01", "2011-12-09"),
+    ("How many orders did we have in December two years ago?", DEC, "2009-12-01", "2009-12-31"),
+    ("今年第一个礼拜天卖了多少钱", DEC, "2011-01-02", "2011-01-02"),
+    ("What were sales on the first Sunday of 2011?", DEC, "2011-01-02", "2011-01-02"),
+    ("the last Friday of November", DEC, "2011-11-25", "2011-11-25"),
+    ("Which week of Novmber shipped the most?", DEC, "2011-11-01", "2011-11-30"),
+    ("sales in Septmber", DEC, "2011-09-01", "2011-09-30"),
+    ("周一下单的客户", DEC, "2011-12-05", "2011-12-05"),
+])
+def test_months_ago_month_ends_dates_written_with_slashes_and_typed_months(text, as_of, start,
+                                                                          end):
+    assert _span(text, as_of) == (start, end)
+
+
+@pytest.mark.parametrize("text, start, end, before", [
+    ("这周三下单的客户数 vs 上周三", "2011-12-07", "2011-12-07", ("2011-11-30", "2011-11-30")),
+    ("Customers who ordered this Wed vs last Wed?", "2011-12-07", "2011-12-07",
+     ("2011-11-30", "2011-11-30")),
+    ("9月后半段（16号到30号）的单子比前半段多了多少", "2011-09-16", "2011-09-30",
+     ("2011-09-01", "2011-09-15")),
+    ("Babushka sales since July vs Jan-Jun?", "2011-07-01", "2011-12-09",
+     ("2011-01-01", "2011-06-30")),
+])
+def test_weekdays_halves_and_spans_compared(text, start, end, before):
+    reading = read_period(text, DEC)
+    assert (str(reading.period.start), str(reading.period.end)) == (start, end)
+    assert (str(reading.compare.start), str(reading.compare.end)) == before
+
+
+@pytest.mark.parametrize("text", ["上周营收里周一一天占了几成",
+                                  "How much of last week's revenue came in on the Monday alone?"])
+def test_a_bare_weekday_inside_last_week_is_last_weeks(text):
+    days = {(str(p.start), str(p.end)) for p in read_period(text, DEC).periods}
+    assert ("2011-11-28", "2011-11-28") in days and ("2011-12-05", "2011-12-05") not in days
+
+
+@pytest.mark.parametrize("text", ["今年秋天营收多少", "What was revenue this autumn?",
+                                  "summer orders"])
+def test_a_season_without_its_months_is_asked_back(text):
+    reading = read_period(text, DEC)
+    assert reading.period is None and reading.vague == "the season"
+
+
+@pytest.mark.parametrize("text", ["Autumn (September to November) orders versus summer",
+                                  "入秋以来的订单", "since the start of autumn",
+                                  "members in November", "7/8到8/9"])
+def test_seasons_with_months_typos_that_are_words_and_two_way_dates_stay_as_read(text):
+    reading = read_period(text, DEC)
+    assert reading.vague != "the season"
+    if text.startswith("members"):
+        assert (str(reading.period.start), str(reading.period.end)) == ("2011-11-01", "2011-11-30")
+    if text.startswith("7/8"):  # 7 August or 8 July? both could be months: left unread
+        assert reading.period is None

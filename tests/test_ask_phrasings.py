@@ -762,3 +762,83 @@ def test_customers_split_into_new_and_returning_count_each_customer_once(shop):
                      "returning: how many of each?", as_of=dt.date(2024, 2, 29))
     rows = {r[0]: r[1] for r in answer.rows}
     assert rows["new"] == 2 and rows.get("returning", 0) == 0
+
+
+@pytest.mark.parametrize(("question", "metric", "rank"), [
+    ("Mar-May: which month had the worst return rate?", "refund_rate", ("top", 1)),
+    ("Which country had the worst AOV last month?", "aov", ("bottom", 1))])
+def test_the_worst_of_a_metric_where_lower_is_better_is_the_highest(question, metric, rank):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == (metric,) and q.rank == rank
+
+
+@pytest.mark.parametrize(("question", "over", "filters"), [
+    ("德国今年1500镑以上的单子有几张", (">", 1500), {"country": ("Germany",)}),
+    ("How many German orders over £1.5k this year?", (">", 1500), {"country": ("Germany",)})])
+def test_orders_past_a_value_said_after_it_or_in_thousands(question, over, filters):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.over == over and q.by == ("order",)
+    assert q.filters == filters
+
+
+@pytest.mark.parametrize(("question", "customers", "by"), [
+    ("18102、13694、13089 这三个客户7月往后各买了多少钱", ("18102", "13694", "13089"), ("customer",)),
+    ("Spend since 1 July for customers 18102, 13694 and 13089, each?",
+     ("18102", "13694", "13089"), ("customer",)),
+    ("17949和17511这俩客户今年一共下了几单", ("17949", "17511"), ())])
+def test_customers_listed_by_id(question, customers, by):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.filters["customer"] == customers and q.by == by
+
+
+@pytest.mark.parametrize("question", ["Give me last month's sales ranking", "上个月销售额排个名",
+                                      "What's our priciest product?", "最贵的商品是哪个"])
+def test_a_ranking_of_nothing_and_the_priciest_are_asked_back(question):
+    assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), AskBack)
+
+
+def test_a_region_with_its_countries_listed_is_those_countries():
+    q = read("中东那几个国家（法国、德国）今年各订了多少件", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.filters == {"country": ("France", "Germany")}
+
+
+def test_a_product_word_in_brackets_after_its_chinese_name():
+    q = read("上个月下单的客户里，买过心形挂灯（HEART）的占多少", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.name_words == ("HEART",) and q.share
+
+
+@pytest.mark.parametrize(("question", "metrics", "by"), [
+    ("今年哪三个国家的客户平均下单次数最多", ("orders_per_customer",), ("country",)),
+    ("Which three countries' customers ordered most often on average this yr?",
+     ("orders_per_customer",), ("country",)),
+    ("上周四平均每张订单多少金额", ("aov",), ()),
+    ("1月10号到16号那个礼拜，一共给客人退了多少钱", ("refunds",), ()),
+    ("11月哪个礼拜出货量最大", ("units",), ("week",)),
+    ("Nov pcs for SKUs 85123A, 22423?", ("units",), ("sku",)),
+])
+def test_per_customer_measures_refunds_to_customers_and_which_week(question, metrics, by):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and (q.metrics, q.by) == (metrics, by)
+
+
+def test_two_countries_said_with_gen_bi_are_compared():
+    q = read("今年法国的出货件数跟德国比差多少", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery)
+    assert (q.filters, q.compare_filters) == ({"country": ("France",)}, {"country": ("Germany",)})
+
+
+def test_each_named_groups_share_of_what_is_left_after_an_exclusion(shop):
+    """"Of web sales, each of A's and B's share": the whole is everything but what is left
+    out, not just the groups named."""
+    from shopkeeper.ask.answer import run
+
+    shop.insert_df("order_lines", pd.DataFrame([{
+        "order_id": "o1", "line_number": 3, "product_id": "C", "quantity": 5,
+        "unit_price": 1.0, "discount_amount": 0.0, "line_amount": 5.0, "currency": "EUR"}]))
+    january = Period(dt.date(2024, 1, 1), dt.date(2024, 1, 31), "January 2024", "2024年1月")
+    q = AskQuery(("gmv",), january, by=("sku",), filters={"sku": ("A", "B")},
+                 exclude={"channel": ("app",)}, share=True, each=True)
+    answer = run(shop, q, Vocabulary(), as_of=dt.date(2024, 2, 29))
+    shares = {row[0]: row[-1] for row in answer.rows}
+    # January on the web (o1): A 20.00, B 25.50, C 5.00; o2 came through the app
+    assert shares["A"] == pytest.approx(20 / 50.5) and shares["B"] == pytest.approx(25.5 / 50.5)

@@ -421,6 +421,14 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         df[key] = pd.to_datetime(df[key]).dt.date
     total = df[metric].sum(min_count=1) if vocab.metric(metric).unit in ("money", "count") \
         else None
+    if q.share and q.exclude and key in q.filters and total is not None:
+        # "of this year's non-UK sales, NL's, Ireland's … share each": the whole is what is
+        # left after the exclusion, not the groups named
+        whole = metrics.query(warehouse, [metric], start=q.period.start, end=q.period.end,
+                              filters={d: v for d, v in q.filters.items() if d != key},
+                              exclude=q.exclude, money=money)
+        total = _float(whole.df[metric].iloc[0]) if len(whole.df) else None
+        answer.sql += ";\n\n" + whole.sql_with_params()
     if key == "customer":  # guests are no customer: their orders have no customer id
         df = df[df["customer"] != "(none)"]
     if key == "customer_type" and "guest" not in q.filters.get("customer_type", ()):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -382,6 +383,22 @@ def _edge_weekday(first: bool, weekday: int, within: str, as_of: dt.date) -> dt.
     return span.end - dt.timedelta(days=(span.end.weekday() - weekday) % 7)
 
 
+_FULL_MONTHS = ("january", "february", "march", "april", "june", "july", "august", "september",
+                "october", "november", "december")
+
+
+def _month_typo(m: re.Match) -> str:
+    """A month's name typed with a letter out ("novmber", "decmeber") as the month; other
+    words as they are (the first three letters must agree, and nine in ten of the rest)."""
+    word = m[0].lower()
+    if word in _FULL_MONTHS:
+        return m[0]
+    close = difflib.get_close_matches(word, [w for w in _FULL_MONTHS if w[:3] == word[:3]], 1, 0.9)
+    if not close:
+        return m[0]
+    return close[0].capitalize() if m[0][0].isupper() else close[0]
+
+
 def _month_span(first: int, last: int, y: str | None, as_of: dt.date) -> Period:
     """Whole months ``first``..``last`` (of ``y``, else the latest run that has begun)."""
     if first <= last:
@@ -454,6 +471,7 @@ def years_named(t: str, as_of: dt.date) -> str:
 
 def read_period(text: str, as_of: dt.date) -> PeriodReading:
     """The period and comparison a question names, relative to ``as_of``."""
+    text = re.sub(r"\b[A-Za-z]{6,10}\b", _month_typo, text)  # "Novmber", "Septmber"
     t = re.sub(r"\b(wk|yr)(s?)\b", lambda m: {"wk": "week", "yr": "year"}[m[1]] + m[2],
                text.lower())  # "last wk", "this yr"
     t = re.sub(r"\b(this|last|next|on|every|each|previous)\s+(mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\b\.?",
@@ -818,6 +836,14 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     # weekdays: 上周五 / last Friday (last week's), 这周一 / this Monday, 周五 / on Friday (the
     # latest one up to today)
     monday = as_of - dt.timedelta(days=as_of.weekday())
+    # "上周营收里周一一天", "of last week's revenue, the Monday alone": a bare weekday is the
+    # one of the week just named
+    in_last_week = bool(re.search(r"上个?(?:周|星期|礼拜)(?![一二三四五六日天])|\blast week(?:'s)?\b(?! ?'?s? "
+                                  rf"(?:{_WEEKDAY_RE}))", t))
+    each(r"(?<=[里中])\s*(?:周|星期|礼拜)([一二三四五六日天])(?=一天|那天|当天)"
+         rf"|\bthe ({_WEEKDAY_RE})\b(?= alone| by itself| on its own)",
+         lambda m: day(monday - dt.timedelta(days=7) + dt.timedelta(
+             days=ZH_WEEKDAYS[m[1]] if m[1] else EN_WEEKDAYS[m[2]])) if in_last_week else None)
     each(r"(?<![每各])(上上|上一|上|这|本)?个?(?:周|星期|礼拜)([一二三四五六日天])"
          r"(?:(?<=一)(?![共起样直般些点定切])(?!下(?!单))|(?<!一))(?!周)",
          lambda m: day(monday + dt.timedelta(

@@ -681,6 +681,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     by = list(dict.fromkeys(by))
     if "customer_type" in by and "customer" in by:
         by.remove("customer")
+    if "customer" in by and len(by) > 1 and any(m in ("spend_per_customer", "orders_per_customer")
+                                                for m in metrics):
+        by.remove("customer")  # "which countries' customers ordered most often on average"
     grains = [d for d in by if d in GRAIN_PHRASES.values()]
     if len(grains) > 1:
         by = [d for d in by if d not in grains[1:]]
@@ -716,6 +719,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     for order, excluded in _order_numbers(text, values):
         target = exclude if excluded else filters
         target["order"] = (*target.get("order", ()), order)
+    if (len(filters.get("sku", ())) > 1 and "sku" not in by and not _COMBINED.search(low)
+            and re.search(r"\bskus\b|\bstock ?codes\b|\bcodes\b|各|分别|\beach\b", low)):
+        by.append("sku")  # "Nov pcs for SKUs 22578, 22577 and 20668": one row each
     if len(filters.get("sku", ())) == 1 and "sku" in by and not _rank(ranked, by):
         by.remove("sku")  # "货号79321…每个月卖了几件": the code's cue, not a split by product
     if "sku" not in by and re.search(r"[一二三四五六七八九十两\d]+\s*款(?!式)|\bsellers\b", ranked):
@@ -877,7 +883,7 @@ def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str
     (a_start, a_end), (b_start, b_end) = mention(countries[0]), mention(countries[1])
     if a_start < 0 or b_start < 0:
         return None
-    (first, (_, f_end)), (second, (s_start, _)) = sorted(
+    (first, (_, f_end)), (second, (s_start, s_end)) = sorted(
         [(countries[0], (a_start, a_end)), (countries[1], (b_start, b_end))],
         key=lambda c: c[1][0])
     start_first = min(a_start, b_start)
@@ -887,6 +893,9 @@ def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str
     if re.search(r"(?:ahead of|behind|than|compared (?:with|to)|against|versus|vs\.?)\s*(?:the\s+)?$",
                  text[:start_first], re.I):
         return second, first
+    if re.search(r"(?:跟|和|与|同)\s*$", text[f_end:s_start]) and re.match(
+            r"\s*(?:的\S{0,6})?(?:相比|比|对比|比较|差)", text[s_end:]):
+        return first, second  # "挪威的出货件数跟瑞典比差多少"
     if re.search(r"^\s*(?:和|与|跟|\band\b|&)\s*(?:the\s+)?$", text[f_end:s_start], re.I) and re.search(
             r"差了?多少|相差|差距|差几|差别|差异|\bdifference\b|\bgap\b|\bdiffer", text, re.I):
         return first, second  # "奥地利和丹麦的客单价差了多少", "the gap between X and Y"
@@ -1094,7 +1103,7 @@ _PERIOD_POSSESSIVE = re.compile(
     r"december|q[1-4]|year|month|week|quarter|today|yesterday|day|h[12]|\d{4})(?:'s|’s)\s+"
     r"(?:[\w-]+\s+)?$", re.I)
 _NOUNS = {"orders": ("orders", "订单"),
-          "customers": ("customers", "shoppers", "buyers", "客户", "顾客", "买家")}
+          "customers": ("customers", "shoppers", "buyers", "客户", "顾客", "买家", "客人")}
 
 
 def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]

@@ -38,7 +38,8 @@ METRIC_PHRASES: dict[str, str] = {
     "revenue": "gmv", "sales": "gmv", "turnover": "gmv", "gross merchandise value": "gmv",
     "总成交": "gmv", "rev": "gmv", "sales total": "gmv", "total sales": "gmv",
     "top line": "gmv", "top-line": "gmv", "revenu": "gmv", "revenues": "gmv",
-    "平均每张订单": "aov", "每张订单平均": "aov", "客单": "aov",
+    "平均每张订单": "aov", "每张订单平均": "aov", "客单": "aov", "平均每张订单多少金额": "aov",
+    "平均每单多少金额": "aov", "平均一单多少金额": "aov", "平均一单金额": "aov",
     "每单买几件": "units_per_order", "每单各买几件": "units_per_order", "一单买几件": "units_per_order",
     "pcs": "units", "出货量": "units",
     "二次购买率": "repeat_purchase_rate", "二次复购率": "repeat_purchase_rate",
@@ -260,7 +261,8 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "新增了多少客户", "拉新"
     (r"新增(?:了)?(?:多少|几)(?:个|位|名)?(?:客户|顾客|买家)|拉新", "new_customers"),
     # "下单最频繁的客户": ranked by orders
-    (r"下单(?:最频繁|次数最多|最多)|\bordered (?:the )?most (?:often|frequently)\b", "orders"),
+    (r"(?<!平均)下单(?:最频繁|次数最多|最多)|\bordered (?:the )?most (?:often|frequently)\b"
+     r"(?! on average)", "orders"),
     # "how many of 84879 have we sold", "how many paper chain kits did we sell": units
     (r"\bhow many\b(?!\s+(?:orders|customers|buyers|shoppers|people|new|returning|refunds)\b)"
      r"[^?]{1,80}?\b(?:have|has|did|do)\s+(?:we|you|they)\s+(?:sell|sold)\b", "units"),
@@ -310,6 +312,9 @@ GRAIN_PHRASES: dict[str, str] = {
     "days we traded": "day", "trading days": "day", "days of trading": "day",
     "days we were open": "day", "营业日": "day", "交易日": "day", "开张的日子": "day",
     "营业的日子": "day",
+    # "11月哪个礼拜出货量最大": which of the weeks
+    "哪个礼拜": "week", "哪个星期": "week", "哪一周": "week", "哪周": "week", "哪个周": "week",
+    "which week": "week",
     # "四个季度各占多少", "each of the four quarters": one row each
     "四个季度": "quarter", "各个季度": "quarter",
     "each of the four quarters": "quarter", "十二个月": "month",
