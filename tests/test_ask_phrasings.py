@@ -842,3 +842,14 @@ def test_each_named_groups_share_of_what_is_left_after_an_exclusion(shop):
     shares = {row[0]: row[-1] for row in answer.rows}
     # January on the web (o1): A 20.00, B 25.50, C 5.00; o2 came through the app
     assert shares["A"] == pytest.approx(20 / 50.5) and shares["B"] == pytest.approx(25.5 / 50.5)
+
+
+@pytest.mark.parametrize("question", ["这个月头5个工作日一共出了多少pcs",
+                                      "How many pcs went out in the first 5 working days of this "
+                                      "month?"])
+def test_the_first_working_days_of_a_month_are_its_days_monday_to_friday(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("units",)
+    # December 2011 starts on a Thursday: the 1st, 2nd, 5th, 6th and 7th
+    assert (str(q.period.start), str(q.period.end)) == ("2011-12-01", "2011-12-07")
+    assert q.filters == {"weekday": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")}

@@ -399,6 +399,25 @@ def _month_typo(m: re.Match) -> str:
     return close[0].capitalize() if m[0][0].isupper() else close[0]
 
 
+def _first_working_days(m: re.Match, as_of: dt.date) -> Period:
+    """The month's 1st to its n-th Monday-to-Friday day."""
+    said, n = (m[1], zh_number(m[2])) if m[1] else (m[4], en_number(m[3]))
+    said = said.strip()
+    if said in ("上月", "上个月", "last month"):
+        start = (as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    elif said in ("这月", "这个月", "本月", "this month"):
+        start = as_of.replace(day=1)
+    else:
+        mo = _MONTHS_EN[said] if said in _MONTHS_EN else zh_number(re.sub(r"\s*月份?$", "", said))
+        start = _latest(month, as_of, mo).start
+    d, counted = start, 0
+    while True:
+        counted += d.weekday() < 5
+        if counted == n:
+            return days(start, d)
+        d += dt.timedelta(days=1)
+
+
 def _month_span(first: int, last: int, y: str | None, as_of: dt.date) -> Period:
     """Whole months ``first``..``last`` (of ``y``, else the latest run that has begun)."""
     if first <= last:
@@ -573,6 +592,13 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          rf"(last month|this month|{_MONTH_RE})\b|\b(last month|this month)'s (first|last|final) "
          r"(?:working|business|week) ?day\b",
          lambda m: _working_day(m, as_of))
+    # "这个月头5个工作日", "the first 5 working days of this month": from the 1st to the fifth
+    # Monday-to-Friday day (the weekend days inside are left out by the days-of-week filter)
+    each(r"(上个?月|这个?月|本月|(?:\d{1,2}|[一二三四五六七八九十]+)\s*月份?)\s*(?:的)?(?:头|前)"
+         r"(\d+|[一二三四五六七八九十两]+)个(?:工作日|营业日)"
+         rf"|\b(?:the )?first (\w+) (?:working|business|week) ?days (?:of|in) (last month|this month|"
+         rf"{_MONTH_RE})\b",
+         lambda m: _first_working_days(m, as_of))
     # -- explicit ranges first: "2011-05-01 到 2011-05-15", "between May 1 and May 15 2011"
     iso = r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
     each(rf"(?:从|between |from )?{iso}\s*(?:到|至|-|–|~|and|to|until|through)\s*{iso}",

@@ -322,6 +322,7 @@ _WEEKDAY_FILTER = re.compile(
     rf"|\b(?:every|each|all|which|what) ({'|'.join(EN_WEEKDAYS)})\b"
     rf"|\b({'|'.join(EN_WEEKDAYS)}) (?:trading|sales|takings|business)\b"
     r"|\b(?:on |at |over )?(?:the )?(weekends)\b"
+    r"|\b(working days|business days)\b"
     r"|\b(weekend) (?=orders|sales|revenue|trading|takings|business|shoppers|customers|units)"
     # Monday to Friday, with its restatement: "工作日（周一到周五）", "weekdays (Mon-Fri)"
     r"|(?<!最后一个)(?<!第一个)(?<!头一个)(工作日|平日)(?:\s*[(（]\s*(?:周|星期|礼拜)一\s*(?:到|至|-|~)\s*(?:周|星期|礼拜)?五\s*[)）])?"
@@ -346,7 +347,7 @@ def _weekday_filter(text: str) -> list[tuple[tuple[str, ...], tuple[int, int]]]:
         said = next(g for g in m.groups() if g)
         if said.lower() in ("周末", "weekends", "weekend"):
             names: tuple[str, ...] = ("Saturday", "Sunday")
-        elif said.lower() in ("工作日", "平日", "weekdays"):
+        elif said.lower() in ("工作日", "平日", "weekdays", "working days", "business days"):
             names = tuple(WEEKDAYS[:5])
         else:
             names = (WEEKDAYS[ZH_WEEKDAYS[said] if said in ZH_WEEKDAYS
@@ -567,6 +568,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     weekdays, other_weekdays = _weekdays_compared(text, weekday_sets)
     unsaid = text  # the days of the week kept are no day of their own
     for _, (a, b) in weekday_sets:
+        if re.search(r"(?:头|前)\s*(?:\d+|[一二三四五六七八九十两]+)\s*个\s*$|\bfirst \w+ $", text[:a], re.I):
+            continue  # "头5个工作日": the days also say the period
         unsaid = unsaid[:a] + " " * (b - a) + unsaid[b:]
     when = read_period(unsaid, as_of)
     metric_hits = vocab.find_metrics(text)
