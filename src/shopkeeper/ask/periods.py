@@ -201,16 +201,15 @@ def _weekday(weekday: int, which: str, as_of: dt.date) -> Period:
     return day(d)
 
 
+def _weekday_from(d: dt.date, weekday: int) -> dt.date:
+    """The first ``weekday`` (Monday = 0) on or after ``d``."""
+    return d + dt.timedelta(days=(weekday - d.weekday()) % 7)
+
+
 def _black_friday(year_: str | int | None, as_of: dt.date) -> dt.date:
     """The day after the fourth Thursday of November: of ``year_``, or the latest up to
     ``as_of``."""
-    def of(y: int) -> dt.date:
-        first = dt.date(y, 11, 1)
-        thursday = first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)
-        return thursday + dt.timedelta(days=1)
-    if year_:
-        return of(int(year_))
-    return of(as_of.year) if of(as_of.year) <= as_of else of(as_of.year - 1)
+    return _nth_weekday(year_, as_of - dt.timedelta(days=1), 11, 3, 4) + dt.timedelta(days=1)
 
 
 # words that set two periods against each other
@@ -224,27 +223,29 @@ def _nth_weekday(year_: str | int | None, as_of: dt.date, month_: int, weekday: 
     to ``as_of``. Thanksgiving is the 4th Thursday of November, Father's Day the 3rd Sunday of
     June (the UK's, the US's and China's)."""
     def of(y: int) -> dt.date:
-        first = dt.date(y, month_, 1)
-        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+        return _weekday_from(dt.date(y, month_, 1), weekday) + dt.timedelta(days=7 * (n - 1))
 
     if year_:
         return of(int(year_))
     return of(as_of.year) if of(as_of.year) <= as_of else of(as_of.year - 1)
 
 
+def _month_named(said: str, as_of: dt.date, year_: str | None = None) -> Period:
+    """The month that 上个月 / 这个月 / 本月 / "last month" / "this month" / "11月" / 十一月份 /
+    "november" names: of ``year_``, else the latest one up to ``as_of``."""
+    said = said.strip()
+    if said in ("上个月", "上月", "last month"):
+        return month(*((as_of.year, as_of.month - 1) if as_of.month > 1 else (as_of.year - 1, 12)))
+    if said in ("这个月", "这月", "本月", "this month"):
+        return month(as_of.year, as_of.month)
+    mo = _MONTHS_EN[said] if said in _MONTHS_EN else zh_number(re.sub(r"\s*月份?$", "", said))
+    return month(int(year_), mo) if year_ else _latest(month, as_of, mo)
+
+
 def _working_day(m: re.Match, as_of: dt.date) -> Period:
     """The first or last weekday (Monday to Friday) of the month a match names."""
-    said = m[1] or m[6] or m[7]
     edge = m[4] or m[5] or m[8]
-    this = month(as_of.year, as_of.month)
-    if said in ("上个月", "上月", "last month"):
-        whole = month(*((as_of.year, as_of.month - 1) if as_of.month > 1 else (as_of.year - 1, 12)))
-    elif said in ("这个月", "这月", "本月", "this month"):
-        whole = this
-    elif m[3]:
-        whole = month(int(m[2]), zh_number(m[3])) if m[2] else _latest(month, as_of, zh_number(m[3]))
-    else:
-        whole = _latest(month, as_of, _MONTHS_EN[said])
+    whole = _month_named(m[3] or m[1] or m[6] or m[7], as_of, m[2])
     d = whole.start if edge in ("第一个", "头一个", "first") else whole.end
     step = dt.timedelta(days=1 if d == whole.start else -1)
     while d.weekday() > 4:
@@ -258,24 +259,28 @@ _QUARTER_MONTH_EN = {"first": 1, "opening": 1, "second": 2, "middle": 2, "third"
                      "closing": 3, "final": 3}
 
 
+def _quarters_back(as_of: dt.date, n: int) -> tuple[int, int]:
+    """The year and number of the quarter ``n`` quarters before ``as_of``'s (0: its own)."""
+    index = as_of.year * 4 + (as_of.month - 1) // 3 - n
+    return index // 4, index % 4 + 1
+
+
 def _months_of_quarters(t: str, as_of: dt.date, each) -> None:
     """"上个季度最后那个月", "the closing month of last quarter", "Q3的第一个月"; and "its first
     month" / "和第一个月比" after one: a month of the quarter named."""
-    q_now = (as_of.month - 1) // 3 + 1
-    last_q = (as_of.year, q_now - 1) if q_now > 1 else (as_of.year - 1, 4)
     named: list[tuple[int, int]] = []
 
-    def of(which: str, y: int, q: int) -> Period:
+    def of(which: int, y: int, q: int) -> Period:
         named.append((y, q))
         return month(y, 3 * q - 3 + which)
 
     def quarter_of(zh: str | None, en: str | None, y: str | None, q: str | None) -> tuple[int, int]:
         if (zh and zh.startswith("上")) or (en and en in ("last", "previous", "prior")):
-            return last_q
+            return _quarters_back(as_of, 1)
         if q:
             n = zh_number(q) if not q.isdigit() else int(q)
             return (int(y), n) if y else (_latest(quarter, as_of, n).start.year, n)
-        return as_of.year, q_now
+        return _quarters_back(as_of, 0)
 
     each(r"(上个?季度|这个?季度|本季度|(?:(\d{4})\s*年\s*)?(?:第?([一二三四1-4])季度|q([1-4])))\s*(?:的)?"
          r"(第一|头一|头|第二|中间|第三|最后一|最后)(?:那|一)?个?月(?!份)",
@@ -374,12 +379,10 @@ def _edge_weekday(first: bool, weekday: int, within: str, as_of: dt.date) -> dt.
     elif within in ("今年", "the year", "this year"):
         span = year(as_of.year)
     else:
-        mo = _MONTHS_EN[within] if within in _MONTHS_EN else zh_number(re.sub(r"\D*月份?$", "",
-                                                                               within))
-        span = _latest(month, as_of, mo)
+        span = _month_named(within, as_of)
     assert span.start and span.end
     if first:
-        return span.start + dt.timedelta(days=(weekday - span.start.weekday()) % 7)
+        return _weekday_from(span.start, weekday)
     return span.end - dt.timedelta(days=(span.end.weekday() - weekday) % 7)
 
 
@@ -402,14 +405,7 @@ def _month_typo(m: re.Match) -> str:
 def _first_working_days(m: re.Match, as_of: dt.date) -> Period:
     """The month's 1st to its n-th Monday-to-Friday day."""
     said, n = (m[1], zh_number(m[2])) if m[1] else (m[4], en_number(m[3]))
-    said = said.strip()
-    if said in ("上月", "上个月", "last month"):
-        start = (as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    elif said in ("这月", "这个月", "本月", "this month"):
-        start = as_of.replace(day=1)
-    else:
-        mo = _MONTHS_EN[said] if said in _MONTHS_EN else zh_number(re.sub(r"\s*月份?$", "", said))
-        start = _latest(month, as_of, mo).start
+    start = _month_named(said, as_of).start
     d, counted = start, 0
     while True:
         counted += d.weekday() < 5
@@ -538,7 +534,6 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
 
     month_start = as_of.replace(day=1)
     prev_month_end = month_start - dt.timedelta(days=1)
-    q_now = (as_of.month - 1) // 3 + 1
     year_ = r"(?:(\d{4})\s*年\s*)?"
     _months_of_quarters(t, as_of, each)
     _months_up_to(t, as_of, each)
@@ -840,8 +835,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             year_week_unsaid = True
     # "上上个季度", "the quarter before last"
     each(r"上上个?季度|(?:the )?quarter before last",
-         lambda m: quarter(*((as_of.year, q_now - 2) if q_now > 2 else
-                             (as_of.year - 1, q_now + 2))))
+         lambda m: quarter(*_quarters_back(as_of, 2)))
     # "一个月前的今天", "三个月前的今天", "a month ago today", "three months ago today"
     each(r"(?:一|1)个月(?:以)?前的?(?:今天|这一?天|同一天)|\ba month ago today\b|\bthis day last month\b",
          lambda m: day((pd.Timestamp(as_of) - pd.DateOffset(months=1)).date()))
@@ -986,11 +980,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          r"|(?<!same stretch )(?<!same point )(?<!this time )last year(?! same)(?!'s same)|previous year",
          lambda m: year(as_of.year - 1))
     each(r"上个?季度|last quarter|previous quarter",
-         lambda m: quarter(*((as_of.year, q_now - 1) if q_now > 1 else (as_of.year - 1, 4))))
+         lambda m: quarter(*_quarters_back(as_of, 1)))
     each(r"(?:本|这个?)季度(?:至今|以来)?|this quarter|quarter[- ]to[- ]date",
          lambda m: (lambda q: Period(q.start, as_of, f"this quarter to date ({q.start} to "
                                      f"{as_of})", f"本季度至今（{q.start} 至 {as_of}）"))(
-             quarter(as_of.year, q_now)))
+             quarter(*_quarters_back(as_of, 0))))
     each(r"上上个?(?:周|星期|礼拜)|(?:the )?week before last",
          lambda m: (lambda s: Period(s, s + dt.timedelta(days=6),
                                      f"the week before last ({s} to {s + dt.timedelta(days=6)})",
