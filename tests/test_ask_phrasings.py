@@ -853,3 +853,52 @@ def test_the_first_working_days_of_a_month_are_its_days_monday_to_friday(questio
     # December 2011 starts on a Thursday: the 1st, 2nd, 5th, 6th and 7th
     assert (str(q.period.start), str(q.period.end)) == ("2011-12-01", "2011-12-07")
     assert q.filters == {"weekday": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")}
+
+
+@pytest.mark.parametrize("question", ["How many days in February 2024 did we sell anything?",
+                                      "2024年2月有几天出了单"])
+def test_days_with_a_sale_are_counted_out_of_the_calendar_days(shop, question):
+    """February 2024: sales on the 3rd and the 25th (o4 on the 10th was cancelled)."""
+    from shopkeeper import ask
+
+    answer = ask.ask(shop, question, as_of=dt.date(2024, 2, 29))
+    assert answer.value == 2
+    assert ("29" in answer.text) and answer.metric_query["by"] == ["day"]
+
+
+@pytest.mark.parametrize(("question", "value"), [
+    # January 2024: o1 45.50, o2 50.00; only o2 is over 46
+    ("What % of January 2024 sales came from orders over €46?", 50 / 95.5),
+    ("2024年1月金额超过46元的订单贡献了百分之多少的销售额", 50 / 95.5),
+    ("What share of January 2024 orders were over €46?", 1 / 2)])
+def test_a_share_past_a_value_is_of_the_metric_when_the_metric_is_the_whole(shop, question,
+                                                                              value):
+    from shopkeeper import ask
+
+    answer = ask.ask(shop, question, as_of=dt.date(2024, 2, 29))
+    assert answer.unit == "ratio" and answer.value == pytest.approx(value)
+
+
+@pytest.mark.parametrize(("question", "dim", "pair"), [
+    ("Who spent more last month, 18102 or 13694, and by how much?", "customer",
+     ("18102", "13694")),
+    ("18102和13694上个月谁花的钱多，多多少", "customer", ("18102", "13694")),
+    ("上个月新客的客单价比老客高还是低", "customer_type", ("new", "returning")),
+    ("Did returning customers' orders run larger on average than new customers' last month?",
+     "customer_type", ("returning", "new"))])
+def test_two_customers_or_new_and_returning_set_against_each_other(question, dim, pair):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.by == ()
+    assert (q.filters[dim], q.compare_filters[dim]) == ((pair[0],), (pair[1],))
+
+
+def test_the_ranking_metric_after_by_is_no_split_of_each_share():
+    q = read("Top 5 products by units last month: what % of all units is that?", AS_OF,
+             Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.share and not q.each and q.rank == ("top", 5)
+
+
+def test_dang_yue_after_a_month_is_that_month():
+    q = read("上个月卖得最好的5个商品，占当月销售额的多少", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.compare is None
+    assert (str(q.period.start), str(q.period.end)) == NOV

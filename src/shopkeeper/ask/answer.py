@@ -200,8 +200,9 @@ def _compared_span(q: AskQuery) -> tuple[dt.date, dt.date] | None:
 
 
 def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary) -> Answer:
-    """How many of the groups (products, customers, countries) are past the threshold; a
-    group with no key (guests, no country) is none of them."""
+    """How many of the groups (products, customers, countries, days) are past the threshold;
+    a group with no key (guests, no country) is none of them. With ``share``: their share of
+    the groups (of the period's calendar days, for days), or their part of the metric."""
     lang, metric, key = q.language, q.metrics[0], q.by[0]
     op, number = q.over
     values = df.loc[df[key].astype(str) != "(none)", metric].astype(float)
@@ -214,25 +215,50 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
     where = _filter_words(q, lang)  # "Germany": the groups are counted under the filters
     period = q.period.label(lang) + ((f"（{where}）" if lang == "zh" else f" ({where})")
                                      if where else "")
+    groups = len(values)
+    if key == "day" and q.period.start and q.period.end:
+        groups = (q.period.end - q.period.start).days + 1  # the days without a sale count too
+    traded = key == "day" and op == ">" and number == 0  # "how many days did we make a sale"
+    if q.share and q.over_share == "metric":  # "what % of sales came from orders over £1,500"
+        whole = float(df[metric].astype(float).sum())
+        answer.value = float(past.sum()) / whole if whole else None
+        answer.unit = "ratio"
+        answer.text = (
+            f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的{_dim_label(key, lang)}"
+            f"（{len(past):,} 个）合计{_label(vocab, metric, lang)} "
+            f"{_fmt(float(past.sum()), unit, answer.currency, lang)}，占全部 "
+            f"{_fmt(whole, unit, answer.currency, lang)} 的 {_pct(answer.value)}。" if lang == "zh" else
+            f"In {period}, the {len(past):,} {_dim_label(key, lang, plural=True)} with {words[1]} "
+            f"{limit}{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)} made "
+            f"{_fmt(float(past.sum()), unit, answer.currency, lang)}: {_pct(answer.value)} of the "
+            f"total {_fmt(whole, unit, answer.currency, lang)}.")
+        answer.sql += (f";\n\n-- then: the sum of {metric} over the rows whose {metric} {op} "
+                       f"{number:g}, over the sum of all rows")
+        return answer
     if q.share:  # "what share of customers ordered only once": of the groups counted
-        answer.value = len(past) / len(values) if len(values) else None
+        answer.value = len(past) / groups if groups else None
         answer.unit = "ratio"
         answer.text = (
             f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
-            f"{_dim_label(key, lang)}有 {len(past):,} 个，占全部 {len(values):,} 个的 "
+            f"{_dim_label(key, lang)}有 {len(past):,} 个，占全部 {groups:,} 个的 "
             f"{_pct(answer.value)}。" if lang == "zh" else
-            f"In {period}, {len(past):,} of {len(values):,} "
+            f"In {period}, {len(past):,} of {groups:,} "
             f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
             f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}: "
             f"{_pct(answer.value)}.")
         answer.sql += f";\n\n-- then counted: the rows whose {metric} {op} {number:g}, over all rows"
         return answer
-    answer.text = (
-        f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
-        f"{_dim_label(key, lang)}有 {len(past):,} 个（共 {len(values):,} 个）。" if lang == "zh" else
-        f"In {period}, {len(past):,} of {len(values):,} "
-        f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
-        f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}.")
+    if traded:
+        answer.text = (f"{period}，有订单的日子共 {len(past):,} 天（共 {groups:,} 天）。"
+                       if lang == "zh" else
+                       f"In {period}, there were orders on {len(past):,} of {groups:,} days.")
+    else:
+        answer.text = (
+            f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
+            f"{_dim_label(key, lang)}有 {len(past):,} 个（共 {groups:,} 个）。" if lang == "zh" else
+            f"In {period}, {len(past):,} of {groups:,} "
+            f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
+            f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}.")
     answer.sql += (f";\n\n-- then counted: the rows whose {metric} {op} {number:g}"
                    + (" (guests and rows without a key left out)" if key in ("customer", "country")
                       else ""))
@@ -538,6 +564,10 @@ _CUSTOMER_TYPE_WORDS = {"guest": ("guests (no customer id)", "散客（无客户
                         "returning": ("returning customers", "老客")}
 
 
+# things named by number: the number alone would not say what it is
+_NUMBERED = {"order": ("订单", "order", "orders"), "customer": ("客户", "customer", "customers")}
+
+
 def _filter_words(q: AskQuery, lang: str) -> str:
     parts = []
     for dim, values in q.filters.items():
@@ -552,9 +582,10 @@ def _filter_words(q: AskQuery, lang: str) -> str:
         elif dim == "weekday":  # "Mondays", "星期一"
             parts.append("、".join("星期" + ZH_WEEKDAY_CHARS[WEEKDAYS.index(v)] for v in values)
                          if lang == "zh" else ", ".join(f"{v}s" for v in values))
-        elif dim == "order":  # "订单 536365", "order 536365"
-            parts.append(("订单 " + "、".join(values)) if lang == "zh"
-                         else ("order " if len(values) == 1 else "orders ") + ", ".join(values))
+        elif dim in _NUMBERED:  # "订单 536365", "order 536365", "customers 17949, 17511"
+            zh, one, many = _NUMBERED[dim]
+            parts.append((zh + " " + "、".join(values)) if lang == "zh"
+                         else (one if len(values) == 1 else many) + " " + ", ".join(values))
         else:
             parts.append("、".join(values) if lang == "zh" else ", ".join(values))
     for dim, values in q.exclude.items():
@@ -590,10 +621,14 @@ def _number_sentence(a: Answer, q: AskQuery, vocab: Vocabulary) -> str:
             text += f"，{prev_label}为 {prev}" if lang == "zh" else f", against {prev} in {prev_label}"
         else:
             up = a.change_pct >= 0
+            gap = _fmt(abs(a.value - a.previous), unit, a.currency, lang) if a.value is not None \
+                and unit in ("money", "count", "number") else None
             text += (f"，{prev_label}为 {prev}，{'增长' if up else '下降'} {abs(a.change_pct):.2%}"
+                     + (f"（{'多' if up else '少'} {gap}）" if gap else "")
                      if lang == "zh" else
-                     f", {'up' if up else 'down'} {abs(a.change_pct):.2%} from {prev} in "
-                     f"{prev_label}")
+                     f", {'up' if up else 'down'} {abs(a.change_pct):.2%}"
+                     + (f" ({gap} {'more' if up else 'less'})" if gap else "")
+                     + f" from {prev} in {prev_label}")
     return text + ("。" if lang == "zh" else ".")
 
 

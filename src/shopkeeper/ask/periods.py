@@ -484,8 +484,46 @@ def years_named(t: str, as_of: dt.date) -> str:
     return t
 
 
+_ZH_MONTH = r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?"
+# "12月还没过完先不算", "不算12月", "leave Dec out, it's not over yet", "excluding December":
+# a month left out of the period named with it
+_MONTH_LEFT_OUT = re.compile(
+    rf"(?:不算|除去|去掉|刨掉|刨去|扣掉|不含|不包括)\s*{_ZH_MONTH}(?!\s*\d)"
+    rf"|(?<!\d)(?<!\d年){_ZH_MONTH}(?!\s*\d)[^，,。？?；;\d]{{0,8}}?(?:先|就)?(?:不算|除外|不计|别算|不要算|刨掉|去掉)"
+    rf"|\b(?:leav(?:e|ing)|keep(?:ing)?|tak(?:e|ing)|put(?:ting)?)\s+(?:out\s+)?({_MONTH_RE})\b"
+    rf"(?:\s+out\b)?|\b(?:excluding|except(?: for)?|not counting|minus|ex\.?)\s+({_MONTH_RE})\b"
+    rf"|\b({_MONTH_RE})\s+(?:excluded|left out)\b", re.I)
+
+
+def _without_month(p: Period, mo: int) -> Period | None:
+    """``p`` without the month ``mo`` at its start or its end (None: no such month at an edge)."""
+    if not (p.start and p.end):
+        return None
+    for y in range(p.start.year, p.end.year + 1):
+        m = month(y, mo)
+        assert m.start and m.end
+        if p.start < m.start <= p.end <= m.end:
+            start, end = p.start, m.start - dt.timedelta(days=1)
+        elif m.start <= p.start <= m.end < p.end:
+            start, end = m.end + dt.timedelta(days=1), p.end
+        else:
+            continue
+        if start.day == 1 and (end + dt.timedelta(days=1)).day == 1 and start.year == end.year:
+            return months(start.year, start.month, end.month)
+        return days(start, end)
+    return None
+
+
 def read_period(text: str, as_of: dt.date) -> PeriodReading:
     """The period and comparison a question names, relative to ``as_of``."""
+    if out := _MONTH_LEFT_OUT.search(text):
+        mo = zh_number(out[1] or out[2]) if out[1] or out[2] else _MONTHS_EN[
+            (out[3] or out[4] or out[5]).lower()]
+        rest = read_period(text[:out.start()] + " " * len(out[0]) + text[out.end():], as_of)
+        cut = _without_month(rest.period, mo) if rest.period and 1 <= mo <= 12 else None
+        if cut is not None:
+            return PeriodReading(cut, rest.compare, rest.matched, rest.vague,
+                                 (cut, *rest.periods[1:]), rest.listed)
     text = re.sub(r"\b[A-Za-z]{6,10}\b", _month_typo, text)  # "Novmber", "Septmber"
     t = re.sub(r"\b(wk|yr)(s?)\b", lambda m: {"wk": "week", "yr": "year"}[m[1]] + m[2],
                text.lower())  # "last wk", "this yr"
@@ -498,6 +536,9 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     # "（四季度算到今天）", "(Q4 to date)": a note on how far the last part runs, no period
     t = re.sub(r"[(（][^)）]{0,12}(?:算到|截至|截止到?|计到)(?:今天|现在|目前)(?:为止)?[)）]"
                r"|\((?:q[1-4]|the last (?:one|quarter|month)|[a-z]+) (?:so far|to date)\)", " ", t)
+    # "上个月…占当月订单的多少": 当月 is the month already named, not this month
+    if (at := t.find("当月")) > 0 and read_period(t[:at], as_of).period is not None:
+        t = t[:at] + "  " + t[at + 2:]
     # "跟上周同期比": the same days one week (month) earlier, not the whole of last week
     same_days = None
     for unit, words in (("quarter", r"上个?季度(?:的)?(?:同期|同一(?:个)?时间点?|这个时候|同一时候)|"

@@ -24,7 +24,8 @@ class AskQuery:
     or of all groups when ranking); ``name_words`` keeps products whose name contains every
     word; ``compare`` is "previous", "year" or an explicit second period;
     ``compare_filters`` compares with the same period under other filters instead ("Sundays
-    against Monday to Friday")."""
+    against Monday to Friday"); ``over_share``, with ``over`` and ``share``, is the share of
+    the groups counted ("groups") or the groups' part of the metric's total ("metric")."""
 
     metrics: tuple[str, ...]
     period: Period
@@ -40,6 +41,7 @@ class AskQuery:
     # count the ``by[0]`` groups whose first metric is (">", ">=" or "<") the number
     over: tuple[str, float] | None = None
     compare_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    over_share: str = "groups"
 
     def check(self, known_metrics: set[str]) -> None:
         """Raise :class:`MetricError` unless every name exists in the semantic layer."""
@@ -60,6 +62,9 @@ class AskQuery:
                               "period, share or threshold with it")
         if self.over and (self.over[0] not in (">", ">=", "<") or not self.by):
             raise MetricError(f"a count past a threshold is >, >= or < over groups, not {self.over}")
+        if self.over_share not in ("groups", "metric"):
+            raise MetricError(f"a share past a threshold is of the groups or of the metric, not "
+                              f"{self.over_share!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The query as JSON-ready data (dates as ISO strings)."""
@@ -110,4 +115,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         share=bool(data.get("share")), language=str(data.get("language") or "en"),
         each=bool(data.get("each")),
         over=(str(data["over"][0]), float(data["over"][1])) if data.get("over") else None,
-        compare_filters={k: tuple(v) for k, v in (data.get("compare_filters") or {}).items()})
+        compare_filters={k: tuple(v) for k, v in (data.get("compare_filters") or {}).items()},
+        over_share=str(data.get("over_share") or "groups"))

@@ -150,7 +150,7 @@ _COUNT = [re.compile(p, re.I) for p in (
     r"|markets)\b")]
 _HIGH = re.compile(r"最高|最多|最大|最好|最贵|最强|第一|冠军|畅销|\bhighest\b|\bmost\b|\blargest\b|"
                    r"\bbiggest\b|\bbest\b|\btop\b|\bgreatest\b|\bleading\b|best-selling|"
-                   r"top-selling|\bbusiest\b", re.I)
+                   r"top-selling|\bbusiest\b|\bfattest\b", re.I)
 _LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|倒数|最冷清|最淡|\blowest\b|\bleast\b|\bsmallest\b|"
                   r"\bworst\b|\bbottom\b|\bfewest\b|\bweakest\b|\bslowest\b|\bquietest\b", re.I)
 _RANK_ALL = re.compile(r"排名|排行|排序|排个?名|排一下|排个序|\brank(?:ed|ing)?\b|\bsorted\b|\bin order\b", re.I)
@@ -228,6 +228,11 @@ _CUSTOMER_ID = re.compile(r"(?:\bcustomer|\bbuyer|\bclient|\baccount|客户|顾�
 _CUSTOMER_LIST = re.compile(
     r"((?:\d{4,}\s*(?:、|,|，|和|与|跟|及)\s*)+\d{4,})\s*(?:这|那)?(?:两|俩|三|四|五|几)?个?位?(?:客户|顾客|买家)"
     r"|\b(?:customers|accounts|clients|buyers)\s+((?:\d{4,}\s*(?:,|and|or|&)\s*)+\d{4,})", re.I)
+# "who's placed more orders this year, 17949 or 17511": two customers by number
+_WHO_OF_IDS = re.compile(r"\bwho(?:'s|'d| has| had| did| was| is)?\b[^?]{0,60}?(?<![\d.])(\d{4,})\s*"
+                         r"(?:,\s*)?(?:or|vs\.?|versus)\s*(\d{4,})(?![\d.])"
+                         r"|(?<![\d.])(\d{4,})\s*(?:和|与|跟|还是)\s*(\d{4,})(?![\d.])[^，,。？?]{0,12}?谁",
+                         re.I)
 # "今年的新用户里，英国以外的占多少", "of this year's new customers, what fraction …": the
 # customers of the type are the whole, a share of the same count
 _AMONG_TYPE = re.compile(r"(?:新|老)(?:客|客户|用户|顾客|买家)(?:里|中|当中|之中|里面)|\b(?:of|among) "
@@ -421,7 +426,7 @@ _OVER_DIMS = {"商品": "sku", "产品": "sku", "货号": "sku", "客户": "cust
               "买家": "customer", "国家": "country", "products": "sku", "items": "sku",
               "skus": "sku", "stock codes": "sku", "stockcodes": "sku", "lines": "sku",
               "customers": "customer", "buyers": "customer", "shoppers": "customer",
-              "countries": "country", "markets": "country", "订单": "order", "单子": "order", "小单": "order", "大单": "order",
+              "countries": "country", "markets": "country", "accounts": "customer", "订单": "order", "单子": "order", "小单": "order", "大单": "order",
               "orders": "order", "invoices": "order", "baskets": "order", "transactions": "order"}
 # customers who ordered once in the period: "只下了一单", "placed just one order"
 _ONE_ORDER_ONLY = re.compile(r"(?:只|仅|就)(?:下了?|下过|买了?|买过|来过|来了)(?:一|1)(?:单|次)"
@@ -429,32 +434,74 @@ _ONE_ORDER_ONLY = re.compile(r"(?:只|仅|就)(?:下了?|下过|买了?|买过|�
                              r"|\bordered (?:just |only )?once\b"
                              r"|\bone-(?:time|off) (?:buyers|customers|shoppers)\b",
                              re.I)
+# after the groups: how many (有几个), or what part of the whole (贡献了百分之多少的销售额, 占多少)
+_OVER_ZH_TAIL = r"(?:(?:有|是|一共有|共有)?(?:几|多少)|[^，,。？?]{0,6}?(贡献|占))"
 _OVER_ZH = re.compile(
     r"(超过|多于|大于|不少于|至少|高于|低于|少于|不到)\s*([\d,，.]+)\s*(英镑|件|单|次|元|镑)?的"
-    r"(商品|产品|货号|客户|顾客|买家|国家|订单|单子|小单|大单)(?:有|是|一共有|共有)?(?:几|多少)")
+    r"(商品|产品|货号|客户|顾客|买家|国家|订单|单子|小单|大单)" + _OVER_ZH_TAIL)
 _OVER_ZH_AFTER = re.compile(
     r"([\d,，.]+)\s*(英镑|件|元|镑)?(以上|以下)的(商品|产品|货号|客户|顾客|买家|国家|订单|单子|小单|大单)"
-    r"(?:有|是|一共有|共有)?(?:几|多少)")
+    + _OVER_ZH_TAIL)
 _OVER_EN = re.compile(
     r"\bhow many (?:[A-Z][a-z]+ |guest |new |returning )?(products|items|skus|stock ?codes|lines|customers|buyers|shoppers|countries|"
     r"markets|orders|invoices|baskets|transactions)\b([^?]{0,50}?)\b(more than|over|at least|"
     r"above|fewer than|less than|under|below)"
     r"\s*([£$€¥])?\s*([\d,.]+k?)\s*(units?|items|pieces|orders?|pounds|dollars|euros|yuan)?", re.I)
+_OVER_EN_NOUNS = (r"(orders|invoices|baskets|transactions|customers|buyers|shoppers|accounts|"
+                  r"products|items|skus|countries|markets)")
+_OVER_EN_PAST = (r"\b([^?]{0,30}?)\b(more than|over|at least|above|fewer than|less than|under|below)"
+                 r"\s*([£$€¥])?\s*([\d,.]+k?)\s*(units?|items|pieces|orders?|pounds|dollars|euros|yuan)?")
+# "what % of last month's sales came from orders over £1,500": the groups' part of the metric
+_OVER_SHARE_EN = re.compile(
+    r"(?:%|\b(?:percent(?:age)?|share|proportion|fraction|part|how much|portion)) of (?:the )?"
+    r"(?:[\w']+ ){0,3}?(?:sales|revenue|gmv|turnover|takings|units|pieces|pcs|refunds)\b"
+    r"(?: \w+){0,2}? (?:came|come|comes|was|were|is|are|went|made up by|from) (?:from |through |on |"
+    r"in |by )?(?:the )?" + _OVER_EN_NOUNS + _OVER_EN_PAST, re.I)
+# "what share of orders were over £1,500": a share of the groups
+_OVER_SHARE_GROUPS_EN = re.compile(
+    r"(?:%|\b(?:percent(?:age)?|share|proportion|fraction)) of (?:the )?(?:[\w']+ ){0,3}?"
+    + _OVER_EN_NOUNS + _OVER_EN_PAST, re.I)
+# "10月份一共有几天开了张", "how many days in October did we make a sale": the days with orders
+_DAYS_TRADED = re.compile(
+    r"(?:有|一共有|共有|总共有)?(?:几|多少)天(?:是)?(?:开了?张|开单|出了?单|有(?:销售|订单|单子?|成交|生意|进账)|"
+    r"卖(?:出)?了?(?:东西|货)|有人(?:下单|买))"
+    r"|(?:开了?张|有(?:销售|订单|成交)|出了?单)的(?:天数|日子)(?:有|是|一共)?(?:几|多少)"
+    r"|\bhow many (?:(?:trading|selling) )?(?:days|dates)\b[^?]{0,40}?\b(?:(?:make|made|had|have|get|"
+    r"got|record(?:ed)?|ring up|rang up|take|took|see|saw) (?:a |any |at least one )?(?:sales?|orders?)|"
+    r"(?:sell|sold) anything|trad(?:e|ed)|(?:with|had) (?:a |any |at least one )?(?:sales?|orders?))\b"
+    r"|\bhow many (?:trading|selling) days\b", re.I)
+# the metrics that count the groups themselves, no part of a total ("orders over £500")
+_GROUP_COUNTS = {"orders", "customers", "products_sold", "countries"}
 
 
-def _threshold(text: str, metrics: list[str]) -> tuple[str, str, float] | None:
-    """(dimension, operator, number) where a question counts groups past a threshold; the
-    unit said ("件", "units", "£") picks the metric when the words before it name none."""
+def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
+               ) -> tuple[str, str, float, str] | None:
+    """(dimension, operator, number, share of) where a question counts groups past a
+    threshold; the unit said ("件", "units", "£") picks the metric when the words before it
+    name none. A share is of the "groups", or of the "metric" when one is named as the whole
+    ("贡献了百分之多少的销售额", "% of sales came from orders over £1,500")."""
     if _ONE_ORDER_ONLY.search(text):  # "只下了一单的客户": customers with fewer than two orders
         metrics[:] = ["orders"]
-        return "customer", "<", 2.0
-    if m := _OVER_ZH.search(text):
-        op, number, unit, noun = _OVER_WORDS[m[1]], m[2], m[3] or "", m[4]
-    elif m := _OVER_ZH_AFTER.search(text):  # "1500镑以上的单子有几张"
-        number, unit, op, noun = m[1], m[2] or "", {"以上": ">", "以下": "<"}[m[3]], m[4]
-    elif m := _OVER_EN.search(text):
+        return "customer", "<", 2.0, "groups"
+    if _DAYS_TRADED.search(text):
+        metrics[:] = ["orders"]
+        return "day", ">", 0.0, "groups"
+    share_of = "groups"
+    if (m := _OVER_ZH.search(text)) or (m := _OVER_ZH_AFTER.search(text)):
+        if m.re is _OVER_ZH:
+            op, number, unit, noun = _OVER_WORDS[m[1]], m[2], m[3] or "", m[4]
+        else:  # "1500镑以上的单子有几张"
+            number, unit, op, noun = m[1], m[2] or "", {"以上": ">", "以下": "<"}[m[3]], m[4]
+        if m[5] and any(pos >= m.start(5) and metric not in _GROUP_COUNTS
+                        for pos, metric, _ in said):
+            share_of = "metric"
+    elif (m := _OVER_EN.search(text)) or (m := _OVER_SHARE_EN.search(text)) or (
+            m := _OVER_SHARE_GROUPS_EN.search(text)):
         noun, op, number = m[1].lower(), _OVER_WORDS[m[3].lower()], m[5]
         unit = (m[4] or m[6] or "").lower()
+        if m.re is _OVER_SHARE_EN:
+            share_of = "metric"
+            metrics[:] = [x for x in metrics if x not in _GROUP_COUNTS] or metrics
     else:
         return None
     try:
@@ -471,7 +518,7 @@ def _threshold(text: str, metrics: list[str]) -> tuple[str, str, float] | None:
             metrics.append("gmv")  # "超过500的订单": its value
     if unit and _OVER_UNITS.get(unit) and _OVER_UNITS[unit] not in metrics:
         metrics.insert(0, _OVER_UNITS[unit])
-    return dim, op, value
+    return dim, op, value, share_of
 
 # phrasings with two or more sensible readings, each with the choices offered back
 _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ...]]] = [
@@ -608,8 +655,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         metric_hits = outside or [h for h in inside if h[1] != "customers"]
     # "customer 14646", "客户14646", "客户号 12346": that customer, not a count of customers
     named_customers = list(_CUSTOMER_ID.finditer(text))
+    listed = _CUSTOMER_LIST.search(text) or _WHO_OF_IDS.search(text)
     metric_hits = [h for h in metric_hits if not (h[1] == "customers" and any(
-        m.start() <= h[0] < m.end() for m in named_customers))]
+        m.start() <= h[0] < m.end() for m in (*named_customers, *([listed] if listed else []))))]
     # "returning customers' orders, people who had bought before": the customers said again
     metric_hits = [h for h in metric_hits if not (
         h[1] == "customers" and re.match(r"people\b", h[2], re.I) and any(
@@ -642,8 +690,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             filters["customer_type"] = (_CUSTOMER_TYPES[types[0]],)
     if guest:
         filters["customer_type"] = ("guest",)
-    listed = _CUSTOMER_LIST.search(text)
-    if listed:  # "18102、13694、13089 这三个客户", "customers 18102, 13694 and 13089"
+    said_ids = [n for n in listed.groups() if n] if listed else []
+    if listed and listed.re is _WHO_OF_IDS and not any(
+            n in values.product_ids or re.fullmatch(r"(?:19|20)\d\d", n) for n in said_ids):
+        filters["customer"] = tuple(said_ids)  # "who …, 17949 or 17511", "17949和17511谁"
+    elif listed and listed.re is _CUSTOMER_LIST:  # "18102、13694、13089 这三个客户", "customers 18102, 13694 and 13089"
         filters["customer"] = tuple(dict.fromkeys(re.findall(r"\d{4,}", listed[1] or listed[2])))
         if re.search(r"各|分别|谁|哪个|\beach\b|\brespectively\b|\bwho\b|\bwhich\b", text, re.I):
             by.append("customer")
@@ -714,6 +765,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             return replace(named, language=lang)
         name_words = named
     ranked = _outside_periods(low, when, as_of)  # "第一周", "头两个月" rank nothing
+    if listed:  # "这两个客户": the customers named, not a top two
+        ranked = ranked.replace(listed[0].lower(), " ")
     if name_words and "sku" in by and not _rank(ranked, by):
         by.remove("sku")
     for sku, excluded in _product_codes(text, values):
@@ -740,7 +793,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         by.append("country")  # "芬兰、波兰…各下了多少单", "rank Finland, Sweden … by sales"
     if len(named) > 1 and "country" in by and _COMBINED.search(low):
         by.remove("country")  # "瑞典、挪威、丹麦这三个国家加起来": these, not the top three
-    over = _threshold(text, metrics)
+    over = _threshold(text, metrics, metric_hits)
     if over:  # count the groups past it: the count's own words are no metric of their own
         metrics = [m for m in metrics if m not in ("products_sold", "customers", "countries")] \
             or metrics
@@ -751,7 +804,12 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                 re.sub(r"\bworst\b|最差|最糟|最不好", "", low)):
         rank = ("top" if rank[0] == "bottom" else "bottom", rank[1])  # the worst refund rate
     share = bool(_SHARE.search(low))
-    each = share and bool(by) and bool(_EACH.search(low)) and not _COMBINED.search(low)
+    each_words = low  # "top 3 days by orders": "by" the ranking's metric is no split of each
+    for pos, _, _ in metric_hits:
+        if by_metric := re.search(r"\bby\s+$", low[:pos]):
+            each_words = each_words[:by_metric.start()] + " " * (pos - by_metric.start()) \
+                + each_words[pos:]
+    each = share and bool(by) and bool(_EACH.search(each_words)) and not _COMBINED.search(low)
     if share and metrics == ["repeat_customers"] and not (by or rank):
         metrics = ["repeat_purchase_rate"]  # "the share of repeat customers": the rate itself
         share = False
@@ -860,15 +918,26 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         compare_filters["weekday"] = other_weekdays  # "Sundays against Monday to Friday"
     elif other_weekdays:
         filters["weekday"] = tuple(dict.fromkeys((*weekdays, *other_weekdays)))
-    countries = filters.get("country", ())
-    if len(countries) == 2 and compare is None and not (share or over or rank or by
-                                                        or compare_filters):
-        pair = _countries_compared(text, countries)
-        if pair:  # "今年荷兰的销售额比澳洲高多少", "how far ahead of Australia is the Netherlands"
-            filters["country"], compare_filters["country"] = (pair[0],), (pair[1],)
+    type_said = {_CUSTOMER_TYPES[m]: (pos, pos + len(phrase))
+                 for pos, m, phrase in reversed(metric_hits) if m in _CUSTOMER_TYPES}
+    if by == ["customer_type"] and len(type_said) == 2 and compare is None and not (
+            share or over or rank or compare_filters) and re.search(r"比|\bthan\b", text):
+        pair = _pair_compared(text, ("new", type_said["new"]),
+                              ("returning", type_said["returning"]))
+        if pair:  # "新客的首单，平均一单金额比老客的单子高还是低"
+            filters["customer_type"], compare_filters["customer_type"] = (pair[0],), (pair[1],)
+            by = []
+    for dim, compared in (("country", _countries_compared), ("customer", _customers_compared)):
+        named = filters.get(dim, ())
+        if len(named) == 2 and compare is None and not (share or over or rank or compare_filters) \
+                and by in ([], [dim]):
+            pair = compared(text, named)
+            if pair:  # "今年荷兰的销售额比澳洲高多少", "17949和17511谁下的单多？多几单"
+                filters[dim], compare_filters[dim] = (pair[0],), (pair[1],)
+                by = []
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
-                    compare, rank, share, lang, each, over[1:] if over else None,
-                    compare_filters)
+                    compare, rank, share, lang, each, over[1:3] if over else None,
+                    compare_filters, over[3] if over else "groups")
 
 
 def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str] | None:
@@ -883,12 +952,35 @@ def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str
                  if (m := re.search(rf"(?<![a-z]){re.escape(a.lower())}(?![a-z])", low))]
         return min(spans) if spans else (-1, -1)
 
-    (a_start, a_end), (b_start, b_end) = mention(countries[0]), mention(countries[1])
+    return _pair_compared(text, (countries[0], mention(countries[0])),
+                          (countries[1], mention(countries[1])))
+
+
+def _customers_compared(text: str, customers: tuple[str, ...]) -> tuple[str, str] | None:
+    """The customer asked about and the one set against it ("17949和17511谁下的单多，多几单",
+    "who has ordered more, 17949 or 17511, and by how many"); None when only named together."""
+    def mention(customer: str) -> tuple[int, int]:
+        m = re.search(rf"(?<!\d){re.escape(customer)}(?!\d)", text)
+        return m.span() if m else (-1, -1)
+
+    return _pair_compared(text, (customers[0], mention(customers[0])),
+                          (customers[1], mention(customers[1])))
+
+
+# "谁下的单多？多几单", "who … more …, and by how many": the first named against the second
+_WHICH_AHEAD = re.compile(r"谁|哪个|哪一个|哪位|哪家|\bwho\b|\bwhich\b", re.I)
+_BY_HOW_MUCH = re.compile(r"多几|多多少|高多少|多出多少|少多少|低多少|少几|\bby how (?:many|much)\b|"
+                          r"\bhow (?:many|much) (?:more|fewer|less)\b", re.I)
+
+
+def _pair_compared(text: str, a: tuple[str, tuple[int, int]], b: tuple[str, tuple[int, int]]
+                   ) -> tuple[str, str] | None:
+    """Of two values named at the (start, end) given, the one asked about and the one it is
+    set against, when the words compare them; None when they are only named together."""
+    (_, (a_start, _)), (_, (b_start, _)) = a, b
     if a_start < 0 or b_start < 0:
         return None
-    (first, (_, f_end)), (second, (s_start, s_end)) = sorted(
-        [(countries[0], (a_start, a_end)), (countries[1], (b_start, b_end))],
-        key=lambda c: c[1][0])
+    (first, (_, f_end)), (second, (s_start, s_end)) = sorted([a, b], key=lambda v: v[1][0])
     start_first = min(a_start, b_start)
     if _COMPARED.search(text[f_end:s_start]) and not re.search(r"和|与|及|、|\band\b|&",
                                                                   text[f_end:s_start]):
@@ -902,6 +994,8 @@ def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str
     if re.search(r"^\s*(?:和|与|跟|\band\b|&)\s*(?:the\s+)?$", text[f_end:s_start], re.I) and re.search(
             r"差了?多少|相差|差距|差几|差别|差异|\bdifference\b|\bgap\b|\bdiffer", text, re.I):
         return first, second  # "奥地利和丹麦的客单价差了多少", "the gap between X and Y"
+    if _WHICH_AHEAD.search(text) and _BY_HOW_MUCH.search(text):
+        return first, second  # "17949和17511谁下的单多？多几单"
     return None
 
 
@@ -1105,8 +1199,11 @@ _PERIOD_POSSESSIVE = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|q[1-4]|year|month|week|quarter|today|yesterday|day|h[12]|\d{4})(?:'s|’s)\s+"
     r"(?:[\w-]+\s+)?$", re.I)
-_NOUNS = {"orders": ("orders", "订单"),
+_NOUNS = {"orders": ("orders", "订单", "单子", "首单"),
           "customers": ("customers", "shoppers", "buyers", "客户", "顾客", "买家", "客人")}
+
+
+_PER_ORDER = {"aov", "units_per_order"}
 
 
 def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]
@@ -1126,7 +1223,9 @@ def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]
         later = [h for h in others if h[0] >= end]
         between = text[end:later[0][0]] if later else ""
         if phrase.lower() in _NOUNS.get(metric, ()) and (
-                (re.match(r"[^，,。？?\s]{0,8}?(?:的|贡献|带来|产生|创造|花)", text[end:]) and later)
+                # "平均一单金额比老客的单子高", "orders bigger on average": what is averaged
+                (metric == "orders" and any(h[1] in _PER_ORDER for h in others))
+                or (re.match(r"[^，,。？?\s]{0,8}?(?:的|贡献|带来|产生|创造|花)", text[end:]) and later)
                 or (later and len(between) <= 12 and not re.search(
                     r"和|与|及|、|跟|以及|还有|\band\b|\bor\b|\bvs\b|/", between)
                     and CJK.search(phrase))

@@ -52,6 +52,8 @@ METRIC_PHRASES: dict[str, str] = {
     "客户平均下单次数": "orders_per_customer", "平均下单次数": "orders_per_customer",
     "ordered most often on average": "orders_per_customer",
     "fattest average order": "aov", "biggest average order": "aov",
+    "in £ on average": "aov", "bigger on average": "aov", "smaller on average": "aov",
+    "larger on average": "aov",
     # per order, per item, per head, said in other words
     "每单平均消费": "aov", "平均每单消费": "aov", "每单平均花": "aov", "平均一单花": "aov",
     "一单平均花": "aov", "average basket value": "aov", "basket value": "aov",
@@ -72,7 +74,7 @@ METRIC_PHRASES: dict[str, str] = {
     "made the least money": "gmv", "most money": "gmv", "least money": "gmv",
     "money taken": "gmv", "took the most money": "gmv", "卖钱最多": "gmv", "最卖钱": "gmv",
     "买单金额": "gmv", "spender": "gmv", "top earners": "gmv",
-    "top earner": "gmv", "sold for": "gmv", "花钱": "gmv", "花了多少钱": "gmv",
+    "top earner": "gmv", "sold for": "gmv", "花钱": "gmv", "花了多少钱": "gmv", "花的钱": "gmv",
     "消费金额": "gmv", "消费额": "gmv", "消费": "gmv", "spend": "gmv", "spent": "gmv",
     "spenders": "gmv", "big spenders": "gmv", "金主": "gmv", "大金主": "gmv", "花钱最多的客户": "gmv", "买了多少钱": "gmv",
     # average order value
@@ -294,7 +296,8 @@ DIMENSION_PHRASES: dict[str, str] = {
     "spender": "customer", "金主": "customer", "大金主": "customer",
     "biggest accounts": "customer", "top accounts": "customer", "largest accounts": "customer",
     "key accounts": "customer", "accounts by": "customer", "which accounts": "customer",
-    "which account": "customer", "clients": "customer", "client": "customer",
+    "which account": "customer", "accounts": "customer", "clients": "customer",
+    "client": "customer",
     "customers": "customer", "buyer": "customer", "buyers": "customer",
     "渠道": "channel", "channel": "channel", "channels": "channel",
     "类目": "category", "品类": "category", "分类": "category", "category": "category",
