@@ -902,3 +902,34 @@ def test_dang_yue_after_a_month_is_that_month():
     q = read("上个月卖得最好的5个商品，占当月销售额的多少", AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery) and q.compare is None
     assert (str(q.period.start), str(q.period.end)) == NOV
+
+
+@pytest.mark.parametrize(("question", "filters", "exclude"), [
+    ("85123A今年卖出去的件数里，英国以外占几成", {"sku": ("85123A",)},
+     {"country": ("United Kingdom",)}),
+    ("Of the 85123A units sold this year, what share went to France?",
+     {"sku": ("85123A",), "country": ("France",)}, {})])
+def test_a_share_within_a_product_named_first_keeps_the_product_in_the_whole(question, filters,
+                                                                            exclude):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.share and q.whole_dims == ("sku",)
+    assert (q.filters, q.exclude) == (filters, exclude)
+
+
+def test_the_whole_of_a_share_within_a_product_is_that_product(shop):
+    """January 2024: A sold 5 units (2 on the web, 3 in the app); the app's share of A."""
+    from shopkeeper.ask.answer import run
+
+    january = Period(dt.date(2024, 1, 1), dt.date(2024, 1, 31), "January 2024", "2024年1月")
+    q = AskQuery(("units",), january, filters={"sku": ("A",)}, exclude={"channel": ("web",)},
+                 share=True, whole_dims=("sku",))
+    answer = run(shop, q, Vocabulary(), as_of=dt.date(2024, 2, 29))
+    assert answer.value == pytest.approx(3 / 5)
+
+
+@pytest.mark.parametrize("question", ["上周的销售额里，周末两天占了多少",
+                                      "What share of last week's sales came in over the weekend?"])
+def test_the_weekend_as_a_part_of_a_week(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.share and q.filters == {"weekday": ("Saturday", "Sunday")}
+    assert (str(q.period.start), str(q.period.end)) == ("2011-11-28", "2011-12-04")

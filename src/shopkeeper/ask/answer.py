@@ -97,6 +97,8 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
         # "of the alarm clocks, the red one's share": the whole is the products the words name
         named_only, titles = _resolve_names(warehouse, replace(q, filters={}))
         whole = {**named_only.filters, **titles}
+    elif q.share and q.whole_dims:  # "23298的件数里，英国以外占几成": 23298's units
+        whole = {d: q.filters[d] for d in q.whole_dims if d in q.filters}
     q, named = _resolve_names(warehouse, q)
     if "sku" in q.filters and not q.filters["sku"]:
         return _no_data(q, question, as_of, lang)
@@ -383,7 +385,7 @@ def _number(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
     if q.share and (q.filters or q.exclude):
         # "of this year's non-UK sales, Ireland's share": what is left out is left out of the
         # whole too, when a part is named within it
-        within = q.exclude if q.filters else {}
+        within = q.exclude if q.filters and not q.whole_dims else {}
         whole = metrics.query(warehouse, [metric], start=q.period.start, end=q.period.end,
                               filters=whole_filters, exclude=within, money=money)
         total = _float(whole.df[metric].iloc[0]) if len(whole.df) else None
@@ -392,7 +394,10 @@ def _number(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         answer.value, answer.unit = share, "ratio"
         part = _filter_words(replace(q, exclude={}) if within else q, lang)
         whole_words = _filter_words(replace(q, filters={}, name_words=()), lang) if within else ""
-        if whole_filters:
+        if q.whole_dims:
+            part = _filter_words(q, lang)
+            whole_words = _filter_words(replace(q, filters=whole_filters, exclude={}), lang)
+        elif whole_filters:
             part = _filter_words(replace(q, name_words=(), exclude={}), lang)
             whole_words = _filter_words(replace(q, filters={"sku": whole_filters["sku"]}), lang)
         answer.text = (

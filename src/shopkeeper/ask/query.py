@@ -25,7 +25,10 @@ class AskQuery:
     word; ``compare`` is "previous", "year" or an explicit second period;
     ``compare_filters`` compares with the same period under other filters instead ("Sundays
     against Monday to Friday"); ``over_share``, with ``over`` and ``share``, is the share of
-    the groups counted ("groups") or the groups' part of the metric's total ("metric")."""
+    the groups counted ("groups") or the groups' part of the metric's total ("metric");
+    ``whole_dims``, with ``share``, are the filters that bound the whole as well as the part
+    ("of 23298's units this year, what share went outside the UK": 23298's units), the
+    exclusions then being the part's alone."""
 
     metrics: tuple[str, ...]
     period: Period
@@ -42,6 +45,7 @@ class AskQuery:
     over: tuple[str, float] | None = None
     compare_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     over_share: str = "groups"
+    whole_dims: tuple[str, ...] = ()
 
     def check(self, known_metrics: set[str]) -> None:
         """Raise :class:`MetricError` unless every name exists in the semantic layer."""
@@ -116,4 +120,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         each=bool(data.get("each")),
         over=(str(data["over"][0]), float(data["over"][1])) if data.get("over") else None,
         compare_filters={k: tuple(v) for k, v in (data.get("compare_filters") or {}).items()},
-        over_share=str(data.get("over_share") or "groups"))
+        over_share=str(data.get("over_share") or "groups"),
+        whole_dims=tuple(data.get("whole_dims") or ()))

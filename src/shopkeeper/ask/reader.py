@@ -344,11 +344,20 @@ _COMPARED = re.compile(r"比|对比|相比|较|\bvs\.?|versus|compared?|than|aga
 _AND_COMPARED = re.compile(r"\s*(?:和|与|跟|同|\band\b)\s*(?:的)?\s*$", re.I)
 
 
+# the weekend as a part of a longer period's whole: "上周的营业额里，周末两天占了多少", "what
+# share of last week's takings came in over the weekend"
+_WEEKEND_PART = re.compile(r"(?<![上这本下个])(周末)(?=两天|那两天|的?(?:占|贡献))|(?<=[里中][，,])(周末)"
+                           r"|\b(?:over|at|on|during) the (weekend)\b", re.I)
+
+
 def _weekday_filter(text: str) -> list[tuple[tuple[str, ...], tuple[int, int]]]:
     """The sets of days of the week a question keeps (as the metrics name them), each with
     where it says so."""
     found = []
-    for m in _WEEKDAY_FILTER.finditer(text):
+    parts = list(_WEEKEND_PART.finditer(text)) if _SHARE.search(text.lower()) else []
+    for m in [*_WEEKDAY_FILTER.finditer(text), *parts]:
+        if m.re is _WEEKEND_PART and any(a < m.end() and m.start() < b for _, (a, b) in found):
+            continue
         said = next(g for g in m.groups() if g)
         if said.lower() in ("周末", "weekends", "weekend"):
             names: tuple[str, ...] = ("Saturday", "Sunday")
@@ -935,9 +944,12 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             if pair:  # "今年荷兰的销售额比澳洲高多少", "17949和17511谁下的单多？多几单"
                 filters[dim], compare_filters[dim] = (pair[0],), (pair[1],)
                 by = []
+    whole_dims = _whole_dims(text, filters) if share and not (by or over or compare) else ()
+    if not (exclude or any(d not in whole_dims for d in filters)):
+        whole_dims = ()  # nothing is left to be the part
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
                     compare, rank, share, lang, each, over[1:3] if over else None,
-                    compare_filters, over[3] if over else "groups")
+                    compare_filters, over[3] if over else "groups", whole_dims)
 
 
 def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str] | None:
@@ -954,6 +966,29 @@ def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str
 
     return _pair_compared(text, (countries[0], mention(countries[0])),
                           (countries[1], mention(countries[1])))
+
+
+# "23298 那款…的件数里，英国以外占几成", "of the 23298 units sold this year, what share went
+# outside the UK": the words before 里 / after "of the" name the whole
+_WHOLE_CLAUSE = re.compile(r"^(.{2,40}?)(?:里|当中|之中|里面|里头)\s*[，,]"
+                           r"|^\W*(?:of|among|out of) (?:the |all )?([^,?]{2,60}?),", re.I)
+
+
+def _whole_dims(text: str, filters: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The dimensions of the filters named in a share's whole ("X里，…占几成", "of X, …")."""
+    clause = _WHOLE_CLAUSE.search(text)
+    if not clause:
+        return ()
+    inside = (clause[1] or clause[2]).lower()
+
+    def said(dim: str, value: str) -> bool:
+        names = (value, *COUNTRY_ALIASES.get(value, ())) if dim == "country" else (value,)
+        return any(len(n) >= 2 and re.search(rf"(?<![a-z0-9]){re.escape(n.lower())}(?![a-z0-9])",
+                                             inside) for n in names)
+
+    return tuple(d for d, values in filters.items()
+                 if d in ("sku", "country", "customer", "order")
+                 and any(said(d, v) for v in values))
 
 
 def _customers_compared(text: str, customers: tuple[str, ...]) -> tuple[str, str] | None:
