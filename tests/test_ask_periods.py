@@ -353,6 +353,21 @@ def test_the_second_week_of_a_month_without_its_days_is_asked_back(text):
     ("the last Friday of November", DEC, "2011-11-25", "2011-11-25"),
     ("十一月最后一个周五卖了多少", DEC, "2011-11-25", "2011-11-25"),
     ("今年不算12月卖了多少", DEC, "2011-01-01", "2011-11-30"),
+    ("去年端午节卖了多少", DEC, "2010-06-16", "2010-06-16"),
+    ("Mid-Autumn Festival orders", DEC, "2011-09-12", "2011-09-12"),
+    ("2011年元宵节", DEC, "2011-02-17", "2011-02-17"),
+    ("除夕那天", DEC, "2011-02-02", "2011-02-02"),
+    ("sales on Lunar New Year's Day 2010", DEC, "2010-02-14", "2010-02-14"),
+    ("春节那一周每天的订单", DEC, "2011-01-31", "2011-02-06"),
+    ("lantern festival week", DEC, "2011-02-14", "2011-02-20"),
+    ("妇女节的客单价", DEC, "2011-03-08", "2011-03-08"),
+    ("orders on St. Patrick's Day", DEC, "2011-03-17", "2011-03-17"),
+    ("guy fawkes night takings", DEC, "2011-11-05", "2011-11-05"),
+    ("last year's Mid-Autumn Festival", DEC, "2010-09-22", "2010-09-22"),
+    ("上上上周的订单", DEC, "2011-11-14", "2011-11-20"),
+    ("上周三周四两天的件数", DEC, "2011-11-30", "2011-12-01"),
+    ("Tue, Wed and Thu last week", DEC, "2011-11-29", "2011-12-01"),
+    ("refunds QTD", DEC, "2011-10-01", "2011-12-09"),
     ("sales this year excluding December", DEC, "2011-01-01", "2011-11-30"),
     ("this quarter, leaving October out", DEC, "2011-11-01", "2011-12-09"),
     ("下半年7月份先不算，订单数多少", DEC, "2011-08-01", "2011-12-31"),
@@ -407,3 +422,9 @@ def test_seasons_with_months_typos_that_are_words_and_two_way_dates_stay_as_read
         assert (str(reading.period.start), str(reading.period.end)) == ("2011-11-01", "2011-11-30")
     if text.startswith("7/8"):  # 7 August or 8 July? both could be months: left unread
         assert reading.period is None
+
+
+def test_ly_is_last_year_and_two_days_compared_stay_two_days():
+    assert read_period("units MTD vs the same days LY", DEC).compare == "year"
+    r = read_period("上周三和周四比，哪天卖得多", DEC)
+    assert r.compare is not None and r.period.start == r.period.end

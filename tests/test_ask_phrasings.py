@@ -933,3 +933,101 @@ def test_the_weekend_as_a_part_of_a_week(question):
     q = read(question, AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery) and q.share and q.filters == {"weekday": ("Saturday", "Sunday")}
     assert (str(q.period.start), str(q.period.end)) == ("2011-11-28", "2011-12-04")
+
+
+
+VALUES_EU = StoreValues(countries=["United Kingdom", "Belgium", "Netherlands", "Germany", "Austria",
+                                   "Switzerland", "France"],
+                        product_ids={"85123A", "22423", "23203"}, home_country="United Kingdom")
+
+
+@pytest.mark.parametrize(("question", "countries"), [
+    ("Benelux orders last month", ("Belgium", "Netherlands")),
+    ("上个月比荷卢的销售额", ("Belgium", "Netherlands")),
+    ("DACH sales in Q3", ("Germany", "Austria", "Switzerland"))])
+def test_a_named_group_of_countries_is_its_countries_the_store_has(question, countries):
+    q = read(question, AS_OF, Vocabulary(), VALUES_EU)
+    assert isinstance(q, AskQuery) and q.filters == {"country": countries}
+
+
+@pytest.mark.parametrize(("question", "over", "by"), [
+    ("上个月买了5单及以上的客户有几个", (">=", 5), ("customer",)),
+    ("How many buyers made 4+ purchases last month?", (">=", 4), ("customer",)),
+    ("上个月单笔超过1000件的大单有几张", (">", 1000), ("order",))])
+def test_at_least_n_and_a_big_order_with_its_size_said_are_counted(question, over, by):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.over == over and q.by == by
+
+
+@pytest.mark.parametrize("question", ["上个月法国的销售额，除去12680这个客户",
+                                      "France's sales last month excluding customer 12680"])
+def test_a_customer_named_after_an_exclusion_word_is_left_out(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.exclude == {"customer": ("12680",)}
+    assert q.filters == {"country": ("France",)}
+
+
+@pytest.mark.parametrize("question", ["85123A和22423这两款今年谁卖得多，多几件",
+                                      "This year, which moved more units, 85123A or 22423, and by "
+                                      "how many?"])
+def test_two_products_set_against_each_other(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("units",)
+    assert (q.filters, q.compare_filters) == ({"sku": ("85123A",)}, {"sku": ("22423",)})
+
+
+@pytest.mark.parametrize(("question", "metrics", "by", "rank"), [
+    ("客户12680今年每个月下了几单", ("orders",), ("month",), None),
+    ("上个月金额最大的一笔订单是多少", ("gmv",), ("order",), ("top", 1)),
+    ("What was the largest single order in November?", ("gmv",), ("order",), ("top", 1)),
+    ("第四季度哪三周的单量最高", ("orders",), ("week",), ("top", 3)),
+    ("Which 3 months this year had the lowset AOV?", ("aov",), ("month",), ("bottom", 3)),
+    ("上个月的新客里，花钱最多的是哪两位", ("gmv",), ("customer",), ("top", 2))])
+def test_one_customers_months_the_largest_order_and_which_n_weeks(question, metrics, by, rank):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and (q.metrics, q.by, q.rank) == (metrics, by, rank)
+
+
+@pytest.mark.parametrize("question", ["上个月的转化率是多少", "What was our conversion rate in Q3?",
+                                      "平均每单的运费多少", "shipping cost per order last month",
+                                      "上半年和下半年的客户重合度", "How much do Q3 and Q4 customers "
+                                      "overlap?"])
+def test_visits_shipping_and_overlap_are_asked_back(question):
+    assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), AskBack)
+
+
+@pytest.mark.parametrize(("question", "metrics", "exclude"), [
+    ("上个月的销售额扣掉退款，净的是多少", ("net_revenue",), {}),
+    ("Last month's takings net of refunds?", ("net_revenue",), {}),
+    ("AOV on International Women's Day", ("aov",), {}),
+    ("Ex-UK orders last month", ("orders",), {"country": ("United Kingdom",)})])
+def test_net_of_refunds_womens_day_and_ex_uk(question, metrics, exclude):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == metrics and q.exclude == exclude
+
+
+@pytest.mark.parametrize("question", ["What share of all sales ever came in November 2011?",
+                                      "有史以来的销售额里，今年11月占多少"])
+def test_a_periods_share_of_everything_on_record(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.share and q.compare is not None
+    assert q.compare.is_all and (str(q.period.start), str(q.period.end)) == NOV
+
+
+def test_how_many_were_new_and_how_many_returning_is_a_split():
+    q = read("Last month, how many of the buyers were new and how many returning?", AS_OF,
+             Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.by == ("customer_type",)
+
+
+@pytest.mark.parametrize("question", ["上个月老客户的订单加起来一共多少钱",
+                                      "What did returning customers' orders add up to last month?"])
+def test_what_orders_add_up_to_is_their_value(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("gmv",)
+    assert q.filters == {"customer_type": ("returning",)}
+
+
+def test_a_postage_codes_share_is_no_shipping_question():
+    q = read("这个月到现在的销售额里，POST 邮费占了多少", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.share and q.filters == {"sku": ("POST",)}

@@ -348,6 +348,42 @@ assert SEP_1_15[1] + dt.timedelta(days=1) == SEP_16_30[0] and SEP_16_30[1] == mo
 assert (D("2011-09-12"), D("2011-10-09")) == WEEKS_37_40
 assert FIRST_SUNDAY_2011[0].weekday() == 6 and FIRST_SUNDAY_2011[0].day <= 7
 
+# periods that only batch 11 (q941..q1000, split tune11) uses
+DRAGON_BOAT = day("2011-06-06")                       # 端午节 / the Dragon Boat Festival 2011
+THIS_MON_TUE = (D("2011-12-05"), D("2011-12-06"))     # 这周一周二 / Monday and Tuesday this week
+THREE_WEEKS_BACK = iso_week(2011, 46)                 # 上上上周 / three weeks back: 2011-11-14..11-20
+APRIL_FOOLS = day("2011-04-01")                       # 愚人节 / April Fools' Day
+OCT_22_31 = (D("2011-10-22"), D("2011-10-31"))        # 10月最后十天 / the last ten days of October
+LAST_TRADING_DAY_2010 = day("2010-12-23")             # 去年最后一个营业日 / last trading day of 2010
+WOMENS_DAY = day("2011-03-08")                        # 三八妇女节 / International Women's Day
+MIDDLE_MONTH_LQ = month(2011, 8)                      # 上季度中间那个月 / the middle month of last quarter
+LANTERN_FESTIVAL = day("2011-02-17")                  # 元宵节 / the Lantern Festival 2011
+SPRING_FESTIVAL = day("2011-02-03")                   # 大年初一 / Chinese New Year's Day 2011
+NOV_1_21 = (D("2011-11-01"), D("2011-11-21"))         # 11月前三周（1号到21号）/ 1-21 November
+OCT_1_21 = (D("2011-10-01"), D("2011-10-21"))         # 10月同样这几天 / 1-21 October
+L3 = (D("2011-12-07"), TODAY)                         # 近3天 / the last 3 days
+P3 = (D("2011-12-04"), D("2011-12-06"))               # 再往前3天 / the 3 days before that
+MID_AUTUMN = day("2011-09-12")                        # 中秋节 / the Mid-Autumn Festival 2011
+CNY_WEEK = iso_week(2011, 5)                          # 春节那周（1/31到2/6）/ Chinese New Year week
+ST_PATRICKS = day("2011-03-17")                       # 圣帕特里克节 / St Patrick's Day
+BONFIRE_NIGHT = day("2011-11-05")                     # Bonfire Night (empty, a Saturday)
+MID_AUTUMN_2010 = day("2010-09-22")                   # 去年中秋节 (empty): before the data
+# also: 下半年以来 / 7月到现在 / since July = H2TD; Q3, Q2, H1; 上个月 / last month; 上周 / last week;
+# 四季度到目前 / Q4 so far = Q4_TD; 这个季度到现在 / quarter to date = QTD; 到现在为止 = ALL_DATA;
+# 去年12月 = month(2010, 12); 这个月到目前 vs 去年同期 = MTD vs DEC10_1_9
+
+assert DRAGON_BOAT[0].weekday() == 0 and MID_AUTUMN[0].weekday() == 0
+assert THIS_MON_TUE[0] == THIS_WEEK[0] and THIS_MON_TUE[1] - THIS_MON_TUE[0] == dt.timedelta(days=1)
+assert THREE_WEEKS_BACK == WEEK_46 and THREE_WEEKS_BACK[1] + dt.timedelta(days=1) == WEEK_BEFORE[0]
+assert OCT_22_31[1] == month(2011, 10)[1] and OCT_22_31[1] - OCT_22_31[0] == dt.timedelta(days=9)
+assert MIDDLE_MONTH_LQ[0] > Q3[0] and MIDDLE_MONTH_LQ[1] < Q3[1]
+assert (NOV_1_21[0].replace(month=10), NOV_1_21[1].replace(month=10)) == OCT_1_21
+assert L3[1] - L3[0] == dt.timedelta(days=2) and P3[1] + dt.timedelta(days=1) == L3[0]
+assert P3[1] - P3[0] == dt.timedelta(days=2)
+assert (D("2011-01-31"), D("2011-02-06")) == CNY_WEEK
+assert CNY_WEEK[0] <= SPRING_FESTIVAL[0] <= CNY_WEEK[1]
+assert BONFIRE_NIGHT[0].weekday() == 5 and MID_AUTUMN_2010[0] < ALL_DATA[0]
+
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
     """True for rows that repeat an equal row of an earlier run of the same group's rows.
@@ -1646,7 +1682,137 @@ def build() -> dict[str, dict]:
     # q939: customer 12346's only sale is the 74,215-unit order of 2011-01-18 (refunded that day)
     G["q939"] = no_data_where("orders", H2TD, cust_is("12346"), customer="12346")
 
-    return {qid: {"id": qid, **item} for qid, item in sorted(G.items())}
+
+    # ---- batch 11 (q941..q1000, split tune11): an eleventh tuning set, written later still
+    def max_order_value(p):
+        """The value (Σ quantity × unit price) of the period's single largest sale order."""
+        v = sl(p).groupby("inv")["gross"].sum().sort_values(ascending=False)
+        assert v.iloc[0] > v.iloc[1], p  # one clear largest order
+        return {"kind": "number", "value": rnd(v.iloc[0], "money"), "unit": "money",
+                "metric": "max_order_value", "period": [str(p[0]), str(p[1])], "order": v.index[0]}
+
+    def customers_with_orders(p, n, where=None):
+        """Customers (not guests) with at least n sale orders in the period (n = 2: repeat)."""
+        k = sl(p, where).dropna(subset=["cust"]).groupby("cust")["inv"].nunique()
+        return {"kind": "number", "value": int((k >= n).sum()), "unit": "count",
+                "metric": "customers", "min_orders": n, "period": [str(p[0]), str(p[1])]}
+
+    def order_units_over(p, threshold):
+        """Sale orders whose units (Σ quantity) are more than the threshold."""
+        u = sl(p).groupby("inv")["qty"].sum()
+        assert not (u == threshold).any(), (p, threshold)  # no order sits on the line
+        return {"kind": "number", "value": int((u > threshold).sum()), "unit": "count",
+                "metric": "orders", "period": [str(p[0]), str(p[1])]}
+
+    def distinct_by_time(col, p, grain, name):
+        """How many distinct values of a sale-line column in each time bucket (a breakdown)."""
+        lines = with_grain(sl(p), grain)
+        s = lines.groupby(grain)[col].nunique()
+        return {"kind": "table", "columns": [KEY_NAMES[grain], name],
+                "rows": [[k, int(v)] for k, v in sorted(s.items())], "ordered": False,
+                "key_type": KEY_NAMES[grain], "metric": name, "unit": "count",
+                "period": [str(p[0]), str(p[1])]}
+
+    def no_data_word(metric, p, w):
+        """Gold for a name-word question with no sale of the word, and no refund of any StockCode
+        ever sold under it, in the period."""
+        skus = set(L.loc[word(L, w), "sku"])
+        assert skus and len(sl(p, lambda d: word(d, w))) == 0, (w, p)
+        assert len(sl(p, lambda r: r["sku"].isin(skus), refunds=True)) == 0, (w, p)
+        return {"kind": "empty", "metric": metric, "unit": METRIC[metric][1],
+                "additive": METRIC[metric][2], "period": [str(p[0]), str(p[1])], "word": w}
+
+    def mugs(d):
+        return word(d, "MUG")
+
+    dach = in_("Germany", "Austria", "Switzerland")
+    # the last trading day of 2010 is the last date of 2010 with a sale
+    assert LAST_TRADING_DAY_2010[0] == L.loc[L["date"] < "2011-01-01", "date"].max().date()
+    # single numbers
+    G["q941"] = number("orders", DRAGON_BOAT)
+    G["q942"] = number("units", THIS_MON_TUE)
+    G["q943"] = number("new_customers", THREE_WEEKS_BACK)
+    G["q944"] = number("net_revenue", APRIL_FOOLS)
+    G["q945"] = number("units_per_order", OCT_22_31)
+    G["q946"] = max_order_value(LAST_WEEK)
+    G["q947"] = number("customers", LAST_TRADING_DAY_2010)
+    G["q948"] = number("aov", WOMENS_DAY)
+    G["q949"] = number("avg_unit_price", MIDDLE_MONTH_LQ)
+    # comparisons
+    G["q950"] = compare("orders", LANTERN_FESTIVAL, SPRING_FESTIVAL)
+    G["q951"] = compare("orders", H2TD, H1, guest)
+    G["q952"] = compare("units", MTD, DEC10_1_9, lambda d: word(d, "WRAP"))
+    G["q953"] = compare_where("units", H2TD, sku_is("23203"), sku_is("22386"))
+    G["q954"] = compare_where("spend_per_customer", Q3, in_("United Kingdom"),
+                              not_in("United Kingdom"))
+    G["q955"] = compare("repeat_customers", Q3, Q2)
+    G["q956"] = compare("units", NOV_1_21, OCT_1_21)
+    G["q957"] = compare("aov", H2TD, H1, in_("Belgium"))
+    G["q958"] = compare("gmv", L3, P3)
+    # rankings
+    G["q959"] = rank("gmv", LAST_MONTH, "cust", 3, where=first_sale)
+    G["q960"] = rank("orders", YTD, "cust", 3, where=in_("Germany"))
+    G["q961"] = rank("customers", LAST_MONTH, "sku", 2, where=mugs)
+    G["q962"] = rank_time("aov", Q3, "week", 2)
+    G["q963"] = rank_time("repeat_purchase_rate", H1, "month", 1)
+    G["q964"] = rank("units_per_order", Q4_TD, "country", 3, asc=True)
+    G["q965"] = rank("units", MID_AUTUMN, "sku", 3)
+    G["q966"] = rank("new_customers", H2TD, "country", 3, where=not_in("United Kingdom"))
+    # shares
+    G["q967"] = ratio(calc("orders", month(2010, 12)), calc("orders", ALL_DATA), ALL_DATA)
+    G["q968"] = ratio(calc("gmv", H2TD, cust_is("14646")), calc("gmv", H2TD), H2TD)
+    dec10 = set(sl(month(2010, 12))["cust"].dropna())
+    lapsed = dec10 - set(sl(YTD)["cust"].dropna())
+    G["q969"] = ratio(len(lapsed), len(dec10), ALL_DATA)
+    G["q970"] = table(by_time("gmv", LAST_WEEK, "day") / calc("gmv", LAST_WEEK), "day", "share",
+                      ordered=False, value_col="share", p=LAST_WEEK)
+    mu = grouped("units", H2TD, "sku", mugs).sort_values(ascending=False, kind="mergesort")
+    assert mu.iloc[0] > mu.iloc[1]
+    G["q971"] = ratio(mu.iloc[0], calc("units", H2TD, mugs), H2TD)
+    k = sl(LAST_MONTH).dropna(subset=["cust"]).groupby("cust")["inv"].nunique()
+    repeaters = set(k[k >= 2].index)
+    G["q972"] = ratio(calc("gmv", LAST_MONTH, lambda d: d["cust"].isin(repeaters)),
+                      calc("gmv", LAST_MONTH), LAST_MONTH)
+    newcomers = set(sl(LAST_MONTH, first_sale)["cust"])
+    G["q973"] = ratio(len(newcomers & repeaters), len(newcomers), LAST_MONTH)
+    # lists
+    G["q974"] = lst("orders", CNY_WEEK, "day")
+    G["q975"] = table(grouped("units_per_order", Q3, "country", dach), "country",
+                      "units_per_order", ordered=False, p=Q3)
+    G["q976"] = distinct_by_time("sku", YTD, "month", "skus")
+    G["q977"] = table(grouped("orders", L3, "country"), "country", "orders", ordered=False, p=L3)
+    G["q978"] = lst("orders", YTD, "quarter", cust_is("17841"))
+    ct = pd.Series({"new": calc("new_customers", Q3, in_("Germany")),
+                    "returning": calc("returning_customers", Q3, in_("Germany"))})
+    G["q979"] = table(ct, "customer_type", "customers", ordered=False, p=Q3)
+    G["q980"] = lst("aov", H2TD, "month", first_sale)
+    # filters
+    G["q981"] = number("orders", YTD, in_("Belgium", "Netherlands", "Luxembourg"))
+    G["q982"] = number("orders", YTD, in_("Unspecified"))
+    G["q983"] = customers_with_orders(Q3, 3)
+    G["q984"] = order_units_over(LAST_MONTH, 2000)
+    G["q985"] = number("gmv", H2TD,
+                       lambda d: (d["country"] == "Netherlands") & (d["cust"] != "14646"))
+    G["q986"] = number("gmv", QTD, lambda d: word(d, "RIBBON"))
+    G["q987"] = number("orders", ST_PATRICKS, not_in("United Kingdom"))
+    G["q988"] = number("gmv", Q3, weekday(4))
+    # ask back
+    for i in range(989, 997):
+        G[f"q{i:03d}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q997": ("gmv", BONFIRE_NIGHT),
+        "q999": ("orders", MID_AUTUMN_2010),
+    }))
+    # q998: Germany has no guest order (and no guest refund) anywhere in the data
+    G["q998"] = no_data_where("orders", YTD, lambda d: in_("Germany")(d) & guest(d),
+                              country="Germany", guest=True)
+    # q1000: SNOWMAN products sold only from October 2011 on; no refund of them in the first half
+    G["q1000"] = no_data_word("units", H1, "SNOWMAN")
+
+    # ids sort by number (q1000 after q999)
+    return {qid: {"id": qid, **item}
+            for qid, item in sorted(G.items(), key=lambda kv: int(kv[0][1:]))}
 
 
 def main(argv=None) -> int:
@@ -1664,15 +1830,19 @@ def main(argv=None) -> int:
     # tune3: batch 3 (q301..q360), a third tuning set; tune4: batch 4 (q401..q460), a fourth;
     # tune5: batch 5 (q501..q560), a fifth; tune6: batch 6 (q601..q660), a sixth;
     # tune7: batch 7 (q701..q760), a seventh; tune8: batch 8 (q761..q820), an eighth;
-    # tune9: batch 9 (q821..q880), a ninth; tune10: batch 10 (q881..q940), a tenth
+    # tune9: batch 9 (q821..q880), a ninth; tune10: batch 10 (q881..q940), a tenth;
+    # tune11: batch 11 (q941..q1000), an eleventh
     assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5",
-                                    "tune6", "tune7", "tune8", "tune9", "tune10"}, \
+                                    "tune6", "tune7", "tune8", "tune9", "tune10", "tune11"}, \
         set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
     batch.update({k: 8 for k in splits if 761 <= int(k[1:]) <= 820})  # batch 8 shares the 700s
     batch.update({k: 9 for k in splits if 821 <= int(k[1:]) <= 880})  # batch 9 shares the 800s
     batch.update({k: 10 for k in splits if 881 <= int(k[1:]) <= 940})  # batch 10: the 800s and 900s
-    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, set(batch.values())
+    batch.update({k: 11 for k in splits if 941 <= int(k[1:]) <= 1000})  # batch 11: q941..q1000
+    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, set(batch.values())
+    assert all(v == "tune11" for k, v in splits.items() if batch[k] == 11), "batch 11 is tune11"
+    assert all(batch[k] == 11 for k, v in splits.items() if v == "tune11"), "tune11 is batch 11"
     assert all(v == "tune10" for k, v in splits.items() if batch[k] == 10), "batch 10 is tune10"
     assert all(batch[k] == 10 for k, v in splits.items() if v == "tune10"), "tune10 is batch 10"
     assert all(v == "tune9" for k, v in splits.items() if batch[k] == 9), "batch 9 is tune9"

@@ -594,7 +594,8 @@ def _filter_words(q: AskQuery, lang: str) -> str:
         else:
             parts.append("、".join(values) if lang == "zh" else ", ".join(values))
     for dim, values in q.exclude.items():
-        named = ("订单 " if lang == "zh" else "order ") if dim == "order" else ""
+        named = (_NUMBERED[dim][0] + " " if lang == "zh" else _NUMBERED[dim][1] + " ") \
+            if dim in _NUMBERED else ""
         parts.append(("除" + named + "、".join(values) + "以外") if lang == "zh"
                      else ("leaving out " if named else "everywhere but ") + named
                      + ", ".join(values))

@@ -201,6 +201,72 @@ def _weekday(weekday: int, which: str, as_of: dt.date) -> Period:
     return day(d)
 
 
+# the lunar holidays' days, from the Chinese lunisolar calendar (as the `holidays` package
+# computes it): Spring Festival (正月初一), Dragon Boat (五月初五), Mid-Autumn (八月十五), MMDD
+_LUNAR = {
+    2000: "0205 0606 0912", 2001: "0124 0625 1001", 2002: "0212 0615 0921",
+    2003: "0201 0604 0911", 2004: "0122 0622 0928", 2005: "0209 0611 0918",
+    2006: "0129 0531 1006", 2007: "0218 0619 0925", 2008: "0207 0608 0914",
+    2009: "0126 0528 1003", 2010: "0214 0616 0922", 2011: "0203 0606 0912",
+    2012: "0123 0623 0930", 2013: "0210 0612 0919", 2014: "0131 0602 0908",
+    2015: "0219 0620 0927", 2016: "0208 0609 0915", 2017: "0128 0530 1004",
+    2018: "0216 0618 0924", 2019: "0205 0607 0913", 2020: "0125 0625 1001",
+    2021: "0212 0614 0921", 2022: "0201 0603 0910", 2023: "0122 0622 0929",
+    2024: "0210 0610 0917", 2025: "0129 0531 1006", 2026: "0217 0619 0925",
+    2027: "0206 0609 0915", 2028: "0126 0528 1003", 2029: "0213 0616 0922",
+    2030: "0203 0605 0912", 2031: "0123 0624 1001", 2032: "0211 0612 0919",
+    2033: "0131 0601 0908", 2034: "0219 0620 0927", 2035: "0208 0610 0916",
+    2036: "0128 0530 1004", 2037: "0215 0618 0924", 2038: "0204 0607 0913",
+    2039: "0124 0527 1002", 2040: "0212 0614 0920"}
+# name → (which of the three, days after it): 除夕 is the day before the Spring Festival,
+# 元宵 (the Lantern Festival) 14 days after it
+_LUNAR_HOLIDAYS = (
+    ("春节|大年初一|农历新年", r"chinese new year'?s?(?: day)?|lunar new year'?s?(?: day)?|"
+     r"the spring festival", 0, 0),
+    ("除夕|大年三十", r"chinese new year'?s eve|lunar new year'?s eve", 0, -1),
+    ("元宵节?|正月十五", r"(?:the )?lantern festival", 0, 14),
+    ("端午节?", r"(?:the )?dragon boat festival|duanwu", 1, 0),
+    ("中秋节?", r"(?:the )?mid-?autumn festival|(?:the )?moon festival", 2, 0))
+
+
+def _lunar_day(which: int, after: int, year_: int | None, as_of: dt.date) -> Period:
+    """A lunar holiday of ``year_``, or the latest one up to ``as_of``."""
+    def of(y: int) -> dt.date:
+        mmdd = _LUNAR[y].split()[which]
+        return dt.date(y, int(mmdd[:2]), int(mmdd[2:])) + dt.timedelta(days=after)
+
+    if year_:
+        return day(of(year_))
+    return day(of(as_of.year) if of(as_of.year) <= as_of else of(as_of.year - 1))
+
+
+_EN_DAY3 = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _days_of_week(m: re.Match, as_of: dt.date) -> Period | None:
+    """The first to the last of days of one week said one by one ("这周一周二", "Mon and Tue
+    this week"); None unless they follow each other."""
+    if m[1]:
+        which, said = m[1], [ZH_WEEKDAYS[c] for c in re.findall(r"(?:周|星期|礼拜)([一二三四五六日天])",
+                                                                 m[0])]
+    else:
+        which = "上" if m[6] == "last" else "这"
+        said = [_EN_DAY3.index(w[:3]) for w in re.findall(r"\b(?:mon|tue|wed|thu|fri|sat|sun)",
+                                                            m[0][:m.start(6) - m.start()])]
+    if sorted(said) != list(range(min(said), max(said) + 1)) or len(said) < 2:
+        return None
+    monday = as_of - dt.timedelta(days=as_of.weekday() + (7 if which == "上" else 0))
+    return days(monday + dt.timedelta(days=min(said)), monday + dt.timedelta(days=max(said)))
+
+
+def _week_around(d: dt.date | None) -> Period | None:
+    """The Monday-to-Sunday week that holds ``d``."""
+    if d is None:
+        return None
+    monday = d - dt.timedelta(days=d.weekday())
+    return days(monday, monday + dt.timedelta(days=6))
+
+
 def _weekday_from(d: dt.date, weekday: int) -> dt.date:
     """The first ``weekday`` (Monday = 0) on or after ``d``."""
     return d + dt.timedelta(days=(weekday - d.weekday()) % 7)
@@ -464,9 +530,12 @@ class PeriodReading:
 
 _IN_A_YEAR_ZH = (r"(?=\s*(?:的)?\s*(?:前|头|第|最后一?个?(?:周|星期|礼拜|天|月)|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度"
                  r"|[春夏秋]天|[春夏秋]季|情人节|万圣节|元旦|平安夜|圣诞|双十一|双11|双十二|双12"
-                 r"|黑五|黑色星期五|感恩节|国庆))")
+                 r"|黑五|黑色星期五|感恩节|国庆|愚人节|妇女节|三八|女神节|劳动节|五一|儿童节|春节|除夕|元宵|端午|中秋))")
 _HOLIDAYS_EN = (r"black friday|cyber monday|thanksgiving(?: day)?|halloween|golden week|singles'? day|"
-                r"valentine'?s(?: day)?|christmas(?: day| eve)?|boxing day|new year'?s day")
+                r"valentine'?s(?: day)?|christmas(?: day| eve)?|boxing day|new year'?s day|"
+                r"april fools'?(?: day)?|(?:international )?women'?s day|st\.? patrick'?s(?: day)?|"
+                r"bonfire night|chinese new year'?s?(?: day)?|lantern festival|dragon boat festival|"
+                r"mid-?autumn festival")
 
 
 def years_named(t: str, as_of: dt.date) -> str:
@@ -481,6 +550,7 @@ def years_named(t: str, as_of: dt.date) -> str:
         t = re.sub(rf"\b{words}'s (?=q[1-4]\b|{_MONTH_RE_NO_MAY}|first|second|third|fourth|last)",
                    f"{y} ", t)
         t = re.sub(rf"\b({_HOLIDAYS_EN})(?:'s)? (?:of )?{words}\b", rf"\1 {y}", t)
+        t = re.sub(rf"\b{words}'s (?:the )?(?=(?:{_HOLIDAYS_EN})\b)", f"{y}'s ", t)
     return t
 
 
@@ -525,6 +595,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             return PeriodReading(cut, rest.compare, rest.matched, rest.vague,
                                  (cut, *rest.periods[1:]), rest.listed)
     text = re.sub(r"\b[A-Za-z]{6,10}\b", _month_typo, text)  # "Novmber", "Septmber"
+    text = re.sub(r"\bLY\b", "last year", text)  # "MTD vs the same days LY"
     t = re.sub(r"\b(wk|yr)(s?)\b", lambda m: {"wk": "week", "yr": "year"}[m[1]] + m[2],
                text.lower())  # "last wk", "this yr"
     t = re.sub(r"\b(this|last|next|on|every|each|previous)\s+(mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\b\.?",
@@ -578,6 +649,24 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     year_ = r"(?:(\d{4})\s*年\s*)?"
     _months_of_quarters(t, as_of, each)
     _months_up_to(t, as_of, each)
+    # the lunar holidays first: "Chinese New Year's Day" is no 1 January, "mid-autumn" no autumn
+    for zh_words, en_words, which, after in _LUNAR_HOLIDAYS:
+        # "春节那一周", "Chinese New Year week": Monday to Sunday around the day
+        each(year_ + rf"(?:{zh_words})(?:所在的?|那)(?:一)?(?:周|个星期|个礼拜)"
+             rf"|\b(?:(\d{{4}})(?:'s)? )?(?:{en_words}) week\b",
+             lambda m, w=which, a=after: _week_around(_lunar_day(
+                 w, a, int(m[1] or m[2]) if (m[1] or m[2]) else None, as_of).start))
+        each(year_ + rf"(?:{zh_words})(?:当天|那天|那一天)?",
+             lambda m, w=which, a=after: _lunar_day(w, a, int(m[1]) if m[1] else None, as_of))
+        each(rf"\b(?:(\d{{4}})(?:'s)? )?(?:{en_words})\b(?:,? (\d{{4}}))?",
+             lambda m, w=which, a=after: _lunar_day(w, a, int(m[1] or m[2]) if (m[1] or m[2])
+                                                    else None, as_of))
+    # "这周一周二两天", "Mon and Tue this week": the days of one week, said one by one
+    each(r"(这|本|上)个?(?:周|星期|礼拜)([一二三四五六日天])(?:\s*[和、,，及]?\s*(?:周|星期|礼拜)"
+         r"([一二三四五六日天]))+(?:两天|三天|这两天|那两天)?(?![^，,。？?]{0,3}(?:相比|比|对比|哪|谁))"
+         r"|\b(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?(?:\s*(?:,|and|&|\+)\s*(mon|tue|wed|thu|fri|sat|sun)"
+         r"[a-z]*\.?)+ (this|last) week\b",
+         lambda m: _days_of_week(m, as_of))
     # seasons (northern hemisphere); a restatement in brackets is part of the name:
     # "夏天（6到8月）", "summer (June to August)"
     restated = r"(?:\s*[(（][^)）]{0,24}[)）])?"
@@ -604,7 +693,13 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
             ("情人节", r"valentine'?s(?: day)?", 2, 14), ("万圣节", r"halloween", 10, 31),
             ("元旦", r"new year'?s day", 1, 1), ("平安夜", r"christmas eve", 12, 24),
             ("跨年夜", r"new year'?s eve", 12, 31),
-            ("节礼日", r"boxing day", 12, 26), ("光棍节", r"singles'? day", 11, 11)):
+            ("节礼日", r"boxing day", 12, 26), ("光棍节", r"singles'? day", 11, 11),
+            ("愚人节", r"april fools'?(?: day)?", 4, 1),
+            ("三八妇女节|三八节|妇女节|女神节", r"(?:international )?women'?s day", 3, 8),
+            ("圣帕特里克节", r"st\.? patrick'?s(?: day)?|saint patrick'?s(?: day)?", 3, 17),
+            ("篝火之夜|篝火节", r"bonfire night|guy fawkes(?: night| day)?", 11, 5),
+            ("劳动节|五一劳动节|五一节", r"may day|labou?r day", 5, 1),
+            ("儿童节|六一儿童节", r"children'?s day", 6, 1)):
         each(year_ + rf"(?:{zh_words})(?:当天|那天|那一天)?",
              lambda m, a=mo, b=d: _latest_day(a, b, as_of, int(m[1]) if m[1] else None))
         # "the week with Singles' Day in it": the holiday places the week, it is not the day
@@ -769,7 +864,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                                   int(m[1] or m[4] or 1), as_of), as_of))
     # Black Friday (the day after the fourth Thursday of November), Cyber Monday, their week
     for words, offset in ((r"黑五|黑色星期五|black friday", 0), (r"网络星期一|网一|cyber monday", 3)):
-        each(rf"(?:(\d{{4}})\s*年?\s*(?:的)?\s*)?(?:{words})(?:,? (\d{{4}}))?(?:当天|那天|那一天)?"
+        each(rf"(?:(\d{{4}})(?:'s)?\s*年?\s*(?:的)?\s*)?(?:{words})(?:,? (\d{{4}}))?(?:当天|那天|那一天)?"
              r"(?!\s*(?:所在的?)?(?:那)?(?:一)?周|\s*week)",
              lambda m, k=offset: day(_black_friday(m[1] or m[2], as_of) + dt.timedelta(days=k)))
     each(r"(?:(\d{4})\s*年?\s*)?(?:黑五|黑色星期五|black friday)\s*(?:所在的?)?(?:那)?(?:一)?(?:周|week)",
@@ -1022,10 +1117,17 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: year(as_of.year - 1))
     each(r"上个?季度|last quarter|previous quarter",
          lambda m: quarter(*_quarters_back(as_of, 1)))
-    each(r"(?:本|这个?)季度(?:至今|以来)?|this quarter|quarter[- ]to[- ]date",
+    each(r"(?:本|这个?)季度(?:至今|以来)?|this quarter|quarter[- ]to[- ]date|(?<![a-z])qtd(?![a-z])",
          lambda m: (lambda q: Period(q.start, as_of, f"this quarter to date ({q.start} to "
                                      f"{as_of})", f"本季度至今（{q.start} 至 {as_of}）"))(
              quarter(*_quarters_back(as_of, 0))))
+    # "上上上周": the calendar week three before this one ("three weeks ago" is asked back:
+    # that week, or the day 21 days ago?)
+    each(r"上上上个?(?:周|星期|礼拜)",
+         lambda m: (lambda s: Period(
+             s, s + dt.timedelta(days=6), f"the week three weeks back ({s} to "
+             f"{s + dt.timedelta(days=6)})", f"上上上周（{s} 至 {s + dt.timedelta(days=6)}）"))(
+             as_of - dt.timedelta(days=as_of.weekday() + 21)))
     each(r"上上个?(?:周|星期|礼拜)|(?:the )?week before last",
          lambda m: (lambda s: Period(s, s + dt.timedelta(days=6),
                                      f"the week before last ({s} to {s + dt.timedelta(days=6)})",

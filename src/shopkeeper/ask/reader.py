@@ -9,6 +9,7 @@ countries, channels, categories and product codes), so it never invents one.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass, field, replace
 
@@ -26,6 +27,7 @@ from shopkeeper.ask.periods import (
 from shopkeeper.ask.query import AskQuery
 from shopkeeper.ask.vocabulary import (
     COUNTRY_ALIASES,
+    COUNTRY_GROUPS,
     DIMENSION_PHRASES,
     GRAIN_PHRASES,
     Vocabulary,
@@ -104,6 +106,39 @@ class Unread:
 Reading = AskQuery | AskBack | Unread
 
 
+# the words the reading leans on, so that a letter typed out or swapped ("higest", "Averge",
+# "agianst") still reads; any other word is left as typed
+_KEY_WORDS = ("highest", "lowest", "average", "against", "customers", "customer", "revenue",
+              "quantity", "compared", "compare", "between", "returning", "weekend", "weekends",
+              "weekly", "monthly", "quarter", "quarterly", "orders",
+              "refunds", "refund", "countries", "country", "versus", "percentage", "percent",
+              "biggest", "largest", "smallest", "fewest", "previous", "yesterday", "excluding",
+              "including", "units", "sales", "total", "share", "buyers", "shoppers")
+
+
+def _fix_typos(text: str) -> str:
+    """Key words typed with a letter out or swapped, as the word: the same first letter and
+    nine in ten of the rest agree (a real word near one, "higher", "worse", is left); 上各月,
+    typed for 上个月 (the same sound), as 上个月."""
+    text = re.sub(r"([上这本])各(月|季度|星期|礼拜)", r"\1个\2", text)
+    def fixed(m: re.Match) -> str:
+        word = m[0].lower()
+        if word in _KEY_WORDS:
+            return m[0]
+        swapped = [w for i in range(len(word) - 1)  # two letters swapped: "lowset"
+                   if (w := word[:i] + word[i + 1] + word[i] + word[i + 2:]) in _KEY_WORDS]
+        if swapped:
+            return swapped[0].capitalize() if m[0][0].isupper() else swapped[0]
+        close = difflib.get_close_matches(word, [w for w in _KEY_WORDS if w[0] == word[0]], 1,
+                                          0.85)
+        if not close or close[0].startswith(word) or word.startswith(close[0]) or (
+                word.rstrip("sd") == close[0].rstrip("sd")):  # "order", "totals", "shared"
+            return m[0]
+        return close[0].capitalize() if m[0][0].isupper() else close[0]
+
+    return re.sub(r"\b[A-Za-z][a-z]{4,11}\b", fixed, text)
+
+
 def language_of(text: str) -> str:
     return "zh" if CJK.search(text) else "en"
 
@@ -142,6 +177,7 @@ _GRAIN_PLURAL = re.compile(r"\b(months|quarters|weeks)\b")
 _COUNT = [re.compile(p, re.I) for p in (
     rf"(?:前|top|best|bottom|worst|排名前|倒数|后|which|哪)\s*{_NUMBER}(?![\d年月日])"
     r"(?!\s*(?:个?周|个?星期|个?礼拜|个月|年|weeks?\b|months?\b))",
+    rf"(?:哪|which)\s*{_NUMBER}\s*(?=个?(?:周|星期|礼拜|月|天|季度)|个月|\s*(?:weeks|months|days|quarters)\b)",
     rf"(?:最高|最多|最大|最好|最差|最低|最少|畅销|垫底)的?\s*{_NUMBER}\s*(?:名|个|位|款|家|大|天|周|日)",
     rf"(?<![\d年月第A-Za-z]){_NUMBER}\s*(?:名|个|位|款|家)(?:国家|商品|产品|货号|客户|顾客|买家|渠道|类目|月|"
     r"季度|周|天)",
@@ -155,8 +191,9 @@ _LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|倒数|�
                   r"\bworst\b|\bbottom\b|\bfewest\b|\bweakest\b|\bslowest\b|\bquietest\b", re.I)
 _RANK_ALL = re.compile(r"排名|排行|排序|排个?名|排一下|排个序|\brank(?:ed|ing)?\b|\bsorted\b|\bin order\b", re.I)
 _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(?! \w+s\b)|\bwhat\b(?! \w+s\b)"
-                       r"|\bwho(?:'s| was| is)\b|\b(?:top|best|biggest|worst) (?:customer|product|"
-                       r"country|seller|item|sku|day|week|month|buyer|client|market)\b(?!s)"
+                       r"|\bwho(?:'s| was| is)\b|\b(?:top|best|biggest|largest|worst) (?:single )?"
+                       r"(?:customer|product|country|seller|item|sku|day|week|month|buyer|client|"
+                       r"market|order)\b(?!s)|\bsingle (?:biggest|largest) order\b"
                        r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)", re.I)
 _SHARE = re.compile(r"占比|比例|比重|份额|几成|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
                     r"\bshares?\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
@@ -170,7 +207,7 @@ _COMBINED = re.compile(r"加起来|合计|一共|总共|合起来|\btogether\b|\
                        r"\bbetween them\b|\ball told\b", re.I)
 _EXCLUDE = re.compile(r"除了|除去|除|不含|不包括|不算|不计|排除|刨除|去掉|扣掉|扣除|excluding|exclude|"
                       r"except|other than|outside(?: of)?|not including|not counting|apart from|"
-                      r"without|besides|\bleav(?:e|ing) out\b|\bnon-", re.I)
+                      r"without|besides|\bleav(?:e|ing) out\b|\bnon-|\bex-", re.I)
 _EXCLUDE_REACH = 32  # how far before a value an exclusion word applies to it
 # "英国以外", "把23843那一单刨掉"
 _EXCLUDE_AFTER = re.compile(r"^[\s)）]*(?:(?:那|这)(?:一|1)?(?:单|笔|款|个)\s*)?(?:以外|之外|除外|不算|"
@@ -222,12 +259,22 @@ _GUEST = re.compile(r"(?:游客|访客|匿名)(?:客户|顾客|买家|用户)?(?
 _CUSTOMER_ID = re.compile(r"(?:\bcustomer|\bbuyer|\bclient|\baccount|客户|顾客|买家)\s*(?:id|no\.?|number|"
                           r"#|号|编号|ID)?\s*[:：#]?\s*(\d{4,})(?![\d,.])(?!\s*[年月日号])"
                           # "12415这个客户", "12415号客户"
-                          r"|(?<![\d.])(\d{4,})\s*(?:这个|这位|那个|那位|号)\s*[\u4e00-\u9fff]{0,6}?"
+                          r"|(?<![\d.])(\d{4,})\s*(?:这一?个|这一?位|那一?个|那一?位|号)\s*[\u4e00-\u9fff]{0,6}?"
                           r"(?:客户|顾客|买家)", re.I)
 # several customers by id: "18102、13694、13089 这三个客户", "customers 18102, 13694 and 13089"
 _CUSTOMER_LIST = re.compile(
     r"((?:\d{4,}\s*(?:、|,|，|和|与|跟|及)\s*)+\d{4,})\s*(?:这|那)?(?:两|俩|三|四|五|几)?个?位?(?:客户|顾客|买家)"
     r"|\b(?:customers|accounts|clients|buyers)\s+((?:\d{4,}\s*(?:,|and|or|&)\s*)+\d{4,})", re.I)
+# what orders are worth, not how many: "新客户的首单加起来一共多少钱", "first orders add up to"
+_ORDERS_WORTH = re.compile(r"(?:首单|订单|单子)[^，,。？?]{0,10}(?:多少钱|多少金额|金额是?多少)"
+                           r"|\borders?\b[^?.]{0,30}\b(?:add(?:ed)? up to|come to|came to|worth)\b",
+                           re.I)
+# the whole of a share is everything on record: "到现在为止所有订单里", "all our orders to date"
+_ALL_TIME_WHOLE = re.compile(r"到现在为止|至今为止|迄今|历来|有史以来|一直以来|\bto date\b|\bever\b|"
+                             r"\bof all time\b|\ball[- ]time\b", re.I)
+# "哪三位", "which three placed …": people, the customers
+_WHICH_PEOPLE = re.compile(r"哪\s*[一二三四五六七八九十两\d]+\s*位|\bwhich (?:\w+ )?(?:placed|spent|ordered|"
+                           r"bought)\b", re.I)
 # "who's placed more orders this year, 17949 or 17511": two customers by number
 _WHO_OF_IDS = re.compile(r"\bwho(?:'s|'d| has| had| did| was| is)?\b[^?]{0,60}?(?<![\d.])(\d{4,})\s*"
                          r"(?:,\s*)?(?:or|vs\.?|versus)\s*(\d{4,})(?![\d.])"
@@ -255,7 +302,8 @@ _CHURN = re.compile(r"流失|\bchurn(?:ing|ed)?\b|\blos(?:e|ing|t)\b(?=.{0,40}\b
                     r"shoppers|clients)\b)|\b(?:customers|buyers|shoppers|clients)\b.{0,40}\blos(?:e|ing|t)\b"
                     r"|(?:客户|顾客|买家)(?:在|是不是在|越来越)?(?:减少|变少)", re.I)
 # "老外", "abroad": outside the store's home country; "国内", "domestic": inside it
-_ABROAD = re.compile(r"老外|海外|国外|境外|外国|\babroad\b|\boverseas\b|\binternational(?:ly)?\b|"
+_ABROAD = re.compile(r"老外|海外|国外|境外|外国|\babroad\b|\boverseas\b|\binternational(?:ly)?\b"
+                     r"(?! women'?s day)(?! children'?s day)|"
                      r"\bforeign\b|\boutside (?:the )?home (?:country|market)\b", re.I)
 _DOMESTIC = re.compile(r"国内|本土|本国|\bdomestic(?:ally)?\b|\bhome (?:country|market)\b", re.I)
 # an English product phrase in lower case ("a lunch bag", "the hanging heart t-light holder"):
@@ -449,7 +497,7 @@ _OVER_ZH = re.compile(
     r"(超过|多于|大于|不少于|至少|高于|低于|少于|不到)\s*([\d,，.]+)\s*(英镑|件|单|次|元|镑)?的"
     r"(商品|产品|货号|客户|顾客|买家|国家|订单|单子|小单|大单)" + _OVER_ZH_TAIL)
 _OVER_ZH_AFTER = re.compile(
-    r"([\d,，.]+)\s*(英镑|件|元|镑)?(以上|以下)的(商品|产品|货号|客户|顾客|买家|国家|订单|单子|小单|大单)"
+    r"([\d,，.]+)\s*(英镑|件|元|镑|单|次)?(?:及|或|和)?(以上|以下)的(商品|产品|货号|客户|顾客|买家|国家|订单|单子|小单|大单)"
     + _OVER_ZH_TAIL)
 _OVER_EN = re.compile(
     r"\bhow many (?:[A-Z][a-z]+ |guest |new |returning )?(products|items|skus|stock ?codes|lines|customers|buyers|shoppers|countries|"
@@ -466,6 +514,9 @@ _OVER_SHARE_EN = re.compile(
     r"(?:[\w']+ ){0,3}?(?:sales|revenue|gmv|turnover|takings|units|pieces|pcs|refunds)\b"
     r"(?: \w+){0,2}? (?:came|come|comes|was|were|is|are|went|made up by|from) (?:from |through |on |"
     r"in |by )?(?:the )?" + _OVER_EN_NOUNS + _OVER_EN_PAST, re.I)
+# "how many customers placed 3+ orders": at least that many
+_OVER_PLUS_EN = re.compile(r"\bhow many " + _OVER_EN_NOUNS + r"\b([^?]{0,50}?)\b(\d+)\s*\+\s*"
+                           r"(orders?|units?|items|pieces|purchases)\b", re.I)
 # "what share of orders were over £1,500": a share of the groups
 _OVER_SHARE_GROUPS_EN = re.compile(
     r"(?:%|\b(?:percent(?:age)?|share|proportion|fraction)) of (?:the )?(?:[\w']+ ){0,3}?"
@@ -500,7 +551,8 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
         if m.re is _OVER_ZH:
             op, number, unit, noun = _OVER_WORDS[m[1]], m[2], m[3] or "", m[4]
         else:  # "1500镑以上的单子有几张"
-            number, unit, op, noun = m[1], m[2] or "", {"以上": ">", "以下": "<"}[m[3]], m[4]
+            number, unit, noun = m[1], m[2] or "", m[4]
+            op = {"以上": ">", "以下": "<"}[m[3]] if not re.search(r"[及或和]以上", m[0]) else ">="
         if m[5] and any(pos >= m.start(5) and metric not in _GROUP_COUNTS
                         for pos, metric, _ in said):
             share_of = "metric"
@@ -511,6 +563,9 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
         if m.re is _OVER_SHARE_EN:
             share_of = "metric"
             metrics[:] = [x for x in metrics if x not in _GROUP_COUNTS] or metrics
+    elif m := _OVER_PLUS_EN.search(text):  # "3+ orders"
+        noun, op, number, unit = m[1].lower(), ">=", m[3], m[4].lower()
+        unit = "orders" if unit.startswith("purchase") else unit
     else:
         return None
     try:
@@ -610,6 +665,32 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      "请问是哪位客户？请给出客户编号。",
      ("customer 14646 (give the id)", "our biggest customer by sales last month"),
      ("客户14646（请给出编号）", "上个月销售额最高的客户")),
+    # the store's data holds orders, not visits: a conversion rate means something else
+    (re.compile(r"转化率|转化|访客|流量|浏览量|点击率|\bUV\b|\bPV\b|\bconversions?(?: rate)?\b|"
+                r"\bvisitors?\b|\bvisits\b|\bsessions\b|\btraffic\b|\bclick[- ]through\b|\bctr\b",
+                re.I),
+     "The data holds orders but no visits, so a visit-to-order conversion cannot be measured. "
+     "Which of these do you mean, and over which period?",
+     "数据里只有订单，没有访问记录，无法计算访问到下单的转化率。请问是指下面哪一个，时间段是哪段？",
+     ("the repeat-purchase rate this year", "orders per customer this year",
+      "new customers last month"), ("今年的复购率", "今年的人均订单数", "上个月的新客户数")),
+    # "shipping per order", "平均每单运费": the costs recorded, or what customers were charged?
+    (re.compile(r"(?:平均|每单|每张|一单|人均)[^，。？?,]{0,6}(?:运费|邮费|快递费|物流费)"
+                r"|(?:运费|邮费|快递费|物流费)(?:是|一共|总共|平均)?(?:多少|几)"
+                r"|\b(?:shipping|postage|delivery)(?: costs?| charges?| fees?)?\s+(?:per|an?|each)\s+order\b"
+                r"|\b(?:average|avg)\b[^?]{0,20}\b(?:shipping|postage)\b", re.I),
+     "Shipping as the logistics costs you recorded, or as postage charged to customers on the "
+     "orders, and over which period?",
+     "请问运费是指记录的物流成本，还是订单里向客户收取的邮费？时间段是哪段？",
+     ("logistics costs recorded last month", "postage charged on orders last month"),
+     ("上个月记录的物流成本", "上个月订单里收取的邮费")),
+    # "一季度和二季度的客户重合度", "overlap between Q1 and Q2 customers": a count or a share of what?
+    (re.compile(r"重合|重叠|交集|\boverlap(?:ping)?\b|\bin both\b", re.I),
+     "Overlap as the number of customers in both periods, or as a share of which period's "
+     "customers?", "请问重合度是指两段时间都下过单的客户数，还是占哪一段客户的比例？",
+     ("the customers in both", "as a share of the first period's customers",
+      "as a share of either period's customers"),
+     ("两段都下过单的客户数", "占前一段客户的比例", "占两段合计客户的比例")),
 ]
 
 
@@ -617,7 +698,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
          previous: AskQuery | None = None) -> Reading:
     """Read ``question`` into a query; ``previous`` is the question before, for follow-ups
     ("那按国家分呢？", "and by country?")."""
-    text = question.strip()
+    text = _fix_typos(question.strip())
     lang = language_of(text)
     low = text.lower()
     weekday_sets = _weekday_filter(text)
@@ -648,7 +729,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     fallback = (AskQuery(("gmv",), when.period, language=lang)
                 if when.period and not when.period.is_all and not when.compare else None)
     for pattern, reason_en, reason_zh, en, zh in _ASK_BACKS:
-        if pattern.search(text):
+        if pattern.search(text) and not (  # "一单超过2000件的大单": the size is said
+                "big order" in reason_en and _threshold(text, [], [])):
             return AskBack(reason_en, reason_zh, en, zh, lang, fallback)
     unclear = find_phrases(text, {k: k for k in AMBIGUOUS_METRICS})
     if (unclear or _HOW_DOING.search(text)) and not metric_hits:
@@ -665,6 +747,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     # "customer 14646", "客户14646", "客户号 12346": that customer, not a count of customers
     named_customers = list(_CUSTOMER_ID.finditer(text))
     listed = _CUSTOMER_LIST.search(text) or _WHO_OF_IDS.search(text)
+    exclude_customers: tuple[str, ...] = ()
     metric_hits = [h for h in metric_hits if not (h[1] == "customers" and any(
         m.start() <= h[0] < m.end() for m in (*named_customers, *([listed] if listed else []))))]
     # "returning customers' orders, people who had bought before": the customers said again
@@ -682,7 +765,16 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         h[1] == "refunds" and net and re.search(
             r"(?:扣|减|刨|除)|\b(?:net of|after|less|minus|deducting|taking off)\b",
             text[max(0, h[0] - 12):h[0] + len(h[2]) + 6], re.I))]
+    if net and len(metric_hits) > 1 and re.search(r"扣|减|刨|\b(?:net of|after|less|minus)\b",
+                                                  text, re.I):
+        # "销售额，扣掉当天的退款，净的是多少": the sales are what the net is taken from
+        metric_hits = [h for h in metric_hits if h[1] not in ("gmv", "refunds")]
     metrics = list(dict.fromkeys(m for _, m, _ in metric_hits))
+    if _ORDERS_WORTH.search(text) and not any(METRICS[m].unit == "money" for m in metrics
+                                              if m in METRICS):
+        # "新客户的首单加起来一共多少钱", "what first orders added up to": their value
+        metrics = [m for m in metrics if m != "orders"] + ["gmv"] \
+            if "orders" in metrics or all(m in _CUSTOMER_TYPES for m in metrics) else metrics
     by: list[str] = []
     filters: dict[str, tuple[str, ...]] = {}
     # new / returning customers beside another metric: a filter on it, or a split by them
@@ -691,6 +783,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     were = _WERE_TYPE.search(low)
     if were and others:
         types.append("new_customers" if were[1].lower() == "new" else "returning_customers")
+        if re.search(r"\bnew\b", low) and re.search(r"\breturning\b", low):
+            types = ["new_customers", "returning_customers"]  # "how many were new and how many returning"
     if types and others:
         metrics = others
         if len(set(types)) > 1 or any(d == "customer_type" for _, d, _ in dim_hits):
@@ -707,8 +801,18 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         filters["customer"] = tuple(dict.fromkeys(re.findall(r"\d{4,}", listed[1] or listed[2])))
         if re.search(r"各|分别|谁|哪个|\beach\b|\brespectively\b|\bwho\b|\bwhich\b", text, re.I):
             by.append("customer")
-    elif named_customers:
-        filters["customer"] = tuple(dict.fromkeys(m[1] or m[2] for m in named_customers))
+    elif named_customers:  # "除去14646这个客户", "excluding customer 14646": left out
+        spans = [m.span() for m in named_customers]
+        for m, out in zip(named_customers, _excluded(text, spans), strict=True):
+            target = exclude_customers if out else filters.setdefault("customer", ())
+            if (m[1] or m[2]) not in target:
+                target += (m[1] or m[2],)
+            if out:
+                exclude_customers = target
+            else:
+                filters["customer"] = target
+        if not filters.get("customer"):
+            filters.pop("customer", None)
     if weekdays:
         filters["weekday"] = weekdays
         if _EACH_DAY.search(text) or _WHICH_DAY.search(text):
@@ -741,6 +845,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if grouped:
         spent = " ".join(when.matched).lower()
         by += [m[1][:-1] for m in _GRAIN_PLURAL.finditer(low) if m[1] not in spent]
+    if _WHICH_PEOPLE.search(text) and "customer" not in by and (
+            "customer" in filters or any(m in _CUSTOMER_TYPES for m, in [(h[1],) for h in metric_hits])):
+        by.append("customer")  # "新客里…是哪三位": which customers
     by = list(dict.fromkeys(by))
     if "customer_type" in by and "customer" in by:
         by.remove("customer")
@@ -753,6 +860,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
 
     found, exclude = _value_filters(text, values, by)
     filters.update(found)
+    if exclude_customers:
+        exclude["customer"] = exclude_customers
     if _ABROAD.search(text) or (_DOMESTIC.search(text) and "country" not in found):
         if values.home_country is None:
             top = tuple(values.countries[:5])
@@ -789,6 +898,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         by.append("sku")  # "Nov pcs for SKUs 22578, 22577 and 20668": one row each
     if len(filters.get("sku", ())) == 1 and "sku" in by and not _rank(ranked, by):
         by.remove("sku")  # "货号79321…每个月卖了几件": the code's cue, not a split by product
+    if len(filters.get("customer", ())) == 1 and "customer" in by and len(by) > 1:
+        by.remove("customer")  # "17841这个客户今年每个季度下了几单": by quarter
+    if "order" in by and (_HIGH.search(ranked) or _LOW.search(ranked)):
+        # "上周最大的一笔单子是多少钱": an order's size is its value (each counts one order)
+        metrics = [m for m in metrics if m != "orders"] or ["gmv"]
     if "sku" not in by and re.search(r"[一二三四五六七八九十两\d]+\s*款(?!式)|\bsellers\b", ranked):
         by.append("sku")  # "卖得最好的五款", "top five sellers"
 
@@ -920,6 +1034,10 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                        ("last month", "this month to date", "this year to date"),
                        ("上个月", "本月至今", "今年以来"), lang)
     compare = when.compare
+    if share and compare is None and len(when.periods) == 1 and not (filters or exclude or by) \
+            and (whole := _ALL_TIME_WHOLE.search(text)) \
+            and not any(whole[0].lower() in said for said in when.matched):
+        compare = ALL_TIME  # "what share of all our orders to date came in December 2010"
     if share and compare is None and len(when.periods) > 1 and when.periods[1] != period:
         compare = when.periods[1]  # "本月至今占今年以来的比例": one period's share of another
     compare_filters: dict[str, tuple[str, ...]] = {}
@@ -936,7 +1054,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         if pair:  # "新客的首单，平均一单金额比老客的单子高还是低"
             filters["customer_type"], compare_filters["customer_type"] = (pair[0],), (pair[1],)
             by = []
-    for dim, compared in (("country", _countries_compared), ("customer", _customers_compared)):
+    for dim, compared in (("country", _countries_compared), ("customer", _codes_compared),
+                          ("sku", _codes_compared)):
         named = filters.get(dim, ())
         if len(named) == 2 and compare is None and not (share or over or rank or compare_filters) \
                 and by in ([], [dim]):
@@ -991,15 +1110,15 @@ def _whole_dims(text: str, filters: dict[str, tuple[str, ...]]) -> tuple[str, ..
                  and any(said(d, v) for v in values))
 
 
-def _customers_compared(text: str, customers: tuple[str, ...]) -> tuple[str, str] | None:
-    """The customer asked about and the one set against it ("17949和17511谁下的单多，多几单",
-    "who has ordered more, 17949 or 17511, and by how many"); None when only named together."""
-    def mention(customer: str) -> tuple[int, int]:
-        m = re.search(rf"(?<!\d){re.escape(customer)}(?!\d)", text)
+def _codes_compared(text: str, codes: tuple[str, ...]) -> tuple[str, str] | None:
+    """The customer or product (by its number or code) asked about and the one set against it
+    ("17949和17511谁下的单多，多几单", "which moved more units, 23203 or 22386, and by how
+    many"); None when they are only named together."""
+    def mention(code: str) -> tuple[int, int]:
+        m = re.search(rf"(?<![A-Za-z0-9]){re.escape(code)}(?![A-Za-z0-9])", text, re.I)
         return m.span() if m else (-1, -1)
 
-    return _pair_compared(text, (customers[0], mention(customers[0])),
-                          (customers[1], mention(customers[1])))
+    return _pair_compared(text, (codes[0], mention(codes[0])), (codes[1], mention(codes[1])))
 
 
 # "谁下的单多？多几单", "who … more …, and by how many": the first named against the second
@@ -1118,6 +1237,14 @@ def _value_filters(text: str, values: StoreValues, by: list[str]
         if is_code and text[pos:pos + len(phrase)] != phrase.upper():
             continue
         hits.append((pos, len(phrase), dim, value))
+    # "Benelux", "比荷卢", "DACH": each of the group's countries the store has
+    for pos, group, phrase in find_phrases(text, {k: k for k in COUNTRY_GROUPS}):
+        if phrase.isascii() and not re.fullmatch(r"[A-Z]+|[A-Z][a-z]+(?: [a-z]+)?", phrase) \
+                and phrase.lower() != phrase:
+            continue
+        hits += [(pos, len(phrase), "country", c) for c in COUNTRY_GROUPS[group]
+                 if c in values.countries]
+    hits.sort(key=lambda h: h[0])
     excluded = _excluded(text, [(pos, pos + size) for pos, size, _, _ in hits])
     for (_, _, dim, value), out in zip(hits, excluded, strict=True):
         target = exclude if out else filters

@@ -31,6 +31,8 @@ METRIC_PHRASES: dict[str, str] = {
     # net revenue
     "净收入": "net_revenue", "净销售额": "net_revenue", "净营收": "net_revenue",
     "净营业额": "net_revenue", "net revenue": "net_revenue", "net sales": "net_revenue",
+    "sales net of": "net_revenue", "revenue net of": "net_revenue", "takings net of": "net_revenue",
+    "净的是多少": "net_revenue", "净额": "net_revenue", "单均金额": "aov", "单均": "aov",
     "revenue after refunds": "net_revenue",
     # GMV
     "销售额": "gmv", "营业额": "gmv", "成交额": "gmv", "成交金额": "gmv", "销售金额": "gmv",
@@ -45,6 +47,7 @@ METRIC_PHRASES: dict[str, str] = {
     "二次购买率": "repeat_purchase_rate", "二次复购率": "repeat_purchase_rate",
     "单数": "orders", "定单": "orders", "多少定单": "orders",
     "首购": "new_customers", "first-time purchasers": "new_customers",
+    "first-timers": "new_customers",
     "newly acquired customers": "new_customers", "new custmers": "new_customers",
     "custmers": "customers", "costumers": "customers",
     "credit back": "refunds", "credited back": "refunds",
@@ -74,7 +77,10 @@ METRIC_PHRASES: dict[str, str] = {
     "made the least money": "gmv", "most money": "gmv", "least money": "gmv",
     "money taken": "gmv", "took the most money": "gmv", "卖钱最多": "gmv", "最卖钱": "gmv",
     "买单金额": "gmv", "spender": "gmv", "top earners": "gmv",
-    "top earner": "gmv", "sold for": "gmv", "花钱": "gmv", "花了多少钱": "gmv", "花的钱": "gmv",
+    "top earner": "gmv", "sold for": "gmv", "花钱": "gmv", "花了多少钱": "gmv", "花的钱": "gmv", "# of orders": "orders", "# orders": "orders",
+    "orders by value": "gmv", "by value": "gmv", "# of customers": "customers",
+    "# of units": "units", "多几件": "units", "走得多": "units",
+    "单的平均金额": "aov", "单平均金额": "aov", "first-order value": "aov",
     "消费金额": "gmv", "消费额": "gmv", "消费": "gmv", "spend": "gmv", "spent": "gmv",
     "spenders": "gmv", "big spenders": "gmv", "金主": "gmv", "大金主": "gmv", "花钱最多的客户": "gmv", "买了多少钱": "gmv",
     # average order value
@@ -105,6 +111,8 @@ METRIC_PHRASES: dict[str, str] = {
     # average unit price
     "件单价": "unit_price", "每件货卖多少钱": "unit_price", "一件货卖多少钱": "unit_price",
     "平均每件多少钱": "unit_price", "平均单价": "unit_price", "平均售价": "unit_price",
+    "每件的售价": "unit_price", "平均每件的售价": "unit_price", "每件售价": "unit_price",
+    "平均每件售价": "unit_price", "每件平均售价": "unit_price",
     "average unit price": "unit_price", "average selling price": "unit_price",
     "average price per unit": "unit_price", "price per unit": "unit_price", "asp": "unit_price",
     "average price per item": "unit_price", "average item price": "unit_price",
@@ -283,6 +291,10 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
 
 # phrase -> dimension to group or rank by
 DIMENSION_PHRASES: dict[str, str] = {
+    "一笔单子": "order", "一笔订单": "order", "单笔订单": "order", "哪一单": "order", "哪张订单": "order",
+    "哪个订单": "order", "哪笔订单": "order", "single biggest order": "order",
+    "biggest single order": "order", "largest single order": "order", "biggest order": "order",
+    "largest order": "order", "which order": "order", "which orders": "order",
     "国家": "country", "各国": "country", "国别": "country", "地区": "country", "市场": "country", "country": "country",
     "countries": "country", "market": "country", "markets": "country",
     "商品": "sku", "产品": "sku", "单品": "sku", "货品": "sku", "sku": "sku", "skus": "sku",
@@ -331,6 +343,16 @@ GRAIN_PHRASES: dict[str, str] = {
     "each quarter": "quarter",
 }
 # canonical English country name -> other ways to say it (the data may store any of them)
+# groups of countries whose members are fixed by their name (not "Europe" or "the EU": which
+# countries those hold, and whether the home country is in, is asked back)
+COUNTRY_GROUPS: dict[str, tuple[str, ...]] = {
+    "benelux": ("Belgium", "Netherlands", "Luxembourg"),
+    "比荷卢": ("Belgium", "Netherlands", "Luxembourg"),
+    "dach": ("Germany", "Austria", "Switzerland"),
+    "nordics": ("Denmark", "Finland", "Iceland", "Norway", "Sweden"),
+    "nordic countries": ("Denmark", "Finland", "Iceland", "Norway", "Sweden"),
+    "北欧五国": ("Denmark", "Finland", "Iceland", "Norway", "Sweden"),
+}
 COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "United Kingdom": ("英国", "uk", "u.k.", "britain", "great britain", "england", "gb", "gbr", "british"),
     "France": ("法国", "fr", "french"), "Germany": ("德国", "de", "german"), "Netherlands": ("荷兰", "holland", "nl", "dutch"),

@@ -111,7 +111,9 @@ DIMENSIONS: dict[str, Dimension] = {
             "expenses": "coalesce(e.channel, 'unknown')"}),
         Dimension("country", "country", "国家/地区", {
             "sales": f"coalesce(l.country, {_NONE})",
-            "refunds": f"coalesce(o.country, rc.country, {_NONE})"}),
+            # the refund's own country (a cancellation invoice's), else its order's, else its
+            # customer's
+            "refunds": f"coalesce(r.country, o.country, rc.country, {_NONE})"}),
         Dimension("region", "region", "区域", {
             "sales": f"coalesce(l.region, {_NONE})", "refunds": f"coalesce(o.region, {_NONE})"}),
         Dimension("customer", "customer", "客户", {

@@ -39,8 +39,8 @@ def migration(version: int, name: str) -> Callable:
 
 @migration(1, "canonical schema, loads, load_files and quarantine")
 def _initial(con: duckdb.DuckDBPyConnection) -> None:
-    for table in schema.TABLES:
-        con.execute(schema.create_table_sql(table))
+    for table in schema.TABLES:  # as version 1 had them: later columns come with their migration
+        con.execute(schema.create_table_sql(table, version=1))
     con.execute(
         """
         CREATE TABLE loads (
@@ -126,12 +126,12 @@ def _report_schedules(con: duckdb.DuckDBPyConnection) -> None:
 
 @migration(10, "the store's calendar: closed days, holidays, promotions")
 def _store_calendar(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(schema.create_table_sql(schema.TABLES_BY_NAME["store_calendar"]))
+    con.execute(schema.create_table_sql(schema.TABLES_BY_NAME["store_calendar"], version=10))
 
 
 @migration(11, "fulfilment: shipments (carrier, tracking number, shipped, delivered, ETA)")
 def _shipments(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(schema.create_table_sql(schema.TABLES_BY_NAME["shipments"]))
+    con.execute(schema.create_table_sql(schema.TABLES_BY_NAME["shipments"], version=11))
 
 
 @migration(12, "the shopping guide's conversation log")
@@ -142,6 +142,11 @@ def _guide_turns(con: duckdb.DuckDBPyConnection) -> None:
 @migration(13, "quarantine: the offending value in its own column, beside a stable reason")
 def _quarantine_value(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE quarantine ADD COLUMN value VARCHAR")
+
+
+@migration(14, "refunds: the buyer's country of a refund, where the export gives one")
+def _refund_country(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE refunds ADD COLUMN country VARCHAR")
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

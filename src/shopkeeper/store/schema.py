@@ -7,6 +7,8 @@ ingestion checks (required values, types, ranges, allowed values, keys) and ``do
 Conventions: ids are strings; money is ``DECIMAL(18,4)`` next to a ``currency`` column (ISO 4217);
 timestamps are ``TIMESTAMPTZ``; free-form extras go in a JSON ``attributes`` column. Every
 canonical table also has the lineage columns ``_load_id``, ``_source_file`` and ``_source_row``.
+A column that a later schema version added (``refunds.country``) comes after them in the
+warehouse, in a new one as in an upgraded one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ class Column:
     choices: tuple[str, ...] = ()
     # a moment something happened: quarantined when after the load (plus a day) or before 1990
     plausible_time: bool = False
+    # the schema version (migration) that added the column to its table: the table is created
+    # without it and that migration appends it, so a new warehouse and an upgraded one hold the
+    # same columns in the same order
+    since: int = 1
 
     @property
     def kind(self) -> str:
@@ -299,6 +305,8 @@ TABLES: tuple[Table, ...] = (
             Column("status", "VARCHAR", "requested, approved, completed or rejected.",
                    choices=("requested", "approved", "completed", "rejected")),
             _attributes(),
+            Column("country", "VARCHAR", "Buyer's country for this refund, where the export "
+                   "gives one; else the order's or the customer's is used.", since=14),
         ),
     ),
     Table(
@@ -752,8 +760,15 @@ def get_table(name: str) -> Table:
         raise KeyError(f"unknown table {name!r}; canonical tables are {sorted(TABLES_BY_NAME)}") from None
 
 
-def create_table_sql(table: Table) -> str:
-    cols = [f'"{c.name}" {c.type}' for c in (*table.columns, *LINEAGE)]
+def create_table_sql(table: Table, version: int | None = None) -> str:
+    """``CREATE TABLE`` for ``table`` as schema ``version`` has it (the latest when None), in
+    the order the migrations build it: the table's first columns, the lineage, then each column
+    a later migration appended (``Column.since``)."""
+    first = [c for c in table.columns if c.since == 1]
+    later = sorted((c for c in table.columns
+                    if c.since > 1 and (version is None or c.since <= version)),
+                   key=lambda c: c.since)
+    cols = [f'"{c.name}" {c.type}' for c in (*first, *LINEAGE, *later)]
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
 
 

@@ -33,7 +33,7 @@ import sqlglot
 from sqlglot import exp
 
 from shopkeeper.errors import WarehouseError
-from shopkeeper.store import migrations
+from shopkeeper.store import migrations, schema
 from shopkeeper.store.config import SPARK_SCHEME
 from shopkeeper.store.timezone import DEFAULT_TIMEZONE, stored_timezone
 from shopkeeper.store.warehouse import Warehouse
@@ -432,6 +432,25 @@ def _tables_in(folder: Path) -> dict[str, list[str]]:
     return found
 
 
+_SPARK_TYPES = {"VARCHAR": "string", "JSON": "string", "TIMESTAMPTZ": "timestamp",
+                "DATE": "date", "INTEGER": "int", "BIGINT": "bigint", "DOUBLE": "double",
+                "BOOLEAN": "boolean"}
+
+
+def _with_schema_columns(frame, table: str):
+    """``frame`` with each column of the canonical ``table`` that it lacks as NULL: a folder's
+    table written before a migration added a column (``refunds.country``) reads as a store
+    that never filled it."""
+    if table not in schema.TABLES_BY_NAME:
+        return frame
+    have = {c.lower() for c in frame.columns}
+    for column in (*schema.TABLES_BY_NAME[table].columns, *schema.LINEAGE):
+        if column.name.lower() not in have:
+            kind = _SPARK_TYPES.get(column.type, column.type.lower())  # decimal(18,4)
+            frame = frame.selectExpr("*", f"CAST(NULL AS {kind}) AS `{column.name}`")
+    return frame
+
+
 _READ_ONLY = ("the Spark engine only reads the store: load and write through the warehouse "
               "it reads (a DuckDB file or PostgreSQL), where Spark's runs store their results")
 
@@ -510,7 +529,7 @@ class SparkWarehouse(Warehouse):
 
     def _register(self, files: dict[str, list[str]]) -> None:
         """A temporary view per table; an empty one, with the schema's columns, for each
-        table the source lacks."""
+        table the source lacks, and NULL for each of the schema's columns a table lacks."""
         missing = [t for t in _table_names() if t not in files]
         if missing:
             empty = Path(tempfile.mkdtemp(prefix="shopkeeper-spark-empty-"))
@@ -525,7 +544,8 @@ class SparkWarehouse(Warehouse):
             finally:
                 scratch.close()
         for table, paths in files.items():
-            self.spark.read.parquet(*paths).createOrReplaceTempView(table)
+            _with_schema_columns(self.spark.read.parquet(*paths), table
+                                 ).createOrReplaceTempView(table)
 
     def _timezone_from_settings(self) -> None:
         stored = stored_timezone(self._open)
