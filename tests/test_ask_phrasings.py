@@ -1031,3 +1031,19 @@ def test_what_orders_add_up_to_is_their_value(question):
 def test_a_postage_codes_share_is_no_shipping_question():
     q = read("这个月到现在的销售额里，POST 邮费占了多少", AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery) and q.share and q.filters == {"sku": ("POST",)}
+
+
+@pytest.mark.parametrize("question", [
+    "What % of sales from January to February 2024 came from customers who ordered more than "
+    "once?", "2024年1月到2月下了不止一单的客户，贡献了总销售额的百分之几"])
+def test_the_sales_share_of_customers_past_a_number_of_orders(shop, question):
+    """January–February 2024: c1 ordered three times (45.50, 51.00, 10.00), c2 once (50.00)."""
+    from shopkeeper import ask
+
+    answer = ask.ask(shop, question, as_of=dt.date(2024, 2, 29))
+    assert answer.unit == "ratio" and answer.value == pytest.approx(106.5 / 156.5)
+
+
+def test_customers_who_ordered_more_than_twice_are_counted():
+    q = read("How many customers ordered more than twice last month?", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.over == (">", 2) and q.by == ("customer",)

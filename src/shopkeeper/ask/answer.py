@@ -222,9 +222,28 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
         groups = (q.period.end - q.period.start).days + 1  # the days without a sale count too
     traded = key == "day" and op == ">" and number == 0  # "how many days did we make a sale"
     if q.share and q.over_share == "metric":  # "what % of sales came from orders over £1,500"
-        whole = float(df[metric].astype(float).sum())
-        answer.value = float(past.sum()) / whole if whole else None
+        # the part of the last metric named ("sales of customers with more than one order")
+        measured = q.metrics[-1]
+        kept = df.loc[past.index, measured].astype(float)
+        whole = float(df[measured].astype(float).sum())
+        answer.value = float(kept.sum()) / whole if whole else None
         answer.unit = "ratio"
+        if measured != metric:
+            unit_m = vocab.metric(measured).unit
+            answer.text = (
+                f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的{_dim_label(key, lang)}"
+                f"（{len(past):,} 个）合计{_label(vocab, measured, lang)} "
+                f"{_fmt(float(kept.sum()), unit_m, answer.currency, lang)}，占全部 "
+                f"{_fmt(whole, unit_m, answer.currency, lang)} 的 {_pct(answer.value)}。"
+                if lang == "zh" else
+                f"In {period}, the {len(past):,} {_dim_label(key, lang, plural=True)} with {words[1]} "
+                f"{limit} {_label(vocab, metric, lang)} made "
+                f"{_fmt(float(kept.sum()), unit_m, answer.currency, lang)} of "
+                f"{_label(vocab, measured, lang)}: {_pct(answer.value)} of the total "
+                f"{_fmt(whole, unit_m, answer.currency, lang)}.")
+            answer.sql += (f";\n\n-- then: the sum of {measured} over the rows whose {metric} {op} "
+                           f"{number:g}, over the sum of all rows")
+            return answer
         answer.text = (
             f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的{_dim_label(key, lang)}"
             f"（{len(past):,} 个）合计{_label(vocab, metric, lang)} "

@@ -198,7 +198,7 @@ _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(
 _SHARE = re.compile(r"占比|比例|比重|份额|几成|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
                     r"\bshares?\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
                     r"|\b(?:split|divided) (?:between|across|among)\b"
-                    r"|\bhow much of\b|贡献了?(?:百分之多少|百分之几|多少比例|几成)|\bslice\b"
+                    r"|\bhow much of\b|贡献了?[^，。？?,]{0,12}?(?:百分之多少|百分之几|多少比例|几成)|\bslice\b"
                     r"|\bwhat percent\b", re.I)
 _EACH = re.compile(r"各|每个|分别|\beach\b|\bevery\b|\bper\b|\bby\b|"
                    r"\b(?:split|divided) (?:between|across|among)\b", re.I)
@@ -521,6 +521,13 @@ _OVER_PLUS_EN = re.compile(r"\bhow many " + _OVER_EN_NOUNS + r"\b([^?]{0,50}?)\b
 _OVER_SHARE_GROUPS_EN = re.compile(
     r"(?:%|\b(?:percent(?:age)?|share|proportion|fraction)) of (?:the )?(?:[\w']+ ){0,3}?"
     + _OVER_EN_NOUNS + _OVER_EN_PAST, re.I)
+# customers past a number of orders, whatever else is measured of them: "上个月下了不止一单的
+#那批客户", "customers who ordered more than once that month"
+_ORDERED_MORE_THAN = re.compile(
+    r"(?:下了?|买了?|下过|买过)(?:不止|超过|多于)\s*([一二两三四五六七八九十\d]+)\s*(?:单|次)的"
+    r"(?:那批|那些|这批|这些)?(?:客户|顾客|买家|客人)"
+    r"|\b(?:customers|buyers|shoppers|accounts) (?:who )?(?:ordered|bought|purchased|came back|shopped)"
+    r" more than (once|twice|\w+ times|\d+ times)\b", re.I)
 # "10月份一共有几天开了张", "how many days in October did we make a sale": the days with orders
 _DAYS_TRADED = re.compile(
     r"(?:有|一共有|共有|总共有)?(?:几|多少)天(?:是)?(?:开了?张|开单|出了?单|有(?:销售|订单|单子?|成交|生意|进账)|"
@@ -543,6 +550,15 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
     if _ONE_ORDER_ONLY.search(text):  # "只下了一单的客户": customers with fewer than two orders
         metrics[:] = ["orders"]
         return "customer", "<", 2.0, "groups"
+    if m := _ORDERED_MORE_THAN.search(text):  # "下了不止一单的客户", "ordered more than once"
+        n = m[1] or m[2] or "1"
+        times = {"once": 1, "twice": 2}.get(n.lower()) or (
+            zh_number(n) if not n.isascii() else en_number(n) if not n.isdigit() else int(n))
+        measured = [x for x in metrics if x in METRICS and (
+            METRICS[x].unit == "money" or x == "units")]  # their sales, their units
+        if measured or times > 1:  # a count of them alone: the repeat customers (the metric)
+            metrics[:] = ["orders", *measured[:1]]
+            return "customer", ">", float(times), "metric" if measured else "groups"
     if _DAYS_TRADED.search(text):
         metrics[:] = ["orders"]
         return "day", ">", 0.0, "groups"
