@@ -1047,3 +1047,31 @@ def test_the_sales_share_of_customers_past_a_number_of_orders(shop, question):
 def test_customers_who_ordered_more_than_twice_are_counted():
     q = read("How many customers ordered more than twice last month?", AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery) and q.over == (">", 2) and q.by == ("customer",)
+
+
+@pytest.mark.parametrize(("question", "filters", "exclude", "compare_filters", "compare_exclude"), [
+    ("上个月英国客户的客单价跟海外客户比差多少", {"country": ("United Kingdom",)}, {}, {},
+     {"country": ("United Kingdom",)}),
+    ("Overseas orders vs domestic orders last month?", {}, {"country": ("United Kingdom",)},
+     {"country": ("United Kingdom",)}, {})])
+def test_home_set_against_abroad(question, filters, exclude, compare_filters, compare_exclude):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.other_side
+    assert (q.filters, q.exclude) == (filters, exclude)
+    assert (q.compare_filters, q.compare_exclude) == (compare_filters, compare_exclude)
+
+
+def test_the_other_side_swaps_the_condition_of_its_dimension(shop):
+    """January 2024: the web (o1, 45.50) against everything but the web (o2 in the app, 50.00)."""
+    from shopkeeper.ask.answer import run
+
+    january = Period(dt.date(2024, 1, 1), dt.date(2024, 1, 31), "January 2024", "2024年1月")
+    q = AskQuery(("gmv",), january, filters={"channel": ("web",)},
+                 compare_exclude={"channel": ("web",)})
+    answer = run(shop, q, Vocabulary(), as_of=dt.date(2024, 2, 29))
+    assert (answer.value, answer.previous) == (pytest.approx(45.5), pytest.approx(50.0))
+
+
+def test_spend_per_customer_is_no_split_by_customer():
+    q = read("Q3 spend per customer for French customers?", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("spend_per_customer",) and q.by == ()

@@ -122,9 +122,14 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
         sqls.append(other.sql_with_params())
         prev = _with_extra(other.df, extra, False)
         df = _compare_frames(df, prev, q)
-    elif q.compare_filters:  # the same period under the other filters
-        other = metrics.query(warehouse, needed, start=q.period.start, end=q.period.end,
-                              **{**common, "filters": {**common["filters"], **q.compare_filters}})
+    elif q.other_side:  # the same period, each dimension compared under its other condition
+        swapped = {*q.compare_filters, *q.compare_exclude}
+        other = metrics.query(warehouse, needed, start=q.period.start, end=q.period.end, **{
+            **common,
+            "filters": {**{d: v for d, v in common["filters"].items() if d not in swapped},
+                        **q.compare_filters},
+            "exclude": {**{d: v for d, v in common["exclude"].items() if d not in swapped},
+                        **q.compare_exclude}})
         sqls.append(other.sql_with_params())
         df = _compare_frames(df, _with_extra(other.df, extra, False), q)
     currency = result.money if result.money not in ("by currency",) else ""
@@ -151,7 +156,7 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
         answer = _number(answer, df, q, vocab, warehouse, money, whole)
     else:
         if q.by == ("customer_type",) and "customers" in q.metrics and compare is None \
-                and not isinstance(q.compare, Period) and not q.compare_filters:
+                and not isinstance(q.compare, Period) and not q.other_side:
             df = _customers_split(df, warehouse, q, common)
         answer = _table(answer, df, q, vocab, warehouse, money, metric)
     if first and (_outside(q.period.start, q.period.end, first, last)
@@ -327,7 +332,7 @@ def _compare_frames(df: pd.DataFrame, prev: pd.DataFrame, q: AskQuery) -> pd.Dat
         for grain in grains:
             prev[grain] = _shifted_keys(prev[grain], q.compare.start, q.period.start, grain)
         keys += grains
-    elif q.compare_filters:
+    elif q.other_side:
         keys += grains  # the same period: each day against the same day
     out = df.merge(prev[[*keys, *(f"{m}_prev" for m in q.metrics)]], on=keys, how="left") \
         if keys else pd.concat([df, prev[[f"{m}_prev" for m in q.metrics]]], axis=1)
@@ -636,7 +641,7 @@ def _number_sentence(a: Answer, q: AskQuery, vocab: Vocabulary) -> str:
             if lang == "zh" else
             f"{label[0].upper() + label[1:]} in {q.period.label(lang)}"
             f"{' (' + where + ')' if where else ''}: {value}")
-    if q.compare is not None or q.compare_filters:
+    if q.compare is not None or q.other_side:
         prev_label = _compare_label(q, lang)
         prev = _fmt(a.previous, unit, a.currency, lang)
         if a.previous is None:
@@ -658,8 +663,9 @@ def _number_sentence(a: Answer, q: AskQuery, vocab: Vocabulary) -> str:
 
 
 def _compare_label(q: AskQuery, lang: str) -> str:
-    if q.compare_filters:  # "Monday to Friday of November 2011"
-        other = _filter_words(replace(q, filters=q.compare_filters, exclude={}, name_words=()),
+    if q.other_side:  # "Monday to Friday of November 2011", "everywhere but United Kingdom"
+        other = _filter_words(replace(q, filters=q.compare_filters, exclude=q.compare_exclude,
+                                      name_words=()),
                               lang)
         return f"{q.period.label(lang)}（{other}）" if lang == "zh" else \
             f"{q.period.label(lang)} ({other})"

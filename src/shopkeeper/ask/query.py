@@ -46,13 +46,22 @@ class AskQuery:
     compare_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     over_share: str = "groups"
     whole_dims: tuple[str, ...] = ()
+    # with a comparison under other filters: what the other side leaves out instead of a filter
+    # of the same dimension ("UK customers against customers abroad": everywhere but the UK)
+    compare_exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def other_side(self) -> bool:
+        """Whether the comparison is the same period under other filters."""
+        return bool(self.compare_filters or self.compare_exclude)
 
     def check(self, known_metrics: set[str]) -> None:
         """Raise :class:`MetricError` unless every name exists in the semantic layer."""
         unknown = [m for m in self.metrics if m not in known_metrics]
         if unknown or not self.metrics:
             raise MetricError(f"unknown metric {', '.join(unknown) or '(none)'}")
-        for dim in (*self.by, *self.filters, *self.exclude, *self.compare_filters):
+        for dim in (*self.by, *self.filters, *self.exclude, *self.compare_filters,
+                    *self.compare_exclude):
             if dim not in DIMENSIONS:
                 raise MetricError(f"unknown dimension {dim!r}")
         if len([d for d in self.by if d in TIME_GRAINS]) > 1:
@@ -61,7 +70,7 @@ class AskQuery:
             raise MetricError(f"a ranking is top or bottom 1..1000, not {self.rank}")
         if self.rank and not self.by:
             raise MetricError("a ranking needs something to rank (countries, products …)")
-        if self.compare_filters and (self.compare is not None or self.share or self.over):
+        if self.other_side and (self.compare is not None or self.share or self.over):
             raise MetricError("a comparison under other filters stands alone: no second "
                               "period, share or threshold with it")
         if self.over and (self.over[0] not in (">", ">=", "<") or not self.by):
@@ -121,4 +130,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         over=(str(data["over"][0]), float(data["over"][1])) if data.get("over") else None,
         compare_filters={k: tuple(v) for k, v in (data.get("compare_filters") or {}).items()},
         over_share=str(data.get("over_share") or "groups"),
-        whole_dims=tuple(data.get("whole_dims") or ()))
+        whole_dims=tuple(data.get("whole_dims") or ()),
+        compare_exclude={k: tuple(v) for k, v in (data.get("compare_exclude") or {}).items()})

@@ -764,6 +764,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     named_customers = list(_CUSTOMER_ID.finditer(text))
     listed = _CUSTOMER_LIST.search(text) or _WHO_OF_IDS.search(text)
     exclude_customers: tuple[str, ...] = ()
+    home_vs_abroad: tuple[dict, dict] | None = None
     metric_hits = [h for h in metric_hits if not (h[1] == "customers" and any(
         m.start() <= h[0] < m.end() for m in (*named_customers, *([listed] if listed else []))))]
     # "returning customers' orders, people who had bought before": the customers said again
@@ -867,9 +868,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     by = list(dict.fromkeys(by))
     if "customer_type" in by and "customer" in by:
         by.remove("customer")
-    if "customer" in by and len(by) > 1 and any(m in ("spend_per_customer", "orders_per_customer")
-                                                for m in metrics):
-        by.remove("customer")  # "which countries' customers ordered most often on average"
+    if "customer" in by and (len(by) > 1 or all(m in _PER_CUSTOMER for m in metrics)) and any(
+            m in _PER_CUSTOMER for m in metrics):
+        # "which countries' customers ordered most often on average"; "spend per customer" is
+        # no split by customer
+        by.remove("customer")
     grains = [d for d in by if d in GRAIN_PHRASES.values()]
     if len(grains) > 1:
         by = [d for d in by if d not in grains[1:]]
@@ -883,9 +886,22 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             top = tuple(values.countries[:5])
             return AskBack("Which country is home, so I can tell abroad from domestic?",
                            "请问哪个国家算本国（用来区分国内和海外）？", top, top, lang)
-        target = exclude if _ABROAD.search(text) else filters
-        target["country"] = tuple(dict.fromkeys(
-            (*target.get("country", ()), values.home_country)))
+        home = values.home_country
+        said_home = _DOMESTIC.search(text) or filters.get("country") == (home,)
+        if _ABROAD.search(text) and said_home and re.search(
+                r"比|对比|相比|\bvs\.?|versus|\bthan\b|\bagainst\b|\bgap\b|差", text, re.I):
+            # "英国客户的人均消费跟海外客户比", "UK customers vs customers abroad": one against
+            # the other, the first said asked about
+            home_at = min((m.start() for m in (_DOMESTIC.search(text), *[
+                re.search(rf"(?<![a-z]){re.escape(a.lower())}(?![a-z])", low)
+                for a in (home, *COUNTRY_ALIASES.get(home, ())) if len(a) >= 2]) if m),
+                default=len(text))
+            home_first = home_at < _ABROAD.search(text).start()
+            home_vs_abroad = ({"country": (home,)}, {}) if home_first else ({}, {"country": (home,)})
+            filters.pop("country", None)
+        else:
+            target = exclude if _ABROAD.search(text) else filters
+            target["country"] = tuple(dict.fromkeys((*target.get("country", ()), home)))
     name_words = _name_words(text, values)
     if (not name_words and "sku" not in found and _THAT_PRODUCT.search(text)
             and not any(s for s, _ in _product_codes(text, values))):
@@ -1082,9 +1098,20 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     whole_dims = _whole_dims(text, filters) if share and not (by or over or compare) else ()
     if not (exclude or any(d not in whole_dims for d in filters)):
         whole_dims = ()  # nothing is left to be the part
+    compare_exclude: dict[str, tuple[str, ...]] = {}
+    if home_vs_abroad and compare is None and not (share or over or rank or compare_filters):
+        home_side, abroad_side = home_vs_abroad
+        if home_side:  # home asked about, against everywhere else
+            filters.update(home_side)
+            compare_exclude = {"country": home_side["country"]}
+        else:  # abroad asked about, against home
+            exclude.update(abroad_side)
+            compare_filters = {"country": abroad_side["country"]}
+    elif home_vs_abroad:  # no comparison to make: abroad, as said
+        exclude["country"] = (values.home_country,)
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
                     compare, rank, share, lang, each, over[1:3] if over else None,
-                    compare_filters, over[3] if over else "groups", whole_dims)
+                    compare_filters, over[3] if over else "groups", whole_dims, compare_exclude)
 
 
 def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str] | None:
@@ -1382,6 +1409,7 @@ _NOUNS = {"orders": ("orders", "订单", "单子", "首单"),
 
 
 _PER_ORDER = {"aov", "units_per_order"}
+_PER_CUSTOMER = {"spend_per_customer", "orders_per_customer"}
 
 
 def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]
@@ -1403,6 +1431,7 @@ def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]
         if phrase.lower() in _NOUNS.get(metric, ()) and (
                 # "平均一单金额比老客的单子高", "orders bigger on average": what is averaged
                 (metric == "orders" and any(h[1] in _PER_ORDER for h in others))
+                or (metric == "customers" and any(h[1] in _PER_CUSTOMER for h in others))
                 or (re.match(r"[^，,。？?\s]{0,8}?(?:的|贡献|带来|产生|创造|花)", text[end:]) and later)
                 or (later and len(between) <= 12 and not re.search(
                     r"和|与|及|、|跟|以及|还有|\band\b|\bor\b|\bvs\b|/", between)
