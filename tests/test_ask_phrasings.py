@@ -1075,3 +1075,9 @@ def test_the_other_side_swaps_the_condition_of_its_dimension(shop):
 def test_spend_per_customer_is_no_split_by_customer():
     q = read("Q3 spend per customer for French customers?", AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery) and q.metrics == ("spend_per_customer",) and q.by == ()
+
+
+def test_one_customer_named_with_yi_ge_is_no_top_one():
+    q = read("今年以来，12680这一个客户占了总销售额的几成", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.share and q.by == () and q.rank is None
+    assert q.filters == {"customer": ("12680",)}

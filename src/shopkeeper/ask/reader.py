@@ -915,8 +915,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             return replace(named, language=lang)
         name_words = named
     ranked = _outside_periods(low, when, as_of)  # "第一周", "头两个月" rank nothing
-    if listed:  # "这两个客户": the customers named, not a top two
-        ranked = ranked.replace(listed[0].lower(), " ")
+    for said in ([listed] if listed else []) + named_customers:
+        ranked = ranked.replace(said[0].lower(), " ")  # "这两个客户", "14646这一个客户": no top N
     if name_words and "sku" in by and not _rank(ranked, by):
         by.remove("sku")
     for sku, excluded in _product_codes(text, values):
@@ -930,7 +930,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         by.append("sku")  # "Nov pcs for SKUs 22578, 22577 and 20668": one row each
     if len(filters.get("sku", ())) == 1 and "sku" in by and not _rank(ranked, by):
         by.remove("sku")  # "货号79321…每个月卖了几件": the code's cue, not a split by product
-    if len(filters.get("customer", ())) == 1 and "customer" in by and len(by) > 1:
+    if len(filters.get("customer", ())) == 1 and "customer" in by and (
+            len(by) > 1 or not _rank(ranked, by)):
         by.remove("customer")  # "17841这个客户今年每个季度下了几单": by quarter
     if "order" in by and (_HIGH.search(ranked) or _LOW.search(ranked)):
         # "上周最大的一笔单子是多少钱": an order's size is its value (each counts one order)
