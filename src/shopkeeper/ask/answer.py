@@ -233,32 +233,19 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
         whole = float(df[measured].astype(float).sum())
         answer.value = float(kept.sum()) / whole if whole else None
         answer.unit = "ratio"
-        if measured != metric:
-            unit_m = vocab.metric(measured).unit
-            answer.text = (
-                f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的{_dim_label(key, lang)}"
-                f"（{len(past):,} 个）合计{_label(vocab, measured, lang)} "
-                f"{_fmt(float(kept.sum()), unit_m, answer.currency, lang)}，占全部 "
-                f"{_fmt(whole, unit_m, answer.currency, lang)} 的 {_pct(answer.value)}。"
-                if lang == "zh" else
-                f"In {period}, the {len(past):,} {_dim_label(key, lang, plural=True)} with {words[1]} "
-                f"{limit} {_label(vocab, metric, lang)} made "
-                f"{_fmt(float(kept.sum()), unit_m, answer.currency, lang)} of "
-                f"{_label(vocab, measured, lang)}: {_pct(answer.value)} of the total "
-                f"{_fmt(whole, unit_m, answer.currency, lang)}.")
-            answer.sql += (f";\n\n-- then: the sum of {measured} over the rows whose {metric} {op} "
-                           f"{number:g}, over the sum of all rows")
-            return answer
+        unit_m = vocab.metric(measured).unit
         answer.text = (
             f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的{_dim_label(key, lang)}"
-            f"（{len(past):,} 个）合计{_label(vocab, metric, lang)} "
-            f"{_fmt(float(past.sum()), unit, answer.currency, lang)}，占全部 "
-            f"{_fmt(whole, unit, answer.currency, lang)} 的 {_pct(answer.value)}。" if lang == "zh" else
+            f"（{len(past):,} 个）合计{_label(vocab, measured, lang)} "
+            f"{_fmt(float(kept.sum()), unit_m, answer.currency, lang)}，占全部 "
+            f"{_fmt(whole, unit_m, answer.currency, lang)} 的 {_pct(answer.value)}。"
+            if lang == "zh" else
             f"In {period}, the {len(past):,} {_dim_label(key, lang, plural=True)} with {words[1]} "
             f"{limit}{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)} made "
-            f"{_fmt(float(past.sum()), unit, answer.currency, lang)}: {_pct(answer.value)} of the "
-            f"total {_fmt(whole, unit, answer.currency, lang)}.")
-        answer.sql += (f";\n\n-- then: the sum of {metric} over the rows whose {metric} {op} "
+            f"{_fmt(float(kept.sum()), unit_m, answer.currency, lang)} of "
+            f"{_label(vocab, measured, lang)}: {_pct(answer.value)} of the total "
+            f"{_fmt(whole, unit_m, answer.currency, lang)}.")
+        answer.sql += (f";\n\n-- then: the sum of {measured} over the rows whose {metric} {op} "
                        f"{number:g}, over the sum of all rows")
         return answer
     if q.share:  # "what share of customers ordered only once": of the groups counted

@@ -560,8 +560,9 @@ _ZH_MONTH = r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?"
 _MONTH_LEFT_OUT = re.compile(
     rf"(?:不算|除去|去掉|刨掉|刨去|扣掉|不含|不包括)\s*{_ZH_MONTH}(?!\s*\d)"
     rf"|(?<!\d)(?<!\d年){_ZH_MONTH}(?!\s*\d)[^，,。？?；;\d]{{0,8}}?(?:先|就)?(?:不算|除外|不计|别算|不要算|刨掉|去掉)"
-    rf"|\b(?:leav(?:e|ing)|keep(?:ing)?|tak(?:e|ing)|put(?:ting)?)\s+(?:out\s+)?({_MONTH_RE})\b"
-    rf"(?:\s+out\b)?|\b(?:excluding|except(?: for)?|not counting|minus|ex\.?)\s+({_MONTH_RE})\b"
+    rf"|\b(?:leav(?:e|ing)|keep(?:ing)?|tak(?:e|ing)|put(?:ting)?)\s+(?:out\s+({_MONTH_RE})\b|"
+    rf"({_MONTH_RE})\s+(?:out|aside)\b)|\b(?:excluding|except(?: for)?|not counting|minus)\s+"
+    rf"({_MONTH_RE})\b"
     rf"|\b({_MONTH_RE})\s+(?:excluded|left out)\b", re.I)
 
 
@@ -588,7 +589,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     """The period and comparison a question names, relative to ``as_of``."""
     if out := _MONTH_LEFT_OUT.search(text):
         mo = zh_number(out[1] or out[2]) if out[1] or out[2] else _MONTHS_EN[
-            (out[3] or out[4] or out[5]).lower()]
+            next(g for g in out.groups()[2:] if g).lower()]
         rest = read_period(text[:out.start()] + " " * len(out[0]) + text[out.end():], as_of)
         cut = _without_month(rest.period, mo) if rest.period and 1 <= mo <= 12 else None
         if cut is not None:

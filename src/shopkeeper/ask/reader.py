@@ -818,18 +818,13 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         filters["customer"] = tuple(dict.fromkeys(re.findall(r"\d{4,}", listed[1] or listed[2])))
         if re.search(r"各|分别|谁|哪个|\beach\b|\brespectively\b|\bwho\b|\bwhich\b", text, re.I):
             by.append("customer")
-    elif named_customers:  # "除去14646这个客户", "excluding customer 14646": left out
-        spans = [m.span() for m in named_customers]
-        for m, out in zip(named_customers, _excluded(text, spans), strict=True):
-            target = exclude_customers if out else filters.setdefault("customer", ())
-            if (m[1] or m[2]) not in target:
-                target += (m[1] or m[2],)
-            if out:
-                exclude_customers = target
-            else:
-                filters["customer"] = target
-        if not filters.get("customer"):
-            filters.pop("customer", None)
+    elif named_customers:  # kept, or left out: "除去14646这个客户", "excluding customer 14646"
+        ids = [m[1] or m[2] for m in named_customers]
+        out = _excluded(text, [m.span() for m in named_customers])
+        kept = tuple(dict.fromkeys(i for i, o in zip(ids, out, strict=True) if not o))
+        exclude_customers = tuple(dict.fromkeys(i for i, o in zip(ids, out, strict=True) if o))
+        if kept:
+            filters["customer"] = kept
     if weekdays:
         filters["weekday"] = weekdays
         if _EACH_DAY.search(text) or _WHICH_DAY.search(text):
@@ -863,7 +858,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         spent = " ".join(when.matched).lower()
         by += [m[1][:-1] for m in _GRAIN_PLURAL.finditer(low) if m[1] not in spent]
     if _WHICH_PEOPLE.search(text) and "customer" not in by and (
-            "customer" in filters or any(m in _CUSTOMER_TYPES for m, in [(h[1],) for h in metric_hits])):
+            "customer" in filters or any(h[1] in _CUSTOMER_TYPES for h in metric_hits)):
         by.append("customer")  # "新客里…是哪三位": which customers
     by = list(dict.fromkeys(by))
     if "customer_type" in by and "customer" in by:

@@ -32,7 +32,7 @@ METRIC_PHRASES: dict[str, str] = {
     "净收入": "net_revenue", "净销售额": "net_revenue", "净营收": "net_revenue",
     "净营业额": "net_revenue", "net revenue": "net_revenue", "net sales": "net_revenue",
     "sales net of": "net_revenue", "revenue net of": "net_revenue", "takings net of": "net_revenue",
-    "净的是多少": "net_revenue", "净额": "net_revenue", "单均金额": "aov", "单均": "aov",
+    "净的是多少": "net_revenue", "净额": "net_revenue", "单均金额": "aov",
     "revenue after refunds": "net_revenue",
     # GMV
     "销售额": "gmv", "营业额": "gmv", "成交额": "gmv", "成交金额": "gmv", "销售金额": "gmv",
