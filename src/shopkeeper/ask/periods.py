@@ -267,6 +267,13 @@ def _week_around(d: dt.date | None) -> Period | None:
     return days(monday, monday + dt.timedelta(days=6))
 
 
+def _week_back(as_of: dt.date, weeks: int, en: str, zh: str) -> Period:
+    """The Monday-to-Sunday week ``weeks`` calendar weeks before the one holding ``as_of``."""
+    start = as_of - dt.timedelta(days=as_of.weekday() + 7 * weeks)
+    end = start + dt.timedelta(days=6)
+    return Period(start, end, f"{en} ({start} to {end})", f"{zh}（{start} 至 {end}）")
+
+
 def _weekday_from(d: dt.date, weekday: int) -> dt.date:
     """The first ``weekday`` (Monday = 0) on or after ``d``."""
     return d + dt.timedelta(days=(weekday - d.weekday()) % 7)
@@ -869,9 +876,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              r"(?!\s*(?:所在的?)?(?:那)?(?:一)?周|\s*week)",
              lambda m, k=offset: day(_black_friday(m[1] or m[2], as_of) + dt.timedelta(days=k)))
     each(r"(?:(\d{4})\s*年?\s*)?(?:黑五|黑色星期五|black friday)\s*(?:所在的?)?(?:那)?(?:一)?(?:周|week)",
-         lambda m: (lambda d: days(d - dt.timedelta(days=d.weekday()),
-                                   d + dt.timedelta(days=6 - d.weekday())))(
-             _black_friday(m[1], as_of)))
+         lambda m: _week_around(_black_friday(m[1], as_of)))
     # weekends: 上周末 / last weekend (last week's Saturday and Sunday); 这个周末 / this weekend
     each(r"(上上|上|这|本)个?(?:周末|礼拜末)|\b(last|this|past|previous)\s+weekend\b",
          lambda m: (lambda sat: days(sat, sat + dt.timedelta(days=1)))(
@@ -1125,20 +1130,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     # "上上上周": the calendar week three before this one ("three weeks ago" is asked back:
     # that week, or the day 21 days ago?)
     each(r"上上上个?(?:周|星期|礼拜)",
-         lambda m: (lambda s: Period(
-             s, s + dt.timedelta(days=6), f"the week three weeks back ({s} to "
-             f"{s + dt.timedelta(days=6)})", f"上上上周（{s} 至 {s + dt.timedelta(days=6)}）"))(
-             as_of - dt.timedelta(days=as_of.weekday() + 21)))
+         lambda m: _week_back(as_of, 3, "the week three weeks back", "上上上周"))
     each(r"上上个?(?:周|星期|礼拜)|(?:the )?week before last",
-         lambda m: (lambda s: Period(s, s + dt.timedelta(days=6),
-                                     f"the week before last ({s} to {s + dt.timedelta(days=6)})",
-                                     f"上上周（{s} 至 {s + dt.timedelta(days=6)}）"))(
-             as_of - dt.timedelta(days=as_of.weekday() + 14)))
+         lambda m: _week_back(as_of, 2, "the week before last", "上上周"))
     each(r"上个?(?:周|星期|礼拜)|last week|previous week",
-         lambda m: (lambda s: Period(s, s + dt.timedelta(days=6),
-                                     f"last week ({s} to {s + dt.timedelta(days=6)})",
-                                     f"上周（{s} 至 {s + dt.timedelta(days=6)}）"))(
-             as_of - dt.timedelta(days=as_of.weekday() + 7)))
+         lambda m: _week_back(as_of, 1, "last week", "上周"))
     each(r"(?:本|这个?)(?:周|星期|礼拜)|this week|week[- ]to[- ]date",
          lambda m: (lambda s: Period(s, as_of, f"this week ({s} to {as_of})",
                                      f"本周（{s} 至 {as_of}）"))(
