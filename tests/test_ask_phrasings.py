@@ -425,6 +425,9 @@ def test_open_questions_are_asked_back(question):
 
 @pytest.mark.parametrize("question", [
     "哪些客户流失了", "Which customers did we lose this year?", "去年买过今年没买的客户有哪些",
+    # customers who did not order again: a count of the others would be a confident wrong answer
+    "5月下过单的客户里，6月一单都没再下的占多少", "3月的老客有多少后来再也没来过",
+    "上季度买过的客户，这个季度没有再下单的有几个", "去年没下过单的客户有多少",
     "What's the weather like?",
     # a day to be found in the data first
     "2011年开张营业的第一天卖了多少", "How many orders did we get on our first business day?",

@@ -293,6 +293,8 @@ _WERE_TYPE = re.compile(r"\b(?:were|are|was|is) (new|returning)\b", re.I)
 # ("哪些客户去年买过今年没买？", "products never sold in November"); answering the metric the
 # words also name would be a confident wrong answer
 _BEYOND = re.compile(r"没买|没有买|没下单|没有下单|未下单|未购买|没卖|没有卖|未售出|卖不出|从未|从没|不再|"
+                     r"没有?再(?:下|买|来|购|回购|复购|光顾)|没有?(?:下过|买过)|[一1][单次件笔](?:都|也)没|"
+                     r"再也没|未再|"
                      r"流失|\bnever\b|\bdidn'?t\b|\bdid not\b|\bhaven'?t\b|\bhave not\b|"
                      r"\bhasn'?t\b|\bno longer\b|\bstopped (?:buying|ordering|selling)|"
                      r"\bchurn", re.I)
