@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -146,6 +147,17 @@ def test_answer_json_contract(shop):
     assert data["metric_query"]["rank"] == ["top", 1]
     back = ask.ask(shop, "How did we do last month?")
     assert back.kind == "ask_back" and back.choices and back.value is None
+
+
+@pytest.mark.parametrize(("question", "lang"), [
+    ("2024年没下过单的客户有多少", "zh"), ("帮我写一首诗", "zh"),
+    ("How many customers did not order in 2024?", "en"),
+])
+def test_a_refusal_gives_its_reason_in_the_language_asked(shop, question, lang):
+    a = ask.ask(shop, question)
+    assert a.kind == "refused"
+    latin_words = re.findall(r"[A-Za-z]{3,}", a.text)
+    assert (not latin_words) if lang == "zh" else len(latin_words) > 10
 
 
 def test_merchant_vocabulary(tmp_path, shop):

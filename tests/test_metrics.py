@@ -86,6 +86,25 @@ def test_filters_and_customer_type(shop):
     assert got.loc["returning", "gmv"] == pytest.approx(61.00)  # o3 + o5
 
 
+def test_repeat_purchase_reads_the_customer_type_per_customer(shop):
+    """c1 is new in January and orders again in February; c2 orders once, in January."""
+    names = ["repeat_customers", "ordering_customers", "repeat_purchase_rate"]
+    both_months = _one(metrics.query(shop, names, filters={"customer_type": "new"}))
+    # per order, c1's later orders are returning ones and no new customer could ever repeat
+    assert both_months == {"repeat_customers": 1, "ordering_customers": 2,
+                           "repeat_purchase_rate": 0.5}
+    february = metrics.query(shop, names, by="customer_type", start="2024-02-01",
+                             end="2024-02-29").df.set_index("customer_type")
+    assert february.loc["returning", "repeat_purchase_rate"] == 1.0
+    assert "new" not in february.index or february.loc["new", "ordering_customers"] == 0
+    split = metrics.query(shop, names, by="customer_type").df.set_index("customer_type")
+    total = _one(metrics.query(shop, names))
+    assert split["repeat_customers"].sum() == total["repeat_customers"] == 1
+    assert split["ordering_customers"].sum() == total["ordering_customers"] == 2
+    returning = metrics.query(shop, names, exclude={"customer_type": ["new"]}).df
+    assert returning["ordering_customers"].sum() == 0  # both customers' first orders are in it
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"metrics": ["profit"]}, "unknown metric 'profit'"),
     ({"metrics": ["gmv"], "by": ["colour"]}, "unknown dimension 'colour'"),

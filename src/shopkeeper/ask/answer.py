@@ -511,6 +511,10 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
             f"{_pct(answer.value)} of the total "
             f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)}.")
         return answer
+    if q.top_value and len(df) == 1:  # "how much was our biggest order": the amount, named
+        answer.kind, answer.value = "number", _float(df[metric].iloc[0])
+        answer.text = _table_sentence(answer, df, q, vocab, metric, key)
+        return answer
     answer.chart = ({"type": "line" if key in _GRAINS
                      else "bar", "x": "product" if key == "sku" else key, "y": metric}
                     if len(answer.rows) > 1 else None)

@@ -28,7 +28,8 @@ class AskQuery:
     the groups counted ("groups") or the groups' part of the metric's total ("metric");
     ``whole_dims``, with ``share``, are the filters that bound the whole as well as the part
     ("of 23298's units this year, what share went outside the UK": 23298's units), the
-    exclusions then being the part's alone."""
+    exclusions then being the part's alone; ``top_value``, with a top or bottom 1, answers
+    with that group's value as the number ("how much was our biggest order last week")."""
 
     metrics: tuple[str, ...]
     period: Period
@@ -49,6 +50,7 @@ class AskQuery:
     # with a comparison under other filters: what the other side leaves out instead of a filter
     # of the same dimension ("UK customers against customers abroad": everywhere but the UK)
     compare_exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    top_value: bool = False
 
     @property
     def other_side(self) -> bool:
@@ -75,6 +77,8 @@ class AskQuery:
                               "period, share or threshold with it")
         if self.over and (self.over[0] not in (">", ">=", "<") or not self.by):
             raise MetricError(f"a count past a threshold is >, >= or < over groups, not {self.over}")
+        if self.top_value and not (self.rank and self.rank[1] == 1):
+            raise MetricError("the value of the top group needs a top or bottom 1")
         if self.over_share not in ("groups", "metric"):
             raise MetricError(f"a share past a threshold is of the groups or of the metric, not "
                               f"{self.over_share!r}")
@@ -131,4 +135,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         compare_filters={k: tuple(v) for k, v in (data.get("compare_filters") or {}).items()},
         over_share=str(data.get("over_share") or "groups"),
         whole_dims=tuple(data.get("whole_dims") or ()),
-        compare_exclude={k: tuple(v) for k, v in (data.get("compare_exclude") or {}).items()})
+        compare_exclude={k: tuple(v) for k, v in (data.get("compare_exclude") or {}).items()},
+        top_value=bool(data.get("top_value")))

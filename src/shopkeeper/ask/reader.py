@@ -50,6 +50,7 @@ class StoreValues:
     # filter only when some name has it
     product_names: str = ""
     home_country: str | None = None  # the country most orders come from, when most do
+    order_days: tuple[dt.date, ...] = ()  # the days with an order, in order: its trading days
 
     def names_with(self, phrase: str) -> list[str]:
         """The product names that contain ``phrase`` as whole words (a plural "s" dropped)."""
@@ -195,6 +196,13 @@ _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(
                        r"(?:customer|product|country|seller|item|sku|day|week|month|buyer|client|"
                        r"market|order)\b(?!s)|\bsingle (?:biggest|largest) order\b"
                        r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)", re.I)
+# "最大的一笔单子是多少钱", "our single biggest order, in £": the top group's amount, not which
+_AMOUNT = re.compile(r"多少钱|金额(?:是|为|有)?多少|多少(?:英镑|镑|元|块|美元|欧元)|值多少|\bhow much\b|"
+                     r"\bin (?:£|\$|€|gbp|usd|eur|pounds|dollars|euros)\b|\bworth\b|"
+                     r"\bwhat (?:was|is) (?:our|the) (?:single )?(?:biggest|largest|smallest) "
+                     r"(?:single )?order\b", re.I)
+_WHICH = re.compile(r"哪|\bwhich\b|\bwho\b|\bwhose\b|\bwhat (?:order|customer|product|country)\b",
+                    re.I)
 _SHARE = re.compile(r"占比|比例|比重|份额|几成|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
                     r"\bshares?\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
                     r"|\b(?:split|divided) (?:between|across|among)\b"
@@ -448,11 +456,6 @@ _ONE_ORDER = re.compile(
     r"|\b(?:order|invoice) (\d{5,}|(?![QqHhWw]\d\b)[A-Za-z]{1,4}-?\d[\w-]*)\b", re.I)
 # what the metrics cannot express yet: said plainly instead of answering something else
 _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
-    (re.compile(r"(?:开门|开张|营业|做生意)[^，,。？?]{0,6}(?:的)?第一天|第一个(?:营业|交易|销售)日|"
-                r"\bfirst (?:trading|business|selling) day\b|\bfirst day (?:of|we) (?:trading|"
-                r"traded|sold|opened)\b|\bfirst day with (?:a )?sales?\b", re.I),
-     "it asks for a day found in the data (the first day with sales), which the reader cannot "
-     "look up; name the date instead", "问题要先从数据里找出某一天（第一个有销售的日子），目前还不能这样查；请直接说日期"),
     # "customers who bought in both October and November", "两个月都下过单的客户"
     (re.compile(r"\bin both\b|\bboth (?:months|weeks|quarters|years|periods)\b|\bboth [^?,]{0,30}"
                 r"\band\b[^?,]{0,30}\b(?:bought|ordered|purchased|shopped)\b|(?:两个月|两周|两个?季度|"
@@ -718,6 +721,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     ("那按国家分呢？", "and by country?")."""
     text = _fix_typos(question.strip())
     lang = language_of(text)
+    trading_day = _TRADING_DAY.search(text)
+    if trading_day:  # the day itself is found in the data; its words are no ranking of days
+        text = text[:trading_day.start()] + " " * len(trading_day[0]) + text[trading_day.end():]
     low = text.lower()
     weekday_sets = _weekday_filter(text)
     weekdays, other_weekdays = _weekdays_compared(text, weekday_sets)
@@ -727,6 +733,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             continue  # "头5个工作日": the days also say the period
         unsaid = unsaid[:a] + " " * (b - a) + unsaid[b:]
     when = read_period(unsaid, as_of)
+    if trading_day:
+        when = _on_trading_day(when, trading_day, values, as_of)
     metric_hits = vocab.find_metrics(text)
     dim_hits = find_phrases(text, DIMENSION_PHRASES)
     grain_hits = find_phrases(text, GRAIN_PHRASES)
@@ -738,7 +746,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                        tuple(_label(m, "en", vocab) for m in CHURN_CHOICES),
                        tuple(_label(m, "zh", vocab) for m in CHURN_CHOICES), lang)
     if churn or _BEYOND.search(text):
-        return Unread("it asks for customers or products that did not do something, which "
+        return Unread("问题问的是没有做某件事的客户或商品，指标无法表达" if lang == "zh" else
+                      "it asks for customers or products that did not do something, which "
                       "the metrics cannot express", lang)
     for pattern, reason_en, reason_zh in _UNSUPPORTED:
         if pattern.search(text):
@@ -963,7 +972,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             each_words = each_words[:by_metric.start()] + " " * (pos - by_metric.start()) \
                 + each_words[pos:]
     each = share and bool(by) and bool(_EACH.search(each_words)) and not _COMBINED.search(low)
-    if share and metrics == ["repeat_customers"] and not (by or rank):
+    if share and metrics in (["repeat_customers"], ["repeat_purchase_rate"]) and not (by or rank):
         metrics = ["repeat_purchase_rate"]  # "the share of repeat customers": the rate itself
         share = False
     if share and metrics and all(m in _CUSTOMER_TYPES for m in metrics) and not (
@@ -998,7 +1007,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     # no metric, but about the store (a period, a country, a product …): ask which metric
     if not metrics and not (when.period or by or rank or _HIGH.search(ranked) or _LOW.search(ranked)
                             or when.vague or filters or exclude or name_words):
-        return Unread("no metric of the semantic layer is named in the question", lang)
+        return Unread("问题里没有说到任何指标" if lang == "zh" else
+                      "no metric of the semantic layer is named in the question", lang)
     if not metrics:
         what = "rank by" if rank or _HIGH.search(ranked) or _LOW.search(ranked) else "measure"
         return AskBack(
@@ -1107,9 +1117,40 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             compare_filters = {"country": abroad_side["country"]}
     elif home_vs_abroad:  # no comparison to make: abroad, as said
         exclude["country"] = (values.home_country,)
+    top_value = bool(rank and rank[1] == 1 and not share and compare is None
+                     and _AMOUNT.search(text) and not _WHICH.search(text))
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
                     compare, rank, share, lang, each, over[1:3] if over else None,
-                    compare_filters, over[3] if over else "groups", whole_dims, compare_exclude)
+                    compare_filters, over[3] if over else "groups", whole_dims, compare_exclude,
+                    top_value)
+
+
+# "去年最后一个营业日", "our last trading day of 2010", "the first business day of March"
+_TRADING_DAY = re.compile(
+    r"(?:最后|第一|头)一?个?(?:营业日|交易日|销售日|开单日|有单的日子|有订单的日子)"
+    r"|(?:开门|开张|营业|做生意)[^，,。？?]{0,6}?(?:的)?第一天"
+    r"|\b(?:last|final|first) (?:trading|business|selling) day\b"
+    r"|\b(?:last|final|first) day (?:of trading|we (?:traded|sold|opened)|"
+    r"with (?:any |an? )?(?:orders?|sales?))\b", re.I)
+
+
+def _on_trading_day(when: PeriodReading, said: re.Match[str], values: StoreValues,
+                    as_of: dt.date) -> PeriodReading:
+    """The period narrowed to its first or last day with an order (all the data's, when no
+    period is named); as read when the period has no such day (its answer is "no data")."""
+    period = when.period
+    days = [d for d in values.order_days if d <= as_of and (
+        period is None or ((period.start is None or d >= period.start)
+                           and (period.end is None or d <= period.end)))]
+    if not days:
+        return when
+    first = bool(re.search(r"第一|头|first", said[0], re.I))
+    day = days[0] if first else days[-1]
+    within_en = f" of {period.label_en}" if period and not period.is_all else ""
+    within_zh = period.label_zh if period and not period.is_all else ""
+    on_day = Period(day, day, f"{day}, the {'first' if first else 'last'} trading day{within_en}",
+                    f"{day}（{within_zh}{'第一个' if first else '最后一个'}营业日）")
+    return replace(when, period=on_day, periods=(on_day, *when.periods[1:]))
 
 
 def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str] | None:

@@ -210,6 +210,9 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
      r"(?=.{0,12}(?:比例|占比|几成|百分之))", "repeat_purchase_rate"),
     (r"\b(?:fraction|share|percentage|proportion)\b.{0,40}\b(?:more than once|two or more times|"
      r"at least twice|twice or more)\b", "repeat_purchase_rate"),
+    # "下了第二单", "came back for a second order" (as a share: the repeat-purchase rate)
+    (r"(?:下|买|购买|订)了?第(?:二|2)(?:单|次|笔)|\b(?:came back for|returned for|placed|made|"
+     r"ordered|bought) a second (?:order|purchase|time)\b", "repeat_customers"),
     (r"(?:(?:客户|顾客|买家)(?:里|中|当中)?[，,]?)?(?:(?:下|买)(?:了|过)?(?:两|2)(?:单|次)(?:或|及)"
      r"(?:更多|以上)|(?:买|下单|购买)过?不止一次)(?:的(?:客户|顾客|买家|人))?"
      r"|(?:\b(?:customers|buyers|shoppers)\b[^?]{0,30}?)?"
@@ -238,6 +241,9 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
      r"(?:的)?(?:是)?(?:多少钱|金额|价值|花(?:了)?多少钱?)", "aov"),
     (r"\baverage (?:value|spend|amount|size|ticket)\b(?=(?:\s+[\w']+){0,5}?\s+orders?\b)",
      "aov"),
+    # "how many customers placed orders": the orders are what they did, not a second measure
+    (r"\b(?:customers|buyers|shoppers|clients)\b (?:placed|made|put in) (?:an? |any )?orders?\b",
+     "customers"),
     # "people who ordered", "did more people order from us"
     (r"\bpeople\b(?=\s+(?:who\s+|that\s+)?(?:have\s+|had\s+)?(?:order(?:ed)?|buy|bought|"
      r"purchased?|shopped|placed)\b)", "customers"),
@@ -245,7 +251,8 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "how much did we sell / take / make", "how much did everyone else buy": money, where
     # "how many" would be units
     (r"\bhow much (?:money )?(?:did|do|does|have|has|had) (?!units\b|items\b|pieces\b)"
-     r"(?!we sell\b|we sold\b)[^?]{1,80}?\b(?:sell|sold|take|taken|make|made|earn|earned|"
+     r"(?!we sell\b|we sold\b)(?!(?:our|the) (?:top|biggest|largest|best) )"  # a ranking
+     r"[^?]{1,80}?\b(?:sell|sold|take|taken|make|made|earn|earned|"
      r"bring in|brought in|buy|bought|purchase|purchased|spend|spent)\b", "gmv"),
     (r"\bwhat (?:did|do|does|have|has) (?:we|you|they|it|(?:the|our)(?: [\w'-]+){1,3}) (?:take|taken|"
      r"make|made|bring in|brought in|earn|earned)\b", "gmv"),
@@ -292,7 +299,9 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
 # phrase -> dimension to group or rank by
 DIMENSION_PHRASES: dict[str, str] = {
     "一笔单子": "order", "一笔订单": "order", "单笔订单": "order", "哪一单": "order", "哪张订单": "order",
-    "哪个订单": "order", "哪笔订单": "order", "single biggest order": "order",
+    "哪个订单": "order", "哪笔订单": "order", "单笔最大订单": "order", "单笔最大的订单": "order",
+    "最大的订单": "order", "最大一笔订单": "order", "最大的一笔订单": "order", "最大的一单": "order",
+    "single biggest order": "order",
     "biggest single order": "order", "largest single order": "order", "biggest order": "order",
     "largest order": "order", "which order": "order", "which orders": "order",
     "国家": "country", "各国": "country", "国别": "country", "地区": "country", "市场": "country", "country": "country",

@@ -206,6 +206,13 @@ METRICS: dict[str, Metric] = {
            source="customer_orders",
            sql="count(*) FILTER (WHERE n_orders > 1 AND customer_id IS NOT NULL)",
            description_zh="该分组内下单两次及以上的客户数（游客订单没有客户）。"),
+        _M("ordering_customers", "customers (repeat-rate base)", "客户数（复购率口径）", "count", True,
+           "Customers with an order in the group, as the repeat-purchase rate counts them: "
+           "by customer type, a customer is new when their first order ever is in the group "
+           "and returning otherwise, never both.",
+           source="customer_orders", sql="count(*) FILTER (WHERE customer_id IS NOT NULL)",
+           description_zh="该分组内有订单的客户数，按复购率的口径：按新老客分时，首单在该分组内的客户"
+                          "算新客，其余算老客，不重复计。"),
         _M("ad_spend", "ad spend", "广告费", "money", False, "Expenses of category 'ads'.",
            source="expenses", sql="sum(e.amount) FILTER (WHERE e.category = 'ads')"),
         _M("logistics", "logistics", "物流费", "money", False,
@@ -272,9 +279,10 @@ METRICS: dict[str, Metric] = {
            "Customers − new customers.", formula="customers - new_customers",
            description_zh="客户数 − 新客户数。"),
         _M("repeat_purchase_rate", "repeat-purchase rate", "复购率", "ratio", True,
-           "Repeat customers / customers.",
-           formula="repeat_customers / nullif(customers, 0)",
-           description_zh="复购客户数 / 客户数。"),
+           "Repeat customers / ordering customers. New customers' rate: of the customers "
+           "whose first order is in the period, the share who ordered again within it.",
+           formula="repeat_customers / nullif(ordering_customers, 0)",
+           description_zh="复购客户数 / 下单客户数。新客复购率：首单在该期间内的客户中，期间内再次下单的比例。"),
         _M("roas", "ROAS", "广告投入产出比", "ratio", True, "(GMV − discounts) / ad spend.",
            formula="(gmv - discounts) / nullif(ad_spend, 0)"),
         _M("cac", "customer acquisition cost", "获客成本", "money", False,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -242,6 +242,15 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
             table = f"(SELECT {columns} FROM {name}) {alias}"
         from_sql = " ".join([table, *(join for alias, join in joins.items()
                                       if re.search(rf"\b{alias}\.", reads))])
+        if source in NESTED_SOURCES and _CUSTOMER_TYPE in split:
+            inner, inner_params = _typed_customers(q, dims, base, time_col, from_sql)
+            params += inner_params
+            body = (f"SELECT {dim_cols}, "
+                    + ", ".join(f"{METRICS[m].sql} AS \"{m}\"" for m in measures)
+                    + f" FROM ({inner}) GROUP BY ALL")
+            ctes.append(f"m_{source} AS ({body})")
+            joined.append(source)
+            continue
         where, where_params = _where(q, base, time_col)
         params += where_params
         dim_select = ", ".join(f"{_dim_sql(d, base, time_col)} AS \"{d}\"" for d in dims)
@@ -282,6 +291,38 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
         if any(missing[METRICS[x].source or ""] for x in measures_of(m))
     }
     return sql, params, unavailable
+
+
+_CUSTOMER_TYPE = "customer_type"
+# a customer's type within a group: new when their first order ever is among its orders
+_CUSTOMER_TYPE_OF_CUSTOMER = ("CASE WHEN customer_id IS NULL THEN 'guest' WHEN has_first "
+                              "THEN 'new' ELSE 'returning' END")
+
+
+def _typed_customers(q: MetricQuery, dims: list[str], base: str, time_col: str,
+                     from_sql: str) -> tuple[str, list]:
+    """Each customer's orders per group, with ``customer_type`` read per customer, not per
+    order: "new customers' repeat rate last month" counts the customers whose first order
+    was last month and who ordered again within it (per order, a new customer's second order
+    is a returning one, and the rate would always be 0)."""
+    rest = replace(q, filters={d: v for d, v in q.filters.items() if d != _CUSTOMER_TYPE},
+                   exclude={d: v for d, v in q.exclude.items() if d != _CUSTOMER_TYPE})
+    where, params = _where(rest, base, time_col)
+    select = ", ".join(f"{_dim_sql(d, base, time_col)} AS \"{d}\""
+                       for d in dims if d != _CUSTOMER_TYPE)
+    per_customer = (f"SELECT {select + ', ' if select else ''}l.customer_id, "
+                    f"count(DISTINCT l.order_id) AS n_orders, "
+                    f"bool_or(l.order_id = f.first_order_id) AS has_first "
+                    f"FROM {from_sql} WHERE {where} GROUP BY ALL")
+    inner = (f"SELECT *, {_CUSTOMER_TYPE_OF_CUSTOMER} AS \"{_CUSTOMER_TYPE}\" "
+             f"FROM ({per_customer})")
+    keep = []
+    for values, op in ((q.filters.get(_CUSTOMER_TYPE), "IN"),
+                       (q.exclude.get(_CUSTOMER_TYPE), "NOT IN")):
+        if values:
+            keep.append(f"\"{_CUSTOMER_TYPE}\" {op} (SELECT unnest(?))")
+            params.append([str(v) for v in values])
+    return (f"SELECT * FROM ({inner}) WHERE {' AND '.join(keep)}" if keep else inner), params
 
 
 def _column_names(table: str) -> list[str]:
