@@ -384,6 +384,32 @@ assert (D("2011-01-31"), D("2011-02-06")) == CNY_WEEK
 assert CNY_WEEK[0] <= SPRING_FESTIVAL[0] <= CNY_WEEK[1]
 assert BONFIRE_NIGHT[0].weekday() == 5 and MID_AUTUMN_2010[0] < ALL_DATA[0]
 
+# periods that only batch 12 (q1001..q1060, split tune12) uses
+CNY_EVE = day("2011-02-02")                           # 除夕 / Chinese New Year's Eve 2011
+QINGMING = day("2011-04-05")                          # 清明节 / Tomb-Sweeping Day 2011
+FEB_TO_MAY = (D("2011-02-01"), D("2011-05-31"))       # 2月到5月 / February through May
+LABA = day("2011-01-11")                              # 腊八节 / the Laba Festival 2011
+DEC_1_3 = (D("2011-12-01"), D("2011-12-03"))          # 本月头三天 / the first 3 days of this month
+FIRST_FULL_WEEK_AUG = iso_week(2011, 31)              # 8月第一个完整周 / first full week of Aug
+LAST_FULL_WEEK_JUL = iso_week(2011, 30)               # 7月最后一个完整周 / last full week of Jul
+LAST_4_FULL_WEEKS = (iso_week(2011, 45)[0], iso_week(2011, 48)[1])  # 最近四个完整的礼拜
+JUL_TO_NOV = (D("2011-07-01"), D("2011-11-30"))       # 7月到11月之间 / between July and November
+QIXI = day("2011-08-06")                              # 七夕 / Qixi 2011 (empty, a Saturday)
+DEC_16_31 = (D("2011-12-16"), D("2011-12-31"))        # 这个月下半月 (empty): after the data
+# also: 上礼拜五 / last Friday = PREV_FRIDAY; 11月 / 10月 = month(2011, 11) / month(2011, 10);
+# 这个月到目前 vs 去年同期 = MTD vs DEC10_1_9; 这周到现在 vs 整个上周 = THIS_WEEK vs LAST_WEEK;
+# 7月份开始 / since July = H2TD; 四季度到目前 = Q4_TD; 一季度 = Q1; 去年12月 = month(2010, 12);
+# 上个月礼拜一 / 礼拜五, 周中（礼拜二到礼拜四）, 11月每个礼拜二, 礼拜天: weekday filters;
+# ask back only: 小年 is 2011-01-26 (northern custom) or 2011-01-27 (southern)
+
+assert CNY_EVE[0] == SPRING_FESTIVAL[0] - dt.timedelta(days=1) and QINGMING[0].weekday() == 1
+assert FEB_TO_MAY[1] == month(2011, 5)[1] and LABA[0].weekday() == 1
+assert DEC_1_3[0] == MTD[0] and DEC_1_3[1].weekday() == 5
+assert (D("2011-08-01"), D("2011-08-07")) == FIRST_FULL_WEEK_AUG
+assert (D("2011-07-25"), D("2011-07-31")) == LAST_FULL_WEEK_JUL
+assert (D("2011-11-07"), LAST_WEEK[1]) == LAST_4_FULL_WEEKS and THIS_WEEK[0] > LAST_4_FULL_WEEKS[1]
+assert QIXI[0].weekday() == 5 and DEC_16_31[0] > TODAY and PREV_FRIDAY[0].weekday() == 4
+
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
     """True for rows that repeat an equal row of an earlier run of the same group's rows.
@@ -1810,6 +1836,134 @@ def build() -> dict[str, dict]:
     # q1000: SNOWMAN products sold only from October 2011 on; no refund of them in the first half
     G["q1000"] = no_data_word("units", H1, "SNOWMAN")
 
+    # ---- batch 12 (q1001..q1060, split tune12): a twelfth tuning set, written later still
+    def per_trading_day(metric, p):
+        """A measure over the days of the period that have a sale (trading days)."""
+        days = sl(p)["date"].nunique()
+        assert days, p
+        return {"kind": "number", "value": rnd(calc(metric, p) / days, "number"),
+                "unit": "number", "metric": f"{metric}_per_trading_day", "trading_days": days,
+                "period": [str(p[0]), str(p[1])]}
+
+    def rank_distinct(col, p, key, n, name, where=None):
+        """Keys ranked by how many distinct values of a sale-line column they have (SKUs …)."""
+        s = sl(p, where).groupby(key)[col].nunique().astype(float)
+        out = table(s, key, "orders", top=n, value_col=name, p=p)  # "orders": a count unit
+        out["metric"] = name
+        return out
+
+    def rank_change(metric, cur, prev, key, n):
+        """Keys ranked by the rise of an additive metric from `prev` to `cur` (in its unit)."""
+        now, before = grouped(metric, cur, key), grouped(metric, prev, key)
+        s = now.sub(before.reindex(now.index).fillna(0.0))
+        out = table(s, key, metric, top=n, value_col=f"{metric}_change", p=cur)
+        out["metric"] = f"{metric}_change"
+        out["previous_period"] = [str(prev[0]), str(prev[1])]
+        return out
+
+    def in_orders_with(p, where):
+        """Every line of the orders that hold at least one line matching `where` (whole orders)."""
+        invs = set(sl(p, where)["inv"])
+        return lambda d: d["inv"].isin(invs)
+
+    def order_value_between(p, lo, hi):
+        """Sale orders whose value (Σ quantity × unit price) lies between lo and hi."""
+        v = sl(p).groupby("inv")["gross"].sum()
+        assert not (np.isclose(v, lo).any() or np.isclose(v, hi).any()), (p, lo, hi)
+        return {"kind": "number", "value": int(((v > lo) & (v < hi)).sum()), "unit": "count",
+                "metric": "orders", "min_value": lo, "max_value": hi,
+                "period": [str(p[0]), str(p[1])]}
+
+    def custs(p, where=None):
+        return set(sl(p, where)["cust"].dropna())
+
+    uk = in_("United Kingdom")
+    abroad_ = not_in("United Kingdom")
+    napkins = lambda d: word(d, "NAPKIN")  # noqa: E731
+    cakestand = sku_is("22423")
+    # single numbers
+    G["q1001"] = number("gmv", PREV_FRIDAY)
+    G["q1002"] = number("customers", CNY_EVE)
+    G["q1003"] = distinct("country", month(2011, 10), name="countries")
+    G["q1004"] = per_trading_day("orders", LAST_MONTH)
+    G["q1005"] = number("net_revenue", QINGMING)
+    G["q1006"] = number("refund_rate", FEB_TO_MAY)
+    G["q1007"] = number("units", LABA)
+    G["q1008"] = number("gmv", Q3, cust_is("17450"))
+    G["q1009"] = number("aov", DEC_1_3)
+    # comparisons
+    G["q1010"] = compare("orders", FIRST_FULL_WEEK_AUG, LAST_FULL_WEEK_JUL)
+    G["q1011"] = compare("orders", MTD, DEC10_1_9)
+    G["q1012"] = compare_where("aov", LAST_MONTH, weekday(0), weekday(4))
+    G["q1013"] = compare_where("customers", YTD, in_("France"), in_("Germany"))
+    G["q1014"] = compare("repeat_purchase_rate", LAST_MONTH, month(2010, 12))
+    G["q1015"] = compare_where("units", H2TD, lambda d: cakestand(d) & uk(d),
+                               lambda d: cakestand(d) & abroad_(d))
+    G["q1016"] = compare("orders", THIS_WEEK, LAST_WEEK)
+    G["q1017"] = compare("new_customers", Q3, Q2, uk)
+    G["q1018"] = compare("gmv", month(2011, 11), month(2011, 10), napkins)
+    # rankings
+    G["q1019"] = rank_distinct("sku", YTD, "country", 3, "skus", where=abroad_)
+    G["q1020"] = rank_time("refunds", Q2, "week", 2)
+    G["q1021"] = rank("units", H2TD, "cust", 3, where=lambda d: word(d, "JUMBO BAG"))
+    G["q1022"] = rank("units", LAST_MONTH, "sku", 3, where=guest)
+    G["q1023"] = rank("avg_unit_price", H2TD, "sku", 3, where=lambda d: word(d, "CABINET"))
+    G["q1024"] = rank_time("spend_per_customer", YTD, "month", 1, asc=True)
+    G["q1025"] = rank("units", month(2011, 10), "country", 3, asc=True)
+    G["q1026"] = rank_change("gmv", month(2011, 11), month(2011, 10), "country", 3)
+    # shares
+    midweek = lambda d: d["date"].dt.weekday.isin([1, 2, 3])  # noqa: E731
+    G["q1027"] = ratio(calc("orders", LAST_MONTH, midweek), calc("orders", LAST_MONTH), LAST_MONTH)
+    nov_c, oct_c = custs(LAST_MONTH), custs(month(2011, 10))
+    G["q1028"] = ratio(len(nov_c & oct_c), len(nov_c), LAST_MONTH)
+    u = sl(LAST_MONTH).groupby("inv")["qty"].sum()
+    assert not (u == 800).any()  # no November order has exactly 800 units
+    G["q1029"] = ratio(int((u > 800).sum()), len(u), LAST_MONTH)
+    G["q1030"] = ratio(calc("refunds", H1, rwhere=lambda r: r["sku"] == "M"), calc("refunds", H1), H1)
+    q3c = grouped("gmv", Q3, "cust").sort_values(ascending=False, kind="mergesort")
+    assert q3c.iloc[2] > q3c.iloc[3]
+    G["q1031"] = table(q3c / calc("gmv", Q3), "cust", "share", top=3, value_col="share", p=Q3)
+    G["q1032"] = ratio(len(custs(YTD, in_("Germany"))), len(custs(YTD, abroad_)), YTD)
+    G["q1033"] = ratio(calc("gmv", MTD), calc("gmv", Q4_TD), Q4_TD)
+    # lists
+    G["q1034"] = lst("orders", LAST_4_FULL_WEEKS, "week")
+    assert not set(sl(Q1)["country"]) & {"Unspecified", "European Community"}
+    G["q1035"] = distinct_by_time("country", Q1, "month", "countries")
+    four = ("Netherlands", "Germany", "France", "EIRE")
+    G["q1036"] = table(pd.Series({c: calc("spend_per_customer", YTD, in_(c)) for c in four}),
+                       "country", "spend_per_customer", ordered=False, p=YTD)
+    G["q1037"] = lst("gmv", month(2010, 12), "week")
+    G["q1038"] = lst("new_customers", YTD, "quarter", abroad_)
+    G["q1039"] = lst("avg_unit_price", YTD, "quarter", in_("Germany"))
+    G["q1040"] = lst("gmv", LAST_MONTH, "day", weekday(1))
+    # filters
+    nov_top = grouped("gmv", LAST_MONTH, "cust").sort_values(ascending=False, kind="mergesort")
+    assert nov_top.iloc[9] > nov_top.iloc[10]  # the top ten are clear of the eleventh
+    top10 = set(nov_top.index[:10])
+    G["q1041"] = number("gmv", LAST_MONTH, lambda d: ~d["cust"].isin(top10))
+    G["q1042"] = order_value_between(LAST_MONTH, 100, 500)
+    G["q1043"] = number("aov", Q3, in_orders_with(Q3, lambda d: word(d, "JUMBO BAG")))
+    G["q1044"] = number("aov", H2TD, lambda d: first_sale(d) & uk(d))
+    G["q1045"] = number("units", H2TD, lambda d: cust_is("12901")(d) & sku_is("84077")(d))
+    k = sl(Q3).dropna(subset=["cust"]).groupby("cust")["inv"].nunique()
+    three_plus = set(k[k >= 3].index)
+    G["q1046"] = number("gmv", Q3, lambda d: d["cust"].isin(three_plus))
+    G["q1047"] = number("orders", YTD, lambda d: in_("Germany")(d) & weekday(6)(d))
+    G["q1048"] = number("gmv", LAST_MONTH,
+                        lambda d: word(d, "CHRISTMAS") & ~word(d, "TREE"))
+    # ask back
+    for i in range(1049, 1057):
+        G[f"q{i}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q1057": ("gmv", QIXI),
+        "q1058": ("units", DEC_16_31),
+    }))
+    # q1059: Lithuania's four orders are all of December 2010 (5 and 8 December); no refunds
+    G["q1059"] = no_data_where("orders", YTD, in_("Lithuania"), country="Lithuania")
+    # q1060: customer 16446 ordered on 2011-05-18 and 2011-12-09 only, and has no refunds
+    G["q1060"] = no_data_where("orders", JUL_TO_NOV, cust_is("16446"), customer="16446")
+
     # ids sort by number (q1000 after q999)
     return {qid: {"id": qid, **item}
             for qid, item in sorted(G.items(), key=lambda kv: int(kv[0][1:]))}
@@ -1831,16 +1985,19 @@ def main(argv=None) -> int:
     # tune5: batch 5 (q501..q560), a fifth; tune6: batch 6 (q601..q660), a sixth;
     # tune7: batch 7 (q701..q760), a seventh; tune8: batch 8 (q761..q820), an eighth;
     # tune9: batch 9 (q821..q880), a ninth; tune10: batch 10 (q881..q940), a tenth;
-    # tune11: batch 11 (q941..q1000), an eleventh
+    # tune11: batch 11 (q941..q1000), an eleventh; tune12: batch 12 (q1001..q1060), a twelfth
     assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5",
-                                    "tune6", "tune7", "tune8", "tune9", "tune10", "tune11"}, \
-        set(splits.values())
+                                    "tune6", "tune7", "tune8", "tune9", "tune10", "tune11",
+                                    "tune12"}, set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
     batch.update({k: 8 for k in splits if 761 <= int(k[1:]) <= 820})  # batch 8 shares the 700s
     batch.update({k: 9 for k in splits if 821 <= int(k[1:]) <= 880})  # batch 9 shares the 800s
     batch.update({k: 10 for k in splits if 881 <= int(k[1:]) <= 940})  # batch 10: the 800s and 900s
     batch.update({k: 11 for k in splits if 941 <= int(k[1:]) <= 1000})  # batch 11: q941..q1000
-    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, set(batch.values())
+    batch.update({k: 12 for k in splits if 1001 <= int(k[1:]) <= 1060})  # batch 12: q1001..q1060
+    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, set(batch.values())
+    assert all(v == "tune12" for k, v in splits.items() if batch[k] == 12), "batch 12 is tune12"
+    assert all(batch[k] == 12 for k, v in splits.items() if v == "tune12"), "tune12 is batch 12"
     assert all(v == "tune11" for k, v in splits.items() if batch[k] == 11), "batch 11 is tune11"
     assert all(batch[k] == 11 for k, v in splits.items() if v == "tune11"), "tune11 is batch 11"
     assert all(v == "tune10" for k, v in splits.items() if batch[k] == 10), "batch 10 is tune10"
