@@ -428,3 +428,26 @@ def test_ly_is_last_year_and_two_days_compared_stay_two_days():
     assert read_period("units MTD vs the same days LY", DEC).compare == "year"
     r = read_period("上周三和周四比，哪天卖得多", DEC)
     assert r.compare is not None and r.period.start == r.period.end
+
+
+@pytest.mark.parametrize("text, as_of, start, end", [
+    # whole Monday-to-Sunday weeks inside a month, and the last N whole weeks
+    ("2024年1月第一个完整周的订单", MAR, "2024-01-01", "2024-01-07"),
+    ("10月最后一个完整的星期卖了多少钱", DEC, "2011-10-24", "2011-10-30"),
+    ("orders in the first full week of February 2024", MAR, "2024-02-05", "2024-02-11"),
+    ("GMV in the final full week of September", DEC, "2011-09-19", "2011-09-25"),
+    ("过去三个完整的周的销售额", MAR, "2024-02-19", "2024-03-10"),
+    ("sales over the past two complete weeks", DEC, "2011-11-21", "2011-12-04"),
+    # a part of this or last month
+    ("上个月下半月的订单", MAR, "2024-02-16", "2024-02-29"),
+    ("本月上旬卖了多少钱", MAR, "2024-03-01", "2024-03-10"),
+    ("orders in the first half of this month", DEC, "2011-12-01", "2011-12-15"),
+    ("units in the last ten days of last month", MAR, "2024-02-21", "2024-02-29"),
+    # a year written with an apostrophe, an eve that is not the day after it, "since … began"
+    ("sales in Feb '23", MAR, "2023-02-01", "2023-02-28"),
+    ("orders on Lunar New Year's Eve 2024", MAR, "2024-02-09", "2024-02-09"),
+    ("从1月份开始，一共多少订单", MAR, "2024-01-01", "2024-03-15"),
+    ("orders on the Chinese Valentine's Day (10 Aug 2023)", MAR, "2023-08-10", "2023-08-10"),
+])
+def test_full_weeks_parts_of_this_month_and_written_years(text, as_of, start, end):
+    assert _span(text, as_of) == (start, end)

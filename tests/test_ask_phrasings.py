@@ -1150,3 +1150,41 @@ def test_a_period_without_a_trading_day_keeps_its_days():
     q = read("2月最后一个营业日的销售额", AS_OF, Vocabulary(), TRADING)
     assert isinstance(q, AskQuery)
     assert (q.period.start, q.period.end) == (dt.date(2011, 2, 1), dt.date(2011, 2, 28))
+
+
+@pytest.mark.parametrize(("question", "kept", "left_out"), [
+    ("名称带HEART但不含HOLDER的商品上个月卖了多少钱", ("HEART",), ("HOLDER",)),
+    ("Last month's sales of RETROSPOT lines, excluding anything with JUMBO in the name",
+     ("RETROSPOT",), ("JUMBO",)),
+    ("11月除了EIRE以外的销售额", (), ()),  # a country, not a word of product names
+])
+def test_words_of_names_left_out(question, kept, left_out):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("gmv",)
+    assert q.name_words == kept and q.exclude_words == left_out
+
+
+@pytest.mark.parametrize(("question", "metric", "filters"), [
+    ("法国今年有多少单是星期六下的", "orders", {"country": ("France",), "weekday": ("Saturday",)}),
+    ("How many French orders this year came in on a Saturday?", "orders",
+     {"country": ("France",), "weekday": ("Saturday",)}),
+    ("今年德国新开的客户有几个", "new_customers", {"country": ("Germany",)}),
+    ("How many new German accounts did we open this year?", "new_customers",
+     {"country": ("Germany",)}),
+    ("Number of distinct countries that bought from us this year", "countries", {}),
+    ("How many of 85123A did customer 17850 buy this year?", "units",
+     {"customer": ("17850",), "sku": ("85123A",)}),
+    ("This year's average value of first orders from French customers", "aov",
+     {"country": ("France",)}),
+])
+def test_days_of_any_week_new_accounts_countries_and_units_of_a_code(question, metric, filters):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == (metric,)
+    assert (q.period.start, q.period.end) == tuple(dt.date.fromisoformat(d) for d in YTD)
+    assert {k: v for k, v in q.filters.items() if k != "customer_type"} == filters
+
+
+def test_refunds_that_came_off_leave_net_revenue():
+    q = read("What did we clear on 5 May once the day's refunds came off?", AS_OF, Vocabulary(),
+             VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("net_revenue",)

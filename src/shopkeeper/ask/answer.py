@@ -100,6 +100,7 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
     elif q.share and q.whole_dims:  # "23298的件数里，英国以外占几成": 23298's units
         whole = {d: q.filters[d] for d in q.whole_dims if d in q.filters}
     q, named = _resolve_names(warehouse, q)
+    left_out = _titles_with(warehouse, q.exclude_words)
     if "sku" in q.filters and not q.filters["sku"]:
         return _no_data(q, question, as_of, lang)
     if q.filters.get("order"):
@@ -111,7 +112,8 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
     extra = {m: vocab.extra_metrics[m] for m in q.metrics if m not in METRICS}
     needed = list(dict.fromkeys([*base, *_extra_inputs(extra)]))
     compare = q.compare if isinstance(q.compare, str) else None
-    common = dict(by=q.by, filters={**q.filters, **named}, exclude=q.exclude, money=money)
+    common = dict(by=q.by, filters={**q.filters, **named},
+                  exclude={**q.exclude, **({"title": left_out} if left_out else {})}, money=money)
     result = metrics.query(warehouse, needed, start=q.period.start, end=q.period.end,
                            compare=compare if not q.period.is_all else None, **common)
     df = _with_extra(result.df, extra, compare is not None)
@@ -358,6 +360,17 @@ def _resolve_names(warehouse: Warehouse, q: AskQuery
         skus = tuple(s for s in skus if s in known)
     titles = tuple(dict.fromkeys(str(r[1]) for r in rows if str(r[0]) in skus))
     return replace(q, filters={**q.filters, "sku": skus}), {"title": titles}
+
+
+def _titles_with(warehouse: Warehouse, words: tuple[str, ...]) -> tuple[str, ...]:
+    """The product names, in the catalogue or on order lines, that hold any of ``words``."""
+    if not words:
+        return ()
+    clauses = " OR ".join("title ILIKE ?" for _ in words)
+    rows = warehouse.query(
+        f"SELECT DISTINCT title FROM (SELECT title FROM products UNION ALL SELECT title FROM "
+        f"order_lines) WHERE {clauses} ORDER BY 1", [f"%{w}%" for w in words])
+    return tuple(str(r[0]) for r in rows)
 
 
 def _no_data(q: AskQuery, question: str, as_of: dt.date, lang: str,
@@ -608,6 +621,10 @@ def _filter_words(q: AskQuery, lang: str) -> str:
                          else (one if len(values) == 1 else many) + " " + ", ".join(values))
         else:
             parts.append("、".join(values) if lang == "zh" else ", ".join(values))
+    if q.exclude_words:
+        words = ", ".join(q.exclude_words)
+        parts.append(f"不含名称带“{words}”的商品" if lang == "zh"
+                     else f"leaving out products whose name contains \"{words}\"")
     for dim, values in q.exclude.items():
         named = (_NUMBERED[dim][0] + " " if lang == "zh" else _NUMBERED[dim][1] + " ") \
             if dim in _NUMBERED else ""

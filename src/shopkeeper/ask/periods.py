@@ -221,7 +221,7 @@ _LUNAR = {
 # name → (which of the three, days after it): 除夕 is the day before the Spring Festival,
 # 元宵 (the Lantern Festival) 14 days after it
 _LUNAR_HOLIDAYS = (
-    ("春节|大年初一|农历新年", r"chinese new year'?s?(?: day)?|lunar new year'?s?(?: day)?|"
+    ("春节|大年初一|农历新年", r"chinese new year(?!'?s? eve)'?s?(?: day)?|lunar new year(?!'?s? eve)'?s?(?: day)?|"
      r"the spring festival", 0, 0),
     ("除夕|大年三十", r"chinese new year'?s eve|lunar new year'?s eve", 0, -1),
     ("元宵节?|正月十五", r"(?:the )?lantern festival", 0, 14),
@@ -604,6 +604,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                                  (cut, *rest.periods[1:]), rest.listed)
     text = re.sub(r"\b[A-Za-z]{6,10}\b", _month_typo, text)  # "Novmber", "Septmber"
     text = re.sub(r"\bLY\b", "last year", text)  # "MTD vs the same days LY"
+    text = re.sub(rf"\b({_MONTH_RE})\.? ['’‘](\d\d)\b", r"\1 20\2", text, flags=re.I)  # "Dec '10"
     t = re.sub(r"\b(wk|yr)(s?)\b", lambda m: {"wk": "week", "yr": "year"}[m[1]] + m[2],
                text.lower())  # "last wk", "this yr"
     t = re.sub(r"\b(this|last|next|on|every|each|previous)\s+(mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\b\.?",
@@ -698,7 +699,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              else _latest(months, as_of, a, b))
     # one-day holidays, this year's or the latest one, or of a named year
     for zh_words, en_words, mo, d in (
-            ("情人节", r"valentine'?s(?: day)?", 2, 14), ("万圣节", r"halloween", 10, 31),
+            ("情人节", r"(?<!chinese )valentine'?s(?: day)?", 2, 14), ("万圣节", r"halloween", 10, 31),
             ("元旦", r"new year'?s day", 1, 1), ("平安夜", r"christmas eve", 12, 24),
             ("跨年夜", r"new year'?s eve", 12, 31),
             ("节礼日", r"boxing day", 12, 26), ("光棍节", r"singles'? day", 11, 11),
@@ -811,6 +812,42 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              *(lambda mo: ((int(m[1]), mo) if m[1] else (_latest(month, as_of, mo).start.year,
                                                           mo)))(zh_number(m[2])),
              parts_zh[m[3]]))
+    # "这个月下半月", "上个月中旬", "the second half of this month": a part of this or last month
+    def this_or_last(word: str) -> tuple[int, int]:
+        first = as_of.replace(day=1) if word in ("这个", "本", "this", "当") else (
+            as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        return first.year, first.month
+    each(r"(这个|本|上个|上|当)月份?\s*(?:的)?(上旬|中旬|下旬|上半个?月|下半个?月|前半个月|后半个月|头十天|"
+         r"前十天|前两周|头两周|前半段|后半段)",
+         lambda m: part_of_month(*this_or_last(m[1]), *parts_zh[m[2]]))
+    # "8月第一个完整周", "the last full week of July": Monday to Sunday, wholly in the month
+    def full_week(year_said: str | None, mo: int, first: bool) -> Period:
+        whole = month(int(year_said), mo) if year_said else _latest(month, as_of, mo)
+        if first:
+            monday = whole.start + dt.timedelta(days=-whole.start.weekday() % 7)
+        else:
+            monday = whole.end - dt.timedelta(days=6) - dt.timedelta(
+                days=(whole.end - dt.timedelta(days=6)).weekday())
+        side_en, side_zh = ("first", "第一个") if first else ("last", "最后一个")
+        end = monday + dt.timedelta(days=6)
+        return Period(monday, end, f"the {side_en} full week of {whole.label_en} ({monday} to {end})",
+                      f"{whole.label_zh}{side_zh}完整周（{monday} 至 {end}）")
+    each(year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:的)?(第一|头一|最后一)个?完整(?:的)?"
+         r"(?:周|星期|礼拜)",
+         lambda m: full_week(m[1], zh_number(m[2]), m[3] != "最后一"))
+    each(rf"\b(?:the )?(first|last|final) full week (?:of|in) ({_MONTH_RE})\b(?:,? (\d{{4}}))?",
+         lambda m: full_week(m[3], _MONTHS_EN[m[2]], m[1] == "first"))
+    # "最近四个完整的礼拜", "the last 4 full weeks": whole weeks up to last Sunday
+    def full_weeks(n: int) -> Period:
+        end = as_of - dt.timedelta(days=as_of.weekday() + 1)
+        start = end - dt.timedelta(days=7 * n - 1)
+        return Period(start, end, f"the last {n} full weeks ({start} to {end})",
+                      f"最近{n}个完整周（{start} 至 {end}）")
+    each(r"(?:最近|过去|近|前面)的?\s*([一二三四五六七八九十两\d]+)\s*个?完整(?:的)?(?:周|星期|礼拜)",
+         lambda m: full_weeks(zh_number(m[1])))
+    each(r"\b(?:the )?(?:last|past|previous) (\d+|two|three|four|five|six|seven|eight|nine|ten|"
+         r"twelve) (?:full|complete|whole) weeks\b",
+         lambda m: full_weeks(en_number(m[1])))
     def same_month_parts() -> None:
         """"8月下半月…比上半月", "the second half of August versus the first half": a part of
         a month said alone is of the month named before it."""
@@ -840,6 +877,9 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
          lambda m: (lambda mo, part: part_of_month(
              int(m[3]) if m[3] else _latest(month, as_of, mo).start.year, mo, part[0], part[1],
              f"the {m[1]} of", zh_parts[m[1]]))(_MONTHS_EN[m[2]], parts_en[m[1]]))
+    each(rf"\b(?:the )?({'|'.join(parts_en)}) of (this|last) month\b",
+         lambda m: part_of_month(*this_or_last(m[2]), *parts_en[m[1]], f"the {m[1]} of",
+                                 zh_parts[m[1]]))
     same_month_parts()
     each(year_ + r"前\s*([一二三两四1-4])\s*个?季度",
          lambda m: quarters(int(m[1]) if m[1] else as_of.year, 1, zh_number(m[2])))
@@ -862,7 +902,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(r"(?:从|自)?" + year_ + r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]\s*(?:到现在|至今|以来|到今天|起)",
          lambda m: since(_to_date(int(m[1]) if m[1] else None, int(m[2]), int(m[3]), as_of), as_of))
     each(r"(?:从|自)?" + year_ + r"(\d{1,2}|[一二三四五六七八九十]+)\s*月份?\s*(?:到目前为止|到目前|"
-         r"截至目前|到现在|至今|以来|起)",
+         r"截至目前|到现在|至今|以来|起|开始(?!的)|开始算)",
          lambda m: since(month(int(m[1]), zh_number(m[2])).start if m[1]
                          else _latest(month, as_of, zh_number(m[2])).start, as_of))
     each(rf"\bsince (?:the )?(?:(\d{{1,2}})(?:st|nd|rd|th)?(?: of)? ({_MONTH_RE})|({_MONTH_RE}) "

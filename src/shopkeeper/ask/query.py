@@ -28,7 +28,8 @@ class AskQuery:
     the groups counted ("groups") or the groups' part of the metric's total ("metric");
     ``whole_dims``, with ``share``, are the filters that bound the whole as well as the part
     ("of 23298's units this year, what share went outside the UK": 23298's units), the
-    exclusions then being the part's alone; ``top_value``, with a top or bottom 1, answers
+    exclusions then being the part's alone; ``exclude_words`` leaves out products whose name
+    contains any of them ("CHRISTMAS but not TREE"); ``top_value``, with a top or bottom 1, answers
     with that group's value as the number ("how much was our biggest order last week")."""
 
     metrics: tuple[str, ...]
@@ -51,6 +52,7 @@ class AskQuery:
     # of the same dimension ("UK customers against customers abroad": everywhere but the UK)
     compare_exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
     top_value: bool = False
+    exclude_words: tuple[str, ...] = ()
 
     @property
     def other_side(self) -> bool:
@@ -136,4 +138,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         over_share=str(data.get("over_share") or "groups"),
         whole_dims=tuple(data.get("whole_dims") or ()),
         compare_exclude={k: tuple(v) for k, v in (data.get("compare_exclude") or {}).items()},
-        top_value=bool(data.get("top_value")))
+        top_value=bool(data.get("top_value")),
+        exclude_words=tuple(data.get("exclude_words") or ()))

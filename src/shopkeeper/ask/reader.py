@@ -114,7 +114,8 @@ _KEY_WORDS = ("highest", "lowest", "average", "against", "customers", "customer"
               "weekly", "monthly", "quarter", "quarterly", "orders",
               "refunds", "refund", "countries", "country", "versus", "percentage", "percent",
               "biggest", "largest", "smallest", "fewest", "previous", "yesterday", "excluding",
-              "including", "units", "sales", "total", "share", "buyers", "shoppers")
+              "including", "units", "sales", "total", "share", "buyers", "shoppers",
+              "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _fix_typos(text: str) -> str:
@@ -378,11 +379,12 @@ AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
 _WEEKDAY_FILTER = re.compile(
     r"(?:所有|每个|每逢|全部|几个|各个|那几个|这几个|哪个|哪一个|哪几个)的?(?:周|星期|礼拜)([一二三四五六日天])"
     r"|(?<=[月年周的])的?(?:周|星期|礼拜)([一二三四五六日天])(?![一二三四五六日天到至])(?!\s*[(（]?\s*\d)"
-    r"|(?<![上这本下])(?:周|星期|礼拜)([一二三四五六日天])(?=(?:加起来|合计|加总|下的?单))"
+    r"|(?<![上这本下])(?:周|星期|礼拜)([一二三四五六日天])(?=(?:加起来|合计|加总|下的?单|下的))"
     r"|(?:所有|每个|每逢|几个)的?(周末)|(?<![上这本下个])(周末)(?=(?:加起来|合计|两天加起来|卖出|卖的|下的?单|成交))"
     r"|(?<=[月年])的?(周末)(?!\s*[(（]?\s*\d)"
     rf"|\b(?:on |all |the |every |each )?({'|'.join(EN_WEEKDAYS)})s\b"
     rf"|\b(?:every|each|all|which|what) ({'|'.join(EN_WEEKDAYS)})\b"
+    rf"|\b(?:placed|made|fell|came in|came) on an? ({'|'.join(EN_WEEKDAYS)})\b"  # any one
     rf"|\b({'|'.join(EN_WEEKDAYS)}) (?:trading|sales|takings|business)\b"
     r"|\b(?:on |at |over )?(?:the )?(weekends)\b"
     r"|\b(working days|business days)\b"
@@ -392,7 +394,7 @@ _WEEKDAY_FILTER = re.compile(
     r"|(?<!which )(?<!what )(?<!each )(?<!by )(?<!per )\b(?:on )?(weekdays)\b"
     r"(?:\s*\(\s*mon(?:day)?\.?\s*(?:-|–|to|through|thru)\s*fri(?:day)?\.?\s*\))?", re.I)
 # each of the days kept, one by one: "sales on each Sunday", "每个礼拜天，各卖了多少"
-_EACH_DAY = re.compile(rf"\beach (?:{'|'.join(EN_WEEKDAYS)})\b(?!s)|\b(?:{'|'.join(EN_WEEKDAYS)})s?"
+_EACH_DAY = re.compile(rf"\b(?:each|for every) (?:{'|'.join(EN_WEEKDAYS)})\b(?!s)|\b(?:{'|'.join(EN_WEEKDAYS)})s?"
                        r" (?:one by one|individually|separately)\b|每(?:一)?个(?:周|星期|礼拜)"
                        r"[一二三四五六日天末][^。？?]{0,8}(?:各|分别)", re.I)
 # a comparison between two sets of days: "Sundays against weekdays", "周末比工作日", "周六和
@@ -908,7 +910,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         else:
             target = exclude if _ABROAD.search(text) else filters
             target["country"] = tuple(dict.fromkeys((*target.get("country", ()), home)))
-    name_words = _name_words(text, values)
+    words_left_out, text_named = _name_words_left_out(text, values)
+    name_words = _name_words(text_named, values)
     if (not name_words and "sku" not in found and _THAT_PRODUCT.search(text)
             and not any(s for s, _ in _product_codes(text, values))):
         return AskBack("Which product do you mean? Give its product code or a word of its name.",
@@ -1117,12 +1120,13 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             compare_filters = {"country": abroad_side["country"]}
     elif home_vs_abroad:  # no comparison to make: abroad, as said
         exclude["country"] = (values.home_country,)
+    exclude_words = tuple(w for w in words_left_out if w not in name_words)
     top_value = bool(rank and rank[1] == 1 and not share and compare is None
                      and _AMOUNT.search(text) and not _WHICH.search(text))
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
                     compare, rank, share, lang, each, over[1:3] if over else None,
                     compare_filters, over[3] if over else "groups", whole_dims, compare_exclude,
-                    top_value)
+                    top_value, exclude_words)
 
 
 # "去年最后一个营业日", "our last trading day of 2010", "the first business day of March"
@@ -1384,6 +1388,32 @@ def _name_words(text: str, values: StoreValues | None = None) -> tuple[str, ...]
                     and values.names_with(word)):  # "圣诞球（BAUBLE）", "(HAND WARMER)": a name
                 return (word,)
     return ()
+
+
+# "名字带CHRISTMAS但不带TREE", "leaving out anything with TREE in the name"
+_NAME_LEFT_OUT = re.compile(
+    r"(?:不带|不含|不包括|不包含|排除|去掉|除去|除了)(?:名字|名称)?里?(?:带|含|有)?的?\s*[\"“'‘「]?"
+    r"([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)"
+    r"|(?i:leaving out|leave out|without|excluding|except|but not|not)\s+"
+    r"(?:(?i:anything|any|items?|products?|those|ones)\s+)?"
+    r"(?:(?i:with|containing|named|that (?:have|has|contain))\s+)?(?:the word\s+)?[\"“'‘]?"
+    r"([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)")
+
+
+def _name_words_left_out(text: str, values: StoreValues) -> tuple[tuple[str, ...], str]:
+    """Words of product names said as left out, and the text without them (so the words
+    kept are read from what is left). A word counts only when some product name holds it
+    and it is no product code or country ("excluding EIRE" is a country)."""
+    words, kept = [], text
+    countries = {c.upper() for c in values.countries}
+    for m in _NAME_LEFT_OUT.finditer(text):
+        word = m[1] or m[2]
+        if (word in values.product_ids or word in countries or word in _ACRONYMS
+                or not values.names_with(word)):
+            continue
+        words.append(word)
+        kept = kept[:m.start()] + " " * (m.end() - m.start()) + kept[m.end():]
+    return tuple(dict.fromkeys(words)), kept
 
 
 def _said_as_name(text: str, start: int, end: int) -> bool:

@@ -148,6 +148,8 @@ METRIC_PHRASES: dict[str, str] = {
     "first-time customers": "new_customers", "first-time buyers": "new_customers",
     "新面孔": "new_customers", "新客人": "new_customers", "new faces": "new_customers",
     "brand-new customers": "new_customers", "brand new customers": "new_customers",
+    "新开的客户": "new_customers", "新开客户": "new_customers", "新开的户": "new_customers",
+    "new accounts": "new_customers", "new accounts opened": "new_customers",
     "first-time shoppers": "new_customers", "new shoppers": "new_customers",
     "首次下单的客户": "new_customers", "首次购买的客户": "new_customers", "第一次下单的客户": "new_customers",
     "老客户": "returning_customers", "老客": "returning_customers",
@@ -258,8 +260,18 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
      r"make|made|bring in|brought in|earn|earned)\b", "gmv"),
     # net of refunds: "扣掉退款", "once refunds are taken off", "after refunds"
     (r"(?:扣掉|扣除|减去|减掉|去掉|刨去|除去)(?:了)?退款(?:后|之后|以后)?|实际到手", "net_revenue"),
-    (r"\b(?:once|after|net of|less|minus)\s+(?:the\s+)?refunds(?:\s+(?:are|were|have been|"
-     r"is)\s+(?:taken off|deducted|subtracted|removed|taken out))?", "net_revenue"),
+    (r"\b(?:once|after|net of|less|minus)\s+(?:the\s+)?(?:(?:that|the|this) (?:day|week|"
+     r"month)'s\s+)?refunds(?:\s+(?:are|were|have been|is)\s+(?:taken off|deducted|subtracted|"
+     r"removed|taken out)|\s+(?:came|come|comes) off)?", "net_revenue"),
+    # "how many different countries", "No. of countries ordering"
+    (r"\b(?:how many|number of|no\.? of|# of) (?:different |distinct |separate )?countries\b",
+     "countries"),
+    # "new non-UK customers", "new German buyers": new customers of a place
+    (r"\bnew (?:(?:non|ex)-)?[A-Z][\w-]* (?:customers|buyers|accounts|shoppers)\b", "new_customers"),
+    # "avg first order of new customers": the value of their first orders
+    (r"\b(?:avg|average)\.? (?:value of (?:the |their |a )?)?first orders?\b", "aov"),
+    # "how many of 84077 has customer 12901 taken": units of a product
+    (r"\bhow many of (?=\d{5}[A-Za-z]?\b)", "units"),
     # money sent back: "退出去的钱", "退给客户多少钱"
     (r"退(?:了|出去|回去|掉|还)?(?:给(?:客户|顾客|买家))?(?:的|了)?(?:多少|几)?钱", "refunds"),
     # "一张订单里有几件货", "每单平均几件"
