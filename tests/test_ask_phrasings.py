@@ -434,9 +434,21 @@ def test_open_questions_are_asked_back(question):
     "How many shoppers ordered in both September and October?", "9月和10月都买过的客户有几个",
     "三季度客单价最高的国家（订单数至少50）",
     "Which product had the best refund rate with at least 100 orders in Q3?",
+    # a ranking by the change once the metric is said; an average per day with a sale; a band
+    # of values; customers of one period also found in another; one side against the other
+    "三季度比二季度，订单数增长最快的是哪五个商品", "Which 5 products' units rose the most in Q3 vs Q2?",
+    "上个月平均每个营业日卖多少钱", "What were our average sales per trading day last month?",
+    "今年订单金额介于50到200英镑之间的有几单", "How many orders this year were between £50 and £200?",
+    "10月的客户里有几成9月也买过", "What share of October's buyers had also bought in September?",
+    "85123A今年英国的件数是英国以外的几倍",
 ])
 def test_questions_beyond_the_metrics_are_refused(question):
     assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), Unread)
+
+
+@pytest.mark.parametrize("question", ["哪个国家掉得最厉害", "Which product grew the most?"])
+def test_a_ranking_by_change_without_a_metric_asks_which_metric(question):
+    assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), AskBack)
 
 
 def test_a_name_word_matches_the_name_each_line_was_sold_under(shop):

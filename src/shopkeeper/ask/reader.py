@@ -462,7 +462,11 @@ _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"\bin both\b|\bboth (?:months|weeks|quarters|years|periods)\b|\bboth [^?,]{0,30}"
                 r"\band\b[^?,]{0,30}\b(?:bought|ordered|purchased|shopped)\b|(?:两个月|两周|两个?季度|"
                 r"两年|两次活动|每个月)都(?:有)?(?:下过?单|买过?|购买|消费)|既[^，,。？?]{1,12}又|"
-                r"(?:和|与|跟|、)[^，,。？?]{0,10}都(?:有)?(?:下过单|下了单|买过|购买过|消费过|来过)", re.I),
+                r"(?:和|与|跟|、)[^，,。？?]{0,10}都(?:有)?(?:下过单|下了单|买过|购买过|消费过|来过)|"
+                # "11月的客户里，10月也下过单的", "November's customers who had also ordered in October"
+                r"也(?:下过|下了|买过|来过|购买过)|\b(?:had|have|has) also (?:ordered|bought|"
+                r"purchased|shopped)\b|\balso (?:ordered|bought|purchased|shopped) (?:in|during|"
+                r"back in)\b", re.I),
      "it asks for the customers or products found in two periods at once, which the metrics "
      "cannot intersect yet; ask for each period on its own",
      "问题要找同时出现在两段时间里的客户或商品，目前的指标还不能取交集；请分别问每段时间"),
@@ -474,7 +478,31 @@ _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
      "it ranks only the groups past a minimum (at least so many orders), which the rankings "
      "cannot apply yet; ask for the ranking alone, or count the groups past the minimum",
      "问题只在达到某个门槛（如订单数至少多少）的组里排名，目前的排名还不能加这个条件；请单独问排名，或先数达标的组"),
+    # "平均每个出单日几单", "orders per trading day": days with a sale as the divisor
+    (re.compile(r"(?:每|每个|每一个)(?:出单|营业|交易|开单|开张|有单的?)(?:日|天)|\bper (?:trading|"
+                r"business|selling|working) day\b|\ba (?:trading|business|selling) day\b", re.I),
+     "it divides by the days with a sale, which no metric does yet; ask for the total and for "
+     "how many days had a sale",
+     "问题要除以有销售的天数，目前没有这样的指标；请分别问总数和有几天开了张"),
+    # "金额在100到500镑之间的单子", "orders between £100 and £500": a band, not one threshold
+    (re.compile(r"(?:在|介于)\s*[£$€¥]?\d[\d,.]*\s*(?:镑|英镑|元|块|件)?\s*(?:到|至|-|~|和)\s*[£$€¥]?"
+                r"\d[\d,.]*\s*(?:镑|英镑|元|块|件)?\s*(?:之间|以内)|\bbetween [£$€¥]\s?\d[\d,.]*"
+                r"(?:\s*(?:and|-|to)\s*)[£$€¥]?\s?\d[\d,.]*", re.I),
+     "it counts the groups inside a band of values, which the thresholds cannot do yet; ask "
+     "for the groups over the lower value and over the upper value",
+     "问题要数落在某个区间里的组，目前的门槛还不能设区间；请分别问超过下限和超过上限的数量"),
 ]
+
+# "涨得最多的三个国家", "which countries grew sales the most": a ranking by the change, refused
+# once the metric is said (without one, which measure fell is asked first)
+_RANK_BY_CHANGE = (
+    re.compile(r"(?:涨|增长|增加|提升|上涨|下降|下滑|跌|掉|减少)(?:得|了)?(?:最多|最快|最猛|最厉害|幅度最大)"
+               r"|(?:增幅|涨幅|跌幅|降幅)最(?:大|小)|\b(?:grew|grown|rose|risen|increased|fell|"
+               r"dropped|declined|gained|lost)\b[^?]{0,30}\bthe most\b|\b(?:biggest|largest|"
+               r"fastest|steepest) (?:growth|increase|rise|gain|gains|drop|fall|decline)\b", re.I),
+    "it ranks by how much something changed between two periods, which the rankings cannot "
+    "do yet; ask for each period's ranking, or compare one group at a time",
+    "问题按两段时间之间的变化排名，目前的排名还不能这样排；请分别问每段时间的排名，或逐个比较")
 
 # "销量超过1000件的商品有几个", "how many customers spent more than 500": count the groups past
 # a threshold
@@ -1012,6 +1040,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                             or when.vague or filters or exclude or name_words):
         return Unread("问题里没有说到任何指标" if lang == "zh" else
                       "no metric of the semantic layer is named in the question", lang)
+    if metrics and _RANK_BY_CHANGE[0].search(text):
+        return Unread(_RANK_BY_CHANGE[2] if lang == "zh" else _RANK_BY_CHANGE[1], lang)
     if not metrics:
         what = "rank by" if rank or _HIGH.search(ranked) or _LOW.search(ranked) else "measure"
         return AskBack(
@@ -1120,6 +1150,12 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             compare_filters = {"country": abroad_side["country"]}
     elif home_vs_abroad:  # no comparison to make: abroad, as said
         exclude["country"] = (values.home_country,)
+    if any(set(values_) & set(exclude.get(dim, ())) for dim, values_ in filters.items()):
+        # "英国卖的件数是海外的几倍": the UK kept and left out at once, a ratio of two sides
+        return Unread("问题把同一个值既保留又排除（例如两边之比），目前还不能这样算；请分别问两边" if lang == "zh"
+                      else "it keeps and leaves out the same value at once (a ratio of two "
+                      "sides, say), which the metrics cannot compute yet; ask for each side",
+                      lang)
     exclude_words = tuple(w for w in words_left_out if w not in name_words)
     top_value = bool(rank and rank[1] == 1 and not share and compare is None
                      and _AMOUNT.search(text) and not _WHICH.search(text))
