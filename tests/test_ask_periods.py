@@ -451,3 +451,13 @@ def test_ly_is_last_year_and_two_days_compared_stay_two_days():
 ])
 def test_full_weeks_parts_of_this_month_and_written_years(text, as_of, start, end):
     assert _span(text, as_of) == (start, end)
+
+
+@pytest.mark.parametrize("text, as_of, start, end", [
+    ("本月前5天的销售额", MAR, "2024-03-01", "2024-03-05"),
+    ("上个月头两天的订单", DEC, "2011-11-01", "2011-11-02"),
+    ("orders in the first four days of last month", MAR, "2024-02-01", "2024-02-04"),
+    ("GMV over the first 7 days of the month", DEC, "2011-12-01", "2011-12-07"),
+])
+def test_the_first_n_days_of_this_or_last_month(text, as_of, start, end):
+    assert _span(text, as_of) == (start, end)

@@ -1200,3 +1200,48 @@ def test_refunds_that_came_off_leave_net_revenue():
     q = read("What did we clear on 5 May once the day's refunds came off?", AS_OF, Vocabulary(),
              VALUES)
     assert isinstance(q, AskQuery) and q.metrics == ("net_revenue",)
+
+
+@pytest.mark.parametrize(("question", "grain"), [
+    ("Units for each of the last 6 full weeks", "week"),
+    ("Refunds in each of the last 14 days?", "day"),
+])
+def test_each_of_the_last_n_units_is_one_row_each(question, grain):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.by == (grain,)
+
+
+@pytest.mark.parametrize(("question", "metric"), [
+    ("上个月的平均单值", "aov"),
+    ("客户12583今年从我们这拿了多少钱的货", "gmv"),
+    ("How many ordering custs did France have last month?", "customers"),
+    ("今年哪个国家买的商品种类最多", "products_sold"),
+    ("Which country bought the widest range of products this year?", "products_sold"),
+])
+def test_trade_words_for_known_metrics(question, metric):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == (metric,)
+
+
+def test_a_day_of_the_week_set_against_another_is_a_comparison_of_days():
+    q = read("上个月礼拜二的订单数，比礼拜四多还是少", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("orders",)
+    assert (q.period.start, q.period.end) == tuple(dt.date.fromisoformat(d) for d in NOV)
+    assert q.filters == {"weekday": ("Tuesday",)}
+    assert q.compare_filters == {"weekday": ("Thursday",)}
+
+
+def test_guest_orders_have_no_customer_to_split_by():
+    q = read("上个月散客订单（没有客户号的）里卖得最多的五个商品（按件数）", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.filters == {"customer_type": ("guest",)}
+    assert q.by == ("sku",) and q.rank == ("top", 5)
+
+
+@pytest.mark.parametrize(("question", "days"), [
+    ("今年一周中间那几天（周三到周五）下的单有多少", ("Wednesday", "Thursday", "Friday")),
+    ("Orders this year early in the week (Mon-Wed)", ("Monday", "Tuesday", "Wednesday")),
+])
+def test_a_run_of_days_restated_in_brackets_keeps_those_days(question, days):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("orders",)
+    assert q.filters == {"weekday": days}

@@ -820,6 +820,17 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     each(r"(这个|本|上个|上|当)月份?\s*(?:的)?(上旬|中旬|下旬|上半个?月|下半个?月|前半个月|后半个月|头十天|"
          r"前十天|前两周|头两周|前半段|后半段)",
          lambda m: part_of_month(*this_or_last(m[1]), *parts_zh[m[2]]))
+    # "本月头三天", "上个月前10天", "the first 3 days of the month": the month's first N days
+    def first_days(year_month: tuple[int, int], n: int) -> Period:
+        whole = month(*year_month)
+        end = min(whole.start + dt.timedelta(days=n - 1), whole.end)
+        return Period(whole.start, end, f"the first {n} days of {whole.label_en} ({whole.start} "
+                      f"to {end})", f"{whole.label_zh}头{n}天（{whole.start} 至 {end}）")
+    each(r"(这个|本|上个|上|当)月份?\s*(?:的)?(?:头|前|最初)\s*([一二三四五六七八九十两\d]+)\s*天",
+         lambda m: first_days(this_or_last(m[1]), zh_number(m[2])))
+    each(r"\b(?:the )?first (\d+|two|three|four|five|six|seven|eight|nine|ten) days of (?:(this|last)"
+         r" month|the month)\b",
+         lambda m: first_days(this_or_last(m[2] or "this"), en_number(m[1])))
     # "8月第一个完整周", "the last full week of July": Monday to Sunday, wholly in the month
     def full_week(year_said: str | None, mo: int, first: bool) -> Period:
         whole = month(int(year_said), mo) if year_said else _latest(month, as_of, mo)

@@ -410,6 +410,13 @@ _WEEKEND_PART = re.compile(r"(?<![上这本下个])(周末)(?=两天|那两天|�
                            r"|\b(?:over|at|on|during) the (weekend)\b", re.I)
 
 
+_EN_DAY_START = {name[:3]: i for name, i in EN_WEEKDAYS.items()}
+_DAY_RUN = re.compile(
+    r"[(（]\s*(?:周|星期|礼拜)([一二三四五六日天])\s*(?:到|至|-|~|—)\s*(?:周|星期|礼拜)?([一二三四五六日天])\s*[)）]"
+    r"|\(\s*(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\s*(?:-|–|to|through|thru)\s*"
+    r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\s*\)", re.I)
+
+
 def _weekday_filter(text: str) -> list[tuple[tuple[str, ...], tuple[int, int]]]:
     """The sets of days of the week a question keeps (as the metrics name them), each with
     where it says so."""
@@ -427,6 +434,20 @@ def _weekday_filter(text: str) -> list[tuple[tuple[str, ...], tuple[int, int]]]:
             names = (WEEKDAYS[ZH_WEEKDAYS[said] if said in ZH_WEEKDAYS
                               else EN_WEEKDAYS[said.lower()]],)
         found.append((names, m.span()))
+    # "周中（礼拜二到礼拜四）", "midweek (Tue-Thu)": a run of days of the week, restated in brackets
+    for m in _DAY_RUN.finditer(text):
+        if any(a < m.end() and m.start() < b for _, (a, b) in found):
+            continue
+        first, last = (ZH_WEEKDAYS[m[1]], ZH_WEEKDAYS[m[2]]) if m[1] else (
+            _EN_DAY_START[m[3][:3].lower()], _EN_DAY_START[m[4][:3].lower()])
+        if first < last:
+            found.append((tuple(WEEKDAYS[first:last + 1]), m.span()))
+    # "上个月礼拜一的客单价，比礼拜五高还是低": the day set against a day of the week is one too
+    if found:
+        for m in re.finditer(r"(?:比|跟|和|与|对比)\s*((?:周|星期|礼拜)([一二三四五六日天]))"
+                             r"(?![一二三四五六日天到至])", text):
+            if not any(a < m.end(1) and m.start(1) < b for _, (a, b) in found):
+                found.append(((WEEKDAYS[ZH_WEEKDAYS[m[2]]],), m.span(1)))
     # "上个月周六和周日": a day joined to a set of days is one more
     for _, (_, end) in list(found):
         more = re.match(r"\s*(?:和|与|及|、|或)\s*((?:周|星期|礼拜)([一二三四五六日天]))", text[end:])
@@ -492,6 +513,10 @@ _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
      "for the groups over the lower value and over the upper value",
      "问题要数落在某个区间里的组，目前的门槛还不能设区间；请分别问超过下限和超过上限的数量"),
 ]
+
+# "for each of the last 4 full weeks", "each of the past three months": one row per unit
+_EACH_OF = re.compile(r"\beach of (?:the |our )?(?:last|past|previous|first|final) (?:\w+ ){0,2}?"
+                      r"(days|weeks|months|quarters)\b", re.I)
 
 # "涨得最多的三个国家", "which countries grew sales the most": a ranking by the change, refused
 # once the metric is said (without one, which measure fell is asked first)
@@ -768,6 +793,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     metric_hits = vocab.find_metrics(text)
     dim_hits = find_phrases(text, DIMENSION_PHRASES)
     grain_hits = find_phrases(text, GRAIN_PHRASES)
+    if not grain_hits and (each_of := _EACH_OF.search(text)):  # "each of the last 4 full weeks"
+        grain_hits = [(each_of.start(), each_of[1].lower().rstrip("s"), each_of[0])]
     grouped = bool(_GROUP_CUES.search(low))
     churn = _CHURN.search(text)
     if churn and not _WHO.search(text) and not _BEYOND.search(text.replace(churn[0], " ")):
@@ -1156,6 +1183,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                       else "it keeps and leaves out the same value at once (a ratio of two "
                       "sides, say), which the metrics cannot compute yet; ask for each side",
                       lang)
+    if filters.get("customer_type") == ("guest",) and "customer" in by and len(by) > 1:
+        by.remove("customer")  # "游客单（没客户号的）里…的货号": guests have no customer to split by
     exclude_words = tuple(w for w in words_left_out if w not in name_words)
     top_value = bool(rank and rank[1] == 1 and not share and compare is None
                      and _AMOUNT.search(text) and not _WHICH.search(text))

@@ -84,7 +84,7 @@ METRIC_PHRASES: dict[str, str] = {
     "消费金额": "gmv", "消费额": "gmv", "消费": "gmv", "spend": "gmv", "spent": "gmv",
     "spenders": "gmv", "big spenders": "gmv", "金主": "gmv", "大金主": "gmv", "花钱最多的客户": "gmv", "买了多少钱": "gmv",
     # average order value
-    "客单价": "aov", "平均订单金额": "aov", "平均订单价值": "aov", "笔单价": "aov",
+    "客单价": "aov", "平均单值": "aov", "平均订单金额": "aov", "平均订单价值": "aov", "笔单价": "aov",
     "average order value": "aov", "aov": "aov", "average basket": "aov",
     "average ticket": "aov", "avg ticket": "aov", "ticket size": "aov", "average transaction value": "aov",
     "average order": "aov", "avg order value": "aov", "平均订单额": "aov",
@@ -160,6 +160,7 @@ METRIC_PHRASES: dict[str, str] = {
     "客户数": "customers", "顾客数": "customers", "买家数": "customers", "下单客户": "customers",
     "下单人数": "customers", "购买人数": "customers", "客户": "customers", "顾客": "customers",
     "买家": "customers", "customers": "customers", "buyers": "customers", "shoppers": "customers",
+    "custs": "customers",
     "客人": "customers", "客人数": "customers", "unique customers": "customers",
     "unique shoppers": "customers", "unique buyers": "customers",
     "customer count": "customers", "number of customers": "customers",
@@ -173,6 +174,8 @@ METRIC_PHRASES: dict[str, str] = {
     "distinct skus": "products_sold", "different skus": "products_sold",
     "distinct products": "products_sold", "different products": "products_sold",
     "how many skus": "products_sold", "动销": "products_sold", "动过销": "products_sold",
+    "货号种类": "products_sold", "商品种类": "products_sold", "产品种类": "products_sold",
+    "range of skus": "products_sold", "range of products": "products_sold",
     "动销的货号": "products_sold", "动销商品": "products_sold", "active skus": "products_sold",
     "active products": "products_sold", "skus that sold": "products_sold",
     "多少个国家": "countries", "几个国家": "countries", "多少国家": "countries",
@@ -263,6 +266,10 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     (r"\b(?:once|after|net of|less|minus)\s+(?:the\s+)?(?:(?:that|the|this) (?:day|week|"
      r"month)'s\s+)?refunds(?:\s+(?:are|were|have been|is)\s+(?:taken off|deducted|subtracted|"
      r"removed|taken out)|\s+(?:came|come|comes) off)?", "net_revenue"),
+    # "周中下的单占全月几成": the orders themselves counted (not "老客下的单，笔单价是多少")
+    (r"下的单(?=(?:占|有多少|有几|一共|多少|几))", "orders"),
+    # "采购了多少钱的货", "拿了多少钱的货": what a customer bought, in money
+    (r"(?:采购|进|拿|买|订)了?多少钱的货", "gmv"),
     # "how many different countries", "No. of countries ordering"
     (r"\b(?:how many|number of|no\.? of|# of) (?:different |distinct |separate )?countries\b",
      "countries"),
