@@ -66,7 +66,7 @@ def store_values(warehouse: Warehouse) -> StoreValues:
         product_names="\n".join(sorted({n.upper() for n in distinct(
             "SELECT DISTINCT title FROM products LIMIT 200000")})),
         home_country=_home_country(warehouse),
-        order_days=tuple(r[0] for r in warehouse.query(
+        order_days=lambda: tuple(r[0] for r in warehouse.query(
             "SELECT DISTINCT CAST(ordered_at AS DATE) AS day FROM orders "
             "WHERE coalesce(status, '') <> 'cancelled' AND ordered_at IS NOT NULL ORDER BY day")),
     )

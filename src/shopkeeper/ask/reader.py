@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from shopkeeper.ask.periods import (
@@ -50,7 +51,15 @@ class StoreValues:
     # filter only when some name has it
     product_names: str = ""
     home_country: str | None = None  # the country most orders come from, when most do
-    order_days: tuple[dt.date, ...] = ()  # the days with an order, in order: its trading days
+    # the days with an order, in order (its trading days); a callable is read on first use by
+    # trading_days(), since only a question about a trading day needs them
+    order_days: tuple[dt.date, ...] | Callable[[], tuple[dt.date, ...]] = ()
+
+    def trading_days(self) -> tuple[dt.date, ...]:
+        """The days with an order, in order (``order_days``, read once)."""
+        if callable(self.order_days):
+            self.order_days = self.order_days()
+        return self.order_days
 
     def names_with(self, phrase: str) -> list[str]:
         """The product names that contain ``phrase`` as whole words (a plural "s" dropped)."""
@@ -1208,7 +1217,7 @@ def _on_trading_day(when: PeriodReading, said: re.Match[str], values: StoreValue
     """The period narrowed to its first or last day with an order (all the data's, when no
     period is named); as read when the period has no such day (its answer is "no data")."""
     period = when.period
-    days = [d for d in values.order_days if d <= as_of and (
+    days = [d for d in values.trading_days() if d <= as_of and (
         period is None or ((period.start is None or d >= period.start)
                            and (period.end is None or d <= period.end)))]
     if not days:

@@ -242,25 +242,19 @@ def compile_query(q: MetricQuery) -> tuple[str, list, dict[str, list[str]]]:
             table = f"(SELECT {columns} FROM {name}) {alias}"
         from_sql = " ".join([table, *(join for alias, join in joins.items()
                                       if re.search(rf"\b{alias}\.", reads))])
-        if source in NESTED_SOURCES and _CUSTOMER_TYPE in split:
-            inner, inner_params = _typed_customers(q, dims, base, time_col, from_sql)
+        if source in NESTED_SOURCES:
+            if _CUSTOMER_TYPE in split:
+                inner, inner_params = _typed_customers(q, dims, base, time_col, from_sql)
+            else:
+                inner, inner_params = _customers(q, dims, base, time_col, from_sql)
             params += inner_params
             body = (f"SELECT {dim_cols}, "
                     + ", ".join(f"{METRICS[m].sql} AS \"{m}\"" for m in measures)
                     + f" FROM ({inner}) GROUP BY ALL")
-            ctes.append(f"m_{source} AS ({body})")
-            joined.append(source)
-            continue
-        where, where_params = _where(q, base, time_col)
-        params += where_params
-        dim_select = ", ".join(f"{_dim_sql(d, base, time_col)} AS \"{d}\"" for d in dims)
-        if source in NESTED_SOURCES:
-            inner = (f"SELECT {dim_select}, l.customer_id, count(DISTINCT l.order_id) AS n_orders "
-                     f"FROM {from_sql} WHERE {where} GROUP BY ALL")
-            body = (f"SELECT {dim_cols}, "
-                    + ", ".join(f"{METRICS[m].sql} AS \"{m}\"" for m in measures)
-                    + f" FROM ({inner}) GROUP BY ALL")
         else:
+            where, where_params = _where(q, base, time_col)
+            params += where_params
+            dim_select = ", ".join(f"{_dim_sql(d, base, time_col)} AS \"{d}\"" for d in dims)
             body = (f"SELECT {dim_select}, "
                     + ", ".join(f"{METRICS[m].sql} AS \"{m}\"" for m in measures)
                     + f" FROM {from_sql} WHERE {where} GROUP BY ALL")
@@ -297,6 +291,15 @@ _CUSTOMER_TYPE = "customer_type"
 # a customer's type within a group: new when their first order ever is among its orders
 _CUSTOMER_TYPE_OF_CUSTOMER = ("CASE WHEN customer_id IS NULL THEN 'guest' WHEN has_first "
                               "THEN 'new' ELSE 'returning' END")
+
+
+def _customers(q: MetricQuery, dims: list[str], base: str, time_col: str,
+               from_sql: str) -> tuple[str, list]:
+    """Each customer's orders per group: what the per-customer measures count over."""
+    where, params = _where(q, base, time_col)
+    select = ", ".join(f"{_dim_sql(d, base, time_col)} AS \"{d}\"" for d in dims)
+    return (f"SELECT {select}, l.customer_id, count(DISTINCT l.order_id) AS n_orders "
+            f"FROM {from_sql} WHERE {where} GROUP BY ALL"), params
 
 
 def _typed_customers(q: MetricQuery, dims: list[str], base: str, time_col: str,
