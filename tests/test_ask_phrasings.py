@@ -434,10 +434,8 @@ def test_open_questions_are_asked_back(question):
     "How many shoppers ordered in both September and October?", "9月和10月都买过的客户有几个",
     "三季度客单价最高的国家（订单数至少50）",
     "Which product had the best refund rate with at least 100 orders in Q3?",
-    # a ranking by the change once the metric is said; an average per day with a sale; a band
-    # of values; customers of one period also found in another; one side against the other
+    # a ranking by the change once the metric is said; a band of values; customers of one period also found in another; one side against the other
     "三季度比二季度，订单数增长最快的是哪五个商品", "Which 5 products' units rose the most in Q3 vs Q2?",
-    "上个月平均每个营业日卖多少钱", "What were our average sales per trading day last month?",
     "今年订单金额介于50到200英镑之间的有几单", "How many orders this year were between £50 and £200?",
     "10月的客户里有几成9月也买过", "What share of October's buyers had also bought in September?",
     "85123A今年英国的件数是英国以外的几倍",
@@ -1245,3 +1243,49 @@ def test_a_run_of_days_restated_in_brackets_keeps_those_days(question, days):
     q = read(question, AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery) and q.metrics == ("orders",)
     assert q.filters == {"weekday": days}
+
+
+@pytest.mark.parametrize(("question", "metric", "days"), [
+    ("11月份平均每个出单日能接几单", "orders", "trading"),
+    ("Avg orders per trading day in Nov?", "orders", "trading"),
+    ("上个月有销售的日子平均每天几单", "orders", "trading"),
+    ("Orders per day on average last month, counting only days with sales", "orders", "trading"),
+    ("How many units did we ship per business day in Q3?", "units", "trading"),
+    ("日均销售额（按营业日）上个月", "gmv", "trading"),
+    ("上个月平均每个营业日卖了多少钱", "gmv", "trading"),
+    ("What were our average sales per trading day last month?", "gmv", "trading"),
+    ("上个月按自然日平均每天销售额多少", "gmv", "calendar"),
+    ("Average daily sales last month, over every calendar day", "gmv", "calendar"),
+])
+def test_an_average_per_day_says_which_days_it_divides_by(question, metric, days):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == (metric,)
+    assert q.per_day == days and q.by == ("day",) and q.compare is None
+
+
+@pytest.mark.parametrize("question", ["上个月平均每天多少单", "average daily sales last month"])
+def test_an_average_per_day_without_its_days_is_asked_back(question):
+    back = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(back, AskBack) and "days with sales" in " ".join(back.choices_en)
+
+
+def test_a_ratio_per_trading_day_is_refused_not_averaged():
+    unread = read("average daily AOV on trading days last month", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(unread, Unread) and "ratio" in unread.reason
+
+
+def test_an_average_per_day_divides_by_trading_or_calendar_days(shop):
+    """February 2024: o3 (3rd, GMV 51.00) and o5 (25th, GMV 10.00 before its 1.00 discount), o4
+    cancelled on the 10th; the
+    orders on record end on the 25th, so the calendar days are the 1st to the 25th."""
+    from shopkeeper.ask.answer import run
+
+    february = Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29), "February 2024", "2024年2月")
+    for days, gmv_a_day, orders_a_day in (("trading", 30.5, 1.0), ("calendar", 2.44, 0.08)):
+        for metric, expected in (("gmv", gmv_a_day), ("orders", orders_a_day)):
+            q = AskQuery((metric,), february, by=("day",), per_day=days)
+            answer = run(shop, q, Vocabulary(), as_of=dt.date(2024, 2, 29))
+            assert (answer.kind, answer.value) == ("number", pytest.approx(expected)), (days, metric)
+    with pytest.raises(metrics.MetricError, match="average per day"):
+        AskQuery(("gmv",), february, by=("day",), per_day="trading", compare="previous").check(
+            set(metrics.METRICS))

@@ -154,6 +154,8 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
                     df[column] = None
     if q.over:
         answer = _count_past(answer, df, q, vocab)
+    elif q.per_day:
+        answer = _per_day(answer, df, q, vocab, warehouse, first, last)
     elif not q.by:
         answer = _number(answer, df, q, vocab, warehouse, money, whole)
     else:
@@ -277,6 +279,56 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
     answer.sql += (f";\n\n-- then counted: the rows whose {metric} {op} {number:g}"
                    + (" (guests and rows without a key left out)" if key in ("customer", "country")
                       else ""))
+    return answer
+
+
+def _per_day(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
+             warehouse: Warehouse, first: dt.date | None, last: dt.date | None) -> Answer:
+    """The daily values averaged over the period's days: every calendar day the store's
+    orders on record cover, or only its trading days (the days with an order in the whole
+    store, whatever the question filters)."""
+    lang, metric = q.language, q.metrics[0]
+    start = max(d for d in (q.period.start, first) if d is not None) if first else q.period.start
+    end = min(d for d in (q.period.end, last) if d is not None) if last else q.period.end
+    total = float(df[metric].astype(float).sum()) if len(df) else 0.0
+    if start is None or end is None or end < start:
+        days = 0
+    elif q.per_day == "trading":
+        days = int(warehouse.query(
+            "SELECT count(DISTINCT CAST(ordered_at AS DATE)) FROM orders WHERE coalesce(status, "
+            "'') <> 'cancelled' AND CAST(ordered_at AS DATE) BETWEEN ? AND ?", [start, end])[0][0])
+    else:
+        days = (end - start).days + 1
+    unit = vocab.metric(metric).unit
+    answer.value = total / days if days else None
+    answer.unit = unit
+    label = _label(vocab, metric, lang)
+    where = _filter_words(q, lang)
+    period = q.period.label(lang) + ((f"（{where}）" if lang == "zh" else f" ({where})")
+                                     if where else "")
+    kind_zh, kind_en = ("营业日（有订单的日子）", "trading day (a day with an order)") \
+        if q.per_day == "trading" else ("自然日", "calendar day")
+    if not days:
+        answer.text = (f"{period}没有{'有订单的日子' if q.per_day == 'trading' else '数据'}，无法按天平均。"
+                       if lang == "zh" else f"{period} has no "
+                       f"{'day with an order' if q.per_day == 'trading' else 'data'} to average over.")
+    else:
+        value = (f"{answer.value:,.1f}" if unit == "count"
+                 else _fmt(answer.value, unit, answer.currency, lang))
+        answer.text = (
+            f"{period}平均每个{kind_zh}的{label}为 {value}（合计 "
+            f"{_fmt(total, unit, answer.currency, lang)}，共 {days:,} 个{kind_zh[:3]}）。"
+            if lang == "zh" else
+            f"{label[:1].upper() + label[1:]} per {kind_en} in {period}: {value} "
+            f"({_fmt(total, unit, answer.currency, lang)} over {days:,} "
+            f"{kind_en.split(' (')[0]}s).")
+    answer.definitions.append(
+        f"按天平均：每天的{label}相加，除以{start}至{end}的{kind_zh}数（{days}）" if lang == "zh" else
+        f"Average per day: the daily {label} added up, over the {kind_en.split(' (')[0]}s from "
+        f"{start} to {end} ({days})")
+    answer.sql += (f";\n\n-- then: the sum of the daily {metric} over the "
+                   + ("days with an order from " if q.per_day == "trading" else "calendar days from ")
+                   + f"{start} to {end} ({days})")
     return answer
 
 

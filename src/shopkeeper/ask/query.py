@@ -16,6 +16,9 @@ from typing import Any
 from shopkeeper.ask.periods import Period
 from shopkeeper.metrics import DIMENSIONS, TIME_GRAINS, MetricError
 
+# the days an average per day divides by: every day of the period, or the days with an order
+PER_DAY = ("calendar", "trading")
+
 
 @dataclass(frozen=True)
 class AskQuery:
@@ -30,7 +33,9 @@ class AskQuery:
     ("of 23298's units this year, what share went outside the UK": 23298's units), the
     exclusions then being the part's alone; ``exclude_words`` leaves out products whose name
     contains any of them ("CHRISTMAS but not TREE"); ``top_value``, with a top or bottom 1, answers
-    with that group's value as the number ("how much was our biggest order last week")."""
+    with that group's value as the number ("how much was our biggest order last week");
+    ``per_day``, with ``by`` the day alone, averages the daily values over the period's
+    "calendar" days or its "trading" days, the days the store had an order ("平均每个出单日几单")."""
 
     metrics: tuple[str, ...]
     period: Period
@@ -53,6 +58,7 @@ class AskQuery:
     compare_exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
     top_value: bool = False
     exclude_words: tuple[str, ...] = ()
+    per_day: str | None = None
 
     @property
     def other_side(self) -> bool:
@@ -81,6 +87,11 @@ class AskQuery:
             raise MetricError(f"a count past a threshold is >, >= or < over groups, not {self.over}")
         if self.top_value and not (self.rank and self.rank[1] == 1):
             raise MetricError("the value of the top group needs a top or bottom 1")
+        if self.per_day is not None and (
+                self.per_day not in PER_DAY or self.by != ("day",) or self.compare is not None
+                or self.share or self.over or self.rank or self.other_side):
+            raise MetricError("an average per day is over calendar or trading days, split by "
+                              "day alone, with no comparison, share, threshold or ranking")
         if self.over_share not in ("groups", "metric"):
             raise MetricError(f"a share past a threshold is of the groups or of the metric, not "
                               f"{self.over_share!r}")
@@ -139,4 +150,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         whole_dims=tuple(data.get("whole_dims") or ()),
         compare_exclude={k: tuple(v) for k, v in (data.get("compare_exclude") or {}).items()},
         top_value=bool(data.get("top_value")),
-        exclude_words=tuple(data.get("exclude_words") or ()))
+        exclude_words=tuple(data.get("exclude_words") or ()),
+        per_day=str(data["per_day"]) if data.get("per_day") else None)

@@ -508,12 +508,6 @@ _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
      "it ranks only the groups past a minimum (at least so many orders), which the rankings "
      "cannot apply yet; ask for the ranking alone, or count the groups past the minimum",
      "问题只在达到某个门槛（如订单数至少多少）的组里排名，目前的排名还不能加这个条件；请单独问排名，或先数达标的组"),
-    # "平均每个出单日几单", "orders per trading day": days with a sale as the divisor
-    (re.compile(r"(?:每|每个|每一个)(?:出单|营业|交易|开单|开张|有单的?)(?:日|天)|\bper (?:trading|"
-                r"business|selling|working) day\b|\ba (?:trading|business|selling) day\b", re.I),
-     "it divides by the days with a sale, which no metric does yet; ask for the total and for "
-     "how many days had a sale",
-     "问题要除以有销售的天数，目前没有这样的指标；请分别问总数和有几天开了张"),
     # "金额在100到500镑之间的单子", "orders between £100 and £500": a band, not one threshold
     (re.compile(r"(?:在|介于)\s*[£$€¥]?\d[\d,.]*\s*(?:镑|英镑|元|块|件)?\s*(?:到|至|-|~|和)\s*[£$€¥]?"
                 r"\d[\d,.]*\s*(?:镑|英镑|元|块|件)?\s*(?:之间|以内)|\bbetween [£$€¥]\s?\d[\d,.]*"
@@ -679,9 +673,9 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
     (re.compile(r"\bsales volumes?\b|\bvolume of sales\b", re.I),
      "Do you mean money taken or units sold?", "请问是指销售金额，还是卖出的件数？",
      ("sales (GMV)", "units sold"), ("销售额（GMV）", "销量（件数）")),
-    (re.compile(r"平均(?:每|一)天|日均|每天平均(?!一单|每单|一张|单)|\b(?:an? |per )?average day\b|\bper day on average\b|"
+    (re.compile(r"平均(?:每|一)天|日均|每天平均(?!一单|每单|一张|单)|\b(?:an? |per )?average day\b|\bper day on average\b|\baverage daily\b|"
                 r"\bon average per day\b|\bdaily average\b|\baverage\b.{0,40}\bper (?:trading |business |"
-                r"working )?day\b|每个?(?:营业日|交易日)平均|平均每个?(?:营业日|交易日)", re.I),
+                r"working )?day\b|\bper working day\b|每个?(?:营业日|交易日)平均|平均每个?(?:营业日|交易日)", re.I),
      "Average over which days: every calendar day, or only days with sales, and over which "
      "period?", "请问按哪些天平均：每个自然日，还是只算有销售的日子？时间段是哪段？",
      ("every calendar day of last month", "days with sales last month",
@@ -800,6 +794,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if trading_day:
         when = _on_trading_day(when, trading_day, values, as_of)
     metric_hits = vocab.find_metrics(text)
+    if (days_said := _PER_TRADING_DAY.search(text)) and _per_day(text):
+        # "days with sales": which days, not a metric
+        metric_hits = [h for h in metric_hits if not days_said.start() <= h[0] < days_said.end()]
     dim_hits = find_phrases(text, DIMENSION_PHRASES)
     grain_hits = find_phrases(text, GRAIN_PHRASES)
     if not grain_hits and (each_of := _EACH_OF.search(text)):  # "each of the last 4 full weeks"
@@ -821,9 +818,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     # what every reading of an open question shares: a period with no data reads "no data"
     fallback = (AskQuery(("gmv",), when.period, language=lang)
                 if when.period and not when.period.is_all and not when.compare else None)
+    per_day = _per_day(text)
     for pattern, reason_en, reason_zh, en, zh in _ASK_BACKS:
         if pattern.search(text) and not (  # "一单超过2000件的大单": the size is said
-                "big order" in reason_en and _threshold(text, [], [])):
+                "big order" in reason_en and _threshold(text, [], [])) and not (
+                per_day and reason_en.startswith("Average over which days")):
             return AskBack(reason_en, reason_zh, en, zh, lang, fallback)
     unclear = find_phrases(text, {k: k for k in AMBIGUOUS_METRICS})
     if (unclear or _HOW_DOING.search(text)) and not metric_hits:
@@ -1195,12 +1194,69 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if filters.get("customer_type") == ("guest",) and "customer" in by and len(by) > 1:
         by.remove("customer")  # "游客单（没客户号的）里…的货号": guests have no customer to split by
     exclude_words = tuple(w for w in words_left_out if w not in name_words)
+    if per_day:
+        unread = _per_day_unread(metrics, by, compare, share or over or rank or compare_filters
+                                 or compare_exclude, vocab, lang)
+        if unread:
+            return unread
+        by = ["day"]
     top_value = bool(rank and rank[1] == 1 and not share and compare is None
                      and _AMOUNT.search(text) and not _WHICH.search(text))
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
                     compare, rank, share, lang, each, over[1:3] if over else None,
                     compare_filters, over[3] if over else "groups", whole_dims, compare_exclude,
-                    top_value, exclude_words)
+                    top_value, exclude_words, per_day)
+
+
+def _per_day_unread(metrics: list[str], by: list[str], compare: object, other: object,
+                    vocab: Vocabulary, lang: str) -> Unread | None:
+    """Why an average per day cannot be answered as asked, or None: it averages counts and
+    sums (not a ratio such as AOV) over the whole store, with nothing else asked of it."""
+    ratios = [m for m in metrics if m not in METRICS or METRICS[m].formula]
+    if ratios:
+        names = "、".join(_label(m, "zh", vocab) for m in ratios) if lang == "zh" else \
+            ", ".join(_label(m, "en", vocab) for m in ratios)
+        return Unread(f"{names}是比率，没有按天平均的口径；请直接问这段时间的{names}" if lang == "zh"
+                      else f"{names} is a ratio, with no average per day; ask for the period's "
+                      f"{names} itself", lang)
+    if compare is not None or other or [d for d in by if d != "day"]:
+        return Unread("按天平均目前只能单独问（不分组、不对比、不排名）；请分开问" if lang == "zh" else
+                      "an average per day can only be asked on its own for now (no split, "
+                      "comparison or ranking); ask for each part separately", lang)
+    return None
+
+
+# an average over the days with an order: "平均每个出单日几单", "orders per trading day",
+# "有销售的日子平均每天几单", "a day on average, counting only days with sales"
+_PER_TRADING_DAY = re.compile(
+    r"(?:每|每个|每一个)(?:出单|营业|交易|开单|开张|有单的?|有销售的?)(?:日|天)|有(?:销售|订单|单|出单|成交)"
+    r"的(?:日子|天)|(?:只|仅)?(?:算|按)(?:开张|营业|交易|出单|开单|有单)的?(?:日子|日|天)|\bper (?:trading|business|"
+    r"selling) day\b|\ba (?:trading|business|selling) day\b|\b(?:trading|business|selling) days?\b"
+    r"|\bdays? with (?:any |a |an )?(?:sales?|orders?)\b", re.I)
+# an average over every day of the period: "按自然日平均", "per calendar day"
+_PER_CALENDAR_DAY = re.compile(r"自然日|日历日|\bcalendar days?\b|\bevery day of\b", re.I)
+# the words of an average per day ("平均每天", "日均", "a day on average")
+_AVERAGE_DAY = re.compile(
+    r"平均(?:每|一)(?:个)?(?:天|日|出单日|营业日|交易日|开单日)|日均|每(?:个)?(?:天|日|出单日|营业日|交易日)"
+    r"平均|\b(?:an? |per )?average (?:trading |business |calendar )?day\b|\bper (?:trading |"
+    r"business |selling |calendar )?day\b|\bdaily average\b|\baverage daily\b|\ba day on average\b|\bon average "
+    r"(?:per|a|each) (?:trading |business |calendar )?day\b|\baverage\b.{0,40}\b(?:per|a|each) "
+    r"(?:trading |business |selling |calendar )?day\b|\bavg\b.{0,40}\bper (?:trading |business |"
+    r"selling |calendar )?day\b", re.I)
+
+
+def _per_day(text: str) -> str | None:
+    """Which days an average per day divides by, when the question says it: "trading" (the
+    days with an order) or "calendar"; None when there is no average per day, or the days are
+    not said (asked back)."""
+    trading = _PER_TRADING_DAY.search(text)
+    if trading and re.match(r"(?:每|每个|每一个)|\bper\b|\ba\b", trading[0], re.I):
+        return "trading"  # "每个出单日", "per trading day": the average and its days at once
+    if not _AVERAGE_DAY.search(text):
+        return None
+    if trading:
+        return "trading"
+    return "calendar" if _PER_CALENDAR_DAY.search(text) else None
 
 
 # "去年最后一个营业日", "our last trading day of 2010", "the first business day of March"
