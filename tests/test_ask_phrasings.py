@@ -434,9 +434,9 @@ def test_open_questions_are_asked_back(question):
     "How many shoppers ordered in both September and October?", "9月和10月都买过的客户有几个",
     "三季度客单价最高的国家（订单数至少50）",
     "Which product had the best refund rate with at least 100 orders in Q3?",
-    # a ranking by the change once the metric is said; a band of values; customers of one period also found in another; one side against the other
+    # a ranking by the change once the metric is said; a band of values of no group said; customers of one period also found in another; one side against the other
     "三季度比二季度，订单数增长最快的是哪五个商品", "Which 5 products' units rose the most in Q3 vs Q2?",
-    "今年订单金额介于50到200英镑之间的有几单", "How many orders this year were between £50 and £200?",
+    "Sales between £50 and £200 this year?",  # a band of whose values? (orders, customers …)
     "10月的客户里有几成9月也买过", "What share of October's buyers had also bought in September?",
     "85123A今年英国的件数是英国以外的几倍",
 ])
@@ -1289,3 +1289,135 @@ def test_an_average_per_day_divides_by_trading_or_calendar_days(shop):
     with pytest.raises(metrics.MetricError, match="average per day"):
         AskQuery(("gmv",), february, by=("day",), per_day="trading", compare="previous").check(
             set(metrics.METRICS))
+
+
+@pytest.mark.parametrize(("question", "by", "metric", "band"), [
+    ("今年订单金额介于50到200英镑之间的有几单", "order", "gmv", (50, 200)),
+    ("How many orders this year were between £50 and £200?", "order", "gmv", (50, 200)),
+    ("上个月金额在100到500镑之间的单子有多少张", "order", "gmv", (100, 500)),
+    ("上个月买了10到20单之间的客户有几个", "customer", "orders", (10, 20)),
+    ("How many customers bought between 100 and 500 units last month?", "customer", "units",
+     (100, 500)),
+    ("11月份卖了1000到5000件之间的商品有多少个", "sku", "units", (1000, 5000)),
+    ("上个月2000到3000镑之间的客户有几个", "customer", "gmv", (2000, 3000)),
+])
+def test_a_band_of_values_counts_the_groups_inside_it(question, by, metric, band):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics[0] == metric and q.by == (by,)
+    assert (q.over, q.over_to) == ((">=", band[0]), band[1])
+
+
+def test_a_band_includes_both_ends(shop):
+    """GMV per order: o1 45.50, o2 50.00, o3 51.00, o5 10.00 (o4 cancelled)."""
+    from shopkeeper.ask.answer import run
+
+    both = Period(dt.date(2024, 1, 1), dt.date(2024, 2, 29), "Jan-Feb 2024", "2024年1-2月")
+    q = AskQuery(("gmv",), both, by=("order",), over=(">=", 45.5), over_to=50.0)
+    answer = run(shop, q, Vocabulary(), as_of=dt.date(2024, 2, 29))
+    assert (answer.kind, answer.value) == ("number", 2.0) and "of 4 orders" in answer.text
+    share = run(shop, replace(q, share=True), Vocabulary(), as_of=dt.date(2024, 2, 29))
+    assert share.value == pytest.approx(0.5)
+    with pytest.raises(metrics.MetricError, match="band"):
+        AskQuery(("gmv",), both, by=("order",), over=(">", 45.5), over_to=50.0).check(
+            set(metrics.METRICS))
+
+
+@pytest.mark.parametrize(("question", "op", "n"), [
+    ("Q3至少下过3单的客户，这季度一共花了多少钱", ">=", 3.0),
+    ("Customers with at least 3 orders in Q3: their total spend?", ">=", 3.0),
+    ("上个月下了不止一单的那批客户一共花了多少钱", ">", 1.0),
+])
+def test_the_spend_of_customers_past_a_number_of_orders_is_their_total(question, op, n):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("orders", "gmv") and q.by == ("customer",)
+    assert q.over == (op, n) and q.over_share == "metric" and not q.share
+
+
+def test_the_total_of_the_groups_past_a_threshold(shop):
+    """c1 ordered three times (o1 45.50, o3 51.00, o5 10.00), c2 once (o2 50.00)."""
+    from shopkeeper.ask.answer import run
+
+    both = Period(dt.date(2024, 1, 1), dt.date(2024, 2, 29), "Jan-Feb 2024", "2024年1-2月")
+    q = AskQuery(("orders", "gmv"), both, by=("customer",), over=(">=", 3.0),
+                 over_share="metric")
+    answer = run(shop, q, Vocabulary(), as_of=dt.date(2024, 2, 29))
+    assert (answer.kind, answer.value, answer.unit) == ("number", pytest.approx(106.5), "money")
+    share = run(shop, replace(q, share=True), Vocabulary(), as_of=dt.date(2024, 2, 29))
+    assert share.value == pytest.approx(106.5 / 156.5)
+
+
+@pytest.mark.parametrize("question", [
+    "2011-05-01 到 2011-05-15 之间有多少订单？", "How many orders were there between 2011-05-01 and 2011-05-15?",
+    "5月1日到5月15日之间有多少订单", "How many orders between 2010 and 2011?",
+])
+def test_dates_and_years_are_no_band_of_values(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert not isinstance(q, Unread)
+    if "2010" not in question:  # the two years alone: which period is asked back
+        assert isinstance(q, AskQuery) and q.metrics == ("orders",)
+        assert q.over is None and q.over_to is None and q.by == ()
+
+
+@pytest.mark.parametrize(("question", "by", "metric", "over", "share"), [
+    ("上个月的订单里，一单超过800件的占多少", "order", "units", (">", 800.0), True),
+    ("上个月的订单里，超过800件的有几张", "order", "units", (">", 800.0), False),
+    ("今年的客户中消费超过5000镑的有几个", "customer", "gmv", (">", 5000.0), False),
+    ("上个月的商品里，卖了超过1000件的有多少个", "sku", "units", (">", 1000.0), False),
+])
+def test_a_threshold_after_the_groups_it_counts(question, by, metric, over, share):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics[0] == metric and q.by == (by,)
+    assert q.over == over and q.share is share
+
+
+@pytest.mark.parametrize(("question", "by", "metric", "n"), [
+    ("上个月去掉前十大客户（按消费金额），剩下的销售额是多少", "customer", "gmv", 10),
+    ("Nov sales excluding our top 10 customers by spend?", "customer", "gmv", 10),
+    ("Units sold this year, not counting our top five products", "sku", "units", 5),
+    ("上个月除了前三个国家，其他国家的订单数", "country", "orders", 3),
+])
+def test_what_is_left_without_the_top_groups(question, by, metric, n):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == (metric,) and q.by == (by,)
+    assert q.rank == ("top", n) and q.rest and not q.share
+
+
+def test_a_ratio_left_without_the_top_groups_is_refused():
+    unread = read("上个月除了前三个国家，其他国家的客单价", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(unread, Unread) and "比率" in unread.reason
+
+
+def test_the_rest_is_the_total_less_the_top_groups(shop):
+    """Jan-Feb GMV 156.50: c1 106.50 (o1, o3, o5), c2 50.00; without the top customer, 50.00;
+    by order, without the top two (o3 51.00, o2 50.00), 55.50."""
+    from shopkeeper.ask.answer import run
+
+    both = Period(dt.date(2024, 1, 1), dt.date(2024, 2, 29), "Jan-Feb 2024", "2024年1-2月")
+    for by, n, left in (("customer", 1, 50.0), ("order", 2, 55.5)):
+        q = AskQuery(("gmv",), both, by=(by,), rank=("top", n), rest=True)
+        answer = run(shop, q, Vocabulary(), as_of=dt.date(2024, 2, 29))
+        assert (answer.kind, answer.value) == ("number", pytest.approx(left)), by
+
+
+@pytest.mark.parametrize(("question", "whole"), [
+    ("三季度带JUMBO BAG的订单，整单平均金额是多少", True),
+    ("Q3 orders with a jumbo bag in them - average value of the whole order?", True),
+    ("Q3 AOV of JUMBO BAG products", False),
+])
+def test_orders_that_hold_a_product_measured_whole(question, whole):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("aov",) and q.name_words == ("JUMBO BAG",)
+    assert q.whole_orders is whole
+
+
+def test_whole_orders_count_every_line_of_the_orders_holding_the_product(shop):
+    """B is on o1 (A+B, 45.50), o2 (A+B, 50.00) and o3 (B, 51.00): whole, 146.50; B's own
+    lines 96.50."""
+    from shopkeeper.ask.answer import run
+
+    both = Period(dt.date(2024, 1, 1), dt.date(2024, 2, 29), "Jan-Feb 2024", "2024年1-2月")
+    q = AskQuery(("gmv",), both, filters={"sku": ("B",)}, whole_orders=True)
+    answer = run(shop, q, Vocabulary(), as_of=dt.date(2024, 2, 29))
+    assert answer.value == pytest.approx(146.5) and "whole orders holding B" in answer.text
+    lines = run(shop, replace(q, whole_orders=False), Vocabulary(), as_of=dt.date(2024, 2, 29))
+    assert lines.value == pytest.approx(96.5)

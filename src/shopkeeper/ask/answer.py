@@ -114,10 +114,15 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
     compare = q.compare if isinstance(q.compare, str) else None
     common = dict(by=q.by, filters={**q.filters, **named},
                   exclude={**q.exclude, **({"title": left_out} if left_out else {})}, money=money)
+    picked = ""
+    if q.whole_orders:
+        common["filters"], picked = _orders_holding(warehouse, q, common["filters"])
+        if not common["filters"]["order"]:
+            return _no_data(q, question, as_of, lang)
     result = metrics.query(warehouse, needed, start=q.period.start, end=q.period.end,
                            compare=compare if not q.period.is_all else None, **common)
     df = _with_extra(result.df, extra, compare is not None)
-    sqls = [result.sql_with_params()]
+    sqls = [picked + result.sql_with_params()]
     if isinstance(q.compare, Period):
         other = metrics.query(warehouse, needed, start=q.compare.start, end=q.compare.end,
                               **common)
@@ -219,10 +224,18 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
     values = df.loc[df[key].astype(str) != "(none)", metric].astype(float)
     past = values[values > number] if op == ">" else values[values >= number] if op == ">=" \
         else values[values < number]
+    if q.over_to is not None:  # a band: both ends included
+        past = past[past <= q.over_to]
     answer.value, answer.unit = float(len(past)), "count"
     unit = vocab.metric(metric).unit
     limit = _fmt(number, unit, answer.currency, lang)
     words = {">": ("超过", "more than"), ">=": ("至少", "at least"), "<": ("低于", "less than")}[op]
+    if q.over_to is not None:
+        words = ("在", "between")
+        limit += (f" 到 {_fmt(q.over_to, unit, answer.currency, lang)} 之间" if lang == "zh"
+                  else f" and {_fmt(q.over_to, unit, answer.currency, lang)}")
+    condition = (f"{op} {number:g}" if q.over_to is None
+                 else f"between {number:g} and {q.over_to:g} (both included)")
     where = _filter_words(q, lang)  # "Germany": the groups are counted under the filters
     period = q.period.label(lang) + ((f"（{where}）" if lang == "zh" else f" ({where})")
                                      if where else "")
@@ -230,6 +243,22 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
     if key == "day" and q.period.start and q.period.end:
         groups = (q.period.end - q.period.start).days + 1  # the days without a sale count too
     traded = key == "day" and op == ">" and number == 0  # "how many days did we make a sale"
+    if q.over_share == "metric" and not q.share and len(q.metrics) > 1:
+        # "customers with at least 3 orders in Q3: their total spend": the part itself
+        measured = q.metrics[-1]
+        unit_m = vocab.metric(measured).unit
+        answer.value = float(df.loc[past.index, measured].astype(float).sum())
+        answer.unit = unit_m
+        amount = _fmt(answer.value, unit_m, answer.currency, lang)
+        answer.text = (
+            f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的{_dim_label(key, lang)}"
+            f"（{len(past):,} 个）合计{_label(vocab, measured, lang)} {amount}。" if lang == "zh" else
+            f"In {period}, the {len(past):,} {_dim_label(key, lang, plural=True)} with {words[1]} "
+            f"{limit}{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)} made "
+            f"{amount} of {_label(vocab, measured, lang)}.")
+        answer.sql += (f";\n\n-- then: the sum of {measured} over the rows whose {metric} "
+                       f"{condition}")
+        return answer
     if q.share and q.over_share == "metric":  # "what % of sales came from orders over £1,500"
         # the part of the last metric named ("sales of customers with more than one order")
         measured = q.metrics[-1]
@@ -249,8 +278,8 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
             f"{_fmt(float(kept.sum()), unit_m, answer.currency, lang)} of "
             f"{_label(vocab, measured, lang)}: {_pct(answer.value)} of the total "
             f"{_fmt(whole, unit_m, answer.currency, lang)}.")
-        answer.sql += (f";\n\n-- then: the sum of {measured} over the rows whose {metric} {op} "
-                       f"{number:g}, over the sum of all rows")
+        answer.sql += (f";\n\n-- then: the sum of {measured} over the rows whose {metric} "
+                       f"{condition}, over the sum of all rows")
         return answer
     if q.share:  # "what share of customers ordered only once": of the groups counted
         answer.value = len(past) / groups if groups else None
@@ -263,7 +292,7 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
             f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
             f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}: "
             f"{_pct(answer.value)}.")
-        answer.sql += f";\n\n-- then counted: the rows whose {metric} {op} {number:g}, over all rows"
+        answer.sql += f";\n\n-- then counted: the rows whose {metric} {condition}, over all rows"
         return answer
     if traded:
         answer.text = (f"{period}，有订单的日子共 {len(past):,} 天（共 {groups:,} 天）。"
@@ -276,7 +305,7 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
             f"In {period}, {len(past):,} of {groups:,} "
             f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
             f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}.")
-    answer.sql += (f";\n\n-- then counted: the rows whose {metric} {op} {number:g}"
+    answer.sql += (f";\n\n-- then counted: the rows whose {metric} {condition}"
                    + (" (guests and rows without a key left out)" if key in ("customer", "country")
                       else ""))
     return answer
@@ -412,6 +441,31 @@ def _resolve_names(warehouse: Warehouse, q: AskQuery
         skus = tuple(s for s in skus if s in known)
     titles = tuple(dict.fromkeys(str(r[1]) for r in rows if str(r[0]) in skus))
     return replace(q, filters={**q.filters, "sku": skus}), {"title": titles}
+
+
+def _orders_holding(warehouse: Warehouse, q: AskQuery, filters: dict[str, tuple[str, ...]]
+                    ) -> tuple[dict[str, tuple[str, ...]], str]:
+    """The filters with the products (codes, and the names lines were sold under) replaced by
+    the orders of the period that hold one of them, which are then measured whole; and how
+    they were picked, as an SQL comment."""
+    clauses, params = ["l.product_id IN (SELECT unnest(?))"], [list(filters.get("sku", ()))]
+    if filters.get("title"):
+        clauses.append("l.title IN (SELECT unnest(?))")
+        params.append(list(filters["title"]))
+    for op, day in ((">=", q.period.start), ("<=", q.period.end)):
+        if day is not None:
+            clauses.append(f"CAST(o.ordered_at AS DATE) {op} ?")
+            params.append(day)
+    rows = warehouse.query("SELECT DISTINCT l.order_id FROM order_lines l JOIN orders o USING "
+                           f"(order_id) WHERE {' AND '.join(clauses)}", params)
+    kept = {d: v for d, v in filters.items() if d not in ("sku", "title")}
+    orders = tuple(str(r[0]) for r in rows)
+    how = (f"-- the orders measured whole ({len(orders):,}): SELECT DISTINCT l.order_id FROM "
+           f"order_lines l JOIN orders o USING (order_id) WHERE {' AND '.join(clauses)}\n"
+           f"--   with {len(params[0]):,} product codes"
+           + (f", {len(filters.get('title', ())):,} product names" if filters.get("title") else "")
+           + "".join(f", {p}" for p in params if isinstance(p, dt.date)) + "\n")
+    return {**kept, "order": orders}, how
 
 
 def _titles_with(warehouse: Warehouse, words: tuple[str, ...]) -> tuple[str, ...]:
@@ -558,6 +612,24 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         cols.append("share")
     answer.columns = cols
     answer.rows = [[_cell(v) for v in row] for row in df[cols].itertuples(index=False)]
+    if q.rest and total is not None:  # "sales excluding our top 10 customers": the rest
+        part = float(df[metric].sum())
+        answer.kind, answer.unit = "number", vocab.metric(metric).unit
+        answer.value = _float(total - part)
+        unit, what = vocab.metric(metric).unit, _dim_label(key, lang, plural=True)
+        answer.text = (
+            f"{q.period.label(lang)}，去掉{_label(vocab, metric, lang)}"
+            f"{'最高' if q.rank[0] == 'top' else '最低'}的 {len(df)} 个{what}"
+            f"（合计 {_fmt(part, unit, answer.currency, lang)}），其余的{_label(vocab, metric, lang)}为 "
+            f"{_fmt(answer.value, unit, answer.currency, lang)}（全部 "
+            f"{_fmt(total, unit, answer.currency, lang)}）。" if lang == "zh" else
+            f"In {q.period.label(lang)}, {_label(vocab, metric, lang)} without the {q.rank[0]} "
+            f"{len(df)} {what} ({_fmt(part, unit, answer.currency, lang)}): "
+            f"{_fmt(answer.value, unit, answer.currency, lang)} of the total "
+            f"{_fmt(total, unit, answer.currency, lang)}.")
+        answer.sql += (f";\n\n-- then: the sum of {metric} over all rows, less the {q.rank[0]} "
+                       f"{q.rank[1]} rows")
+        return answer
     if q.share and q.rank and total and not q.each:
         part = df[metric].sum()
         answer.kind, answer.unit = "number", "ratio"
@@ -656,7 +728,13 @@ _NUMBERED = {"order": ("订单", "order", "orders"), "customer": ("客户", "cus
 def _filter_words(q: AskQuery, lang: str) -> str:
     parts = []
     for dim, values in q.filters.items():
-        if dim == "sku" and q.name_words:
+        if dim == "sku" and q.whole_orders:
+            named = (f"名称含“{', '.join(q.name_words)}”的商品" if lang == "zh" else
+                     f"a product whose name contains \"{', '.join(q.name_words)}\"") \
+                if q.name_words else ("、" if lang == "zh" else ", ").join(values)
+            parts.append(f"含{named}的订单，整单计" if lang == "zh"
+                         else f"whole orders holding {named}")
+        elif dim == "sku" and q.name_words:
             parts.append(f"名称含“{', '.join(q.name_words)}”的商品" if lang == "zh"
                          else f"products whose name contains \"{', '.join(q.name_words)}\"")
         elif dim == "customer_type":  # "guests (no customer id)", "老客"

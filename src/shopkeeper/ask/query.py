@@ -35,7 +35,11 @@ class AskQuery:
     contains any of them ("CHRISTMAS but not TREE"); ``top_value``, with a top or bottom 1, answers
     with that group's value as the number ("how much was our biggest order last week");
     ``per_day``, with ``by`` the day alone, averages the daily values over the period's
-    "calendar" days or its "trading" days, the days the store had an order ("平均每个出单日几单")."""
+    "calendar" days or its "trading" days, the days the store had an order ("平均每个出单日几单");
+    ``rest``, with a ranking, answers the metric of everything but the groups ranked ("Nov
+    sales excluding our top 10 customers"); ``whole_orders`` measures the orders that hold the
+    products named, every line of them ("orders with a jumbo bag in them: the whole order's
+    average value")."""
 
     metrics: tuple[str, ...]
     period: Period
@@ -59,6 +63,10 @@ class AskQuery:
     top_value: bool = False
     exclude_words: tuple[str, ...] = ()
     per_day: str | None = None
+    over_to: float | None = None  # with ``over`` (">=", low): a band, this its top (included)
+    rest: bool = False  # with ``rank``: the metric over everything but the groups ranked
+    # the products named (codes or name words) pick the orders, which are measured whole
+    whole_orders: bool = False
 
     @property
     def other_side(self) -> bool:
@@ -85,6 +93,14 @@ class AskQuery:
                               "period, share or threshold with it")
         if self.over and (self.over[0] not in (">", ">=", "<") or not self.by):
             raise MetricError(f"a count past a threshold is >, >= or < over groups, not {self.over}")
+        if self.over_to is not None and not (self.over and self.over[0] == ">="
+                                             and self.over[1] <= self.over_to):
+            raise MetricError("a band of values runs from its low end (over >=) to over_to")
+        if self.rest and not (self.rank and not self.share and self.compare is None):
+            raise MetricError("the rest beyond a ranking needs a top or bottom N, with no share "
+                              "or comparison")
+        if self.whole_orders and not (self.name_words or self.filters.get("sku")):
+            raise MetricError("whole orders are picked by the products they hold: name one")
         if self.top_value and not (self.rank and self.rank[1] == 1):
             raise MetricError("the value of the top group needs a top or bottom 1")
         if self.per_day is not None and (
@@ -151,4 +167,6 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         compare_exclude={k: tuple(v) for k, v in (data.get("compare_exclude") or {}).items()},
         top_value=bool(data.get("top_value")),
         exclude_words=tuple(data.get("exclude_words") or ()),
-        per_day=str(data["per_day"]) if data.get("per_day") else None)
+        per_day=str(data["per_day"]) if data.get("per_day") else None,
+        over_to=float(data["over_to"]) if data.get("over_to") is not None else None,
+        rest=bool(data.get("rest")), whole_orders=bool(data.get("whole_orders")))

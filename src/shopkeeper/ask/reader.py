@@ -486,6 +486,68 @@ _ONE_ORDER = re.compile(
     r"|(?:订单号|单号|订单\s*#|发票号)\s*[:：]?\s*([A-Za-z0-9][\w-]*\d[\w-]*)"
     r"|\b(?:order|invoice)s? (?:no\.? ?|number |#)([A-Za-z0-9][\w-]*\d[\w-]*)"
     r"|\b(?:order|invoice) (\d{5,}|(?![QqHhWw]\d\b)[A-Za-z]{1,4}-?\d[\w-]*)\b", re.I)
+# "金额在100到500镑之间的单子", "orders between £100 and £500": a band of values
+_BAND_SAID = re.compile(
+    r"(?:在|介于)?\s*([£$€¥])?\s*(\d[\d,.]*)\s*(镑|英镑|元|块|件|单|次)?\s*(?:到|至|-|~|和)\s*[£$€¥]?\s*"
+    r"(\d[\d,.]*)\s*(镑|英镑|元|块|件|单|次)?\s*(?:之间|以内)|\bbetween ([£$€¥])?\s?(\d[\d,.]*)\s*"
+    r"(units?|items|pieces|orders?|pounds|dollars|euros)?(?:\s*(?:and|-|to)\s*)[£$€¥]?\s?(\d[\d,.]*)"
+    r"\s*(units?|items|pieces|orders?|pounds|dollars|euros)?", re.I)
+_BAND_NOUNS = re.compile(r"商品|产品|货号|客户|顾客|买家|国家|订单|单子|\b(?:products|items|skus|"
+                         r"customers|buyers|shoppers|accounts|countries|markets|orders|invoices|"
+                         r"baskets|transactions)\b", re.I)
+
+
+_DATES = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}\s*年"
+                    r"(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*[日号])?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?|"
+                    r"\d{1,2}\s*[日号]")
+
+
+def _band_said(text: str) -> re.Match[str] | None:
+    """The band of values in ``text``, its dates ("2011-05-01 到 2011-05-15") and two years
+    with no unit ("between 2010 and 2011") no band."""
+    band = _BAND_SAID.search(_DATES.sub(lambda d: " " * len(d[0]), text))
+    if band and not any(band[i] for i in (1, 3, 5, 6, 8, 10)) and all(
+            re.fullmatch(r"(?:19|20)\d\d", n or "") for n in (band[2] or band[7], band[4] or band[9])):
+        return None
+    return band
+
+
+def _band(text: str, metrics: list[str]) -> tuple[str, str, float, str, float] | None:
+    """(dimension, ">=", low, share of, high) where a question counts the groups whose value
+    lies in a band, both ends included ("上个月金额在100到500镑之间的单子有多少张", "how many
+    orders last month were between £100 and £500"); the unit said picks the metric."""
+    band = _band_said(text)
+    if not band:
+        return None
+    zh = band[2] is not None
+    low_said, high_said = (band[2], band[4]) if zh else (band[7], band[9])
+    unit = ((band[1] or band[3] or band[5] or "") if zh
+            else (band[6] or band[8] or band[10] or "")).lower()
+    after = _BAND_NOUNS.match(re.sub(r"^的", "", text[band.end():].lstrip()))
+    before = list(_BAND_NOUNS.finditer(text[:band.start()]))
+    noun = after or (before[-1] if before else None)
+    if noun is None:
+        noun = re.search(r"(?:有|是)?(?:几|多少)(单|张)", text[band.end():])
+        if noun is None:
+            return None
+    dim = "order" if noun[0] in ("单", "张") else _OVER_DIMS[noun[0].lower()]
+    try:
+        low, high = (float(n.replace(",", "")) for n in (low_said, high_said))
+    except ValueError:
+        return None
+    if low > high:
+        low, high = high, low
+    measured = _OVER_UNITS.get(unit.rstrip("s") if unit.endswith("s") and unit not in _OVER_UNITS
+                               else unit, "")
+    if dim == "order":
+        metrics[:] = [m for m in metrics if m != "orders"]
+    if measured and not (dim == "order" and measured == "orders"):
+        metrics[:] = [measured, *(m for m in metrics if m != measured)]
+    elif not [m for m in metrics if m not in _GROUP_COUNTS]:
+        metrics[:] = ["gmv"]  # "金额在100到500之间的订单": their value
+    return dim, ">=", low, "groups", high
+
+
 # what the metrics cannot express yet: said plainly instead of answering something else
 _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
     # "customers who bought in both October and November", "两个月都下过单的客户"
@@ -508,10 +570,9 @@ _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
      "it ranks only the groups past a minimum (at least so many orders), which the rankings "
      "cannot apply yet; ask for the ranking alone, or count the groups past the minimum",
      "问题只在达到某个门槛（如订单数至少多少）的组里排名，目前的排名还不能加这个条件；请单独问排名，或先数达标的组"),
-    # "金额在100到500镑之间的单子", "orders between £100 and £500": a band, not one threshold
-    (re.compile(r"(?:在|介于)\s*[£$€¥]?\d[\d,.]*\s*(?:镑|英镑|元|块|件)?\s*(?:到|至|-|~|和)\s*[£$€¥]?"
-                r"\d[\d,.]*\s*(?:镑|英镑|元|块|件)?\s*(?:之间|以内)|\bbetween [£$€¥]\s?\d[\d,.]*"
-                r"(?:\s*(?:and|-|to)\s*)[£$€¥]?\s?\d[\d,.]*", re.I),
+    # a band of values whose groups are not said ("sales between £100 and £500 last month"):
+    # counted when they are (see _band)
+    (_BAND_SAID,
      "it counts the groups inside a band of values, which the thresholds cannot do yet; ask "
      "for the groups over the lower value and over the upper value",
      "问题要数落在某个区间里的组，目前的门槛还不能设区间；请分别问超过下限和超过上限的数量"),
@@ -562,6 +623,11 @@ _OVER_ZH = re.compile(
 _OVER_ZH_AFTER = re.compile(
     r"([\d,，.]+)\s*(英镑|件|元|镑|单|次)?(?:及|或|和)?(以上|以下)的(商品|产品|货号|客户|顾客|买家|国家|订单|单子|小单|大单)"
     + _OVER_ZH_TAIL)
+# the groups said first: "上个月的订单里，一单超过800件的占多少", "客户中消费超过5000镑的有几个"
+_OVER_ZH_AMONG = re.compile(
+    r"(商品|产品|货号|客户|顾客|买家|国家|订单|单子)(?:里|中|当中|里面|之中)[，,]?\s*(?:一单|每单|单笔|一张)?"
+    r"[^，,。？?\d]{0,4}?(超过|多于|大于|不少于|至少|高于|低于|少于|不到)\s*([\d,，.]+)\s*(英镑|件|单|次|元|镑)?"
+    r"的?" + _OVER_ZH_TAIL)
 _OVER_EN = re.compile(
     r"\bhow many (?:[A-Z][a-z]+ |guest |new |returning )?(products|items|skus|stock ?codes|lines|customers|buyers|shoppers|countries|"
     r"markets|orders|invoices|baskets|transactions)\b([^?]{0,50}?)\b(more than|over|at least|"
@@ -591,6 +657,13 @@ _ORDERED_MORE_THAN = re.compile(
     r"(?:那批|那些|这批|这些)?(?:客户|顾客|买家|客人)"
     r"|\b(?:customers|buyers|shoppers|accounts) (?:who )?(?:ordered|bought|purchased|came back|shopped)"
     r" more than (once|twice|\w+ times|\d+ times)\b", re.I)
+# customers with at least a number of orders, whatever else is measured of them: "Q3至少下过3单的
+# 客户", "customers with at least 3 orders"
+_ORDERED_AT_LEAST = re.compile(
+    r"(?:至少|不少于|起码)(?:下了?|买了?|下过|买过)?\s*([一二两三四五六七八九十\d]+)\s*(?:单|次)(?:及以上)?的"
+    r"(?:那批|那些|这批|这些)?(?:客户|顾客|买家|客人)"
+    r"|\b(?:customers|buyers|shoppers|accounts) (?:with|having|who (?:placed|made|had)) at least "
+    r"(\w+) (?:orders|purchases)\b", re.I)
 # "10月份一共有几天开了张", "how many days in October did we make a sale": the days with orders
 _DAYS_TRADED = re.compile(
     r"(?:有|一共有|共有|总共有)?(?:几|多少)天(?:是)?(?:开了?张|开单|出了?单|有(?:销售|订单|单子?|成交|生意|进账)|"
@@ -613,22 +686,28 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
     if _ONE_ORDER_ONLY.search(text):  # "只下了一单的客户": customers with fewer than two orders
         metrics[:] = ["orders"]
         return "customer", "<", 2.0, "groups"
-    if m := _ORDERED_MORE_THAN.search(text):  # "下了不止一单的客户", "ordered more than once"
+    if m := _ORDERED_MORE_THAN.search(text) or _ORDERED_AT_LEAST.search(text):
+        # "下了不止一单的客户", "ordered more than once", "至少下过3单的客户", "customers with at
+        # least 3 orders"
         n = m[1] or m[2] or "1"
         times = {"once": 1, "twice": 2}.get(n.lower()) or (
             zh_number(n) if not n.isascii() else en_number(n) if not n.isdigit() else int(n))
+        op = ">" if m.re is _ORDERED_MORE_THAN else ">="
         measured = [x for x in metrics if x in METRICS and (
             METRICS[x].unit == "money" or x == "units")]  # their sales, their units
-        if measured or times > 1:  # a count of them alone: the repeat customers (the metric)
+        if measured or times > 1 or op == ">=":  # more than one order alone: repeat customers
             metrics[:] = ["orders", *measured[:1]]
-            return "customer", ">", float(times), "metric" if measured else "groups"
+            return "customer", op, float(times), "metric" if measured else "groups"
     if _DAYS_TRADED.search(text):
         metrics[:] = ["orders"]
         return "day", ">", 0.0, "groups"
     share_of = "groups"
-    if (m := _OVER_ZH.search(text)) or (m := _OVER_ZH_AFTER.search(text)):
+    if (m := _OVER_ZH.search(text)) or (m := _OVER_ZH_AFTER.search(text)) or (
+            m := _OVER_ZH_AMONG.search(text)):
         if m.re is _OVER_ZH:
             op, number, unit, noun = _OVER_WORDS[m[1]], m[2], m[3] or "", m[4]
+        elif m.re is _OVER_ZH_AMONG:
+            op, number, unit, noun = _OVER_WORDS[m[2]], m[3], m[4] or "", m[1]
         else:  # "1500镑以上的单子有几张"
             number, unit, noun = m[1], m[2] or "", m[4]
             op = {"以上": ">", "以下": "<"}[m[3]] if not re.search(r"[及或和]以上", m[0]) else ">="
@@ -813,7 +892,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                       "it asks for customers or products that did not do something, which "
                       "the metrics cannot express", lang)
     for pattern, reason_en, reason_zh in _UNSUPPORTED:
-        if pattern.search(text):
+        if (_band_said(text) and not _band(text, []) if pattern is _BAND_SAID
+                else pattern.search(text)):
             return Unread(reason_zh if lang == "zh" else reason_en, lang)
     # what every reading of an open question shares: a period with no data reads "no data"
     fallback = (AskQuery(("gmv",), when.period, language=lang)
@@ -1021,12 +1101,25 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         by.append("country")  # "芬兰、波兰…各下了多少单", "rank Finland, Sweden … by sales"
     if len(named) > 1 and "country" in by and _COMBINED.search(low):
         by.remove("country")  # "瑞典、挪威、丹麦这三个国家加起来": these, not the top three
-    over = _threshold(text, metrics, metric_hits)
+    band = _band(text, metrics)
+    over = band[:4] if band else _threshold(text, metrics, metric_hits)
     if over:  # count the groups past it: the count's own words are no metric of their own
         metrics = [m for m in metrics if m not in ("products_sold", "customers", "countries")] \
             or metrics
         by = [over[0]]
     rank = None if over else _rank(ranked, by)
+    rest = None if over else _TOP_LEFT_OUT.search(text)
+    if rest:  # "去掉前十大客户，剩下的销售额", "sales excluding our top 10 customers"
+        noun = (rest[2] or rest[4]).lower()
+        by = [_OVER_DIMS.get(noun) or _OVER_DIMS.get(noun + "s") or "sku"]
+        n = rest[1] or rest[3]
+        rank = ("top", int(n) if n.isdigit() else zh_number(n.replace("两", "二"))
+                if CJK.search(n) else en_number(n))
+        metrics = [m for m in metrics if m not in ("products_sold", "customers", "countries")] \
+            or ["gmv"]
+        if ratio := _ratio_unread(metrics[:1], vocab, lang, "去掉前几名后剩下多少",
+                                  "rest beyond the top groups"):
+            return ratio
     if rank and metrics and metrics[0] in METRICS and not METRICS[metrics[0]].higher_is_better \
             and re.search(r"\bworst\b|最差|最糟|最不好", low) and not _HIGH.search(
                 re.sub(r"\bworst\b|最差|最糟|最不好", "", low)):
@@ -1205,20 +1298,34 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
                     compare, rank, share, lang, each, over[1:3] if over else None,
                     compare_filters, over[3] if over else "groups", whole_dims, compare_exclude,
-                    top_value, exclude_words, per_day)
+                    top_value, exclude_words, per_day, band[4] if band else None, bool(rest),
+                    bool(_WHOLE_ORDER.search(text)) and bool(name_words or filters.get("sku")))
+
+
+def _summable(metric: str) -> bool:
+    """Whether the metric adds up over groups and days (a sum or count, not a ratio)."""
+    return metric in METRICS and "/" not in (METRICS[metric].formula or "")
+
+
+def _ratio_unread(metrics: list[str], vocab: Vocabulary, lang: str, what_zh: str,
+                  what_en: str) -> Unread | None:
+    """The refusal for a ratio asked to be added up (per day, or what is left after the top N)."""
+    ratios = [m for m in metrics if not _summable(m)]
+    if not ratios:
+        return None
+    names = "、".join(_label(m, "zh", vocab) for m in ratios) if lang == "zh" else \
+        ", ".join(_label(m, "en", vocab) for m in ratios)
+    return Unread(f"{names}是比率，没有{what_zh}的口径；请直接问这段时间的{names}" if lang == "zh"
+                  else f"{names} is a ratio, with no {what_en}; ask for the period's {names} "
+                  "itself", lang)
 
 
 def _per_day_unread(metrics: list[str], by: list[str], compare: object, other: object,
                     vocab: Vocabulary, lang: str) -> Unread | None:
     """Why an average per day cannot be answered as asked, or None: it averages counts and
     sums (not a ratio such as AOV) over the whole store, with nothing else asked of it."""
-    ratios = [m for m in metrics if m not in METRICS or METRICS[m].formula]
-    if ratios:
-        names = "、".join(_label(m, "zh", vocab) for m in ratios) if lang == "zh" else \
-            ", ".join(_label(m, "en", vocab) for m in ratios)
-        return Unread(f"{names}是比率，没有按天平均的口径；请直接问这段时间的{names}" if lang == "zh"
-                      else f"{names} is a ratio, with no average per day; ask for the period's "
-                      f"{names} itself", lang)
+    if ratio := _ratio_unread(metrics, vocab, lang, "按天平均", "average per day"):
+        return ratio
     if compare is not None or other or [d for d in by if d != "day"]:
         return Unread("按天平均目前只能单独问（不分组、不对比、不排名）；请分开问" if lang == "zh" else
                       "an average per day can only be asked on its own for now (no split, "
@@ -1258,6 +1365,22 @@ def _per_day(text: str) -> str | None:
         return "trading"
     return "calendar" if _PER_CALENDAR_DAY.search(text) else None
 
+
+# the orders that hold a product, measured whole: "带JUMBO BAG的订单，整单平均金额", "orders with a
+# jumbo bag in them - average value of the whole order"
+_WHOLE_ORDER = re.compile(
+    r"整单|整张单|整个订单|整笔订单|\b(?:whole|entire|full|complete) (?:orders?|baskets?)\b|"
+    r"\b(?:whole|entire|full) order value\b|\borders? (?:with|containing|that (?:had|included|"
+    r"contained|held)) (?:an? |any |at least one )?[^?]{1,40}? in (?:it|them)\b", re.I)
+# everything but the top N: "上个月去掉前十大客户（按消费金额），剩下的销售额", "Nov sales excluding our
+# top 10 customers by spend"
+_TOP_LEFT_OUT = re.compile(
+    r"(?:去掉|除去|除了|剔除|不算|排除|扣除|扣掉|刨去|刨除)(?:掉)?(?:前|头)\s*([\d一二两三四五六七八九十]+)\s*"
+    r"(?:大|名|个|位|家)?的?(客户|顾客|买家|商品|产品|货号|国家)"
+    r"|\b(?:excluding|without|leaving out|except(?: for)?|minus|not counting|ex\.?|less) (?:our |the )?"
+    r"(?:top|biggest|largest|best) (\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+    r"fifteen|twenty|fifty|hundred) (customers|buyers|accounts|shoppers|products|items|skus|"
+    r"countries|markets)\b", re.I)
 
 # "去年最后一个营业日", "our last trading day of 2010", "the first business day of March"
 _TRADING_DAY = re.compile(
