@@ -1421,3 +1421,8 @@ def test_whole_orders_count_every_line_of_the_orders_holding_the_product(shop):
     assert answer.value == pytest.approx(146.5) and "whole orders holding B" in answer.text
     lines = run(shop, replace(q, whole_orders=False), Vocabulary(), as_of=dt.date(2024, 2, 29))
     assert lines.value == pytest.approx(96.5)
+    # compared with the month before, each month measures its own orders that hold B
+    february = Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29), "February 2024", "2024年2月")
+    both_months = run(shop, replace(q, period=february, compare="previous"), Vocabulary(),
+                      as_of=dt.date(2024, 2, 29))
+    assert (both_months.value, both_months.previous) == (pytest.approx(51.0), pytest.approx(95.5))

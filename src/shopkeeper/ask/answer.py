@@ -243,43 +243,30 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
     if key == "day" and q.period.start and q.period.end:
         groups = (q.period.end - q.period.start).days + 1  # the days without a sale count too
     traded = key == "day" and op == ">" and number == 0  # "how many days did we make a sale"
-    if q.over_share == "metric" and not q.share and len(q.metrics) > 1:
-        # "customers with at least 3 orders in Q3: their total spend": the part itself
+    if q.over_share == "metric" and (q.share or len(q.metrics) > 1):
+        # the part of the last metric named: "customers with at least 3 orders in Q3: their
+        # total spend"; with a share, of the whole ("what % of sales came from orders over £1,500")
         measured = q.metrics[-1]
         unit_m = vocab.metric(measured).unit
-        answer.value = float(df.loc[past.index, measured].astype(float).sum())
-        answer.unit = unit_m
-        amount = _fmt(answer.value, unit_m, answer.currency, lang)
+        part = float(df.loc[past.index, measured].astype(float).sum())
+        whole = float(df[measured].astype(float).sum())
+        amount = _fmt(part, unit_m, answer.currency, lang)
+        answer.value, answer.unit = part, unit_m
         answer.text = (
             f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的{_dim_label(key, lang)}"
-            f"（{len(past):,} 个）合计{_label(vocab, measured, lang)} {amount}。" if lang == "zh" else
+            f"（{len(past):,} 个）合计{_label(vocab, measured, lang)} {amount}" if lang == "zh" else
             f"In {period}, the {len(past):,} {_dim_label(key, lang, plural=True)} with {words[1]} "
             f"{limit}{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)} made "
-            f"{amount} of {_label(vocab, measured, lang)}.")
+            f"{amount} of {_label(vocab, measured, lang)}")
         answer.sql += (f";\n\n-- then: the sum of {measured} over the rows whose {metric} "
                        f"{condition}")
-        return answer
-    if q.share and q.over_share == "metric":  # "what % of sales came from orders over £1,500"
-        # the part of the last metric named ("sales of customers with more than one order")
-        measured = q.metrics[-1]
-        kept = df.loc[past.index, measured].astype(float)
-        whole = float(df[measured].astype(float).sum())
-        answer.value = float(kept.sum()) / whole if whole else None
-        answer.unit = "ratio"
-        unit_m = vocab.metric(measured).unit
-        answer.text = (
-            f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的{_dim_label(key, lang)}"
-            f"（{len(past):,} 个）合计{_label(vocab, measured, lang)} "
-            f"{_fmt(float(kept.sum()), unit_m, answer.currency, lang)}，占全部 "
-            f"{_fmt(whole, unit_m, answer.currency, lang)} 的 {_pct(answer.value)}。"
-            if lang == "zh" else
-            f"In {period}, the {len(past):,} {_dim_label(key, lang, plural=True)} with {words[1]} "
-            f"{limit}{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)} made "
-            f"{_fmt(float(kept.sum()), unit_m, answer.currency, lang)} of "
-            f"{_label(vocab, measured, lang)}: {_pct(answer.value)} of the total "
-            f"{_fmt(whole, unit_m, answer.currency, lang)}.")
-        answer.sql += (f";\n\n-- then: the sum of {measured} over the rows whose {metric} "
-                       f"{condition}, over the sum of all rows")
+        if q.share:
+            answer.value, answer.unit = (part / whole if whole else None), "ratio"
+            total = _fmt(whole, unit_m, answer.currency, lang)
+            answer.text += (f"，占全部 {total} 的 {_pct(answer.value)}" if lang == "zh"
+                            else f": {_pct(answer.value)} of the total {total}")
+            answer.sql += ", over the sum of all rows"
+        answer.text += "。" if lang == "zh" else "."
         return answer
     if q.share:  # "what share of customers ordered only once": of the groups counted
         answer.value = len(past) / groups if groups else None
@@ -452,7 +439,10 @@ def _orders_holding(warehouse: Warehouse, q: AskQuery, filters: dict[str, tuple[
     if filters.get("title"):
         clauses.append("l.title IN (SELECT unnest(?))")
         params.append(list(filters["title"]))
-    for op, day in ((">=", q.period.start), ("<=", q.period.end)):
+    # only the period's orders, unless another period is compared (each query keeps its own)
+    bounds = () if q.compare is not None or q.other_side else (
+        (">=", q.period.start), ("<=", q.period.end))
+    for op, day in bounds:
         if day is not None:
             clauses.append(f"CAST(o.ordered_at AS DATE) {op} ?")
             params.append(day)

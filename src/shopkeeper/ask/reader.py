@@ -873,7 +873,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if trading_day:
         when = _on_trading_day(when, trading_day, values, as_of)
     metric_hits = vocab.find_metrics(text)
-    if (days_said := _PER_TRADING_DAY.search(text)) and _per_day(text):
+    per_day = _per_day(text)
+    if per_day and (days_said := _PER_TRADING_DAY.search(text)):
         # "days with sales": which days, not a metric
         metric_hits = [h for h in metric_hits if not days_said.start() <= h[0] < days_said.end()]
     dim_hits = find_phrases(text, DIMENSION_PHRASES)
@@ -898,7 +899,6 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     # what every reading of an open question shares: a period with no data reads "no data"
     fallback = (AskQuery(("gmv",), when.period, language=lang)
                 if when.period and not when.period.is_all and not when.compare else None)
-    per_day = _per_day(text)
     for pattern, reason_en, reason_zh, en, zh in _ASK_BACKS:
         if pattern.search(text) and not (  # "一单超过2000件的大单": the size is said
                 "big order" in reason_en and _threshold(text, [], [])) and not (
@@ -1111,7 +1111,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     rest = None if over else _TOP_LEFT_OUT.search(text)
     if rest:  # "去掉前十大客户，剩下的销售额", "sales excluding our top 10 customers"
         noun = (rest[2] or rest[4]).lower()
-        by = [_OVER_DIMS.get(noun) or _OVER_DIMS.get(noun + "s") or "sku"]
+        by = [_OVER_DIMS[noun]]
         n = rest[1] or rest[3]
         rank = ("top", int(n) if n.isdigit() else zh_number(n.replace("两", "二"))
                 if CJK.search(n) else en_number(n))
