@@ -1426,3 +1426,57 @@ def test_whole_orders_count_every_line_of_the_orders_holding_the_product(shop):
     both_months = run(shop, replace(q, period=february, compare="previous"), Vocabulary(),
                       as_of=dt.date(2024, 2, 29))
     assert (both_months.value, both_months.previous) == (pytest.approx(51.0), pytest.approx(95.5))
+
+
+@pytest.mark.parametrize(("question", "each"), [
+    ("Spend per customer this yr: NL, DE, FR and Ireland?", True),
+    ("今年客单价：法国、德国、西班牙？", True),
+    ("Sales this year: France, Germany and Spain combined?", False),
+    ("今年法国、德国、西班牙的销售额", False),
+])
+def test_countries_listed_after_a_colon_are_one_row_each(question, each):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and len(q.filters["country"]) >= 3
+    assert (q.by == ("country",)) is each
+
+
+@pytest.mark.parametrize("question", ["What's our average customer lifetime value?",
+                                      "客户终身价值是多少", "what is our LTV"])
+def test_lifetime_value_is_asked_back_as_spend_so_far(question):
+    back = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(back, AskBack) and "spend per customer over all the data" in back.choices_en
+    for choice in (*back.choices_en, *back.choices_zh):  # every choice offered is answerable
+        q = read(choice, AS_OF, Vocabulary(), VALUES)
+        assert isinstance(q, AskQuery) and q.metrics == ("spend_per_customer",), choice
+
+
+@pytest.mark.parametrize(("question", "by", "filters"), [
+    ("Top 3 new customers last month by sales", ("customer",), {"customer_type": ("new",)}),
+    ("Since the start of July, our top 3 jumbo bag buyers by units?", ("customer",), {}),
+])
+def test_the_people_ranked_after_top_n(question, by, filters):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.by == by and q.rank == ("top", 3)
+    assert {k: v for k, v in q.filters.items() if k != "sku"} == filters
+
+
+@pytest.mark.parametrize("question", ["Who were our top 5 customers last month?",
+                                      "top 5 lunch bag customers last month"])
+def test_top_customers_with_no_measure_ask_which_one(question):
+    back = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(back, AskBack) and "rank by" in back.reason_en
+
+
+def test_customers_as_the_ranking_measure_still_rank():
+    q = read("top 10 countries by customers last month", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("customers",) and q.by == ("country",)
+
+
+@pytest.mark.parametrize(("question", "metrics_asked"), [
+    ("October's orders came from how many different countries?", ("countries",)),
+    ("How many different countries did October's orders come from?", ("countries",)),
+    ("How many orders and how many countries in October?", ("orders", "countries")),
+])
+def test_the_countries_orders_came_from_are_counted_alone(question, metrics_asked):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == metrics_asked

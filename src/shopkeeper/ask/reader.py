@@ -353,6 +353,14 @@ _PRODUCT_CUE_BEFORE = re.compile(
     r"\b(?:a|an|the|any|some|our|that|this|these|those|of|with|containing|contain|contains|many|"
     r"were|was|are|is|"
     r"including|included|includes|bought|buy|buying|sold|sell|selling|on|for)\s+$", re.I)
+# the orders (or sales, customers) as where the countries are counted: "October's orders came
+# from how many different countries?", "10月的订单来自多少个国家"
+_CAME_FROM = re.compile(r"\b(?:came|come|coming|were|was)\s+from\s+how many\b|\bdid\b[^?]{0,40}"
+                        r"\b(?:orders?|sales|customers)\s+come\s+from\b|来自(?:多少|几)个?国家", re.I)
+# "top 3 new customers": the ranking right before the people ranked
+_RANKED_BEFORE = re.compile(r"\b(?:top|bottom)\s+(?:\d+|one|two|three|four|five|ten)\s+$", re.I)
+# "our top 3 jumbo bag buyers": the product said before the people who buy it
+_BUYERS_AFTER = re.compile(r"\s+(?:buyers|customers|shoppers|purchasers)\b", re.I)
 # a definite single product ("the …", "that …", "这款/那款"): several matches are asked back
 _ONE_PRODUCT_BEFORE = re.compile(r"\b(?:the|that|this)\s+$", re.I)
 _WHO = re.compile(r"哪些|哪几|哪个|哪位|名单|\bwhich\b|\bwho\b|\blist\b", re.I)
@@ -749,6 +757,13 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
                 re.I),
      "Do you mean money taken or units sold?", "请问是指销售金额，还是卖出的件数？",
      ("sales (GMV)", "units sold"), ("销售额（GMV）", "销量（件数）")),
+    # a forecast of a customer's future spend is no metric; spend to date is, over a period
+    (re.compile(r"终身价值|生命周期价值|\blifetime value\b|\b(?:C?LTV|CLV)\b", re.I),
+     "Lifetime value as each customer's spend so far, over which period? (A forecast of future "
+     "spend is not available.)",
+     "请问客户终身价值按每位客户至今的消费算，看哪段时间？（暂不提供对未来消费的预测。）",
+     ("spend per customer over all the data", "spend per customer this year to date"),
+     ("全部数据的人均消费", "今年以来的人均消费")),
     (re.compile(r"\bsales volumes?\b|\bvolume of sales\b", re.I),
      "Do you mean money taken or units sold?", "请问是指销售金额，还是卖出的件数？",
      ("sales (GMV)", "units sold"), ("销售额（GMV）", "销量（件数）")),
@@ -943,6 +958,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         # "销售额，扣掉当天的退款，净的是多少": the sales are what the net is taken from
         metric_hits = [h for h in metric_hits if h[1] not in ("gmv", "refunds")]
     metrics = list(dict.fromkeys(m for _, m, _ in metric_hits))
+    if "countries" in metrics and len(metrics) > 1 and _CAME_FROM.search(text):
+        metrics = ["countries"]  # "October's orders came from how many different countries?"
     if _ORDERS_WORTH.search(text) and not any(METRICS[m].unit == "money" for m in metrics
                                               if m in METRICS):
         # "新客户的首单加起来一共多少钱", "what first orders added up to": their value
@@ -995,10 +1012,18 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             continue
         if as_metric and dim in _DIM_AMBIGUOUS:
             rest = [m for m in metrics if m != as_metric[0][1]]
-            if grouped and rest and "customer_type" not in by and "customer_type" not in filters:
+            if grouped and rest and "customer_type" not in by and (
+                    "customer_type" not in filters
+                    or _RANKED_BEFORE.search(text[:as_metric[0][0]])):
+                # "top 3 new customers by sales": the new customers ranked
                 metrics = [m for m in metrics if m != as_metric[0][1] or
                            sum(1 for h in metric_hits if h[1] == m) > 1]
                 by.append(dim)
+            elif not rest and as_metric[0][1] == "customers" and re.search(
+                    r"\b(?:top|bottom)\s+(?:\d+|one|two|three|four|five|ten)\s+"
+                    r"(?:(?!(?:by|per|with|of|in|for)\b)[\w'-]+\s+){0,3}$",
+                    text[:as_metric[0][0]], re.I):
+                metrics, by = [], [*by, dim]  # "our top 5 customers": ranked by what? (asked)
             continue
         if grouped and not as_metric:
             by.append(dim)
@@ -1097,8 +1122,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if len(named) > 1 and "country" not in by and not any(
             g in by for g in GRAIN_PHRASES.values()) and (
             re.search(r"各|分别|排个?名|排序|谁|哪个|哪一个|哪家|\beach\b|\brespectively\b|\brank|"
-                      r"\bsort|\bseparately\b|\bone by one\b|\bwhich\b|\bwho\b", low)):
-        by.append("country")  # "芬兰、波兰…各下了多少单", "rank Finland, Sweden … by sales"
+                      r"\bsort|\bseparately\b|\bone by one\b|\bwhich\b|\bwho\b", low)
+            or _LISTED_AFTER_COLON.search(text)):
+        # "芬兰、波兰…各下了多少单", "rank Finland, Sweden … by sales", "spend per customer this
+        # yr: NL, DE, FR and Ireland?"
+        by.append("country")
     if len(named) > 1 and "country" in by and _COMBINED.search(low):
         by.remove("country")  # "瑞典、挪威、丹麦这三个国家加起来": these, not the top three
     band = _band(text, metrics)
@@ -1366,6 +1394,8 @@ def _per_day(text: str) -> str | None:
     return "calendar" if _PER_CALENDAR_DAY.search(text) else None
 
 
+# a list closing the question after a colon: each one asked about ("今年客单价：法国、德国、西班牙？")
+_LISTED_AFTER_COLON = re.compile(r"[:：][^:：]*(?:、|,|，|\band\b|和)[^:：]*$", re.I)
 # the orders that hold a product, measured whole: "带JUMBO BAG的订单，整单平均金额", "orders with a
 # jumbo bag in them - average value of the whole order"
 _WHOLE_ORDER = re.compile(
@@ -1696,7 +1726,8 @@ def _product_phrase(text: str, values: StoreValues, metric_hits
                 continue
             if any(a < end and start < b and b - a <= 30 for a, b in spans):
                 continue  # a metric's words ("units sold"), not a sentence pattern around them
-            if not _PRODUCT_CUE_BEFORE.search(text[:start]):
+            if not (_PRODUCT_CUE_BEFORE.search(text[:start])
+                    or _BUYERS_AFTER.match(text[end:])):
                 continue
             if sum(w[0].lower() not in _NOT_NAME_WORDS for w in run) < 2:
                 continue
