@@ -78,6 +78,11 @@ def test_the_server_warms_its_caches_at_start_without_auditing(shop, tmp_path):
                        params={"metrics": "net_revenue,orders", "by": "month"})
         assert r.status_code == 200 and r.json()["rows"]
         assert metrics.cache.CACHE.computed == computed  # both answered from what the job computed
+        # the shopping guide's catalogue was embedded by the job, not by the first shopper
+        assert "shopping guide catalogue" in result["seconds"]
+        r = client.post("/api/v1/customers/guide", headers=headers)
+        assert r.status_code == 201, r.text
+        assert metrics.cache.CACHE.computed == computed
 
         with client.app.state.server.session() as wh:
             actions = {e.action for e in accounts.audit_log(wh, limit=500)}

@@ -1,8 +1,8 @@
 """Cache warming: the server computes what its pages read from loaded data before anyone asks.
 
 The overview's tiles and alerts, the metrics explorer's default question, the finance report
-(which forecasts its outlook), the review charts, the customer segments and the latest plan's
-lines are computed once per load (``metrics.cached``) and shared by every request. On a large
+(which forecasts its outlook), the review charts, the customer segments, the shopping guide's
+embedded catalogue and the latest plan's lines are computed once per load (``metrics.cached``) and shared by every request. On a large
 store the first computation takes seconds to tens of seconds (the monthly report on 10M order
 lines: about 20 s on two cores), so the server does it in a background job named ``warm``: at
 start (``create_app(warm=True)``, as ``shopkeeper serve`` runs it) and after every job that
@@ -63,6 +63,9 @@ def steps(ctx: JobContext) -> list[tuple[str, Callable[[], Any]]]:
     out += [(f"review charts ({lang})", lambda lang=lang: reviews.insight_charts(wh, lang=lang))
             for lang in LANGS]
     out.append(("customer segments", lambda: recommend.segment_overview(wh)))
+    if wh.query("SELECT count(*) FROM products")[0][0]:  # embedding it takes seconds
+        out.append(("shopping guide catalogue",
+                     lambda: recommend.guide_catalogue(wh, settings.model_dir)))
     out.append(("plan lines", lambda: inventory.plan_lines(wh, None, orders_only=True,
                                                            limit=STOCK_PAGE_ROWS)))
     out.append(("excess stock", lambda: inventory.excess_stock(wh, None,

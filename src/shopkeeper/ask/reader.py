@@ -545,8 +545,7 @@ def _band(text: str, metrics: list[str]) -> tuple[str, str, float, str, float] |
         return None
     if low > high:
         low, high = high, low
-    measured = _OVER_UNITS.get(unit.rstrip("s") if unit.endswith("s") and unit not in _OVER_UNITS
-                               else unit, "")
+    measured = _OVER_UNITS.get(unit, "")
     if dim == "order":
         metrics[:] = [m for m in metrics if m != "orders"]
     if measured and not (dim == "order" and measured == "orders"):
@@ -607,7 +606,8 @@ _OVER_WORDS = {"超过": ">", "多于": ">", "大于": ">", "高于": ">", "不�
                "低于": "<", "少于": "<", "不到": "<", "more than": ">", "over": ">",
                "above": ">", "at least": ">=", "fewer than": "<", "less than": "<",
                "under": "<", "below": "<"}
-_OVER_UNITS = {"件": "units", "单": "orders", "次": "orders", "元": "gmv", "镑": "gmv", "英镑": "gmv",
+_OVER_UNITS = {"件": "units", "单": "orders", "次": "orders", "元": "gmv", "块": "gmv", "镑": "gmv",
+               "英镑": "gmv",
                "units": "units", "unit": "units", "items": "units", "pieces": "units",
                "orders": "orders", "order": "orders", "pounds": "gmv", "£": "gmv", "$": "gmv",
                "€": "gmv", "¥": "gmv", "dollars": "gmv", "euros": "gmv", "yuan": "gmv"}
@@ -1136,11 +1136,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             or metrics
         by = [over[0]]
     rank = None if over else _rank(ranked, by)
-    rest = None if over else _TOP_LEFT_OUT.search(text)
-    if rest:  # "去掉前十大客户，剩下的销售额", "sales excluding our top 10 customers"
-        noun = (rest[2] or rest[4]).lower()
+    top_left_out = None if over else _TOP_LEFT_OUT.search(text)
+    if top_left_out:  # "去掉前十大客户，剩下的销售额", "sales excluding our top 10 customers"
+        noun = (top_left_out[2] or top_left_out[4]).lower()
         by = [_OVER_DIMS[noun]]
-        n = rest[1] or rest[3]
+        n = top_left_out[1] or top_left_out[3]
         rank = ("top", int(n) if n.isdigit() else zh_number(n.replace("两", "二"))
                 if CJK.search(n) else en_number(n))
         metrics = [m for m in metrics if m not in ("products_sold", "customers", "countries")] \
@@ -1326,7 +1326,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
                     compare, rank, share, lang, each, over[1:3] if over else None,
                     compare_filters, over[3] if over else "groups", whole_dims, compare_exclude,
-                    top_value, exclude_words, per_day, band[4] if band else None, bool(rest),
+                    top_value, exclude_words, per_day, band[4] if band else None, bool(top_left_out),
                     bool(_WHOLE_ORDER.search(text)) and bool(name_words or filters.get("sku")))
 
 

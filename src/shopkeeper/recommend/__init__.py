@@ -21,7 +21,8 @@ The public entry of the capability (faces call only this):
   :func:`export_audience`;
 - the customers workspace as typed models: :func:`segment_overview` (RFM grid, segments, CLV),
   :func:`export_segment`, :func:`search_customers`, :func:`customer_profile` (orders, segment,
-  recommendations with reasons), :class:`GuideSessions` (the guide as a chat for a server).
+  recommendations with reasons), :class:`GuideSessions` (the guide as a chat for a server),
+  :func:`guide_catalogue` (its catalogue, embedded once per data version).
 
 >>> model = EASE(l2=200.0).fit(X)                                    # doctest: +SKIP
 >>> items, scores = model.recommend(users, n=10)                     # doctest: +SKIP
@@ -48,6 +49,7 @@ from shopkeeper.recommend.customers import (
     SegmentRow,
     customer_profile,
     export_segment,
+    guide_catalogue,
     rfm_figure,
     search_customers,
     segment_names,
@@ -115,7 +117,8 @@ __all__ = [
     "MAX_QUERY_CHARS", "RECOMMENDER_JOB", "ClvSummary", "CustomerHit", "CustomerNotFound", "CustomerOrder",
     "CustomerProfile", "CustomerRecommendation", "CustomerValue", "GuideNotFound",
     "GuidePickView", "GuideReply", "GuideSessions", "GuideStarted", "RfmCell",
-    "SegmentOverview", "SegmentRow", "customer_profile", "export_segment", "rfm_figure", "search_customers",
+    "SegmentOverview", "SegmentRow", "customer_profile", "export_segment", "guide_catalogue", "rfm_figure",
+    "search_customers",
     "segment_names", "segment_overview", "segments_table", "store_currency",
     "ALS", "BPR", "DEFAULT_METRICS", "EASE", "MODELS", "SEEN", "GuideCatalogue", "GuidePick",
     "GuideTurn", "ItemKNN", "LifetimeModel", "Need", "ShoppingGuide", "converse", "guide_history", "open_guide", "parse_budget", "understand",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -422,29 +421,28 @@ class GuideStarted(BaseModel):
     last_visit: dt.datetime | None = None  # the customer's last conversation it remembers
 
 
+def guide_catalogue(wh: Warehouse, model_dir: Path | None = None) -> GuideCatalogue:
+    """The shopping guide's catalogue and search index, read and embedded once per data
+    version and shared by every conversation in the process (read-only). The first read embeds
+    the catalogue (seconds); the server does it in its warm-up job, not a shopper's first
+    request. Embeddings are cached under ``model_dir``."""
+    return metrics.cached(wh, f"recommend.guide_catalogue:{model_dir}",
+                          lambda: GuideCatalogue.from_warehouse(wh, cache_dir=model_dir))
+
+
 class GuideSessions:
     """Live shopping-guide conversations of one server, each belonging to the person who
     started it (thread-safe; least recently used first out). The catalogue and its index are
-    read once and shared for ``refresh_s`` seconds. With ``record`` (the default) each turn is
-    logged in the warehouse handle given to :meth:`send`, under the conversation's id and its
-    customer, and a known customer's last conversation is remembered."""
+    read once per data version (:func:`guide_catalogue`) and shared. With ``record`` (the
+    default) each turn is logged in the warehouse handle given to :meth:`send`, under the
+    conversation's id and its customer, and a known customer's last conversation is
+    remembered."""
 
-    def __init__(self, *, max_live: int = 200, refresh_s: float = 300.0) -> None:
+    def __init__(self, *, max_live: int = 200) -> None:
         self.max_live = max_live
-        self.refresh_s = refresh_s
         self._live: OrderedDict[str, tuple[str, Any, threading.Lock]] = (
             OrderedDict())
         self._lock = threading.Lock()
-        self._shop: tuple[float, Any] | None = None
-
-    def _catalogue(self, wh: Warehouse, model_dir: Path | None) -> Any:
-        with self._lock:
-            shop = self._shop
-        if shop is None or time.monotonic() - shop[0] > self.refresh_s:
-            shop = (time.monotonic(), GuideCatalogue.from_warehouse(wh, cache_dir=model_dir))
-            with self._lock:
-                self._shop = shop
-        return shop[1]
 
     def start(self, wh: Warehouse, owner: str, *, customer_id: str | None = None,
               model_dir: Path | None = None, picks: int = 3,
@@ -467,7 +465,7 @@ class GuideSessions:
                 note = f"{stored.model}, trained {stored.trained_at:%Y-%m-%d %H:%M} UTC"
         guide_id = "GUIDE-" + secrets.token_hex(12)
         guide = ShoppingGuide(wh, customer_id=customer_id or None, recommender=recommender,
-                              picks=picks, shop=self._catalogue(wh, model_dir),
+                              picks=picks, shop=guide_catalogue(wh, model_dir),
                               fx_rates=fx_rates, report_currency=report_currency,
                               record=record, session_id=guide_id)
         guide.warehouse = None  # that handle is this request's: each send brings its own
