@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pandas as pd
 
 from shopkeeper import metrics
 from shopkeeper.ask.periods import ZH_WEEKDAY_CHARS, Period
-from shopkeeper.ask.query import AskQuery
+from shopkeeper.ask.query import AskQuery, summable
 from shopkeeper.ask.vocabulary import Vocabulary
 from shopkeeper.metrics import DIMENSIONS, METRICS, WEEKDAYS
 from shopkeeper.store import Warehouse
@@ -92,6 +93,9 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
         money: metrics.Money | None = None, question: str = "") -> Answer:
     """Compute the answer to a read question."""
     lang = q.language
+    if q.rank_by and isinstance(q.compare, str) and (span := _compared_span(q)):
+        # ranked by change: each group against itself in the other period (see _compare_frames)
+        q = replace(q, compare=Period(*span, _compare_label(q, "en"), _compare_label(q, "zh")))
     whole: dict[str, tuple[str, ...]] = {}
     if q.share and q.name_words and q.filters.get("sku"):
         # "of the alarm clocks, the red one's share": the whole is the products the words name
@@ -391,9 +395,13 @@ def _compare_frames(df: pd.DataFrame, prev: pd.DataFrame, q: AskQuery) -> pd.Dat
         keys += grains
     elif q.other_side:
         keys += grains  # the same period: each day against the same day
-    out = df.merge(prev[[*keys, *(f"{m}_prev" for m in q.metrics)]], on=keys, how="left") \
+    # ranked by change, a group sold in only one of the periods rose from or fell to nothing
+    out = df.merge(prev[[*keys, *(f"{m}_prev" for m in q.metrics)]], on=keys,
+                   how="outer" if q.rank_by else "left") \
         if keys else pd.concat([df, prev[[f"{m}_prev" for m in q.metrics]]], axis=1)
     for m in q.metrics:
+        if q.rank_by and summable(m):
+            out[[m, f"{m}_prev"]] = out[[m, f"{m}_prev"]].fillna(0)
         out[f"{m}_change"] = out[m] - out[f"{m}_prev"]
         out[f"{m}_change_pct"] = out[f"{m}_change"] / out[f"{m}_prev"].abs().where(
             out[f"{m}_prev"] != 0)
@@ -586,8 +594,9 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         df = df[df["customer_type"] != "guest"]  # new vs returning, as asked
     if q.rank:
         side, n = q.rank
-        df = df.dropna(subset=[metric])
-        df = df.sort_values([metric, key], ascending=[side == "bottom", True],
+        ranked_by = f"{metric}_{q.rank_by}" if q.rank_by else metric
+        df = df.dropna(subset=[ranked_by])
+        df = df.sort_values([ranked_by, key], ascending=[side == "bottom", True],
                             kind="mergesort").head(n)
     cols = [*q.by, *q.metrics]
     if key == "sku":
@@ -596,7 +605,8 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         cols.insert(cols.index("sku") + 1, "product")
     for m in q.metrics:
         if f"{m}_prev" in df.columns:
-            cols += [f"{m}_prev", f"{m}_change_pct"]
+            cols += [f"{m}_prev", *([f"{m}_change"] if q.rank_by == "change" and m == metric
+                                    else []), f"{m}_change_pct"]
     if q.share and total:
         df["share"] = df[metric] / total
         cols.append("share")
@@ -825,6 +835,8 @@ def _table_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         return str(value)
 
     first = df.iloc[0]
+    if q.rank_by:
+        return _change_ranking_sentence(a, df, q, label, unit, name)
     if q.rank:
         side = q.rank[0]
         if len(df) == 1:
@@ -851,6 +863,35 @@ def _table_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
             else f"{label[0].upper() + label[1:]} by {_dim_label(key, lang)} in "
             f"{when}: {_rows(len(df))}; the highest is {name(top)} "
             f"({_fmt(_float(top[metric]), unit, a.currency, lang)}).")
+
+
+def _change_ranking_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, label: str, unit: str,
+                             name: Callable[[Any], str]) -> str:
+    """"From October to November 2011, the 3 countries whose GMV rose the most: United Kingdom
+    (+GBP 1,000.00, from … to …), …" (the first three named)."""
+    lang, metric, rose = q.language, q.metrics[0], q.rank[0] == "top"
+    pct = q.rank_by == "change_pct"
+    what = _dim_label(q.by[0], lang, plural=len(df) > 1)
+
+    def said(row: Any) -> str:
+        change = _float(row[f"{metric}_{q.rank_by}"])
+        sign = "+" if change is not None and change > 0 else ""
+        moved = sign + (_pct(change) if pct else _fmt(change, unit, a.currency, lang))
+        before = _fmt(_float(row[f"{metric}_prev"]), unit, a.currency, lang)
+        after = _fmt(_float(row[metric]), unit, a.currency, lang)
+        return (f"{name(row)}（{moved}，从 {before} 到 {after}）" if lang == "zh"
+                else f"{name(row)} ({moved}, from {before} to {after})")
+
+    named = [said(r) for _, r in df.head(3).iterrows()]
+    more = len(df) - len(named)
+    if lang == "zh":
+        return (f"{q.period.label(lang)}比{_compare_label(q, lang)}，{label}"
+                f"{'增加' if rose else '减少'}{'幅度' if pct else ''}最多的{' ' + str(len(df)) + ' 个' if len(df) > 1 else ''}"
+                f"{what}：{'、'.join(named)}{f'，另有 {more} 个见表' if more else ''}。")
+    return (f"From {_compare_label(q, lang)} to {q.period.label(lang)}, the "
+            f"{f'{len(df)} ' if len(df) > 1 else ''}{what} whose {label} "
+            f"{'rose' if rose else 'fell'} the most{' in per cent' if pct else ''}: "
+            f"{'; '.join(named)}{f'; {more} more in the table' if more else ''}.")
 
 
 def _rows(n: int) -> str:

@@ -14,10 +14,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from shopkeeper.ask.periods import Period
-from shopkeeper.metrics import DIMENSIONS, TIME_GRAINS, MetricError
+from shopkeeper.metrics import DIMENSIONS, METRICS, TIME_GRAINS, MetricError
 
 # the days an average per day divides by: every day of the period, or the days with an order
 PER_DAY = ("calendar", "trading")
+# what a ranking by change orders by: the change itself, or the change in per cent
+RANK_BY = ("change", "change_pct")
+
+
+def summable(metric: str) -> bool:
+    """Whether the metric adds up over groups and days (a sum or count, not a ratio)."""
+    return metric in METRICS and "/" not in (METRICS[metric].formula or "")
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,9 @@ class AskQuery:
     ``rest``, with a ranking, answers the metric of everything but the groups ranked ("Nov
     sales excluding our top 10 customers"); ``whole_orders`` measures the orders that hold the
     products named, every line of them ("orders with a jumbo bag in them: the whole order's
-    average value")."""
+    average value"); ``rank_by``, with a ranking and a comparison, ranks the groups by their
+    "change" between the periods or its "change_pct" instead of by the value ("the 3 countries
+    whose sales grew most in Nov over Oct": top; "fell the most": bottom)."""
 
     metrics: tuple[str, ...]
     period: Period
@@ -67,6 +76,7 @@ class AskQuery:
     rest: bool = False  # with ``rank``: the metric over everything but the groups ranked
     # the products named (codes or name words) pick the orders, which are measured whole
     whole_orders: bool = False
+    rank_by: str | None = None  # with ``rank`` and ``compare``: "change" or "change_pct"
 
     @property
     def other_side(self) -> bool:
@@ -108,6 +118,11 @@ class AskQuery:
                 or self.share or self.over or self.rank or self.other_side):
             raise MetricError("an average per day is over calendar or trading days, split by "
                               "day alone, with no comparison, share, threshold or ranking")
+        if self.rank_by is not None and (
+                self.rank_by not in RANK_BY or not self.rank or self.compare is None
+                or self.share or self.over or self.rest or self.top_value):
+            raise MetricError("a ranking by change needs a top or bottom N and a comparison, "
+                              "with no share, threshold or rest")
         if self.over_share not in ("groups", "metric"):
             raise MetricError(f"a share past a threshold is of the groups or of the metric, not "
                               f"{self.over_share!r}")
@@ -169,4 +184,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         exclude_words=tuple(data.get("exclude_words") or ()),
         per_day=str(data["per_day"]) if data.get("per_day") else None,
         over_to=float(data["over_to"]) if data.get("over_to") is not None else None,
-        rest=bool(data.get("rest")), whole_orders=bool(data.get("whole_orders")))
+        rest=bool(data.get("rest")), whole_orders=bool(data.get("whole_orders")),
+        rank_by=str(data["rank_by"]) if data.get("rank_by") else None)

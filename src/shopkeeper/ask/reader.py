@@ -25,7 +25,7 @@ from shopkeeper.ask.periods import (
     years_named,
     zh_number,
 )
-from shopkeeper.ask.query import AskQuery
+from shopkeeper.ask.query import AskQuery, summable
 from shopkeeper.ask.vocabulary import (
     COUNTRY_ALIASES,
     COUNTRY_GROUPS,
@@ -34,7 +34,7 @@ from shopkeeper.ask.vocabulary import (
     Vocabulary,
     find_phrases,
 )
-from shopkeeper.metrics import METRICS, WEEKDAYS
+from shopkeeper.metrics import METRICS, TIME_GRAINS, WEEKDAYS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -589,16 +589,21 @@ _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
 _EACH_OF = re.compile(r"\beach of (?:the |our )?(?:last|past|previous|first|final) (?:\w+ ){0,2}?"
                       r"(days|weeks|months|quarters)\b", re.I)
 
-# "涨得最多的三个国家", "which countries grew sales the most": a ranking by the change, refused
-# once the metric is said (without one, which measure fell is asked first)
+# "涨得最多的三个国家", "which countries grew sales the most": a ranking by the change between
+# two periods (without a metric, which measure changed is asked first)
 _RANK_BY_CHANGE = (
     re.compile(r"(?:涨|增长|增加|提升|上涨|下降|下滑|跌|掉|减少)(?:得|了)?(?:最多|最快|最猛|最厉害|幅度最大)"
                r"|(?:增幅|涨幅|跌幅|降幅)最(?:大|小)|\b(?:grew|grown|rose|risen|increased|fell|"
                r"dropped|declined|gained|lost)\b[^?]{0,30}\bthe most\b|\b(?:biggest|largest|"
                r"fastest|steepest) (?:growth|increase|rise|gain|gains|drop|fall|decline)\b", re.I),
-    "it ranks by how much something changed between two periods, which the rankings cannot "
-    "do yet; ask for each period's ranking, or compare one group at a time",
-    "问题按两段时间之间的变化排名，目前的排名还不能这样排；请分别问每段时间的排名，或逐个比较")
+    "it ranks by how much something changed between two periods, but names no group to rank "
+    "(products, customers, countries); ask for those",
+    "问题按两段时间之间的变化排名，但没有说排什么（商品、客户、国家）；请说明要排的对象")
+# the change ranked is a fall (most negative first), or in per cent
+_CHANGE_FELL = re.compile(r"下降|下滑|跌|掉|减少|\b(?:fell|fallen|dropped|declined|lost|drop|"
+                          r"fall|decline|decrease|decreased)\b", re.I)
+_CHANGE_PCT = re.compile(r"增幅|涨幅|跌幅|降幅|幅度|百分比|百分之|最快|%|\bper ?cent|"
+                         r"\bpercentage\b|\bfastest\b|\bgrowth rate\b|\brelative\b", re.I)
 
 # "销量超过1000件的商品有几个", "how many customers spent more than 500": count the groups past
 # a threshold
@@ -1196,8 +1201,14 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                             or when.vague or filters or exclude or name_words):
         return Unread("问题里没有说到任何指标" if lang == "zh" else
                       "no metric of the semantic layer is named in the question", lang)
-    if metrics and _RANK_BY_CHANGE[0].search(text):
-        return Unread(_RANK_BY_CHANGE[2] if lang == "zh" else _RANK_BY_CHANGE[1], lang)
+    rank_by = None
+    if metrics and (change := _RANK_BY_CHANGE[0].search(text)):
+        if not [d for d in by if d not in TIME_GRAINS]:
+            return Unread(_RANK_BY_CHANGE[2] if lang == "zh" else _RANK_BY_CHANGE[1], lang)
+        by = [d for d in by if d not in TIME_GRAINS]  # "11月比10月": the periods, not a split
+        rank_by = "change_pct" if _CHANGE_PCT.search(text) else "change"
+        side = "bottom" if _CHANGE_FELL.search(change[0]) else "top"
+        rank = (side, rank[1] if rank else 10)
     if not metrics:
         what = "rank by" if rank or _HIGH.search(ranked) or _LOW.search(ranked) else "measure"
         return AskBack(
@@ -1269,6 +1280,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         compare = ALL_TIME  # "what share of all our orders to date came in December 2010"
     if share and compare is None and len(when.periods) > 1 and when.periods[1] != period:
         compare = when.periods[1]  # "本月至今占今年以来的比例": one period's share of another
+    if rank_by and compare is None:  # "11月比10月…涨得最多": the first period against the second
+        period, compare = ((when.periods[0], when.periods[1]) if len(when.periods) > 1
+                           else (period, "previous"))
     compare_filters: dict[str, tuple[str, ...]] = {}
     if other_weekdays and compare is None and not (share or over):
         compare_filters["weekday"] = other_weekdays  # "Sundays against Monday to Friday"
@@ -1327,18 +1341,14 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                     compare, rank, share, lang, each, over[1:3] if over else None,
                     compare_filters, over[3] if over else "groups", whole_dims, compare_exclude,
                     top_value, exclude_words, per_day, band[4] if band else None, bool(top_left_out),
-                    bool(_WHOLE_ORDER.search(text)) and bool(name_words or filters.get("sku")))
-
-
-def _summable(metric: str) -> bool:
-    """Whether the metric adds up over groups and days (a sum or count, not a ratio)."""
-    return metric in METRICS and "/" not in (METRICS[metric].formula or "")
+                    bool(_WHOLE_ORDER.search(text)) and bool(name_words or filters.get("sku")),
+                    rank_by)
 
 
 def _ratio_unread(metrics: list[str], vocab: Vocabulary, lang: str, what_zh: str,
                   what_en: str) -> Unread | None:
     """The refusal for a ratio asked to be added up (per day, or what is left after the top N)."""
-    ratios = [m for m in metrics if not _summable(m)]
+    ratios = [m for m in metrics if not summable(m)]
     if not ratios:
         return None
     names = "、".join(_label(m, "zh", vocab) for m in ratios) if lang == "zh" else \
