@@ -434,9 +434,11 @@ def test_open_questions_are_asked_back(question):
     "How many shoppers ordered in both September and October?", "9月和10月都买过的客户有几个",
     "三季度客单价最高的国家（订单数至少50）",
     "Which product had the best refund rate with at least 100 orders in Q3?",
-    # a band of values of no group said; customers of one period also found in another; one side against the other
+    # a band of values of no group said; customers of both periods of a span; customers of one
+    # period also found in another, under a filter; one side against the other
     "Sales between £50 and £200 this year?",  # a band of whose values? (orders, customers …)
-    "10月的客户里有几成9月也买过", "What share of October's buyers had also bought in September?",
+    "How many customers ordered in both October and November?",
+    "10月法国的客户里有几成9月也买过",
     "85123A今年英国的件数是英国以外的几倍",
 ])
 def test_questions_beyond_the_metrics_are_refused(question):
@@ -477,6 +479,43 @@ def test_a_ranking_by_change_counts_a_group_gone_from_one_period(shop):
     # units by product: A 5 → 1, B 2 → 2
     rose = ask.ask(shop, "2024年2月比1月，件数增长最多的两个商品", as_of=dt.date(2024, 2, 29))
     assert [r[0] for r in rose.rows] == ["B", "A"] and "增加最多" in rose.text
+
+
+@pytest.mark.parametrize(("question", "share"), [
+    ("10月的客户里有几成9月也买过", True),
+    ("What share of October's buyers had also bought in September?", True),
+    ("How many of October's customers had also ordered in September?", False),
+])
+def test_customers_also_found_in_another_period(question, share):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.metrics == ("customers",) and q.share is share
+    assert q.period.start == dt.date(2011, 10, 1) and q.also_in.start == dt.date(2011, 9, 1)
+    q.check(set(metrics.METRICS))
+
+
+@pytest.mark.parametrize("question", [
+    "Of November's customers, what % had also ordered in October?",
+    "11月比10月，销售额涨得最多的三个国家", "上个月有多少单在100到500镑之间",
+])
+def test_a_query_survives_its_json_form(question):
+    from shopkeeper.ask.query import query_from_dict
+
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert query_from_dict(q.to_dict()) == q  # a follow-up reads the query back from JSON
+
+
+def test_the_share_of_customers_also_found_in_another_period_is_computed(shop):
+    from shopkeeper import ask
+
+    # January 2024: c1 and c2 ordered; February: c1 (c3's order was cancelled)
+    jan = ask.ask(shop, "2024年1月的客户里，有几成2月也买过", as_of=dt.date(2024, 2, 29))
+    assert jan.kind == "number" and jan.value == pytest.approx(0.5), jan.text
+    assert "2 个客户中，有 1 个" in jan.text
+    feb = ask.ask(shop, "How many of February 2024's customers had also ordered in January 2024?",
+                  as_of=dt.date(2024, 2, 29))
+    assert feb.value == 1 and feb.unit == "count", feb.text
 
 
 def test_a_name_word_matches_the_name_each_line_was_sold_under(shop):
@@ -1330,6 +1369,9 @@ def test_an_average_per_day_divides_by_trading_or_calendar_days(shop):
      (100, 500)),
     ("11月份卖了1000到5000件之间的商品有多少个", "sku", "units", (1000, 5000)),
     ("上个月2000到3000镑之间的客户有几个", "customer", "gmv", (2000, 3000)),
+    # orders said only by the count asked, after the band or before it; money said in 块
+    ("上个月金额在100到500块之间的有几单", "order", "gmv", (100, 500)),
+    ("上个月有多少单在100到500镑之间", "order", "gmv", (100, 500)),
 ])
 def test_a_band_of_values_counts_the_groups_inside_it(question, by, metric, band):
     q = read(question, AS_OF, Vocabulary(), VALUES)

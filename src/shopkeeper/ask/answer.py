@@ -93,6 +93,8 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
         money: metrics.Money | None = None, question: str = "") -> Answer:
     """Compute the answer to a read question."""
     lang = q.language
+    if q.also_in is not None:
+        return _customers_also_in(warehouse, q, vocab, as_of, question)
     if q.rank_by and isinstance(q.compare, str) and (span := _compared_span(q)):
         # ranked by change: each group against itself in the other period (see _compare_frames)
         q = replace(q, compare=Period(*span, _compare_label(q, "en"), _compare_label(q, "zh")))
@@ -192,6 +194,39 @@ def _customers_split(df: pd.DataFrame, warehouse: Warehouse, q: AskQuery,
     returning = _float(total["customers"].iloc[0] - total["new_customers"].iloc[0])
     df.loc[df["customer_type"] == "returning", "customers"] = returning
     return df
+
+
+def _customers_also_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_of: dt.date,
+                       question: str) -> Answer:
+    """The period's customers who also ordered in ``q.also_in``: those of the other period,
+    then the period's customers kept to them, against all the period's customers."""
+    assert q.also_in is not None
+    lang = q.language
+    other = metrics.query(warehouse, ["orders"], start=q.also_in.start, end=q.also_in.end,
+                          by=("customer",))
+    ids = tuple(str(c) for c in other.df["customer"] if pd.notna(c) and c != "(none)")
+    base = metrics.query(warehouse, ["customers"], start=q.period.start, end=q.period.end)
+    both = metrics.query(warehouse, ["customers"], start=q.period.start, end=q.period.end,
+                         filters={"customer": ids or ("",)})
+    total = _float(base.df["customers"].iloc[0]) if len(base.df) else None
+    part = _float(both.df["customers"].iloc[0]) if len(both.df) else None
+    answer = Answer(kind="number", text="", question=question, language=lang,
+                    definitions=_definitions(q, vocab, lang, as_of, ""),
+                    metric_query=q.to_dict(), as_of=as_of.isoformat(),
+                    unit="ratio" if q.share else "count",
+                    sql=";\n\n".join(r.sql_with_params() for r in (other, both, base)))
+    when, then = q.period.label(lang), q.also_in.label(lang)
+    if not total:
+        answer.text = (f"{when}没有下单的客户。" if lang == "zh"
+                       else f"No customer ordered in {when}.")
+        return answer
+    part = part or 0.0
+    answer.value = part / total if q.share else part
+    answer.text = (f"{when}下过单的 {total:,.0f} 个客户中，有 {part:,.0f} 个（{_pct(part / total)}）"
+                   f"在{then}也下过单。" if lang == "zh" else
+                   f"Of the {total:,.0f} customers who ordered in {when}, {part:,.0f} "
+                   f"({_pct(part / total)}) had also ordered in {then}.")
+    return answer
 
 
 def _orders_on_record(warehouse: Warehouse) -> tuple[dt.date | None, dt.date | None]:

@@ -48,7 +48,10 @@ class AskQuery:
     products named, every line of them ("orders with a jumbo bag in them: the whole order's
     average value"); ``rank_by``, with a ranking and a comparison, ranks the groups by their
     "change" between the periods or its "change_pct" instead of by the value ("the 3 countries
-    whose sales grew most in Nov over Oct": top; "fell the most": bottom)."""
+    whose sales grew most in Nov over Oct": top; "fell the most": bottom); ``also_in``, with
+    the customers metric alone, counts the period's customers who also ordered in that other
+    period, or with ``share`` their share of the period's customers ("Of November's customers,
+    what % had also ordered in October?")."""
 
     metrics: tuple[str, ...]
     period: Period
@@ -77,6 +80,7 @@ class AskQuery:
     # the products named (codes or name words) pick the orders, which are measured whole
     whole_orders: bool = False
     rank_by: str | None = None  # with ``rank`` and ``compare``: "change" or "change_pct"
+    also_in: Period | None = None  # with customers alone: those who also ordered in this period
 
     @property
     def other_side(self) -> bool:
@@ -123,6 +127,12 @@ class AskQuery:
                 or self.share or self.over or self.rest or self.top_value):
             raise MetricError("a ranking by change needs a top or bottom N and a comparison, "
                               "with no share, threshold or rest")
+        if self.also_in is not None and (
+                self.metrics != ("customers",) or self.by or self.compare is not None
+                or self.over or self.rank or self.per_day or self.other_side
+                or self.also_in.is_all or self.period.is_all):
+            raise MetricError("customers also found in another period are counted alone: the "
+                              "customers metric, two periods, no split or comparison")
         if self.over_share not in ("groups", "metric"):
             raise MetricError(f"a share past a threshold is of the groups or of the metric, not "
                               f"{self.over_share!r}")
@@ -135,6 +145,7 @@ class AskQuery:
                           else self.compare)
         out["rank"] = list(self.rank) if self.rank else None
         out["over"] = list(self.over) if self.over else None
+        out["also_in"] = _period_dict(self.also_in) if self.also_in else None
         return json.loads(json.dumps(out, ensure_ascii=False))  # tuples → lists, as JSON reads
 
 
@@ -185,4 +196,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         per_day=str(data["per_day"]) if data.get("per_day") else None,
         over_to=float(data["over_to"]) if data.get("over_to") is not None else None,
         rest=bool(data.get("rest")), whole_orders=bool(data.get("whole_orders")),
-        rank_by=str(data["rank_by"]) if data.get("rank_by") else None)
+        rank_by=str(data["rank_by"]) if data.get("rank_by") else None,
+        also_in=period_from_dict(data.get("also_in")))

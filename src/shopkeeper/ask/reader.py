@@ -534,11 +534,12 @@ def _band(text: str, metrics: list[str]) -> tuple[str, str, float, str, float] |
     after = _BAND_NOUNS.match(re.sub(r"^的", "", text[band.end():].lstrip()))
     before = list(_BAND_NOUNS.finditer(text[:band.start()]))
     noun = after or (before[-1] if before else None)
-    if noun is None:
-        noun = re.search(r"(?:有|是)?(?:几|多少)(单|张)", text[band.end():])
-        if noun is None:
-            return None
-    dim = "order" if noun[0] in ("单", "张") else _OVER_DIMS[noun[0].lower()]
+    if noun is not None:
+        dim = _OVER_DIMS[noun[0].lower()]
+    elif re.search(r"(?:几|多少)(?:单|张)", text[band.end():] + " " + text[:band.start()]):
+        dim = "order"  # "之间的有几单", "有多少单在100到500镑之间"
+    else:
+        return None
     try:
         low, high = (float(n.replace(",", "")) for n in (low_said, high_said))
     except ValueError:
@@ -554,6 +555,13 @@ def _band(text: str, metrics: list[str]) -> tuple[str, str, float, str, float] |
         metrics[:] = ["gmv"]  # "金额在100到500之间的订单": their value
     return dim, ">=", low, "groups", high
 
+
+# customers of one period who also ordered in another (with customers said, and no filter)
+_ALSO_IN = re.compile(r"也(?:下过|下了|买过|买了|来过|购买过|有下单|下单)|\b(?:had|have|has) also "
+                      r"(?:ordered|bought|purchased|shopped)\b|\balso (?:ordered|bought|"
+                      r"purchased|shopped) (?:in|during|back in)\b", re.I)
+_CUSTOMERS_SAID = re.compile(r"客户|顾客|买家|客人|\b(?:customers|buyers|shoppers|clients)\b",
+                             re.I)
 
 # what the metrics cannot express yet: said plainly instead of answering something else
 _UNSUPPORTED: list[tuple[re.Pattern[str], str, str]] = [
@@ -912,6 +920,13 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         return Unread("问题问的是没有做某件事的客户或商品，指标无法表达" if lang == "zh" else
                       "it asks for customers or products that did not do something, which "
                       "the metrics cannot express", lang)
+    also = _ALSO_IN.search(text)
+    if also and len(when.periods) == 2 and _CUSTOMERS_SAID.search(text) and not any(
+            _value_filters(text, values, [])) and not re.search(r"(?<![\d-])\d{5,}", text):
+        # "11月的客户里，10月也下过单的占多少": the first period's customers found in the second
+        return AskQuery(("customers",), when.periods[0], language=lang,
+                        share=bool(_SHARE.search(low) or re.search(r"%|百分", text)),
+                        also_in=when.periods[1])
     for pattern, reason_en, reason_zh in _UNSUPPORTED:
         if (_band_said(text) and not _band(text, []) if pattern is _BAND_SAID
                 else pattern.search(text)):
