@@ -17,7 +17,7 @@ A migration runs one transaction per schema version, so a killed migration may s
 two versions: the file must then be exactly at one version (the doctor's schema check), with
 every row of the data unchanged.
 
-Used by ``tests/robustness/test_kills.py`` (a quick seeded subset in ``make test``, 240 kills
+Used by ``tests/robustness/test_kills.py`` (a quick seeded subset in ``make test``, 204 kills
 in the slow run) and ``bench/robustness.py --kills``.
 """
 

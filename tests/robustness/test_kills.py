@@ -3,8 +3,8 @@ migrations leave a warehouse that opens, passes ``shopkeeper doctor`` and is the
 or after the command, never a mix; a full disk and a read-only file give one-line errors and
 change nothing; and kills on a full disk together (``full_disk.py``) leave a whole state too,
 from which the command reruns to its end once space is freed. The quick run kills each command
-once and runs six full-disk trials; the slow one 40 kills of each (240) and 60 full-disk
-trials."""
+once and runs six full-disk trials; the slow one 34 kills of each (204: the issue asks for at
+least 200) and 30 full-disk trials. ``bench/robustness.py`` runs more (240 kills, 60 trials)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ import pytest
 
 from shopkeeper.store import Warehouse, check_warehouse, migrations
 from tests.robustness import full_disk, kills
+
+KILLS_EACH = 34  # six commands: 204 kills, past the 200 the issue asks for
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +46,10 @@ def test_one_kill_of_each_command(operations, tmp_path):
 
 
 @pytest.mark.slow
-def test_forty_kills_of_each_command(operations, tmp_path):
-    """The CI run: 40 kills of each of the six commands, from a fixed seed."""
-    report = kills.run(operations, 40, seed=25, work=tmp_path, calibrated=True)
-    _assert_no_violation(report, 40 * len(operations))
+def test_thirty_four_kills_of_each_command(operations, tmp_path):
+    """The CI run: 34 kills of each of the six commands (204), from a fixed seed."""
+    report = kills.run(operations, KILLS_EACH, seed=25, work=tmp_path, calibrated=True)
+    _assert_no_violation(report, KILLS_EACH * len(operations))
     # the kills landed on both sides of the commits (which side each lands on depends on the
     # machine's load, so this asks it of the run, not of every command)
     outcomes = Counter(k.outcome for k in report.kills)
@@ -177,8 +179,8 @@ def test_a_nearly_full_disk_fails_in_one_line_and_leaves_nothing_behind(
 
 @pytest.mark.slow
 def test_many_kills_on_a_full_disk(operations, tmp_path):
-    """The CI run: 10 full-disk trials of each of the six commands, from a fixed seed."""
-    report = _full_disk_run(operations, {op.name for op in operations}, 10, 25, tmp_path)
+    """The CI run: 5 full-disk trials of each of the six commands, from a fixed seed."""
+    report = _full_disk_run(operations, {op.name for op in operations}, 5, 25, tmp_path)
     ended = Counter(t.ended for t in report.trials)
     assert ended["killed"] and ended["failed"], ended  # both the signal and ENOSPC were met
     assert sum(t.rerun == "after" for t in report.trials) >= ended["failed"]
