@@ -1552,3 +1552,14 @@ def test_customers_as_the_ranking_measure_still_rank():
 def test_the_countries_orders_came_from_are_counted_alone(question, metrics_asked):
     q = read(question, AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery) and q.metrics == metrics_asked
+
+
+@pytest.mark.parametrize("question", [
+    "How far behind last month's full sales are we this month so far?",
+    "How far ahead of last week is this week in units?",
+    "How far short of last week's full order count is this week so far?",
+])
+def test_how_far_short_or_ahead_compares_the_later_period_with_the_earlier(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and isinstance(q.compare, Period), q
+    assert q.period.end == AS_OF and q.compare.end < q.period.start  # the later against the earlier

@@ -287,7 +287,8 @@ def _black_friday(year_: str | int | None, as_of: dt.date) -> dt.date:
 
 # words that set two periods against each other
 _COMPARING = re.compile(r"比|对比|相比|和|与|跟|较|\bvs|versus|compare|than|against|relative|"
-                        r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w|\bbeat\b|\boutsold\b|\boutsell|增长|变化|下降")
+                        r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w|\bbeat\b|\boutsold\b|\boutsell|增长|变化|下降|"
+                        r"\bshort of\b|\bbehind\b|\bahead of\b|还差|落后于?|领先于?")
 
 
 def _nth_weekday(year_: str | int | None, as_of: dt.date, month_: int, weekday: int,
@@ -1343,7 +1344,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     if compare is None and len(periods) >= 2 and re.search(
             r"比|对比|相比|和|与|跟|较|到|变化|增长|下降|\bvs|versus|compare|than|against|relative|"
             r"\bup or down\b|\bhigher or lower\b|\bahead or behind\b|\bbetter or worse\b|"
-            r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w|\bbeat\b|\boutsold\b|\boutsell", t):
+            r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w|\bbeat\b|\boutsold\b|\boutsell|"
+            r"\bshort of\b|\bbehind\b|\bahead of\b|还差|落后|领先", t):
         # "11月和10月比": the first period against the second
         period, compare = periods[0], periods[1]
         if period.start and compare.start and period.start < compare.start:
