@@ -129,10 +129,11 @@ class AskQuery:
                               "with no share, threshold or rest")
         if self.also_in is not None and (
                 self.metrics != ("customers",) or self.by or self.compare is not None
-                or self.over or self.rank or self.per_day or self.other_side
-                or self.also_in.is_all or self.period.is_all):
+                or self.filters or self.exclude or self.name_words or self.over or self.rank
+                or self.per_day or self.other_side or self.also_in.is_all
+                or self.period.is_all):
             raise MetricError("customers also found in another period are counted alone: the "
-                              "customers metric, two periods, no split or comparison")
+                              "customers metric, two periods, no filter, split or comparison")
         if self.over_share not in ("groups", "metric"):
             raise MetricError(f"a share past a threshold is of the groups or of the metric, not "
                               f"{self.over_share!r}")
