@@ -1563,3 +1563,16 @@ def test_how_far_short_or_ahead_compares_the_later_period_with_the_earlier(quest
     q = read(question, AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery) and isinstance(q.compare, Period), q
     assert q.period.end == AS_OF and q.compare.end < q.period.start  # the later against the earlier
+
+
+def test_a_one_letter_code_counts_when_said_as_a_code(shop):
+    from shopkeeper import ask
+
+    # January 2024: product A sold 2 + 3 units, B 1 + 1
+    said = ask.ask(shop, "2024年1月货号A卖了多少件", as_of=dt.date(2024, 2, 29))
+    assert said.metric_query["filters"] == {"sku": ["A"]} and said.value == 5, said.text
+    share = ask.ask(shop, "What share of January 2024's units went through code B?",
+                    as_of=dt.date(2024, 2, 29))
+    assert share.value == pytest.approx(2 / 7), share.text
+    plain = ask.ask(shop, "A quick one: units in January 2024?", as_of=dt.date(2024, 2, 29))
+    assert plain.metric_query["filters"] == {} and plain.value == 7, plain.text

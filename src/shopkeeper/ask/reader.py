@@ -254,7 +254,7 @@ _NAME_WORDS = [re.compile(p) for p in (
     r"(?i:among (?:the |our )?)([a-z][a-z\- ]+?)s?(?:,| which| what| who)")]
 _CODE_TOKEN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]+)(?![A-Za-z0-9])")
 # a code of letters only ("POST") counts when it is said as a code: "(POST)", "StockCode POST"
-_CODE_BEFORE = re.compile(r"(?:stock ?code|product code|item code|\bsku|货号|商品编号|编码)\s*[:：]?\s*$",
+_CODE_BEFORE = re.compile(r"(?:stock ?code|product code|item code|\bcode|\bsku|货号|商品编号|编码)\s*[:：]?\s*$",
                           re.I)
 _BRACKET_BEFORE = re.compile(r"[(（]\s*$")
 _BRACKET_AFTER = re.compile(r"^\s*[)）]")
@@ -1836,13 +1836,12 @@ def _product_codes(text: str, values: StoreValues) -> list[tuple[str, bool]]:
     for m in _CODE_TOKEN.finditer(text):
         token = m[1]
         if not any(c.isdigit() for c in token) and not (  # a word-like code: said as a code
-                token.isupper() and len(token) >= 3 and (
-                    _CODE_BEFORE.search(text[:m.start()])
-                    or (_BRACKET_BEFORE.search(text[:m.start()]) and _BRACKET_AFTER.match(
+                token.isupper() and (_CODE_BEFORE.search(text[:m.start()]) or len(token) >= 3 and (
+                    (_BRACKET_BEFORE.search(text[:m.start()]) and _BRACKET_AFTER.match(
                         text[m.end():]))
                     or _in_code_list(text, m.start(), m.end())
                     or _CODE_AFTER.match(text, m.end())
-                    or not _said_as_name(text, m.start(), m.end()))):
+                    or not _said_as_name(text, m.start(), m.end())))):
             continue
         for candidate in (token, token.upper()):
             if candidate in values.product_ids and not re.fullmatch(r"\d{1,4}", candidate):
