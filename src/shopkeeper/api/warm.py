@@ -2,12 +2,13 @@
 
 The overview's tiles and alerts, the metrics explorer's default question, the finance report
 (which forecasts its outlook), the review charts, the customer segments, the shopping guide's
-embedded catalogue and the latest plan's lines are computed once per load (``metrics.cached``) and shared by every request. On a large
-store the first computation takes seconds to tens of seconds (the monthly report on 10M order
-lines: about 20 s on two cores), so the server does it in a background job named ``warm``: at
-start (``create_app(warm=True)``, as ``shopkeeper serve`` runs it) and after every job that
-changes what they show (a load, a plan, a review analysis; see ``jobs.WARM_AFTER``). A visitor
-who comes first then finds the answers waiting instead of waiting for them.
+embedded catalogue and the latest plan's lines are computed once per load (``metrics.cached``)
+and shared by every request. On a large store the first computation takes seconds to tens of
+seconds (the monthly report on 10M order lines: about 20 s on two cores), so the server does
+it in a background job named ``warm``: at start (``create_app(warm=True)``, as ``shopkeeper
+serve`` runs it) and after every job that changes what they show (a load, a plan, a review
+analysis; see ``jobs.WARM_AFTER``). A visitor who comes first then finds the answers waiting
+instead of waiting for them.
 
 The job asks exactly the capability calls the pages ask, with the server's money settings, so
 it fills the same cache entries. A part that cannot be computed (no orders loaded yet, no plan)
