@@ -102,9 +102,9 @@ def test_open_questions_are_asked_back(text):
 
 @pytest.mark.parametrize("text", [
     "Which suppliers have the longest lead time?",
-    "哪些客户去年买过今年没买？",  # "客户" and "去年" alone would read as last year's customers
+    "哪些客户只买过一次就没再来了？",  # "客户" alone would read as all customers
     "Which products were never sold in November?",
-    "Customers who didn't order last month",
+    "Customers who never ordered again after their first order",
 ])
 def test_a_question_outside_the_semantic_layer_is_not_read(text):
     assert isinstance(_read(text), Unread)
@@ -150,8 +150,8 @@ def test_answer_json_contract(shop):
 
 
 @pytest.mark.parametrize(("question", "lang"), [
-    ("2024年没下过单的客户有多少", "zh"), ("帮我写一首诗", "zh"),
-    ("How many customers did not order in 2024?", "en"),
+    ("2024年一件都没卖出去的商品有多少", "zh"), ("帮我写一首诗", "zh"),
+    ("How many products did not sell in 2024?", "en"),
 ])
 def test_a_refusal_gives_its_reason_in_the_language_asked(shop, question, lang):
     a = ask.ask(shop, question)

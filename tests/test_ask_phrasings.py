@@ -425,10 +425,10 @@ def test_open_questions_are_asked_back(question):
 
 
 @pytest.mark.parametrize("question", [
-    "哪些客户流失了", "Which customers did we lose this year?", "去年买过今年没买的客户有哪些",
-    # customers who did not order again: a count of the others would be a confident wrong answer
-    "5月下过单的客户里，6月一单都没再下的占多少", "3月的老客有多少后来再也没来过",
-    "上季度买过的客户，这个季度没有再下单的有几个", "去年没下过单的客户有多少",
+    "Which customers did we lose this year?",  # lost in the year: which window of no orders?
+    # one-time buyers; returning customers who lapsed; products not sold
+    "which customers never ordered again after their first order", "3月的老客有多少后来再也没来过",
+    "Which products haven't sold in the last 30 days?", "哪些商品最近一个月一件都没卖出去",
     "What's the weather like?",
     # customers in two periods at once; a ranking kept to groups past a minimum
     "How many shoppers ordered in both September and October?", "9月和10月都买过的客户有几个",
@@ -494,7 +494,111 @@ def test_customers_also_found_in_another_period(question, share):
     q.check(set(metrics.METRICS))
 
 
+@pytest.mark.parametrize(("question", "share", "listed", "base", "window"), [
+    # a window up to today: the customers who ordered before it and not in it
+    ("哪些客户最近90天没下过单", False, True, (None, "2011-09-10"), ("2011-09-11", "2011-12-09")),
+    ("How many customers haven't ordered since October?", False, False, (None, "2011-09-30"),
+     ("2011-10-01", "2011-12-09")),
+    ("有多少客户三个月没下单了", False, False, (None, "2011-09-09"), ("2011-09-10", "2011-12-09")),
+    ("What share of our buyers have not placed an order for 2 months?", True, False,
+     (None, "2011-10-09"), ("2011-10-10", "2011-12-09")),
+    # two periods: the one the negation governs has no order
+    ("5月下过单的客户里，6月一单都没再下的占多少", True, False, ("2011-05-01", "2011-05-31"),
+     ("2011-06-01", "2011-06-30")),
+    ("customers who ordered in Q1 but not in Q2", False, False, ("2011-01-01", "2011-03-31"),
+     ("2011-04-01", "2011-06-30")),
+    ("Of November's shoppers, how many had not ordered in October?", False, False,
+     ("2011-11-01", "2011-11-30"), ("2011-10-01", "2011-10-31")),
+    ("去年买过今年没买的客户有哪些", False, True, ("2010-01-01", "2010-12-31"),
+     ("2011-01-01", "2011-12-09")),
+    # one period and no order after it
+    ("how many customers who bought in March never came back", False, False,
+     ("2011-03-01", "2011-03-31"), ("2011-04-01", "2011-12-09")),
+    # a past window alone: every customer on record against it
+    ("How many customers didn't order in November?", False, False, (None, None),
+     ("2011-11-01", "2011-11-30")),
+    ("Count the shoppers who bought in September yet placed nothing in October", False, False,
+     ("2011-09-01", "2011-09-30"), ("2011-10-01", "2011-10-31")),
+    ("9月下过单、10月却一次没买的买家有几个", False, False, ("2011-09-01", "2011-09-30"),
+     ("2011-10-01", "2011-10-31")),
+])
+def test_customers_without_an_order_in_a_period_are_the_lapsed(question, share, listed, base,
+                                                                window):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.metrics == ("customers",) and q.share is share and q.by == (
+        ("customer",) if listed else ())
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    assert (iso(q.period.start), iso(q.period.end)) == base
+    assert (iso(q.not_in.start), iso(q.not_in.end)) == window
+    q.check(set(metrics.METRICS))
+
+
 @pytest.mark.parametrize("question", [
+    "What were October's units from buyers who hadn't ordered in September?",
+    "上个月那些9月没下过单的客户，10月一共买了多少件",  # 上个月 and 10月: one period, said twice
+])
+def test_a_metric_of_the_customers_without_an_order_in_another_period(question):
+    q = read(question, AS_OF.replace(month=11, day=15), Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.metrics == ("units",) and q.period.start == dt.date(2011, 10, 1)
+    assert q.not_in.start == dt.date(2011, 9, 1) and q.not_in.end == dt.date(2011, 9, 30)
+    q.check(set(metrics.METRICS))
+
+
+@pytest.mark.parametrize("question", [
+    "下半年还回来买东西的，占上半年客户的几成",
+    "What share of Q2's buyers came back and ordered again in Q3?",
+])
+def test_customers_who_came_back_are_customers_also_found_in_another_period(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.also_in is not None and q.share, q
+
+
+@pytest.mark.parametrize("question", [
+    "有哪些老客户好久没来下单了", "Which of our regulars haven't ordered in ages?", "哪些客户流失了",
+    "which customers have gone quiet lately?", "有哪些买家很久没来买了",
+    "卖了多少？",  # money or units, as "how much did we sell?"
+])
+def test_a_lapse_with_no_window_is_asked_back(question):
+    back = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(back, AskBack), back
+
+
+def test_a_lapse_asked_back_is_answered_once_a_window_is_chosen():
+    for question, lang in (("哪些客户流失了", "zh"), ("Which customers have churned?", "en")):
+        back = read(question, AS_OF, Vocabulary(), VALUES)
+        assert isinstance(back, AskBack)
+        choices = back.choices_zh if lang == "zh" else back.choices_en
+        q = read(f"{question} {choices[1]}", AS_OF, Vocabulary(), VALUES)
+        assert isinstance(q, AskQuery) and q.not_in.start == dt.date(2011, 9, 11), (choices, q)
+
+
+def test_the_lapsed_customers_are_counted_and_listed(shop):
+    from shopkeeper import ask
+
+    # January 2024: c1 and c2 ordered; February: c1 (c3's order was cancelled)
+    count = ask.ask(shop, "How many customers haven't ordered since February 2024?",
+                    as_of=dt.date(2024, 2, 29))
+    assert count.kind == "number" and count.value == 1 and count.unit == "count", count.text
+    assert "Of the 2 customers who ordered up to 2024-01-31, 1 (50.00%)" in count.text
+    share = ask.ask(shop, "2024年1月下过单的客户里，2月没再下单的占多少", as_of=dt.date(2024, 2, 29))
+    assert share.value == pytest.approx(0.5) and share.unit == "ratio", share.text
+    listed = ask.ask(shop, "Which customers have not ordered since February 2024?",
+                     as_of=dt.date(2024, 2, 29))
+    assert listed.kind == "table" and [r[0] for r in listed.rows] == ["c2"], listed.rows
+    assert listed.columns[0] == "customer" and "gmv" in listed.columns
+    # February 2024's units from customers with no January order: c3's was cancelled, so none
+    units = ask.ask(shop, "February 2024 units from customers who hadn't ordered in January 2024",
+                    as_of=dt.date(2024, 2, 29))
+    assert units.kind == "number" and units.value in (0, None), units.text
+    units = ask.ask(shop, "January 2024 units from customers who didn't order in February 2024",
+                    as_of=dt.date(2024, 2, 29))
+    assert units.kind == "number" and units.value == 4, units.text  # c2's o2: 3 A and 1 B
+
+
+@pytest.mark.parametrize("question", [
+    "Which customers haven't ordered in the last 90 days?",
     "Of November's customers, what % had also ordered in October?",
     "11月比10月，销售额涨得最多的三个国家", "上个月有多少单在100到500镑之间",
 ])

@@ -410,6 +410,26 @@ assert (D("2011-07-25"), D("2011-07-31")) == LAST_FULL_WEEK_JUL
 assert (D("2011-11-07"), LAST_WEEK[1]) == LAST_4_FULL_WEEKS and THIS_WEEK[0] > LAST_4_FULL_WEEKS[1]
 assert QIXI[0].weekday() == 5 and DEC_16_31[0] > TODAY and PREV_FRIDAY[0].weekday() == 4
 
+# periods that only batch 13 (q1061..q1120, split tune13) uses
+FIRST_SUNDAY_NOV = day("2011-11-06")                  # 11月头一个礼拜天 / the first Sunday in November
+OCT_1_9 = (D("2011-10-01"), D("2011-10-09"))          # 10月同样的头9天 / 1-9 October
+OCT_16_31 = (D("2011-10-16"), D("2011-10-31"))        # 10月后半个月（16号到31号）/ 16-31 October
+NOV_21_25 = (D("2011-11-21"), D("2011-11-25"))        # 两周前同样的周一到周五 / the same five days two weeks ago
+BF_TO_TODAY = (D("2011-11-25"), TODAY)                # 从黑五到今天 / Black Friday through today
+MAY_TO_AUG = (D("2011-05-01"), D("2011-08-31"))       # 5月到8月 / May to August, by month
+JUN_TO_NOV = (D("2011-06-01"), D("2011-11-30"))       # 6月到11月 / June through November, by month
+SINCE_23084_LAUNCH = (D("2011-05-10"), TODAY)         # 23084从开卖到现在 / since 23084 first sold
+NEW_YEARS_DAY_2012 = day("2012-01-01")                # 2012年元旦 (empty): after the data
+THANKSGIVING_2010 = day("2010-11-25")                 # 去年感恩节 (empty): before the data
+# also: 11月后半个月 = NOV_16_30; 这周一到今天 = THIS_WEEK; 四季度到现在 = Q4_TD; 二季度 / 三季度 = Q2 / Q3;
+# 上半年 = H1; 下半年以来 = H2TD; 9月 / 10月 / 11月 = month(2011, m); 去年12月 = month(2010, 12); 今年 = YTD;
+# 10月的礼拜三 / 礼拜四, 10月每个礼拜三, 今年的礼拜天: weekday filters
+
+assert FIRST_SUNDAY_NOV[0].weekday() == 6 and FIRST_SUNDAY_NOV[0].day <= 7
+assert NOV_21_25[0] == THIS_WEEK[0] - dt.timedelta(days=14) and NOV_21_25[1].weekday() == 4
+assert BF_TO_TODAY[0] == BLACK_FRIDAY[0] and (OCT_1_9[1] - OCT_1_9[0]) == (MTD[1] - MTD[0])
+assert THANKSGIVING_2010[0].weekday() == 3 and NEW_YEARS_DAY_2012[0] > TODAY
+
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
     """True for rows that repeat an equal row of an earlier run of the same group's rows.
@@ -1964,6 +1984,129 @@ def build() -> dict[str, dict]:
     # q1060: customer 16446 ordered on 2011-05-18 and 2011-12-09 only, and has no refunds
     G["q1060"] = no_data_where("orders", JUL_TO_NOV, cust_is("16446"), customer="16446")
 
+    # ---- batch 13 (q1061..q1120, split tune13): a thirteenth tuning set, written later still
+    def days_over(metric, p, threshold):
+        """How many days of the period have an additive measure above the threshold."""
+        s = by_time(metric, p, "day")
+        assert not np.isclose(s, threshold).any(), (metric, p, threshold)  # no day on the line
+        return {"kind": "number", "value": int((s > threshold).sum()), "unit": "count",
+                "metric": "days", "min_value": threshold, "day_metric": metric,
+                "period": [str(p[0]), str(p[1])]}
+
+    def skus_per_order(p):
+        """The mean over the period's orders of how many distinct StockCodes each holds."""
+        v = sl(p).groupby("inv")["sku"].nunique()
+        return {"kind": "number", "value": rnd(v.mean(), "number"), "unit": "number",
+                "metric": "skus_per_order", "period": [str(p[0]), str(p[1])]}
+
+    def max_day(metric, p):
+        """The value of an additive measure on the period's single highest day (the day named)."""
+        s = by_time(metric, p, "day").sort_values(ascending=False)
+        assert s.iloc[0] > s.iloc[1], (metric, p)  # one clear highest day
+        return {"kind": "number", "value": rnd(s.iloc[0], METRIC[metric][1]),
+                "unit": METRIC[metric][1], "metric": f"max_day_{metric}", "day": s.index[0],
+                "period": [str(p[0]), str(p[1])]}
+
+    def count_of(n, p, metric="customers"):
+        """A count of a set built in this block (customers …), as a number."""
+        return {"kind": "number", "value": int(n), "unit": "count", "metric": metric,
+                "period": [str(p[0]), str(p[1])]}
+
+    def orders_over(p, threshold):
+        """A filter: every line of the period's orders worth more than the threshold."""
+        v = sl(p).groupby("inv")["gross"].sum()
+        assert not np.isclose(v, threshold).any(), (p, threshold)  # no order sits on the line
+        big = set(v[v > threshold].index)
+        return lambda d: d["inv"].isin(big)
+
+    sep11, oct11, nov11 = month(2011, 9), month(2011, 10), month(2011, 11)
+    jumbo = lambda d: word(d, "JUMBO BAG")  # noqa: E731
+    # single numbers
+    G["q1061"] = number("orders", FIRST_SUNDAY_NOV)
+    G["q1062"] = per_trading_day("gmv", oct11)
+    G["q1063"] = days_over("gmv", Q3, 50000)
+    G["q1064"] = skus_per_order(month(2011, 8))
+    sep_new = custs(sep11, first_sale)
+    G["q1065"] = number("gmv", sep11, lambda d: d["cust"].isin(sep_new))
+    G["q1066"] = number("units_per_order", month(2010, 12))
+    G["q1067"] = max_day("refunds", Q2)
+    G["q1068"] = number("gmv", BF_TO_TODAY)
+    k = sl(YTD).dropna(subset=["cust"]).groupby("cust")["inv"].nunique()
+    ytd_repeat = set(k[k >= 2].index)
+    G["q1069"] = number("orders_per_customer", YTD, lambda d: d["cust"].isin(ytd_repeat))
+    # comparisons
+    G["q1070"] = compare("gmv", MTD, OCT_1_9)
+    G["q1071"] = compare_where("orders", Q3, in_("Germany"), in_("France"))
+    G["q1072"] = compare_where("aov", YTD, abroad_, uk)
+    G["q1073"] = compare("new_customers", NOV_16_30, OCT_16_31)
+    G["q1074"] = compare_where("gmv", oct11, weekday(2), weekday(3))
+    G["q1075"] = compare_where("repeat_purchase_rate", Q3, uk, abroad_)
+    G["q1076"] = compare("customers", nov11, oct11, jumbo)
+    G["q1077"] = compare("avg_unit_price", Q4_TD, Q3, sku_is("85123A"))
+    G["q1078"] = compare("orders", THIS_WEEK, NOV_21_25)
+    # rankings
+    G["q1079"] = rank_time("orders", month(2010, 12), "day", 3, asc=True)
+    G["q1080"] = rank("units", YTD, "sku", 3, where=abroad_)
+    G["q1081"] = rank_distinct("sku", YTD, "cust", 3, "skus")
+    G["q1082"] = rank("aov", H2TD, "country", 3)
+    G["q1083"] = rank_time("units_per_order", H1, "month", 2, asc=True)
+    G["q1084"] = rank_time("new_customers", nov11, "day", 3)
+    G["q1085"] = rank_change("units", nov11, oct11, "sku", 3)
+    h2_new = custs(H2TD, first_sale)
+    G["q1086"] = rank("gmv", H2TD, "cust", 3, where=lambda d: d["cust"].isin(h2_new))
+    # shares
+    h1_c, h2_c = custs(H1), custs(H2TD)
+    G["q1087"] = ratio(len(h1_c & h2_c), len(h1_c), YTD)
+    G["q1088"] = ratio(calc("orders", nov11, abroad_), calc("orders", nov11), nov11)
+    first_orders = sl(YTD, first_sale).groupby("inv")["gross"].sum()
+    assert not np.isclose(first_orders, 1000).any()  # no first order worth exactly 1,000.00
+    G["q1089"] = ratio(int((first_orders > 1000).sum()), len(first_orders), YTD)
+    france = in_("France")
+    G["q1090"] = number("refund_rate", H1, france, france)
+    h1_ref = grouped("refunds", H1, "country").sort_values(ascending=False, kind="mergesort")
+    assert h1_ref.iloc[2] > h1_ref.iloc[3]
+    G["q1091"] = table(h1_ref / calc("refunds", H1), "country", "share", top=3,
+                       value_col="share", p=H1)
+    xmas_orders = in_orders_with(nov11, lambda d: word(d, "CHRISTMAS"))
+    G["q1092"] = ratio(calc("orders", nov11, xmas_orders), calc("orders", nov11), nov11)
+    G["q1093"] = ratio(int((k >= 5).sum()), len(k), YTD)
+    # lists
+    G["q1094"] = lst("units_per_order", MAY_TO_AUG, "month")
+    G["q1095"] = lst("orders", oct11, "day", weekday(2))
+    G["q1096"] = lst("aov", YTD, "quarter", abroad_)
+    G["q1097"] = lst("repeat_purchase_rate", JUN_TO_NOV, "month")
+    G["q1098"] = lst("gmv", H2TD, "month", cust_is("14911"))
+    assert L.loc[L["sku"] == "23084", "date"].min() == pd.Timestamp(SINCE_23084_LAUNCH[0])
+    G["q1099"] = lst("units", SINCE_23084_LAUNCH, "month", sku_is("23084"))
+    nov_new = custs(nov11, first_sale)
+    G["q1100"] = table(pd.Series({
+        "new": calc("spend_per_customer", nov11, lambda d: d["cust"].isin(nov_new)),
+        "returning": calc("spend_per_customer", nov11, lambda d: d["cust"].notna()
+                          & ~d["cust"].isin(nov_new))}),
+        "customer_type", "spend_per_customer", ordered=False, p=nov11)
+    # filters
+    oct_c, nov_c = custs(oct11), custs(nov11)
+    G["q1101"] = count_of(len(oct_c - nov_c), nov11)
+    G["q1102"] = number("units", Q3, lambda d: word(d, "LUNCH BAG") & abroad_(d))
+    G["q1103"] = number("units", YTD, lambda d: sku_is("21212")(d) & in_("Germany")(d))
+    G["q1104"] = number("units", YTD, lambda d: ~d["sku"].isin(["23843", "23166"]))
+    G["q1105"] = number("units_per_order", nov11, orders_over(nov11, 1500))
+    G["q1106"] = number("aov", YTD, weekday(6))
+    G["q1107"] = number("gmv", nov11, lambda d: d["cust"].isin(nov_c - oct_c))
+    G["q1108"] = number("avg_unit_price", H2TD, in_("Japan"))
+    # ask back
+    for i in range(1109, 1117):
+        G[f"q{i}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q1117": ("gmv", NEW_YEARS_DAY_2012),
+        "q1118": ("orders", THANKSGIVING_2010),
+    }))
+    # q1119: 23084 (RABBIT NIGHT LIGHT) first sold on 2011-05-10; its four refunds are of June
+    G["q1119"] = no_data_where("units", Q1, sku_is("23084"), sku="23084")
+    # q1120: customer 14096's first order is of 2011-08-30; it has no refunds
+    G["q1120"] = no_data_where("orders", H1, cust_is("14096"), customer="14096")
+
     # ids sort by number (q1000 after q999)
     return {qid: {"id": qid, **item}
             for qid, item in sorted(G.items(), key=lambda kv: int(kv[0][1:]))}
@@ -1985,17 +2128,21 @@ def main(argv=None) -> int:
     # tune5: batch 5 (q501..q560), a fifth; tune6: batch 6 (q601..q660), a sixth;
     # tune7: batch 7 (q701..q760), a seventh; tune8: batch 8 (q761..q820), an eighth;
     # tune9: batch 9 (q821..q880), a ninth; tune10: batch 10 (q881..q940), a tenth;
-    # tune11: batch 11 (q941..q1000), an eleventh; tune12: batch 12 (q1001..q1060), a twelfth
+    # tune11: batch 11 (q941..q1000), an eleventh; tune12: batch 12 (q1001..q1060), a twelfth;
+    # tune13: batch 13 (q1061..q1120), a thirteenth
     assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5",
                                     "tune6", "tune7", "tune8", "tune9", "tune10", "tune11",
-                                    "tune12"}, set(splits.values())
+                                    "tune12", "tune13"}, set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
     batch.update({k: 8 for k in splits if 761 <= int(k[1:]) <= 820})  # batch 8 shares the 700s
     batch.update({k: 9 for k in splits if 821 <= int(k[1:]) <= 880})  # batch 9 shares the 800s
     batch.update({k: 10 for k in splits if 881 <= int(k[1:]) <= 940})  # batch 10: the 800s and 900s
     batch.update({k: 11 for k in splits if 941 <= int(k[1:]) <= 1000})  # batch 11: q941..q1000
     batch.update({k: 12 for k in splits if 1001 <= int(k[1:]) <= 1060})  # batch 12: q1001..q1060
-    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, set(batch.values())
+    batch.update({k: 13 for k in splits if 1061 <= int(k[1:]) <= 1120})  # batch 13: q1061..q1120
+    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, set(batch.values())
+    assert all(v == "tune13" for k, v in splits.items() if batch[k] == 13), "batch 13 is tune13"
+    assert all(batch[k] == 13 for k, v in splits.items() if v == "tune13"), "tune13 is batch 13"
     assert all(v == "tune12" for k, v in splits.items() if batch[k] == 12), "batch 12 is tune12"
     assert all(batch[k] == 12 for k, v in splits.items() if v == "tune12"), "tune12 is batch 12"
     assert all(v == "tune11" for k, v in splits.items() if batch[k] == 11), "batch 11 is tune11"

@@ -95,6 +95,8 @@ def run(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, *, as_of: dt.date,
     lang = q.language
     if q.also_in is not None:
         return _customers_also_in(warehouse, q, vocab, as_of, question)
+    if q.not_in is not None:
+        return _customers_not_in(warehouse, q, vocab, as_of, money, question)
     if q.rank_by and isinstance(q.compare, str) and (span := _compared_span(q)):
         # ranked by change: each group against itself in the other period (see _compare_frames)
         q = replace(q, compare=Period(*span, _compare_label(q, "en"), _compare_label(q, "zh")))
@@ -216,17 +218,107 @@ def _customers_also_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_
                     unit="ratio" if q.share else "count",
                     sql=";\n\n".join(r.sql_with_params() for r in (other, both, base)))
     when, then = q.period.label(lang), q.also_in.label(lang)
+    if lang == "en":
+        when, then = _during(when), _during(then)
     if not total:
         answer.text = (f"{when}没有下单的客户。" if lang == "zh"
-                       else f"No customer ordered in {when}.")
+                       else f"No customer ordered {when}.")
         return answer
     part = part or 0.0
     answer.value = part / total if q.share else part
     answer.text = (f"{when}下过单的 {total:,.0f} 个客户中，有 {part:,.0f} 个（{_pct(part / total)}）"
                    f"在{then}也下过单。" if lang == "zh" else
-                   f"Of the {total:,.0f} customers who ordered in {when}, {part:,.0f} "
-                   f"({_pct(part / total)}) had also ordered in {then}.")
+                   f"Of the {total:,.0f} customers who ordered {when}, {part:,.0f} "
+                   f"({_pct(part / total)}) had also ordered {then}.")
     return answer
+
+
+def _customers_not_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_of: dt.date,
+                      money: metrics.Money | None, question: str) -> Answer:
+    """The period's customers who did not order in ``q.not_in`` (the lapsed): those of the
+    other period, left out of the period's customers; counted, as a share, or listed by spend."""
+    assert q.not_in is not None
+    lang = q.language
+    other = metrics.query(warehouse, ["orders"], start=q.not_in.start, end=q.not_in.end,
+                          by=("customer",))
+    ids = tuple(str(c) for c in other.df["customer"] if pd.notna(c) and c != "(none)")
+    span = {"start": q.period.start, "end": q.period.end}
+    if q.metrics != ("customers",):
+        return _measured_not_in(warehouse, q, vocab, as_of, money, question, other, ids)
+    base = metrics.query(warehouse, ["customers"], **span)
+    gone = metrics.query(warehouse, ["customers"], **span, exclude={"customer": ids or ("",)})
+    total = _float(base.df["customers"].iloc[0]) if len(base.df) else None
+    part = (_float(gone.df["customers"].iloc[0]) if len(gone.df) else None) or 0.0
+    listed = None
+    if q.by:
+        listed = metrics.query(warehouse, ["gmv", "orders"], **span, by=("customer",),
+                               exclude={"customer": ids or ("",)}, money=money)
+    queries = (other, base, gone) + ((listed,) if listed is not None else ())
+    answer = Answer(kind="number", text="", question=question, language=lang,
+                    definitions=_definitions(q, vocab, lang, as_of, ""),
+                    metric_query=q.to_dict(), as_of=as_of.isoformat(),
+                    unit="ratio" if q.share else "count",
+                    sql=";\n\n".join(r.sql_with_params() for r in queries))
+    when, then = q.period.label(lang), q.not_in.label(lang)
+    if not total:
+        answer.text = (f"{when}没有下单的客户。" if lang == "zh"
+                       else f"No customer ordered {when}.")
+        return answer
+    if lang == "en":
+        when, then = _during(when), _during(then)
+    said = (f"{when}下过单的 {total:,.0f} 个客户中，有 {part:,.0f} 个（{_pct(part / total)}）"
+            f"在{then}没有下单" if lang == "zh" else
+            f"Of the {total:,.0f} customers who ordered {when}, {part:,.0f} "
+            f"({_pct(part / total)}) placed no order {then}")
+    answer.value = part / total if q.share else part
+    if listed is None:
+        answer.text = said + ("。" if lang == "zh" else ".")
+        return answer
+    df = listed.df[listed.df["customer"].notna() & (listed.df["customer"] != "(none)")]
+    df = df.sort_values(["gmv", "customer"], ascending=[False, True])
+    currency = listed.money if listed.money != "by currency" else ""
+    df = df[[c for c in ("customer", "currency", "gmv", "orders") if c in df.columns]]
+    answer.kind, answer.value, answer.unit, answer.currency = "table", None, "", currency
+    answer.columns = list(df.columns)
+    answer.rows = df.to_numpy().tolist()
+    answer.chart = None
+    top = "; ".join(f"{c} ({_fmt(_float(v), 'money', currency, lang)})"
+                    for c, v in zip(df["customer"][:3], df["gmv"][:3], strict=True))
+    answer.text = (f"{said}；按{when}的销售额排序，前三位：{top}。" if lang == "zh" else
+                   f"{said}; the first three by GMV {when}: {top}.")
+    return answer
+
+
+def _measured_not_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_of: dt.date,
+                     money: metrics.Money | None, question: str, other: metrics.MetricResult,
+                     ids: tuple[str, ...]) -> Answer:
+    """One metric over the orders of the period's customers who did not order in
+    ``q.not_in``: the period's orders less those of the other period's customers, and of
+    guests (no customer at all)."""
+    assert q.not_in is not None
+    lang, metric = q.language, q.metrics[0]
+    # the guests' orders carry the customer "(none)", left out with the customers found
+    result = metrics.query(warehouse, [metric], start=q.period.start, end=q.period.end,
+                           exclude={"customer": (*ids, "(none)")}, money=money)
+    unit = vocab.metric(metric).unit
+    currency = result.money if result.money != "by currency" else ""
+    value = _float(result.df[metric].iloc[0]) if len(result.df) else None
+    when, then = q.period.label(lang), q.not_in.label(lang)
+    label = _label(vocab, metric, lang)
+    text = (f"{when}，{then}没有下单的客户的{label}为 {_fmt(value, unit, currency, lang)}。"
+            if lang == "zh" else
+            f"{label[:1].upper() + label[1:]} {_during(when)} from customers who placed no order "
+            f"{_during(then)}: {_fmt(value, unit, currency, lang)}.")
+    return Answer(kind="number", text=text, question=question, language=lang, value=value,
+                  unit=unit, currency=currency, definitions=_definitions(q, vocab, lang, as_of,
+                                                                          currency),
+                  metric_query=q.to_dict(), as_of=as_of.isoformat(),
+                  sql=";\n\n".join(r.sql_with_params() for r in (other, result)))
+
+
+def _during(label: str) -> str:
+    """A period's English label after a verb: "in November 2011", "since 2011-07-01"."""
+    return label if label.startswith(("up to", "since", "at any")) else "in " + label
 
 
 def _orders_on_record(warehouse: Warehouse) -> tuple[dt.date | None, dt.date | None]:

@@ -71,6 +71,8 @@ class Period:
     def span(self) -> str:
         if self.is_all:
             return "all data"
+        if self.start is None:
+            return f"up to {self.end}"
         if self.start == self.end:
             return str(self.start)
         return f"{self.start} – {self.end}"

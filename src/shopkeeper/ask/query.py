@@ -51,7 +51,12 @@ class AskQuery:
     whose sales grew most in Nov over Oct": top; "fell the most": bottom); ``also_in``, with
     the customers metric alone, counts the period's customers who also ordered in that other
     period, or with ``share`` their share of the period's customers ("Of November's customers,
-    what % had also ordered in October?")."""
+    what % had also ordered in October?"); ``not_in``, with the customers metric alone, counts
+    the period's customers who did not order in that other period, the lapsed ("which customers
+    haven't ordered in the last 90 days": those who ordered before the 90 days, none in them),
+    their share with ``share``, or with ``by`` the customer alone, lists them; another metric
+    alone measures their orders in the period ("November sales from customers who hadn't
+    ordered in October")."""
 
     metrics: tuple[str, ...]
     period: Period
@@ -81,6 +86,7 @@ class AskQuery:
     whole_orders: bool = False
     rank_by: str | None = None  # with ``rank`` and ``compare``: "change" or "change_pct"
     also_in: Period | None = None  # with customers alone: those who also ordered in this period
+    not_in: Period | None = None  # with customers alone: those who did not order in this period
 
     @property
     def other_side(self) -> bool:
@@ -134,6 +140,16 @@ class AskQuery:
                 or self.period.is_all):
             raise MetricError("customers also found in another period are counted alone: the "
                               "customers metric, two periods, no filter, split or comparison")
+        if self.not_in is not None and (
+                (self.metrics != ("customers",) and (len(self.metrics) > 1 or self.by
+                                                     or self.share))
+                or self.by not in ((), ("customer",))
+                or self.compare is not None or self.filters or self.exclude or self.name_words
+                or self.over or self.rank or self.per_day or self.other_side or self.also_in
+                or self.not_in.is_all or (self.share and self.by)):
+            raise MetricError("customers who did not order in a period are counted alone (the "
+                              "customers metric, split by customer at most) or measured by one "
+                              "metric: two periods, no filter or comparison")
         if self.over_share not in ("groups", "metric"):
             raise MetricError(f"a share past a threshold is of the groups or of the metric, not "
                               f"{self.over_share!r}")
@@ -147,6 +163,7 @@ class AskQuery:
         out["rank"] = list(self.rank) if self.rank else None
         out["over"] = list(self.over) if self.over else None
         out["also_in"] = _period_dict(self.also_in) if self.also_in else None
+        out["not_in"] = _period_dict(self.not_in) if self.not_in else None
         return json.loads(json.dumps(out, ensure_ascii=False))  # tuples → lists, as JSON reads
 
 
@@ -198,4 +215,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         over_to=float(data["over_to"]) if data.get("over_to") is not None else None,
         rest=bool(data.get("rest")), whole_orders=bool(data.get("whole_orders")),
         rank_by=str(data["rank_by"]) if data.get("rank_by") else None,
-        also_in=period_from_dict(data.get("also_in")))
+        also_in=period_from_dict(data.get("also_in")),
+        not_in=period_from_dict(data.get("not_in")))

@@ -21,6 +21,7 @@ from shopkeeper.ask.periods import (
     Period,
     PeriodReading,
     en_number,
+    last_n,
     read_period,
     years_named,
     zh_number,
@@ -364,6 +365,40 @@ _BUYERS_AFTER = re.compile(r"\s+(?:buyers|customers|shoppers|purchasers)\b", re.
 # a definite single product ("the …", "that …", "这款/那款"): several matches are asked back
 _ONE_PRODUCT_BEFORE = re.compile(r"\b(?:the|that|this)\s+$", re.I)
 _WHO = re.compile(r"哪些|哪几|哪个|哪位|名单|\bwhich\b|\bwho\b|\blist\b", re.I)
+# lapsed customers: "which customers haven't ordered in the last 90 days", "10月买过但11月没再买的
+#客户有多少", "customers who ordered in Q1 but not in Q2"
+_NOT_ORDERED = re.compile(
+    r"没有?再?来?(?:下单|下过单|下过|买|购买|回购|复购|光顾|消费|来过|来)|未再?(?:下单|购买|消费)|"
+    r"没有?再(?:下|买|来|购)|[一1][单次件笔](?:都|也)?没|却?没(?:有)?(?:下|买|购)|不再(?:下单|购买|买|来)|再也没|"
+    r"\b(?:placed|ordered|bought|purchased) nothing\b|\b(?:placed|made) no (?:orders?|purchases?)\b|"
+    r"\bnever (?:came back|come back|returned|been back|(?:ordered|bought|shopped) (?:again|since))\b|"
+    r"\b(?:haven'?t|hasn'?t|hadn'?t|have not|has not|had not|didn'?t|did not|not)\b(?: \w+){0,2}? (?:ordered|order|"
+    r"bought|buy|purchased|purchase|shopped|shop|been back|come back|returned|placed)\b|"
+    r"\bbut not (?:in|during|since)\b|\bno orders? (?:in|during|since)\b|\bgone quiet\b|"
+    r"\blapsed\b|\bchurned\b|"
+    r"\bstopped (?:buying|ordering|shopping)\b", re.I)
+_LAPSED_WHO = re.compile(r"客户|顾客|买家|客人|老客|熟客|回头客|用户|会员|谁|\b(?:customers?|buyers?|"
+                         r"shoppers?|regulars|clients?|who|anyone|people)\b", re.I)
+# "never ordered", "after their first order": no lapse from a period (one-time buyers …)
+_NEVER = re.compile(r"(?:从未|从没|从来没)(?!再)|\bnever\b(?! (?:came|come|returned|been|ordered again|"
+                    r"bought again|shopped again|ordered since|bought since))|\bever\b|\bfirst\b|"
+                    r"第一|首|只(?:买|下|来|购买)(?:过|了)?一(?:次|单|回)|\bonly (?:ordered|bought|"
+                    r"shopped) once\b|\bone-?(?:time|off)\b", re.I)
+# "3月下过单的客户，后来再也没来过": no order after the period said
+_AFTERWARDS = re.compile(r"后来|之后|以后|此后|再也|\bagain\b|\bcame back\b|\bcome back\b|"
+                         r"\breturned\b|\bbeen back\b|\bsince then\b|\bafter(?:wards| that)?\b", re.I)
+# "老客", "new customers": a type of customer the lapse would ignore
+_CUSTOMER_TYPE = re.compile(r"新客|老客(?!户)|回头客|熟客|\b(?:new|returning|repeat|regular) "
+                            r"(?:customers?|buyers?|shoppers?|clients?)\b", re.I)
+_PRODUCT_SAID = re.compile(r"商品|产品|货|款|\b(?:products?|items?|skus?|stock ?codes?|lines?)\b", re.I)
+# "三个月没下单", "for 3 months": the window up to today, when no period says it
+_LAPSED_FOR = re.compile(
+    r"(\d+|[一二两三四五六七八九十]+|半)\s*个?\s*(天|周|星期|礼拜|月|年)(?:多|以上|之久)?了?(?:都|也|还)?(?=没|未|不再)"
+    r"|\b(?:for|in) (?:over |more than |the (?:last|past) )?(\d+|a|an|one|two|three|four|five|six|"
+    r"nine|twelve) (day|week|month|year)s?\b", re.I)
+_LAPSED_UNITS = {"天": "day", "周": "week", "星期": "week", "礼拜": "week", "月": "month",
+                 "年": "year", "day": "day", "week": "week", "month": "month", "year": "year"}
+LAPSED_WINDOWS = tuple((f"no order in the last {n} days", f"最近{n}天没下单") for n in (30, 90, 180))
 CHURN_CHOICES = ("customers", "returning_customers", "repeat_purchase_rate")
 # "How's Germany doing?": a question about how something goes, with no metric named
 _HOW_DOING = re.compile(r"\bhow(?:'s| is| are| was| were| has| have)\b.{0,40}?\b(?:doing|going|"
@@ -559,7 +594,11 @@ def _band(text: str, metrics: list[str]) -> tuple[str, str, float, str, float] |
 # customers of one period who also ordered in another (with customers said, and no filter)
 _ALSO_IN = re.compile(r"也(?:下过|下了|买过|买了|来过|购买过|有下单|下单)|\b(?:had|have|has) also "
                       r"(?:ordered|bought|purchased|shopped)\b|\balso (?:ordered|bought|"
-                      r"purchased|shopped) (?:in|during|back in)\b", re.I)
+                      r"purchased|shopped) (?:in|during|back in)\b|"
+                      # "下半年还回来下单的", "have come back and ordered again since July"
+                      r"还(?:回来|来|会)?(?:下单|下过单|买|购买|光顾)|回来(?:下单|买|购买)|再次(?:下单|购买)|"
+                      r"\b(?:came|come) back\b|\b(?:ordered|bought|shopped|purchased) again\b|"
+                      r"\breturned (?:to (?:order|buy|shop)|and (?:ordered|bought))", re.I)
 _CUSTOMERS_SAID = re.compile(r"客户|顾客|买家|客人|\b(?:customers|buyers|shoppers|clients)\b",
                              re.I)
 
@@ -766,8 +805,9 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
 # phrasings with two or more sensible readings, each with the choices offered back
 _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ...]]] = [
     (re.compile(r"^\W*how much (?:did|do|have|has) (?:we|you|they) (?:sell|sold)\b"
-                r"(?! for\b)(?! worth\b)(?!.*\b(?:money|worth|revenue|sales|units|items|pieces)\b)",
-                re.I),
+                r"(?! for\b)(?! worth\b)(?!.*\b(?:money|worth|revenue|sales|units|items|pieces)\b)"
+                r"|^(?!.*(?:钱|金额|元|镑|件|单|额|量|种|款|次|笔|[A-Za-z]{2})).*卖(?:了|出了?|掉了?)多少"
+                r"(?:东西|货)?\W*$", re.I),
      "Do you mean money taken or units sold?", "请问是指销售金额，还是卖出的件数？",
      ("sales (GMV)", "units sold"), ("销售额（GMV）", "销量（件数）")),
     # a forecast of a customer's future spend is no metric; spend to date is, over a period
@@ -910,6 +950,10 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if not grain_hits and (each_of := _EACH_OF.search(text)):  # "each of the last 4 full weeks"
         grain_hits = [(each_of.start(), each_of[1].lower().rstrip("s"), each_of[0])]
     grouped = bool(_GROUP_CUES.search(low))
+    lapsed = _lapsed(text, when, values, as_of, lang,
+                     tuple(dict.fromkeys(m for _, m, _ in metric_hits if m != "customers")))
+    if lapsed is not None:
+        return lapsed
     churn = _CHURN.search(text)
     if churn and not _WHO.search(text) and not _BEYOND.search(text.replace(churn[0], " ")):
         return AskBack("Which measure of keeping customers do you mean?",
@@ -1603,6 +1647,72 @@ def _rank(low: str, by: list[str]) -> tuple[str, int] | None:
     if _RANK_ALL.search(low):
         return "top", 1000
     return None
+
+
+def _lapsed(text: str, when: PeriodReading, values: StoreValues, as_of: dt.date,
+            lang: str, measured: tuple[str, ...]) -> AskQuery | AskBack | None:
+    """Customers who ordered before a window and not in it ("which customers haven't ordered in
+    the last 90 days"), or in one period and not in another; asked back when no window is said
+    ("haven't ordered in ages"). With one metric ``measured``, that metric over their orders
+    ("November sales from customers who hadn't ordered in October"). None when the question is
+    not of that shape: products, filters or a first or never-ordered reading are left to the
+    rules after."""
+    said: dict[Period, str] = {}  # "上个月…11月": one period said twice, first words kept
+    for period, words in zip(when.periods, when.matched, strict=False):
+        said.setdefault(period, words)
+    periods, matched = list(said), list(said.values())
+    share = bool(_SHARE.search(text.lower()) or re.search(r"%|百分", text))
+    listed = bool(re.search(r"哪些|哪几|哪位|名单|谁|\bwhich\b|\blist\b|^\W*who\b", text, re.I)
+                  ) and not share and not re.search(
+        r"多少|几个|\bhow many\b|\bnumber of\b|\bcount\b", text, re.I)
+    # "哪些客户流失了": the customers lost, with no window said
+    negation = _NOT_ORDERED.search(text) or (
+        _CHURN.search(text) if listed and not periods else None)
+    if not negation or not _LAPSED_WHO.search(text) or _NEVER.search(text) or \
+            _PRODUCT_SAID.search(text) or any(_value_filters(text, values, [])) or \
+            re.search(r"(?<![\d-])\d{5,}", text) or len(periods) > 2:
+        return None
+    if len(periods) == 2:
+        # the period the negation governs has no order: the one after it in English ("but
+        # not in Q2"), the one before it in Chinese ("11月没再买")
+        spots = [text.lower().find(m.lower()) for m in matched]
+        if len(spots) < 2 or min(spots) < 0:
+            return None
+        after = [i for i in (0, 1) if spots[i] >= negation.end()]
+        before = [i for i in (0, 1) if spots[i] < negation.start()]
+        near = (after[0] if after else before[-1]) if lang == "en" else \
+            (before[-1] if before else after[0])
+        base, window = periods[1 - near], periods[near]
+        if base.is_all or window.is_all or window.start is None:
+            return None
+    elif periods and _AFTERWARDS.search(text) and periods[0].end is not None and \
+            periods[0].end < as_of:
+        # "customers of March who never came back": no order from the day after it to today
+        base = periods[0]
+        after = base.end + dt.timedelta(days=1)
+        window = Period(after, as_of, f"since {after}", f"{after}以来")
+    else:
+        window = periods[0] if periods else None
+        if window is None and (n := _LAPSED_FOR.search(text)):
+            count, unit = (n[1], n[2]) if n[1] else (n[3], n[4])
+            number = (0.5 if count == "半" else zh_number(count) if not count.isascii()
+                      else 1 if count.lower() in ("a", "an") else en_number(count))
+            unit = _LAPSED_UNITS[unit.lower()]
+            if unit == "year" or number == 0.5:
+                number, unit = int(number * 12), "month"
+            window = last_n(int(number), unit, as_of)
+        if window is None or window.is_all or window.start is None:
+            return AskBack("Not ordered since when? Which window counts as gone quiet?",
+                           "多久没下单算？请问看哪段时间？",
+                           tuple(en for en, _ in LAPSED_WINDOWS),
+                           tuple(zh for _, zh in LAPSED_WINDOWS), lang)
+        before = window.start - dt.timedelta(days=1)
+        base = (Period(None, before, f"up to {before}", f"{before}及以前") if window.end
+                and window.end >= as_of else Period(None, None, "at any time", "任何时候"))
+    if _CUSTOMER_TYPE.search(text) or len(measured) > 1 or (measured and (share or listed)):
+        return None
+    return AskQuery(measured or ("customers",), base, language=lang, share=share,
+                    by=("customer",) if listed else (), not_in=window)
 
 
 def _value_filters(text: str, values: StoreValues, by: list[str]
