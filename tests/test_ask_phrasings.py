@@ -1680,3 +1680,111 @@ def test_a_one_letter_code_counts_when_said_as_a_code(shop):
     assert share.value == pytest.approx(2 / 7), share.text
     plain = ask.ask(shop, "A quick one: units in January 2024?", as_of=dt.date(2024, 2, 29))
     assert plain.metric_query["filters"] == {} and plain.value == 7, plain.text
+
+
+@pytest.mark.parametrize(("question", "start", "end"), [
+    ("从双十一到今天一共来了多少单", "2011-11-11", "2011-12-09"),
+    ("GMV from Cyber Monday through yesterday", "2011-11-28", "2011-12-08"),
+    ("units sold from 15 Nov to now", "2011-11-15", "2011-12-09"),
+])
+def test_a_day_joined_to_another_is_one_span(question, start, end):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.compare is None, q
+    assert (q.period.start.isoformat(), q.period.end.isoformat()) == (start, end)
+
+
+@pytest.mark.parametrize("question", [
+    "三季度单量最多的那一天出了多少单", "What was the most units we shipped on any single day in Q3?",
+])
+def test_the_most_in_a_single_day_is_the_top_day_as_a_number(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.by == ("day",) and q.rank == ("top", 1) and q.top_value
+
+
+@pytest.mark.parametrize(("question", "metric", "op", "value"), [
+    ("上个月有几天销售额过了3万镑", "gmv", ">", 30000.0),
+    ("How many days in October topped 2,000 units?", "units", ">", 2000.0),
+    ("10月有多少天订单少于50单", "orders", "<", 50.0),
+])
+def test_days_past_a_daily_value_are_counted(question, metric, op, value):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.by == ("day",) and q.metrics == (metric,) and q.over == (op, value)
+    q.check(set(metrics.METRICS))
+
+
+@pytest.mark.parametrize("question", [
+    "今年下过5单及以上的买家占几成", "What fraction of this year's buyers placed 5 or more orders?",
+    "share of customers this year who bought 5 times or more",
+])
+def test_customers_with_a_number_of_orders_or_more(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.by == ("customer",) and q.over == (">=", 5.0) and q.share
+
+
+@pytest.mark.parametrize("question", [
+    "今年英国的销售额是德国的多少倍", "This year, UK sales as a multiple of Germany's?",
+])
+def test_one_value_as_a_multiple_of_another_is_set_against_it(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.filters == {"country": ("United Kingdom",)}
+    assert q.compare_filters == {"country": ("Germany",)}
+
+
+def test_a_multiple_is_said_in_the_answer(shop):
+    from shopkeeper import ask
+
+    a = ask.ask(shop, "2024年1月web渠道的单量是app的几倍", as_of=dt.date(2024, 2, 29))
+    assert a.kind == "number" and a.value == 1 and a.previous == 1, a.text
+    assert "是其 1.00 倍" in a.text
+
+
+@pytest.mark.parametrize(("question", "rank"), [
+    ("our 5 slowest days by units in November", ("bottom", 5)),
+    ("上个月订单最冷清的三天", ("bottom", 3)),
+])
+def test_quiet_days_rank_from_the_bottom(question, rank):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.by == ("day",) and q.rank == rank
+
+
+@pytest.mark.parametrize("question", ["11月的爆款有哪些", "Which were our hit items in Q3?"])
+def test_hit_products_ask_which_measure(question):
+    back = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(back, AskBack), back
+
+
+@pytest.mark.parametrize("question", ["上个月平均每单有几件", "10月一张订单里平均买了多少件"])
+def test_pieces_in_an_order_are_units_per_order(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("units_per_order",), q
+
+
+@pytest.mark.parametrize("question", [
+    "二季度比一季度多卖最多金额的五个国家", "Which 5 countries added the most sales in Q2 over Q1?",
+])
+def test_added_the_most_ranks_by_the_rise(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.rank == ("top", 5) and q.rank_by == "change" and q.by == ("country",)
+
+
+@pytest.mark.parametrize("question", ["今年订单数垫底的三个月", "今年件单价倒数的两个季度"])
+def test_the_bottom_months_are_ranked(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.rank[0] == "bottom" and q.by[0] in ("month", "quarter")
+
+
+@pytest.mark.parametrize("question", [
+    "今年德国的退款，相当于德国销售额的百分之几", "This year: refunds as a percentage of sales in Germany?",
+])
+def test_refunds_as_a_share_of_sales_are_the_refund_rate(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.metrics == ("refund_rate",) and not q.share
+    assert q.filters == {"country": ("Germany",)}

@@ -924,6 +924,10 @@ def _number_sentence(a: Answer, q: AskQuery, vocab: Vocabulary) -> str:
                      f", {'up' if up else 'down'} {abs(a.change_pct):.2%}"
                      + (f" ({gap} {'more' if up else 'less'})" if gap else "")
                      + f" from {prev} in {prev_label}")
+            if a.previous and re.search(r"几倍|多少倍|\bmultiples? of\b|\bhow many times\b|"
+                                        r"\btimes (?:as|more)\b|\bratio\b", a.question, re.I):
+                text += (f"，是其 {a.value / a.previous:,.2f} 倍" if lang == "zh"
+                         else f": {a.value / a.previous:,.2f} times as much")
     return text + ("。" if lang == "zh" else ".")
 
 

@@ -595,6 +595,34 @@ def _without_month(p: Period, mo: int) -> Period | None:
     return None
 
 
+_SPAN_JOIN = re.compile(r"\s*(?:到|至|~|-|–|—|through|thru|to|until|till)\s*")
+_TO_NOW = re.compile(r"\s*(?:一直)?(?:到|至)\s*(?:现在|目前|今(?!天))|\s*(?:through|to|until|till|up to) "
+                     r"(?:now|date|the present)\b")
+_SET_AGAINST = re.compile(r"比|对比|相比|跟|较|变化|增长|下降|涨|跌|\bvs|versus|compar|than|against|"
+                          r"\bchange|\bgr[eo]w|\bris(?:e|en)\b|\brose\b|\bf[ae]ll\b|\bdrop")
+
+
+def _spans_joined(found: list[tuple[int, Period, str]], t: str,
+                  as_of: dt.date) -> list[tuple[int, Period, str]]:
+    """"从黑五到今天", "from Black Friday through today", "双十一到现在": one span from the first
+    day to the last, when a single day starts or ends it and nothing sets the two against
+    each other (then they are compared)."""
+    if _SET_AGAINST.search(t) or not found or len(found) > 2 or not all(
+            p.start and p.end for _, p, _ in found):
+        return found
+    at, first, words = found[0]
+    end = at + len(words)
+    if len(found) == 2:
+        at2, last, words2 = found[1]
+        if first.start < last.end and (first.start == first.end or last.start == last.end) \
+                and _SPAN_JOIN.fullmatch(t[end:at2]):
+            said = t[at:at2 + len(words2)]
+            return [(at, days(first.start, last.end), said)]
+    elif first.start == first.end and first.end < as_of and (now := _TO_NOW.match(t, end)):
+        return [(at, days(first.start, as_of), t[at:now.end()])]
+    return found
+
+
 def read_period(text: str, as_of: dt.date) -> PeriodReading:
     """The period and comparison a question names, relative to ``as_of``."""
     if out := _MONTH_LEFT_OUT.search(text):
@@ -1338,6 +1366,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         found = [f for f in found if not (_whole_year(f[1]) and any(
             d is not f and d[1] != f[1] and d[1].start and d[1].end
             and f[1].start <= d[1].start <= d[1].end <= f[1].end for d in found))]
+    found = _spans_joined(found, t, as_of)
     periods = [p for _, p, _ in found]
     matched = tuple(text_ for _, _, text_ in found)
     period = periods[0] if periods else None

@@ -180,8 +180,12 @@ _GRAIN_WORDS = {"month": (r"月", r"months?"), "day": (r"天|日", r"days?|dates
 _WHICH_GRAIN = [
     (re.compile(rf"哪[一二三四五六七八九十两\d]*个?(?:{zh})|(?:which|what)(?: {_NUMBER})?"
                 rf"(?: single| one| particular| individual)? (?:{en})\b"
-                rf"|\b(?:best|worst|biggest|busiest|highest|lowest|top|strongest|weakest)"
-                rf"(?: \w+)? (?:{en})\b|最(?:好|差|高|低|多|少|大)的[一二三四五六七八九十两\d]*个?(?:{zh})", re.I),
+                rf"|\b(?:best|worst|biggest|busiest|highest|lowest|top|strongest|weakest|quietest|"
+                rf"slowest)"
+                rf"(?: \w+)? (?:{en})\b|(?:最(?:好|差|高|低|多|少|大|冷清|淡|忙|火)|垫底|倒数)的那?[一二三四五六七八九十两\d]*个?(?:{zh})"
+                # "the most we refunded in a single day"
+                rf"|\b(?:most|highest|biggest|largest|best|busiest)\b[^?.]{{0,40}}?\b(?:in|on) "
+                rf"(?:a|one|any(?: one)?)(?: single)? (?:{en})\b", re.I),
      grain)
     for grain, (zh, en) in _GRAIN_WORDS.items()]
 # a plural time word that is what to rank ("Rank 2011's quarters by sales")
@@ -190,10 +194,12 @@ _COUNT = [re.compile(p, re.I) for p in (
     rf"(?:前|top|best|bottom|worst|排名前|倒数|后|which|哪)\s*{_NUMBER}(?![\d年月日])"
     r"(?!\s*(?:个?周|个?星期|个?礼拜|个月|年|weeks?\b|months?\b))",
     rf"(?:哪|which)\s*{_NUMBER}\s*(?=个?(?:周|星期|礼拜|月|天|季度)|个月|\s*(?:weeks|months|days|quarters)\b)",
-    rf"(?:最高|最多|最大|最好|最差|最低|最少|畅销|垫底)的?\s*{_NUMBER}\s*(?:名|个|位|款|家|大|天|周|日)",
+    rf"(?:最高|最多|最大|最好|最差|最低|最少|最冷清|最淡|最忙|最火|畅销|垫底)的?\s*{_NUMBER}\s*"
+    r"(?:名|个|位|款|家|大|天|周|日)",
     rf"(?<![\d年月第A-Za-z]){_NUMBER}\s*(?:名|个|位|款|家)(?:国家|商品|产品|货号|客户|顾客|买家|渠道|类目|月|"
     r"季度|周|天)",
     rf"\b{_NUMBER}\s+(?:biggest|best|top|largest|worst|highest|lowest|most|least|best-selling|busiest|"
+    r"quietest|slowest|weakest|strongest|"
     r"top-selling|countries|products|customers|items|skus|buyers|spenders|months|quarters"
     r"|markets)\b")]
 _HIGH = re.compile(r"最高|最多|最大|最好|最贵|最强|第一|冠军|畅销|\bhighest\b|\bmost\b|\blargest\b|"
@@ -206,12 +212,15 @@ _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(
                        r"|\bwho(?:'s| was| is)\b|\b(?:top|best|biggest|largest|worst) (?:single )?"
                        r"(?:customer|product|country|seller|item|sku|day|week|month|buyer|client|"
                        r"market|order)\b(?!s)|\bsingle (?:biggest|largest) order\b"
-                       r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)", re.I)
+                       r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)"
+                       r"|\b(?:in|on) (?:a|one|any(?: one)?)(?: single)? (?:day|week|month)\b", re.I)
 # "最大的一笔单子是多少钱", "our single biggest order, in £": the top group's amount, not which
 _AMOUNT = re.compile(r"多少钱|金额(?:是|为|有)?多少|多少(?:英镑|镑|元|块|美元|欧元)|值多少|\bhow much\b|"
+                     r"(?:出|卖|来|下|退)了?(?:多少|几)(?:单|件)|"
                      r"\bin (?:£|\$|€|gbp|usd|eur|pounds|dollars|euros)\b|\bworth\b|"
                      r"\bwhat (?:was|is) (?:our|the) (?:single )?(?:biggest|largest|smallest) "
-                     r"(?:single )?order\b", re.I)
+                     r"(?:single )?order\b|\bwhat (?:was|is) the (?:most|highest|biggest|largest)\b",
+                     re.I)
 _WHICH = re.compile(r"哪|\bwhich\b|\bwho\b|\bwhose\b|\bwhat (?:order|customer|product|country)\b",
                     re.I)
 _SHARE = re.compile(r"占比|比例|比重|份额|几成|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
@@ -423,6 +432,9 @@ AMBIGUOUS_METRICS: dict[str, tuple[str, ...]] = {
     "熟客": ("returning_customers", "repeat_customers"),
     "regulars": ("returning_customers", "repeat_customers"),
     "regular customers": ("returning_customers", "repeat_customers"),
+    # best sellers by the pieces or by the money?
+    "爆款": ("units", "gmv"), "爆品": ("units", "gmv"), "hit products": ("units", "gmv"),
+    "hit items": ("units", "gmv"),
 }
 
 
@@ -640,14 +652,15 @@ _EACH_OF = re.compile(r"\beach of (?:the |our )?(?:last|past|previous|first|fina
 # two periods (without a metric, which measure changed is asked first)
 _RANK_BY_CHANGE = (
     re.compile(r"(?:涨|增长|增加|提升|上涨|下降|下滑|跌|掉|减少)(?:得|了)?(?:最多|最快|最猛|最厉害|幅度最大)"
+               r"|(?:多卖|多出|少卖)了?最多"
                r"|(?:增幅|涨幅|跌幅|降幅)最(?:大|小)|\b(?:grew|grown|rose|risen|increased|fell|"
-               r"dropped|declined|gained|lost)\b[^?]{0,30}\bthe most\b|\b(?:biggest|largest|"
+               r"dropped|declined|gained|lost|added)\b[^?]{0,30}\bthe most\b|\b(?:biggest|largest|"
                r"fastest|steepest) (?:growth|increase|rise|gain|gains|drop|fall|decline)\b", re.I),
     "it ranks by how much something changed between two periods, but names no group to rank "
     "(products, customers, countries); ask for those",
     "问题按两段时间之间的变化排名，但没有说排什么（商品、客户、国家）；请说明要排的对象")
 # the change ranked is a fall (most negative first), or in per cent
-_CHANGE_FELL = re.compile(r"下降|下滑|跌|掉|减少|\b(?:fell|fallen|dropped|declined|lost|drop|"
+_CHANGE_FELL = re.compile(r"下降|下滑|跌|掉|减少|少卖|\b(?:fell|fallen|dropped|declined|lost|drop|"
                           r"fall|decline|decrease|decreased)\b", re.I)
 _CHANGE_PCT = re.compile(r"增幅|涨幅|跌幅|降幅|幅度|百分比|百分之|最快|%|\bper ?cent|"
                          r"\bpercentage\b|\bfastest\b|\bgrowth rate\b|\brelative\b", re.I)
@@ -723,7 +736,20 @@ _ORDERED_AT_LEAST = re.compile(
     r"(?:至少|不少于|起码)(?:下了?|买了?|下过|买过)?\s*([一二两三四五六七八九十\d]+)\s*(?:单|次)(?:及以上)?的"
     r"(?:那批|那些|这批|这些)?(?:客户|顾客|买家|客人)"
     r"|\b(?:customers|buyers|shoppers|accounts) (?:with|having|who (?:placed|made|had)) at least "
-    r"(\w+) (?:orders|purchases)\b", re.I)
+    r"(\w+) (?:orders|purchases)\b"
+    # "下单5次及以上的", "ordered 5 times or more", "placed 5 or more orders"
+    r"|(?:下单|下了?|买了?|下过|买过)\s*([一二两三四五六七八九十\d]+)\s*(?:单|次)(?:及|或)(?:以上|更多)"
+    r"|\b(?:ordered|bought|purchased|shopped) (\w+) times or more\b"
+    r"|\b(?:placed|made|had) (\w+) or more (?:orders|purchases)\b", re.I)
+# days past a daily value: "三季度有几天单日销售额破了5万镑", "how many days in Q3 had sales over £50k"
+_DAYS_OVER = re.compile(
+    r"(?:几|多少)天[^，,。？?\d]{0,10}?(超过|多于|大于|不少于|至少|高于|低于|少于|不到|破了?|过了?)\s*"
+    r"([\d,，.]+)\s*(万)?\s*(英镑|件|单|元|镑|块)?"
+    r"|\bhow many (?:days|dates)\b[^?]{0,50}?\b(more than|over|at least|above|fewer than|less than|"
+    r"under|below|topped|exceeded|beat)\s*([£$€¥])?\s*([\d,.]+k?)\s*(units?|items|pieces|orders?|pounds)?",
+    re.I)
+_DAYS_OVER_WORDS = {"破": ">", "破了": ">", "过": ">", "过了": ">", "topped": ">", "exceeded": ">",
+                    "beat": ">"}
 # "10月份一共有几天开了张", "how many days in October did we make a sale": the days with orders
 _DAYS_TRADED = re.compile(
     r"(?:有|一共有|共有|总共有)?(?:几|多少)天(?:是)?(?:开了?张|开单|出了?单|有(?:销售|订单|单子?|成交|生意|进账)|"
@@ -749,15 +775,30 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
     if m := _ORDERED_MORE_THAN.search(text) or _ORDERED_AT_LEAST.search(text):
         # "下了不止一单的客户", "ordered more than once", "至少下过3单的客户", "customers with at
         # least 3 orders"
-        n = m[1] or m[2] or "1"
+        n = next((g for g in m.groups() if g), "1")
         times = {"once": 1, "twice": 2}.get(n.lower()) or (
             zh_number(n) if not n.isascii() else en_number(n) if not n.isdigit() else int(n))
         op = ">" if m.re is _ORDERED_MORE_THAN else ">="
+        if m.re is _ORDERED_AT_LEAST and not (m[1] or m[2]) and times == 2:
+            return None  # "下过两单及以上的客户": the repeat customers, a metric of its own
         measured = [x for x in metrics if x in METRICS and (
             METRICS[x].unit == "money" or x == "units")]  # their sales, their units
         if measured or times > 1 or op == ">=":  # more than one order alone: repeat customers
             metrics[:] = ["orders", *measured[:1]]
             return "customer", op, float(times), "metric" if measured else "groups"
+    if m := _DAYS_OVER.search(text):
+        word, number, unit = (m[1], m[2], m[4] or "") if m[1] else (m[5], m[7], m[6] or m[8] or "")
+        op = _OVER_WORDS.get(word.lower()) or _DAYS_OVER_WORDS[word.lower()]
+        named = [x for x in metrics if x in METRICS and x not in _GROUP_COUNTS]
+        metric = named[0] if named else _OVER_UNITS.get(unit.lower())
+        try:
+            value = float(number.replace(",", "").replace("，", "").lower().removesuffix("k"))
+        except ValueError:
+            metric = None
+        if metric:
+            value *= 1000 if number.lower().endswith("k") else 10000 if m[3] else 1
+            metrics[:] = [metric]
+            return "day", op, value, "groups"
     if _DAYS_TRADED.search(text):
         metrics[:] = ["orders"]
         return "day", ">", 0.0, "groups"
@@ -1217,6 +1258,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                 re.sub(r"\bworst\b|最差|最糟|最不好", "", low)):
         rank = ("top" if rank[0] == "bottom" else "bottom", rank[1])  # the worst refund rate
     share = bool(_SHARE.search(low))
+    if share and metrics == ["refund_rate"] and any(
+            m == "refund_rate" and _SHARE.search(phrase.lower()) for _, m, phrase in metric_hits):
+        share = False  # "refunds as a % of sales": the share is the rate itself
     each_words = low  # "top 3 days by orders": "by" the ranking's metric is no split of each
     for pos, _, _ in metric_hits:
         if by_metric := re.search(r"\bby\s+$", low[:pos]):
@@ -1356,7 +1400,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         if pair:  # "新客的首单，平均一单金额比老客的单子高还是低"
             filters["customer_type"], compare_filters["customer_type"] = (pair[0],), (pair[1],)
             by = []
-    for dim, compared in (("country", _countries_compared), ("customer", _codes_compared),
+    for dim, compared in (("country", _names_compared), ("channel", _names_compared),
+                          ("category", _names_compared), ("customer", _codes_compared),
                           ("sku", _codes_compared)):
         named = filters.get(dim, ())
         if len(named) == 2 and compare is None and not (share or over or rank or compare_filters) \
@@ -1509,20 +1554,19 @@ def _on_trading_day(when: PeriodReading, said: re.Match[str], values: StoreValue
     return replace(when, period=on_day, periods=(on_day, *when.periods[1:]))
 
 
-def _countries_compared(text: str, countries: tuple[str, ...]) -> tuple[str, str] | None:
-    """The country asked about and the one it is set against, when one is compared with the
-    other ("荷兰比澳洲", "the Netherlands vs Australia", "ahead of Australia is the
-    Netherlands"); None when they are only named together."""
+def _names_compared(text: str, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """The country (channel, category) asked about and the one it is set against, when one is
+    compared with the other ("荷兰比澳洲", "the Netherlands vs Australia", "ahead of Australia
+    is the Netherlands", "web渠道的单量是app的几倍"); None when they are only named together."""
     low = text.lower()
 
-    def mention(country: str) -> tuple[int, int]:
+    def mention(name: str) -> tuple[int, int]:
         # a Latin name as a whole word ("AT" is no mention in "what"), a Chinese one anywhere
-        spans = [m.span() for a in (country, *COUNTRY_ALIASES.get(country, ())) if len(a) >= 2
+        spans = [m.span() for a in (name, *COUNTRY_ALIASES.get(name, ())) if len(a) >= 2
                  if (m := re.search(rf"(?<![a-z]){re.escape(a.lower())}(?![a-z])", low))]
         return min(spans) if spans else (-1, -1)
 
-    return _pair_compared(text, (countries[0], mention(countries[0])),
-                          (countries[1], mention(countries[1])))
+    return _pair_compared(text, (names[0], mention(names[0])), (names[1], mention(names[1])))
 
 
 # "23298 那款…的件数里，英国以外占几成", "of the 23298 units sold this year, what share went
@@ -1565,6 +1609,10 @@ _BY_HOW_MUCH = re.compile(r"多几|多多少|高多少|多出多少|少多少|�
                           r"\bhow (?:many|much) (?:more|fewer|less)\b", re.I)
 
 
+_TIMES_OF = re.compile(r"几倍|多少倍|\bmultiples? of\b|\bhow many times\b|\btimes (?:as|more|bigger|"
+                       r"larger|higher)\b|\bratio\b", re.I)
+
+
 def _pair_compared(text: str, a: tuple[str, tuple[int, int]], b: tuple[str, tuple[int, int]]
                    ) -> tuple[str, str] | None:
     """Of two values named at the (start, end) given, the one asked about and the one it is
@@ -1588,6 +1636,8 @@ def _pair_compared(text: str, a: tuple[str, tuple[int, int]], b: tuple[str, tupl
         return first, second  # "奥地利和丹麦的客单价差了多少", "the gap between X and Y"
     if _WHICH_AHEAD.search(text) and _BY_HOW_MUCH.search(text):
         return first, second  # "17949和17511谁下的单多？多几单"
+    if _TIMES_OF.search(text) and not re.search(r"和|与|及|、|\band\b|&", text[f_end:s_start]):
+        return first, second  # "德国的单子是法国的几倍", "Germany's orders as a multiple of France's"
     return None
 
 
@@ -1676,8 +1726,10 @@ def _lapsed(text: str, when: PeriodReading, values: StoreValues, as_of: dt.date,
         # the period the negation governs has no order: the one after it in English ("but
         # not in Q2"), the one before it in Chinese ("11月没再买")
         spots = [text.lower().find(m.lower()) for m in matched]
-        if len(spots) < 2 or min(spots) < 0:
+        if len(spots) < 2 or max(spots) < 0:
             return None
+        if min(spots) < 0:  # words rewritten ("去年12月" read as "2010年12月"): next to the other
+            spots = [spots[0], spots[0] + 1] if spots[1] < 0 else [spots[1] - 1, spots[1]]
         after = [i for i in (0, 1) if spots[i] >= negation.end()]
         before = [i for i in (0, 1) if spots[i] < negation.start()]
         near = (after[0] if after else before[-1]) if lang == "en" else \

@@ -204,6 +204,14 @@ METRIC_PHRASES: dict[str, str] = {
 
 # metrics said in a sentence rather than one phrase; a match wins over the phrases it covers
 METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) for p, m in (
+    # "退款相当于销售额的百分之几", "refunds as a % of sales": the refund rate
+    (r"退款[，,]?[^，,。？?]{0,12}?(?:相当于|占)[^，,。？?]{0,10}?(?:销售额|营业额|成交额|gmv)的?"
+     r"(?:百分之几|多少|比例|几成|比重)|\brefunds?\b[^?]{0,20}?\bas (?:a )?(?:%|percent(?:age)?|"
+     r"share|proportion|fraction|ratio) of\b[^?]{0,20}?\b(?:sales|gmv|revenue|turnover)\b",
+     "refund_rate"),
+    # "平均每张单子几件货", "一笔订单里平均有多少件": pieces per order
+    (r"(?:每|一)(?:张|笔|个)?(?:单子|订单|单)(?:里|中|里面)?(?:平均)?(?:有|买了?|卖了?|含|装)?"
+     r"(?:几|多少)件", "units_per_order"),
     # "how many different products did we sell", "卖出了多少种商品"
     (r"\b(?:how many|number of) (?:different|distinct) (?:products|skus|items|stock ?codes|"
      r"lines)\b(?:[^?]{0,30}?\b(?:sell|sold|ship|shipped|shift|shifted)\b)?|"
