@@ -1788,3 +1788,18 @@ def test_refunds_as_a_share_of_sales_are_the_refund_rate(question):
     assert isinstance(q, AskQuery), q
     assert q.metrics == ("refund_rate",) and not q.share
     assert q.filters == {"country": ("Germany",)}
+
+
+@pytest.mark.parametrize("question", [
+    "除了85123A和22423这两个货号，上个月一共卖了多少件", "Units last month, leaving out these two SKUs: 85123A and 22423",
+])
+def test_the_values_named_again_are_no_split(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert not q.by and q.exclude == {"sku": ("85123A", "22423")}
+
+
+def test_the_orders_of_a_day_of_the_week_keep_that_day():
+    q = read("What was the AOV of our Monday orders in Q3?", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert q.filters == {"weekday": ("Monday",)} and q.period.start == dt.date(2011, 7, 1)

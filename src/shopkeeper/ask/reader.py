@@ -450,6 +450,7 @@ _WEEKDAY_FILTER = re.compile(
     rf"|\b(?:every|each|all|which|what) ({'|'.join(EN_WEEKDAYS)})\b"
     rf"|\b(?:placed|made|fell|came in|came) on an? ({'|'.join(EN_WEEKDAYS)})\b"  # any one
     rf"|\b({'|'.join(EN_WEEKDAYS)}) (?:trading|sales|takings|business)\b"
+    rf"|\b(?:our|the|all) ({'|'.join(EN_WEEKDAYS)}) (?:orders|shoppers|customers|baskets)\b"
     r"|\b(?:on |at |over )?(?:the )?(weekends)\b"
     r"|\b(working days|business days)\b"
     r"|\b(weekend) (?=orders|sales|revenue|trading|takings|business|shoppers|customers|units)"
@@ -1130,6 +1131,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                     text[:as_metric[0][0]], re.I):
                 metrics, by = [], [*by, dim]  # "our top 5 customers": ranked by what? (asked)
             continue
+        if re.search(r"(?:这|那)(?:[两二三四五六七八九十几\d]+|些)[个款家位种]?\s*$|\b(?:these|those|both)"
+                     r"(?: two| three| \d+)?\s+$", text[:pos], re.I):
+            continue  # "23843和23166这两个货号", "these two SKUs": the values named, no split
         if grouped and not as_metric:
             by.append(dim)
     for pattern, grain in _WHICH_GRAIN:
