@@ -1108,6 +1108,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         filters["weekday"] = weekdays
         if _EACH_DAY.search(text) or _WHICH_DAY.search(text):
             by.append("day")  # "each Sunday in the last 45 days", "which Monday": a row a day
+    named_again: set[str] = set()
     for pos, dim, phrase in dim_hits:
         # inside a metric's words ("客户数"); new and returning customers are never a metric
         # of their own ("how much did new and returning customers spend")
@@ -1133,7 +1134,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             continue
         if re.search(r"(?:这|那)(?:[两二三四五六七八九十几\d]+|些)[个款家位种]?\s*$|\b(?:these|those|both)"
                      r"(?: two| three| \d+)?\s+$", text[:pos], re.I):
-            continue  # "23843和23166这两个货号", "these two SKUs": the values named, no split
+            named_again.add(dim)  # "23843和23166这两个货号", "these two SKUs" (if values are named)
         if grouped and not as_metric:
             by.append(dim)
     for pattern, grain in _WHICH_GRAIN:
@@ -1211,6 +1212,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     for order, excluded in _order_numbers(text, values):
         target = exclude if excluded else filters
         target["order"] = (*target.get("order", ()), order)
+    if not re.search(r"各|分别|\beach\b|\brespectively\b|\bseparately\b", low):
+        by = [d for d in by if not (d in named_again and (d in filters or d in exclude))]
     if (len(filters.get("sku", ())) > 1 and "sku" not in by and not _COMBINED.search(low)
             and re.search(r"\bskus\b|\bstock ?codes\b|\bcodes\b|各|分别|\beach\b", low)):
         by.append("sku")  # "Nov pcs for SKUs 22578, 22577 and 20668": one row each
