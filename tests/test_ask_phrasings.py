@@ -582,6 +582,8 @@ def test_the_lapsed_customers_are_counted_and_listed(shop):
                     as_of=dt.date(2024, 2, 29))
     assert count.kind == "number" and count.value == 1 and count.unit == "count", count.text
     assert "Of the 2 customers who ordered up to 2024-01-31, 1 (50.00%)" in count.text
+    assert any(d.startswith("Customers who placed no order: those who ordered up to 2024-01-31")
+               for d in count.definitions), count.definitions
     share = ask.ask(shop, "2024年1月下过单的客户里，2月没再下单的占多少", as_of=dt.date(2024, 2, 29))
     assert share.value == pytest.approx(0.5) and share.unit == "ratio", share.text
     listed = ask.ask(shop, "Which customers have not ordered since February 2024?",

@@ -260,12 +260,12 @@ def _customers_not_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_o
                     unit="ratio" if q.share else "count",
                     sql=";\n\n".join(r.sql_with_params() for r in queries))
     when, then = q.period.label(lang), q.not_in.label(lang)
+    if lang == "en":
+        when, then = _during(when), _during(then)
     if not total:
         answer.text = (f"{when}没有下单的客户。" if lang == "zh"
                        else f"No customer ordered {when}.")
         return answer
-    if lang == "en":
-        when, then = _during(when), _during(then)
     said = (f"{when}下过单的 {total:,.0f} 个客户中，有 {part:,.0f} 个（{_pct(part / total)}）"
             f"在{then}没有下单" if lang == "zh" else
             f"Of the {total:,.0f} customers who ordered {when}, {part:,.0f} "
@@ -1032,6 +1032,12 @@ def _rows(n: int) -> str:
 def _definitions(q: AskQuery, vocab: Vocabulary, lang: str, as_of: dt.date,
                  money: str) -> list[str]:
     out = []
+    if q.not_in is not None:
+        out.append(f"没有下单的客户：在{q.period.label(lang)}下过单、在{q.not_in.label(lang)}一单都没有下的客户"
+                   f"（按客户编号；游客不算客户）" if lang == "zh" else
+                   f"Customers who placed no order: those who ordered {_during(q.period.label(lang))} "
+                   f"and placed no order {_during(q.not_in.label(lang))} (by customer id; guests are "
+                   f"not customers)")
     for m in q.metrics:
         metric = vocab.metric(m)
         text = (metric.description_zh or metric.description) if lang == "zh" \

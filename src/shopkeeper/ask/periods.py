@@ -596,7 +596,7 @@ def _without_month(p: Period, mo: int) -> Period | None:
 
 
 _SPAN_JOIN = re.compile(r"\s*(?:到|至|~|-|–|—|through|thru|to|until|till)\s*")
-_TO_NOW = re.compile(r"\s*(?:一直)?(?:到|至)\s*(?:现在|目前|今(?!天))|\s*(?:through|to|until|till|up to) "
+_TO_NOW = re.compile(r"\s*(?:一直)?(?:(?:到|至)\s*(?:现在|目前)|至今)|\s*(?:through|to|until|till|up to) "
                      r"(?:now|date|the present)\b")
 _SET_AGAINST = re.compile(r"比|对比|相比|跟|较|变化|增长|下降|涨|跌|\bvs|versus|compar|than|against|"
                           r"\bchange|\bgr[eo]w|\bris(?:e|en)\b|\brose\b|\bf[ae]ll\b|\bdrop")

@@ -86,7 +86,7 @@ class AskQuery:
     whole_orders: bool = False
     rank_by: str | None = None  # with ``rank`` and ``compare``: "change" or "change_pct"
     also_in: Period | None = None  # with customers alone: those who also ordered in this period
-    not_in: Period | None = None  # with customers alone: those who did not order in this period
+    not_in: Period | None = None  # customers (or one metric of theirs) with no order in this period
 
     @property
     def other_side(self) -> bool:
