@@ -1805,3 +1805,16 @@ def test_the_orders_of_a_day_of_the_week_keep_that_day():
     q = read("What was the AOV of our Monday orders in Q3?", AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery), q
     assert q.filters == {"weekday": ("Monday",)} and q.period.start == dt.date(2011, 7, 1)
+
+
+@pytest.mark.parametrize(("question", "start", "end"), [
+    ("上个月12号的订单数", "2011-11-12", "2011-11-12"),
+    ("上个月5号到10号卖了多少件", "2011-11-05", "2011-11-10"),
+    ("本月2号以来的销售额", "2011-12-02", "2011-12-09"),
+    ("这个月3号到今天来了几单", "2011-12-03", "2011-12-09"),
+    ("What were orders on the 2nd of last month?", "2011-11-02", "2011-11-02"),
+])
+def test_a_day_of_a_month_said_relative_to_today(question, start, end):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert (q.period.start.isoformat(), q.period.end.isoformat()) == (start, end)

@@ -602,6 +602,22 @@ _SET_AGAINST = re.compile(r"比|对比|相比|跟|较|变化|增长|下降|涨|�
                           r"\bchange|\bgr[eo]w|\bris(?:e|en)\b|\brose\b|\bf[ae]ll\b|\bdrop")
 
 
+def _day_of_month_said(m: re.Match, as_of: dt.date) -> Period | None:
+    """A day (or days, or a day to today) of this month, last month or the month before, as
+    :func:`read_period` matched them; None for days that run backwards. A day the month lacks
+    raises."""
+    which = m[1] or m[6]
+    back = 2 if which.startswith("上上") else 1 if which.startswith(("上", "last")) else 0
+    first = (pd.Timestamp(as_of.replace(day=1)) - pd.DateOffset(months=back)).date()
+    start = first.replace(day=int(m[2] or m[5]))
+    if m[4]:  # "本月1号以来": the day to today
+        return days(start, as_of) if start <= as_of else None
+    if not m[3]:
+        return day(start)
+    end = first.replace(day=int(m[3]))
+    return days(start, end) if end >= start else None
+
+
 def _spans_joined(found: list[tuple[int, Period, str]], t: str,
                   as_of: dt.date) -> list[tuple[int, Period, str]]:
     """"从黑五到今天", "from Black Friday through today", "双十一到现在": one span from the first
@@ -1114,6 +1130,11 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
              int(m[2]) if m[2] else _latest(month, as_of, mo).start.year, mo, 11, 20,
              "the middle ten days of", "中旬"))(_MONTHS_EN[m[1]]))
     # -- single days, weeks, months, quarters, halves, years
+    # "上个月15号", "上个月15号到25号", "这个月1号", "the 3rd of last month": a day of a month said
+    # relative to today
+    each(r"(上上个?月|上个?月|这个?月|本月)\s*(\d{1,2})\s*[日号](?:\s*(?:到|至|-|~)\s*(\d{1,2})\s*[日号]"
+         r"|\s*(以来|至今|到现在|到今天|起))?|\bthe (\d{1,2})(?:st|nd|rd|th)? of (this|last) month\b",
+         lambda m: _day_of_month_said(m, as_of))
     each(iso, lambda m: day(dt.date(int(m[1]), int(m[2]), int(m[3]))))
     each(rf"({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})",
          lambda m: day(dt.date(int(m[3]), _MONTHS_EN[m[1]], int(m[2]))))
