@@ -198,15 +198,22 @@ def _customers_split(df: pd.DataFrame, warehouse: Warehouse, q: AskQuery,
     return df
 
 
+def _customers_in(warehouse: Warehouse,
+                  period: Period) -> tuple[metrics.MetricResult, tuple[str, ...]]:
+    """The customers who ordered in ``period``, guests left out, with the query that found
+    them (shown with the answer)."""
+    found = metrics.query(warehouse, ["orders"], start=period.start, end=period.end,
+                          by=("customer",))
+    return found, tuple(str(c) for c in found.df["customer"] if pd.notna(c) and c != "(none)")
+
+
 def _customers_also_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_of: dt.date,
                        question: str) -> Answer:
     """The period's customers who also ordered in ``q.also_in``: those of the other period,
     then the period's customers kept to them, against all the period's customers."""
     assert q.also_in is not None
     lang = q.language
-    other = metrics.query(warehouse, ["orders"], start=q.also_in.start, end=q.also_in.end,
-                          by=("customer",))
-    ids = tuple(str(c) for c in other.df["customer"] if pd.notna(c) and c != "(none)")
+    other, ids = _customers_in(warehouse, q.also_in)
     base = metrics.query(warehouse, ["customers"], start=q.period.start, end=q.period.end)
     both = metrics.query(warehouse, ["customers"], start=q.period.start, end=q.period.end,
                          filters={"customer": ids or ("",)})
@@ -239,9 +246,7 @@ def _customers_not_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_o
     other period, left out of the period's customers; counted, as a share, or listed by spend."""
     assert q.not_in is not None
     lang = q.language
-    other = metrics.query(warehouse, ["orders"], start=q.not_in.start, end=q.not_in.end,
-                          by=("customer",))
-    ids = tuple(str(c) for c in other.df["customer"] if pd.notna(c) and c != "(none)")
+    other, ids = _customers_in(warehouse, q.not_in)
     span = {"start": q.period.start, "end": q.period.end}
     if q.metrics != ("customers",):
         return _measured_not_in(warehouse, q, vocab, as_of, money, question, other, ids)
