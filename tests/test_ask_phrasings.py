@@ -390,7 +390,7 @@ def test_reading(question, metrics, span, by, rank, extra):
             assert getattr(q, key) == value, key
 
 
-@pytest.mark.parametrize("question", [
+OPEN_QUESTIONS = [
     "最近卖得怎么样", "How are we doing?", "哪个商品最好", "Which country is best?",
     "上次大促的销售额", "sales during the last campaign",
     # no metric, but about the store: which metric?
@@ -419,9 +419,77 @@ def test_reading(question, metrics, span, by, rank, extra):
     "2010年第一周来了多少单", "GMV in the last week of 2010",
     # against which baseline; profit or money taken?
     "这个月的订单量比往常多吗", "Were November's orders higher than usual?", "上个月每单能赚多少",
-])
+]
+
+
+@pytest.mark.parametrize("question", OPEN_QUESTIONS)
 def test_open_questions_are_asked_back(question):
     assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), AskBack)
+
+
+# a vague period's choice is read by the period reader, which finds the vague words again
+_PERIOD_CHOICES_UNREAD = {
+    "What are orders for the fiscal year to date?", "秋天的客单价", "What was revenue this autumn?",
+    "How many orders came in during the last week of last month?", "2010年第一周来了多少单",
+    "GMV in the last week of 2010"}
+
+
+@pytest.mark.parametrize("question", [
+    pytest.param(q, marks=pytest.mark.xfail(strict=True, reason="a vague period's choice is "
+                                            "not read back yet: the period words stay vague"))
+    if q in _PERIOD_CHOICES_UNREAD else q for q in OPEN_QUESTIONS])
+def test_a_choice_offered_back_settles_what_it_asked(question):
+    # the faces ask again with the choice added to the question: it must not ask the same
+    back = read(question, AS_OF, Vocabulary(), VALUES)
+    for choice in (*back.choices_en, *back.choices_zh):
+        again = read(f"{question} {choice}", AS_OF, Vocabulary(), VALUES)
+        assert not (isinstance(again, AskBack) and again.reason_en == back.reason_en), choice
+
+
+@pytest.mark.parametrize(("question", "metric"), [
+    ("What was the basket size in Q3? units per order", "units_per_order"),
+    ("上周平均每个购物篮多大 客单价", "aov"),
+    ("What was our sales volume in Q3? units sold", "units"),  # not sales and units
+    ("How many products were in an average order last month? distinct products per order",
+     "products_per_order"),
+    ("上个月平均每张订单有几个商品 连带率（每单件数）", "units_per_order"),
+])
+def test_a_chosen_metric_is_the_metric_read(question, metric):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == (metric,), q
+
+
+@pytest.mark.parametrize(("question", "over"), [
+    ("How many large orders came in last week? orders above 1,000 in value", (">", 1000.0)),
+    ("How many large orders came in last week? orders of at least 100 units", (">=", 100.0)),
+    ("上周有多少大单？金额超过 1000 的订单", (">", 1000.0)),
+    ("上周有多少大单？100 件及以上的订单", (">=", 100.0)),
+    ("How many orders of 100 units or more came in last week?", (">=", 100.0)),
+    ("How many orders came in last week with £1,000 or more?", (">=", 1000.0)),
+    ("上周有多少金额超过1000的订单", (">", 1000.0)),
+])
+def test_a_big_order_chosen_or_said_in_either_order_counts_orders_past_it(question, over):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.by == ("order",) and q.over == over, q
+    assert q.period.start == dt.date(2011, 11, 28)
+
+
+@pytest.mark.parametrize("question", [
+    "8月份平均一张订单里有几种不同的货（按货号算）", "In August, how many different SKUs did an average order contain?",
+    "8月每单几种商品", "August basket breadth", "SKUs per order in August",
+])
+def test_kinds_of_product_per_order_are_not_pieces(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("products_per_order",) and not q.by, q
+    assert q.period.start == dt.date(2011, 8, 1)
+
+
+@pytest.mark.parametrize("question", [
+    "上个月平均每张订单有几个商品", "How many products were in an average order last month?",
+])
+def test_products_in_an_order_asks_pieces_or_kinds(question):
+    back = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(back, AskBack) and "distinct products per order" in back.choices_en
 
 
 @pytest.mark.parametrize("question", [

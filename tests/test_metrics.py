@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from shopkeeper import metrics
@@ -22,13 +23,28 @@ def test_february_by_hand_to_the_cent(shop):
         "units": 3, "orders": 2, "customers": 1, "new_customers": 0, "repeat_customers": 1,
         "ad_spend": 8.00, "fees": 1.10, "logistics": 3.00, "other_expenses": 50.00,
         "contribution": 8.50 - 1.10 - 3.00 - 8.00, "operating_profit": 8.50 - 12.10 - 50.00,
-        "aov": 60.00 / 2, "units_per_order": 1.5, "refund_rate": 25.00 / 61.00,
+        "aov": 60.00 / 2, "units_per_order": 1.5, "products_per_order": 1.0, "refund_rate": 25.00 / 61.00,
         "returning_customers": 1, "repeat_purchase_rate": 1.0, "roas": 60.00 / 8.00,
         "gross_margin": 8.50 / 35.00, "contribution_rate": -3.60 / 35.00,
     }
     assert got["cac"] != got["cac"]  # NaN: ad spend but no new customer to divide it by
     for name, value in expected.items():
         assert got[name] == pytest.approx(value, abs=0.005), name
+
+
+def test_products_per_order_counts_kinds_not_pieces(shop, warehouse):
+    # January: o1 holds A ×2 and B ×1, o2 holds A ×3 and B ×1: two kinds an order, 3.5 pieces
+    jan = _one(metrics.query(shop, ["products_per_order", "units_per_order"],
+                             start="2024-01-01", end="2024-01-31"))
+    assert jan["products_per_order"] == pytest.approx(2.0)
+    assert jan["units_per_order"] == pytest.approx(3.5)
+    # A on a second line of o5 is still one kind of product in that order
+    warehouse.insert_df("order_lines", pd.DataFrame([{
+        "order_id": "o5", "line_number": 2, "product_id": "A", "quantity": 1,
+        "unit_price": 10.00, "discount_amount": 0.0, "line_amount": 10.00, "currency": "EUR"}]))
+    feb = _one(metrics.query(shop, ["products_per_order", "order_products"],
+                             start="2024-02-01", end="2024-02-29"))
+    assert feb["order_products"] == 2 and feb["products_per_order"] == pytest.approx(1.0)
 
 
 def test_order_discount_is_spread_over_lines_and_channels_split(shop):

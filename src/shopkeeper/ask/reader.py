@@ -128,6 +128,18 @@ _KEY_WORDS = ("highest", "lowest", "average", "against", "customers", "customer"
               "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
+# "orders of 100 units or more", "orders with £1,000 or more in them": the bound said after
+# the number, read as the bound said before it
+_OR_MORE = re.compile(r"\b(of|with|containing|having|holding)\s+([£$€¥]?\s*[\d,.]+k?\s*"
+                      r"(?:units?|items|pieces|pounds|dollars|euros|yuan)?)\s+or (?:more|above|over)\b",
+                      re.I)
+
+# "有多少金额超过1000的订单": the count asked before the groups, read as after them
+_ASKED_FIRST_ZH = re.compile(r"(有|一共有|共有)(多少|几)(?:个|张|笔|位)?([^，,。？?]{2,20}?"
+                             r"(?:\d|以上|以下)[^，,。？?]{0,4}?的(?:订单|单子|客户|顾客|买家|商品|产品))"
+                             r"(?=\s*(?:[，,。？?]|$))")
+
+
 def _fix_typos(text: str) -> str:
     """Key words typed with a letter out or swapped, as the word: the same first letter and
     nine in ten of the rest agree (a real word near one, "higher", "worse", is left); 上各月,
@@ -874,11 +886,21 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      "Basket size as money per order, or as items per order?",
      "请问购物篮大小是按每单金额，还是每单件数？",
      ("average order value", "units per order"), ("客单价", "连带率（每单件数）")),
+    # "how many products in an average order": pieces, or kinds of product?
+    (re.compile(r"\bhow many products\b(?!\s+(?:did|do|does|have|has|were sold|sold)\b)"
+                r"[^?]{0,30}?\b(?:an?|the|each|every|per)\s+(?:average\s+|typical\s+)?(?:order|basket)\b"
+                r"|(?<!distinct )(?<!different )\bproducts (?:per|in an?|in each|in the average) "
+                r"(?:average )?order\b"
+                r"|(?:平均)?(?:每|一)(?:张|笔|个)?(?:订单|单子|单)(?:里|中|里面)?(?:平均)?(?:有|买了?|含|包含)?"
+                r"(?:几|多少)个(?:商品|产品|东西)", re.I),
+     "Pieces per order, or different products per order?",
+     "请问是每单的件数，还是每单包含几种不同的商品？",
+     ("units per order", "distinct products per order"), ("连带率（每单件数）", "单均商品种数")),
     (re.compile(r"大单|大额订单|大客户订单|\b(?:big|large|huge|bulk|high[- ]value)\s+orders?\b",
                 re.I),
      "What counts as a big order: above which value or how many units?",
      "请问多大的订单算大单：金额超过多少，或件数超过多少？",
-     ("orders above 1,000 in value", "orders above 500 in value", "orders of 100 units or more"),
+     ("orders above 1,000 in value", "orders above 500 in value", "orders of at least 100 units"),
      ("金额超过 1000 的订单", "金额超过 500 的订单", "100 件及以上的订单")),
     (re.compile(r"滞销|卖不动|卖得慢|动销慢|\bslow[- ]mov(?:ers?|ing)\b|\bslow sellers?\b|"
                 r"\bdead stock\b|\bnot selling\b", re.I),
@@ -962,11 +984,20 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
 ]
 
 
+def _answered(text: str, en: tuple[str, ...], zh: tuple[str, ...]) -> str | None:
+    """The choice an ask-back offers that the question ends with: the faces ask again with
+    the choice added, and the question is then read past that ask-back."""
+    tail = text.rstrip(" ?？。.!！")
+    return next((choice for choice in (*en, *zh) if tail.endswith(choice)), None)
+
+
 def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
          previous: AskQuery | None = None) -> Reading:
     """Read ``question`` into a query; ``previous`` is the question before, for follow-ups
     ("那按国家分呢？", "and by country?")."""
-    text = _fix_typos(question.strip())
+    # "How many big orders came in? orders above 1,000 in value": a choice asked back, added
+    text = re.sub(r"[?？]\s*(?=\S)", " ", _fix_typos(question.strip()))
+    text = _ASKED_FIRST_ZH.sub(r"\3\1\2", _OR_MORE.sub(r"\1 at least \2", text))
     lang = language_of(text)
     trading_day = _TRADING_DAY.search(text)
     if trading_day:  # the day itself is found in the data; its words are no ranking of days
@@ -997,11 +1028,13 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     if lapsed is not None:
         return lapsed
     churn = _CHURN.search(text)
-    if churn and not _WHO.search(text) and not _BEYOND.search(text.replace(churn[0], " ")):
+    churn_en = tuple(_label(m, "en", vocab) for m in CHURN_CHOICES)
+    churn_zh = tuple(_label(m, "zh", vocab) for m in CHURN_CHOICES)
+    if churn and _answered(text, churn_en, churn_zh):
+        churn = None  # "Are we losing buyers? repeat-purchase rate": the metric chosen
+    elif churn and not _WHO.search(text) and not _BEYOND.search(text.replace(churn[0], " ")):
         return AskBack("Which measure of keeping customers do you mean?",
-                       "请问用哪个指标来看客户流失？",
-                       tuple(_label(m, "en", vocab) for m in CHURN_CHOICES),
-                       tuple(_label(m, "zh", vocab) for m in CHURN_CHOICES), lang)
+                       "请问用哪个指标来看客户流失？", churn_en, churn_zh, lang)
     if churn or _BEYOND.search(text):
         return Unread("问题问的是没有做某件事的客户或商品，指标无法表达" if lang == "zh" else
                       "it asks for customers or products that did not do something, which "
@@ -1021,10 +1054,18 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     fallback = (AskQuery(("gmv",), when.period, language=lang)
                 if when.period and not when.period.is_all and not when.compare else None)
     for pattern, reason_en, reason_zh, en, zh in _ASK_BACKS:
-        if pattern.search(text) and not (  # "一单超过2000件的大单": the size is said
-                "big order" in reason_en and _threshold(text, [], [])) and not (
+        if not (said := pattern.search(text)) or (  # "一单超过2000件的大单": the size is said
+                "big order" in reason_en and _threshold(text, [], [])) or (
                 per_day and reason_en.startswith("Average over which days")):
+            continue
+        if not (choice := _answered(text, en, zh)):
             return AskBack(reason_en, reason_zh, en, zh, lang, fallback)
+        # "How many large orders came in? orders above 1,000 in value": the choice read in
+        # place of the words it settles
+        end = text.rstrip(" ?？。.!！").rindex(choice)
+        if said.end() <= end:
+            return read(text[:said.start()] + choice + text[said.end():end], as_of, vocab,
+                        values, previous)
     unclear = find_phrases(text, {k: k for k in AMBIGUOUS_METRICS})
     if (unclear or _HOW_DOING.search(text)) and not metric_hits:
         options = AMBIGUOUS_METRICS[unclear[0][1]] if unclear else METRIC_CHOICES
@@ -1152,6 +1193,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             "customer" in filters or any(h[1] in _CUSTOMER_TYPES for h in metric_hits)):
         by.append("customer")  # "新客里…是哪三位": which customers
     by = list(dict.fromkeys(by))
+    if "sku" in by and "products_per_order" in metrics and re.search(
+            r"按(?:货号|商品|产品|sku)(?:来)?(?:算|计|统计)", low):
+        by.remove("sku")  # "一单几种货（按货号算）": how the kinds are told apart, no split
     if "customer_type" in by and "customer" in by:
         by.remove("customer")
     if "customer" in by and (len(by) > 1 or all(m in _PER_CUSTOMER for m in metrics)) and any(
@@ -1284,14 +1328,16 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         # a longer period ("今年的新客里，下半年来的") it is a share of the same count.
         kind_en, kind_zh = (("new", "新客") if metrics[0] == "new_customers"
                             else ("returning", "老客"))
-        return AskBack(
-            f"A share of what: {kind_en} customers among all customers, their orders among all "
-            f"orders, or their sales among all sales?",
-            f"请问是哪种占比：{kind_zh}占全部客户的比例、{kind_zh}订单占全部订单的比例，还是"
-            f"{kind_zh}销售额占全部销售额的比例？",
-            (f"{kind_en} customers / customers", f"{kind_en} customers' orders / orders",
-             f"{kind_en} customers' sales / sales"),
-            (f"{kind_zh}人数占比", f"{kind_zh}订单数占比", f"{kind_zh}销售额占比"), lang)
+        en = (f"{kind_en} customers / customers", f"{kind_en} customers' orders / orders",
+              f"{kind_en} customers' sales / sales")
+        zh = (f"{kind_zh}人数占比", f"{kind_zh}订单数占比", f"{kind_zh}销售额占比")
+        if not _answered(text, en, zh):
+            return AskBack(
+                f"A share of what: {kind_en} customers among all customers, their orders among all "
+                f"orders, or their sales among all sales?",
+                f"请问是哪种占比：{kind_zh}占全部客户的比例、{kind_zh}订单占全部订单的比例，还是"
+                f"{kind_zh}销售额占全部销售额的比例？",
+                en, zh, lang)
 
     if (not by and not over and metrics and previous is None
             and re.search(r"\branking\b|\brankings\b|排名|排行|排个名|排一下名", low)):

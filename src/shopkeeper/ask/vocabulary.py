@@ -101,6 +101,12 @@ METRIC_PHRASES: dict[str, str] = {
     "orders per head": "orders_per_customer", "average orders per customer": "orders_per_customer",
     # units per order
     "连带率": "units_per_order", "每单件数": "units_per_order", "平均每单件数": "units_per_order",
+    "单均商品种数": "products_per_order", "每单商品种数": "products_per_order",
+    "单均sku数": "products_per_order", "每单sku数": "products_per_order",
+    "skus per order": "products_per_order", "sku per order": "products_per_order",
+    "distinct products per order": "products_per_order",
+    "different products per order": "products_per_order", "basket breadth": "products_per_order",
+    "basket width": "products_per_order", "product lines per order": "products_per_order",
     "units per order": "units_per_order", "items per order": "units_per_order",
     "items per basket": "units_per_order", "units per basket": "units_per_order",
     "upt": "units_per_order", "单均件数": "units_per_order", "units per transaction": "units_per_order",
@@ -212,6 +218,13 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "平均每张单子几件货", "一笔订单里平均有多少件": pieces per order
     (r"(?:每|一)(?:张|笔|个)?(?:单子|订单|单)(?:里|中|里面)?(?:平均)?(?:有|买了?|卖了?|含|装)?"
      r"(?:几|多少)件", "units_per_order"),
+    # "平均一张订单里有几种不同的货", "how many different SKUs did an average order contain":
+    # the kinds of product in an order, not its pieces
+    (r"(?:每|一)(?:张|笔|个)?(?:单子|订单|单)(?:里|中|里面)?(?:平均)?(?:有|买了?|卖了?|含|包含|装)?"
+     r"(?:几|多少)(?:种|款|个不同的?)(?:不同的?)?(?:货号|货|商品|产品|sku)?|"
+     r"\b(?:how many|number of) (?:different|distinct|separate|unique) (?:products|skus|items|"
+     r"stock ?codes|product lines)\b[^?]{0,40}?\b(?:an?|the|each|every|per)\s+(?:average\s+|"
+     r"typical\s+|single\s+)?(?:order|basket)\b", "products_per_order"),
     # "how many different products did we sell", "卖出了多少种商品"
     (r"\b(?:how many|number of) (?:different|distinct) (?:products|skus|items|stock ?codes|"
      r"lines)\b(?:[^?]{0,30}?\b(?:sell|sold|ship|shipped|shift|shifted)\b)?|"
@@ -246,7 +259,7 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "平均一单买几件", "每笔订单平均有多少件", "how many items go into an average order"
     (r"(?:平均(?:每|一)(?:笔|单|个订单)(?:订单)?|(?:每|一)(?:笔|单)(?:订单)?平均)"
      r"(?:都|会|要)?(?:买|有|包含|含)?了?(?:几|多少)件", "units_per_order"),
-    (r"\b(?:how many|number of) (?:items|units|pieces|products)\b(?:\s+[\w']+){0,4}?\s+"
+    (r"\b(?:how many|number of) (?:items|units|pieces)\b(?:\s+[\w']+){0,4}?\s+"
      r"(?:an?|the|each|every|per)\s+(?:average\s+|typical\s+|single\s+)?(?:order|basket)\b",
      "units_per_order"),
     # "平均每笔订单多少钱", "新客户的第一单平均多少钱", "average spend per order"

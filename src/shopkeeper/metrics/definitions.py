@@ -184,6 +184,11 @@ METRICS: dict[str, Metric] = {
            "Distinct products (SKUs) with a sale.",
            source="sales", sql="count(DISTINCT l.product_id)",
            description_zh="有销售的不同商品（货号）数。"),
+        _M("order_products", "products summed over orders", "各单商品种数合计", "count", True,
+           "Distinct products of each order, added up over the orders (a product on two lines "
+           "of one order counts once).",
+           source="sales", sql="count(DISTINCT (l.order_id, l.product_id))",
+           description_zh="每张订单里不同商品（货号）的个数，按订单加总（同一订单两行同一商品只算一次）。"),
         _M("countries", "countries with sales", "下单国家数", "count", True,
            "Distinct countries with a sale (orders with no country are not counted).",
            source="sales", sql="count(DISTINCT l.country)",
@@ -269,6 +274,10 @@ METRICS: dict[str, Metric] = {
         _M("units_per_order", "units per order", "连带率（件/单）", "number", True, "Units / orders.",
            formula="units / nullif(orders, 0)",
            description_zh="件数 / 订单数。"),
+        _M("products_per_order", "distinct products per order", "单均商品种数", "number", True,
+           "Distinct products (SKUs) in an order, on average: how broad a basket is, where "
+           "units per order is how big.", formula="order_products / nullif(orders, 0)",
+           description_zh="平均每张订单包含几种不同的商品（货号）：衡量购物篮的宽度；连带率衡量的是件数。"),
         _M("unit_price", "average selling price per unit", "件单价", "money", True,
            "(GMV − discounts) / units.", formula="(gmv - discounts) / nullif(units, 0)",
            description_zh="（GMV − 折扣）/ 件数。"),
