@@ -377,6 +377,13 @@ def test_the_second_week_of_a_month_without_its_days_is_asked_back(text):
     ("Which week of Novmber shipped the most?", DEC, "2011-11-01", "2011-11-30"),
     ("sales in Septmber", DEC, "2011-09-01", "2011-09-30"),
     ("周一下单的客户", DEC, "2011-12-05", "2011-12-05"),
+    # a day to today: "以来", "起", "since"
+    ("这周一以来的订单", DEC, "2011-12-05", "2011-12-09"),
+    ("自上周五以来", DEC, "2011-12-02", "2011-12-09"),
+    ("从上周五起卖了多少", DEC, "2011-12-02", "2011-12-09"),
+    ("orders since Monday", DEC, "2011-12-05", "2011-12-09"),
+    ("since Black Friday", DEC, "2011-11-25", "2011-12-09"),
+    ("上周五开始的那一单", DEC, "2011-12-02", "2011-12-02"),
 ])
 def test_months_ago_month_ends_dates_written_with_slashes_and_typed_months(text, as_of, start,
                                                                           end):
@@ -391,6 +398,15 @@ def test_months_ago_month_ends_dates_written_with_slashes_and_typed_months(text,
      ("2011-09-01", "2011-09-15")),
     ("Babushka sales since July vs Jan-Jun?", "2011-07-01", "2011-12-09",
      ("2011-01-01", "2011-06-30")),
+    # a day joined to today, then set against the same days a week or two before
+    ("这周一到今天的单量，跟上周同期比怎么样", "2011-12-05", "2011-12-09", ("2011-11-28", "2011-12-02")),
+    ("这周一到今天的单量，跟两周前同样的周一到周五比怎么样", "2011-12-05", "2011-12-09",
+     ("2011-11-21", "2011-11-25")),
+    ("Orders Mon-Fri this week vs the same five days two weeks ago?", "2011-12-05", "2011-12-09",
+     ("2011-11-21", "2011-11-25")),
+    ("since Monday vs the same days last week", "2011-12-05", "2011-12-09",
+     ("2011-11-28", "2011-12-02")),
+    ("从黑五到今天增长了多少", "2011-12-09", "2011-12-09", ("2011-11-25", "2011-11-25")),
 ])
 def test_weekdays_halves_and_spans_compared(text, start, end, before):
     reading = read_period(text, DEC)

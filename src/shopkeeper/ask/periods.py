@@ -184,13 +184,14 @@ def _whole_month(p: Period) -> bool:
 
 
 def _shifted(p: Period, unit: str) -> Period:
-    """The same days one week, month or quarter before ``p``."""
-    offset = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1),
-              "quarter": pd.DateOffset(months=3)}[unit]
+    """The same days one week, month or quarter before ``p``, or two weeks ("fortnight")."""
+    offset = {"week": pd.DateOffset(weeks=1), "fortnight": pd.DateOffset(weeks=2),
+              "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3)}[unit]
     start, end = ((pd.Timestamp(d) - offset).date() for d in (p.start, p.end))
-    zh = {"week": "上周同期", "month": "上月同期", "quarter": "上季度同期"}[unit]
-    return Period(start, end, f"the same days last {unit} ({start} to {end})",
-                  f"{zh}（{start} 至 {end}）")
+    zh = {"week": "上周同期", "fortnight": "两周前同期", "month": "上月同期",
+          "quarter": "上季度同期"}[unit]
+    en = "the same days two weeks earlier" if unit == "fortnight" else f"the same days last {unit}"
+    return Period(start, end, f"{en} ({start} to {end})", f"{zh}（{start} 至 {end}）")
 
 
 def _weekday(weekday: int, which: str, as_of: dt.date) -> Period:
@@ -598,6 +599,9 @@ def _without_month(p: Period, mo: int) -> Period | None:
 _SPAN_JOIN = re.compile(r"\s*(?:到|至|~|-|–|—|through|thru|to|until|till)\s*")
 _TO_NOW = re.compile(r"\s*(?:一直)?(?:(?:到|至)\s*(?:现在|目前)|至今)|\s*(?:through|to|until|till|up to) "
                      r"(?:now|date|the present)\b")
+# "上周五以来", "since Monday": a day to today
+_SINCE_AFTER = re.compile(r"\s*(?:以来|起(?!来)|开始(?![的了]))")
+_SINCE_BEFORE = re.compile(r"\bsince\s+(?:the\s+)?$|自从?\s*$")
 _SET_AGAINST = re.compile(r"比|对比|相比|跟|较|变化|增长|下降|涨|跌|\bvs|versus|compar|than|against|"
                           r"\bchange|\bgr[eo]w|\bris(?:e|en)\b|\brose\b|\bf[ae]ll\b|\bdrop")
 
@@ -618,13 +622,17 @@ def _day_of_month_said(m: re.Match, as_of: dt.date) -> Period | None:
     return days(start, end) if end >= start else None
 
 
-def _spans_joined(found: list[tuple[int, Period, str]], t: str,
-                  as_of: dt.date) -> list[tuple[int, Period, str]]:
+def _spans_joined(found: list[tuple[int, Period, str]], t: str, as_of: dt.date,
+                  against_elsewhere: bool = False) -> list[tuple[int, Period, str]]:
     """"从黑五到今天", "from Black Friday through today", "双十一到现在": one span from the first
     day to the last, when a single day starts or ends it and nothing sets the two against
     each other (then they are compared)."""
-    if _SET_AGAINST.search(t) or not found or len(found) > 2 or not all(
-            p.start and p.end for _, p, _ in found):
+    if not found or not all(p.start and p.end for _, p, _ in found):
+        return found
+    if against_elsewhere and len(found) > 2:
+        # "这周一到今天的单量，跟上周同期比": the first two joined, the comparison said apart
+        return _spans_joined(found[:2], t, as_of, against_elsewhere) + found[2:]
+    if (_SET_AGAINST.search(t) and not against_elsewhere) or len(found) > 2:
         return found
     at, first, words = found[0]
     end = at + len(words)
@@ -634,8 +642,10 @@ def _spans_joined(found: list[tuple[int, Period, str]], t: str,
                 and _SPAN_JOIN.fullmatch(t[end:at2]):
             said = t[at:at2 + len(words2)]
             return [(at, days(first.start, last.end), said)]
-    elif first.start == first.end and first.end < as_of and (now := _TO_NOW.match(t, end)):
-        return [(at, days(first.start, as_of), t[at:now.end()])]
+    elif first.start == first.end and first.end < as_of and (
+            (now := _TO_NOW.match(t, end) or _SINCE_AFTER.match(t, end))
+            or _SINCE_BEFORE.search(t[:at])):
+        return [(at, days(first.start, as_of), t[at:now.end() if now else end])]
     return found
 
 
@@ -672,6 +682,12 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                                     r"(?:the )?same (?:point|days|period|time|stretch) (?:of |in |from )?"
                                     r"(?:the )?(?:last|previous|prior) quarter|(?:this|that) point "
                                     r"(?:of |in )?(?:the )?(?:last|previous) quarter"),
+                        ("fortnight", r"(?:两|二|2)\s*(?:周|个星期|个礼拜)(?:之)?前(?:的)?(?:同样的?|同期的?|"
+                                      r"相同的?)(?:周[一二三四五六日天](?:到|至)周[一二三四五六日天]|"
+                                      r"(?:那)?(?:几|[一二三四五六七])天)?|(?:the )?same (?:\w+ )?(?:days?|"
+                                      r"period|stretch|weekdays) (?:two|2) weeks (?:ago|earlier|before)"
+                                      r"|(?:the )?same (?:\w+ )?(?:days?|period|stretch|weekdays) a "
+                                      r"fortnight (?:ago|earlier|before)"),
                         ("week", r"上个?(?:周|星期|礼拜)(?:的)?(?:同期|同一天)|(?:the )?same "
                                  r"(?:days?|period|time) (?:of |in |from )?(?:the )?(?:last|previous"
                                  r"|prior) week|(?:the )?same day a week (?:earlier|before|ago)"),
@@ -1387,7 +1403,7 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         found = [f for f in found if not (_whole_year(f[1]) and any(
             d is not f and d[1] != f[1] and d[1].start and d[1].end
             and f[1].start <= d[1].start <= d[1].end <= f[1].end for d in found))]
-    found = _spans_joined(found, t, as_of)
+    found = _spans_joined(found, t, as_of, against_elsewhere=same_days is not None)
     periods = [p for _, p, _ in found]
     matched = tuple(text_ for _, _, text_ in found)
     period = periods[0] if periods else None
