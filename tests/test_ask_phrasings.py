@@ -337,6 +337,9 @@ CASES = [
       "compare": None}),
     ("Q3 sales: Saturdays vs Sundays", ("gmv",), Q3, (), None,
      {"filters": {"weekday": ("Saturday",)}, "compare_filters": {"weekday": ("Sunday",)}}),
+    ("10月份礼拜三的营业额加起来，跟礼拜四比差多少", ("gmv",), ("2011-10-01", "2011-10-31"), (), None,
+     {"filters": {"weekday": ("Wednesday",)}, "compare_filters": {"weekday": ("Thursday",)},
+      "compare": None}),
     # money said as "made the most money"; two countries and "which of them"; "top customer"
     ("Which 3 products made the most money last month?", ("gmv",), NOV, ("sku",), ("top", 3), {}),
     ("英国和法国三季度谁的销售额高", ("gmv",), Q3, ("country",), None,
