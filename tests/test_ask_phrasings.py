@@ -1319,6 +1319,15 @@ def test_home_set_against_abroad(question, filters, exclude, compare_filters, co
     assert (q.compare_filters, q.compare_exclude) == (compare_filters, compare_exclude)
 
 
+@pytest.mark.parametrize("question", ["三季度英国客户的复购率比海外客户高还是低",
+                                      "Q3 repeat purchase rate - UK customers vs customers abroad?"])
+def test_customers_on_both_sides_are_no_second_measure(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == ("repeat_purchase_rate",)
+    assert q.filters == {"country": ("United Kingdom",)}
+    assert q.compare_exclude == {"country": ("United Kingdom",)}
+
+
 def test_the_other_side_swaps_the_condition_of_its_dimension(shop):
     """January 2024: the web (o1, 45.50) against everything but the web (o2 in the app, 50.00)."""
     from shopkeeper.ask.answer import run

@@ -1469,6 +1469,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     compare_exclude: dict[str, tuple[str, ...]] = {}
     if home_vs_abroad and compare is None and not (share or over or rank or compare_filters):
         home_side, abroad_side = home_vs_abroad
+        # "英国客户的复购率比海外客户": the customers are the two sides, not a second measure
+        metrics = [m for m in metrics if m != "customers"] or metrics
         if home_side:  # home asked about, against everywhere else
             filters.update(home_side)
             compare_exclude = {"country": home_side["country"]}
