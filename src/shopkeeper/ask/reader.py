@@ -2033,6 +2033,11 @@ def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]
                     and CJK.search(phrase))
                 or re.search(r"给\s*$", text[:pos])
                 or (later and re.match(r"\s*(?:only\b|alone\b|[(（])", text[end:], re.I))
+                # "which SKUs have overseas orders taken the most units": who did the taking
+                or (later and re.match(r"\s+(?:(?:have|has|had|did)\s+)?(?:taken|took|take|bought|buy|"
+                                       r"ordered|purchased|purchase)\b", text[end:], re.I)
+                    and re.search(r"\b(?:have|has|had|did|do|does)\s+(?:[\w'’-]+\s+){0,3}$",
+                                  text[:pos], re.I))
                 or (re.search(r"(?:'s|s'|’s|s’)\s+(?:[\w-]+\s+)?$", text[:pos]) and others
                     and not _PERIOD_POSSESSIVE.search(text[:pos]))
                 or (re.search(r"\b(?:for|of|on|from|by|in|across|among|with|to|only)\s+(?:[\w'’-]+\s+){0,3}$",
