@@ -477,3 +477,16 @@ def test_full_weeks_parts_of_this_month_and_written_years(text, as_of, start, en
 ])
 def test_the_first_n_days_of_this_or_last_month(text, as_of, start, end):
     assert _span(text, as_of) == (start, end)
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("上个月31号的订单", "上个月31号"), ("2月30号的订单", "2月30号"),
+    ("orders on November 31", "november 31"), ("GMV on 2011-02-29", "2011-02-29")])
+def test_a_day_its_month_lacks_is_said_not_dropped(text, said):
+    # never read as the whole month around it
+    assert read_period(text, DEC).no_such_day == said
+
+
+@pytest.mark.parametrize("text", ["上个月1号到31号", "本月31号", "2012-02-29"])
+def test_days_that_exist_or_run_to_a_months_end_are_read(text):
+    assert read_period(text, DEC).no_such_day is None

@@ -451,6 +451,12 @@ def test_a_choice_offered_back_settles_what_it_asked(question):
         assert not (isinstance(again, AskBack) and again.reason_en == back.reason_en), choice
 
 
+@pytest.mark.parametrize("question", ["上个月31号的订单", "How many orders on 31 November 2011?"])
+def test_a_day_that_does_not_exist_is_refused_by_name(question):
+    reading = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(reading, Unread) and "31" in reading.reason
+
+
 @pytest.mark.parametrize(("question", "metric"), [
     ("What was the basket size in Q3? units per order", "units_per_order"),
     ("上周平均每个购物篮多大 客单价", "aov"),

@@ -537,6 +537,7 @@ class PeriodReading:
     vague: str | None = None  # a time word that needs a span ("最近", "上次")
     periods: tuple[Period, ...] = ()  # every period named, in the order of the text
     listed: str | None = None  # "3月、4月、5月各自": consecutive months, one row each
+    no_such_day: str | None = None  # "上个月31号" when last month had 30 days: the words said
 
 
 _IN_A_YEAR_ZH = (r"(?=\s*(?:的)?\s*(?:前|头|第|最后一?个?(?:周|星期|礼拜|天|月)|[一二三四五六七八九十\d]+\s*(?:月|到|至|-|~)|[上下]半年|[一二三四]季度"
@@ -707,11 +708,16 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         taken.append((m.start(), m.end()))
         found.append((m.start(), p, m.group()))
 
+    no_such_day: list[str] = []
+
     def each(pattern: str, make) -> None:
         for m in re.finditer(pattern, t):
             try:
                 p = make(m)
-            except (ValueError, KeyError):
+            except (ValueError, KeyError) as e:
+                if "out of range" in str(e) and not re.search(r"到|至|~|\bto\b", m.group()):
+                    # a day its month lacks ("11月31号"); a run of days to the 31st is the month
+                    no_such_day.append(m.group())
                 continue
             if p is not None:
                 add(m, p)
@@ -1487,4 +1493,5 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         consecutive = all((b.start - a.end).days == 1 for a, b in zip(ordered, ordered[1:], strict=False))
         if consecutive:
             period, compare, listed = days(ordered[0].start, ordered[-1].end), None, "month"
-    return PeriodReading(period, compare, matched, vague, tuple(periods), listed)
+    return PeriodReading(period, compare, matched, vague, tuple(periods), listed,
+                         next(iter(no_such_day), None))

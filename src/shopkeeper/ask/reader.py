@@ -1011,6 +1011,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             continue  # "头5个工作日": the days also say the period
         unsaid = unsaid[:a] + " " * (b - a) + unsaid[b:]
     when = read_period(unsaid, as_of)
+    if when.no_such_day:
+        return Unread(f"日期“{when.no_such_day}”不存在（那个月没有这一天）" if lang == "zh" else
+                      f"\"{when.no_such_day}\" is no date: that month has no such day", lang)
     if trading_day:
         when = _on_trading_day(when, trading_day, values, as_of)
     metric_hits = vocab.find_metrics(text)
