@@ -347,6 +347,8 @@ CASES = [
     ("Who was the top customer by orders in Q3?", ("orders",), Q3, ("customer",), ("top", 1), {}),
     # whose money ("德国客户花了"); the share of repeat buyers is the repeat-purchase rate
     ("上个月德国客户花了多少钱", ("gmv",), NOV, (), None, {"filters": {"country": ("Germany",)}}),
+    ("德国客户上个月花了多少", ("gmv",), NOV, (), None, {"filters": {"country": ("Germany",)}}),
+    ("上个月新客、老客，人均各花了多少", ("spend_per_customer",), NOV, ("customer_type",), None, {}),
     ("Which 3 SKUs have overseas orders taken the most units of in Q3?", ("units",), Q3, ("sku",),
      ("top", 3), {"exclude": {"country": ("United Kingdom",)}}),
     ("Q3: what's the share of repeat buyers?", ("repeat_purchase_rate",), Q3, (), None,
