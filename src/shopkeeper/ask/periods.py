@@ -602,7 +602,7 @@ _TO_NOW = re.compile(r"\s*(?:一直)?(?:(?:到|至)\s*(?:现在|目前)|至今)|
                      r"(?:now|date|the present)\b")
 # "上周五以来", "since Monday": a day to today
 _SINCE_AFTER = re.compile(r"\s*(?:以来|起(?!来)|开始(?![的了]))")
-_SINCE_BEFORE = re.compile(r"\bsince\s+(?:the\s+)?$|自从?\s*$")
+_SINCE_BEFORE = re.compile(r"\bsince\s+(?:the\s+)?$|(?<![各来独亲])自从?\s*$")
 _SET_AGAINST = re.compile(r"比|对比|相比|跟|较|变化|增长|下降|涨|跌|\bvs|versus|compar|than|against|"
                           r"\bchange|\bgr[eo]w|\bris(?:e|en)\b|\brose\b|\bf[ae]ll\b|\bdrop")
 
