@@ -1340,6 +1340,18 @@ def test_customers_on_both_sides_are_no_second_measure(question):
     assert q.compare_exclude == {"country": ("United Kingdom",)}
 
 
+@pytest.mark.parametrize(("question", "said"), [
+    ("What was the gross margin this month vs last month?", "28.49 percentage points lower"),
+    ("这个月的毛利率比上个月高还是低", "低 28.49 个百分点")])
+def test_a_rate_compared_moves_in_points(shop, question, said):
+    from shopkeeper import ask
+
+    # February 2024: 8.50 / 35.00 = 24.29%; January: (90.00 − 42.50) / 90.00 = 52.78%
+    answer = ask.ask(shop, question, as_of=dt.date(2024, 2, 29))
+    assert answer.value == pytest.approx(8.5 / 35) and answer.previous == pytest.approx(47.5 / 90)
+    assert said in answer.text
+
+
 def test_the_other_side_swaps_the_condition_of_its_dimension(shop):
     """January 2024: the web (o1, 45.50) against everything but the web (o2 in the app, 50.00)."""
     from shopkeeper.ask.answer import run

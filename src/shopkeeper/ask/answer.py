@@ -923,11 +923,18 @@ def _number_sentence(a: Answer, q: AskQuery, vocab: Vocabulary) -> str:
             up = a.change_pct >= 0
             gap = _fmt(abs(a.value - a.previous), unit, a.currency, lang) if a.value is not None \
                 and unit in ("money", "count", "number") else None
+            more = {"zh": ("多", "少"), "en": ("more", "less")}[lang]
+            if unit == "ratio" and a.value is not None:  # a rate moves in points
+                points = abs(a.value - a.previous) * 100
+                gap = (f"{points:,.2f} 个百分点" if lang == "zh" else
+                       f"{points:,.2f} percentage point{'' if round(points, 2) == 1 else 's'}")
+                more = {"zh": ("高", "低"), "en": ("higher", "lower")}[lang]
+            said = more[0] if up else more[1]
             text += (f"，{prev_label}为 {prev}，{'增长' if up else '下降'} {abs(a.change_pct):.2%}"
-                     + (f"（{'多' if up else '少'} {gap}）" if gap else "")
+                     + (f"（{said} {gap}）" if gap else "")
                      if lang == "zh" else
                      f", {'up' if up else 'down'} {abs(a.change_pct):.2%}"
-                     + (f" ({gap} {'more' if up else 'less'})" if gap else "")
+                     + (f" ({gap} {said})" if gap else "")
                      + f" from {prev} in {prev_label}")
             if a.previous and re.search(r"几倍|多少倍|\bmultiples? of\b|\bhow many times\b|"
                                         r"\btimes (?:as|more)\b|\bratio\b", a.question, re.I):
