@@ -351,6 +351,7 @@ CASES = [
     ("上个月新客、老客，人均各花了多少", ("spend_per_customer",), NOV, ("customer_type",), None, {}),
     ("上个月新客平均花了多少", ("spend_per_customer",), NOV, (), None,
      {"filters": {"customer_type": ("new",)}}),
+    ("上个月每单平均消费多少", ("aov",), NOV, (), None, {}),  # per order, not per customer
     ("Which 3 SKUs have overseas orders taken the most units of in Q3?", ("units",), Q3, ("sku",),
      ("top", 3), {"exclude": {"country": ("United Kingdom",)}}),
     ("Q3: what's the share of repeat buyers?", ("repeat_purchase_rate",), Q3, (), None,

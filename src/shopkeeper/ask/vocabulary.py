@@ -290,7 +290,8 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "周中下的单占全月几成": the orders themselves counted (not "老客下的单，笔单价是多少")
     (r"下的单(?=(?:占|有多少|有几|一共|多少|几))", "orders"),
     # "新客、老客，人均各花了多少", "新客平均花了多少": spend per customer
-    (r"(?:人均|平均)(?:每人)?(?:各|分别|都)?(?:消费|花)了?(?:多少|几多)(?:钱)?", "spend_per_customer"),
+    (r"(?:人均|(?<![单笔])平均)(?:每人)?(?:各|分别|都)?(?:消费|花)了?(?:多少|几多)(?:钱)?",
+     "spend_per_customer"),
     # "这个客户每个月在我们这花了多少": what a customer spent, in money
     (r"花了?(?:多少|几多)(?![件单次个天张笔种款位人时小分])", "gmv"),
     # "采购了多少钱的货", "拿了多少钱的货": what a customer bought, in money
