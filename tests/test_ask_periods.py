@@ -234,6 +234,31 @@ def test_a_week_of_a_month_without_its_days_and_a_financial_year_are_asked_back(
     assert reading.period is None and reading.vague == vague
 
 
+@pytest.mark.parametrize("text, settled, start, end", [
+    ("orders in the last week of September", "counted", "2011-09-24", "2011-09-30"),
+    ("orders in the last week of September", "whole", "2011-09-19", "2011-09-25"),
+    ("9月第一周的订单数", "whole", "2011-09-05", "2011-09-11"),
+    ("9月第一周的订单数", "counted", "2011-09-01", "2011-09-07"),
+    ("orders in the first week of 2010", "whole", "2010-01-04", "2010-01-10"),
+    ("前年最后一个星期的件数", "counted", "2009-12-25", "2009-12-31"),
+    ("GMV for the fiscal year so far", "fy4", "2011-04-01", "2011-12-09"),
+    ("上个财年的销售额", "fy7", "2010-07-01", "2011-06-30"),
+    ("FY2010 orders", "fy4", "2010-04-01", "2011-03-31"),
+    ("本财年的销售额", "fy1", "2011-01-01", "2011-12-09"),
+    ("这个冬天的订单", "months", "2011-12-01", "2012-02-29"),
+    ("spring 2011 sales", "equinox", "2011-03-20", "2011-06-20"),
+    ("秋天的客单价", "jieqi", "2011-08-08", "2011-11-07"),
+    ("sales over the last 2 months", "full months", "2011-10-01", "2011-11-30"),
+    ("sales over the last 2 months", "rolling", "2011-10-10", "2011-12-09"),
+    ("11月底那几天", "month end 7", "2011-11-24", "2011-11-30"),
+    ("去年这个时候的订单", "same 30 days last year", "2010-11-10", "2010-12-09"),
+])
+def test_a_way_of_counting_chosen_settles_a_vague_period(text, settled, start, end):
+    reading = read_period(text, DEC, settled)
+    assert reading.vague is None and reading.period is not None, reading
+    assert (str(reading.period.start), str(reading.period.end)) == (start, end)
+
+
 @pytest.mark.parametrize("text, as_of, start, end", [
     ("orders last wk", DEC, "2011-11-28", "2011-12-04"),
     ("这礼拜的销售额", DEC, "2011-12-05", "2011-12-09"),
@@ -352,6 +377,9 @@ def test_the_second_week_of_a_month_without_its_days_is_asked_back(text):
     ("What were sales on the first Sunday of 2011?", DEC, "2011-01-02", "2011-01-02"),
     ("the last Friday of November", DEC, "2011-11-25", "2011-11-25"),
     ("十一月最后一个周五卖了多少", DEC, "2011-11-25", "2011-11-25"),
+    ("上个月最后一个周六的订单", DEC, "2011-11-26", "2011-11-26"),
+    ("10月第二个周一的订单数", DEC, "2011-10-10", "2011-10-10"),
+    ("orders on the third Saturday of last month", DEC, "2011-11-19", "2011-11-19"),
     ("今年不算12月卖了多少", DEC, "2011-01-01", "2011-11-30"),
     ("去年端午节卖了多少", DEC, "2010-06-16", "2010-06-16"),
     ("Mid-Autumn Festival orders", DEC, "2011-09-12", "2011-09-12"),

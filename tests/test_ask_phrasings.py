@@ -429,6 +429,9 @@ OPEN_QUESTIONS = [
     "2010年第一周来了多少单", "GMV in the last week of 2010",
     # against which baseline; profit or money taken?
     "这个月的订单量比往常多吗", "Were November's orders higher than usual?", "上个月每单能赚多少",
+    # whole months or a rolling window; which days end a month; which days last year
+    "最近三个月的销售额", "sales in the last 3 months", "月底那几天的订单", "orders at the end of the month",
+    "去年这个时候的销售额", "How were sales this time last year?",
 ]
 
 
@@ -437,23 +440,40 @@ def test_open_questions_are_asked_back(question):
     assert isinstance(read(question, AS_OF, Vocabulary(), VALUES), AskBack)
 
 
-# a vague period's choice is read by the period reader, which finds the vague words again
-_PERIOD_CHOICES_UNREAD = {
-    "What are orders for the fiscal year to date?", "秋天的客单价", "What was revenue this autumn?",
-    "How many orders came in during the last week of last month?", "2010年第一周来了多少单",
-    "GMV in the last week of 2010"}
-
-
-@pytest.mark.parametrize("question", [
-    pytest.param(q, marks=pytest.mark.xfail(strict=True, reason="a vague period's choice is "
-                                            "not read back yet: the period words stay vague"))
-    if q in _PERIOD_CHOICES_UNREAD else q for q in OPEN_QUESTIONS])
+@pytest.mark.parametrize("question", OPEN_QUESTIONS)
 def test_a_choice_offered_back_settles_what_it_asked(question):
     # the faces ask again with the choice added to the question: it must not ask the same
     back = read(question, AS_OF, Vocabulary(), VALUES)
     for choice in (*back.choices_en, *back.choices_zh):
         again = read(f"{question} {choice}", AS_OF, Vocabulary(), VALUES)
         assert not (isinstance(again, AskBack) and again.reason_en == back.reason_en), choice
+
+
+@pytest.mark.parametrize(("question", "span"), [
+    ("What was revenue this autumn? whole months: spring Mar–May, summer Jun–Aug, autumn Sep–Nov, "
+     "winter Dec–Feb", ("2011-09-01", "2011-11-30")),
+    ("秋天的客单价 按二分二至（秋天：9月23日至12月21日）", ("2011-09-23", "2011-12-21")),
+    ("秋天的客单价 按节气（秋天：立秋到立冬，约8月8日至11月7日）", ("2011-08-08", "2011-11-07")),
+    ("2010年冬天的订单 按整月：春3–5月、夏6–8月、秋9–11月、冬12–2月", ("2010-12-01", "2011-02-28")),
+    ("What are orders for the fiscal year to date? 1 April", ("2011-04-01", "2011-12-09")),
+    ("上个财年的销售额 7月1日", ("2010-07-01", "2011-06-30")),
+    ("GMV in the last week of 2010 the first or last 7 days of the year", ("2010-12-25", "2010-12-31")),
+    ("2010年第一周来了多少单 第一个或最后一个完整的周（周一至周日）", ("2010-01-04", "2010-01-10")),
+    ("上个月第二周的订单 从1号数起的7天（第二周：8号到14号）", ("2011-11-08", "2011-11-14")),
+    ("上个月第二周的订单 当月完整的一周（周一至周日）", ("2011-11-14", "2011-11-20")),
+    ("How many orders came in during the last week of last month? a whole week of the month "
+     "(Monday to Sunday)", ("2011-11-21", "2011-11-27")),
+    ("最近三个月的销售额 最近几个完整的自然月", ("2011-09-01", "2011-11-30")),
+    ("sales in the last 3 months a rolling window of days ending today", ("2011-09-10", "2011-12-09")),
+    ("月底那几天的订单 月底最后3天", ("2011-11-28", "2011-11-30")),
+    ("去年这个时候的销售额 去年同月", ("2010-12-01", "2010-12-31")),
+    ("How were sales this time last year? the same 7 days last year", ("2010-12-03", "2010-12-09")),
+])
+def test_a_chosen_way_of_counting_settles_the_period(question, span):
+    # the choice is no period of its own: "the first or last 7 days" is not the last 7 days
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert (str(q.period.start), str(q.period.end)) == span
 
 
 @pytest.mark.parametrize("question", ["上个月31号的订单", "How many orders on 31 November 2011?"])

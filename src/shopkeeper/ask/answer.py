@@ -207,6 +207,24 @@ def _customers_in(warehouse: Warehouse,
     return found, tuple(str(c) for c in found.df["customer"] if pd.notna(c) and c != "(none)")
 
 
+def _customers_of_two(q: AskQuery, vocab: Vocabulary, as_of: dt.date, question: str,
+                      other: Period, queries: tuple[metrics.MetricResult, ...]
+                      ) -> tuple[Answer, str, str]:
+    """The answer about the period's customers seen against ``other``, with both periods'
+    labels; its text says no customer ordered until the caller finds some."""
+    lang = q.language
+    answer = Answer(kind="number", text="", question=question, language=lang,
+                    definitions=_definitions(q, vocab, lang, as_of, ""),
+                    metric_query=q.to_dict(), as_of=as_of.isoformat(),
+                    unit="ratio" if q.share else "count",
+                    sql=";\n\n".join(r.sql_with_params() for r in queries))
+    when, then = q.period.label(lang), other.label(lang)
+    if lang == "en":
+        when, then = _during(when), _during(then)
+    answer.text = f"{when}没有下单的客户。" if lang == "zh" else f"No customer ordered {when}."
+    return answer, when, then
+
+
 def _customers_also_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_of: dt.date,
                        question: str) -> Answer:
     """The period's customers who also ordered in ``q.also_in``: those of the other period,
@@ -219,17 +237,9 @@ def _customers_also_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_
                          filters={"customer": ids or ("",)})
     total = _float(base.df["customers"].iloc[0]) if len(base.df) else None
     part = _float(both.df["customers"].iloc[0]) if len(both.df) else None
-    answer = Answer(kind="number", text="", question=question, language=lang,
-                    definitions=_definitions(q, vocab, lang, as_of, ""),
-                    metric_query=q.to_dict(), as_of=as_of.isoformat(),
-                    unit="ratio" if q.share else "count",
-                    sql=";\n\n".join(r.sql_with_params() for r in (other, both, base)))
-    when, then = q.period.label(lang), q.also_in.label(lang)
-    if lang == "en":
-        when, then = _during(when), _during(then)
+    answer, when, then = _customers_of_two(q, vocab, as_of, question, q.also_in,
+                                           (other, both, base))
     if not total:
-        answer.text = (f"{when}没有下单的客户。" if lang == "zh"
-                       else f"No customer ordered {when}.")
         return answer
     part = part or 0.0
     answer.value = part / total if q.share else part
@@ -259,17 +269,8 @@ def _customers_not_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_o
         listed = metrics.query(warehouse, ["gmv", "orders"], **span, by=("customer",),
                                exclude={"customer": ids or ("",)}, money=money)
     queries = (other, base, gone) + ((listed,) if listed is not None else ())
-    answer = Answer(kind="number", text="", question=question, language=lang,
-                    definitions=_definitions(q, vocab, lang, as_of, ""),
-                    metric_query=q.to_dict(), as_of=as_of.isoformat(),
-                    unit="ratio" if q.share else "count",
-                    sql=";\n\n".join(r.sql_with_params() for r in queries))
-    when, then = q.period.label(lang), q.not_in.label(lang)
-    if lang == "en":
-        when, then = _during(when), _during(then)
+    answer, when, then = _customers_of_two(q, vocab, as_of, question, q.not_in, queries)
     if not total:
-        answer.text = (f"{when}没有下单的客户。" if lang == "zh"
-                       else f"No customer ordered {when}.")
         return answer
     said = (f"{when}下过单的 {total:,.0f} 个客户中，有 {part:,.0f} 个（{_pct(part / total)}）"
             f"在{then}没有下单" if lang == "zh" else

@@ -415,12 +415,15 @@ def _months_up_to(t: str, as_of: dt.date, each) -> None:
     each(rf"\b({_MONTH_RE}) (two|three|2|3) years ago\b",
          lambda m: month(as_of.year - en_number(m[2]), _MONTHS_EN[m[1]]))
     # "the first Sunday of 2011", "今年第一个礼拜天", "11月最后一个周五": that day of the year or month
-    each(rf"\b(?:the )?(first|last) ({_WEEKDAY_RE}) (?:of|in) (\d{{4}}|the year|this year|"
-         rf"{_MONTH_RE})\b",
-         lambda m: day(_edge_weekday(m[1] == "first", EN_WEEKDAYS[m[2]], m[3], as_of)))
-    each(r"(\d{4}\s*年|今年|(?:\d{1,2}|[一二三四五六七八九十]+)\s*月份?)(?:的)?(第一个|最后一个)"
-         r"(?:周|星期|礼拜)([一二三四五六日天])",
-         lambda m: day(_edge_weekday(m[2] == "第一个", ZH_WEEKDAYS[m[3]], m[1], as_of)))
+    nth_en = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+              "4th": 4, "last": -1, "final": -1}
+    each(rf"\b(?:the )?(first|1st|second|2nd|third|3rd|fourth|4th|last|final) ({_WEEKDAY_RE}) "
+         rf"(?:of|in) (\d{{4}}|the year|this year|last month|this month|{_MONTH_RE})\b",
+         lambda m: day(_edge_weekday(nth_en[m[1]], EN_WEEKDAYS[m[2]], m[3], as_of)))
+    each(r"(\d{4}\s*年|今年|上个?月|这个?月|本月|(?:\d{1,2}|[一二三四五六七八九十]+)\s*月份?)(?:的)?"
+         r"(第一|头一|第二|第三|第四|最后一)个(?:周|星期|礼拜)([一二三四五六日天])",
+         lambda m: day(_edge_weekday({"第一": 1, "头一": 1, "第二": 2, "第三": 3, "第四": 4,
+                                      "最后一": -1}[m[2]], ZH_WEEKDAYS[m[3]], m[1], as_of)))
     # "Jan-Jun", "Mar-May", "Sep–Nov 2011": whole months
     each(rf"\b({_MONTH_RE})\s*[-–]\s*({_MONTH_RE})\b(?:,? (\d{{4}}))?",
          lambda m: _month_span(_MONTHS_EN[m[1]], _MONTHS_EN[m[2]], m[3], as_of))
@@ -447,9 +450,9 @@ def _months_up_to(t: str, as_of: dt.date, each) -> None:
                          else _latest(month, as_of, _MONTHS_EN[m[1]]).start, as_of))
 
 
-def _edge_weekday(first: bool, weekday: int, within: str, as_of: dt.date) -> dt.date:
-    """The first or last ``weekday`` (Monday = 0) of a year ("2011", "2011年", "今年", "the
-    year") or of a month ("november", "11月")."""
+def _edge_weekday(nth: int, weekday: int, within: str, as_of: dt.date) -> dt.date:
+    """The ``nth`` (-1: the last) ``weekday`` (Monday = 0) of a year ("2011", "2011年", "今年",
+    "the year") or of a month ("november", "11月", "上个月", "last month")."""
     within = within.strip()
     if m := re.fullmatch(r"(\d{4})\s*年?", within):
         span = year(int(m[1]))
@@ -458,9 +461,12 @@ def _edge_weekday(first: bool, weekday: int, within: str, as_of: dt.date) -> dt.
     else:
         span = _month_named(within, as_of)
     assert span.start and span.end
-    if first:
-        return _weekday_from(span.start, weekday)
-    return span.end - dt.timedelta(days=(span.end.weekday() - weekday) % 7)
+    if nth == -1:
+        return span.end - dt.timedelta(days=(span.end.weekday() - weekday) % 7)
+    found = _weekday_from(span.start, weekday) + dt.timedelta(days=7 * (nth - 1))
+    if found > span.end:
+        raise ValueError(f"no {nth}th weekday {weekday} in {span.label_en}")
+    return found
 
 
 _FULL_MONTHS = ("january", "february", "march", "april", "june", "july", "august", "september",
@@ -525,6 +531,102 @@ def _to_date(y: int | None, m: int, d: int, as_of: dt.date) -> dt.date:
         return dt.date(y, m, d)
     candidate = dt.date(as_of.year, m, d)
     return candidate if candidate <= as_of else dt.date(as_of.year - 1, m, d)
+
+
+#: the day each season starts, by the way of counting seasons a choice asked back settles:
+#: whole months, the equinoxes and solstices, or the 24 solar terms (立春, 立夏, 立秋, 立冬)
+SEASON_STARTS = {
+    "months": {"spring": (3, 1), "summer": (6, 1), "autumn": (9, 1), "winter": (12, 1)},
+    "equinox": {"spring": (3, 20), "summer": (6, 21), "autumn": (9, 23), "winter": (12, 22)},
+    "jieqi": {"spring": (2, 4), "summer": (5, 6), "autumn": (8, 8), "winter": (11, 8)},
+}
+_SEASON_ZH = {"spring": "春", "summer": "夏", "autumn": "秋", "winter": "冬"}
+_SEASON_WAY = {"months": ("whole months", "按整月"), "equinox": ("from the equinox or solstice",
+                                                              "按二分二至"),
+               "jieqi": ("by the solar terms", "按节气")}
+#: the days at the end of a month, by the choice asked back that settles "月底那几天"
+MONTH_END_DAYS = {"month end 3": 3, "month end 7": 7, "month end 10": 10}
+#: the month a financial year starts in, by the choice asked back that settles it
+FISCAL_STARTS = {"fy1": 1, "fy4": 4, "fy7": 7}
+
+
+def season(y: int, name: str, way: str) -> Period:
+    """The season ``name`` that starts in year ``y``, counted ``way`` (a SEASON_STARTS key)."""
+    starts = SEASON_STARTS[way]
+    start = dt.date(y, *starts[name])
+    following = {"spring": "summer", "summer": "autumn", "autumn": "winter", "winter": "spring"}
+    end = dt.date(y + (name == "winter"), *starts[following[name]]) - dt.timedelta(days=1)
+    en, zh = _SEASON_WAY[way]
+    return Period(start, end, f"{name} {y} ({start} to {end}, {en})",
+                  f"{y}年{_SEASON_ZH[name]}天（{start} 至 {end}，{zh}）")
+
+
+def fiscal_year(first: dt.date, as_of: dt.date) -> Period:
+    """The financial year starting on ``first``, up to ``as_of`` when it has not ended."""
+    end = min(dt.date(first.year + 1, first.month, 1) - dt.timedelta(days=1), as_of)
+    return Period(first, end, f"the financial year from {first:%-d %B %Y} ({first} to {end})",
+                  f"{first.year}年{first.month}月1日起的财年（{first} 至 {end}）")
+
+
+def week_in_month(whole: Period, nth: int, way: str) -> Period | None:
+    """The ``nth`` week (-1: the last) of the month ``whole``: seven days counted from the 1st
+    (the last: its last seven days) for way "counted", a Monday-to-Sunday week inside the
+    month for "whole"."""
+    if way == "counted":
+        start = whole.end - dt.timedelta(days=6) if nth == -1 else \
+            whole.start + dt.timedelta(days=7 * (nth - 1))
+    elif nth == -1:
+        start = whole.end - dt.timedelta(days=(whole.end.weekday() + 1) % 7 + 6)
+    else:
+        start = whole.start + dt.timedelta(days=(7 - whole.start.weekday()) % 7 + 7 * (nth - 1))
+    end = start + dt.timedelta(days=6)
+    if end > whole.end:  # no fifth whole week
+        return None
+    en = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}[nth]
+    zh = "最后一" if nth == -1 else f"第{nth}"
+    if way == "counted":
+        return Period(start, end, f"the {en} seven days of {whole.label_en} ({start} to {end})",
+                      f"{whole.label_zh}{zh}个7天（{start} 至 {end}）")
+    return Period(start, end, f"the {en} whole week of {whole.label_en}, Monday to Sunday "
+                              f"({start} to {end})",
+                  f"{whole.label_zh}{zh}个完整周（周一至周日，{start} 至 {end}）")
+
+
+def _settled_spans(t: str, as_of: dt.date, settled: str, each) -> None:
+    """The periods of vague words that a choice asked back settled: a season, a financial
+    year, the nth week of a month."""
+    if settled in SEASON_STARTS:
+        for name in SEASON_STARTS[settled]:
+            zh = _SEASON_ZH[name]
+            each(rf"(?:(\d{{4}})\s*年\s*(?:的)?\s*)?(?<![中入自]){zh}(?:天|季)"
+                 rf"|\b(?:(?:the )?{name} (?:of )?(\d{{4}})|(\d{{4}}) {name}|(?:this |last )?"
+                 rf"(?<!mid-){name}(?:'s)?\b)" + (r"|\bfall\b" if name == "autumn" else ""),
+                 lambda m, n=name: season(int(m[1] or m[2] or m[3]), n, settled)
+                 if (m[1] or m[2] or m[3]) else _latest(season, as_of, n, settled))
+    if settled in FISCAL_STARTS:
+        mo = FISCAL_STARTS[settled]
+        current = dt.date(as_of.year - (as_of.month < mo), mo, 1)
+        each(r"(上一?个?|去年的?)(?:财年|财政年度|会计年度)|\b(?:last|previous|prior) (?:fiscal|financial)"
+             r" year\b|\blast fy\b",
+             lambda m: fiscal_year(current.replace(year=current.year - 1), as_of))
+        each(r"(\d{4})\s*(?:财年|财政年度|会计年度)|\b(?:fiscal|financial) year (\d{4})\b|\bfy ?(\d{4})\b",
+             lambda m: fiscal_year(dt.date(int(m[1] or m[2] or m[3]), mo, 1), as_of))
+        each(r"(?:本|这个?|今年的?|当前)?(?:财年|财政年度|会计年度)(?:至今|以来|到现在|到目前为止)?"
+             r"|\b(?:(?:this|current|the) )?(?:fiscal|financial) year(?: to date| so far)?\b|\bfytd\b",
+             lambda m: fiscal_year(current, as_of))
+    if settled in ("counted", "whole"):
+        nth_zh = {"第一": 1, "头一": 1, "第二": 2, "第三": 3, "第四": 4, "最后一": -1, "最后": -1}
+        nth_en = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1, "final": -1}
+
+        def which_month(said: str, y: str | None) -> Period:
+            return _month_named("this month" if said == "the month" else said, as_of, y)
+
+        each(r"(上个?月|这个?月|本月|(?:(\d{4})\s*年\s*)?(\d{1,2}|[一二三四五六七八九十]+)\s*月份?)\s*(?:的)?\s*"
+             r"(第一|头一|第二|第三|第四|最后一|最后)个?(?:周|星期|礼拜)",
+             lambda m: week_in_month(which_month(m[3] or m[1], m[2]), nth_zh[m[4]], settled))
+        each(rf"\b(?:the )?(first|second|third|fourth|last|final) week (?:of|in) (?:(last month|this month|"
+             rf"the month)|({_MONTH_RE})(?:,? (\d{{4}}))?)\b",
+             lambda m: week_in_month(which_month(m[2] or m[3], m[4]), nth_en[m[1]], settled))
 
 
 @dataclass(frozen=True)
@@ -650,12 +752,17 @@ def _spans_joined(found: list[tuple[int, Period, str]], t: str, as_of: dt.date,
     return found
 
 
-def read_period(text: str, as_of: dt.date) -> PeriodReading:
-    """The period and comparison a question names, relative to ``as_of``."""
+def read_period(text: str, as_of: dt.date, settled: str | None = None) -> PeriodReading:
+    """The period and comparison a question names, relative to ``as_of``. ``settled`` says how
+    vague words were settled by a choice asked back: a SEASON_STARTS, FISCAL_STARTS or
+    MONTH_END_DAYS key; "counted" (a week as seven days from the 1st or 1 January) or "whole"
+    (Monday to Sunday); "full months" or "rolling" (the last n months); "same month last year",
+    "same 7 days last year" or "same 30 days last year" (this time last year)."""
     if out := _MONTH_LEFT_OUT.search(text):
         mo = zh_number(out[1] or out[2]) if out[1] or out[2] else _MONTHS_EN[
             next(g for g in out.groups()[2:] if g).lower()]
-        rest = read_period(text[:out.start()] + " " * len(out[0]) + text[out.end():], as_of)
+        rest = read_period(text[:out.start()] + " " * len(out[0]) + text[out.end():], as_of,
+                           settled)
         cut = _without_month(rest.period, mo) if rest.period and 1 <= mo <= 12 else None
         if cut is not None:
             return PeriodReading(cut, rest.compare, rest.matched, rest.vague,
@@ -727,6 +834,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
     year_ = r"(?:(\d{4})\s*年\s*)?"
     _months_of_quarters(t, as_of, each)
     _months_up_to(t, as_of, each)
+    if settled:
+        _settled_spans(t, as_of, settled, each)
     # the lunar holidays first: "Chinese New Year's Day" is no 1 January, "mid-autumn" no autumn
     for zh_words, en_words, which, after in _LUNAR_HOLIDAYS:
         # "春节那一周", "Chinese New Year week": Monday to Sunday around the day
@@ -1061,6 +1170,8 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
         mo = 1 if edge in ("第一", "头一", "first", "1st") else 12
         if first is not None:
             return days(dt.date(y, mo, first), dt.date(y, mo, last))
+        if settled in ("counted", "whole"):
+            return week_in_month(month(y, mo), 1 if mo == 1 else -1, settled)
         if mo == 1 and dt.date(y, 1, 1).weekday() == 0:
             return iso_week(y, 1)
         if mo == 12 and dt.date(y, 12, 31).weekday() == 6:
@@ -1220,7 +1331,12 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
 
     def window(n: int, unit: str) -> Period:
         p = last_n(n, unit, as_of)
-        if unit == "month" and n >= 2:
+        if unit == "month" and n >= 2 and settled == "full months":
+            first = (pd.Timestamp(as_of.replace(day=1)) - pd.DateOffset(months=n)).date()
+            end = as_of.replace(day=1) - dt.timedelta(days=1)
+            return Period(first, end, f"the last {n} full months ({first} to {end})",
+                          f"最近{n}个完整月（{first} 至 {end}）")
+        if unit == "month" and n >= 2 and settled != "rolling":
             rolling_months.append(p)
         return p
 
@@ -1456,18 +1572,39 @@ def read_period(text: str, as_of: dt.date) -> PeriodReading:
                  r"\bend of (?:last|the|this) month\b", t) and not any(
                      p.start and p.end and (p.end - p.start).days < 20 for p in periods):
         period, compare, vague = None, None, "the end of the month"
+        if settled in MONTH_END_DAYS:  # of the month named, or the latest month that ended
+            named = next((p for p in periods if p.start and p.end and (p.end - p.start).days > 26
+                          and (p.end - p.start).days < 31), None)
+            this = month(as_of.year, as_of.month)
+            whole = named or (this if re.search(r"这个?月|本月|this month", t) else None) or \
+                month((this.start - dt.timedelta(days=1)).year, (this.start - dt.timedelta(days=1)).month)
+            n = MONTH_END_DAYS[settled]
+            start = whole.end - dt.timedelta(days=n - 1)
+            period, vague = Period(start, whole.end, f"the last {n} days of {whole.label_en} "
+                                   f"({start} to {whole.end})",
+                                   f"{whole.label_zh}最后{n}天（{start} 至 {whole.end}）"), None
     elif re.search(r"^(?!.*(?:比|对比|相比|跟|较|\bvs|versus|compar|than|against|change|grow|增长|变化))"
                    r".*(?:去年这个时候|去年此时|\bthis time last year\b|\bthis point last year\b)", t) \
             and len(periods) <= 1:
         period, compare, vague = None, None, "this time last year"
+        if settled == "same month last year":
+            period, vague = month(as_of.year - 1, as_of.month), None
+        elif settled in ("same 7 days last year", "same 30 days last year"):
+            end = (pd.Timestamp(as_of) - pd.DateOffset(years=1)).date()
+            n = 7 if "7" in settled else 30
+            start = end - dt.timedelta(days=n - 1)
+            period, vague = Period(start, end, f"the same {n} days last year ({start} to {end})",
+                                   f"去年同期{n}天（{start} 至 {end}）"), None
     elif re.search(r"(?<![入自])(?:春天|夏天|秋天|冬天|春季|夏季|秋季|冬季)(?!\s*[(（])"
                    r"|(?<!start of )(?<!beginning of )(?<!since )\b(?:spring|summer|autumn|fall|winter)\b"
                    r"(?!'s)(?! (?:began|started|start|set in))(?!\s*\()", t) and not any(
                        p.start and p.end and (p.end - p.start).days < 80 for p in periods) \
             and not re.search(r"(?:春|夏|秋|冬)(?:天|季)\s*[(（]|\b(?:spring|summer|autumn|fall|winter)"
-                              r"(?:'s)?(?: \w+)?\s*\(", t):  # one season's months said: all whole
+                              r"(?:'s)?(?: \w+)?\s*\(", t) \
+            and settled not in SEASON_STARTS:  # one season's months said: all whole
         period, compare, vague = None, None, "the season"  # which months make autumn?
-    elif re.search(r"财年|财政年度|会计年度|\b(?:fiscal|financial) year\b|\bfy\d*\b", t):
+    elif re.search(r"财年|财政年度|会计年度|\b(?:fiscal|financial) year\b|\bfy\d*\b", t) \
+            and settled not in FISCAL_STARTS:
         period, compare, vague = None, None, "the financial year"  # when does it start?
     elif week_of_month_unsaid and not any(p.start and p.end and (p.end - p.start).days == 6
                                           for p in periods):

@@ -984,6 +984,66 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
 ]
 
 
+#: the vague period words asked back, with each choice's way of settling them (``settled``
+#: of ``read_period``): (reason_en, reason_zh, ((settled, choice_en, choice_zh), ...))
+VAGUE_PERIOD_CHOICES: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]]] = {
+    "the last few months": (  # whole months, or a rolling window?
+        "Do you mean whole calendar months, or a rolling window of days?",
+        "请问是按完整的自然月，还是按滚动的天数来算？",
+        (("full months", "the last full calendar months", "最近几个完整的自然月"),
+         ("rolling", "a rolling window of days ending today", "截至今天的滚动天数"))),
+    "the end of the month": (
+        "Which days do you mean by the end of the month?", "请问“月底”指哪几天？",
+        (("month end 3", "the month's last 3 days", "月底最后3天"),
+         ("month end 7", "the month's last 7 days", "月底最后7天"),
+         ("month end 10", "the month's last 10 days (from the 21st or 22nd)", "月底最后10天"))),
+    "this time last year": (
+        "Which days last year do you mean?", "请问“去年这个时候”指去年的哪段时间？",
+        (("same month last year", "the same month last year", "去年同月"),
+         ("same 7 days last year", "the same 7 days last year", "去年同期的7天"),
+         ("same 30 days last year", "the same 30 days last year", "去年同期的30天"))),
+    "the financial year": (  # the store's year may not start in January
+        "When does your financial year start?", "请问贵店的财年从几月开始？",
+        (("fy1", "the calendar year (1 January)", "自然年（1月1日）"), ("fy4", "1 April", "4月1日"),
+         ("fy7", "1 July", "7月1日"))),
+    "the season": (  # meteorological, astronomical, or the 24 solar terms?
+        "Which months do you mean by the season: whole months (autumn = September to November), "
+        "from the equinox or solstice, or by the Chinese solar terms?",
+        "请问这个季节指哪几个月：按整月（秋天 = 9到11月）、按二分二至，还是按节气（立秋到立冬）？",
+        (("months", "whole months: spring Mar–May, summer Jun–Aug, autumn Sep–Nov, winter Dec–Feb",
+          "按整月：春3–5月、夏6–8月、秋9–11月、冬12–2月"),
+         ("equinox", "from the equinox or solstice (autumn: 23 September to 21 December)",
+          "按二分二至（秋天：9月23日至12月21日）"),
+         ("jieqi", "by the solar terms (autumn: 8 August to 7 November)",
+          "按节气（秋天：立秋到立冬，约8月8日至11月7日）"))),
+    "the week of the month": (  # 7 days, or a Monday-to-Sunday week?
+        "Which days do you mean: seven days counted from the month's first (or last) day, or a "
+        "whole Monday-to-Sunday week of the month?",
+        "请问指哪几天：从当月1号（或月末）数起的7天，还是当月完整的周一到周日？",
+        (("counted", "7 days counted from the 1st (the second week: the 8th to the 14th)",
+          "从1号数起的7天（第二周：8号到14号）"),
+         ("whole", "a whole week of the month (Monday to Sunday)", "当月完整的一周（周一至周日）"))),
+    "the week of the year": (  # 1-7 January, or the first Monday-to-Sunday week?
+        "Which days do you mean: the year's first or last seven days (1-7 January, 25-31 "
+        "December), or its first or last full Monday-to-Sunday week?",
+        "请问指哪几天：一年最前或最后的7天（1月1日至7日、12月25日至31日），"
+        "还是第一个或最后一个完整的周一到周日？",
+        (("counted", "the first or last 7 days of the year", "一年最前或最后的7天"),
+         ("whole", "the first or last full week of the year (Monday to Sunday)",
+          "第一个或最后一个完整的周（周一至周日）"))),
+}
+
+
+def _period_settled(text: str) -> tuple[str, str | None]:
+    """The question without a period choice it ends with, and the way that choice settles
+    the vague words: the faces ask again with the choice added."""
+    for _, _, choices in VAGUE_PERIOD_CHOICES.values():
+        for settled, en, zh in choices:
+            if choice := _answered(text, (en,), (zh,)):
+                return text[:text.rstrip(" ?？。.!！").rindex(choice)], settled
+    return text, None
+
+
 def _answered(text: str, en: tuple[str, ...], zh: tuple[str, ...]) -> str | None:
     """The choice an ask-back offers that the question ends with: the faces ask again with
     the choice added, and the question is then read past that ask-back."""
@@ -996,7 +1056,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     """Read ``question`` into a query; ``previous`` is the question before, for follow-ups
     ("那按国家分呢？", "and by country?")."""
     # "How many big orders came in? orders above 1,000 in value": a choice asked back, added
-    text = re.sub(r"[?？]\s*(?=\S)", " ", _fix_typos(question.strip()))
+    text, settled = _period_settled(_fix_typos(question.strip()))
+    text = re.sub(r"[?？]\s*(?=\S)", " ", text)
     text = _ASKED_FIRST_ZH.sub(r"\3\1\2", _OR_MORE.sub(r"\1 at least \2", text))
     lang = language_of(text)
     trading_day = _TRADING_DAY.search(text)
@@ -1010,7 +1071,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         if re.search(r"(?:头|前)\s*(?:\d+|[一二三四五六七八九十两]+)\s*个\s*$|\bfirst \w+ $", text[:a], re.I):
             continue  # "头5个工作日": the days also say the period
         unsaid = unsaid[:a] + " " * (b - a) + unsaid[b:]
-    when = read_period(unsaid, as_of)
+    when = read_period(unsaid, as_of, settled)
     if when.no_such_day:
         return Unread(f"日期“{when.no_such_day}”不存在（那个月没有这一天）" if lang == "zh" else
                       f"\"{when.no_such_day}\" is no date: that month has no such day", lang)
@@ -1377,47 +1438,11 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     period = when.period
     if period is None:
         if when.vague:
-            if when.vague == "the last few months":  # whole months, or a rolling window?
-                return AskBack(
-                    "Do you mean whole calendar months, or a rolling window of days?",
-                    "请问是按完整的自然月，还是按滚动的天数来算？",
-                    ("the last full calendar months", "a rolling window of days ending today",
-                     "this year to date"),
-                    ("最近几个完整的自然月", "截至今天的滚动天数", "今年以来"), lang)
-            if when.vague == "the financial year":  # the store's year may not start in January
-                return AskBack(
-                    "When does your financial year start?", "请问贵店的财年从几月开始？",
-                    ("the calendar year (1 January)", "1 April", "1 July"),
-                    ("自然年（1月1日）", "4月1日", "7月1日"), lang)
-            if when.vague == "the season":  # meteorological, astronomical, or the store's own?
-                return AskBack(
-                    "Which months do you mean by the season: whole months (autumn = September to "
-                    "November), or from the equinox or solstice?",
-                    "请问这个季节指哪几个月：按整月（秋天 = 9到11月），还是按节气（立秋到立冬）？",
-                    ("whole months: spring Mar–May, summer Jun–Aug, autumn Sep–Nov, winter "
-                     "Dec–Feb", "from the equinox or solstice (autumn: 23 September to 21 "
-                     "December)"),
-                    ("按整月：春3–5月、夏6–8月、秋9–11月、冬12–2月", "按节气（秋天：立秋到立冬，约8月8日至11月7日）"),
-                    lang)
-            if when.vague == "the week of the month":  # 7 days, or a Monday-to-Sunday week?
-                return AskBack(
-                    "Which days do you mean: seven days counted from the month's first (or "
-                    "last) day, or a whole Monday-to-Sunday week of the month?",
-                    "请问指哪几天：从当月1号（或月末）数起的7天，还是当月完整的周一到周日？",
-                    ("7 days counted from the 1st (the second week: the 8th to the 14th)",
-                     "a whole week of the month (Monday to Sunday)"),
-                    ("从1号数起的7天（第二周：8号到14号）", "当月完整的一周（周一至周日）"), lang)
-            if when.vague == "the week of the year":  # 1-7 January, or ISO week 1?
-                return AskBack(
-                    "Which days do you mean: the year's first or last seven days (1-7 January, "
-                    "25-31 December), or its first or last full Monday-to-Sunday week (ISO weeks)?",
-                    "请问指哪几天：一年最前或最后的7天（1月1日至7日、12月25日至31日），"
-                    "还是第一个或最后一个完整的周一到周日（ISO周）？",
-                    ("the first or last 7 days of the year", "the first or last full ISO week "
-                     "(Monday to Sunday)"),
-                    ("一年最前或最后的7天", "第一个或最后一个完整ISO周（周一至周日）"), lang)
-            zh = {"last time": "上次", "recently": "最近", "the promotion": "那次活动",
-                  "the end of the month": "月底", "this time last year": "去年这个时候"}[when.vague]
+            if when.vague in VAGUE_PERIOD_CHOICES:  # the season's months, the year's first day, …
+                reason_en, reason_zh, choices = VAGUE_PERIOD_CHOICES[when.vague]
+                return AskBack(reason_en, reason_zh, tuple(en for _, en, _ in choices),
+                               tuple(zh for _, _, zh in choices), lang)
+            zh = {"last time": "上次", "recently": "最近", "the promotion": "那次活动"}[when.vague]
             return AskBack(
                 f"Which period do you mean by \"{when.vague}\"?", f"“{zh}”指哪段时间？",
                 ("the last 7 days", "the last 30 days", "last month", "this year to date"),
