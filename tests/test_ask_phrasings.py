@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from dataclasses import replace
 
 import pandas as pd
@@ -1943,3 +1944,60 @@ def test_a_day_of_a_month_said_relative_to_today(question, start, end):
     q = read(question, AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery), q
     assert (q.period.start.isoformat(), q.period.end.isoformat()) == (start, end)
+
+
+@pytest.mark.parametrize(("question", "metrics", "over"), [
+    ("How much did orders worth more than 2,000 bring in during October?", ("gmv",), (">", 2000.0)),
+    ("10月500镑以上的订单一共卖了多少钱", ("gmv",), (">", 500.0)),
+    ("Average basket value for October orders of at least 50 units", ("units", "aov"),
+     (">=", 50.0)),
+    ("十月份金额超过800镑的订单，平均一单几件", ("gmv", "units_per_order"), (">", 800.0)),
+    ("units sold in October through orders below £100", ("gmv", "units"), ("<", 100.0)),
+])
+def test_orders_past_a_value_are_kept_and_the_metric_measured_over_them(question, metrics, over):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert (q.metrics, q.by, q.over, q.over_share) == (metrics, ("order",), over, "metric")
+
+
+def test_a_metric_over_the_orders_past_a_value_is_summed_or_averaged_per_order(shop):
+    from shopkeeper import ask
+
+    # orders of January and February 2024 worth over 40: o1 (3 units), o2 (4), o3 (2); o5 (9.00,
+    # 1 unit) is not; o4 was cancelled
+    as_of = dt.date(2024, 2, 29)
+    units = ask.ask(shop, "Units per order of orders over 40 in Jan-Feb 2024?", as_of=as_of)
+    assert units.value == pytest.approx(3.0) and "3 orders" in units.text, units.text
+    sold = ask.ask(shop, "2024年1到2月超过40的订单一共卖了多少件", as_of=as_of)
+    assert sold.value == pytest.approx(9.0), sold.text
+    small = ask.ask(shop, "units sold in Jan-Feb 2024 through orders below 40", as_of=as_of)
+    assert small.value == pytest.approx(1.0), small.text
+
+
+@pytest.mark.parametrize(("question", "metric"), [
+    ("What was the average French order this year?", "aov"),
+    ("去年德国的平均订单是多少钱", "aov"),
+    ("Which 5 customers bought the widest range of products last month?", "products_sold"),
+    ("上个月商品品种最多的国家", "products_sold"),
+    ("上周一共卖多少钱", "gmv"),
+    ("11月每件货卖出的价格跟10月比", "unit_price"),
+    ("上个月平均订单里有几件", "units_per_order"),
+])
+def test_more_ways_to_name_a_metric(question, metric):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.metrics == (metric,), q
+
+
+@pytest.mark.parametrize("question", [
+    "11月里去掉没出单的日子，平均每天卖多少钱", "Average daily orders in November, ignoring days with "
+    "no orders", "What share of October orders had at least one JUMBO BAG item?",
+    "10月含有圣诞（CHRISTMAS）商品的订单占几成"])
+def test_days_without_sales_left_out_and_orders_holding_a_product(question):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    if words := re.findall(r"[A-Z]{3,}(?: [A-Z]{3,})*", question):
+        # "圣诞（CHRISTMAS）商品" names the products, not Christmas Day
+        assert q.name_words == tuple(words) and q.share and not q.rank and not q.by, q
+        assert q.compare is None and q.period.start == dt.date(2011, 10, 1), q
+    else:
+        assert q.per_day == "trading", q

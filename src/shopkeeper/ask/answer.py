@@ -380,23 +380,28 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
     if key == "day" and q.period.start and q.period.end:
         groups = (q.period.end - q.period.start).days + 1  # the days without a sale count too
     traded = key == "day" and op == ">" and number == 0  # "how many days did we make a sale"
-    if q.over_share == "metric" and (q.share or len(q.metrics) > 1):
+    if q.over_share == "metric":
         # the part of the last metric named: "customers with at least 3 orders in Q3: their
-        # total spend"; with a share, of the whole ("what % of sales came from orders over £1,500")
+        # total spend"; with a share, of the whole ("what % of sales came from orders over £1,500");
+        # an average per order over the orders kept ("orders over £1,500: units per order")
         measured = q.metrics[-1]
         unit_m = vocab.metric(measured).unit
-        part = float(df.loc[past.index, measured].astype(float).sum())
+        averaged = not summable(measured)
+        kept = df.loc[past.index, measured].astype(float)
+        part = float(kept.mean()) if averaged else float(kept.sum())
         whole = float(df[measured].astype(float).sum())
         amount = _fmt(part, unit_m, answer.currency, lang)
         answer.value, answer.unit = part, unit_m
         answer.text = (
             f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的{_dim_label(key, lang)}"
-            f"（{len(past):,} 个）合计{_label(vocab, measured, lang)} {amount}" if lang == "zh" else
+            f"（{len(past):,} 个）{'的' if averaged else '合计'}{_label(vocab, measured, lang)}"
+            f"{'为 ' if averaged else ' '}{amount}" if lang == "zh" else
             f"In {period}, the {len(past):,} {_dim_label(key, lang, plural=True)} with {words[1]} "
-            f"{limit}{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)} made "
-            f"{amount} of {_label(vocab, measured, lang)}")
-        answer.sql += (f";\n\n-- then: the sum of {measured} over the rows whose {metric} "
-                       f"{condition}")
+            f"{limit}{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)} "
+            + (f"had {_label(vocab, measured, lang)} of {amount}" if averaged else
+               f"made {amount} of {_label(vocab, measured, lang)}"))
+        answer.sql += (f";\n\n-- then: the {'mean' if averaged else 'sum'} of {measured} over the "
+                       f"rows whose {metric} {condition}")
         if q.share:
             answer.value, answer.unit = (part / whole if whole else None), "ratio"
             total = _fmt(whole, unit_m, answer.currency, lang)

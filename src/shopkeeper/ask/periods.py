@@ -966,7 +966,8 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
              _to_date(int(m[1]) if m[1] else None, 12, 25, as_of)))
     each(year_ + r"(?:双十一|双11)", lambda m: _latest_day(11, 11, as_of, int(m[1]) if m[1] else None))
     each(year_ + r"(?:双十二|双12)", lambda m: _latest_day(12, 12, as_of, int(m[1]) if m[1] else None))
-    each(year_ + r"圣诞(?:节)?(?:当天|那天)?(?!前|后|货|礼|装|树|商品|产品|款|系列|主题|元素|老人|帽|袜|球|灯|花环|饰品|"
+    # "圣诞（CHRISTMAS）商品": the products, glossed in brackets, no day
+    each(year_ + r"圣诞(?:节)?(?:当天|那天)?(?!\s*[(（]\s*christmas)(?!前|后|货|礼|装|树|商品|产品|款|系列|主题|元素|老人|帽|袜|球|灯|花环|饰品|"
          r"挂件|贺卡|卡片|蜡烛|彩带|包装)",
          lambda m: _latest_day(12, 25, as_of, int(m[1]) if m[1] else None))
     each(r"\bchristmas day(?: (\d{4}))?", lambda m: _latest_day(12, 25, as_of,

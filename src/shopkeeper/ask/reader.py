@@ -269,7 +269,7 @@ _NAME_WORDS = [re.compile(p) for p in (
     r"(?i:containing|contain|contains|with|named|mentioning|included?|including)\s+(?:the\s+|an?\s+)?"
     r"(?:word\s+)?([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\b",
     r"\b([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\s+(?:products?|items?|range|series|line)\b",
-    r"([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\s*(?:系列|类商品|类产品|款)",
+    r"([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\s*(?:系列|类商品|类产品|款|[)）]?\s*(?:的)?(?:商品|产品|货品))",
     r"\b([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)\s+in (?:the |their |its )?(?:product )?"
     r"(?:name|description|title)s?\b",
     r"(?:含|包含|带)\s*([A-Z][A-Z0-9\-]{2,}(?: [A-Z][A-Z0-9\-]{2,})*)",
@@ -774,6 +774,20 @@ _DAYS_TRADED = re.compile(
     r"|\bhow many (?:trading|selling) days\b", re.I)
 # the metrics that count the groups themselves, no part of a total ("orders over £500")
 _GROUP_COUNTS = {"orders", "customers", "products_sold", "countries"}
+# orders past a value, something else measured of them: "total sales from orders over £1,000",
+# "Last month's orders over £1,500: units per order", "金额1500镑以上的大单，平均每单多少件"
+_ORDERS_PAST = re.compile(
+    r"\b(?:orders|invoices|baskets|transactions) (?:(?:worth|valued at|with a value of|totall?ing|of) )?"
+    r"(more than|over|above|at least|fewer than|less than|under|below)\s*([£$€¥])?\s*([\d,.]+k?)\s*"
+    r"(units?|items|pieces|pounds|dollars|euros|yuan)?"
+    r"|(?:金额|价值|总额|总价|单价)?\s*(超过|多于|大于|不少于|至少|高于|低于|少于|不到)?\s*([\d,，.]+)\s*"
+    r"(英镑|件|元|镑|块)?\s*(以上|以下|及以上)?的(?:大单|小单|订单|单子)", re.I)
+
+
+def per_order(metric: str) -> bool:
+    """Whether the metric is an average over orders (units per order, AOV): its value over
+    some orders is the mean of each order's own value."""
+    return (METRICS[metric].formula or "").endswith("/ nullif(orders, 0)")
 
 
 def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
@@ -838,6 +852,19 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
     elif m := _OVER_PLUS_EN.search(text):  # "3+ orders"
         noun, op, number, unit = m[1].lower(), ">=", m[3], m[4].lower()
         unit = "orders" if unit.startswith("purchase") else unit
+    elif (m := _ORDERS_PAST.search(text)) and (m[1] or m[5] or m[8]) and (measured := [
+            x for x in metrics if x in METRICS and x not in _GROUP_COUNTS and (
+                summable(x) or per_order(x)) and not any(  # "金额1500镑以上": the bound's words
+                    metric == x and m.start() <= pos < m.end() for pos, metric, _ in said)]):
+        # the orders past it kept, the metric measured over them: a sum, or a per-order average
+        noun, share_of = "orders", "metric"
+        if m[1]:
+            op, number, unit = _OVER_WORDS[m[1].lower()], m[3], (m[2] or m[4] or "").lower()
+        else:
+            op = _OVER_WORDS[m[5]] if m[5] else {"以上": ">", "以下": "<", "及以上": ">="}[m[8]]
+            number, unit = m[6], m[7] or ""
+        metrics[:] = ([] if _OVER_UNITS.get(unit, "gmv") == measured[0] else
+                      [_OVER_UNITS.get(unit, "gmv")]) + measured[:1]
     else:
         return None
     try:
@@ -1059,6 +1086,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     text, settled = _period_settled(_fix_typos(question.strip()))
     text = re.sub(r"[?？]\s*(?=\S)", " ", text)
     text = _ASKED_FIRST_ZH.sub(r"\3\1\2", _OR_MORE.sub(r"\1 at least \2", text))
+    text = _AT_LEAST_ONE_ITEM.sub("a ", text)  # "orders with at least one X item": no ranking
     lang = language_of(text)
     trading_day = _TRADING_DAY.search(text)
     if trading_day:  # the day itself is found in the data; its words are no ranking of days
@@ -1119,7 +1147,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                 if when.period and not when.period.is_all and not when.compare else None)
     for pattern, reason_en, reason_zh, en, zh in _ASK_BACKS:
         if not (said := pattern.search(text)) or (  # "一单超过2000件的大单": the size is said
-                "big order" in reason_en and _threshold(text, [], [])) or (
+                "big order" in reason_en and (_threshold(text, [], []) or (
+                    (past := _ORDERS_PAST.search(text)) and (past[1] or past[5] or past[8])))) or (
                 per_day and reason_en.startswith("Average over which days")):
             continue
         if not (choice := _answered(text, en, zh)):
@@ -1564,7 +1593,12 @@ _PER_TRADING_DAY = re.compile(
     r"(?:每|每个|每一个)(?:出单|营业|交易|开单|开张|有单的?|有销售的?)(?:日|天)|有(?:销售|订单|单|出单|成交)"
     r"的(?:日子|天)|(?:只|仅)?(?:算|按)(?:开张|营业|交易|出单|开单|有单)的?(?:日子|日|天)|\bper (?:trading|business|"
     r"selling) day\b|\ba (?:trading|business|selling) day\b|\b(?:trading|business|selling) days?\b"
-    r"|\bdays? with (?:any |a |an )?(?:sales?|orders?)\b", re.I)
+    r"|\bdays? with (?:any |a |an )?(?:sales?|orders?)\b"
+    # "刨去没开张的日子", "leaving out days we sold nothing": the days without sales left out
+    r"|(?:刨去|除去|除了|去掉|扣除|不算|不含|排除)(?:那些)?(?:没|没有|未)(?:开张|营业|出单|开单|卖货|卖出东西|销售|订单|单子?)"
+    r"的?(?:日子|那些天|天数?)|\b(?:leaving out|excluding|not counting|ignoring|without|skipping) (?:the )?"
+    r"days? (?:with no (?:sales?|orders?)|(?:we|when we|that we) (?:sold nothing|were closed|had no "
+    r"(?:sales?|orders?))|we were shut)\b", re.I)
 # an average over every day of the period: "按自然日平均", "per calendar day"
 _PER_CALENDAR_DAY = re.compile(r"自然日|日历日|\bcalendar days?\b|\bevery day of\b", re.I)
 # the words of an average per day ("平均每天", "日均", "a day on average")
@@ -1593,6 +1627,9 @@ def _per_day(text: str) -> str | None:
 
 # a list closing the question after a colon: each one asked about ("今年客单价：法国、德国、西班牙？")
 _LISTED_AFTER_COLON = re.compile(r"[:：][^:：]*(?:、|,|，|\band\b|和)[^:：]*$", re.I)
+# "orders that had at least one CHRISTMAS item in them": orders holding the product
+_AT_LEAST_ONE_ITEM = re.compile(r"\bat least (?:one|1|a single) (?=(?:[\w'-]+ ){0,3}(?:items?|products?|"
+                                r"pieces?|lines?|skus?|units?)\b)", re.I)
 # the orders that hold a product, measured whole: "带JUMBO BAG的订单，整单平均金额", "orders with a
 # jumbo bag in them - average value of the whole order"
 _WHOLE_ORDER = re.compile(

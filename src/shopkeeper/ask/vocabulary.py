@@ -216,11 +216,11 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
      r"share|proportion|fraction|ratio) of\b[^?]{0,20}?\b(?:sales|gmv|revenue|turnover)\b",
      "refund_rate"),
     # "平均每张单子几件货", "一笔订单里平均有多少件": pieces per order
-    (r"(?:每|一)(?:张|笔|个)?(?:单子|订单|单)(?:里|中|里面)?(?:平均)?(?:有|买了?|卖了?|含|装)?"
+    (r"(?:每|一|平均)(?:张|笔|个)?(?:单子|订单|单)(?:里|中|里面)?(?:平均)?(?:有|买了?|卖了?|含|装)?"
      r"(?:几|多少)件", "units_per_order"),
     # "平均一张订单里有几种不同的货", "how many different SKUs did an average order contain":
     # the kinds of product in an order, not its pieces
-    (r"(?:每|一)(?:张|笔|个)?(?:单子|订单|单)(?:里|中|里面)?(?:平均)?(?:有|买了?|卖了?|含|包含|装)?"
+    (r"(?:每|一|平均)(?:张|笔|个)?(?:单子|订单|单)(?:里|中|里面)?(?:平均)?(?:有|买了?|卖了?|含|包含|装)?"
      r"(?:几|多少)(?:种|款|个不同的?)(?:不同的?)?(?:货号|货|商品|产品|sku)?|"
      r"\b(?:how many|number of) (?:different|distinct|separate|unique) (?:products|skus|items|"
      r"stock ?codes|product lines)\b[^?]{0,40}?\b(?:an?|the|each|every|per)\s+(?:average\s+|"
@@ -228,7 +228,13 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "how many different products did we sell", "卖出了多少种商品"
     (r"\b(?:how many|number of) (?:different|distinct) (?:products|skus|items|stock ?codes|"
      r"lines)\b(?:[^?]{0,30}?\b(?:sell|sold|ship|shipped|shift|shifted)\b)?|"
-     r"(?:多少|几)(?:种|个|款)(?:不同的?)?(?:商品|货号|产品|sku)", "products_sold"),
+     r"(?:多少|几)(?:种|个|款)(?:不同的?)?(?:商品|货号|产品|sku)"
+     # "the broadest mix of SKUs", "买的商品种类最多": how many different products, ranked
+     r"|\b(?:broadest|widest|largest|biggest|most varied|greatest) (?:mix|range|variety|spread|"
+     r"assortment) of (?:different )?(?:products|skus|items|stock ?codes|lines)\b"
+     r"|\bthe most (?:different|distinct) (?:products|skus|items|stock ?codes)\b"
+     r"|(?:商品|货品|产品|货号|sku)(?:的)?(?:种类|品种|款式)(?:最多|最少|最丰富|最杂|多少)"
+     r"|(?:最多|最少)(?:种|款)(?:不同的?)?(?:商品|货号|产品|货)", "products_sold"),
     # "下了两单或更多的客户", "customers who ordered more than once"; as a share of customers,
     # the repeat-purchase rate
     (r"(?:(?:客户|顾客|买家)(?:里|中|当中)?[，,]?)?(?:(?:下|买)(?:了|过)?(?:两|2)(?:单|次)(?:或|及)"
@@ -294,6 +300,15 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
      "spend_per_customer"),
     # "这个客户每个月在我们这花了多少": what a customer spent, in money
     (r"花了?(?:多少|几多)(?![件单次个天张笔种款位人时小分])", "gmv"),
+    # "the average overseas order", "海外的平均订单比英国的大多少": an order's average value
+    (r"\bthe average (?!(?:daily|weekly|monthly|number|count|size|quantity|units?|items?)\b)"
+     r"(?:[\w'-]+ ){1,2}order\b(?!s|[ -](?:count|number|volume|size|quantity))"
+     r"|(?<![日周月])平均(?:一|每)?(?:笔|张|个)?订单(?!数|量|个数|笔数|件数|里|中)(?:的)?(?:是)?(?:多少)?"
+     r"(?:金额|钱|价值|价钱)?", "aov"),
+    # "平均每件卖的价钱", "一件卖出的价格": what one piece sold for
+    (r"(?:每|一)件(?:货|商品)?(?:平均)?(?:卖|售|卖出)的?(?:价钱|价格|价|钱)", "unit_price"),
+    # "平均一天卖多少钱", "一共卖多少钱": money taken (一件卖多少钱 is a unit price, read first)
+    (r"(?<![件货])卖(?:了|出)?(?:多少|几多)(?:块)?钱", "gmv"),
     # "采购了多少钱的货", "拿了多少钱的货": what a customer bought, in money
     (r"(?:采购|进|拿|买|订)了?多少钱的货", "gmv"),
     # "how many different countries", "No. of countries ordering"
