@@ -2001,3 +2001,24 @@ def test_days_without_sales_left_out_and_orders_holding_a_product(question):
         assert q.compare is None and q.period.start == dt.date(2011, 10, 1), q
     else:
         assert q.per_day == "trading", q
+
+
+@pytest.mark.parametrize(("question", "metrics"), [
+    ("去年下过不止一单的客户平均每人花了多少", ("orders", "spend_per_customer")),
+    ("Of last month's customers who ordered more than once, how many orders did each place on "
+     "average last month?", ("orders", "orders_per_customer")),
+])
+def test_a_per_customer_average_over_the_customers_past_a_number_of_orders(question, metrics):
+    # the period said twice is one period, and "more than once" is no comparison
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.compare is None, q
+    assert (q.metrics, q.by, q.over, q.over_share) == (metrics, ("customer",), (">", 1.0), "metric")
+
+
+def test_orders_per_customer_among_repeat_customers_is_their_mean(shop):
+    from shopkeeper import ask
+
+    # January and February 2024: c1 placed o1, o3 and o5; c2 placed o2 only
+    a = ask.ask(shop, "Jan-Feb 2024: customers who ordered more than once - how many orders did "
+                      "each place on average?", as_of=dt.date(2024, 2, 29))
+    assert a.value == pytest.approx(3.0) and "1 customer" in a.text, a.text

@@ -430,6 +430,26 @@ assert NOV_21_25[0] == THIS_WEEK[0] - dt.timedelta(days=14) and NOV_21_25[1].wee
 assert BF_TO_TODAY[0] == BLACK_FRIDAY[0] and (OCT_1_9[1] - OCT_1_9[0]) == (MTD[1] - MTD[0])
 assert THANKSGIVING_2010[0].weekday() == 3 and NEW_YEARS_DAY_2012[0] > TODAY
 
+# periods that only batch 14 (q1121..q1180, split tune14) uses
+SEP_16_30 = (D("2011-09-16"), D("2011-09-30"))        # 9月下半月（16号到月底）/ the second half of September
+L10 = (D("2011-11-30"), TODAY)                        # 最近10天 / the last 10 days
+P10 = (D("2011-11-20"), D("2011-11-29"))              # 再往前10天 / the 10 days before
+LAST_MON_TO_WED = (D("2011-11-28"), D("2011-11-30"))  # 上礼拜一到礼拜三 / Mon-Wed last week
+JUL_11_20 = (D("2011-07-11"), D("2011-07-20"))        # 7月中旬 / mid-July (the 11th to the 20th)
+AUG_1_14 = (D("2011-08-01"), D("2011-08-14"))         # 8月1号到14号 / 1-14 August
+OCT20_NOV5 = (D("2011-10-20"), D("2011-11-05"))       # 10月20号到11月5号 / 20 Oct to 5 Nov
+NOV_22 = day("2011-11-22")                            # 11月22号（礼拜二）/ Tuesday 22 November
+NOV_15 = day("2011-11-15")                            # 再前一个礼拜二 / the Tuesday before
+CHRISTMAS_2011 = day("2011-12-25")                    # 今年圣诞节 (empty): after the data
+NOV_2010 = month(2010, 11)                            # 2010年11月 (empty): before the data
+# also: 上礼拜 / 上上礼拜 = LAST_WEEK / WEEK_BEFORE; 二月份 = month(2011, 2); 三季度 / 二季度 = Q3 / Q2;
+# 本月至今 vs 去年同期 = MTD vs DEC10_1_9; 四季度到现在 = Q4_TD; 上半年 = H1; 下半年以来 = H2TD; 今年 = YTD
+
+assert L10[1] - L10[0] == dt.timedelta(days=9) and P10[1] == L10[0] - dt.timedelta(days=1)
+assert P10[1] - P10[0] == dt.timedelta(days=9) and LAST_MON_TO_WED[0] == LAST_WEEK[0]
+assert NOV_22[0].weekday() == NOV_15[0].weekday() == 1 and CHRISTMAS_2011[0] > TODAY
+assert LAST_MON_TO_WED[1].weekday() == 2 and OCT20_NOV5[1].weekday() == 5
+
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
     """True for rows that repeat an equal row of an earlier run of the same group's rows.
@@ -2107,6 +2127,83 @@ def build() -> dict[str, dict]:
     # q1120: customer 14096's first order is of 2011-08-30; it has no refunds
     G["q1120"] = no_data_where("orders", H1, cust_is("14096"), customer="14096")
 
+    # ---- batch 14 (q1121..q1180, split tune14): a fourteenth tuning set, written later still
+    feb11, mar11, apr11 = month(2011, 2), month(2011, 3), month(2011, 4)
+    aug11 = month(2011, 8)
+    mugs14 = lambda d: word(d, "MUG")  # noqa: E731
+    # single numbers
+    G["q1121"] = number("gmv", SEP_16_30)
+    G["q1122"] = number("orders", L10)
+    G["q1123"] = number("customers", LAST_MON_TO_WED)
+    G["q1124"] = number("avg_unit_price", JUL_11_20)
+    G["q1125"] = number("net_revenue", feb11)
+    G["q1126"] = number("units", AUG_1_14)
+    G["q1127"] = max_order_value(oct11)
+    G["q1128"] = number("orders_per_customer", nov11)
+    G["q1129"] = number("aov", OCT20_NOV5)
+    # comparisons
+    G["q1130"] = compare("orders", LAST_WEEK, WEEK_BEFORE)
+    G["q1131"] = compare("new_customers", sep11, aug11)
+    G["q1132"] = compare("aov", Q3, Q2)
+    G["q1133"] = compare("orders", NOV_22, NOV_15)
+    G["q1134"] = compare_where("gmv", YTD, in_("Spain"), in_("Italy"))
+    G["q1135"] = compare("customers", L10, P10)
+    G["q1136"] = compare("units_per_order", MTD, DEC10_1_9)
+    G["q1137"] = compare("units", nov11, oct11, mugs14)
+    G["q1138"] = compare("refunds", apr11, mar11)
+    # rankings
+    G["q1139"] = rank("gmv", nov11, "country", 5, where=abroad_)
+    G["q1140"] = rank("orders", Q3, "cust", 3)
+    G["q1141"] = rank_time("gmv", Q4_TD, "week", 3)
+    G["q1142"] = rank("refunds", Q2, "cust", 3)
+    G["q1143"] = rank("customers", YTD, "country", 5, where=abroad_)
+    G["q1144"] = rank("units", nov11, "sku", 3, where=lambda d: word(d, "VINTAGE"))
+    G["q1145"] = rank_time("new_customers", YTD, "month", 3)
+    G["q1146"] = rank("units", YTD, "sku", 2, where=in_("Germany"))
+    # shares
+    G["q1147"] = ratio(calc("gmv", nov11, abroad_), calc("gmv", nov11), nov11)
+    G["q1148"] = ratio(calc("orders", YTD, first_sale), calc("orders", YTD), YTD)
+    G["q1149"] = top_share("gmv", YTD, "cust", 10)
+    G["q1150"] = ratio(calc("orders", nov11, guest), calc("orders", nov11), nov11)
+    uk14 = in_("United Kingdom")
+    G["q1151"] = number("refund_rate", H1, uk14, uk14)
+    q_gmv = by_time("gmv", YTD, "quarter")
+    G["q1152"] = table(q_gmv / calc("gmv", YTD), "quarter", "share", ordered=False,
+                       value_col="share", p=YTD)
+    G["q1153"] = ratio(calc("units", nov11, lambda d: word(d, "BAG")), calc("units", nov11), nov11)
+    # lists
+    G["q1154"] = lst("orders", SEP_16_30, "day")
+    G["q1155"] = lst("new_customers", YTD, "quarter")
+    G["q1156"] = lst("gmv", LAST_WEEK, "day")
+    G["q1157"] = lst("refunds", Q2, "month")
+    G["q1158"] = lst("orders", Q4_TD, "month", in_("France"))
+    G["q1159"] = lst("customers", (aug11[0], oct11[1]), "month")
+    G["q1160"] = table(pd.Series({
+        "new": calc("orders", oct11, first_sale),
+        "returning": calc("orders", oct11, returning_order)}),
+        "customer_type", "orders", ordered=False, p=oct11)
+    # filters
+    G["q1161"] = number("gmv", nov11, not_in("United Kingdom", "EIRE"))
+    G["q1162"] = number("gmv", Q3, lambda d: word(d, "CANDLE"))
+    G["q1163"] = number("units", H2TD, sku_is("47566"))
+    G["q1164"] = number("orders", nov11, guest)
+    G["q1165"] = number("gmv", Q3, returning_order)
+    G["q1166"] = number("orders", oct11, in_("Netherlands", "Belgium"))
+    G["q1167"] = order_value_under(nov11, 100)
+    G["q1168"] = number("aov", oct11, first_sale)
+    # ask back
+    for i in range(1169, 1177):
+        G[f"q{i}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q1177": ("gmv", CHRISTMAS_2011),
+        "q1178": ("orders", NOV_2010),
+    }))
+    # q1179: 23843 (PAPER CRAFT , LITTLE BIRDIE) first and only sold on 2011-12-09; no refunds
+    G["q1179"] = no_data_where("units", nov11, sku_is("23843"), sku="23843")
+    # q1180: Brazil's one order is of 2011-04-15; no refund names Brazil
+    G["q1180"] = no_data_where("orders", H2TD, in_("Brazil"), country="Brazil")
+
     # ids sort by number (q1000 after q999)
     return {qid: {"id": qid, **item}
             for qid, item in sorted(G.items(), key=lambda kv: int(kv[0][1:]))}
@@ -2129,10 +2226,10 @@ def main(argv=None) -> int:
     # tune7: batch 7 (q701..q760), a seventh; tune8: batch 8 (q761..q820), an eighth;
     # tune9: batch 9 (q821..q880), a ninth; tune10: batch 10 (q881..q940), a tenth;
     # tune11: batch 11 (q941..q1000), an eleventh; tune12: batch 12 (q1001..q1060), a twelfth;
-    # tune13: batch 13 (q1061..q1120), a thirteenth
+    # tune13: batch 13 (q1061..q1120), a thirteenth; tune14: batch 14 (q1121..q1180), a fourteenth
     assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5",
                                     "tune6", "tune7", "tune8", "tune9", "tune10", "tune11",
-                                    "tune12", "tune13"}, set(splits.values())
+                                    "tune12", "tune13", "tune14"}, set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
     batch.update({k: 8 for k in splits if 761 <= int(k[1:]) <= 820})  # batch 8 shares the 700s
     batch.update({k: 9 for k in splits if 821 <= int(k[1:]) <= 880})  # batch 9 shares the 800s
@@ -2140,7 +2237,11 @@ def main(argv=None) -> int:
     batch.update({k: 11 for k in splits if 941 <= int(k[1:]) <= 1000})  # batch 11: q941..q1000
     batch.update({k: 12 for k in splits if 1001 <= int(k[1:]) <= 1060})  # batch 12: q1001..q1060
     batch.update({k: 13 for k in splits if 1061 <= int(k[1:]) <= 1120})  # batch 13: q1061..q1120
-    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, set(batch.values())
+    batch.update({k: 14 for k in splits if 1121 <= int(k[1:]) <= 1180})  # batch 14: q1121..q1180
+    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, \
+        set(batch.values())
+    assert all(v == "tune14" for k, v in splits.items() if batch[k] == 14), "batch 14 is tune14"
+    assert all(batch[k] == 14 for k, v in splits.items() if v == "tune14"), "tune14 is batch 14"
     assert all(v == "tune13" for k, v in splits.items() if batch[k] == 13), "batch 13 is tune13"
     assert all(batch[k] == 13 for k, v in splits.items() if v == "tune13"), "tune13 is batch 13"
     assert all(v == "tune12" for k, v in splits.items() if batch[k] == 12), "batch 12 is tune12"

@@ -1530,9 +1530,14 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
     periods = [p for _, p, _ in found]
     matched = tuple(text_ for _, _, text_ in found)
     period = periods[0] if periods else None
-    if compare is None and len(periods) >= 2 and periods[0] == periods[1] and not periods[0].is_all:
-        compare = "previous"  # "最近30天…跟之前30天": the same span, the one before it
-    if compare is None and len(periods) >= 2 and re.search(
+    if compare is None and len(periods) >= 2 and periods[0] == periods[1] and not periods[
+            0].is_all and re.search(r"比|跟|较|之前|以前|\b(?:before|prior|previous|earlier|vs|"
+                                    r"versus|against)\b|compar|(?<!more )(?<!less )(?<!fewer )"
+                                    r"(?<!rather )(?<!other )\bthan\b", t):
+        # "最近30天…跟之前30天": the same span, the one before it; "this year's customers who
+        # ordered more than once this year" says one year twice
+        compare = "previous"
+    if compare is None and len(periods) >= 2 and periods[0] != periods[1] and re.search(
             r"比|对比|相比|和|与|跟|较|到|变化|增长|下降|\bvs|versus|compare|than|against|relative|"
             r"\bup or down\b|\bhigher or lower\b|\bahead or behind\b|\bbetter or worse\b|"
             r"\bfrom\b|\bover\b|\bchange|\bgr[eo]w|\bbeat\b|\boutsold\b|\boutsell|"

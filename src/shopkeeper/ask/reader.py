@@ -739,8 +739,8 @@ _OVER_SHARE_GROUPS_EN = re.compile(
 # customers past a number of orders, whatever else is measured of them: "上个月下了不止一单的
 #那批客户", "customers who ordered more than once that month"
 _ORDERED_MORE_THAN = re.compile(
-    r"(?:下了?|买了?|下过|买过)(?:不止|超过|多于)\s*([一二两三四五六七八九十\d]+)\s*(?:单|次)的"
-    r"(?:那批|那些|这批|这些)?(?:客户|顾客|买家|客人)"
+    r"(?:(?:下了?|买了?|下过|买过)(?:不止|超过|多于)|(?:不止|超过|多于)(?:下了?|买了?|下过|买过))\s*"
+    r"([一二两三四五六七八九十\d]+)\s*(?:单|次)的(?:那批|那些|这批|这些)?(?:客户|顾客|买家|客人)"
     r"|\b(?:customers|buyers|shoppers|accounts) (?:who )?(?:ordered|bought|purchased|came back|shopped)"
     r" more than (once|twice|\w+ times|\d+ times)\b", re.I)
 # customers with at least a number of orders, whatever else is measured of them: "Q3至少下过3单的
@@ -784,10 +784,11 @@ _ORDERS_PAST = re.compile(
     r"(英镑|件|元|镑|块)?\s*(以上|以下|及以上)?的(?:大单|小单|订单|单子)", re.I)
 
 
-def per_order(metric: str) -> bool:
-    """Whether the metric is an average over orders (units per order, AOV): its value over
-    some orders is the mean of each order's own value."""
-    return (METRICS[metric].formula or "").endswith("/ nullif(orders, 0)")
+def averaged_over(metric: str, count: str) -> bool:
+    """Whether the metric is an average over ``count`` (units per order, AOV over "orders";
+    orders per customer over "customers"): its value over some orders (customers) is the mean
+    of each one's own value."""
+    return (METRICS[metric].formula or "").endswith(f"/ nullif({count}, 0)")
 
 
 def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
@@ -808,8 +809,8 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
         op = ">" if m.re is _ORDERED_MORE_THAN else ">="
         if m.re is _ORDERED_AT_LEAST and not (m[1] or m[2]) and times == 2:
             return None  # "下过两单及以上的客户": the repeat customers, a metric of its own
-        measured = [x for x in metrics if x in METRICS and (
-            METRICS[x].unit == "money" or x == "units")]  # their sales, their units
+        measured = [x for x in metrics if x in METRICS and (  # their sales, their units, or
+            METRICS[x].unit == "money" or x == "units" or averaged_over(x, "customers"))]
         if measured or times > 1 or op == ">=":  # more than one order alone: repeat customers
             metrics[:] = ["orders", *measured[:1]]
             return "customer", op, float(times), "metric" if measured else "groups"
@@ -854,7 +855,7 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
         unit = "orders" if unit.startswith("purchase") else unit
     elif (m := _ORDERS_PAST.search(text)) and (m[1] or m[5] or m[8]) and (measured := [
             x for x in metrics if x in METRICS and x not in _GROUP_COUNTS and (
-                summable(x) or per_order(x)) and not any(  # "金额1500镑以上": the bound's words
+                summable(x) or averaged_over(x, "orders")) and not any(  # "金额1500镑以上": the bound's words
                     metric == x and m.start() <= pos < m.end() for pos, metric, _ in said)]):
         # the orders past it kept, the metric measured over them: a sum, or a per-order average
         noun, share_of = "orders", "metric"

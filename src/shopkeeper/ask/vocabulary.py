@@ -254,7 +254,10 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
      r"(?:以上|或以上)?|下过不止一(?:单|次))(?:的(?:客户|顾客|买家|客人|人))?", "repeat_customers"),
     # "平均每个客户下了几单", "how many orders has the average customer placed", "each German
     # customer … on average"
-    (r"(?:平均)?每(?:个|位|名)?(?:客户|顾客|买家|人)(?:平均)?(?:都)?下了?(?:几|多少)(?:单|次)|"
+    (r"(?:平均)?每(?:个|位|名)?(?:客户|顾客|买家|人)(?:平均)?(?:都)?(?:[今去本上]年|这个?月|上个?月|本月|"
+     r"这一?年)?(?:都)?下了?(?:几|多少)(?:单|次)|"
+     r"\bhow many orders (?:did )?(?:each|every)(?: one| of them| customer| buyer)?(?: place| make)?\b"
+     r"[^?]{0,30}?\bon average\b|"
      r"(?:客户|顾客|买家)[^，,。？?]{0,12}平均每人下了?(?:几|多少)(?:单|次)|"
      r"\bhow many orders (?:has|did|does|have) (?:the|an|each|every) (?:average |typical )?"
      r"(?:\w+ )?(?:customer|buyer|shopper)\b|\b(?:each|every|the average) (?:\w+ )?"
