@@ -234,6 +234,24 @@ def test_a_week_of_a_month_without_its_days_and_a_financial_year_are_asked_back(
     assert reading.period is None and reading.vague == vague
 
 
+@pytest.mark.parametrize("text, day_, before", [
+    ("Wed 16 Nov sales vs the Wednesday before", "2011-11-16", "2011-11-09"),
+    ("10月18号（周二）的订单跟前一个周二比", "2011-10-18", "2011-10-11"),
+    ("last Tuesday's orders vs the Tuesday before", "2011-11-29", "2011-11-22"),  # last week's
+    # both days said: as said
+    ("上个礼拜天的营业额，跟再前一个礼拜天（11月20号）比", "2011-12-04", "2011-11-20"),
+])
+def test_a_weekday_before_a_day_named_is_a_week_earlier(text, day_, before):
+    reading = read_period(text, DEC)
+    assert str(reading.period.start) == str(reading.period.end) == day_
+    assert str(reading.compare.start) == str(reading.compare.end) == before
+
+
+def test_a_month_in_chinese_numerals_after_a_year_is_that_month():
+    for text, start in (("今年二月份退款多少", "2011-02-01"), ("2010年十二月的订单", "2010-12-01")):
+        assert str(read_period(text, DEC).period.start) == start
+
+
 @pytest.mark.parametrize("text, settled, start, end", [
     ("orders in the last week of September", "counted", "2011-09-24", "2011-09-30"),
     ("orders in the last week of September", "whole", "2011-09-19", "2011-09-25"),

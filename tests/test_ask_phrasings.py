@@ -1982,6 +1982,9 @@ def test_a_metric_over_the_orders_past_a_value_is_summed_or_averaged_per_order(s
     ("上周一共卖多少钱", "gmv"),
     ("11月每件货卖出的价格跟10月比", "unit_price"),
     ("上个月平均订单里有几件", "units_per_order"),
+    ("Which customers got the most money back last month?", "refunds"),
+    ("new customer count by month this year", "new_customers"),
+    ("Weekly order counts for October", "orders"),
 ])
 def test_more_ways_to_name_a_metric(question, metric):
     q = read(question, AS_OF, Vocabulary(), VALUES)

@@ -967,7 +967,7 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
     each(year_ + r"(?:双十一|双11)", lambda m: _latest_day(11, 11, as_of, int(m[1]) if m[1] else None))
     each(year_ + r"(?:双十二|双12)", lambda m: _latest_day(12, 12, as_of, int(m[1]) if m[1] else None))
     # "圣诞（CHRISTMAS）商品": the products, glossed in brackets, no day
-    each(year_ + r"圣诞(?:节)?(?:当天|那天)?(?!\s*[(（]\s*christmas)(?!前|后|货|礼|装|树|商品|产品|款|系列|主题|元素|老人|帽|袜|球|灯|花环|饰品|"
+    each(year_ + r"圣诞(?:节)?(?:当天|那天)?(?!\s*[(（]\s*christmas)(?!的(?:货|东西|商品|产品|用品|礼物|装饰|系列|款))(?!前|后|货|礼|装|树|商品|产品|款|系列|主题|元素|老人|帽|袜|球|灯|花环|饰品|"
          r"挂件|贺卡|卡片|蜡烛|彩带|包装)",
          lambda m: _latest_day(12, 25, as_of, int(m[1]) if m[1] else None))
     each(r"\bchristmas day(?: (\d{4}))?", lambda m: _latest_day(12, 25, as_of,
@@ -1304,8 +1304,8 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
     each(r"\b(?:(first|second|front|back)[- ]half|h([12]))(?: of)?(?:\s*(?:the )?(?:year\b)?\s*(\d{4}))?\b",
          lambda m: (lambda h: half(int(m[3]), h) if m[3] else _latest(half, as_of, h))(
              1 if (m[1] in ("first", "front") or m[2] == "1") else 2))
-    each(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*[日号])",
-         lambda m: month(int(m[1]), int(m[2])))
+    each(r"(\d{4})\s*年\s*(?:的)?\s*(\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月(?!\s*\d{1,2}\s*[日号])",
+         lambda m: month(int(m[1]), zh_number(m[2])))  # "今年二月份": 2011年二月
     each(r"(\d{4})[-/](\d{1,2})(?![-/\d])", lambda m: month(int(m[1]), int(m[2])))
     each(rf"\b({_MONTH_RE})\.?,? (\d{{4}})\b", lambda m: month(int(m[2]), _MONTHS_EN[m[1]]))
     each(r"(?<![\d年第])(\d{1,2}|[一二三四五六七八九十]+)\s*月份?(?!\s*\d{1,2}\s*[日号])",
@@ -1571,6 +1571,16 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
         y = period.start.year - (mo >= period.start.month)
         with contextlib.suppress(ValueError):
             compare = days(dt.date(y, mo, period.start.day), dt.date(y, mo, period.end.day))
+    # "22 Nov (a Tuesday) vs the Tuesday before", "11月22号（周二）跟再前一个礼拜二比": that
+    # weekday a week before the day named, not the latest one
+    before = re.search(rf"\bthe ({_WEEKDAY_RE}) before\b(?! last)|(?:再)?(?:前|上)一个(?:周|星期|礼拜)"
+                       r"([一二三四五六日天])", t)
+    same_weekday = before and list(dict.fromkeys(
+        p for at, p, _ in found if p.start and p.start == p.end and not before.start() <= at <
+        before.end() and p.start.weekday() == (EN_WEEKDAYS[before[1]] if before[1] else
+                                                ZH_WEEKDAYS[before[2]])))
+    if same_weekday and len(same_weekday) == 1:  # one day said; both said: as they are
+        period, compare = same_weekday[0], day(same_weekday[0].start - dt.timedelta(days=7))
     vague = None
     if period is not None and period in rolling_months and compare is None:
         period, vague = None, "the last few months"
