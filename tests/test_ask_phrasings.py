@@ -469,6 +469,9 @@ def test_a_choice_offered_back_settles_what_it_asked(question):
     ("月底那几天的订单 月底最后3天", ("2011-11-28", "2011-11-30")),
     ("去年这个时候的销售额 去年同月", ("2010-12-01", "2010-12-31")),
     ("How were sales this time last year? the same 7 days last year", ("2010-12-03", "2010-12-09")),
+    # the words of a choice with no vague period before them are the question's own
+    ("How many orders since 1 April", ("2011-04-01", "2011-12-09")),
+    ("sales from 1 January to 1 July", ("2011-01-01", "2011-07-01")),
 ])
 def test_a_chosen_way_of_counting_settles_the_period(question, span):
     # the choice is no period of its own: "the first or last 7 days" is not the last 7 days

@@ -564,7 +564,7 @@ def season(y: int, name: str, way: str) -> Period:
 def fiscal_year(first: dt.date, as_of: dt.date) -> Period:
     """The financial year starting on ``first``, up to ``as_of`` when it has not ended."""
     end = min(dt.date(first.year + 1, first.month, 1) - dt.timedelta(days=1), as_of)
-    return Period(first, end, f"the financial year from {first:%-d %B %Y} ({first} to {end})",
+    return Period(first, end, f"the financial year from {first.day} {first:%B %Y} ({first} to {end})",
                   f"{first.year}年{first.month}月1日起的财年（{first} 至 {end}）")
 
 

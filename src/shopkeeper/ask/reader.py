@@ -1062,13 +1062,15 @@ VAGUE_PERIOD_CHOICES: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]
 }
 
 
-def _period_settled(text: str) -> tuple[str, str | None]:
+def _period_settled(text: str, as_of: dt.date) -> tuple[str, str | None]:
     """The question without a period choice it ends with, and the way that choice settles
-    the vague words: the faces ask again with the choice added."""
-    for _, _, choices in VAGUE_PERIOD_CHOICES.values():
+    the vague words: the faces ask again with the choice added. A question that merely ends
+    with the same words ("orders since 1 April") and has no such vague words keeps them."""
+    for vague, (_, _, choices) in VAGUE_PERIOD_CHOICES.items():
         for settled, en, zh in choices:
-            if choice := _answered(text, (en,), (zh,)):
-                return text[:text.rstrip(" ?？。.!！").rindex(choice)], settled
+            if (choice := _answered(text, (en,), (zh,))) and read_period(
+                    rest := text[:text.rstrip(" ?？。.!！").rindex(choice)], as_of).vague == vague:
+                return rest, settled
     return text, None
 
 
@@ -1084,7 +1086,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     """Read ``question`` into a query; ``previous`` is the question before, for follow-ups
     ("那按国家分呢？", "and by country?")."""
     # "How many big orders came in? orders above 1,000 in value": a choice asked back, added
-    text, settled = _period_settled(_fix_typos(question.strip()))
+    text, settled = _period_settled(_fix_typos(question.strip()), as_of)
     text = re.sub(r"[?？]\s*(?=\S)", " ", text)
     text = _ASKED_FIRST_ZH.sub(r"\3\1\2", _OR_MORE.sub(r"\1 at least \2", text))
     text = _AT_LEAST_ONE_ITEM.sub("a ", text)  # "orders with at least one X item": no ranking
