@@ -433,6 +433,8 @@ OPEN_QUESTIONS = [
     # whole months or a rolling window; which days end a month; which days last year
     "最近三个月的销售额", "sales in the last 3 months", "月底那几天的订单", "orders at the end of the month",
     "去年这个时候的销售额", "How were sales this time last year?",
+    # money or items per order, the noun unsaid
+    "What was the average per order in October?", "10月平均每单多少",
 ]
 
 
@@ -2028,3 +2030,21 @@ def test_orders_per_customer_among_repeat_customers_is_their_mean(shop):
     a = ask.ask(shop, "Jan-Feb 2024: customers who ordered more than once - how many orders did "
                       "each place on average?", as_of=dt.date(2024, 2, 29))
     assert a.value == pytest.approx(3.0) and "1 customer" in a.text, a.text
+
+
+@pytest.mark.parametrize(("question", "reading"), [
+    ("What was the biggest order in September worth?",
+     {"metrics": ("gmv",), "by": ("order",), "rank": ("top", 1), "top_value": True}),
+    ("9月份金额最大的一张单子是多少钱",
+     {"metrics": ("gmv",), "by": ("order",), "rank": ("top", 1), "top_value": True}),
+    ("What were French orders worth in Q2?", {"metrics": ("gmv",), "by": ()}),
+    ("二季度老客下的单一共贡献了多少销售额",
+     {"metrics": ("gmv",), "filters": {"customer_type": ("returning",)}}),
+    ("Q2 revenue from loyal (returning) customers",
+     {"metrics": ("gmv",), "filters": {"customer_type": ("returning",)}}),
+])
+def test_what_an_order_was_worth_and_whose_orders(question, reading):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    for key, value in reading.items():
+        assert getattr(q, key) == value, (key, q)

@@ -910,6 +910,12 @@ _ASK_BACKS: list[tuple[re.Pattern[str], str, str, tuple[str, ...], tuple[str, ..
      ("every calendar day of last month", "days with sales last month",
       "every calendar day this year to date", "days with sales this year to date"),
      ("上个月的每个自然日", "上个月有销售的日子", "今年以来的每个自然日", "今年以来有销售的日子")),
+    # "what was the average per order", "平均每单多少": money or items, the noun unsaid
+    (re.compile(r"\b(?:the |an? )?average per (?:order|basket|invoice)\b(?!\s*(?:value|spend|size|"
+                r"units?|items?|pieces?|products?|revenue|sales|in (?:value|units|items|money|pounds)\b))"
+                r"|平均(?:每|一)单(?:是|有|能有)?多少(?![钱件块元镑种个款金额])", re.I),
+     "Money or items per order?", "请问是每单的金额，还是每单的件数？",
+     ("average order value", "units per order"), ("客单价", "连带率（每单件数）")),
     (re.compile(r"购物篮(?:有)?多大|篮子(?:有)?多大|\bbasket size\b", re.I),
      "Basket size as money per order, or as items per order?",
      "请问购物篮大小是按每单金额，还是每单件数？",
@@ -1090,6 +1096,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     text = re.sub(r"[?？]\s*(?=\S)", " ", text)
     text = _ASKED_FIRST_ZH.sub(r"\3\1\2", _OR_MORE.sub(r"\1 at least \2", text))
     text = _AT_LEAST_ONE_ITEM.sub("a ", text)  # "orders with at least one X item": no ranking
+    # "repeat (returning) customers", "first-time (new) buyers": the gloss in brackets says which
+    text = re.sub(r"\b[\w-]+ \((new|returning)\) (?=customers|buyers|shoppers|clients)", r"\1 ", text,
+                  flags=re.I)
     lang = language_of(text)
     trading_day = _TRADING_DAY.search(text)
     if trading_day:  # the day itself is found in the data; its words are no ranking of days
@@ -1208,6 +1217,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         # "新客户的首单加起来一共多少钱", "what first orders added up to": their value
         metrics = [m for m in metrics if m != "orders"] + ["gmv"] \
             if "orders" in metrics or all(m in _CUSTOMER_TYPES for m in metrics) else metrics
+    elif _ORDERS_WORTH.search(text) and "gmv" in metrics and "orders" in metrics:
+        metrics.remove("orders")  # "what were our orders worth": their value, not their count
     by: list[str] = []
     filters: dict[str, tuple[str, ...]] = {}
     # new / returning customers beside another metric: a filter on it, or a split by them

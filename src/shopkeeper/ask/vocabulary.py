@@ -299,7 +299,7 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
      r"month)'s\s+)?refunds(?:\s+(?:are|were|have been|is)\s+(?:taken off|deducted|subtracted|"
      r"removed|taken out)|\s+(?:came|come|comes) off)?", "net_revenue"),
     # "周中下的单占全月几成": the orders themselves counted (not "老客下的单，笔单价是多少")
-    (r"下的单(?=(?:占|有多少|有几|一共|多少|几))", "orders"),
+    (r"下的单(?=(?:占|有多少|有几|一共|多少|几))(?![^，,。？?]{0,8}(?:贡献|带来|销售额|金额|多少钱))", "orders"),
     # "新客、老客，人均各花了多少", "新客平均花了多少": spend per customer
     (r"(?:人均|(?<![单笔])平均)(?:每人)?(?:各|分别|都)?(?:消费|花)了?(?:多少|几多)(?:钱)?",
      "spend_per_customer"),
@@ -349,7 +349,7 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     (r"\bhow many\b(?!\s+(?:orders|customers|buyers|shoppers|people|new|returning|refunds)\b)"
      r"[^?]{1,80}?\b(?:have|has|did|do)\s+(?:we|you|they)\s+(?:sell|sold)\b", "units"),
     # "what was order 536365 worth", "订单536365多少钱"
-    (r"\bwhat (?:was|were|is|are)\b[^?]{1,40}\bworth\b|(?:订单|单号)\s*\d{5,}[^，,。？?]{0,4}多少钱|"
+    (r"\bwhat (?:was|were|is|are)\b(?=[^?]{1,40}\bworth\b)|(?:订单|单号)\s*\d{5,}[^，,。？?]{0,4}多少钱|"
      r"\b(?:the )?value of (?:the )?(?:order|invoice)\b", "gmv"),
     # "卖出去的闹钟里…占几成": what went out, counted
     (r"卖出去?的(?![钱金额])", "units"),
@@ -366,6 +366,7 @@ DIMENSION_PHRASES: dict[str, str] = {
     "一笔单子": "order", "一笔订单": "order", "单笔订单": "order", "哪一单": "order", "哪张订单": "order",
     "哪个订单": "order", "哪笔订单": "order", "单笔最大订单": "order", "单笔最大的订单": "order",
     "最大的订单": "order", "最大一笔订单": "order", "最大的一笔订单": "order", "最大的一单": "order",
+    "最大的一张单子": "order", "最大的一张订单": "order", "最大的单子": "order", "最大一张单子": "order",
     "single biggest order": "order",
     "biggest single order": "order", "largest single order": "order", "biggest order": "order",
     "largest order": "order", "which order": "order", "which orders": "order",
