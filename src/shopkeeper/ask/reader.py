@@ -780,7 +780,7 @@ _ORDERS_PAST = re.compile(
     r"\b(?:orders|invoices|baskets|transactions) (?:(?:worth|valued at|with a value of|totall?ing|of) )?"
     r"(more than|over|above|at least|fewer than|less than|under|below)\s*([£$€¥])?\s*([\d,.]+k?)\s*"
     r"(units?|items|pieces|pounds|dollars|euros|yuan)?"
-    r"|(?:金额|价值|总额|总价|单价)?\s*(超过|多于|大于|不少于|至少|高于|低于|少于|不到)?\s*([\d,，.]+)\s*"
+    r"|(?:金额|价值|总额|总价)?\s*(?<!单价)(超过|多于|大于|不少于|至少|高于|低于|少于|不到)?\s*([\d,，.]+)\s*"
     r"(英镑|件|元|镑|块)?\s*(以上|以下|及以上)?的(?:大单|小单|订单|单子)", re.I)
 
 
