@@ -83,7 +83,7 @@ def llama_server() -> Iterator[str]:
 
 
 SPLITS = ("tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10",
-          "tune11", "tune12", "tune13", "tune14", "holdout")
+          "tune11", "tune12", "tune13", "tune14", "tune15", "holdout")
 
 
 def run(provider: str, args: argparse.Namespace) -> dict:

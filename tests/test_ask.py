@@ -137,6 +137,16 @@ def test_answers_on_the_hand_checkable_shop(shop):
     assert a.unit == "ratio" and a.value == pytest.approx(50.00 / 95.50)
 
 
+def test_a_top_group_answered_in_another_metric(shop):
+    # ranked by what the superlative is said of, the number in the metric asked for
+    a = ask.ask(shop, "How many orders did our top spender place in January 2024?")
+    assert (a.kind, a.value, a.unit) == ("number", 1, "count")  # c2: 50.00 against c1's 45.50
+    assert "c2" in a.text
+    a = ask.ask(shop, "2024年下单最多的客户一共花了多少钱")
+    assert a.kind == "number" and a.value == pytest.approx(45.50 + 51.00 + 10.00)  # c1's 3 orders
+    assert a.unit == "money" and "c1" in a.text
+
+
 def test_answer_json_contract(shop):
     a = ask.ask(shop, "Top 1 product by units in 2024")
     data = json.loads(json.dumps(a.to_dict()))

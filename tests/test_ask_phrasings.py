@@ -435,6 +435,9 @@ OPEN_QUESTIONS = [
     "去年这个时候的销售额", "How were sales this time last year?",
     # money or items per order, the noun unsaid
     "What was the average per order in October?", "10月平均每单多少",
+    # "biggest" customer with another measure asked: biggest by spend, or by orders?
+    "How many orders has our biggest customer placed this year?", "我们最大的客户今年下了几单",
+    "上个月海外卖得最好的那个国家，客单价多少", "Last month's best overseas market - what was its average order value?",
 ]
 
 
@@ -2048,3 +2051,60 @@ def test_what_an_order_was_worth_and_whose_orders(question, reading):
     assert isinstance(q, AskQuery), q
     for key, value in reading.items():
         assert getattr(q, key) == value, (key, q)
+
+
+@pytest.mark.parametrize(("question", "ranked", "valued", "n"), [
+    # ranked by one metric, answered in another, whichever comes first in the question
+    ("花钱最多的客户今年下了几单", "gmv", "orders", 1),
+    ("How many orders did our top spender place this year?", "gmv", "orders", 1),
+    ("今年下单最多的客户花了多少钱", "orders", "gmv", 1),
+    ("How much did the customer with the most orders spend this year?", "orders", "gmv", 1),
+    ("How many orders has our biggest customer placed this year? by spend", "gmv", "orders", 1),
+    ("我们最大的客户今年下了几单 按订单数", "orders", None, 1),
+    ("How many units did our best-selling product sell last month?", "units", None, 1),
+    # one metric only: its own ranking, its own value
+    ("How much did our biggest customer spend this year?", "gmv", None, 1),
+    # the best market by a measure chosen, the value asked in another
+    ("上个月海外卖得最好的那个国家，客单价多少 按订单数", "orders", "aov", 1),
+    ("Last month's best overseas market - what was its average order value? by sales", "gmv",
+     "aov", 1),
+    # which one, then its amount in a question of its own
+    ("10月份哪天出单最多？那天一共出了多少单", "orders", None, 1),
+    ("October's busiest day by order count - how many orders was that?", "orders", None, 1),
+])
+def test_a_ranking_is_by_the_metric_its_superlative_is_said_of(question, ranked, valued, n):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert (q.metrics[0], q.value_metric, q.rank) == (ranked, valued, ("top", n))
+    assert q.top_value
+
+
+@pytest.mark.parametrize(("question", "metrics_", "filters", "over"), [
+    # each new customer's every order in the period, not only their first
+    ("9月份新来的客户，9月里一共花了多少钱（不光首单，9月的单都算）", ("customer_gmv",),
+     {"customer_type": ("new",)}, None),
+    ("Customers who were new in September: what did they spend in September altogether - all "
+     "their September orders, not just the first?", ("customer_gmv",),
+     {"customer_type": ("new",)}, None),
+    # the customers who ordered once, measured: their sales
+    ("三季度只下过一单的那些客户，一共花了多少钱", ("orders", "gmv"), {}, ("<", 2.0)),
+    ("Q3: total spend of customers who ordered just once that quarter?", ("orders", "gmv"), {},
+     ("<", 2.0)),
+    # 游客单 are guests' orders; 客户号 is the id they lack, no count of customers
+    ("今年没留客户号的游客单，哪三个国家最多", ("orders",), {"customer_type": ("guest",)}, None),
+    ("四季度以来每个月有多少张游客单", ("orders",), {"customer_type": ("guest",)}, None),
+])
+def test_whose_orders_are_measured(question, metrics_, filters, over):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert (q.metrics, q.filters, q.over) == (metrics_, filters, over)
+
+
+@pytest.mark.parametrize(("question", "span"), [
+    ("国庆节当天（10月1号）卖了多少钱", ("2011-10-01", "2011-10-01")),
+    ("国庆节期间卖了多少钱", ("2011-10-01", "2011-10-07")),
+])
+def test_national_day_itself_or_its_week(question, span):
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert (str(q.period.start), str(q.period.end)) == span

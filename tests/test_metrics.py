@@ -121,6 +121,22 @@ def test_repeat_purchase_reads_the_customer_type_per_customer(shop):
     assert returning["ordering_customers"].sum() == 0  # both customers' first orders are in it
 
 
+def test_spend_per_customer_counts_each_customers_every_order_to_their_type(shop):
+    """Per customer, c1's February orders are a new customer's (c1's first order is in the
+    period): spend per new customer is (c1 45.50 + 51.00 + 10.00 + c2 50.00) / 2."""
+    names = ["spend_per_customer", "orders_per_customer", "customer_gmv", "customer_order_count"]
+    split = metrics.query(shop, names, by="customer_type").df.set_index("customer_type")
+    assert split.loc["new", "spend_per_customer"] == pytest.approx(78.25)
+    assert split.loc["new", "orders_per_customer"] == 2.0
+    assert split.loc["new", "customer_gmv"] == pytest.approx(156.50)
+    assert "returning" not in split.index or pd.isna(split.loc["returning", "spend_per_customer"])
+    new_only = _one(metrics.query(shop, ["customer_gmv"], filters={"customer_type": "new"}))
+    assert new_only["customer_gmv"] == pytest.approx(156.50)  # not the first orders' 95.50
+    # with no split the figures are the plain ones: customers' GMV over all customers
+    assert _one(metrics.query(shop, ["spend_per_customer"]))["spend_per_customer"] == \
+        pytest.approx(78.25)
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"metrics": ["profit"]}, "unknown metric 'profit'"),
     ({"metrics": ["gmv"], "by": ["colour"]}, "unknown dimension 'colour'"),

@@ -450,6 +450,31 @@ assert P10[1] - P10[0] == dt.timedelta(days=9) and LAST_MON_TO_WED[0] == LAST_WE
 assert NOV_22[0].weekday() == NOV_15[0].weekday() == 1 and CHRISTMAS_2011[0] > TODAY
 assert LAST_MON_TO_WED[1].weekday() == 2 and OCT20_NOV5[1].weekday() == 5
 
+# periods that only batch 15 (q1181..q1240, split tune15) uses
+TWO_MONTHS_AGO = day("2011-10-09")                    # 两个月前的今天 / two months ago today (a Sunday)
+TG_TO_CYBER_MONDAY = (D("2011-11-24"), D("2011-11-28"))  # 感恩节到网络星期一 / Thanksgiving..Cyber Monday
+SECOND_SUNDAY_NOV = day("2011-11-13")                 # 11月第二个礼拜天 / the second Sunday of November
+THIS_MON_THU = (D("2011-12-05"), D("2011-12-08"))     # 这礼拜一到礼拜四 / Mon-Thu this week
+LAST_MON_THU = (D("2011-11-28"), D("2011-12-01"))     # 上礼拜同样四天 / Mon-Thu last week
+NATIONAL_DAY = day("2011-10-01")                      # 国庆节当天 (empty): a Saturday, no sales
+DOUBLE_12_2011 = day("2011-12-12")                    # 今年双十二 (empty): after the data
+HALLOWEEN_2010 = day("2010-10-31")                    # 去年万圣节 (empty): before the data
+# also: 7到11月 = JUL_TO_NOV; 上上周 = WEEK_BEFORE; 四季度开始到现在 = Q4_TD; 12月 / 11月头5个工作日 =
+# DEC_1_7 / NOV_1_7 with a Monday-to-Friday filter; 11月上半个月 = NOV_1_15; 10月下半个月 = OCT_16_31;
+# 今年前三个季度 = Q1_Q3; 双十一那周 = SINGLES_DAY_WEEK; 下半年 = H2TD; 今天 / 这周到现在 = TODAY_P / THIS_WEEK;
+# 11月每个礼拜五, 三季度的礼拜天 / 礼拜一, 今年的礼拜天: weekday filters;
+# ask back only: 复活节那周 is 2011-04-18..04-24 (Holy Week) or 2011-04-25..05-01 (the week after
+# Easter Sunday); 10月half term is 2011-10-24..10-28 in most of England, 2011-10-17..10-21 elsewhere
+
+assert TWO_MONTHS_AGO[0] == (pd.Timestamp(TODAY) - pd.DateOffset(months=2)).date()
+assert (THANKSGIVING[0], CYBER_MONDAY[0]) == TG_TO_CYBER_MONDAY
+assert SECOND_SUNDAY_NOV[0].weekday() == 6
+assert SECOND_SUNDAY_NOV[0] == FIRST_SUNDAY_NOV[0] + dt.timedelta(days=7)
+assert THIS_MON_THU[0] == THIS_WEEK[0] and THIS_MON_THU[1].weekday() == 3
+assert LAST_MON_THU[0] == LAST_WEEK[0] and LAST_MON_THU[1].weekday() == 3
+assert NATIONAL_DAY[0].weekday() == 5 and DOUBLE_12_2011[0] > TODAY
+assert HALLOWEEN_2010[0] < D("2010-12-01")
+
 # ------------------------------------------------------------------------------------ loading
 def _repeated_lines(df: pd.DataFrame, group: str) -> pd.Series:
     """True for rows that repeat an equal row of an earlier run of the same group's rows.
@@ -2204,6 +2229,121 @@ def build() -> dict[str, dict]:
     # q1180: Brazil's one order is of 2011-04-15; no refund names Brazil
     G["q1180"] = no_data_where("orders", H2TD, in_("Brazil"), country="Brazil")
 
+    # ---- batch 15 (q1181..q1240, split tune15): a fifteenth tuning set, written later still
+    def per_month(metric, p):
+        """An additive measure over the whole calendar months of the period, per month."""
+        months = pd.period_range(p[0], p[1], freq="M")
+        assert p[0] == months[0].start_time.date() and p[1] == months[-1].end_time.date(), p
+        unit = METRIC[metric][1]
+        return {"kind": "number", "value": rnd(calc(metric, p) / len(months), unit), "unit": unit,
+                "metric": f"{metric}_per_month", "months": len(months),
+                "period": [str(p[0]), str(p[1])]}
+
+    def units_per_customer(p, where=None):
+        """Units per customer: the mean of each customer's units (guest orders left out, as the
+        batch 7 per-customer measures)."""
+        known = sl(p, where).dropna(subset=["cust"])
+        return {"kind": "number", "value": rnd(_div(m_units(known), m_customers(known)), "number"),
+                "unit": "number", "metric": "units_per_customer", "period": [str(p[0]), str(p[1])]}
+
+    def rank_show(by_metric, show_metric, p, key, n, where=None):
+        """Keys ranked by one measure, the table showing another (what the question asks for)."""
+        by = grouped(by_metric, p, key, where).sort_values(ascending=False, kind="mergesort")
+        assert by.iloc[n - 1] > by.iloc[n] and by.iloc[:n].is_unique, (by_metric, p, key)
+        show = grouped(show_metric, p, key, where)
+        out = table(by, key, by_metric, top=n, p=p)
+        unit = METRIC[show_metric][1]
+        out.update({"columns": [KEY_NAMES[key], show_metric], "metric": show_metric, "unit": unit,
+                    "rows": [[k, rnd(show[k], unit)] for k, _ in out["rows"]],
+                    "ranked_by": by_metric, "ranked_values": out["rows"]})
+        return out
+
+    def price_under(threshold):
+        """Sale lines whose unit price (the line's value / its quantity) is below the threshold."""
+        return lambda d: d["gross"] / d["qty"] < threshold
+
+    dec_2010 = month(2010, 12)
+    uk15, fr15 = in_("United Kingdom"), in_("France")
+    # single numbers
+    G["q1181"] = number("gmv", TWO_MONTHS_AGO)
+    G["q1182"] = number("units", TG_TO_CYBER_MONDAY)
+    G["q1183"] = per_month("gmv", JUL_TO_NOV)
+    G["q1184"] = units_per_customer(nov11)
+    G["q1185"] = number("orders", SECOND_SUNDAY_NOV)
+    G["q1186"] = number("new_customers", WEEK_BEFORE)
+    G["q1187"] = distinct("sku", Q4_TD, name="skus")
+    G["q1188"] = max_day("orders", oct11)
+    G["q1189"] = number("orders_per_customer", Q3, uk15)
+    # comparisons
+    G["q1190"] = compare("gmv", THIS_MON_THU, LAST_MON_THU)
+    G["q1191"] = compare("gmv", DEC_1_7, NOV_1_7, working_day)
+    G["q1192"] = compare_where("spend_per_customer", H2TD, in_("Netherlands"), in_("Australia"))
+    G["q1193"] = compare("orders", Q4_TD, Q3, cust_is("12748"))
+    G["q1194"] = compare("units", oct11, sep11, sku_is("85099B"))
+    G["q1195"] = compare_where("gmv", Q3, weekday(6), weekday(0))
+    G["q1196"] = compare("gmv", NOV_1_15, OCT_16_31)
+    G["q1197"] = compare("aov", Q4_TD, Q3, first_sale)
+    G["q1198"] = compare("aov", Q1_Q3, dec_2010)
+    # rankings
+    G["q1199"] = rank_show("units", "gmv", nov11, "cust", 3)
+    G["q1200"] = rank("orders", WEEK_BEFORE, "sku", 3)
+    G["q1201"] = rank_time("gmv", NOV_1_15, "day", 3, asc=True)
+    G["q1202"] = rank_distinct("date", Q4_TD, "cust", 3, "days")
+    G["q1203"] = rank_time("new_customers", Q4_TD, "day", 3)
+    G["q1204"] = rank_time("customers", JAN_TO_NOV, "month", 2, asc=True)
+    G["q1205"] = rank("orders", YTD, "country", 3, where=guest)
+    G["q1206"] = rank_time("refunds", YTD, "month", 2)
+    # shares
+    ger15 = in_("Germany")
+    G["q1207"] = ratio(calc("gmv", H2TD, lambda d: ger15(d) & (d["sku"] == "POST")),
+                       calc("gmv", H2TD, ger15), H2TD)
+    dec10_c = custs(dec_2010)
+    G["q1208"] = ratio(calc("gmv", H2TD, lambda d: d["cust"].isin(dec10_c)), calc("gmv", H2TD),
+                       H2TD)
+    G["q1209"] = ratio(calc("gmv", TODAY_P), calc("gmv", THIS_WEEK), THIS_WEEK)
+    G["q1210"] = ratio(calc("gmv", nov11, lambda d: uk15(d) & guest(d)), calc("gmv", nov11, uk15),
+                       nov11)
+    nov_lines = sl(nov11)
+    assert not np.isclose(nov_lines["gross"] / nov_lines["qty"], 2.0).any()  # no line at £2.00
+    G["q1211"] = ratio(calc("units", nov11, price_under(2.0)), calc("units", nov11), nov11)
+    rabbit = in_orders_with(nov11, sku_is("23084"))
+    G["q1212"] = ratio(calc("orders", nov11, rabbit), calc("orders", nov11), nov11)
+    G["q1213"] = ratio(calc("orders", YTD, weekday(6)), calc("orders", YTD), YTD)
+    # lists
+    G["q1214"] = lst("units", SINGLES_DAY_WEEK, "day")
+    G["q1215"] = lst("orders", Q4_TD, "month", guest)
+    G["q1216"] = lst("new_customers", WEEK_BEFORE, "day")
+    three = ("Netherlands", "Australia", "Switzerland")
+    G["q1217"] = table(pd.Series({c: calc("avg_unit_price", H2TD, in_(c)) for c in three}),
+                       "country", "avg_unit_price", ordered=False, p=H2TD)
+    G["q1218"] = lst("customers", Q3, "month", abroad_)
+    G["q1219"] = lst("customers", Q1_Q3, "quarter")
+    G["q1220"] = lst("gmv", nov11, "day", weekday(4))
+    # filters
+    G["q1221"] = number("gmv", Q4_TD, lambda d: word(d, "ENAMEL"))
+    G["q1222"] = number("gmv", H2TD, lambda d: fr15(d) & (d["sku"] != "POST"))
+    G["q1223"] = number("units", nov11, lambda d: sku_is("22197")(d) & abroad_(d))
+    G["q1224"] = number("gmv", H2TD, lambda d: in_("EIRE")(d) & guest(d))
+    k = sl(Q3).dropna(subset=["cust"]).groupby("cust")["inv"].nunique()
+    q3_once = set(k[k == 1].index)
+    G["q1225"] = number("gmv", Q3, lambda d: d["cust"].isin(q3_once))
+    G["q1226"] = number("units", H2TD, lambda d: cust_is("14911")(d) & word(d, "CHRISTMAS"))
+    G["q1227"] = count_of(len(custs(Q3) & custs(Q4_TD)), (Q3[0], TODAY))
+    jumbo_inv = set(sl(Q4_TD, lambda d: word(d, "JUMBO BAG"))["inv"])
+    lunch_inv = set(sl(Q4_TD, lambda d: word(d, "LUNCH BAG"))["inv"])
+    G["q1228"] = count_of(len(jumbo_inv & lunch_inv), Q4_TD, metric="orders")
+    # ask back
+    for i in range(1229, 1237):
+        G[f"q{i}"] = {"kind": "ask_back"}
+    # no data
+    G.update(no_data({
+        "q1237": ("gmv", NATIONAL_DAY),
+        "q1238": ("orders", DOUBLE_12_2011),
+        "q1239": ("gmv", HALLOWEEN_2010),
+    }))
+    # q1240: Singapore's last order is of 2011-10-19; its refunds are all of the first half
+    G["q1240"] = no_data_where("gmv", nov11, in_("Singapore"), country="Singapore")
+
     # ids sort by number (q1000 after q999)
     return {qid: {"id": qid, **item}
             for qid, item in sorted(G.items(), key=lambda kv: int(kv[0][1:]))}
@@ -2226,10 +2366,11 @@ def main(argv=None) -> int:
     # tune7: batch 7 (q701..q760), a seventh; tune8: batch 8 (q761..q820), an eighth;
     # tune9: batch 9 (q821..q880), a ninth; tune10: batch 10 (q881..q940), a tenth;
     # tune11: batch 11 (q941..q1000), an eleventh; tune12: batch 12 (q1001..q1060), a twelfth;
-    # tune13: batch 13 (q1061..q1120), a thirteenth; tune14: batch 14 (q1121..q1180), a fourteenth
+    # tune13: batch 13 (q1061..q1120), a thirteenth; tune14: batch 14 (q1121..q1180), a fourteenth;
+    # tune15: batch 15 (q1181..q1240), a fifteenth
     assert set(splits.values()) <= {"tune", "holdout", "tune2", "tune3", "tune4", "tune5",
                                     "tune6", "tune7", "tune8", "tune9", "tune10", "tune11",
-                                    "tune12", "tune13", "tune14"}, set(splits.values())
+                                    "tune12", "tune13", "tune14", "tune15"}, set(splits.values())
     batch = {k: int(k[1:]) // 100 if int(k[1:]) >= 201 else 1 for k in splits}
     batch.update({k: 8 for k in splits if 761 <= int(k[1:]) <= 820})  # batch 8 shares the 700s
     batch.update({k: 9 for k in splits if 821 <= int(k[1:]) <= 880})  # batch 9 shares the 800s
@@ -2238,8 +2379,11 @@ def main(argv=None) -> int:
     batch.update({k: 12 for k in splits if 1001 <= int(k[1:]) <= 1060})  # batch 12: q1001..q1060
     batch.update({k: 13 for k in splits if 1061 <= int(k[1:]) <= 1120})  # batch 13: q1061..q1120
     batch.update({k: 14 for k in splits if 1121 <= int(k[1:]) <= 1180})  # batch 14: q1121..q1180
-    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, \
+    batch.update({k: 15 for k in splits if 1181 <= int(k[1:]) <= 1240})  # batch 15: q1181..q1240
+    assert set(batch.values()) <= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, \
         set(batch.values())
+    assert all(v == "tune15" for k, v in splits.items() if batch[k] == 15), "batch 15 is tune15"
+    assert all(batch[k] == 15 for k, v in splits.items() if v == "tune15"), "tune15 is batch 15"
     assert all(v == "tune14" for k, v in splits.items() if batch[k] == 14), "batch 14 is tune14"
     assert all(batch[k] == 14 for k, v in splits.items() if v == "tune14"), "tune14 is batch 14"
     assert all(v == "tune13" for k, v in splits.items() if batch[k] == 13), "batch 13 is tune13"

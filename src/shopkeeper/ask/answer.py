@@ -787,7 +787,9 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
             f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)}.")
         return answer
     if q.top_value and len(df) == 1:  # "how much was our biggest order": the amount, named
-        answer.kind, answer.value = "number", _float(df[metric].iloc[0])
+        valued = q.value_metric or metric  # "how many orders did our top spender place"
+        answer.kind, answer.value = "number", _float(df[valued].iloc[0])
+        answer.unit = vocab.metric(valued).unit
         answer.text = _table_sentence(answer, df, q, vocab, metric, key)
         return answer
     answer.chart = ({"type": "line" if key in _GRAINS
@@ -988,13 +990,17 @@ def _table_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         return _change_ranking_sentence(a, df, q, label, unit, name)
     if q.rank:
         side = q.rank[0]
-        if len(df) == 1:
+        if len(df) == 1:  # its other metrics after it: "…; orders: 71"
+            also = [(_label(vocab, m, lang), _fmt(_float(first[m]), vocab.metric(m).unit,
+                                                  a.currency, lang)) for m in q.metrics[1:]]
             return (f"{when}{label}{'最高' if side == 'top' else '最低'}的"
                     f"{_dim_label(key, lang)}是 {name(first)}（"
-                    f"{_fmt(_float(first[metric]), unit, a.currency, lang)}）。" if lang == "zh" else
+                    f"{_fmt(_float(first[metric]), unit, a.currency, lang)}）"
+                    + "".join(f"，{what} {v}" for what, v in also) + "。" if lang == "zh" else
                     f"In {when}, the {_dim_label(key, lang)} with the "
                     f"{'highest' if side == 'top' else 'lowest'} {label} was {name(first)} "
-                    f"({_fmt(_float(first[metric]), unit, a.currency, lang)}).")
+                    f"({_fmt(_float(first[metric]), unit, a.currency, lang)})"
+                    + "".join(f"; {what}: {v}" for what, v in also) + ".")
         rest = df.iloc[1:3]
         tail = ("、".join if lang == "zh" else ", ".join)(
             f"{name(r)}（{_fmt(_float(r[metric]), unit, a.currency, lang)}）" if lang == "zh"

@@ -895,6 +895,8 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
              lambda m, a=mo, b=d: _latest_day(a, b, as_of, int(m[1] or m[2])
                                               if (m[1] or m[2]) else None))
     # China's National Day holiday, 1-7 October; Thanksgiving, the fourth Thursday of November
+    each(year_ + r"国庆(?:节)?(?:当天|那天|那一天)",  # the day itself, 1 October
+         lambda m: day(_to_date(int(m[1]) if m[1] else None, 10, 1, as_of)))
     each(year_ + r"国庆(?:节)?(?:七天|7天)?(?:长?假期?|黄金周)?(?:期间|里|那几天|那一周)?"
          r"|\bgolden week(?:,? (\d{4}))?",
          lambda m: (lambda d: days(d, d + dt.timedelta(days=6)))(
@@ -1591,9 +1593,8 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
         if settled in MONTH_END_DAYS:  # of the month named, or the latest month that ended
             named = next((p for p in periods if p.start and p.end and (p.end - p.start).days > 26
                           and (p.end - p.start).days < 31), None)
-            this = month(as_of.year, as_of.month)
-            whole = named or (this if re.search(r"这个?月|本月|this month", t) else None) or \
-                month((this.start - dt.timedelta(days=1)).year, (this.start - dt.timedelta(days=1)).month)
+            whole = named or (_month_named("this month", as_of) if re.search(
+                r"这个?月|本月|this month", t) else _month_named("last month", as_of))
             n = MONTH_END_DAYS[settled]
             start = whole.end - dt.timedelta(days=n - 1)
             period, vague = Period(start, whole.end, f"the last {n} days of {whole.label_en} "

@@ -87,6 +87,9 @@ class AskQuery:
     rank_by: str | None = None  # with ``rank`` and ``compare``: "change" or "change_pct"
     also_in: Period | None = None  # with customers alone: those who also ordered in this period
     not_in: Period | None = None  # customers (or one metric of theirs) with no order in this period
+    # with ``top_value``: the metric the number gives when not the one ranked by ("how many
+    # orders did our top spender place": ranked by sales, answered in orders)
+    value_metric: str | None = None
 
     @property
     def other_side(self) -> bool:
@@ -150,6 +153,10 @@ class AskQuery:
             raise MetricError("customers who did not order in a period are counted alone (the "
                               "customers metric, split by customer at most) or measured by one "
                               "metric: two periods, no filter or comparison")
+        if self.value_metric is not None and not (
+                self.top_value and self.value_metric in self.metrics[1:]):
+            raise MetricError("the value of the top group in another metric needs top_value "
+                              "and that metric beside the one ranked by")
         if self.over_share not in ("groups", "metric"):
             raise MetricError(f"a share past a threshold is of the groups or of the metric, not "
                               f"{self.over_share!r}")
@@ -216,4 +223,5 @@ def _from_dict(data: dict[str, Any]) -> AskQuery:
         rest=bool(data.get("rest")), whole_orders=bool(data.get("whole_orders")),
         rank_by=str(data["rank_by"]) if data.get("rank_by") else None,
         also_in=period_from_dict(data.get("also_in")),
-        not_in=period_from_dict(data.get("not_in")))
+        not_in=period_from_dict(data.get("not_in")),
+        value_metric=str(data["value_metric"]) if data.get("value_metric") else None)

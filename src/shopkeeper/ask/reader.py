@@ -145,6 +145,7 @@ def _fix_typos(text: str) -> str:
     nine in ten of the rest agree (a real word near one, "higher", "worse", is left); 上各月,
     typed for 上个月 (the same sound), as 上个月."""
     text = re.sub(r"([上这本])各(月|季度|星期|礼拜)", r"\1个\2", text)
+    text = text.replace("以经", "已经")
     def fixed(m: re.Match) -> str:
         word = m[0].lower()
         if word in _KEY_WORDS:
@@ -221,19 +222,45 @@ _LOW = re.compile(r"最低|最少|最小|最差|最便宜|最弱|垫底|倒数|�
                   r"\bworst\b|\bbottom\b|\bfewest\b|\bweakest\b|\bslowest\b|\bquietest\b", re.I)
 _RANK_ALL = re.compile(r"排名|排行|排序|排个?名|排一下|排个序|\brank(?:ed|ing)?\b|\bsorted\b|\bin order\b", re.I)
 _SINGULAR = re.compile(r"哪个|哪一个|哪家|哪位|哪一|哪款|\bwhich\b(?! \w+s\b)|\bwhat\b(?! \w+s\b)"
-                       r"|\bwho(?:'s| was| is)\b|\b(?:top|best|biggest|largest|worst) (?:single )?"
+                       r"|\bwho(?:'s| was| is)\b|\b(?:top|best|biggest|largest|worst|best-selling|top-selling|"
+                       r"busiest|quietest|slowest|strongest|weakest) "
+                       r"(?:(?:overseas|foreign|export|international) )?(?:single )?"
                        r"(?:customer|product|country|seller|item|sku|day|week|month|buyer|client|"
-                       r"market|order)\b(?!s)|\bsingle (?:biggest|largest) order\b"
+                       r"market|order|spender|earner)\b(?!s)|\bsingle (?:biggest|largest) order\b"
                        r"|\bthe (?:best|worst|top|highest|lowest|biggest)\b(?! \d)"
+                       r"|\bthe (?:customer|client|buyer|product|item|sku|country|market|order|day|"
+                       r"week|month) (?:with|who|that|which|whose)\b"
                        r"|\b(?:in|on) (?:a|one|any(?: one)?)(?: single)? (?:day|week|month)\b", re.I)
 # "最大的一笔单子是多少钱", "our single biggest order, in £": the top group's amount, not which
-_AMOUNT = re.compile(r"多少钱|金额(?:是|为|有)?多少|多少(?:英镑|镑|元|块|美元|欧元)|值多少|\bhow much\b|"
+_AMOUNT = re.compile(r"多少钱|\bhow many\b|金额(?:是|为|有)?多少|多少(?:英镑|镑|元|块|美元|欧元)|值多少|\bhow much\b|"
                      r"(?:出|卖|来|下|退)了?(?:多少|几)(?:单|件)|"
                      r"\bin (?:£|\$|€|gbp|usd|eur|pounds|dollars|euros)\b|\bworth\b|"
                      r"\bwhat (?:was|is) (?:our|the) (?:single )?(?:biggest|largest|smallest) "
                      r"(?:single )?order\b|\bwhat (?:was|is) the (?:most|highest|biggest|largest)\b",
                      re.I)
-_WHICH = re.compile(r"哪|\bwhich\b|\bwho\b|\bwhose\b|\bwhat (?:order|customer|product|country)\b",
+# "our biggest customer", "last month's best overseas market" with no measure said: by
+# spend, or by orders? (asked back, with the choices that settle it, and the metric each ranks by)
+_BIGGEST_GROUP = {
+    "customer": (re.compile(
+        r"(?:最大|最好|头号|第一大|最重要)的?(?:那个|那位)?(?:客户|顾客|买家|客人)|"
+        r"\b(?:biggest|largest|best|top|most valuable|most important|number one|no\. ?1)\s+"
+        r"(?:single\s+)?(?:customer|client|buyer|account)\b(?!s)", re.I),
+        ("by spend", "by number of orders"), ("按消费金额", "按订单数"), ("gmv", "orders"),
+        "Biggest by what: by what they spent, or by how many orders they placed?",
+        "请问“最大”按什么算：按消费金额，还是按订单数？"),
+    "country": (re.compile(
+        r"(?:卖得最好|最大|最好|头号|第一大)的?(?:那个)?(?:国家|市场)|"
+        r"\b(?:biggest|largest|best|top|number one|no\. ?1)\s+(?:overseas\s+|foreign\s+|export\s+)?"
+        r"(?:single\s+)?(?:country|market)\b(?!s)", re.I),
+        ("by sales", "by number of orders"), ("按销售额", "按订单数"), ("gmv", "orders"),
+        "Best by what: by sales, or by number of orders?",
+        "请问“最好”按什么算：按销售额，还是按订单数？"),
+}
+# the words between a superlative and the metric it ranks by ("花钱最多", "spent the most",
+# "top spender", "下单最多", "most orders")
+_TOUCHING = re.compile(r"\s*(?:the\s+)?|得|的", re.I)
+_WHICH = re.compile(r"哪|(?<!product )(?<!item )(?<!country )(?<!order )\bwhich\b|"
+                    r"(?<!customer )(?<!client )(?<!buyer )(?<!shopper )\bwho\b|\bwhose\b|\bwhat (?:order|customer|product|country)\b",
                     re.I)
 _SHARE = re.compile(r"占比|比例|比重|份额|几成|占了?(?:总|全部|整体|所有|全年)?.{0,8}?(?:多少|百分之几|几成)|"
                     r"\bshares?\b|\bpercentage\b|\bproportion\b|\bpercent of\b|% of|\bwhat fraction"
@@ -784,11 +811,29 @@ _ORDERS_PAST = re.compile(
     r"(英镑|件|元|镑|块)?\s*(以上|以下|及以上)?的(?:大单|小单|订单|单子)", re.I)
 
 
+# new (returning) customers' every order, not only the orders that are new (returning) ones
+_EVERY_ORDER_OF_TYPE = re.compile(
+    r"不光首单|不只(?:是)?首单|不止首单|不仅(?:是)?首单|(?:所有|全部|每一?)(?:的)?(?:订单|单)都算|的单都算|"
+    r"\bnot (?:just|only) (?:the|their) first\b|\ball (?:of )?their (?:\w+ )?orders\b|"
+    r"\bevery (?:one of their|order they)\b", re.I)
+# measures of orders and money counted to each customer's type, every order of theirs
+_PER_CUSTOMER_TYPED = {"gmv": "customer_gmv", "orders": "customer_order_count"}
+
+
+def _orders_past(text: str) -> re.Match | None:
+    """The orders past a bound ("orders over £1,000", "1500镑以上的大单"), where a bound is said."""
+    m = _ORDERS_PAST.search(text)
+    return m if m and (m[1] or m[5] or m[8]) else None
+
+
 def averaged_over(metric: str, count: str) -> bool:
     """Whether the metric is an average over ``count`` (units per order, AOV over "orders";
     orders per customer over "customers"): its value over some orders (customers) is the mean
     of each one's own value."""
-    return (METRICS[metric].formula or "").endswith(f"/ nullif({count}, 0)")
+    # per customer, the customers are counted the repeat-rate way (``ordering_customers``);
+    # the repeat rate is a share of them, no average of their own values
+    return bool(re.fullmatch(rf"(?!repeat_customers ).+ / nullif\((?:ordering_)?{count}, 0\)",
+                             METRICS[metric].formula or ""))
 
 
 def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
@@ -798,8 +843,10 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
     name none. A share is of the "groups", or of the "metric" when one is named as the whole
     ("贡献了百分之多少的销售额", "% of sales came from orders over £1,500")."""
     if _ONE_ORDER_ONLY.search(text):  # "只下了一单的客户": customers with fewer than two orders
-        metrics[:] = ["orders"]
-        return "customer", "<", 2.0, "groups"
+        measured = [x for x in metrics if x in METRICS and x not in _GROUP_COUNTS and (
+            METRICS[x].unit == "money" or x == "units")]  # "一共花了多少钱": their sales
+        metrics[:] = ["orders", *measured[:1]]
+        return "customer", "<", 2.0, "metric" if measured else "groups"
     if m := _ORDERED_MORE_THAN.search(text) or _ORDERED_AT_LEAST.search(text):
         # "下了不止一单的客户", "ordered more than once", "至少下过3单的客户", "customers with at
         # least 3 orders"
@@ -853,7 +900,7 @@ def _threshold(text: str, metrics: list[str], said: list[tuple[int, str, str]]
     elif m := _OVER_PLUS_EN.search(text):  # "3+ orders"
         noun, op, number, unit = m[1].lower(), ">=", m[3], m[4].lower()
         unit = "orders" if unit.startswith("purchase") else unit
-    elif (m := _ORDERS_PAST.search(text)) and (m[1] or m[5] or m[8]) and (measured := [
+    elif (m := _orders_past(text)) and (measured := [
             x for x in metrics if x in METRICS and x not in _GROUP_COUNTS and (
                 summable(x) or averaged_over(x, "orders")) and not any(  # "金额1500镑以上": the bound's words
                     metric == x and m.start() <= pos < m.end() for pos, metric, _ in said)]):
@@ -1159,8 +1206,7 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                 if when.period and not when.period.is_all and not when.compare else None)
     for pattern, reason_en, reason_zh, en, zh in _ASK_BACKS:
         if not (said := pattern.search(text)) or (  # "一单超过2000件的大单": the size is said
-                "big order" in reason_en and (_threshold(text, [], []) or (
-                    (past := _ORDERS_PAST.search(text)) and (past[1] or past[5] or past[8])))) or (
+                "big order" in reason_en and (_threshold(text, [], []) or _orders_past(text))) or (
                 per_day and reason_en.startswith("Average over which days")):
             continue
         if not (choice := _answered(text, en, zh)):
@@ -1178,6 +1224,9 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
                        tuple(_label(m, "en", vocab) for m in options),
                        tuple(_label(m, "zh", vocab) for m in options), lang, fallback)
 
+    metric_hits = [h for h in metric_hits if not (  # "没留客户号的游客单": the id, no count of them
+        h[1] == "customers" and re.match(r"\s*(?:号|编号|id\b|ids\b|numbers?\b)",
+                                         text[h[0] + len(h[2]):], re.I)) or len(metric_hits) == 1]
     guest = [(m.start(), m.end()) for m in _GUEST.finditer(text)]
     if guest:  # "没有客户编号的游客订单…买了多少钱": the metric is the one outside the guest words
         inside = [h for h in metric_hits if any(a <= h[0] < b for a, b in guest)]
@@ -1212,12 +1261,12 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
     metrics = list(dict.fromkeys(m for _, m, _ in metric_hits))
     if "countries" in metrics and len(metrics) > 1 and _CAME_FROM.search(text):
         metrics = ["countries"]  # "October's orders came from how many different countries?"
-    if _ORDERS_WORTH.search(text) and not any(METRICS[m].unit == "money" for m in metrics
-                                              if m in METRICS):
+    worth = _ORDERS_WORTH.search(text)
+    if worth and not any(METRICS[m].unit == "money" for m in metrics if m in METRICS):
         # "新客户的首单加起来一共多少钱", "what first orders added up to": their value
         metrics = [m for m in metrics if m != "orders"] + ["gmv"] \
             if "orders" in metrics or all(m in _CUSTOMER_TYPES for m in metrics) else metrics
-    elif _ORDERS_WORTH.search(text) and "gmv" in metrics and "orders" in metrics:
+    elif worth and "gmv" in metrics and "orders" in metrics:
         metrics.remove("orders")  # "what were our orders worth": their value, not their count
     by: list[str] = []
     filters: dict[str, tuple[str, ...]] = {}
@@ -1235,6 +1284,13 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
             by.append("customer_type")
         else:
             filters["customer_type"] = (_CUSTOMER_TYPES[types[0]],)
+        if every := _EVERY_ORDER_OF_TYPE.search(text):  # "不光首单": each customer's every order
+            # the orders of "all their orders" are no measure of their own
+            said_in = {m for pos, m, _ in metric_hits if every.start() <= pos < every.end()} - {
+                m for pos, m, _ in metric_hits if not every.start() <= pos < every.end()}
+            metrics = list(dict.fromkeys(
+                _PER_CUSTOMER_TYPED.get(m, m) for m in metrics
+                if len(metrics) == 1 or not (m == "customers" or m in said_in)))
     if guest:
         filters["customer_type"] = ("guest",)
     said_ids = [n for n in listed.groups() if n] if listed else []
@@ -1411,6 +1467,12 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         if ratio := _ratio_unread(metrics[:1], vocab, lang, "去掉前几名后剩下多少",
                                   "rest beyond the top groups"):
             return ratio
+    value_metric = None
+    if rank and metrics:
+        ranking = _ranked_and_valued(text, metrics, metric_hits, by, lang)
+        if isinstance(ranking, AskBack):
+            return ranking
+        metrics, value_metric = ranking
     if rank and metrics and metrics[0] in METRICS and not METRICS[metrics[0]].higher_is_better \
             and re.search(r"\bworst\b|最差|最糟|最不好", low) and not _HIGH.search(
                 re.sub(r"\bworst\b|最差|最糟|最不好", "", low)):
@@ -1565,14 +1627,20 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         if unread:
             return unread
         by = ["day"]
-    top_value = bool(rank and rank[1] == 1 and not share and compare is None
-                     and _AMOUNT.search(text) and not _WHICH.search(text))
+    # "10月份哪天出单最多？那天一共出了多少单": which one, then its amount in a question of its own
+    asked_after = (amount := _AMOUNT.search(question)) and re.search(
+        r"[？?;；]\s*\S", question[:amount.start()])
+    # "best market by orders: its AOV", "花钱最多的客户的客单价": the other metric's value is asked
+    top_value = bool(rank and rank[1] == 1 and not share and compare is None and (
+        (_AMOUNT.search(text) and (not _WHICH.search(text) or asked_after))
+        or (value_metric and not _WHICH.search(text))))
+    value_metric = value_metric if top_value else None
     return AskQuery(tuple(metrics), period, tuple(by), filters, exclude, name_words,
                     compare, rank, share, lang, each, over[1:3] if over else None,
                     compare_filters, over[3] if over else "groups", whole_dims, compare_exclude,
                     top_value, exclude_words, per_day, band[4] if band else None, bool(top_left_out),
                     bool(_WHOLE_ORDER.search(text)) and bool(name_words or filters.get("sku")),
-                    rank_by)
+                    rank_by, value_metric=value_metric)
 
 
 def _ratio_unread(metrics: list[str], vocab: Vocabulary, lang: str, what_zh: str,
@@ -1812,6 +1880,41 @@ def _outside_periods(low: str, when: PeriodReading, as_of: dt.date) -> str:
     return text
 
 
+def _superlative_metric(text: str, hits: list[tuple[int, str, str]]) -> str | None:
+    """The metric a superlative is said of ("花钱最多的客户", "our top spender", "下单最多",
+    "the most orders"): the ranking's measure, wherever the question puts it."""
+    for sup in (*_HIGH.finditer(text), *_LOW.finditer(text)):
+        for pos, metric, phrase in hits:
+            between = text[pos + len(phrase):sup.start()] if pos < sup.start() \
+                else text[sup.end():pos]
+            if _TOUCHING.fullmatch(between):
+                return metric
+    return None
+
+
+def _ranked_and_valued(text: str, metrics: list[str], hits: list[tuple[int, str, str]],
+                       by: list[str], lang: str) -> tuple[list[str], str | None] | AskBack:
+    """A ranking's metrics, the one ranked by first, and the one whose value answers when it
+    is another ("花钱最多的客户下了几单": ranked by sales, answered in orders). "Our biggest
+    customer" with no measure said is asked back: by spend, or by orders?"""
+    ranked_by = _superlative_metric(text, hits)
+    if by[:1] and by[0] in _BIGGEST_GROUP and ranked_by is None:
+        said, en, zh, ranks, reason_en, reason_zh = _BIGGEST_GROUP[by[0]]
+        choice = _answered(text, en, zh)
+        stem = text[:text.rindex(choice)] if choice else text
+        asked = list(dict.fromkeys(m for pos, m, _ in hits if pos < len(stem))) if choice \
+            else metrics
+        if said.search(stem) and "gmv" not in asked and not re.search(r"\bby\s|按", stem):
+            if choice is None:
+                return AskBack(reason_en, reason_zh, en, zh, lang)
+            ranked_by = ranks[en.index(choice) if choice in en else zh.index(choice)]
+            return [ranked_by, *(m for m in asked if m != ranked_by)], next(
+                (m for m in asked if m != ranked_by), None)
+    if ranked_by in metrics:
+        metrics = [ranked_by, *(m for m in metrics if m != ranked_by)]
+    return metrics, next((m for m in metrics[1:] if m != metrics[0]), None)
+
+
 def _rank(low: str, by: list[str]) -> tuple[str, int] | None:
     if not by:
         return None
@@ -1825,7 +1928,7 @@ def _rank(low: str, by: list[str]) -> tuple[str, int] | None:
             return side, count
     # "订单最少的国家" is one country; "哪些国家…最多" several; English says it with a plural
     singular = bool(_SINGULAR.search(low)) or (bool(CJK.search(low)) and not re.search(
-        r"哪些|几个|一些|些|们|都", low))
+        r"哪些|几个|一些|些|(?<![我咱你他])们|都", low))
     if _LOW.search(low) or _HIGH.search(low):
         return side, 1 if singular else 10
     if _RANK_ALL.search(low):
@@ -2065,8 +2168,9 @@ def _product_phrase(text: str, values: StoreValues, metric_hits
                     (*shown, f"all products whose name contains \"{phrase}\""),
                     (*shown, f"名称含“{phrase}”的全部商品"))
             return (values.name_form(phrase) or phrase.upper(),)
-    for m in re.finditer(r"\b([A-Za-z][A-Za-z0-9'\-]{2,})\s+(?:products|items|range)\b",
-                         text):  # one word before "products": "T-light products"
+    for m in re.finditer(r"\b([A-Za-z][A-Za-z0-9'\-]{2,})\s+(?:products|items|range|stuff|"
+                         r"goods|merchandise|gear)\b",
+                         text):  # one word before "products": "T-light products", "Christmas stuff"
         if (m[1].lower() not in _NOT_NAME_WORDS and m[1].lower() not in _NUMBER_WORDS
                 and values.name_form(m[1])):
             return (values.name_form(m[1]),)

@@ -149,7 +149,7 @@ METRIC_PHRASES: dict[str, str] = {
     "how many times": "orders", "下过几次单": "orders", "下了几次": "orders",
     "出的单": "orders", "出单": "orders", "出了多少单": "orders", "出了几单": "orders",
     # customers
-    "新客户数": "new_customers", "新客户": "new_customers", "新客": "new_customers",
+    "新客户数": "new_customers", "游客单": "orders", "散客单": "orders", "guest checkouts": "orders", "新客户": "new_customers", "新来的客户": "new_customers", "新来的顾客": "new_customers", "新客": "new_customers",
     "新顾客": "new_customers", "新买家": "new_customers", "首购客户": "new_customers",
     "新增客户": "new_customers", "新增顾客": "new_customers", "新增买家": "new_customers",
     "new customers": "new_customers", "new buyers": "new_customers", "new customer": "new_customers",
@@ -289,7 +289,9 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
     # "how many" would be units
     (r"\bhow much (?:money )?(?:did|do|does|have|has|had) (?!units\b|items\b|pieces\b)"
      r"(?!we sell\b|we sold\b)(?!(?:our|the) (?:top|biggest|largest|best) )"  # a ranking
-     r"[^?]{1,80}?\b(?:sell|sold|take|taken|make|made|earn|earned|"
+     # "the customer with the most orders": the ranking's own measure, no part of the money
+     r"(?:(?!\b(?:most|fewest|least|highest|lowest)\b)[^?]){1,80}?\b(?:sell|sold|take|taken|make|"
+     r"made|earn|earned|"
      r"bring in|brought in|buy|bought|purchase|purchased|spend|spent)\b", "gmv"),
     (r"\bwhat (?:did|do|does|have|has) (?:we|you|they|it|(?:the|our)(?: [\w'-]+){1,3}) (?:take|taken|"
      r"make|made|bring in|brought in|earn|earned)\b", "gmv"),
