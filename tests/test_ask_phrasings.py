@@ -438,6 +438,8 @@ OPEN_QUESTIONS = [
     # "biggest" customer with another measure asked: biggest by spend, or by orders?
     "How many orders has our biggest customer placed this year?", "我们最大的客户今年下了几单",
     "上个月海外卖得最好的那个国家，客单价多少", "Last month's best overseas market - what was its average order value?",
+    # this week is not over: against the same days of last week, or all of it?
+    "这周销售额周环比多少", "How's this week's takings looking week on week?",
 ]
 
 
@@ -2093,6 +2095,17 @@ def test_a_ranking_is_by_the_metric_its_superlative_is_said_of(question, ranked,
     # 游客单 are guests' orders; 客户号 is the id they lack, no count of customers
     ("今年没留客户号的游客单，哪三个国家最多", ("orders",), {"customer_type": ("guest",)}, None),
     ("四季度以来每个月有多少张游客单", ("orders",), {"customer_type": ("guest",)}, None),
+    ("爱尔兰那边没登记客户号的单子，下半年一共多少钱", ("gmv",),
+     {"country": ("EIRE",), "customer_type": ("guest",)}, None),
+    ("Irish guest orders (no customer ID) since July - what do they add up to?", ("gmv",),
+     {"country": ("EIRE",), "customer_type": ("guest",)}, None),
+    # "how many" of products named: pieces of them
+    ("How many 22423 cake stands went outside the UK in November?", ("units",),
+     {"sku": ("22423",)}, None),
+    ("22423蛋糕架上个月卖到英国以外的有几个", ("units",), {"sku": ("22423",)}, None),
+    ("11月份平均一个客户买了多少件", ("units_per_customer",), {}, None),
+    ("How many units did the average customer buy in November?", ("units_per_customer",), {},
+     None),
 ])
 def test_whose_orders_are_measured(question, metrics_, filters, over):
     q = read(question, AS_OF, Vocabulary(), VALUES)
@@ -2108,3 +2121,27 @@ def test_national_day_itself_or_its_week(question, span):
     q = read(question, AS_OF, Vocabulary(), VALUES)
     assert isinstance(q, AskQuery), q
     assert (str(q.period.start), str(q.period.end)) == span
+
+
+@pytest.mark.parametrize(("question", "part", "whole"), [
+    # a day's share of the week it lies in: both periods kept, the day the part
+    ("今天一天的营业额占了这周到现在的多少", ("2011-12-09", "2011-12-09"), ("2011-12-05", "2011-12-09")),
+    ("What share of this week's sales so far came in today alone?", ("2011-12-09", "2011-12-09"),
+     ("2011-12-05", "2011-12-09")),
+])
+def test_a_period_as_a_share_of_the_period_it_lies_in(question, part, whole):
+    # both periods kept (the answer takes the shorter as the part, whichever is said first)
+    q = read(question, AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery) and q.share and isinstance(q.compare, Period), q
+    spans = {(str(p.start), str(p.end)) for p in (q.period, q.compare)}
+    assert spans == {part, whole}
+
+
+@pytest.mark.parametrize(("choice", "span"), [
+    ("the same days of last week", ("2011-11-28", "2011-12-02")),
+    ("上周整周", ("2011-11-28", "2011-12-04")),
+])
+def test_week_on_week_settled_by_the_choice(choice, span):
+    q = read(f"这周销售额周环比多少 {choice}", AS_OF, Vocabulary(), VALUES)
+    assert isinstance(q, AskQuery), q
+    assert (str(q.compare.start), str(q.compare.end)) == span

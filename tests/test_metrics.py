@@ -124,10 +124,12 @@ def test_repeat_purchase_reads_the_customer_type_per_customer(shop):
 def test_spend_per_customer_counts_each_customers_every_order_to_their_type(shop):
     """Per customer, c1's February orders are a new customer's (c1's first order is in the
     period): spend per new customer is (c1 45.50 + 51.00 + 10.00 + c2 50.00) / 2."""
-    names = ["spend_per_customer", "orders_per_customer", "customer_gmv", "customer_order_count"]
+    names = ["spend_per_customer", "orders_per_customer", "customer_gmv", "customer_order_count",
+             "units_per_customer"]
     split = metrics.query(shop, names, by="customer_type").df.set_index("customer_type")
     assert split.loc["new", "spend_per_customer"] == pytest.approx(78.25)
     assert split.loc["new", "orders_per_customer"] == 2.0
+    assert split.loc["new", "units_per_customer"] == 5.0  # c1 2 + 1 + 2 + 1, c2 3 + 1
     assert split.loc["new", "customer_gmv"] == pytest.approx(156.50)
     assert "returning" not in split.index or pd.isna(split.loc["returning", "spend_per_customer"])
     new_only = _one(metrics.query(shop, ["customer_gmv"], filters={"customer_type": "new"}))

@@ -322,6 +322,12 @@ def _measured_not_in(warehouse: Warehouse, q: AskQuery, vocab: Vocabulary, as_of
                   sql=";\n\n".join(r.sql_with_params() for r in (other, result)))
 
 
+def _opening(label: str) -> str:
+    """A period's English label opening a sentence: "In November 2011", "Since 2011-07-01"."""
+    said = _during(label)
+    return said[:1].upper() + said[1:]
+
+
 def _during(label: str) -> str:
     """A period's English label after a verb: "in November 2011", "since 2011-07-01"."""
     return label if label.startswith(("up to", "since", "at any")) else "in " + label
@@ -396,7 +402,7 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
             f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的{_dim_label(key, lang)}"
             f"（{len(past):,} 个）{'的' if averaged else '合计'}{_label(vocab, measured, lang)}"
             f"{'为 ' if averaged else ' '}{amount}" if lang == "zh" else
-            f"In {period}, the {len(past):,} {_dim_label(key, lang, plural=True)} with {words[1]} "
+            f"{_opening(period)}, the {len(past):,} {_dim_label(key, lang, plural=True)} with {words[1]} "
             f"{limit}{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)} "
             + (f"had {_label(vocab, measured, lang)} of {amount}" if averaged else
                f"made {amount} of {_label(vocab, measured, lang)}"))
@@ -417,7 +423,7 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
             f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
             f"{_dim_label(key, lang)}有 {len(past):,} 个，占全部 {groups:,} 个的 "
             f"{_pct(answer.value)}。" if lang == "zh" else
-            f"In {period}, {len(past):,} of {groups:,} "
+            f"{_opening(period)}, {len(past):,} of {groups:,} "
             f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
             f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}: "
             f"{_pct(answer.value)}.")
@@ -426,12 +432,12 @@ def _count_past(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary
     if traded:
         answer.text = (f"{period}，有订单的日子共 {len(past):,} 天（共 {groups:,} 天）。"
                        if lang == "zh" else
-                       f"In {period}, there were orders on {len(past):,} of {groups:,} days.")
+                       f"{_opening(period)}, there were orders on {len(past):,} of {groups:,} days.")
     else:
         answer.text = (
             f"{period}，{_label(vocab, metric, lang)}{words[0]} {limit} 的"
             f"{_dim_label(key, lang)}有 {len(past):,} 个（共 {groups:,} 个）。" if lang == "zh" else
-            f"In {period}, {len(past):,} of {groups:,} "
+            f"{_opening(period)}, {len(past):,} of {groups:,} "
             f"{_dim_label(key, lang, plural=True)} had {words[1]} {limit}"
             f"{' of' if unit == 'money' else ''} {_label(vocab, metric, lang)}.")
     answer.sql += (f";\n\n-- then counted: the rows whose {metric} {condition}"
@@ -671,7 +677,7 @@ def _number(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
             f"{_fmt(value, vocab.metric(metric).unit, answer.currency, lang)}，占"
             f"{whole_words or '全部'} {_fmt(total, vocab.metric(metric).unit, answer.currency, lang)} 的 "
             f"{_pct(share)}。" if lang == "zh" else
-            f"In {q.period.label(lang)}, {part} made {_fmt(value, vocab.metric(metric).unit, answer.currency, lang)} "
+            f"{_opening(q.period.label(lang))}, {part} made {_fmt(value, vocab.metric(metric).unit, answer.currency, lang)} "
             f"of {_label(vocab, metric, lang)}: {_pct(share)} of the total "
             f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)}"
             f"{' (' + whole_words + ')' if whole_words else ''}.")
@@ -698,8 +704,8 @@ def _period_share(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabula
         f"{part.label(lang)}的{_label(vocab, metric, lang)}为 {_fmt(a, unit, answer.currency, lang)}，"
         f"占{whole.label(lang)}（{_fmt(b, unit, answer.currency, lang)}）的 "
         f"{_pct(answer.value)}。" if lang == "zh" else
-        f"{_label(vocab, metric, lang)[0].upper() + _label(vocab, metric, lang)[1:]} in "
-        f"{part.label(lang)}: {_fmt(a, unit, answer.currency, lang)}, {_pct(answer.value)} "
+        f"{_label(vocab, metric, lang)[0].upper() + _label(vocab, metric, lang)[1:]} "
+        f"{_during(part.label(lang))}: {_fmt(a, unit, answer.currency, lang)}, {_pct(answer.value)} "
         f"of {whole.label(lang)} ({_fmt(b, unit, answer.currency, lang)}).")
     return answer
 
@@ -761,7 +767,7 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
             f"（合计 {_fmt(part, unit, answer.currency, lang)}），其余的{_label(vocab, metric, lang)}为 "
             f"{_fmt(answer.value, unit, answer.currency, lang)}（全部 "
             f"{_fmt(total, unit, answer.currency, lang)}）。" if lang == "zh" else
-            f"In {q.period.label(lang)}, {_label(vocab, metric, lang)} without the {q.rank[0]} "
+            f"{_opening(q.period.label(lang))}, {_label(vocab, metric, lang)} without the {q.rank[0]} "
             f"{len(df)} {what} ({_fmt(part, unit, answer.currency, lang)}): "
             f"{_fmt(answer.value, unit, answer.currency, lang)} of the total "
             f"{_fmt(total, unit, answer.currency, lang)}.")
@@ -780,7 +786,7 @@ def _table(answer: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
             f"{_fmt(part, vocab.metric(metric).unit, answer.currency, lang)}，占全部 "
             f"{_fmt(total, vocab.metric(metric).unit, answer.currency, lang)} 的 "
             f"{_pct(answer.value)}。" if lang == "zh" else
-            f"In {q.period.label(lang)}, the {q.rank[0]} {n} {what} by "
+            f"{_opening(q.period.label(lang))}, the {q.rank[0]} {n} {what} by "
             f"{_label(vocab, metric, lang)} made "
             f"{_fmt(part, vocab.metric(metric).unit, answer.currency, lang)}: "
             f"{_pct(answer.value)} of the total "
@@ -917,7 +923,7 @@ def _number_sentence(a: Answer, q: AskQuery, vocab: Vocabulary) -> str:
                 f"{' (' + where + ')' if where else ''}.")
     text = (f"{q.period.label(lang)}{('（' + where + '）') if where else ''}的{label}为 {value}"
             if lang == "zh" else
-            f"{label[0].upper() + label[1:]} in {q.period.label(lang)}"
+            f"{label[0].upper() + label[1:]} {_during(q.period.label(lang))}"
             f"{' (' + where + ')' if where else ''}: {value}")
     if q.compare is not None or q.other_side:
         prev_label = _compare_label(q, lang)
@@ -997,7 +1003,7 @@ def _table_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
                     f"{_dim_label(key, lang)}是 {name(first)}（"
                     f"{_fmt(_float(first[metric]), unit, a.currency, lang)}）"
                     + "".join(f"，{what} {v}" for what, v in also) + "。" if lang == "zh" else
-                    f"In {when}, the {_dim_label(key, lang)} with the "
+                    f"{_opening(when)}, the {_dim_label(key, lang)} with the "
                     f"{'highest' if side == 'top' else 'lowest'} {label} was {name(first)} "
                     f"({_fmt(_float(first[metric]), unit, a.currency, lang)})"
                     + "".join(f"; {what}: {v}" for what, v in also) + ".")
@@ -1009,7 +1015,7 @@ def _table_sentence(a: Answer, df: pd.DataFrame, q: AskQuery, vocab: Vocabulary,
         return (f"{when}按{label}排名，第一是 {name(first)}（"
                 f"{_fmt(_float(first[metric]), unit, a.currency, lang)}），其后是 {tail}；"
                 f"共 {len(df)} 行。" if lang == "zh" else
-                f"In {when}, ranked by {label}: first {name(first)} "
+                f"{_opening(when)}, ranked by {label}: first {name(first)} "
                 f"({_fmt(_float(first[metric]), unit, a.currency, lang)}), then {tail}; "
                 f"{_rows(len(df))}.")
     top = df.loc[df[metric].idxmax()] if df[metric].notna().any() else first

@@ -757,7 +757,8 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
     vague words were settled by a choice asked back: a SEASON_STARTS, FISCAL_STARTS or
     MONTH_END_DAYS key; "counted" (a week as seven days from the 1st or 1 January) or "whole"
     (Monday to Sunday); "full months" or "rolling" (the last n months); "same month last year",
-    "same 7 days last year" or "same 30 days last year" (this time last year)."""
+    "same 7 days last year" or "same 30 days last year" (this time last year); "same days last
+    week" or "whole last week" (this week, not over, week on week)."""
     if out := _MONTH_LEFT_OUT.search(text):
         mo = zh_number(out[1] or out[2]) if out[1] or out[2] else _MONTHS_EN[
             next(g for g in out.groups()[2:] if g).lower()]
@@ -1401,6 +1402,7 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
                  r"|vs\.? last year|than last year|compared (?:with|to) last year", t):
         compare = "year"
     elif re.search(r"环比|(?<![a-z])(?:mom|qoq|wow)(?![a-z])|month[- ]over[- ]month|month[- ]on[- ]month|"
+                   r"week[- ]over[- ]week|week[- ]on[- ]week|"
                    r"vs\.? (?:the )?(?:previous|prior|last) (?:period|month|week|quarter)|"
                    r"(?:than|with|to|versus|vs\.?) (?:the )?(?:previous|prior|preceding) "
                    r"(?:period|month|week|quarter|\d+ days)|比上(?:个)?(?:月|周(?![一二三四五六日天])|季度|期)|"
@@ -1520,7 +1522,9 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
         or (f[1] == found[i - 1][1] and len(gap(i)) <= 12 and not _COMPARING.search(gap(i)))))]
     # "8月底那个银行假日（8月29号）", "去年圣诞前两周（12月11号到24号）": a day or days inside
     # the period named with them narrow it
-    if len(found) >= 2 and not _COMPARING.search(t):
+    # (a share of one in the other keeps both: "今天一天的营业额占了这周到现在的多少")
+    if len(found) >= 2 and not _COMPARING.search(t) and not re.search(
+            r"占|比例|几成|\bshare\b|\bfraction\b|\bproportion\b|\bpercent(?:age)?\b|%", t):
         days_named = [f for f in found if f[1].start and f[1].start == f[1].end]
         found = [f for f in found if not any(
             d is not f and f[1].start and f[1].end and f[1].start < d[1].start <= f[1].end
@@ -1629,6 +1633,21 @@ def read_period(text: str, as_of: dt.date, settled: str | None = None) -> Period
     elif year_week_unsaid and not any(p.start and p.end and (p.end - p.start).days == 6
                                       for p in periods):
         period, compare, vague = None, None, "the week of the year"
+    monday = as_of - dt.timedelta(days=as_of.weekday())
+    if compare == "previous" and period is not None and (period.start, period.end) == (
+            monday, as_of) and as_of.weekday() < 6 and re.search(
+                r"周环比|(?<![a-z])wow(?![a-z])|week[- ](?:on|over)[- ]week", t):
+        # this week is not over: against the same days of last week, or all of last week?
+        start, end = monday - dt.timedelta(days=7), as_of - dt.timedelta(days=7)
+        if settled == "same days last week":
+            compare = Period(start, end, f"the same days last week ({start} to {end})",
+                             f"上周同期（{start} 至 {end}）")
+        elif settled == "whole last week":
+            end = monday - dt.timedelta(days=1)
+            compare = Period(start, end, f"the whole of last week ({start} to {end})",
+                             f"上周整周（{start} 至 {end}）")
+        else:
+            period, compare, vague = None, None, "week on week"
     if period is None and vague is None:
         if re.search(r"上次|上一次|last time|previous time", t):
             vague = "last time"

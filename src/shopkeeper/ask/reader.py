@@ -319,7 +319,7 @@ _DIM_AND_METRIC = {"spender", "spenders", "big spenders", "花钱最多的客户
 _CUSTOMER_TYPES = {"new_customers": "new", "returning_customers": "returning"}
 # a guest phrase with the words it carries ("游客订单", "guest shoppers"): they name who bought,
 # not the metric, when the question names another one
-_GUEST = re.compile(r"(?:游客|访客|匿名)(?:客户|顾客|买家|用户)?(?:的)?(?:订单)?|没有客户(?:编)?号的?(?:散单|订单)?|"
+_GUEST = re.compile(r"(?:游客|访客|匿名)(?:客户|顾客|买家|用户)?(?:的)?(?:订单)?|没(?:有)?(?:登记|留|填|留下)?(?:过)?客户(?:编)?号的?(?:散单|订单|单子)?|"
                     r"无客户编?号的?(?:散单|订单)?|散单|散客|"
                     r"\bguests?(?: (?:shoppers|customers|buyers|users|orders|checkouts?))?\b|"
                     r"no customer id|without a customer(?: id)?", re.I)
@@ -334,7 +334,8 @@ _CUSTOMER_LIST = re.compile(
     r"|\b(?:customers|accounts|clients|buyers)\s+((?:\d{4,}\s*(?:,|and|or|&)\s*)+\d{4,})", re.I)
 # what orders are worth, not how many: "新客户的首单加起来一共多少钱", "first orders add up to"
 _ORDERS_WORTH = re.compile(r"(?:首单|订单|单子)[^，,。？?]{0,10}(?:多少钱|多少金额|金额是?多少)"
-                           r"|\borders?\b[^?.]{0,30}\b(?:add(?:ed)? up to|come to|came to|worth)\b",
+                           r"|(?:订单|单子)[^。？?]{0,16}?(?:一共|总共|合计|加起来)是?多少钱"
+                           r"|\borders?\b[^?.]{0,50}\b(?:add(?:ed)? up to|come to|came to|worth)\b",
                            re.I)
 # the whole of a share is everything on record: "到现在为止所有订单里", "all our orders to date"
 _ALL_TIME_WHOLE = re.compile(r"到现在为止|至今为止|迄今|历来|有史以来|一直以来|\bto date\b|\bever\b|"
@@ -817,7 +818,12 @@ _EVERY_ORDER_OF_TYPE = re.compile(
     r"\bnot (?:just|only) (?:the|their) first\b|\ball (?:of )?their (?:\w+ )?orders\b|"
     r"\bevery (?:one of their|order they)\b", re.I)
 # measures of orders and money counted to each customer's type, every order of theirs
-_PER_CUSTOMER_TYPED = {"gmv": "customer_gmv", "orders": "customer_order_count"}
+_PER_CUSTOMER_TYPED = {"gmv": "customer_gmv", "orders": "customer_order_count",
+                       "units": "customer_units"}
+
+
+# "how many" said of products named: pieces of them
+_HOW_MANY_OF = re.compile(r"\bhow many\b|有几个|有多少个|几个|多少个|几件|多少件", re.I)
 
 
 def _orders_past(text: str) -> re.Match | None:
@@ -1083,6 +1089,11 @@ VAGUE_PERIOD_CHOICES: dict[str, tuple[str, str, tuple[tuple[str, str, str], ...]
         (("same month last year", "the same month last year", "去年同月"),
          ("same 7 days last year", "the same 7 days last year", "去年同期的7天"),
          ("same 30 days last year", "the same 30 days last year", "去年同期的30天"))),
+    "week on week": (  # this week is not over
+        "This week is not over yet: compare it with the same days of last week, or with the whole "
+        "of last week?", "本周还没过完：请问跟上周同期（同样的几天）比，还是跟上周整周比？",
+        (("same days last week", "the same days of last week", "上周同期（同样的几天）"),
+         ("whole last week", "the whole of last week", "上周整周"))),
     "the financial year": (  # the store's year may not start in January
         "When does your financial year start?", "请问贵店的财年从几月开始？",
         (("fy1", "the calendar year (1 January)", "自然年（1月1日）"), ("fy4", "1 April", "4月1日"),
@@ -1534,6 +1545,8 @@ def read(question: str, as_of: dt.date, vocab: Vocabulary, values: StoreValues,
         rank_by = "change_pct" if _CHANGE_PCT.search(text) else "change"
         side = "bottom" if _CHANGE_FELL.search(change[0]) else "top"
         rank = (side, rank[1] if rank else 10)
+    if not metrics and not rank and (name_words or filters.get("sku")) and _HOW_MANY_OF.search(text):
+        metrics = ["units"]  # "how many 22197 popcorn holders went abroad", "…卖到英国以外的有几个"
     if not metrics:
         what = "rank by" if rank or _HIGH.search(ranked) or _LOW.search(ranked) else "measure"
         return AskBack(
@@ -2187,7 +2200,7 @@ _NOUNS = {"orders": ("orders", "订单", "单子", "首单"),
 
 
 _PER_ORDER = {"aov", "units_per_order"}
-_PER_CUSTOMER = {"spend_per_customer", "orders_per_customer"}
+_PER_CUSTOMER = {"spend_per_customer", "orders_per_customer", "units_per_customer"}
 
 
 def _drop_whose_nouns(text: str, hits: list[tuple[int, str, str]]

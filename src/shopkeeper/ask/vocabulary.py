@@ -95,6 +95,8 @@ METRIC_PHRASES: dict[str, str] = {
     # per customer
     "人均消费": "spend_per_customer", "客均消费": "spend_per_customer",
     "人均消费额": "spend_per_customer", "每个客户平均消费": "spend_per_customer",
+    "units per customer": "units_per_customer", "人均件数": "units_per_customer",
+    "人均买了多少件": "units_per_customer", "人均购买件数": "units_per_customer",
     "spend per customer": "spend_per_customer", "average spend per customer": "spend_per_customer",
     "spend per head": "spend_per_customer", "revenue per customer": "spend_per_customer",
     "sales per customer": "spend_per_customer", "average customer spend": "spend_per_customer",
@@ -264,6 +266,11 @@ METRIC_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), m) f
      r"\bhow many orders (?:has|did|does|have) (?:the|an|each|every) (?:average |typical )?"
      r"(?:\w+ )?(?:customer|buyer|shopper)\b|\b(?:each|every|the average) (?:\w+ )?"
      r"(?:customer|buyer|shopper)\b[^?]{0,30}?\border(?:s|ed)?\b", "orders_per_customer"),
+    # "11月份平均一个客户买了多少件", "how many units did the average customer buy"
+    (r"(?:平均)?(?:每|一)(?:个|位|名)?(?:客户|顾客|买家)(?:平均)?(?:买|购买|拿|下)了?(?:多少|几)(?:件|个)|"
+     r"\bhow many (?:units|items|pieces) (?:does|did|has) (?:the|an|each|every) (?:average |typical )?"
+     r"(?:customer|buyer|shopper) (?:buy|bought|purchase|purchased|order|ordered|take|taken)\b",
+     "units_per_customer"),
     (r"(?:平均)?每(?:个|位|名)?(?:客户|顾客|买家|人)(?:平均)?花了?(?:多少|几)(?:钱)?|"
      r"\bhow much (?:does|did|has) (?:the|an|each|every) (?:average |typical )?(?:customer|buyer|"
      r"shopper) (?:spend|spent)\b", "spend_per_customer"),

@@ -203,6 +203,11 @@ METRICS: dict[str, Metric] = {
            "of a customer counts to the customer's type.",
            source="customer_orders", sql="sum(n_orders) FILTER (WHERE customer_id IS NOT NULL)",
            description_zh="有客户的订单数（游客订单不计）；按新老客分时，客户的每一单都算在该客户的类型下。"),
+        _M("customer_units", "units of customers' orders", "客户订单件数", "count", True,
+           "Units of the orders that have a customer (guest orders left out); by customer type, "
+           "every order of a customer counts to the customer's type.",
+           source="customer_orders", sql="sum(qty) FILTER (WHERE customer_id IS NOT NULL)",
+           description_zh="有客户的订单的件数（游客订单不计）；按新老客分时，客户的每一单都算在该客户的类型下。"),
         _M("new_customers", "new customers", "新客户", "count", True,
            "Customers whose first order ever is in the group.",
            source="sales",
@@ -275,6 +280,11 @@ METRICS: dict[str, Metric] = {
            "per customer: a new customer's every order counts to the new ones.",
            formula="customer_order_count / nullif(ordering_customers, 0)",
            description_zh="客户订单数 / 客户数（游客订单两边都不计）。按新老客分时按客户算：新客的每一单都算新客。"),
+        _M("units_per_customer", "units per customer", "人均件数", "number", True,
+           "Units of customers' orders / customers (guest orders are in neither). By customer "
+           "type, per customer: a new customer's every order counts to the new ones.",
+           formula="customer_units / nullif(ordering_customers, 0)",
+           description_zh="客户订单件数 / 客户数（游客订单两边都不计）。按新老客分时按客户算：新客的每一单都算新客。"),
         _M("units_per_order", "units per order", "连带率（件/单）", "number", True, "Units / orders.",
            formula="units / nullif(orders, 0)",
            description_zh="件数 / 订单数。"),

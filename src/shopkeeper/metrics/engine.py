@@ -295,12 +295,13 @@ _CUSTOMER_TYPE_OF_CUSTOMER = ("CASE WHEN customer_id IS NULL THEN 'guest' WHEN h
 
 def _customers(q: MetricQuery, dims: list[str], base: str, time_col: str,
                from_sql: str) -> tuple[str, list]:
-    """Each customer's orders and their GMV per group: what the per-customer measures count
-    over."""
+    """Each customer's orders, their GMV and units per group: what the per-customer measures
+    count over."""
     where, params = _where(q, base, time_col)
     select = ", ".join(f"{_dim_sql(d, base, time_col)} AS \"{d}\"" for d in dims)
     return (f"SELECT {select}, l.customer_id, count(DISTINCT l.order_id) AS n_orders, "
-            f"sum(l.line_gross) AS gross FROM {from_sql} WHERE {where} GROUP BY ALL"), params
+            f"sum(l.line_gross) AS gross, sum(l.quantity) AS qty FROM {from_sql} WHERE {where} "
+            f"GROUP BY ALL"), params
 
 
 def _typed_customers(q: MetricQuery, dims: list[str], base: str, time_col: str,
@@ -316,6 +317,7 @@ def _typed_customers(q: MetricQuery, dims: list[str], base: str, time_col: str,
                        for d in dims if d != _CUSTOMER_TYPE)
     per_customer = (f"SELECT {select + ', ' if select else ''}l.customer_id, "
                     f"count(DISTINCT l.order_id) AS n_orders, sum(l.line_gross) AS gross, "
+                    f"sum(l.quantity) AS qty, "
                     f"bool_or(l.order_id = f.first_order_id) AS has_first "
                     f"FROM {from_sql} WHERE {where} GROUP BY ALL")
     inner = (f"SELECT *, {_CUSTOMER_TYPE_OF_CUSTOMER} AS \"{_CUSTOMER_TYPE}\" "
